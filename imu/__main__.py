@@ -1,0 +1,3 @@
+from imu.cli import main
+
+raise SystemExit(main())

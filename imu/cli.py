@@ -1,0 +1,78 @@
+"""Command-line entry point: a thin layer over the library.
+
+Each command lives in ``imu/commands/<name>.py`` and provides
+``add_arguments(parser)`` and ``run(args) -> int``. Those modules import heavy
+libraries (numpy, pandas, scikit-learn, bleak) inside ``run`` only, and only the chosen
+command's module is imported, so ``imu --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from imu import __version__
+from imu.errors import ImuError
+
+# name -> one-line purpose (shown by `imu --help`). Order is the order of a user's day.
+COMMANDS: dict[str, str] = {
+    "scan": "list nearby BLE IMUs and the device profile each was recognised as",
+    "live": "stream a BLE IMU: calibrate, show flexion, count reps, alert on flagged reps, record",
+    "replay": "play a recorded session through the live engine, display and alerts",
+    "analyze": "measure a session: calibration, flexion angles, reps, sets and flags",
+    "report": "write a self-contained HTML report (plots, reps, sets, insights) for sessions",
+    "convert": "convert other apps' exports (phyphox, Sensor Logger, MetaBase, WitMotion, Polar) to the session CSV",
+    "label": "write every detected rep as an editable labels CSV row for review and retraining",
+    "train": "train the rounded-back classifier on labelled reps, with grouped cross-validation",
+    "evaluate": "score a trained model on labelled reps it has not seen",
+    "simulate": "write synthetic deadlift sessions with ground truth (biomechanical simulator)",
+}
+
+
+def _top_parser() -> argparse.ArgumentParser:
+    lines = "\n".join(f"  {name:<10} {purpose}" for name, purpose in COMMANDS.items())
+    parser = argparse.ArgumentParser(
+        prog="imu",
+        description="Watch a lifter's lower back with one commodity BLE IMU.",
+        epilog=f"commands:\n{lines}\n\nRun 'imu COMMAND --help' for a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage="imu [-h] [--version] COMMAND ...",
+    )
+    parser.add_argument("--version", action="version", version=f"imu {__version__}")
+    parser.add_argument("command", nargs="?", metavar="COMMAND", choices=list(COMMANDS))
+    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def command_parser(name: str) -> tuple[argparse.ArgumentParser, object]:
+    """Build the parser of one command (imports only that command's light module)."""
+    module = importlib.import_module(f"imu.commands.{name}")
+    parser = argparse.ArgumentParser(prog=f"imu {name}", description=COMMANDS[name])
+    module.add_arguments(parser)
+    return parser, module
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    top = _top_parser()
+    ns = top.parse_args(argv[:1] if argv and not argv[0].startswith("-") else argv)
+    if ns.command is None:
+        top.print_help()
+        return 0
+    parser, module = command_parser(ns.command)
+    args = parser.parse_args(argv[1:])
+    try:
+        return int(module.run(args) or 0)
+    except ImuError as exc:
+        print(f"imu {ns.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"imu {ns.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
