@@ -1,0 +1,1 @@
+"""BLE IMUs: device profiles (pure decoders), timestamping, scanning and live connection."""
