@@ -88,8 +88,12 @@ class WitMotionProfile(Profile):
         code = RATE_CODES[self.choose_rate(rate_hz)]
         return [
             Write(WRITE_UUID, UNLOCK, response=False, what="unlock configuration"),
-            Write(WRITE_UUID, command(RATE_REGISTER, code), response=False,
-                  what=f"set output rate {rate_hz:g} Hz"),
+            Write(
+                WRITE_UUID,
+                command(RATE_REGISTER, code),
+                response=False,
+                what=f"set output rate {rate_hz:g} Hz",
+            ),
             Write(WRITE_UUID, SAVE, response=False, what="save configuration"),
         ]
 
