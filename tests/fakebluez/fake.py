@@ -1,0 +1,159 @@
+"""Run the fake BlueZ in a background thread with its own event loop.
+
+Why a thread and not a subprocess: tests inspect the fake's state directly (bytes
+written, notifications delivered, connect attempts) and drive it (drop the link,
+refuse connections) without an IPC protocol of their own; all traffic between bleak and
+the fake still crosses a real D-Bus daemon socket. The code under test runs either in
+the test's own event loop or in an ``imu`` subprocess pointed at the same bus.
+
+Usage::
+
+    with FakeBluez() as fake:
+        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = fake.address
+        fake.add_device(spec)
+        stream = fake.stream(address, char_uuid, packets, interval_s=0.01)
+        ...
+        stream.result()  # -> list of delivered flags, one per packet
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TypeVar
+
+from dbus_fast.aio import MessageBus
+
+from .bus import PrivateSystemBus
+from .service import DeviceSpec, FakeBluezService, FakeDevice
+
+T = TypeVar("T")
+
+
+class FakeBluez:
+    """A private system bus with a fake ``org.bluez`` on it (context manager)."""
+
+    def __init__(self) -> None:
+        self._bus = PrivateSystemBus()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self.service: FakeBluezService | None = None
+        self._message_bus: MessageBus | None = None
+
+    @property
+    def address(self) -> str:
+        """Value for ``DBUS_SYSTEM_BUS_ADDRESS``."""
+        return self._bus.address
+
+    def __enter__(self) -> FakeBluez:
+        self._bus.start()
+        self._thread.start()
+        self.call(self._setup())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.call(self._teardown())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
+            self._loop.close()
+            self._bus.stop()
+
+    async def _setup(self) -> None:
+        self._message_bus = await MessageBus(bus_address=self._bus.address).connect()
+        self.service = FakeBluezService(self._message_bus)
+        await self.service.start()
+
+    async def _teardown(self) -> None:
+        assert self.service is not None and self._message_bus is not None
+        await self.service.stop()
+        self._message_bus.disconnect()
+
+    # --- calling into the fake's loop -------------------------------------------------
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a plain function on the fake's loop and return its result."""
+
+        async def wrapper() -> T:
+            return fn(*args)
+
+        return self.call(wrapper())
+
+    def device(self, address: str) -> FakeDevice:
+        assert self.service is not None
+        return self.service.devices[address.upper()]
+
+    # --- what tests use ---------------------------------------------------------------
+
+    def add_device(self, spec: DeviceSpec) -> None:
+        assert self.service is not None
+        self.run(self.service.add_device, spec)
+
+    def writes(self, address: str) -> list[tuple[str, bytes]]:
+        return self.run(lambda: list(self.device(address).writes))
+
+    def connect_calls(self, address: str) -> int:
+        return self.run(lambda: self.device(address).connect_calls)
+
+    def discovery_filters(self) -> list[dict]:
+        assert self.service is not None
+        return self.run(lambda: list(self.service.discovery_filters))
+
+    def drop_link(self, address: str) -> None:
+        """Simulate a link loss (the sensor walked out of range)."""
+        self.run(lambda: self.device(address).drop_link())
+
+    def refuse_connects(self, address: str, count: int) -> None:
+        """Make the next ``count`` Connect calls fail as a flaky radio does."""
+
+        def set_count() -> None:
+            self.device(address).refuse_next_connects = count
+
+        self.run(set_count)
+
+    def wait_connected(self, address: str, timeout: float = 10.0) -> None:
+        async def wait() -> None:
+            await asyncio.wait_for(self.device(address).link_up.wait(), timeout)
+
+        self.call(wait(), timeout + 1)
+
+    def stream(
+        self,
+        address: str,
+        char_uuid: str,
+        packets: Sequence[bytes],
+        interval_s: float,
+        on_packet: Callable[[int], None] | None = None,
+    ) -> concurrent.futures.Future[list[bool]]:
+        """Emit ``packets`` as notifications, one every ``interval_s``, like a sensor.
+
+        Starts when the central first subscribes to ``char_uuid``. As with a real
+        sensor, the clock keeps running while the link is down: packets that fall in
+        a disconnection are lost. ``on_packet(i)`` runs (on the fake's loop) before
+        packet ``i`` is sent, so a test can drop the link at a chosen packet. The
+        future's result says, per packet, whether it was delivered.
+        """
+
+        async def run() -> list[bool]:
+            device = self.device(address)
+            while not device.notifying(char_uuid):
+                await asyncio.sleep(0.005)
+            delivered = []
+            start = time.monotonic()
+            for i, payload in enumerate(packets):
+                delay = start + i * interval_s - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if on_packet is not None:
+                    on_packet(i)
+                delivered.append(device.notify(char_uuid, payload))
+            return delivered
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop)
