@@ -202,7 +202,9 @@ def encode_packet(
     """
     counts = np.asarray(raw)
     if counts.ndim != 2 or counts.shape[1] != 6 or not 1 <= counts.shape[0] <= MAX_SAMPLES:
-        raise OpenImuError(f"samples must be (n, 6) with 1 <= n <= {MAX_SAMPLES}, got {counts.shape}")
+        raise OpenImuError(
+            f"samples must be (n, 6) with 1 <= n <= {MAX_SAMPLES}, got {counts.shape}"
+        )
     if not np.issubdtype(counts.dtype, np.integer):
         raise OpenImuError(f"samples must be integer wire counts, got {counts.dtype}")
     if counts.size and (counts.min() < -32768 or counts.max() > 32767):
@@ -229,10 +231,14 @@ def decode_packet(data: bytes) -> Packet:
     """
     data = bytes(data)
     if len(data) < HEADER_SIZE:
-        raise OpenImuError(f"packet of {len(data)} bytes is shorter than its {HEADER_SIZE}-byte header")
+        raise OpenImuError(
+            f"packet of {len(data)} bytes is shorter than its {HEADER_SIZE}-byte header"
+        )
     version, count, sequence, time_us, ranges, flags, rate_dhz = _HEADER.unpack_from(data)
     if version != FORMAT_VERSION:
-        raise OpenImuError(f"format version {version} is not supported (this decoder reads {FORMAT_VERSION})")
+        raise OpenImuError(
+            f"format version {version} is not supported (this decoder reads {FORMAT_VERSION})"
+        )
     expected = HEADER_SIZE + SAMPLE_SIZE * count
     if count == 0 or count > MAX_SAMPLES or len(data) != expected:
         raise OpenImuError(
