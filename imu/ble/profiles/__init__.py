@@ -17,9 +17,10 @@ from imu.ble.profiles.base import (
     Profile,
     Write,
 )
+from imu.ble.profiles.polar import POLAR_H10, POLAR_VERITY
 from imu.ble.profiles.witmotion import WITMOTION
 
-PROFILES: dict[str, Profile] = {p.name: p for p in (WITMOTION,)}
+PROFILES: dict[str, Profile] = {p.name: p for p in (WITMOTION, POLAR_VERITY, POLAR_H10)}
 
 
 def recognise(name: str | None, service_uuids: Iterable[str] = ()) -> Profile | None:
