@@ -48,7 +48,7 @@ class FakeBluez:
         """Value for ``DBUS_SYSTEM_BUS_ADDRESS``."""
         return self._bus.address
 
-    def __enter__(self) -> FakeBluez:
+    def __enter__(self) -> FakeBluez:  # noqa: PYI034 (Python 3.10 has no typing.Self)
         self._bus.start()
         self._thread.start()
         self.call(self._setup())

@@ -16,8 +16,8 @@ the D-Bus signatures from the annotations ("s", "ay", ...).
 
 import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from dbus_fast import DBusError, Variant
 from dbus_fast.aio import MessageBus
@@ -60,15 +60,15 @@ class Adapter(ServiceInterface):
         self._discovering = False
 
     @method()
-    def SetDiscoveryFilter(self, properties: "a{sv}"):  # noqa: N802, F821
+    def SetDiscoveryFilter(self, properties: "a{sv}"):
         self._fake.discovery_filters.append(properties)
 
     @method()
-    def StartDiscovery(self):  # noqa: N802
+    def StartDiscovery(self):
         self._set_discovering(True)
 
     @method()
-    def StopDiscovery(self):  # noqa: N802
+    def StopDiscovery(self):
         self._set_discovering(False)
 
     def _set_discovering(self, value: bool) -> None:
@@ -80,23 +80,23 @@ class Adapter(ServiceInterface):
         return self._discovering
 
     @dbus_property(access=READ)
-    def Address(self) -> "s":  # noqa: N802, F821
+    def Address(self) -> "s":  # noqa: F821
         return "00:1A:7D:DA:71:13"
 
     @dbus_property(access=READ)
-    def Alias(self) -> "s":  # noqa: N802, F821
+    def Alias(self) -> "s":  # noqa: F821
         return "fakebluez"
 
     @dbus_property(access=READ)
-    def Powered(self) -> "b":  # noqa: N802, F821
+    def Powered(self) -> "b":  # noqa: F821
         return True
 
     @dbus_property(access=READ)
-    def Discovering(self) -> "b":  # noqa: N802, F821
+    def Discovering(self) -> "b":  # noqa: F821
         return self._discovering
 
     @dbus_property(access=READ)
-    def Roles(self) -> "as":  # noqa: N802, F821
+    def Roles(self) -> "as":
         return ["central", "peripheral"]
 
 
@@ -106,15 +106,15 @@ class Descriptor(ServiceInterface):
         self._char_path = char_path
 
     @dbus_property(access=READ)
-    def UUID(self) -> "s":  # noqa: N802, F821
+    def UUID(self) -> "s":  # noqa: F821
         return CCCD_UUID
 
     @dbus_property(access=READ)
-    def Characteristic(self) -> "o":  # noqa: N802, F821
+    def Characteristic(self) -> "o":  # noqa: F821
         return self._char_path
 
     @dbus_property(access=READ)
-    def Value(self) -> "ay":  # noqa: N802, F821
+    def Value(self) -> "ay":  # noqa: F821
         return b"\x00\x00"
 
 
@@ -128,20 +128,20 @@ class Characteristic(ServiceInterface):
         self.notifying = False
 
     @method()
-    def ReadValue(self, options: "a{sv}") -> "ay":  # noqa: N802, F821
+    def ReadValue(self, options: "a{sv}") -> "ay":  # noqa: F821
         return self._value
 
     @method()
-    def WriteValue(self, value: "ay", options: "a{sv}"):  # noqa: N802, F821
+    def WriteValue(self, value: "ay", options: "a{sv}"):  # noqa: F821
         self._device.record_write(self._spec.uuid, bytes(value))
 
     @method()
-    def StartNotify(self):  # noqa: N802
+    def StartNotify(self):
         self.notifying = True
         self.emit_properties_changed({"Notifying": True})
 
     @method()
-    def StopNotify(self):  # noqa: N802
+    def StopNotify(self):
         self.notifying = False
         self.emit_properties_changed({"Notifying": False})
 
@@ -150,27 +150,27 @@ class Characteristic(ServiceInterface):
         self.emit_properties_changed({"Value": payload})
 
     @dbus_property(access=READ)
-    def UUID(self) -> "s":  # noqa: N802, F821
+    def UUID(self) -> "s":  # noqa: F821
         return self._spec.uuid
 
     @dbus_property(access=READ)
-    def Service(self) -> "o":  # noqa: N802, F821
+    def Service(self) -> "o":  # noqa: F821
         return self._service_path
 
     @dbus_property(access=READ)
-    def Flags(self) -> "as":  # noqa: N802, F821
+    def Flags(self) -> "as":
         return list(self._spec.flags)
 
     @dbus_property(access=READ)
-    def Value(self) -> "ay":  # noqa: N802, F821
+    def Value(self) -> "ay":  # noqa: F821
         return self._value
 
     @dbus_property(access=READ)
-    def Notifying(self) -> "b":  # noqa: N802, F821
+    def Notifying(self) -> "b":  # noqa: F821
         return self.notifying
 
     @dbus_property(access=READ)
-    def MTU(self) -> "q":  # noqa: N802, F821
+    def MTU(self) -> "q":  # noqa: F821
         return 247
 
 
@@ -181,15 +181,15 @@ class Service(ServiceInterface):
         self._device_path = device_path
 
     @dbus_property(access=READ)
-    def UUID(self) -> "s":  # noqa: N802, F821
+    def UUID(self) -> "s":  # noqa: F821
         return self._uuid
 
     @dbus_property(access=READ)
-    def Device(self) -> "o":  # noqa: N802, F821
+    def Device(self) -> "o":  # noqa: F821
         return self._device_path
 
     @dbus_property(access=READ)
-    def Primary(self) -> "b":  # noqa: N802, F821
+    def Primary(self) -> "b":  # noqa: F821
         return True
 
 
@@ -199,59 +199,59 @@ class Device(ServiceInterface):
         self._device = device
 
     @method()
-    async def Connect(self):  # noqa: N802
+    async def Connect(self):
         await self._device.connect()
 
     @method()
-    async def Disconnect(self):  # noqa: N802
+    async def Disconnect(self):
         await self._device.disconnect()
 
     @dbus_property(access=READ)
-    def Address(self) -> "s":  # noqa: N802, F821
+    def Address(self) -> "s":  # noqa: F821
         return self._device.spec.address
 
     @dbus_property(access=READ)
-    def AddressType(self) -> "s":  # noqa: N802, F821
+    def AddressType(self) -> "s":  # noqa: F821
         return "public"
 
     @dbus_property(access=READ)
-    def Name(self) -> "s":  # noqa: N802, F821
+    def Name(self) -> "s":  # noqa: F821
         return self._device.spec.local_name
 
     @dbus_property(access=READ)
-    def Alias(self) -> "s":  # noqa: N802, F821
+    def Alias(self) -> "s":  # noqa: F821
         return self._device.spec.local_name
 
     @dbus_property(access=READ)
-    def Adapter(self) -> "o":  # noqa: N802, F821
+    def Adapter(self) -> "o":  # noqa: F821
         return ADAPTER_PATH
 
     @dbus_property(access=READ)
-    def Connected(self) -> "b":  # noqa: N802, F821
+    def Connected(self) -> "b":  # noqa: F821
         return self._device.connected
 
     @dbus_property(access=READ)
-    def ServicesResolved(self) -> "b":  # noqa: N802, F821
+    def ServicesResolved(self) -> "b":  # noqa: F821
         return self._device.services_resolved
 
     @dbus_property(access=READ)
-    def Paired(self) -> "b":  # noqa: N802, F821
+    def Paired(self) -> "b":  # noqa: F821
         return False
 
     @dbus_property(access=READ)
-    def Trusted(self) -> "b":  # noqa: N802, F821
+    def Trusted(self) -> "b":  # noqa: F821
         return False
 
     @dbus_property(access=READ)
-    def RSSI(self) -> "n":  # noqa: N802, F821
+    def RSSI(self) -> "n":  # noqa: F821
         return self._device.rssi
 
     @dbus_property(access=READ)
-    def UUIDs(self) -> "as":  # noqa: N802, F821
+    def UUIDs(self) -> "as":
         return list(self._device.spec.advertised_uuids)
 
     @dbus_property(access=READ)
-    def ManufacturerData(self) -> "a{qv}":  # noqa: N802, F821
+    def ManufacturerData(self) -> "a{qv}":
         return {k: Variant("ay", v) for k, v in self._device.spec.manufacturer_data.items()}
 
 
