@@ -1,0 +1,87 @@
+"""Assemble a report: figures, insights, HTML page, PNG files and the per-rep CSV."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from imu.report.data import REP_COLUMNS, SessionData
+from imu.report.html import render_html
+from imu.report.insights import Insight, InsightSettings, all_insights
+from imu.report.plots import (
+    figure_key,
+    figure_svg,
+    progress_figure,
+    save_png,
+    sets_figure,
+    trace_figure,
+)
+
+
+@dataclass
+class Report:
+    """A built report: the HTML page, its figures by key and the insights shown."""
+
+    html: str
+    figures: dict[str, Figure]
+    insights: list[Insight]
+
+    def write_pngs(self, directory: str | os.PathLike) -> list[Path]:
+        """Write every figure as ``DIRECTORY/<key>.png``; returns the paths written."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for key, fig in self.figures.items():
+            path = directory / f"{key}.png"
+            save_png(fig, path)
+            paths.append(path)
+        return paths
+
+
+def report_figures(sessions: list[SessionData]) -> dict[str, Figure]:
+    """The figures of a report, keyed by :func:`imu.report.plots.figure_key`."""
+    figures: dict[str, Figure] = {}
+    for index, session in enumerate(sessions, start=1):
+        figures[figure_key(index, "trace")] = trace_figure(session)
+        if not session.reps.empty:
+            figures[figure_key(index, "sets")] = sets_figure(session)
+    if len(sessions) > 1:
+        figures[figure_key(None, "progress")] = progress_figure(sessions)
+    return figures
+
+
+def build_report(
+    sessions: list[SessionData],
+    settings: InsightSettings | None = None,
+    generated_at: dt.datetime | None = None,
+) -> Report:
+    """Build the report of ``sessions`` (chronological order: oldest first)."""
+    if not sessions:
+        raise ValueError("a report needs at least one session")
+    settings = settings or InsightSettings()
+    figures = report_figures(sessions)
+    svgs = {key: figure_svg(fig, key) for key, fig in figures.items()}
+    insights = all_insights(sessions, settings)
+    page = render_html(sessions, insights, svgs, settings, generated_at)
+    return Report(html=page, figures=figures, insights=insights)
+
+
+def rep_csv_table(sessions: list[SessionData]) -> pd.DataFrame:
+    """Every rep of every session: ``session`` then the contract's rep fields, plus ``load_kg``."""
+    frames = []
+    for session in sessions:
+        reps = session.reps.loc[:, list(REP_COLUMNS)].copy()
+        reps.insert(0, "session", session.name)
+        reps["load_kg"] = reps["set"].map(session.loads_kg).astype(float)
+        frames.append(reps)
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_rep_csv(sessions: list[SessionData], path: str | os.PathLike) -> None:
+    """Write :func:`rep_csv_table` as CSV (times s, angles deg, empty cell = not measured)."""
+    rep_csv_table(sessions).to_csv(path, index=False, float_format="%.4f", lineterminator="\n")

@@ -1,0 +1,160 @@
+"""What a report is made of: one analysed session as plain data.
+
+The report never reaches into the pipeline. It takes what ``imu analyze --json`` prints
+(``analysis.to_json()``, docs/contracts.md) plus the per-sample angles, and turns them
+into a :class:`SessionData`: the rep and set tables as DataFrames with the contract's
+column names and units, the calibration/quality/model dicts as they are.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from imu.errors import input_error
+
+ANGLE_COLUMNS = ("time_s", "flexion_deg", "lateral_bend_deg", "twist_deg")
+
+# Rep object fields of docs/contracts.md, in the order of the per-rep table and CSV.
+REP_COLUMNS = (
+    "set",
+    "rep",
+    "start_s",
+    "bottom_s",
+    "end_s",
+    "peak_flexion_deg",
+    "liftoff_flexion_deg",
+    "lockout_extension_deg",
+    "descent_s",
+    "ascent_s",
+    "peak_flexion_velocity_deg_s",
+    "peak_extension_velocity_deg_s",
+    "lateral_bend_range_deg",
+    "twist_range_deg",
+    "smoothness",
+    "hyperextended",
+    "rounded",
+    "p_rounded",
+)
+_REP_NUMERIC = tuple(c for c in REP_COLUMNS if c not in ("hyperextended", "rounded"))
+
+
+@dataclass
+class SessionData:
+    """One analysed session, ready to report.
+
+    ``angles`` is ``(n, 4)`` float64 ``[time_s, flexion_deg, lateral_bend_deg, twist_deg]``
+    (NaN before calibration). ``reps`` has :data:`REP_COLUMNS` (times in s of the
+    session clock, angles in deg, flexion positive forward); ``hyperextended`` is bool,
+    ``rounded`` is ``True``/``False``/``None`` (no classifier). ``loads_kg`` optionally
+    maps a set number to the load lifted in that set (kg), given by the user.
+    """
+
+    name: str
+    sampling_rate_hz: float
+    angles: np.ndarray
+    reps: pd.DataFrame
+    sets: pd.DataFrame
+    calibration: dict[str, Any] = field(default_factory=dict)
+    quality: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    loads_kg: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        """True when the session's metadata marks it as simulated."""
+        return str(self.metadata.get("synthetic", "")).strip().lower() in ("true", "1", "yes")
+
+    @property
+    def duration_s(self) -> float:
+        """Span of the angle trace (s); 0 for an empty trace."""
+        if len(self.angles) == 0:
+            return 0.0
+        return float(self.angles[-1, 0] - self.angles[0, 0])
+
+
+def _angles_array(angles: Any) -> np.ndarray:
+    """Accept the angles as an ``(n, 4)`` array or a DataFrame with :data:`ANGLE_COLUMNS`."""
+    if isinstance(angles, pd.DataFrame):
+        missing = [c for c in ANGLE_COLUMNS if c not in angles.columns]
+        if missing:
+            raise ValueError(f"angles DataFrame lacks column(s) {', '.join(missing)}")
+        array = angles.loc[:, list(ANGLE_COLUMNS)].to_numpy(dtype=np.float64)
+    else:
+        array = np.asarray(angles, dtype=np.float64)
+    if array.ndim != 2 or array.shape[1] != 4:
+        raise ValueError(f"angles must have shape (n, 4), got {array.shape}")
+    return array
+
+
+def _optional_bool(value: Any) -> bool | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return bool(value)
+
+
+def rep_table(reps: list[Mapping[str, Any]]) -> pd.DataFrame:
+    """Rep objects (contract dicts) -> DataFrame with :data:`REP_COLUMNS` first.
+
+    Missing numeric fields become NaN, so a pipeline that does not (yet) measure a
+    quantity gives an empty cell rather than a crash; extra fields are kept after.
+    """
+    frame = pd.DataFrame(list(reps))
+    for column in REP_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = None
+    for column in _REP_NUMERIC:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(np.float64)
+    frame["set"] = frame["set"].fillna(0).astype(int)
+    frame["rep"] = frame["rep"].fillna(0).astype(int)
+    frame["hyperextended"] = frame["hyperextended"].map(lambda v: bool(_optional_bool(v)))
+    frame["rounded"] = pd.Series(
+        [_optional_bool(v) for v in frame["rounded"]], index=frame.index, dtype=object
+    )
+    extra = [c for c in frame.columns if c not in REP_COLUMNS]
+    return frame.loc[:, list(REP_COLUMNS) + extra].sort_values(["start_s"], kind="stable")
+
+
+def from_json(
+    doc: Mapping[str, Any],
+    angles: Any,
+    name: str,
+    metadata: Mapping[str, str] | None = None,
+    loads_kg: Mapping[int, float] | None = None,
+) -> SessionData:
+    """Build :class:`SessionData` from an ``analysis.to_json()`` dict and the angles."""
+    for key in ("sampling_rate_hz", "reps", "sets"):
+        if key not in doc:
+            raise input_error(
+                f"analysis has no '{key}'", path=name, hint="expected `imu analyze --json` output"
+            )
+    reps = rep_table(doc["reps"])
+    sets = pd.DataFrame(list(doc["sets"]))
+    return SessionData(
+        name=name,
+        sampling_rate_hz=float(doc["sampling_rate_hz"]),
+        angles=_angles_array(angles),
+        reps=reps.reset_index(drop=True),
+        sets=sets,
+        calibration=dict(doc.get("calibration") or {}),
+        quality=dict(doc.get("quality") or {}),
+        model=dict(doc["model"]) if doc.get("model") else None,
+        metadata=dict(metadata or {}),
+        loads_kg=dict(loads_kg or {}),
+    )
+
+
+def from_analysis(
+    analysis: Any,
+    name: str,
+    metadata: Mapping[str, str] | None = None,
+    loads_kg: Mapping[int, float] | None = None,
+) -> SessionData:
+    """Build :class:`SessionData` from an ``imu.pipeline`` ``Analysis`` object."""
+    return from_json(analysis.to_json(), analysis.angles, name, metadata, loads_kg)

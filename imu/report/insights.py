@@ -1,0 +1,296 @@
+"""Training insights: the known causes of back pain after deadlifts, measured.
+
+Each check looks for one pattern (docs/report.md explains the causes, thresholds and
+their sources) and returns :class:`Insight` objects written in plain words with the
+numbers behind them. A check says nothing when the data cannot support a statement:
+too few reps in a set for a trend, too few sets for a warm-up, one session for volume.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from imu.report.data import SessionData
+from imu.report.summary import session_totals, set_summary
+
+
+@dataclass(frozen=True)
+class InsightSettings:
+    """Thresholds of the insight checks; defaults and sources in docs/report.md."""
+
+    min_reps_for_trend: int = 3
+    """Reps a set needs before a within-set trend (drift, slowing) is reported."""
+    drift_limit_deg: float = 5.0
+    """Fitted rise of peak flexion over a set (deg) reported as form drift."""
+    speed_loss_limit_pct: float = 20.0
+    """Ascent speed lost over a set (%) reported as fatigue (velocity-loss threshold)."""
+    min_reps_for_pattern: int = 2
+    """Reps that must show hyperextension / sway / twist before it is called a pattern."""
+    sway_limit_deg: float = 10.0
+    """Lateral bend range within a rep (deg) counted as sway."""
+    twist_limit_deg: float = 15.0
+    """Twist range within a rep (deg) counted as twisting."""
+    min_sets_for_warmup: int = 2
+    """Sets (with >= 2 reps each) needed before the warm-up check runs."""
+    warmup_speed_margin_pct: float = 15.0
+    """A ramp-up set moves at least this much faster (%) than the heaviest set."""
+    warmup_load_ratio: float = 0.8
+    """With loads given: a ramp-up set is at most this fraction of the top load."""
+    volume_increase_limit_pct: float = 10.0
+    """Session-to-session volume increase (%) above which progression is called abrupt."""
+
+
+@dataclass(frozen=True)
+class Insight:
+    """One finding. ``level`` is ``"warning"`` (act on it), ``"note"`` or ``"good"``."""
+
+    kind: str
+    level: str
+    title: str
+    text: str
+    session: str
+    set: int | None = None
+
+
+def _deg(value: float) -> str:
+    return f"{value:.1f}\N{DEGREE SIGN}"
+
+
+def _sets_with_trend(session: SessionData, settings: InsightSettings):
+    summary = set_summary(session)
+    return summary[summary["n_reps"] >= settings.min_reps_for_trend]
+
+
+def form_drift(session: SessionData, settings: InsightSettings) -> list[Insight]:
+    """Peak flexion creeping up rep by rep within a set."""
+    found = []
+    for row in _sets_with_trend(session, settings).itertuples():
+        if not row.flexion_drift_deg >= settings.drift_limit_deg:
+            continue
+        peaks = session.reps.loc[session.reps["set"] == row.set, "peak_flexion_deg"]
+        found.append(
+            Insight(
+                "form_drift",
+                "warning",
+                f"Set {row.set}: the back bent further rep after rep",
+                f"Peak flexion rose by {_deg(row.flexion_drift_deg)} over {row.n_reps} reps "
+                f"(fitted line; rep 1 {_deg(peaks.iloc[0])}, last rep {_deg(peaks.iloc[-1])}; "
+                f"limit {_deg(settings.drift_limit_deg)}). When the lower back loses its brace "
+                "as a set goes on, later reps are pulled with more spinal flexion: end the set "
+                "when the depth starts to creep, or lighten the load.",
+                session.name,
+                row.set,
+            )
+        )
+    return found
+
+
+def slowing_ascents(session: SessionData, settings: InsightSettings) -> list[Insight]:
+    """Ascents (the pull) getting slower within a set: fatigue or a load near the limit."""
+    found = []
+    for row in _sets_with_trend(session, settings).itertuples():
+        if not row.speed_loss_pct >= settings.speed_loss_limit_pct:
+            continue
+        ascents = session.reps.loc[session.reps["set"] == row.set, "ascent_s"]
+        found.append(
+            Insight(
+                "slowing",
+                "warning",
+                f"Set {row.set}: the pull slowed down markedly",
+                f"The ascent took {ascents.iloc[0]:.2f} s on rep 1 and {ascents.iloc[-1]:.2f} s "
+                f"on the last rep: about {row.speed_loss_pct:.0f}% speed lost over "
+                f"{row.n_reps} reps (fitted; limit {settings.speed_loss_limit_pct:.0f}%). "
+                "Large speed loss within a set is a sign of fatigue or of a load close to "
+                "the limit, when form tends to break down. Consider stopping sets earlier.",
+                session.name,
+                row.set,
+            )
+        )
+    return found
+
+
+def hyperextension(session: SessionData, settings: InsightSettings) -> list[Insight]:
+    """Leaning back past upright at lockout, as flagged by the analysis."""
+    reps = session.reps
+    flagged = reps[reps["hyperextended"]]
+    if len(flagged) < settings.min_reps_for_pattern:
+        return []
+    worst = float(np.nanmin(flagged["lockout_extension_deg"]))
+    where = ", ".join(f"set {s} rep {r}" for s, r in zip(flagged["set"], flagged["rep"]))
+    return [
+        Insight(
+            "hyperextension",
+            "warning",
+            "Leaning back at lockout",
+            f"{len(flagged)} of {len(reps)} reps finished leaning back past upright "
+            f"({where}); the furthest lockout was at {_deg(worst)} flexion (negative = "
+            "extension). Finishing a deadlift by leaning back loads the lumbar joints; "
+            "lock out by standing tall with hips and knees, ribs down.",
+            session.name,
+        )
+    ]
+
+
+def _range_pattern(
+    session: SessionData, column: str, limit_deg: float, settings: InsightSettings
+) -> tuple[int, float] | None:
+    values = session.reps[column].to_numpy(dtype=np.float64)
+    over = values[np.isfinite(values) & (values > limit_deg)]
+    if len(session.reps) < settings.min_reps_for_trend or len(over) < settings.min_reps_for_pattern:
+        return None
+    return len(over), float(over.max())
+
+
+def sway_and_twist(session: SessionData, settings: InsightSettings) -> list[Insight]:
+    """Side bend and twist during reps: a trunk that is not braced."""
+    found = []
+    checks = (
+        ("sway", "lateral_bend_range_deg", settings.sway_limit_deg, "bent sideways", "side"),
+        ("twist", "twist_range_deg", settings.twist_limit_deg, "twisted", "twist"),
+    )
+    n = len(session.reps)
+    for kind, column, limit, verb, noun in checks:
+        pattern = _range_pattern(session, column, limit, settings)
+        if pattern is None:
+            continue
+        count, worst = pattern
+        found.append(
+            Insight(
+                kind,
+                "warning",
+                f"The trunk {verb} during reps",
+                f"In {count} of {n} reps the lower back {verb} by more than {_deg(limit)} "
+                f"(largest {_deg(worst)} {noun} range within a rep). A deadlift is a "
+                "symmetric lift; a braced core keeps the trunk square. Check the stance and "
+                "grip, and brace before each pull.",
+                session.name,
+            )
+        )
+    return found
+
+
+def warm_up(session: SessionData, settings: InsightSettings) -> list[Insight]:
+    """Were there lighter ramp-up sets before the heaviest work?
+
+    With loads given, the heaviest set is the top load and a ramp-up set is one before it
+    at most ``warmup_load_ratio`` of that load. Without loads it is an inference: the
+    heaviest set is the one with the slowest median ascent (slower pull = heavier load)
+    and a ramp-up set moved at least ``warmup_speed_margin_pct`` faster.
+    """
+    summary = set_summary(session)
+    summary = summary[summary["n_reps"] >= 2].reset_index(drop=True)
+    if len(summary) < settings.min_sets_for_warmup:
+        return []
+    loads = summary["load_kg"].to_numpy()
+    if np.isfinite(loads).all():
+        heaviest = int(np.argmax(loads))
+        before = loads[:heaviest]
+        ramp = before <= settings.warmup_load_ratio * loads[heaviest]
+        basis = f"top load {loads[heaviest]:.0f} kg in set {summary['set'][heaviest]}"
+        how = "from the loads you entered"
+    else:
+        medians = np.array(
+            [
+                session.reps.loc[session.reps["set"] == s, "ascent_s"].median()
+                for s in summary["set"]
+            ]
+        )
+        if not np.isfinite(medians).all():
+            return []
+        heaviest = int(np.argmax(medians))
+        before = medians[:heaviest]
+        # speed ratio = t_heaviest / t_set; faster by margin <=> ratio >= 1 + margin
+        ramp = medians[heaviest] / before >= 1.0 + settings.warmup_speed_margin_pct / 100.0
+        basis = (
+            f"slowest pull in set {summary['set'][heaviest]}, median ascent "
+            f"{medians[heaviest]:.2f} s"
+        )
+        how = (
+            "inferred from ascent speed, since the sensor cannot weigh the bar: a slower "
+            "pull usually means a heavier load"
+        )
+    heavy_set = int(summary["set"][heaviest])
+    if ramp.any():
+        n_ramp = int(ramp.sum())
+        return [
+            Insight(
+                "warmup",
+                "good",
+                "Warm-up sets before the heaviest work",
+                f"{n_ramp} lighter set(s) came before the heaviest set ({basis}); {how}.",
+                session.name,
+                heavy_set,
+            )
+        ]
+    return [
+        Insight(
+            "warmup",
+            "warning",
+            "No lighter ramp-up sets before the heaviest work",
+            f"The heaviest set ({basis}) was not preceded by a clearly lighter set; {how}. "
+            "Heavy pulls without ramp-up sets are a common cause of back pain after "
+            "deadlifts: work up with 2-4 lighter sets.",
+            session.name,
+            heavy_set,
+        )
+    ]
+
+
+def session_insights(session: SessionData, settings: InsightSettings) -> list[Insight]:
+    """All single-session checks, in the order of a coach's attention."""
+    return [
+        *warm_up(session, settings),
+        *form_drift(session, settings),
+        *slowing_ascents(session, settings),
+        *hyperextension(session, settings),
+        *sway_and_twist(session, settings),
+    ]
+
+
+def volume_progression(sessions: list[SessionData], settings: InsightSettings) -> list[Insight]:
+    """Session-to-session change in volume (sessions in chronological order).
+
+    Volume is load x reps (kg) when every set of both sessions has a load, else the
+    number of reps. An increase beyond ``volume_increase_limit_pct`` is called abrupt.
+    """
+    found = []
+    for previous, current in zip(sessions, sessions[1:]):
+        before, now = session_totals(previous), session_totals(current)
+        if np.isfinite(before.volume_kg) and np.isfinite(now.volume_kg):
+            old, new, unit = before.volume_kg, now.volume_kg, "kg lifted (load x reps)"
+        else:
+            old, new, unit = float(before.n_reps), float(now.n_reps), "reps"
+        if old <= 0:
+            continue
+        change = 100.0 * (new / old - 1.0)
+        numbers = f"{old:.0f} -> {new:.0f} {unit}, {change:+.0f}% vs {previous.name}"
+        if change > settings.volume_increase_limit_pct:
+            found.append(
+                Insight(
+                    "volume",
+                    "warning",
+                    "Volume jumped from the previous session",
+                    f"{numbers} (limit +{settings.volume_increase_limit_pct:.0f}%). Big jumps "
+                    "in training volume are a known cause of back pain; progress gradually.",
+                    current.name,
+                )
+            )
+        else:
+            found.append(
+                Insight(
+                    "volume",
+                    "good",
+                    "Volume progressed gradually",
+                    f"{numbers} (within +{settings.volume_increase_limit_pct:.0f}%).",
+                    current.name,
+                )
+            )
+    return found
+
+
+def all_insights(sessions: list[SessionData], settings: InsightSettings) -> list[Insight]:
+    """Per-session insights of every session, then the volume progression across them."""
+    found = [insight for s in sessions for insight in session_insights(s, settings)]
+    return found + volume_progression(sessions, settings)

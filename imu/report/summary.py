@@ -1,0 +1,147 @@
+"""Per-set and per-session figures computed from the rep table.
+
+Everything here is derived from the analysis' rep objects only, so every number in a
+report can be traced back to ``imu analyze --json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from imu.report.data import SessionData
+
+
+def fitted_ends(values: np.ndarray) -> tuple[float, float]:
+    """Least-squares line through ``values`` against their index: (value at first, at last).
+
+    A line is less sensitive to one odd rep than "last minus first". NaN values are
+    skipped; fewer than two finite values give ``(nan, nan)``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    index = np.arange(len(values), dtype=np.float64)
+    ok = np.isfinite(values)
+    if ok.sum() < 2:
+        return float("nan"), float("nan")
+    slope, intercept = np.polyfit(index[ok], values[ok], 1)
+    return float(intercept), float(intercept + slope * (len(values) - 1))
+
+
+def speed_loss_pct(ascent_s: np.ndarray) -> float:
+    """Loss of ascent speed over a set (%), from the fitted ascent durations.
+
+    Speed is taken as inversely proportional to the ascent (concentric) duration over the
+    same range of motion, so ``loss = 1 - t_first / t_last``. Positive = slowing down.
+    """
+    first, last = fitted_ends(ascent_s)
+    if not (np.isfinite(first) and np.isfinite(last)) or first <= 0 or last <= 0:
+        return float("nan")
+    return 100.0 * (1.0 - first / last)
+
+
+def flagged_mask(reps: pd.DataFrame) -> np.ndarray:
+    """Boolean array: the classifier called the rep rounded (``rounded is True``)."""
+    return np.array([value is True for value in reps["rounded"]], dtype=bool)
+
+
+def classified_mask(reps: pd.DataFrame) -> np.ndarray:
+    """Boolean array: the rep has a verdict (a classifier was used)."""
+    return np.array([value is not None for value in reps["rounded"]], dtype=bool)
+
+
+SET_COLUMNS = (
+    "set",
+    "n_reps",
+    "start_s",
+    "end_s",
+    "rest_before_s",
+    "time_under_tension_s",
+    "peak_flexion_mean_deg",
+    "peak_flexion_max_deg",
+    "flexion_drift_deg",
+    "ascent_mean_s",
+    "speed_loss_pct",
+    "n_rounded",
+    "n_hyperextended",
+    "load_kg",
+)
+
+
+def set_summary(session: SessionData) -> pd.DataFrame:
+    """One row per set with :data:`SET_COLUMNS`.
+
+    ``flexion_drift_deg`` is the fitted rise of peak flexion from the first to the last
+    rep (deg, positive = creeping deeper); ``speed_loss_pct`` see :func:`speed_loss_pct`;
+    ``rest_before_s`` is the time from the previous set's last lockout to this set's
+    first descent (NaN for the first set); ``load_kg`` is the user's input or NaN.
+    """
+    rows = []
+    previous_end = float("nan")
+    flagged = flagged_mask(session.reps)
+    for number, group in session.reps.groupby("set", sort=True):
+        mask = (session.reps["set"] == number).to_numpy()
+        peaks = group["peak_flexion_deg"].to_numpy()
+        first, last = fitted_ends(peaks)
+        start, end = float(group["start_s"].min()), float(group["end_s"].max())
+        rows.append(
+            {
+                "set": int(number),
+                "n_reps": len(group),
+                "start_s": start,
+                "end_s": end,
+                "rest_before_s": start - previous_end,
+                "time_under_tension_s": float((group["end_s"] - group["start_s"]).sum()),
+                "peak_flexion_mean_deg": float(np.nanmean(peaks)) if np.isfinite(peaks).any() else np.nan,
+                "peak_flexion_max_deg": float(np.nanmax(peaks)) if np.isfinite(peaks).any() else np.nan,
+                "flexion_drift_deg": last - first,
+                "ascent_mean_s": float(group["ascent_s"].mean()),
+                "speed_loss_pct": speed_loss_pct(group["ascent_s"].to_numpy()),
+                "n_rounded": int(flagged[mask].sum()),
+                "n_hyperextended": int(group["hyperextended"].sum()),
+                "load_kg": float(session.loads_kg.get(int(number), np.nan)),
+            }
+        )
+        previous_end = end
+    return pd.DataFrame(rows, columns=list(SET_COLUMNS))
+
+
+@dataclass(frozen=True)
+class SessionTotals:
+    """Headline numbers of one session (counts, deg, kg)."""
+
+    n_sets: int
+    n_reps: int
+    n_classified: int
+    n_rounded: int
+    n_hyperextended: int
+    peak_flexion_max_deg: float
+    volume_kg: float  # sum of load x reps; NaN unless every set with reps has a load
+
+    @property
+    def rounded_rate(self) -> float:
+        """Fraction of classified reps called rounded (NaN without a classifier)."""
+        return self.n_rounded / self.n_classified if self.n_classified else float("nan")
+
+
+def session_totals(session: SessionData) -> SessionTotals:
+    """Count reps, sets, flags and volume of a session."""
+    reps = session.reps
+    sets = sorted(int(s) for s in reps["set"].unique())
+    loads = [session.loads_kg.get(s) for s in sets]
+    if sets and all(load is not None for load in loads):
+        counts = reps["set"].value_counts()
+        volume = float(sum(load * int(counts[s]) for s, load in zip(sets, loads)))
+    else:
+        volume = float("nan")
+    peaks = reps["peak_flexion_deg"].to_numpy()
+    return SessionTotals(
+        n_sets=len(sets),
+        n_reps=len(reps),
+        n_classified=int(classified_mask(reps).sum()),
+        n_rounded=int(flagged_mask(reps).sum()),
+        n_hyperextended=int(reps["hyperextended"].sum()),
+        peak_flexion_max_deg=float(np.nanmax(peaks)) if np.isfinite(peaks).any() else np.nan,
+        volume_kg=volume,
+    )
