@@ -17,10 +17,14 @@ from imu.ble.profiles.base import (
     Profile,
     Write,
 )
+from imu.ble.profiles.movesense import MOVESENSE
 from imu.ble.profiles.polar import POLAR_H10, POLAR_VERITY
+from imu.ble.profiles.thingy52 import THINGY52
 from imu.ble.profiles.witmotion import WITMOTION
 
-PROFILES: dict[str, Profile] = {p.name: p for p in (WITMOTION, POLAR_VERITY, POLAR_H10)}
+PROFILES: dict[str, Profile] = {
+    p.name: p for p in (WITMOTION, POLAR_VERITY, POLAR_H10, THINGY52, MOVESENSE)
+}
 
 
 def recognise(name: str | None, service_uuids: Iterable[str] = ()) -> Profile | None:
