@@ -11,25 +11,48 @@ Format (see docs/session-format.md)::
 - ``acc_*`` specific force in m/s^2, sensor frame, gravity included.
 - ``gyr_*`` angular rate in deg/s, sensor frame, right-handed.
 - Extra columns are kept and written back. Metadata lines are ``# key: value``.
+- A ``.csv.gz`` file is read transparently.
+
+This module also holds the checks every loader shares (:class:`Table` for cell-level
+errors with file line numbers, :func:`check_time`, :func:`finish_session` for units,
+sampling rate and data quality), so that the importers in :mod:`imu.importers` and the
+canonical reader give the same answer to the same problem.
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
 import io
 import os
+import re
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from imu.errors import input_error
+from imu.quality import data_quality
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 TIME = "time_s"
 ACC = ("acc_x", "acc_y", "acc_z")
 GYR = ("gyr_x", "gyr_y", "gyr_z")
 REQUIRED = (TIME, *ACC, *GYR)
 GAP_COLUMN = "gap"  # 1 on the first sample after a gap in a live recording
+
+STANDARD_GRAVITY = 9.80665  # m/s^2 per g
+ACC_UNITS = {"m/s2": 1.0, "g": STANDARD_GRAVITY}  # factor to m/s^2
+GYR_UNITS = {"deg/s": 1.0, "rad/s": 180.0 / np.pi}  # factor to deg/s
+MIN_RATE_HZ = 5.0
+MAX_RATE_HZ = 2000.0
+_MISSING = {"", "nan", "NaN", "NAN"}
 
 
 @dataclass
@@ -55,6 +78,11 @@ class Session:
         return self.data.loc[:, list(REQUIRED)].to_numpy(dtype=np.float64)
 
     @property
+    def has_gyro(self) -> bool:
+        """False for accelerometer-only recordings (``gyr_*`` all NaN, e.g. Polar H10)."""
+        return bool(np.isfinite(self.data.loc[:, list(GYR)].to_numpy(dtype=np.float64)).any())
+
+    @property
     def sampling_rate_hz(self) -> float:
         """Nominal rate from metadata, else 1 / median sample interval."""
         meta = self.metadata.get("sampling_rate_hz")
@@ -70,9 +98,218 @@ class Session:
             return float("nan")
         return float(1.0 / np.median(np.diff(t)))
 
+    def quality(self) -> dict:
+        """:func:`imu.quality.data_quality` of this recording at its nominal rate."""
+        return data_quality(self.time_s, self.sampling_rate_hz)
 
-def _split_metadata(text: str) -> tuple[dict[str, str], int]:
-    """Return metadata dict and the index of the first non-metadata line."""
+
+# --------------------------------------------------------------------------- text tables
+
+
+def decode(data: bytes, name: str, encodings: Sequence[str] = ("utf-8-sig",)) -> str:
+    """Bytes of a (possibly gzipped) text file -> text. Tries ``encodings`` in order."""
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise input_error(f"damaged gzip file ({exc})", path=name) from None
+    if b"\x00" in data:
+        stripped = data.rstrip(b"\x00")
+        if b"\x00" in stripped:
+            raise input_error("binary file, not CSV text", path=name)
+        data = stripped  # NUL padding left by a power cut: the text before it is intact
+    for encoding in encodings:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise input_error(
+        f"not a text file in {' or '.join(encodings)}",
+        path=name,
+        hint="export the data as CSV text",
+    )
+
+
+def read_text(path: str | os.PathLike, encodings: Sequence[str] = ("utf-8-sig",)) -> str:
+    """Text of a file on disk (``.gz`` transparently), errors as :class:`InputError`."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise input_error("no such file", path=str(path)) from None
+    except IsADirectoryError:
+        raise input_error("is a folder, not a file", path=str(path)) from None
+    except OSError as exc:
+        raise input_error(f"cannot read ({exc.strerror})", path=str(path)) from None
+    return decode(data, str(path), encodings)
+
+
+@dataclass
+class Table:
+    """One delimited text file: header, cells as text, and the file line of every row.
+
+    Build with :func:`read_table`. ``unterminated`` is true when the last line has no
+    newline (a recording cut off by a crash); :meth:`floats` then drops an incomplete last
+    row with a warning instead of failing.
+    """
+
+    name: str
+    header_line: int
+    columns: list[str]
+    cells: pd.DataFrame
+    lines: np.ndarray
+    unterminated: bool
+    warnings: list[str] = field(default_factory=list)
+
+    def floats(
+        self,
+        columns: Mapping[str, str],
+        *,
+        decimal: str = ".",
+        optional: Sequence[str] = (),
+        scale: Mapping[str, float] | None = None,
+    ) -> pd.DataFrame:
+        """Parse the source columns ``columns`` (source name -> output name) as float64.
+
+        Unparseable text, infinities and empty cells are errors naming file, line and
+        column, except: an incomplete last row of an unterminated file is dropped (warning),
+        and a column listed in ``optional`` may be empty on every row (all NaN).
+        ``scale`` multiplies output columns (unit conversion at the boundary).
+        Returns a frame with the output names; its ``attrs["lines"]`` holds file lines.
+        """
+        self.require(columns)
+        parsed: dict[str, np.ndarray] = {}
+        bad_rows = np.zeros(len(self.cells), dtype=bool)
+        problems: dict[str, tuple[np.ndarray, str]] = {}
+        for source, target in columns.items():
+            text = self.cells[source].str.strip()
+            if decimal != ".":
+                text = text.str.replace(decimal, ".", regex=False)
+            values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+            missing = text.isin(_MISSING).to_numpy()
+            unparsable = np.isnan(values) & ~missing
+            infinite = np.isinf(values)
+            empty_ok = source in optional and missing.all()
+            bad = unparsable | infinite | (missing if not empty_ok else False)
+            bad_rows |= bad
+            problems[source] = (bad, target)
+            parsed[target] = values
+        if self.unterminated and bad_rows.any() and bad_rows[-1]:
+            self._drop_last_row()
+            bad_rows = bad_rows[:-1]
+            parsed = {k: v[:-1] for k, v in parsed.items()}
+            problems = {k: (b[:-1], t) for k, (b, t) in problems.items()}
+        if bad_rows.any():
+            self._raise_first_bad(problems, decimal)
+        frame = pd.DataFrame(parsed)
+        for target, factor in (scale or {}).items():
+            frame[target] = frame[target] * factor
+        frame.attrs["lines"] = self.lines.copy()
+        return frame
+
+    def require(self, columns: Sequence[str] | Mapping[str, str]) -> None:
+        """Raise naming the header line when any of ``columns`` is absent."""
+        missing = [c for c in columns if c not in self.columns]
+        if missing:
+            raise input_error(
+                f"missing column(s) {', '.join(repr(c) for c in missing)}; "
+                f"found {', '.join(repr(c) for c in self.columns)}",
+                path=self.name,
+                line=self.header_line,
+                hint="check the export settings or pass --format",
+            )
+
+    def _drop_last_row(self) -> None:
+        line = int(self.lines[-1])
+        self.cells = self.cells.iloc[:-1]
+        self.lines = self.lines[:-1]
+        self.unterminated = False
+        self.warnings.append(
+            f"{self.name}:{line}: last line is incomplete (recording cut off?); dropped it"
+        )
+
+    def _raise_first_bad(self, problems: dict[str, tuple[np.ndarray, str]], decimal: str) -> None:
+        first = min(int(np.argmax(bad)) for bad, _ in problems.values() if bad.any())
+        for source, (bad, _) in problems.items():
+            if bad[first]:
+                raw = str(self.cells[source].iloc[first]).strip()
+                break
+        line = int(self.lines[first])
+        if raw in _MISSING:
+            message, hint = "empty cell", "fill in a value or delete the line"
+        elif raw.lstrip("+-").lower() in ("inf", "infinity"):
+            message, hint = f"infinite value '{raw}'", "delete the line"
+        else:
+            message = f"not a number: '{raw}'"
+            hint = "fix or delete the line"
+            if decimal == "." and re.fullmatch(r"[+-]?\d+,\d+", raw):
+                hint = "decimal commas? re-export with a decimal point"
+        raise input_error(message, path=self.name, line=line, column=source, hint=hint)
+
+
+def read_table(
+    text: str,
+    name: str,
+    *,
+    header_index: int = 0,
+    sep: str = ",",
+) -> Table:
+    """Split ``text`` at line ``header_index`` (0-based) into header and data rows.
+
+    Blank lines are skipped; every row keeps its 1-based file line number. A row with more
+    fields than the header is an error; missing trailing fields read as empty cells.
+    """
+    lines = text.splitlines()
+    unterminated = bool(text) and not text.endswith(("\n", "\r"))
+    if header_index >= len(lines) or not lines[header_index].strip():
+        raise input_error("empty file: no header line", path=name)
+    header = [h.strip() for h in next(csv.reader([lines[header_index]], delimiter=sep))]
+    while header and header[-1] == "":
+        header.pop()  # a trailing separator on the header line
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if duplicated:
+        raise input_error(
+            f"duplicate column name(s) {', '.join(repr(d) for d in duplicated)}",
+            path=name,
+            line=header_index + 1,
+            hint="rename or delete the repeated column",
+        )
+    numbers = [i + 1 for i in range(header_index + 1, len(lines)) if lines[i].strip()]
+    if not numbers:
+        raise input_error(
+            "no data rows after the header",
+            path=name,
+            line=header_index + 1,
+            hint="the recording is empty; record again",
+        )
+    body = "\n".join(lines[n - 1] for n in numbers)
+    try:
+        cells = pd.read_csv(
+            io.StringIO(body),
+            sep=sep,
+            header=None,
+            names=range(len(header)),
+            dtype=str,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except pd.errors.ParserError as exc:
+        match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if not match:
+            raise input_error(f"cannot parse as CSV ({exc})", path=name) from None
+        expected, row, saw = (int(g) for g in match.groups())
+        raise input_error(
+            f"{saw} fields but the header has {expected}",
+            path=name,
+            line=numbers[row - 1],
+            hint="fix or delete the line",
+        ) from None
+    cells.columns = header
+    return Table(name, header_index + 1, header, cells, np.asarray(numbers), unterminated)
+
+
+def split_metadata(text: str) -> tuple[dict[str, str], int]:
+    """Metadata dict of the leading ``# key: value`` lines, and the header's line index."""
     metadata: dict[str, str] = {}
     lines = text.splitlines()
     i = 0
@@ -85,44 +322,403 @@ def _split_metadata(text: str) -> tuple[dict[str, str], int]:
     return metadata, i
 
 
-def read_session(path: str | os.PathLike) -> Session:
-    """Read a canonical session CSV. Raises :class:`imu.errors.InputError` on bad input."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise input_error("no such file", path=str(path)) from None
-    except UnicodeDecodeError:
-        raise input_error("not a text CSV file (cannot decode as UTF-8)", path=str(path)) from None
-    metadata, header_index = _split_metadata(text)
-    body = "\n".join(text.splitlines()[header_index:])
-    if not body.strip():
-        raise input_error("empty file: no header line", path=str(path))
-    frame = pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False)
-    missing = [c for c in REQUIRED if c not in frame.columns]
-    if missing:
-        raise input_error(
-            f"missing column(s) {', '.join(missing)}",
-            path=str(path),
-            line=header_index + 1,
-            hint=f"a session CSV needs the header {','.join(REQUIRED)}",
+# ------------------------------------------------------------------------ shared checks
+
+
+def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str]) -> pd.DataFrame:
+    """Enforce strictly increasing time in ``frame`` (``frame.attrs["lines"]`` = file lines).
+
+    Exact duplicate rows (a logger that wrote a row twice) are dropped with a warning; a
+    repeated time with different values or a time that goes backwards is an error naming
+    the line. ``column`` is the source's name for the time column (for messages).
+    """
+    lines = frame.attrs.get("lines", np.arange(len(frame)) + 2)
+    t = frame[TIME].to_numpy(dtype=np.float64)
+    steps = np.diff(t)
+    repeated = np.flatnonzero(steps == 0) + 1
+    if repeated.size:
+        values = frame.to_numpy(dtype=np.float64)
+        same = np.all(
+            (values[repeated] == values[repeated - 1])
+            | (np.isnan(values[repeated]) & np.isnan(values[repeated - 1])),
+            axis=1,
         )
-    for column in REQUIRED:
-        values = pd.to_numeric(frame[column], errors="coerce")
-        frame[column] = values
-    return Session(data=frame, metadata=metadata, source=str(path))
+        if not same.all():
+            i = int(repeated[np.argmin(same)])
+            raise input_error(
+                f"time {t[i]:g} repeats line {lines[i - 1]} with different values",
+                path=name,
+                line=int(lines[i]),
+                column=column,
+                hint="timestamps must be strictly increasing; delete one of the two lines",
+            )
+        keep = np.ones(len(frame), dtype=bool)
+        keep[repeated] = False
+        warnings.append(
+            f"{name}: dropped {repeated.size} exact duplicate row(s), first at line "
+            f"{lines[repeated[0]]}"
+        )
+        attrs = dict(frame.attrs)
+        frame = frame.loc[keep].reset_index(drop=True)
+        frame.attrs = {**attrs, "lines": np.asarray(lines)[keep]}
+        lines = frame.attrs["lines"]
+        t = frame[TIME].to_numpy(dtype=np.float64)
+        steps = np.diff(t)
+    backwards = np.flatnonzero(steps < 0)
+    if backwards.size:
+        i = int(backwards[0]) + 1
+        raise input_error(
+            f"time goes backwards ({t[i]:g} after {t[i - 1]:g}); "
+            f"{backwards.size} such line(s) in the file",
+            path=name,
+            line=int(lines[i]),
+            column=column,
+            hint="timestamps must be strictly increasing; fix or delete the line, or split "
+            "the file at it",
+        )
+    return frame
 
 
-def format_metadata(metadata: dict[str, str]) -> str:
-    return "".join(f"# {key}: {value}\n" for key, value in metadata.items())
+def _acc_magnitude_problem(median: float, acc_unit: str | None) -> tuple[str, str] | None:
+    """(message, hint) when the median acceleration magnitude is not gravity-like."""
+    if 6.0 <= median <= 14.0:
+        return None
+    where = f"median |acc| is {median:.3g} m/s^2"
+    if acc_unit is not None and acc_unit != "m/s2":
+        where += f" after converting from {acc_unit}"
+    if acc_unit in (None, "m/s2") and 0.6 <= median <= 1.4:
+        return f"{where}, ~1: the accelerometer is in g", "pass --acc-unit g"
+    if acc_unit == "g" and 60 <= median <= 140:
+        return f"{where}: the values were already m/s^2", "drop --acc-unit g"
+    if 600 <= median <= 1400:
+        return f"{where}, ~1000: the accelerometer looks like milli-g", "convert to g or m/s^2"
+    if median < 3.0:
+        return (
+            f"{where}: gravity seems removed (linear acceleration)",
+            "record acceleration including gravity (total acceleration)",
+        )
+    return f"{where}, expected ~9.81 at rest", "check the accelerometer unit (--acc-unit)"
+
+
+def _gyro_looks_rad_s(samples: np.ndarray, rate_hz: float) -> bool:
+    """True when the gyroscope turns ~57x slower than the accelerometer's gravity direction.
+
+    Compares the rotation rate of the (smoothed) gravity direction seen by the
+    accelerometer with the gyroscope's rate component perpendicular to it, over the
+    samples where the sensor clearly tilts. In deg/s the ratio is ~1, in rad/s ~57.3.
+    Returns False when the recording has too little tilting to tell.
+    """
+    acc = samples[:, 1:4]
+    gyr = samples[:, 4:7]
+    if not np.isfinite(gyr).all() or len(acc) < 10:
+        return False
+    width = max(1, round(rate_hz * 0.1))
+    kernel = np.ones(width) / width
+    smooth = np.column_stack([np.convolve(acc[:, k], kernel, mode="same") for k in range(3)])
+    norm = np.linalg.norm(smooth, axis=1, keepdims=True)
+    norm[norm == 0] = np.nan
+    down = smooth / norm
+    tilt_rate = np.degrees(np.linalg.norm(np.gradient(down, axis=0), axis=1)) * rate_hz
+    perpendicular = np.linalg.norm(np.cross(gyr, down), axis=1)
+    moving = (tilt_rate > 10.0) & np.isfinite(tilt_rate)
+    moving[: 2 * width] = False
+    moving[-2 * width :] = False
+    if moving.sum() < rate_hz * 0.5:
+        return False
+    ratio = np.median(tilt_rate[moving]) / max(np.median(perpendicular[moving]), 1e-9)
+    return bool(ratio > 10.0)
+
+
+def finish_session(
+    data: pd.DataFrame,
+    *,
+    name: str,
+    metadata: dict[str, str] | None = None,
+    warnings: Sequence[str] = (),
+    acc_unit: str | None = None,
+    gyr_unit: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> Session:
+    """Apply the unit overrides and the whole-recording checks, return the Session.
+
+    ``data`` has the canonical columns in canonical units as far as the source declares
+    them; ``acc_unit``/``gyr_unit`` (user overrides: ``g``, ``rad/s``) are applied here.
+    Errors: fewer than 2 samples, a sampling rate outside 5-2000 Hz, an accelerometer
+    whose median magnitude is not gravity-like (g, milli-g, gravity removed), a gyroscope
+    that looks like rad/s. Warnings: no gyroscope, gaps. ``labels`` maps canonical names
+    to the source's column names for messages.
+    """
+    labels = dict(labels or {})
+    metadata = dict(metadata or {})
+    warnings = list(warnings)
+    data = data.reset_index(drop=True)
+    if acc_unit not in (None, *ACC_UNITS):
+        raise input_error(f"unknown acceleration unit {acc_unit!r}", hint="use m/s2 or g")
+    if gyr_unit not in (None, *GYR_UNITS):
+        raise input_error(f"unknown angular-rate unit {gyr_unit!r}", hint="use deg/s or rad/s")
+    if len(data) < 2:
+        raise input_error(f"only {len(data)} sample(s); a session needs at least 2", path=name)
+    for unit, table, columns, key in (
+        (acc_unit, ACC_UNITS, ACC, "acc_unit_converted_from"),
+        (gyr_unit, GYR_UNITS, GYR, "gyr_unit_converted_from"),
+    ):
+        if unit is not None and table[unit] != 1.0:
+            data.loc[:, list(columns)] = data.loc[:, list(columns)] * table[unit]
+            metadata[key] = unit
+    t = data[TIME].to_numpy(dtype=np.float64)
+    rate = 1.0 / float(np.median(np.diff(t)))
+    if not MIN_RATE_HZ <= rate <= MAX_RATE_HZ:
+        hint = "time must be in seconds"
+        for factor, unit in ((1e3, "milliseconds"), (1e6, "microseconds"), (1e9, "nanoseconds")):
+            if MIN_RATE_HZ <= rate * factor <= MAX_RATE_HZ:
+                hint = f"time looks like {unit}; divide it by {factor:.0e} or pass --format"
+        raise input_error(
+            f"sampling rate {rate:.4g} Hz is outside {MIN_RATE_HZ:g}-{MAX_RATE_HZ:g} Hz",
+            path=name,
+            column=labels.get(TIME, TIME),
+            hint=hint,
+        )
+    samples = data.loc[:, list(REQUIRED)].to_numpy(dtype=np.float64)
+    median_acc = float(np.median(np.linalg.norm(samples[:, 1:4], axis=1)))
+    problem = _acc_magnitude_problem(median_acc, acc_unit)
+    if problem:
+        raise input_error(
+            problem[0], path=name, column=labels.get("acc_x", "acc_x"), hint=problem[1]
+        )
+    gyro_nan = np.isnan(samples[:, 4:7])
+    if gyro_nan.all():
+        warnings.append(
+            f"{name}: no gyroscope data; flexion comes from the accelerometer alone "
+            "(less accurate during fast movement), twist and angular-velocity features "
+            "are unavailable"
+        )
+    elif gyr_unit is None and _gyro_looks_rad_s(samples, rate):
+        raise input_error(
+            "the gyroscope turns ~57x slower than the accelerometer tilts: it looks like "
+            "rad/s, not deg/s",
+            path=name,
+            column=labels.get("gyr_x", "gyr_x"),
+            hint="pass --gyr-unit rad/s",
+        )
+    session = Session(data=data, metadata=metadata, source=name, warnings=warnings)
+    quality = session.quality()
+    if quality["gaps"]:
+        longest = max(g["duration_s"] for g in quality["gaps"])
+        warnings.append(
+            f"{name}: {len(quality['gaps'])} gap(s) in the timeline, longest {longest:.3g} s "
+            f"at {quality['gaps'][0]['start_s']:.6g} s; "
+            f"about {100 * quality['fraction_lost']:.1f} % of samples missing"
+        )
+    return session
+
+
+# ------------------------------------------------------------------------ reader/writer
+
+
+def read_session(
+    path: str | os.PathLike,
+    *,
+    acc_unit: str | None = None,
+    gyr_unit: str | None = None,
+    text: str | None = None,
+) -> Session:
+    """Read a canonical session CSV (or ``.csv.gz``). Raises :class:`InputError`.
+
+    ``text`` gives the file's content when it does not come from disk (a zip member);
+    ``path`` then only names it in messages. Warnings (dropped duplicate rows, a cut-off
+    last line, gaps, no gyroscope) go to ``Session.warnings``.
+    """
+    name = str(path)
+    if text is None:
+        text = read_text(path)
+    metadata, header_index = split_metadata(text)
+    table = read_table(text, name, header_index=header_index)
+    table.require(REQUIRED)
+    numeric = table.floats({c: c for c in REQUIRED}, optional=GYR)
+    extras = [c for c in table.columns if c not in REQUIRED]
+    for column in extras:
+        numeric[column] = _extra_values(table.cells[column])
+    numeric = check_time(numeric, name, TIME, table.warnings)
+    return finish_session(
+        numeric,
+        name=name,
+        metadata=metadata,
+        warnings=table.warnings,
+        acc_unit=acc_unit,
+        gyr_unit=gyr_unit,
+    )
+
+
+def _extra_values(cells: pd.Series) -> pd.Series:
+    """An extra column as numbers when every non-empty cell is a number, else as text."""
+    stripped = cells.str.strip()
+    numbers = pd.to_numeric(stripped.replace("", np.nan), errors="coerce")
+    if (numbers.isna() & (stripped != "")).any():
+        return stripped.reset_index(drop=True)
+    return numbers.reset_index(drop=True)
+
+
+def format_metadata(metadata: Mapping[str, object]) -> str:
+    """``# key: value`` lines (newlines in values are replaced by spaces)."""
+    return "".join(
+        f"# {key}: {str(value).replace(chr(10), ' ').replace(chr(13), ' ')}\n"
+        for key, value in metadata.items()
+    )
+
+
+def _time_text(values: np.ndarray) -> list[str]:
+    return ["" if np.isnan(v) else f"{v:.6f}" for v in values]
 
 
 def write_session(session: Session, path: str | os.PathLike, *, force: bool = False) -> None:
-    """Write a canonical session CSV (metadata lines, header, rows; extra columns kept)."""
+    """Write a canonical session CSV (metadata lines, header, rows; extra columns kept).
+
+    ``time_s`` is written with 1 us resolution, the other float columns with 7
+    significant digits (beyond any 16-bit sensor's resolution), NaN as an empty cell.
+    Refuses to overwrite an existing file unless ``force``. Writes to a temporary file
+    and renames it, so an interrupted write never leaves half a session behind.
+    """
     path = Path(path)
     if path.exists() and not force:
         raise input_error("exists already (use --force to overwrite)", path=str(path))
     columns = list(REQUIRED) + [c for c in session.data.columns if c not in REQUIRED]
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        handle.write(format_metadata(session.metadata))
-        session.data.to_csv(handle, columns=columns, index=False, float_format="%.6f", lineterminator="\n")
+    frame = session.data.loc[:, columns].copy()
+    frame[TIME] = _time_text(frame[TIME].to_numpy(dtype=np.float64))
+    tmp = path.with_name(path.name + ".part")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            handle.write(format_metadata(session.metadata))
+            frame.to_csv(handle, index=False, float_format="%.7g", lineterminator="\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise input_error(f"cannot write ({exc.strerror})", path=str(path)) from None
+
+
+class SessionWriter:
+    """Crash-safe incremental recording of a canonical session CSV (``imu live --record``).
+
+    The file gets the metadata lines and the header ``time_s,acc_x..gyr_z,gap[,extra...]``
+    at once; :meth:`append` adds rows. A background thread flushes and fsyncs pending
+    rows at least every ``sync_interval_s`` (time-based, not per row), so after a crash or
+    ``kill -9`` the file loads with :func:`read_session` and misses at most the last
+    ``sync_interval_s`` of samples (a cut-off last line loads with a warning).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        metadata: Mapping[str, object] | None = None,
+        *,
+        extra_columns: Sequence[str] = (),
+        force: bool = False,
+        sync_interval_s: float = 1.0,
+    ) -> None:
+        self.path = Path(path)
+        self.extra_columns = list(extra_columns)
+        self.sync_interval_s = sync_interval_s
+        clash = set(self.extra_columns) & {*REQUIRED, GAP_COLUMN}
+        if clash:
+            raise ValueError(f"extra columns clash with standard columns: {sorted(clash)}")
+        try:
+            # the file stays open for the writer's lifetime; close() closes it
+            self._handle = open(  # noqa: SIM115
+                self.path, "w" if force else "x", encoding="utf-8", newline=""
+            )
+        except FileExistsError:
+            raise input_error(
+                "exists already (use --force to overwrite)", path=str(self.path)
+            ) from None
+        except OSError as exc:
+            raise input_error(f"cannot write ({exc.strerror})", path=str(self.path)) from None
+        self._lock = threading.Lock()
+        self._dirty = False
+        self._closed = threading.Event()
+        header = ",".join([*REQUIRED, GAP_COLUMN, *self.extra_columns])
+        self._handle.write(format_metadata(metadata or {}) + header + "\n")
+        self._sync()
+        self._thread = threading.Thread(target=self._sync_loop, name="session-sync", daemon=True)
+        self._thread.start()
+
+    def append(
+        self,
+        samples: np.ndarray,
+        gap_before: bool = False,
+        extra: Mapping[str, object] | None = None,
+    ) -> None:
+        """Write rows of an ``(n, 7)`` samples array (canonical units).
+
+        ``gap_before`` marks the first row with ``gap`` = 1 (samples were lost before it).
+        ``extra`` maps declared extra columns to a scalar or a length-n sequence.
+        """
+        samples = np.asarray(samples, dtype=np.float64)
+        if samples.ndim != 2 or samples.shape[1] != len(REQUIRED):
+            raise ValueError(f"samples must have shape (n, 7), got {samples.shape}")
+        n = len(samples)
+        if n == 0:
+            return
+        unknown = set(extra or {}) - set(self.extra_columns)
+        if unknown:
+            raise ValueError(f"undeclared extra columns {sorted(unknown)}")
+        extra_cells = [_cells((extra or {}).get(column, ""), n) for column in self.extra_columns]
+        times = _time_text(samples[:, 0])
+        rows = []
+        for i in range(n):
+            values = [times[i], *("" if np.isnan(v) else f"{v:.7g}" for v in samples[i, 1:])]
+            values.append("1" if gap_before and i == 0 else "0")
+            values.extend(cells[i] for cells in extra_cells)
+            rows.append(",".join(values) + "\n")
+        with self._lock:
+            if self._handle.closed:
+                raise ValueError("SessionWriter is closed")
+            self._handle.write("".join(rows))
+            self._dirty = True
+
+    def _sync_loop(self) -> None:
+        while not self._closed.wait(self.sync_interval_s):
+            with self._lock:
+                if self._dirty and not self._handle.closed:
+                    self._sync()
+
+    def _sync(self) -> None:
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._dirty = False
+
+    def close(self) -> None:
+        """Flush, fsync and close the file (idempotent)."""
+        self._closed.set()
+        with self._lock:
+            if not self._handle.closed:
+                self._sync()
+                self._handle.close()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _cells(value: object, n: int) -> list[str]:
+    """A scalar or a length-n sequence as n CSV cells (NaN -> empty)."""
+    if isinstance(value, (str, bytes)) or np.ndim(value) == 0:
+        values = [value] * n
+    else:
+        values = list(value)  # type: ignore[arg-type]
+        if len(values) != n:
+            raise ValueError(f"extra column has {len(values)} values for {n} samples")
+    out = []
+    for v in values:
+        if isinstance(v, float) and np.isnan(v):
+            out.append("")
+        elif isinstance(v, (float, np.floating)):
+            out.append(f"{v:.7g}")
+        else:
+            text = str(v)
+            if any(ch in text for ch in ',"\n\r'):
+                raise ValueError(f"extra cell {text!r} contains a comma, quote or newline")
+            out.append(text)
+    return out

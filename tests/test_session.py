@@ -1,0 +1,423 @@
+"""The canonical session CSV: round trips, validation messages, crash-safe recording."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from imu.errors import InputError
+from imu.quality import data_quality
+from imu.session import (
+    GAP_COLUMN,
+    GYR,
+    REQUIRED,
+    STANDARD_GRAVITY,
+    Session,
+    SessionWriter,
+    read_session,
+    write_session,
+)
+
+HEADER = ",".join(REQUIRED)
+
+
+def tilting_samples(n: int = 1000, rate_hz: float = 100.0) -> np.ndarray:
+    """(n, 7) samples of a sensor rocking +-40 deg about its x axis at 0.5 Hz.
+
+    Exact kinematics: gravity seen in the sensor frame is (0, g sin a, g cos a) and the
+    gyroscope reads da/dt about x, in deg/s. Values are rounded to what the writer keeps.
+    """
+    t = np.arange(n) / rate_hz
+    angle = np.radians(40.0 * np.sin(2 * np.pi * 0.5 * t))
+    rate_deg_s = 40.0 * 2 * np.pi * 0.5 * np.cos(2 * np.pi * 0.5 * t)
+    g = STANDARD_GRAVITY
+    zero = np.zeros_like(t)
+    samples = np.column_stack(
+        [t, zero, g * np.sin(angle), g * np.cos(angle), rate_deg_s, zero, zero]
+    )
+    return np.round(samples, 4)
+
+
+def write_rows(path: Path, samples: np.ndarray, *, header: str = HEADER, meta: str = "") -> Path:
+    lines = [
+        ",".join(f"{v:.7g}" if i else f"{v:.6f}" for i, v in enumerate(row)) for row in samples
+    ]
+    path.write_text(meta + header + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def session_lines(tmp_path: Path, n: int = 300) -> list[str]:
+    """Lines of a valid canonical file (header is line 1, sample k is line k + 2)."""
+    path = write_rows(tmp_path / "s.csv", tilting_samples(n))
+    return path.read_text().splitlines()
+
+
+def rewrite(tmp_path: Path, lines: list[str], name: str = "bad.csv") -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def error_of(path: Path, **kwargs) -> str:
+    with pytest.raises(InputError) as info:
+        read_session(path, **kwargs)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+# ------------------------------------------------------------------------------ round trips
+
+
+def test_round_trip_keeps_values_extra_columns_and_metadata(tmp_path):
+    samples = tilting_samples(500)
+    data = pd.DataFrame(samples, columns=list(REQUIRED))
+    data["seq"] = np.arange(500) + 7000
+    data["note"] = ["start"] + [""] * 498 + ["end"]
+    metadata = {"sampling_rate_hz": "100", "device": "test-sensor", "synthetic": "true"}
+    write_session(Session(data, metadata), tmp_path / "a.csv")
+    back = read_session(tmp_path / "a.csv")
+    assert back.metadata == metadata
+    assert list(back.data.columns) == [*REQUIRED, "seq", "note"]
+    np.testing.assert_array_equal(back.samples(), samples)
+    np.testing.assert_array_equal(back.data["seq"], data["seq"])
+    assert back.data["note"].tolist() == data["note"].tolist()
+    assert back.warnings == []
+    # and once more: the rewrite of a read file is byte-identical
+    write_session(back, tmp_path / "b.csv")
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_write_refuses_to_overwrite_without_force(tmp_path):
+    session = Session(pd.DataFrame(tilting_samples(50), columns=list(REQUIRED)))
+    write_session(session, tmp_path / "a.csv")
+    with pytest.raises(InputError, match="exists already"):
+        write_session(session, tmp_path / "a.csv")
+    write_session(session, tmp_path / "a.csv", force=True)
+
+
+def test_gzipped_session_reads_like_the_plain_file(tmp_path):
+    plain = write_rows(tmp_path / "s.csv", tilting_samples(200), meta="# device: x\n")
+    zipped = tmp_path / "s.csv.gz"
+    zipped.write_bytes(gzip.compress(plain.read_bytes()))
+    a, b = read_session(plain), read_session(zipped)
+    np.testing.assert_array_equal(a.samples(), b.samples())
+    assert b.metadata == {"device": "x"}
+
+
+def test_any_time_origin_and_crlf_line_ends(tmp_path):
+    samples = tilting_samples(200)
+    samples[:, 0] += 1.7e9  # epoch seconds
+    path = write_rows(tmp_path / "s.csv", samples)
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    np.testing.assert_allclose(read_session(path).time_s, samples[:, 0], rtol=0, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------ validation
+
+
+def test_missing_column_names_the_header_line(tmp_path):
+    lines = session_lines(tmp_path)
+    lines[0] = lines[0].replace("gyr_y", "gyro_y")
+    message = error_of(rewrite(tmp_path, ["# device: x", *lines]))
+    assert message.startswith(f"{tmp_path / 'bad.csv'}:2: missing column(s) 'gyr_y'")
+    assert "'gyro_y'" in message
+
+
+def test_duplicate_column_name(tmp_path):
+    lines = session_lines(tmp_path)
+    lines[0] += ",acc_x"
+    lines[1:] = [line + ",0" for line in lines[1:]]
+    assert "bad.csv:1: duplicate column name(s) 'acc_x'" in error_of(rewrite(tmp_path, lines))
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("abc", "column 'acc_y': not a number: 'abc'"),
+        ("", "column 'acc_y': empty cell"),
+        ("nan", "column 'acc_y': empty cell"),
+        ("inf", "column 'acc_y': infinite value 'inf'"),
+        ("-Infinity", "column 'acc_y': infinite value '-Infinity'"),
+        ("9,81", "decimal commas?"),
+    ],
+)
+def test_bad_cell_names_file_line_and_column(tmp_path, cell, expected):
+    lines = session_lines(tmp_path)
+    fields = lines[9].split(",")
+    fields[2] = cell
+    lines[9] = ",".join(fields)
+    if cell == "9,81":
+        lines[9] = lines[9].replace("9,81", '"9,81"')
+    message = error_of(rewrite(tmp_path, lines))
+    assert message.startswith(f"{tmp_path / 'bad.csv'}:10: ")
+    assert expected in message
+
+
+def test_too_many_fields_names_the_line(tmp_path):
+    lines = session_lines(tmp_path)
+    lines[20] += ",1,2"
+    assert "bad.csv:21: 9 fields but the header has 7" in error_of(rewrite(tmp_path, lines))
+
+
+def test_empty_file_only_metadata_and_only_header(tmp_path):
+    assert "empty file: no header line" in error_of(rewrite(tmp_path, [""]))
+    assert "empty file: no header line" in error_of(rewrite(tmp_path, ["# device: x"]))
+    message = error_of(rewrite(tmp_path, ["# device: x", HEADER]))
+    assert "bad.csv:2: no data rows after the header" in message
+    message = error_of(rewrite(tmp_path, session_lines(tmp_path)[:2]))
+    assert "only 1 sample(s)" in message
+
+
+def test_not_text(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(bytes(range(256)))
+    assert "binary file" in error_of(path)
+    assert "no such file" in error_of(tmp_path / "missing.csv")
+
+
+def test_time_going_backwards_is_an_error_naming_the_line(tmp_path):
+    lines = session_lines(tmp_path)
+    lines[50], lines[51] = lines[51], lines[50]
+    message = error_of(rewrite(tmp_path, lines))
+    assert "bad.csv:52: column 'time_s': time goes backwards (0.49 after 0.5)" in message
+
+
+def test_repeated_time_with_different_values_is_an_error(tmp_path):
+    lines = session_lines(tmp_path)
+    time_text = lines[40].split(",")[0]
+    lines[41] = time_text + lines[41][len(lines[41].split(",")[0]) :]
+    message = error_of(rewrite(tmp_path, lines))
+    assert "bad.csv:42: column 'time_s': time 0.39 repeats line 41 with different values" in message
+
+
+def test_exact_duplicate_rows_are_dropped_with_a_warning(tmp_path):
+    lines = session_lines(tmp_path)
+    lines.insert(31, lines[30])
+    lines.insert(101, lines[100])
+    session = read_session(rewrite(tmp_path, lines))
+    assert len(session.data) == 300
+    assert session.warnings == [
+        f"{tmp_path / 'bad.csv'}: dropped 2 exact duplicate row(s), first at line 32"
+    ]
+    np.testing.assert_array_equal(session.samples(), tilting_samples(300))
+
+
+def test_truncated_last_line_loads_with_a_warning(tmp_path):
+    lines = session_lines(tmp_path)
+    path = tmp_path / "cut.csv"
+    path.write_text("\n".join(lines) + "\n" + lines[-1][:9].replace("2.99", "3.00"))
+    session = read_session(path)
+    assert len(session.data) == 300
+    assert session.warnings == [
+        f"{path}:302: last line is incomplete (recording cut off?); dropped it"
+    ]
+    # the same incomplete line followed by more data is an error, not a recovery
+    path.write_text("\n".join([*lines, lines[-1][:9].replace("2.99", "3.00"), "3.1,0,0,9.8,0,0,0"]))
+    assert "cut.csv:302: column 'acc_x': empty cell" in error_of(path)
+
+
+def test_no_trailing_newline_keeps_a_complete_last_line(tmp_path):
+    lines = session_lines(tmp_path)
+    path = tmp_path / "s.csv"
+    path.write_text("\n".join(lines))
+    session = read_session(path)
+    assert len(session.data) == 300 and session.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("factor", "expected"),
+    [(1e3, "time looks like milliseconds"), (1e6, "time looks like microseconds"), (1e-3, "")],
+)
+def test_impossible_sampling_rate(tmp_path, factor, expected):
+    samples = tilting_samples(300)
+    samples[:, 0] *= factor
+    message = error_of(write_rows(tmp_path / "bad.csv", samples))
+    assert "column 'time_s': sampling rate" in message
+    assert "is outside 5-2000 Hz" in message
+    assert expected in message
+
+
+def test_accelerometer_in_g_is_refused_then_accepted_with_acc_unit(tmp_path):
+    samples = tilting_samples(300)
+    in_g = samples.copy()
+    in_g[:, 1:4] /= STANDARD_GRAVITY
+    path = write_rows(tmp_path / "bad.csv", in_g)
+    message = error_of(path)
+    assert "column 'acc_x': median |acc| is 1 m/s^2, ~1: the accelerometer is in g" in message
+    assert message.endswith("(pass --acc-unit g)")
+    session = read_session(path, acc_unit="g")
+    np.testing.assert_allclose(session.samples()[:, 1:4], samples[:, 1:4], atol=1e-4)
+    assert session.metadata["acc_unit_converted_from"] == "g"
+    # m/s^2 data with --acc-unit g is caught too
+    good = write_rows(tmp_path / "good.csv", samples)
+    assert "drop --acc-unit g" in error_of(good, acc_unit="g")
+
+
+def test_gravity_removed_and_milli_g(tmp_path):
+    samples = tilting_samples(300)
+    linear = samples.copy()
+    linear[:, 1:4] = 0.05
+    assert "gravity seems removed" in error_of(write_rows(tmp_path / "a.csv", linear))
+    milli = samples.copy()
+    milli[:, 1:4] *= 1000 / STANDARD_GRAVITY
+    assert "milli-g" in error_of(write_rows(tmp_path / "b.csv", milli))
+
+
+def test_gyroscope_in_rad_s_is_refused_then_accepted_with_gyr_unit(tmp_path):
+    samples = tilting_samples(1000)
+    rad = samples.copy()
+    rad[:, 4:7] = np.radians(rad[:, 4:7])
+    path = write_rows(tmp_path / "bad.csv", rad)
+    message = error_of(path)
+    assert "column 'gyr_x'" in message and "looks like rad/s" in message
+    assert message.endswith("(pass --gyr-unit rad/s)")
+    session = read_session(path, gyr_unit="rad/s")
+    np.testing.assert_allclose(session.samples()[:, 4], samples[:, 4], rtol=1e-4, atol=1e-3)
+    # the correct deg/s file passes the same check
+    assert read_session(write_rows(tmp_path / "good.csv", samples)).warnings == []
+
+
+def test_still_sensor_in_rad_s_cannot_be_told_and_loads(tmp_path):
+    samples = tilting_samples(300)
+    samples[:, 1:3] = 0.0
+    samples[:, 3] = STANDARD_GRAVITY
+    samples[:, 4:7] = 0.001
+    assert read_session(write_rows(tmp_path / "still.csv", samples)).warnings == []
+
+
+def test_accelerometer_only_recording_loads_with_nan_gyro_and_a_warning(tmp_path):
+    lines = session_lines(tmp_path)
+    lines[1:] = [",".join(line.split(",")[:4] + ["", "", ""]) for line in lines[1:]]
+    session = read_session(rewrite(tmp_path, lines, "acc_only.csv"))
+    assert np.isnan(session.samples()[:, 4:7]).all()
+    assert not session.has_gyro
+    assert len(session.warnings) == 1
+    assert "no gyroscope data" in session.warnings[0]
+    assert "twist and angular-velocity features are unavailable" in session.warnings[0]
+    # a gyro that is missing on only some rows is an error
+    lines[6] = lines[6].split(",", 1)[0] + ",0,0,9.81,1,2,3"
+    assert "acc_only.csv:2: column 'gyr_x': empty cell" in error_of(
+        rewrite(tmp_path, lines, "acc_only.csv")
+    )
+
+
+def test_gaps_are_a_warning_and_a_quality_figure(tmp_path):
+    samples = np.delete(tilting_samples(1000), np.s_[300:350], axis=0)
+    session = read_session(write_rows(tmp_path / "gappy.csv", samples))
+    assert len(session.data) == 950
+    assert len(session.warnings) == 1
+    assert "1 gap(s) in the timeline, longest 0.51 s at 2.99 s" in session.warnings[0]
+    gaps = session.quality()["gaps"]
+    assert gaps == [pytest.approx({"start_s": 2.99, "end_s": 3.5, "duration_s": 0.51})]
+
+
+def test_unknown_unit_names(tmp_path):
+    path = write_rows(tmp_path / "s.csv", tilting_samples(100))
+    assert "unknown acceleration unit 'mg'" in error_of(path, acc_unit="mg")
+    assert "unknown angular-rate unit 'rpm'" in error_of(path, gyr_unit="rpm")
+
+
+# --------------------------------------------------------------------------------- quality
+
+
+def test_data_quality_of_a_known_timeline():
+    rng = np.random.default_rng(1)
+    t = np.arange(2000) / 100.0
+    t = np.delete(t, np.s_[500:600])  # 100 samples lost: one 1.01 s gap after 4.99 s
+    t[1:-1] += rng.normal(0, 0.0005, len(t) - 2)
+    q = data_quality(t, nominal_rate_hz=100.0)
+    assert q["n_samples"] == 1900
+    assert q["duration_s"] == pytest.approx(19.99)
+    assert [round(g["start_s"], 2) for g in q["gaps"]] == [4.99]
+    assert q["gaps"][0]["duration_s"] == pytest.approx(1.01, abs=0.003)
+    assert q["fraction_lost"] == pytest.approx(100 / 2000, abs=0.001)
+    assert q["measured_rate_hz"] == pytest.approx(100.0, rel=0.01)
+    # intervals differ by two independent N(0, 0.5 ms) draws: std sqrt(2) * 0.5 ms
+    assert q["jitter_std_ms"] == pytest.approx(0.707, rel=0.1)
+    assert 10.5 < q["interval_p95_ms"] < 11.6
+
+
+def test_data_quality_of_too_short_input():
+    q = data_quality(np.array([1.0]))
+    assert q["n_samples"] == 1 and q["gaps"] == [] and np.isnan(q["measured_rate_hz"])
+
+
+# ---------------------------------------------------------------------------- SessionWriter
+
+
+def test_session_writer_writes_gap_marker_extras_and_refuses_overwrite(tmp_path):
+    path = tmp_path / "rec.csv"
+    samples = tilting_samples(400)
+    with SessionWriter(
+        path, {"device": "sim", "sampling_rate_hz": 100}, extra_columns=["seq"]
+    ) as w:
+        w.append(samples[:200], extra={"seq": np.arange(200)})
+        w.append(samples[200:], gap_before=True, extra={"seq": 9})
+    session = read_session(path)
+    assert session.metadata == {"device": "sim", "sampling_rate_hz": "100"}
+    np.testing.assert_array_equal(session.samples(), samples)
+    assert session.data[GAP_COLUMN].tolist() == [0] * 200 + [1] + [0] * 199
+    assert session.data["seq"].tolist() == list(range(200)) + [9] * 200
+    with pytest.raises(InputError, match="rec.csv: exists already"):
+        SessionWriter(path)
+    SessionWriter(path, force=True).close()
+    assert path.read_text() == ",".join([*REQUIRED, GAP_COLUMN]) + "\n"
+
+
+def test_session_writer_writes_nan_gyro_as_empty_cells(tmp_path):
+    samples = tilting_samples(100)
+    samples[:, 4:7] = np.nan
+    with SessionWriter(tmp_path / "h10.csv") as w:
+        w.append(samples)
+    assert (tmp_path / "h10.csv").read_text().splitlines()[1].endswith(",,,,0")
+    assert not read_session(tmp_path / "h10.csv").has_gyro
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    import numpy as np
+    from imu.session import SessionWriter
+    writer = SessionWriter(sys.argv[1], {"device": "crash-test"})
+    angle = 0.0
+    while True:
+        now = time.monotonic()
+        rows = np.array([[now + k * 0.01, 0.0, 0.0, 9.81, 1.0, 2.0, 3.0] for k in range(5)])
+        writer.append(rows)
+        print(f"{now:.6f}", flush=True)
+        time.sleep(0.05)
+    """
+)
+
+
+def test_session_writer_survives_kill_9_losing_at_most_one_second(tmp_path):
+    path = tmp_path / "crash.csv"
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        first = float(child.stdout.readline())
+        while float(child.stdout.readline()) < first + 2.5:
+            pass
+    finally:
+        killed_at = time.monotonic()
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+    session = read_session(path)  # loads; a cut-off last line would only be a warning
+    assert session.metadata == {"device": "crash-test"}
+    assert session.time_s[0] == pytest.approx(first)
+    assert session.time_s[-1] > killed_at - 1.1
+    assert not np.isnan(session.samples()).any()
+    assert np.all(session.data[list(GYR)].to_numpy() == [1.0, 2.0, 3.0])
