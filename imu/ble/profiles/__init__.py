@@ -18,12 +18,13 @@ from imu.ble.profiles.base import (
     Write,
 )
 from imu.ble.profiles.movesense import MOVESENSE
+from imu.ble.profiles.openimu import OPENIMU
 from imu.ble.profiles.polar import POLAR_H10, POLAR_VERITY
 from imu.ble.profiles.thingy52 import THINGY52
 from imu.ble.profiles.witmotion import WITMOTION
 
 PROFILES: dict[str, Profile] = {
-    p.name: p for p in (WITMOTION, POLAR_VERITY, POLAR_H10, THINGY52, MOVESENSE)
+    p.name: p for p in (WITMOTION, POLAR_VERITY, POLAR_H10, THINGY52, MOVESENSE, OPENIMU)
 }
 
 
