@@ -1,0 +1,182 @@
+"""simulate(script) -> SimResult: a canonical session plus its ground truth, and writing it."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from imu.errors import input_error
+from imu.session import ACC, GYR, TIME, Session, write_session
+from imu.sim.kinematics import Kinematics, sensor_kinematics
+from imu.sim.rotations import MOUNTINGS, matrix, small_rotation
+from imu.sim.script import SessionScript, build_motion
+from imu.sim.sensor import SensorModel
+
+TRUTH_COLUMNS = ("time_s", "flexion_deg", "lateral_bend_deg", "twist_deg")
+REP_COLUMNS = (
+    "set",
+    "rep",
+    "start_s",
+    "bottom_s",
+    "end_s",
+    "kind",
+    "rounded",
+    "hyperextended",
+    "lifter",
+    "peak_flexion_deg",
+)
+MIN_RATE_HZ, MAX_RATE_HZ = 25.0, 400.0
+
+
+@dataclass
+class SimResult:
+    """One simulated session and its truth.
+
+    ``session``: canonical session (sensor frame, with errors). ``truth_angles``: columns
+    TRUTH_COLUMNS per sample (deg, relative to the calibration posture). ``truth_reps``:
+    REP_COLUMNS per true rep (times in the session clock). ``kinematics``: the error-free
+    signals at the nominal sample instants (times from 0, before timestamp jitter and
+    drops) for physics checks. ``body_sensor``: the mounting R_body_sensor actually used
+    (axis-aligned mounting x misalignment x lordosis tilt).
+    """
+
+    session: Session
+    truth_angles: pd.DataFrame
+    truth_reps: pd.DataFrame
+    kinematics: Kinematics
+    body_sensor: np.ndarray
+    mounting: str
+
+
+def resolve_mounting(mounting: str, rng: np.random.Generator) -> str:
+    """A mounting name from MOUNTINGS, or 'random' for one drawn by ``rng``."""
+    if mounting == "random":
+        return str(rng.choice(sorted(MOUNTINGS)))
+    if mounting not in MOUNTINGS:
+        raise input_error(
+            f"unknown mounting {mounting!r}",
+            hint=f"use 'random' or one of {', '.join(sorted(MOUNTINGS))}",
+        )
+    return mounting
+
+
+def simulate(
+    script: SessionScript,
+    *,
+    sampling_rate_hz: float = 100.0,
+    mounting: str = "xup_zback",
+    misalignment_deg: float = 3.0,
+    sensor: SensorModel | None = None,
+    seed: int = 0,
+    generator: str = "imu.sim.simulate",
+) -> SimResult:
+    """Simulate ``script`` as recorded by an IMU on the lower back.
+
+    ``mounting``: name in :data:`imu.sim.rotations.MOUNTINGS` or 'random';
+    ``misalignment_deg``: sigma of a random tilt of the device on the strap (capped at
+    2.5 sigma); the lifter's lordosis tilts the sensor backward on top of that.
+    ``sensor``: error model (default: :class:`SensorModel` typical MPU-6050 part; use
+    ``SensorModel.ideal()`` for exact physics). Everything is reproducible from ``seed``.
+    """
+    if not MIN_RATE_HZ <= sampling_rate_hz <= MAX_RATE_HZ:
+        raise input_error(
+            f"sampling rate {sampling_rate_hz:g} Hz is outside 25-400 Hz",
+            hint="choose a rate between 25 and 400 Hz",
+        )
+    sensor = SensorModel() if sensor is None else sensor
+    motion_rng, mount_rng, sensor_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)
+    )
+    built = build_motion(script, motion_rng)
+    name = resolve_mounting(mounting, mount_rng)
+    body_sensor = (
+        matrix("y", -script.lifter.lordosis_deg)
+        @ small_rotation(mount_rng, misalignment_deg, 2.5 * misalignment_deg)
+        @ MOUNTINGS[name]
+    )
+
+    n = int(np.floor(built.duration_s * sampling_rate_hz))
+    t_nominal, kept = sensor.timestamps(n, sampling_rate_hz, sensor_rng)
+    kin = sensor_kinematics(
+        built.motion, np.arange(n) / sampling_rate_hz, script.lifter, body_sensor
+    )
+    acc, gyr = sensor.measure(kin.acc_m_s2, kin.gyr_deg_s, sampling_rate_hz, sensor_rng)
+
+    origin = script.clock_origin_s
+    time_s = origin + t_nominal[kept]
+    data = pd.DataFrame({TIME: time_s})
+    for i, column in enumerate(ACC):
+        data[column] = acc[kept, i]
+    for i, column in enumerate(GYR):
+        data[column] = gyr[kept, i]
+    lifter = script.lifter
+    metadata = {
+        "synthetic": "true",
+        "generator": generator,
+        "seed": str(seed),
+        "lifter": lifter.name,
+        "mounting": name,
+        "sampling_rate_hz": f"{sampling_rate_hz:g}",
+        "device": "simulated-imu (imu.sim, MPU-6050-like errors)",
+    }
+    session = Session(data=data, metadata=metadata, source=script.name)
+    angles = kin.angles_deg[kept]
+    angles[:, 2] = (angles[:, 2] + 180.0) % 360.0 - 180.0  # twist wrapped to [-180, 180)
+    truth = pd.DataFrame(angles, columns=list(TRUTH_COLUMNS[1:]))
+    truth.insert(0, "time_s", time_s)
+    reps = pd.DataFrame(built.reps, columns=list(REP_COLUMNS))
+    for column in ("start_s", "bottom_s", "end_s"):
+        reps[column] += origin
+    return SimResult(session, truth, reps, kin, body_sensor, name)
+
+
+def _gzip_in_place(path: Path) -> Path:
+    target = path.with_name(path.name + ".gz")
+    with open(path, "rb") as src, gzip.open(target, "wb", compresslevel=9) as dst:
+        shutil.copyfileobj(src, dst)
+    path.unlink()
+    return target
+
+
+def write_result(
+    result: SimResult,
+    directory: str | os.PathLike,
+    name: str,
+    *,
+    compress: bool = False,
+    decimals: int = 4,
+    force: bool = False,
+) -> list[Path]:
+    """Write NAME.csv (or NAME.csv.gz), NAME.truth.csv and NAME.reps.csv into
+    ``directory``; values are rounded to ``decimals`` (times keep 6). Returns the paths."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    session_path = directory / f"{name}.csv"
+    targets = [
+        session_path.with_name(session_path.name + ".gz") if compress else session_path,
+        directory / f"{name}.truth.csv",
+        directory / f"{name}.reps.csv",
+    ]
+    if not force:
+        for target in targets:
+            if target.exists():
+                raise input_error("exists already (use --force to overwrite)", path=str(target))
+    data = result.session.data.copy()
+    value_columns = [*ACC, *GYR]
+    data[value_columns] = data[value_columns].round(decimals)
+    write_session(Session(data, result.session.metadata), session_path, force=True)
+    if compress:
+        _gzip_in_place(session_path)
+    truth = result.truth_angles.copy()
+    truth[list(TRUTH_COLUMNS[1:])] = truth[list(TRUTH_COLUMNS[1:])].round(3)
+    truth.to_csv(targets[1], index=False, float_format="%.6f", lineterminator="\n")
+    reps = result.truth_reps.copy()
+    reps["peak_flexion_deg"] = reps["peak_flexion_deg"].round(2)
+    reps.to_csv(targets[2], index=False, float_format="%.6f", lineterminator="\n")
+    return targets

@@ -1,0 +1,85 @@
+"""Ready-made session scripts for tests, benchmarks, the demo dataset and `imu simulate`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from imu.sim.lifters import Lifter
+from imu.sim.script import (
+    KINDS,
+    DeadliftSet,
+    LoadPlates,
+    PickUp,
+    Rest,
+    SessionScript,
+    SitStand,
+    Stand,
+    Walk,
+)
+
+
+def demo_session(
+    lifter: Lifter,
+    seed: int = 0,
+    *,
+    n_sets: int = 5,
+    reps_per_set: tuple[int, int] = (5, 8),
+    rest_s: tuple[float, float] = (60.0, 180.0),
+    kinds: tuple[str, ...] = tuple(KINDS),
+    non_reps: bool = True,
+    clock_origin_s: float | None = None,
+    name: str = "session",
+) -> SessionScript:
+    """A training session: calibration stance, walk to the bar, load plates, then
+    ``n_sets`` sets (lift kind drawn from ``kinds``) separated by rests of ``rest_s``
+    (s, uniform), with non-rep movements (picking things up, sitting down and standing
+    up) mixed into the rests when ``non_reps``. ``clock_origin_s`` None draws either 0 or
+    a host-clock-like origin."""
+    rng = np.random.default_rng([seed, 11])
+    acts: list = [
+        Stand(rng.uniform(2.5, 5.0), still=True),
+        Walk(rng.uniform(3, 6), 180.0),
+        Walk(rng.uniform(1.5, 3)),
+        Stand(2.0),
+    ]
+    if non_reps:
+        acts += [LoadPlates(), LoadPlates()]
+    for i in range(n_sets):
+        if i > 0:
+            rest = rng.uniform(*rest_s)
+            if non_reps and rng.random() < 0.5:
+                acts += [
+                    Rest(rest / 2),
+                    rng.choice([PickUp(), SitStand(rng.uniform(5, 20))]),
+                    Rest(rest / 2),
+                ]
+            else:
+                acts.append(Rest(rest))
+        kind = str(kinds[rng.integers(len(kinds))])
+        acts.append(DeadliftSet(int(rng.integers(reps_per_set[0], reps_per_set[1] + 1)), kind))
+    acts += [Stand(2.0), Walk(rng.uniform(2, 5))]
+    if clock_origin_s is None:
+        clock_origin_s = float(rng.choice([0.0, round(rng.uniform(1e3, 9e4), 3)]))
+    return SessionScript(lifter, tuple(acts), clock_origin_s, name)
+
+
+def non_rep_session(lifter: Lifter, seed: int = 0, *, name: str = "non_reps") -> SessionScript:
+    """A session with no reps at all: calibration, walking and turning, loading plates,
+    picking things up, sitting down and standing up. Every bend here must not count."""
+    rng = np.random.default_rng([seed, 13])
+    acts = [
+        Stand(rng.uniform(2.5, 5.0), still=True),
+        Walk(rng.uniform(4, 8), 90.0),
+        Walk(rng.uniform(2, 4), -180.0),
+        LoadPlates(),
+        Stand(3.0),
+        PickUp(),
+        Walk(3.0, 180.0),
+        SitStand(rng.uniform(8, 20)),
+        LoadPlates(),
+        PickUp(),
+        Rest(30.0),
+        Walk(5.0, 180.0),
+        Stand(3.0),
+    ]
+    return SessionScript(lifter, tuple(acts), 0.0, name)

@@ -1,0 +1,503 @@
+"""Session scripts: what the lifter does, turned into continuous motion and true reps.
+
+A :class:`SessionScript` is a lifter plus a list of activities (standing, walking,
+turning, deadlift sets, rests, movements that are not reps). :func:`build_motion`
+compiles it into a :class:`~imu.sim.motion.Motion` (every body channel as a function of
+time) and the table of true reps. Durations and depths vary from rep to rep by a seeded
+random generator, so a script plus a seed gives one reproducible session.
+
+How a rep is shaped (numbers are the defaults below; docs/simulator.md explains them):
+
+- good rep: descent to the lifter's hinge depth, (pause), pull with the trunk angle held
+  early (knees extend first) and the fastest extension at ~60 % of the ascent, lockout
+  0-3 deg of extension;
+- rounded rep: 7-14 deg more flexion at the bottom, a further 3-6 deg creeping into
+  lift-off, fast "unrounding" early in the pull (peak extension velocity at ~35 % of the
+  ascent, ~1.3x faster), and 2.5x more lateral sway and twist, with a 3-6 deg twist shift;
+- hyperextended rep: the lockout overshoots to 11-17 deg of extension before settling;
+- fatigue: later reps of a set ascend slower and bend deeper (creeping flexion).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from imu.sim.lifters import Lifter
+from imu.sim.motion import Motion, Oscillation
+
+
+@dataclass(frozen=True)
+class LiftKind:
+    """A lift variant: depth as a fraction of the lifter's hinge depth, hip drop as a
+    fraction of the lifter's knee drop, tempo factors, pause at the bottom (s, range), and
+    whether the bar starts on the floor (then it is put down after the set)."""
+
+    depth: float
+    drop: float
+    descent: float
+    ascent: float
+    pause_s: tuple[float, float]
+    from_floor: bool
+
+
+KINDS: dict[str, LiftKind] = {
+    "conventional": LiftKind(1.0, 1.0, 1.0, 1.0, (0.8, 2.0), True),
+    "touch_and_go": LiftKind(0.97, 1.0, 0.85, 1.0, (0.05, 0.2), True),
+    "rdl": LiftKind(0.85, 0.25, 1.2, 1.0, (0.1, 0.3), False),
+    "good_morning": LiftKind(0.95, 0.15, 1.3, 1.2, (0.15, 0.4), False),
+}
+
+HIP_BACK_M_PER_DEG = 0.15 / 60.0  # hip shift backward per degree of hinge
+
+
+@dataclass(frozen=True)
+class Stand:
+    """Stand for ``duration_s``; ``still`` = quiet calibration stance (minimal sway)."""
+
+    duration_s: float
+    still: bool = False
+
+
+@dataclass(frozen=True)
+class Walk:
+    """Walk ``distance_m`` straight ahead, then turn by ``turn_deg`` (+ = to the left)."""
+
+    distance_m: float
+    turn_deg: float = 0.0
+
+
+@dataclass(frozen=True)
+class DeadliftSet:
+    """One set. ``rounded`` / ``hyperextended``: one flag per rep, or None to draw them
+    from the lifter's tendencies (rounding grows with fatigue late in the set)."""
+
+    n_reps: int
+    kind: str = "conventional"
+    rounded: tuple[bool, ...] | None = None
+    hyperextended: tuple[bool, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown lift kind {self.kind!r}; choose from {', '.join(KINDS)}")
+        for flags in (self.rounded, self.hyperextended):
+            if flags is not None and len(flags) != self.n_reps:
+                raise ValueError("one rounded/hyperextended flag per rep is needed")
+
+
+@dataclass(frozen=True)
+class Rest:
+    """Rest between sets: stand, shift weight, wander a few metres and back."""
+
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class LoadPlates:
+    """Bend to load a plate: twisted, held at the bottom for 3-8 s. Not a rep."""
+
+
+@dataclass(frozen=True)
+class PickUp:
+    """Bend quickly to pick something off the floor. Not a rep."""
+
+
+@dataclass(frozen=True)
+class SitStand:
+    """Sit down on a bench, stay seated ``seated_s``, stand up. Not a rep."""
+
+    seated_s: float = 10.0
+
+
+Activity = Stand | Walk | DeadliftSet | Rest | LoadPlates | PickUp | SitStand
+
+
+@dataclass(frozen=True)
+class SessionScript:
+    """A lifter and what they do. Times of the output start at ``clock_origin_s``."""
+
+    lifter: Lifter
+    activities: tuple[Activity, ...]
+    clock_origin_s: float = 0.0
+    name: str = "session"
+
+
+@dataclass
+class BuiltMotion:
+    """A compiled script: the motion, its duration (s) and the true reps (list of dicts,
+    times relative to the motion's own zero)."""
+
+    motion: Motion
+    duration_s: float
+    reps: list[dict] = field(default_factory=list)
+
+
+class _Builder:
+    """Appends keyframes for one activity after another, tracking the current time."""
+
+    def __init__(self, lifter: Lifter, rng: np.random.Generator) -> None:
+        self.lifter = lifter
+        self.rng = rng
+        self.motion = Motion()
+        self.t = 0.0
+        self.heading_deg = 0.0
+        self.bar_heading_deg = 0.0
+        self.n_sets = 0
+        self.reps: list[dict] = []
+
+    # -- primitives -------------------------------------------------------------------
+    def _track(self, channel: str):
+        return self.motion.tracks[channel]
+
+    def _hold_from(self, channel: str, t0: float) -> None:
+        track = self._track(channel)
+        if track.times[-1] < t0:
+            track.key(t0, track.last, 0.0)
+
+    def path(self, channel: str, t0: float, keys: list[tuple[float, float, float]]) -> None:
+        """Move ``channel`` from its current value through ``(dt, value, velocity)`` keys
+        (``dt`` relative to ``t0``); the channel is held until ``t0``."""
+        self._hold_from(channel, t0)
+        for dt, value, velocity in keys:
+            self._track(channel).key(t0 + dt, value, velocity)
+
+    def hinge(
+        self, t0: float, keys: list[tuple[float, float, float]], scale_back: float = 1.0
+    ) -> None:
+        """Flexion keys, with the hip shifting backward in proportion (a hip hinge)."""
+        self.path("flexion_deg", t0, keys)
+        k = HIP_BACK_M_PER_DEG * scale_back
+        self.path(
+            "hip_back_m",
+            t0,
+            [(dt, k * max(v, 0.0), k * vel if v > 0 else 0.0) for dt, v, vel in keys],
+        )
+
+    def oscillate(
+        self, channel: str, t0: float, t1: float, amplitude: float, frequency_hz: float
+    ) -> None:
+        phase = self.rng.uniform(0, 2 * np.pi)
+        self.motion.oscillations.append(
+            Oscillation(channel, t0, t1, amplitude, frequency_hz, phase)
+        )
+
+    def sway(self, t0: float, t1: float, scale_deg: float) -> None:
+        """Low-frequency postural sway of the trunk and hip while standing."""
+        if t1 - t0 < 1.0:
+            return
+        for channel, share in (("flexion_deg", 1.0), ("lateral_bend_deg", 0.6), ("twist_deg", 0.8)):
+            self.oscillate(channel, t0, t1, share * scale_deg, self.rng.uniform(0.1, 0.4))
+        self.oscillate("hip_x_m", t0, t1, 0.004 * scale_deg, self.rng.uniform(0.1, 0.3))
+
+    # -- activities -------------------------------------------------------------------
+    def stand(self, a: Stand) -> None:
+        self.sway(self.t, self.t + a.duration_s, 0.15 if a.still else 0.6)
+        self.t += a.duration_s
+
+    def turn(self, angle_deg: float) -> None:
+        if abs(angle_deg) < 1e-6:
+            return
+        duration = 0.7 + abs(angle_deg) / 180.0 * 1.3
+        self.heading_deg += angle_deg
+        self.path("twist_deg", self.t, [(duration, self.heading_deg, 0.0)])
+        self.oscillate("hip_drop_m", self.t, self.t + duration, 0.008, self.lifter.cadence_hz)
+        self.t += duration
+
+    def walk(self, a: Walk) -> None:
+        lifter = self.lifter
+        speed, accel_s = lifter.walk_speed_m_s, 0.8
+        if a.distance_m < speed * accel_s:
+            speed = a.distance_m / accel_s
+        cruise_s = (a.distance_m - speed * accel_s) / speed
+        h = np.deg2rad(self.heading_deg)
+        d = np.array([np.cos(h), np.sin(h)])
+        x0 = np.array([self._track("hip_x_m").last, self._track("hip_y_m").last])
+        ramp = speed * accel_s / 2
+        stops = [
+            (accel_s, ramp, speed),
+            (accel_s + cruise_s, ramp + speed * cruise_s, speed),
+            (2 * accel_s + cruise_s, a.distance_m, 0.0),
+        ]
+        for i, channel in enumerate(("hip_x_m", "hip_y_m")):
+            self.path(channel, self.t, [(dt, x0[i] + s * d[i], v * d[i]) for dt, s, v in stops])
+        t0, t1 = self.t, self.t + stops[-1][0]
+        f = lifter.cadence_hz
+        # Gait of the pelvis: vertical bob at step frequency, lateral sway, rotation and
+        # obliquity at stride frequency (half the step frequency).
+        self.oscillate("hip_drop_m", t0, t1, 0.018, f)
+        self.oscillate("flexion_deg", t0, t1, 1.5, f)
+        self.oscillate("lateral_bend_deg", t0, t1, 3.0, f / 2)
+        self.oscillate("twist_deg", t0, t1, 4.0, f / 2)
+        phase = self.rng.uniform(0, 2 * np.pi)
+        for channel, component in (("hip_x_m", -d[1]), ("hip_y_m", d[0])):
+            self.motion.oscillations.append(
+                Oscillation(channel, t0, t1, 0.02 * component, f / 2, phase)
+            )
+        self.t = t1
+        self.turn(a.turn_deg)
+
+    def face_bar(self) -> None:
+        delta = (self.bar_heading_deg - self.heading_deg + 180.0) % 360.0 - 180.0
+        self.turn(delta)
+
+    def rest(self, a: Rest) -> None:
+        end = self.t + a.duration_s
+        rng = self.rng
+        while end - self.t > 15.0:
+            if rng.random() < 0.35:
+                distance, side = rng.uniform(1.5, 4.0), rng.choice([-1.0, 1.0])
+                self.walk(Walk(distance, side * 180.0))
+                self.walk(Walk(distance, -side * 180.0))
+            else:
+                self.stand(Stand(min(rng.uniform(5.0, 20.0), end - self.t - 4.0)))
+                self.path(
+                    "twist_deg",
+                    self.t,
+                    [
+                        (0.8, self.heading_deg + rng.uniform(-8, 8), 0.0),
+                        (1.6, self.heading_deg, 0.0),
+                    ],
+                )
+                self.t += 1.6
+        self.face_bar()
+        self.stand(Stand(max(end - self.t, 1.0)))
+
+    def bend(
+        self,
+        depth_deg: float,
+        twist_deg: float,
+        lateral_deg: float,
+        drop_m: float,
+        down_s: float,
+        hold_s: float,
+        up_s: float,
+    ) -> None:
+        """A bend that is not a rep: down, hold (with fidgeting), back up."""
+        t0, h = self.t, self.heading_deg
+        self.hinge(
+            t0,
+            [
+                (down_s, depth_deg, 0.0),
+                (down_s + hold_s, depth_deg, 0.0),
+                (down_s + hold_s + up_s, 0.0, 0.0),
+            ],
+        )
+        self.path(
+            "twist_deg",
+            t0,
+            [
+                (down_s, h + twist_deg, 0.0),
+                (down_s + hold_s, h + twist_deg, 0.0),
+                (down_s + hold_s + up_s, h, 0.0),
+            ],
+        )
+        self.path(
+            "lateral_bend_deg",
+            t0,
+            [
+                (down_s, lateral_deg, 0.0),
+                (down_s + hold_s, lateral_deg, 0.0),
+                (down_s + hold_s + up_s, 0.0, 0.0),
+            ],
+        )
+        self.path(
+            "hip_drop_m",
+            t0,
+            [
+                (down_s * 0.9, drop_m, 0.0),
+                (down_s + hold_s, drop_m, 0.0),
+                (down_s + hold_s + up_s, 0.0, 0.0),
+            ],
+        )
+        if hold_s > 1.0:
+            self.oscillate(
+                "flexion_deg", t0 + down_s, t0 + down_s + hold_s, 3.0, self.rng.uniform(0.3, 0.8)
+            )
+            self.oscillate(
+                "hip_back_m", t0 + down_s, t0 + down_s + hold_s, 0.03, self.rng.uniform(0.5, 1.0)
+            )
+        self.t = t0 + down_s + hold_s + up_s
+
+    def load_plates(self) -> None:
+        rng = self.rng
+        side = rng.choice([-1.0, 1.0])
+        self.walk(Walk(rng.uniform(0.8, 1.5), side * rng.uniform(60, 100)))
+        self.bend(
+            rng.uniform(55, 80),
+            side * rng.uniform(15, 35),
+            side * rng.uniform(2, 8),
+            rng.uniform(0.12, 0.25),
+            rng.uniform(1.0, 1.6),
+            rng.uniform(3.0, 8.0),
+            rng.uniform(1.1, 1.7),
+        )
+        self.turn(-side * 180.0)
+        self.walk(Walk(rng.uniform(0.8, 1.5)))
+        self.face_bar()
+
+    def pick_up(self) -> None:
+        rng = self.rng
+        self.bend(
+            rng.uniform(60, 85),
+            rng.uniform(-12, 12),
+            rng.uniform(-4, 4),
+            rng.uniform(0.15, 0.3),
+            rng.uniform(0.6, 1.0),
+            rng.uniform(0.2, 0.8),
+            rng.uniform(0.7, 1.1),
+        )
+
+    def sit_stand(self, a: SitStand) -> None:
+        rng = self.rng
+        self.walk(Walk(rng.uniform(1.5, 3.0), rng.choice([-1.0, 1.0]) * 180.0))
+        seat_drop = 0.8 * self.lifter.hip_height_m - 0.05
+        t0 = self.t
+        lean, slump = rng.uniform(30, 42), rng.uniform(8, 18)
+        self.hinge(t0, [(0.8, lean, 0.0), (1.6, slump, 0.0)], scale_back=0.5)
+        self.path("hip_drop_m", t0, [(1.4, seat_drop, 0.0)])
+        self.sway(t0 + 1.6, t0 + 1.6 + a.seated_s, 0.8)
+        t1 = t0 + 1.6 + a.seated_s
+        self.hinge(t1, [(0.7, lean + 5, 0.0), (1.6, 0.0, 0.0)], scale_back=0.5)
+        self.path("hip_drop_m", t1, [(0.5, seat_drop, 0.0), (1.5, 0.0, 0.0)])
+        self.t = t1 + 1.6
+        self.walk(Walk(rng.uniform(1.5, 3.0)))
+        self.face_bar()
+
+    def deadlift_set(self, a: DeadliftSet) -> None:
+        lifter, rng, kind = self.lifter, self.rng, KINDS[a.kind]
+        self.face_bar()
+        self.n_sets += 1
+        for i in range(a.n_reps):
+            progress = i / max(a.n_reps - 1, 1)
+            fatigue = lifter.fatigue * progress
+            if a.rounded is not None:
+                rounded = a.rounded[i]
+            else:
+                rounded = bool(rng.random() < min(lifter.rounding_tendency * (1 + fatigue), 0.9))
+            if a.hyperextended is not None:
+                hyper = a.hyperextended[i]
+            else:
+                hyper = bool(rng.random() < lifter.hyperextension_tendency)
+            setup = i == 0 and kind.from_floor
+            self.rep(a.kind, i + 1, rounded, hyper, fatigue, setup)
+        if kind.from_floor:
+            self.put_down(a.kind)
+        self.stand(Stand(rng.uniform(1.0, 2.5)))
+
+    def rep(
+        self, kind_name: str, rep: int, rounded: bool, hyper: bool, fatigue: float, setup: bool
+    ) -> None:
+        lifter, rng, kind = self.lifter, self.rng, KINDS[kind_name]
+        depth = lifter.hinge_depth_deg * kind.depth * rng.uniform(
+            0.9, 1.1
+        ) ** 0.5 + fatigue * rng.uniform(2, 5)
+        descent = lifter.descent_s * kind.descent * rng.uniform(0.9, 1.1) * (1.5 if setup else 1.0)
+        pause = rng.uniform(*kind.pause_s) + (rng.uniform(0.8, 1.5) if setup else 0.0)
+        ascent = lifter.ascent_s * kind.ascent * rng.uniform(0.9, 1.1) * (1 + 0.6 * fatigue)
+        drop = lifter.knee_drop_m * kind.drop
+        t0, h = self.t, self.heading_deg
+        extra = rng.uniform(7, 14) if rounded else 0.0
+        bottom = depth + extra
+        # descent (lowering or setting up), then settle into the start position
+        settle = 1.0 if pause > 0.5 else 0.3
+        keys = [(descent, bottom - settle, 0.0), (descent + pause, bottom, 0.0)]
+        tb = descent + pause
+        a = ascent
+        if rounded:
+            creep = rng.uniform(3, 6)
+            peak = bottom + creep
+            keys += [
+                (tb + 0.15 * a, peak, 0.0),
+                (tb + 0.35 * a, 0.55 * peak, -2.6 * peak / a),
+                (tb + 0.7 * a, 0.1 * peak, -0.5 * peak / a),
+            ]
+            bottom_s, peak_flexion = t0 + tb + 0.15 * a, peak
+        else:
+            keys += [
+                (tb + 0.3 * a, 0.9 * bottom, -0.7 * bottom / a),
+                (tb + 0.6 * a, 0.45 * bottom, -2.0 * bottom / a),
+                (tb + 0.85 * a, 0.08 * bottom, -0.8 * bottom / a),
+            ]
+            bottom_s, peak_flexion = t0 + tb, bottom
+        lockout = -rng.uniform(11, 17) if hyper else -rng.uniform(0, 3)
+        keys.append((tb + a, lockout, 0.0))
+        end_s = t0 + tb + a
+        hold = lifter.lockout_s * rng.uniform(0.9, 1.1)
+        if hyper:
+            keys += [(tb + a + 0.3, lockout, 0.0), (tb + a + 0.3 + 0.6, -rng.uniform(0, 3), 0.0)]
+            hold = max(hold, 1.0)
+        self.hinge(t0, keys)
+        self.path(
+            "hip_drop_m",
+            t0,
+            [
+                (0.9 * descent, drop * 0.97, 0.0),
+                (tb, drop, 0.0),
+                (tb + 0.45 * a, 0.35 * drop, -1.5 * drop / a),
+                (tb + a, 0.0, 0.0),
+            ],
+        )
+        sway = lifter.sway_deg * (2.5 if rounded else 1.0)
+        for channel in ("lateral_bend_deg", "twist_deg"):
+            self.oscillate(channel, t0, end_s, sway, rng.uniform(0.6, 1.4))
+        if rounded:
+            shift = rng.choice([-1.0, 1.0]) * rng.uniform(3, 6)
+            self.path("twist_deg", t0, [(tb, h + shift, 0.0), (tb + a, h, 0.0)])
+        self.reps.append(
+            {
+                "set": self.n_sets,
+                "rep": rep,
+                "start_s": t0,
+                "bottom_s": bottom_s,
+                "end_s": end_s,
+                "kind": kind_name,
+                "rounded": rounded,
+                "hyperextended": hyper,
+                "lifter": lifter.name,
+                "peak_flexion_deg": peak_flexion,
+            }
+        )
+        self.t = t0 + tb + a + hold
+
+    def put_down(self, kind_name: str) -> None:
+        """Lower the bar to the floor after the last rep, let go and stand up (not a rep)."""
+        lifter, rng = self.lifter, self.rng
+        depth = lifter.hinge_depth_deg * KINDS[kind_name].depth * rng.uniform(0.85, 1.0)
+        down, up = lifter.descent_s * rng.uniform(0.8, 1.1), lifter.ascent_s * rng.uniform(0.7, 1.0)
+        release = rng.uniform(0.3, 0.8)
+        t0 = self.t
+        self.hinge(
+            t0, [(down, depth, 0.0), (down + release, depth, 0.0), (down + release + up, 0.0, 0.0)]
+        )
+        drop = lifter.knee_drop_m * rng.uniform(0.8, 1.0)
+        self.path(
+            "hip_drop_m",
+            t0,
+            [(down, drop, 0.0), (down + release, drop, 0.0), (down + release + up, 0.0, 0.0)],
+        )
+        self.t = t0 + down + release + up
+
+
+def build_motion(script: SessionScript, rng: np.random.Generator) -> BuiltMotion:
+    """Compile ``script`` into continuous motion and the list of true reps."""
+    b = _Builder(script.lifter, rng)
+    for activity in script.activities:
+        if isinstance(activity, Stand):
+            b.stand(activity)
+        elif isinstance(activity, Walk):
+            b.walk(activity)
+        elif isinstance(activity, DeadliftSet):
+            b.deadlift_set(activity)
+        elif isinstance(activity, Rest):
+            b.rest(activity)
+        elif isinstance(activity, LoadPlates):
+            b.load_plates()
+        elif isinstance(activity, PickUp):
+            b.pick_up()
+        elif isinstance(activity, SitStand):
+            b.sit_stand(activity)
+        else:
+            raise TypeError(f"unknown activity {activity!r}")
+    b.stand(Stand(1.0))
+    return BuiltMotion(b.motion, b.t, b.reps)
