@@ -184,7 +184,7 @@ class _Builder:
 
     def sway(self, t0: float, t1: float, scale_deg: float) -> None:
         """Low-frequency postural sway of the trunk and hip while standing."""
-        if t1 - t0 < 1.0:
+        if t1 - t0 < 3.0:
             return
         for channel, share in (("flexion_deg", 1.0), ("lateral_bend_deg", 0.6), ("twist_deg", 0.8)):
             self.oscillate(channel, t0, t1, share * scale_deg, self.rng.uniform(0.1, 0.4))
@@ -499,5 +499,5 @@ def build_motion(script: SessionScript, rng: np.random.Generator) -> BuiltMotion
             b.sit_stand(activity)
         else:
             raise TypeError(f"unknown activity {activity!r}")
-    b.stand(Stand(1.0))
+    b.stand(Stand(1.0, still=True))
     return BuiltMotion(b.motion, b.t, b.reps)
