@@ -1,0 +1,94 @@
+"""``--no-display``: one plain line per event on stdout, for piping and logs."""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any, TextIO
+
+from imu.sinks.base import Sink
+
+
+def _num(value: Any, digits: int = 1) -> str:
+    """``value`` with ``digits`` decimals; ``?`` when missing or NaN."""
+    if value is None or not math.isfinite(value):
+        return "?"
+    return f"{value:.{digits}f}"
+
+
+def describe(event: dict[str, Any]) -> str:
+    """One human line for an event: ``t=12.3 s  rep 1.3  peak flexion 54.2 deg ...``."""
+    kind = event.get("type", "?")
+    if kind == "rep":
+        flags = []
+        if event.get("rounded"):
+            flags.append(f"ROUNDED (p={_num(event.get('p_rounded'), 2)})")
+        if event.get("hyperextended"):
+            flags.append("HYPEREXTENDED")
+        verdict = ", ".join(flags) if flags else "ok"
+        return (
+            f"t={_num(event.get('end_s'))} s  rep {event.get('set')}.{event.get('rep')}  "
+            f"peak flexion {_num(event.get('peak_flexion_deg'))} deg  "
+            f"lockout {_num(event.get('lockout_extension_deg'))} deg  "
+            f"descent {_num(event.get('descent_s'), 2)} s  ascent {_num(event.get('ascent_s'), 2)} s  "
+            f"{verdict}"
+        )
+    if kind == "set":
+        return (
+            f"t={_num(event.get('end_s'))} s  set {event.get('set')} done: {event.get('n_reps')} reps, "
+            f"flexion drift {_num(event.get('flexion_drift_deg'))} deg"
+        )
+    if kind == "alert":
+        return f"t={_num(event.get('time_s'))} s  ALERT {event.get('kind')}: {event.get('message', '')}"
+    if kind == "gap":
+        return (
+            f"t={_num(event.get('end_s'))} s  gap of {_num(event.get('duration_s'), 2)} s in the data"
+            + (" (state restarted)" if event.get("restarted") else "")
+        )
+    if kind == "calibration":
+        state = "ok" if event.get("ok") else "FAILED"
+        return f"t={_num(event.get('time_s'))} s  calibration {state}: {event.get('message', '')}"
+    if kind in ("connected", "disconnected"):
+        return f"{kind} {event.get('device', '')}".rstrip() + (
+            f" ({event['reason']})" if event.get("reason") else ""
+        )
+    return f"{kind}: {event}"
+
+
+class LineOutput(Sink):
+    """Writes :func:`describe` of every event, flushed line by line."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    @property
+    def stream(self) -> TextIO:
+        return self._stream if self._stream is not None else sys.stdout
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        print(describe(event), file=self.stream, flush=True)
+
+    def close(self, summary: dict[str, Any]) -> None:
+        for line in summary_lines(summary):
+            print(line, file=self.stream, flush=True)
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """The end-of-session summary as a few lines (shared by line output and display)."""
+    lines = [
+        (
+            f"session {summary.get('ended_by', 'ended')}: {_num(summary.get('duration_s'))} s, "
+            f"{summary.get('n_samples', 0)} samples, {summary.get('n_reps', 0)} reps in "
+            f"{summary.get('n_sets', 0)} sets, {summary.get('n_flagged', 0)} flagged, "
+            f"{summary.get('n_alerts', 0)} alerts, {summary.get('n_gaps', 0)} gaps"
+        )
+    ]
+    if summary.get("n_disconnects"):
+        lines.append(
+            f"link lost {summary['n_disconnects']} time(s), reconnected each time it came back"
+        )
+    if summary.get("recording"):
+        lines.append(f"recording: {summary['recording']}")
+    if summary.get("events_file"):
+        lines.append(f"events: {summary['events_file']}")
+    return lines

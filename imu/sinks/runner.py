@@ -1,0 +1,146 @@
+"""The one loop of ``imu live`` and ``imu replay``: source -> engine -> alerts -> sinks.
+
+A source (:mod:`imu.ble.source`: a BLE device, a recorded file, or a test fake) yields
+:class:`~imu.ble.source.Batch` es of raw samples and link events. For each batch the
+runner hands the raw samples to the sinks (the recorder writes them *before* anything
+else can fail), feeds them to the engine, turns the engine's output into alerts, and
+passes angles and events on. When the source ends or the task is cancelled (Ctrl-C),
+it flushes the engine (``finish``: the rep or set in progress) and closes every sink
+with the session summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from imu.sinks.alerts import AlertPolicy
+from imu.sinks.base import Sink
+
+log = logging.getLogger(__name__)
+
+
+class Runner:
+    """Drives one session. ``engine`` follows the Engine contract (``update``/``finish``).
+
+    ``status_interval_s``: how often the source's status goes to the sinks.
+    """
+
+    def __init__(
+        self,
+        source: Any,
+        engine: Any,
+        sinks: Sequence[Sink],
+        alerts: AlertPolicy | None = None,
+        *,
+        status_interval_s: float = 0.25,
+    ) -> None:
+        self.source = source
+        self.engine = engine
+        self.sinks = list(sinks)
+        self.alerts = alerts
+        self.status_interval_s = status_interval_s
+        self.counts: Counter[str] = Counter()
+        self.n_samples = 0
+        self.n_flagged = 0
+        self._first_time_s: float | None = None
+        self._last_time_s: float | None = None
+        self._last_status = -np.inf
+
+    async def run(self) -> dict[str, Any]:
+        """Run to the end of the source (or cancellation); return the session summary."""
+        ended_by = "finished"
+        try:
+            async with contextlib.aclosing(self.source.batches()) as batches:
+                async for batch in batches:
+                    self._batch(batch)
+        except asyncio.CancelledError:
+            ended_by = "interrupted"
+        except BaseException as exc:
+            ended_by = f"stopped by an error ({type(exc).__name__})"
+            self._finish(ended_by)
+            raise
+        return self._finish(ended_by)
+
+    def _batch(self, batch: Any) -> None:
+        samples = batch.samples
+        if len(samples):
+            for sink in self.sinks:
+                sink.on_samples(samples, batch.gap_before)
+        for event in batch.events:
+            self._dispatch(event)
+        if len(samples):
+            self.n_samples += len(samples)
+            if self._first_time_s is None:
+                self._first_time_s = float(samples[0, 0])
+            self._last_time_s = float(samples[-1, 0])
+            self._step(self.engine.update(samples, gap_before=batch.gap_before))
+        now = time.monotonic()
+        if now - self._last_status >= self.status_interval_s:
+            self._last_status = now
+            status = self.source.status()
+            for sink in self.sinks:
+                sink.on_status(status)
+
+    def _step(self, step: Any) -> None:
+        angles = step.angles
+        if len(angles):
+            for sink in self.sinks:
+                sink.on_angles(angles)
+            if self.alerts is not None:
+                for alert in self.alerts.on_angles(angles):
+                    self._dispatch(alert)
+        for event in step.events:
+            self._dispatch(event)
+            if self.alerts is not None:
+                for alert in self.alerts.on_event(event):
+                    self._dispatch(alert)
+
+    def _dispatch(self, event: dict[str, Any]) -> None:
+        self.counts[event["type"]] += 1
+        if event["type"] == "rep" and (event.get("rounded") or event.get("hyperextended")):
+            self.n_flagged += 1
+        for sink in self.sinks:
+            sink.on_event(event)
+
+    def _finish(self, ended_by: str) -> dict[str, Any]:
+        try:
+            self._step(self.engine.finish())
+        except Exception:
+            log.exception("flushing the engine failed")
+        summary = self.summary(ended_by)
+        for sink in self.sinks:
+            try:
+                sink.close(summary)
+            except Exception:
+                log.exception("closing %s failed", type(sink).__name__)
+        return summary
+
+    def summary(self, ended_by: str) -> dict[str, Any]:
+        """Counts of the session so far; sinks add where their files are."""
+        duration = (
+            0.0
+            if self._first_time_s is None or self._last_time_s is None
+            else self._last_time_s - self._first_time_s
+        )
+        summary: dict[str, Any] = {
+            "ended_by": ended_by,
+            "duration_s": round(duration, 3),
+            "n_samples": self.n_samples,
+            "n_reps": self.counts["rep"],
+            "n_sets": self.counts["set"],
+            "n_flagged": self.n_flagged,
+            "n_alerts": self.counts["alert"],
+            "n_gaps": self.counts["gap"],
+            "n_disconnects": self.counts["disconnected"],
+        }
+        for sink in self.sinks:
+            summary.update(sink.outputs())
+        return summary

@@ -1,0 +1,295 @@
+"""Sinks, alert policy and the runner, against hand-made streams with known answers."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from imu.ble.source import Batch, FileSource
+from imu.errors import ImuError, InputError
+from imu.session import Session, read_session
+from imu.sinks.alerts import AlertPolicy, AlertSettings, AlertSound
+from imu.sinks.events import EventLog
+from imu.sinks.lines import LineOutput, describe
+from imu.sinks.recorder import Recorder
+from imu.sinks.runner import Runner
+
+
+def angles_of(time_s: np.ndarray, flexion_deg: np.ndarray) -> np.ndarray:
+    return np.column_stack([time_s, flexion_deg, np.zeros_like(time_s), np.zeros_like(time_s)])
+
+
+def test_flexion_limit_alerts_once_per_excursion_with_hysteresis_and_cooldown():
+    policy = AlertPolicy(AlertSettings(flexion_limit_deg=60, rearm_margin_deg=10, cooldown_s=5))
+    t = np.arange(0, 30, 0.01)
+    flexion = np.full_like(t, 20.0)
+    flexion[(t >= 1) & (t < 3)] = 65  # first excursion -> alert at t=1
+    flexion[(t >= 3) & (t < 4)] = np.where(np.arange(100) % 2, 58, 62)  # chatter at the limit
+    flexion[(t >= 4) & (t < 5)] = 55  # below the limit but above the re-arm level
+    flexion[(t >= 5) & (t < 6)] = 61  # no alert: not re-armed
+    flexion[(t >= 8) & (t < 9)] = 70  # re-armed (below 50 since t=6, cooldown over) -> alert
+    flexion[(t >= 10) & (t < 11)] = 40
+    flexion[(t >= 11) & (t < 12)] = 70  # below re-arm level, but within 5 s cooldown of t=8
+    flexion[(t >= 20) & (t < 21)] = 75  # -> alert
+    alerts = []
+    for i in range(0, len(t), 7):  # arbitrary chunking must not matter
+        alerts += policy.on_angles(angles_of(t[i : i + 7], flexion[i : i + 7]))
+    assert [round(a["time_s"], 2) for a in alerts] == [1.0, 8.0, 20.0]
+    assert all(a["type"] == "alert" and a["kind"] == "flexion_limit" for a in alerts)
+    assert alerts[0]["message"] == "flexion 65 deg passed your limit of 60 deg"
+
+
+def test_no_limit_no_early_warning_and_nan_is_ignored():
+    policy = AlertPolicy()
+    assert policy.on_angles(angles_of(np.arange(3.0), np.array([80.0, np.nan, 90.0]))) == []
+
+
+def test_flagged_reps_raise_one_alert_per_flag():
+    policy = AlertPolicy()
+    ok = {"type": "rep", "set": 1, "rep": 1, "end_s": 5.0, "rounded": False, "hyperextended": False}
+    both = {
+        "type": "rep",
+        "set": 1,
+        "rep": 2,
+        "end_s": 9.0,
+        "rounded": True,
+        "p_rounded": 0.91,
+        "hyperextended": True,
+        "lockout_extension_deg": -24.0,
+    }
+    assert policy.on_event(ok) == []
+    assert policy.on_event({"type": "set", "set": 1}) == []
+    alerts = policy.on_event(both)
+    assert [(a["kind"], a["time_s"], a["set"], a["rep"]) for a in alerts] == [
+        ("rounded", 9.0, 1, 2),
+        ("hyperextension", 9.0, 1, 2),
+    ]
+    assert alerts[0]["message"] == "rep 1.2: rounded back (p=0.91)"
+    assert alerts[1]["message"] == "rep 1.2: hyperextended at lockout (-24 deg at lockout)"
+
+
+def test_alert_sound_rings_the_bell_or_runs_the_command(tmp_path):
+    terminal = io.StringIO()
+    bell = AlertSound(terminal=terminal)
+    bell.on_event({"type": "rep"})
+    bell.on_event({"type": "alert", "kind": "rounded"})
+    assert terminal.getvalue() == "\a"
+    marker = tmp_path / "cue"
+    script = tmp_path / "cue.py"
+    script.write_text(f"import sys; open({str(marker)!r}, 'a').write(sys.argv[1] + '\\n')\n")
+    sound = AlertSound(f"{sys.executable} {script} {{kind}}")
+    sound.on_event({"type": "alert", "kind": "flexion_limit"})
+    sound.close({})
+    assert marker.read_text() == "flexion_limit\n"
+    with pytest.raises(ImuError, match="'no-such-player-xyz' not found"):
+        AlertSound("no-such-player-xyz --loud")
+
+
+def test_event_log_writes_json_lines_with_null_for_nan_and_refuses_to_overwrite(tmp_path):
+    path = tmp_path / "events.jsonl"
+    log = EventLog(path)
+    log.on_event(
+        {"type": "rep", "set": 1, "rep": 1, "p_rounded": float("nan"), "peak": np.float64(5.5)}
+    )
+    log.on_event(
+        {"type": "gap", "start_s": 1.0, "end_s": 2.0, "duration_s": 1.0, "restarted": True}
+    )
+    assert [json.loads(line) for line in path.read_text().splitlines()] == [
+        {"type": "rep", "set": 1, "rep": 1, "p_rounded": None, "peak": 5.5},
+        {"type": "gap", "start_s": 1.0, "end_s": 2.0, "duration_s": 1.0, "restarted": True},
+    ]
+    log.close({})
+    with pytest.raises(InputError, match="exists already"):
+        EventLog(path)
+    EventLog(path, force=True).close({})
+    assert path.read_text() == ""
+
+
+def test_describe_gives_one_line_per_event_kind():
+    rep = {
+        "type": "rep",
+        "set": 2,
+        "rep": 3,
+        "end_s": 61.25,
+        "peak_flexion_deg": 71.04,
+        "lockout_extension_deg": -3.0,
+        "descent_s": 1.2,
+        "ascent_s": 0.9,
+        "rounded": True,
+        "p_rounded": 0.8,
+        "hyperextended": False,
+    }
+    assert describe(rep) == (
+        "t=61.2 s  rep 2.3  peak flexion 71.0 deg  lockout -3.0 deg  descent 1.20 s  "
+        "ascent 0.90 s  ROUNDED (p=0.80)"
+    )
+    gap = {"type": "gap", "start_s": 1.0, "end_s": 3.5, "duration_s": 2.5, "restarted": True}
+    assert describe(gap) == "t=3.5 s  gap of 2.50 s in the data (state restarted)"
+    assert describe({"type": "disconnected", "device": "AA", "reason": "link lost"}) == (
+        "disconnected AA (link lost)"
+    )
+
+
+@dataclass
+class Step:
+    angles: np.ndarray
+    events: list = field(default_factory=list)
+
+
+class EchoEngine:
+    """Test double with the Engine contract: flexion = 100 * acc_x; a rep event at t >= 1 s."""
+
+    def __init__(self):
+        self.updates = []
+        self.finished = False
+        self._rep_sent = False
+
+    def update(self, samples, gap_before=False):
+        self.updates.append((samples.copy(), gap_before))
+        events = []
+        if not self._rep_sent and samples[-1, 0] >= 1.0:
+            self._rep_sent = True
+            events.append(
+                {
+                    "type": "rep",
+                    "set": 1,
+                    "rep": 1,
+                    "end_s": float(samples[-1, 0]),
+                    "rounded": True,
+                    "p_rounded": 0.9,
+                    "hyperextended": False,
+                }
+            )
+        return Step(angles_of(samples[:, 0], 100 * samples[:, 1]), events)
+
+    def finish(self):
+        self.finished = True
+        return Step(np.empty((0, 4)), [{"type": "set", "set": 1, "n_reps": 1, "end_s": 2.0}])
+
+
+def recorded_session(n: int, rate_hz: float = 100.0, gap_rows=()) -> Session:
+    import pandas as pd
+
+    t = np.arange(n) / rate_hz
+    data = pd.DataFrame(
+        {
+            "time_s": t,
+            "acc_x": 0.7 * np.sin(np.pi * t),
+            "acc_y": 0.0,
+            "acc_z": 9.81,
+            "gyr_x": 0.0,
+            "gyr_y": 0.0,
+            "gyr_z": 0.0,
+            "gap": 0,
+        }
+    )
+    data.loc[list(gap_rows), "gap"] = 1
+    return Session(data=data, metadata={"sampling_rate_hz": str(rate_hz), "device": "test"})
+
+
+def test_file_source_chunks_split_at_gap_marks_and_pace_in_real_time():
+    source = FileSource(recorded_session(100, gap_rows=[37]), speed=4.0, chunk_s=0.1)
+    assert source.chunk_bounds() == [
+        (0, 10),
+        (10, 20),
+        (20, 30),
+        (30, 37),
+        (37, 40),
+        (40, 50),
+        (50, 60),
+        (60, 70),
+        (70, 80),
+        (80, 90),
+        (90, 100),
+    ]
+
+    async def collect():
+        start = asyncio.get_running_loop().time()
+        batches = [b async for b in source.batches()]
+        return batches, asyncio.get_running_loop().time() - start
+
+    batches, elapsed = asyncio.run(collect())
+    assert [b.gap_before for b in batches] == [False] * 4 + [True] + [False] * 6
+    assert np.array_equal(np.vstack([b.samples for b in batches]), source.session.samples())
+    assert 0.99 / 4 * 0.9 <= elapsed < 0.99 / 4 + 0.2  # 0.99 s of data at 4x
+
+
+def test_runner_records_everything_dispatches_in_order_and_summarises(tmp_path):
+    session = recorded_session(200, gap_rows=[120])
+    engine = EchoEngine()
+    out = io.StringIO()
+    events_path = tmp_path / "e.jsonl"
+    sinks = [
+        Recorder(tmp_path / "rec.csv", {"device": "test", "sampling_rate_hz": 100}),
+        EventLog(events_path),
+        LineOutput(out),
+    ]
+    policy = AlertPolicy(AlertSettings(flexion_limit_deg=60))
+    summary = asyncio.run(Runner(FileSource(session, speed=None), engine, sinks, policy).run())
+    types = [json.loads(line)["type"] for line in events_path.read_text().splitlines()]
+    # flexion (= 100 acc_x) passes 60 deg at t~0.33 s; the rep at t=1 is flagged; finish() ends the set
+    assert types == ["alert", "rep", "alert", "set"]
+    assert engine.finished
+    assert [g for _, g in engine.updates].count(True) == 1
+    recording = read_session(tmp_path / "rec.csv")
+    np.testing.assert_allclose(recording.samples(), session.samples(), atol=1e-5)
+    assert recording.data["gap"].tolist() == session.data["gap"].tolist()
+    assert summary == {
+        "ended_by": "finished",
+        "duration_s": 1.99,
+        "n_samples": 200,
+        "n_reps": 1,
+        "n_sets": 1,
+        "n_flagged": 1,
+        "n_alerts": 2,
+        "n_gaps": 0,
+        "n_disconnects": 0,
+        "recording": str(tmp_path / "rec.csv"),
+        "events_file": str(events_path),
+    }
+    lines = out.getvalue().splitlines()
+    # the rep is emitted with the chunk that reaches t >= 1 s: rows 1.00..1.09 s
+    assert (
+        lines[1]
+        == "t=1.1 s  rep 1.1  peak flexion ? deg  lockout ? deg  descent ? s  ascent ? s  ROUNDED (p=0.90)"
+    )
+    assert lines[-2:] == [f"recording: {tmp_path / 'rec.csv'}", f"events: {events_path}"]
+
+
+class EndlessSource:
+    device = "endless"
+
+    def __init__(self):
+        self.metadata = {}
+
+    def status(self):
+        return {"state": "streaming"}
+
+    async def batches(self):
+        t = 0.0
+        while True:
+            await asyncio.sleep(0.005)
+            yield Batch(np.array([[t, 1.0, 0, 9.81, 0, 0, 0]]))
+            t += 0.01
+
+
+def test_cancelling_the_run_ends_cleanly_with_the_recording_closed(tmp_path):
+    engine = EchoEngine()
+    recorder = Recorder(tmp_path / "rec.csv", {"device": "endless"})
+
+    async def main():
+        task = asyncio.create_task(Runner(EndlessSource(), engine, [recorder]).run())
+        await asyncio.sleep(0.2)
+        task.cancel()
+        return await task
+
+    summary = asyncio.run(main())
+    assert summary["ended_by"] == "interrupted"
+    assert engine.finished
+    assert len(read_session(tmp_path / "rec.csv").samples()) == summary["n_samples"] > 5
