@@ -1,0 +1,292 @@
+"""Sample times on the host clock for a live BLE stream, and the gaps in it.
+
+BLE notifications reach the host late by a variable amount: a connection interval or
+two, more when the radio retries or the host is busy, and then several arrive at once.
+Stamping samples with their arrival time would copy that jitter into every angular
+velocity and rep duration. A :class:`Timestamper` (one per stream and connection)
+instead maps a *source clock* to host time:
+
+- devices with a clock (Polar, Movesense, OpenIMU): the device time of each sample;
+- devices without one (WitMotion, Thingy:52): a virtual clock that counts samples at the
+  nominal rate, so a notification of k samples is spread back at the sampling interval.
+
+The map is ``host = source + offset(source)`` with ``offset`` a straight line (offset and
+drift) fitted to the *lower envelope* of ``arrival - source`` over the last
+``window_s``: a delayed notification only raises the envelope's points above the line,
+never drags it, so samples keep their regular spacing however bursty the link is (a
+robust cousin of a phase-locked loop). The line also absorbs the rate error of the
+device's oscillator (typically 20-200 ppm with a clock, up to a few percent for a
+sample counter at the nominal rate). Host times therefore include the link's minimum
+latency (a constant of one connection interval or so) but not its jitter.
+
+Gaps are reported, never filled:
+
+- device clock: a step between consecutive samples longer than
+  ``gap_tolerance_intervals`` nominal intervals, or samples the decoder counted as lost
+  from sequence numbers (``Frame.lost_before``); a clock that jumps back restarts the map;
+- no device clock: a notification that arrives more than ``stall_s`` later than the
+  latency envelope predicts means samples were lost (a link that merely stalls for
+  longer than that and then delivers everything is indistinguishable in real time; its
+  samples are then placed after a reported gap, and the map re-anchors when the
+  backlog arrives).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from imu.ble.profiles.base import Frame
+
+
+@dataclass(frozen=True)
+class TimingSettings:
+    """Parameters of :class:`Timestamper`.
+
+    ``gap_tolerance_intervals``: with a device clock, a sample step longer than this many
+    nominal intervals is a gap. ``stall_s``: without a device clock, a notification this
+    much later than the latency envelope predicts means lost samples. ``bucket_s``: the
+    envelope keeps the minimum ``arrival - source`` of each bucket of source time;
+    ``window_s``: buckets older than this are forgotten (so drift is tracked);
+    ``min_buckets``: buckets needed before a drift (slope) is fitted; before that the
+    offset is the minimum seen so far. ``max_slew``: the applied offset changes by at
+    most this many seconds per second of source time, so sample intervals on the host
+    clock stay within 2 % of the source's while the map settles.
+    """
+
+    gap_tolerance_intervals: float = 1.5
+    stall_s: float = 0.25
+    bucket_s: float = 1.0
+    window_s: float = 30.0
+    min_buckets: int = 3
+    max_slew: float = 0.02
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Missing data between two samples, host clock (s).
+
+    ``start_s``: time of the last sample before the gap; ``end_s``: first sample after
+    it. ``lost_samples``: samples estimated missing (0 if unknown). ``restarted``: the
+    device clock jumped back (device reset), so the times before and after are unrelated.
+    """
+
+    start_s: float
+    end_s: float
+    lost_samples: int
+    restarted: bool = False
+
+    def to_event(self) -> dict:
+        """The ``gap`` event of docs/contracts.md."""
+        return {
+            "type": "gap",
+            "start_s": self.start_s,
+            "end_s": self.end_s,
+            "duration_s": self.end_s - self.start_s,
+            "restarted": self.restarted,
+            "lost_samples": self.lost_samples,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Stamped:
+    """A frame on the host clock.
+
+    ``samples``: ``(n, 7)`` with column 0 replaced by host time (s, strictly increasing
+    within a stream). ``gap_before``: ``(n,)`` bool, True on the first sample after each
+    gap. ``gaps``: the gaps, in order.
+    """
+
+    samples: np.ndarray
+    gap_before: np.ndarray
+    gaps: list[Gap] = field(default_factory=list)
+
+    def chunks(self) -> list[tuple[np.ndarray, bool]]:
+        """``(samples, gap_before)`` pieces split at gaps, ready for ``Engine.update``."""
+        starts = np.flatnonzero(self.gap_before)
+        bounds = [0, *[int(s) for s in starts if s > 0], len(self.samples)]
+        return [
+            (self.samples[a:b], bool(self.gap_before[a]))
+            for a, b in itertools.pairwise(bounds)
+            if b > a
+        ]
+
+
+class ClockMap:
+    """Lower-envelope line fit of ``delay = arrival - source`` against source time.
+
+    :meth:`add` one ``(source_s, arrival_s)`` pair per notification (the source time of
+    its last sample); :meth:`offset` gives the envelope at any source time.
+    """
+
+    def __init__(self, settings: TimingSettings) -> None:
+        self.settings = settings
+        self._buckets: dict[int, tuple[float, float]] = {}
+        self._line: tuple[float, float, float] | None = None  # (t_ref, intercept, slope)
+
+    @property
+    def ready(self) -> bool:
+        return self._line is not None
+
+    def reset(self) -> None:
+        self._buckets.clear()
+        self._line = None
+
+    def add(self, source_s: float, arrival_s: float) -> None:
+        delay = arrival_s - source_s
+        key = int(np.floor(source_s / self.settings.bucket_s))
+        best = self._buckets.get(key)
+        if best is None or delay < best[1]:
+            self._buckets[key] = (source_s, delay)
+        oldest = key - int(np.ceil(self.settings.window_s / self.settings.bucket_s))
+        for k in [k for k in self._buckets if k < oldest]:
+            del self._buckets[k]
+        self._fit()
+
+    def _fit(self) -> None:
+        points = np.array(sorted(self._buckets.values()))
+        t, d = points[:, 0], points[:, 1]
+        if len(points) < self.settings.min_buckets:
+            self._line = (float(t[-1]), float(d.min()), 0.0)
+            return
+        t_ref = float(t[-1])
+        keep = np.ones(len(t), dtype=bool)
+        for _ in range(2):  # refit without buckets whose minimum was itself delayed
+            slope, intercept = np.polyfit(t[keep] - t_ref, d[keep], 1)
+            residual = d - (intercept + slope * (t - t_ref))
+            spread = 1.4826 * np.median(np.abs(residual[keep] - np.median(residual[keep])))
+            new_keep = residual <= 3.0 * spread + 1e-3
+            if new_keep.sum() < self.settings.min_buckets or (new_keep == keep).all():
+                break
+            keep = new_keep
+        self._line = (t_ref, float(intercept), float(slope))
+
+    def offset(self, source_s: np.ndarray | float) -> np.ndarray | float:
+        """Envelope delay (s) at ``source_s``; requires at least one :meth:`add`."""
+        if self._line is None:
+            raise RuntimeError("ClockMap.offset before any add()")
+        t_ref, intercept, slope = self._line
+        return intercept + slope * (np.asarray(source_s) - t_ref)
+
+
+class Timestamper:
+    """Maps decoded frames of one stream to host time and reports gaps.
+
+    ``rate_hz``: nominal sampling rate; ``device_clock``: frames carry device times
+    (``Profile.device_clock``). Call :meth:`update` with each frame and the host time
+    (s, e.g. ``time.monotonic()``) at which the notification that completed it arrived.
+    """
+
+    def __init__(
+        self, rate_hz: float, device_clock: bool, settings: TimingSettings | None = None
+    ) -> None:
+        self.rate_hz = float(rate_hz)
+        self.device_clock = device_clock
+        self.settings = settings or TimingSettings()
+        self._map = ClockMap(self.settings)
+        self._t0: float | None = None  # first source time, subtracted for precision
+        self._last_source: float | None = None
+        self._last_host: float | None = None
+        self._next_index = 0  # virtual clock: index of the next sample
+        self._excess: deque[float] = deque(maxlen=200)
+        self._applied: tuple[float, float] | None = None  # (source_s, offset_s) last used
+
+    def update(self, arrival_s: float, frame: Frame) -> Stamped:
+        """Host times for ``frame`` (arrived at ``arrival_s``) and the gaps before it."""
+        n = len(frame.samples)
+        if n == 0:
+            return Stamped(frame.samples.copy(), np.zeros(0, dtype=bool))
+        restarted = False
+        if self.device_clock:
+            source, gap_at, restarted = self._device_source(frame)
+        else:
+            source, gap_at = self._virtual_source(arrival_s, n)
+        self._map.add(float(source[-1]), arrival_s)
+        host = source + self._slewed_offset(source, restarted)
+        out = frame.samples.copy()
+        out[:, 0] = host
+        gap_before = np.zeros(n, dtype=bool)
+        gaps = []
+        for i, (count, reset) in sorted(gap_at.items()):
+            before = host[i - 1] if i > 0 else self._last_host
+            if before is None:
+                continue
+            gap_before[i] = True
+            gaps.append(Gap(float(before), float(host[i]), count, reset))
+        self._last_host = float(host[-1])
+        self._last_source = float(source[-1])
+        return Stamped(out, gap_before, gaps)
+
+    def _slewed_offset(self, source: np.ndarray, restarted: bool) -> np.ndarray:
+        """The map's offset at ``source``, changing at most ``max_slew`` s per s of source.
+
+        Keeps consecutive host intervals within ``1 +- max_slew`` of the source intervals
+        while the map settles (new minima at start-up, drift updates).
+        """
+        target = np.asarray(self._map.offset(source), dtype=np.float64)
+        if self._applied is None or restarted:
+            self._applied = (float(source[0]), float(target[0]))
+        last_source, last_offset = self._applied
+        slew = self.settings.max_slew
+        out = np.empty_like(target)
+        for i, (t, goal) in enumerate(zip(source, target)):
+            room = slew * max(float(t) - last_source, 0.0)
+            last_offset = min(max(float(goal), last_offset - room), last_offset + room)
+            last_source = float(t)
+            out[i] = last_offset
+        self._applied = (last_source, last_offset)
+        return out
+
+    def _device_source(self, frame: Frame) -> tuple[np.ndarray, dict[int, tuple[int, bool]], bool]:
+        """Source times from the device clock; gaps from steps and ``lost_before``."""
+        t = frame.samples[:, 0].astype(np.float64)
+        if not np.isfinite(t).all():
+            raise ValueError("device-clock frame without device times (use device_clock=False)")
+        interval = 1.0 / self.rate_hz
+        restarted = False
+        gap_at: dict[int, tuple[int, bool]] = {}
+        if self._t0 is None:
+            self._t0 = float(t[0])
+        source = t - self._t0
+        if self._last_source is not None and source[0] <= self._last_source - interval:
+            # the device clock went back: a reset; start a new map on this frame
+            self._t0 = float(t[0])
+            source = t - self._t0
+            self._map.reset()
+            self._last_source = None
+            restarted = True
+            gap_at[0] = (0, True)
+        previous = self._last_source
+        steps = np.diff(source, prepend=source[0] if previous is None else previous)
+        limit = self.settings.gap_tolerance_intervals * interval
+        for i in np.flatnonzero(steps > limit):
+            gap_at[int(i)] = (round(steps[i] * self.rate_hz) - 1, False)
+        if frame.lost_before > 0 and previous is not None:
+            count = max(frame.lost_before, gap_at.get(0, (0, False))[0])
+            gap_at[0] = (count, False)
+        return source, gap_at, restarted
+
+    def _virtual_source(
+        self, arrival_s: float, n: int
+    ) -> tuple[np.ndarray, dict[int, tuple[int, bool]]]:
+        """Source times from the sample counter; lost samples from late arrivals."""
+        gap_at: dict[int, tuple[int, bool]] = {}
+        source = (self._next_index + np.arange(n)) / self.rate_hz
+        if self._map.ready:
+            excess = arrival_s - source[-1] - float(self._map.offset(source[-1]))
+            usual = float(np.median(self._excess)) if self._excess else 0.0
+            if excess > self.settings.stall_s:
+                lost = max(1, round((excess - usual) * self.rate_hz))
+                self._next_index += lost
+                source = source + lost / self.rate_hz
+                gap_at[0] = (lost, False)
+            elif excess < -self.settings.stall_s:
+                # a stalled backlog arrived after samples were assumed lost: re-anchor
+                self._map.reset()
+            else:
+                self._excess.append(excess)
+        self._next_index += n
+        return source, gap_at
