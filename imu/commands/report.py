@@ -1,15 +1,91 @@
-"""`imu report` (not yet implemented)."""
+"""`imu report`: analyse sessions and write a self-contained HTML report (docs/report.md)."""
 
 from __future__ import annotations
 
 import argparse
-
-from imu.errors import ImuError
+import sys
+from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument(
+        "sessions",
+        nargs="+",
+        metavar="SESSION",
+        help="recorded session file(s), oldest first; several give a progress view over days",
+    )
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="HTML", help="report file to write"
+    )
+    parser.add_argument("--model", metavar="M", help="classifier model file (from `imu train`)")
+    parser.add_argument("--png", metavar="DIR", help="also write every plot as DIR/<name>.png")
+    parser.add_argument("--csv", metavar="FILE", help="also write every rep as a CSV row")
+    parser.add_argument(
+        "--loads",
+        metavar="FILE",
+        help="optional CSV 'session,set,load_kg' with the bar load of each set (session = file "
+        "name without extension); enables load-based warm-up and kg volume",
+    )
+
+
+def _names(paths: list[str]) -> list[str]:
+    """Session names from file names; repeated names get ' (2)', ' (3)'..."""
+    names: list[str] = []
+    for path in paths:
+        stem = Path(path).name.split(".")[0] or Path(path).name
+        name, k = stem, 2
+        while name in names:
+            name, k = f"{stem} ({k})", k + 1
+        names.append(name)
+    return names
 
 
 def run(args: argparse.Namespace) -> int:
-    raise ImuError("'imu report' is not implemented yet")
+    from imu.errors import input_error
+    from imu.importers import load
+    from imu.pipeline import analyze_session
+    from imu.report import build_report, from_analysis, write_rep_csv
+    from imu.report.loads import read_loads
+
+    inputs = {Path(p).resolve() for p in args.sessions}
+    for option, value in (("-o", args.output), ("--csv", args.csv)):
+        if value and Path(value).resolve() in inputs:
+            raise input_error(f"{option} would overwrite an input session", path=value)
+    names = _names(args.sessions)
+    loads = read_loads(args.loads) if args.loads else {}
+    unknown = sorted(set(loads) - set(names))
+    if unknown:
+        raise input_error(
+            f"session(s) {', '.join(unknown)} are not among the report's sessions",
+            path=args.loads,
+            column="session",
+            hint=f"use the names {', '.join(names)}",
+        )
+    classifier = None
+    if args.model:
+        from imu.model import load_model
+
+        classifier = load_model(args.model)
+    sessions = []
+    for path, name in zip(args.sessions, names):
+        session = load([path])
+        analysis = analyze_session(session, classifier=classifier)
+        data = from_analysis(analysis, name, session.metadata, loads.get(name))
+        missing = sorted(set(data.loads_kg) - set(data.reps["set"]))
+        if missing:
+            print(
+                f"imu report: warning: {args.loads}: session '{name}' has no set "
+                f"{', '.join(map(str, missing))}; those loads are ignored",
+                file=sys.stderr,
+            )
+        sessions.append(data)
+    report = build_report(sessions)
+    Path(args.output).write_text(report.html, encoding="utf-8")
+    print(f"wrote {args.output} ({len(report.html.encode()) / 1024:.0f} kB)")
+    if args.png:
+        paths = report.write_pngs(args.png)
+        print(f"wrote {len(paths)} PNG file(s) to {args.png}")
+    if args.csv:
+        write_rep_csv(sessions, args.csv)
+        print(f"wrote {args.csv} ({sum(len(s.reps) for s in sessions)} reps)")
+    return 0

@@ -85,8 +85,19 @@ padding-top:10px}
 """
 
 
+COUNT_LABELS = {
+    "n_reps": "reps",
+    "n_rounded": "reps rounded",
+    "n_hyperextended": "reps hyperextended",
+    "verdict": "verdict (classifier)",
+    "lockout": "lockout",
+}
+
+
 def label(name: str) -> str:
     """``peak_flexion_deg`` -> ``peak flexion (deg)``: a column name with its unit."""
+    if name in COUNT_LABELS:
+        return COUNT_LABELS[name]
     for suffix, unit in UNIT_SUFFIXES:
         if name.endswith(suffix):
             return f"{name[: -len(suffix)].replace('_', ' ')} ({unit})"
@@ -217,7 +228,7 @@ def _session_section(index: int, session: SessionData, svgs: Mapping[str, str]) 
         )
     parts.append(f'<div class="cards">{"".join(cards)}</div>')
     parts.append(
-        f'<figure>{svgs["trace"]}<figcaption>Trunk flexion (top; positive = bending forward, '
+        f"<figure>{svgs['trace']}<figcaption>Trunk flexion (top; positive = bending forward, "
         "negative = leaning back) and lateral bend / twist (bottom) relative to the calibrated "
         "upright posture. Shaded spans are reps; &#9660; marks the peak of a rep the "
         "classifier flagged as rounded, &#9632; the lockout of a hyperextended rep. Long "
@@ -231,15 +242,13 @@ def _session_section(index: int, session: SessionData, svgs: Mapping[str, str]) 
         columns = [c for c in sets.columns if c != "load_kg" or sets["load_kg"].notna().any()]
         parts.append(_table(sets, columns))
         parts.append(
-            f'<figure>{svgs["sets"]}<figcaption>Per rep, one line per set. Flexion drift is the '
+            f"<figure>{svgs['sets']}<figcaption>Per rep, one line per set. Flexion drift is the "
             "rise of a least-squares line through peak flexion from the first to the last rep; "
             "speed loss is 1 - (first / last fitted ascent duration).</figcaption></figure>"
         )
         parts.append("<h3>Reps</h3>")
         reps = session.reps.assign(verdict=None, lockout=None)
-        parts.append(
-            _table(reps, REP_TABLE, {"verdict": _verdict_cell, "lockout": _lockout_cell})
-        )
+        parts.append(_table(reps, REP_TABLE, {"verdict": _verdict_cell, "lockout": _lockout_cell}))
     parts.append("<h3>Calibration and data quality</h3>")
     received = {
         "samples_with_angles": int(np.isfinite(session.angles[:, 1]).sum()),
@@ -272,11 +281,15 @@ def render_html(
     """The whole page. ``svgs`` maps figure keys (:func:`imu.report.plots.figure_key`) to SVG."""
     generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
     names = ", ".join(s.name for s in sessions)
-    title = "Deadlift report" if len(sessions) == 1 else f"Deadlift report: {len(sessions)} sessions"
+    title = (
+        "Deadlift report" if len(sessions) == 1 else f"Deadlift report: {len(sessions)} sessions"
+    )
     body = [
-        f"<header><h1>{escape(title)}</h1><p>{escape(names)} &middot; generated "
-        f"{escape(generated_at.strftime('%Y-%m-%d %H:%M UTC'))} by imu {escape(__version__)}"
-        "</p></header>",
+        (
+            f"<header><h1>{escape(title)}</h1><p>{escape(names)} &middot; generated "
+            f"{escape(generated_at.strftime('%Y-%m-%d %H:%M UTC'))} by imu {escape(__version__)}"
+            "</p></header>"
+        ),
         "<main>",
         '<section id="insights"><h2>Insights</h2>',
     ]
@@ -296,7 +309,7 @@ def render_html(
     if len(sessions) > 1:
         body.append(
             f'<section id="progress"><h2>Progress over sessions</h2>'
-            f'<figure>{svgs[figure_key(None, "progress")]}<figcaption>Sessions in the order '
+            f"<figure>{svgs[figure_key(None, 'progress')]}<figcaption>Sessions in the order "
             "given. Left: mean peak flexion of the first and of the last rep of each set. "
             "Middle: share of reps the classifier flagged as rounded. Right: volume (kg x reps "
             "when loads were given for every set, else number of reps).</figcaption></figure>"

@@ -8,6 +8,7 @@ too few reps in a set for a trend, too few sets for a warm-up, one session for v
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,57 +59,70 @@ def _deg(value: float) -> str:
     return f"{value:.1f}\N{DEGREE SIGN}"
 
 
-def _sets_with_trend(session: SessionData, settings: InsightSettings):
+def _sets_over(session: SessionData, settings: InsightSettings, column: str, limit: float):
+    """Sets with enough reps for a trend whose ``column`` reaches ``limit``."""
     summary = set_summary(session)
-    return summary[summary["n_reps"] >= settings.min_reps_for_trend]
+    trend = summary[summary["n_reps"] >= settings.min_reps_for_trend]
+    return trend[trend[column] >= limit]
+
+
+def _set_list(numbers) -> str:
+    numbers = [str(n) for n in numbers]
+    if len(numbers) == 1:
+        return f"Set {numbers[0]}"
+    return f"Sets {', '.join(numbers[:-1])} and {numbers[-1]}"
 
 
 def form_drift(session: SessionData, settings: InsightSettings) -> list[Insight]:
     """Peak flexion creeping up rep by rep within a set."""
-    found = []
-    for row in _sets_with_trend(session, settings).itertuples():
-        if not row.flexion_drift_deg >= settings.drift_limit_deg:
-            continue
+    sets = _sets_over(session, settings, "flexion_drift_deg", settings.drift_limit_deg)
+    if sets.empty:
+        return []
+    details = []
+    for row in sets.itertuples():
         peaks = session.reps.loc[session.reps["set"] == row.set, "peak_flexion_deg"]
-        found.append(
-            Insight(
-                "form_drift",
-                "warning",
-                f"Set {row.set}: the back bent further rep after rep",
-                f"Peak flexion rose by {_deg(row.flexion_drift_deg)} over {row.n_reps} reps "
-                f"(fitted line; rep 1 {_deg(peaks.iloc[0])}, last rep {_deg(peaks.iloc[-1])}; "
-                f"limit {_deg(settings.drift_limit_deg)}). When the lower back loses its brace "
-                "as a set goes on, later reps are pulled with more spinal flexion: end the set "
-                "when the depth starts to creep, or lighten the load.",
-                session.name,
-                row.set,
-            )
+        details.append(
+            f"set {row.set}: +{_deg(row.flexion_drift_deg)} over {row.n_reps} reps "
+            f"({_deg(peaks.iloc[0])} on rep 1, {_deg(peaks.iloc[-1])} on the last)"
         )
-    return found
+    return [
+        Insight(
+            "form_drift",
+            "warning",
+            f"{_set_list(sets['set'])}: the back bent further rep after rep",
+            f"Peak flexion crept up within the set ({'; '.join(details)}; fitted rise, "
+            f"limit {_deg(settings.drift_limit_deg)}). When the lower back loses its brace "
+            "as a set goes on, later reps are pulled with more spinal flexion: end the set "
+            "when the depth starts to creep, or lighten the load.",
+            session.name,
+        )
+    ]
 
 
 def slowing_ascents(session: SessionData, settings: InsightSettings) -> list[Insight]:
     """Ascents (the pull) getting slower within a set: fatigue or a load near the limit."""
-    found = []
-    for row in _sets_with_trend(session, settings).itertuples():
-        if not row.speed_loss_pct >= settings.speed_loss_limit_pct:
-            continue
+    sets = _sets_over(session, settings, "speed_loss_pct", settings.speed_loss_limit_pct)
+    if sets.empty:
+        return []
+    details = []
+    for row in sets.itertuples():
         ascents = session.reps.loc[session.reps["set"] == row.set, "ascent_s"]
-        found.append(
-            Insight(
-                "slowing",
-                "warning",
-                f"Set {row.set}: the pull slowed down markedly",
-                f"The ascent took {ascents.iloc[0]:.2f} s on rep 1 and {ascents.iloc[-1]:.2f} s "
-                f"on the last rep: about {row.speed_loss_pct:.0f}% speed lost over "
-                f"{row.n_reps} reps (fitted; limit {settings.speed_loss_limit_pct:.0f}%). "
-                "Large speed loss within a set is a sign of fatigue or of a load close to "
-                "the limit, when form tends to break down. Consider stopping sets earlier.",
-                session.name,
-                row.set,
-            )
+        details.append(
+            f"set {row.set}: {row.speed_loss_pct:.0f}% slower, ascent {ascents.iloc[0]:.2f} s "
+            f"on rep 1 and {ascents.iloc[-1]:.2f} s on rep {row.n_reps}"
         )
-    return found
+    return [
+        Insight(
+            "slowing",
+            "warning",
+            f"{_set_list(sets['set'])}: the pull slowed down markedly",
+            f"The ascent lost speed within the set ({'; '.join(details)}; fitted, limit "
+            f"{settings.speed_loss_limit_pct:.0f}% speed loss). Large speed loss within a set "
+            "is a sign of fatigue or of a load close to the limit, when form tends to break "
+            "down: consider ending sets earlier.",
+            session.name,
+        )
+    ]
 
 
 def hyperextension(session: SessionData, settings: InsightSettings) -> list[Insight]:
@@ -256,7 +270,7 @@ def volume_progression(sessions: list[SessionData], settings: InsightSettings) -
     number of reps. An increase beyond ``volume_increase_limit_pct`` is called abrupt.
     """
     found = []
-    for previous, current in zip(sessions, sessions[1:]):
+    for previous, current in itertools.pairwise(sessions):
         before, now = session_totals(previous), session_totals(current)
         if np.isfinite(before.volume_kg) and np.isfinite(now.volume_kg):
             old, new, unit = before.volume_kg, now.volume_kg, "kg lifted (load x reps)"
@@ -264,7 +278,7 @@ def volume_progression(sessions: list[SessionData], settings: InsightSettings) -
             old, new, unit = float(before.n_reps), float(now.n_reps), "reps"
         if old <= 0:
             continue
-        change = 100.0 * (new / old - 1.0)
+        change = round(100.0 * (new / old - 1.0), 6)  # 10 -> 11 reps is +10 %, not +10.0000001
         numbers = f"{old:.0f} -> {new:.0f} {unit}, {change:+.0f}% vs {previous.name}"
         if change > settings.volume_increase_limit_pct:
             found.append(

@@ -32,6 +32,7 @@ RC = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
+    "axes.axisbelow": True,
     "grid.color": "#dddddd",
     "grid.linewidth": 0.6,
 }
@@ -127,7 +128,9 @@ def sets_figure(session: SessionData) -> Figure:
             colour = SET_COLOURS[i % len(SET_COLOURS)]
             mask = flagged[(session.reps["set"] == number).to_numpy()]
             for ax, column in ((left, "peak_flexion_deg"), (right, "ascent_s")):
-                ax.plot(group["rep"], group[column], "-o", color=colour, ms=4, label=f"set {number}")
+                ax.plot(
+                    group["rep"], group[column], "-o", color=colour, ms=4, label=f"set {number}"
+                )
                 if mask.any():
                     ax.plot(
                         group["rep"][mask], group[column][mask], "v", color=VERMILLION, ms=8,
@@ -144,9 +147,7 @@ def sets_figure(session: SessionData) -> Figure:
         handles, _ = left.get_legend_handles_labels()
         if flagged.any():
             handles.append(
-                Line2D(
-                    [], [], ls="", marker="v", color=VERMILLION, mec="black", label="rounded"
-                )
+                Line2D([], [], ls="", marker="v", color=VERMILLION, mec="black", label="rounded")
             )
         left.legend(handles=handles, fontsize=8, framealpha=0.9)
         return fig
@@ -192,6 +193,7 @@ def figure_key(session_index: int | None, kind: str) -> str:
 
 _ID = re.compile(r'\bid="([^"]+)"')
 _REF = re.compile(r'(url\(#|href="#)([^)"]+)')
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
 _PATH_DATA = re.compile(r'\bd="([^"]*)"')
 _DECIMAL = re.compile(r"(-?\d+\.\d)\d+")
 
@@ -212,6 +214,7 @@ def figure_svg(fig: Figure, prefix: str) -> str:
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
+    text = _METADATA.sub("", text)
     text = _PATH_DATA.sub(_short_path, text)
     text = _ID.sub(lambda m: f'id="{prefix}-{m.group(1)}"', text)
     text = _REF.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", text)

@@ -93,8 +93,12 @@ def set_summary(session: SessionData) -> pd.DataFrame:
                 "end_s": end,
                 "rest_before_s": start - previous_end,
                 "time_under_tension_s": float((group["end_s"] - group["start_s"]).sum()),
-                "peak_flexion_mean_deg": float(np.nanmean(peaks)) if np.isfinite(peaks).any() else np.nan,
-                "peak_flexion_max_deg": float(np.nanmax(peaks)) if np.isfinite(peaks).any() else np.nan,
+                "peak_flexion_mean_deg": float(np.nanmean(peaks))
+                if np.isfinite(peaks).any()
+                else np.nan,
+                "peak_flexion_max_deg": float(np.nanmax(peaks))
+                if np.isfinite(peaks).any()
+                else np.nan,
                 "flexion_drift_deg": last - first,
                 "ascent_mean_s": float(group["ascent_s"].mean()),
                 "speed_loss_pct": speed_loss_pct(group["ascent_s"].to_numpy()),

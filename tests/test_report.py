@@ -1,0 +1,434 @@
+"""Report package on fabricated analyses whose every number is known by construction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from imu.errors import InputError
+from imu.report import InsightSettings, build_report, from_json, rep_csv_table, write_rep_csv
+from imu.report.html import fmt
+from imu.report.insights import all_insights, session_insights
+from imu.report.loads import read_loads
+from imu.report.plots import envelope
+from imu.report.summary import fitted_ends, set_summary, speed_loss_pct
+
+RATE_HZ = 50.0
+REST_S = 60.0
+
+
+def make_doc(peaks_by_set, ascents_by_set=None, **per_rep):
+    """An ``analysis.to_json()`` dict plus angles for reps with the given peaks (deg).
+
+    Each rep: 1.0 s descent (sine to the peak), ``ascent_s`` back to 0 deg, 0.5 s pause;
+    sets are ``REST_S`` apart. ``per_rep[field]`` is a function ``(set, rep) -> value``
+    overriding a rep field (e.g. ``hyperextended``).
+    """
+    ascents_by_set = ascents_by_set or [[1.0] * len(p) for p in peaks_by_set]
+    pieces, reps, sets = [np.zeros(int(10 * RATE_HZ))], [], []
+    time_s = 10.0
+    for s, (peaks, ascents) in enumerate(zip(peaks_by_set, ascents_by_set), start=1):
+        set_start = time_s
+        for r, (peak, ascent) in enumerate(zip(peaks, ascents), start=1):
+            n_down, n_up = int(1.0 * RATE_HZ), round(ascent * RATE_HZ)
+            phase_down = np.linspace(0, np.pi / 2, n_down, endpoint=False)
+            phase_up = np.linspace(0, np.pi / 2, n_up, endpoint=False)
+            pieces += [
+                peak * np.sin(phase_down),
+                peak * np.cos(phase_up),
+                np.zeros(int(0.5 * RATE_HZ)),
+            ]
+            rep = {
+                "set": s, "rep": r, "start_s": time_s, "bottom_s": time_s + 1.0, "end_s": time_s + 1.0 + ascent,
+                "peak_flexion_deg": peak, "liftoff_flexion_deg": peak - 2.0, "lockout_extension_deg": -2.0,
+                "descent_s": 1.0, "ascent_s": ascent, "peak_flexion_velocity_deg_s": 90.0,
+                "peak_extension_velocity_deg_s": -120.0, "lateral_bend_range_deg": 3.0,
+                "twist_range_deg": 4.0, "smoothness": 0.9, "hyperextended": False, "rounded": False,
+                "p_rounded": 0.1,
+            }  # fmt: skip
+            for field, value in per_rep.items():
+                rep[field] = value(s, r)
+            reps.append(rep)
+            time_s += 1.0 + ascent + 0.5
+        sets.append({"set": s, "n_reps": len(peaks), "start_s": set_start, "end_s": time_s - 0.5})
+        pieces.append(np.zeros(int(REST_S * RATE_HZ)))
+        time_s += REST_S
+    flexion = np.concatenate(pieces)
+    t = np.arange(len(flexion)) / RATE_HZ
+    angles = np.column_stack([t, flexion, np.sin(t), np.cos(t)])
+    doc = {
+        "sampling_rate_hz": RATE_HZ,
+        "calibration": {"ok": True, "quality": 0.93, "message": "stood still 3.0 s", "time_s": 2.0},
+        "quality": {"received_rate_hz": 49.8, "n_gaps": 1},
+        "reps": reps,
+        "sets": sets,
+        "model": {"name": "personal-2026-11", "n_reps_trained": 240},
+    }
+    return doc, angles
+
+
+def make_session(peaks_by_set, ascents_by_set=None, name="monday", loads=None, **per_rep):
+    doc, angles = make_doc(peaks_by_set, ascents_by_set, **per_rep)
+    return from_json(doc, angles, name, {"synthetic": "true"}, loads)
+
+
+def kinds(insights, level=None):
+    return [i.kind for i in insights if level is None or i.level == level]
+
+
+SETTINGS = InsightSettings()
+FLAT = [60.0] * 5
+
+
+# --- summaries -------------------------------------------------------------------
+
+
+def test_fitted_ends_is_the_least_squares_line():
+    assert fitted_ends(np.array([1.0, 2.0, 3.0, 4.0])) == pytest.approx((1.0, 4.0))
+    assert fitted_ends(np.array([0.0, 3.0, 0.0, 3.0])) == pytest.approx((0.6, 2.4))
+    assert fitted_ends(np.array([5.0, np.nan, 7.0])) == pytest.approx((5.0, 7.0))
+    assert np.isnan(fitted_ends(np.array([5.0, np.nan]))).all()
+
+
+def test_speed_loss_from_ascent_durations():
+    # ascent 1.0 s -> 1.25 s: speed 1/1.25 = 0.8 of the start, 20 % lost
+    assert speed_loss_pct(np.array([1.0, 1.125, 1.25])) == pytest.approx(20.0)
+    assert speed_loss_pct(np.array([1.0, 1.0])) == pytest.approx(0.0)
+
+
+def test_set_summary_matches_constructed_reps():
+    session = make_session([[50, 52, 54, 56], [60, 60, 60]], [[1.0, 1.1, 1.2, 1.3], [2, 2, 2]])
+    sets = set_summary(session)
+    assert sets["set"].tolist() == [1, 2]
+    assert sets["n_reps"].tolist() == [4, 3]
+    assert sets["flexion_drift_deg"].tolist() == pytest.approx([6.0, 0.0])
+    assert sets["peak_flexion_mean_deg"].tolist() == pytest.approx([53.0, 60.0])
+    assert sets["speed_loss_pct"].iloc[0] == pytest.approx(100 * (1 - 1.0 / 1.3))
+    # set 1 reps last 2.0+2.1+2.2+2.3 s of descent+ascent
+    assert sets["time_under_tension_s"].iloc[0] == pytest.approx(8.6)
+    # rest = REST_S plus the 0.5 s pause after the last rep of set 1
+    assert np.isnan(sets["rest_before_s"].iloc[0])
+    assert sets["rest_before_s"].iloc[1] == pytest.approx(REST_S + 0.5)
+
+
+# --- insights: each one shown when the data supports it, and only then -------------
+
+
+def test_form_drift_reported_with_its_numbers():
+    session = make_session([[50, 52, 54, 56, 58], FLAT])
+    found = [i for i in session_insights(session, SETTINGS) if i.kind == "form_drift"]
+    assert len(found) == 1
+    assert found[0].title.startswith("Set 1:")
+    assert "+8.0\N{DEGREE SIGN} over 5 reps" in found[0].text
+    assert "50.0\N{DEGREE SIGN} on rep 1, 58.0\N{DEGREE SIGN} on the last" in found[0].text
+
+
+def test_form_drift_needs_enough_reps_and_a_real_rise():
+    two_reps = make_session([[40, 70]])  # +30 deg, but two reps are no trend
+    small = make_session([[60, 61, 62, 63]])  # +3 deg < 5 deg limit
+    assert "form_drift" not in kinds(session_insights(two_reps, SETTINGS))
+    assert "form_drift" not in kinds(session_insights(small, SETTINGS))
+    relaxed = InsightSettings(min_reps_for_trend=2)
+    assert "form_drift" in kinds(session_insights(two_reps, relaxed))
+
+
+def test_slowing_ascents_reported_only_beyond_the_limit():
+    slowing = make_session([[60] * 4], [[1.0, 1.1, 1.2, 1.3]])  # 23 % speed loss
+    steady = make_session([[60] * 4], [[1.0, 1.05, 1.1, 1.15]])  # 13 %
+    short = make_session([[60] * 2], [[1.0, 2.0]])
+    found = [i for i in session_insights(slowing, SETTINGS) if i.kind == "slowing"]
+    assert len(found) == 1 and "set 1: 23% slower" in found[0].text
+    assert "slowing" not in kinds(session_insights(steady, SETTINGS))
+    assert "slowing" not in kinds(session_insights(short, SETTINGS))
+
+
+def test_hyperextension_needs_a_pattern():
+    def hyper_on(*reps):
+        return {
+            "hyperextended": lambda s, r: r in reps,
+            "lockout_extension_deg": lambda s, r: -14.0 if r in reps else -2.0,
+        }
+
+    once = make_session([FLAT], **hyper_on(3))
+    twice = make_session([FLAT], **hyper_on(2, 4))
+    assert "hyperextension" not in kinds(session_insights(once, SETTINGS))
+    found = [i for i in session_insights(twice, SETTINGS) if i.kind == "hyperextension"]
+    assert len(found) == 1
+    assert "2 of 5 reps" in found[0].text and "set 1 rep 2, set 1 rep 4" in found[0].text
+    assert "-14.0\N{DEGREE SIGN}" in found[0].text
+
+
+def test_sway_and_twist_from_rep_ranges():
+    swaying = make_session([FLAT], lateral_bend_range_deg=lambda s, r: 12.0 + r)
+    twisting = make_session([FLAT], twist_range_deg=lambda s, r: 20.0 if r > 3 else 4.0)
+    assert kinds(session_insights(swaying, SETTINGS)).count("sway") == 1
+    assert "twist" not in kinds(session_insights(swaying, SETTINGS))
+    found = [i for i in session_insights(twisting, SETTINGS) if i.kind == "twist"]
+    assert len(found) == 1 and "In 2 of 5 reps" in found[0].text
+    one_rep_over = make_session([FLAT], twist_range_deg=lambda s, r: 20.0 if r == 1 else 4.0)
+    assert "twist" not in kinds(session_insights(one_rep_over, SETTINGS))
+
+
+def test_warm_up_inferred_from_ascent_speed():
+    ramped = make_session([FLAT] * 3, [[0.8] * 5, [1.0] * 5, [1.4] * 5])
+    cold = make_session([FLAT] * 3, [[1.4] * 5, [1.35] * 5, [1.3] * 5])
+    single = make_session([FLAT], [[1.4] * 5])
+    good = [i for i in session_insights(ramped, SETTINGS) if i.kind == "warmup"]
+    assert [i.level for i in good] == ["good"] and good[0].set == 3
+    assert "2 lighter set(s)" in good[0].text and "inferred from ascent speed" in good[0].text
+    bad = [i for i in session_insights(cold, SETTINGS) if i.kind == "warmup"]
+    assert [i.level for i in bad] == ["warning"] and bad[0].set == 1
+    assert "warmup" not in kinds(session_insights(single, SETTINGS))
+
+
+def test_warm_up_from_loads_overrides_the_inference():
+    # ascent speeds say "no ramp-up", the loads say 60 -> 100 kg: loads win
+    session = make_session([FLAT] * 2, [[1.4] * 5, [1.3] * 5], loads={1: 60.0, 2: 100.0})
+    found = [i for i in session_insights(session, SETTINGS) if i.kind == "warmup"]
+    assert [i.level for i in found] == ["good"] and "top load 100 kg" in found[0].text
+    straight = make_session([FLAT] * 2, loads={1: 100.0, 2: 100.0})
+    found = [i for i in session_insights(straight, SETTINGS) if i.kind == "warmup"]
+    assert [i.level for i in found] == ["warning"]
+
+
+def test_volume_progression_across_sessions():
+    first = make_session([FLAT] * 2, name="week1")  # 10 reps
+    gradual = make_session([FLAT, FLAT + [60.0]], name="week2")  # 11 reps: +10 %
+    jump = make_session([FLAT] * 3, name="week3")  # 15 reps: +36 %
+    assert "volume" not in kinds(all_insights([first], SETTINGS))
+    found = [i for i in all_insights([first, gradual, jump], SETTINGS) if i.kind == "volume"]
+    assert [(i.session, i.level) for i in found] == [("week2", "good"), ("week3", "warning")]
+    assert "11 -> 15 reps, +36% vs week2" in found[1].text
+
+
+def test_volume_in_kg_when_every_set_has_a_load():
+    a = make_session([FLAT] * 2, name="a", loads={1: 100.0, 2: 100.0})  # 1000 kg
+    b = make_session([FLAT] * 2, name="b", loads={1: 100.0, 2: 120.0})  # 1100 kg
+    (found,) = [i for i in all_insights([a, b], SETTINGS) if i.kind == "volume"]
+    assert "1000 -> 1100 kg lifted" in found.text and found.level == "good"
+
+
+# --- the HTML page ---------------------------------------------------------------
+
+VOID = {"meta", "br", "hr", "img", "input", "link", "source", "wbr", "col", "area", "base"}
+
+
+class StrictHTML(HTMLParser):
+    """Fails on unbalanced tags, duplicate ids, scripts and any external resource."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack, self.ids, self.tags, self.doctype = [], [], [], None
+        self.tables, self._cell, self._row = [], None, None
+
+    def handle_decl(self, decl):
+        self.doctype = decl
+
+    def handle_starttag(self, tag, attrs):
+        self._check(tag, attrs)
+        if tag not in VOID:
+            self.stack.append(tag)
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self._row = []
+            self.tables[-1].append(self._row)
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_startendtag(self, tag, attrs):
+        self._check(tag, attrs)
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1:]}>"
+        self.stack.pop()
+        if tag in ("td", "th"):
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def _check(self, tag, attrs):
+        self.tags.append(tag)
+        assert tag not in ("script", "link", "iframe", "img"), f"<{tag}> in a self-contained page"
+        for key, value in attrs:
+            if key == "id":
+                self.ids.append(value)
+            external = (value or "").startswith(("http:", "https:", "//"))
+            assert not external or key.startswith("xmlns"), f"external reference {key}={value}"
+
+
+def parse(page: str) -> StrictHTML:
+    parser = StrictHTML()
+    parser.feed(page)
+    parser.close()
+    assert parser.stack == [], f"unclosed tags {parser.stack}"
+    assert parser.doctype == "DOCTYPE html"
+    dupes = {i for i in parser.ids if parser.ids.count(i) > 1}
+    assert not dupes, f"duplicate ids {sorted(dupes)[:5]}"
+    return parser
+
+
+def rep_tables(parser: StrictHTML) -> list[pd.DataFrame]:
+    """The per-rep tables of the page, one per session, as text cells."""
+    tables = [
+        t
+        for t in parser.tables
+        if t and t[0][:2] == ["set", "rep"] and "verdict (classifier)" in t[0]
+    ]
+    return [pd.DataFrame(t[1:], columns=t[0]) for t in tables]
+
+
+@pytest.fixture(scope="module")
+def two_sessions():
+    rounded = {
+        "rounded": lambda s, r: r == 5 or None if s == 1 else False,
+        "p_rounded": lambda s, r: 0.91 if r == 5 and s == 1 else 0.12,
+    }
+    first = make_session([[50, 52, 54, 56, 58], FLAT], name="monday", **rounded)
+    second = make_session([FLAT] * 3, name="<thursday>")
+    when = dt.datetime(2026, 11, 25, 21, 0, tzinfo=dt.timezone.utc)
+    return [first, second], build_report([first, second], generated_at=when)
+
+
+def test_page_is_strict_self_contained_html_with_all_sections(two_sessions):
+    _sessions, report = two_sessions
+    parser = parse(report.html)
+    assert parser.tags.count("svg") == 5  # 2 x (trace + sets) + progress
+    assert {"insights", "progress", "session-1", "session-2"} <= set(parser.ids)
+    for heading in ("Sets", "Reps", "Calibration and data quality", "Model", "Insights"):
+        assert f">{heading}</h" in report.html
+    assert "&lt;thursday&gt;" in report.html and "<thursday>" not in report.html
+    assert "Synthetic data" in report.html
+    assert "personal-2026-11" in report.html  # the model used
+
+
+def test_rep_table_numbers_match_the_analysis(two_sessions):
+    sessions, report = two_sessions
+    tables = rep_tables(parse(report.html))
+    assert [len(t) for t in tables] == [len(s.reps) for s in sessions]
+    table = tables[0]
+    assert len(table) == len(sessions[0].reps)
+    reps = sessions[0].reps
+    assert table["peak flexion (deg)"].tolist() == [fmt(v) for v in reps["peak_flexion_deg"]]
+    assert table["ascent (s)"].tolist() == [fmt(v, 2) for v in reps["ascent_s"]]
+    assert table["start (s)"].tolist() == [fmt(v, 2) for v in reps["start_s"]]
+    assert (
+        table["verdict (classifier)"].iloc[4] == "\N{BLACK UP-POINTING TRIANGLE} rounded (p = 0.91)"
+    )
+    assert table["verdict (classifier)"].iloc[0] == "not classified"
+    assert table["verdict (classifier)"].iloc[5] == "\N{CHECK MARK} neutral (p = 0.12)"
+    header = re.findall(r"<th scope=\"col\">([^<]*)</th>", report.html)
+    unitless = {"set", "rep", "reps", "reps rounded", "reps hyperextended", "lockout", "smoothness"}
+    assert [h for h in header if "(" not in h and h not in unitless] == []
+
+
+def test_no_insight_section_claims_without_data():
+    quiet = make_session([[60, 60]])  # two reps, one set
+    report = build_report([quiet])
+    assert report.insights == []
+    assert "Nothing to point out" in report.html
+    parse(report.html)
+
+
+def test_session_without_reps_still_reports():
+    doc, angles = make_doc([])
+    report = build_report([from_json(doc, angles, "empty")])
+    parse(report.html)
+    assert "No reps were detected" in report.html
+
+
+def test_envelope_keeps_extremes_and_breaks_at_gaps():
+    t = np.arange(100_000) / 100.0
+    y = np.sin(t)
+    y[50_000] = 7.0
+    y[20_000:30_000] = np.nan
+    et, ey = envelope(t, y, n_bins=500)
+    assert len(et) == len(ey) == 1000
+    assert np.nanmax(ey) == 7.0 and np.nanmin(ey) == pytest.approx(-1.0, abs=1e-6)
+    assert np.isnan(ey[(et > 205) & (et < 295)]).all()
+    _short_t, short_y = envelope(t[:50], y[:50], n_bins=500)
+    assert np.array_equal(short_y, y[:50])
+
+
+def test_one_hour_session_report_stays_small():
+    # 12 sets x 8 reps over ~1 h at 100 Hz would be 360 000 samples: the figure is bounded
+    doc, angles = make_doc([[60.0 + r for r in range(8)]] * 12)
+    t = np.arange(0, 3600, 0.01)
+    angles = np.column_stack([t, 30 * np.sin(t), np.sin(t), np.cos(t)])
+    report = build_report([from_json(doc, angles, "hour")])
+    assert len(report.html.encode()) < 400_000
+
+
+# --- exports ---------------------------------------------------------------------
+
+
+def test_rep_csv_round_trip(tmp_path, two_sessions):
+    sessions, _ = two_sessions
+    path = tmp_path / "reps.csv"
+    write_rep_csv(sessions, path)
+    back = pd.read_csv(path)
+    assert len(back) == sum(len(s.reps) for s in sessions)
+    assert back["session"].unique().tolist() == ["monday", "<thursday>"]
+    expected = rep_csv_table(sessions)
+    for column in ("start_s", "peak_flexion_deg", "ascent_s", "p_rounded"):
+        np.testing.assert_allclose(back[column], expected[column].astype(float), atol=1e-4)
+    assert back["rounded"].iloc[4] == True
+    assert back["rounded"].isna().sum() == 4  # unclassified reps stay empty cells
+
+
+def test_png_files_written(tmp_path, two_sessions):
+    _, report = two_sessions
+    paths = report.write_pngs(tmp_path / "png")
+    assert sorted(p.name for p in paths) == sorted(
+        ["s1-trace.png", "s1-sets.png", "s2-trace.png", "s2-sets.png", "progress.png"]
+    )
+    for path in paths:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+
+
+# --- loads input -----------------------------------------------------------------
+
+
+def test_read_loads(tmp_path):
+    path = tmp_path / "loads.csv"
+    path.write_text("session,set,load_kg\nmonday,1,60\nmonday,2,102.5\n\ntuesday,1,70\n")
+    assert read_loads(path) == {"monday": {1: 60.0, 2: 102.5}, "tuesday": {1: 70.0}}
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("set,load\n1,60\n", "loads.csv:1: not a loads file"),
+        ("session,set,load_kg\nmonday,one,60\n", "loads.csv:2: column 'set': 'one' is not a set"),
+        ("session,set,load_kg\nmonday,1,heavy\n", "loads.csv:2: column 'load_kg': 'heavy'"),
+        ("session,set,load_kg\nmonday,1,-5\n", "column 'load_kg': '-5' is not a load"),
+        ("session,set,load_kg\nmonday,1,60\nmonday,1,70\n", "loads.csv:3: set 1 of session"),
+        ("session,set,load_kg\nmonday,1\n", "loads.csv:2: expected 3 fields, found 2"),
+    ],
+)
+def test_read_loads_rejects_bad_rows_with_one_line(tmp_path, text, message):
+    path = tmp_path / "loads.csv"
+    path.write_text(text)
+    with pytest.raises(InputError) as error:
+        read_loads(path)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_missing_contract_key_is_an_input_error():
+    doc, angles = make_doc([FLAT])
+    del doc["reps"]
+    with pytest.raises(InputError, match="analysis has no 'reps'"):
+        from_json(doc, angles, "broken.json")
+
+
+def test_rep_table_keeps_none_verdicts_apart_from_false():
+    session = make_session([FLAT], rounded=lambda s, r: None if r == 1 else r == 2)
+    assert session.reps["rounded"].tolist() == [None, True, False, False, False]
