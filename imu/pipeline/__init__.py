@@ -1,0 +1,116 @@
+"""The measuring instrument: one streaming pipeline for live, replay and batch analysis.
+
+``Engine`` chains timing -> calibration -> orientation (imufusion) -> body angles ->
+reps/sets (docs/contracts.md, docs/calibration.md). ``analyze_session`` is the batch
+entry point: it feeds a recording through the same ``Engine`` in chunks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from imu.pipeline.calibration import CalibrationSettings, parse_mounting
+from imu.pipeline.engine import Engine, EngineSettings, Step
+from imu.pipeline.orientation import OrientationSettings
+from imu.pipeline.reps import LIFTS, RepSettings, lift_settings, span_record
+from imu.pipeline.timing import TimingSettings
+
+__all__ = [
+    "LIFTS",
+    "Analysis",
+    "CalibrationSettings",
+    "Engine",
+    "EngineSettings",
+    "OrientationSettings",
+    "RepSettings",
+    "Step",
+    "TimingSettings",
+    "analyze_samples",
+    "analyze_session",
+    "lift_settings",
+    "parse_mounting",
+    "span_record",
+]
+
+BATCH_CHUNK = 4096
+"""Rows per ``Engine.update`` call in batch analysis (any size gives the same result)."""
+
+
+@dataclass
+class Analysis:
+    """Everything a batch run produced: angles per input row, events, reps and sets."""
+
+    angles: np.ndarray
+    """(n, 4) ``[time_s, flexion_deg, lateral_bend_deg, twist_deg]``, one row per input sample."""
+    events: list[dict]
+    calibration: dict
+    sampling_rate_hz: float
+    quality: dict
+    model: dict | None = None
+    reps: list[dict] = field(default_factory=list)
+    sets: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """The object ``imu analyze --json`` prints (docs/contracts.md)."""
+        calibration = {k: v for k, v in self.calibration.items() if k != "type"}
+        strip = ("type",)
+        return {
+            "sampling_rate_hz": self.sampling_rate_hz,
+            "calibration": calibration,
+            "quality": self.quality,
+            "reps": [{k: v for k, v in rep.items() if k not in strip} for rep in self.reps],
+            "sets": [{k: v for k, v in s.items() if k not in strip} for s in self.sets],
+            "gaps": [
+                {k: v for k, v in e.items() if k not in strip}
+                for e in self.events
+                if e["type"] == "gap"
+            ],
+            "model": self.model,
+        }
+
+
+def analyze_samples(
+    samples: np.ndarray,
+    settings: EngineSettings | None = None,
+    classifier=None,
+    chunk: int = BATCH_CHUNK,
+) -> Analysis:
+    """Feed ``(n, 7)`` samples through one :class:`Engine` in chunks of ``chunk`` rows."""
+    engine = Engine(settings, classifier)
+    angles, events = [], []
+    for lo in range(0, len(samples), chunk):
+        step = engine.update(samples[lo : lo + chunk])
+        angles.append(step.angles)
+        events += step.events
+    step = engine.finish()
+    angles.append(step.angles)
+    events += step.events
+    calibration = engine.calibration or {"ok": False, "quality": 0.0, "message": "no samples"}
+    rate = engine.sampling_rate_hz
+    return Analysis(
+        angles=np.concatenate(angles) if angles else np.zeros((0, 4)),
+        events=events,
+        calibration=calibration,
+        sampling_rate_hz=float(rate) if rate is not None else float("nan"),
+        quality={"n_samples": len(samples), **engine.timing.summary()},
+        reps=[e for e in events if e["type"] == "rep"],
+        sets=[e for e in events if e["type"] == "set"],
+    )
+
+
+def analyze_session(session, settings: EngineSettings | None = None, classifier=None) -> Analysis:
+    """Batch analysis of an :class:`imu.session.Session` with the streaming engine.
+
+    The session's nominal ``sampling_rate_hz`` is used for the filters unless the
+    settings give one.
+    """
+    from dataclasses import replace
+
+    settings = settings or EngineSettings()
+    if settings.sampling_rate_hz is None:
+        rate = session.sampling_rate_hz
+        if np.isfinite(rate) and rate > 0:
+            settings = replace(settings, sampling_rate_hz=float(rate))
+    return analyze_samples(session.samples(), settings, classifier)

@@ -1,0 +1,60 @@
+"""Body angles from the fused orientation (docs/coordinates.md).
+
+``R = Rz(twist) . Rx(lateral_bend) . Ry(flexion)`` is the body orientation relative to
+the calibrated upright posture. With ``M = R_ws . R_sb`` (body to world),
+``flexion = atan2(-M[2,0], M[2,2])``, ``lateral_bend = asin(M[2,1])`` (both need only
+the world's up direction seen from the body, so heading drift does not touch them) and
+``twist = atan2(-M[0,1], M[1,1]) - heading_ref`` (heading of the body's y axis).
+
+Everything is element-wise arithmetic so a chunk gives the same numbers as the whole.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def quaternion_rows(q: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The nine entries ``r00..r22`` of the rotation matrices of quaternions ``[w,x,y,z]`` (n, 4)."""
+    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    return (
+        1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
+        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
+        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+    )  # fmt: skip
+
+
+def up_in_sensor(q: np.ndarray) -> np.ndarray:
+    """World up direction in sensor coordinates (n, 3): the third row of ``R_ws``."""
+    r = quaternion_rows(q)
+    return np.column_stack(r[6:9])
+
+
+def body_matrix_entries(q: np.ndarray, rotation_bs: np.ndarray) -> dict[str, np.ndarray]:
+    """Entries of ``M = R_ws . R_bs^T`` needed for the angles, keyed ``"ij"``."""
+    r = quaternion_rows(q)
+    sb = rotation_bs.T  # columns of R_sb are the body axes in sensor coordinates
+    needed = ("00", "01", "11", "20", "21", "22")
+    out = {}
+    for key in needed:
+        i, j = int(key[0]), int(key[1])
+        out[key] = r[3 * i] * sb[0, j] + r[3 * i + 1] * sb[1, j] + r[3 * i + 2] * sb[2, j]
+    return out
+
+
+def heading_deg(entries: dict[str, np.ndarray]) -> np.ndarray:
+    """Heading of the body's y axis about world z (deg), before referencing."""
+    return np.degrees(np.arctan2(-entries["01"], entries["11"]))
+
+
+def body_angles(q: np.ndarray, rotation_bs: np.ndarray, heading_ref_deg: np.ndarray) -> np.ndarray:
+    """(n, 3) ``[flexion_deg, lateral_bend_deg, twist_deg]`` for quaternions ``q`` (n, 4).
+
+    ``heading_ref_deg`` (scalar or per row) is the heading that counts as zero twist;
+    twist is wrapped to [-180, 180).
+    """
+    m = body_matrix_entries(q, rotation_bs)
+    flexion = np.degrees(np.arctan2(-m["20"], m["22"]))
+    lateral = np.degrees(np.arcsin(np.clip(m["21"], -1.0, 1.0)))
+    twist = (heading_deg(m) - heading_ref_deg + 180.0) % 360.0 - 180.0
+    return np.column_stack([flexion, lateral, twist])

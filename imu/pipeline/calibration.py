@@ -1,0 +1,218 @@
+"""Sensor-to-body calibration: gyroscope bias, vertical and forward axes.
+
+The lifter stands still ~2 s at the start. During that still period:
+
+- the mean gyroscope reading is the gyroscope bias (deg/s),
+- the mean accelerometer direction is the body's up axis ``z_b`` in sensor coordinates.
+
+The forward axis comes from the first forward bend: while the trunk flexes forward by
+``theta`` about body +y, the world's up direction seen from the body moves towards
+body -x (``u_b = (-sin theta, 0, cos theta)``). So the horizontal part (perpendicular
+to ``z_b``) of the fused up direction during the first bend deeper than ``bend_deg``
+points along -x_b. This fixes both the medio-lateral axis and the sign of flexion
+without any action from the user. With an explicit mounting (``--mounting``) no bend is
+needed: its x axis, made perpendicular to the measured vertical, is used.
+
+Rotations here are 3x3 arrays ``R_bs`` whose rows are the body axes (x anterior,
+y left, z up; docs/coordinates.md) expressed in sensor coordinates, so that
+``v_body = R_bs @ v_sensor``. Sums use :func:`math.fsum` so the result does not depend
+on how the samples were chunked.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from imu.errors import input_error
+
+STANDARD_GRAVITY_M_S2 = 9.80665
+
+_AXES = {
+    "X": np.array([1.0, 0.0, 0.0]),
+    "Y": np.array([0.0, 1.0, 0.0]),
+    "Z": np.array([0.0, 0.0, 1.0]),
+}
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    """How calibration looks for the still period and the first forward bend."""
+
+    still_s: float = 1.5
+    """Length of the still window (s)."""
+    still_gyr_std_deg_s: float = 2.0
+    """Largest per-axis gyroscope standard deviation in a still window (deg/s)."""
+    still_acc_std_m_s2: float = 0.35
+    """Largest per-axis accelerometer standard deviation in a still window (m/s^2)."""
+    still_gravity_tolerance_m_s2: float = 1.0
+    """Largest difference between the mean acceleration norm and g (m/s^2)."""
+    max_gyro_bias_deg_s: float = 10.0
+    """A still window whose mean rotation rate exceeds this is motion, not bias (deg/s)."""
+    still_search_s: float = 60.0
+    """Give up (calibration failed) if no still window starts within this time (s)."""
+    bend_deg: float = 30.0
+    """The first tilt away from the calibrated vertical deeper than this is a forward bend."""
+    bend_search_s: float = 180.0
+    """Without a forward bend this long after the still period, assume a forward axis."""
+    mounting: str | None = None
+    """Known mounting (e.g. ``PZPYNX`` or ``+z,+y,-x``): body x, y, z as sensor axes."""
+
+
+def parse_mounting(spec: str) -> np.ndarray:
+    """Parse a mounting name into ``R_bs`` (rows = body x, y, z in sensor axes).
+
+    Accepted forms: imufusion alignment names (``PXPYPZ``, ``ALIGNMENT_NZPYPX``: P/N for
+    +/-, then the sensor axis giving body x, y, z in turn) and axis lists
+    (``+x,-z,+y`` or ``x -z y``). Raises :class:`imu.errors.InputError` for anything
+    else, including left-handed combinations.
+    """
+    text = spec.strip().upper().removeprefix("ALIGNMENT_")
+    match = re.fullmatch(r"([PN])([XYZ])([PN])([XYZ])([PN])([XYZ])", text)
+    if match:
+        parts = [("+" if match[i] == "P" else "-") + match[i + 1] for i in (1, 3, 5)]
+    else:
+        parts = [p for p in re.split(r"[,\s]+", text) if p]
+        if len(parts) != 3 or not all(re.fullmatch(r"[+-]?[XYZ]", p) for p in parts):
+            parts = []
+    hint = "give body x,y,z as sensor axes, e.g. --mounting PZPYNX or --mounting +z,+y,-x"
+    if not parts:
+        raise input_error(f"--mounting {spec!r}: not a mounting", hint=hint)
+    rows = [(-1.0 if p.startswith("-") else 1.0) * _AXES[p[-1]] for p in parts]
+    rotation = np.array(rows)
+    if not np.isclose(np.linalg.det(rotation), 1.0):
+        raise input_error(f"--mounting {spec!r}: axes are repeated or left-handed", hint=hint)
+    return rotation
+
+
+def mounting_name(rotation_bs: np.ndarray) -> tuple[str, float]:
+    """Nearest axis-aligned mounting name (imufusion style) and the angle to it (deg)."""
+    best = ("", 180.0)
+    for index in np.ndindex(3, 3, 3):
+        if len(set(index)) != 3:
+            continue
+        for signs in np.ndindex(2, 2, 2):
+            rows = np.array([(1 - 2 * s) * np.eye(3)[a] for a, s in zip(index, signs, strict=True)])
+            if np.linalg.det(rows) < 0:
+                continue
+            cos = (np.trace(rows.T @ rotation_bs) - 1.0) / 2.0
+            angle = math.degrees(math.acos(max(-1.0, min(1.0, cos))))
+            if angle < best[1]:
+                name = "".join(
+                    ("P" if s == 0 else "N") + "XYZ"[a] for a, s in zip(index, signs, strict=True)
+                )
+                best = (name, angle)
+    return best
+
+
+def _fmean(values: np.ndarray) -> np.ndarray:
+    """Exactly rounded column means (independent of chunking and memory layout)."""
+    return np.array([math.fsum(column) / len(column) for column in values.T])
+
+
+def _fstd(values: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    return np.array(
+        [
+            math.sqrt(math.fsum((column - m) ** 2) / len(column))
+            for column, m in zip(values.T, mean, strict=True)
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class StillPeriod:
+    """A still window: rows ``[start, end]`` (inclusive) of the accepted samples."""
+
+    start: int
+    end: int
+    gyro_bias_deg_s: np.ndarray
+    up_sensor: np.ndarray
+    quality: float
+
+
+def check_still(acc: np.ndarray, gyr: np.ndarray, settings: CalibrationSettings) -> float | None:
+    """Quality (0.5..1) of a candidate still window, or None if it is not still."""
+    acc_mean, gyr_mean = _fmean(acc), _fmean(gyr)
+    acc_ratio = float(np.max(_fstd(acc, acc_mean))) / settings.still_acc_std_m_s2
+    gyr_ratio = float(np.max(_fstd(gyr, gyr_mean))) / settings.still_gyr_std_deg_s
+    norm_error = abs(float(np.linalg.norm(acc_mean)) - STANDARD_GRAVITY_M_S2)
+    if (
+        acc_ratio > 1.0
+        or gyr_ratio > 1.0
+        or norm_error > settings.still_gravity_tolerance_m_s2
+        or float(np.linalg.norm(gyr_mean)) > settings.max_gyro_bias_deg_s
+    ):
+        return None
+    return 1.0 - 0.5 * max(acc_ratio, gyr_ratio)
+
+
+def find_still(
+    time_s: np.ndarray,
+    acc: np.ndarray,
+    gyr: np.ndarray,
+    first_end: int,
+    settings: CalibrationSettings,
+) -> StillPeriod | None:
+    """First still window ending at row ``first_end`` or later (rows are accepted samples).
+
+    Windows are screened with running sums, then confirmed by :func:`check_still` on the
+    exact window, so the answer does not depend on how rows arrived.
+    """
+    n = len(time_s)
+    if n == 0 or first_end >= n:
+        return None
+    region = max(
+        0, int(np.searchsorted(time_s, time_s[first_end] - settings.still_s, side="right")) - 1
+    )
+    values = np.hstack([acc[region:], gyr[region:]])
+    values = values - values[0]
+    zero = np.zeros((1, 6))
+    sums = np.vstack([zero, np.cumsum(values, axis=0)])
+    squares = np.vstack([zero, np.cumsum(values**2, axis=0)])
+    ends = np.arange(max(first_end, region), n)
+    starts = np.searchsorted(time_s, time_s[ends] - settings.still_s, side="right") - 1
+    ok = starts >= region
+    ends, starts = ends[ok], starts[ok]
+    counts = (ends - starts + 1)[:, None].astype(float)
+    total = sums[ends - region + 1] - sums[starts - region]
+    variance = (squares[ends - region + 1] - squares[starts - region]) / counts - (
+        total / counts
+    ) ** 2
+    limits = np.array([settings.still_acc_std_m_s2] * 3 + [settings.still_gyr_std_deg_s] * 3) * 1.1
+    candidates = np.flatnonzero((variance <= limits**2).all(axis=1) & (counts[:, 0] >= 5))
+    for k in candidates:
+        start, end = int(starts[k]), int(ends[k])
+        quality = check_still(acc[start : end + 1], gyr[start : end + 1], settings)
+        if quality is not None:
+            up = _fmean(acc[start : end + 1])
+            return StillPeriod(
+                start, end, _fmean(gyr[start : end + 1]), up / np.linalg.norm(up), quality
+            )
+    return None
+
+
+def rotation_from_axes(up_sensor: np.ndarray, forward_hint: np.ndarray) -> np.ndarray:
+    """``R_bs`` with z = ``up_sensor`` and x = the part of ``forward_hint`` perpendicular to it."""
+    z = up_sensor / np.linalg.norm(up_sensor)
+    x = forward_hint - np.dot(forward_hint, z) * z
+    x = x / np.linalg.norm(x)
+    return np.array([x, np.cross(z, x), z])
+
+
+def forward_from_bend(
+    up_during_bend: np.ndarray, up_sensor: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """Forward axis (sensor coords) and its consistency (0..1) from fused up vectors in a bend.
+
+    ``up_during_bend`` is (m, 3): the world's up direction in sensor coordinates while
+    the tilt exceeded the bend threshold. Consistency is |sum of horizontal parts| /
+    sum of their lengths: 1 for a bend in one plane, lower for a sweeping or twisting bend.
+    """
+    horizontal = up_during_bend - np.outer(up_during_bend @ up_sensor, up_sensor)
+    total = np.array([math.fsum(column) for column in horizontal.T])
+    length = math.fsum(np.linalg.norm(horizontal, axis=1))
+    norm = float(np.linalg.norm(total))
+    return -total / norm, (norm / length if length > 0 else 0.0)

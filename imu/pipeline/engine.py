@@ -1,0 +1,333 @@
+"""The streaming engine: timing -> calibration -> orientation -> angles -> reps/sets.
+
+``Engine.update(samples)`` takes any chunk of ``(n, 7)`` samples (one sample, a BLE
+notification, a whole file) and returns a :class:`Step` with the angles and events that
+became final. Batch analysis feeds a recording through the very same object, so
+streamed and batch results are identical (tested with random chunk sizes).
+
+Latency: until calibration is established (still period, then the first forward bend)
+rows are buffered; they are released, with their angles, when the forward bend ends,
+and the ``calibration`` event comes first. After that, angles are emitted in the same
+call; a rep is emitted ``2 * lockout_window_s`` after flexion passes back below
+``top_deg`` (or when the next descent starts).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from imu.pipeline.angles import body_angles, body_matrix_entries, heading_deg, up_in_sensor
+from imu.pipeline.calibration import (
+    CalibrationSettings,
+    StillPeriod,
+    find_still,
+    forward_from_bend,
+    mounting_name,
+    parse_mounting,
+    rotation_from_axes,
+)
+from imu.pipeline.orientation import Orientation, OrientationSettings
+from imu.pipeline.reps import RepSegmenter, RepSettings
+from imu.pipeline.timing import TimedRows, Timing, TimingSettings
+
+_NAN_Q = np.full(4, np.nan)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Settings of every stage; ``sampling_rate_hz`` None = estimated from the still period."""
+
+    timing: TimingSettings = field(default_factory=TimingSettings)
+    calibration: CalibrationSettings = field(default_factory=CalibrationSettings)
+    orientation: OrientationSettings = field(default_factory=OrientationSettings)
+    reps: RepSettings = field(default_factory=RepSettings)
+    sampling_rate_hz: float | None = None
+
+
+@dataclass
+class Step:
+    """What one ``update``/``finish`` call made final.
+
+    ``angles``: (m, 4) ``[time_s, flexion_deg, lateral_bend_deg, twist_deg]``, one row
+    per input sample released (NaN where calibration failed); ``events``: dicts in
+    sample order.
+    """
+
+    angles: np.ndarray
+    events: list[dict]
+
+
+class _Growing:
+    """An append-only 2-D float array with amortised O(1) appends."""
+
+    def __init__(self, width: int) -> None:
+        self._data = np.empty((256, width))
+        self.n = 0
+
+    def append(self, rows: np.ndarray) -> None:
+        if self.n + len(rows) > len(self._data):
+            grown = np.empty((2 * (self.n + len(rows)), self._data.shape[1]))
+            grown[: self.n] = self._data[: self.n]
+            self._data = grown
+        self._data[self.n : self.n + len(rows)] = rows
+        self.n += len(rows)
+
+    @property
+    def array(self) -> np.ndarray:
+        return self._data[: self.n]
+
+
+def _join(timed: list[TimedRows], lengths: list[int]) -> TimedRows:
+    """Concatenate the annotations of several chunks (gap rows shifted)."""
+    gaps, offset = [], 0
+    for t, n in zip(timed, lengths, strict=True):
+        gaps += [(row + offset, event) for row, event in t.gaps]
+        offset += n
+    return TimedRows(
+        dt_s=np.concatenate([t.dt_s for t in timed]),
+        skip=np.concatenate([t.skip for t in timed]),
+        restart=np.concatenate([t.restart for t in timed]),
+        gaps=gaps,
+    )
+
+
+class Engine:
+    """One streaming pipeline for live, replay and batch (see module docstring)."""
+
+    def __init__(self, settings: EngineSettings | None = None, classifier=None) -> None:
+        self.settings = settings or EngineSettings()
+        cal = self.settings.calibration
+        self.timing = Timing(self.settings.timing)
+        self.segmenter = RepSegmenter(self.settings.reps, classifier)
+        self.calibration: dict | None = None
+        self.sampling_rate_hz = self.settings.sampling_rate_hz
+        self._known_rotation = parse_mounting(cal.mounting) if cal.mounting else None
+        self._phase = "still"  # still -> bend -> run, or still -> failed
+        self._rows_in = 0
+        # Rows held back until calibration (all input rows, in order).
+        self._held: list[np.ndarray] = []
+        self._held_timed: list[TimedRows] = []
+        self._accepted = _Growing(7)  # accepted rows, for the still search
+        self._accepted_rows = _Growing(1)
+        self._still_scan = 0
+        self._still: StillPeriod | None = None
+        self._still_end_row = 0
+        self._orientation: Orientation | None = None
+        # Orientation of held rows once the still period is known (phase "bend").
+        self._quats = _Growing(4)
+        self._tilt_cos = _Growing(1)
+        self._bend_scan = 0
+        self._bend_begin = -1
+        self._rotation_bs: np.ndarray | None = None
+        self._heading_ref = 0.0
+
+    # -- public API -------------------------------------------------------------------
+    def update(self, samples: np.ndarray, gap_before: bool = False) -> Step:
+        """Feed a chunk of ``(n, 7)`` samples ``[time_s, acc_xyz m/s^2, gyr_xyz deg/s]``."""
+        samples = np.asarray(samples, dtype=np.float64).reshape(-1, 7)
+        timed = self.timing.update(samples, gap_before)
+        first_row = self._rows_in
+        self._rows_in += len(samples)
+        if self._phase == "run":
+            quats = self._orientation.update(
+                samples[:, 1:4], samples[:, 4:7], timed.dt_s, timed.skip, timed.restart
+            )
+            return self._finish_rows(samples, timed, quats, first_row, [])
+        if self._phase == "failed":
+            return self._release_nan(samples, timed)
+        self._held.append(samples)
+        self._held_timed.append(timed)
+        if self._phase == "still":
+            keep = np.flatnonzero(~timed.skip)
+            self._accepted.append(samples[keep])
+            self._accepted_rows.append((keep + first_row)[:, None].astype(float))
+            self._look_for_still(final=False)
+        elif self._phase == "bend":
+            self._orient_held(samples, timed)
+        if self._phase == "bend":
+            self._look_for_bend(final=False)
+        return self._release()
+
+    def finish(self) -> Step:
+        """End of the source: settle calibration, cut a rep waiting for lockout, close the set."""
+        if self._phase == "still":
+            self._look_for_still(final=True)
+        if self._phase == "bend":
+            self._look_for_bend(final=True)
+        step = self._release()
+        tail = self.segmenter.finish()
+        step.events += [event for _, event in tail]
+        return step
+
+    # -- calibration phases ----------------------------------------------------------
+    def _look_for_still(self, final: bool) -> None:
+        cal = self.settings.calibration
+        rows = self._accepted.array
+        still = (
+            find_still(rows[:, 0], rows[:, 1:4], rows[:, 4:7], self._still_scan, cal)
+            if len(rows)
+            else None
+        )
+        self._still_scan = len(rows)
+        if still is None:
+            if final or (len(rows) and rows[-1, 0] - rows[0, 0] > cal.still_search_s + cal.still_s):
+                self._fail(
+                    f"no still period of {cal.still_s:g} s in the first {cal.still_search_s:g} s "
+                    "(the recording starts mid-lift or the sensor never rests): stand upright "
+                    "and still for 2 s at the start, or check the sensor is strapped on"
+                )
+            return
+        self._still = still
+        if self.sampling_rate_hz is None:
+            self.sampling_rate_hz = float(1.0 / np.median(np.diff(rows[: still.end + 1, 0])))
+        self._still_end_row = int(self._accepted_rows.array[still.end, 0])
+        self._orientation = Orientation(
+            self.settings.orientation, self.sampling_rate_hz, still.gyro_bias_deg_s
+        )
+        self._accepted = self._accepted_rows = None
+        self._phase = "bend"
+        lengths = [len(chunk) for chunk in self._held]
+        self._orient_held(np.concatenate(self._held), _join(self._held_timed, lengths))
+
+    def _orient_held(self, samples: np.ndarray, timed: TimedRows) -> None:
+        quats = self._orientation.update(
+            samples[:, 1:4], samples[:, 4:7], timed.dt_s, timed.skip, timed.restart
+        )
+        self._quats.append(quats)
+        tilt_cos = up_in_sensor(quats) @ self._still.up_sensor
+        self._tilt_cos.append(np.where(timed.skip | ~np.isfinite(tilt_cos), 1.0, tilt_cos)[:, None])
+
+    def _look_for_bend(self, final: bool) -> None:
+        cal = self.settings.calibration
+        up_vertical = self._still.up_sensor
+        if self._known_rotation is not None:
+            self._set_rotation(
+                rotation_from_axes(up_vertical, self._known_rotation[0]), 1.0, "from --mounting"
+            )
+            return
+        tilt_cos = self._tilt_cos.array[:, 0]
+        cos_bend = math.cos(math.radians(cal.bend_deg))
+        first = max(self._bend_scan, self._still_end_row + 1)
+        if self._bend_begin < 0:
+            deep = np.flatnonzero(tilt_cos[first:] < cos_bend)
+            if deep.size:
+                self._bend_begin = first = first + int(deep[0])
+        if self._bend_begin >= 0:
+            back = np.flatnonzero(tilt_cos[first:] > math.cos(math.radians(cal.bend_deg / 2)))
+            if back.size or final:
+                stop = first + int(back[0]) if back.size else len(tilt_cos)
+                in_bend = (
+                    np.flatnonzero(tilt_cos[self._bend_begin : stop] < cos_bend) + self._bend_begin
+                )
+                up = up_in_sensor(self._quats.array[in_bend])
+                forward, consistency = forward_from_bend(up, up_vertical)
+                self._set_rotation(
+                    rotation_from_axes(up_vertical, forward),
+                    consistency,
+                    "from the first forward bend",
+                )
+                return
+        self._bend_scan = len(tilt_cos)
+        times = self._held[-1][:, 0]
+        elapsed = times[-1] - self._still_time_s()
+        if final or elapsed > cal.bend_search_s:
+            # No forward bend: the deepest tilt seen gives "forward", else any horizontal sensor axis.
+            after = tilt_cos[self._still_end_row + 1 :]
+            deepest = int(np.argmin(after)) + self._still_end_row + 1 if after.size else -1
+            if deepest >= 0 and tilt_cos[deepest] < math.cos(math.radians(10.0)):
+                forward, _ = forward_from_bend(
+                    up_in_sensor(self._quats.array[deepest : deepest + 1]), up_vertical
+                )
+            else:
+                forward = np.eye(3)[int(np.argmin(np.abs(up_vertical)))]
+            self._set_rotation(
+                rotation_from_axes(up_vertical, forward),
+                0.3,
+                f"assumed (no forward bend deeper than {cal.bend_deg:g} deg; flexion sign may be wrong: pass --mounting)",
+            )
+
+    def _still_time_s(self) -> float:
+        offset = 0
+        for chunk in self._held:
+            if self._still_end_row < offset + len(chunk):
+                return float(chunk[self._still_end_row - offset, 0])
+            offset += len(chunk)
+        raise AssertionError("still period outside the held rows")
+
+    def _set_rotation(self, rotation_bs: np.ndarray, axis_quality: float, how: str) -> None:
+        self._rotation_bs = rotation_bs
+        still_q = self._quats.array[self._still_end_row : self._still_end_row + 1]
+        self._heading_ref = float(heading_deg(body_matrix_entries(still_q, rotation_bs))[0])
+        name, misalignment = mounting_name(rotation_bs)
+        still = self._still
+        self.calibration = {
+            "type": "calibration",
+            "ok": True,
+            "quality": round(still.quality * axis_quality, 3),
+            "message": f"calibrated: still period, forward axis {how}",
+            "mounting": name,
+            "mounting_misalignment_deg": round(misalignment, 2),
+            "gyro_bias_deg_s": [round(float(b), 4) for b in still.gyro_bias_deg_s],
+            "time_s": self._still_time_s(),
+            "sampling_rate_hz": self.sampling_rate_hz,
+        }
+        self._phase = "ready"
+
+    def _fail(self, message: str) -> None:
+        self.calibration = {
+            "type": "calibration", "ok": False, "quality": 0.0, "message": f"calibration failed: {message}",
+            "mounting": None, "mounting_misalignment_deg": None, "gyro_bias_deg_s": None, "time_s": None,
+            "sampling_rate_hz": self.sampling_rate_hz,
+        }  # fmt: skip
+        self._phase = "failed"
+
+    def _release(self) -> Step:
+        """Hand out the held rows once calibration is settled (calibration event first)."""
+        if self._phase not in ("ready", "failed") or not self._held:
+            return Step(np.zeros((0, 4)), [])
+        lengths = [len(chunk) for chunk in self._held]
+        samples, timed = np.concatenate(self._held), _join(self._held_timed, lengths)
+        self._held, self._held_timed = [], []
+        if self._phase == "failed":
+            step = self._release_nan(samples, timed)
+            step.events.insert(0, self.calibration)
+            return step
+        quats = self._quats.array
+        self._quats = self._tilt_cos = None
+        self._phase = "run"
+        return self._finish_rows(samples, timed, quats, 0, [(-1, self.calibration)])
+
+    # -- running ---------------------------------------------------------------------
+    def _finish_rows(
+        self, samples: np.ndarray, timed: TimedRows, quats: np.ndarray, first_row: int, events: list
+    ) -> Step:
+        n = len(samples)
+        heading_ref = np.full(n, self._heading_ref)
+        restarts = sorted({row for row, gap in timed.gaps if gap["restarted"]})
+        if restarts:
+            headings = heading_deg(body_matrix_entries(quats[restarts], self._rotation_bs))
+            for row, heading in zip(restarts, headings, strict=True):
+                heading_ref[row:] = heading
+            self._heading_ref = float(headings[-1])
+        angles = body_angles(quats, self._rotation_bs, heading_ref)
+        events = events + [(first_row + row, event) for row, event in timed.gaps]
+        accepted = ~timed.skip & np.isfinite(angles[:, 0])
+        bounds = sorted({0, *restarts, n})
+        for lo, hi in itertools.pairwise(bounds):
+            if lo in restarts:
+                self.segmenter.restart()
+            keep = np.flatnonzero(accepted[lo:hi]) + lo
+            if keep.size:
+                events += self.segmenter.update(samples[keep, 0], angles[keep], keep + first_row)
+        events.sort(key=lambda pair: pair[0])
+        return Step(np.column_stack([samples[:, 0], angles]), [event for _, event in events])
+
+    @staticmethod
+    def _release_nan(samples: np.ndarray, timed: TimedRows) -> Step:
+        angles = np.full((len(samples), 4), np.nan)
+        angles[:, 0] = samples[:, 0]
+        return Step(angles, [event for _, event in timed.gaps])

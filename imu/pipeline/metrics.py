@@ -1,0 +1,124 @@
+"""Per-rep and per-set measures computed from angle arrays (one path for live and labels).
+
+Smoothness is SPARC, the spectral arc length of the speed profile (Balasubramanian,
+Melendez-Calderon, Roby-Brami & Burdet, "On the analysis of movement smoothness",
+J NeuroEng Rehabil 12:112, 2015; parameters from that paper: 4-fold zero padding, 10 Hz
+cut-off, 0.05 amplitude threshold). It is applied to the flexion speed; values are
+negative, closer to 0 is smoother.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+ONSET_VELOCITY_DEG_S = 10.0
+"""Flexion speed above which the trunk counts as moving (lift-off detection)."""
+
+
+def sparc(
+    speed: np.ndarray,
+    sampling_rate_hz: float,
+    pad_level: int = 4,
+    cutoff_hz: float = 10.0,
+    threshold: float = 0.05,
+) -> float:
+    """Spectral arc length of a uniformly sampled speed profile (dimensionless, <= 0)."""
+    if len(speed) < 4 or not np.any(speed):
+        return float("nan")
+    n_fft = int(2 ** (np.ceil(np.log2(len(speed))) + pad_level))
+    freq = np.arange(n_fft) * sampling_rate_hz / n_fft
+    magnitude = np.abs(np.fft.fft(speed, n_fft))
+    magnitude = magnitude / magnitude.max()
+    keep = freq <= cutoff_hz
+    freq, magnitude = freq[keep], magnitude[keep]
+    above = np.flatnonzero(magnitude >= threshold)
+    freq, magnitude = freq[above[0] : above[-1] + 1], magnitude[above[0] : above[-1] + 1]
+    if len(freq) < 2:
+        return 0.0
+    d_freq = np.diff(freq) / (freq[-1] - freq[0])
+    return float(-np.sum(np.sqrt(d_freq**2 + np.diff(magnitude) ** 2)))
+
+
+def _uniform_speed(time_s: np.ndarray, velocity: np.ndarray) -> tuple[np.ndarray, float]:
+    rate = 1.0 / float(np.median(np.diff(time_s)))
+    grid = np.arange(time_s[0], time_s[-1], 1.0 / rate)
+    return np.abs(np.interp(grid, time_s, velocity)), rate
+
+
+def rep_metrics(
+    time_s: np.ndarray,
+    angles: np.ndarray,
+    start: int,
+    end: int,
+    tail_end: int,
+    hyperextension_deg: float,
+) -> dict:
+    """Measures of one rep from rows ``start..end`` (inclusive) of ``angles``.
+
+    ``angles`` is (n, 3) ``[flexion_deg, lateral_bend_deg, twist_deg]`` at ``time_s``;
+    rows ``end..tail_end`` (the lockout window) are only used for the lockout extension.
+    Velocities are central differences (deg/s); ``peak_extension_velocity_deg_s`` is the
+    largest extension *speed* (positive number) during the ascent.
+    """
+    t = time_s[start : tail_end + 1]
+    flexion = angles[start : tail_end + 1, 0]
+    m = end - start  # position of the end in the local arrays
+    velocity = np.gradient(flexion, t) if len(t) > 1 else np.zeros(len(t))
+    peak = int(np.argmax(flexion[: m + 1]))
+    fastest_up = peak + int(np.argmin(velocity[peak : m + 1]))
+    moving = np.flatnonzero(velocity[peak : fastest_up + 1] >= -ONSET_VELOCITY_DEG_S)
+    bottom = peak + (int(moving[-1]) if moving.size else 0)
+    lateral = angles[start : end + 1, 1]
+    twist = np.degrees(np.unwrap(np.radians(angles[start : end + 1, 2])))
+    lockout_extension = float(-np.min(flexion[bottom:]))
+    speed, rate = _uniform_speed(t[: m + 1], velocity[: m + 1]) if m >= 3 else (np.zeros(0), 1.0)
+    return {
+        "start_s": float(t[0]),
+        "bottom_s": float(t[bottom]),
+        "end_s": float(t[m]),
+        "peak_flexion_deg": float(flexion[peak]),
+        "liftoff_flexion_deg": float(flexion[bottom]),
+        "lockout_extension_deg": lockout_extension,
+        "descent_s": float(t[bottom] - t[0]),
+        "ascent_s": float(t[m] - t[bottom]),
+        "peak_flexion_velocity_deg_s": float(np.max(velocity[: bottom + 1])),
+        "peak_extension_velocity_deg_s": float(-np.min(velocity[bottom : m + 1])),
+        "lateral_bend_range_deg": float(np.ptp(lateral)),
+        "twist_range_deg": float(np.ptp(twist)),
+        "smoothness": sparc(speed, rate),
+        "hyperextended": bool(lockout_extension > hyperextension_deg),
+    }
+
+
+def trace(
+    time_s: np.ndarray, angles: np.ndarray, start: int, end: int, n_points: int
+) -> dict[str, list[float]]:
+    """Time-normalised angle traces of rows ``start..end`` on ``n_points`` (0..100 % of the rep)."""
+    t = time_s[start : end + 1]
+    grid = np.linspace(t[0], t[-1], n_points)
+    names = ("flexion_deg", "lateral_bend_deg", "twist_deg")
+    return {
+        name: np.interp(grid, t, angles[start : end + 1, k]).tolist()
+        for k, name in enumerate(names)
+    }
+
+
+def set_summary(reps: list[dict]) -> dict:
+    """Per-set figures: rep count, tempo trend (s of rep duration per rep), flexion drift."""
+    durations = np.array([r["end_s"] - r["start_s"] for r in reps])
+    peaks = np.array([r["peak_flexion_deg"] for r in reps])
+    ascents = np.array([r["ascent_s"] for r in reps])
+    trend = float(np.polyfit(np.arange(len(reps)), durations, 1)[0]) if len(reps) >= 2 else 0.0
+    ascent_trend = float(np.polyfit(np.arange(len(reps)), ascents, 1)[0]) if len(reps) >= 2 else 0.0
+    return {
+        "set": reps[0]["set"],
+        "n_reps": len(reps),
+        "start_s": reps[0]["start_s"],
+        "end_s": reps[-1]["end_s"],
+        "tempo_trend": trend,
+        "ascent_trend_s_per_rep": ascent_trend,
+        "flexion_drift_deg": float(peaks[-1] - peaks[0]),
+        "mean_peak_flexion_deg": float(peaks.mean()),
+        "n_hyperextended": int(sum(r["hyperextended"] for r in reps)),
+        "n_rounded": int(sum(bool(r.get("rounded")) for r in reps)),
+    }

@@ -1,0 +1,117 @@
+"""Orientation: gyroscope bias tracking and imufusion (x-io Fusion) AHRS, per sample.
+
+Fusion is a complementary filter with acceleration rejection: while the measured
+acceleration deviates from gravity by more than ``acceleration_rejection_deg`` (the
+pull of a lift) the accelerometer is ignored and the gyroscope carries the orientation,
+for at most ``rejection_timeout_s``. Gyroscope bias starts from the calibration still
+period and is tracked by ``imufusion.Bias`` whenever the sensor is still again.
+
+The output quaternion ``[w, x, y, z]`` rotates sensor coordinates into a world frame
+with z up (NWU convention; heading arbitrary, no magnetometer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from imu.pipeline.calibration import STANDARD_GRAVITY_M_S2
+
+
+@dataclass(frozen=True)
+class OrientationSettings:
+    """imufusion settings (units in the names)."""
+
+    gain: float = 0.5
+    acceleration_rejection_deg: float = 10.0
+    rejection_timeout_s: float = 5.0
+    gyroscope_range_deg_s: float = 2000.0
+    bias_threshold_deg_s: float = 3.0
+    """Rates below this for ``bias_period_s`` count as still for bias tracking."""
+    bias_period_s: float = 3.0
+
+
+def tilt_quaternion(acc: np.ndarray) -> np.ndarray:
+    """Quaternion (heading 0) that rotates the measured up direction ``acc`` onto world z."""
+    up = acc / np.linalg.norm(acc)
+    # Shortest rotation from up to (0, 0, 1): axis up x z, angle acos(up_z).
+    w = 1.0 + up[2]
+    if w < 1e-9:
+        return np.array([0.0, 1.0, 0.0, 0.0])
+    q = np.array([w, up[1], -up[0], 0.0])
+    return q / np.linalg.norm(q)
+
+
+class Orientation:
+    """Streaming AHRS: ``update`` takes annotated rows and returns one quaternion per row."""
+
+    def __init__(
+        self, settings: OrientationSettings, sampling_rate_hz: float, gyro_bias_deg_s: np.ndarray
+    ) -> None:
+        import imufusion
+
+        self.settings = settings
+        self._ahrs = imufusion.Ahrs()
+        self._ahrs.set_settings(
+            imufusion.AhrsSettings(
+                sample_rate=sampling_rate_hz,
+                convention=imufusion.CONVENTION_NWU,
+                gain=settings.gain,
+                gyroscope_range=settings.gyroscope_range_deg_s,
+                acceleration_rejection=settings.acceleration_rejection_deg,
+                magnetic_rejection=0.0,
+                rejection_timeout=settings.rejection_timeout_s,
+            )
+        )
+        self._bias = imufusion.Bias()
+        self._bias.set_settings(
+            imufusion.BiasSettings(
+                sample_rate=sampling_rate_hz,
+                stationary_threshold=settings.bias_threshold_deg_s,
+                stationary_period=settings.bias_period_s,
+            )
+        )
+        self._bias.set_offset(np.asarray(gyro_bias_deg_s, dtype=np.float64))
+        self._period_s = 0.0
+        self._last = np.array([1.0, 0.0, 0.0, 0.0])
+
+    @property
+    def gyro_bias_deg_s(self) -> np.ndarray:
+        """Current tracked gyroscope bias (deg/s, sensor frame)."""
+        return np.asarray(self._bias.get_offset(), dtype=np.float64)
+
+    def update(
+        self,
+        acc: np.ndarray,
+        gyr: np.ndarray,
+        dt_s: np.ndarray,
+        skip: np.ndarray,
+        restart: np.ndarray,
+    ) -> np.ndarray:
+        """Quaternions (n, 4) for rows of acc (m/s^2) and gyr (deg/s); skipped rows repeat."""
+        n = len(acc)
+        out = np.empty((n, 4))
+        acc_g = np.ascontiguousarray(acc / STANDARD_GRAVITY_M_S2)
+        gyr = np.ascontiguousarray(gyr)
+        ahrs, bias = self._ahrs, self._bias
+        update, get_q = ahrs.update_no_magnetometer, ahrs.get_quaternion
+        last = self._last
+        skip_l, restart_l, dt_l = skip.tolist(), restart.tolist(), dt_s.tolist()
+        for i in range(n):
+            if skip_l[i]:
+                out[i] = last
+                continue
+            if restart_l[i]:
+                ahrs.restart()
+                ahrs.set_quaternion(tilt_quaternion(acc_g[i]))
+                out[i] = last = get_q()
+                continue
+            dt = dt_l[i]
+            if dt != self._period_s:
+                ahrs.set_sample_period(dt)
+                self._period_s = dt
+            update(bias.update(gyr[i]), acc_g[i])
+            out[i] = last = get_q()
+        self._last = last
+        return out

@@ -1,0 +1,370 @@
+"""Streaming rep and set segmentation on flexion, with hysteresis and non-rep rejection.
+
+A rep is an excursion of flexion from upright (below ``top_deg``) to deeper than
+``bottom_deg`` and back below ``top_deg``. Once flexion has stayed below ``top_deg`` for
+``lockout_window_s`` (or starts the next descent, touch-and-go) the rep is cut:
+
+- start of descent: the last sample, searching back at most ``lookback_s`` (and not
+  before the previous rep's end), where flexion was within ``onset_deg`` of the lowest
+  flexion of that stretch;
+- bottom: lift-off, the last sample before the fastest extension at which the trunk was
+  still (extension speed below 10 deg/s) -- the end of a floor pause, or the turn-around;
+- end at lockout: the first sample after the peak within ``onset_deg`` of the lowest
+  flexion of the lockout window.
+
+Excursions that are not reps are rejected: too short or too long, a hold near the
+bottom longer than ``max_bottom_hold_s`` (loading plates), twist or lateral bend ranges
+beyond the limits (turning, reaching sideways), a slow rise (picking something up).
+Reps are grouped into sets by rest: a pause longer than ``set_rest_s`` closes the set.
+The work is done per chunk on threshold crossings, so feeding one sample at a time is
+cheap, and every decision depends only on the samples so far: streamed == batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from imu.pipeline.metrics import rep_metrics, set_summary, trace
+
+
+@dataclass(frozen=True)
+class RepSettings:
+    """Thresholds of the rep segmenter and the rule-based flags (deg, s, deg/s)."""
+
+    lift: str = "deadlift"
+    top_deg: float = 15.0
+    bottom_deg: float = 35.0
+    onset_deg: float = 3.0
+    lookback_s: float = 2.5
+    lockout_window_s: float = 0.5
+    min_rep_s: float = 0.8
+    max_rep_s: float = 12.0
+    max_bottom_hold_s: float = 4.0
+    hold_band_deg: float = 8.0
+    max_twist_range_deg: float = 30.0
+    max_lateral_bend_range_deg: float = 25.0
+    min_extension_velocity_deg_s: float = 40.0
+    set_rest_s: float = 30.0
+    hyperextension_deg: float = 10.0
+    """Lockout extension beyond calibrated upright that flags a rep as hyperextended."""
+    flexion_limit_deg: float | None = None
+    """Alert as soon as flexion exceeds this mid-rep (None = off)."""
+    flexion_limit_rearm_deg: float = 10.0
+    """The flexion-limit alert re-arms once flexion is this far below the limit."""
+    trace_points: int = 51
+
+
+LIFTS: dict[str, RepSettings] = {
+    # Conventional (dead-stop, short floor pause) and touch-and-go deadlifts.
+    "deadlift": RepSettings(),
+    # Romanian deadlift: no floor, turn-around above the knee, slower eccentric.
+    "rdl": RepSettings(
+        lift="rdl", bottom_deg=30.0, max_bottom_hold_s=2.5, min_extension_velocity_deg_s=30.0
+    ),
+    # Good morning: bar on the back, deep hinge, no floor.
+    "good_morning": RepSettings(
+        lift="good_morning",
+        bottom_deg=40.0,
+        max_bottom_hold_s=2.5,
+        min_extension_velocity_deg_s=30.0,
+    ),
+}
+
+
+def lift_settings(lift: str, **overrides: object) -> RepSettings:
+    """The preset for ``lift`` (a key of :data:`LIFTS`) with some fields replaced."""
+    from imu.errors import input_error
+
+    if lift not in LIFTS:
+        raise input_error(f"unknown lift {lift!r}", hint=f"choose one of {', '.join(LIFTS)}")
+    return replace(LIFTS[lift], **{k: v for k, v in overrides.items() if v is not None})
+
+
+def span_record(
+    angles_df: pd.DataFrame,
+    start_s: float,
+    end_s: float,
+    settings: RepSettings = RepSettings(),
+) -> dict:
+    """The rep record (measures + time-normalised traces) of ANY span of an analysed session.
+
+    ``angles_df`` has columns ``time_s, flexion_deg, lateral_bend_deg, twist_deg`` (the
+    ``imu analyze --angles`` CSV). Rows from ``start_s`` to ``end_s`` are the rep; rows up
+    to ``end_s + lockout_window_s`` are used for the lockout extension. The engine builds
+    its rep records with the same functions.
+    """
+    frame = angles_df.dropna(subset=["flexion_deg"])
+    time_s = frame["time_s"].to_numpy(dtype=np.float64)
+    angles = frame[["flexion_deg", "lateral_bend_deg", "twist_deg"]].to_numpy(dtype=np.float64)
+    start = int(np.searchsorted(time_s, start_s, side="left"))
+    end = int(np.searchsorted(time_s, end_s, side="right")) - 1
+    tail_end = (
+        int(np.searchsorted(time_s, time_s[end] + settings.lockout_window_s, side="right")) - 1
+    )
+    if end - start < 2:
+        raise ValueError(f"span {start_s}..{end_s} s holds fewer than 3 analysed samples")
+    return _record(time_s, angles, start, end, tail_end, settings)
+
+
+def _record(
+    time_s: np.ndarray,
+    angles: np.ndarray,
+    start: int,
+    end: int,
+    tail_end: int,
+    settings: RepSettings,
+) -> dict:
+    record = rep_metrics(time_s, angles, start, end, tail_end, settings.hyperextension_deg)
+    record["trace"] = trace(time_s, angles, start, end, settings.trace_points)
+    return record
+
+
+class RepSegmenter:
+    """Streaming segmenter: ``update`` takes accepted rows, returns ``(row, event)`` pairs.
+
+    Rows are given as ``time_s`` (n,), ``angles`` (n, 3) and their global ``rows``
+    indices (used to order events). ``restart()`` drops a rep in progress.
+    """
+
+    def __init__(self, settings: RepSettings = RepSettings(), classifier=None) -> None:
+        self.settings = settings
+        self.classifier = classifier
+        self.records: list[dict] = []
+        self.reps: list[dict] = []
+        self.sets: list[dict] = []
+        self._set_reps: list[dict] = []
+        self._limit_armed = True
+        self._clear()
+
+    def _clear(self) -> None:
+        self._t = np.zeros(0)
+        self._a = np.zeros((0, 3))
+        self._rows = np.zeros(0, dtype=np.int64)
+        self._state = "up"
+        self._floor = 0  # no rep may start before this position (previous rep's end)
+        self._cursor = 0  # next position to examine
+        self._rise = self._down = -1
+
+    def restart(self) -> None:
+        """After a long gap: drop any rep in progress and the history."""
+        self._clear()
+
+    def update(
+        self, time_s: np.ndarray, angles: np.ndarray, rows: np.ndarray
+    ) -> list[tuple[int, dict]]:
+        sets_before, reps_before = len(self.sets), len(self._set_reps)
+        alerts = self._limit_alerts(angles[:, 0], time_s, rows)
+        self._t = np.concatenate([self._t, time_s])
+        self._a = np.concatenate([self._a, angles])
+        self._rows = np.concatenate([self._rows, rows])
+        events = sorted(self._scan(final=False) + alerts, key=lambda pair: pair[0])
+        # Number limit alerts by the rep in progress at their sample.
+        for _, event in events:
+            if event["type"] == "set":
+                sets_before, reps_before = sets_before + 1, 0
+            elif event["type"] == "rep":
+                reps_before = event["rep"]
+            elif event.get("kind") == "flexion_limit":
+                event["set"], event["rep"] = sets_before + 1, reps_before + 1
+        self._trim()
+        return events
+
+    def finish(self) -> list[tuple[int, dict]]:
+        """End of the source: cut a rep waiting for its lockout window, close the open set."""
+        events = self._scan(final=True)
+        if self._set_reps:
+            row = int(self._rows[-1]) if len(self._rows) else 0
+            events.append((row, self._close_set()))
+        return events
+
+    # -- internals -------------------------------------------------------------------
+    def _limit_alerts(
+        self, flexion: np.ndarray, time_s: np.ndarray, rows: np.ndarray
+    ) -> list[tuple[int, dict]]:
+        limit = self.settings.flexion_limit_deg
+        if limit is None:
+            return []
+        events = []
+        rearm = limit - self.settings.flexion_limit_rearm_deg
+        i = 0
+        while i < len(flexion):
+            if self._limit_armed:
+                hits = np.flatnonzero(flexion[i:] > limit)
+                if not hits.size:
+                    break
+                i += int(hits[0])
+                self._limit_armed = False
+                events.append(
+                    (
+                        int(rows[i]),
+                        {
+                            "type": "alert",
+                            "kind": "flexion_limit",
+                            "time_s": float(time_s[i]),
+                            "set": None,
+                            "rep": None,
+                            "message": f"flexion {flexion[i]:.0f} deg beyond your limit of {limit:.0f} deg",
+                        },
+                    )
+                )
+            else:
+                below = np.flatnonzero(flexion[i:] < rearm)
+                if not below.size:
+                    break
+                i += int(below[0])
+                self._limit_armed = True
+        return events
+
+    def _scan(self, final: bool) -> list[tuple[int, dict]]:
+        s = self.settings
+        t, flexion = self._t, self._a[:, 0]
+        n = len(t)
+        events: list[tuple[int, dict]] = []
+        i = self._cursor
+        while i < n:
+            if self._state == "up":
+                deep = np.flatnonzero(flexion[i:] > s.bottom_deg)
+                stop = i + int(deep[0]) if deep.size else n
+                if self._set_reps:
+                    deadline = self._set_reps[-1]["end_s"] + s.set_rest_s
+                    late = np.flatnonzero(t[i:stop] > deadline)
+                    if late.size:
+                        events.append((int(self._rows[i + int(late[0])]), self._close_set()))
+                if not deep.size:
+                    i = n
+                    break
+                self._rise, self._state, i = stop, "down", stop + 1
+            elif self._state == "down":
+                up = np.flatnonzero(flexion[i:] < s.top_deg)
+                if not up.size:
+                    i = n
+                    break
+                self._down, self._state, i = i + int(up[0]), "lockout", i + int(up[0]) + 1
+            else:
+                deadline = t[self._down] + 2 * s.lockout_window_s
+                done = np.flatnonzero((flexion[i:] > s.top_deg) | (t[i:] >= deadline))
+                if not done.size and not final:
+                    i = n
+                    break
+                cut = i + int(done[0]) if done.size else n - 1
+                events += self._cut(cut)
+                self._state, i = "up", cut
+        if final and self._state == "lockout":  # lockout reached on the very last row
+            events += self._cut(n - 1)
+            self._state = "up"
+        self._cursor = i
+        return events
+
+    def _cut(self, cut: int) -> list[tuple[int, dict]]:
+        """Cut the excursion ending at position ``cut``; return its events (or none)."""
+        s = self.settings
+        t, a = self._t, self._a
+        flexion = a[:, 0]
+        lo = max(self._floor, int(np.searchsorted(t, t[self._rise] - s.lookback_s, side="left")))
+        base = float(np.min(flexion[lo : self._rise + 1]))
+        start = lo + int(np.flatnonzero(flexion[lo : self._rise + 1] <= base + s.onset_deg)[-1])
+        peak = self._rise + int(np.argmax(flexion[self._rise : cut + 1]))
+        low = float(np.min(flexion[peak : cut + 1]))
+        end = peak + int(np.flatnonzero(flexion[peak : cut + 1] <= low + s.onset_deg)[0])
+        tail_end = int(np.searchsorted(t, t[end] + s.lockout_window_s, side="right")) - 1
+        tail_end = min(tail_end, cut)
+        self._down = -1
+        if not self._is_rep(start, peak, end):
+            return []
+        self._floor = end
+        record = _record(t, a, start, end, tail_end, s)
+        return self._emit(record, int(self._rows[cut]))
+
+    def _is_rep(self, start: int, peak: int, end: int) -> bool:
+        s = self.settings
+        t, a = self._t, self._a
+        duration = t[end] - t[start]
+        if not s.min_rep_s <= duration <= s.max_rep_s or end - start < 3:
+            return False
+        near = a[start : end + 1, 0] >= a[peak, 0] - s.hold_band_deg
+        if float(np.sum(np.diff(t[start : end + 1])[near[:-1] & near[1:]])) > s.max_bottom_hold_s:
+            return False
+        twist = np.degrees(np.unwrap(np.radians(a[start : end + 1, 2])))
+        if (
+            np.ptp(twist) > s.max_twist_range_deg
+            or np.ptp(a[start : end + 1, 1]) > s.max_lateral_bend_range_deg
+        ):
+            return False
+        velocity = (
+            np.gradient(a[peak : end + 1, 0], t[peak : end + 1]) if end - peak >= 2 else np.zeros(1)
+        )
+        return bool(-np.min(velocity) >= s.min_extension_velocity_deg_s)
+
+    def _emit(self, record: dict, row: int) -> list[tuple[int, dict]]:
+        events: list[tuple[int, dict]] = []
+        s = self.settings
+        if self._set_reps and record["start_s"] - self._set_reps[-1]["end_s"] > s.set_rest_s:
+            events.append((row, self._close_set()))
+        p_rounded, rounded = None, None
+        if self.classifier is not None:
+            p, flag = self.classifier.classify(record, list(self.records))
+            p_rounded, rounded = float(p), bool(flag)
+        set_number = len(self.sets) + 1
+        rep = {
+            "type": "rep",
+            "set": set_number,
+            "rep": len(self._set_reps) + 1,
+            **{k: v for k, v in record.items() if k != "trace"},
+            "rounded": rounded,
+            "p_rounded": p_rounded,
+        }
+        self.records.append(record)
+        self.reps.append(rep)
+        self._set_reps.append(rep)
+        events.append((row, rep))
+        for kind, flagged, message in (
+            (
+                "hyperextension",
+                rep["hyperextended"],
+                f"lockout {rep['lockout_extension_deg']:.0f} deg beyond upright",
+            ),
+            ("rounded", bool(rounded), f"rep looks rounded (p = {p_rounded or 0:.2f})"),
+        ):
+            if flagged:
+                events.append(
+                    (
+                        row,
+                        {
+                            "type": "alert",
+                            "kind": kind,
+                            "time_s": rep["end_s"],
+                            "set": set_number,
+                            "rep": rep["rep"],
+                            "message": message,
+                        },
+                    )
+                )
+        return events
+
+    def _close_set(self) -> dict:
+        summary = {"type": "set", **set_summary(self._set_reps)}
+        self.sets.append(summary)
+        self._set_reps = []
+        return summary
+
+    def _trim(self) -> None:
+        """Forget rows no future decision can reach (keeps memory flat on long sessions)."""
+        if self._state != "up" or len(self._t) < 4096:
+            return
+        keep_from = int(
+            np.searchsorted(self._t, self._t[-1] - self.settings.lookback_s - 1.0, side="left")
+        )
+        keep_from = min(keep_from, self._cursor)
+        if keep_from <= 0:
+            return
+        self._t, self._a, self._rows = (
+            self._t[keep_from:],
+            self._a[keep_from:],
+            self._rows[keep_from:],
+        )
+        self._cursor -= keep_from
+        self._floor = max(0, self._floor - keep_from)
+        self._rise = self._down = -1
