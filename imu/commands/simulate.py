@@ -1,15 +1,264 @@
-"""`imu simulate` (not yet implemented)."""
+"""`imu simulate`: write synthetic deadlift sessions with ground truth.
+
+Per session NAME (``L01_s1`` = lifter 1, session 1) the output directory gets
+``NAME.csv`` (or ``NAME.csv.gz``), ``NAME.truth.csv`` and ``NAME.reps.csv``
+(docs/contracts.md), plus ``lifters.csv`` (each virtual lifter's parameters) and, with
+``--labels``, a labels file of the true rep spans for training.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+from pathlib import Path
 
-from imu.errors import ImuError
+MOUNTING_HELP = (
+    "'random' (default; drawn per session) or a name like xup_zback (see docs/simulator.md)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="DIR", help="directory to write into"
+    )
+    parser.add_argument(
+        "--lifters", type=int, default=3, metavar="N", help="virtual lifters (default 3)"
+    )
+    parser.add_argument(
+        "--first-lifter",
+        type=int,
+        default=1,
+        metavar="I",
+        help="number of the first lifter (default 1; lifters are L01, L02, ...)",
+    )
+    parser.add_argument("--sessions-per-lifter", type=int, default=1, metavar="K", help="default 1")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        nargs="+",
+        default=[100.0],
+        metavar="HZ",
+        help="sampling rate(s) 25-400 Hz; several are used in turn (default 100)",
+    )
+    parser.add_argument("--mounting", default="random", help=MOUNTING_HELP)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="everything is reproducible from it (default 0)"
+    )
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        default=10.0,
+        help="approximate length of each session (default 10)",
+    )
+    parser.add_argument(
+        "--rest",
+        type=float,
+        nargs=2,
+        default=[60.0, 180.0],
+        metavar=("MIN_S", "MAX_S"),
+        help="rest between sets in s (default 60 180, as in real training)",
+    )
+    parser.add_argument(
+        "--kinds",
+        nargs="+",
+        default=None,
+        metavar="KIND",
+        help="lift kinds to draw from: conventional touch_and_go rdl good_morning (default all)",
+    )
+    parser.add_argument(
+        "--no-distractors",
+        action="store_true",
+        help="leave out the movements that are not reps (plates, picking up, sitting)",
+    )
+    parser.add_argument(
+        "--non-rep-sessions",
+        type=int,
+        default=0,
+        metavar="M",
+        help="also write M sessions with no reps at all (walking, bending, sitting)",
+    )
+    parser.add_argument(
+        "--ideal", action="store_true", help="perfect sensor: no noise, bias or quantisation"
+    )
+    parser.add_argument(
+        "--jitter-ms", type=float, default=0.0, help="host timestamp jitter (sd, ms)"
+    )
+    parser.add_argument(
+        "--drop",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="probability per sample that a burst of 1-6 samples is lost (e.g. 0.002)",
+    )
+    parser.add_argument("--gzip", action="store_true", help="write sessions as NAME.csv.gz")
+    parser.add_argument(
+        "--labels",
+        metavar="PATH",
+        help="also write the true rep spans as a labels CSV (session,start_s,end_s,label,subject)",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite existing files")
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    """The `imu simulate` command that regenerates this output (stored in metadata)."""
+    words = [
+        "imu",
+        "simulate",
+        "-o",
+        args.output,
+        "--lifters",
+        args.lifters,
+        "--first-lifter",
+        args.first_lifter,
+        "--sessions-per-lifter",
+        args.sessions_per_lifter,
+        "--rate",
+        *args.rate,
+        "--mounting",
+        args.mounting,
+        "--seed",
+        args.seed,
+        "--minutes",
+        args.minutes,
+        "--rest",
+        *args.rest,
+    ]
+    if args.kinds:
+        words += ["--kinds", *args.kinds]
+    flags = {"--no-distractors": args.no_distractors, "--ideal": args.ideal, "--gzip": args.gzip}
+    words += [flag for flag, on in flags.items() if on]
+    if args.non_rep_sessions:
+        words += ["--non-rep-sessions", args.non_rep_sessions]
+    if args.jitter_ms:
+        words += ["--jitter-ms", args.jitter_ms]
+    if args.drop:
+        words += ["--drop", args.drop]
+    if args.labels:
+        words += ["--labels", args.labels]
+    return shlex.join(f"{w:g}" if isinstance(w, float) else str(w) for w in words)
+
+
+def _check(args: argparse.Namespace) -> None:
+    from imu.errors import input_error
+    from imu.sim import KINDS, MOUNTINGS
+
+    if (
+        args.lifters < 1
+        or args.sessions_per_lifter < 0
+        or args.first_lifter < 1
+        or args.non_rep_sessions < 0
+    ):
+        raise input_error("--lifters and --first-lifter must be >= 1, session counts >= 0")
+    if args.mounting != "random" and args.mounting not in MOUNTINGS:
+        raise input_error(f"unknown mounting {args.mounting!r}", hint=MOUNTING_HELP)
+    bad = [k for k in args.kinds or () if k not in KINDS]
+    if bad:
+        raise input_error(
+            f"unknown lift kind(s) {', '.join(bad)}", hint=f"choose from {', '.join(KINDS)}"
+        )
+    if not 0 < args.minutes <= 600 or not 0 < args.rest[0] <= args.rest[1]:
+        raise input_error("--minutes must be in (0, 600] and --rest MIN_S <= MAX_S, both > 0")
+    if not 0 <= args.drop < 0.5 or args.jitter_ms < 0:
+        raise input_error("--drop must be in [0, 0.5) and --jitter-ms >= 0")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise ImuError("'imu simulate' is not implemented yet")
+    import dataclasses
+
+    import numpy as np
+    import pandas as pd
+
+    from imu.sim import SensorModel, make_lifter, non_rep_session, simulate, write_result
+
+    _check(args)
+    out = Path(args.output)
+    command = _command_line(args)
+    sensor = SensorModel.ideal() if args.ideal else SensorModel()
+    sensor = dataclasses.replace(
+        sensor, timestamp_jitter_s=args.jitter_ms / 1000, drop_probability=args.drop
+    )
+    lifters = [
+        make_lifter(i, args.seed)
+        for i in range(args.first_lifter - 1, args.first_lifter - 1 + args.lifters)
+    ]
+    jobs = []  # (name, script, session seed)
+    for li, lifter in enumerate(lifters):
+        for k in range(args.sessions_per_lifter):
+            seed = int(
+                np.random.SeedSequence([args.seed, li + args.first_lifter, k]).generate_state(1)[0]
+            )
+            name = f"{lifter.name}_s{k + 1}"
+            jobs.append((name, _session(lifter, seed, args, name), seed))
+    for m in range(args.non_rep_sessions):
+        lifter = lifters[m % len(lifters)]
+        seed = int(np.random.SeedSequence([args.seed, 0, m]).generate_state(1)[0])
+        name = f"{lifter.name}_nonreps{m + 1}"
+        jobs.append((name, non_rep_session(lifter, seed, name=name), seed))
+
+    labels_path = Path(args.labels) if args.labels else None
+    labels = []
+    for j, (name, script, seed) in enumerate(jobs):
+        rate = args.rate[j % len(args.rate)]
+        result = simulate(
+            script,
+            sampling_rate_hz=rate,
+            mounting=args.mounting,
+            sensor=sensor,
+            seed=seed,
+            generator=command,
+        )
+        paths = write_result(result, out, name, compress=args.gzip, force=args.force)
+        reps = result.truth_reps
+        print(
+            f"{paths[0]}: {rate:g} Hz, {result.mounting}, {len(result.session.data)} samples, "
+            f"{len(reps)} reps ({int(reps.rounded.sum())} rounded, {int(reps.hyperextended.sum())} hyperextended)"
+        )
+        if labels_path is not None:
+            session = os.path.relpath(paths[0], labels_path.parent).replace(os.sep, "/")
+            labels += [
+                {
+                    "session": session,
+                    "start_s": r.start_s,
+                    "end_s": r.end_s,
+                    "label": "rounded" if r.rounded else "good",
+                    "subject": r.lifter,
+                }
+                for r in reps.itertuples()
+            ]
+    table = pd.DataFrame([dataclasses.asdict(lifter) for lifter in lifters])
+    _write_csv(table, out / "lifters.csv", args.force)
+    if labels_path is not None:
+        frame = pd.DataFrame(labels, columns=["session", "start_s", "end_s", "label", "subject"])
+        _write_csv(frame, labels_path, args.force)
+        print(
+            f"{labels_path}: {len(frame)} labelled reps ({int((frame.label == 'rounded').sum())} rounded)"
+        )
+    return 0
+
+
+def _session(lifter, seed: int, args: argparse.Namespace, name: str):
+    """A training-session script of about ``args.minutes`` for ``lifter``."""
+    from imu.sim import KINDS, demo_session
+
+    mean_rest = sum(args.rest) / 2
+    n_sets = max(1, round((args.minutes * 60 - 40) / (mean_rest + 40)))
+    return demo_session(
+        lifter,
+        seed,
+        n_sets=n_sets,
+        rest_s=tuple(args.rest),
+        kinds=tuple(args.kinds or KINDS),
+        non_reps=not args.no_distractors,
+        name=name,
+    )
+
+
+def _write_csv(frame, path: Path, force: bool) -> None:
+    """Write a plain table (lifters, labels), refusing to overwrite unless ``force``."""
+    from imu.errors import input_error
+
+    if path.exists() and not force:
+        raise input_error("exists already (use --force to overwrite)", path=str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, float_format="%.6f", lineterminator="\n")

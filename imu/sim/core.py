@@ -136,12 +136,20 @@ def simulate(
     return SimResult(session, truth, reps, kin, body_sensor, name)
 
 
-def _gzip_in_place(path: Path) -> Path:
-    target = path.with_name(path.name + ".gz")
-    with open(path, "rb") as src, gzip.open(target, "wb", compresslevel=9) as dst:
-        shutil.copyfileobj(src, dst)
-    path.unlink()
-    return target
+def _table_text(frame: pd.DataFrame, decimals: dict[str, int]) -> str:
+    """CSV text of ``frame`` with a fixed number of decimals per float column."""
+    out = frame.copy()
+    for column, places in decimals.items():
+        out[column] = [f"{v:.{places}f}" for v in out[column].round(places) + 0.0]
+    return out.to_csv(index=False, lineterminator="\n")
+
+
+def _write_text(path: Path, text: str, compress: bool) -> None:
+    if compress:
+        with gzip.open(path, "wt", encoding="utf-8", newline="", compresslevel=9) as handle:
+            handle.write(text)
+    else:
+        path.write_text(text, encoding="utf-8", newline="")
 
 
 def write_result(
@@ -153,14 +161,19 @@ def write_result(
     decimals: int = 4,
     force: bool = False,
 ) -> list[Path]:
-    """Write NAME.csv (or NAME.csv.gz), NAME.truth.csv and NAME.reps.csv into
-    ``directory``; values are rounded to ``decimals`` (times keep 6). Returns the paths."""
+    """Write NAME.csv, NAME.truth.csv and NAME.reps.csv into ``directory``.
+
+    ``compress`` gzips the session and the truth (``NAME.csv.gz``, ``NAME.truth.csv.gz``;
+    both read transparently by imu.session and pandas). Sensor values are rounded to
+    ``decimals`` (4 is below the 16-bit resolution), truth angles to 0.01 deg, times to
+    1 us. Returns the paths (session, truth, reps). Refuses to overwrite unless ``force``.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    session_path = directory / f"{name}.csv"
+    gz = ".gz" if compress else ""
     targets = [
-        session_path.with_name(session_path.name + ".gz") if compress else session_path,
-        directory / f"{name}.truth.csv",
+        directory / f"{name}.csv{gz}",
+        directory / f"{name}.truth.csv{gz}",
         directory / f"{name}.reps.csv",
     ]
     if not force:
@@ -169,14 +182,17 @@ def write_result(
                 raise input_error("exists already (use --force to overwrite)", path=str(target))
     data = result.session.data.copy()
     value_columns = [*ACC, *GYR]
-    data[value_columns] = data[value_columns].round(decimals)
-    write_session(Session(data, result.session.metadata), session_path, force=True)
+    data[value_columns] = data[value_columns].round(decimals) + 0.0  # no "-0"
+    plain = directory / f"{name}.csv"
+    write_session(Session(data, result.session.metadata), plain, force=True)
     if compress:
-        _gzip_in_place(session_path)
-    truth = result.truth_angles.copy()
-    truth[list(TRUTH_COLUMNS[1:])] = truth[list(TRUTH_COLUMNS[1:])].round(3)
-    truth.to_csv(targets[1], index=False, float_format="%.6f", lineterminator="\n")
-    reps = result.truth_reps.copy()
-    reps["peak_flexion_deg"] = reps["peak_flexion_deg"].round(2)
-    reps.to_csv(targets[2], index=False, float_format="%.6f", lineterminator="\n")
+        with open(plain, "rb") as src, gzip.open(targets[0], "wb", compresslevel=9) as dst:
+            shutil.copyfileobj(src, dst)
+        plain.unlink()
+    angles = dict.fromkeys(TRUTH_COLUMNS[1:], 2)
+    _write_text(targets[1], _table_text(result.truth_angles, {"time_s": 6, **angles}), compress)
+    reps = _table_text(
+        result.truth_reps, {"start_s": 6, "bottom_s": 6, "end_s": 6, "peak_flexion_deg": 2}
+    )
+    _write_text(targets[2], reps, compress=False)
     return targets

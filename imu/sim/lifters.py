@@ -62,7 +62,7 @@ def make_lifter(index: int, seed: int = 0) -> Lifter:
         walk_speed_m_s=round(rng.uniform(1.0, 1.45), 2),
         cadence_hz=round(rng.uniform(1.65, 2.0), 2),
         sway_deg=round(rng.uniform(0.6, 1.6), 2),
-        rounding_tendency=round(rng.uniform(0.12, 0.42), 2),
+        rounding_tendency=round(rng.uniform(0.12, 0.4), 2),
         hyperextension_tendency=round(rng.uniform(0.0, 0.25), 2),
         fatigue=round(rng.uniform(0.2, 1.0), 2),
     )

@@ -374,7 +374,7 @@ class _Builder:
             if a.rounded is not None:
                 rounded = a.rounded[i]
             else:
-                rounded = bool(rng.random() < min(lifter.rounding_tendency * (1 + fatigue), 0.9))
+                rounded = bool(rng.random() < lifter.rounding_tendency * (1 + 0.6 * fatigue))
             if a.hyperextended is not None:
                 hyper = a.hyperextended[i]
             else:
