@@ -48,7 +48,7 @@ REQUIRED = (TIME, *ACC, *GYR)
 GAP_COLUMN = "gap"  # 1 on the first sample after a gap in a live recording
 
 STANDARD_GRAVITY = 9.80665  # m/s^2 per g
-ACC_UNITS = {"m/s2": 1.0, "g": STANDARD_GRAVITY}  # factor to m/s^2
+ACC_UNITS = {"m/s2": 1.0, "g": STANDARD_GRAVITY, "mg": STANDARD_GRAVITY / 1000}  # to m/s^2
 GYR_UNITS = {"deg/s": 1.0, "rad/s": 180.0 / np.pi}  # factor to deg/s
 MIN_RATE_HZ = 5.0
 MAX_RATE_HZ = 2000.0
@@ -390,7 +390,7 @@ def _acc_magnitude_problem(median: float, acc_unit: str | None) -> tuple[str, st
         return f"{where}, ~1: the accelerometer is in g", "pass --acc-unit g"
     if acc_unit == "g" and 60 <= median <= 140:
         return f"{where}: the values were already m/s^2", "drop --acc-unit g"
-    if 600 <= median <= 1400:
+    if acc_unit in (None, "m/s2") and 600 <= median <= 1400:
         return f"{where}, ~1000: the accelerometer looks like milli-g", "convert to g or m/s^2"
     if median < 3.0:
         return (
@@ -400,18 +400,19 @@ def _acc_magnitude_problem(median: float, acc_unit: str | None) -> tuple[str, st
     return f"{where}, expected ~9.81 at rest", "check the accelerometer unit (--acc-unit)"
 
 
-def _gyro_looks_rad_s(samples: np.ndarray, rate_hz: float) -> bool:
-    """True when the gyroscope turns ~57x slower than the accelerometer's gravity direction.
+def _gyro_tilt_ratio(samples: np.ndarray, rate_hz: float) -> float | None:
+    """How much faster the accelerometer's gravity direction turns than the gyroscope says.
 
     Compares the rotation rate of the (smoothed) gravity direction seen by the
     accelerometer with the gyroscope's rate component perpendicular to it, over the
-    samples where the sensor clearly tilts. In deg/s the ratio is ~1, in rad/s ~57.3.
-    Returns False when the recording has too little tilting to tell.
+    samples where the sensor clearly tilts (> 10 deg/s). With both in deg/s the ratio is
+    ~1; a gyroscope in rad/s read as deg/s gives ~57. ``None`` when the recording has too
+    little tilting (under 0.5 s of it) or no gyroscope to tell.
     """
     acc = samples[:, 1:4]
     gyr = samples[:, 4:7]
     if not np.isfinite(gyr).all() or len(acc) < 10:
-        return False
+        return None
     width = max(1, round(rate_hz * 0.1))
     kernel = np.ones(width) / width
     smooth = np.column_stack([np.convolve(acc[:, k], kernel, mode="same") for k in range(3)])
@@ -424,9 +425,8 @@ def _gyro_looks_rad_s(samples: np.ndarray, rate_hz: float) -> bool:
     moving[: 2 * width] = False
     moving[-2 * width :] = False
     if moving.sum() < rate_hz * 0.5:
-        return False
-    ratio = np.median(tilt_rate[moving]) / max(np.median(perpendicular[moving]), 1e-9)
-    return bool(ratio > 10.0)
+        return None
+    return float(np.median(tilt_rate[moving]) / max(np.median(perpendicular[moving]), 1e-9))
 
 
 def finish_session(
@@ -438,15 +438,19 @@ def finish_session(
     acc_unit: str | None = None,
     gyr_unit: str | None = None,
     labels: Mapping[str, str] | None = None,
+    gyro_name: str | None = None,
 ) -> Session:
     """Apply the unit overrides and the whole-recording checks, return the Session.
 
-    ``data`` has the canonical columns in canonical units as far as the source declares
-    them; ``acc_unit``/``gyr_unit`` (user overrides: ``g``, ``rad/s``) are applied here.
+    ``data`` has the canonical columns, with acceleration in ``acc_unit`` (a key of
+    ``ACC_UNITS``; ``None`` = m/s^2) and angular rate in ``gyr_unit`` (a key of
+    ``GYR_UNITS``; ``None`` = deg/s): the unit the source declares or the user's
+    ``--acc-unit``/``--gyr-unit``. They are converted to canonical units here.
     Errors: fewer than 2 samples, a sampling rate outside 5-2000 Hz, an accelerometer
     whose median magnitude is not gravity-like (g, milli-g, gravity removed), a gyroscope
-    that looks like rad/s. Warnings: no gyroscope, gaps. ``labels`` maps canonical names
-    to the source's column names for messages.
+    that looks like rad/s (or like deg/s after a rad/s conversion). Warnings: no gyroscope,
+    gaps. ``labels`` maps canonical names to the source's column names and ``gyro_name``
+    names the gyroscope's file when it differs from ``name``, for messages.
     """
     labels = dict(labels or {})
     metadata = dict(metadata or {})
@@ -492,14 +496,28 @@ def finish_session(
             "(less accurate during fast movement), twist and angular-velocity features "
             "are unavailable"
         )
-    elif gyr_unit is None and _gyro_looks_rad_s(samples, rate):
-        raise input_error(
-            "the gyroscope turns ~57x slower than the accelerometer tilts: it looks like "
-            "rad/s, not deg/s",
-            path=name,
-            column=labels.get("gyr_x", "gyr_x"),
-            hint="pass --gyr-unit rad/s",
-        )
+    else:
+        ratio = _gyro_tilt_ratio(samples, rate)
+        message = None
+        if ratio is not None and ratio > 10.0:
+            message = (
+                f"the gyroscope turns ~{ratio:.0f}x slower than the accelerometer tilts: "
+                "its values look like rad/s, not deg/s"
+            )
+            hint = "pass --gyr-unit rad/s" if gyr_unit in (None, "deg/s") else None
+        elif ratio is not None and ratio < 0.1 and gyr_unit == "rad/s":
+            message = (
+                f"after converting from rad/s the gyroscope turns ~{1 / ratio:.0f}x faster "
+                "than the accelerometer tilts: its values look like deg/s already"
+            )
+            hint = "pass --gyr-unit deg/s"
+        if message:
+            raise input_error(
+                message,
+                path=gyro_name or name,
+                column=labels.get("gyr_x", "gyr_x"),
+                hint=hint or "check the gyroscope unit (--gyr-unit)",
+            )
     session = Session(data=data, metadata=metadata, source=name, warnings=warnings)
     quality = session.quality()
     if quality["gaps"]:

@@ -1,0 +1,146 @@
+"""Helpers every importer shares: reading one stream, merging streams, finishing."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from imu.errors import input_error
+from imu.importers._sources import SourceFile
+from imu.session import ACC, GYR, REQUIRED, TIME, Session, Table, check_time, finish_session
+
+SEPARATORS = (",", ";", "\t")
+
+
+def split_header(line: str, sep: str) -> list[str]:
+    return [field.strip() for field in next(csv.reader([line], delimiter=sep))]
+
+
+def sniff_separator(line: str) -> str:
+    """The separator among ``, ; tab`` that splits a header line into the most fields."""
+    return max(SEPARATORS, key=lambda sep: len(split_header(line, sep)))
+
+
+def first_line(file: SourceFile) -> str:
+    lines = file.head().splitlines()
+    return lines[0] if lines else ""
+
+
+def read_stream(
+    table: Table,
+    columns: Mapping[str, str],
+    *,
+    decimal: str = ".",
+    time_scale: float = 1.0,
+    optional: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Numeric, time-checked frame of one file (source column -> canonical name).
+
+    ``time_scale`` converts the source's time unit to seconds. Duplicate rows and a
+    cut-off last line become warnings in ``table.warnings``.
+    """
+    time_source = next(source for source, target in columns.items() if target == TIME)
+    frame = table.floats(columns, decimal=decimal, optional=optional, scale={TIME: time_scale})
+    return check_time(frame, table.name, time_source, table.warnings)
+
+
+def merge_streams(
+    acc: pd.DataFrame, gyr: pd.DataFrame, acc_name: str, gyr_name: str
+) -> tuple[pd.DataFrame, str | None]:
+    """Put accelerometer and gyroscope streams on one timeline.
+
+    Identical timestamps are joined as they are. Otherwise the faster stream's timeline
+    is kept over the time both cover, and the other stream is linearly interpolated onto
+    it; samples whose interpolation would bridge a gap (an interval over 3 median
+    intervals) of the other stream are left out. Returns the frame and a note for the
+    ``merged_by_interpolation`` metadata key (``None`` when nothing was interpolated).
+    """
+    t_acc, t_gyr = acc[TIME].to_numpy(), gyr[TIME].to_numpy()
+    if len(t_acc) == len(t_gyr) and np.array_equal(t_acc, t_gyr):
+        return pd.concat([acc.reset_index(drop=True), gyr[list(GYR)]], axis=1), None
+    start, end = max(t_acc[0], t_gyr[0]), min(t_acc[-1], t_gyr[-1])
+    if start >= end:
+        raise input_error(
+            f"the accelerometer ({acc_name}: {t_acc[0]:.6g}-{t_acc[-1]:.6g} s) and the "
+            f"gyroscope ({gyr_name}: {t_gyr[0]:.6g}-{t_gyr[-1]:.6g} s) do not overlap in time",
+            hint="give files of the same recording",
+        )
+    acc_interval, gyr_interval = np.median(np.diff(t_acc)), np.median(np.diff(t_gyr))
+    if acc_interval <= gyr_interval:
+        base, other, base_cols, other_cols, other_interval = acc, gyr, ACC, GYR, gyr_interval
+    else:
+        base, other, base_cols, other_cols, other_interval = gyr, acc, GYR, ACC, acc_interval
+    t_base = base[TIME].to_numpy()
+    t_other = other[TIME].to_numpy()
+    inside = (t_base >= start) & (t_base <= end)
+    right = np.clip(np.searchsorted(t_other, t_base, side="left"), 1, len(t_other) - 1)
+    bridging = (t_other[right] - t_other[right - 1]) > 3.0 * other_interval
+    exact = t_other[right] == t_base
+    keep = inside & (~bridging | exact)
+    t = t_base[keep]
+    merged = pd.DataFrame({TIME: t})
+    for column in base_cols:
+        merged[column] = base[column].to_numpy()[keep]
+    for column in other_cols:
+        merged[column] = np.interp(t, t_other, other[column].to_numpy())
+    note = (
+        f"{'gyr' if other_cols is GYR else 'acc'}_* linearly interpolated from "
+        f"{1 / other_interval:.4g} Hz onto the {1 / np.median(np.diff(t_base)):.4g} Hz "
+        f"{'accelerometer' if base_cols is ACC else 'gyroscope'} timeline"
+    )
+    return merged.loc[:, list(REQUIRED)], note
+
+
+def no_gyro(acc: pd.DataFrame) -> pd.DataFrame:
+    """An accelerometer-only stream with NaN ``gyr_*`` columns."""
+    frame = acc.reset_index(drop=True).copy()
+    for column in GYR:
+        frame[column] = np.nan
+    return frame.loc[:, list(REQUIRED)]
+
+
+def one_file(files: Sequence[SourceFile], what: str, fmt: str) -> SourceFile:
+    """The single file of a kind, or an error naming the ambiguity."""
+    if len(files) > 1:
+        raise input_error(
+            f"{len(files)} {what} files: {', '.join(f.name for f in files)}",
+            hint=f"give the {fmt} files of one recording only",
+        )
+    return files[0]
+
+
+def finish_import(
+    frame: pd.DataFrame,
+    *,
+    fmt: str,
+    files: Sequence[SourceFile],
+    name: str,
+    acc_unit: str | None,
+    gyr_unit: str | None,
+    warnings: Sequence[str] = (),
+    metadata: Mapping[str, str] | None = None,
+    merge_note: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    gyro_name: str | None = None,
+) -> Session:
+    """Common metadata (``source_format``, ``source_files``, ``merged_by_interpolation``)
+    and the whole-recording checks of :func:`imu.session.finish_session`."""
+    meta = {"source_format": fmt, "source_files": ", ".join(f.name for f in files)}
+    meta.update(metadata or {})
+    if "sampling_rate_hz" not in meta and len(frame) > 1:
+        meta["sampling_rate_hz"] = f"{1 / np.median(np.diff(frame[TIME].to_numpy())):.4g}"
+    if merge_note:
+        meta["merged_by_interpolation"] = merge_note
+    return finish_session(
+        frame,
+        name=name,
+        metadata=meta,
+        warnings=warnings,
+        acc_unit=acc_unit,
+        gyr_unit=gyr_unit,
+        labels=labels,
+        gyro_name=gyro_name,
+    )

@@ -1,0 +1,116 @@
+"""Input files of an import: plain files, folders and zip archives as one list."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from imu.errors import input_error
+from imu.session import decode
+
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One text file of an export. ``name`` names it in messages (``a.zip/Gyroscope.csv``)."""
+
+    name: str
+    data: bytes
+
+    @property
+    def stem(self) -> str:
+        """File name without folders and without the ``.csv``/``.gz`` suffixes."""
+        base = PurePosixPath(self.name.replace("\\", "/")).name
+        if base.lower().endswith(".gz"):
+            base = base[:-3]
+        return base.rsplit(".", 1)[0] if "." in base else base
+
+    def text(self, encodings: Sequence[str] = ("utf-8-sig",)) -> str:
+        return decode(self.data, self.name, encodings)
+
+    def head(self, n_bytes: int = 4096) -> str:
+        """The first bytes as text, for format detection (undecodable bytes replaced)."""
+        return self.data[:n_bytes].decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+def _is_text_name(name: str) -> bool:
+    lower = name.lower()
+    lower = lower.removesuffix(".gz")
+    return lower.endswith(TEXT_SUFFIXES)
+
+
+def _unzipped(data: bytes, name: str) -> bytes:
+    if data[:2] != b"\x1f\x8b":
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError) as exc:
+        raise input_error(f"damaged gzip file ({exc})", path=name) from None
+
+
+def _from_zip(path: Path) -> list[SourceFile]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            files = []
+            for info in archive.infolist():
+                member = info.filename
+                if info.is_dir() or "__MACOSX" in member or not _is_text_name(member):
+                    continue
+                name = f"{path}/{member}"
+                files.append(SourceFile(name, _unzipped(archive.read(info), name)))
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise input_error(f"damaged zip archive ({exc})", path=str(path)) from None
+    return files
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise input_error(f"cannot read ({exc.strerror})", path=str(path)) from None
+
+
+def gather(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[SourceFile]:
+    """Expand paths (files, folders, zip archives) into the text files they hold.
+
+    Folders are searched recursively (hidden files skipped), zip members are read in
+    memory, ``.gz`` files are decompressed. Only ``.csv .txt .tsv .dat`` files count
+    inside folders and archives; a file named explicitly is always taken.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    if not paths:
+        raise input_error("no input file given")
+    files: list[SourceFile] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            for p in found:
+                if zipfile.is_zipfile(p):
+                    files.extend(_from_zip(p))
+                elif _is_text_name(p.name):
+                    files.append(SourceFile(str(p), _unzipped(_read(p), str(p))))
+        elif not path.exists():
+            raise input_error("no such file or folder", path=str(path))
+        elif zipfile.is_zipfile(path):
+            files.extend(_from_zip(path))
+        else:
+            files.append(SourceFile(str(path), _unzipped(_read(path), str(path))))
+    if not files:
+        raise input_error(
+            "no CSV or text files found",
+            path=", ".join(str(p) for p in paths),
+            hint="give the exported files, their folder or the exported zip",
+        )
+    return files

@@ -1,0 +1,99 @@
+"""Sensor Logger (Kelvin Choi's app) exports: a folder or zip of one CSV per sensor.
+
+Every sensor file has the header ``time,seconds_elapsed,z,y,x`` (note the axis order):
+``time`` in nanoseconds since the Unix epoch. ``TotalAcceleration.csv`` is the
+accelerometer with gravity (m/s^2); ``Accelerometer.csv`` has gravity removed and is
+used only together with ``Gravity.csv`` (their sum). ``Gyroscope.csv`` is rad/s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from imu.errors import input_error
+from imu.importers._common import (
+    finish_import,
+    first_line,
+    merge_streams,
+    no_gyro,
+    one_file,
+    read_stream,
+    split_header,
+)
+from imu.importers._sources import SourceFile
+from imu.session import ACC, TIME, Session, read_table
+
+NAME = "sensor-logger"
+HEADER = ["time", "seconds_elapsed", "z", "y", "x"]
+SENSORS = ("totalacceleration", "accelerometer", "gravity", "gyroscope")
+
+
+def _sensor_files(files: Sequence[SourceFile]) -> dict[str, list[SourceFile]]:
+    found: dict[str, list[SourceFile]] = {}
+    for file in files:
+        stem = file.stem.lower()
+        if stem in SENSORS and split_header(first_line(file), ",")[:5] == HEADER:
+            found.setdefault(stem, []).append(file)
+    return found
+
+
+def matches(files: Sequence[SourceFile]) -> bool:
+    return bool(_sensor_files(files))
+
+
+def _read(file: SourceFile, prefix: str) -> tuple[pd.DataFrame, list[str]]:
+    table = read_table(file.text(), file.name)
+    columns = {"time": TIME, "x": f"{prefix}_x", "y": f"{prefix}_y", "z": f"{prefix}_z"}
+    return read_stream(table, columns, time_scale=1e-9), table.warnings
+
+
+def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None) -> Session:
+    found = _sensor_files(files)
+    pick = {kind: one_file(group, kind, NAME) for kind, group in found.items()}
+    used: list[SourceFile] = []
+    metadata: dict[str, str] = {}
+    if "totalacceleration" in pick:
+        used.append(pick["totalacceleration"])
+        acc, warnings = _read(pick["totalacceleration"], "acc")
+    elif "accelerometer" in pick and "gravity" in pick:
+        used += [pick["accelerometer"], pick["gravity"]]
+        acc, warnings = _read(pick["accelerometer"], "acc")
+        gravity, more = _read(pick["gravity"], "acc")
+        warnings += more
+        t, t_gravity = acc[TIME].to_numpy(), gravity[TIME].to_numpy()
+        inside = (t >= t_gravity[0]) & (t <= t_gravity[-1])
+        acc = acc.loc[inside].reset_index(drop=True)
+        for column in ACC:
+            acc[column] += np.interp(acc[TIME], t_gravity, gravity[column].to_numpy())
+        metadata["acceleration"] = "Accelerometer.csv + Gravity.csv"
+    else:
+        where = pick.get("accelerometer") or next(iter(pick.values()))
+        raise input_error(
+            "no accelerometer with gravity: Sensor Logger's Accelerometer.csv has gravity "
+            "removed, and there is neither TotalAcceleration.csv nor Gravity.csv",
+            path=where.name,
+            hint="enable 'Total Acceleration' (or 'Gravity') in Sensor Logger and record again",
+        )
+    if "gyroscope" in pick:
+        used.append(pick["gyroscope"])
+        gyr, more = _read(pick["gyroscope"], "gyr")
+        warnings += more
+        frame, note = merge_streams(acc, gyr, used[0].name, pick["gyroscope"].name)
+    else:
+        frame, note = no_gyro(acc), None
+    return finish_import(
+        frame,
+        fmt=NAME,
+        files=used,
+        name=used[0].name,
+        acc_unit=acc_unit or "m/s2",
+        gyr_unit=gyr_unit or "rad/s",
+        warnings=warnings,
+        metadata=metadata,
+        merge_note=note,
+        labels={TIME: "time", "acc_x": "x", "gyr_x": "x"},
+        gyro_name=pick["gyroscope"].name if "gyroscope" in pick else None,
+    )

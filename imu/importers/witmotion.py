@@ -1,0 +1,157 @@
+"""WitMotion PC software / app exports: tab-separated text, several header generations.
+
+Accepted headers (whitespace and case ignored; more columns such as angles, magnetic
+field or temperature are ignored)::
+
+    time    ax(g)   ay(g)   az(g)   wx(deg/s)   wy(deg/s)   wz(deg/s) ...
+    Time    AccX(g) AccY(g) AccZ(g) AsX(°/s)    AsY(°/s)    AsZ(°/s) ...
+    Time    Acceleration X(g) ... Angular velocity X(°/s) ...
+
+A ``Start time...`` preamble line may precede the header. The degree sign may be
+GBK-encoded (bytes A1 E3). Time is seconds or date-time text
+(``2024-03-01 10:15:02.123``, read as given, without time zone). Files holding
+several devices (a ``Device name`` column with more than one name) are refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from imu.errors import input_error
+from imu.importers._common import finish_import, one_file, sniff_separator, split_header
+from imu.importers._sources import SourceFile
+from imu.session import TIME, Session, Table, check_time, read_table
+
+NAME = "witmotion"
+ENCODINGS = ("utf-8-sig", "gb18030")
+ACC_RE = re.compile(r"^(?:a|acc|acceleration)([xyz])\(g\)$")
+GYR_RE = re.compile(r"^(?:w|as|angularvelocity|gyro)([xyz])\((?:°/s|deg/s|dps)\)$")
+TIME_RE = re.compile(r"^(?:time|chiptime|date)")
+DEVICE_COLUMN = "devicename"
+MAX_PREAMBLE_LINES = 10
+
+
+def _normalise(column: str) -> str:
+    return re.sub(r"\s+", "", column).lower()
+
+
+def _header(text: str) -> tuple[int, str, list[str]] | None:
+    """(line index, separator, columns) of the header line, or None."""
+    for index, line in enumerate(text.splitlines()[:MAX_PREAMBLE_LINES]):
+        sep = "\t" if "\t" in line else sniff_separator(line)
+        columns = split_header(line, sep)
+        if any(ACC_RE.match(_normalise(c)) for c in columns):
+            return index, sep, columns
+    return None
+
+
+def matches(files: Sequence[SourceFile]) -> bool:
+    return any(_header(f.head()) for f in files)
+
+
+def _times(table: Table, column: str) -> np.ndarray:
+    """Seconds from a time column holding numbers or date-time text (as its first cell).
+
+    An unreadable cell is an error naming its line, except on the cut-off last line of an
+    unterminated file, which gives NaN (that row is dropped with the other columns).
+    """
+    cells = table.cells[column].str.strip()
+    numeric = pd.notna(pd.to_numeric(cells.iloc[:1], errors="coerce")).all()
+    if numeric:
+        values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64)
+    else:
+        values = _seconds(pd.to_datetime(cells, errors="coerce", format="mixed"))
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size and not (table.unterminated and bad[0] == len(cells) - 1):
+        raise input_error(
+            f"not a time: '{cells.iloc[bad[0]]}'",
+            path=table.name,
+            line=int(table.lines[bad[0]]),
+            column=column,
+            hint="expected seconds or a date-time like 2024-03-01 10:15:02.123",
+        )
+    return values
+
+
+def _seconds(stamps: pd.Series) -> np.ndarray:
+    """Seconds since 1970-01-01 of naive date-times (their own clock, no time zone)."""
+    return (stamps - pd.Timestamp("1970-01-01")).dt.total_seconds().to_numpy(dtype=np.float64)
+
+
+def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None) -> Session:
+    candidates = [f for f in files if _header(f.text(ENCODINGS))]
+    if not candidates:
+        raise input_error(
+            "no WitMotion header (e.g. 'AccX(g)' or 'ax(g)') in the first lines",
+            path=", ".join(f.name for f in files),
+            hint="export the data as text from the WitMotion software",
+        )
+    file = one_file(candidates, "WitMotion", NAME)
+    text = file.text(ENCODINGS)
+    header_index, sep, _ = _header(text)
+    table = read_table(text, file.name, header_index=header_index, sep=sep)
+    normalised = {_normalise(c): c for c in table.columns}
+    columns: dict[str, str] = {}
+    for key, column in normalised.items():
+        if match := ACC_RE.match(key):
+            columns[column] = f"acc_{match.group(1)}"
+        elif match := GYR_RE.match(key):
+            columns[column] = f"gyr_{match.group(1)}"
+    time_column = next((c for k, c in normalised.items() if TIME_RE.match(k)), None)
+    if time_column is None:
+        raise input_error(
+            f"no time column among {', '.join(table.columns)}",
+            path=file.name,
+            line=header_index + 1,
+            hint="enable the time column when exporting",
+        )
+    if DEVICE_COLUMN in normalised:
+        devices = table.cells[normalised[DEVICE_COLUMN]].str.strip().unique()
+        if len(devices) > 1:
+            raise input_error(
+                f"{len(devices)} devices in one file ({', '.join(devices[:4])})",
+                path=file.name,
+                column=normalised[DEVICE_COLUMN],
+                hint="export one device per file",
+            )
+    acc_columns = [c for c, t in columns.items() if t.startswith("acc")]
+    gyr_columns = [c for c, t in columns.items() if t.startswith("gyr")]
+    if len(acc_columns) != 3 or len(gyr_columns) not in (0, 3):
+        raise input_error(
+            f"expected x, y, z acceleration and angular velocity columns, found "
+            f"{', '.join(table.columns)}",
+            path=file.name,
+            line=header_index + 1,
+        )
+    seconds = _times(table, time_column)
+    frame = table.floats(columns)
+    if len(frame) < len(seconds):  # the cut-off last line was dropped
+        seconds = seconds[: len(frame)]
+    elif np.isnan(seconds[-1]):
+        raise input_error(
+            "incomplete time", path=file.name, line=int(table.lines[-1]), column=time_column
+        )
+    frame.insert(0, TIME, seconds)
+    for column in ("gyr_x", "gyr_y", "gyr_z"):
+        if column not in frame:
+            frame[column] = np.nan
+    frame = check_time(frame, file.name, time_column, table.warnings)
+    metadata = {}
+    preamble = " ".join(line.strip() for line in text.splitlines()[:header_index] if line.strip())
+    if preamble:
+        metadata["preamble"] = preamble
+    return finish_import(
+        frame.loc[:, [TIME, "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"]],
+        fmt=NAME,
+        files=[file],
+        name=file.name,
+        acc_unit=acc_unit or "g",
+        gyr_unit=gyr_unit or "deg/s",
+        warnings=table.warnings,
+        metadata=metadata,
+        labels={TIME: time_column, "acc_x": acc_columns[0], "gyr_x": (gyr_columns or ["-"])[0]},
+    )
