@@ -180,9 +180,15 @@ def test_warm_up_inferred_from_ascent_speed():
     single = make_session([FLAT], [[1.4] * 5])
     good = [i for i in session_insights(ramped, SETTINGS) if i.kind == "warmup"]
     assert [i.level for i in good] == ["good"] and good[0].set == 3
-    assert "2 lighter set(s)" in good[0].text and "inferred from ascent speed" in good[0].text
+    assert "set 1 (median ascent 0.80 s), set 2 (median ascent 1.00 s)" in good[0].text
+    assert "inference from ascent speed" in good[0].text
     bad = [i for i in session_insights(cold, SETTINGS) if i.kind == "warmup"]
     assert [i.level for i in bad] == ["warning"] and bad[0].set == 1
+    assert "The first recorded set (set 1, median ascent 1.40 s)" in bad[0].text
+    late = make_session([FLAT] * 3, [[1.2] * 5, [1.3] * 5, [1.35] * 5])  # only 12 % faster
+    (found,) = [i for i in session_insights(late, SETTINGS) if i.kind == "warmup"]
+    assert found.level == "warning" and found.set == 3
+    assert "None of the 2 set(s)" in found.text and "set 1: median ascent 1.20 s" in found.text
     assert "warmup" not in kinds(session_insights(single, SETTINGS))
 
 
@@ -190,7 +196,7 @@ def test_warm_up_from_loads_overrides_the_inference():
     # ascent speeds say "no ramp-up", the loads say 60 -> 100 kg: loads win
     session = make_session([FLAT] * 2, [[1.4] * 5, [1.3] * 5], loads={1: 60.0, 2: 100.0})
     found = [i for i in session_insights(session, SETTINGS) if i.kind == "warmup"]
-    assert [i.level for i in found] == ["good"] and "top load 100 kg" in found[0].text
+    assert [i.level for i in found] == ["good"] and "(set 2, 100 kg): set 1 (60 kg)" in found[0].text
     straight = make_session([FLAT] * 2, loads={1: 100.0, 2: 100.0})
     found = [i for i in session_insights(straight, SETTINGS) if i.kind == "warmup"]
     assert [i.level for i in found] == ["warning"]

@@ -64,7 +64,7 @@ margin-right:6px}
 .insight.note .tag{color:var(--blue)}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:13px;margin:4px 0}
 th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}
-th{background:var(--bg);font-weight:600;vertical-align:bottom}
+th{background:var(--bg);font-weight:600;vertical-align:bottom;white-space:normal;min-width:3.5em}
 td.text,th.text{text-align:left;white-space:normal}
 tbody tr:nth-child(even){background:#fbfcfd}
 .scroll{overflow-x:auto}
@@ -113,7 +113,8 @@ def fmt(value: Any, digits: int = 1) -> str:
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating)):
-        return f"{float(value):.{digits}f}"
+        text = f"{float(value):.{digits}f}"
+        return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.0"
     if isinstance(value, (list, tuple, dict)):
         return json.dumps(value, default=str)
     return str(value)
@@ -128,7 +129,7 @@ def _table(frame: pd.DataFrame, columns: Iterable[str], cells: Mapping[str, Any]
     columns = list(columns)
     head = "".join(f'<th scope="col">{escape(label(c))}</th>' for c in columns)
     body = []
-    for _, row in frame.iterrows():
+    for row in frame.astype(object).to_dict("records"):  # keeps ints as ints
         tds = []
         for column in columns:
             if column in cells:
@@ -142,7 +143,7 @@ def _table(frame: pd.DataFrame, columns: Iterable[str], cells: Mapping[str, Any]
     )
 
 
-def _verdict_cell(row: pd.Series) -> str:
+def _verdict_cell(row: Mapping[str, Any]) -> str:
     p = row["p_rounded"]
     prob = "" if p is None or not np.isfinite(p) else f" (p = {p:.2f})"
     if row["rounded"] is True:
@@ -152,7 +153,7 @@ def _verdict_cell(row: pd.Series) -> str:
     return '<td class="verdict none">not classified</td>'
 
 
-def _lockout_cell(row: pd.Series) -> str:
+def _lockout_cell(row: Mapping[str, Any]) -> str:
     if row["hyperextended"]:
         return '<td class="flag">&#9632; hyperextended</td>'
     return "<td></td>"

@@ -198,56 +198,58 @@ def warm_up(session: SessionData, settings: InsightSettings) -> list[Insight]:
     if len(summary) < settings.min_sets_for_warmup:
         return []
     loads = summary["load_kg"].to_numpy()
+    numbers = [int(n) for n in summary["set"]]
     if np.isfinite(loads).all():
         heaviest = int(np.argmax(loads))
-        before = loads[:heaviest]
-        ramp = before <= settings.warmup_load_ratio * loads[heaviest]
-        basis = f"top load {loads[heaviest]:.0f} kg in set {summary['set'][heaviest]}"
+        ramp = loads[:heaviest] <= settings.warmup_load_ratio * loads[heaviest]
+        values = [f"{load:.0f} kg" for load in loads]
+        rule = f"at most {100 * settings.warmup_load_ratio:.0f}% of the top load"
         how = "from the loads you entered"
     else:
         medians = np.array(
-            [
-                session.reps.loc[session.reps["set"] == s, "ascent_s"].median()
-                for s in summary["set"]
-            ]
+            [session.reps.loc[session.reps["set"] == n, "ascent_s"].median() for n in numbers]
         )
         if not np.isfinite(medians).all():
             return []
         heaviest = int(np.argmax(medians))
-        before = medians[:heaviest]
-        # speed ratio = t_heaviest / t_set; faster by margin <=> ratio >= 1 + margin
-        ramp = medians[heaviest] / before >= 1.0 + settings.warmup_speed_margin_pct / 100.0
-        basis = (
-            f"slowest pull in set {summary['set'][heaviest]}, median ascent "
-            f"{medians[heaviest]:.2f} s"
-        )
+        # a set is faster by the margin <=> t_heaviest / t_set >= 1 + margin
+        ramp = medians[heaviest] / medians[:heaviest] >= 1 + settings.warmup_speed_margin_pct / 100
+        values = [f"median ascent {t:.2f} s" for t in medians]
+        rule = f"a pull at least {settings.warmup_speed_margin_pct:.0f}% faster"
         how = (
-            "inferred from ascent speed, since the sensor cannot weigh the bar: a slower "
+            "an inference from ascent speed, since the sensor cannot weigh the bar: a slower "
             "pull usually means a heavier load"
         )
-    heavy_set = int(summary["set"][heaviest])
+    top = f"set {numbers[heaviest]}, {values[heaviest]}"
     if ramp.any():
-        n_ramp = int(ramp.sum())
+        lighter = ", ".join(f"set {numbers[i]} ({values[i]})" for i in np.flatnonzero(ramp))
         return [
             Insight(
                 "warmup",
                 "good",
-                "Warm-up sets before the heaviest work",
-                f"{n_ramp} lighter set(s) came before the heaviest set ({basis}); {how}.",
+                "Ramp-up sets before the heaviest work",
+                f"Lighter sets came before the heaviest set ({top}): {lighter}; {how}.",
                 session.name,
-                heavy_set,
+                numbers[heaviest],
             )
         ]
+    if heaviest == 0:
+        finding = f"The first recorded set ({top}) was already as heavy as any later set"
+    else:
+        finding = (
+            f"None of the {heaviest} set(s) before the heaviest set ({top}) was clearly "
+            f"lighter ({rule}; set {numbers[0]}: {values[0]})"
+        )
     return [
         Insight(
             "warmup",
             "warning",
             "No lighter ramp-up sets before the heaviest work",
-            f"The heaviest set ({basis}) was not preceded by a clearly lighter set; {how}. "
-            "Heavy pulls without ramp-up sets are a common cause of back pain after "
-            "deadlifts: work up with 2-4 lighter sets.",
+            f"{finding}; {how}. Heavy pulls without lighter ramp-up sets are a common cause "
+            "of back pain after deadlifts: work up to the top weight over 2-4 lighter sets. "
+            "If you warmed up before the recording started, ignore this.",
             session.name,
-            heavy_set,
+            numbers[heaviest],
         )
     ]
 
