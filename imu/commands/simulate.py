@@ -159,6 +159,8 @@ def _check(args: argparse.Namespace) -> None:
         )
     if not 0 < args.minutes <= 600 or not 0 < args.rest[0] <= args.rest[1]:
         raise input_error("--minutes must be in (0, 600] and --rest MIN_S <= MAX_S, both > 0")
+    if any(not 25 <= rate <= 400 for rate in args.rate):
+        raise input_error("--rate must be between 25 and 400 Hz")
     if not 0 <= args.drop < 0.5 or args.jitter_ms < 0:
         raise input_error("--drop must be in [0, 0.5) and --jitter-ms >= 0")
 
