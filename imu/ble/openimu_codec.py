@@ -137,7 +137,7 @@ class Config:
     sampling_rate_hz: float
     acc_range_code: int
     gyr_range_code: int
-    max_latency_ms: int = 40
+    max_latency_ms: int = 50
 
 
 def acc_count_g(code: int) -> float:
