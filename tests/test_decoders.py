@@ -290,3 +290,30 @@ def test_openimu_packets_and_lost_samples():
 def test_openimu_malformed_packet_is_a_decode_error():
     with pytest.raises(DecodeError, match="OpenIMU"):
         PROFILES["openimu"].new_decoder(104.0).feed(OPENIMU_SEQ5[:-2])
+
+
+# --- contract shared by every profile ------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_every_decoder_yields_canonical_frames(name):
+    """Contract shared by all profiles: shape, dtype, NaN time iff no device clock."""
+    profile = PROFILES[name]
+    example = {
+        "witmotion": [WIT],
+        "polar-h10": [bytes.fromhex("02" + TS_1S + "01" + "e803 0000 18fc")],
+        "polar-verity": [
+            bytes.fromhex("05" + TS_1S + "80" + "6400 38ff 2c01"),
+            bytes.fromhex("02" + TS_1S + "01" + "e803 0000 18fc"),
+        ],
+        "thingy52": [THINGY],
+        "movesense": [bytes.fromhex("0263") + MS_BODY],
+        "openimu": [OPENIMU_SEQ5],
+    }[name]
+    decoder = profile.new_decoder(profile.default_rate_hz)
+    data_uuid = profile.notify_uuids[-1]
+    frames = [f for data in example for f in decoder.feed(data, data_uuid)]
+    samples = np.concatenate([f.samples for f in frames])
+    assert samples.dtype == np.float64 and samples.shape[1] == 7 and len(samples) >= 1
+    assert np.isfinite(samples[:, 0]).all() == profile.device_clock
+    assert np.isnan(samples[:, 0]).all() == (not profile.device_clock)
+    assert np.isfinite(samples[:, 1:4]).all()
+    assert np.isfinite(samples[:, 4:7]).all() == profile.has_gyro
