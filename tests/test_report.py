@@ -45,7 +45,7 @@ def make_doc(peaks_by_set, ascents_by_set=None, **per_rep):
             ]
             rep = {
                 "set": s, "rep": r, "start_s": time_s, "bottom_s": time_s + 1.0, "end_s": time_s + 1.0 + ascent,
-                "peak_flexion_deg": peak, "liftoff_flexion_deg": peak - 2.0, "lockout_extension_deg": -2.0,
+                "peak_flexion_deg": peak, "liftoff_flexion_deg": peak - 2.0, "lockout_extension_deg": 2.0,
                 "descent_s": 1.0, "ascent_s": ascent, "peak_flexion_velocity_deg_s": 90.0,
                 "peak_extension_velocity_deg_s": -120.0, "lateral_bend_range_deg": 3.0,
                 "twist_range_deg": 4.0, "smoothness": 0.9, "hyperextended": False, "rounded": False,
@@ -106,7 +106,7 @@ def test_set_summary_matches_constructed_reps():
     sets = set_summary(session)
     assert sets["set"].tolist() == [1, 2]
     assert sets["n_reps"].tolist() == [4, 3]
-    assert sets["flexion_drift_deg"].tolist() == pytest.approx([6.0, 0.0])
+    assert sets["peak_flexion_rise_deg"].tolist() == pytest.approx([6.0, 0.0])
     assert sets["peak_flexion_mean_deg"].tolist() == pytest.approx([53.0, 60.0])
     assert sets["speed_loss_pct"].iloc[0] == pytest.approx(100 * (1 - 1.0 / 1.3))
     # set 1 reps last 2.0+2.1+2.2+2.3 s of descent+ascent
@@ -151,7 +151,7 @@ def test_hyperextension_needs_a_pattern():
     def hyper_on(*reps):
         return {
             "hyperextended": lambda s, r: r in reps,
-            "lockout_extension_deg": lambda s, r: -14.0 if r in reps else -2.0,
+            "lockout_extension_deg": lambda s, r: 14.0 if r in reps else 2.0,
         }
 
     once = make_session([FLAT], **hyper_on(3))
@@ -160,7 +160,7 @@ def test_hyperextension_needs_a_pattern():
     found = [i for i in session_insights(twice, SETTINGS) if i.kind == "hyperextension"]
     assert len(found) == 1
     assert "2 of 5 reps" in found[0].text and "set 1 rep 2, set 1 rep 4" in found[0].text
-    assert "-14.0\N{DEGREE SIGN}" in found[0].text
+    assert "by up to 14.0\N{DEGREE SIGN}" in found[0].text
 
 
 def test_sway_and_twist_from_rep_ranges():

@@ -75,7 +75,7 @@ tbody tr:nth-child(even){background:#fbfcfd}
 .flag{background:#f6e1ee;color:#7a2e59;font-weight:600;text-align:left}
 figure{margin:12px 0}
 figure svg{width:100%;height:auto}
-figcaption{color:var(--muted);font-size:12px}
+figcaption,.caption{color:var(--muted);font-size:12px}
 dl.kv{display:grid;grid-template-columns:max-content auto;gap:2px 16px;margin:4px 0}
 dl.kv dt{color:var(--muted)}
 dl.kv dd{margin:0;font-variant-numeric:tabular-nums}

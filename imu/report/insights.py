@@ -75,14 +75,14 @@ def _set_list(numbers) -> str:
 
 def form_drift(session: SessionData, settings: InsightSettings) -> list[Insight]:
     """Peak flexion creeping up rep by rep within a set."""
-    sets = _sets_over(session, settings, "flexion_drift_deg", settings.drift_limit_deg)
+    sets = _sets_over(session, settings, "peak_flexion_rise_deg", settings.drift_limit_deg)
     if sets.empty:
         return []
     details = []
     for row in sets.itertuples():
         peaks = session.reps.loc[session.reps["set"] == row.set, "peak_flexion_deg"]
         details.append(
-            f"set {row.set}: +{_deg(row.flexion_drift_deg)} over {row.n_reps} reps "
+            f"set {row.set}: +{_deg(row.peak_flexion_rise_deg)} over {row.n_reps} reps "
             f"({_deg(peaks.iloc[0])} on rep 1, {_deg(peaks.iloc[-1])} on the last)"
         )
     return [
@@ -131,7 +131,7 @@ def hyperextension(session: SessionData, settings: InsightSettings) -> list[Insi
     flagged = reps[reps["hyperextended"]]
     if len(flagged) < settings.min_reps_for_pattern:
         return []
-    worst = float(np.nanmin(flagged["lockout_extension_deg"]))
+    worst = float(np.nanmax(flagged["lockout_extension_deg"]))
     where = ", ".join(f"set {s} rep {r}" for s, r in zip(flagged["set"], flagged["rep"]))
     return [
         Insight(
@@ -139,8 +139,8 @@ def hyperextension(session: SessionData, settings: InsightSettings) -> list[Insi
             "warning",
             "Leaning back at lockout",
             f"{len(flagged)} of {len(reps)} reps finished leaning back past upright "
-            f"({where}); the furthest lockout was at {_deg(worst)} flexion (negative = "
-            "extension). Finishing a deadlift by leaning back loads the lumbar joints; "
+            f"({where}), by up to {_deg(worst)} (limit of the analysis: see "
+            "docs/report.md). Finishing a deadlift by leaning back loads the lumbar joints; "
             "lock out by standing tall with hips and knees, ribs down.",
             session.name,
         )

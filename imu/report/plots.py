@@ -99,7 +99,7 @@ def trace_figure(session: SessionData) -> Figure:
         hyper = reps["hyperextended"].to_numpy(dtype=bool)
         if hyper.any():
             top.plot(
-                reps["end_s"][hyper], reps["lockout_extension_deg"][hyper], "s",
+                reps["end_s"][hyper], -reps["lockout_extension_deg"][hyper], "s",
                 color=PURPLE, ms=6, mec="black", mew=0.5, label="hyperextended at lockout",
             )  # fmt: skip
         top.axhline(0.0, color="#888888", lw=0.6)

@@ -60,7 +60,7 @@ SET_COLUMNS = (
     "time_under_tension_s",
     "peak_flexion_mean_deg",
     "peak_flexion_max_deg",
-    "flexion_drift_deg",
+    "peak_flexion_rise_deg",
     "ascent_mean_s",
     "speed_loss_pct",
     "n_rounded",
@@ -72,7 +72,7 @@ SET_COLUMNS = (
 def set_summary(session: SessionData) -> pd.DataFrame:
     """One row per set with :data:`SET_COLUMNS`.
 
-    ``flexion_drift_deg`` is the fitted rise of peak flexion from the first to the last
+    ``peak_flexion_rise_deg`` is the fitted rise of peak flexion from the first to the last
     rep (deg, positive = creeping deeper); ``speed_loss_pct`` see :func:`speed_loss_pct`;
     ``rest_before_s`` is the time from the previous set's last lockout to this set's
     first descent (NaN for the first set); ``load_kg`` is the user's input or NaN.
@@ -99,7 +99,7 @@ def set_summary(session: SessionData) -> pd.DataFrame:
                 "peak_flexion_max_deg": float(np.nanmax(peaks))
                 if np.isfinite(peaks).any()
                 else np.nan,
-                "flexion_drift_deg": last - first,
+                "peak_flexion_rise_deg": last - first,
                 "ascent_mean_s": float(group["ascent_s"].mean()),
                 "speed_loss_pct": speed_loss_pct(group["ascent_s"].to_numpy()),
                 "n_rounded": int(flagged[mask].sum()),
