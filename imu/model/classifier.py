@@ -1,0 +1,55 @@
+"""The trained rounded-back classifier as the engine sees it: ``classify(record, history)``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from imu.model.features import model_row, model_rows
+
+
+@dataclass
+class RepClassifier:
+    """A calibrated scikit-learn model, its decision threshold and its manifest.
+
+    ``estimator.predict_proba`` takes rows of :func:`imu.model.features.model_row`;
+    ``threshold`` is the probability at or above which a rep is flagged. The training
+    rows are kept (in the model file too) so that :func:`imu.model.personalize.personalize`
+    can refit on them plus a lifter's own reps.
+    """
+
+    estimator: object
+    threshold: float
+    manifest: dict = field(default_factory=dict)
+    training_rows: np.ndarray | None = None
+    training_labels: np.ndarray | None = None
+    training_groups: np.ndarray | None = None
+
+    @property
+    def positive_label(self) -> str:
+        """The label name this model flags (e.g. ``rounded``)."""
+        return str(self.manifest.get("positive_label", "rounded"))
+
+    def probability(self, rows: np.ndarray) -> np.ndarray:
+        """Calibrated probability of the positive class for model rows."""
+        rows = np.atleast_2d(np.asarray(rows, dtype=np.float64))
+        if len(rows) == 0:
+            return np.empty(0)
+        return self.estimator.predict_proba(rows)[:, 1]
+
+    def classify(self, record: dict, history: Sequence[dict]) -> tuple[float, bool]:
+        """Engine hook: ``(p_rounded, rounded)`` for one finished rep.
+
+        ``history`` holds the session's earlier rep records, time-ordered; they define the
+        lifter's baseline (docs/classifier.md), so call this exactly as training did.
+        """
+        p = float(self.probability(model_row(record, history))[0])
+        return p, p >= self.threshold
+
+    def classify_session(self, records: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and flags for a session's reps in time order (same as calling
+        :meth:`classify` rep by rep with the earlier reps as history)."""
+        p = self.probability(model_rows(records))
+        return p, p >= self.threshold

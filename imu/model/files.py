@@ -1,0 +1,203 @@
+"""Safe model files: skops (never pickle) plus a JSON manifest, and the shipped default.
+
+A model file ``MODEL.skops`` is a skops zip archive holding a dict
+``{estimator, threshold, training_rows, training_labels, training_groups}`` with the
+manifest embedded as the extra archive member ``imu_manifest.json`` (authoritative); a
+readable copy is written next to it as ``MODEL.manifest.json``.
+
+Loading never executes code from the file: skops reconstructs only known types, and
+every type skops does not trust by default must be in :data:`ALLOWED_TYPES` (checked
+with ``skops.io.get_untrusted_types`` before loading). Anything else, a pickle, a file
+that is not a skops archive or lacks the manifest raises a one-line
+:class:`imu.errors.ModelError`. A model written with other scikit-learn/skops/numpy
+versions loads with a :class:`ModelVersionWarning`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from imu.errors import ModelError
+from imu.model.classifier import RepClassifier
+
+MANIFEST_MEMBER = "imu_manifest.json"
+FORMAT = "imu-rounded-back-classifier"
+FORMAT_VERSION = 1
+#: Types beyond skops' default trust that an imu model file may contain. Nothing else loads.
+ALLOWED_TYPES: frozenset[str] = frozenset({
+    "imu.model.features.BaselineDeviation",
+    "numpy.dtype",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.tree._tree.Tree",
+})
+#: Environment variable naming the default model file (overrides the shipped one).
+DEFAULT_MODEL_ENV = "IMU_MODEL"
+DEFAULT_MODEL_NAME = "default.skops"
+
+
+class ModelVersionWarning(UserWarning):
+    """The model file was written with other library versions than the running ones."""
+
+
+def library_versions() -> dict[str, str]:
+    """Versions that matter for reading a model file back."""
+    import platform
+
+    import scipy
+    import sklearn
+    import skops
+
+    from imu import __version__
+
+    return {"imu": __version__, "scikit-learn": sklearn.__version__, "skops": skops.__version__,
+            "numpy": np.__version__, "scipy": scipy.__version__,
+            "python": platform.python_version()}
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def manifest_path(path: str | os.PathLike) -> Path:
+    """Where the readable manifest copy of a model file lives."""
+    path = Path(path)
+    return path.with_name(path.stem + ".manifest.json")
+
+
+def save_model(model: RepClassifier, path: str | os.PathLike) -> None:
+    """Write ``model`` as a skops archive with its manifest embedded, plus the readable copy."""
+    import skops.io as sio
+
+    path = Path(path)
+    manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, **model.manifest,
+                "threshold": model.threshold, "versions": library_versions()}
+    payload = {
+        "estimator": model.estimator,
+        "threshold": float(model.threshold),
+        "training_rows": np.asarray(model.training_rows, dtype=np.float64),
+        "training_labels": np.asarray(model.training_labels, dtype=np.int64),
+        "training_groups": np.asarray(model.training_groups, dtype=str),
+    }
+    text = json.dumps(manifest, indent=2, sort_keys=False, default=_json_default)
+    buffer = io.BytesIO(sio.dumps(payload))
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.writestr(MANIFEST_MEMBER, text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(buffer.getvalue())
+    manifest_path(path).write_text(text + "\n", encoding="utf-8")
+    model.manifest = manifest
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def default_model_path() -> Path:
+    """The default model: ``$IMU_MODEL`` if set, else ``models/default.skops`` of the
+    checkout (editable install) or the copy installed as package data
+    (``imu/models/default.skops``)."""
+    override = os.environ.get(DEFAULT_MODEL_ENV)
+    if override:
+        return Path(override)
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package.parent / "models" / DEFAULT_MODEL_NAME,
+                      package / "models" / DEFAULT_MODEL_NAME):
+        if candidate.is_file():
+            return candidate
+    raise ModelError(f"no default model found (looked for models/{DEFAULT_MODEL_NAME} next to "
+                     f"the imu package); pass --model or set {DEFAULT_MODEL_ENV}")
+
+
+def read_manifest(data: bytes, where: str) -> dict:
+    """The embedded manifest of a model file's bytes (ModelError if it is not one)."""
+    if data[:1] == b"\x80" or data[:2] in (b"(d", b"(l", b"}q", b"]q"):
+        raise ModelError(f"{where}: looks like a pickle file; imu never loads pickles "
+                         "(train a model with 'imu train', which writes skops files)")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            if "schema.json" not in names:
+                raise ModelError(f"{where}: a zip archive but not a skops model file")
+            if MANIFEST_MEMBER not in names:
+                raise ModelError(f"{where}: skops file without an imu manifest "
+                                 "(not written by 'imu train')")
+            manifest = json.loads(archive.read(MANIFEST_MEMBER).decode("utf-8"))
+    except (zipfile.BadZipFile, EOFError, OSError):
+        raise ModelError(f"{where}: not an imu model file (not a skops zip archive)") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ModelError(f"{where}: the embedded manifest is not valid JSON") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ModelError(f"{where}: manifest format is not {FORMAT!r}")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ModelError(f"{where}: model format version {manifest.get('format_version')!r}; "
+                         f"this imu reads version {FORMAT_VERSION} (retrain with 'imu train')")
+    return manifest
+
+
+def _check_versions(manifest: dict, where: str) -> None:
+    saved = manifest.get("versions", {})
+    current = library_versions()
+    differ = [f"{name} {saved.get(name)} (now {current[name]})"
+              for name in ("scikit-learn", "skops", "numpy")
+              if saved.get(name) != current[name]]
+    if differ:
+        warnings.warn(f"{where}: model written with {', '.join(differ)}; its predictions may "
+                      "differ, retrain with 'imu train' if in doubt", ModelVersionWarning,
+                      stacklevel=3)
+
+
+def load_model(path: str | os.PathLike | None = None) -> RepClassifier:
+    """Load a model file safely (see the module docstring); ``None`` = the default model.
+
+    The result has the engine's hook ``classify(record, history) -> (p_rounded, rounded)``.
+    """
+    import skops.io as sio
+
+    path = Path(path) if path is not None else default_model_path()
+    where = str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ModelError(f"{where}: no such model file") from None
+    except OSError as exc:
+        raise ModelError(f"{where}: cannot read the model file ({exc.strerror})") from None
+    manifest = read_manifest(data, where)
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # noqa: BLE001 - any malformed archive is the user's file problem
+        raise ModelError(f"{where}: damaged skops archive ({type(exc).__name__})") from None
+    refused = sorted(set(untrusted) - ALLOWED_TYPES)
+    if refused:
+        raise ModelError(f"{where}: refusing to load types outside imu's allow-list: "
+                         f"{', '.join(refused)} (only load model files written by 'imu train')")
+    _check_versions(manifest, where)
+    try:
+        payload = sio.loads(data, trusted=list(untrusted))
+    except Exception as exc:  # noqa: BLE001 - skops raises many types on malformed content
+        raise ModelError(f"{where}: cannot load the model ({type(exc).__name__}: {exc})") from None
+    expected = {"estimator", "threshold", "training_rows", "training_labels", "training_groups"}
+    if not isinstance(payload, dict) or set(payload) != expected:
+        raise ModelError(f"{where}: unexpected content (not written by 'imu train')")
+    return RepClassifier(
+        estimator=payload["estimator"], threshold=float(payload["threshold"]), manifest=manifest,
+        training_rows=payload["training_rows"], training_labels=payload["training_labels"],
+        training_groups=payload["training_groups"],
+    )

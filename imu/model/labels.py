@@ -1,0 +1,148 @@
+"""The labelled-spans CSV: ``session,start_s,end_s,label`` (+ optional ``subject``, extras).
+
+``session`` is the path of a recording relative to the labels file (any input format
+``imu.importers.load`` reads). ``start_s``/``end_s`` are times in that session's own
+``time_s`` clock; a span is usually one rep as detected by the pipeline (``imu label``
+writes those), but any span works (labels from video review or another tool). Label
+names are free text; which one is flagged is chosen at training time (``--positive``).
+Lines starting with ``#`` are comments. Extra columns are kept.
+
+Every problem is an :class:`imu.errors.InputError` naming file, line and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from imu.errors import input_error
+
+REQUIRED_COLUMNS = ("session", "start_s", "end_s", "label")
+SUBJECT = "subject"
+#: Bookkeeping columns added by :func:`read_labels` (not written back).
+LINE = "line"
+SOURCE = "labels_file"
+SESSION_PATH = "session_path"
+
+
+def read_labels(path: str | os.PathLike) -> pd.DataFrame:
+    """Read and validate one labels CSV.
+
+    Returns a DataFrame with the file's columns (``start_s``/``end_s`` as float) plus
+    ``session_path`` (resolved path of the recording), ``line`` (1-based line number in
+    the file) and ``labels_file``. Checks: required columns, numeric finite times,
+    non-empty spans (``end_s > start_s``), non-empty labels, existing session files and
+    no overlapping spans within a session. Spans outside a session's time range are
+    checked when the session is loaded (:func:`check_span_in_session`).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise input_error("no such labels file", path=str(path)) from None
+    except UnicodeDecodeError:
+        raise input_error("not a text CSV file (cannot decode as UTF-8)", path=str(path)) from None
+    numbered = [(i + 1, line) for i, line in enumerate(text.splitlines())]
+    numbered = [(n, line) for n, line in numbered if line.strip() and not line.startswith("#")]
+    if not numbered:
+        raise input_error("empty labels file: no header line", path=str(path),
+                          hint=f"the header is {','.join(REQUIRED_COLUMNS)}[,subject]")
+    header_line, header_text = numbered[0]
+    header = [c.strip() for c in next(csv.reader([header_text]))]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise input_error(f"missing column(s) {', '.join(missing)}", path=str(path),
+                          line=header_line,
+                          hint=f"the header is {','.join(REQUIRED_COLUMNS)}[,subject]")
+    rows = []
+    for line_no, fields in zip((n for n, _ in numbered[1:]),
+                               csv.reader(line for _, line in numbered[1:])):
+        if len(fields) != len(header):
+            raise input_error(f"{len(fields)} fields, the header has {len(header)}",
+                              path=str(path), line=line_no)
+        row = dict(zip(header, (f.strip() for f in fields)))
+        row[LINE] = line_no
+        rows.append(row)
+    if not rows:
+        raise input_error("no labelled spans (only a header)", path=str(path))
+    frame = pd.DataFrame(rows, columns=[*header, LINE])
+    for row in rows:
+        _check_row(row, path)
+    frame["start_s"] = frame["start_s"].astype(np.float64)
+    frame["end_s"] = frame["end_s"].astype(np.float64)
+    frame[SESSION_PATH] = [str((path.parent / s).resolve()) for s in frame["session"]]
+    frame[SOURCE] = str(path)
+    _check_overlaps(frame, path)
+    return frame
+
+
+def _check_row(row: dict, path: Path) -> None:
+    line = row[LINE]
+    times = {}
+    for column in ("start_s", "end_s"):
+        try:
+            times[column] = float(row[column])
+        except ValueError:
+            times[column] = float("nan")
+        if not np.isfinite(times[column]):
+            raise input_error(f"not a finite number: {row[column]!r}", path=str(path),
+                              line=line, column=column, hint="times are seconds in the session's clock")
+    if times["end_s"] <= times["start_s"]:
+        raise input_error(f"empty span: end_s {times['end_s']:g} <= start_s {times['start_s']:g}",
+                          path=str(path), line=line, column="end_s")
+    if not row["label"]:
+        raise input_error("empty label", path=str(path), line=line, column="label",
+                          hint="write the class of the span, e.g. rounded or good")
+    if not row["session"]:
+        raise input_error("empty session", path=str(path), line=line, column="session")
+    session = path.parent / row["session"]
+    if not session.is_file():
+        raise input_error(f"unknown session: no file {str(session)!r}", path=str(path), line=line,
+                          column="session", hint="session paths are relative to the labels file")
+
+
+def _check_overlaps(frame: pd.DataFrame, path: Path) -> None:
+    for _, spans in frame.groupby(SESSION_PATH, sort=False):
+        spans = spans.sort_values("start_s")
+        ends = spans["end_s"].to_numpy()
+        starts = spans["start_s"].to_numpy()
+        lines = spans[LINE].to_numpy()
+        for i in np.flatnonzero(starts[1:] < ends[:-1]):
+            raise input_error(
+                f"span {starts[i + 1]:g}-{ends[i + 1]:g} s overlaps line {lines[i]} "
+                f"({starts[i]:g}-{ends[i]:g} s) of the same session",
+                path=str(path), line=int(lines[i + 1]), column="start_s",
+                hint="each instant of a session belongs to at most one labelled span",
+            )
+
+
+def check_span_in_session(row: pd.Series, first_s: float, last_s: float) -> None:
+    """Raise an InputError if the labelled span is not inside ``[first_s, last_s]``."""
+    if row["start_s"] < first_s or row["end_s"] > last_s:
+        raise input_error(
+            f"span {row['start_s']:g}-{row['end_s']:g} s is outside the session "
+            f"({first_s:g}-{last_s:g} s)",
+            path=row[SOURCE], line=int(row[LINE]),
+            column="start_s" if row["start_s"] < first_s else "end_s",
+            hint="times are in the session file's own time_s clock",
+        )
+
+
+def read_many(paths: list[str | os.PathLike]) -> pd.DataFrame:
+    """Read several labels files into one frame (same checks as :func:`read_labels`)."""
+    frames = [read_labels(p) for p in paths]
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_labels(frame: pd.DataFrame, path: str | os.PathLike, *, comment: str = "") -> None:
+    """Write a labels CSV (bookkeeping columns dropped); ``comment`` lines get a ``# ``."""
+    path = Path(path)
+    columns = [c for c in frame.columns if c not in (LINE, SOURCE, SESSION_PATH)]
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.writelines(f"# {line}\n" for line in comment.splitlines())
+        frame.to_csv(handle, columns=columns, index=False, lineterminator="\n",
+                     float_format="%.3f")
