@@ -185,8 +185,9 @@ class Engine:
         if self.sampling_rate_hz is None:
             self.sampling_rate_hz = float(1.0 / np.median(np.diff(rows[: still.end + 1, 0])))
         self._still_end_row = int(self._accepted_rows.array[still.end, 0])
+        initial = still.up_sensor if still.start == 0 else None  # recording starts still
         self._orientation = Orientation(
-            self.settings.orientation, self.sampling_rate_hz, still.gyro_bias_deg_s
+            self.settings.orientation, self.sampling_rate_hz, still.gyro_bias_deg_s, initial
         )
         self._accepted = self._accepted_rows = None
         self._phase = "bend"

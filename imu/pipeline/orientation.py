@@ -47,8 +47,13 @@ class Orientation:
     """Streaming AHRS: ``update`` takes annotated rows and returns one quaternion per row."""
 
     def __init__(
-        self, settings: OrientationSettings, sampling_rate_hz: float, gyro_bias_deg_s: np.ndarray
+        self,
+        settings: OrientationSettings,
+        sampling_rate_hz: float,
+        gyro_bias_deg_s: np.ndarray,
+        initial_acc: np.ndarray | None = None,
     ) -> None:
+        """``initial_acc``: acceleration (any scale) giving the tilt of the first sample."""
         import imufusion
 
         self.settings = settings
@@ -73,6 +78,7 @@ class Orientation:
             )
         )
         self._bias.set_offset(np.asarray(gyro_bias_deg_s, dtype=np.float64))
+        self._initial_acc = initial_acc
         self._period_s = 0.0
         self._last = np.array([1.0, 0.0, 0.0, 0.0])
 
@@ -103,8 +109,14 @@ class Orientation:
                 out[i] = last
                 continue
             if restart_l[i]:
+                # Fusion's own start-up resets the heading when it ends, which flips the
+                # heading of mountings with a sensor axis along the vertical; start from
+                # the accelerometer's tilt instead and skip it.
+                up = acc_g[i] if self._initial_acc is None else self._initial_acc
+                self._initial_acc = None
                 ahrs.restart()
-                ahrs.set_quaternion(tilt_quaternion(acc_g[i]))
+                ahrs.set_quaternion(tilt_quaternion(up))
+                ahrs.skip_startup()
                 out[i] = last = get_q()
                 continue
             dt = dt_l[i]

@@ -1,0 +1,262 @@
+"""The streaming engine against analytic motions (SYNTHETIC, see test_pipeline_support)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from test_pipeline_support import motion, rep_curve
+
+from imu.errors import InputError
+from imu.pipeline import (
+    CalibrationSettings,
+    Engine,
+    EngineSettings,
+    RepSettings,
+    analyze_samples,
+    parse_mounting,
+)
+from imu.pipeline.calibration import mounting_name
+
+RATE_HZ = 100.0
+REP_STARTS = (5.0, 9.0, 13.0, 17.0)
+
+
+def proper_mountings() -> list[np.ndarray]:
+    """The 24 axis-aligned sensor mountings (rows: body axes in sensor coordinates)."""
+    out = []
+    for axes in itertools.permutations(range(3)):
+        for signs in itertools.product((1, -1), repeat=3):
+            rows = np.array([s * np.eye(3)[a] for a, s in zip(axes, signs, strict=True)])
+            if np.linalg.det(rows) > 0:
+                out.append(rows)
+    return out
+
+
+def session(rotation_bs=None, noise=1.0, duration_s=24.0, seed=0, **rep_kw):
+    t = np.arange(0, duration_s, 1 / RATE_HZ)
+    flexion = rep_curve(t, REP_STARTS, **rep_kw)
+    return (
+        t,
+        flexion,
+        motion(
+            t,
+            flexion,
+            rotation_bs=rotation_bs,
+            gyro_bias_deg_s=(0.4, -0.6, 0.3),
+            noise=noise,
+            seed=seed,
+        ),
+    )
+
+
+def feed(samples, sizes):
+    """Stream samples through one Engine in the given chunk sizes (cycled)."""
+    engine = Engine()
+    angles, events = [], []
+    lo = 0
+    for size in itertools.cycle(sizes):
+        if lo >= len(samples):
+            break
+        step = engine.update(samples[lo : lo + size])
+        angles.append(step.angles)
+        events += step.events
+        lo += size
+    step = engine.finish()
+    return np.concatenate([*angles, step.angles]), events + step.events
+
+
+def test_24_mountings_calibrate_with_forward_flexion_positive():
+    assert len(proper_mountings()) == 24
+    for k, rotation in enumerate(proper_mountings()):
+        _, flexion, samples = session(rotation, seed=k)
+        result = analyze_samples(samples)
+        assert result.calibration["ok"], result.calibration
+        assert result.calibration["mounting"] == mounting_name(rotation)[0]
+        error = result.angles[:, 1] - flexion
+        assert np.sqrt(np.mean(error**2)) < 1.0
+        assert len(result.reps) == len(REP_STARTS)
+
+
+def test_in_between_mounting_and_explicit_mounting():
+    tilt = np.radians(17.0)
+    rotation = parse_mounting("PZPXPY") @ np.array(
+        [[np.cos(tilt), 0, np.sin(tilt)], [0, 1, 0], [-np.sin(tilt), 0, np.cos(tilt)]]
+    )
+    _, flexion, samples = session(rotation)
+    auto = analyze_samples(samples)
+    assert np.sqrt(np.mean((auto.angles[:, 1] - flexion) ** 2)) < 1.0
+    assert auto.calibration["mounting_misalignment_deg"] == pytest.approx(17.0, abs=0.5)
+    given = analyze_samples(
+        samples, EngineSettings(calibration=CalibrationSettings(mounting="+z,+x,+y"))
+    )
+    assert given.calibration["message"].endswith("from --mounting")
+    assert np.sqrt(np.mean((given.angles[:, 1] - flexion) ** 2)) < 1.0
+
+
+def test_lateral_bend_and_twist_signs():
+    t = np.arange(0, 12, 0.01)
+    ramp = np.clip((t - 6) * 20, 0, 20)
+    flexion = rep_curve(t, [3.0])  # a first forward bend establishes the forward axis
+    samples = motion(
+        t, flexion, lateral_deg=ramp, twist_deg=-ramp, rotation_bs=parse_mounting("NYNZPX")
+    )
+    result = analyze_samples(samples)
+    np.testing.assert_allclose(result.angles[-1, 2], 20.0, atol=0.5)  # bend to the right: +
+    np.testing.assert_allclose(result.angles[-1, 3], -20.0, atol=0.5)  # twist to the right: -
+
+
+@pytest.mark.parametrize("sizes", [(1,), (7, 1, 300, 33), (5000,)])
+def test_streamed_equals_batch(sizes):
+    _, _, samples = session(parse_mounting("PYNZNX"))
+    batch = analyze_samples(samples)
+    angles, events = feed(samples, sizes)
+    np.testing.assert_array_equal(angles, batch.angles)
+    assert events == batch.events
+    assert sum(e["type"] == "rep" for e in events) == len(REP_STARTS)
+
+
+def test_streamed_equals_batch_with_random_chunks_gaps_and_duplicates():
+    _, _, samples = session(parse_mounting("NXNYPZ"), duration_s=30)
+    rng = np.random.default_rng(3)
+    samples = np.delete(samples, np.s_[1150:1160], axis=0)  # 0.1 s gap
+    samples = np.delete(samples, np.s_[2600:2900], axis=0)  # 3 s gap: restart
+    samples = np.insert(samples, [400, 401, 1700], samples[[400, 401, 1700]], axis=0)  # duplicates
+    batch = analyze_samples(samples, chunk=len(samples))
+    sizes = tuple(int(s) for s in rng.integers(1, 200, 50))
+    angles, events = feed(samples, sizes)
+    np.testing.assert_array_equal(angles, batch.angles)
+    assert events == batch.events
+
+
+def test_gaps_duplicates_and_restart_are_reported():
+    t, flexion, samples = session(parse_mounting("PXPYPZ"), duration_s=30)
+    keep = np.ones(len(t), bool)
+    keep[1000:1010] = False  # 0.1 s within a rep (bridged, no event)
+    keep[1600:1640] = False  # 0.4 s between reps: a gap event, bridged
+    keep[1800:2100] = False  # 3 s within the rep starting at 17 s: restart
+    dup = np.insert(samples[keep], 100, samples[keep][100], axis=0)
+    result = analyze_samples(dup)
+    gaps = [e for e in result.events if e["type"] == "gap"]
+    assert [g["restarted"] for g in gaps] == [False, True]
+    assert gaps[1]["duration_s"] == pytest.approx(3.01, abs=0.01)
+    assert result.quality["n_skipped_duplicate_or_out_of_order"] == 1
+    assert len(result.angles) == len(dup)  # one row per input sample
+    np.testing.assert_array_equal(result.angles[101, 1:], result.angles[100, 1:])
+    reference = flexion[keep]
+    error = np.delete(result.angles[:, 1], 100) - reference
+    assert np.sqrt(np.mean(error**2)) < 1.5
+    # The rep cut by the 3 s gap (17.0 s start; gap 18-21 s) is dropped, the others count.
+    assert [round(r["start_s"]) for r in result.reps] == [5, 9, 13]
+
+
+def test_jittered_bursty_timestamps():
+    t, flexion, samples = session(parse_mounting("PZNYPX"))
+    rng = np.random.default_rng(1)
+    stamped = samples.copy()
+    # BLE-like: arrival times in bursts of 4 plus jitter, still increasing
+    stamped[:, 0] = np.maximum.accumulate(
+        t + np.repeat(rng.uniform(0, 0.03, len(t) // 4 + 1), 4)[: len(t)]
+    )
+    stamped[:, 0] += np.arange(len(t)) * 1e-6
+    result = analyze_samples(stamped)
+    assert np.sqrt(np.mean((result.angles[:, 1] - flexion) ** 2)) < 1.5
+    assert len(result.reps) == len(REP_STARTS)
+
+
+def test_no_still_period_gives_clear_failure():
+    t = np.arange(0, 70, 0.01)
+    flexion = 30 + 25 * np.sin(2 * np.pi * t / 3)  # always moving, starts mid-lift
+    result = analyze_samples(motion(t, flexion))
+    assert not result.calibration["ok"]
+    assert "no still period" in result.calibration["message"]
+    assert np.isnan(result.angles[:, 1:]).all()
+    assert result.reps == []
+    assert result.events[0]["type"] == "calibration"
+
+
+def test_no_forward_bend_falls_back_with_low_quality():
+    t = np.arange(0, 20, 0.01)
+    result = analyze_samples(motion(t, np.zeros_like(t), rotation_bs=parse_mounting("PYPZPX")))
+    assert result.calibration["ok"] and result.calibration["quality"] <= 0.3
+    assert "flexion sign may be wrong" in result.calibration["message"]
+    assert result.reps == []
+
+
+def test_gyro_bias_is_estimated():
+    _, _, samples = session(noise=0.0)
+    result = analyze_samples(samples)
+    np.testing.assert_allclose(result.calibration["gyro_bias_deg_s"], [0.4, -0.6, 0.3], atol=1e-3)
+
+
+def test_hyperextension_flag_and_flexion_limit_alert():
+    _, _, samples = session(lockout_deg=-15.0)
+    settings = EngineSettings(reps=RepSettings(flexion_limit_deg=50.0))
+    result = analyze_samples(samples, settings)
+    assert all(r["hyperextended"] for r in result.reps)
+    assert all(r["lockout_extension_deg"] == pytest.approx(15.0, abs=1.0) for r in result.reps)
+    alerts = [e for e in result.events if e["type"] == "alert"]
+    limit = [a for a in alerts if a["kind"] == "flexion_limit"]
+    assert [(a["set"], a["rep"]) for a in limit] == [(1, 1), (1, 2), (1, 3), (1, 4)]
+    assert sum(a["kind"] == "hyperextension" for a in alerts) == 4
+    normal = analyze_samples(session()[2])
+    assert not any(r["hyperextended"] for r in normal.reps)
+
+
+def test_sets_are_split_by_rest():
+    t = np.arange(0, 80, 0.01)
+    flexion = rep_curve(t, [5, 9, 13, 55, 59])
+    result = analyze_samples(motion(t, flexion, noise=1.0))
+    assert [(r["set"], r["rep"]) for r in result.reps] == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2)]
+    assert [s["n_reps"] for s in result.sets] == [3, 2]
+
+
+def test_rep_boundaries_and_metrics_match_the_curve():
+    _, _, samples = session(noise=0.5)
+    rep = analyze_samples(samples).reps[1]  # starts 9.0, bottom 10.3 (lift-off), lockout 11.1
+    assert rep["start_s"] == pytest.approx(9.0, abs=0.15)
+    assert rep["bottom_s"] == pytest.approx(10.3, abs=0.1)
+    assert rep["end_s"] == pytest.approx(11.1, abs=0.15)
+    assert rep["peak_flexion_deg"] == pytest.approx(60.0, abs=1.0)
+    # cosine ascent of 60 deg in 0.8 s: peak speed 60 * pi / 2 / 0.8 = 117.8 deg/s
+    assert rep["peak_extension_velocity_deg_s"] == pytest.approx(117.8, rel=0.05)
+    assert rep["peak_flexion_velocity_deg_s"] == pytest.approx(60 * np.pi / 2, rel=0.05)
+
+
+def test_non_rep_motions_are_not_counted():
+    t = np.arange(0, 60, 0.01)
+    flexion = rep_curve(t, [3.0])  # one real rep to calibrate
+    # plate loading: slow bend held 8 s at the bottom
+    flexion += rep_curve(t, [12.0], peak_deg=55, descent_s=2.0, hold_s=8.0, ascent_s=2.0)
+    # a twisted reach
+    twist = np.where((t > 30) & (t < 34), 40 * np.sin(np.pi * (t - 30) / 4), 0.0)
+    flexion += rep_curve(t, [30.0], peak_deg=45, descent_s=1.5, hold_s=0.5, ascent_s=1.5)
+    # walking sway: small oscillation
+    flexion += np.where(t > 40, 5 * np.sin(2 * np.pi * 1.8 * t), 0.0)
+    result = analyze_samples(motion(t, flexion, twist_deg=twist, noise=1.0))
+    assert [round(r["start_s"]) for r in result.reps] == [3]
+
+
+@pytest.mark.parametrize("spec", ["PXPYPZ", "alignment_nzpypx", "+x,-z,+y", "x -z y"])
+def test_parse_mounting_forms(spec):
+    rotation = parse_mounting(spec)
+    assert np.allclose(rotation @ rotation.T, np.eye(3)) and np.isclose(np.linalg.det(rotation), 1)
+
+
+@pytest.mark.parametrize("spec", ["PXPXPZ", "+x,+y,-z", "sideways", "+w,+y,+z"])
+def test_parse_mounting_rejects_bad_specs(spec):
+    with pytest.raises(InputError, match="--mounting"):
+        parse_mounting(spec)
+
+
+def test_mounting_name_matches_imufusion_remap():
+    import imufusion
+
+    vector = np.array([1.0, 2.0, 3.0])
+    for rotation in proper_mountings():
+        name, angle = mounting_name(rotation)
+        assert angle < 1e-6
+        np.testing.assert_allclose(
+            imufusion.remap(vector, getattr(imufusion, f"ALIGNMENT_{name}")), rotation @ vector
+        )
