@@ -1,15 +1,190 @@
-"""`imu analyze` (not yet implemented)."""
+"""`imu analyze`: measure a session with the streaming engine (batch = same Engine)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import sys
+from pathlib import Path
 
-from imu.errors import ImuError
+LIFT_CHOICES = ("deadlift", "rdl", "good_morning")  # imu.pipeline.reps.LIFTS (kept light here)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument(
+        "session",
+        metavar="SESSION",
+        nargs="+",
+        help="recording (session CSV or another app's export)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print ONE JSON object (calibration, reps, sets) on stdout",
+    )
+    parser.add_argument(
+        "--angles",
+        metavar="OUT.csv",
+        help="write time_s,flexion_deg,lateral_bend_deg,twist_deg per input sample",
+    )
+    parser.add_argument("--reps", metavar="OUT.csv", help="write one row per detected rep")
+    parser.add_argument(
+        "--model", metavar="PATH", help="rounded-back classifier (skops model file); default: none"
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite existing output files")
+    group = parser.add_argument_group("measurement")
+    group.add_argument(
+        "--mounting",
+        help="known sensor mounting: body x,y,z (forward, left, up) as sensor axes, e.g. PZPYNX "
+        "or +z,+y,-x (default: found from standing still, then the first forward bend)",
+    )
+    group.add_argument(
+        "--lift",
+        choices=LIFT_CHOICES,
+        default="deadlift",
+        help="rep detection preset (default: deadlift, conventional and touch-and-go)",
+    )
+    group.add_argument(
+        "--hyperextension-deg",
+        type=float,
+        default=None,
+        help="lockout extension beyond upright that flags a rep (default 10)",
+    )
+    group.add_argument(
+        "--flexion-limit-deg",
+        type=float,
+        default=None,
+        help="alert mid-rep when flexion exceeds this (default: off)",
+    )
+    group.add_argument(
+        "--set-rest-s",
+        type=float,
+        default=None,
+        help="a pause longer than this starts a new set (default 30)",
+    )
+    try:
+        from imu.importers import add_input_arguments
+    except ImportError:  # importers not installed in this build
+        return
+    add_input_arguments(parser)
+
+
+def _load(args: argparse.Namespace):
+    try:
+        from imu.importers import load_from_args
+    except ImportError:
+        from imu.session import read_session
+
+        return read_session(args.session[0])
+    return load_from_args(args.session, args)
+
+
+def _classifier(args: argparse.Namespace):
+    """The --model hook: imu.model.load_model(path) (the classifier engineer's module)."""
+    if not args.model:
+        return None, None
+    from imu.model import load_model
+
+    model = load_model(args.model)
+    manifest = getattr(model, "manifest", {})
+    keep = ("created", "n_reps", "n_lifters", "features", "cv_scores", "threshold")
+    return model, {"path": str(args.model), **{k: manifest[k] for k in keep if k in manifest}}
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    from imu.errors import input_error
+
+    for path in (args.angles, args.reps):
+        if path and Path(path).exists() and not args.force:
+            raise input_error("exists already (use --force to overwrite)", path=path)
+
+
+def _json_safe(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
-    raise ImuError("'imu analyze' is not implemented yet")
+    import pandas as pd
+
+    from imu.pipeline import CalibrationSettings, EngineSettings, analyze_session, lift_settings
+
+    _check_outputs(args)
+    reps = lift_settings(
+        args.lift,
+        hyperextension_deg=args.hyperextension_deg,
+        flexion_limit_deg=args.flexion_limit_deg,
+        set_rest_s=args.set_rest_s,
+    )
+    settings = EngineSettings(calibration=CalibrationSettings(mounting=args.mounting), reps=reps)
+    session = _load(args)
+    classifier, model_info = _classifier(args)
+    analysis = analyze_session(session, settings, classifier)
+    analysis.model = model_info
+    if args.angles:
+        frame = pd.DataFrame(
+            analysis.angles, columns=["time_s", "flexion_deg", "lateral_bend_deg", "twist_deg"]
+        )
+        frame.to_csv(args.angles, index=False, float_format="%.4f", na_rep="")
+    if args.reps:
+        pd.DataFrame(analysis.to_json()["reps"]).to_csv(args.reps, index=False, float_format="%.4f")
+    result = analysis.to_json()
+    result["source"] = session.source
+    result["warnings"] = list(session.warnings)
+    if args.json:
+        json.dump(_json_safe(result), sys.stdout, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        _print_summary(result, analysis.calibration)
+    return 0
+
+
+def _print_summary(result: dict, calibration: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    status = "[green]ok[/]" if calibration.get("ok") else "[red]failed[/]"
+    console.print(
+        f"{result.get('source') or 'session'}: {result['sampling_rate_hz']:.0f} Hz, calibration {status} "
+        f"(quality {calibration.get('quality', 0):.2f}, mounting {calibration.get('mounting')}) - {calibration.get('message')}"
+    )
+    for warning in result.get("warnings", []):
+        console.print(f"[yellow]warning:[/] {warning}")
+    quality = result["quality"]
+    if quality.get("n_gaps"):
+        console.print(
+            f"{quality['n_gaps']} gap(s), {quality['gap_total_s']:.1f} s in total, {quality['n_restarts']} restart(s)"
+        )
+    table = Table(title=f"{len(result['reps'])} reps in {len(result['sets'])} sets")
+    columns = {
+        "set": ("set", "{}"), "rep": ("rep", "{}"), "start s": ("start_s", "{:.1f}"),
+        "dur s": ("duration_s", "{:.2f}"), "peak flex deg": ("peak_flexion_deg", "{:.0f}"),
+        "lift-off deg": ("liftoff_flexion_deg", "{:.0f}"),
+        "lockout ext deg": ("lockout_extension_deg", "{:.0f}"), "ascent s": ("ascent_s", "{:.2f}"),
+        "smooth": ("smoothness", "{:.2f}"), "flags": ("flags", "{}"),
+    }  # fmt: skip
+    for title in columns:
+        table.add_column(title, justify="right")
+    for rep in result["reps"]:
+        flags = [
+            name
+            for name, on in (("hyperext", rep["hyperextended"]), ("rounded", rep["rounded"]))
+            if on
+        ]
+        row = {**rep, "duration_s": rep["end_s"] - rep["start_s"], "flags": " ".join(flags)}
+        table.add_row(
+            *("-" if row[key] is None else fmt.format(row[key]) for key, fmt in columns.values())
+        )
+    console.print(table)
+    for s in result["sets"]:
+        console.print(
+            f"set {s['set']}: {s['n_reps']} reps, tempo trend {s['tempo_trend']:+.2f} s/rep, "
+            f"flexion drift {s['flexion_drift_deg']:+.1f} deg"
+        )
