@@ -388,8 +388,8 @@ def _acc_magnitude_problem(median: float, acc_unit: str | None) -> tuple[str, st
         where += f" after converting from {acc_unit}"
     if acc_unit in (None, "m/s2") and 0.6 <= median <= 1.4:
         return f"{where}, ~1: the accelerometer is in g", "pass --acc-unit g"
-    if acc_unit == "g" and 60 <= median <= 140:
-        return f"{where}: the values were already m/s^2", "drop --acc-unit g"
+    if acc_unit not in (None, "m/s2") and 6.0 <= median / ACC_UNITS[acc_unit] <= 14.0:
+        return f"{where}: the values were already m/s^2", "pass --acc-unit m/s2"
     if acc_unit in (None, "m/s2") and 600 <= median <= 1400:
         return f"{where}, ~1000: the accelerometer looks like milli-g", "convert to g or m/s^2"
     if median < 3.0:

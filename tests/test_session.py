@@ -261,7 +261,7 @@ def test_accelerometer_in_g_is_refused_then_accepted_with_acc_unit(tmp_path):
     assert session.metadata["acc_unit_converted_from"] == "g"
     # m/s^2 data with --acc-unit g is caught too
     good = write_rows(tmp_path / "good.csv", samples)
-    assert "drop --acc-unit g" in error_of(good, acc_unit="g")
+    assert "already m/s^2 (pass --acc-unit m/s2)" in error_of(good, acc_unit="g")
 
 
 def test_gravity_removed_and_milli_g(tmp_path):
@@ -280,7 +280,8 @@ def test_gyroscope_in_rad_s_is_refused_then_accepted_with_gyr_unit(tmp_path):
     rad[:, 4:7] = np.radians(rad[:, 4:7])
     path = write_rows(tmp_path / "bad.csv", rad)
     message = error_of(path)
-    assert "column 'gyr_x'" in message and "looks like rad/s" in message
+    assert "column 'gyr_x': the gyroscope turns ~57x slower than the accelerometer" in message
+    assert "look like rad/s, not deg/s" in message
     assert message.endswith("(pass --gyr-unit rad/s)")
     session = read_session(path, gyr_unit="rad/s")
     np.testing.assert_allclose(session.samples()[:, 4], samples[:, 4], rtol=1e-4, atol=1e-3)
@@ -324,7 +325,8 @@ def test_gaps_are_a_warning_and_a_quality_figure(tmp_path):
 
 def test_unknown_unit_names(tmp_path):
     path = write_rows(tmp_path / "s.csv", tilting_samples(100))
-    assert "unknown acceleration unit 'mg'" in error_of(path, acc_unit="mg")
+    assert "unknown acceleration unit 'furlong'" in error_of(path, acc_unit="furlong")
+    assert "already m/s^2 (pass --acc-unit m/s2)" in error_of(path, acc_unit="mg")
     assert "unknown angular-rate unit 'rpm'" in error_of(path, gyr_unit="rpm")
 
 
@@ -421,3 +423,13 @@ def test_session_writer_survives_kill_9_losing_at_most_one_second(tmp_path):
     assert session.time_s[-1] > killed_at - 1.1
     assert not np.isnan(session.samples()).any()
     assert np.all(session.data[list(GYR)].to_numpy() == [1.0, 2.0, 3.0])
+
+
+def test_deg_s_gyroscope_declared_rad_s_is_caught(tmp_path):
+    path = write_rows(tmp_path / "s.csv", tilting_samples(1000))
+    message = error_of(path, gyr_unit="rad/s")
+    assert (
+        "after converting from rad/s the gyroscope turns ~5" in message
+        and "x faster than the" in message
+    )
+    assert message.endswith("(pass --gyr-unit deg/s)")
