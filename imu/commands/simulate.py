@@ -91,7 +91,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="P",
         help="probability per sample that a burst of 1-6 samples is lost (e.g. 0.002)",
     )
-    parser.add_argument("--gzip", action="store_true", help="write sessions as NAME.csv.gz")
+    parser.add_argument(
+        "--gzip", action="store_true", help="write sessions and truth gzipped (NAME.csv.gz)"
+    )
+    parser.add_argument(
+        "--decimals",
+        type=int,
+        default=4,
+        choices=range(2, 7),
+        metavar="D",
+        help="decimals of acc (m/s^2) and gyr (deg/s) values (default 4)",
+    )
     parser.add_argument(
         "--labels",
         metavar="PATH",
@@ -134,6 +144,8 @@ def _command_line(args: argparse.Namespace) -> str:
         words += ["--jitter-ms", args.jitter_ms]
     if args.drop:
         words += ["--drop", args.drop]
+    if args.decimals != 4:
+        words += ["--decimals", args.decimals]
     if args.labels:
         words += ["--labels", args.labels]
     return shlex.join(f"{w:g}" if isinstance(w, float) else str(w) for w in words)
@@ -210,7 +222,9 @@ def run(args: argparse.Namespace) -> int:
             seed=seed,
             generator=command,
         )
-        paths = write_result(result, out, name, compress=args.gzip, force=args.force)
+        paths = write_result(
+            result, out, name, compress=args.gzip, decimals=args.decimals, force=args.force
+        )
         reps = result.truth_reps
         print(
             f"{paths[0]}: {rate:g} Hz, {result.mounting}, {len(result.session.data)} samples, "

@@ -389,31 +389,32 @@ class _Builder:
         self, kind_name: str, rep: int, rounded: bool, hyper: bool, fatigue: float, setup: bool
     ) -> None:
         lifter, rng, kind = self.lifter, self.rng, KINDS[kind_name]
-        depth = lifter.hinge_depth_deg * kind.depth * rng.uniform(
-            0.9, 1.1
-        ) ** 0.5 + fatigue * rng.uniform(2, 5)
+        depth = lifter.hinge_depth_deg * kind.depth * rng.uniform(0.93, 1.07)
+        depth += fatigue * rng.uniform(2, 5)  # creeping flexion late in a set
         descent = lifter.descent_s * kind.descent * rng.uniform(0.9, 1.1) * (1.5 if setup else 1.0)
         pause = rng.uniform(*kind.pause_s) + (rng.uniform(0.8, 1.5) if setup else 0.0)
         ascent = lifter.ascent_s * kind.ascent * rng.uniform(0.9, 1.1) * (1 + 0.6 * fatigue)
         drop = lifter.knee_drop_m * kind.drop
         t0, h = self.t, self.heading_deg
-        extra = rng.uniform(7, 14) if rounded else 0.0
-        bottom = depth + extra
+        severity = rng.uniform(0.4, 1.0) if rounded else 0.0
+        bottom = depth + severity * rng.uniform(8, 14)
         # descent (lowering or setting up), then settle into the start position
         settle = 1.0 if pause > 0.5 else 0.3
         keys = [(descent, bottom - settle, 0.0), (descent + pause, bottom, 0.0)]
         tb = descent + pause
         a = ascent
         if rounded:
-            creep = rng.uniform(3, 6)
-            peak = bottom + creep
+            # flexion keeps growing into lift-off, then the back unrounds early and fast
+            peak = bottom + severity * rng.uniform(3, 6)
+            fast = 0.35 + 0.15 * (1 - severity)  # share of the ascent at the fastest extension
             keys += [
                 (tb + 0.15 * a, peak, 0.0),
-                (tb + 0.35 * a, 0.55 * peak, -2.6 * peak / a),
+                (tb + fast * a, 0.55 * peak, -1.15 * 0.45 / (fast - 0.15) * peak / a),
                 (tb + 0.7 * a, 0.1 * peak, -0.5 * peak / a),
             ]
             bottom_s, peak_flexion = t0 + tb + 0.15 * a, peak
         else:
+            # trunk angle held early in the pull (knees extend first), fastest at ~60 %
             keys += [
                 (tb + 0.3 * a, 0.9 * bottom, -0.7 * bottom / a),
                 (tb + 0.6 * a, 0.45 * bottom, -2.0 * bottom / a),
@@ -438,11 +439,11 @@ class _Builder:
                 (tb + a, 0.0, 0.0),
             ],
         )
-        sway = lifter.sway_deg * (2.5 if rounded else 1.0)
+        sway = lifter.sway_deg * (1 + 1.5 * severity)
         for channel in ("lateral_bend_deg", "twist_deg"):
-            self.oscillate(channel, t0, end_s, sway, rng.uniform(0.6, 1.4))
+            self.oscillate(channel, t0, end_s, sway * rng.uniform(0.7, 1.3), rng.uniform(0.6, 1.4))
         if rounded:
-            shift = rng.choice([-1.0, 1.0]) * rng.uniform(3, 6)
+            shift = rng.choice([-1.0, 1.0]) * severity * rng.uniform(3, 6)
             self.path("twist_deg", t0, [(tb, h + shift, 0.0), (tb + a, h, 0.0)])
         self.reps.append(
             {
