@@ -12,7 +12,8 @@ A rep is an excursion of flexion from upright (below ``top_deg``) to deeper than
 - end at lockout: the first sample after the peak within ``onset_deg`` of the lowest
   flexion of the lockout window.
 
-Excursions that are not reps are rejected: too short or too long, a hold near the
+Excursions that are not reps are rejected: starting from a bent posture (sitting),
+too short or too long, a hold near the
 bottom longer than ``max_bottom_hold_s`` (loading plates), twist or lateral bend ranges
 beyond the limits (turning, reaching sideways), a slow rise (picking something up).
 Reps are grouped into sets by rest: a pause longer than ``set_rest_s`` closes the set.
@@ -37,7 +38,9 @@ class RepSettings:
     lift: str = "deadlift"
     top_deg: float = 15.0
     bottom_deg: float = 35.0
-    onset_deg: float = 3.0
+    onset_deg: float = 1.0
+    max_start_flexion_deg: float = 8.0
+    """A rep starts from upright: excursions starting more bent (sitting, slumped) are not reps."""
     lookback_s: float = 2.5
     lockout_window_s: float = 0.5
     min_rep_s: float = 0.8
@@ -272,7 +275,7 @@ class RepSegmenter:
         tail_end = int(np.searchsorted(t, t[end] + s.lockout_window_s, side="right")) - 1
         tail_end = min(tail_end, cut)
         self._down = -1
-        if not self._is_rep(start, peak, end):
+        if base > s.max_start_flexion_deg or not self._is_rep(start, peak, end):
             return []
         self._floor = end
         record = _record(t, a, start, end, tail_end, s)
