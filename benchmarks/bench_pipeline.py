@@ -1,0 +1,184 @@
+"""Benchmark the measuring instrument against simulator truth, and its speed.
+
+Run:  python benchmarks/bench_pipeline.py [--quick]
+All sessions are SYNTHETIC, generated in memory by imu.sim (same command regenerates them).
+
+Accuracy, per sampling rate (sessions = lifters x mountings, MPU-6050-like sensor errors):
+flexion RMSE (median and worst session), rep precision / recall / F1 matching reps by
+IoU >= 0.5, exact rep count per set, start / end boundary errors (median, p95 of |error|),
+hyperextension flag balanced accuracy. Speed: end-to-end ``imu analyze`` of a one-hour
+200 Hz session against bare ``pandas.read_csv`` of the same file; per-sample cost of the
+engine fed one sample at a time; peak RSS of the one-hour analysis (child process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from imu.pipeline import Engine, analyze_session
+from imu.sim import MOUNTINGS, demo_session, make_lifter, simulate
+
+
+def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
+    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return inter / union if union > 0 else 0.0
+
+
+def score_session(result, analysis) -> dict:
+    truth = result.truth_reps
+    est = analysis.angles[:, 1]
+    ok = np.isfinite(est)
+    rmse = float(
+        np.sqrt(np.mean((est[ok] - result.truth_angles["flexion_deg"].to_numpy()[ok]) ** 2))
+    )
+    spans = list(zip(truth.start_s, truth.end_s, strict=True))
+    used: dict[int, dict] = {}
+    for rep in analysis.reps:
+        scores = [iou((rep["start_s"], rep["end_s"]), s) for s in spans]
+        best = int(np.argmax(scores)) if scores else -1
+        if best >= 0 and scores[best] >= 0.5 and best not in used:
+            used[best] = rep
+    detected_per_set = {}
+    for k, rep in used.items():
+        key = (int(truth.set.iloc[k]),)
+        detected_per_set[key] = detected_per_set.get(key, 0) + 1
+    true_per_set = truth.groupby("set").size()
+    exact = [detected_per_set.get((s,), 0) == n for s, n in true_per_set.items()]
+    # A set is counted exactly if every true rep is found and no false rep falls inside it.
+    false = [r for r in analysis.reps if all(r is not m for m in used.values())]
+    for f in false:
+        for i, (s, n) in enumerate(true_per_set.items()):
+            rows = truth[truth.set == s]
+            if rows.start_s.min() - 5 <= f["start_s"] <= rows.end_s.max() + 5:
+                exact[i] = False
+    hyper = [(bool(truth.hyperextended.iloc[k]), bool(r["hyperextended"])) for k, r in used.items()]
+    return {
+        "rmse": rmse,
+        "tp": len(used),
+        "n_det": len(analysis.reps),
+        "n_true": len(truth),
+        "exact_sets": exact,
+        "start_err": [r["start_s"] - truth.start_s.iloc[k] for k, r in used.items()],
+        "end_err": [r["end_s"] - truth.end_s.iloc[k] for k, r in used.items()],
+        "hyper": hyper,
+        "calibrated": bool(analysis.calibration["ok"]),
+    }
+
+
+def balanced_accuracy(pairs: list[tuple[bool, bool]]) -> float:
+    truth = np.array([p[0] for p in pairs])
+    pred = np.array([p[1] for p in pairs])
+    rates = [np.mean(pred[truth == c] == c) for c in (True, False) if np.any(truth == c)]
+    return float(np.mean(rates)) if rates else float("nan")
+
+
+def accuracy_table(rates: list[float], n_lifters: int, mountings: list[str]) -> None:
+    print("\n## Accuracy against simulator truth (synthetic sessions, imu.sim demo_session)")
+    header = "| rate Hz | sessions | calibrated | flexion RMSE median / worst deg | P | R | F1 | exact sets | start err med/p95 s | end err med/p95 s | hyperext bal.acc |"
+    print(header)
+    print(
+        "|" + "---|" * header.count("|")[:-1] if False else "|---" * (header.count("|") - 1) + "|"
+    )
+    for rate in rates:
+        rows = []
+        for lifter in range(n_lifters):
+            for k, mounting in enumerate(mountings):
+                seed = 100 * lifter + k
+                script = demo_session(make_lifter(lifter), seed=seed, n_sets=3)
+                result = simulate(script, sampling_rate_hz=rate, mounting=mounting, seed=seed)
+                rows.append(score_session(result, analyze_session(result.session)))
+        tp = sum(r["tp"] for r in rows)
+        precision = tp / max(1, sum(r["n_det"] for r in rows))
+        recall = tp / max(1, sum(r["n_true"] for r in rows))
+        f1 = 2 * precision * recall / max(1e-9, precision + recall)
+        rmse = [r["rmse"] for r in rows]
+        exact = [e for r in rows for e in r["exact_sets"]]
+        start = np.abs([e for r in rows for e in r["start_err"]])
+        end = np.abs([e for r in rows for e in r["end_err"]])
+        hyper = [h for r in rows for h in r["hyper"]]
+        print(
+            f"| {rate:g} | {len(rows)} | {sum(r['calibrated'] for r in rows)}/{len(rows)} | "
+            f"{np.median(rmse):.2f} / {np.max(rmse):.2f} | {precision:.3f} | {recall:.3f} | {f1:.3f} | "
+            f"{np.mean(exact):.1%} | {np.median(start):.2f} / {np.percentile(start, 95):.2f} | "
+            f"{np.median(end):.2f} / {np.percentile(end, 95):.2f} | {balanced_accuracy(hyper):.3f} |"
+        )
+    print(
+        "goals: RMSE median <= 1.5, worst <= 3; F1 >= 0.98; exact sets >= 97%; hyperext bal.acc >= 0.95"
+    )
+
+
+def speed(minutes: float) -> None:
+    print(f"\n## Speed ({minutes:g} min session at 200 Hz, synthetic)")
+    script = demo_session(make_lifter(0), seed=7, n_sets=max(1, int(minutes / 12)))
+    result = simulate(script, sampling_rate_hz=200, seed=7)
+    session = result.session
+    target = int(minutes * 60 * 200)
+    data = session.data
+    if len(data) < target:  # extend with standing rest (repeat the last still second)
+        reps = int(np.ceil(target / len(data)))
+        frames = [
+            data.assign(time_s=data.time_s + i * (data.time_s.iloc[-1] + 0.005))
+            for i in range(reps)
+        ]
+        data = pd.concat(frames, ignore_index=True).iloc[:target]
+    session.data = data
+    with tempfile.TemporaryDirectory() as tmp:
+        from imu.session import write_session
+
+        path = Path(tmp) / "hour.csv"
+        write_session(session, path)
+        t0 = time.perf_counter()
+        pd.read_csv(path, comment="#")
+        parse_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        run = subprocess.run(
+            [sys.executable, "-c", _CHILD, str(path)], capture_output=True, text=True, check=True
+        )
+        total_s = time.perf_counter() - t0
+        rss_mb = float(run.stdout.strip().splitlines()[-1])
+    print(
+        f"samples: {len(data)}; pandas.read_csv {parse_s:.2f} s; imu analyze --json (process) {total_s:.2f} s "
+        f"= {total_s / parse_s:.1f}x read_csv (goal <= 3x); peak RSS {rss_mb:.0f} MB"
+    )
+    samples = session.samples()[:20000]
+    engine = Engine()
+    t0 = time.perf_counter()
+    for row in samples:
+        engine.update(row[None, :])
+    per_sample_us = (time.perf_counter() - t0) / len(samples) * 1e6
+    print(f"engine fed sample by sample: {per_sample_us:.1f} us/sample (goal <= 20)")
+
+
+_CHILD = """
+import sys, resource, io, contextlib
+from imu.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    main(["analyze", sys.argv[1], "--json"])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few sessions, 10-minute speed file")
+    args = parser.parse_args()
+    mountings = list(MOUNTINGS)
+    if args.quick:
+        accuracy_table([50.0, 100.0], 2, mountings[:3])
+        speed(10)
+    else:
+        accuracy_table([25.0, 50.0, 100.0, 200.0], 4, mountings[::2])
+        speed(60)
+
+
+if __name__ == "__main__":
+    main()
