@@ -439,7 +439,7 @@ class _Builder:
                 (tb + a, 0.0, 0.0),
             ],
         )
-        sway = lifter.sway_deg * (1 + 1.5 * severity)
+        sway = lifter.sway_deg * (1 + severity)
         for channel in ("lateral_bend_deg", "twist_deg"):
             self.oscillate(channel, t0, end_s, sway * rng.uniform(0.7, 1.3), rng.uniform(0.6, 1.4))
         if rounded:
