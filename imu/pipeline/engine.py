@@ -116,6 +116,7 @@ class Engine:
         self._still_scan = 0
         self._still: StillPeriod | None = None
         self._still_end_row = 0
+        self._still_time = 0.0
         self._orientation: Orientation | None = None
         # Orientation of held rows once the still period is known (phase "bend").
         self._quats = _Growing(4)
@@ -185,6 +186,7 @@ class Engine:
         if self.sampling_rate_hz is None:
             self.sampling_rate_hz = float(1.0 / np.median(np.diff(rows[: still.end + 1, 0])))
         self._still_end_row = int(self._accepted_rows.array[still.end, 0])
+        self._still_time = float(rows[still.end, 0])
         initial = still.up_sensor if still.start == 0 else None  # recording starts still
         self._orientation = Orientation(
             self.settings.orientation, self.sampling_rate_hz, still.gyro_bias_deg_s, initial
@@ -234,7 +236,7 @@ class Engine:
                 return
         self._bend_scan = len(tilt_cos)
         times = self._held[-1][:, 0]
-        elapsed = times[-1] - self._still_time_s()
+        elapsed = times[-1] - self._still_time
         if final or elapsed > cal.bend_search_s:
             # No forward bend: the deepest tilt seen gives "forward", else any horizontal sensor axis.
             after = tilt_cos[self._still_end_row + 1 :]
@@ -251,14 +253,6 @@ class Engine:
                 f"assumed (no forward bend deeper than {cal.bend_deg:g} deg; flexion sign may be wrong: pass --mounting)",
             )
 
-    def _still_time_s(self) -> float:
-        offset = 0
-        for chunk in self._held:
-            if self._still_end_row < offset + len(chunk):
-                return float(chunk[self._still_end_row - offset, 0])
-            offset += len(chunk)
-        raise AssertionError("still period outside the held rows")
-
     def _set_rotation(self, rotation_bs: np.ndarray, axis_quality: float, how: str) -> None:
         self._rotation_bs = rotation_bs
         still_q = self._quats.array[self._still_end_row : self._still_end_row + 1]
@@ -273,7 +267,7 @@ class Engine:
             "mounting": name,
             "mounting_misalignment_deg": round(misalignment, 2),
             "gyro_bias_deg_s": [round(float(b), 4) for b in still.gyro_bias_deg_s],
-            "time_s": self._still_time_s(),
+            "time_s": self._still_time,
             "sampling_rate_hz": self.sampling_rate_hz,
         }
         self._phase = "ready"
