@@ -1,15 +1,169 @@
-"""`imu train` (not yet implemented)."""
+"""`imu train`: train the rounded-back classifier on labelled spans, with grouped CV.
+
+    imu train LABELS.csv [LABELS2.csv ...] -o MODEL.skops [--positive LABEL]
+              [--group-by subject|session] [--json]
+    imu train --personalize BASE.skops MY_LABELS.csv -o MINE.skops
+
+Nested grouped cross-validation (leave-one-group-out up to 10 groups) scores the very
+recipe that then trains the saved model (docs/classifier.md).
+"""
 
 from __future__ import annotations
 
 import argparse
-
-from imu.errors import ImuError
+import json
+import shlex
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("labels", nargs="+", metavar="LABELS.csv",
+                        help="labels CSV(s): session,start_s,end_s,label[,subject]")
+    parser.add_argument("-o", "--output", required=True, metavar="MODEL",
+                        help="model file to write (.skops; a MODEL.manifest.json copy goes next to it)")
+    parser.add_argument("--positive", default=None, metavar="LABEL",
+                        help="label of the class to flag (default 'rounded', or the base model's)")
+    parser.add_argument("--group-by", choices=("subject", "session"), default=None,
+                        help="cross-validation groups (default: subject when every row has one)")
+    parser.add_argument("--target-sensitivity", type=float, default=0.90, metavar="S",
+                        help="minimum sensitivity of the chosen operating point (default 0.90)")
+    parser.add_argument("--personalize", metavar="BASE_MODEL", default=None,
+                        help="adapt BASE_MODEL to the lifter of LABELS (their reps weighted up, "
+                        "own threshold); 'default' = the shipped model")
+    parser.add_argument("--user-weight", type=int, default=None, metavar="N",
+                        help="with --personalize: repeat the lifter's reps N times (default: auto)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing model file")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise ImuError("'imu train' is not implemented yet")
+    from pathlib import Path
+
+    import numpy as np
+
+    from imu.errors import InputError
+    from imu.model.classifier import RepClassifier
+    from imu.model.features import feature_names, input_names
+    from imu.model.files import load_model, save_model
+    from imu.model.labels import SESSION_PATH, read_many
+    from imu.model.personalize import personal_cv, personalize
+    from imu.model.training import cross_validate, fit_model, n_fits
+    from imu.model.workflow import (
+        DEFAULT_POSITIVE,
+        confusion_table,
+        format_metrics,
+        load_training_data,
+        print_warnings,
+        progress_bar,
+    )
+
+    if not 0.0 < args.target_sensitivity <= 1.0:
+        raise InputError("--target-sensitivity must be in (0, 1]")
+    output = Path(args.output)
+    if output.exists() and not args.force:
+        raise InputError(f"{output}: exists already (use --force to overwrite)")
+    base = None
+    if args.personalize:
+        base = load_model(None if args.personalize == "default" else args.personalize)
+    positive = args.positive or (base.positive_label if base else DEFAULT_POSITIVE)
+    labels = read_many(args.labels)
+    with progress_bar("measuring spans", labels[SESSION_PATH].nunique(), not args.quiet) as advance:
+        data = load_training_data(labels, positive, args.group_by, advance)
+    print_warnings(data.data.warnings)
+    X, y, groups = data.data.rows, data.y, data.groups
+    n_groups = len(np.unique(groups))
+    if base is None:
+        with progress_bar("cross-validating", n_fits(n_groups), not args.quiet) as advance:
+            cv = cross_validate(X, y, groups, target_sensitivity=args.target_sensitivity,
+                                progress=advance)
+            fit = fit_model(X, y, groups, target_sensitivity=args.target_sensitivity,
+                            progress=advance)
+        cv_json = cv.to_json()
+        training = {"rows": X, "labels": y, "groups": groups}
+        extra = {}
+    else:
+        with progress_bar("personalising", 4, not args.quiet) as advance:
+            compared = personal_cv(base, X, y, groups, user_weight=args.user_weight,
+                                   target_sensitivity=args.target_sensitivity)
+            fit, info = personalize(base, X, y, groups, user_weight=args.user_weight,
+                                    target_sensitivity=args.target_sensitivity, progress=advance)
+        cv_json = {**compared["personalised"], "base_model_on_same_spans": compared["base"]}
+        training = {"rows": np.vstack([base.training_rows, X]),
+                    "labels": np.concatenate([base.training_labels, y]),
+                    "groups": np.concatenate([base.training_groups.astype(str), groups.astype(str)])}
+        extra = {"personalised_from": {"model": args.personalize,
+                                       "manifest": {k: base.manifest.get(k) for k in
+                                                    ("created_utc", "training_files", "cv")},
+                                       **info}}
+    labels = data.data.labels
+    negative = labels.loc[y == 0, "label"].astype(str)
+    rates = [r for r in data.data.sampling_rates_hz.values() if np.isfinite(r)]
+    manifest = {
+        "created_utc": _now(),
+        "command": _command_line(args),
+        "positive_label": positive,
+        "negative_label": negative.mode().iloc[0] if len(negative) else "other",
+        "labels": sorted(labels["label"].astype(str).unique()),
+        "threshold": fit.threshold,
+        "target_sensitivity": args.target_sensitivity,
+        "operating_point_inner_cv": fit.inner_operating_point,
+        "chosen_model": fit.chosen,
+        "candidate_roc_auc": fit.candidate_auc,
+        "group_by": data.group_by,
+        "input_names": input_names(),
+        "feature_names": feature_names(),
+        "baseline": {"prior_weight": 3.0, "history": "detected reps of the session that ended "
+                     "before the span (docs/classifier.md)"},
+        "sampling_rate_hz": {"min": min(rates), "max": max(rates)} if rates else None,
+        "training_files": _training_files(labels),
+        "cv": cv_json,
+        **extra,
+    }
+    model = RepClassifier(fit.estimator, fit.threshold, manifest, training["rows"],
+                          training["labels"], training["groups"])
+    save_model(model, output)
+    if args.json:
+        print(json.dumps({"model": str(output), "cv": cv_json, "threshold": fit.threshold,
+                          "chosen_model": fit.chosen, "positive_label": positive,
+                          "group_by": data.group_by}, default=float))
+        return 0
+    what = "personalised model" if base else "model"
+    print(f"{output}: {what} '{fit.chosen}', flags '{positive}' at p >= {fit.threshold:.3f}")
+    print(f"cross-validated by {data.group_by} ({n_groups} groups, {len(y)} spans): "
+          f"{format_metrics(cv_json)}")
+    if base is not None:
+        print(f"base model on the same spans: {format_metrics(cv_json['base_model_on_same_spans'])}")
+    print(confusion_table(cv_json, positive))
+    return 0
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    """The command that reproduces this model (as given, relative paths kept)."""
+    words = ["imu", "train", *args.labels, "-o", args.output]
+    for flag, value in (("--positive", args.positive), ("--group-by", args.group_by),
+                        ("--personalize", args.personalize), ("--user-weight", args.user_weight)):
+        if value is not None:
+            words += [flag, str(value)]
+    if args.target_sensitivity != 0.90:
+        words += ["--target-sensitivity", str(args.target_sensitivity)]
+    return shlex.join(words)
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _training_files(labels) -> list[dict]:
+    """Labels files and the sessions they name (as written in the file), with SHA-256."""
+    from imu.model.files import sha256
+    from imu.model.labels import SESSION_PATH, SOURCE
+
+    files = []
+    for source, rows in labels.groupby(SOURCE, sort=False):
+        sessions = rows.drop_duplicates(SESSION_PATH)
+        files.append({"labels": source, "sha256": sha256(source), "n_spans": len(rows),
+                      "sessions": [{"path": name, "sha256": sha256(path)} for name, path
+                                   in zip(sessions["session"], sessions[SESSION_PATH])]})
+    return files

@@ -36,7 +36,7 @@ from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, Stra
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from imu.errors import InputError
+from imu.errors import InputError, ModelError
 from imu.model.features import BaselineDeviation
 
 #: Default minimum sensitivity of the operating point.
@@ -86,8 +86,11 @@ def group_splits(y: np.ndarray, groups: np.ndarray, max_folds: int) -> list[tupl
     X_dummy = np.zeros((len(y), 1))
     n_groups = len(np.unique(groups))
     if n_groups == 1:
-        n = int(min(max_folds, np.bincount(y).min()))
-        splitter = StratifiedKFold(n_splits=max(n, 2), shuffle=True, random_state=RANDOM_STATE)
+        smaller = int(np.bincount(y, minlength=2).min())
+        if smaller < 2:
+            raise InputError(f"too few spans: the smaller class has {smaller}; label more reps")
+        splitter = StratifiedKFold(n_splits=min(max_folds, smaller), shuffle=True,
+                                   random_state=RANDOM_STATE)
         return list(splitter.split(X_dummy, y))
     if n_groups <= max_folds:
         return list(LeaveOneGroupOut().split(X_dummy, y, groups))
@@ -96,11 +99,9 @@ def group_splits(y: np.ndarray, groups: np.ndarray, max_folds: int) -> list[tupl
 
 
 def _oof_scores(model: Pipeline, X: np.ndarray, y: np.ndarray, splits) -> np.ndarray:
-    """Out-of-fold :func:`response` scores (NaN where a fold's training part had one class)."""
-    scores = np.full(len(y), np.nan)
+    """Out-of-fold :func:`response` scores."""
+    scores = np.empty(len(y))
     for train, test in splits:
-        if len(np.unique(y[train])) < 2:
-            continue
         fitted = clone(model).fit(X[train], y[train])
         scores[test] = response(fitted, X[test])
     return scores
@@ -184,32 +185,36 @@ def check_classes(y: np.ndarray, what: str) -> None:
 
 def fit_model(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *,
               target_sensitivity: float = TARGET_SENSITIVITY,
-              only: str | None = None, progress: Progress | None = None) -> FitResult:
+              only: str | None = None, threshold_rows: np.ndarray | None = None,
+              progress: Progress | None = None) -> FitResult:
     """Select, fit, calibrate and threshold a model (the recipe in the module docstring).
 
-    ``only`` restricts the search to one named candidate (used by personalisation, which
-    keeps the base model's choice).
+    ``only`` restricts the search to one named candidate and ``threshold_rows`` (boolean
+    mask) the rows the threshold is chosen on; personalisation uses both (the base
+    model's choice, the lifter's own rows).
     """
     y = np.asarray(y).astype(int)
     check_classes(y, "training data")
     splits = group_splits(y, np.asarray(groups), INNER_FOLDS)
+    if any(len(np.unique(y[train])) < 2 for train, _ in splits):
+        raise InputError("a group holds every span of one class, so cross-validation cannot "
+                         "train without it; label more lifters/sessions with both classes")
     pool = candidates()
     if only is not None:
+        if only not in pool:
+            raise ModelError(f"unknown model candidate {only!r} (known: {', '.join(pool)})")
         pool = {only: pool[only]}
     aucs: dict[str, float] = {}
     oof: dict[str, np.ndarray] = {}
     for name, model in pool.items():
-        s = _oof_scores(model, X, y, splits)
-        ok = np.isfinite(s)
-        oof[name] = s
-        aucs[name] = float(roc_auc_score(y[ok], s[ok])) if len(np.unique(y[ok])) == 2 else float("nan")
+        oof[name] = _oof_scores(model, X, y, splits)
+        aucs[name] = float(roc_auc_score(y, oof[name]))
         if progress:
             progress(name)
-    chosen = max(aucs, key=lambda n: (np.nan_to_num(aucs[n], nan=-1.0), -list(aucs).index(n)))
-    usable = [(tr, te) for tr, te in splits if len(np.unique(y[tr])) == 2]
-    calibrated = CalibratedClassifierCV(pool[chosen], method="sigmoid", cv=usable, ensemble=False)
+    chosen = max(aucs, key=lambda n: (aucs[n], -list(aucs).index(n)))
+    calibrated = CalibratedClassifierCV(pool[chosen], method="sigmoid", cv=splits, ensemble=False)
     calibrated.fit(X, y)
-    ok = np.isfinite(oof[chosen])
+    ok = np.ones(len(y), bool) if threshold_rows is None else np.asarray(threshold_rows, bool)
     calibrator = calibrated.calibrated_classifiers_[0].calibrators[0]
     p_oof = calibrator.predict(oof[chosen][ok])
     threshold = choose_threshold(y[ok], p_oof, target_sensitivity)
@@ -248,9 +253,9 @@ def cross_validate(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *,
     y = np.asarray(y).astype(int)
     groups = np.asarray(groups).astype(str)
     n_groups = len(np.unique(groups))
-    if n_groups < 2:
-        raise InputError("cross-validation needs at least 2 groups (subjects or sessions); "
-                         "label more lifters or use --group-by session")
+    if n_groups < 3:
+        raise InputError(f"nested cross-validation needs at least 3 groups (subjects or "
+                         f"sessions), got {n_groups}; label more lifters or use --group-by session")
     check_classes(y, "training data")
     p = np.full(len(y), np.nan)
     predicted = np.zeros(len(y), dtype=bool)
