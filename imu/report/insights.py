@@ -293,6 +293,16 @@ def volume_progression(sessions: list[SessionData], settings: InsightSettings) -
                     current.name,
                 )
             )
+        elif change < 0:
+            found.append(
+                Insight(
+                    "volume",
+                    "note",
+                    "Volume lower than the previous session",
+                    f"{numbers}.",
+                    current.name,
+                )
+            )
         else:
             found.append(
                 Insight(

@@ -37,6 +37,9 @@ RC = {
     "grid.linewidth": 0.6,
 }
 
+TWIST_AXIS_DEG = 45.0
+"""Lateral bend / twist axis limit: rep-scale motion stays visible, turns around do not."""
+
 TRACE_BINS = 1500
 """Plotted trace is a min/max envelope over at most this many time bins."""
 
@@ -66,6 +69,22 @@ def envelope(time_s: np.ndarray, values: np.ndarray, n_bins: int = TRACE_BINS):
     out_t = np.column_stack([centres - width / 4, centres + width / 4]).ravel()
     out_y = np.column_stack([low, high]).ravel()
     return out_t, out_y
+
+
+def twist_within_reps(session: SessionData) -> np.ndarray:
+    """Twist (deg) during each rep relative to its value at the rep's start; NaN elsewhere.
+
+    Heading drifts without a magnetometer and walking turns the lifter around, so the
+    absolute twist says nothing about bracing; the change within a rep does.
+    """
+    t = session.angles[:, 0]
+    out = np.full(len(t), np.nan)
+    for start, end in zip(session.reps["start_s"], session.reps["end_s"]):
+        inside = np.flatnonzero((t >= start) & (t <= end) & np.isfinite(session.angles[:, 3]))
+        if inside.size:
+            unwrapped = np.degrees(np.unwrap(np.radians(session.angles[inside, 3])))
+            out[inside] = unwrapped - unwrapped[0]
+    return out
 
 
 def trace_figure(session: SessionData) -> Figure:
@@ -105,14 +124,15 @@ def trace_figure(session: SessionData) -> Figure:
         top.axhline(0.0, color="#888888", lw=0.6)
         top.set_ylabel("flexion (deg)\n+ forward, - extension")
         handles, _ = top.get_legend_handles_labels()
-        handles += [
-            Patch(color=SKY, alpha=0.4, label="rep"),
-            Patch(color=VERMILLION, alpha=0.4, label="flagged rep"),
-        ]
+        handles.append(Patch(color=SKY, alpha=0.4, label="rep"))
+        if flagged.any():
+            handles.append(Patch(color=VERMILLION, alpha=0.4, label="flagged rep"))
         top.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.9, ncols=5)
         bottom.plot(*envelope(t, session.angles[:, 2]), color=BLUE, lw=0.7, label="lateral bend")
-        bottom.plot(*envelope(t, session.angles[:, 3]), color=ORANGE, lw=0.7, label="twist")
-        bottom.set_ylabel("angle (deg)")
+        twist = twist_within_reps(session)
+        bottom.plot(*envelope(t, twist), color=ORANGE, lw=0.7, label="twist within reps")
+        bottom.set_ylim(-TWIST_AXIS_DEG, TWIST_AXIS_DEG)
+        bottom.set_ylabel(f"angle (deg)\nclipped at \u00b1{TWIST_AXIS_DEG:.0f}")
         bottom.set_xlabel("time (s, session clock)")
         bottom.legend(loc="upper right", fontsize=8, framealpha=0.9, ncols=2)
         return fig
@@ -175,6 +195,9 @@ def progress_figure(sessions: list[SessionData]) -> Figure:
         depth.set_title("Depth at set position", fontsize=9)
         depth.legend(fontsize=8)
         rate.bar(x, rates, color=VERMILLION, hatch="//", edgecolor="black", lw=0.5)
+        if not any(t.n_classified for t in totals):
+            rate.text(0.5, 0.5, "no classifier used", transform=rate.transAxes, ha="center")
+            rate.set_yticks([])
         rate.set_ylabel("reps flagged rounded (%)")
         rate.set_title("Flagged-rep rate", fontsize=9)
         volume.bar(x, volumes, color=BLUE, edgecolor="black", lw=0.5)
