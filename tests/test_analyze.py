@@ -1,0 +1,79 @@
+"""`imu analyze` end to end on a SYNTHETIC session (written by tests/test_pipeline_support)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_pipeline_support import motion, rep_curve
+
+from imu.cli import main
+from imu.session import Session, write_session
+
+REP_FIELDS = {
+    "set", "rep", "start_s", "bottom_s", "end_s", "peak_flexion_deg", "liftoff_flexion_deg",
+    "lockout_extension_deg", "descent_s", "ascent_s", "peak_flexion_velocity_deg_s",
+    "peak_extension_velocity_deg_s", "lateral_bend_range_deg", "twist_range_deg", "smoothness",
+    "hyperextended", "rounded", "p_rounded",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def session_csv(tmp_path_factory):
+    t = np.arange(0, 24, 0.01) + 1000.0  # any clock origin
+    samples = motion(t, rep_curve(t, [1005.0, 1009.0, 1013.0], lockout_deg=-14.0), noise=1.0)
+    frame = pd.DataFrame(
+        samples, columns=["time_s", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"]
+    )
+    path = tmp_path_factory.mktemp("analyze") / "s.csv"
+    metadata = {
+        "sampling_rate_hz": "100",
+        "synthetic": "true",
+        "generator": "tests/test_pipeline_support.py",
+    }
+    write_session(Session(frame, metadata), path)
+    return path
+
+
+def test_json_schema_and_outputs(session_csv, tmp_path, capsys):
+    angles, reps = tmp_path / "angles.csv", tmp_path / "reps.csv"
+    code = main(
+        ["analyze", str(session_csv), "--json", "--angles", str(angles), "--reps", str(reps)]
+    )
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["sampling_rate_hz"] == 100.0
+    assert out["calibration"]["ok"] is True and 0 <= out["calibration"]["quality"] <= 1
+    assert [r["start_s"] for r in out["reps"]] == sorted(r["start_s"] for r in out["reps"])
+    assert len(out["reps"]) == 3 and all(REP_FIELDS <= set(r) for r in out["reps"])
+    assert all(r["hyperextended"] is True and r["rounded"] is None for r in out["reps"])
+    assert out["reps"][0]["start_s"] == pytest.approx(1005.0, abs=0.2)
+    assert out["sets"][0]["n_reps"] == 3 and out["model"] is None
+    frame = pd.read_csv(angles)
+    assert list(frame.columns) == ["time_s", "flexion_deg", "lateral_bend_deg", "twist_deg"]
+    assert len(frame) == 2400
+    assert len(pd.read_csv(reps)) == 3
+
+
+def test_hyperextension_threshold_option(session_csv, capsys):
+    assert main(["analyze", str(session_csv), "--json", "--hyperextension-deg", "20"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert not any(r["hyperextended"] for r in out["reps"])
+
+
+def test_readable_summary(session_csv, capsys):
+    assert main(["analyze", str(session_csv)]) == 0
+    text = capsys.readouterr().out
+    assert "3 reps in 1 sets" in text and "calibration" in text
+
+
+def test_bad_inputs_are_one_line_errors(session_csv, tmp_path, capsys):
+    assert main(["analyze", str(tmp_path / "missing.csv")]) == 2
+    assert main(["analyze", str(session_csv), "--mounting", "sideways"]) == 2
+    existing = tmp_path / "a.csv"
+    existing.write_text("x")
+    assert main(["analyze", str(session_csv), "--angles", str(existing)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("imu analyze: error:") for line in err)
