@@ -43,8 +43,26 @@ def read_stream(
     cut-off last line become warnings in ``table.warnings``.
     """
     time_source = next(source for source, target in columns.items() if target == TIME)
+    targets = set(columns.values())
+    for prefix in {target.split("_")[0] for target in targets if target != TIME}:
+        missing = [f"{prefix}_{a}" for a in "xyz" if f"{prefix}_{a}" not in targets]
+        if missing:
+            raise input_error(
+                f"no {' / '.join(m[-1] for m in missing)} axis column; found "
+                f"{', '.join(repr(c) for c in table.columns)}",
+                path=table.name,
+                line=table.header_line,
+                hint="check the export (x, y and z are all needed)",
+            )
     frame = table.floats(columns, decimal=decimal, optional=optional, scale={TIME: time_scale})
-    return check_time(frame, table.name, time_source, table.warnings)
+    frame = check_time(frame, table.name, time_source, table.warnings)
+    if len(frame) < 2:
+        raise input_error(
+            f"only {len(frame)} complete sample(s); a recording needs at least 2",
+            path=table.name,
+            hint="the file is cut short; export the recording again",
+        )
+    return frame
 
 
 def merge_streams(
