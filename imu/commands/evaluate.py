@@ -1,15 +1,97 @@
-"""`imu evaluate` (not yet implemented)."""
+"""`imu evaluate`: score a trained model on labelled spans it has not seen.
+
+    imu evaluate [--model MODEL] LABELS.csv [...] [--json] [--plot roc.png]
+
+Prints the headline figures at the model's own threshold, the confusion matrix and the
+figures per group (subject or session); ``--plot`` writes the ROC curve with the
+operating point marked.
+"""
 
 from __future__ import annotations
 
 import argparse
-
-from imu.errors import ImuError
+import json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("labels", nargs="+", metavar="LABELS.csv",
+                        help="labels CSV(s): session,start_s,end_s,label[,subject]")
+    parser.add_argument("--model", default=None, metavar="MODEL",
+                        help="model file (default: the shipped default model)")
+    parser.add_argument("--positive", default=None, metavar="LABEL",
+                        help="label of the flagged class in these files (default: the model's)")
+    parser.add_argument("--group-by", choices=("subject", "session"), default=None,
+                        help="per-group figures by subject or session (default: subject if present)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--plot", metavar="PNG", default=None, help="write the ROC curve to PNG")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise ImuError("'imu evaluate' is not implemented yet")
+    import numpy as np
+
+    from imu.model.files import load_model
+    from imu.model.labels import SESSION_PATH, read_many
+    from imu.model.training import per_group_metrics, scores
+    from imu.model.workflow import (
+        confusion_table,
+        format_metrics,
+        load_training_data,
+        print_warnings,
+        progress_bar,
+    )
+
+    model = load_model(args.model)
+    positive = args.positive or model.positive_label
+    labels = read_many(args.labels)
+    with progress_bar("measuring spans", labels[SESSION_PATH].nunique(), not args.quiet) as advance:
+        data = load_training_data(labels, positive, args.group_by, advance)
+    print_warnings(data.data.warnings)
+    p = model.probability(data.data.rows)
+    predicted = p >= model.threshold
+    metrics = {**scores(data.y, p, predicted), "threshold": model.threshold,
+               "n_groups": len(np.unique(data.groups))}
+    per_group = per_group_metrics(data.y, p, predicted, data.groups)
+    if args.plot:
+        _plot_roc(data.y, p, model.threshold, args.plot)
+    if args.json:
+        print(json.dumps({"model": args.model or "default", "positive_label": positive,
+                          "group_by": data.group_by, "metrics": metrics, "per_group": per_group,
+                          "cv_of_model": model.manifest.get("cv", {}).get("balanced_accuracy")},
+                         default=float))
+        return 0
+    print(f"{args.model or 'default model'} on {len(data.y)} spans, threshold "
+          f"{model.threshold:.3f}: {format_metrics(metrics)}")
+    print(confusion_table(metrics, positive))
+    print(f"per {data.group_by}:")
+    for group, m in per_group.items():
+        print(f"  {group}: {format_metrics(m)}")
+    return 0
+
+
+def _plot_roc(y, p, threshold: float, path: str) -> None:
+    """ROC curve with the model's operating point marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from sklearn.metrics import roc_curve
+
+    from imu.errors import InputError
+
+    if len(np.unique(y)) < 2:
+        raise InputError(f"{path}: a ROC curve needs spans of both classes")
+    fpr, tpr, _ = roc_curve(y, p)
+    at = p >= threshold
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.plot(fpr, tpr, label="ROC")
+    ax.plot([0, 1], [0, 1], color="0.7", linestyle="--", linewidth=1)
+    ax.plot(np.mean(at[y == 0]), np.mean(at[y == 1]), "o", color="C3",
+            label=f"operating point (p >= {threshold:.2f})")
+    ax.set_xlabel("1 - specificity (false alert rate)")
+    ax.set_ylabel("sensitivity")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,15 +1,76 @@
-"""`imu label` (not yet implemented)."""
+"""`imu label`: every detected rep as an editable row of a labels CSV.
+
+    imu label SESSION [SESSION ...] -o labels.csv [--model MODEL] [--subject NAME]
+
+The ``label`` column starts as the current model's guess (``predicted`` keeps it, with
+``p_rounded`` and the pipeline's metrics for orientation). Review the video, fix the
+``label`` column, then ``imu train labels.csv -o mine.skops`` (or ``--personalize``):
+the edit-and-retrain loop of docs/classifier.md.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from imu.errors import ImuError
+METRIC_COLUMNS = ("peak_flexion_deg", "liftoff_flexion_deg", "lockout_extension_deg",
+                  "descent_s", "ascent_s", "lateral_bend_range_deg", "twist_range_deg")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("sessions", nargs="+", metavar="SESSION", help="recordings (any supported format)")
+    parser.add_argument("-o", "--output", required=True, metavar="LABELS.csv", help="labels CSV to write")
+    parser.add_argument("--model", default=None, metavar="MODEL",
+                        help="model whose guesses pre-fill the label column (default: shipped model)")
+    parser.add_argument("--subject", default=None, metavar="NAME",
+                        help="subject column value (default: the session's 'subject'/'lifter' "
+                        "metadata, else the file name)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing labels file")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise ImuError("'imu label' is not implemented yet")
+    import os
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+
+    from imu.errors import InputError
+    from imu.model.dataset import analyse
+    from imu.model.files import load_model
+    from imu.model.labels import write_labels
+
+    output = Path(args.output)
+    if output.exists() and not args.force:
+        raise InputError(f"{output}: exists already (use --force to overwrite)")
+    model = load_model(args.model)
+    positive = model.positive_label
+    negative = str(model.manifest.get("negative_label", "good"))
+    rows = []
+    for path in args.sessions:
+        result = analyse(path, classifier=model)
+        if not result.calibration.get("ok", False):
+            print(f"warning: {path}: calibration: {result.calibration.get('message')}",
+                  file=sys.stderr)
+        relative = os.path.relpath(Path(path).resolve(), output.resolve().parent)
+        subject = args.subject or _subject(path, result.metadata)
+        for rep in result.reps:
+            guess = positive if rep["rounded"] else negative
+            rows.append({"session": relative.replace(os.sep, "/"), "start_s": rep["start_s"],
+                         "end_s": rep["end_s"], "label": guess, "subject": subject,
+                         "set": rep["set"], "rep": rep["rep"], "predicted": guess,
+                         "p_rounded": round(rep["p_rounded"], 3),
+                         **{c: rep[c] for c in METRIC_COLUMNS}})
+        print(f"{path}: {len(result.reps)} reps, "
+              f"{sum(bool(r['rounded']) for r in result.reps)} flagged {positive}", file=sys.stderr)
+    columns = ["session", "start_s", "end_s", "label", "subject", "set", "rep", "predicted",
+               "p_rounded", *METRIC_COLUMNS]
+    write_labels(pd.DataFrame(rows, columns=columns), output)
+    print(f"{output}: {len(rows)} reps; fix the 'label' column after review, then "
+          f"'imu train {output} -o MODEL' (or --personalize default)", file=sys.stderr)
+    return 0
+
+
+def _subject(path: str, metadata: dict[str, str]) -> str:
+    from pathlib import Path
+
+    return metadata.get("subject") or metadata.get("lifter") or Path(path).name.split(".")[0]

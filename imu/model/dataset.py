@@ -31,6 +31,7 @@ class SessionAnalysis:
     sampling_rate_hz: float
     calibration: dict
     reps: list[dict]
+    metadata: dict[str, str]
 
 
 def analyse(path: str, classifier=None) -> SessionAnalysis:
@@ -43,7 +44,7 @@ def analyse(path: str, classifier=None) -> SessionAnalysis:
     angles = pd.DataFrame(analysis.angles, columns=list(ANGLE_COLUMNS))
     records = [span_record(angles, r["start_s"], r["end_s"]) for r in analysis.reps]
     return SessionAnalysis(angles, records, analysis.sampling_rate_hz, analysis.calibration,
-                           analysis.reps)
+                           analysis.reps, session.metadata)
 
 
 @dataclass
