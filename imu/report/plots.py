@@ -40,6 +40,9 @@ RC = {
 TWIST_AXIS_DEG = 45.0
 """Lateral bend / twist axis limit: rep-scale motion stays visible, turns around do not."""
 
+MAX_LABELLED_SETS = 10
+"""Beyond this many sets, set labels shrink to numbers and the per-set legend is left out."""
+
 TRACE_BINS = 1500
 """Plotted trace is a min/max envelope over at most this many time bins."""
 
@@ -100,9 +103,10 @@ def trace_figure(session: SessionData) -> Figure:
             for ax in (top, bottom):
                 ax.axvspan(row.start_s, row.end_s, color=colour, alpha=0.22, lw=0)
         top.plot(*envelope(t, session.angles[:, 1]), color="#222222", lw=0.8, label="flexion")
+        many = reps["set"].nunique() > MAX_LABELLED_SETS
         for number, group in reps.groupby("set"):
             top.annotate(
-                f"set {number}",
+                str(number) if many else f"set {number}",
                 (group["start_s"].min(), 1.0),
                 xycoords=("data", "axes fraction"),
                 va="bottom",
@@ -169,7 +173,8 @@ def sets_figure(session: SessionData) -> Figure:
             handles.append(
                 Line2D([], [], ls="", marker="v", color=VERMILLION, mec="black", label="rounded")
             )
-        left.legend(handles=handles, fontsize=8, framealpha=0.9)
+        if session.reps["set"].nunique() <= MAX_LABELLED_SETS:
+            left.legend(handles=handles, fontsize=8, framealpha=0.9)
         return fig
 
 
