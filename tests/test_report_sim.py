@@ -4,6 +4,9 @@ real pipeline, and the `imu report` command end to end."""
 from __future__ import annotations
 
 import re
+import runpy
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -171,3 +174,14 @@ def test_cli_missing_session_file(tmp_path, capsys):
     assert main(["report", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "r.html")]) == 2
     assert "missing.csv" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_docs_library_example_runs(tmp_path, session_files, monkeypatch):
+    text = (Path(__file__).parents[1] / "docs" / "report.md").read_text(encoding="utf-8")
+    (code,) = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
+    shutil.copy(session_files[0], tmp_path / "day1.csv")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "example.py").write_text(code, encoding="utf-8")
+    runpy.run_path(str(tmp_path / "example.py"))
+    parse((tmp_path / "day1.html").read_text(encoding="utf-8"))
+    assert (tmp_path / "figures" / "s1-trace.png").exists()
