@@ -60,7 +60,7 @@ class TimingSettings:
     gap_tolerance_intervals: float = 1.5
     stall_s: float = 0.25
     bucket_s: float = 1.0
-    window_s: float = 30.0
+    window_s: float = 60.0
     min_buckets: int = 3
     max_slew: float = 0.02
 
@@ -139,8 +139,9 @@ class ClockMap:
         delay = arrival_s - source_s
         key = int(np.floor(source_s / self.settings.bucket_s))
         best = self._buckets.get(key)
-        if best is None or delay < best[1]:
-            self._buckets[key] = (source_s, delay)
+        if best is not None and delay >= best[1]:
+            return  # not a new minimum: the envelope is unchanged
+        self._buckets[key] = (source_s, delay)
         oldest = key - int(np.ceil(self.settings.window_s / self.settings.bucket_s))
         for k in [k for k in self._buckets if k < oldest]:
             del self._buckets[k]
@@ -162,6 +163,9 @@ class ClockMap:
             if new_keep.sum() < self.settings.min_buckets or (new_keep == keep).all():
                 break
             keep = new_keep
+        # the slope comes from the fit; the line is then lowered onto the lowest bucket,
+        # since no notification arrives faster than the link's minimum latency
+        intercept += float(np.min(d - (intercept + slope * (t - t_ref))))
         self._line = (t_ref, float(intercept), float(slope))
 
     def offset(self, source_s: np.ndarray | float) -> np.ndarray | float:
@@ -199,13 +203,12 @@ class Timestamper:
         n = len(frame.samples)
         if n == 0:
             return Stamped(frame.samples.copy(), np.zeros(0, dtype=bool))
-        restarted = False
         if self.device_clock:
-            source, gap_at, restarted = self._device_source(frame)
+            source, gap_at, rebase = self._device_source(frame)
         else:
-            source, gap_at = self._virtual_source(arrival_s, n)
+            source, gap_at, rebase = self._virtual_source(arrival_s, n)
         self._map.add(float(source[-1]), arrival_s)
-        host = source + self._slewed_offset(source, restarted)
+        host = source + self._slewed_offset(source, rebase)
         out = frame.samples.copy()
         out[:, 0] = host
         gap_before = np.zeros(n, dtype=bool)
@@ -220,14 +223,15 @@ class Timestamper:
         self._last_source = float(source[-1])
         return Stamped(out, gap_before, gaps)
 
-    def _slewed_offset(self, source: np.ndarray, restarted: bool) -> np.ndarray:
+    def _slewed_offset(self, source: np.ndarray, rebase: bool) -> np.ndarray:
         """The map's offset at ``source``, changing at most ``max_slew`` s per s of source.
 
         Keeps consecutive host intervals within ``1 +- max_slew`` of the source intervals
-        while the map settles (new minima at start-up, drift updates).
+        while the map settles (new minima at start-up, drift updates). ``rebase``: a
+        reported gap precedes ``source``, so the offset may jump there.
         """
         target = np.asarray(self._map.offset(source), dtype=np.float64)
-        if self._applied is None or restarted:
+        if self._applied is None or rebase:
             self._applied = (float(source[0]), float(target[0]))
         last_source, last_offset = self._applied
         slew = self.settings.max_slew
@@ -271,9 +275,14 @@ class Timestamper:
 
     def _virtual_source(
         self, arrival_s: float, n: int
-    ) -> tuple[np.ndarray, dict[int, tuple[int, bool]]]:
-        """Source times from the sample counter; lost samples from late arrivals."""
+    ) -> tuple[np.ndarray, dict[int, tuple[int, bool]], bool]:
+        """Source times from the sample counter; lost samples from late arrivals.
+
+        The lost count is estimated from one late arrival, so it is uncertain by that
+        arrival's jitter: after such a gap the map starts afresh from the new arrivals.
+        """
         gap_at: dict[int, tuple[int, bool]] = {}
+        rebase = False
         source = (self._next_index + np.arange(n)) / self.rate_hz
         if self._map.ready:
             excess = arrival_s - source[-1] - float(self._map.offset(source[-1]))
@@ -283,10 +292,12 @@ class Timestamper:
                 self._next_index += lost
                 source = source + lost / self.rate_hz
                 gap_at[0] = (lost, False)
+                self._map.reset()
+                rebase = True
             elif excess < -self.settings.stall_s:
                 # a stalled backlog arrived after samples were assumed lost: re-anchor
                 self._map.reset()
             else:
                 self._excess.append(excess)
         self._next_index += n
-        return source, gap_at
+        return source, gap_at, rebase

@@ -1,0 +1,204 @@
+"""Timestamper against simulated ground truth: jitter, drift, bursts, losses, resets.
+
+Each simulation knows the true host time at which every sample was taken; notifications
+reach the host after a latency (a constant plus random jitter, stalls that release a
+backlog at once, connection-event batching) and some are dropped. The timestamper must
+recover the true times up to the link's constant minimum latency, and report the gaps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from imu.ble.profiles.base import Frame
+from imu.ble.timing import Gap, Timestamper
+
+BASE_LATENCY_S = 0.015
+
+
+def simulate(
+    *,
+    rate_hz=104.0,
+    per_notification=8,
+    duration_s=60.0,
+    drift_ppm=200.0,
+    device_clock=True,
+    jitter_s=0.010,
+    stalls=(),
+    dropped=(),
+    connection_interval_s=None,
+    seed=1,
+):
+    """Run a Timestamper over a simulated stream.
+
+    Returns (host times, true times, gap list, gap_before flags, arrival-time error).
+    ``drift_ppm``: device clock (or, without a clock, the real sampling rate) runs this
+    much fast against the host. ``stalls``: (start, end) host-time windows during which
+    nothing is delivered; the backlog arrives at ``end``. ``dropped``: notification
+    indices that never arrive.
+    """
+    rng = np.random.default_rng(seed)
+    k = per_notification
+    n = int(duration_s * rate_hz) // k * k
+    true = 100.0 + np.arange(n) / (rate_hz * (1 + drift_ppm * 1e-6))  # host clock
+    device = 7.0e8 + np.arange(n) / rate_hz  # device clock ticks at its own nominal rate
+    last = true[k - 1 :: k]
+    arrival = last + BASE_LATENCY_S + rng.exponential(jitter_s, len(last))
+    if connection_interval_s:  # delivered at the next connection event
+        arrival = np.ceil(arrival / connection_interval_s) * connection_interval_s
+    for start, end in stalls:
+        held = (arrival >= start) & (arrival < end)
+        arrival[held] = end + rng.uniform(0, 0.002, held.sum())
+    arrival = np.maximum.accumulate(arrival)
+    stamper = Timestamper(rate_hz, device_clock)
+    host, kept, gaps, flags = [], [], [], []
+    for i, a in enumerate(arrival):
+        if i in dropped:
+            continue
+        rows = np.zeros((k, 7))
+        rows[:, 0] = device[i * k : (i + 1) * k] if device_clock else np.nan
+        out = stamper.update(float(a), Frame(rows))
+        host.append(out.samples[:, 0])
+        kept.append(true[i * k : (i + 1) * k])
+        gaps += out.gaps
+        flags.append(out.gap_before)
+    naive = np.repeat(arrival, k) - true  # error of stamping with arrival times
+    return np.concatenate(host), np.concatenate(kept), gaps, np.concatenate(flags), naive
+
+
+def settled(host, true, after_s=10.0):
+    """Timing error after the first ``after_s`` seconds (the map settles)."""
+    keep = true > true[0] + after_s
+    return host[keep] - true[keep]
+
+
+def test_device_clock_with_drift_and_jitter_is_recovered():
+    host, true, gaps, _, naive = simulate()
+    error = settled(host, true)
+    assert np.ptp(naive) > 0.05  # arrival times alone are tens of ms off
+    # host times = true times + the constant minimum latency, within 3 ms
+    assert np.all(np.abs(error - BASE_LATENCY_S) < 0.003)
+    assert gaps == []
+    assert np.all(np.diff(host) > 0)
+
+
+def test_drift_is_tracked_over_ten_minutes():
+    # 200 ppm over 600 s = 120 ms: an offset without drift tracking would be far off
+    # 36 samples per notification: under 3 notifications per second shape the envelope
+    host, true, _, _, _ = simulate(duration_s=600.0, drift_ppm=-200.0, per_notification=36)
+    assert np.all(np.abs(settled(host, true) - BASE_LATENCY_S) < 0.005)
+
+
+def test_stalls_that_release_a_backlog_do_not_move_samples_or_make_gaps():
+    host, true, gaps, _, naive = simulate(stalls=[(110.0, 110.4), (130.0, 130.25)])
+    assert naive.max() > 0.3
+    assert np.all(np.abs(settled(host, true) - BASE_LATENCY_S) < 0.003)
+    assert gaps == []
+
+
+def test_lost_notifications_with_device_clock_are_reported_exactly():
+    host, true, gaps, flags, _ = simulate(dropped={300, 301, 302})
+    assert len(gaps) == 1
+    gap = gaps[0]
+    assert gap.lost_samples == 24 and not gap.restarted
+    first_after = 300 * 8  # index in the kept samples of the first sample after the gap
+    assert np.flatnonzero(flags).tolist() == [first_after]
+    assert gap.start_s == host[first_after - 1] and gap.end_s == host[first_after]
+    assert gap.end_s - gap.start_s == pytest.approx(25 / 104, abs=0.003)
+    assert np.all(np.abs(settled(host, true) - BASE_LATENCY_S) < 0.003)
+
+
+def test_sequence_counted_losses_and_clock_resets():
+    stamper = Timestamper(100.0, device_clock=True)
+
+    def frame(t0, lost=0, n=4):
+        rows = np.zeros((n, 7))
+        rows[:, 0] = t0 + np.arange(n) / 100.0
+        return Frame(rows, sequence=0, lost_before=lost)
+
+    stamper.update(10.05, frame(0.0))
+    out = stamper.update(10.12, frame(0.04, lost=3))  # decoder counted 3 lost samples
+    assert [g.lost_samples for g in out.gaps] == [3] and out.gap_before.tolist()[0]
+    out = stamper.update(10.30, frame(0.08))
+    assert out.gaps == []
+    out = stamper.update(11.00, frame(0.0))  # the device clock went back: device reset
+    assert len(out.gaps) == 1 and out.gaps[0].restarted
+    assert out.gaps[0].to_event()["type"] == "gap"
+
+
+def test_no_device_clock_rate_error_and_connection_event_batching():
+    # one sample per notification at 100 Hz, the sensor's oscillator 0.5 % fast,
+    # notifications released in 15 ms connection events
+    host, true, gaps, _, naive = simulate(
+        rate_hz=100.0,
+        per_notification=1,
+        drift_ppm=5000.0,
+        device_clock=False,
+        connection_interval_s=0.015,
+    )
+    error = settled(host, true)
+    assert np.ptp(naive) > 0.03
+    assert np.ptp(error) < 0.004
+    intervals = np.diff(host[true > true[0] + 10.0]) * 100.0
+    assert np.all((intervals > 0.975) & (intervals < 1.025))  # max_slew 2 %
+    assert gaps == []
+
+
+def test_no_device_clock_loss_is_a_gap_with_the_lost_count():
+    host, true, gaps, flags, _ = simulate(
+        rate_hz=100.0,
+        per_notification=1,
+        drift_ppm=-3000.0,
+        device_clock=False,
+        dropped=set(range(3000, 3050)),
+    )
+    # the count is estimated from one late arrival, so it carries that arrival's jitter
+    assert len(gaps) == 1 and abs(gaps[0].lost_samples - 50) <= 5
+    assert np.flatnonzero(flags).tolist() == [3000]
+    error = host - true - BASE_LATENCY_S
+    assert np.all(np.abs(error[2000:3000]) < 0.003)
+    # after the gap the timeline converges back within the 2 % slew limit (3 s)
+    assert np.all(np.abs(error[3300:]) < 0.003)
+
+
+def test_no_device_clock_short_stall_is_not_a_gap():
+    _, _, gaps, _, naive = simulate(
+        rate_hz=100.0, per_notification=1, device_clock=False, stalls=[(120.0, 120.2)]
+    )
+    assert naive.max() > 0.19 and gaps == []
+
+
+def test_chunks_split_at_gaps():
+    stamper = Timestamper(100.0, device_clock=True)
+    rows = np.zeros((6, 7))
+    rows[:, 0] = [0.00, 0.01, 0.02, 0.10, 0.11, 0.12]  # 7 samples missing inside the frame
+    rows[:, 1] = np.arange(6)
+    out = stamper.update(5.0, Frame(rows))
+    assert [g.lost_samples for g in out.gaps] == [7]
+    chunks = out.chunks()
+    assert [(len(c), gap) for c, gap in chunks] == [(3, False), (3, True)]
+    assert chunks[1][0][:, 1].tolist() == [3.0, 4.0, 5.0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    device_clock=st.booleans(),
+    notifications=st.lists(
+        st.tuples(st.integers(1, 10), st.floats(0.0, 0.3)), min_size=1, max_size=60
+    ),
+)
+def test_host_times_strictly_increase_whatever_the_arrivals(device_clock, notifications):
+    stamper = Timestamper(50.0, device_clock)
+    arrival, index, times = 0.0, 0, []
+    for count, wait in notifications:
+        arrival += wait
+        rows = np.zeros((count, 7))
+        rows[:, 0] = (index + np.arange(count)) / 50.0 if device_clock else np.nan
+        index += count
+        out = stamper.update(arrival, Frame(rows))
+        assert all(isinstance(g, Gap) for g in out.gaps)
+        times.append(out.samples[:, 0])
+    assert np.all(np.diff(np.concatenate(times)) > 0)
