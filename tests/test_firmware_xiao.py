@@ -78,6 +78,7 @@ class Run:
     odr: list[tuple[float, float]]  # (start_ns, true period_ns) per sensor (re)configuration
     notifications: list[tuple[bool, int, oc.Packet]]  # (sent, time us, packet) in order
     stalls: int
+    links: list[tuple[str, int]]  # ("DISCONNECT" | "CONNECT", time us)
 
     @property
     def sent(self) -> list[tuple[int, oc.Packet]]:
@@ -120,7 +121,7 @@ def host_sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run(exe: Path, **args: object) -> Run:
     cmd = [str(exe), *(f"{k}={v}" for k, v in args.items())]
     done = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=60)
-    result = Run(b"", "", [], [], 0)
+    result = Run(b"", "", [], [], 0, [])
     for line in done.stdout.splitlines():
         tag, _, rest = line.partition(" ")
         if tag == "CONFIG":
@@ -136,6 +137,8 @@ def run(exe: Path, **args: object) -> Run:
             result.notifications.append((tag == "N", int(t_us), packet))
         elif tag == "STALL":
             result.stalls += 1
+        elif tag in ("DISCONNECT", "CONNECT"):
+            result.links.append((tag, int(rest)))
         else:
             raise AssertionError(f"unexpected output line {line!r}")
     return result
@@ -271,3 +274,22 @@ def test_invalid_configuration_write_is_ignored_and_readback_matches_readme(
     assert readme is not None
     assert result.config == bytes.fromhex(readme.group(1))
     assert oc.decode_config(result.config) == oc.Config(False, 104.0, 2, 4, 50)
+
+
+def test_disconnect_stops_streaming_and_a_new_start_restarts_the_sequence(host_sim: Path) -> None:
+    result = run(
+        host_sim,
+        rate_dhz=2080,
+        acc=ACC_CODE,
+        gyr=GYR_CODE,
+        disconnect_at_s=1,
+        reconnect_at_s=2,
+        seconds=3,
+    )
+    (_, down_us), (_, up_us) = result.links
+    during = [t for t, _ in result.sent if down_us <= t < up_us]
+    assert not during
+    assert result.odr[-2][1] == 0.0  # the IMU was powered down while disconnected
+    after = [p for t, p in result.sent if t >= up_us]
+    assert after[0].sequence == 0
+    assert all(oc.lost_samples(a, b) == 0 for a, b in itertools.pairwise(after))

@@ -9,7 +9,8 @@
  *
  * The configuration written at start is built from rate_dhz/acc/gyr/latency_ms, or
  * taken literally from config=<hex>. fail_every=k refuses every k-th notification;
- * stall_at_s/stall_s make one notify() block that long (and then fail).
+ * stall_at_s/stall_s make one notify() block that long (and then fail);
+ * disconnect_at_s / reconnect_at_s drop the link and later connect and start again.
  *
  * Output lines:
  *   CONFIG <hex>               configuration characteristic after the start write
@@ -18,6 +19,7 @@
  *   N <t_us> <hex>             a notification sent at simulated time t_us
  *   DROP <t_us> <hex>          a notification the simulated stack refused (queue full)
  *   STALL <t_us> <duration_us> notify() blocked for that long
+ *   DISCONNECT <t_us>, CONNECT <t_us>  link events
  *
  * Sample j of the simulated sensor, in chip counts: gyro (j % 20000 - 10000, 7, -7),
  * accel (0, 100, 4096). Part of the imu project (MIT licence).
@@ -318,8 +320,23 @@ int main(int argc, char **argv) {
   configChr.write_cb(1, &configChr, bytes, len);
   printHex("CONFIG", configChr.value.data(), (uint16_t)configChr.value.size());
 
-  uint64_t endNs = nowNs + (uint64_t)(seconds * 1e9);
+  uint64_t startNs = nowNs;
+  uint64_t endNs = startNs + (uint64_t)(seconds * 1e9);
+  double disconnectAtS = arg(argc, argv, "disconnect_at_s", -1.0);
+  double reconnectAtS = arg(argc, argv, "reconnect_at_s", -1.0);
   while (nowNs < endNs) {
+    double t = (double)(nowNs - startNs) * 1e-9;
+    if (disconnectAtS >= 0.0 && t >= disconnectAtS) {
+      disconnectAtS = -1.0;
+      printf("DISCONNECT %lu\n", (unsigned long)(nowNs / 1000u));
+      Bluefruit.Periph.disconnect_cb(1, 0x13);
+    }
+    if (reconnectAtS >= 0.0 && t >= reconnectAtS) {  // connect again, same start write
+      reconnectAtS = -1.0;
+      printf("CONNECT %lu\n", (unsigned long)(nowNs / 1000u));
+      Bluefruit.Periph.connect_cb(1);
+      configChr.write_cb(1, &configChr, bytes, len);
+    }
     loop();
   }
   return 0;

@@ -101,7 +101,10 @@ BLEBas battery;
 // ---------------------------------------------------------------------------------------
 // State shared between the BLE callbacks (Bluefruit's event task) and loop().
 // ---------------------------------------------------------------------------------------
-static openimu_config activeConfig = {OPENIMU_COMMAND_STOP, 1040u, 2u, 4u, 50u};
+// requestedConfig: written by the callbacks; activeConfig: what loop() applies and encodes
+// with, copied from requestedConfig only in loop(), so a packet never mixes two configs.
+static openimu_config requestedConfig = {OPENIMU_COMMAND_STOP, 1040u, 2u, 4u, 50u};
+static openimu_config activeConfig = requestedConfig;
 static volatile bool configChanged = false;
 static volatile uint16_t connHandle = BLE_CONN_HANDLE_INVALID;
 
@@ -286,13 +289,13 @@ static void onConfigWrite(uint16_t, BLECharacteristic *chr, uint8_t *data, uint1
   openimu_config cfg;
   if (openimu_decode_config(data, len, &cfg) == OPENIMU_OK) {
     cfg.rate_dhz = nearestRate(cfg.rate_dhz).rate_dhz;
-    activeConfig = cfg;
+    requestedConfig = cfg;
     configChanged = true;
   }
   // The characteristic now holds what the central wrote: replace it with the
-  // configuration in effect (unchanged if the write was invalid).
+  // configuration that takes effect (the previous one if the write was invalid).
   uint8_t value[OPENIMU_CONFIG_SIZE];
-  openimu_encode_config(&activeConfig, value, sizeof value);
+  openimu_encode_config(&requestedConfig, value, sizeof value);
   chr->write(value, sizeof value);
 }
 
@@ -306,8 +309,11 @@ static void onConnect(uint16_t handle) {
 
 static void onDisconnect(uint16_t, uint8_t) {
   connHandle = BLE_CONN_HANDLE_INVALID;
-  activeConfig.command = OPENIMU_COMMAND_STOP;
+  requestedConfig.command = OPENIMU_COMMAND_STOP;
   configChanged = true;
+  uint8_t value[OPENIMU_CONFIG_SIZE];
+  openimu_encode_config(&requestedConfig, value, sizeof value);
+  configChr.write(value, sizeof value);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -391,6 +397,7 @@ void setup() {
 void loop() {
   if (configChanged) {
     configChanged = false;
+    activeConfig = requestedConfig;
     pendingCount = 0;
     nextSequence = 0;
     overrunSinceLastPacket = false;
