@@ -196,6 +196,17 @@ def test_polar_rejects_truncated_and_unsupported_frames():
     assert decoder.feed(bytes.fromhex("01" + TS_1S + "00" + "000000"), DATA_UUID) == []
 
 
+def test_polar_float_gyro_frame_and_non_finite_values():
+    # GYRO compressed type 1 (0x81): float32 reference (1.0, -2.0, 0.5) = 0000803f 000000c0
+    # 0000003f, no delta blocks -> one sample
+    decoder = verity_decoder()
+    decoder.feed(bytes.fromhex("05" + TS_1S + "81" + "0000803f 000000c0 0000003f"), DATA_UUID)
+    out = rows(decoder.feed(bytes.fromhex("02" + TS_1S + "01" + "0000 0000 e803"), DATA_UUID))
+    check(out, [[1.0, 0, 0, G, 1.0, -2.0, 0.5]])
+    with pytest.raises(DecodeError, match="non-finite"):  # a NaN (0x7FC00000) reference
+        decoder.feed(bytes.fromhex("05" + TS_1S + "81" + "0000c07f 000000c0 0000003f"), DATA_UUID)
+
+
 # --- Nordic Thingy:52 ---------------------------------------------------------------------
 # <9h: acc 1024 -> 1 g (0004), -512 -> -0.5 g (00fe), 256 -> 0.25 g (0001);
 # gyro 32 -> 1 deg/s (2000), -3200 = 0xF380 -> -100 deg/s (80f3), 1 -> 1/32 deg/s (0100);
@@ -265,6 +276,11 @@ def test_movesense_errors_and_results():
     with pytest.raises(DecodeError, match="without its first part"):
         decoder.feed(bytes.fromhex("0363") + MS_BODY[20:], MOVESENSE_DATA)
     assert decoder.feed(bytes.fromhex("0207") + MS_BODY, MOVESENSE_DATA) == []  # other ref
+    with pytest.raises(DecodeError, match="non-finite"):  # NaN = 0x7FC00000 as acc x
+        decoder.feed(
+            bytes.fromhex("0263") + MS_BODY[:4] + bytes.fromhex("0000c07f") + MS_BODY[8:],
+            MOVESENSE_DATA,
+        )
 
 
 # --- OpenIMU ------------------------------------------------------------------------------

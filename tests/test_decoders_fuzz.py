@@ -58,6 +58,7 @@ def test_arbitrary_bytes_raise_only_decode_error(name, notifications, which):
         for frame in frames:
             assert frame.samples.dtype == np.float64 and frame.samples.shape[1] == 7
             assert frame.lost_before >= 0
+            assert np.isfinite(frame.samples[:, 1:4]).all()
 
 
 @FUZZ

@@ -66,6 +66,8 @@ def decode_imu6(body: bytes) -> tuple[int, np.ndarray, np.ndarray]:
         raise DecodeError(f"Movesense IMU6 body of {len(body)} bytes is not 4 + 24 N")
     timestamp_ms = int.from_bytes(body[:BODY_HEADER], "little")
     values = np.frombuffer(body, dtype="<f4", offset=BODY_HEADER).astype(np.float64)
+    if not np.isfinite(values).all():
+        raise DecodeError("Movesense IMU6 body holds non-finite values")
     n = len(values) // 6
     return timestamp_ms, values[: 3 * n].reshape(n, 3), values[3 * n :].reshape(n, 3)
 

@@ -238,6 +238,8 @@ class PmdDecoder(Decoder):
         values = self._values(measurement, data[9], data[HEADER_LENGTH:])
         if len(values) == 0:
             return []
+        if not np.isfinite(values).all():
+            raise DecodeError("PMD frame decodes to non-finite values")
         t = self._times(measurement, stamp_ns, len(values))
         block = np.column_stack([t, values])
         if measurement == ACC:
