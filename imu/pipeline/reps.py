@@ -38,15 +38,27 @@ class RepSettings:
     lift: str = "deadlift"
     top_deg: float = 15.0
     bottom_deg: float = 35.0
-    onset_deg: float = 1.0
+    onset_deg: float = 0.5
     max_start_flexion_deg: float = 8.0
     """A rep starts from upright: excursions starting more bent (sitting, slumped) are not reps."""
     lookback_s: float = 2.5
     lockout_window_s: float = 0.5
     min_rep_s: float = 0.8
     max_rep_s: float = 12.0
-    max_bottom_hold_s: float = 4.0
+    onset_velocity_deg_s: float = 2.0
+    """The descent starts where flexion speed last exceeded this (or left the standing level)."""
+    max_bottom_hold_s: float = 4.5
     hold_band_deg: float = 8.0
+    twisted_hold_s: float = 2.5
+    twisted_hold_deg: float = 10.0
+    """A hold near the bottom longer than ``twisted_hold_s``, turned (median twist) more than
+    this from the start, is not a rep (loading plates)."""
+    quiet_s: float = 8.0
+    """An excursion is final when the next one starts or after this long upright."""
+    floor_setup_s: float | None = 2.6
+    """A first descent this long (setting up at the bar) marks a from-the-floor set; None = never."""
+    floor_hold_s: float = 1.25
+    """...as does a first bottom hold (within 5 deg of the peak) this long."""
     max_twist_range_deg: float = 30.0
     max_lateral_bend_range_deg: float = 25.0
     min_extension_velocity_deg_s: float = 40.0
@@ -65,7 +77,11 @@ LIFTS: dict[str, RepSettings] = {
     "deadlift": RepSettings(),
     # Romanian deadlift: no floor, turn-around above the knee, slower eccentric.
     "rdl": RepSettings(
-        lift="rdl", bottom_deg=30.0, max_bottom_hold_s=2.5, min_extension_velocity_deg_s=30.0
+        lift="rdl",
+        bottom_deg=30.0,
+        max_bottom_hold_s=2.5,
+        min_extension_velocity_deg_s=30.0,
+        floor_setup_s=None,
     ),
     # Good morning: bar on the back, deep hinge, no floor.
     "good_morning": RepSettings(
@@ -73,6 +89,7 @@ LIFTS: dict[str, RepSettings] = {
         bottom_deg=40.0,
         max_bottom_hold_s=2.5,
         min_extension_velocity_deg_s=30.0,
+        floor_setup_s=None,
     ),
 }
 
@@ -130,6 +147,12 @@ class RepSegmenter:
 
     Rows are given as ``time_s`` (n,), ``angles`` (n, 3) and their global ``rows``
     indices (used to order events). ``restart()`` drops a rep in progress.
+
+    Each accepted excursion is held until the next one starts or ``quiet_s`` passes:
+    a burst that began with a setup at the floor (long first descent or bottom hold) is a
+    from-the-floor set whose last excursion puts the bar down (not a rep), and a lone
+    excursion is a bend (picking something up), not a set. So reps are emitted one
+    excursion late (at most ``quiet_s`` after lockout).
     """
 
     def __init__(self, settings: RepSettings = RepSettings(), classifier=None) -> None:
@@ -139,6 +162,9 @@ class RepSegmenter:
         self.reps: list[dict] = []
         self.sets: list[dict] = []
         self._set_reps: list[dict] = []
+        self._pending: dict | None = None
+        self._burst_size = 0
+        self._burst_from_floor = False
         self._limit_armed = True
         self._clear()
 
@@ -158,68 +184,61 @@ class RepSegmenter:
     def update(
         self, time_s: np.ndarray, angles: np.ndarray, rows: np.ndarray
     ) -> list[tuple[int, dict]]:
-        sets_before, reps_before = len(self.sets), len(self._set_reps)
-        alerts = self._limit_alerts(angles[:, 0], time_s, rows)
+        """Feed accepted rows; returns the events they made final, in sample order."""
         self._t = np.concatenate([self._t, time_s])
         self._a = np.concatenate([self._a, angles])
         self._rows = np.concatenate([self._rows, rows])
-        events = sorted(self._scan(final=False) + alerts, key=lambda pair: pair[0])
-        # Number limit alerts by the rep in progress at their sample.
-        for _, event in events:
-            if event["type"] == "set":
-                sets_before, reps_before = sets_before + 1, 0
-            elif event["type"] == "rep":
-                reps_before = event["rep"]
-            elif event.get("kind") == "flexion_limit":
-                event["set"], event["rep"] = sets_before + 1, reps_before + 1
+        events = self._scan(final=False)
         self._trim()
         return events
 
     def finish(self) -> list[tuple[int, dict]]:
-        """End of the source: cut a rep waiting for its lockout window, close the open set."""
+        """End of the source: cut a rep waiting for its lockout, settle the burst, close the set."""
         events = self._scan(final=True)
+        row = int(self._rows[-1]) if len(self._rows) else 0
+        events += self._close_burst(row)
         if self._set_reps:
-            row = int(self._rows[-1]) if len(self._rows) else 0
             events.append((row, self._close_set()))
         return events
 
-    # -- internals -------------------------------------------------------------------
-    def _limit_alerts(
-        self, flexion: np.ndarray, time_s: np.ndarray, rows: np.ndarray
-    ) -> list[tuple[int, dict]]:
+    # -- scanning --------------------------------------------------------------------
+    def _advance(self, i: int, j: int, events: list) -> None:
+        """Flexion-limit alerts (with re-arm hysteresis) for positions ``i..j-1``."""
         limit = self.settings.flexion_limit_deg
         if limit is None:
-            return []
-        events = []
+            return
+        flexion = self._a[:, 0]
         rearm = limit - self.settings.flexion_limit_rearm_deg
-        i = 0
-        while i < len(flexion):
-            if self._limit_armed:
-                hits = np.flatnonzero(flexion[i:] > limit)
-                if not hits.size:
-                    break
-                i += int(hits[0])
-                self._limit_armed = False
+        while i < j:
+            hits = np.flatnonzero(
+                flexion[i:j] > limit if self._limit_armed else flexion[i:j] < rearm
+            )
+            if not hits.size:
+                return
+            i += int(hits[0])
+            self._limit_armed = not self._limit_armed
+            if not self._limit_armed:
+                rep = len(self._set_reps) + (self._pending is not None) + 1
                 events.append(
                     (
-                        int(rows[i]),
+                        int(self._rows[i]),
                         {
                             "type": "alert",
                             "kind": "flexion_limit",
-                            "time_s": float(time_s[i]),
-                            "set": None,
-                            "rep": None,
-                            "message": f"flexion {flexion[i]:.0f} deg beyond your limit of {limit:.0f} deg",
+                            "time_s": float(self._t[i]),
+                            "set": len(self.sets) + 1,
+                            "rep": rep,
+                            "message": f"flexion {flexion[i]:.0f} deg is beyond your limit of {limit:.0f} deg",
                         },
                     )
                 )
-            else:
-                below = np.flatnonzero(flexion[i:] < rearm)
-                if not below.size:
-                    break
-                i += int(below[0])
-                self._limit_armed = True
-        return events
+
+    def _deadline(self) -> tuple[float, str]:
+        if self._pending is not None:
+            return self._pending["end_s"] + self.settings.quiet_s, "burst"
+        if self._set_reps:
+            return self._set_reps[-1]["end_s"] + self.settings.set_rest_s, "set"
+        return np.inf, ""
 
     def _scan(self, final: bool) -> list[tuple[int, dict]]:
         s = self.settings
@@ -231,28 +250,39 @@ class RepSegmenter:
             if self._state == "up":
                 deep = np.flatnonzero(flexion[i:] > s.bottom_deg)
                 stop = i + int(deep[0]) if deep.size else n
-                if self._set_reps:
-                    deadline = self._set_reps[-1]["end_s"] + s.set_rest_s
-                    late = np.flatnonzero(t[i:stop] > deadline)
-                    if late.size:
-                        events.append((int(self._rows[i + int(late[0])]), self._close_set()))
+                deadline, what = self._deadline()
+                late = np.flatnonzero(t[i:stop] > deadline)
+                if late.size:
+                    row = i + int(late[0])
+                    self._advance(i, row, events)
+                    events += self._close_burst(int(self._rows[row])) if what == "burst" else []
+                    if what == "set":
+                        events.append((int(self._rows[row]), self._close_set()))
+                    i = row
+                    continue
                 if not deep.size:
+                    self._advance(i, n, events)
                     i = n
                     break
+                self._advance(i, stop + 1, events)
                 self._rise, self._state, i = stop, "down", stop + 1
             elif self._state == "down":
                 up = np.flatnonzero(flexion[i:] < s.top_deg)
+                j = i + int(up[0]) + 1 if up.size else n
+                self._advance(i, j, events)
                 if not up.size:
                     i = n
                     break
-                self._down, self._state, i = i + int(up[0]), "lockout", i + int(up[0]) + 1
+                self._down, self._state, i = j - 1, "lockout", j
             else:
                 deadline = t[self._down] + 2 * s.lockout_window_s
                 done = np.flatnonzero((flexion[i:] > s.top_deg) | (t[i:] >= deadline))
                 if not done.size and not final:
+                    self._advance(i, n, events)
                     i = n
                     break
                 cut = i + int(done[0]) if done.size else n - 1
+                self._advance(i, cut, events)
                 events += self._cut(cut)
                 self._state, i = "up", cut
         if final and self._state == "lockout":  # lockout reached on the very last row
@@ -262,44 +292,78 @@ class RepSegmenter:
         return events
 
     def _cut(self, cut: int) -> list[tuple[int, dict]]:
-        """Cut the excursion ending at position ``cut``; return its events (or none)."""
+        """Cut the excursion ending at position ``cut``; return the events it settles."""
         s = self.settings
         t, a = self._t, self._a
         flexion = a[:, 0]
         lo = max(self._floor, int(np.searchsorted(t, t[self._rise] - s.lookback_s, side="left")))
-        base = float(np.min(flexion[lo : self._rise + 1]))
-        start = lo + int(np.flatnonzero(flexion[lo : self._rise + 1] <= base + s.onset_deg)[-1])
+        before = flexion[lo : self._rise + 1]
+        base = float(np.min(before))
+        rising = np.gradient(before, t[lo : self._rise + 1]) if len(before) > 1 else np.zeros(1)
+        quiet = np.flatnonzero((before <= base + s.onset_deg) | (rising <= s.onset_velocity_deg_s))
+        start = lo + int(quiet[-1])
         peak = self._rise + int(np.argmax(flexion[self._rise : cut + 1]))
         low = float(np.min(flexion[peak : cut + 1]))
         end = peak + int(np.flatnonzero(flexion[peak : cut + 1] <= low + s.onset_deg)[0])
         tail_end = int(np.searchsorted(t, t[end] + s.lockout_window_s, side="right")) - 1
         tail_end = min(tail_end, cut)
         self._down = -1
-        if base > s.max_start_flexion_deg or not self._is_rep(start, peak, end):
+        hold_s = self._hold_s(start, peak, end, s.hold_band_deg)
+        if base > s.max_start_flexion_deg or not self._is_rep(start, peak, end, hold_s):
             return []
         self._floor = end
         record = _record(t, a, start, end, tail_end, s)
-        return self._emit(record, int(self._rows[cut]))
+        setup = s.floor_setup_s is not None and (
+            record["descent_s"] >= s.floor_setup_s
+            or self._hold_s(start, peak, end, 5.0) >= s.floor_hold_s
+        )
+        return self._take(record, setup, int(self._rows[cut]))
 
-    def _is_rep(self, start: int, peak: int, end: int) -> bool:
+    def _hold_s(self, start: int, peak: int, end: int, band_deg: float) -> float:
+        """Time (s) the flexion stayed within ``band_deg`` of its peak."""
+        near = self._a[start : end + 1, 0] >= self._a[peak, 0] - band_deg
+        return float(np.sum(np.diff(self._t[start : end + 1])[near[:-1] & near[1:]]))
+
+    def _is_rep(self, start: int, peak: int, end: int, hold_s: float) -> bool:
         s = self.settings
         t, a = self._t, self._a
         duration = t[end] - t[start]
         if not s.min_rep_s <= duration <= s.max_rep_s or end - start < 3:
             return False
-        near = a[start : end + 1, 0] >= a[peak, 0] - s.hold_band_deg
-        if float(np.sum(np.diff(t[start : end + 1])[near[:-1] & near[1:]])) > s.max_bottom_hold_s:
-            return False
         twist = np.degrees(np.unwrap(np.radians(a[start : end + 1, 2])))
-        if (
-            np.ptp(twist) > s.max_twist_range_deg
-            or np.ptp(a[start : end + 1, 1]) > s.max_lateral_bend_range_deg
+        near = a[start : end + 1, 0] >= a[peak, 0] - s.hold_band_deg
+        turned = abs(float(np.median(twist[near])) - twist[0])
+        if hold_s > s.max_bottom_hold_s or (
+            hold_s > s.twisted_hold_s and turned > s.twisted_hold_deg
         ):
+            return False  # loading plates: long hold at the bottom, turned to the side
+        lateral = np.ptp(a[start : end + 1, 1])
+        if np.ptp(twist) > s.max_twist_range_deg or lateral > s.max_lateral_bend_range_deg:
             return False
         velocity = (
             np.gradient(a[peak : end + 1, 0], t[peak : end + 1]) if end - peak >= 2 else np.zeros(1)
         )
         return bool(-np.min(velocity) >= s.min_extension_velocity_deg_s)
+
+    # -- bursts, reps and sets -------------------------------------------------------
+    def _take(self, record: dict, setup: bool, row: int) -> list[tuple[int, dict]]:
+        """A new accepted excursion: settle the held one, hold this one."""
+        events: list[tuple[int, dict]] = []
+        if self._pending is not None:
+            if record["start_s"] - self._pending["end_s"] <= self.settings.quiet_s:
+                events += self._emit(self._pending, row)
+                self._pending, self._burst_size = record, self._burst_size + 1
+                return events
+            events += self._close_burst(row)
+        self._pending, self._burst_size, self._burst_from_floor = record, 1, setup
+        return events
+
+    def _close_burst(self, row: int) -> list[tuple[int, dict]]:
+        """The burst is over: its last excursion is a rep unless it put the bar down / stood alone."""
+        pending, self._pending = self._pending, None
+        if pending is None or self._burst_from_floor or self._burst_size == 1:
+            return []
+        return self._emit(pending, row)
 
     def _emit(self, record: dict, row: int) -> list[tuple[int, dict]]:
         events: list[tuple[int, dict]] = []
@@ -323,28 +387,18 @@ class RepSegmenter:
         self.reps.append(rep)
         self._set_reps.append(rep)
         events.append((row, rep))
-        for kind, flagged, message in (
+        flags = (
             (
                 "hyperextension",
                 rep["hyperextended"],
                 f"lockout {rep['lockout_extension_deg']:.0f} deg beyond upright",
             ),
             ("rounded", bool(rounded), f"rep looks rounded (p = {p_rounded or 0:.2f})"),
-        ):
+        )
+        for kind, flagged, message in flags:
             if flagged:
-                events.append(
-                    (
-                        row,
-                        {
-                            "type": "alert",
-                            "kind": kind,
-                            "time_s": rep["end_s"],
-                            "set": set_number,
-                            "rep": rep["rep"],
-                            "message": message,
-                        },
-                    )
-                )
+                alert = {"type": "alert", "kind": kind, "time_s": rep["end_s"], "set": set_number}
+                events.append((row, {**alert, "rep": rep["rep"], "message": message}))
         return events
 
     def _close_set(self) -> dict:
@@ -363,11 +417,8 @@ class RepSegmenter:
         keep_from = min(keep_from, self._cursor)
         if keep_from <= 0:
             return
-        self._t, self._a, self._rows = (
-            self._t[keep_from:],
-            self._a[keep_from:],
-            self._rows[keep_from:],
-        )
+        self._t, self._a = self._t[keep_from:], self._a[keep_from:]
+        self._rows = self._rows[keep_from:]
         self._cursor -= keep_from
         self._floor = max(0, self._floor - keep_from)
         self._rise = self._down = -1
