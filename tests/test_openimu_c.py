@@ -230,11 +230,22 @@ def test_c_samples_per_notification(lib: ctypes.CDLL, mtu: int, n: int) -> None:
     assert lib.openimu_max_samples(mtu) == n
 
 
+@st.composite
+def near_valid_packets(draw: st.DrawFn) -> bytes:
+    """A valid packet (any count, header and samples) with one byte overwritten."""
+    n = draw(st.integers(1, oc.MAX_SAMPLES))
+    header = bytes([1, n]) + draw(st.binary(min_size=6, max_size=6))
+    ranges = draw(st.integers(0, 3)) | draw(st.integers(0, 4)) << 4
+    tail = bytes([ranges, draw(st.integers(0, 1))]) + draw(st.integers(1, 65535)).to_bytes(
+        2, "little"
+    )
+    data = bytearray(header + tail + draw(st.binary(min_size=12 * n, max_size=12 * n)))
+    data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    return bytes(data)
+
+
 @settings(max_examples=400, deadline=None)
-@given(
-    st.binary(max_size=520)
-    | st.binary(min_size=24, max_size=24).map(lambda b: bytes([1, 1]) + b[2:])
-)
+@given(st.binary(max_size=520) | near_valid_packets())
 def test_c_and_python_decoders_agree_on_arbitrary_bytes(lib: ctypes.CDLL, data: bytes) -> None:
     """Differential fuzzing: both accept exactly the same inputs, with the same values."""
     status, header, raw = c_decode(lib, data)
