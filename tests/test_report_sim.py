@@ -185,3 +185,27 @@ def test_docs_library_example_runs(tmp_path, session_files, monkeypatch):
     runpy.run_path(str(tmp_path / "example.py"))
     parse((tmp_path / "day1.html").read_text(encoding="utf-8"))
     assert (tmp_path / "figures" / "s1-trace.png").exists()
+
+
+class DeepRepClassifier:
+    """Test classifier for the engine hook: p grows with peak flexion; flags p >= 0.5."""
+
+    def classify(self, record: dict, history: list[dict]) -> tuple[float, bool]:
+        p = float(np.clip((record["peak_flexion_deg"] - 50.0) / 40.0, 0.0, 1.0))
+        return p, p >= 0.5
+
+
+def test_verdicts_and_probabilities_are_the_engines(simulated):
+    result = simulated[0]
+    analysis = analyze_session(result.session, classifier=DeepRepClassifier())
+    analysis.model = {"path": "deep-rep-test-classifier"}
+    session = from_analysis(analysis, "classified", result.session.metadata)
+    report = build_report([session])
+    (table,) = rep_tables(parse(report.html))
+    words = {True: "\N{BLACK UP-POINTING TRIANGLE} rounded", False: "\N{CHECK MARK} neutral"}
+    expected = [f"{words[r['rounded']]} (p = {r['p_rounded']:.2f})" for r in analysis.reps]
+    assert table["verdict (classifier)"].tolist() == expected
+    n_flagged = sum(bool(r["rounded"]) for r in analysis.reps)
+    assert 0 < n_flagged < len(analysis.reps)
+    assert f"{n_flagged} ({100 * n_flagged / len(analysis.reps):.0f}%)" in report.html
+    assert "deep-rep-test-classifier" in report.html

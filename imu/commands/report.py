@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from imu.commands.analyze import LIFT_CHOICES
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -21,11 +23,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--png", metavar="DIR", help="also write every plot as DIR/<name>.png")
     parser.add_argument("--csv", metavar="FILE", help="also write every rep as a CSV row")
     parser.add_argument(
+        "--lift",
+        choices=LIFT_CHOICES,
+        default="deadlift",
+        help="rep detection preset, as in `imu analyze` (default: deadlift)",
+    )
+    parser.add_argument(
+        "--mounting",
+        help="known sensor mounting, as in `imu analyze` (default: found from standing still)",
+    )
+    parser.add_argument(
         "--loads",
         metavar="FILE",
         help="optional CSV 'session,set,load_kg' with the bar load of each set (session = file "
         "name without extension); enables load-based warm-up and kg volume",
     )
+    try:
+        from imu.importers import add_input_arguments
+    except ImportError:  # importers not installed in this build
+        return
+    add_input_arguments(parser)
 
 
 def _names(paths: list[str]) -> list[str]:
@@ -41,9 +58,10 @@ def _names(paths: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from imu.commands.analyze import _classifier
     from imu.errors import input_error
-    from imu.importers import load
-    from imu.pipeline import analyze_session
+    from imu.importers import load_from_args
+    from imu.pipeline import CalibrationSettings, EngineSettings, analyze_session, lift_settings
     from imu.report import build_report, from_analysis, write_rep_csv
     from imu.report.loads import read_loads
 
@@ -61,15 +79,15 @@ def run(args: argparse.Namespace) -> int:
             column="session",
             hint=f"use the names {', '.join(names)}",
         )
-    classifier = None
-    if args.model:
-        from imu.model import load_model
-
-        classifier = load_model(args.model)
+    classifier, model_info = _classifier(args)  # the same model summary as `imu analyze`
+    settings = EngineSettings(
+        calibration=CalibrationSettings(mounting=args.mounting), reps=lift_settings(args.lift)
+    )
     sessions = []
     for path, name in zip(args.sessions, names):
-        session = load([path])
-        analysis = analyze_session(session, classifier=classifier)
+        session = load_from_args([path], args)
+        analysis = analyze_session(session, settings, classifier)
+        analysis.model = model_info
         data = from_analysis(analysis, name, session.metadata, loads.get(name))
         missing = sorted(set(data.loads_kg) - set(data.reps["set"]))
         if missing:
