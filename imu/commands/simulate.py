@@ -257,12 +257,10 @@ def _session(lifter, seed: int, args: argparse.Namespace, name: str):
     """A training-session script of about ``args.minutes`` for ``lifter``."""
     from imu.sim import KINDS, demo_session
 
-    mean_rest = sum(args.rest) / 2
-    n_sets = max(1, round((args.minutes * 60 - 40) / (mean_rest + 40)))
     return demo_session(
         lifter,
         seed,
-        n_sets=n_sets,
+        minutes=args.minutes,
         rest_s=tuple(args.rest),
         kinds=tuple(args.kinds or KINDS),
         non_reps=not args.no_distractors,

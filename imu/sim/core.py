@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import shutil
 from dataclasses import dataclass
@@ -136,17 +137,18 @@ def simulate(
     return SimResult(session, truth, reps, kin, body_sensor, name)
 
 
-def _table_text(frame: pd.DataFrame, decimals: dict[str, int]) -> str:
-    """CSV text of ``frame`` with a fixed number of decimals per float column."""
-    out = frame.copy()
-    for column, places in decimals.items():
-        out[column] = [f"{v:.{places}f}" for v in out[column].round(places) + 0.0]
-    return out.to_csv(index=False, lineterminator="\n")
+def _numeric_text(frame: pd.DataFrame, decimals: dict[str, int]) -> str:
+    """CSV text of an all-numeric ``frame`` with a fixed number of decimals per column."""
+    buffer = io.StringIO()
+    buffer.write(",".join(frame.columns) + "\n")
+    values = np.column_stack([frame[c].round(decimals[c]) + 0.0 for c in frame.columns])  # no "-0"
+    np.savetxt(buffer, values, fmt=[f"%.{decimals[c]}f" for c in frame.columns], delimiter=",")
+    return buffer.getvalue()
 
 
 def _write_text(path: Path, text: str, compress: bool) -> None:
     if compress:
-        with gzip.open(path, "wt", encoding="utf-8", newline="", compresslevel=9) as handle:
+        with gzip.open(path, "wt", encoding="utf-8", newline="", compresslevel=6) as handle:
             handle.write(text)
     else:
         path.write_text(text, encoding="utf-8", newline="")
@@ -186,13 +188,11 @@ def write_result(
     plain = directory / f"{name}.csv"
     write_session(Session(data, result.session.metadata), plain, force=True)
     if compress:
-        with open(plain, "rb") as src, gzip.open(targets[0], "wb", compresslevel=9) as dst:
+        with open(plain, "rb") as src, gzip.open(targets[0], "wb", compresslevel=6) as dst:
             shutil.copyfileobj(src, dst)
         plain.unlink()
     angles = dict.fromkeys(TRUTH_COLUMNS[1:], 2)
-    _write_text(targets[1], _table_text(result.truth_angles, {"time_s": 6, **angles}), compress)
-    reps = _table_text(
-        result.truth_reps, {"start_s": 6, "bottom_s": 6, "end_s": 6, "peak_flexion_deg": 2}
-    )
-    _write_text(targets[2], reps, compress=False)
+    _write_text(targets[1], _numeric_text(result.truth_angles, {"time_s": 6, **angles}), compress)
+    reps = result.truth_reps.round({"start_s": 6, "bottom_s": 6, "end_s": 6, "peak_flexion_deg": 2})
+    _write_text(targets[2], reps.to_csv(index=False, lineterminator="\n"), compress=False)
     return targets

@@ -28,13 +28,17 @@ def demo_session(
     kinds: tuple[str, ...] = tuple(KINDS),
     non_reps: bool = True,
     clock_origin_s: float | None = None,
+    minutes: float | None = None,
     name: str = "session",
 ) -> SessionScript:
     """A training session: calibration stance, walk to the bar, load plates, then
     ``n_sets`` sets (lift kind drawn from ``kinds``) separated by rests of ``rest_s``
     (s, uniform), with non-rep movements (picking things up, sitting down and standing
     up) mixed into the rests when ``non_reps``. ``clock_origin_s`` None draws either 0 or
-    a host-clock-like origin."""
+    a host-clock-like origin. ``minutes`` (if given) replaces ``n_sets`` by as many sets
+    as fill about that long (~40 s of warm-up, ~35 s per set plus its rest)."""
+    if minutes is not None:
+        n_sets = max(1, round((minutes * 60 - 40) / (sum(rest_s) / 2 + 35)))
     rng = np.random.default_rng([seed, 11])
     acts: list = [
         Stand(rng.uniform(2.5, 5.0), still=True),
