@@ -286,8 +286,8 @@ class Timestamper:
         source = (self._next_index + np.arange(n)) / self.rate_hz
         if self._map.ready:
             excess = arrival_s - source[-1] - float(self._map.offset(source[-1]))
-            usual = float(np.median(self._excess)) if self._excess else 0.0
             if excess > self.settings.stall_s:
+                usual = float(np.median(self._excess)) if self._excess else 0.0
                 lost = max(1, round((excess - usual) * self.rate_hz))
                 self._next_index += lost
                 source = source + lost / self.rate_hz
