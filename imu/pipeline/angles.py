@@ -58,3 +58,29 @@ def body_angles(q: np.ndarray, rotation_bs: np.ndarray, heading_ref_deg: np.ndar
     lateral = np.degrees(np.arcsin(np.clip(m["21"], -1.0, 1.0)))
     twist = (heading_deg(m) - heading_ref_deg + 180.0) % 360.0 - 180.0
     return np.column_stack([flexion, lateral, twist])
+
+
+def body_angles_one(
+    q: np.ndarray, rotation_bs: np.ndarray, heading_ref_deg: float
+) -> tuple[float, float, float]:
+    """:func:`body_angles` of one quaternion, in the same order of operations (same bits).
+
+    Plain float arithmetic is IEEE-identical to numpy's element-wise loops; the
+    transcendental functions go through numpy so they match the vector path exactly.
+    """
+    w, x, y, z = q.tolist()
+    r = (
+        1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
+        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
+        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+    )  # fmt: skip
+    sb = rotation_bs.T.tolist()
+
+    def entry(i: int, j: int) -> float:
+        return r[3 * i] * sb[0][j] + r[3 * i + 1] * sb[1][j] + r[3 * i + 2] * sb[2][j]
+
+    flexion = float(np.degrees(np.arctan2(-entry(2, 0), entry(2, 2))))
+    lateral = float(np.degrees(np.arcsin(min(max(entry(2, 1), -1.0), 1.0))))
+    heading = float(np.degrees(np.arctan2(-entry(0, 1), entry(1, 1))))
+    twist = (heading - heading_ref_deg + 180.0) % 360.0 - 180.0
+    return flexion, lateral, twist

@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from imu.pipeline.angles import body_angles, body_matrix_entries, heading_deg, up_in_sensor
+from imu.pipeline.angles import (
+    body_angles,
+    body_angles_one,
+    body_matrix_entries,
+    heading_deg,
+    up_in_sensor,
+)
 from imu.pipeline.calibration import (
     CalibrationSettings,
     StillPeriod,
@@ -130,9 +136,13 @@ class Engine:
     def update(self, samples: np.ndarray, gap_before: bool = False) -> Step:
         """Feed a chunk of ``(n, 7)`` samples ``[time_s, acc_xyz m/s^2, gyr_xyz deg/s]``."""
         samples = np.asarray(samples, dtype=np.float64).reshape(-1, 7)
-        timed = self.timing.update(samples, gap_before)
         first_row = self._rows_in
         self._rows_in += len(samples)
+        if self._phase == "run" and len(samples) == 1 and not gap_before:
+            step = self._run_one(samples[0], first_row)
+            if step is not None:
+                return step
+        timed = self.timing.update(samples, gap_before)
         if self._phase == "run":
             quats = self._orientation.update(
                 samples[:, 1:4], samples[:, 4:7], timed.dt_s, timed.skip, timed.restart
@@ -297,6 +307,24 @@ class Engine:
         return self._finish_rows(samples, timed, quats, 0, [(-1, self.calibration)])
 
     # -- running ---------------------------------------------------------------------
+    def _run_one(self, sample: np.ndarray, row: int) -> Step | None:
+        """Fast path for one ordinary sample (no gap, no duplicate); None = use the chunk path.
+
+        Same arithmetic as the chunk path, so results are identical (tested).
+        """
+        values = sample.tolist()
+        if not all(map(math.isfinite, values)):
+            return None
+        dt_s = self.timing.advance_plain(values[0])
+        if dt_s is None:
+            return None
+        quat = self._orientation.update_one(sample[1:4], sample[4:7], dt_s)
+        angles = body_angles_one(quat, self._rotation_bs, self._heading_ref)
+        events = (
+            self.segmenter.update_one(values[0], angles, row) if math.isfinite(angles[0]) else []
+        )
+        return Step(np.array([[values[0], *angles]]), [event for _, event in events])
+
     def _finish_rows(
         self, samples: np.ndarray, timed: TimedRows, quats: np.ndarray, first_row: int, events: list
     ) -> Step:

@@ -87,6 +87,15 @@ class Orientation:
         """Current tracked gyroscope bias (deg/s, sensor frame)."""
         return np.asarray(self._bias.get_offset(), dtype=np.float64)
 
+    def update_one(self, acc: np.ndarray, gyr: np.ndarray, dt_s: float) -> np.ndarray:
+        """One ordinary row (not skipped, no restart): same arithmetic as :meth:`update`."""
+        if dt_s != self._period_s:
+            self._ahrs.set_sample_period(dt_s)
+            self._period_s = dt_s
+        self._ahrs.update_no_magnetometer(self._bias.update(gyr), acc / STANDARD_GRAVITY_M_S2)
+        self._last = self._ahrs.get_quaternion()
+        return self._last
+
     def update(
         self,
         acc: np.ndarray,

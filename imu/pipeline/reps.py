@@ -169,9 +169,8 @@ class RepSegmenter:
         self._clear()
 
     def _clear(self) -> None:
-        self._t = np.zeros(0)
-        self._a = np.zeros((0, 3))
-        self._rows = np.zeros(0, dtype=np.int64)
+        self._history = np.empty((1024, 5))  # time_s, flexion, lateral, twist, global row
+        self._n = 0
         self._state = "up"
         self._floor = 0  # no rep may start before this position (previous rep's end)
         self._cursor = 0  # next position to examine
@@ -181,16 +180,64 @@ class RepSegmenter:
         """After a long gap: drop any rep in progress and the history."""
         self._clear()
 
+    @property
+    def _t(self) -> np.ndarray:
+        return self._history[: self._n, 0]
+
+    @property
+    def _a(self) -> np.ndarray:
+        return self._history[: self._n, 1:4]
+
+    @property
+    def _rows(self) -> np.ndarray:
+        return self._history[: self._n, 4]
+
+    def _append(self, block: np.ndarray) -> None:
+        if self._n + len(block) > len(self._history):
+            grown = np.empty((2 * (self._n + len(block)), 5))
+            grown[: self._n] = self._history[: self._n]
+            self._history = grown
+        self._history[self._n : self._n + len(block)] = block
+        self._n += len(block)
+
     def update(
         self, time_s: np.ndarray, angles: np.ndarray, rows: np.ndarray
     ) -> list[tuple[int, dict]]:
         """Feed accepted rows; returns the events they made final, in sample order."""
-        self._t = np.concatenate([self._t, time_s])
-        self._a = np.concatenate([self._a, angles])
-        self._rows = np.concatenate([self._rows, rows])
+        self._append(np.column_stack([time_s, angles, rows]))
         events = self._scan(final=False)
         self._trim()
         return events
+
+    def update_one(
+        self, time_s: float, angles: tuple[float, float, float], row: int
+    ) -> list[tuple[int, dict]]:
+        """One row: a few comparisons when it cannot change any state, else :meth:`update`."""
+        s = self.settings
+        flexion = angles[0]
+        limit = s.flexion_limit_deg
+        quiet_limit = (
+            limit is None
+            or (self._limit_armed and flexion <= limit)
+            or (not self._limit_armed and flexion >= limit - s.flexion_limit_rearm_deg)
+        )
+        if quiet_limit and self._cursor == self._n and self._n < len(self._history):
+            state = self._state
+            if state == "up":
+                calm = flexion <= s.bottom_deg and time_s <= self._deadline()[0]
+            elif state == "down":
+                calm = flexion >= s.top_deg
+            else:
+                t_down = self._history[self._down, 0]
+                calm = flexion <= s.top_deg and time_s < t_down + 2 * s.lockout_window_s
+            if calm:
+                self._history[self._n] = (time_s, *angles, row)
+                self._n += 1
+                self._cursor = self._n
+                if self._n >= 4096:
+                    self._trim()
+                return []
+        return self.update(np.array([time_s]), np.array([angles]), np.array([float(row)]))
 
     def finish(self) -> list[tuple[int, dict]]:
         """End of the source: cut a rep waiting for its lockout, settle the burst, close the set."""
@@ -417,8 +464,9 @@ class RepSegmenter:
         keep_from = min(keep_from, self._cursor)
         if keep_from <= 0:
             return
-        self._t, self._a = self._t[keep_from:], self._a[keep_from:]
-        self._rows = self._rows[keep_from:]
+        kept = self._n - keep_from
+        self._history[:kept] = self._history[keep_from : self._n].copy()
+        self._n = kept
         self._cursor -= keep_from
         self._floor = max(0, self._floor - keep_from)
         self._rise = self._down = -1

@@ -10,7 +10,8 @@ later stages never look at raw timestamps again:
   ``restart_after_s`` is bridged the same way (the gyroscope is held over the gap and
   the accelerometer corrects the orientation afterwards).
 - ``skip``: the row repeats or precedes the last accepted time (duplicate or
-  out-of-order) or holds non-finite values; it gets the previous row's angles.
+  out-of-order) or holds a non-finite value (e.g. no gyroscope); it gets the previous
+  row's angles.
 - ``restart``: first accepted row after a gap longer than ``restart_after_s`` (or after
   ``gap_before=True``): orientation re-converges from the accelerometer and a rep in
   progress is dropped.
@@ -62,7 +63,7 @@ class Timing:
         """Annotate a chunk of ``(n, 7)`` samples (see module docstring)."""
         n = len(samples)
         time_s = samples[:, 0]
-        finite = np.isfinite(samples[:, :4]).all(axis=1)
+        finite = np.isfinite(samples).all(axis=1)
         # Accepted rows must be finite and strictly later than every earlier accepted row.
         prev = -np.inf if self.last_time_s is None else self.last_time_s
         masked = np.where(finite, time_s, -np.inf)
@@ -101,6 +102,17 @@ class Timing:
             self.last_time_s = float(t_acc[-1])
         self.n_duplicates += int((skip & finite).sum())
         return TimedRows(dt_s=dt_s, skip=skip, restart=restart, gaps=gaps)
+
+    def advance_plain(self, time_s: float) -> float | None:
+        """Fast path for one finite row: its ``dt_s`` if it is neither duplicate nor gap.
+
+        Returns None (and changes nothing) when the row needs :meth:`update`.
+        """
+        last = self.last_time_s
+        if last is None or not 0.0 < time_s - last <= self.settings.gap_s:
+            return None
+        self.last_time_s = time_s
+        return time_s - last
 
     def summary(self) -> dict:
         """Data-quality figures for the analysis output."""
