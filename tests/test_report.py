@@ -64,7 +64,7 @@ def make_doc(peaks_by_set, ascents_by_set=None, **per_rep):
     doc = {
         "sampling_rate_hz": RATE_HZ,
         "calibration": {"ok": True, "quality": 0.93, "message": "stood still 3.0 s", "time_s": 2.0},
-        "quality": {"received_rate_hz": 49.8, "n_gaps": 1},
+        "quality": {"n_gaps": 1, "gap_total_s": 1.5},
         "reps": reps,
         "sets": sets,
         "model": {"name": "personal-2026-11", "n_reps_trained": 240},
@@ -196,7 +196,9 @@ def test_warm_up_from_loads_overrides_the_inference():
     # ascent speeds say "no ramp-up", the loads say 60 -> 100 kg: loads win
     session = make_session([FLAT] * 2, [[1.4] * 5, [1.3] * 5], loads={1: 60.0, 2: 100.0})
     found = [i for i in session_insights(session, SETTINGS) if i.kind == "warmup"]
-    assert [i.level for i in found] == ["good"] and "(set 2, 100 kg): set 1 (60 kg)" in found[0].text
+    assert [i.level for i in found] == ["good"] and "(set 2, 100 kg): set 1 (60 kg)" in found[
+        0
+    ].text
     straight = make_session([FLAT] * 2, loads={1: 100.0, 2: 100.0})
     found = [i for i in session_insights(straight, SETTINGS) if i.kind == "warmup"]
     assert [i.level for i in found] == ["warning"]
@@ -438,3 +440,20 @@ def test_missing_contract_key_is_an_input_error():
 def test_rep_table_keeps_none_verdicts_apart_from_false():
     session = make_session([FLAT], rounded=lambda s, r: None if r == 1 else r == 2)
     assert session.reps["rounded"].tolist() == [None, True, False, False, False]
+
+
+def test_data_quality_section_shows_rate_gaps_warnings_and_failed_calibration():
+    doc, angles = make_doc([FLAT])
+    doc["gaps"] = [{"start_s": 40.0, "end_s": 41.5, "duration_s": 1.5, "restarted": False}]
+    doc["calibration"] = {"ok": False, "quality": 0.2, "message": "no still period found"}
+    session = from_json(doc, angles, "gappy", warnings=["12 duplicate timestamps dropped"])
+    assert session.received_rate_hz == pytest.approx(RATE_HZ)
+    page = build_report([session]).html
+    parser = parse(page)
+    (gaps,) = [t for t in parser.tables if t[0][:3] == ["start (s)", "end (s)", "duration (s)"]]
+    assert gaps[1] == ["40.00", "41.50", "1.50", "no"]
+    assert "received rate (Hz)</dt><dd>50.000" in page
+    assert "Calibration failed: no still period found" in page
+    assert "Loading: 12 duplicate timestamps dropped" in page
+    healthy = build_report([make_session([FLAT])]).html
+    assert "Calibration failed" not in healthy and "gap(s) in the data" not in healthy

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         session = load_from_args([path], args)
         analysis = analyze_session(session, settings, classifier)
         analysis.model = model_info
-        data = from_analysis(analysis, name, session.metadata, loads.get(name))
+        data = from_analysis(analysis, name, session.metadata, loads.get(name), session.warnings)
         missing = sorted(set(data.loads_kg) - set(data.reps["set"]))
         if missing:
             print(

@@ -52,7 +52,9 @@ class SessionData:
     (NaN before calibration). ``reps`` has :data:`REP_COLUMNS` (times in s of the
     session clock, angles in deg, flexion positive forward); ``hyperextended`` is bool,
     ``rounded`` is ``True``/``False``/``None`` (no classifier). ``loads_kg`` optionally
-    maps a set number to the load lifted in that set (kg), given by the user.
+    maps a set number to the load lifted in that set (kg), given by the user. ``gaps``
+    are the analysis' gap objects (``start_s, end_s, duration_s, restarted``);
+    ``warnings`` the data-quality notes made while loading the recording.
     """
 
     name: str
@@ -65,11 +67,20 @@ class SessionData:
     model: dict[str, Any] | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     loads_kg: dict[int, float] = field(default_factory=dict)
+    gaps: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def synthetic(self) -> bool:
         """True when the session's metadata marks it as simulated."""
         return str(self.metadata.get("synthetic", "")).strip().lower() in ("true", "1", "yes")
+
+    @property
+    def received_rate_hz(self) -> float:
+        """Samples received per second of recording (NaN for fewer than two samples)."""
+        if len(self.angles) < 2 or self.duration_s <= 0:
+            return float("nan")
+        return (len(self.angles) - 1) / self.duration_s
 
     @property
     def duration_s(self) -> float:
@@ -127,6 +138,7 @@ def from_json(
     name: str,
     metadata: Mapping[str, str] | None = None,
     loads_kg: Mapping[int, float] | None = None,
+    warnings: list[str] | None = None,
 ) -> SessionData:
     """Build :class:`SessionData` from an ``analysis.to_json()`` dict and the angles."""
     for key in ("sampling_rate_hz", "reps", "sets"):
@@ -147,6 +159,8 @@ def from_json(
         model=dict(doc["model"]) if doc.get("model") else None,
         metadata=dict(metadata or {}),
         loads_kg=dict(loads_kg or {}),
+        gaps=[dict(g) for g in doc.get("gaps") or []],
+        warnings=list(warnings or []),
     )
 
 
@@ -155,6 +169,7 @@ def from_analysis(
     name: str,
     metadata: Mapping[str, str] | None = None,
     loads_kg: Mapping[int, float] | None = None,
+    warnings: list[str] | None = None,
 ) -> SessionData:
     """Build :class:`SessionData` from an ``imu.pipeline`` ``Analysis`` object."""
-    return from_json(analysis.to_json(), analysis.angles, name, metadata, loads_kg)
+    return from_json(analysis.to_json(), analysis.angles, name, metadata, loads_kg, warnings)

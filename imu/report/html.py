@@ -226,6 +226,13 @@ def _session_section(index: int, session: SessionData, svgs: Mapping[str, str]) 
             + (f" (<code>{escape(command)}</code>)" if command else "")
             + ", not recorded from a lifter.</p>"
         )
+    if session.calibration and not session.calibration.get("ok", True):
+        message = str(session.calibration.get("message", ""))
+        parts.append(
+            f'<p class="banner">Calibration failed: {escape(message)}. Angles, reps and '
+            "insights of this session are missing or unreliable; record a few seconds of "
+            "standing still, then a forward bend, at the start.</p>"
+        )
     parts.append(f'<div class="cards">{"".join(cards)}</div>')
     parts.append(
         f"<figure>{svgs['trace']}<figcaption>Trunk flexion (top; positive = bending forward, "
@@ -252,11 +259,20 @@ def _session_section(index: int, session: SessionData, svgs: Mapping[str, str]) 
         parts.append(_table(reps, REP_TABLE, {"verdict": _verdict_cell, "lockout": _lockout_cell}))
     parts.append("<h3>Calibration and data quality</h3>")
     received = {
+        "samples_received": len(session.angles),
         "samples_with_angles": int(np.isfinite(session.angles[:, 1]).sum()),
         "nominal_sampling_rate_hz": session.sampling_rate_hz,
+        "received_rate_hz": session.received_rate_hz,
         "duration_s": session.duration_s,
     }
     parts.append(_kv({**received, **session.quality}))
+    for warning in session.warnings:
+        parts.append(f'<p class="banner">Loading: {escape(warning)}</p>')
+    if session.gaps:
+        gaps = pd.DataFrame(session.gaps)
+        columns = [c for c in ("start_s", "end_s", "duration_s", "restarted") if c in gaps]
+        parts.append(f"<p>{len(gaps)} gap(s) in the data (hatched on the trace):</p>")
+        parts.append(_table(gaps, columns))
     parts.append("<h3>Calibration</h3>" if session.calibration else "")
     parts.append(_kv(session.calibration) if session.calibration else "")
     parts.append("<h3>Model</h3>")

@@ -102,6 +102,10 @@ def trace_figure(session: SessionData) -> Figure:
             colour = VERMILLION if is_flagged else SKY
             for ax in (top, bottom):
                 ax.axvspan(row.start_s, row.end_s, color=colour, alpha=0.22, lw=0)
+        for gap in session.gaps:
+            for ax in (top, bottom):
+                ax.axvspan(gap["start_s"], gap["end_s"], facecolor="none", edgecolor=GREY,
+                           hatch="xx", lw=0)  # fmt: skip
         top.plot(*envelope(t, session.angles[:, 1]), color="#222222", lw=0.8, label="flexion")
         many = reps["set"].nunique() > MAX_LABELLED_SETS
         for number, group in reps.groupby("set"):
@@ -129,6 +133,8 @@ def trace_figure(session: SessionData) -> Figure:
         top.set_ylabel("flexion (deg)\n+ forward, - extension")
         handles, _ = top.get_legend_handles_labels()
         handles.append(Patch(color=SKY, alpha=0.4, label="rep"))
+        if session.gaps:
+            handles.append(Patch(facecolor="none", edgecolor=GREY, hatch="xx", label="data gap"))
         if flagged.any():
             handles.append(Patch(color=VERMILLION, alpha=0.4, label="flagged rep"))
         top.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.9, ncols=5)
