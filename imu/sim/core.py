@@ -193,6 +193,8 @@ def write_result(
         plain.unlink()
     angles = dict.fromkeys(TRUTH_COLUMNS[1:], 2)
     _write_text(targets[1], _numeric_text(result.truth_angles, {"time_s": 6, **angles}), compress)
-    reps = result.truth_reps.round({"start_s": 6, "bottom_s": 6, "end_s": 6, "peak_flexion_deg": 2})
+    reps = result.truth_reps.copy()
+    for column, places in (("start_s", 6), ("bottom_s", 6), ("end_s", 6), ("peak_flexion_deg", 2)):
+        reps[column] = [f"{v:.{places}f}" for v in reps[column]]
     _write_text(targets[2], reps.to_csv(index=False, lineterminator="\n"), compress=False)
     return targets
