@@ -193,3 +193,56 @@ def test_openimu_lost_before_counts_dropped_samples(counts, keep, first_sequence
             break
         trailing += count
     assert lost_reported == lost_expected - trailing
+
+
+# --- Polar Verity: acc and gyro frames in any arrival order --------------------------------
+@settings(max_examples=60, deadline=None)
+@given(
+    frames=st.integers(1, 5),
+    per_frame=st.integers(1, 8),
+    phase=st.floats(0.0, 0.99),
+    order=st.lists(st.booleans(), min_size=10, max_size=10),
+    slope=st.integers(-50, 50),
+)
+def test_verity_merge_in_any_arrival_order(frames, per_frame, phase, order, slope):
+    """Every accelerometer sample covered by gyro samples comes out once, in order, with
+    the gyro (a linear ramp in time here) interpolated exactly; nothing else comes out."""
+    rate = 52.0
+    dt_ns = 1e9 / rate
+    t0_ns = 5 * 10**9
+    n = frames * per_frame
+    acc_t = t0_ns + np.arange(n) * dt_ns
+    gyr_t = acc_t + phase * dt_ns
+    gyr_value = 100 + slope * np.arange(n)  # deg/s, linear in sample index
+
+    def stamp(ns):
+        return int(np.rint(ns)).to_bytes(8, "little")
+
+    acc_frames, gyr_frames = [], []
+    for f in range(frames):
+        rows = slice(f * per_frame, (f + 1) * per_frame)
+        idx = np.arange(n)[rows]
+        acc_raw = np.column_stack([idx, np.zeros_like(idx), np.full_like(idx, 1000)])
+        acc_frames.append(
+            b"\x02" + stamp(acc_t[rows][-1]) + b"\x01" + acc_raw.astype("<i2").tobytes()
+        )
+        gyr_raw = np.column_stack([gyr_value[rows], np.zeros_like(idx), np.zeros_like(idx)])
+        gyr_frames.append(
+            b"\x05" + stamp(gyr_t[rows][-1]) + b"\x80" + pmd_delta_payload(gyr_raw, 8)
+        )
+    arrivals, a, g = [], 0, 0
+    for pick_gyro in [*order, *[True] * (2 * frames)]:
+        if pick_gyro and g < frames:
+            arrivals.append(gyr_frames[g])
+            g += 1
+        elif a < frames:
+            arrivals.append(acc_frames[a])
+            a += 1
+    arrivals += acc_frames[a:]
+    out = decoded(PROFILES["polar-verity"].new_decoder(rate), arrivals, PMD_DATA)
+    covered = (acc_t >= gyr_t[0] - 1) & (acc_t <= gyr_t[-1] + 1)
+    expected_index = np.flatnonzero(covered)
+    np.testing.assert_array_equal(np.round(out[:, 1] / G * 1000), expected_index)
+    np.testing.assert_allclose(out[:, 0], acc_t[expected_index] / 1e9, atol=1e-8)
+    ramp = 100 + slope * (expected_index - phase)  # gyro value interpolated at acc times
+    np.testing.assert_allclose(out[:, 4], ramp, atol=1e-6 * max(1, abs(slope)))
