@@ -305,3 +305,21 @@ def test_firmware_batches_as_the_spec_throughput_table_says(host_sim: Path) -> N
             result = run(host_sim, rate_dhz=rate * 10, latency_ms=50, mtu=mtu, seconds=2)
             counts = [p.count for _, p in result.sent]
             assert np.median(counts) == n, (rate, mtu, counts[:10])
+
+
+def test_imu_openimu_profile_decodes_the_firmware_stream(host_sim: Path) -> None:
+    """End to end: firmware notifications through imu's own OpenIMU profile decoder."""
+    from imu.ble.profiles import PROFILES
+
+    result = run(host_sim, rate_dhz=2080, acc=ACC_CODE, gyr=GYR_CODE, fail_every=9, seconds=3)
+    decoder = PROFILES["openimu"].new_decoder(208.0)
+    frames = [
+        f for _, p in result.sent for f in decoder.feed(oc.encode_packet(p.raw, **_fields(p)))
+    ]
+    assert sum(f.lost_before for f in frames) == sum(p.count for _, p in result.dropped) > 0
+    t = np.concatenate([f.samples[:, 0] for f in frames])
+    assert np.all(np.diff(t) > 0)
+    samples = np.concatenate([f.samples for f in frames])
+    np.testing.assert_allclose(
+        samples[:, 3].mean(), 4096 * 0.244e-3 * oc.STANDARD_GRAVITY, rtol=1e-3
+    )
