@@ -15,6 +15,7 @@ import pytest
 from imu.ble.connection import Backoff, BleConnection, LinkEvent, Packet
 from imu.ble.profiles import PROFILES
 from imu.ble.scan import FoundDevice, find, scan, select_device
+from imu.ble.source import Batch, BleSource
 from imu.errors import DeviceError
 from tests.fakebluez import DeviceSpec, FakeBluez, dbus_daemon_available
 from tests.fakebluez.devices import (
@@ -91,7 +92,10 @@ async def _collect(conn: BleConnection, until, timeout_s: float = 10.0) -> list:
 
     async def gather() -> None:
         while not until(items):
-            items.append(await queue.get())
+            try:
+                items.append(await asyncio.wait_for(queue.get(), 0.05))
+            except asyncio.TimeoutError:
+                pass
 
     try:
         await asyncio.wait_for(gather(), timeout_s)
@@ -187,3 +191,48 @@ def test_device_not_advertising_is_a_clear_error(fake):
     )
     with pytest.raises(DeviceError, match="could not connect to C4:00:00:00:00:42 after 2"):
         asyncio.run(conn.run(asyncio.Queue()))
+
+
+def test_ble_source_decodes_stamps_marks_the_reconnection_gap_and_stops_cleanly(fake):
+    fake.add_device(witmotion_spec(WIT))
+    truth = samples(300, seed=2)
+    notifications = chop(witmotion_stream(truth), itertools.repeat(40))  # 2 samples, 50/s
+    dropped_at = 60
+
+    def on_packet(i: int) -> None:
+        if i == dropped_at:
+            fake.device(WIT).refuse_next_connects = 1
+            fake.device(WIT).drop_link()
+
+    stream = fake.stream(WIT, WIT_NOTIFY, notifications, interval_s=0.02, on_packet=on_packet)
+    source = BleSource(BleConnection(WIT, PROFILES["witmotion"], 100.0, backoff=FAST), name="WT1")
+
+    async def main() -> list[Batch]:
+        batches = []
+        async for batch in source.batches():
+            batches.append(batch)
+            if stream.done():
+                source.stop()
+        return batches
+
+    batches = asyncio.run(main())
+    delivered = np.repeat(stream.result(), 2)  # per sample
+    events = [e for b in batches for e in b.events]
+    assert [(e["type"], e.get("reconnect")) for e in events] == [
+        ("connected", False),
+        ("disconnected", None),
+        ("connected", True),
+    ]
+    got = np.vstack([b.samples for b in batches if len(b.samples)])
+    np.testing.assert_allclose(got[:, 1:], witmotion_quantise(truth)[delivered][:, 1:], atol=1e-9)
+    # one gap mark: on the first sample after the reconnection
+    marks = np.concatenate(
+        [[b.gap_before] + [False] * (len(b.samples) - 1) for b in batches if len(b.samples)]
+    )
+    assert np.flatnonzero(marks).tolist() == [2 * dropped_at]
+    assert np.all(np.diff(got[:, 0]) > 0)
+    before = np.diff(got[: 2 * dropped_at, 0])
+    assert abs(np.median(before) - 0.01) < 0.0005  # spread at the nominal 100 Hz
+    assert got[2 * dropped_at, 0] - got[2 * dropped_at - 1, 0] > 0.05  # the outage is visible
+    status = source.status()
+    assert status["disconnects"] == 1 and status["state"] == "streaming"

@@ -5,7 +5,8 @@ A source has
 - ``device`` (str) and ``metadata`` (dict for a recording's header),
 - ``batches()``: an async iterator of :class:`Batch` (raw samples in canonical units on
   the session clock, whether samples were lost just before them, and link events),
-- ``status()``: a small dict for the display (link state, rate received, losses).
+- ``status()``: a small dict for the display (link state, rate received, losses),
+- ``stop()``: end the stream soon, delivering what was already received.
 
 Implementations: :class:`FileSource` (a recording, paced in real time or as fast as
 possible) and :class:`BleSource` (a BLE IMU through :class:`imu.ble.connection.BleConnection`).
@@ -15,16 +16,25 @@ Tests add their own (anything with these three members).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from imu.ble.connection import BleConnection, LinkEvent, Packet, host_time_s
+from imu.ble.profiles import DecodeError
+from imu.ble.timing import Timestamper
 from imu.session import GAP_COLUMN, Session
 
+log = logging.getLogger(__name__)
+
 EMPTY = np.empty((0, 7))
+RATE_WINDOW_S = 2.0
+"""Seconds over which :meth:`BleSource.status` measures the received rate."""
 
 
 @dataclass
@@ -66,6 +76,11 @@ class FileSource:
             else np.asarray(gaps.fillna(0), dtype=float) > 0
         )
         self._position = 0
+        self._stopped = False
+
+    def stop(self) -> None:
+        """End the replay after the current chunk."""
+        self._stopped = True
 
     def chunk_bounds(self) -> list[tuple[int, int]]:
         """``[start, stop)`` row ranges of the chunks (split every ``chunk_s`` and at gaps)."""
@@ -92,6 +107,8 @@ class FileSource:
         t = self._samples[:, 0]
         start_wall = time.monotonic()
         for start, stop in self.chunk_bounds():
+            if self._stopped:
+                return
             if self.speed is None:
                 await asyncio.sleep(0)
             else:
@@ -99,3 +116,168 @@ class FileSource:
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
             self._position = stop
             yield Batch(self._samples[start:stop], gap_before=bool(self._gaps[start]))
+
+
+class BleSource:
+    """A BLE IMU as a sample source: decoding and timestamping off the callback path.
+
+    The connection's callback only enqueues ``(host_time, bytes)``; :meth:`batches`
+    decodes with a fresh profile decoder and :class:`~imu.ble.timing.Timestamper` per
+    connection, and batches whatever has queued up (one notification when the host keeps
+    up, several when it fell behind). Sample times are host time in seconds since
+    1970-01-01 UTC (device clock mapped to it when the profile has one). The first
+    samples after a reconnection, and after samples the timestamper knows were lost,
+    have ``gap_before`` set; nothing is interpolated.
+
+    :meth:`stop` ends the stream cleanly: the link is closed, then everything already
+    received is still decoded and yielded.
+    """
+
+    def __init__(self, connection: BleConnection, *, name: str | None = None) -> None:
+        self.connection = connection
+        self.profile = connection.profile
+        self.rate_hz = connection.rate_hz
+        self.device = f"{name or self.profile.title} ({connection.address})"
+        self.metadata: dict[str, Any] = {
+            "sampling_rate_hz": f"{self.rate_hz:g}",
+            "device": self.profile.name,
+            "device_name": name or "",
+            "device_address": connection.address,
+            "time_s": "host clock, seconds since 1970-01-01 UTC",
+            "recorded_by": "imu live",
+        }
+        self.n_decode_errors = 0
+        self.n_lost_samples = 0
+        self.n_disconnects = 0
+        self._state = "connecting"
+        self._retry: dict[str, Any] = {}
+        self._recent: deque[tuple[float, int]] = deque()
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        """Ask :meth:`batches` to close the link and finish (safe from a signal handler)."""
+        self._stop.set()
+
+    def status(self) -> dict[str, Any]:
+        """Link state, samples/s received over the last 2 s, losses so far."""
+        now = host_time_s()
+        while self._recent and self._recent[0][0] < now - RATE_WINDOW_S:
+            self._recent.popleft()
+        received = sum(n for _, n in self._recent)
+        return {
+            "state": self._state,
+            "device": self.device,
+            "rate_hz": received / RATE_WINDOW_S,
+            "nominal_rate_hz": self.rate_hz,
+            "lost_samples": self.n_lost_samples,
+            "decode_errors": self.n_decode_errors,
+            "disconnects": self.n_disconnects,
+            **self._retry,
+        }
+
+    async def batches(self) -> AsyncIterator[Batch]:
+        queue: asyncio.Queue = asyncio.Queue()
+        link = asyncio.create_task(self.connection.run(queue))
+        stopping = asyncio.create_task(self._stop.wait())
+        self._decoder = None
+        self._stamper = None
+        self._gap_pending = False
+        try:
+            while True:
+                getter = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait(
+                    {getter, link, stopping}, return_when=asyncio.FIRST_COMPLETED
+                )
+                if getter not in done:
+                    getter.cancel()
+                    if link in done:
+                        link.result()  # raises the DeviceError that ended the link
+                    break
+                items = [getter.result()]
+                while not queue.empty():
+                    items.append(queue.get_nowait())
+                for batch in self._batches_of(items):
+                    yield batch
+            # stopped: close the link, then deliver whatever was already received
+            link.cancel()
+            await asyncio.gather(link, return_exceptions=True)
+            items = []
+            while not queue.empty():
+                items.append(queue.get_nowait())
+            for batch in self._batches_of(items):
+                yield batch
+        finally:
+            for task in (link, stopping):
+                task.cancel()
+            await asyncio.gather(link, stopping, return_exceptions=True)
+
+    def _batches_of(self, items: list[Packet | LinkEvent]) -> list[Batch]:
+        """Decode queued items into batches; a new batch at every link event and gap."""
+        batches: list[Batch] = []
+        current = Batch(EMPTY)
+        pieces: list[np.ndarray] = []
+
+        def close() -> None:
+            nonlocal current, pieces
+            if pieces or current.events:
+                current.samples = np.vstack(pieces) if pieces else EMPTY
+                batches.append(current)
+            current, pieces = Batch(EMPTY), []
+
+        for item in items:
+            if isinstance(item, LinkEvent):
+                event = self._link_event(item)
+                if event is not None:
+                    if pieces:
+                        close()
+                    current.events.append(event)
+                continue
+            for samples, gap_before in self._decode(item):
+                if gap_before and pieces:
+                    close()
+                current.gap_before |= gap_before and not pieces
+                pieces.append(samples)
+        close()
+        return batches
+
+    def _link_event(self, item: LinkEvent) -> dict[str, Any] | None:
+        if item.kind == "retry":
+            self._retry = {"attempt": item.detail["attempt"], "retry_in_s": item.detail["delay_s"]}
+            return None
+        base = {"time_s": item.host_time_s, "device": self.connection.address}
+        if item.kind == "connected":
+            self._state = "streaming"
+            self._retry = {}
+            self._decoder = self.profile.new_decoder(self.rate_hz)
+            self._stamper = Timestamper(self.rate_hz, self.profile.device_clock)
+            self._gap_pending = bool(item.detail.get("reconnect"))
+            return {
+                "type": "connected",
+                **base,
+                "profile": self.profile.name,
+                "rate_hz": self.rate_hz,
+                "reconnect": self._gap_pending,
+            }
+        self._state = "reconnecting"
+        self.n_disconnects += 1
+        return {"type": "disconnected", **base, "reason": "link lost; reconnecting"}
+
+    def _decode(self, packet: Packet) -> list[tuple[np.ndarray, bool]]:
+        """``(samples, gap_before)`` pieces of one notification (empty while reassembling)."""
+        if self._decoder is None or self._stamper is None:
+            return []
+        try:
+            frames = self._decoder.feed(packet.data, packet.char_uuid)
+        except DecodeError as exc:
+            self.n_decode_errors += 1
+            log.debug("undecodable notification %s: %s", packet.data.hex(), exc)
+            return []
+        pieces = []
+        for frame in frames:
+            stamped = self._stamper.update(packet.host_time_s, frame)
+            self.n_lost_samples += sum(g.lost_samples for g in stamped.gaps)
+            for samples, gap_before in stamped.chunks():
+                pieces.append((samples, gap_before or self._gap_pending))
+                self._gap_pending = False
+                self._recent.append((packet.host_time_s, len(samples)))
+        return pieces

@@ -4,8 +4,8 @@ A source (:mod:`imu.ble.source`: a BLE device, a recorded file, or a test fake) 
 :class:`~imu.ble.source.Batch` es of raw samples and link events. For each batch the
 runner hands the raw samples to the sinks (the recorder writes them *before* anything
 else can fail), feeds them to the engine, turns the engine's output into alerts, and
-passes angles and events on. When the source ends or the task is cancelled (Ctrl-C),
-it flushes the engine (``finish``: the rep or set in progress) and closes every sink
+passes angles and events on. When the source ends, :meth:`Runner.stop` was called
+(Ctrl-C) or the task is cancelled, it flushes the engine (``finish``: the rep or set in progress) and closes every sink
 with the session summary.
 """
 
@@ -53,14 +53,20 @@ class Runner:
         self._first_time_s: float | None = None
         self._last_time_s: float | None = None
         self._last_status = -np.inf
+        self._stop_requested = False
+
+    def stop(self) -> None:
+        """End the session cleanly (Ctrl-C): the source stops, what it holds is processed."""
+        self._stop_requested = True
+        self.source.stop()
 
     async def run(self) -> dict[str, Any]:
         """Run to the end of the source (or cancellation); return the session summary."""
-        ended_by = "finished"
         try:
             async with contextlib.aclosing(self.source.batches()) as batches:
                 async for batch in batches:
                     self._batch(batch)
+            ended_by = "interrupted" if self._stop_requested else "finished"
         except asyncio.CancelledError:
             ended_by = "interrupted"
         except BaseException as exc:
