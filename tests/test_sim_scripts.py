@@ -1,0 +1,113 @@
+"""Lift variants, non-rep movements and the rotation conventions of the simulator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from imu.sim import (
+    DeadliftSet,
+    SensorModel,
+    SessionScript,
+    Stand,
+    demo_session,
+    make_lifter,
+    simulate,
+)
+from imu.sim.rotations import body_to_world, small_rotation, world_to_body
+
+LIFTER = make_lifter(5, seed=1)
+angle = st.floats(-170, 170)
+
+
+@settings(max_examples=200, deadline=None)
+@given(angle, st.floats(-60, 60), angle)
+def test_angles_recovered_from_the_up_vector_as_on_the_coordinate_page(flexion, lateral, twist):
+    rad = np.deg2rad([flexion, lateral, twist])
+    up_in_body = world_to_body(*rad, np.array([0.0, 0.0, 1.0]))
+    assert np.rad2deg(np.arctan2(-up_in_body[0], up_in_body[2])) == pytest.approx(flexion, abs=1e-9)
+    assert np.rad2deg(np.arcsin(up_in_body[1])) == pytest.approx(lateral, abs=1e-9)
+    v = np.array([0.3, -1.2, 2.0])
+    np.testing.assert_allclose(body_to_world(*rad, world_to_body(*rad, v)), v, atol=1e-12)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.floats(0.5, 10))
+def test_misalignment_is_a_small_proper_rotation(seed, sigma):
+    m = small_rotation(np.random.default_rng(seed), sigma, 2.5 * sigma)
+    np.testing.assert_allclose(m @ m.T, np.eye(3), atol=1e-12)
+    assert np.linalg.det(m) == pytest.approx(1.0)
+    assert np.rad2deg(np.arccos(np.clip((np.trace(m) - 1) / 2, -1, 1))) <= 2.5 * sigma + 1e-9
+
+
+def _one_set(kind: str):
+    script = SessionScript(
+        LIFTER, (Stand(3.0, still=True), DeadliftSet(4, kind, (False,) * 4, (False,) * 4))
+    )
+    return simulate(script, sampling_rate_hz=100, sensor=SensorModel.ideal(), seed=3)
+
+
+@pytest.fixture(scope="module")
+def variants():
+    return {
+        kind: _one_set(kind) for kind in ("conventional", "touch_and_go", "rdl", "good_morning")
+    }
+
+
+def _time_near_bottom(result) -> np.ndarray:
+    """Per rep: how long flexion stays within 2 deg of the rep's peak (s)."""
+    t = result.truth_angles.time_s.to_numpy()
+    flexion = result.truth_angles.flexion_deg.to_numpy()
+    out = []
+    for rep in result.truth_reps.itertuples():
+        m = (t >= rep.start_s) & (t <= rep.end_s)
+        out.append(np.sum(flexion[m] > rep.peak_flexion_deg - 2) / 100)
+    return np.array(out)
+
+
+def test_conventional_pauses_at_the_floor_and_touch_and_go_does_not(variants):
+    conventional = _time_near_bottom(variants["conventional"])
+    touch = _time_near_bottom(variants["touch_and_go"])
+    assert conventional[1:].min() > touch[1:].max() + 0.5  # pauses 0.8-2 s vs 0.05-0.2 s
+
+
+def test_romanian_and_good_morning_hinge_with_straighter_knees(variants):
+    depth = {kind: r.truth_reps.peak_flexion_deg.mean() for kind, r in variants.items()}
+    assert depth["rdl"] == pytest.approx(0.85 * depth["conventional"], rel=0.08)
+    assert depth["good_morning"] == pytest.approx(0.95 * depth["conventional"], rel=0.08)
+    # the sensor drops with the hips: far less without the knee bend (sensor height, world z)
+    drop = {kind: np.ptp(r.kinematics.sensor_position_m[:, 2]) for kind, r in variants.items()}
+    assert (
+        drop["rdl"] < 0.75 * drop["conventional"]
+        and drop["good_morning"] < 0.75 * drop["touch_and_go"]
+    )
+
+
+def test_sets_from_the_floor_end_with_putting_the_bar_down(variants):
+    for kind, result in variants.items():
+        t = result.truth_angles.time_s.to_numpy()
+        after = result.truth_angles.flexion_deg.to_numpy()[t > result.truth_reps.end_s.max() + 0.5]
+        assert (after.max() > 30) == (kind in ("conventional", "touch_and_go"))
+
+
+def test_demo_session_has_bends_that_are_not_reps():
+    result = simulate(
+        demo_session(LIFTER, seed=4, n_sets=2, rest_s=(20, 30)), sensor=SensorModel.ideal(), seed=4
+    )
+    truth, reps = result.truth_angles, result.truth_reps
+    t = truth.time_s.to_numpy()
+    in_rep = np.zeros(len(t), dtype=bool)
+    for rep in reps.itertuples():
+        in_rep |= (t >= rep.start_s) & (t <= rep.end_s)
+    bent = truth.flexion_deg.to_numpy() > 40
+    starts = np.flatnonzero(np.diff((bent & ~in_rep).astype(int)) == 1)
+    assert len(starts) >= 3  # two plates loaded, at least one bar put down
+    assert len(reps) >= 10 and set(reps.set) == {1, 2}
+    assert t[0] == result.truth_reps.start_s.min() - (
+        result.truth_reps.start_s.min() - t[0]
+    )  # same clock
+    assert reps.start_s.min() > t[0] + 2.5  # calibration stance first
+    still = result.session.samples()[t < t[0] + 2.0]
+    assert np.abs(still[:, 4:7]).max() < 1.0  # quiet at the start (deg/s)
