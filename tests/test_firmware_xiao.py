@@ -80,6 +80,7 @@ class Run:
     notifications: list[tuple[bool, int, oc.Packet]]  # (sent, time us, packet) in order
     stalls: int
     links: list[tuple[str, int]]  # ("DISCONNECT" | "CONNECT", time us)
+    sent_bytes: list[bytes]  # the notifications that went through, as the central got them
 
     @property
     def sent(self) -> list[tuple[int, oc.Packet]]:
@@ -122,7 +123,7 @@ def host_sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run(exe: Path, **args: object) -> Run:
     cmd = [str(exe), *(f"{k}={v}" for k, v in args.items())]
     done = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=60)
-    result = Run(b"", "", [], [], 0, [])
+    result = Run(b"", "", [], [], 0, [], [])
     for line in done.stdout.splitlines():
         tag, _, rest = line.partition(" ")
         if tag == "CONFIG":
@@ -134,8 +135,10 @@ def run(exe: Path, **args: object) -> Run:
             result.odr.append((start_ns, period_ns))
         elif tag in ("N", "DROP"):
             t_us, hex_ = rest.split()
-            packet = oc.decode_packet(bytes.fromhex(hex_))
-            result.notifications.append((tag == "N", int(t_us), packet))
+            data = bytes.fromhex(hex_)
+            result.notifications.append((tag == "N", int(t_us), oc.decode_packet(data)))
+            if tag == "N":
+                result.sent_bytes.append(data)
         elif tag == "STALL":
             result.stalls += 1
         elif tag in ("DISCONNECT", "CONNECT"):
@@ -313,9 +316,7 @@ def test_imu_openimu_profile_decodes_the_firmware_stream(host_sim: Path) -> None
 
     result = run(host_sim, rate_dhz=2080, acc=ACC_CODE, gyr=GYR_CODE, fail_every=9, seconds=3)
     decoder = PROFILES["openimu"].new_decoder(208.0)
-    frames = [
-        f for _, p in result.sent for f in decoder.feed(oc.encode_packet(p.raw, **_fields(p)))
-    ]
+    frames = [f for data in result.sent_bytes for f in decoder.feed(data)]
     assert sum(f.lost_before for f in frames) == sum(p.count for _, p in result.dropped) > 0
     t = np.concatenate([f.samples[:, 0] for f in frames])
     assert np.all(np.diff(t) > 0)
