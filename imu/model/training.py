@@ -58,7 +58,8 @@ def candidates() -> dict[str, Pipeline]:
             ("baseline", BaselineDeviation()),
             ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
             ("scale", StandardScaler()),
-            ("classify", LogisticRegression(C=c, class_weight="balanced", max_iter=5000)),
+            ("classify", LogisticRegression(C=c, class_weight="balanced", solver="newton-cholesky",
+                                            max_iter=200)),
         ])
 
     def forest(min_leaf: int) -> Pipeline:

@@ -1,0 +1,110 @@
+"""Labels CSV: parsing, extra columns, and one-line errors naming file, line and column."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from imu.cli import main
+from imu.errors import InputError
+from imu.model.labels import check_span_in_session, read_labels, write_labels
+from imu.model.workflow import group_ids, targets
+
+
+@pytest.fixture
+def folder(tmp_path):
+    (tmp_path / "rec").mkdir()
+    (tmp_path / "rec" / "a.csv").write_text("time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n")
+    (tmp_path / "b.csv").write_text("time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n")
+    return tmp_path
+
+
+def write(folder, text: str):
+    path = folder / "labels.csv"
+    path.write_text(text)
+    return path
+
+
+def test_reads_spans_keeps_extra_columns_and_resolves_sessions(folder):
+    path = write(folder, "# reviewed from video\nsession,start_s,end_s,label,coach_note\n"
+                 "rec/a.csv,1.5,3.0,rounded,late\nrec/a.csv,3.0,4.25,good,\nb.csv,0,1,meh,x\n")
+    frame = read_labels(path)
+    assert list(frame["label"]) == ["rounded", "good", "meh"]
+    assert frame["start_s"].tolist() == [1.5, 3.0, 0.0]
+    assert frame["coach_note"].tolist() == ["late", "", "x"]
+    assert frame["line"].tolist() == [3, 4, 5]
+    assert frame["session_path"][0] == str((folder / "rec" / "a.csv").resolve())
+
+
+def test_write_then_read_round_trip_drops_bookkeeping(folder):
+    path = write(folder, "session,start_s,end_s,label,subject\nrec/a.csv,1.5,3,good,S1\n")
+    frame = read_labels(path)
+    out = folder / "copy.csv"
+    write_labels(frame, out)
+    assert out.read_text().splitlines() == ["session,start_s,end_s,label,subject",
+                                           "rec/a.csv,1.500,3.000,good,S1"]
+    assert read_labels(out)[["start_s", "end_s"]].to_numpy().tolist() == [[1.5, 3.0]]
+
+
+@pytest.mark.parametrize("text, where, what", [
+    ("session,start_s,label\nrec/a.csv,1,good\n", "labels.csv:1: ", "missing column(s) end_s"),
+    ("session,start_s,end_s,label\nrec/a.csv,one,3,good\n", "labels.csv:2: column 'start_s'", "not a finite number"),
+    ("session,start_s,end_s,label\nrec/a.csv,1,nan,good\n", "labels.csv:2: column 'end_s'", "not a finite number"),
+    ("session,start_s,end_s,label\nrec/a.csv,3,3,good\n", "labels.csv:2: column 'end_s'", "empty span"),
+    ("session,start_s,end_s,label\nrec/a.csv,1,2,\n", "labels.csv:2: column 'label'", "empty label"),
+    ("session,start_s,end_s,label\nnope.csv,1,2,good\n", "labels.csv:2: column 'session'", "unknown session"),
+    ("session,start_s,end_s,label\nrec/a.csv,1,2,good,extra\n", "labels.csv:2: ", "5 fields"),
+    ("session,start_s,end_s,label\nrec/a.csv,1,3,good\nb.csv,2,3,good\nrec/a.csv,2.5,4,bad\n",
+     "labels.csv:4: column 'start_s'", "overlaps line 2"),
+    ("session,start_s,end_s,label\n", "labels.csv: ", "no labelled spans"),
+    ("", "labels.csv: ", "empty labels file"),
+])
+def test_bad_rows_give_one_line_errors(folder, text, where, what):
+    with pytest.raises(InputError) as caught:
+        read_labels(write(folder, text))
+    message = str(caught.value)
+    assert where in message and what in message
+    assert "\n" not in message
+
+
+def test_span_outside_the_session_names_line_and_column(folder):
+    frame = read_labels(write(folder, "session,start_s,end_s,label\nrec/a.csv,9,12,good\n"))
+    check_span_in_session(frame.iloc[0], 0.0, 12.0)
+    with pytest.raises(InputError, match=r"labels.csv:2: column 'end_s': span 9-12 s is outside"):
+        check_span_in_session(frame.iloc[0], 0.0, 11.0)
+    with pytest.raises(InputError, match=r"column 'start_s'"):
+        check_span_in_session(frame.iloc[0], 9.5, 20.0)
+
+
+def test_positive_class_and_groups(folder):
+    frame = read_labels(write(folder, "session,start_s,end_s,label,subject\n"
+                              "rec/a.csv,1,2,Rounded,S1\nrec/a.csv,2,3,ok,S1\nb.csv,1,2,ok,S2\n"))
+    assert targets(frame, "Rounded").tolist() == [1, 0, 0]
+    with pytest.raises(InputError, match=r"no span is labelled 'rounded' \(labels found: Rounded, ok\)"):
+        targets(frame, "rounded")
+    assert group_ids(frame, None)[1] == "subject"
+    assert group_ids(frame, None)[0].tolist() == ["S1", "S1", "S2"]
+    groups, how = group_ids(frame, "session")
+    assert how == "session" and len(np.unique(groups)) == 2
+    no_subject = frame.drop(columns=["subject"])
+    assert group_ids(no_subject, None)[1] == "session"
+    with pytest.raises(InputError, match="needs a non-empty 'subject' column"):
+        group_ids(no_subject, "subject")
+
+
+def test_cli_reports_bad_labels_as_one_line_exit_2(folder, capsys):
+    path = write(folder, "session,start_s,end_s,label\nrec/a.csv,5,4,good\n")
+    assert main(["train", str(path), "-o", str(folder / "m.skops"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("imu train: error: ") and "empty span" in err and "\n" not in err
+
+
+def test_single_class_is_refused(folder):
+    from imu.model.training import check_classes
+
+    frame = pd.DataFrame({"label": ["good", "good"], "labels_file": ["x.csv"] * 2})
+    with pytest.raises(InputError, match="no span is labelled 'rounded'"):
+        targets(frame, "rounded")
+    with pytest.raises(InputError, match="every span is of the negative class"):
+        check_classes(np.array([0, 0, 0]), "training data")

@@ -1,0 +1,90 @@
+"""Rep features and the lifter's baseline: hand-computed values, streaming safety."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_model_fakes import fake_lifters
+
+from imu.model.features import (
+    RAW_FEATURES,
+    BaselineDeviation,
+    feature_names,
+    input_names,
+    model_row,
+    model_rows,
+    rep_features,
+)
+
+
+def triangle_record() -> dict:
+    """Flexion rises linearly 0 -> 60 deg over 2 s, falls back to 0 over 1 s (every 0.25 s)."""
+    grid = np.linspace(0.0, 3.0, 13)
+    flexion = np.where(grid <= 2.0, 30.0 * grid, 60.0 - 60.0 * (grid - 2.0))
+    return {"start_s": 10.0, "bottom_s": 12.0, "end_s": 13.0, "peak_flexion_deg": 60.0,
+            "descent_s": 2.0, "ascent_s": 1.0, "smoothness": None,
+            "trace": {"flexion_deg": flexion.tolist()}}
+
+
+def test_features_of_a_hand_made_rep():
+    values = dict(zip(RAW_FEATURES, rep_features(triangle_record())))
+    assert values["duration_s"] == pytest.approx(3.0)
+    assert values["peak_flexion_deg"] == 60.0
+    assert np.isnan(values["smoothness"]) and np.isnan(values["twist_range_deg"])
+    # at 30 % of 3 s = 0.9 s: 27 deg; at 90 % = 2.7 s: 60 - 42 = 18 deg
+    assert values["flexion_at_30pct_deg"] == pytest.approx(27.0)
+    assert values["flexion_at_90pct_deg"] == pytest.approx(18.0)
+    # first quarter of the 1 s ascent: 60 -> 45 deg in 0.25 s = 60 deg/s of extension
+    assert values["early_pull_extension_deg_s"] == pytest.approx(60.0)
+
+
+def test_missing_trace_gives_nan_shape_not_an_error():
+    record = triangle_record()
+    del record["trace"]
+    values = dict(zip(RAW_FEATURES, rep_features(record)))
+    assert np.isnan(values["flexion_at_50pct_deg"]) and values["peak_flexion_deg"] == 60.0
+
+
+def test_rows_of_a_session_equal_rep_by_rep_rows():
+    (_, reps, _), = fake_lifters(1, reps_per_lifter=8, seed=3)
+    rows = model_rows(reps)
+    assert rows.shape == (8, len(input_names()))
+    for i in range(8):
+        np.testing.assert_array_equal(rows[i], model_row(reps[i], reps[:i]))
+    assert rows[0, -1] == 0 and np.all(np.isnan(rows[0, len(RAW_FEATURES):-1]))
+    f = len(RAW_FEATURES)
+    peak = RAW_FEATURES.index("peak_flexion_deg")
+    earlier = [r["peak_flexion_deg"] for r in reps[:5]]
+    assert rows[5, f + peak] == pytest.approx(np.median(earlier))
+
+
+def test_baseline_blends_prior_and_history_median():
+    f = len(RAW_FEATURES)
+    raw = np.arange(f, dtype=float)
+    X = np.vstack([np.concatenate([raw + 10.0, np.full(f, np.nan), [0.0]]),   # first rep
+                   np.concatenate([raw + 10.0, raw + 4.0, [3.0]]),             # 3 earlier reps
+                   np.concatenate([raw, raw, [5.0]])])
+    y = np.array([1, 0, 0])
+    step = BaselineDeviation(prior_weight=3.0).fit(X, y)
+    # prior = median raw of the non-positive rows: (raw + 10 + raw) / 2 = raw + 5
+    np.testing.assert_allclose(step.prior_, raw + 5.0)
+    out = step.transform(X)
+    assert out.shape == (3, 2 * f) and len(feature_names()) == 2 * f
+    np.testing.assert_allclose(out[:, :f], X[:, :f])
+    np.testing.assert_allclose(out[0, f:], 5.0)                          # prior only: 10 - 5
+    np.testing.assert_allclose(out[1, f:], 10.0 - (3 * 5.0 + 3 * 4.0) / 6)  # 50/50 blend
+    np.testing.assert_allclose(out[2, f:], 0.0 - (3 * 5.0 + 5 * 0.0) / 8)
+
+
+def test_rounded_first_reps_do_not_hide_later_rounded_reps():
+    """A session that opens with two rounded reps: the prior keeps the baseline near the
+    population's good reps, so a later rounded rep still deviates clearly."""
+    f = len(RAW_FEATURES)
+    peak = RAW_FEATURES.index("peak_flexion_deg")
+    good, rounded = np.full(f, 50.0), np.full(f, 60.0)
+    train = np.vstack([np.concatenate([good, np.full(f, np.nan), [0.0]])] * 4)
+    step = BaselineDeviation().fit(train, np.zeros(4))
+    history = np.median(np.vstack([rounded, rounded, good]), axis=0)   # 2 rounded of 3
+    row = np.concatenate([rounded, history, [3.0]])[None]
+    deviation = step.transform(row)[0, f + peak]
+    assert deviation == pytest.approx(60.0 - (3 * 50.0 + 3 * 60.0) / 6)   # 5 deg, not 0
