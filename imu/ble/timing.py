@@ -209,6 +209,13 @@ class Timestamper:
             source, gap_at, rebase = self._virtual_source(arrival_s, n)
         self._map.add(float(source[-1]), arrival_s)
         host = source + self._slewed_offset(source, rebase)
+        if self._last_host is not None and host[0] <= self._last_host:
+            # after a rebase (or while a burst outruns the nominal rate) never go back:
+            # the first new sample comes at least one interval after the last one out
+            shift = self._last_host + 1.0 / self.rate_hz - host[0]
+            host = host + shift
+            last_source, last_offset = self._applied
+            self._applied = (last_source, last_offset + shift)
         out = frame.samples.copy()
         out[:, 0] = host
         gap_before = np.zeros(n, dtype=bool)
