@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from imu.errors import input_error
+from imu.errors import InputError, input_error
 from imu.quality import data_quality
 
 if TYPE_CHECKING:
@@ -145,20 +145,80 @@ def read_text(path: str | os.PathLike, encodings: Sequence[str] = ("utf-8-sig",)
 
 @dataclass
 class Table:
-    """One delimited text file: header, cells as text, and the file line of every row.
+    """One delimited text file: header, data rows and the file line of every row.
 
-    Build with :func:`read_table`. ``unterminated`` is true when the last line has no
-    newline (a recording cut off by a crash); :meth:`floats` then drops an incomplete last
-    row with a warning instead of failing.
+    Build with :func:`read_table`. Cells are parsed on demand: :meth:`floats` reads
+    clean numeric columns with pandas' C parser and falls back to cell-by-cell checks
+    only to explain a problem. ``unterminated`` is true when the last line has no newline
+    (a recording cut off by a crash); :meth:`floats` then drops an incomplete last row
+    with a warning instead of failing.
     """
 
     name: str
     header_line: int
     columns: list[str]
-    cells: pd.DataFrame
+    body: str
+    sep: str
     lines: np.ndarray
     unterminated: bool
     warnings: list[str] = field(default_factory=list)
+
+    def _read(self, sources: Sequence[str], **options: object) -> pd.DataFrame:
+        """The ``sources`` columns of every kept row, parsed with ``options``."""
+        wanted = [self.columns.index(c) for c in sources]
+        if not len(self.lines):
+            return pd.DataFrame({c: pd.Series(dtype=options.get("dtype")) for c in sources})
+        try:
+            frame = self._parse(wanted, options)
+        except pd.errors.ParserError as exc:
+            if "Too many columns specified" not in str(exc):  # pandas: one short row
+                raise self._parse_error(exc) from None
+            frame = self._parse(None, options).iloc[:, sorted(wanted)]
+        if len(frame) != len(self.lines):  # a quoted cell ran across line ends
+            raise self._quote_error()
+        frame.columns = [self.columns[i] for i in sorted(wanted)]
+        return frame
+
+    def _parse(self, usecols: list[int] | None, options: Mapping[str, object]) -> pd.DataFrame:
+        return pd.read_csv(
+            io.StringIO(self.body),
+            sep=self.sep,
+            header=None,
+            names=range(len(self.columns)),
+            usecols=usecols,
+            skip_blank_lines=False,
+            engine="c",
+            **options,
+        )
+
+    def _parse_error(self, exc: Exception) -> InputError:
+        if "EOF inside string" in str(exc):
+            return self._quote_error()
+        match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if not match:
+            return input_error(f"cannot parse as CSV ({exc})", path=self.name)
+        expected, row, saw = (int(g) for g in match.groups())
+        return input_error(
+            f"{saw} fields but the header has {expected}",
+            path=self.name,
+            line=int(self.lines[row - 1]) if row <= len(self.lines) else None,
+            hint="fix or delete the line",
+        )
+
+    def _quote_error(self) -> InputError:
+        rows = self.body.split("\n")
+        odd = next((i for i, row in enumerate(rows) if row.count('"') % 2), 0)
+        return input_error(
+            'unbalanced quote (")',
+            path=self.name,
+            line=int(self.lines[odd]),
+            hint="delete the stray quote character",
+        )
+
+    def text(self, column: str) -> pd.Series:
+        """The cells of one column as stripped text ('' where a row has no such field)."""
+        self.require([column])
+        return self._read([column], dtype=str, na_filter=False)[column].str.strip()
 
     def floats(
         self,
@@ -177,34 +237,67 @@ class Table:
         Returns a frame with the output names; its ``attrs["lines"]`` holds file lines.
         """
         self.require(columns)
-        parsed: dict[str, np.ndarray] = {}
-        bad_rows = np.zeros(len(self.cells), dtype=bool)
-        problems: dict[str, tuple[np.ndarray, str]] = {}
-        for source, target in columns.items():
-            text = self.cells[source].str.strip()
-            if decimal != ".":
-                text = text.str.replace(decimal, ".", regex=False)
-            values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-            missing = text.isin(_MISSING).to_numpy()
-            unparsable = np.isnan(values) & ~missing
-            infinite = np.isinf(values)
-            empty_ok = source in optional and missing.all()
-            bad = unparsable | infinite | (missing if not empty_ok else False)
-            bad_rows |= bad
-            problems[source] = (bad, target)
-            parsed[target] = values
-        if self.unterminated and bad_rows.any() and bad_rows[-1]:
-            self._drop_last_row()
-            bad_rows = bad_rows[:-1]
-            parsed = {k: v[:-1] for k, v in parsed.items()}
-            problems = {k: (b[:-1], t) for k, (b, t) in problems.items()}
-        if bad_rows.any():
-            self._raise_first_bad(problems, decimal)
+        parsed = self._fast_floats(columns, decimal, optional)
+        if parsed is None:
+            parsed = self._checked_floats(columns, decimal, optional)
         frame = pd.DataFrame(parsed)
         for target, factor in (scale or {}).items():
             frame[target] = frame[target] * factor
         frame.attrs["lines"] = self.lines.copy()
         return frame
+
+    def _fast_floats(
+        self, columns: Mapping[str, str], decimal: str, optional: Sequence[str]
+    ) -> dict[str, np.ndarray] | None:
+        """Columns of a clean file via the C parser; None when any cell needs a closer look."""
+        try:
+            frame = self._read(
+                list(columns),
+                dtype=np.float64,
+                decimal=decimal,
+                na_values=sorted(_MISSING),
+                keep_default_na=False,
+            )
+        except ValueError:
+            return None
+        parsed = {}
+        for source, target in columns.items():
+            values = frame[source].to_numpy(dtype=np.float64)
+            finite = np.isfinite(values)
+            if not (finite.all() or (source in optional and np.isnan(values).all())):
+                return None
+            parsed[target] = values
+        return parsed
+
+    def _checked_floats(
+        self, columns: Mapping[str, str], decimal: str, optional: Sequence[str]
+    ) -> dict[str, np.ndarray]:
+        """Cell-by-cell parse: drop a cut-off last row, raise on the first bad cell."""
+        parsed: dict[str, np.ndarray] = {}
+        texts: dict[str, pd.Series] = {}
+        bad_rows = np.zeros(len(self.lines), dtype=bool)
+        problems: dict[str, np.ndarray] = {}
+        for source, target in columns.items():
+            text = texts[source] = self.text(source)
+            if decimal != ".":
+                text = text.str.replace(decimal, ".", regex=False)
+            values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
+            missing = text.isin(_MISSING).to_numpy()
+            unparsable = np.isnan(values) & ~missing
+            empty_ok = source in optional and missing.all()
+            bad = unparsable | np.isinf(values) | (missing if not empty_ok else False)
+            bad_rows |= bad
+            problems[source] = bad
+            parsed[target] = values
+        if self.unterminated and bad_rows[-1]:
+            self._drop_last_row()
+            parsed = {k: v[:-1] for k, v in parsed.items()}
+            problems = {k: b[:-1] for k, b in problems.items()}
+        if any(bad.any() for bad in problems.values()):
+            first = min(int(np.argmax(bad)) for bad in problems.values() if bad.any())
+            source = next(s for s, bad in problems.items() if bad[first])
+            self._raise_bad_cell(source, texts[source].iloc[first], first, decimal)
+        return parsed
 
     def require(self, columns: Sequence[str] | Mapping[str, str]) -> None:
         """Raise naming the header line when any of ``columns`` is absent."""
@@ -212,7 +305,7 @@ class Table:
         if missing:
             raise input_error(
                 f"missing column(s) {', '.join(repr(c) for c in missing)}; "
-                f"found {', '.join(repr(c) for c in self.columns)}",
+                f"found {', '.join(repr(c) for c in self.columns if c)}",
                 path=self.name,
                 line=self.header_line,
                 hint="check the export settings or pass --format",
@@ -220,20 +313,14 @@ class Table:
 
     def _drop_last_row(self) -> None:
         line = int(self.lines[-1])
-        self.cells = self.cells.iloc[:-1]
         self.lines = self.lines[:-1]
+        self.body = self.body.rsplit("\n", 1)[0] if len(self.lines) else ""
         self.unterminated = False
         self.warnings.append(
             f"{self.name}:{line}: last line is incomplete (recording cut off?); dropped it"
         )
 
-    def _raise_first_bad(self, problems: dict[str, tuple[np.ndarray, str]], decimal: str) -> None:
-        first = min(int(np.argmax(bad)) for bad, _ in problems.values() if bad.any())
-        for source, (bad, _) in problems.items():
-            if bad[first]:
-                raw = str(self.cells[source].iloc[first]).strip()
-                break
-        line = int(self.lines[first])
+    def _raise_bad_cell(self, source: str, raw: str, row: int, decimal: str) -> None:
         if raw in _MISSING:
             message, hint = "empty cell", "fill in a value or delete the line"
         elif raw.lstrip("+-").lower() in ("inf", "infinity"):
@@ -243,6 +330,7 @@ class Table:
             hint = "fix or delete the line"
             if decimal == "." and re.fullmatch(r"[+-]?\d+,\d+", raw):
                 hint = "decimal commas? re-export with a decimal point"
+        line = int(self.lines[row])
         raise input_error(message, path=self.name, line=line, column=source, hint=hint)
 
 
@@ -256,16 +344,16 @@ def read_table(
     """Split ``text`` at line ``header_index`` (0-based) into header and data rows.
 
     Blank lines are skipped; every row keeps its 1-based file line number. A row with more
-    fields than the header is an error; missing trailing fields read as empty cells.
+    fields than the header is an error; missing trailing fields read as empty cells. An
+    empty name in the header (a trailing separator) is kept so that rows with the same
+    trailing separator still fit.
     """
     lines = text.splitlines()
     unterminated = bool(text) and not text.endswith(("\n", "\r"))
     if header_index >= len(lines) or not lines[header_index].strip():
         raise input_error("empty file: no header line", path=name)
     header = [h.strip() for h in next(csv.reader([lines[header_index]], delimiter=sep))]
-    while header and header[-1] == "":
-        header.pop()  # a trailing separator on the header line
-    duplicated = sorted({h for h in header if header.count(h) > 1})
+    duplicated = sorted({h for h in header if h and header.count(h) > 1})
     if duplicated:
         raise input_error(
             f"duplicate column name(s) {', '.join(repr(d) for d in duplicated)}",
@@ -281,31 +369,18 @@ def read_table(
             line=header_index + 1,
             hint="the recording is empty; record again",
         )
-    body = "\n".join(lines[n - 1] for n in numbers)
-    try:
-        cells = pd.read_csv(
-            io.StringIO(body),
-            sep=sep,
-            header=None,
-            names=range(len(header)),
-            dtype=str,
-            na_filter=False,
-            skip_blank_lines=False,
-            engine="c",
-        )
-    except pd.errors.ParserError as exc:
-        match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if not match:
-            raise input_error(f"cannot parse as CSV ({exc})", path=name) from None
-        expected, row, saw = (int(g) for g in match.groups())
-        raise input_error(
-            f"{saw} fields but the header has {expected}",
-            path=name,
-            line=numbers[row - 1],
-            hint="fix or delete the line",
-        ) from None
-    cells.columns = header
-    return Table(name, header_index + 1, header, cells, np.asarray(numbers), unterminated)
+    rows = [lines[n - 1] for n in numbers]
+    limit = len(header) - 1
+    for number, row in zip(numbers, rows):
+        if row.count(sep) > limit and '"' not in row:
+            raise input_error(
+                f"{row.count(sep) + 1} fields but the header has {len(header)}",
+                path=name,
+                line=number,
+                hint="fix or delete the line",
+            )
+    body = "\n".join(rows)
+    return Table(name, header_index + 1, header, body, sep, np.asarray(numbers), unterminated)
 
 
 def split_metadata(text: str) -> tuple[dict[str, str], int]:
@@ -555,7 +630,7 @@ def read_session(
     numeric = table.floats({c: c for c in REQUIRED}, optional=GYR)
     extras = [c for c in table.columns if c not in REQUIRED]
     for column in extras:
-        numeric[column] = _extra_values(table.cells[column])
+        numeric[column] = _extra_values(table.text(column))
     numeric = check_time(numeric, name, TIME, table.warnings)
     return finish_session(
         numeric,
@@ -569,11 +644,11 @@ def read_session(
 
 def _extra_values(cells: pd.Series) -> pd.Series:
     """An extra column as numbers when every non-empty cell is a number, else as text."""
-    stripped = cells.str.strip()
+    stripped = cells.reset_index(drop=True)
     numbers = pd.to_numeric(stripped.replace("", np.nan), errors="coerce")
     if (numbers.isna() & (stripped != "")).any():
-        return stripped.reset_index(drop=True)
-    return numbers.reset_index(drop=True)
+        return stripped
+    return numbers
 
 
 def format_metadata(metadata: Mapping[str, object]) -> str:

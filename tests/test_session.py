@@ -433,3 +433,21 @@ def test_deg_s_gyroscope_declared_rad_s_is_caught(tmp_path):
         and "x faster than the" in message
     )
     assert message.endswith("(pass --gyr-unit deg/s)")
+
+
+def test_stray_quote_names_its_line(tmp_path):
+    lines = session_lines(tmp_path)
+    lines[7] = '"' + lines[7]
+    assert "bad.csv:8: unbalanced quote" in error_of(rewrite(tmp_path, lines))
+
+
+def test_trailing_separator_on_every_line_is_accepted(tmp_path):
+    lines = [line + "," for line in session_lines(tmp_path)]
+    session = read_session(rewrite(tmp_path, lines, "trailing.csv"))
+    np.testing.assert_array_equal(session.samples(), tilting_samples(300))
+
+
+def test_only_a_cut_off_first_row(tmp_path):
+    path = tmp_path / "cut.csv"
+    path.write_text(HEADER + "\n0.000000,0.1,9.8")
+    assert "only 0 sample(s)" in error_of(path)

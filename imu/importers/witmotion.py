@@ -59,7 +59,7 @@ def _times(table: Table, column: str) -> np.ndarray:
     An unreadable cell is an error naming its line, except on the cut-off last line of an
     unterminated file, which gives NaN (that row is dropped with the other columns).
     """
-    cells = table.cells[column].str.strip()
+    cells = table.text(column)
     numeric = pd.notna(pd.to_numeric(cells.iloc[:1], errors="coerce")).all()
     if numeric:
         values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64)
@@ -110,7 +110,7 @@ def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None
             hint="enable the time column when exporting",
         )
     if DEVICE_COLUMN in normalised:
-        devices = table.cells[normalised[DEVICE_COLUMN]].str.strip().unique()
+        devices = table.text(normalised[DEVICE_COLUMN]).unique()
         if len(devices) > 1:
             raise input_error(
                 f"{len(devices)} devices in one file ({', '.join(devices[:4])})",
