@@ -105,34 +105,34 @@ class Orientation:
         restart: np.ndarray,
     ) -> np.ndarray:
         """Quaternions (n, 4) for rows of acc (m/s^2) and gyr (deg/s); skipped rows repeat."""
-        n = len(acc)
-        out = np.empty((n, 4))
-        acc_g = np.ascontiguousarray(acc / STANDARD_GRAVITY_M_S2)
-        gyr = np.ascontiguousarray(gyr)
+        acc_rows = list(np.ascontiguousarray(acc / STANDARD_GRAVITY_M_S2))
+        gyr_rows = list(np.ascontiguousarray(gyr))
         ahrs, bias = self._ahrs, self._bias
-        update, get_q = ahrs.update_no_magnetometer, ahrs.get_quaternion
+        update, get_q, correct = ahrs.update_no_magnetometer, ahrs.get_quaternion, bias.update
         last = self._last
-        skip_l, restart_l, dt_l = skip.tolist(), restart.tolist(), dt_s.tolist()
-        for i in range(n):
-            if skip_l[i]:
-                out[i] = last
+        period = self._period_s
+        out = []
+        for acc_g, gyr_i, dt, skipped, restarted in zip(
+            acc_rows, gyr_rows, dt_s.tolist(), skip.tolist(), restart.tolist(), strict=True
+        ):
+            if skipped:
+                out.append(last)
                 continue
-            if restart_l[i]:
+            if restarted:
                 # Fusion's own start-up resets the heading when it ends, which flips the
                 # heading of mountings with a sensor axis along the vertical; start from
                 # the accelerometer's tilt instead and skip it.
-                up = acc_g[i] if self._initial_acc is None else self._initial_acc
+                up = acc_g if self._initial_acc is None else self._initial_acc
                 self._initial_acc = None
                 ahrs.restart()
                 ahrs.set_quaternion(tilt_quaternion(up))
                 ahrs.skip_startup()
-                out[i] = last = get_q()
-                continue
-            dt = dt_l[i]
-            if dt != self._period_s:
-                ahrs.set_sample_period(dt)
-                self._period_s = dt
-            update(bias.update(gyr[i]), acc_g[i])
-            out[i] = last = get_q()
-        self._last = last
-        return out
+            else:
+                if dt != period:
+                    ahrs.set_sample_period(dt)
+                    period = dt
+                update(correct(gyr_i), acc_g)
+            last = get_q()
+            out.append(last)
+        self._last, self._period_s = last, period
+        return np.array(out, dtype=np.float64).reshape(-1, 4)
