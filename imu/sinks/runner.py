@@ -1,10 +1,15 @@
-"""The one loop of ``imu live`` and ``imu replay``: source -> engine -> alerts -> sinks.
+"""The one loop of ``imu live`` and ``imu replay``: source -> engine -> sinks.
 
 A source (:mod:`imu.ble.source`: a BLE device, a recorded file, or a test fake) yields
 :class:`~imu.ble.source.Batch` es of raw samples and link events. For each batch the
 runner hands the raw samples to the sinks (the recorder writes them *before* anything
-else can fail), feeds them to the engine, turns the engine's output into alerts, and
-passes angles and events on. When the source ends, :meth:`Runner.stop` was called
+else can fail), feeds them to the engine and passes angles and events on.
+
+``gap_before`` goes to the sinks (the recorder's ``gap`` column) but not to the
+engine: the engine judges gaps by the time step alone, exactly as ``imu analyze`` does
+on the recording, so live, replay and analyze agree rep for rep. (A lost packet of a
+few ms is bridged; a reconnection after more than ``restart_after_s`` restarts the
+orientation, by its duration.) When the source ends, :meth:`Runner.stop` was called
 (Ctrl-C) or the task is cancelled, it flushes the engine (``finish``: the rep or set in progress) and closes every sink
 with the session summary.
 """
@@ -21,7 +26,6 @@ from typing import Any
 
 import numpy as np
 
-from imu.sinks.alerts import AlertPolicy
 from imu.sinks.base import Sink
 
 log = logging.getLogger(__name__)
@@ -38,14 +42,12 @@ class Runner:
         source: Any,
         engine: Any,
         sinks: Sequence[Sink],
-        alerts: AlertPolicy | None = None,
         *,
         status_interval_s: float = 0.25,
     ) -> None:
         self.source = source
         self.engine = engine
         self.sinks = list(sinks)
-        self.alerts = alerts
         self.status_interval_s = status_interval_s
         self.counts: Counter[str] = Counter()
         self.n_samples = 0
@@ -87,7 +89,7 @@ class Runner:
             if self._first_time_s is None:
                 self._first_time_s = float(samples[0, 0])
             self._last_time_s = float(samples[-1, 0])
-            self._step(self.engine.update(samples, gap_before=batch.gap_before))
+            self._step(self.engine.update(samples))
         now = time.monotonic()
         if now - self._last_status >= self.status_interval_s:
             self._last_status = now
@@ -100,14 +102,8 @@ class Runner:
         if len(angles):
             for sink in self.sinks:
                 sink.on_angles(angles)
-            if self.alerts is not None:
-                for alert in self.alerts.on_angles(angles):
-                    self._dispatch(alert)
         for event in step.events:
             self._dispatch(event)
-            if self.alerts is not None:
-                for alert in self.alerts.on_event(event):
-                    self._dispatch(alert)
 
     def _dispatch(self, event: dict[str, Any]) -> None:
         self.counts[event["type"]] += 1
