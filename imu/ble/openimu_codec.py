@@ -30,8 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STANDARD_GRAVITY = 9.80665
-"""m/s^2 per g (ISO 80000-3), the value every decoder of this project uses."""
+from imu.session import STANDARD_GRAVITY
 
 _BASE = "af5e{:04x}-f579-4cea-b679-7a7de096440c"
 SERVICE_UUID = _BASE.format(0x0001)
