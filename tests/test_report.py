@@ -310,6 +310,7 @@ def test_page_is_strict_self_contained_html_with_all_sections(two_sessions):
     _sessions, report = two_sessions
     parser = parse(report.html)
     assert parser.tags.count("svg") == 5  # 2 x (trace + sets) + progress
+    assert report.html.count('<svg role="img" aria-label="') == 5  # accessible names
     assert {"insights", "progress", "session-1", "session-2"} <= set(parser.ids)
     for heading in ("Sets", "Reps", "Calibration and data quality", "Model", "Insights"):
         assert f">{heading}</h" in report.html

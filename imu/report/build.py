@@ -43,6 +43,18 @@ class Report:
         return paths
 
 
+FIGURE_LABELS = {
+    "trace": "Trunk flexion, lateral bend and twist over the session, reps shaded",
+    "sets": "Peak flexion and ascent duration per rep, one line per set",
+    "progress": "Depth, flagged-rep rate and volume per session",
+}
+
+
+def figure_label(key: str) -> str:
+    """Accessible name of the figure ``key`` (``s1-trace`` -> the trace description)."""
+    return FIGURE_LABELS[key.rsplit("-", 1)[-1]]
+
+
 def report_figures(sessions: list[SessionData]) -> dict[str, Figure]:
     """The figures of a report, keyed by :func:`imu.report.plots.figure_key`."""
     figures: dict[str, Figure] = {}
@@ -65,7 +77,7 @@ def build_report(
         raise ValueError("a report needs at least one session")
     settings = settings or InsightSettings()
     figures = report_figures(sessions)
-    svgs = {key: figure_svg(fig, key) for key, fig in figures.items()}
+    svgs = {key: figure_svg(fig, key, figure_label(key)) for key, fig in figures.items()}
     insights = all_insights(sessions, settings)
     page = render_html(sessions, insights, svgs, settings, generated_at)
     return Report(html=page, figures=figures, insights=insights)

@@ -139,8 +139,8 @@ def hyperextension(session: SessionData, settings: InsightSettings) -> list[Insi
             "warning",
             "Leaning back at lockout",
             f"{len(flagged)} of {len(reps)} reps finished leaning back past upright "
-            f"({where}), by up to {_deg(worst)} (limit of the analysis: see "
-            "docs/report.md). Finishing a deadlift by leaning back loads the lumbar joints; "
+            f"({where}), by up to {_deg(worst)} (as flagged by the analysis, "
+            "by default beyond 10\N{DEGREE SIGN}). Finishing a deadlift by leaning back loads the lumbar joints; "
             "lock out by standing tall with hips and knees, ribs down.",
             session.name,
         )
@@ -308,7 +308,7 @@ def volume_progression(sessions: list[SessionData], settings: InsightSettings) -
                 Insight(
                     "volume",
                     "good",
-                    "Volume progressed gradually",
+                    "Volume within a gradual progression",
                     f"{numbers} (within +{settings.volume_increase_limit_pct:.0f}%).",
                     current.name,
                 )

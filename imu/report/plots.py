@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from html import escape
 from pathlib import Path
 
 import matplotlib
@@ -237,8 +238,9 @@ def _short_path(match: re.Match) -> str:
     return f'd="{_DECIMAL.sub(lambda m: m.group(1), match.group(1))}"'
 
 
-def figure_svg(fig: Figure, prefix: str) -> str:
-    """Render ``fig`` as an inline ``<svg>`` element with every id prefixed by ``prefix``.
+def figure_svg(fig: Figure, prefix: str, label: str) -> str:
+    """Render ``fig`` as an inline ``<svg>`` element with every id prefixed by ``prefix``
+    and ``label`` as its accessible name.
 
     Several inline SVGs in one HTML page would otherwise repeat ids (``figure_1``,
     clip paths), which is invalid HTML and makes clip paths point at the wrong figure.
@@ -252,7 +254,7 @@ def figure_svg(fig: Figure, prefix: str) -> str:
     text = _PATH_DATA.sub(_short_path, text)
     text = _ID.sub(lambda m: f'id="{prefix}-{m.group(1)}"', text)
     text = _REF.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", text)
-    return text.replace("<svg ", '<svg role="img" ', 1)
+    return text.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1)
 
 
 def save_png(fig: Figure, path: Path, dpi: int = 120) -> None:
