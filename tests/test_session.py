@@ -451,3 +451,15 @@ def test_only_a_cut_off_first_row(tmp_path):
     path = tmp_path / "cut.csv"
     path.write_text(HEADER + "\n0.000000,0.1,9.8")
     assert "only 0 sample(s)" in error_of(path)
+
+
+def test_the_example_in_the_format_doc_reads(tmp_path):
+    doc = (Path(__file__).parents[1] / "docs" / "session-format.md").read_text()
+    example = doc.split("```\n", 2)[1]
+    (tmp_path / "example.csv").write_text(example)
+    session = read_session(tmp_path / "example.csv")
+    assert session.metadata["acc_unit_converted_from"] == "g"
+    assert session.sampling_rate_hz == 100.0
+    np.testing.assert_allclose(session.time_s, [0.0, 0.01, 0.03])
+    assert session.data[GAP_COLUMN].tolist() == [0, 0, 1]
+    assert session.warnings == []
