@@ -209,3 +209,10 @@ def test_verdicts_and_probabilities_are_the_engines(simulated):
     assert 0 < n_flagged < len(analysis.reps)
     assert f"{n_flagged} ({100 * n_flagged / len(analysis.reps):.0f}%)" in report.html
     assert "deep-rep-test-classifier" in report.html
+
+
+def test_session_names_from_file_names():
+    from imu.commands.report import _names
+
+    paths = ["a/day1.csv", "b/day1.csv", "2026.11.25.csv.gz", "x/day1.csv"]
+    assert _names(paths) == ["day1", "day1 (2)", "2026.11.25", "day1 (3)"]

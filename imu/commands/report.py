@@ -49,7 +49,8 @@ def _names(paths: list[str]) -> list[str]:
     """Session names from file names; repeated names get ' (2)', ' (3)'..."""
     names: list[str] = []
     for path in paths:
-        stem = Path(path).name.split(".")[0] or Path(path).name
+        file_name = Path(path).name.removesuffix(".gz")
+        stem = Path(file_name).stem or file_name
         name, k = stem, 2
         while name in names:
             name, k = f"{stem} ({k})", k + 1
