@@ -158,12 +158,17 @@ def test_cli_writes_report_pngs_and_rep_csv(tmp_path, session_files, capsys):
         (["--loads", "{tmp}/nope.csv"], "nope.csv: no such file"),
         (["--loads", "{tmp}/bad.csv"], "session(s) dayX are not among the report's sessions"),
         (["-o", "{input}"], "-o would overwrite an input session"),
+        (["-o", "{tmp}/no/r.html"], "no: -o: no such directory"),
+        (["-o", "{tmp}"], "-o is a directory"),
+        (["--png", "{tmp}/bad.csv"], "bad.csv: --png must be a directory"),
     ],
 )
 def test_cli_bad_input_is_one_line_exit_2(tmp_path, session_files, capsys, extra, message):
     (tmp_path / "bad.csv").write_text("session,set,load_kg\ndayX,1,60\n")
     extra = [e.format(tmp=tmp_path, input=session_files[0]) for e in extra]
     argv = ["report", str(session_files[0]), "-o", str(tmp_path / "r.html"), *extra]
+    if extra[0] == "-o":
+        argv = [*argv[:2], *extra]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err

@@ -66,10 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from imu.report import build_report, from_analysis, write_rep_csv
     from imu.report.loads import read_loads
 
-    inputs = {Path(p).resolve() for p in args.sessions}
-    for option, value in (("-o", args.output), ("--csv", args.csv)):
-        if value and Path(value).resolve() in inputs:
-            raise input_error(f"{option} would overwrite an input session", path=value)
+    _check_outputs(args)
     names = _names(args.sessions)
     loads = read_loads(args.loads) if args.loads else {}
     unknown = sorted(set(loads) - set(names))
@@ -99,12 +96,34 @@ def run(args: argparse.Namespace) -> int:
             )
         sessions.append(data)
     report = build_report(sessions)
-    Path(args.output).write_text(report.html, encoding="utf-8")
-    print(f"wrote {args.output} ({len(report.html.encode()) / 1024:.0f} kB)")
-    if args.png:
-        paths = report.write_pngs(args.png)
-        print(f"wrote {len(paths)} PNG file(s) to {args.png}")
-    if args.csv:
-        write_rep_csv(sessions, args.csv)
-        print(f"wrote {args.csv} ({sum(len(s.reps) for s in sessions)} reps)")
+    try:
+        Path(args.output).write_text(report.html, encoding="utf-8")
+        print(f"wrote {args.output} ({len(report.html.encode()) / 1024:.0f} kB)")
+        if args.png:
+            paths = report.write_pngs(args.png)
+            print(f"wrote {len(paths)} PNG file(s) to {args.png}")
+        if args.csv:
+            write_rep_csv(sessions, args.csv)
+            print(f"wrote {args.csv} ({sum(len(s.reps) for s in sessions)} reps)")
+    except OSError as exc:
+        raise input_error(f"cannot write ({exc.strerror})", path=exc.filename) from None
     return 0
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before the analysis, outputs that would overwrite an input or cannot be made."""
+    from imu.errors import input_error
+
+    inputs = {Path(p).resolve() for p in args.sessions}
+    for option, value in (("-o", args.output), ("--csv", args.csv)):
+        if not value:
+            continue
+        target = Path(value)
+        if target.resolve() in inputs:
+            raise input_error(f"{option} would overwrite an input session", path=value)
+        if target.is_dir():
+            raise input_error(f"{option} is a directory", hint="give a file name", path=value)
+        if not target.resolve().parent.is_dir():
+            raise input_error(f"{option}: no such directory", path=str(target.parent))
+    if args.png and Path(args.png).exists() and not Path(args.png).is_dir():
+        raise input_error("--png must be a directory", path=args.png)
