@@ -275,3 +275,23 @@ def test_mounting_name_matches_imufusion_remap():
         np.testing.assert_allclose(
             imufusion.remap(vector, getattr(imufusion, f"ALIGNMENT_{name}")), rotation @ vector
         )
+
+
+def test_span_record_matches_the_engine_and_rejects_empty_spans():
+    import pandas as pd
+
+    from imu.pipeline import span_record
+
+    _, _, samples = session(parse_mounting("PXNZPY"))
+    samples = np.insert(samples, 900, samples[900], axis=0)  # a duplicate inside a rep
+    result = analyze_samples(samples)
+    angles = pd.DataFrame(
+        result.angles, columns=["time_s", "flexion_deg", "lateral_bend_deg", "twist_deg"]
+    )
+    for rep in result.reps:
+        record = span_record(angles, rep["start_s"], rep["end_s"])
+        assert {k: record[k] for k in rep if k in record} == {k: rep[k] for k in record if k in rep}
+        assert len(record["trace"]["flexion_deg"]) == 51
+        assert abs(record["trace"]["flexion_deg"][0]) < 2.0  # a rep starts upright
+    with pytest.raises(ValueError, match="fewer than 3"):
+        span_record(angles, 1000.0, 1001.0)

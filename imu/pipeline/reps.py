@@ -118,14 +118,19 @@ def span_record(
     """
     frame = angles_df.dropna(subset=["flexion_deg"])
     time_s = frame["time_s"].to_numpy(dtype=np.float64)
-    angles = frame[["flexion_deg", "lateral_bend_deg", "twist_deg"]].to_numpy(dtype=np.float64)
+    # Keep strictly increasing times (the CSV repeats a row for each skipped duplicate).
+    ordered = time_s > np.maximum.accumulate(np.concatenate(([-np.inf], time_s[:-1])))
+    time_s = time_s[ordered]
+    angles = frame[["flexion_deg", "lateral_bend_deg", "twist_deg"]].to_numpy(dtype=np.float64)[
+        ordered
+    ]
     start = int(np.searchsorted(time_s, start_s, side="left"))
     end = int(np.searchsorted(time_s, end_s, side="right")) - 1
+    if end - start < 2:
+        raise ValueError(f"span {start_s}..{end_s} s holds fewer than 3 analysed samples")
     tail_end = (
         int(np.searchsorted(time_s, time_s[end] + settings.lockout_window_s, side="right")) - 1
     )
-    if end - start < 2:
-        raise ValueError(f"span {start_s}..{end_s} s holds fewer than 3 analysed samples")
     return _record(time_s, angles, start, end, tail_end, settings)
 
 
