@@ -8,6 +8,8 @@ recover the true times up to the link's constant minimum latency, and report the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -17,6 +19,16 @@ from imu.ble.profiles.base import Frame
 from imu.ble.timing import Gap, Timestamper
 
 BASE_LATENCY_S = 0.015
+
+
+@dataclass
+class Run:
+    host: np.ndarray
+    true: np.ndarray
+    gaps: list[Gap]
+    gap_before: np.ndarray
+    naive: np.ndarray
+    stamper: Timestamper
 
 
 def simulate(
@@ -34,7 +46,8 @@ def simulate(
 ):
     """Run a Timestamper over a simulated stream.
 
-    Returns (host times, true times, gap list, gap_before flags, arrival-time error).
+    Returns a :class:`Run` (host and true times of the samples that arrived, gaps, flags,
+    the error of stamping with arrival times, and the Timestamper).
     ``drift_ppm``: device clock (or, without a clock, the real sampling rate) runs this
     much fast against the host. ``stalls``: (start, end) host-time windows during which
     nothing is delivered; the backlog arrives at ``end``. ``dropped``: notification
@@ -66,7 +79,9 @@ def simulate(
         gaps += out.gaps
         flags.append(out.gap_before)
     naive = np.repeat(arrival, k) - true  # error of stamping with arrival times
-    return np.concatenate(host), np.concatenate(kept), gaps, np.concatenate(flags), naive
+    return Run(
+        np.concatenate(host), np.concatenate(kept), gaps, np.concatenate(flags), naive, stamper
+    )
 
 
 def settled(host, true, after_s=10.0):
@@ -76,7 +91,8 @@ def settled(host, true, after_s=10.0):
 
 
 def test_device_clock_with_drift_and_jitter_is_recovered():
-    host, true, gaps, _, naive = simulate()
+    run = simulate()
+    host, true, gaps, naive = run.host, run.true, run.gaps, run.naive
     error = settled(host, true)
     assert np.ptp(naive) > 0.05  # arrival times alone are tens of ms off
     # host times = true times + the constant minimum latency, within 3 ms
@@ -88,19 +104,23 @@ def test_device_clock_with_drift_and_jitter_is_recovered():
 def test_drift_is_tracked_over_ten_minutes():
     # 200 ppm over 600 s = 120 ms: an offset without drift tracking would be far off
     # 36 samples per notification: under 3 notifications per second shape the envelope
-    host, true, _, _, _ = simulate(duration_s=600.0, drift_ppm=-200.0, per_notification=36)
+    run = simulate(duration_s=600.0, drift_ppm=-200.0, per_notification=36)
+    host, true = run.host, run.true
     assert np.all(np.abs(settled(host, true) - BASE_LATENCY_S) < 0.005)
+    assert run.stamper.rate_error_ppm == pytest.approx(-200.0, abs=30.0)
 
 
 def test_stalls_that_release_a_backlog_do_not_move_samples_or_make_gaps():
-    host, true, gaps, _, naive = simulate(stalls=[(110.0, 110.4), (130.0, 130.25)])
+    run = simulate(stalls=[(110.0, 110.4), (130.0, 130.25)])
+    host, true, gaps, naive = run.host, run.true, run.gaps, run.naive
     assert naive.max() > 0.3
     assert np.all(np.abs(settled(host, true) - BASE_LATENCY_S) < 0.003)
     assert gaps == []
 
 
 def test_lost_notifications_with_device_clock_are_reported_exactly():
-    host, true, gaps, flags, _ = simulate(dropped={300, 301, 302})
+    run = simulate(dropped={300, 301, 302})
+    host, true, gaps, flags = run.host, run.true, run.gaps, run.gap_before
     assert len(gaps) == 1
     gap = gaps[0]
     assert gap.lost_samples == 24 and not gap.restarted
@@ -132,43 +152,45 @@ def test_sequence_counted_losses_and_clock_resets():
 def test_no_device_clock_rate_error_and_connection_event_batching():
     # one sample per notification at 100 Hz, the sensor's oscillator 0.5 % fast,
     # notifications released in 15 ms connection events
-    host, true, gaps, _, naive = simulate(
+    run = simulate(
         rate_hz=100.0,
         per_notification=1,
         drift_ppm=5000.0,
         device_clock=False,
         connection_interval_s=0.015,
     )
+    host, true = run.host, run.true
     error = settled(host, true)
-    assert np.ptp(naive) > 0.03
+    assert np.ptp(run.naive) > 0.03
     assert np.ptp(error) < 0.004
+    # the sensor's real rate is recovered from arrival times alone
+    assert run.stamper.rate_error_ppm == pytest.approx(5000.0, abs=100.0)
     intervals = np.diff(host[true > true[0] + 10.0]) * 100.0
     assert np.all((intervals > 0.975) & (intervals < 1.025))  # max_slew 2 %
-    assert gaps == []
+    assert run.gaps == []
 
 
 def test_no_device_clock_loss_is_a_gap_with_the_lost_count():
-    host, true, gaps, flags, _ = simulate(
+    run = simulate(
         rate_hz=100.0,
         per_notification=1,
         drift_ppm=-3000.0,
         device_clock=False,
         dropped=set(range(3000, 3050)),
     )
+    gaps = run.gaps
     # the count is estimated from one late arrival, so it carries that arrival's jitter
     assert len(gaps) == 1 and abs(gaps[0].lost_samples - 50) <= 5
-    assert np.flatnonzero(flags).tolist() == [3000]
-    error = host - true - BASE_LATENCY_S
+    assert np.flatnonzero(run.gap_before).tolist() == [3000]
+    error = run.host - run.true - BASE_LATENCY_S
     assert np.all(np.abs(error[2000:3000]) < 0.003)
     # after the gap the timeline converges back within the 2 % slew limit (3 s)
     assert np.all(np.abs(error[3300:]) < 0.003)
 
 
 def test_no_device_clock_short_stall_is_not_a_gap():
-    _, _, gaps, _, naive = simulate(
-        rate_hz=100.0, per_notification=1, device_clock=False, stalls=[(120.0, 120.2)]
-    )
-    assert naive.max() > 0.19 and gaps == []
+    run = simulate(rate_hz=100.0, per_notification=1, device_clock=False, stalls=[(120.0, 120.2)])
+    assert run.naive.max() > 0.19 and run.gaps == []
 
 
 def test_chunks_split_at_gaps():

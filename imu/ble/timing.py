@@ -168,6 +168,11 @@ class ClockMap:
         intercept += float(np.min(d - (intercept + slope * (t - t_ref))))
         self._line = (t_ref, float(intercept), float(slope))
 
+    @property
+    def slope(self) -> float:
+        """d(delay)/d(source) of the fitted envelope (0 before the first fit)."""
+        return 0.0 if self._line is None else self._line[2]
+
     def offset(self, source_s: np.ndarray | float) -> np.ndarray | float:
         """Envelope delay (s) at ``source_s``; requires at least one :meth:`add`."""
         if self._line is None:
@@ -197,6 +202,16 @@ class Timestamper:
         self._next_index = 0  # virtual clock: index of the next sample
         self._excess: deque[float] = deque(maxlen=200)
         self._applied: tuple[float, float] | None = None  # (source_s, offset_s) last used
+
+    @property
+    def rate_error_ppm(self) -> float:
+        """How much faster the source runs than the host clock (ppm), as fitted.
+
+        With a device clock: its crystal's error against the host. Without one: the
+        sensor's real sampling rate against the nominal, i.e. the real rate is
+        ``rate_hz * (1 + rate_error_ppm * 1e-6)``. 0 until the map has fitted a drift.
+        """
+        return -self._map.slope / (1.0 + self._map.slope) * 1e6
 
     def update(self, arrival_s: float, frame: Frame) -> Stamped:
         """Host times for ``frame`` (arrived at ``arrival_s``) and the gaps before it."""
