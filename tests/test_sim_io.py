@@ -79,12 +79,39 @@ def test_quantisation_and_range_limits_of_a_16_bit_part():
 
 def test_timestamp_jitter_keeps_time_increasing_and_drops_come_in_bursts():
     model = dataclasses.replace(SensorModel(), timestamp_jitter_s=0.004, drop_probability=0.01)
-    t, kept = model.timestamps(20_000, 100.0, np.random.default_rng(5))
+    instants, t, kept = model.timestamps(20_000, 100.0, np.random.default_rng(5))
+    np.testing.assert_allclose(instants, np.arange(20_000) / 100)
     assert np.all(np.diff(t) > 0) and np.abs(t - np.arange(20_000) / 100).max() <= 0.01 / 3 + 1e-12
     assert kept[0] == 0 and np.all(np.diff(kept) >= 1)
     lost = 20_000 - len(kept)
     assert 0.01 * 20_000 * 2 < lost < 0.01 * 20_000 * 5  # bursts of 1..6 samples, mean 3.5
     assert np.diff(kept).max() > 2
+
+
+def test_clock_error_changes_the_real_rate_and_the_motion_is_sampled_at_true_instants():
+    script = SessionScript(make_lifter(0), (Stand(3.0, still=True), DeadliftSet(1)))
+    fast = dataclasses.replace(SensorModel.ideal(), clock_error_ppm=500.0)
+    exact = simulate(script, sampling_rate_hz=100, sensor=SensorModel.ideal(), seed=1)
+    skewed = simulate(script, sampling_rate_hz=100, sensor=fast, seed=1)
+    assert skewed.session.metadata["sampling_rate_hz"] == "100"
+    assert 1 / np.median(np.diff(skewed.session.time_s)) == pytest.approx(100.05, abs=1e-6)
+    # the same motion, seen at slightly earlier instants: truth agrees where times match
+    t = skewed.session.time_s
+    np.testing.assert_allclose(
+        skewed.truth_angles.flexion_deg,
+        np.interp(t, exact.session.time_s, exact.truth_angles.flexion_deg),
+        atol=0.05,
+    )
+
+
+def test_gyro_bias_settles_after_power_on():
+    model = dataclasses.replace(SensorModel.ideal(), gyr_warmup_deg_s=0.3)
+    acc, gyr = _constant(100 * 1200)
+    _, g = model.measure(acc, gyr, 100.0, np.random.default_rng(6))
+    drift = g - gyr
+    np.testing.assert_allclose(drift[0], 0.0, atol=1e-12)
+    early, late = drift[100 * 240] - drift[0], drift[-1] - drift[100 * 900]
+    assert np.abs(early).max() > 5 * np.abs(late).max()  # 63 % settled after 4 min, ~flat after 15
 
 
 @pytest.fixture(scope="module")

@@ -92,6 +92,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="probability per sample that a burst of 1-6 samples is lost (e.g. 0.002)",
     )
     parser.add_argument(
+        "--clock-ppm",
+        type=float,
+        default=0.0,
+        metavar="PPM",
+        help="sensor clock error: the real rate is nominal x (1 + PPM/1e6), e.g. 300",
+    )
+    parser.add_argument(
         "--gzip", action="store_true", help="write sessions and truth gzipped (NAME.csv.gz)"
     )
     parser.add_argument(
@@ -144,6 +151,8 @@ def _command_line(args: argparse.Namespace) -> str:
         words += ["--jitter-ms", args.jitter_ms]
     if args.drop:
         words += ["--drop", args.drop]
+    if args.clock_ppm:
+        words += ["--clock-ppm", args.clock_ppm]
     if args.decimals != 4:
         words += ["--decimals", args.decimals]
     if args.labels:
@@ -173,8 +182,8 @@ def _check(args: argparse.Namespace) -> None:
         raise input_error("--minutes must be in (0, 600] and --rest MIN_S <= MAX_S, both > 0")
     if any(not 25 <= rate <= 400 for rate in args.rate):
         raise input_error("--rate must be between 25 and 400 Hz")
-    if not 0 <= args.drop < 0.5 or args.jitter_ms < 0:
-        raise input_error("--drop must be in [0, 0.5) and --jitter-ms >= 0")
+    if not 0 <= args.drop < 0.5 or args.jitter_ms < 0 or abs(args.clock_ppm) > 1e4:
+        raise input_error("--drop must be in [0, 0.5), --jitter-ms >= 0, |--clock-ppm| <= 10000")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -190,7 +199,10 @@ def run(args: argparse.Namespace) -> int:
     command = _command_line(args)
     sensor = SensorModel.ideal() if args.ideal else SensorModel()
     sensor = dataclasses.replace(
-        sensor, timestamp_jitter_s=args.jitter_ms / 1000, drop_probability=args.drop
+        sensor,
+        timestamp_jitter_s=args.jitter_ms / 1000,
+        drop_probability=args.drop,
+        clock_error_ppm=args.clock_ppm,
     )
     lifters = [
         make_lifter(i, args.seed)

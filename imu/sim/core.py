@@ -42,7 +42,7 @@ class SimResult:
     ``session``: canonical session (sensor frame, with errors). ``truth_angles``: columns
     TRUTH_COLUMNS per sample (deg, relative to the calibration posture). ``truth_reps``:
     REP_COLUMNS per true rep (times in the session clock). ``kinematics``: the error-free
-    signals at the nominal sample instants (times from 0, before timestamp jitter and
+    signals at the true sample instants (times from 0, before timestamp jitter and
     drops) for physics checks. ``body_sensor``: the mounting R_body_sensor actually used
     (axis-aligned mounting x misalignment x lordosis tilt).
     """
@@ -103,14 +103,12 @@ def simulate(
     )
 
     n = int(np.floor(built.duration_s * sampling_rate_hz))
-    t_nominal, kept = sensor.timestamps(n, sampling_rate_hz, sensor_rng)
-    kin = sensor_kinematics(
-        built.motion, np.arange(n) / sampling_rate_hz, script.lifter, body_sensor
-    )
+    instants, host, kept = sensor.timestamps(n, sampling_rate_hz, sensor_rng)
+    kin = sensor_kinematics(built.motion, instants, script.lifter, body_sensor)
     acc, gyr = sensor.measure(kin.acc_m_s2, kin.gyr_deg_s, sampling_rate_hz, sensor_rng)
 
     origin = script.clock_origin_s
-    time_s = origin + t_nominal[kept]
+    time_s = origin + host[kept]
     data = pd.DataFrame({TIME: time_s})
     for i, column in enumerate(ACC):
         data[column] = acc[kept, i]

@@ -7,7 +7,9 @@ density 0.005 deg/s/sqrt(Hz), zero-rate offset up to +-20 deg/s (untrimmed), sen
 tolerance +-3 %, cross-axis sensitivity +-2 %, 16-bit outputs with full-scale ranges up to
 +-16 g and +-2000 deg/s. The defaults draw typical rather than worst-case offsets (the
 datasheet limits are bounds across parts). Bias drift is a random walk sized so that a
-gyro bias wanders ~0.2 deg/s over 10 minutes (temperature drift of consumer MEMS).
+gyro bias wanders ~0.2 deg/s over 10 minutes (temperature drift of consumer MEMS); on top,
+the gyro bias settles after power-on by N(0, 0.3 deg/s) with a 4-minute time constant
+(self-heating of a few deg C; illustrative, not a datasheet figure).
 """
 
 from __future__ import annotations
@@ -34,14 +36,31 @@ class SensorModel:
     acc_range_g: float = 16.0
     gyr_range_deg_s: float = 2000.0
     bits: int | None = 16
+    gyr_warmup_deg_s: float = 0.3
+    warmup_tau_s: float = 240.0
     timestamp_jitter_s: float = 0.0
     drop_probability: float = 0.0
     drop_burst_max: int = 6
+    clock_error_ppm: float = 0.0
 
     @classmethod
     def ideal(cls) -> SensorModel:
         """A perfect sensor: no noise, bias, scale error, quantisation or range limit."""
-        return cls(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, np.inf, np.inf, None)
+        zero = dict.fromkeys(
+            (
+                "acc_noise_density_ug",
+                "gyr_noise_density_deg_s",
+                "acc_bias_sigma_m_s2",
+                "gyr_bias_sigma_deg_s",
+                "acc_bias_walk_m_s2_per_10min",
+                "gyr_bias_walk_deg_s_per_10min",
+                "scale_error_sigma",
+                "cross_axis_sigma",
+                "gyr_warmup_deg_s",
+            ),
+            0.0,
+        )
+        return cls(**zero, acc_range_g=np.inf, gyr_range_deg_s=np.inf, bits=None)
 
     def measure(
         self,
@@ -56,13 +75,15 @@ class SensorModel:
         acc_noise = self.acc_noise_density_ug * 1e-6 * STANDARD_GRAVITY_M_S2 * np.sqrt(bandwidth_hz)
         gyr_noise = self.gyr_noise_density_deg_s * np.sqrt(bandwidth_hz)
         acc_range = self.acc_range_g * STANDARD_GRAVITY_M_S2
+        warming = 1 - np.exp(-np.arange(n)[:, None] / (sampling_rate_hz * self.warmup_tau_s))
         out = []
-        for true, noise, bias_sigma, walk, full_scale in (
+        for true, noise, bias_sigma, walk, warmup, full_scale in (
             (
                 acc_m_s2,
                 acc_noise,
                 self.acc_bias_sigma_m_s2,
                 self.acc_bias_walk_m_s2_per_10min,
+                0.0,
                 acc_range,
             ),
             (
@@ -70,6 +91,7 @@ class SensorModel:
                 gyr_noise,
                 self.gyr_bias_sigma_deg_s,
                 self.gyr_bias_walk_deg_s_per_10min,
+                self.gyr_warmup_deg_s,
                 self.gyr_range_deg_s,
             ),
         ):
@@ -78,6 +100,7 @@ class SensorModel:
             gain += off - np.diag(np.diag(off))
             step = walk / np.sqrt(600.0 * sampling_rate_hz)
             bias = rng.normal(0, bias_sigma, 3) + np.cumsum(rng.normal(0, step, (n, 3)), axis=0)
+            bias = bias + rng.normal(0, warmup, 3) * warming  # self-heating after power-on
             value = true @ gain.T + bias + rng.normal(0, noise, (n, 3))
             if self.bits is not None and np.isfinite(full_scale):
                 lsb = 2 * full_scale / 2**self.bits
@@ -87,22 +110,26 @@ class SensorModel:
 
     def timestamps(
         self, n: int, sampling_rate_hz: float, rng: np.random.Generator
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Host timestamps (s, from 0) of n samples and the indices of those kept.
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """True sample instants, host timestamps (s, from 0) and the indices kept.
 
-        Jitter is Gaussian with ``timestamp_jitter_s`` (clipped to a third of the sample
-        interval so time stays strictly increasing); dropped samples come in bursts of
-        1..``drop_burst_max`` (BLE notifications lost), starting with
-        ``drop_probability`` per sample.
+        The sensor's clock runs ``clock_error_ppm`` fast (samples come slightly more often
+        than the nominal rate). Host timestamps add Gaussian jitter ``timestamp_jitter_s``
+        (clipped to a third of the sample interval so time stays strictly increasing);
+        dropped samples come in bursts of 1..``drop_burst_max`` (BLE notifications lost),
+        starting with ``drop_probability`` per sample.
         """
-        period = 1.0 / sampling_rate_hz
-        t = np.arange(n) * period
+        period = 1.0 / (sampling_rate_hz * (1 + self.clock_error_ppm * 1e-6))
+        instants = np.arange(n) * period
+        host = instants
         if self.timestamp_jitter_s > 0:
-            t = t + np.clip(rng.normal(0, self.timestamp_jitter_s, n), -period / 3, period / 3)
+            host = instants + np.clip(
+                rng.normal(0, self.timestamp_jitter_s, n), -period / 3, period / 3
+            )
         keep = np.ones(n, dtype=bool)
         if self.drop_probability > 0:
             starts = np.flatnonzero(rng.random(n) < self.drop_probability)
             for start, length in zip(starts, rng.integers(1, self.drop_burst_max + 1, len(starts))):
                 keep[start : start + length] = False
             keep[0] = True
-        return t, np.flatnonzero(keep)
+        return instants, host, np.flatnonzero(keep)
