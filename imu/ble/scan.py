@@ -7,8 +7,9 @@ uses to pick a device when the user did not name one.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from imu.ble.profiles import PROFILES, Profile, recognise
@@ -88,6 +89,21 @@ async def find(wanted: str, timeout_s: float = 10.0) -> FoundDevice | None:
 
     await BleakScanner.find_device_by_filter(check, timeout=timeout_s)
     return result[0] if result else None
+
+
+@contextlib.contextmanager
+def bluetooth_errors() -> Iterator[None]:
+    """Turn "no Bluetooth here" failures of bleak/D-Bus into one DeviceError line."""
+    from bleak.exc import BleakError
+
+    try:
+        yield
+    except (BleakError, OSError, EOFError) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise DeviceError(
+            f"Bluetooth is not available ({reason}); is the adapter on and, on Linux, "
+            "bluetoothd running ('systemctl status bluetooth', 'rfkill list')?"
+        ) from None
 
 
 def profile_by_name(name: str) -> Profile:

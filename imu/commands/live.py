@@ -1,15 +1,242 @@
-"""`imu live` (not yet implemented)."""
+"""`imu live`: stream a BLE IMU through the engine to the display, alerts and files.
+
+Also holds what `imu replay` shares with it (the session options, the engine and sinks
+wiring, running with Ctrl-C handling), so both commands behave the same.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import Any
 
-from imu.errors import ImuError
+LIFT_CHOICES = ("deadlift", "rdl", "good_morning")  # imu.pipeline.reps.LIFTS (kept light here)
+
+
+def add_session_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `imu live` and `imu replay`: model, outputs, alerts, measurement."""
+    parser.add_argument(
+        "--model", metavar="M", help="rounded-back classifier (skops model file); default: none"
+    )
+    parser.add_argument(
+        "--no-display",
+        action="store_true",
+        help="no live screen: print one line per event (for piping and logs)",
+    )
+    parser.add_argument(
+        "--events", metavar="FILE", help="write every event as one JSON object per line"
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite existing output files")
+    parser.add_argument(
+        "--alert-command",
+        metavar="CMD",
+        help="run CMD on each alert instead of the terminal bell, without waiting for it "
+        "('{kind}' is replaced by the alert kind), e.g. 'paplay /usr/share/sounds/bell.oga'",
+    )
+    group = parser.add_argument_group("measurement (as in 'imu analyze')")
+    group.add_argument(
+        "--flexion-limit-deg",
+        type=float,
+        default=None,
+        metavar="X",
+        help="early warning mid-rep when flexion passes X deg (default: off)",
+    )
+    group.add_argument(
+        "--mounting",
+        help="known sensor mounting, e.g. PZPYNX (default: found from standing still, then "
+        "the first forward bend)",
+    )
+    group.add_argument(
+        "--lift", choices=LIFT_CHOICES, default="deadlift", help="rep detection preset"
+    )
+    group.add_argument(
+        "--hyperextension-deg",
+        type=float,
+        default=None,
+        help="lockout extension beyond upright that flags a rep (default 10)",
+    )
+    group.add_argument(
+        "--set-rest-s",
+        type=float,
+        default=None,
+        help="a pause longer than this starts a new set (default 30)",
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument(
+        "--device",
+        metavar="ADDRESS|NAME",
+        help="BLE address or advertised name (default: the one supported IMU nearby; "
+        "asks when there are several)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="P",
+        help="device profile when the device is not recognised (see 'imu scan --all')",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        metavar="HZ",
+        help="sampling rate to configure (default: the profile's default)",
+    )
+    parser.add_argument(
+        "--record",
+        metavar="FILE",
+        help="record the raw samples to this session CSV, flushed every second",
+    )
+    parser.add_argument(
+        "--scan-timeout",
+        type=float,
+        default=8.0,
+        metavar="S",
+        help="seconds to look for the device (default 8)",
+    )
+    add_session_arguments(parser)
+
+
+def check_outputs(args: argparse.Namespace, *paths: str | None) -> None:
+    """Fail before connecting if an output exists and ``--force`` was not given."""
+    from imu.errors import input_error
+
+    for path in paths:
+        if path and Path(path).exists() and not args.force:
+            raise input_error("exists already (use --force to overwrite)", path=path)
+
+
+def build_engine(args: argparse.Namespace, sampling_rate_hz: float) -> Any:
+    """The engine with the measurement options and ``--model`` (as `imu analyze` builds it)."""
+    from imu.pipeline import CalibrationSettings, Engine, EngineSettings, lift_settings
+
+    reps = lift_settings(
+        args.lift,
+        hyperextension_deg=args.hyperextension_deg,
+        flexion_limit_deg=args.flexion_limit_deg,
+        set_rest_s=args.set_rest_s,
+    )
+    settings = EngineSettings(
+        calibration=CalibrationSettings(mounting=args.mounting),
+        reps=reps,
+        sampling_rate_hz=sampling_rate_hz,
+    )
+    classifier = None
+    if args.model:
+        from imu.model import load_model
+
+        classifier = load_model(args.model)
+    return Engine(settings, classifier)
+
+
+def build_sinks(
+    args: argparse.Namespace,
+    title: str,
+    recording: tuple[str, dict[str, Any]] | None = None,
+) -> list[Any]:
+    """Display or line output, alert sound, and the files asked for.
+
+    ``recording``: ``(path, metadata)`` for ``--record``. The recorder comes first so a
+    sample is on its way to disk before anything else handles it.
+    """
+    from imu.sinks.alerts import AlertSound
+    from imu.sinks.events import EventLog
+    from imu.sinks.lines import LineOutput
+    from imu.sinks.recorder import Recorder
+
+    sinks: list[Any] = []
+    if recording is not None:
+        sinks.append(Recorder(recording[0], recording[1], force=args.force))
+    if args.events:
+        sinks.append(EventLog(args.events, force=args.force))
+    if args.no_display:
+        sinks.append(LineOutput())
+    else:
+        from imu.sinks.display import Display
+
+        sinks.append(Display(title, flexion_limit_deg=args.flexion_limit_deg))
+    sinks.append(AlertSound(args.alert_command))
+    return sinks
+
+
+def run_session(source: Any, engine: Any, sinks: list[Any]) -> dict[str, Any]:
+    """Run source -> engine -> sinks; Ctrl-C (or SIGTERM) ends it cleanly with a summary."""
+    import asyncio
+    import signal
+
+    from imu.sinks.runner import Runner
+
+    runner = Runner(source, engine, sinks)
+
+    async def main() -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        presses = 0
+
+        def interrupt() -> None:
+            nonlocal presses
+            presses += 1
+            if presses == 1:
+                runner.stop()  # finish what was received, then summarise
+            elif task is not None:
+                task.cancel()  # a second Ctrl-C: stop waiting for the link to close
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, interrupt)
+        return await runner.run()
+
+    return asyncio.run(main())
 
 
 def run(args: argparse.Namespace) -> int:
-    raise ImuError("'imu live' is not implemented yet")
+    import asyncio
+    import datetime
+    import sys
+
+    from imu.ble.connection import BleConnection
+    from imu.ble.scan import bluetooth_errors, find, profile_by_name, scan, select_device
+    from imu.ble.source import BleSource
+    from imu.errors import DeviceError, input_error
+
+    if not args.scan_timeout > 0:
+        raise input_error(f"--scan-timeout must be positive, got {args.scan_timeout:g}")
+    check_outputs(args, args.record, args.events)
+    with bluetooth_errors():
+        if args.device:
+            device = asyncio.run(find(args.device, args.scan_timeout))
+            if device is None:
+                raise DeviceError(
+                    f"{args.device} did not advertise within {args.scan_timeout:g} s (is it on, "
+                    "in range and not connected to another app? 'imu scan --all' lists devices)"
+                )
+        else:
+            found = asyncio.run(scan(args.scan_timeout))
+            ask = _prompt if sys.stdin.isatty() and sys.stdout.isatty() else None
+            device = select_device(found, args.scan_timeout, ask)
+    profile = profile_by_name(args.profile) if args.profile else device.profile
+    if profile is None:
+        raise DeviceError(
+            f"{device.describe()} matches no supported profile; name one with --profile "
+            "(see 'imu scan --all' and docs/devices.md)"
+        )
+    rate_hz = profile.choose_rate(args.rate)
+    source = BleSource(BleConnection(device.address, profile, rate_hz), name=device.name)
+    engine = build_engine(args, rate_hz)
+    recording = None
+    if args.record:
+        started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        recording = (args.record, {**source.metadata, "started_utc": started})
+    sinks = build_sinks(args, f"imu live - {source.device}", recording)
+    run_session(source, engine, sinks)
+    return 0
+
+
+def _prompt(candidates: list[Any]) -> Any:
+    """Ask which of several IMUs to use (interactive terminals only)."""
+    from imu.errors import DeviceError
+
+    for i, device in enumerate(candidates, 1):
+        print(f"  {i}. {device.describe()}")
+    answer = input(f"which IMU [1-{len(candidates)}]? ").strip()
+    if not answer.isdigit() or not 1 <= int(answer) <= len(candidates):
+        raise DeviceError(f"no IMU chosen ('{answer}'); pass --device ADDRESS")
+    return candidates[int(answer) - 1]

@@ -9,16 +9,28 @@ from typing import Any, TextIO
 from imu.sinks.base import Sink
 
 
-def _num(value: Any, digits: int = 1) -> str:
-    """``value`` with ``digits`` decimals; ``?`` when missing or NaN."""
-    if value is None or not math.isfinite(value):
+def fmt(value: Any, spec: str) -> str:
+    """``format(value, spec)``; ``?`` when the value is missing or not finite."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "?"
-    return f"{value:.{digits}f}"
+    return format(value, spec)
 
 
-def describe(event: dict[str, Any]) -> str:
-    """One human line for an event: ``t=12.3 s  rep 1.3  peak flexion 54.2 deg ...``."""
+def _num(value: Any, digits: int = 1) -> str:
+    return fmt(value, f".{digits}f")
+
+
+def describe(event: dict[str, Any], origin_s: float = 0.0) -> str:
+    """One human line for an event: ``t=12.3 s  rep 1.3  peak flexion 54.2 deg ...``.
+
+    Times are shown as ``t`` seconds after ``origin_s`` (the session's first sample).
+    """
     kind = event.get("type", "?")
+
+    def at(key: str) -> str:
+        value = event.get(key)
+        return _num(None if value is None else value - origin_s)
+
     if kind == "rep":
         flags = []
         if event.get("rounded"):
@@ -27,7 +39,7 @@ def describe(event: dict[str, Any]) -> str:
             flags.append("HYPEREXTENDED")
         verdict = ", ".join(flags) if flags else "ok"
         return (
-            f"t={_num(event.get('end_s'))} s  rep {event.get('set')}.{event.get('rep')}  "
+            f"t={at('end_s')} s  rep {event.get('set')}.{event.get('rep')}  "
             f"peak flexion {_num(event.get('peak_flexion_deg'))} deg  "
             f"lockout {_num(event.get('lockout_extension_deg'))} deg  "
             f"descent {_num(event.get('descent_s'), 2)} s  ascent {_num(event.get('ascent_s'), 2)} s  "
@@ -35,24 +47,37 @@ def describe(event: dict[str, Any]) -> str:
         )
     if kind == "set":
         return (
-            f"t={_num(event.get('end_s'))} s  set {event.get('set')} done: {event.get('n_reps')} reps, "
+            f"t={at('end_s')} s  set {event.get('set')} done: {event.get('n_reps')} reps, "
             f"flexion drift {_num(event.get('flexion_drift_deg'))} deg"
         )
     if kind == "alert":
-        return f"t={_num(event.get('time_s'))} s  ALERT {event.get('kind')}: {event.get('message', '')}"
+        return f"t={at('time_s')} s  ALERT {event.get('kind')}: {event.get('message', '')}"
     if kind == "gap":
-        return (
-            f"t={_num(event.get('end_s'))} s  gap of {_num(event.get('duration_s'), 2)} s in the data"
-            + (" (state restarted)" if event.get("restarted") else "")
+        return f"t={at('end_s')} s  gap of {_num(event.get('duration_s'), 2)} s in the data" + (
+            " (state restarted)" if event.get("restarted") else ""
         )
     if kind == "calibration":
         state = "ok" if event.get("ok") else "FAILED"
-        return f"t={_num(event.get('time_s'))} s  calibration {state}: {event.get('message', '')}"
+        return f"t={at('time_s')} s  calibration {state}: {event.get('message', '')}"
     if kind in ("connected", "disconnected"):
-        return f"{kind} {event.get('device', '')}".rstrip() + (
-            f" ({event['reason']})" if event.get("reason") else ""
-        )
+        what = "reconnected" if event.get("reconnect") else kind
+        reason = f" ({event['reason']})" if event.get("reason") else ""
+        return f"{what} {event.get('device', '')}".rstrip() + reason
     return f"{kind}: {event}"
+
+
+class SessionClock:
+    """The session's first sample time, for showing event times from zero."""
+
+    def __init__(self) -> None:
+        self.origin_s: float | None = None
+
+    def see(self, samples: Any) -> None:
+        if self.origin_s is None and len(samples):
+            self.origin_s = float(samples[0, 0])
+
+    def describe(self, event: dict[str, Any]) -> str:
+        return describe(event, self.origin_s or 0.0)
 
 
 class LineOutput(Sink):
@@ -60,13 +85,17 @@ class LineOutput(Sink):
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream
+        self._clock = SessionClock()
+
+    def on_samples(self, samples: Any, gap_before: bool) -> None:
+        self._clock.see(samples)
 
     @property
     def stream(self) -> TextIO:
         return self._stream if self._stream is not None else sys.stdout
 
     def on_event(self, event: dict[str, Any]) -> None:
-        print(describe(event), file=self.stream, flush=True)
+        print(self._clock.describe(event), file=self.stream, flush=True)
 
     def close(self, summary: dict[str, Any]) -> None:
         for line in summary_lines(summary):

@@ -118,8 +118,10 @@ class Runner:
         except Exception:
             log.exception("flushing the engine failed")
         summary = self.summary(ended_by)
+        status = self.source.status()
         for sink in self.sinks:
             try:
+                sink.on_status(status)
                 sink.close(summary)
             except Exception:
                 log.exception("closing %s failed", type(sink).__name__)
