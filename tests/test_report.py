@@ -458,3 +458,20 @@ def test_data_quality_section_shows_rate_gaps_warnings_and_failed_calibration():
     assert "Loading: 12 duplicate timestamps dropped" in page
     healthy = build_report([make_session([FLAT])]).html
     assert "Calibration failed" not in healthy and "gap(s) in the data" not in healthy
+
+
+def test_rounded_reps_insight_says_where_they_were():
+    def flags(*where):
+        return {"rounded": lambda s, r: (s, r) in where}
+
+    late = make_session([FLAT, FLAT], **flags((1, 5), (2, 4), (2, 5)))
+    (found,) = [i for i in session_insights(late, SETTINGS) if i.kind == "rounded"]
+    assert "3 of 10 reps as rounded (30%: set 1 rep 5, set 2 rep 4, set 2 rep 5)" in found.text
+    assert "3 of them came in the last 2 reps" in found.text
+    early = make_session([FLAT, FLAT], **flags((1, 1), (2, 2)))
+    (found,) = [i for i in session_insights(early, SETTINGS) if i.kind == "rounded"]
+    assert "last 2 reps" not in found.text
+    once = make_session([FLAT, FLAT], **flags((1, 5)))
+    unclassified = make_session([FLAT, FLAT], rounded=lambda s, r: None)
+    assert "rounded" not in kinds(session_insights(once, SETTINGS))
+    assert "rounded" not in kinds(session_insights(unclassified, SETTINGS))

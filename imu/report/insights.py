@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from imu.report.data import SessionData
-from imu.report.summary import session_totals, set_summary
+from imu.report.summary import classified_mask, flagged_mask, session_totals, set_summary
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class InsightSettings:
     """With loads given: a ramp-up set is at most this fraction of the top load."""
     volume_increase_limit_pct: float = 10.0
     """Session-to-session volume increase (%) above which progression is called abrupt."""
+    late_reps: int = 2
+    """The last this-many reps of a set count as "late in the set" for flagged reps."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,30 @@ def _range_pattern(
     return len(over), float(over.max())
 
 
+def rounded_reps(session: SessionData, settings: InsightSettings) -> list[Insight]:
+    """Reps the classifier flagged as rounded, and whether they come late in their sets."""
+    reps = session.reps
+    flagged = reps[flagged_mask(reps)]
+    n_classified = int(classified_mask(reps).sum())
+    if len(flagged) < settings.min_reps_for_pattern:
+        return []
+    set_sizes = reps.groupby("set")["rep"].max()
+    late = flagged["rep"].to_numpy() > set_sizes[flagged["set"]].to_numpy() - settings.late_reps
+    where = ", ".join(f"set {s} rep {r}" for s, r in zip(flagged["set"], flagged["rep"]))
+    text = (
+        f"The classifier flagged {len(flagged)} of {n_classified} reps as rounded "
+        f"({100 * len(flagged) / n_classified:.0f}%: {where})."
+    )
+    if late.mean() > 0.5:
+        text += (
+            f" {int(late.sum())} of them came in the last {settings.late_reps} reps of their "
+            "set, where fatigue is highest: consider ending sets before that point or "
+            "lightening the load."
+        )
+    text += " Review these reps on video; retrain the model on your own labelled reps."
+    return [Insight("rounded", "warning", "Reps with a rounded back", text, session.name)]
+
+
 def sway_and_twist(session: SessionData, settings: InsightSettings) -> list[Insight]:
     """Side bend and twist during reps: a trunk that is not braced."""
     found = []
@@ -258,6 +284,7 @@ def session_insights(session: SessionData, settings: InsightSettings) -> list[In
     """All single-session checks, in the order of a coach's attention."""
     return [
         *warm_up(session, settings),
+        *rounded_reps(session, settings),
         *form_drift(session, settings),
         *slowing_ascents(session, settings),
         *hyperextension(session, settings),
