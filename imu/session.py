@@ -659,8 +659,44 @@ def format_metadata(metadata: Mapping[str, object]) -> str:
     )
 
 
-def _time_text(values: np.ndarray) -> list[str]:
-    return ["" if np.isnan(v) else f"{v:.6f}" for v in values]
+_CELL_FORMATS = {"time": "%.6f", "float": "%.7g", "int": "%d", "text": "%s"}
+_NAN_CELL = re.compile(r"(?<![^,\n])nan(?![^,\n])")
+
+
+def _text_cells(values: Sequence[object]) -> list[str]:
+    """Cells of a text column: NaN/None empty, newlines replaced, CSV-quoted if needed."""
+    cells = []
+    for value in values:
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            cells.append("")
+            continue
+        text = str(value).replace("\r", " ").replace("\n", " ")
+        if "," in text or '"' in text:
+            text = '"' + text.replace('"', '""') + '"'
+        cells.append(text)
+    return cells
+
+
+def _column_kind(column: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(column) or (
+        pd.api.types.is_integer_dtype(column) and not column.isna().any()
+    ):
+        return "int"
+    if pd.api.types.is_float_dtype(column):
+        return "float"
+    return "text"
+
+
+def _rows_text(columns: Sequence[Sequence[object]], kinds: Sequence[str]) -> str:
+    """CSV rows, each ending in a newline, from per-column value lists.
+
+    ``kinds``: ``time`` (1 us), ``float`` (7 significant digits), ``int``, ``text``
+    (already cells). NaN becomes an empty cell. One ``%`` per row: ~4x faster than
+    pandas' ``to_csv`` with a float format.
+    """
+    row_format = ",".join(_CELL_FORMATS[k] for k in kinds) + "\n"
+    text = "".join([row_format % row for row in zip(*columns)])
+    return _NAN_CELL.sub("", text) if "nan" in text else text
 
 
 def write_session(session: Session, path: str | os.PathLike, *, force: bool = False) -> None:
@@ -675,13 +711,19 @@ def write_session(session: Session, path: str | os.PathLike, *, force: bool = Fa
     if path.exists() and not force:
         raise input_error("exists already (use --force to overwrite)", path=str(path))
     columns = list(REQUIRED) + [c for c in session.data.columns if c not in REQUIRED]
-    frame = session.data.loc[:, columns].copy()
-    frame[TIME] = _time_text(frame[TIME].to_numpy(dtype=np.float64))
+    kinds = ["time"] + ["float"] * 6 + [_column_kind(session.data[c]) for c in columns[7:]]
+    values = [
+        _text_cells(session.data[c].tolist())
+        if kind == "text"
+        else session.data[c].to_numpy(dtype=np.int64 if kind == "int" else np.float64).tolist()
+        for c, kind in zip(columns, kinds)
+    ]
+    header = ",".join(_text_cells(columns)) + "\n"
     tmp = path.with_name(path.name + ".part")
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as handle:
-            handle.write(format_metadata(session.metadata))
-            frame.to_csv(handle, index=False, float_format="%.7g", lineterminator="\n")
+            handle.write(format_metadata(session.metadata) + header)
+            handle.write(_rows_text(values, kinds))
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -753,18 +795,20 @@ class SessionWriter:
         unknown = set(extra or {}) - set(self.extra_columns)
         if unknown:
             raise ValueError(f"undeclared extra columns {sorted(unknown)}")
-        extra_cells = [_cells((extra or {}).get(column, ""), n) for column in self.extra_columns]
-        times = _time_text(samples[:, 0])
-        rows = []
-        for i in range(n):
-            values = [times[i], *("" if np.isnan(v) else f"{v:.7g}" for v in samples[i, 1:])]
-            values.append("1" if gap_before and i == 0 else "0")
-            values.extend(cells[i] for cells in extra_cells)
-            rows.append(",".join(values) + "\n")
+        columns: list[list] = [samples[:, k].tolist() for k in range(len(REQUIRED))]
+        columns.append([1 if gap_before and i == 0 else 0 for i in range(n)])
+        for column in self.extra_columns:
+            value = (extra or {}).get(column, "")
+            values = [value] * n if isinstance(value, str) or np.ndim(value) == 0 else list(value)
+            if len(values) != n:
+                raise ValueError(f"extra column {column!r} has {len(values)} values for {n} rows")
+            columns.append(_text_cells(values))
+        kinds = ["time"] + ["float"] * 6 + ["int"] + ["text"] * len(self.extra_columns)
+        text = _rows_text(columns, kinds)
         with self._lock:
             if self._handle.closed:
                 raise ValueError("SessionWriter is closed")
-            self._handle.write("".join(rows))
+            self._handle.write(text)
             self._dirty = True
 
     def _sync_loop(self) -> None:
@@ -793,25 +837,3 @@ class SessionWriter:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def _cells(value: object, n: int) -> list[str]:
-    """A scalar or a length-n sequence as n CSV cells (NaN -> empty)."""
-    if isinstance(value, (str, bytes)) or np.ndim(value) == 0:
-        values = [value] * n
-    else:
-        values = list(value)  # type: ignore[arg-type]
-        if len(values) != n:
-            raise ValueError(f"extra column has {len(values)} values for {n} samples")
-    out = []
-    for v in values:
-        if isinstance(v, float) and np.isnan(v):
-            out.append("")
-        elif isinstance(v, (float, np.floating)):
-            out.append(f"{v:.7g}")
-        else:
-            text = str(v)
-            if any(ch in text for ch in ',"\n\r'):
-                raise ValueError(f"extra cell {text!r} contains a comma, quote or newline")
-            out.append(text)
-    return out

@@ -83,12 +83,14 @@ def test_round_trip_keeps_values_extra_columns_and_metadata(tmp_path):
     samples = tilting_samples(500)
     data = pd.DataFrame(samples, columns=list(REQUIRED))
     data["seq"] = np.arange(500) + 7000
-    data["note"] = ["start"] + [""] * 498 + ["end"]
+    data["note"] = ["start, light"] + [""] * 498 + ['say "end"']
+    data["temperature_c"] = np.where(np.arange(500) % 7, 25.5, np.nan)
     metadata = {"sampling_rate_hz": "100", "device": "test-sensor", "synthetic": "true"}
     write_session(Session(data, metadata), tmp_path / "a.csv")
     back = read_session(tmp_path / "a.csv")
     assert back.metadata == metadata
-    assert list(back.data.columns) == [*REQUIRED, "seq", "note"]
+    assert list(back.data.columns) == [*REQUIRED, "seq", "note", "temperature_c"]
+    np.testing.assert_array_equal(back.data["temperature_c"], data["temperature_c"])
     np.testing.assert_array_equal(back.samples(), samples)
     np.testing.assert_array_equal(back.data["seq"], data["seq"])
     assert back.data["note"].tolist() == data["note"].tolist()
@@ -96,6 +98,13 @@ def test_round_trip_keeps_values_extra_columns_and_metadata(tmp_path):
     # and once more: the rewrite of a read file is byte-identical
     write_session(back, tmp_path / "b.csv")
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_nan_gyro_is_written_as_empty_cells(tmp_path):
+    samples = tilting_samples(20)
+    samples[:, 4:7] = np.nan
+    write_session(Session(pd.DataFrame(samples, columns=list(REQUIRED))), tmp_path / "a.csv")
+    assert (tmp_path / "a.csv").read_text().splitlines()[1] == "0.000000,0,0,9.8066,,,"
 
 
 def test_write_refuses_to_overwrite_without_force(tmp_path):
