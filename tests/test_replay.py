@@ -1,0 +1,81 @@
+"""`imu replay` against `imu analyze` on simulated sessions (synthetic data from imu.sim)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from imu.cli import main
+from imu.session import write_session
+from imu.sim import demo_session, make_lifter, simulate
+
+
+@pytest.fixture(scope="module")
+def session_csv(tmp_path_factory):
+    """A short synthetic session: 2 sets of 3-5 reps (imu.sim, seed 4), 100 Hz."""
+    script = demo_session(make_lifter(1), seed=4, n_sets=2, reps_per_set=(3, 5), rest_s=(35, 40))
+    result = simulate(script, sampling_rate_hz=100, seed=4)
+    path = tmp_path_factory.mktemp("replay") / "sim.csv"
+    write_session(result.session, path)
+    return path, result.truth_reps
+
+
+def analyze_json(path, capsys, *extra) -> dict:
+    assert main(["analyze", str(path), "--json", *extra]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_fast_replay_gives_exactly_the_reps_and_flags_of_analyze(session_csv, tmp_path, capsys):
+    path, truth = session_csv
+    events = tmp_path / "events.jsonl"
+    options = ["--flexion-limit-deg", "45", "--hyperextension-deg", "8"]
+    status = main(["replay", str(path), "--fast", "--no-display", "--events", str(events), *options])
+    assert status == 0
+    out = capsys.readouterr().out
+    analysis = analyze_json(path, capsys, *options)
+    logged = [json.loads(line) for line in events.read_text().splitlines()]
+    reps = [{k: v for k, v in e.items() if k != "type"} for e in logged if e["type"] == "rep"]
+    sets = [{k: v for k, v in e.items() if k != "type"} for e in logged if e["type"] == "set"]
+    assert len(reps) >= len(truth) - 1 > 0  # the session's reps were found (truth: imu.sim)
+    assert reps == analysis["reps"]  # every field, including the flags
+    assert sets == analysis["sets"]
+    assert [e["kind"] for e in logged if e["type"] == "alert"].count("flexion_limit") >= 1
+    assert logged[0]["type"] == "calibration" and logged[0]["ok"]
+    assert f"{len(reps)} reps in {len(sets)} sets" in out
+
+
+def test_real_time_replay_paces_by_the_recording_clock(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    t = np.arange(150) / 100.0  # 1.5 s at 100 Hz
+    data = np.column_stack([t, rng.normal(0, 0.05, (150, 2)), 9.81 + rng.normal(0, 0.05, 150),
+                            rng.normal(0, 0.5, (150, 3))])
+    path = tmp_path / "still.csv"
+    header = "# sampling_rate_hz: 100\ntime_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n"
+    path.write_text(header + "\n".join(",".join(f"{v:.6f}" for v in row) for row in data) + "\n")
+    import time
+
+    start = time.monotonic()
+    assert main(["replay", str(path), "--speed", "3", "--no-display"]) == 0
+    elapsed = time.monotonic() - start
+    assert 1.49 / 3 * 0.9 < elapsed < 1.49 / 3 + 1.5
+    assert "150 samples, 0 reps" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["replay", "missing.csv", "--fast"], "missing.csv"),
+        (["replay", "{csv}", "--speed", "0"], "--speed must be a positive number"),
+        (["replay", "{csv}", "--fast", "--events", "{csv}"], "exists already (use --force"),
+        (["replay", "{csv}", "--fast", "--model", "nope.skops"], "nope.skops"),
+        (["replay", "{csv}", "--fast", "--alert-command", "no-such-player-xyz"], "not found"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_status_2(session_csv, capsys, argv, message):
+    path, _ = session_csv
+    argv = [a.replace("{csv}", str(path)) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("imu replay: error:") and message in err[0]
