@@ -124,9 +124,11 @@ def _digits(column: str) -> int:
     return 2 if column.endswith("_s") and not column.endswith("_deg_s") else 1
 
 
-def _table(frame: pd.DataFrame, columns: Iterable[str], cells: Mapping[str, Any] = {}) -> str:
+def _table(
+    frame: pd.DataFrame, columns: Iterable[str], cells: Mapping[str, Any] | None = None
+) -> str:
     """HTML table of ``frame[columns]``; ``cells[column](row)`` may return a ready ``<td>``."""
-    columns = list(columns)
+    columns, cells = list(columns), cells or {}
     head = "".join(f'<th scope="col">{escape(label(c))}</th>' for c in columns)
     body = []
     for row in frame.astype(object).to_dict("records"):  # keeps ints as ints
