@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         base = load_model(None if args.personalize == "default" else args.personalize)
     positive = args.positive or (base.positive_label if base else DEFAULT_POSITIVE)
     labels = read_many(args.labels)
+    training_files = _training_files(labels)  # hash what is read now, before the slow part
     with progress_bar("measuring spans", labels[SESSION_PATH].nunique(), not args.quiet) as advance:
         data = load_training_data(labels, positive, args.group_by, advance)
     print_warnings(data.data.warnings)
@@ -95,19 +96,20 @@ def run(args: argparse.Namespace) -> int:
                                        "manifest": {k: base.manifest.get(k) for k in
                                                     ("created_utc", "training_files", "cv")},
                                        **info}}
-    labels = data.data.labels
-    negative = labels.loc[y == 0, "label"].astype(str)
+    used = data.data.labels
+    negative = used.loc[y == 0, "label"].astype(str)
     rates = [r for r in data.data.sampling_rates_hz.values() if np.isfinite(r)]
     manifest = {
         "created_utc": _now(),
         "command": _command_line(args),
         "positive_label": positive,
         "negative_label": negative.mode().iloc[0] if len(negative) else "other",
-        "labels": sorted(labels["label"].astype(str).unique()),
+        "labels": sorted(used["label"].astype(str).unique()),
         "threshold": fit.threshold,
         "target_sensitivity": args.target_sensitivity,
         "operating_point_inner_cv": fit.inner_operating_point,
         "chosen_model": fit.chosen,
+        "inner_cv": fit.inner_cv,
         "candidate_roc_auc": fit.candidate_auc,
         "group_by": data.group_by,
         "input_names": input_names(),
@@ -115,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         "baseline": {"prior_weight": 3.0, "history": "detected reps of the session that ended "
                      "before the span (docs/classifier.md)"},
         "sampling_rate_hz": {"min": min(rates), "max": max(rates)} if rates else None,
-        "training_files": _training_files(labels),
+        "training_files": training_files,
         "cv": cv_json,
         **extra,
     }
@@ -124,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
     save_model(model, output)
     if args.json:
         print(json.dumps({"model": str(output), "cv": cv_json, "threshold": fit.threshold,
-                          "chosen_model": fit.chosen, "positive_label": positive,
+                          "chosen_model": fit.chosen,
+        "inner_cv": fit.inner_cv, "positive_label": positive,
                           "group_by": data.group_by}, default=float))
         return 0
     what = "personalised model" if base else "model"

@@ -171,6 +171,7 @@ class FitResult:
     chosen: str
     candidate_auc: dict[str, float]
     inner_operating_point: dict = field(default_factory=dict)
+    inner_cv: str = "grouped"
 
     def probability(self, X: np.ndarray) -> np.ndarray:
         """Calibrated probability of the positive class for each row."""
@@ -197,9 +198,12 @@ def fit_model(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *,
     y = np.asarray(y).astype(int)
     check_classes(y, "training data")
     splits = group_splits(y, np.asarray(groups), INNER_FOLDS)
+    inner_cv = "grouped"
     if any(len(np.unique(y[train])) < 2 for train, _ in splits):
-        raise InputError("a group holds every span of one class, so cross-validation cannot "
-                         "train without it; label more lifters/sessions with both classes")
+        # too few groups with both classes (e.g. a lifter who never rounds among three):
+        # select and calibrate on stratified rep folds instead; the outer CV stays grouped
+        splits = group_splits(y, np.zeros(len(y)), INNER_FOLDS)
+        inner_cv = "stratified reps (too few groups with both classes)"
     pool = candidates()
     if only is not None:
         if only not in pool:
@@ -219,7 +223,8 @@ def fit_model(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *,
     calibrator = calibrated.calibrated_classifiers_[0].calibrators[0]
     p_oof = calibrator.predict(oof[chosen][ok])
     threshold = choose_threshold(y[ok], p_oof, target_sensitivity)
-    return FitResult(calibrated, threshold, chosen, aucs, operating_point(y[ok], p_oof, threshold))
+    return FitResult(calibrated, threshold, chosen, aucs, operating_point(y[ok], p_oof, threshold),
+                     inner_cv)
 
 
 @dataclass
