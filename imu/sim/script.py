@@ -439,9 +439,11 @@ class _Builder:
                 (tb + a, 0.0, 0.0),
             ],
         )
+        # trunk sway under load: two incommensurate components per axis, not one pure tone
         sway = lifter.sway_deg * (1 + severity)
         for channel in ("lateral_bend_deg", "twist_deg"):
-            self.oscillate(channel, t0, end_s, sway * rng.uniform(0.7, 1.3), rng.uniform(0.6, 1.4))
+            self.oscillate(channel, t0, end_s, sway * rng.uniform(0.5, 0.9), rng.uniform(0.5, 1.0))
+            self.oscillate(channel, t0, end_s, sway * rng.uniform(0.2, 0.5), rng.uniform(1.2, 2.2))
         if rounded:
             shift = rng.choice([-1.0, 1.0]) * severity * rng.uniform(3, 6)
             self.path("twist_deg", t0, [(tb, h + shift, 0.0), (tb + a, h, 0.0)])
