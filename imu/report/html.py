@@ -52,7 +52,7 @@ min-width:130px}
 .card .label{color:var(--muted);font-size:12px}
 .insight{border:1px solid var(--line);border-left-width:6px;border-radius:6px;padding:8px 12px;
 margin:8px 0;background:#fff}
-.insight h3{margin:0 0 4px;font-size:14px}
+.insight .title{margin:0 0 4px;font-weight:700}
 .insight p{margin:0}
 .insight .tag{font-size:11px;font-weight:700;text-transform:uppercase;letter-spacing:.04em;
 margin-right:6px}
@@ -178,12 +178,11 @@ def _card(value: str, caption: str) -> str:
 def _insight_html(insight: Insight) -> str:
     tag = {"warning": "Check", "good": "Good", "note": "Note"}[insight.level]
     return (
-        f'<div class="insight {insight.level}"><h3><span class="tag">{tag}</span>'
-        f"{escape(insight.title)}</h3><p>{escape(insight.text)}</p></div>"
+        f'<div class="insight {insight.level}"><p class="title"><span class="tag">{tag}</span>'
+        f"{escape(insight.title)}</p><p>{escape(insight.text)}</p></div>"
     )
 
 
-TEMPO_COLUMNS = ("descent_s", "ascent_s")
 REP_TABLE = (
     "set",
     "rep",
@@ -193,7 +192,8 @@ REP_TABLE = (
     "peak_flexion_deg",
     "liftoff_flexion_deg",
     "lockout_extension_deg",
-    *TEMPO_COLUMNS,
+    "descent_s",
+    "ascent_s",
     "lateral_bend_range_deg",
     "twist_range_deg",
     "verdict",
