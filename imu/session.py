@@ -22,11 +22,11 @@ canonical reader give the same answer to the same problem.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import os
 import re
 import threading
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,13 +106,26 @@ class Session:
 # --------------------------------------------------------------------------- text tables
 
 
+def gunzip(data: bytes, name: str) -> bytes:
+    """Decompress gzip data (several members too); other bytes are returned unchanged.
+
+    A gzip stream cut off by a crash gives what was decompressed so far: the text then
+    ends mid-line and the table reader drops that line with a warning.
+    """
+    out = []
+    while data[:2] == b"\x1f\x8b":
+        stream = zlib.decompressobj(wbits=31)
+        try:
+            out.append(stream.decompress(data))
+        except zlib.error as exc:
+            raise input_error(f"damaged gzip file ({exc})", path=name) from None
+        data = stream.unused_data
+    return b"".join(out) if out else data
+
+
 def decode(data: bytes, name: str, encodings: Sequence[str] = ("utf-8-sig",)) -> str:
     """Bytes of a (possibly gzipped) text file -> text. Tries ``encodings`` in order."""
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise input_error(f"damaged gzip file ({exc})", path=name) from None
+    data = gunzip(data, name)
     if b"\x00" in data:
         stripped = data.rstrip(b"\x00")
         if b"\x00" in stripped:

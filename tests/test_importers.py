@@ -371,3 +371,10 @@ def test_merge_of_disjoint_streams_is_an_error():
             "a.csv",
             "g.csv",
         )
+
+
+def test_session_with_a_misnamed_column_is_told_which(tmp_path):
+    path = canonical_session(tmp_path)
+    path.write_text(path.read_text().replace("gyr_z", "gyro_z"))
+    message = error_of(path)
+    assert message.startswith(f"{path}:2: missing column(s) 'gyr_z'; found 'time_s'")

@@ -124,6 +124,17 @@ def test_gzipped_session_reads_like_the_plain_file(tmp_path):
     assert b.metadata == {"device": "x"}
 
 
+def test_gzip_cut_off_by_a_crash_loads_what_was_written(tmp_path):
+    plain = write_rows(tmp_path / "s.csv", tilting_samples(2000))
+    packed = gzip.compress(plain.read_bytes())
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(packed[: len(packed) * 3 // 4])
+    session = read_session(cut)
+    assert 200 < len(session.data) < 2000
+    np.testing.assert_array_equal(session.samples(), tilting_samples(len(session.data)))
+    assert "last line is incomplete (recording cut off?); dropped it" in session.warnings[0]
+
+
 def test_any_time_origin_and_crlf_line_ends(tmp_path):
     samples = tilting_samples(200)
     samples[:, 0] += 1.7e9  # epoch seconds

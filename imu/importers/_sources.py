@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import zipfile
 from collections.abc import Sequence
@@ -10,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from imu.errors import input_error
-from imu.session import decode
+from imu.session import decode, gunzip
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
 
@@ -44,15 +43,6 @@ def _is_text_name(name: str) -> bool:
     return lower.endswith(TEXT_SUFFIXES)
 
 
-def _unzipped(data: bytes, name: str) -> bytes:
-    if data[:2] != b"\x1f\x8b":
-        return data
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError) as exc:
-        raise input_error(f"damaged gzip file ({exc})", path=name) from None
-
-
 def _from_zip(path: Path) -> list[SourceFile]:
     try:
         with zipfile.ZipFile(path) as archive:
@@ -62,7 +52,7 @@ def _from_zip(path: Path) -> list[SourceFile]:
                 if info.is_dir() or "__MACOSX" in member or not _is_text_name(member):
                     continue
                 name = f"{path}/{member}"
-                files.append(SourceFile(name, _unzipped(archive.read(info), name)))
+                files.append(SourceFile(name, gunzip(archive.read(info), name)))
     except (zipfile.BadZipFile, OSError) as exc:
         raise input_error(f"damaged zip archive ({exc})", path=str(path)) from None
     return files
@@ -100,13 +90,13 @@ def gather(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Sourc
                 if zipfile.is_zipfile(p):
                     files.extend(_from_zip(p))
                 elif _is_text_name(p.name):
-                    files.append(SourceFile(str(p), _unzipped(_read(p), str(p))))
+                    files.append(SourceFile(str(p), gunzip(_read(p), str(p))))
         elif not path.exists():
             raise input_error("no such file or folder", path=str(path))
         elif zipfile.is_zipfile(path):
             files.extend(_from_zip(path))
         else:
-            files.append(SourceFile(str(path), _unzipped(_read(path), str(path))))
+            files.append(SourceFile(str(path), gunzip(_read(path), str(path))))
     if not files:
         raise input_error(
             "no CSV or text files found",

@@ -6,18 +6,20 @@ from collections.abc import Sequence
 
 from imu.importers._common import one_file
 from imu.importers._sources import SourceFile
-from imu.session import REQUIRED, Session, read_session, split_metadata
+from imu.session import REQUIRED, TIME, Session, read_session, split_metadata
 
 NAME = "session"
 
 
 def matches(files: Sequence[SourceFile]) -> bool:
+    """A header with ``time_s`` and at least two more canonical names (so that a file
+    with one misnamed column is read as a session and told which column is missing)."""
     for file in files:
         lines = file.head().splitlines()
         _, header_index = split_metadata(file.head())
         if header_index < len(lines):
             header = {h.strip() for h in lines[header_index].split(",")}
-            if set(REQUIRED) <= header:
+            if TIME in header and len(header & set(REQUIRED)) >= 3:
                 return True
     return False
 
