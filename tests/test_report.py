@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from html.parser import HTMLParser
 
@@ -279,6 +280,8 @@ def parse(page: str) -> StrictHTML:
     parser.close()
     assert parser.stack == [], f"unclosed tags {parser.stack}"
     assert parser.doctype == "DOCTYPE html"
+    levels = [int(t[1]) for t in parser.tags if re.fullmatch(r"h[1-6]", t)]
+    assert levels[0] == 1 and all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
     dupes = {i for i in parser.ids if parser.ids.count(i) > 1}
     assert not dupes, f"duplicate ids {sorted(dupes)[:5]}"
     return parser
