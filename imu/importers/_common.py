@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from imu.errors import input_error
 from imu.importers._sources import SourceFile
-from imu.session import ACC, GYR, REQUIRED, TIME, Session, Table, check_time, finish_session
+from imu.session import (
+    ACC,
+    GYR,
+    REQUIRED,
+    TIME,
+    Session,
+    Table,
+    check_time,
+    finish_session,
+    read_table,
+)
 
 SEPARATORS = (",", ";", "\t")
 
@@ -161,4 +172,81 @@ def finish_import(
         gyr_unit=gyr_unit,
         labels=labels,
         gyro_name=gyro_name,
+    )
+
+
+def read_axes(
+    file: SourceFile,
+    kind: str,
+    axis_re: re.Pattern,
+    *,
+    time_column: str | None = None,
+    time_scale: float = 1.0,
+    time_offset_s: float = 0.0,
+    sep: str = ",",
+) -> tuple[pd.DataFrame, list[str]]:
+    """One sensor file whose axis columns match ``axis_re`` (group 1 = x/y/z) as
+    ``time_s, {kind}_x..z``; time from ``time_column`` (default: the first column) times
+    ``time_scale`` plus ``time_offset_s``. Returns the frame and the file's warnings."""
+    table = read_table(file.text(), file.name, sep=sep)
+    columns = {time_column or table.columns[0]: TIME}
+    for column in table.columns:
+        if match := axis_re.match(column):
+            columns[column] = f"{kind}_{match.group(1).lower()}"
+    frame = read_stream(table, columns, time_scale=time_scale)
+    frame[TIME] += time_offset_s
+    return frame, table.warnings
+
+
+def load_per_sensor_files(
+    files: Sequence[SourceFile],
+    *,
+    fmt: str,
+    kind_of: Callable[[SourceFile], str | None],
+    read: Callable[[SourceFile, str], tuple[pd.DataFrame, list[str]]],
+    units: tuple[str, str],
+    acc_unit: str | None,
+    gyr_unit: str | None,
+    labels: Mapping[str, str],
+    no_acc: tuple[str, str],
+    metadata_of: Callable[[SourceFile, str], dict[str, str]] | None = None,
+) -> Session:
+    """Formats with one file per sensor (``kind_of`` -> ``acc``/``gyr``/None): read the
+    accelerometer file and, when present, the gyroscope file, merge them, finish.
+
+    ``units`` are the declared (acc, gyr) units, replaced by ``acc_unit``/``gyr_unit``
+    when given; ``no_acc`` is the (message, hint) when there is no accelerometer file.
+    """
+    kinds: dict[str, list[SourceFile]] = {}
+    for file in files:
+        if kind := kind_of(file):
+            kinds.setdefault(kind, []).append(file)
+    if "acc" not in kinds:
+        raise input_error(no_acc[0], path=", ".join(f.name for f in files), hint=no_acc[1])
+    used = [one_file(kinds["acc"], f"{fmt} accelerometer", fmt)]
+    if "gyr" in kinds:
+        used.append(one_file(kinds["gyr"], f"{fmt} gyroscope", fmt))
+    metadata: dict[str, str] = {}
+    streams, warnings = [], []
+    for file, kind in zip(used, ("acc", "gyr")):
+        frame, more = read(file, kind)
+        streams.append(frame)
+        warnings += more
+        metadata.update(metadata_of(file, kind) if metadata_of else {})
+    if len(streams) == 2:
+        frame, note = merge_streams(streams[0], streams[1], used[0].name, used[1].name)
+    else:
+        frame, note = no_gyro(streams[0]), None
+    return finish_import(
+        frame,
+        fmt=fmt,
+        files=used,
+        name=used[0].name,
+        acc_unit=acc_unit or units[0],
+        gyr_unit=gyr_unit or units[1],
+        warnings=warnings,
+        metadata=metadata,
+        merge_note=note,
+        labels=labels,
+        gyro_name=used[1].name if len(used) > 1 else None,
     )

@@ -10,21 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import partial
 
-import pandas as pd
-
-from imu.errors import input_error
-from imu.importers._common import (
-    finish_import,
-    first_line,
-    merge_streams,
-    no_gyro,
-    one_file,
-    read_stream,
-    split_header,
-)
+from imu.importers._common import first_line, load_per_sensor_files, read_axes, split_header
 from imu.importers._sources import SourceFile
-from imu.session import TIME, Session, read_table
+from imu.session import TIME, Session
 
 NAME = "metabase"
 EPOCH_RE = re.compile(r"^epoch? \(ms\)$", re.IGNORECASE)
@@ -38,63 +28,32 @@ def _kind(file: SourceFile) -> str | None:
     if not header or not EPOCH_RE.match(header[0]):
         return None
     units = {m.group(2).lower() for c in header if (m := AXIS_RE.match(c))}
-    if units == {"g"}:
-        return "acc"
-    if units == {"deg/s"}:
-        return "gyr"
-    return None
+    return {"g": "acc", "deg/s": "gyr"}.get(units.pop()) if len(units) == 1 else None
+
+
+def _rate(file: SourceFile, kind: str) -> dict[str, str]:
+    """The nominal rate in the file name (``..._12.500Hz_...``) as ``{kind}_rate_hz``."""
+    match = RATE_RE.search(file.stem)
+    return {f"{kind}_rate_hz": match.group(1)} if match else {}
 
 
 def matches(files: Sequence[SourceFile]) -> bool:
     return any(_kind(f) for f in files)
 
 
-def _read(file: SourceFile, kind: str) -> tuple[pd.DataFrame, list[str]]:
-    table = read_table(file.text(), file.name)
-    columns = {table.columns[0]: TIME}
-    for column in table.columns:
-        if match := AXIS_RE.match(column):
-            columns[column] = f"{kind}_{match.group(1).lower()}"
-    return read_stream(table, columns, time_scale=1e-3), table.warnings
-
-
 def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None) -> Session:
-    kinds: dict[str, list[SourceFile]] = {}
-    for file in files:
-        if kind := _kind(file):
-            kinds.setdefault(kind, []).append(file)
-    if "acc" not in kinds:
-        raise input_error(
-            "no MetaBase accelerometer file ('x-axis (g)' columns)",
-            path=", ".join(f.name for f in files),
-            hint="export the accelerometer stream from MetaBase too",
-        )
-    acc_file = one_file(kinds["acc"], "MetaBase accelerometer", NAME)
-    acc, warnings = _read(acc_file, "acc")
-    used = [acc_file]
-    metadata = {}
-    if rate := RATE_RE.search(acc_file.stem):
-        metadata["acc_rate_hz"] = rate.group(1)
-    if "gyr" in kinds:
-        gyr_file = one_file(kinds["gyr"], "MetaBase gyroscope", NAME)
-        used.append(gyr_file)
-        gyr, more = _read(gyr_file, "gyr")
-        warnings += more
-        if rate := RATE_RE.search(gyr_file.stem):
-            metadata["gyr_rate_hz"] = rate.group(1)
-        frame, note = merge_streams(acc, gyr, acc_file.name, gyr_file.name)
-    else:
-        frame, note = no_gyro(acc), None
-    return finish_import(
-        frame,
+    return load_per_sensor_files(
+        files,
         fmt=NAME,
-        files=used,
-        name=acc_file.name,
-        acc_unit=acc_unit or "g",
-        gyr_unit=gyr_unit or "deg/s",
-        warnings=warnings,
-        metadata=metadata,
-        merge_note=note,
+        kind_of=_kind,
+        read=partial(read_axes, axis_re=AXIS_RE, time_scale=1e-3),
+        units=("g", "deg/s"),
+        acc_unit=acc_unit,
+        gyr_unit=gyr_unit,
         labels={TIME: "epoch (ms)", "acc_x": "x-axis (g)", "gyr_x": "x-axis (deg/s)"},
-        gyro_name=used[1].name if len(used) > 1 else None,
+        no_acc=(
+            "no MetaBase accelerometer file ('x-axis (g)' columns)",
+            "export the accelerometer stream from MetaBase too",
+        ),
+        metadata_of=_rate,
     )

@@ -8,6 +8,7 @@ used only together with ``Gravity.csv`` (their sum). ``Gyroscope.csv`` is rad/s.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,11 +21,11 @@ from imu.importers._common import (
     merge_streams,
     no_gyro,
     one_file,
-    read_stream,
+    read_axes,
     split_header,
 )
 from imu.importers._sources import SourceFile
-from imu.session import ACC, TIME, Session, read_table
+from imu.session import ACC, TIME, Session
 
 NAME = "sensor-logger"
 HEADER = ["time", "seconds_elapsed", "z", "y", "x"]
@@ -44,10 +45,11 @@ def matches(files: Sequence[SourceFile]) -> bool:
     return bool(_sensor_files(files))
 
 
-def _read(file: SourceFile, prefix: str) -> tuple[pd.DataFrame, list[str]]:
-    table = read_table(file.text(), file.name)
-    columns = {"time": TIME, "x": f"{prefix}_x", "y": f"{prefix}_y", "z": f"{prefix}_z"}
-    return read_stream(table, columns, time_scale=1e-9), table.warnings
+AXIS_RE = re.compile(r"^([xyz])$")
+
+
+def _read(file: SourceFile, kind: str) -> tuple[pd.DataFrame, list[str]]:
+    return read_axes(file, kind, AXIS_RE, time_column="time", time_scale=1e-9)
 
 
 def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None) -> Session:
