@@ -17,7 +17,7 @@ to decimate and no aliasing from the numerics (the error is ~1e-3 m/s^2).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from imu.sim.rotations import body_to_world, rotate, world_to_body
 from imu.sim.sensor import STANDARD_GRAVITY_M_S2
 
 DERIVATIVE_STEP_S = 1e-3
+CHUNK = 1 << 16  # samples evaluated at once
 
 
 @dataclass
@@ -65,7 +66,19 @@ def sensor_kinematics(
     motion: Motion, time_s: np.ndarray, lifter: Lifter, body_sensor: np.ndarray
 ) -> Kinematics:
     """Evaluate the true sensor signals at ``time_s`` (sorted, s) for mounting
-    ``body_sensor`` (R_body_sensor, 3x3)."""
+    ``body_sensor`` (R_body_sensor, 3x3), in chunks to bound memory."""
+    parts = [
+        _kinematics(motion, time_s[i : i + CHUNK], lifter, body_sensor)
+        for i in range(0, max(len(time_s), 1), CHUNK)
+    ]
+    return Kinematics(
+        *(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Kinematics))
+    )
+
+
+def _kinematics(
+    motion: Motion, time_s: np.ndarray, lifter: Lifter, body_sensor: np.ndarray
+) -> Kinematics:
     h = DERIVATIVE_STEP_S
     angles_m, pos_m = _pose(motion.evaluate(time_s - h), lifter)
     angles, pos = _pose(motion.evaluate(time_s), lifter)
