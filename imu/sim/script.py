@@ -6,14 +6,15 @@ compiles it into a :class:`~imu.sim.motion.Motion` (every body channel as a func
 time) and the table of true reps. Durations and depths vary from rep to rep by a seeded
 random generator, so a script plus a seed gives one reproducible session.
 
-How a rep is shaped (numbers are the defaults below; docs/simulator.md explains them):
+How a rep is shaped (details and numbers: docs/simulator.md):
 
 - good rep: descent to the lifter's hinge depth, (pause), pull with the trunk angle held
   early (knees extend first) and the fastest extension at ~60 % of the ascent, lockout
   0-3 deg of extension;
-- rounded rep: 7-14 deg more flexion at the bottom, a further 3-6 deg creeping into
-  lift-off, fast "unrounding" early in the pull (peak extension velocity at ~35 % of the
-  ascent, ~1.3x faster), and 2.5x more lateral sway and twist, with a 3-6 deg twist shift;
+- rounded rep (severity s in 0.4-1): s x 8-14 deg more flexion at the bottom, a further
+  s x 3-6 deg creeping into lift-off, fast "unrounding" early in the pull (fastest
+  extension at 35-44 % of the ascent), (1 + s) x more lateral sway and twist and a
+  s x 3-6 deg twist shift;
 - hyperextended rep: the lockout overshoots to 11-17 deg of extension before settling;
 - fatigue: later reps of a set ascend slower and bend deeper (creeping flexion).
 """
@@ -142,7 +143,7 @@ class _Builder:
         self.motion = Motion()
         self.t = 0.0
         self.heading_deg = 0.0
-        self.bar_heading_deg = 0.0
+        self.bar_heading_deg = 0.0  # the bar is straight ahead of the calibration posture
         self.n_sets = 0
         self.reps: list[dict] = []
 
@@ -275,41 +276,16 @@ class _Builder:
     ) -> None:
         """A bend that is not a rep: down, hold (with fidgeting), back up."""
         t0, h = self.t, self.heading_deg
-        self.hinge(
-            t0,
-            [
-                (down_s, depth_deg, 0.0),
-                (down_s + hold_s, depth_deg, 0.0),
-                (down_s + hold_s + up_s, 0.0, 0.0),
-            ],
-        )
-        self.path(
-            "twist_deg",
-            t0,
-            [
-                (down_s, h + twist_deg, 0.0),
-                (down_s + hold_s, h + twist_deg, 0.0),
-                (down_s + hold_s + up_s, h, 0.0),
-            ],
-        )
-        self.path(
-            "lateral_bend_deg",
-            t0,
-            [
-                (down_s, lateral_deg, 0.0),
-                (down_s + hold_s, lateral_deg, 0.0),
-                (down_s + hold_s + up_s, 0.0, 0.0),
-            ],
-        )
-        self.path(
-            "hip_drop_m",
-            t0,
-            [
-                (down_s * 0.9, drop_m, 0.0),
-                (down_s + hold_s, drop_m, 0.0),
-                (down_s + hold_s + up_s, 0.0, 0.0),
-            ],
-        )
+        hold_end, end = down_s + hold_s, down_s + hold_s + up_s
+        self.hinge(t0, [(down_s, depth_deg, 0.0), (hold_end, depth_deg, 0.0), (end, 0.0, 0.0)])
+        for channel, value, back_to, reach_s in (
+            ("twist_deg", h + twist_deg, h, down_s),
+            ("lateral_bend_deg", lateral_deg, 0.0, down_s),
+            ("hip_drop_m", drop_m, 0.0, 0.9 * down_s),
+        ):
+            self.path(
+                channel, t0, [(reach_s, value, 0.0), (hold_end, value, 0.0), (end, back_to, 0.0)]
+            )
         if hold_s > 1.0:
             self.oscillate(
                 "flexion_deg", t0 + down_s, t0 + down_s + hold_s, 3.0, self.rng.uniform(0.3, 0.8)
@@ -317,7 +293,7 @@ class _Builder:
             self.oscillate(
                 "hip_back_m", t0 + down_s, t0 + down_s + hold_s, 0.03, self.rng.uniform(0.5, 1.0)
             )
-        self.t = t0 + down_s + hold_s + up_s
+        self.t = t0 + end
 
     def load_plates(self) -> None:
         rng = self.rng
