@@ -376,7 +376,7 @@ def test_one_hour_session_report_stays_small():
     t = np.arange(0, 3600, 0.01)
     angles = np.column_stack([t, 30 * np.sin(t), np.sin(t), np.cos(t)])
     report = build_report([from_json(doc, angles, "hour")])
-    assert len(report.html.encode()) < 400_000
+    assert len(report.html.encode()) < 300_000
 
 
 # --- exports ---------------------------------------------------------------------

@@ -18,7 +18,7 @@ from imu.importers import load
 from imu.pipeline import analyze_session
 from imu.report import build_report, from_analysis
 from imu.report.html import fmt
-from imu.report.plots import trace_figure
+from imu.report.plots import TRACE_BINS, trace_figure
 from imu.report.summary import set_summary
 from imu.sim import (
     DeadliftSet,
@@ -110,7 +110,7 @@ def test_trace_figure_keeps_the_analysis_extremes(simulated):
     line = next(ln for ln in fig.axes[0].lines if ln.get_label() == "flexion")
     assert np.nanmax(line.get_ydata()) == pytest.approx(np.nanmax(analysis.angles[:, 1]))
     assert np.nanmin(line.get_ydata()) == pytest.approx(np.nanmin(analysis.angles[:, 1]))
-    assert len(line.get_ydata()) <= 3000 < len(analysis.angles)
+    assert len(line.get_ydata()) <= 2 * TRACE_BINS < len(analysis.angles)
 
 
 # --- `imu report` end to end ---------------------------------------------------------

@@ -44,7 +44,7 @@ TWIST_AXIS_DEG = 45.0
 MAX_LABELLED_SETS = 10
 """Beyond this many sets, set labels shrink to numbers and the per-set legend is left out."""
 
-TRACE_BINS = 1500
+TRACE_BINS = 1000
 """Plotted trace is a min/max envelope over at most this many time bins."""
 
 
