@@ -55,13 +55,13 @@ class RepSettings:
     this from the start, is not a rep (loading plates)."""
     quiet_s: float = 8.0
     """An excursion is final when the next one starts or after this long upright."""
-    floor_setup_s: float | None = 2.6
-    """A first descent this long (setting up at the bar) marks a from-the-floor set; None = never."""
-    floor_hold_s: float = 1.25
-    """...as does a first bottom hold (within 5 deg of the peak) this long."""
+    floor_setup_ratio: float | None = 1.3
+    """A first descent this many times longer than the burst's median descent (setting up
+    at the bar) marks a from-the-floor set, whose last excursion puts the bar down;
+    None = sets never start from the floor."""
     max_twist_range_deg: float = 30.0
     max_lateral_bend_range_deg: float = 25.0
-    min_extension_velocity_deg_s: float = 40.0
+    min_extension_velocity_deg_s: float = 20.0
     set_rest_s: float = 30.0
     hyperextension_deg: float = 10.0
     """Lockout extension beyond calibrated upright that flags a rep as hyperextended."""
@@ -80,16 +80,16 @@ LIFTS: dict[str, RepSettings] = {
         lift="rdl",
         bottom_deg=30.0,
         max_bottom_hold_s=2.5,
-        min_extension_velocity_deg_s=30.0,
-        floor_setup_s=None,
+        min_extension_velocity_deg_s=15.0,
+        floor_setup_ratio=None,
     ),
     # Good morning: bar on the back, deep hinge, no floor.
     "good_morning": RepSettings(
         lift="good_morning",
         bottom_deg=40.0,
         max_bottom_hold_s=2.5,
-        min_extension_velocity_deg_s=30.0,
-        floor_setup_s=None,
+        min_extension_velocity_deg_s=15.0,
+        floor_setup_ratio=None,
     ),
 }
 
@@ -154,7 +154,7 @@ class RepSegmenter:
     indices (used to order events). ``restart()`` drops a rep in progress.
 
     Each accepted excursion is held until the next one starts or ``quiet_s`` passes:
-    a burst that began with a setup at the floor (long first descent or bottom hold) is a
+    a burst whose first descent is much longer than the others (setting up at the bar) is a
     from-the-floor set whose last excursion puts the bar down (not a rep), and a lone
     excursion is a bend (picking something up), not a set. So reps are emitted one
     excursion late (at most ``quiet_s`` after lockout).
@@ -168,8 +168,7 @@ class RepSegmenter:
         self.sets: list[dict] = []
         self._set_reps: list[dict] = []
         self._pending: dict | None = None
-        self._burst_size = 0
-        self._burst_from_floor = False
+        self._burst_descents: list[float] = []
         self._limit_armed = True
         self._clear()
 
@@ -365,11 +364,7 @@ class RepSegmenter:
             return []
         self._floor = end
         record = _record(t, a, start, end, tail_end, s)
-        setup = s.floor_setup_s is not None and (
-            record["descent_s"] >= s.floor_setup_s
-            or self._hold_s(start, peak, end, 5.0) >= s.floor_hold_s
-        )
-        return self._take(record, setup, int(self._rows[cut]))
+        return self._take(record, int(self._rows[cut]))
 
     def _hold_s(self, start: int, peak: int, end: int, band_deg: float) -> float:
         """Time (s) the flexion stayed within ``band_deg`` of its peak."""
@@ -398,23 +393,27 @@ class RepSegmenter:
         return bool(-np.min(velocity) >= s.min_extension_velocity_deg_s)
 
     # -- bursts, reps and sets -------------------------------------------------------
-    def _take(self, record: dict, setup: bool, row: int) -> list[tuple[int, dict]]:
+    def _take(self, record: dict, row: int) -> list[tuple[int, dict]]:
         """A new accepted excursion: settle the held one, hold this one."""
         events: list[tuple[int, dict]] = []
         if self._pending is not None:
             if record["start_s"] - self._pending["end_s"] <= self.settings.quiet_s:
                 events += self._emit(self._pending, row)
-                self._pending, self._burst_size = record, self._burst_size + 1
+                self._pending = record
+                self._burst_descents.append(record["descent_s"])
                 return events
             events += self._close_burst(row)
-        self._pending, self._burst_size, self._burst_from_floor = record, 1, setup
+        self._pending, self._burst_descents = record, [record["descent_s"]]
         return events
 
     def _close_burst(self, row: int) -> list[tuple[int, dict]]:
         """The burst is over: its last excursion is a rep unless it put the bar down / stood alone."""
         pending, self._pending = self._pending, None
-        if pending is None or self._burst_from_floor or self._burst_size == 1:
+        descents, ratio = self._burst_descents, self.settings.floor_setup_ratio
+        if pending is None or len(descents) == 1:
             return []
+        if ratio is not None and descents[0] >= ratio * float(np.median(descents[1:])):
+            return []  # a from-the-floor set: the last excursion put the bar down
         return self._emit(pending, row)
 
     def _emit(self, record: dict, row: int) -> list[tuple[int, dict]]:
