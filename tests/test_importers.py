@@ -378,3 +378,28 @@ def test_session_with_a_misnamed_column_is_told_which(tmp_path):
     path.write_text(path.read_text().replace("gyr_z", "gyro_z"))
     message = error_of(path)
     assert message.startswith(f"{path}:2: missing column(s) 'gyr_z'; found 'time_s'")
+
+
+def test_phyphox_one_file_with_both_sensors_needs_no_interpolation(tmp_path):
+    path = tmp_path / "Raw Data.csv"
+    path.write_text(
+        '"Time (s)","Acceleration x (m/s^2)","Acceleration y (m/s^2)","Acceleration z (m/s^2)",'
+        '"Gyroscope x (rad/s)","Gyroscope y (rad/s)","Gyroscope z (rad/s)"\n'
+        "0.00,0.1,9.8,0.2,0.5,0,-0.5\n0.02,0.2,9.7,0.3,1.0,0,-1.0\n"
+    )
+    session = load(path)
+    assert "merged_by_interpolation" not in session.metadata
+    assert session.metadata["source_files"] == str(path)
+    np.testing.assert_allclose(
+        session.samples(),
+        [[0.0, 0.1, 9.8, 0.2, 0.5 * DEG, 0, -0.5 * DEG], [0.02, 0.2, 9.7, 0.3, DEG, 0, -DEG]],
+    )
+
+
+def test_two_recordings_in_one_folder_are_refused(tmp_path):
+    folder = copy_fixture("polar", tmp_path)
+    acc = next(folder.glob("*ACC.txt"))
+    shutil.copy(acc, folder / "Polar_Sense_B36B5B21_20240302_080000_ACC.txt")
+    message = error_of(folder)
+    assert message.startswith("2 polar accelerometer files: ")
+    assert "give the polar files of one recording only" in message

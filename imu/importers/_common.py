@@ -89,7 +89,10 @@ def merge_streams(
     """
     t_acc, t_gyr = acc[TIME].to_numpy(), gyr[TIME].to_numpy()
     if len(t_acc) == len(t_gyr) and np.array_equal(t_acc, t_gyr):
-        return pd.concat([acc.reset_index(drop=True), gyr[list(GYR)]], axis=1), None
+        merged = pd.DataFrame({c: acc[c].to_numpy() for c in (TIME, *ACC)})
+        for column in GYR:
+            merged[column] = gyr[column].to_numpy()
+        return merged, None
     start, end = max(t_acc[0], t_gyr[0]), min(t_acc[-1], t_gyr[-1])
     if start >= end:
         raise input_error(
@@ -157,7 +160,8 @@ def finish_import(
 ) -> Session:
     """Common metadata (``source_format``, ``source_files``, ``merged_by_interpolation``)
     and the whole-recording checks of :func:`imu.session.finish_session`."""
-    meta = {"source_format": fmt, "source_files": ", ".join(f.name for f in files)}
+    names = dict.fromkeys(f.name for f in files)  # a file holding both sensors once
+    meta = {"source_format": fmt, "source_files": ", ".join(names)}
     meta.update(metadata or {})
     if "sampling_rate_hz" not in meta and len(frame) > 1:
         meta["sampling_rate_hz"] = f"{1 / np.median(np.diff(frame[TIME].to_numpy())):.4g}"
@@ -184,6 +188,7 @@ def read_axes(
     time_scale: float = 1.0,
     time_offset_s: float = 0.0,
     sep: str = ",",
+    decimal: str = ".",
 ) -> tuple[pd.DataFrame, list[str]]:
     """One sensor file whose axis columns match ``axis_re`` (group 1 = x/y/z) as
     ``time_s, {kind}_x..z``; time from ``time_column`` (default: the first column) times
@@ -193,7 +198,13 @@ def read_axes(
     for column in table.columns:
         if match := axis_re.match(column):
             columns[column] = f"{kind}_{match.group(1).lower()}"
-    frame = read_stream(table, columns, time_scale=time_scale)
+    if len(columns) == 1:
+        raise input_error(
+            f"no {kind} axis columns; found {', '.join(repr(c) for c in table.columns)}",
+            path=file.name,
+            line=table.header_line,
+        )
+    frame = read_stream(table, columns, decimal=decimal, time_scale=time_scale)
     frame[TIME] += time_offset_s
     return frame, table.warnings
 
@@ -202,7 +213,7 @@ def load_per_sensor_files(
     files: Sequence[SourceFile],
     *,
     fmt: str,
-    kind_of: Callable[[SourceFile], str | None],
+    kinds_of: Callable[[SourceFile], tuple[str, ...]],
     read: Callable[[SourceFile, str], tuple[pd.DataFrame, list[str]]],
     units: tuple[str, str],
     acc_unit: str | None,
@@ -211,15 +222,16 @@ def load_per_sensor_files(
     no_acc: tuple[str, str],
     metadata_of: Callable[[SourceFile, str], dict[str, str]] | None = None,
 ) -> Session:
-    """Formats with one file per sensor (``kind_of`` -> ``acc``/``gyr``/None): read the
-    accelerometer file and, when present, the gyroscope file, merge them, finish.
+    """Formats with one file per sensor (``kinds_of`` -> what a file holds: ``("acc",)``,
+    ``("gyr",)``, both, or ``()``): read the accelerometer and, when present, the
+    gyroscope, merge them onto one timeline, finish.
 
     ``units`` are the declared (acc, gyr) units, replaced by ``acc_unit``/``gyr_unit``
     when given; ``no_acc`` is the (message, hint) when there is no accelerometer file.
     """
     kinds: dict[str, list[SourceFile]] = {}
     for file in files:
-        if kind := kind_of(file):
+        for kind in kinds_of(file):
             kinds.setdefault(kind, []).append(file)
     if "acc" not in kinds:
         raise input_error(no_acc[0], path=", ".join(f.name for f in files), hint=no_acc[1])

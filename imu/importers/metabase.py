@@ -18,17 +18,20 @@ from imu.session import TIME, Session
 
 NAME = "metabase"
 EPOCH_RE = re.compile(r"^epoch? \(ms\)$", re.IGNORECASE)
+KINDS = {"g": "acc", "deg/s": "gyr"}  # axis unit -> sensor
 AXIS_RE = re.compile(r"^([xyz])-axis \((g|deg/s)\)$", re.IGNORECASE)
 RATE_RE = re.compile(r"_(\d+(?:\.\d+)?)Hz", re.IGNORECASE)
 
 
-def _kind(file: SourceFile) -> str | None:
-    """``acc`` / ``gyr`` for a MetaBase accelerometer / gyroscope file, else None."""
+def _kinds(file: SourceFile) -> tuple[str, ...]:
+    """What a MetaBase file holds: ``("acc",)`` (g axes), ``("gyr",)`` (deg/s) or ``()``."""
     header = split_header(first_line(file), ",")
     if not header or not EPOCH_RE.match(header[0]):
-        return None
+        return ()
     units = {m.group(2).lower() for c in header if (m := AXIS_RE.match(c))}
-    return {"g": "acc", "deg/s": "gyr"}.get(units.pop()) if len(units) == 1 else None
+    return tuple(
+        {"g": "acc", "deg/s": "gyr"}[u] for u in sorted(units) if u in {"g": "acc", "deg/s": "gyr"}
+    )
 
 
 def _rate(file: SourceFile, kind: str) -> dict[str, str]:
@@ -38,14 +41,14 @@ def _rate(file: SourceFile, kind: str) -> dict[str, str]:
 
 
 def matches(files: Sequence[SourceFile]) -> bool:
-    return any(_kind(f) for f in files)
+    return any(_kinds(f) for f in files)
 
 
 def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None) -> Session:
     return load_per_sensor_files(
         files,
         fmt=NAME,
-        kind_of=_kind,
+        kinds_of=_kinds,
         read=partial(read_axes, axis_re=AXIS_RE, time_scale=1e-3),
         units=("g", "deg/s"),
         acc_unit=acc_unit,

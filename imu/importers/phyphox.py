@@ -19,21 +19,19 @@ import pandas as pd
 
 from imu.errors import input_error
 from imu.importers._common import (
-    finish_import,
     first_line,
-    merge_streams,
-    no_gyro,
-    one_file,
-    read_stream,
+    load_per_sensor_files,
+    read_axes,
     sniff_separator,
     split_header,
 )
 from imu.importers._sources import SourceFile
-from imu.session import TIME, Session, read_table
+from imu.session import TIME, Session
 
 NAME = "phyphox"
 TIME_COLUMN = "Time (s)"
-ACC_RE = re.compile(r"^(Linear )?Acceleration ([xyz]) \(m/s\^2\)$")
+ACC_RE = re.compile(r"^Acceleration ([xyz]) \(m/s\^2\)$")
+LINEAR_RE = re.compile(r"^Linear Acceleration ([xyz]) \(m/s\^2\)$")
 GYR_RE = re.compile(r"^Gyroscope ([xyz]) \(rad/s\)$")
 
 
@@ -43,90 +41,53 @@ def _columns(file: SourceFile) -> tuple[str, list[str]]:
     return sep, split_header(line, sep)
 
 
-def _is_data(file: SourceFile) -> bool:
-    return "/meta/" not in file.name.replace("\\", "/") and _columns(file)[1][:1] == [TIME_COLUMN]
+def _has(file: SourceFile, pattern: re.Pattern) -> bool:
+    """A phyphox data file (first column ``Time (s)``) with columns matching ``pattern``."""
+    header = _columns(file)[1]
+    return header[:1] == [TIME_COLUMN] and any(pattern.match(c) for c in header)
 
 
 def matches(files: Sequence[SourceFile]) -> bool:
-    return any(
-        _is_data(f) and any(ACC_RE.match(c) or GYR_RE.match(c) for c in _columns(f)[1])
-        for f in files
-    )
+    return any(_has(f, ACC_RE) or _has(f, GYR_RE) or _has(f, LINEAR_RE) for f in files)
 
 
-def _decimal(text: str, sep: str) -> str:
-    lines = text.splitlines()
-    sample = lines[1] if len(lines) > 1 else ""
-    return "," if sep != "," and re.search(r"\d,\d", sample) else "."
-
-
-def _read(file: SourceFile, pattern: re.Pattern, kind: str) -> tuple[pd.DataFrame, list[str]]:
-    """The time and x, y, z columns of one sensor from one phyphox CSV file."""
-    sep, header = _columns(file)
-    columns = {TIME_COLUMN: TIME}
-    for column in header:
-        match = pattern.match(column)
-        if match and not (pattern is ACC_RE and match.group(1)):
-            columns[column] = f"{kind}_{match.groups()[-1]}"
-    if len(columns) != 4:
-        raise input_error(
-            f"expected {kind} x, y and z columns, found {', '.join(header)}",
-            path=file.name,
-            line=1,
-        )
-    text = file.text()
-    table = read_table(text, file.name, sep=sep)
-    return read_stream(table, columns, decimal=_decimal(text, sep)), table.warnings
+def _read(file: SourceFile, kind: str) -> tuple[pd.DataFrame, list[str]]:
+    """The time and x, y, z columns of one sensor from one phyphox CSV file (any flavour:
+    separator from the header, decimal comma when the separator is not a comma)."""
+    sep = _columns(file)[0]
+    lines = file.head().splitlines()
+    decimal = "," if sep != "," and len(lines) > 1 and re.search(r"\d,\d", lines[1]) else "."
+    pattern = ACC_RE if kind == "acc" else GYR_RE
+    return read_axes(file, kind, pattern, time_column=TIME_COLUMN, sep=sep, decimal=decimal)
 
 
 def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None) -> Session:
-    data_files = [f for f in files if _is_data(f)]
-    acc_files, linear_files, gyr_files = [], [], []
-    for file in data_files:
-        header = _columns(file)[1]
-        kinds = {m.group(1) or "" for c in header if (m := ACC_RE.match(c))}
-        if "" in kinds:
-            acc_files.append(file)
-        elif kinds:
-            linear_files.append(file)
-        if any(GYR_RE.match(c) for c in header):
-            gyr_files.append(file)
-    if not acc_files:
-        if linear_files:
-            raise input_error(
-                "phyphox 'Linear Acceleration' has gravity removed, but the trunk angle is "
-                "measured against gravity",
-                path=linear_files[0].name,
-                hint="record with phyphox's 'Acceleration (with g)' experiment, or a "
-                "custom experiment with the accelerometer including g",
-            )
+    acc_files = [f for f in files if _has(f, ACC_RE)]
+    gyr_files = [f for f in files if _has(f, GYR_RE)]
+    linear_files = [f for f in files if _has(f, LINEAR_RE)]
+    if not acc_files and linear_files:
         raise input_error(
-            "no accelerometer file ('Acceleration x (m/s^2)' columns) in the phyphox export",
-            path=", ".join(f.name for f in files),
-            hint="export the 'Acceleration (with g)' experiment",
+            "phyphox 'Linear Acceleration' has gravity removed, but the trunk angle is "
+            "measured against gravity",
+            path=linear_files[0].name,
+            hint="record with phyphox's 'Acceleration (with g)' experiment, or a "
+            "custom experiment with the accelerometer including g",
         )
-    acc_file = one_file(acc_files, "phyphox accelerometer", NAME)
-    acc, warnings = _read(acc_file, ACC_RE, "acc")
-    if gyr_files:
-        gyr_file = one_file(gyr_files, "phyphox gyroscope", NAME)
-        gyr, more = _read(gyr_file, GYR_RE, "gyr")
-        frame, note = merge_streams(acc, gyr, acc_file.name, gyr_file.name)
-        warnings = list(dict.fromkeys(warnings + more))
-    else:
-        frame, note = no_gyro(acc), None
-    return finish_import(
-        frame,
+    return load_per_sensor_files(
+        files,
         fmt=NAME,
-        files=[acc_file, *gyr_files],
-        name=acc_file.name,
-        acc_unit=acc_unit or "m/s2",
-        gyr_unit=gyr_unit or "rad/s",
-        warnings=warnings,
-        merge_note=note,
+        kinds_of=lambda f: ("acc",) * (f in acc_files) + ("gyr",) * (f in gyr_files),
+        read=_read,
+        units=("m/s2", "rad/s"),
+        acc_unit=acc_unit,
+        gyr_unit=gyr_unit,
         labels={
             TIME: TIME_COLUMN,
             "acc_x": "Acceleration x (m/s^2)",
             "gyr_x": "Gyroscope x (rad/s)",
         },
-        gyro_name=gyr_files[0].name if gyr_files else None,
+        no_acc=(
+            "no accelerometer file ('Acceleration x (m/s^2)' columns) in the phyphox export",
+            "export the 'Acceleration (with g)' experiment",
+        ),
     )

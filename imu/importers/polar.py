@@ -21,27 +21,30 @@ from imu.session import TIME, Session
 NAME = "polar"
 POLAR_EPOCH_S = 946_684_800.0  # 2000-01-01T00:00:00Z in Unix seconds
 TIME_COLUMN = "sensor timestamp [ns]"
+KINDS = {"mg": "acc", "dps": "gyr"}  # axis unit -> sensor
 AXIS_RE = re.compile(r"^([XYZ]) \[(mg|dps)\]$", re.IGNORECASE)
 
 
-def _kind(file: SourceFile) -> str | None:
-    """``acc`` / ``gyr`` for a Polar Sensor Logger ACC / GYRO file, else None."""
+def _kinds(file: SourceFile) -> tuple[str, ...]:
+    """What a Polar Sensor Logger file holds: ``("acc",)`` (mg), ``("gyr",)`` (dps) or ``()``."""
     header = split_header(first_line(file), ";")
     if header[:2] != ["Phone timestamp", TIME_COLUMN]:
-        return None
+        return ()
     units = {m.group(2).lower() for c in header if (m := AXIS_RE.match(c))}
-    return {"mg": "acc", "dps": "gyr"}.get(units.pop()) if len(units) == 1 else None
+    return tuple(
+        {"mg": "acc", "dps": "gyr"}[u] for u in sorted(units) if u in {"mg": "acc", "dps": "gyr"}
+    )
 
 
 def matches(files: Sequence[SourceFile]) -> bool:
-    return any(_kind(f) for f in files)
+    return any(_kinds(f) for f in files)
 
 
 def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None) -> Session:
     return load_per_sensor_files(
         files,
         fmt=NAME,
-        kind_of=_kind,
+        kinds_of=_kinds,
         read=partial(
             read_axes,
             axis_re=AXIS_RE,
