@@ -11,7 +11,11 @@ Everything is element-wise arithmetic so a chunk gives the same numbers as the w
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+DEG_PER_RAD = 180.0 / math.pi
 
 
 def quaternion_rows(q: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -44,7 +48,7 @@ def body_matrix_entries(q: np.ndarray, rotation_bs: np.ndarray) -> dict[str, np.
 
 def heading_deg(entries: dict[str, np.ndarray]) -> np.ndarray:
     """Heading of the body's y axis about world z (deg), before referencing."""
-    return np.degrees(np.arctan2(-entries["01"], entries["11"]))
+    return np.arctan2(-entries["01"], entries["11"]) * DEG_PER_RAD
 
 
 def body_angles(q: np.ndarray, rotation_bs: np.ndarray, heading_ref_deg: np.ndarray) -> np.ndarray:
@@ -54,19 +58,20 @@ def body_angles(q: np.ndarray, rotation_bs: np.ndarray, heading_ref_deg: np.ndar
     twist is wrapped to [-180, 180).
     """
     m = body_matrix_entries(q, rotation_bs)
-    flexion = np.degrees(np.arctan2(-m["20"], m["22"]))
-    lateral = np.degrees(np.arcsin(np.clip(m["21"], -1.0, 1.0)))
+    flexion = np.arctan2(-m["20"], m["22"]) * DEG_PER_RAD
+    lateral = np.arcsin(np.clip(m["21"], -1.0, 1.0)) * DEG_PER_RAD
     twist = (heading_deg(m) - heading_ref_deg + 180.0) % 360.0 - 180.0
     return np.column_stack([flexion, lateral, twist])
 
 
 def body_angles_one(
-    q: np.ndarray, rotation_bs: np.ndarray, heading_ref_deg: float
+    q: np.ndarray, sb: list[list[float]], heading_ref_deg: float
 ) -> tuple[float, float, float]:
     """:func:`body_angles` of one quaternion, in the same order of operations (same bits).
 
-    Plain float arithmetic is IEEE-identical to numpy's element-wise loops; the
-    transcendental functions go through numpy so they match the vector path exactly.
+    ``sb`` is ``rotation_bs.T.tolist()``. Plain float arithmetic is IEEE-identical to
+    numpy's element-wise loops; arctan2 and arcsin go through numpy so they match the
+    vector path exactly.
     """
     w, x, y, z = q.tolist()
     r = (
@@ -74,13 +79,11 @@ def body_angles_one(
         2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
         2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
     )  # fmt: skip
-    sb = rotation_bs.T.tolist()
 
     def entry(i: int, j: int) -> float:
         return r[3 * i] * sb[0][j] + r[3 * i + 1] * sb[1][j] + r[3 * i + 2] * sb[2][j]
 
-    flexion = float(np.degrees(np.arctan2(-entry(2, 0), entry(2, 2))))
-    lateral = float(np.degrees(np.arcsin(min(max(entry(2, 1), -1.0), 1.0))))
-    heading = float(np.degrees(np.arctan2(-entry(0, 1), entry(1, 1))))
-    twist = (heading - heading_ref_deg + 180.0) % 360.0 - 180.0
-    return flexion, lateral, twist
+    flexion, heading = np.arctan2((-entry(2, 0), -entry(0, 1)), (entry(2, 2), entry(1, 1))).tolist()
+    lateral = float(np.arcsin(min(max(entry(2, 1), -1.0), 1.0)))
+    twist = (heading * DEG_PER_RAD - heading_ref_deg + 180.0) % 360.0 - 180.0
+    return flexion * DEG_PER_RAD, lateral * DEG_PER_RAD, twist

@@ -265,6 +265,7 @@ class Engine:
 
     def _set_rotation(self, rotation_bs: np.ndarray, axis_quality: float, how: str) -> None:
         self._rotation_bs = rotation_bs
+        self._sb = rotation_bs.T.tolist()
         still_q = self._quats.array[self._still_end_row : self._still_end_row + 1]
         self._heading_ref = float(heading_deg(body_matrix_entries(still_q, rotation_bs))[0])
         name, misalignment = mounting_name(rotation_bs)
@@ -318,8 +319,8 @@ class Engine:
         dt_s = self.timing.advance_plain(values[0])
         if dt_s is None:
             return None
-        quat = self._orientation.update_one(sample[1:4], sample[4:7], dt_s)
-        angles = body_angles_one(quat, self._rotation_bs, self._heading_ref)
+        quat = self._orientation.update_one(values[1:4], values[4:7], dt_s)
+        angles = body_angles_one(quat, self._sb, self._heading_ref)
         events = (
             self.segmenter.update_one(values[0], angles, row) if math.isfinite(angles[0]) else []
         )

@@ -87,12 +87,17 @@ class Orientation:
         """Current tracked gyroscope bias (deg/s, sensor frame)."""
         return np.asarray(self._bias.get_offset(), dtype=np.float64)
 
-    def update_one(self, acc: np.ndarray, gyr: np.ndarray, dt_s: float) -> np.ndarray:
+    def update_one(self, acc: list[float], gyr: list[float], dt_s: float) -> np.ndarray:
         """One ordinary row (not skipped, no restart): same arithmetic as :meth:`update`."""
         if dt_s != self._period_s:
             self._ahrs.set_sample_period(dt_s)
             self._period_s = dt_s
-        self._ahrs.update_no_magnetometer(self._bias.update(gyr), acc / STANDARD_GRAVITY_M_S2)
+        acc_g = (
+            acc[0] / STANDARD_GRAVITY_M_S2,
+            acc[1] / STANDARD_GRAVITY_M_S2,
+            acc[2] / STANDARD_GRAVITY_M_S2,
+        )
+        self._ahrs.update_no_magnetometer(self._bias.update(gyr), acc_g)
         self._last = self._ahrs.get_quaternion()
         return self._last
 
