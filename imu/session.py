@@ -22,6 +22,7 @@ canonical reader give the same answer to the same problem.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import os
 import re
@@ -717,8 +718,9 @@ def write_session(session: Session, path: str | os.PathLike, *, force: bool = Fa
 
     ``time_s`` is written with 1 us resolution, the other float columns with 7
     significant digits (beyond any 16-bit sensor's resolution), NaN as an empty cell.
-    Refuses to overwrite an existing file unless ``force``. Writes to a temporary file
-    and renames it, so an interrupted write never leaves half a session behind.
+    A name ending in ``.gz`` is gzip-compressed. Refuses to overwrite an existing file
+    unless ``force``. Writes to a temporary file and renames it, so an interrupted write
+    never leaves half a session behind.
     """
     path = Path(path)
     if path.exists() and not force:
@@ -732,11 +734,13 @@ def write_session(session: Session, path: str | os.PathLike, *, force: bool = Fa
         for c, kind in zip(columns, kinds)
     ]
     header = ",".join(_text_cells(columns)) + "\n"
+    text = format_metadata(session.metadata) + header + _rows_text(values, kinds)
+    data = text.encode("utf-8")
+    if path.name.lower().endswith(".gz"):
+        data = gzip.compress(data, compresslevel=6, mtime=0)  # same bytes for same data
     tmp = path.with_name(path.name + ".part")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as handle:
-            handle.write(format_metadata(session.metadata) + header)
-            handle.write(_rows_text(values, kinds))
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -124,6 +124,15 @@ def test_gzipped_session_reads_like_the_plain_file(tmp_path):
     assert b.metadata == {"device": "x"}
 
 
+def test_write_gz_round_trip(tmp_path):
+    session = Session(pd.DataFrame(tilting_samples(300), columns=list(REQUIRED)), {"a": "b"})
+    write_session(session, tmp_path / "s.csv.gz")
+    assert (tmp_path / "s.csv.gz").read_bytes()[:2] == b"\x1f\x8b"
+    back = read_session(tmp_path / "s.csv.gz")
+    np.testing.assert_array_equal(back.samples(), tilting_samples(300))
+    assert back.metadata == {"a": "b"}
+
+
 def test_gzip_cut_off_by_a_crash_loads_what_was_written(tmp_path):
     plain = write_rows(tmp_path / "s.csv", tilting_samples(2000))
     packed = gzip.compress(plain.read_bytes())
