@@ -295,7 +295,7 @@ class _Builder:
             )
         self.t = t0 + end
 
-    def load_plates(self) -> None:
+    def load_plates(self, _: LoadPlates) -> None:
         rng = self.rng
         side = rng.choice([-1.0, 1.0])
         self.walk(Walk(rng.uniform(0.8, 1.5), side * rng.uniform(60, 100)))
@@ -312,7 +312,7 @@ class _Builder:
         self.walk(Walk(rng.uniform(0.8, 1.5)))
         self.face_bar()
 
-    def pick_up(self) -> None:
+    def pick_up(self, _: PickUp) -> None:
         rng = self.rng
         self.bend(
             rng.uniform(60, 85),
@@ -327,7 +327,7 @@ class _Builder:
     def sit_stand(self, a: SitStand) -> None:
         rng = self.rng
         self.walk(Walk(rng.uniform(1.5, 3.0), rng.choice([-1.0, 1.0]) * 180.0))
-        seat_drop = 0.8 * self.lifter.hip_height_m - 0.05
+        seat_drop = self.lifter.hip_height_m - rng.uniform(0.5, 0.6)  # hip on a 40-50 cm bench
         t0 = self.t
         lean, slump = rng.uniform(30, 42), rng.uniform(8, 18)
         self.hinge(t0, [(0.8, lean, 0.0), (1.6, slump, 0.0)], scale_back=0.5)
@@ -445,38 +445,26 @@ class _Builder:
         depth = lifter.hinge_depth_deg * KINDS[kind_name].depth * rng.uniform(0.85, 1.0)
         down, up = lifter.descent_s * rng.uniform(0.8, 1.1), lifter.ascent_s * rng.uniform(0.7, 1.0)
         release = rng.uniform(0.3, 0.8)
-        t0 = self.t
-        self.hinge(
-            t0, [(down, depth, 0.0), (down + release, depth, 0.0), (down + release + up, 0.0, 0.0)]
-        )
         drop = lifter.knee_drop_m * rng.uniform(0.8, 1.0)
-        self.path(
-            "hip_drop_m",
-            t0,
-            [(down, drop, 0.0), (down + release, drop, 0.0), (down + release + up, 0.0, 0.0)],
-        )
-        self.t = t0 + down + release + up
+        self.bend(depth, 0.0, 0.0, drop, down, release, up)
 
 
 def build_motion(script: SessionScript, rng: np.random.Generator) -> BuiltMotion:
     """Compile ``script`` into continuous motion and the list of true reps."""
     b = _Builder(script.lifter, rng)
+    handlers = {
+        Stand: b.stand,
+        Walk: b.walk,
+        DeadliftSet: b.deadlift_set,
+        Rest: b.rest,
+        LoadPlates: b.load_plates,
+        PickUp: b.pick_up,
+        SitStand: b.sit_stand,
+    }
     for activity in script.activities:
-        if isinstance(activity, Stand):
-            b.stand(activity)
-        elif isinstance(activity, Walk):
-            b.walk(activity)
-        elif isinstance(activity, DeadliftSet):
-            b.deadlift_set(activity)
-        elif isinstance(activity, Rest):
-            b.rest(activity)
-        elif isinstance(activity, LoadPlates):
-            b.load_plates()
-        elif isinstance(activity, PickUp):
-            b.pick_up()
-        elif isinstance(activity, SitStand):
-            b.sit_stand(activity)
-        else:
+        handler = handlers.get(type(activity))
+        if handler is None:
             raise TypeError(f"unknown activity {activity!r}")
+        handler(activity)
     b.stand(Stand(1.0, still=True))
     return BuiltMotion(b.motion, b.t, b.reps)
