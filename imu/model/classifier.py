@@ -32,6 +32,21 @@ class RepClassifier:
         """The label name this model flags (e.g. ``rounded``)."""
         return str(self.manifest.get("positive_label", "rounded"))
 
+    def describe(self) -> dict:
+        """A short summary for ``imu analyze --json`` (``model``) and reports."""
+        m = self.manifest
+        cv = m.get("cv", {})
+        return {
+            "positive_label": self.positive_label,
+            "threshold": self.threshold,
+            "chosen_model": m.get("chosen_model"),
+            "created_utc": m.get("created_utc"),
+            "command": m.get("command"),
+            "personalised": "personalised_from" in m,
+            "cv": {k: cv.get(k) for k in ("balanced_accuracy", "sensitivity", "specificity",
+                                          "roc_auc", "n_groups", "n_spans")},
+        }
+
     def probability(self, rows: np.ndarray) -> np.ndarray:
         """Calibrated probability of the positive class for model rows."""
         rows = np.atleast_2d(np.asarray(rows, dtype=np.float64))

@@ -1,0 +1,58 @@
+"""The shipped default model: found without a path, reproducible from datasets/, and
+good on the held-out demo lifter (all SYNTHETIC data, datasets/README.md)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+
+from imu.cli import main
+from imu.model import load_model
+from imu.model.files import default_model_path, sha256
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = ROOT / "models" / "default.manifest.json"
+
+
+def test_default_model_is_found_and_describes_itself():
+    assert default_model_path() == ROOT / "models" / "default.skops"
+    model = load_model()
+    summary = model.describe()
+    assert summary["positive_label"] == "rounded" and 0 < summary["threshold"] < 1
+    assert summary["cv"]["n_groups"] >= 10
+    assert model.manifest == json.loads(MANIFEST.read_text())
+
+
+def test_default_model_on_the_held_out_demo_lifter(capsys):
+    labels = ROOT / "datasets" / "demo" / "labels.csv"
+    assert main(["evaluate", str(labels), "--json", "--quiet"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["metrics"]["balanced_accuracy"] >= 0.9
+    assert result["metrics"]["sensitivity"] >= 0.9
+
+
+@pytest.mark.slow
+def test_retraining_with_the_documented_command_reproduces_the_manifest(tmp_path, monkeypatch, capsys):
+    manifest = json.loads(MANIFEST.read_text())
+    for item in manifest["training_files"]:
+        labels = ROOT / item["labels"]
+        assert sha256(labels) == item["sha256"], (
+            f"{item['labels']} changed since models/default.skops was trained; retrain with "
+            f"'{manifest['command']} --force' (models/README.md)")
+        for session in item["sessions"]:
+            assert sha256(labels.parent / session["path"]) == session["sha256"], session["path"]
+    argv = shlex.split(manifest["command"])
+    assert argv[:2] == ["imu", "train"]
+    output = tmp_path / "again.skops"
+    argv[argv.index("-o") + 1] = str(output)
+    monkeypatch.chdir(ROOT)
+    assert main([*argv[1:], "--json", "--quiet"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["chosen_model"] == manifest["chosen_model"]
+    assert again["threshold"] == pytest.approx(manifest["threshold"], abs=0.05)
+    for key in ("accuracy", "balanced_accuracy", "sensitivity", "specificity", "roc_auc"):
+        assert again["cv"][key] == pytest.approx(manifest["cv"][key], abs=0.02), key
+    assert again["cv"]["n_spans"] == manifest["cv"]["n_spans"]
