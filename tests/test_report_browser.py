@@ -45,7 +45,6 @@ def test_report_renders_in_headless_chromium(tmp_path):
     html_path = tmp_path / "report.html"
     html_path.write_text(build_report([session]).html, encoding="utf-8")
     image = screenshot(html_path, tmp_path / "shot.png", tmp_path / "profile")
-    shutil.copy(tmp_path / "shot.png", "/tmp/rep/shot_test.png")
     assert image.shape[:2] == (2000, 1280)
     # the inline CSS applied: the header band has its colour across the page width
     np.testing.assert_allclose(image[20, 10], HEADER_RGB, atol=0.02)
