@@ -77,3 +77,19 @@ def test_bad_inputs_are_one_line_errors(session_csv, tmp_path, capsys):
     assert main(["analyze", str(session_csv), "--angles", str(existing)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(line.startswith("imu analyze: error:") for line in err)
+
+
+def test_model_hook_flags_reps_with_the_shipped_classifier(session_csv, capsys):
+    assert main(["analyze", str(session_csv), "--json", "--model", "default"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["model"]["path"] == "default"
+    for rep in out["reps"]:
+        assert isinstance(rep["rounded"], bool) and 0.0 <= rep["p_rounded"] <= 1.0
+
+
+def test_unusable_model_file_is_a_one_line_error(session_csv, tmp_path, capsys):
+    bad = tmp_path / "bad.skops"
+    bad.write_bytes(b"not a model")
+    assert main(["analyze", str(session_csv), "--model", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.skops" in err[0]

@@ -30,7 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--reps", metavar="OUT.csv", help="write one row per detected rep")
     parser.add_argument(
-        "--model", metavar="PATH", help="rounded-back classifier (skops model file); default: none"
+        "--model",
+        metavar="PATH",
+        help="rounded-back classifier: a model file from 'imu train', or 'default' for the "
+        "shipped one (default: none, rounded/p_rounded are null)",
     )
     parser.add_argument("--force", action="store_true", help="overwrite existing output files")
     group = parser.add_argument_group("measurement")
@@ -81,14 +84,14 @@ def _load(args: argparse.Namespace):
 
 
 def _classifier(args: argparse.Namespace):
-    """The --model hook: imu.model.load_model(path) (the classifier engineer's module)."""
+    """The --model hook: ``imu.model.load_model`` (the classifier's package), or no classifier."""
     if not args.model:
         return None, None
     from imu.model import load_model
 
-    model = load_model(args.model)
+    model = load_model(None if args.model == "default" else args.model)
     manifest = getattr(model, "manifest", {})
-    keep = ("created", "n_reps", "n_lifters", "features", "cv_scores", "threshold")
+    keep = ("created_utc", "chosen_model", "positive_label", "threshold")
     return model, {"path": str(args.model), **{k: manifest[k] for k in keep if k in manifest}}
 
 
