@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
         load_training_data,
         print_warnings,
         progress_bar,
+        rate_warnings,
     )
 
     model = load_model(args.model)
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     labels = read_many(args.labels)
     with progress_bar("measuring spans", labels[SESSION_PATH].nunique(), not args.quiet) as advance:
         data = load_training_data(labels, positive, args.group_by, advance)
-    print_warnings(data.data.warnings)
+    print_warnings(data.data.warnings + rate_warnings(model.manifest, data.data.sampling_rates_hz))
     p = model.probability(data.data.rows)
     predicted = p >= model.threshold
     metrics = {**scores(data.y, p, predicted), "threshold": model.threshold,

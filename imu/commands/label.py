@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from imu.model.dataset import analyse
     from imu.model.files import load_model
     from imu.model.labels import write_labels
+    from imu.model.workflow import print_warnings, rate_warnings
 
     output = Path(args.output)
     if output.exists() and not args.force:
@@ -48,9 +49,10 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     for path in args.sessions:
         result = analyse(path, classifier=model)
+        notes = rate_warnings(model.manifest, {path: result.sampling_rate_hz})
         if not result.calibration.get("ok", False):
-            print(f"warning: {path}: calibration: {result.calibration.get('message')}",
-                  file=sys.stderr)
+            notes.append(f"{path}: calibration: {result.calibration.get('message')}")
+        print_warnings(notes)
         relative = os.path.relpath(Path(path).resolve(), output.resolve().parent)
         subject = args.subject or _subject(path, result.metadata)
         for rep in result.reps:

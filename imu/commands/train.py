@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from imu.model.features import feature_names, input_names
     from imu.model.files import load_model, save_model
     from imu.model.labels import SESSION_PATH, read_many
-    from imu.model.personalize import personal_cv, personalize
+    from imu.model.personalize import MIN_USER_GROUPS, personal_cv, personalize
     from imu.model.training import cross_validate, fit_model, n_fits
     from imu.model.workflow import (
         DEFAULT_POSITIVE,
@@ -83,9 +83,9 @@ def run(args: argparse.Namespace) -> int:
         training = {"rows": X, "labels": y, "groups": groups}
         extra = {}
     else:
-        with progress_bar("personalising", 4, not args.quiet) as advance:
+        with progress_bar("personalising", MIN_USER_GROUPS + 1, not args.quiet) as advance:
             compared = personal_cv(base, X, y, groups, user_weight=args.user_weight,
-                                   target_sensitivity=args.target_sensitivity)
+                                   target_sensitivity=args.target_sensitivity, progress=advance)
             fit, info = personalize(base, X, y, groups, user_weight=args.user_weight,
                                     target_sensitivity=args.target_sensitivity, progress=advance)
         cv_json = {**compared["personalised"], "base_model_on_same_spans": compared["base"]}

@@ -78,8 +78,9 @@ def manifest_path(path: str | os.PathLike) -> Path:
     return path.with_name(path.stem + ".manifest.json")
 
 
-def save_model(model: RepClassifier, path: str | os.PathLike) -> None:
-    """Write ``model`` as a skops archive with its manifest embedded, plus the readable copy."""
+def save_model(model: RepClassifier, path: str | os.PathLike) -> dict:
+    """Write ``model`` as a skops archive with its manifest embedded, plus the readable
+    copy; return the manifest as written (``model.manifest`` plus format and versions)."""
     import skops.io as sio
 
     path = Path(path)
@@ -99,7 +100,7 @@ def save_model(model: RepClassifier, path: str | os.PathLike) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(buffer.getvalue())
     manifest_path(path).write_text(text + "\n", encoding="utf-8")
-    model.manifest = manifest
+    return manifest
 
 
 def _json_default(value):

@@ -113,3 +113,14 @@ def confusion_table(metrics: dict, positive: str) -> str:
 def print_warnings(messages: list[str]) -> None:
     for message in messages:
         print(f"warning: {message}", file=sys.stderr)
+
+
+def rate_warnings(manifest: dict, rates_hz: dict[str, float]) -> list[str]:
+    """Notes for sessions sampled outside the rates the model was trained on."""
+    trained = manifest.get("sampling_rate_hz") or {}
+    low, high = trained.get("min"), trained.get("max")
+    if low is None or high is None:
+        return []
+    return [f"{path}: {rate:g} Hz is outside the model's training rates ({low:g}-{high:g} Hz); "
+            "check its flags against video" for path, rate in rates_hz.items()
+            if not low <= rate <= high]
