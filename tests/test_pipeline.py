@@ -295,3 +295,31 @@ def test_span_record_matches_the_engine_and_rejects_empty_spans():
         assert abs(record["trace"]["flexion_deg"][0]) < 2.0  # a rep starts upright
     with pytest.raises(ValueError, match="fewer than 3"):
         span_record(angles, 1000.0, 1001.0)
+
+
+def test_timing_skips_out_of_order_and_non_finite_rows_and_marks_restarts():
+    from imu.pipeline.timing import Timing
+
+    timing = Timing()
+    rows = np.zeros((6, 7))
+    rows[:, 0] = [0.0, 0.01, 0.005, 0.02, 0.03, 0.04]  # third row out of order
+    rows[4, 5] = np.nan  # a row without a gyroscope value
+    first = timing.update(rows)
+    assert first.skip.tolist() == [False, False, True, False, True, False]
+    assert first.restart.tolist() == [True, False, False, False, False, False]
+    np.testing.assert_allclose(first.dt_s, [0, 0.01, 0, 0.01, 0, 0.02])
+    later = np.zeros((2, 7))
+    later[:, 0] = [0.05, 2.0]  # 1.95 s gap: restart
+    second = timing.update(later, gap_before=True)  # the source says a gap precedes
+    assert second.restart.tolist() == [True, True]
+    assert [g["restarted"] for _, g in second.gaps] == [True, True]
+    assert timing.summary()["n_restarts"] == 2 and timing.n_without_gyro == 1
+
+
+def test_accelerometer_only_recording_explains_why_it_cannot_be_analysed():
+    _, _, samples = session(duration_s=10)
+    samples[:, 4:7] = np.nan
+    result = analyze_samples(samples)
+    assert not result.calibration["ok"]
+    assert "no gyroscope data" in result.calibration["message"]
+    assert len(result.angles) == len(samples) and np.isnan(result.angles[:, 1]).all()

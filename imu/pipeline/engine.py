@@ -184,6 +184,15 @@ class Engine:
             else None
         )
         self._still_scan = len(rows)
+        if still is None and final and not len(rows):
+            no_gyro = self.timing.n_without_gyro
+            self._fail(
+                "no gyroscope data (gyr_* columns empty): trunk angles need a gyroscope; "
+                "accelerometer-only devices (e.g. Polar H10) cannot be analysed"
+                if no_gyro
+                else "no usable samples (every row has an empty or non-numeric value)"
+            )
+            return
         if still is None:
             if final or (len(rows) and rows[-1, 0] - rows[0, 0] > cal.still_search_s + cal.still_s):
                 self._fail(

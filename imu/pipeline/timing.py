@@ -58,12 +58,17 @@ class Timing:
         self.n_gaps = 0
         self.gap_total_s = 0.0
         self.n_restarts = 0
+        self.n_without_gyro = 0
 
     def update(self, samples: np.ndarray, gap_before: bool = False) -> TimedRows:
         """Annotate a chunk of ``(n, 7)`` samples (see module docstring)."""
         n = len(samples)
         time_s = samples[:, 0]
-        finite = np.isfinite(samples).all(axis=1)
+        finite_values = np.isfinite(samples)
+        finite = finite_values.all(axis=1)
+        self.n_without_gyro += int(
+            (finite_values[:, :4].all(axis=1) & ~finite_values[:, 4:].all(axis=1)).sum()
+        )
         # Accepted rows must be finite and strictly later than every earlier accepted row.
         prev = -np.inf if self.last_time_s is None else self.last_time_s
         masked = np.where(finite, time_s, -np.inf)
