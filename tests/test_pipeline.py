@@ -323,3 +323,15 @@ def test_accelerometer_only_recording_explains_why_it_cannot_be_analysed():
     assert not result.calibration["ok"]
     assert "no gyroscope data" in result.calibration["message"]
     assert len(result.angles) == len(samples) and np.isnan(result.angles[:, 1]).all()
+
+
+def test_set_summary_tempo_trend_and_flexion_drift():
+    t = np.arange(0, 40, 0.01)
+    flexion = np.zeros_like(t)
+    for k, start in enumerate([5.0, 10.0, 15.0, 20.0]):  # each rep 0.2 s slower and 2 deg deeper
+        flexion += rep_curve(t, [start], peak_deg=56 + 2 * k, ascent_s=0.8 + 0.2 * k)
+    (summary,) = analyze_samples(motion(t, flexion, noise=0.5)).sets
+    assert summary["n_reps"] == 4
+    assert summary["tempo_trend"] == pytest.approx(0.2, abs=0.05)
+    assert summary["ascent_trend_s_per_rep"] == pytest.approx(0.2, abs=0.05)
+    assert summary["flexion_drift_deg"] == pytest.approx(6.0, abs=1.0)
