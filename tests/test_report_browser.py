@@ -53,7 +53,9 @@ def test_report_renders_in_headless_chromium(tmp_path):
     body = image[150:]
     white = np.all(body > 0.97, axis=2).mean()
     assert 0.5 < white < 0.98
-    # the trace figure drew the flagged rep's shading (Okabe-Ito vermillion at alpha 0.22)
-    # and the marker in full vermillion: both only exist if the inline SVG rendered
-    vermillion = np.array([0xD5, 0x5E, 0x00]) / 255.0
-    assert (np.abs(body - vermillion).max(axis=2) < 0.06).sum() > 20
+    # the inline SVG figures rendered: Okabe-Ito orange (twist trace, set 2 line) and the
+    # light blue of rep shading are drawn only by the figures, never by the page's CSS
+    orange = np.array([0xE6, 0x9F, 0x00]) / 255.0
+    rep_shade = 1 - 0.22 * (1 - np.array([0x56, 0xB4, 0xE9]) / 255.0)  # alpha 0.22 on white
+    assert (np.abs(body - orange).max(axis=2) < 0.06).sum() > 20  # thin anti-aliased lines
+    assert (np.abs(body - rep_shade).max(axis=2) < 0.03).sum() > 5000
