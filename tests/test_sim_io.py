@@ -144,6 +144,11 @@ def test_written_files_round_trip(result, tmp_path, compress):
     assert list(reps.rounded) == [False, True, False] and (reps.start_s > 5000.25).all()
     with pytest.raises(Exception, match="exists already"):
         write_result(result, tmp_path, "one", compress=compress)
+    again = write_result(result, tmp_path / "again", "one", compress=compress)
+    assert [p.read_bytes() for p in again] == [p.read_bytes() for p in paths]  # byte-identical
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == sorted(
+        p.name for p in paths
+    )
 
 
 def test_cli_writes_sessions_truth_and_labels_and_is_reproducible(tmp_path, capsys):

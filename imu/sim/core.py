@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import io
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,12 +143,10 @@ def _numeric_text(frame: pd.DataFrame, decimals: dict[str, int]) -> str:
     return buffer.getvalue()
 
 
-def _write_text(path: Path, text: str, compress: bool) -> None:
-    if compress:
-        with gzip.open(path, "wt", encoding="utf-8", newline="", compresslevel=6) as handle:
-            handle.write(text)
-    else:
-        path.write_text(text, encoding="utf-8", newline="")
+def _write_bytes(path: Path, data: bytes, compress: bool) -> None:
+    """Write ``data``, gzipped with a zero timestamp when ``compress`` (same content gives
+    the same bytes, so regenerated datasets do not change in git)."""
+    path.write_bytes(gzip.compress(data, compresslevel=6, mtime=0) if compress else data)
 
 
 def write_result(
@@ -183,16 +180,16 @@ def write_result(
     data = result.session.data.copy()
     value_columns = [*ACC, *GYR]
     data[value_columns] = data[value_columns].round(decimals) + 0.0  # no "-0"
-    plain = directory / f"{name}.csv"
+    plain = directory / (f".{name}.uncompressed.csv" if compress else f"{name}.csv")
     write_session(Session(data, result.session.metadata), plain, force=True)
     if compress:
-        with open(plain, "rb") as src, gzip.open(targets[0], "wb", compresslevel=6) as dst:
-            shutil.copyfileobj(src, dst)
+        _write_bytes(targets[0], plain.read_bytes(), compress=True)
         plain.unlink()
     angles = dict.fromkeys(TRUTH_COLUMNS[1:], 2)
-    _write_text(targets[1], _numeric_text(result.truth_angles, {"time_s": 6, **angles}), compress)
+    truth = _numeric_text(result.truth_angles, {"time_s": 6, **angles})
+    _write_bytes(targets[1], truth.encode("utf-8"), compress)
     reps = result.truth_reps.copy()
     for column, places in (("start_s", 6), ("bottom_s", 6), ("end_s", 6), ("peak_flexion_deg", 2)):
         reps[column] = [f"{v:.{places}f}" for v in reps[column]]
-    _write_text(targets[2], reps.to_csv(index=False, lineterminator="\n"), compress=False)
+    _write_bytes(targets[2], reps.to_csv(index=False, lineterminator="\n").encode("utf-8"), False)
     return targets
