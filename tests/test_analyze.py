@@ -93,3 +93,10 @@ def test_unusable_model_file_is_a_one_line_error(session_csv, tmp_path, capsys):
     assert main(["analyze", str(session_csv), "--model", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.skops" in err[0]
+
+
+def test_lift_choices_match_the_presets():
+    from imu.commands.analyze import LIFT_CHOICES
+    from imu.pipeline import LIFTS
+
+    assert LIFT_CHOICES == tuple(LIFTS)
