@@ -27,6 +27,7 @@ import io
 import os
 import re
 import threading
+import time
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -751,10 +752,12 @@ class SessionWriter:
     """Crash-safe incremental recording of a canonical session CSV (``imu live --record``).
 
     The file gets the metadata lines and the header ``time_s,acc_x..gyr_z,gap[,extra...]``
-    at once; :meth:`append` adds rows. A background thread flushes and fsyncs pending
-    rows at least every ``sync_interval_s`` (time-based, not per row), so after a crash or
-    ``kill -9`` the file loads with :func:`read_session` and misses at most the last
-    ``sync_interval_s`` of samples (a cut-off last line loads with a warning).
+    at once; :meth:`append` adds rows. Pending rows are flushed and fsynced once
+    ``sync_interval_s`` has passed since the last sync (time-based, not per row): by the
+    append that finds the interval over, or by a background thread when appends pause.
+    After a crash or ``kill -9`` the file loads with :func:`read_session` and misses at
+    most the last ``sync_interval_s`` of appended samples (a cut-off last line loads
+    with a warning).
     """
 
     def __init__(
@@ -827,17 +830,22 @@ class SessionWriter:
                 raise ValueError("SessionWriter is closed")
             self._handle.write(text)
             self._dirty = True
+            if time.monotonic() - self._synced_at >= self.sync_interval_s:
+                self._sync()
 
     def _sync_loop(self) -> None:
-        while not self._closed.wait(self.sync_interval_s):
+        """Sync rows left pending when appends pause (appends sync on their own)."""
+        while not self._closed.wait(self.sync_interval_s / 4):
             with self._lock:
-                if self._dirty and not self._handle.closed:
+                due = time.monotonic() - self._synced_at >= self.sync_interval_s
+                if self._dirty and due and not self._handle.closed:
                     self._sync()
 
     def _sync(self) -> None:
         self._handle.flush()
         os.fsync(self._handle.fileno())
         self._dirty = False
+        self._synced_at = time.monotonic()
 
     def close(self) -> None:
         """Flush, fsync and close the file (idempotent)."""
