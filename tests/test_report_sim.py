@@ -83,8 +83,8 @@ def test_report_numbers_are_the_analysis_numbers(simulated):
     # the report's set table agrees with the analysis' own set events and with the truth
     sets = set_summary(session)
     assert sets["n_reps"].tolist() == [s["n_reps"] for s in analysis.sets]
-    # every true rep is in the report under its own set and rep number (the pipeline may
-    # add a rep for setting the bar down after a set: its accuracy is tested elsewhere)
+    # every true rep, and nothing else, is in the report under its own set and rep number
+    assert sets["n_reps"].tolist() == result.truth_reps.groupby("set").size().tolist()
     for true in result.truth_reps.itertuples():
         row = reps[(reps["set"] == true.set) & (reps["rep"] == true.rep)]
         assert len(row) == 1 and abs(row["end_s"].iloc[0] - true.end_s) < 0.5
