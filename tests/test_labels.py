@@ -43,7 +43,7 @@ def test_write_then_read_round_trip_drops_bookkeeping(folder):
     out = folder / "copy.csv"
     write_labels(frame, out)
     assert out.read_text().splitlines() == ["session,start_s,end_s,label,subject",
-                                           "rec/a.csv,1.500,3.000,good,S1"]
+                                           "rec/a.csv,1.5,3.0,good,S1"]
     assert read_labels(out)[["start_s", "end_s"]].to_numpy().tolist() == [[1.5, 3.0]]
 
 

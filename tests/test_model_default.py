@@ -56,3 +56,20 @@ def test_retraining_with_the_documented_command_reproduces_the_manifest(tmp_path
     for key in ("accuracy", "balanced_accuracy", "sensitivity", "specificity", "roc_auc"):
         assert again["cv"][key] == pytest.approx(manifest["cv"][key], abs=0.02), key
     assert again["cv"]["n_spans"] == manifest["cv"]["n_spans"]
+
+
+def test_engine_and_labelled_span_path_give_the_same_probability(tmp_path):
+    """`imu label` runs the streaming engine with the model (the live path); reading its
+    rows back as labelled spans runs the training path. Both must score each rep alike."""
+    import pandas as pd
+
+    from imu.model.dataset import labelled_rows
+    from imu.model.labels import read_labels
+
+    session = ROOT / "datasets" / "demo" / "L11_s1.csv.gz"
+    labels = tmp_path / "labels.csv"
+    assert main(["label", str(session), "-o", str(labels)]) == 0
+    written = pd.read_csv(labels)
+    assert len(written) >= 10
+    offline = load_model().probability(labelled_rows(read_labels(labels)).rows)
+    assert offline == pytest.approx(written["p_rounded"].to_numpy(), abs=1e-3)

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
                          "end_s": rep["end_s"], "label": guess, "subject": subject,
                          "set": rep["set"], "rep": rep["rep"], "predicted": guess,
                          "p_rounded": round(rep["p_rounded"], 3),
-                         **{c: rep[c] for c in METRIC_COLUMNS}})
+                         **{c: round(rep[c], 3) for c in METRIC_COLUMNS}})
         print(f"{path}: {len(result.reps)} reps, "
               f"{sum(bool(r['rounded']) for r in result.reps)} flagged {positive}", file=sys.stderr)
     columns = ["session", "start_s", "end_s", "label", "subject", "set", "rep", "predicted",

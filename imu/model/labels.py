@@ -138,11 +138,10 @@ def read_many(paths: list[str | os.PathLike]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def write_labels(frame: pd.DataFrame, path: str | os.PathLike, *, comment: str = "") -> None:
-    """Write a labels CSV (bookkeeping columns dropped); ``comment`` lines get a ``# ``."""
+def write_labels(frame: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write a labels CSV (bookkeeping columns dropped; times at full precision, so a span
+    selects exactly the same samples when read back)."""
     path = Path(path)
     columns = [c for c in frame.columns if c not in (LINE, SOURCE, SESSION_PATH)]
     with open(path, "w", encoding="utf-8", newline="") as handle:
-        handle.writelines(f"# {line}\n" for line in comment.splitlines())
-        frame.to_csv(handle, columns=columns, index=False, lineterminator="\n",
-                     float_format="%.3f")
+        frame.to_csv(handle, columns=columns, index=False, lineterminator="\n")
