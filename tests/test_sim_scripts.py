@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -111,3 +113,18 @@ def test_demo_session_has_bends_that_are_not_reps():
     assert reps.start_s.min() > t[0] + 2.5  # calibration stance first
     still = result.session.samples()[t < t[0] + 2.0]
     assert np.abs(still[:, 4:7]).max() < 1.0  # quiet at the start (deg/s)
+
+
+def test_the_python_example_in_docs_simulator_runs(tmp_path, monkeypatch):
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "simulator.md").read_text()
+    code = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(code, "docs/simulator.md", "exec"), namespace)  # noqa: S102 - our own docs
+    result = namespace["result"]
+    assert len(result.truth_angles) == len(result.session.data) and not result.truth_reps.empty
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "L01_s1.csv",
+        "L01_s1.reps.csv",
+        "L01_s1.truth.csv",
+    ]

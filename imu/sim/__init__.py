@@ -1,8 +1,10 @@
 """Biomechanical deadlift simulator with ground truth (synthetic data; docs/simulator.md).
 
->>> from imu.sim import make_lifter, demo_session, simulate
->>> result = simulate(demo_session(make_lifter(0), seed=1), sampling_rate_hz=100, seed=1)
->>> result.session, result.truth_angles, result.truth_reps   # Session, DataFrame, DataFrame
+Example::
+
+    from imu.sim import make_lifter, demo_session, simulate
+    result = simulate(demo_session(make_lifter(0), seed=1), sampling_rate_hz=100, seed=1)
+    result.session, result.truth_angles, result.truth_reps  # Session, DataFrame, DataFrame
 """
 
 from imu.sim.core import SimResult, simulate, write_result
