@@ -8,8 +8,8 @@ streamed and batch results are identical (tested with random chunk sizes).
 Latency: until calibration is established (still period, then the first forward bend)
 rows are buffered; they are released, with their angles, when the forward bend ends,
 and the ``calibration`` event comes first. After that, angles are emitted in the same
-call; a rep is emitted ``2 * lockout_window_s`` after flexion passes back below
-``top_deg`` (or when the next descent starts).
+call; a rep is emitted one excursion late: when the next excursion is cut or
+``quiet_s`` after its lockout (docs/calibration.md, reps).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from imu.pipeline.angles import (
     heading_deg,
     up_in_sensor,
 )
+from imu.pipeline.buffers import GrowingArray
 from imu.pipeline.calibration import (
     CalibrationSettings,
     StillPeriod,
@@ -39,8 +40,6 @@ from imu.pipeline.calibration import (
 from imu.pipeline.orientation import Orientation, OrientationSettings
 from imu.pipeline.reps import RepSegmenter, RepSettings
 from imu.pipeline.timing import TimedRows, Timing, TimingSettings
-
-_NAN_Q = np.full(4, np.nan)
 
 
 @dataclass(frozen=True)
@@ -65,26 +64,6 @@ class Step:
 
     angles: np.ndarray
     events: list[dict]
-
-
-class _Growing:
-    """An append-only 2-D float array with amortised O(1) appends."""
-
-    def __init__(self, width: int) -> None:
-        self._data = np.empty((256, width))
-        self.n = 0
-
-    def append(self, rows: np.ndarray) -> None:
-        if self.n + len(rows) > len(self._data):
-            grown = np.empty((2 * (self.n + len(rows)), self._data.shape[1]))
-            grown[: self.n] = self._data[: self.n]
-            self._data = grown
-        self._data[self.n : self.n + len(rows)] = rows
-        self.n += len(rows)
-
-    @property
-    def array(self) -> np.ndarray:
-        return self._data[: self.n]
 
 
 def _join(timed: list[TimedRows], lengths: list[int]) -> TimedRows:
@@ -117,16 +96,16 @@ class Engine:
         # Rows held back until calibration (all input rows, in order).
         self._held: list[np.ndarray] = []
         self._held_timed: list[TimedRows] = []
-        self._accepted = _Growing(7)  # accepted rows, for the still search
-        self._accepted_rows = _Growing(1)
+        self._accepted = GrowingArray(7)  # accepted rows, for the still search
+        self._accepted_rows = GrowingArray(1)
         self._still_scan = 0
         self._still: StillPeriod | None = None
         self._still_end_row = 0
         self._still_time = 0.0
         self._orientation: Orientation | None = None
         # Orientation of held rows once the still period is known (phase "bend").
-        self._quats = _Growing(4)
-        self._tilt_cos = _Growing(1)
+        self._quats = GrowingArray(4)
+        self._tilt_cos = GrowingArray(1)
         self._bend_scan = 0
         self._bend_begin = -1
         self._rotation_bs: np.ndarray | None = None

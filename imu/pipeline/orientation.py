@@ -80,7 +80,7 @@ class Orientation:
         self._bias.set_offset(np.asarray(gyro_bias_deg_s, dtype=np.float64))
         self._initial_acc = initial_acc
         self._period_s = 0.0
-        self._last = np.array([1.0, 0.0, 0.0, 0.0])
+        self._last = np.full(4, np.nan)  # rows skipped before the first sample have no angles
 
     @property
     def gyro_bias_deg_s(self) -> np.ndarray:

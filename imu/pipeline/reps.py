@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from imu.pipeline.buffers import GrowingArray
 from imu.pipeline.metrics import rep_metrics, set_summary, trace
 
 
@@ -173,8 +174,7 @@ class RepSegmenter:
         self._clear()
 
     def _clear(self) -> None:
-        self._history = np.empty((1024, 5))  # time_s, flexion, lateral, twist, global row
-        self._n = 0
+        self._history = GrowingArray(5)  # time_s, flexion, lateral, twist, global row
         self._state = "up"
         self._floor = 0  # no rep may start before this position (previous rep's end)
         self._cursor = 0  # next position to examine
@@ -186,29 +186,21 @@ class RepSegmenter:
 
     @property
     def _t(self) -> np.ndarray:
-        return self._history[: self._n, 0]
+        return self._history.array[:, 0]
 
     @property
     def _a(self) -> np.ndarray:
-        return self._history[: self._n, 1:4]
+        return self._history.array[:, 1:4]
 
     @property
     def _rows(self) -> np.ndarray:
-        return self._history[: self._n, 4]
-
-    def _append(self, block: np.ndarray) -> None:
-        if self._n + len(block) > len(self._history):
-            grown = np.empty((2 * (self._n + len(block)), 5))
-            grown[: self._n] = self._history[: self._n]
-            self._history = grown
-        self._history[self._n : self._n + len(block)] = block
-        self._n += len(block)
+        return self._history.array[:, 4]
 
     def update(
         self, time_s: np.ndarray, angles: np.ndarray, rows: np.ndarray
     ) -> list[tuple[int, dict]]:
         """Feed accepted rows; returns the events they made final, in sample order."""
-        self._append(np.column_stack([time_s, angles, rows]))
+        self._history.append(np.column_stack([time_s, angles, rows]))
         events = self._scan(final=False)
         self._trim()
         return events
@@ -225,21 +217,19 @@ class RepSegmenter:
             or (self._limit_armed and flexion <= limit)
             or (not self._limit_armed and flexion >= limit - s.flexion_limit_rearm_deg)
         )
-        if quiet_limit and self._cursor == self._n and self._n < len(self._history):
+        if quiet_limit and self._cursor == self._history.n:
             state = self._state
             if state == "up":
                 calm = flexion <= s.bottom_deg and time_s <= self._deadline()[0]
             elif state == "down":
                 calm = flexion >= s.top_deg
             else:
-                t_down = self._history[self._down, 0]
+                t_down = self._history.array[self._down, 0]
                 calm = flexion <= s.top_deg and time_s < t_down + 2 * s.lockout_window_s
             if calm:
-                self._history[self._n] = (time_s, *angles, row)
-                self._n += 1
-                self._cursor = self._n
-                if self._n >= 4096:
-                    self._trim()
+                self._history.append_row((time_s, *angles, row))
+                self._cursor = self._history.n
+                self._trim()
                 return []
         return self.update(np.array([time_s]), np.array([angles]), np.array([float(row)]))
 
@@ -460,7 +450,7 @@ class RepSegmenter:
 
     def _trim(self) -> None:
         """Forget rows no future decision can reach (keeps memory flat on long sessions)."""
-        if self._state != "up" or len(self._t) < 4096:
+        if self._state != "up" or self._history.n < 4096:
             return
         keep_from = int(
             np.searchsorted(self._t, self._t[-1] - self.settings.lookback_s - 1.0, side="left")
@@ -468,9 +458,7 @@ class RepSegmenter:
         keep_from = min(keep_from, self._cursor)
         if keep_from <= 0:
             return
-        kept = self._n - keep_from
-        self._history[:kept] = self._history[keep_from : self._n].copy()
-        self._n = kept
+        self._history.drop_front(keep_from)
         self._cursor -= keep_from
         self._floor = max(0, self._floor - keep_from)
         self._rise = self._down = -1
