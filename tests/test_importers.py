@@ -403,3 +403,13 @@ def test_two_recordings_in_one_folder_are_refused(tmp_path):
     message = error_of(folder)
     assert message.startswith("2 polar accelerometer files: ")
     assert "give the polar files of one recording only" in message
+
+
+def test_witmotion_times_with_utc_offset_become_utc(tmp_path):
+    text = (FIXTURES / "witmotion" / "gen3_long_names.txt").read_text()
+    lines = text.splitlines()
+    lines[1:] = [line.replace("\t", "+01:00\t", 1) for line in lines[1:]]
+    path = tmp_path / "offset.txt"
+    path.write_text("\n".join(lines) + "\n")
+    session = load(path)
+    np.testing.assert_allclose(session.time_s, T0 - 3600 + 0.01 * np.arange(4), rtol=0, atol=1e-6)

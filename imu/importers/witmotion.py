@@ -64,7 +64,7 @@ def _times(table: Table, column: str) -> np.ndarray:
     if numeric:
         values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64)
     else:
-        values = _seconds(pd.to_datetime(cells, errors="coerce", format="mixed"))
+        values = _seconds(cells)
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size and not (table.unterminated and bad[0] == len(cells) - 1):
         raise input_error(
@@ -77,8 +77,15 @@ def _times(table: Table, column: str) -> np.ndarray:
     return values
 
 
-def _seconds(stamps: pd.Series) -> np.ndarray:
-    """Seconds since 1970-01-01 of naive date-times (their own clock, no time zone)."""
+def _seconds(cells: pd.Series) -> np.ndarray:
+    """Seconds since 1970-01-01 of date-time text: naive times on their own clock, times
+    with a UTC offset in UTC (mixed offsets too); NaN where a cell is not a date-time."""
+    try:
+        stamps = pd.to_datetime(cells, errors="coerce", format="mixed")
+    except ValueError:  # pandas refuses mixed offsets unless told to convert to UTC
+        stamps = pd.to_datetime(cells, errors="coerce", format="mixed", utc=True)
+    if stamps.dt.tz is not None:
+        stamps = stamps.dt.tz_convert(None)
     return (stamps - pd.Timestamp("1970-01-01")).dt.total_seconds().to_numpy(dtype=np.float64)
 
 
