@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 import sys
 from pathlib import Path
@@ -89,3 +90,17 @@ def test_convert_as_a_real_process_with_format_override(tmp_path):
     assert failed.returncode == 2
     assert failed.stderr.startswith("imu convert: error: ") and "no Polar ACC file" in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+def test_convert_session_to_gzip_and_back(tmp_path, capsys):
+    source = FIXTURES / "session" / "session.csv"
+    packed = tmp_path / "s.csv.gz"
+    assert main(["convert", str(source), "-o", str(packed)]) == 0
+    assert capsys.readouterr().out.startswith(
+        f"wrote {packed}: 20 samples, 0.4 s at 50 Hz from a session CSV"
+    )
+    assert packed.read_bytes()[:2] == b"\x1f\x8b"
+    plain = tmp_path / "s.csv"
+    assert main(["convert", str(packed), "-o", str(plain)]) == 0
+    assert plain.read_bytes() == gzip.decompress(packed.read_bytes())
+    np.testing.assert_array_equal(read_session(plain).samples(), read_session(source).samples())

@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     quality = session.quality()
     print(
         f"wrote {args.output}: {len(session.data)} samples, {quality['duration_s']:.1f} s at "
-        f"{session.sampling_rate_hz:.4g} Hz from {session.metadata.get('source_format')}"
+        f"{session.sampling_rate_hz:.4g} Hz from "
+        f"{session.metadata.get('source_format', 'a session CSV')}"
         + ("" if session.has_gyro else " (no gyroscope)")
     )
     return 0
