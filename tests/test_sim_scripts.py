@@ -18,6 +18,7 @@ from imu.sim import (
     make_lifter,
     simulate,
 )
+from imu.sim.motion import Track
 from imu.sim.rotations import body_to_world, small_rotation, world_to_body
 
 LIFTER = make_lifter(5, seed=1)
@@ -128,3 +129,33 @@ def test_the_python_example_in_docs_simulator_runs(tmp_path, monkeypatch):
         "L01_s1.reps.csv",
         "L01_s1.truth.csv",
     ]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(0.2, 3.0), st.floats(-90, 90), st.floats(-200, 200)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_keyframed_tracks_pass_through_their_keys_with_their_velocities(keys):
+    track = Track()
+    t = 0.0
+    for dt, value, velocity in keys:
+        t += dt
+        track.key(t, value, velocity)
+    times = np.array(track.times)
+    h = 1e-6
+    np.testing.assert_allclose(track.evaluate(times), track.values, atol=1e-9)
+    slope = (track.evaluate(times[1:-1] + h) - track.evaluate(times[1:-1] - h)) / (2 * h)
+    np.testing.assert_allclose(slope, track.velocities[1:-1], atol=1e-3)
+    # C2: the acceleration is zero at every key, from both sides (no impulse in the accelerometer)
+
+    def accel(x: np.ndarray, step: float) -> np.ndarray:
+        return (
+            track.evaluate(x + step) - 2 * track.evaluate(x) + track.evaluate(x - step)
+        ) / step**2
+
+    scale = np.abs(accel(np.linspace(times[0], times[-1], 2001), 1e-4)).max()
+    assert np.abs(accel(times[1:-1], 1e-5)).max(initial=0.0) <= 0.01 * scale + 1e-3
