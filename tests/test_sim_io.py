@@ -208,8 +208,12 @@ def test_cli_writes_sessions_truth_and_labels_and_is_reproducible(tmp_path, caps
     )
     assert first == second and len(first) > 1000
     capsys.readouterr()
-    assert main(argv) == 2
+    (out / "L02_s1.reps.csv").unlink()
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    assert main(argv) == 2  # refused before writing anything
     assert "exists already (use --force to overwrite)" in capsys.readouterr().err
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    assert main([*argv, "--force"]) == 0 and (out / "L02_s1.reps.csv").exists()
 
 
 @pytest.mark.parametrize(

@@ -192,7 +192,9 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
+    from imu.errors import input_error
     from imu.sim import SensorModel, make_lifter, non_rep_session, simulate, write_result
+    from imu.sim.core import result_paths
 
     _check(args)
     out = Path(args.output)
@@ -223,6 +225,13 @@ def run(args: argparse.Namespace) -> int:
         jobs.append((name, non_rep_session(lifter, seed, name=name), seed))
 
     labels_path = Path(args.labels) if args.labels else None
+    if not args.force:  # refuse before writing anything, not half-way through
+        targets = [out / "lifters.csv", *([labels_path] if labels_path else [])]
+        for name, _, _ in jobs:
+            targets += result_paths(out, name, args.gzip)
+        existing = [path for path in targets if path.exists()]
+        if existing:
+            raise input_error("exists already (use --force to overwrite)", path=str(existing[0]))
     labels = []
     for j, (name, script, seed) in enumerate(jobs):
         rate = args.rate[j % len(args.rate)]

@@ -149,6 +149,16 @@ def _write_bytes(path: Path, data: bytes, compress: bool) -> None:
     path.write_bytes(gzip.compress(data, compresslevel=6, mtime=0) if compress else data)
 
 
+def result_paths(directory: str | os.PathLike, name: str, compress: bool) -> list[Path]:
+    """The files :func:`write_result` writes: session, truth, reps."""
+    directory, gz = Path(directory), ".gz" if compress else ""
+    return [
+        directory / f"{name}.csv{gz}",
+        directory / f"{name}.truth.csv{gz}",
+        directory / f"{name}.reps.csv",
+    ]
+
+
 def write_result(
     result: SimResult,
     directory: str | os.PathLike,
@@ -167,12 +177,7 @@ def write_result(
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    gz = ".gz" if compress else ""
-    targets = [
-        directory / f"{name}.csv{gz}",
-        directory / f"{name}.truth.csv{gz}",
-        directory / f"{name}.reps.csv",
-    ]
+    targets = result_paths(directory, name, compress)
     if not force:
         for target in targets:
             if target.exists():
