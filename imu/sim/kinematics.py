@@ -12,7 +12,8 @@ it and above it, body frame) and is attached with rotation ``R_body_sensor``.
 
 Every channel is an analytic function of time (:mod:`imu.sim.motion`); derivatives are
 central differences with a 1 ms step at each output instant, so there is no internal grid
-to decimate and no aliasing from the numerics (the error is ~1e-3 m/s^2).
+to decimate and no aliasing from the numerics (against a 0.25 ms step the signals differ
+by < 0.015 m/s^2 and < 0.025 deg/s, below the sensor noise).
 """
 
 from __future__ import annotations
