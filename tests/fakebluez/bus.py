@@ -5,10 +5,10 @@ daemon lets unmodified bleak reach the fake ``org.bluez`` of :mod:`tests.fakeblu
 Needs ``/usr/bin/dbus-daemon`` (Debian package ``dbus``).
 """
 
+import select
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 _CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -42,20 +42,28 @@ class PrivateSystemBus:
         self._process: subprocess.Popen | None = None
 
     def start(self) -> "PrivateSystemBus":
+        """Start the daemon; returns once it accepts connections (it prints its address)."""
         config = Path(self._tmp.name) / "system.conf"
         config.write_text(_CONFIG.format(socket=self.socket), encoding="utf-8")
         self._process = subprocess.Popen(
-            ["dbus-daemon", "--nofork", "--nopidfile", f"--config-file={config}"],
-            stdout=subprocess.DEVNULL,
+            [
+                "dbus-daemon",
+                "--nofork",
+                "--nopidfile",
+                "--print-address",
+                f"--config-file={config}",
+            ],
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        deadline = time.monotonic() + 5.0
-        while not self.socket.exists():
-            if self._process.poll() is not None or time.monotonic() > deadline:
-                err = self._process.stderr.read().decode() if self._process.stderr else ""
-                self.stop()
-                raise RuntimeError(f"dbus-daemon did not start: {err.strip()}")
-            time.sleep(0.01)
+        assert self._process.stdout is not None
+        ready = select.select([self._process.stdout], [], [], 5.0)[0]
+        line = self._process.stdout.readline().decode() if ready else ""
+        if not line.startswith("unix:"):
+            self._process.kill()
+            err = self._process.stderr.read().decode() if self._process.stderr else ""
+            self.stop()
+            raise RuntimeError(f"dbus-daemon did not start: {err.strip() or 'timeout'}")
         return self
 
     def stop(self) -> None:
@@ -66,7 +74,8 @@ class PrivateSystemBus:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
-            if self._process.stderr:
-                self._process.stderr.close()
+            for pipe in (self._process.stdout, self._process.stderr):
+                if pipe:
+                    pipe.close()
             self._process = None
         self._tmp.cleanup()

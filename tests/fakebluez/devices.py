@@ -78,3 +78,53 @@ def chop(stream: bytes, sizes: Iterator[int]) -> list[bytes]:
 def packets_of(stream: bytes, size: int) -> list[bytes]:
     """Cut a byte stream into equal notifications of ``size`` bytes (last may be short)."""
     return [stream[i : i + size] for i in range(0, len(stream), size)]
+
+
+# --- Movesense (gatt_sensordata_app): IMU6 float32 packets, ms device clock ------------
+MOVESENSE_SERVICE = "34802252-7185-4d5d-b431-630e7050e8f0"
+MOVESENSE_COMMAND = "34800001-7185-4d5d-b431-630e7050e8f0"
+MOVESENSE_DATA = "34800002-7185-4d5d-b431-630e7050e8f0"
+MOVESENSE_IMU_REF = 0x63
+
+
+def _movesense_command(device, char_uuid: str, data: bytes) -> None:
+    """HELLO (0) answers ``[1][ref]Hello``; SUBSCRIBE (1) starts the stream."""
+    if char_uuid != MOVESENSE_COMMAND or len(data) < 2:
+        return
+    if data[0] == 0:
+        device.notify(MOVESENSE_DATA, bytes((1, data[1])) + b"Hello")
+    elif data[0] == 1:
+        device.started = True
+        device.notify(MOVESENSE_DATA, bytes((1, data[1])) + (200).to_bytes(2, "big"))
+
+
+def movesense_spec(address: str, name: str = "Movesense 223430000123") -> DeviceSpec:
+    return DeviceSpec(
+        address=address,
+        local_name=name,
+        services={
+            MOVESENSE_SERVICE: [
+                CharSpec(MOVESENSE_COMMAND, ("write",)),
+                CharSpec(MOVESENSE_DATA, ("notify",)),
+            ]
+        },
+        advertised_uuids=[MOVESENSE_SERVICE],
+        on_write=_movesense_command,
+        needs_start=True,
+    )
+
+
+def movesense_packets(samples: np.ndarray, per_packet: int = 8) -> list[bytes]:
+    """IMU6 data notifications ``[2][ref] u32 ms`` + acc then gyro float32 vectors.
+
+    The time column gives the device clock (s); each packet is stamped with its first
+    sample's time in whole milliseconds, as the firmware does.
+    """
+    packets = []
+    for i in range(0, len(samples), per_packet):
+        block = samples[i : i + per_packet]
+        stamp = round(float(block[0, 0]) * 1000) & 0xFFFFFFFF
+        body = stamp.to_bytes(4, "little")
+        body += block[:, 1:4].astype("<f4").tobytes() + block[:, 4:7].astype("<f4").tobytes()
+        packets.append(bytes((2, MOVESENSE_IMU_REF)) + body)
+    return packets

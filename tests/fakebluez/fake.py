@@ -134,16 +134,17 @@ class FakeBluez:
     ) -> concurrent.futures.Future[list[bool]]:
         """Emit ``packets`` as notifications, one every ``interval_s``, like a sensor.
 
-        Starts when the central first subscribes to ``char_uuid``. As with a real
-        sensor, the clock keeps running while the link is down: packets that fall in
-        a disconnection are lost. ``on_packet(i)`` runs (on the fake's loop) before
+        Starts when the sensor first streams (the central subscribed to ``char_uuid``
+        and, for ``needs_start`` devices, started it). As with a real sensor, the clock
+        keeps running while the link is down: packets that fall in a disconnection,
+        or before the restarted sensor streams again, are lost. ``on_packet(i)`` runs (on the fake's loop) before
         packet ``i`` is sent, so a test can drop the link at a chosen packet. The
         future's result says, per packet, whether it was delivered.
         """
 
         async def run() -> list[bool]:
             device = self.device(address)
-            while not device.notifying(char_uuid):
+            while not device.streaming(char_uuid):
                 await asyncio.sleep(0.005)
             delivered = []
             start = time.monotonic()
@@ -153,7 +154,8 @@ class FakeBluez:
                     await asyncio.sleep(delay)
                 if on_packet is not None:
                     on_packet(i)
-                delivered.append(device.notify(char_uuid, payload))
+                sent = device.streaming(char_uuid) and device.notify(char_uuid, payload)
+                delivered.append(sent)
             return delivered
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop)

@@ -42,6 +42,8 @@ class DeviceSpec:
 
     ``on_write(device, char_uuid, data)`` lets a device answer commands (e.g. Polar's
     control point replies with a notification); it runs on the fake's loop.
+    ``needs_start``: the sensor streams only after a command set ``device.started``
+    (reset when the link drops), as Polar and Movesense do.
     """
 
     address: str
@@ -51,6 +53,7 @@ class DeviceSpec:
     rssi: int = -60
     manufacturer_data: dict[int, bytes] = field(default_factory=dict)
     on_write: Callable[["FakeDevice", str, bytes], None] | None = None
+    needs_start: bool = False
 
 
 class Adapter(ServiceInterface):
@@ -269,6 +272,7 @@ class FakeDevice:
         self.connect_calls = 0
         self.refuse_next_connects = 0
         self.link_up = asyncio.Event()
+        self.started = False
         self._iface = Device(self)
         self._gatt: list[tuple[str, ServiceInterface]] = []
         self.chars: dict[str, Characteristic] = {}
@@ -290,8 +294,13 @@ class FakeDevice:
             self.spec.on_write(self, char_uuid, data)
 
     def notifying(self, char_uuid: str) -> bool:
+        """True when a notification on ``char_uuid`` reaches a subscribed central."""
         char = self.chars.get(char_uuid)
         return self.connected and char is not None and char.notifying
+
+    def streaming(self, char_uuid: str) -> bool:
+        """True when the sensor sends data on ``char_uuid`` (subscribed and started)."""
+        return self.notifying(char_uuid) and (self.started or not self.spec.needs_start)
 
     def notify(self, char_uuid: str, payload: bytes) -> bool:
         """Send one notification if the central is subscribed; False if it went nowhere."""
@@ -323,6 +332,7 @@ class FakeDevice:
         if not self.connected:
             return
         self.link_up.clear()
+        self.started = False
         self.services_resolved = False
         self._iface.emit_properties_changed({"ServicesResolved": False})
         self.connected = False
