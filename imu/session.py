@@ -490,33 +490,44 @@ def _acc_magnitude_problem(median: float, acc_unit: str | None) -> tuple[str, st
     return f"{where}, expected ~9.81 at rest", "check the accelerometer unit (--acc-unit)"
 
 
-def _gyro_tilt_ratio(samples: np.ndarray, rate_hz: float) -> float | None:
-    """How much faster the accelerometer's gravity direction turns than the gyroscope says.
+TILT_WINDOW_S = 0.5  # windows over which tilt and gyro rotation are compared
+TILT_SMOOTHING_S = 0.2  # accelerometer mean at each window end (noise: std / sqrt(n))
+MIN_TILT_DEG = 20.0  # a window counts when the gravity direction turned more than this
+MIN_TILT_WINDOWS = 3
 
-    Compares the rotation rate of the (smoothed) gravity direction seen by the
-    accelerometer with the gyroscope's rate component perpendicular to it, over the
-    samples where the sensor clearly tilts (> 10 deg/s). With both in deg/s the ratio is
-    ~1; a gyroscope in rad/s read as deg/s gives ~57. ``None`` when the recording has too
-    little tilting (under 0.5 s of it) or no gyroscope to tell.
+
+def _gyro_tilt_ratio(samples: np.ndarray, rate_hz: float) -> float | None:
+    """How far the accelerometer's gravity direction turns per unit of gyroscope rotation.
+
+    Over 0.5 s windows, the angle between the gravity directions seen by the accelerometer
+    (0.2 s means) at the window's ends is compared with the rotation the gyroscope
+    integrates over the window (|gyr| dt). The tilt cannot exceed the rotation, so with
+    both in degrees the median ratio over windows that tilt by more than 20 deg is at
+    most ~1 (linear acceleration blurs it a little; 1.0 on simulated deadlift sessions);
+    a gyroscope in rad/s read as deg/s gives ~57x that. ``None`` when fewer than 3
+    windows tilt that much (a still recording: even 1 m/s^2 of accelerometer noise at
+    25 Hz turns the mean direction 20 deg with odds below 1e-6) or there is no gyroscope.
     """
-    acc = samples[:, 1:4]
-    gyr = samples[:, 4:7]
-    if not np.isfinite(gyr).all() or len(acc) < 10:
+    time_s, acc, gyr = samples[:, 0], samples[:, 1:4], samples[:, 4:7]
+    step = max(2, round(rate_hz * TILT_WINDOW_S))
+    width = max(3, round(rate_hz * TILT_SMOOTHING_S))
+    if not np.isfinite(gyr).all() or len(acc) < step + width:
         return None
-    width = max(1, round(rate_hz * 0.1))
     kernel = np.ones(width) / width
-    smooth = np.column_stack([np.convolve(acc[:, k], kernel, mode="same") for k in range(3)])
+    smooth = np.column_stack([np.convolve(acc[:, k], kernel, mode="valid") for k in range(3)])
     norm = np.linalg.norm(smooth, axis=1, keepdims=True)
-    norm[norm == 0] = np.nan
-    down = smooth / norm
-    tilt_rate = np.degrees(np.linalg.norm(np.gradient(down, axis=0), axis=1)) * rate_hz
-    perpendicular = np.linalg.norm(np.cross(gyr, down), axis=1)
-    moving = (tilt_rate > 10.0) & np.isfinite(tilt_rate)
-    moving[: 2 * width] = False
-    moving[-2 * width :] = False
-    if moving.sum() < rate_hz * 0.5:
+    down = smooth / np.where(norm > 0, norm, np.nan)
+    starts = np.arange(0, len(down) - step, step)
+    cosine = np.einsum("ij,ij->i", down[starts], down[starts + step])
+    tilt_deg = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+    turned = np.concatenate([[0.0], np.cumsum(np.linalg.norm(gyr[1:], axis=1) * np.diff(time_s))])
+    # the smoothed sample k averages samples k .. k + width - 1: centre offset width // 2
+    centre = starts + width // 2
+    rotation_deg = turned[centre + step] - turned[centre]
+    tilted = tilt_deg > MIN_TILT_DEG
+    if tilted.sum() < MIN_TILT_WINDOWS:
         return None
-    return float(np.median(tilt_rate[moving]) / max(np.median(perpendicular[moving]), 1e-9))
+    return float(np.median(tilt_deg[tilted] / np.maximum(rotation_deg[tilted], 1e-9)))
 
 
 def finish_session(
