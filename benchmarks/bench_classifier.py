@@ -45,6 +45,7 @@ from imu.sim import SensorModel, SessionScript, demo_session, make_lifter, simul
 SEED = 777
 FIRST_LIFTER = 40  # index 40 = L41: outside the L01-L11 of datasets/
 RATES_HZ = (25.0, 50.0, 100.0, 200.0)
+STRICT_MARGIN_DEG = 10.0
 
 
 def make_session(folder: Path, index: int, session: int, rate_hz: float, *,
@@ -62,9 +63,20 @@ def make_session(folder: Path, index: int, session: int, rate_hz: float, *,
     name = f"{script.name}_{int(rate_hz)}hz" + ("" if still else "_nostill")
     path = write_result(result, folder, name, force=True)[0]
     rows = [{"session": path.name, "start_s": r.start_s, "end_s": r.end_s,
-             "label": "rounded" if r.rounded else "good", "subject": r.lifter}
+             "label": "rounded" if r.rounded else "good", "subject": r.lifter,
+             "true_peak_flexion_deg": r.peak_flexion_deg}
             for r in result.truth_reps.itertuples()]
     return {"rows": rows, "rate_hz": rate_hz, "mounting": result.mounting, "name": name}
+
+
+def strict(session: dict, margin_deg: float = STRICT_MARGIN_DEG) -> dict:
+    """The same session labelled by a strict coach: only rounded reps whose true peak
+    flexion exceeds the lifter's median good rep by ``margin_deg`` count as rounded."""
+    good = np.median([r["true_peak_flexion_deg"] for r in session["rows"] if r["label"] == "good"])
+    rows = [{**r, "label": "rounded" if r["label"] == "rounded"
+             and r["true_peak_flexion_deg"] > good + margin_deg else "good"}
+            for r in session["rows"]]
+    return {**session, "rows": rows}
 
 
 def measure(folder: Path, sessions: list[dict], tag: str):
@@ -79,6 +91,29 @@ def measure(folder: Path, sessions: list[dict], tag: str):
                                "subject": data.labels["subject"].to_numpy()})
     y = (data.labels["label"] == "rounded").to_numpy().astype(int)
     return data, y, conditions
+
+
+def personalisation(folder: Path, model, pairs: list[tuple[dict, dict]], tag: str,
+                    user_weight: int | None = None) -> dict:
+    """Personalise on each lifter's first session, score both models on the second."""
+    base_p, pers_p, pers_flags, ys, weights = [], [], [], [], []
+    for k, (first, second) in enumerate(pairs):
+        d1, y1, _ = measure(folder, [first], f"{tag}{k}a")
+        d2, y2, _ = measure(folder, [second], f"{tag}{k}b")
+        if len(np.unique(y1)) < 2:
+            continue
+        fit, info = personalize(model, d1.rows, y1, np.array([first["name"]] * len(y1)),
+                                user_weight=user_weight)
+        base_p.append(model.probability(d2.rows))
+        pers_p.append(fit.probability(d2.rows))
+        pers_flags.append(pers_p[-1] >= fit.threshold)
+        ys.append(y2)
+        weights.append(info["user_weight"])
+    y = np.concatenate(ys)
+    personal = scores(y, np.concatenate(pers_p), np.concatenate(pers_flags))
+    base = figures(y, np.concatenate(base_p), model.threshold)
+    return {"base": base, "personalised": {k: personal[k] for k in base},
+            "user_weights": weights, "n_lifters": len(ys)}
 
 
 def figures(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:
@@ -150,36 +185,23 @@ def main() -> int:
             for warning in data_c.warnings:
                 print(f"    note: {warning}")
 
-        # personalisation: first session's labelled reps -> scored on the second session
-        base_p, pers_p, pers_flags, ys, weights = [], [], [], [], []
-        for i in range(4):
-            index = FIRST_LIFTER + 200 + i
-            rate = RATES_HZ[i % 4]
-            first = make_session(folder, index, 1, rate)
-            second = make_session(folder, index, 2, rate)
-            d1, y1, _ = measure(folder, [first], f"p{i}a")
-            d2, y2, _ = measure(folder, [second], f"p{i}b")
-            if len(np.unique(y1)) < 2:
-                print(f"  ({first['name']}: no rounded reps in session 1, skipped)")
-                continue
-            fit, info = personalize(model, d1.rows, y1, np.array([first["name"]] * len(y1)))
-            base_p.append(model.probability(d2.rows))
-            pers_p.append(fit.probability(d2.rows))
-            pers_flags.append(pers_p[-1] >= fit.threshold)
-            ys.append(y2)
-            weights.append(info["user_weight"])
-        if ys:
-            y_all = np.concatenate(ys)
-            p_base = np.concatenate(base_p)
-            personal = scores(y_all, np.concatenate(pers_p), np.concatenate(pers_flags))
-            out["personalisation"] = {
-                "base": figures(y_all, p_base, model.threshold),
-                "personalised": {k: personal[k] for k in out["unseen"]},
-                "user_weights": weights,
-            }
-            print(f"personalisation ({len(ys)} lifters, session 1 -> session 2):")
-            print(line("default model", out["personalisation"]["base"]))
-            print(line("personalised", out["personalisation"]["personalised"]))
+        # personalisation: first session's labelled reps -> scored on the second session,
+        # with the simulator's labels and with a strict coach's labels (severe rounding only)
+        pairs = []
+        for i in range(6):
+            index, rate = FIRST_LIFTER + 200 + i, RATES_HZ[i % 4]
+            pairs.append((make_session(folder, index, 1, rate), make_session(folder, index, 2, rate)))
+        for tag, relabel in (("personalisation", lambda s: s), ("personalisation_strict", strict)):
+            relabelled = [(relabel(a), relabel(b)) for a, b in pairs]
+            out[tag] = {}
+            for weight in (None, 10):
+                key = "auto" if weight is None else str(weight)
+                out[tag][key] = personalisation(folder, model, relabelled, tag, weight)
+            first = out[tag]["auto"]
+            print(f"{tag} ({first['n_lifters']} lifters, session 1 -> session 2):")
+            print(line("default model", first["base"]))
+            for key, result in out[tag].items():
+                print(line(f"personalised, weight {key}", result["personalised"]))
     out["seconds"] = round(time.perf_counter() - started, 1)
     print(f"({out['seconds']} s)")
     if args.json:
