@@ -326,6 +326,18 @@ def test_still_sensor_in_rad_s_cannot_be_told_and_loads(tmp_path):
     assert read_session(write_rows(tmp_path / "still.csv", samples)).warnings == []
 
 
+@pytest.mark.parametrize("rate_hz", [25.0, 100.0])
+def test_noisy_still_recording_is_not_mistaken_for_rad_s(tmp_path, rate_hz):
+    rng = np.random.default_rng(3)
+    n = int(120 * rate_hz)
+    samples = np.zeros((n, 7))
+    samples[:, 0] = np.arange(n) / rate_hz
+    samples[:, 1:4] = [0.0, 0.0, STANDARD_GRAVITY] + rng.normal(0, 1.0, (n, 3))
+    samples[:, 4:7] = rng.normal(0, 0.2, (n, 3))
+    session = read_session(write_rows(tmp_path / "still.csv", samples))
+    assert session.warnings == []
+
+
 def test_accelerometer_only_recording_loads_with_nan_gyro_and_a_warning(tmp_path):
     lines = session_lines(tmp_path)
     lines[1:] = [",".join(line.split(",")[:4] + ["", "", ""]) for line in lines[1:]]
