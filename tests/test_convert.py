@@ -20,7 +20,7 @@ def test_convert_metabase_folder_writes_a_canonical_session(tmp_path, capsys):
     out = tmp_path / "session.csv"
     assert main(["convert", str(FIXTURES / "metabase"), "-o", str(out)]) == 0
     printed = capsys.readouterr()
-    assert printed.out.startswith(f"wrote {out}: 7 samples, 0.2 s at 25 Hz from metabase")
+    assert printed.out.startswith(f"wrote {out}: 7 samples, 0.24 s at 25 Hz from metabase")
     written = read_session(out)
     direct = load(FIXTURES / "metabase")
     np.testing.assert_allclose(written.samples(), direct.samples(), rtol=1e-6, atol=1e-6)
@@ -97,7 +97,7 @@ def test_convert_session_to_gzip_and_back(tmp_path, capsys):
     packed = tmp_path / "s.csv.gz"
     assert main(["convert", str(source), "-o", str(packed)]) == 0
     assert capsys.readouterr().out.startswith(
-        f"wrote {packed}: 20 samples, 0.4 s at 50 Hz from a session CSV"
+        f"wrote {packed}: 20 samples, 0.38 s at 50 Hz from a session CSV"
     )
     assert packed.read_bytes()[:2] == b"\x1f\x8b"
     plain = tmp_path / "s.csv"

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     write_session(session, args.output, force=args.force)
     quality = session.quality()
     print(
-        f"wrote {args.output}: {len(session.data)} samples, {quality['duration_s']:.1f} s at "
+        f"wrote {args.output}: {len(session.data)} samples, {quality['duration_s']:.4g} s at "
         f"{session.sampling_rate_hz:.4g} Hz from "
         f"{session.metadata.get('source_format', 'a session CSV')}"
         + ("" if session.has_gyro else " (no gyroscope)")
