@@ -359,9 +359,10 @@ def read_table(
     """Split ``text`` at line ``header_index`` (0-based) into header and data rows.
 
     Blank lines are skipped; every row keeps its 1-based file line number. A row with more
-    fields than the header is an error; missing trailing fields read as empty cells. An
-    empty name in the header (a trailing separator) is kept so that rows with the same
-    trailing separator still fit.
+    fields than the header is an error, unless the extra fields are empty ones at the end
+    (separators ending every row); missing trailing fields read as empty cells. An empty
+    name in the header (a trailing separator) is kept so that rows with the same trailing
+    separator still fit.
     """
     lines = text.splitlines()
     unterminated = bool(text) and not text.endswith(("\n", "\r"))
@@ -386,15 +387,19 @@ def read_table(
         )
     rows = [lines[n - 1] for n in numbers]
     limit = len(header) - 1
+    trailing = False  # rows that end in separators the header does not have
     for number, row in zip(numbers, rows):
         if row.count(sep) > limit and '"' not in row:
+            if row.rstrip(sep).count(sep) <= limit:
+                trailing = True
+                continue
             raise input_error(
                 f"{row.count(sep) + 1} fields but the header has {len(header)}",
                 path=name,
                 line=number,
                 hint="fix or delete the line",
             )
-    body = "\n".join(rows)
+    body = "\n".join(row.rstrip(sep) for row in rows) if trailing else "\n".join(rows)
     return Table(name, header_index + 1, header, body, sep, np.asarray(numbers), unterminated)
 
 

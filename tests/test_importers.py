@@ -413,3 +413,10 @@ def test_witmotion_times_with_utc_offset_become_utc(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     session = load(path)
     np.testing.assert_allclose(session.time_s, T0 - 3600 + 0.01 * np.arange(4), rtol=0, atol=1e-6)
+
+
+def test_witmotion_rows_ending_in_a_tab_the_header_lacks(tmp_path):
+    lines = (FIXTURES / "witmotion" / "gen1_seconds.txt").read_text().splitlines()
+    path = tmp_path / "trailing_tab.txt"
+    path.write_text("\n".join([lines[0], *(line + "\t" for line in lines[1:])]) + "\n")
+    np.testing.assert_allclose(load(path).samples()[:, 1:4], WIT[:, :3] * G, atol=1e-9)
