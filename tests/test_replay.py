@@ -31,7 +31,9 @@ def test_fast_replay_gives_exactly_the_reps_and_flags_of_analyze(session_csv, tm
     path, truth = session_csv
     events = tmp_path / "events.jsonl"
     options = ["--flexion-limit-deg", "45", "--hyperextension-deg", "8"]
-    status = main(["replay", str(path), "--fast", "--no-display", "--events", str(events), *options])
+    status = main(
+        ["replay", str(path), "--fast", "--no-display", "--events", str(events), *options]
+    )
     assert status == 0
     out = capsys.readouterr().out
     analysis = analyze_json(path, capsys, *options)
@@ -49,8 +51,14 @@ def test_fast_replay_gives_exactly_the_reps_and_flags_of_analyze(session_csv, tm
 def test_real_time_replay_paces_by_the_recording_clock(tmp_path, capsys):
     rng = np.random.default_rng(0)
     t = np.arange(150) / 100.0  # 1.5 s at 100 Hz
-    data = np.column_stack([t, rng.normal(0, 0.05, (150, 2)), 9.81 + rng.normal(0, 0.05, 150),
-                            rng.normal(0, 0.5, (150, 3))])
+    data = np.column_stack(
+        [
+            t,
+            rng.normal(0, 0.05, (150, 2)),
+            9.81 + rng.normal(0, 0.05, 150),
+            rng.normal(0, 0.5, (150, 3)),
+        ]
+    )
     path = tmp_path / "still.csv"
     header = "# sampling_rate_hz: 100\ntime_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n"
     path.write_text(header + "\n".join(",".join(f"{v:.6f}" for v in row) for row in data) + "\n")
