@@ -20,6 +20,7 @@ from imu.sim import (
 )
 from imu.sim.motion import Track
 from imu.sim.rotations import body_to_world, small_rotation, world_to_body
+from imu.sim.script import pull_keys
 
 LIFTER = make_lifter(5, seed=1)
 angle = st.floats(-170, 170)
@@ -159,3 +160,25 @@ def test_keyframed_tracks_pass_through_their_keys_with_their_velocities(keys):
 
     scale = np.abs(accel(np.linspace(times[0], times[-1], 2001), 1e-4)).max()
     assert np.abs(accel(times[1:-1], 1e-5)).max(initial=0.0) <= 0.01 * scale + 1e-3
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0.25, 0.7), st.floats(0.5, 2.5), st.floats(30, 100), st.floats(-17, 0))
+def test_a_pull_is_monotone_fastest_at_its_peak_knot_and_ends_at_lockout(
+    fast, ascent_s, start, end
+):
+    knots = [
+        (0.0, 0.0),
+        (0.2, 0.3),
+        (fast + 0.05, 1.0),
+        (fast + 0.05 + 0.5 * (0.95 - fast), 0.3),
+        (1.0, 0.0),
+    ]
+    track = Track(values=[start])
+    for key in pull_keys(0.0, ascent_s, start, end, knots):
+        track.key(*key)
+    t = np.linspace(0, ascent_s, 4001)
+    flexion = track.evaluate(t)
+    speed = -np.gradient(flexion, t)
+    assert flexion[-1] == pytest.approx(end, abs=1e-9) and np.all(np.diff(flexion) <= 1e-9)
+    assert t[np.argmax(speed)] / ascent_s == pytest.approx(fast + 0.05, abs=2e-3)

@@ -9,12 +9,12 @@ random generator, so a script plus a seed gives one reproducible session.
 How a rep is shaped (details and numbers: docs/simulator.md):
 
 - good rep: descent to the lifter's hinge depth, (pause), pull with the trunk angle held
-  early (knees extend first) and the fastest extension at ~60 % of the ascent, lockout
+  early (knees extend first) and the fastest extension at 45-70 % of the ascent, lockout
   0-3 deg of extension;
 - rounded rep (severity s in 0.4-1): s x 8-14 deg more flexion at the bottom, a further
   s x 3-6 deg creeping into lift-off, fast "unrounding" early in the pull (fastest
-  extension at 35-44 % of the ascent), (1 + s) x more lateral sway and twist and a
-  s x 3-6 deg twist shift;
+  extension at ~30-45 % of the ascent instead of 45-70 %), (1 + s) x more lateral sway
+  and twist and a larger twist shift;
 - hyperextended rep: the lockout overshoots to 11-17 deg of extension before settling;
 - fatigue: later reps of a set ascend slower and bend deeper (creeping flexion).
 """
@@ -132,6 +132,25 @@ class BuiltMotion:
     motion: Motion
     duration_s: float
     reps: list[dict] = field(default_factory=list)
+
+
+def pull_keys(
+    t0: float, ascent_s: float, start: float, end: float, knots: list[tuple[float, float]]
+) -> list[tuple[float, float, float]]:
+    """Keyframes ``(t, value, velocity)`` of a pull from ``start`` to ``end`` (deg) shaped
+    by its speed: ``knots`` are ``(share of the ascent, relative speed)``, the first at
+    the pull's start. Between knots the speed changes monotonically (a quintic segment
+    whose value change is the trapezoid of its end speeds), and the speeds are scaled so
+    that the pull ends exactly at ``end``; the fastest knot is the fastest moment."""
+    share = np.array([k[0] for k in knots])
+    speed = np.array([k[1] for k in knots])
+    steps = (speed[1:] + speed[:-1]) / 2 * np.diff(share)
+    rate = (start - end) / (steps.sum() * ascent_s)  # deg/s per unit of relative speed
+    values = start - rate * ascent_s * np.cumsum(steps)
+    return [
+        (t0 + f * ascent_s, float(v), float(-rate * r))
+        for f, v, r in zip(share[1:], values, speed[1:])
+    ]
 
 
 class _Builder:
@@ -379,26 +398,27 @@ class _Builder:
         keys = [(descent, bottom - settle, 0.0), (descent + pause, bottom, 0.0)]
         tb = descent + pause
         a = ascent
+        lockout = -rng.uniform(11, 17) if hyper else -rng.uniform(0, 3)
         if rounded:
-            # flexion keeps growing into lift-off, then the back unrounds early and fast
+            # flexion keeps growing into lift-off, then the back unrounds early and fast:
+            # fastest extension at ~30-45 % of the ascent, earlier the more severe
             peak = bottom + severity * rng.uniform(3, 6)
-            fast = 0.35 + 0.15 * (1 - severity)  # share of the ascent at the fastest extension
-            keys += [
-                (tb + 0.15 * a, peak, 0.0),
-                (tb + fast * a, 0.55 * peak, -1.15 * 0.45 / (fast - 0.15) * peak / a),
-                (tb + 0.7 * a, 0.1 * peak, -0.5 * peak / a),
-            ]
+            fast = float(np.clip(0.3 + 0.15 * (1 - severity) + rng.normal(0, 0.05), 0.25, 0.6))
+            keys.append((tb + 0.15 * a, peak, 0.0))
+            knots = [(0.15, 0.0), (fast, 1.0), (fast + 0.5 * (1 - fast), 0.3), (1.0, 0.0)]
             bottom_s, peak_flexion = t0 + tb + 0.15 * a, peak
         else:
-            # trunk angle held early in the pull (knees extend first), fastest at ~60 %
-            keys += [
-                (tb + 0.3 * a, 0.9 * bottom, -0.7 * bottom / a),
-                (tb + 0.6 * a, 0.45 * bottom, -2.0 * bottom / a),
-                (tb + 0.85 * a, 0.08 * bottom, -0.8 * bottom / a),
+            # trunk angle held early in the pull (knees extend first), fastest at 45-70 %
+            fast = rng.uniform(0.45, 0.7)
+            knots = [
+                (0.0, 0.0),
+                (0.3, 0.35),
+                (fast, 1.0),
+                (fast + 0.55 * (1 - fast), 0.35),
+                (1.0, 0.0),
             ]
             bottom_s, peak_flexion = t0 + tb, bottom
-        lockout = -rng.uniform(11, 17) if hyper else -rng.uniform(0, 3)
-        keys.append((tb + a, lockout, 0.0))
+        keys += pull_keys(tb, a, peak_flexion, lockout, knots)
         end_s = t0 + tb + a
         hold = lifter.lockout_s * rng.uniform(0.9, 1.1)
         if hyper:
@@ -420,9 +440,9 @@ class _Builder:
         for channel in ("lateral_bend_deg", "twist_deg"):
             self.oscillate(channel, t0, end_s, sway * rng.uniform(0.5, 0.9), rng.uniform(0.5, 1.0))
             self.oscillate(channel, t0, end_s, sway * rng.uniform(0.2, 0.5), rng.uniform(1.2, 2.2))
-        if rounded:
-            shift = rng.choice([-1.0, 1.0]) * severity * rng.uniform(3, 6)
-            self.path("twist_deg", t0, [(tb, h + shift, 0.0), (tb + a, h, 0.0)])
+        # twist shift during the pull: a little in every rep, more when rounded
+        shift = rng.choice([-1.0, 1.0]) * (severity * rng.uniform(3, 6) + rng.uniform(0, 1.5))
+        self.path("twist_deg", t0, [(tb, h + shift, 0.0), (tb + a, h, 0.0)])
         self.reps.append(
             {
                 "set": self.n_sets,
