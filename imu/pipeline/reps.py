@@ -56,6 +56,8 @@ class RepSettings:
     this from the start, is not a rep (loading plates)."""
     quiet_s: float = 8.0
     """An excursion is final when the next one starts or after this long upright."""
+    max_turn_in_set_deg: float = 45.0
+    """Excursions facing directions further apart than this are not in the same set."""
     floor_setup_ratio: float | None = 1.3
     """A first descent this many times longer than the burst's median descent (setting up
     at the bar) marks a from-the-floor set, whose last excursion puts the bar down;
@@ -170,6 +172,7 @@ class RepSegmenter:
         self._set_reps: list[dict] = []
         self._pending: dict | None = None
         self._burst_descents: list[float] = []
+        self._pending_twist_deg = 0.0
         self._limit_armed = True
         self._clear()
 
@@ -354,7 +357,7 @@ class RepSegmenter:
             return []
         self._floor = end
         record = _record(t, a, start, end, tail_end, s)
-        return self._take(record, int(self._rows[cut]))
+        return self._take(record, int(self._rows[cut]), (float(a[start, 2]), float(a[end, 2])))
 
     def _hold_s(self, start: int, peak: int, end: int, band_deg: float) -> float:
         """Time (s) the flexion stayed within ``band_deg`` of its peak."""
@@ -383,17 +386,27 @@ class RepSegmenter:
         return bool(-np.min(velocity) >= s.min_extension_velocity_deg_s)
 
     # -- bursts, reps and sets -------------------------------------------------------
-    def _take(self, record: dict, row: int) -> list[tuple[int, dict]]:
-        """A new accepted excursion: settle the held one, hold this one."""
+    def _take(
+        self, record: dict, row: int, twist_deg: tuple[float, float]
+    ) -> list[tuple[int, dict]]:
+        """A new accepted excursion: settle the held one, hold this one.
+
+        ``twist_deg``: heading (twist) at its start and end. The next excursion joins the
+        burst if it starts within ``quiet_s`` and facing the same way (a set is done
+        facing the bar; walking off and turning ends it).
+        """
         events: list[tuple[int, dict]] = []
         if self._pending is not None:
-            if record["start_s"] - self._pending["end_s"] <= self.settings.quiet_s:
+            turned = (twist_deg[0] - self._pending_twist_deg + 180.0) % 360.0 - 180.0
+            same_set = abs(turned) <= self.settings.max_turn_in_set_deg
+            if same_set and record["start_s"] - self._pending["end_s"] <= self.settings.quiet_s:
                 events += self._emit(self._pending, row)
-                self._pending = record
+                self._pending, self._pending_twist_deg = record, twist_deg[1]
                 self._burst_descents.append(record["descent_s"])
                 return events
             events += self._close_burst(row)
-        self._pending, self._burst_descents = record, [record["descent_s"]]
+        self._pending, self._pending_twist_deg = record, twist_deg[1]
+        self._burst_descents = [record["descent_s"]]
         return events
 
     def _close_burst(self, row: int) -> list[tuple[int, dict]]:
