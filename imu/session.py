@@ -577,7 +577,7 @@ def finish_session(
             metadata[key] = unit
     t = data[TIME].to_numpy(dtype=np.float64)
     rate = 1.0 / float(np.median(np.diff(t)))
-    if not MIN_RATE_HZ <= rate <= MAX_RATE_HZ:
+    if not MIN_RATE_HZ <= float(f"{rate:.4g}") <= MAX_RATE_HZ:  # 5 Hz with us-rounded times
         hint = "time must be in seconds"
         for factor, unit in ((1e3, "milliseconds"), (1e6, "microseconds"), (1e9, "nanoseconds")):
             if MIN_RATE_HZ <= rate * factor <= MAX_RATE_HZ:
@@ -683,11 +683,16 @@ def _extra_values(cells: pd.Series) -> pd.Series:
 
 
 def format_metadata(metadata: Mapping[str, object]) -> str:
-    """``# key: value`` lines (newlines in values are replaced by spaces)."""
-    return "".join(
-        f"# {key}: {str(value).replace(chr(10), ' ').replace(chr(13), ' ')}\n"
-        for key, value in metadata.items()
-    )
+    """``# key: value`` lines. Values are written as text with line breaks replaced by
+    spaces (reading strips surrounding spaces); a key must be non-empty text without
+    ``:`` or line breaks (ValueError otherwise: keys come from code, not users)."""
+    lines = []
+    for key, value in metadata.items():
+        if not key.strip() or re.search(r"[:\r\n]", key) or key != key.strip():
+            raise ValueError(f"metadata key {key!r} cannot be written as '# key: value'")
+        text = re.sub(r"[\r\n]+", " ", str(value)).strip()
+        lines.append(f"# {key}: {text}\n")
+    return "".join(lines)
 
 
 _CELL_FORMATS = {"time": "%.6f", "float": "%.7g", "int": "%d", "text": "%s"}

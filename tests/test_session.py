@@ -8,12 +8,15 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from imu.errors import InputError
 from imu.quality import data_quality
@@ -507,3 +510,42 @@ def test_the_example_in_the_format_doc_reads(tmp_path):
     np.testing.assert_allclose(session.time_s, [0.0, 0.01, 0.03])
     assert session.data[GAP_COLUMN].tolist() == [0, 0, 1]
     assert session.warnings == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(2, 60),
+    rate_hz=st.floats(7.0, 1500.0),  # jitter keeps the median rate inside 5-2000 Hz
+    jitter=st.floats(0.0, 0.25),
+    down=st.tuples(st.floats(-1, 1), st.floats(-1, 1), st.floats(0.2, 1)),
+    seed=st.integers(0, 2**32 - 1),
+    note=st.lists(st.sampled_from(["", "a", "b, c", 'say "x"', "ü"]), min_size=60, max_size=60),
+    meta=st.dictionaries(
+        st.text("abcxyz_", min_size=1, max_size=8),
+        st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20).map(str.strip),
+        max_size=4,
+    ),
+)
+def test_any_valid_session_survives_write_and_read(n, rate_hz, jitter, down, seed, note, meta):
+    rng = np.random.default_rng(seed)
+    intervals = (1.0 / rate_hz) * (1 + rng.uniform(-jitter, jitter, n - 1))
+    data = pd.DataFrame(
+        {"time_s": np.round(1000.0 + np.concatenate([[0.0], np.cumsum(intervals)]), 6)}
+    )
+    direction = np.array(down) / np.linalg.norm(down)
+    acc = STANDARD_GRAVITY * direction + rng.normal(0, 0.05, (n, 3))
+    for k, column in enumerate(REQUIRED[1:4]):
+        data[column] = acc[:, k]
+    for column in GYR:
+        data[column] = rng.normal(0, 2.0, n)
+    data["seq"] = np.arange(n)
+    data["note"] = note[:n]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "s.csv"
+        write_session(Session(data, meta), path)
+        back = read_session(path)
+    assert back.metadata == {k: v for k, v in meta.items()}
+    np.testing.assert_allclose(back.time_s, data["time_s"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(back.samples()[:, 1:], data.loc[:, list(REQUIRED[1:])], rtol=1e-6)
+    assert back.data["seq"].tolist() == list(range(n))
+    assert back.data["note"].fillna("").tolist() == note[:n]
