@@ -46,7 +46,6 @@ def read_stream(
     *,
     decimal: str = ".",
     time_scale: float = 1.0,
-    optional: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Numeric, time-checked frame of one file (source column -> canonical name).
 
@@ -65,7 +64,7 @@ def read_stream(
                 line=table.header_line,
                 hint="check the export (x, y and z are all needed)",
             )
-    frame = table.floats(columns, decimal=decimal, optional=optional, scale={TIME: time_scale})
+    frame = table.floats(columns, decimal=decimal, scale={TIME: time_scale})
     frame = check_time(frame, table.name, time_source, table.warnings)
     if len(frame) < 2:
         raise input_error(

@@ -1,4 +1,4 @@
-"""Polar Sensor Logger exports (Jukka Happonen's app): one semicolon-separated file per stream.
+"""Polar Sensor Logger (phone app) exports: one semicolon-separated file per stream.
 
 ACC: ``Phone timestamp;sensor timestamp [ns];X [mg];Y [mg];Z [mg]``
 GYRO: ``Phone timestamp;sensor timestamp [ns];X [dps];Y [dps];Z [dps]``

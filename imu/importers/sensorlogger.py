@@ -1,4 +1,4 @@
-"""Sensor Logger (Kelvin Choi's app) exports: a folder or zip of one CSV per sensor.
+"""Sensor Logger (phone app) exports: a folder or zip of one CSV per sensor.
 
 Every sensor file has the header ``time,seconds_elapsed,z,y,x`` (note the axis order):
 ``time`` in nanoseconds since the Unix epoch. ``TotalAcceleration.csv`` is the
@@ -30,6 +30,7 @@ from imu.session import ACC, TIME, Session
 NAME = "sensor-logger"
 HEADER = ["time", "seconds_elapsed", "z", "y", "x"]
 SENSORS = ("totalacceleration", "accelerometer", "gravity", "gyroscope")
+AXIS_RE = re.compile(r"^([xyz])$")
 
 
 def _sensor_files(files: Sequence[SourceFile]) -> dict[str, list[SourceFile]]:
@@ -43,9 +44,6 @@ def _sensor_files(files: Sequence[SourceFile]) -> dict[str, list[SourceFile]]:
 
 def matches(files: Sequence[SourceFile]) -> bool:
     return bool(_sensor_files(files))
-
-
-AXIS_RE = re.compile(r"^([xyz])$")
 
 
 def _read(file: SourceFile, kind: str) -> tuple[pd.DataFrame, list[str]]:
