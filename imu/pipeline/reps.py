@@ -51,7 +51,7 @@ class RepSettings:
     max_bottom_hold_s: float = 4.5
     hold_band_deg: float = 8.0
     twisted_hold_s: float = 2.5
-    twisted_hold_deg: float = 10.0
+    twisted_hold_deg: float = 20.0
     """A hold near the bottom longer than ``twisted_hold_s``, turned (median twist) more than
     this from the start, is not a rep (loading plates)."""
     quiet_s: float = 8.0
@@ -59,9 +59,9 @@ class RepSettings:
     max_turn_in_set_deg: float = 45.0
     """Excursions facing directions further apart than this are not in the same set."""
     floor_setup_ratio: float | None = 1.3
-    """A first descent this many times longer than the burst's median descent (setting up
-    at the bar) marks a from-the-floor set, whose last excursion puts the bar down;
-    None = sets never start from the floor."""
+    """A first descent this many times longer than the burst's median or last descent
+    (setting up at the bar) marks a from-the-floor set, whose last excursion puts the bar
+    down; None = sets never start from the floor."""
     max_twist_range_deg: float = 30.0
     max_lateral_bend_range_deg: float = 25.0
     min_extension_velocity_deg_s: float = 20.0
@@ -415,7 +415,8 @@ class RepSegmenter:
         descents, ratio = self._burst_descents, self.settings.floor_setup_ratio
         if pending is None or len(descents) == 1:
             return []
-        if ratio is not None and descents[0] >= ratio * float(np.median(descents[1:])):
+        reference = min(float(np.median(descents[1:])), descents[-1])
+        if ratio is not None and descents[0] >= ratio * reference:
             return []  # a from-the-floor set: the last excursion put the bar down
         return self._emit(pending, row)
 
