@@ -1,8 +1,8 @@
 """MbientLab MetaBase exports: one CSV per sensor, e.g. ``..._Accelerometer_12.500Hz_1.4.4.csv``.
 
 Header ``epoch (ms),time (-05:00),elapsed (s),x-axis (g),y-axis (g),z-axis (g)``; the
-gyroscope's axes are ``x-axis (deg/s)``. The second column's name carries the time-zone
-offset and varies; some versions write ``epoc (ms)``. Time comes from the epoch column.
+gyroscope's axes are ``x-axis (deg/s)``. The second column's name varies (``time
+(-05:00)``, ``timestamp (-0700)``); some versions write ``epoc (ms)``. Time comes from the epoch column.
 The two sensors run at different rates and are merged by interpolation.
 """
 
