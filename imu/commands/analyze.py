@@ -90,9 +90,7 @@ def _classifier(args: argparse.Namespace):
     from imu.model import load_model
 
     model = load_model(None if args.model == "default" else args.model)
-    manifest = getattr(model, "manifest", {})
-    keep = ("created_utc", "chosen_model", "positive_label", "threshold")
-    return model, {"path": str(args.model), **{k: manifest[k] for k in keep if k in manifest}}
+    return model, {"path": str(args.model), **model.describe()}
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
