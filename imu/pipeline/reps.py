@@ -1,24 +1,25 @@
 """Streaming rep and set segmentation on flexion, with hysteresis and non-rep rejection.
 
-A rep is an excursion of flexion from upright (below ``top_deg``) to deeper than
-``bottom_deg`` and back below ``top_deg``. Once flexion has stayed below ``top_deg`` for
-``lockout_window_s`` (or starts the next descent, touch-and-go) the rep is cut:
+An excursion goes from upright (below ``top_deg``) to deeper than ``bottom_deg`` and
+back below ``top_deg``. It is cut ``2 * lockout_window_s`` later, or as soon as the
+next descent starts (touch-and-go):
 
-- start of descent: the last sample, searching back at most ``lookback_s`` (and not
-  before the previous rep's end), where flexion was within ``onset_deg`` of the lowest
-  flexion of that stretch;
+- start of descent: searching back at most ``lookback_s`` (never before the previous
+  rep's end), the last sample within ``onset_deg`` of the lowest flexion there or moving
+  slower than ``onset_velocity_deg_s``;
 - bottom: lift-off, the last sample before the fastest extension at which the trunk was
   still (extension speed below 10 deg/s) -- the end of a floor pause, or the turn-around;
 - end at lockout: the first sample after the peak within ``onset_deg`` of the lowest
   flexion of the lockout window.
 
 Excursions that are not reps are rejected: starting from a bent posture (sitting),
-too short or too long, a hold near the
-bottom longer than ``max_bottom_hold_s`` (loading plates), twist or lateral bend ranges
-beyond the limits (turning, reaching sideways), a slow rise (picking something up).
-Reps are grouped into sets by rest: a pause longer than ``set_rest_s`` closes the set.
-The work is done per chunk on threshold crossings, so feeding one sample at a time is
-cheap, and every decision depends only on the samples so far: streamed == batch.
+too short or too long, held near the bottom too long (or turned aside while held:
+loading plates), twist or lateral bend ranges beyond the limits, no real extension.
+Accepted excursions form bursts (see :class:`RepSegmenter`): a lone bend is not a set,
+and the last excursion of a from-the-floor set puts the bar down. Reps are grouped into
+sets by rest (``set_rest_s``). The work is done per chunk on threshold crossings
+(:meth:`RepSegmenter.update_one` for single samples), and every decision depends only
+on the samples so far: streamed == batch. Defaults are documented in docs/calibration.md.
 """
 
 from __future__ import annotations
