@@ -42,6 +42,7 @@ def score_session(result, analysis) -> dict:
     rmse = float(
         np.sqrt(np.mean((est[ok] - result.truth_angles["flexion_deg"].to_numpy()[ok]) ** 2))
     )
+    lateral = analysis.angles[ok, 2] - result.truth_angles["lateral_bend_deg"].to_numpy()[ok]
     spans = list(zip(truth.start_s, truth.end_s, strict=True))
     used: dict[int, dict] = {}
     for rep in analysis.reps:
@@ -65,6 +66,7 @@ def score_session(result, analysis) -> dict:
     hyper = [(bool(truth.hyperextended.iloc[k]), bool(r["hyperextended"])) for k, r in used.items()]
     return {
         "rmse": rmse,
+        "lateral_rmse": float(np.sqrt(np.mean(lateral**2))),
         "tp": len(used),
         "n_det": len(analysis.reps),
         "n_true": len(truth),
@@ -107,10 +109,11 @@ def accuracy_table(
         "\n## Accuracy against simulator truth (SYNTHETIC sessions: imu.sim demo_session, 3 sets with non-rep bending)"
     )
     print(
-        "| rate Hz | sensor | sessions | calibrated | flexion RMSE median / worst deg | P | R | F1 "
+        "| rate Hz | sensor | sessions | calibrated | flexion RMSE median / worst deg "
+        "| lateral bend RMSE median deg | P | R | F1 "
         "| exact sets | start err med / p95 s | end err med / p95 s | hyperext bal. acc |"
     )
-    print("|---" * 12 + "|")
+    print("|---" * 13 + "|")
     for rate, sensor in conditions:
         rows = []
         for lifter in range(n_lifters):
@@ -136,7 +139,8 @@ def accuracy_table(
         hyper = [h for r in rows for h in r["hyper"]]
         print(
             f"| {rate:g} | {sensor} | {len(rows)} | {sum(r['calibrated'] for r in rows)}/{len(rows)} | "
-            f"{np.median(rmse):.2f} / {np.max(rmse):.2f} | {precision:.3f} | {recall:.3f} | {f1:.3f} | "
+            f"{np.median(rmse):.2f} / {np.max(rmse):.2f} | "
+            f"{np.median([r['lateral_rmse'] for r in rows]):.2f} | {precision:.3f} | {recall:.3f} | {f1:.3f} | "
             f"{np.mean(exact):.1%} | {np.median(start):.2f} / {np.percentile(start, 95):.2f} | "
             f"{np.median(end):.2f} / {np.percentile(end, 95):.2f} | {balanced_accuracy(hyper):.3f} |"
         )
