@@ -221,14 +221,7 @@ class Table:
         )
 
     def _quote_error(self) -> InputError:
-        rows = self.body.split("\n")
-        odd = next((i for i, row in enumerate(rows) if row.count('"') % 2), 0)
-        return input_error(
-            'unbalanced quote (")',
-            path=self.name,
-            line=int(self.lines[odd]),
-            hint="delete the stray quote character",
-        )
+        return _quote_error(self.body.split("\n"), self.lines, self.name)
 
     def text(self, column: str) -> pd.Series:
         """The cells of one column as stripped text ('' where a row has no such field)."""
@@ -349,6 +342,17 @@ class Table:
         raise input_error(message, path=self.name, line=line, column=source, hint=hint)
 
 
+def _quote_error(rows: Sequence[str], lines: Sequence[int], name: str) -> InputError:
+    """The error naming the first row with an odd number of quote characters."""
+    odd = next((i for i, row in enumerate(rows) if row.count('"') % 2), 0)
+    return input_error(
+        'unbalanced quote (")',
+        path=name,
+        line=int(lines[odd]),
+        hint="delete the stray quote character",
+    )
+
+
 def read_table(
     text: str,
     name: str,
@@ -399,6 +403,8 @@ def read_table(
                 line=number,
                 hint="fix or delete the line",
             )
+    if any(row.count('"') % 2 for row in rows if '"' in row):
+        raise _quote_error(rows, numbers, name)
     body = "\n".join(row.rstrip(sep) for row in rows) if trailing else "\n".join(rows)
     return Table(name, header_index + 1, header, body, sep, np.asarray(numbers), unterminated)
 

@@ -232,7 +232,12 @@ WIT = np.array(
 
 @pytest.mark.parametrize(
     ("name", "t0"),
-    [("gen1_seconds.txt", 0.0), ("gen2_gbk.txt", T0), ("gen3_long_names.txt", T0)],
+    [
+        ("gen1_seconds.txt", 0.0),
+        ("gen2_gbk.txt", T0),
+        ("gen3_long_names.txt", T0),
+        ("gen4_chinese_gbk.txt", T0),
+    ],
 )
 def test_witmotion_header_generations(name, t0):
     session = load(FIXTURES / "witmotion" / name)

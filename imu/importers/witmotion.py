@@ -6,6 +6,7 @@ field or temperature are ignored)::
     time    ax(g)   ay(g)   az(g)   wx(deg/s)   wy(deg/s)   wz(deg/s) ...
     Time    AccX(g) AccY(g) AccZ(g) AsX(°/s)    AsY(°/s)    AsZ(°/s) ...
     Time    Acceleration X(g) ... Angular velocity X(°/s) ...
+    时间    设备名称    加速度X(g) ... 角速度X(°/s) ...      (Chinese-locale software)
 
 A ``Start time...`` preamble line may precede the header. The degree sign may be
 GBK-encoded (bytes A1 E3). Time is seconds or date-time text
@@ -28,10 +29,12 @@ from imu.session import TIME, Session, Table, check_time, read_table
 
 NAME = "witmotion"
 ENCODINGS = ("utf-8-sig", "gb18030")
-ACC_RE = re.compile(r"^(?:a|acc|acceleration)([xyz])\(g\)$")
-GYR_RE = re.compile(r"^(?:w|as|angularvelocity|gyro)([xyz])\((?:°/s|deg/s|dps)\)$")
-TIME_RE = re.compile(r"^(?:time|chiptime|date)")
-DEVICE_COLUMN = "devicename"
+# header names after _normalise (spaces removed, lower case); Chinese-locale software
+# writes 时间 (time), 设备名称 (device name), 加速度 (acceleration), 角速度 (angular velocity)
+ACC_RE = re.compile(r"^(?:a|acc|acceleration|加速度)([xyz])\(g\)$")
+GYR_RE = re.compile(r"^(?:w|as|angularvelocity|gyro|角速度)([xyz])\((?:°/s|deg/s|dps)\)$")
+TIME_NAMES = ("time", "时间", "date", "chiptime()", "chiptime")  # preferred first
+DEVICE_NAMES = ("devicename", "设备名称")
 MAX_PREAMBLE_LINES = 10
 
 
@@ -49,8 +52,20 @@ def _header(text: str) -> tuple[int, str, list[str]] | None:
     return None
 
 
+def _head(file: SourceFile) -> str:
+    """The first whole lines of a file in the first encoding that reads them (UTF-8, GBK)."""
+    data = file.data[:4096]
+    data = data[: data.rfind(b"\n") + 1] or data
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
 def matches(files: Sequence[SourceFile]) -> bool:
-    return any(_header(f.head()) for f in files)
+    return any(_header(_head(f)) for f in files)
 
 
 def _times(table: Table, column: str) -> np.ndarray:
@@ -108,7 +123,7 @@ def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None
             columns[column] = f"acc_{match.group(1)}"
         elif match := GYR_RE.match(key):
             columns[column] = f"gyr_{match.group(1)}"
-    time_column = next((c for k, c in normalised.items() if TIME_RE.match(k)), None)
+    time_column = next((normalised[k] for k in TIME_NAMES if k in normalised), None)
     if time_column is None:
         raise input_error(
             f"no time column among {', '.join(table.columns)}",
@@ -116,13 +131,13 @@ def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None
             line=header_index + 1,
             hint="enable the time column when exporting",
         )
-    if DEVICE_COLUMN in normalised:
-        devices = table.text(normalised[DEVICE_COLUMN]).unique()
+    for device_column in (normalised[k] for k in DEVICE_NAMES if k in normalised):
+        devices = table.text(device_column).unique()
         if len(devices) > 1:
             raise input_error(
                 f"{len(devices)} devices in one file ({', '.join(devices[:4])})",
                 path=file.name,
-                column=normalised[DEVICE_COLUMN],
+                column=device_column,
                 hint="export one device per file",
             )
     acc_columns = [c for c, t in columns.items() if t.startswith("acc")]
