@@ -128,6 +128,7 @@ def test_sensor_logger_total_acceleration_folder_and_zip(tmp_path):
         # ns epoch times carry ~0.2 us of float64 rounding into the interpolation
         np.testing.assert_allclose(session.samples()[:, 4:7], expected[:, 4:7], atol=1e-3)
         assert "Metadata.csv" not in session.metadata["source_files"]
+        assert session.metadata["device"] == "Pixel 7"
 
 
 def test_sensor_logger_accelerometer_plus_gravity():
@@ -138,6 +139,19 @@ def test_sensor_logger_accelerometer_plus_gravity():
     )
     np.testing.assert_allclose(session.samples()[:, 4], [0.1 * DEG, 0.2 * DEG], atol=1e-3)
     assert session.metadata["acceleration"] == "Accelerometer.csv + Gravity.csv"
+
+
+def test_sensor_logger_ios_acceleration_signs_are_turned_to_specific_force():
+    # the iOS fixture holds the negated Accelerometer and Gravity of the Android one
+    ios, android = load(FIXTURES / "sensorlogger_ios"), load(FIXTURES / "sensorlogger_gravity")
+    np.testing.assert_allclose(ios.samples(), android.samples(), atol=1e-9)
+    assert ios.metadata["acceleration"] == (
+        "Accelerometer.csv + Gravity.csv, negated (iOS sign convention)"
+    )
+    assert ios.metadata["device"] == "iPhone 13"
+    assert ios.warnings == []
+    # without Metadata.csv the platform is unknown: Android axes assumed, with a warning
+    assert "no Metadata.csv to tell iOS from Android" in android.warnings[0]
 
 
 def test_sensor_logger_user_acceleration_alone_is_refused():

@@ -1,9 +1,13 @@
 """Sensor Logger (phone app) exports: a folder or zip of one CSV per sensor.
 
 Every sensor file has the header ``time,seconds_elapsed,z,y,x`` (note the axis order):
-``time`` in nanoseconds since the Unix epoch. ``TotalAcceleration.csv`` is the
+``time`` in nanoseconds since the Unix epoch. ``TotalAcceleration.csv`` (Android) is the
 accelerometer with gravity (m/s^2); ``Accelerometer.csv`` has gravity removed and is
-used only together with ``Gravity.csv`` (their sum). ``Gyroscope.csv`` is rad/s.
+used only together with ``Gravity.csv`` (their sum; iOS records only these).
+``Gyroscope.csv`` is rad/s. On iOS, unless "Standardise Units & Frames" is on, every
+acceleration axis has the opposite sign (inertial rather than specific force): read from
+``Metadata.csv`` (``platform``, ``standardisation``) and undone here. Units and signs:
+Sensor Logger's UNITS.md and COORDINATES.md (tszheichoi/awesome-sensor-logger).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from imu.importers._common import (
     split_header,
 )
 from imu.importers._sources import SourceFile
-from imu.session import ACC, TIME, Session
+from imu.session import ACC, TIME, Session, read_table
 
 NAME = "sensor-logger"
 HEADER = ["time", "seconds_elapsed", "z", "y", "x"]
@@ -50,11 +54,22 @@ def _read(file: SourceFile, kind: str) -> tuple[pd.DataFrame, list[str]]:
     return read_axes(file, kind, AXIS_RE, time_column="time", time_scale=1e-9)
 
 
+def _recording_info(files: Sequence[SourceFile]) -> dict[str, str]:
+    """``device name``, ``platform`` and ``standardisation`` from ``Metadata.csv``, if any."""
+    for file in files:
+        if file.stem.lower() == "metadata" and "platform" in split_header(first_line(file), ","):
+            table = read_table(file.text(), file.name)
+            keys = [k for k in ("device name", "platform", "standardisation") if k in table.columns]
+            return {key: table.text(key).iloc[0] for key in keys}
+    return {}
+
+
 def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None) -> Session:
     found = _sensor_files(files)
     pick = {kind: one_file(group, kind, NAME) for kind, group in found.items()}
     used: list[SourceFile] = []
-    metadata: dict[str, str] = {}
+    info = _recording_info(files)
+    metadata = {"device": info["device name"]} if info.get("device name") else {}
     if "totalacceleration" in pick:
         used.append(pick["totalacceleration"])
         acc, warnings = _read(pick["totalacceleration"], "acc")
@@ -66,9 +81,26 @@ def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None
         t, t_gravity = acc[TIME].to_numpy(), gravity[TIME].to_numpy()
         inside = (t >= t_gravity[0]) & (t <= t_gravity[-1])
         acc = acc.loc[inside].reset_index(drop=True)
+        if len(acc) < 2:
+            raise input_error(
+                "Accelerometer.csv and Gravity.csv do not overlap in time",
+                path=pick["gravity"].name,
+                hint="give the files of one recording",
+            )
         for column in ACC:
             acc[column] += np.interp(acc[TIME], t_gravity, gravity[column].to_numpy())
         metadata["acceleration"] = "Accelerometer.csv + Gravity.csv"
+        if info.get("platform", "").lower() == "ios" and info.get("standardisation") != "true":
+            # iOS reports inertial force: every acceleration axis has the opposite sign
+            # of Android's specific force (Sensor Logger's COORDINATES.md); gyro agrees
+            acc[list(ACC)] = -acc[list(ACC)]
+            metadata["acceleration"] += ", negated (iOS sign convention)"
+        elif "platform" not in info:
+            warnings.append(
+                f"{pick['accelerometer'].name}: no Metadata.csv to tell iOS from Android; "
+                "assumed Android axes (an iOS recording without 'Standardise Units & Frames' "
+                "would have every acceleration axis reversed: include Metadata.csv)"
+            )
     else:
         where = pick.get("accelerometer") or next(iter(pick.values()))
         raise input_error(
