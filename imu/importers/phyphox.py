@@ -55,8 +55,8 @@ def _read(file: SourceFile, kind: str) -> tuple[pd.DataFrame, list[str]]:
     """The time and x, y, z columns of one sensor from one phyphox CSV file (any flavour:
     separator from the header, decimal comma when the separator is not a comma)."""
     sep = _columns(file)[0]
-    lines = file.head().splitlines()
-    decimal = "," if sep != "," and len(lines) > 1 and re.search(r"\d,\d", lines[1]) else "."
+    sample = "\n".join(file.head().splitlines()[1:50])
+    decimal = "," if sep != "," and re.search(r"\d,\d", sample) else "."
     pattern = ACC_RE if kind == "acc" else GYR_RE
     return read_axes(file, kind, pattern, time_column=TIME_COLUMN, sep=sep, decimal=decimal)
 
