@@ -631,6 +631,13 @@ def finish_session(
                 hint=hint or "check the gyroscope unit (--gyr-unit)",
             )
     session = Session(data=data, metadata=metadata, source=name, warnings=warnings)
+    nominal = session.sampling_rate_hz
+    if abs(nominal / rate - 1.0) > 0.2:
+        warnings.append(
+            f"{name}: metadata says sampling_rate_hz {metadata['sampling_rate_hz']} but the "
+            f"samples come at {rate:.4g} Hz (1 / median interval); gaps are judged at "
+            f"{nominal:.4g} Hz"
+        )
     quality = session.quality()
     if quality["gaps"]:
         longest = max(g["duration_s"] for g in quality["gaps"])

@@ -367,6 +367,17 @@ def test_gaps_are_a_warning_and_a_quality_figure(tmp_path):
     assert gaps == [pytest.approx({"start_s": 2.99, "end_s": 3.5, "duration_s": 0.51})]
 
 
+def test_metadata_rate_that_disagrees_with_the_samples_is_a_warning(tmp_path):
+    path = write_rows(tmp_path / "s.csv", tilting_samples(300), meta="# sampling_rate_hz: 50\n")
+    session = read_session(path)
+    assert session.warnings == [
+        (
+            f"{path}: metadata says sampling_rate_hz 50 but the samples come at 100 Hz "
+            "(1 / median interval); gaps are judged at 50 Hz"
+        )
+    ]
+
+
 def test_unknown_unit_names(tmp_path):
     path = write_rows(tmp_path / "s.csv", tilting_samples(100))
     assert "unknown acceleration unit 'furlong'" in error_of(path, acc_unit="furlong")
@@ -507,8 +518,8 @@ def test_the_example_in_the_format_doc_reads(tmp_path):
     session = read_session(tmp_path / "example.csv")
     assert session.metadata["acc_unit_converted_from"] == "g"
     assert session.sampling_rate_hz == 100.0
-    np.testing.assert_allclose(session.time_s, [0.0, 0.01, 0.03])
-    assert session.data[GAP_COLUMN].tolist() == [0, 0, 1]
+    np.testing.assert_allclose(session.time_s, [0.0, 0.01, 0.02, 0.04])
+    assert session.data[GAP_COLUMN].tolist() == [0, 0, 0, 1]
     assert session.warnings == []
 
 
