@@ -73,6 +73,7 @@ class Session:
 
     @property
     def time_s(self) -> np.ndarray:
+        """Sample times in s (float64, strictly increasing)."""
         return self.data[TIME].to_numpy(dtype=np.float64)
 
     def samples(self) -> np.ndarray:
