@@ -88,7 +88,7 @@ def test_damaged_file_never_raises_anything_but_input_error(tmp_path, case, plan
         shutil.rmtree(target)
     if source.is_dir():
         shutil.copytree(source, target)
-        victim = sorted(target.iterdir())[0]
+        victim = min(target.iterdir())
     else:
         target.mkdir()
         victim = target / source.name
