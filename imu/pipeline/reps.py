@@ -9,8 +9,8 @@ next descent starts (touch-and-go):
   slower than ``onset_velocity_deg_s``;
 - bottom: lift-off, the last sample before the fastest extension at which the trunk was
   still (extension speed below 10 deg/s) -- the end of a floor pause, or the turn-around;
-- end at lockout: the first sample after the peak within ``onset_deg`` of the lowest
-  flexion of the lockout window.
+- end at lockout: the first sample after the fastest extension at which extension has
+  stopped (speed below ``onset_velocity_deg_s``).
 
 Excursions that are not reps are rejected: starting from a bent posture (sitting),
 too short or too long, held near the bottom too long (or turned aside while held:
@@ -105,6 +105,19 @@ def lift_settings(lift: str, **overrides: object) -> RepSettings:
     if lift not in LIFTS:
         raise input_error(f"unknown lift {lift!r}", hint=f"choose one of {', '.join(LIFTS)}")
     return replace(LIFTS[lift], **{k: v for k, v in overrides.items() if v is not None})
+
+
+def lockout_index(time_s: np.ndarray, flexion: np.ndarray, settings: RepSettings) -> int:
+    """Index of the lockout in ``flexion`` (from the peak on): after the fastest
+    extension, the first sample where extension has stopped (extension speed below
+    ``onset_velocity_deg_s``; with hyperextension that is the deepest extension), else
+    the lowest flexion."""
+    velocity = np.gradient(flexion, time_s) if len(flexion) > 1 else np.zeros(1)
+    fastest = int(np.argmin(velocity))
+    stopped = np.flatnonzero(velocity[fastest:] >= -settings.onset_velocity_deg_s)
+    if stopped.size:
+        return fastest + int(stopped[0])
+    return fastest + int(np.argmin(flexion[fastest:]))  # still extending when cut: its lowest point
 
 
 def span_record(
@@ -348,8 +361,7 @@ class RepSegmenter:
         quiet = np.flatnonzero((before <= base + s.onset_deg) | (rising <= s.onset_velocity_deg_s))
         start = lo + int(quiet[-1])
         peak = self._rise + int(np.argmax(flexion[self._rise : cut + 1]))
-        low = float(np.min(flexion[peak : cut + 1]))
-        end = peak + int(np.flatnonzero(flexion[peak : cut + 1] <= low + s.onset_deg)[0])
+        end = peak + lockout_index(t[peak : cut + 1], flexion[peak : cut + 1], s)
         tail_end = int(np.searchsorted(t, t[end] + s.lockout_window_s, side="right")) - 1
         tail_end = min(tail_end, cut)
         self._down = -1
