@@ -14,6 +14,7 @@ from imu.model.features import (
     model_row,
     model_rows,
     rep_features,
+    set_start,
 )
 
 
@@ -36,6 +37,11 @@ def test_features_of_a_hand_made_rep():
     assert values["flexion_at_90pct_deg"] == pytest.approx(18.0)
     # first quarter of the 1 s ascent: 60 -> 45 deg in 0.25 s = 60 deg/s of extension
     assert values["early_pull_extension_deg_s"] == pytest.approx(60.0)
+    # a straight-line pull has done 20/40/60 % of its extension after 20/40/60 % of the time
+    for pct in (20, 40, 60):
+        assert values[f"extension_done_at_{pct}pct_ascent"] == pytest.approx(pct / 100)
+    assert np.isnan(values["log_twist_range"])                        # unknown range
+    assert np.isnan(values["twist_shift_at_peak_deg"])                # no twist trace
 
 
 def test_missing_trace_gives_nan_shape_not_an_error():
@@ -51,29 +57,48 @@ def test_rows_of_a_session_equal_rep_by_rep_rows():
     assert rows.shape == (8, len(input_names()))
     for i in range(8):
         np.testing.assert_array_equal(rows[i], model_row(reps[i], reps[:i]))
-    assert rows[0, -1] == 0 and np.all(np.isnan(rows[0, len(RAW_FEATURES):-1]))
     f = len(RAW_FEATURES)
+    assert rows[0, 2 * f] == 0 and rows[0, -1] == 0
+    assert np.all(np.isnan(rows[0, f:2 * f])) and np.all(np.isnan(rows[0, 2 * f + 1:-1]))
     peak = RAW_FEATURES.index("peak_flexion_deg")
     earlier = [r["peak_flexion_deg"] for r in reps[:5]]
     assert rows[5, f + peak] == pytest.approx(np.median(earlier))
+    assert rows[5, 2 * f] == 5 and rows[5, -1] == 5     # 5 s apart: all in one set
+
+
+def test_set_baseline_uses_only_the_current_set():
+    reps = [{"start_s": t, "end_s": t + 2.0} for t in (0.0, 4.0, 8.0, 60.0, 64.0)]
+    assert set_start(reps[:3], 12.0) == 0          # gaps of 2 s: one set
+    assert set_start(reps[:3], 30.0) == 3          # 20 s after the last rep: a new set
+    assert set_start(reps[:5], 68.0) == 3          # the set that began at 60 s
+    assert set_start([], 5.0) == 0
+
+
+def row(raw, session, n, same_set, n_set) -> np.ndarray:
+    return np.concatenate([raw, session, [float(n)], same_set, [float(n_set)]])
 
 
 def test_baseline_blends_prior_and_history_median():
     f = len(RAW_FEATURES)
     raw = np.arange(f, dtype=float)
-    X = np.vstack([np.concatenate([raw + 10.0, np.full(f, np.nan), [0.0]]),   # first rep
-                   np.concatenate([raw + 10.0, raw + 4.0, [3.0]]),             # 3 earlier reps
-                   np.concatenate([raw, raw, [5.0]])])
+    unknown = np.full(f, np.nan)
+    X = np.vstack([row(raw + 10.0, unknown, 0, unknown, 0),     # first rep of a session
+                   row(raw + 10.0, raw + 4.0, 3, raw + 8.0, 1),  # 3 earlier reps, 1 in set
+                   row(raw, raw, 5, unknown, 0)])
     y = np.array([1, 0, 0])
-    step = BaselineDeviation(prior_weight=3.0).fit(X, y)
+    step = BaselineDeviation(prior_weight=3.0, set_weight=1.0).fit(X, y)
     # prior = median raw of the non-positive rows: (raw + 10 + raw) / 2 = raw + 5
     np.testing.assert_allclose(step.prior_, raw + 5.0)
     out = step.transform(X)
-    assert out.shape == (3, 2 * f) and len(feature_names()) == 2 * f
+    assert out.shape == (3, 3 * f) and len(feature_names()) == 3 * f
     np.testing.assert_allclose(out[:, :f], X[:, :f])
-    np.testing.assert_allclose(out[0, f:], 5.0)                          # prior only: 10 - 5
-    np.testing.assert_allclose(out[1, f:], 10.0 - (3 * 5.0 + 3 * 4.0) / 6)  # 50/50 blend
-    np.testing.assert_allclose(out[2, f:], 0.0 - (3 * 5.0 + 5 * 0.0) / 8)
+    np.testing.assert_allclose(out[0, f:], 5.0)                  # prior only: 10 - 5, twice
+    baseline = raw + (3 * 5.0 + 3 * 4.0) / 6                     # 50/50 blend: raw + 4.5
+    np.testing.assert_allclose(out[1, f:2 * f], raw + 10.0 - baseline)
+    set_baseline = (1 * baseline + 1 * (raw + 8.0)) / 2           # raw + 6.25
+    np.testing.assert_allclose(out[1, 2 * f:], raw + 10.0 - set_baseline)
+    np.testing.assert_allclose(out[2, f:2 * f], 0.0 - (3 * 5.0 + 5 * 0.0) / 8)
+    np.testing.assert_allclose(out[2, 2 * f:], out[2, f:2 * f])  # no set history
 
 
 def test_rounded_first_reps_do_not_hide_later_rounded_reps():
@@ -81,10 +106,9 @@ def test_rounded_first_reps_do_not_hide_later_rounded_reps():
     population's good reps, so a later rounded rep still deviates clearly."""
     f = len(RAW_FEATURES)
     peak = RAW_FEATURES.index("peak_flexion_deg")
-    good, rounded = np.full(f, 50.0), np.full(f, 60.0)
-    train = np.vstack([np.concatenate([good, np.full(f, np.nan), [0.0]])] * 4)
+    good, rounded, unknown = np.full(f, 50.0), np.full(f, 60.0), np.full(f, np.nan)
+    train = np.vstack([row(good, unknown, 0, unknown, 0)] * 4)
     step = BaselineDeviation().fit(train, np.zeros(4))
     history = np.median(np.vstack([rounded, rounded, good]), axis=0)   # 2 rounded of 3
-    row = np.concatenate([rounded, history, [3.0]])[None]
-    deviation = step.transform(row)[0, f + peak]
+    deviation = step.transform(row(rounded, history, 3, unknown, 0)[None])[0, f + peak]
     assert deviation == pytest.approx(60.0 - (3 * 50.0 + 3 * 60.0) / 6)   # 5 deg, not 0

@@ -3,7 +3,7 @@
 One lumbar sensor sees the orientation of the pelvis/lumbar segment, not the curvature
 of the spine (docs/classifier.md, /work/shared/notes/domain.md): a good hip hinge and a
 rounded back can reach similar peak flexion. The evidence of rounding is relative to the
-lifter's own good reps, so every rep is described twice:
+lifter's own good reps, so every rep is described in three ways:
 
 * **raw** features of the rep itself (:data:`RAW_FEATURES`), computed from the rep
   record of :func:`imu.pipeline.reps.span_record` / the engine's ``rep`` event;
@@ -12,12 +12,17 @@ lifter's own good reps, so every rep is described twice:
   reps with a weight of ``prior_weight`` pseudo-reps. Only earlier reps are used, so a
   live session, a replay and training compute the same numbers (streaming-safe).
 
-The model input row is ``[raw (F), history median (F), n_history (1)]``
+A third view compares the rep with the earlier reps of its own **set** (reps no more
+than :data:`SET_GAP_S` apart): a set has one lift variant and one load, so this baseline
+absorbs a session that mixes, say, Romanian and conventional deadlifts.
+
+The model input row is ``[raw (F), session median (F), n, set median (F), n_set]``
 (:func:`model_row`); :class:`BaselineDeviation`, the first step of the scikit-learn
 Pipeline, learns the prior from the training rows and turns that row into
-``[raw, raw - baseline]``. The median makes the baseline robust while fewer than half of
-the earlier reps are rounded; the prior protects the first reps of a session (with no or
-few earlier reps), including a session that starts with rounded reps.
+``[raw, raw - baseline, raw - set baseline]``. The median makes the baseline robust
+while fewer than half of the earlier reps are rounded; the prior protects the first
+reps of a session (with no or few earlier reps), including a session that starts with
+rounded reps.
 """
 
 from __future__ import annotations
@@ -51,13 +56,25 @@ TRACE_FLEXION = "flexion_deg"
 #: Points of the flexion curve used as shape features (fractions of the rep duration).
 SHAPE_FRACTIONS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
+#: Points of the ascent at which the share of the pull's extension already done is a feature.
+PULL_FRACTIONS: tuple[float, ...] = (0.2, 0.4, 0.6)
+
 #: Fraction of the ascent (bottom to lockout) over which the early-pull speed is measured.
 EARLY_PULL_FRACTION = 0.25
+#: Earlier reps that ended at most this long before the next one started belong to the
+#: same set (a set's baseline also absorbs the lift variant and the load of that set).
+SET_GAP_S = 10.0
 
 RAW_FEATURES: tuple[str, ...] = (
     *REP_METRICS,
     "duration_s",
     "early_pull_extension_deg_s",
+    "fastest_extension_at_ascent_fraction",
+    "fastest_extension_after_peak_fraction",
+    "log_lateral_bend_range",
+    "log_twist_range",
+    "twist_shift_at_peak_deg",
+    *(f"extension_done_at_{round(f * 100):02d}pct_ascent" for f in PULL_FRACTIONS),
     *(f"flexion_at_{round(f * 100):02d}pct_deg" for f in SHAPE_FRACTIONS),
 )
 
@@ -83,16 +100,21 @@ def rep_features(record: dict) -> np.ndarray:
 
     Units are in the names (deg, s, deg/s). ``early_pull_extension_deg_s`` is the mean
     extension speed over the first quarter of the ascent (positive = the trunk extends,
-    i.e. flexion decreases), the "unrounding" of a back that rounded at lift-off.
+    i.e. flexion decreases), the "unrounding" of a back that rounded at lift-off;
+    ``fastest_extension_at_ascent_fraction`` is when the extension is fastest, as a
+    fraction of the ascent (0 = lift-off, 1 = lockout): early in a rounded pull, later
+    in a good one where the knees extend first. ``extension_done_at_XXpct_ascent`` is
+    the share (0..1) of the ascent's total extension done after XX % of the ascent time,
+    a shape that does not depend on the lifter's depth or speed.
     """
     start_s, end_s = _number(record, "start_s"), _number(record, "end_s")
     duration_s = end_s - start_s
     values = [_number(record, key) for key in REP_METRICS]
     trace = np.asarray((record.get(TRACE_KEY) or {}).get(TRACE_FLEXION) or [], dtype=np.float64)
-    if trace.ndim != 1 or len(trace) < 2 or not np.all(np.isfinite(trace)):
-        shape = [float("nan")] * len(SHAPE_FRACTIONS)
-        early_pull = float("nan")
-    else:
+    shape = [float("nan")] * len(SHAPE_FRACTIONS)
+    pull = [float("nan")] * len(PULL_FRACTIONS)
+    early_pull = fastest_at = after_peak = twist_shift = float("nan")
+    if trace.ndim == 1 and len(trace) >= 3 and np.all(np.isfinite(trace)):
         shape = [_trace_at(trace, f) for f in SHAPE_FRACTIONS]
         bottom_s = _number(record, "bottom_s")
         ascent_s = end_s - bottom_s
@@ -101,9 +123,39 @@ def rep_features(record: dict) -> np.ndarray:
             later = bottom + EARLY_PULL_FRACTION * (1.0 - bottom)
             drop_deg = _trace_at(trace, bottom) - _trace_at(trace, later)
             early_pull = drop_deg / (EARLY_PULL_FRACTION * ascent_s)
-        else:
-            early_pull = float("nan")
-    return np.array([*values, duration_s, early_pull, *shape], dtype=np.float64)
+            fastest_at = _fastest_extension(trace, bottom)
+            peak = float(np.argmax(trace)) / (len(trace) - 1)
+            after_peak = _fastest_extension(trace, peak)
+            twist = np.asarray((record.get(TRACE_KEY) or {}).get("twist_deg") or [], dtype=float)
+            if len(twist) >= 3 and np.all(np.isfinite(twist)):
+                twist_shift = abs(_trace_at(twist, peak) - 0.5 * (twist[0] + twist[-1]))
+            range_deg = _trace_at(trace, bottom) - trace[-1]
+            if range_deg > 1.0:
+                pull = [(_trace_at(trace, bottom) - _trace_at(trace, bottom + f * (1 - bottom)))
+                        / range_deg for f in PULL_FRACTIONS]
+    with np.errstate(all="ignore"):
+        log_ranges = np.log(np.maximum([_number(record, "lateral_bend_range_deg"),
+                                        _number(record, "twist_range_deg")], 0.1))
+    return np.array([*values, duration_s, early_pull, fastest_at, after_peak, *log_ranges,
+                     twist_shift, *pull, *shape], dtype=np.float64)
+
+
+def _fastest_extension(trace: np.ndarray, bottom: float) -> float:
+    """When flexion falls fastest after ``bottom`` (fractions of the rep), as a fraction
+    of the ascent; refined between trace points by a parabola through the slope minimum."""
+    grid = np.linspace(0.0, 1.0, len(trace))
+    slope = np.gradient(trace, grid)
+    candidates = np.flatnonzero(grid >= bottom)
+    if len(candidates) < 2 or bottom >= 1.0:
+        return float("nan")
+    i = int(candidates[np.argmin(slope[candidates])])
+    at = grid[i]
+    if 0 < i < len(grid) - 1:
+        left, mid, right = slope[i - 1], slope[i], slope[i + 1]
+        curvature = left - 2 * mid + right
+        if curvature > 0:
+            at += 0.5 * (left - right) / curvature * (grid[1] - grid[0])
+    return float(np.clip((at - bottom) / (1.0 - bottom), 0.0, 1.0))
 
 
 def _median_columns(matrix: np.ndarray) -> np.ndarray:
@@ -115,79 +167,102 @@ def _median_columns(matrix: np.ndarray) -> np.ndarray:
     return median
 
 
-def history_median(history: Sequence[dict]) -> tuple[np.ndarray, int]:
-    """Per-feature median of earlier reps (NaN where unknown) and how many there were."""
-    if not history:
-        return np.full(len(RAW_FEATURES), np.nan), 0
-    return _median_columns(np.vstack([rep_features(r) for r in history])), len(history)
+def set_start(history: Sequence[dict], start_s: float) -> int:
+    """Index in ``history`` of the first earlier rep of the current set: the trailing run of
+    reps each separated from the next (and the last from ``start_s``) by at most
+    :data:`SET_GAP_S`."""
+    first = len(history)
+    following = start_s
+    for i in range(len(history) - 1, -1, -1):
+        if following - _number(history[i], "end_s") > SET_GAP_S:
+            break
+        first, following = i, _number(history[i], "start_s")
+    return first
+
+
+def _row(raw: np.ndarray, earlier: np.ndarray, first_in_set: int) -> np.ndarray:
+    """``[raw, session median, n, set median, n_set]`` from earlier reps' raw features."""
+    n = len(earlier)
+    session = _median_columns(earlier) if n else np.full(len(raw), np.nan)
+    in_set = earlier[first_in_set:]
+    same_set = _median_columns(in_set) if len(in_set) else np.full(len(raw), np.nan)
+    return np.concatenate([raw, session, [float(n)], same_set, [float(len(in_set))]])
 
 
 def model_row(record: dict, history: Sequence[dict]) -> np.ndarray:
-    """The model's input row ``[raw features, history median, n_history]`` for one rep."""
-    median, n = history_median(history)
-    return np.concatenate([rep_features(record), median, [float(n)]])
+    """The model's input row for one rep: ``[raw features, median of the session's earlier
+    reps, their number, median of the earlier reps of the same set, their number]``."""
+    earlier = (np.vstack([rep_features(r) for r in history]) if history
+               else np.empty((0, len(RAW_FEATURES))))
+    return _row(rep_features(record), earlier, set_start(history, _number(record, "start_s")))
 
 
 def model_rows(records: Sequence[dict]) -> np.ndarray:
     """Input rows for the reps of ONE session in time order (each sees only earlier reps);
     row ``i`` equals ``model_row(records[i], records[:i])``."""
-    width = 2 * len(RAW_FEATURES) + 1
     if not records:
-        return np.empty((0, width))
+        return np.empty((0, len(input_names())))
     raw = np.vstack([rep_features(r) for r in records])
-    medians = [_median_columns(raw[:i]) for i in range(len(records))]
-    return np.hstack([raw, np.vstack(medians), np.arange(len(records), dtype=np.float64)[:, None]])
+    return np.vstack([_row(raw[i], raw[:i], set_start(records[:i], _number(r, "start_s")))
+                      for i, r in enumerate(records)])
 
 
 def input_names() -> list[str]:
     """Column names of :func:`model_row`."""
-    return [*RAW_FEATURES, *(f"history_median_{n}" for n in RAW_FEATURES), "n_history"]
+    return [*RAW_FEATURES, *(f"session_median_{n}" for n in RAW_FEATURES), "n_session",
+            *(f"set_median_{n}" for n in RAW_FEATURES), "n_set"]
 
 
 def feature_names() -> list[str]:
     """Names of the features :class:`BaselineDeviation` hands to the classifier."""
-    return [*RAW_FEATURES, *(f"{n}_minus_baseline" for n in RAW_FEATURES)]
+    return [*RAW_FEATURES, *(f"{n}_minus_baseline" for n in RAW_FEATURES),
+            *(f"{n}_minus_set_baseline" for n in RAW_FEATURES)]
+
+
+def _blend(weight: float, prior: np.ndarray, median: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``(weight * prior + n * median) / (weight + n)``; the prior where the median is unknown."""
+    n_col = n[:, None]
+    with np.errstate(all="ignore"):
+        blended = (weight * prior + n_col * median) / (weight + n_col)
+    return np.where(np.isfinite(median) & (n_col > 0), blended, prior)
 
 
 class BaselineDeviation(TransformerMixin, BaseEstimator):
-    """``[raw, history median, n]`` -> ``[raw, raw - baseline]``.
+    """Model input rows (:func:`model_row`) -> ``[raw, raw - baseline, raw - set baseline]``.
 
-    ``baseline = (prior_weight * prior + n * history_median) / (prior_weight + n)``
-    per feature, where ``prior`` (learned in :meth:`fit`) is the median raw feature of
-    the training reps that are not of the positive class (all reps if ``y`` is not
-    given). Where the history median is unknown the prior alone is used; a feature
-    unknown everywhere stays NaN (the next step imputes it).
+    ``baseline = (prior_weight * prior + n * session_median) / (prior_weight + n)`` per
+    feature, where ``prior`` (learned in :meth:`fit`) is the median raw feature of the
+    training reps not of the positive class (all reps if ``y`` is not given); the set
+    baseline blends that baseline with the median of the set's earlier reps the same way
+    with ``set_weight``. Where a median is unknown the blend falls back to its prior; a
+    feature unknown everywhere stays NaN (the next step imputes it).
     """
 
-    def __init__(self, prior_weight: float = 3.0):
+    def __init__(self, prior_weight: float = 3.0, set_weight: float = 1.0):
         self.prior_weight = prior_weight
+        self.set_weight = set_weight
 
-    def _split(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _split(self, X: np.ndarray) -> tuple[np.ndarray, ...]:
         X = np.asarray(X, dtype=np.float64)
         f = len(RAW_FEATURES)
-        if X.ndim != 2 or X.shape[1] != 2 * f + 1:
-            raise ModelError(
-                f"model input has {X.shape[-1]} columns, expected {2 * f + 1} "
-                "(raw features, history median, n_history)"
-            )
-        return X[:, :f], X[:, f : 2 * f], X[:, 2 * f]
+        width = len(input_names())
+        if X.ndim != 2 or X.shape[1] != width:
+            raise ModelError(f"model input has {X.shape[-1]} columns, expected {width} "
+                             "(imu.model.features.input_names)")
+        return X[:, :f], X[:, f:2 * f], X[:, 2 * f], X[:, 2 * f + 1:3 * f + 1], X[:, 3 * f + 1]
 
     def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> BaselineDeviation:
-        raw, _, _ = self._split(X)
+        raw = self._split(X)[0]
         rows = raw if y is None or np.all(np.asarray(y) == 1) else raw[np.asarray(y) != 1]
         self.prior_ = _median_columns(rows)
-        self.n_features_in_ = 2 * raw.shape[1] + 1
+        self.n_features_in_ = len(input_names())
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        raw, median, n = self._split(X)
-        k = float(self.prior_weight)
-        n_col = n[:, None]
-        known = np.isfinite(median) & (n_col > 0)
-        with np.errstate(all="ignore"):
-            blended = (k * self.prior_ + n_col * median) / (k + n_col)
-        baseline = np.where(known, blended, self.prior_)
-        return np.hstack([raw, raw - baseline])
+        raw, session, n_session, same_set, n_set = self._split(X)
+        baseline = _blend(float(self.prior_weight), self.prior_, session, n_session)
+        set_baseline = _blend(float(self.set_weight), baseline, same_set, n_set)
+        return np.hstack([raw, raw - baseline, raw - set_baseline])
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return np.asarray(feature_names(), dtype=object)
