@@ -643,8 +643,9 @@ def finish_session(
     if quality["gaps"]:
         longest = max(g["duration_s"] for g in quality["gaps"])
         warnings.append(
-            f"{name}: {len(quality['gaps'])} gap(s) in the timeline, longest {longest:.3g} s "
-            f"at {quality['gaps'][0]['start_s']:.6g} s; "
+            f"{name}: {len(quality['gaps'])} gap(s) in the timeline, longest {longest:.3g} s, "
+            f"the first {quality['gaps'][0]['start_s'] - data[TIME].iloc[0]:.4g} s into the "
+            "recording; "
             f"about {100 * quality['fraction_lost']:.1f} % of samples missing"
         )
     return session

@@ -65,7 +65,11 @@ PHYPHOX = np.array(
 @pytest.mark.parametrize("flavour", ["phyphox_comma", "phyphox_semicolon", "phyphox_tab"])
 def test_phyphox_csv_flavours(flavour):
     session = load(FIXTURES / flavour)
-    np.testing.assert_allclose(session.samples(), PHYPHOX, atol=1e-9)
+    # phyphox_semicolon has meta/time.csv: START at experiment time 0 = Unix T0
+    origin = T0 if flavour == "phyphox_semicolon" else 0.0
+    np.testing.assert_allclose(session.time_s, PHYPHOX[:, 0] + origin, rtol=0, atol=1e-6)
+    # Unix-time stamps carry ~0.2 us of float64 rounding into the gyro interpolation
+    np.testing.assert_allclose(session.samples()[:, 1:], PHYPHOX[:, 1:], atol=1e-3)
     assert session.metadata["source_format"] == "phyphox"
     assert session.metadata["gyr_unit_converted_from"] == "rad/s"
     assert session.metadata["merged_by_interpolation"] == (
@@ -79,9 +83,37 @@ def test_phyphox_zip_with_meta_folder(tmp_path):
     assert "meta/device.csv" in zipfile.ZipFile(archive).namelist()
     assert detect(gather(archive)) == "phyphox"
     session = load(archive)
-    np.testing.assert_allclose(session.samples(), PHYPHOX, atol=1e-9)
+    np.testing.assert_allclose(session.time_s, PHYPHOX[:, 0] + T0, rtol=0, atol=1e-6)
+    # Unix-time stamps carry ~0.2 us of float64 rounding into the gyro interpolation
+    np.testing.assert_allclose(session.samples()[:, 1:], PHYPHOX[:, 1:], atol=1e-3)
     assert session.metadata["source_files"] == (
         f"{archive}/Accelerometer.csv, {archive}/Gyroscope.csv"
+    )
+    assert session.metadata["device"] == "Pixel 7"
+    assert session.metadata["time_origin"].startswith("Unix time from phyphox meta/time.csv")
+
+
+def test_phyphox_pause_becomes_a_gap(tmp_path):
+    folder = tmp_path / "export"
+    (folder / "meta").mkdir(parents=True)
+    t = np.arange(200) * 0.01  # 2 s of experiment time at 100 Hz, paused 5 s at 1.0 s
+    rows = "".join(f"{v:.9E},0.1,9.8,0.2\n" for v in t)
+    (folder / "Accelerometer.csv").write_text(
+        '"Time (s)","Acceleration x (m/s^2)","Acceleration y (m/s^2)",'
+        '"Acceleration z (m/s^2)"\n' + rows
+    )
+    (folder / "meta" / "time.csv").write_text(
+        '"event","experiment time","system time","system time text"\n'
+        '"START",0.000000000E0,1709288102.123,"2024-03-01 10:15:02.123 UTC+00:00"\n'
+        '"PAUSE",1.000000000E0,1709288103.123,"2024-03-01 10:15:03.123 UTC+00:00"\n'
+        '"START",1.000000000E0,1709288108.123,"2024-03-01 10:15:08.123 UTC+00:00"\n'
+    )
+    session = load(folder)
+    expected = T0 + t + np.where(t >= 1.0, 5.0, 0.0)
+    np.testing.assert_allclose(session.time_s, expected, rtol=0, atol=1e-6)
+    assert (
+        "1 gap(s) in the timeline, longest 5.01 s, the first 0.99 s into the recording;"
+        in session.warnings[1]
     )
 
 

@@ -362,7 +362,10 @@ def test_gaps_are_a_warning_and_a_quality_figure(tmp_path):
     session = read_session(write_rows(tmp_path / "gappy.csv", samples))
     assert len(session.data) == 950
     assert len(session.warnings) == 1
-    assert "1 gap(s) in the timeline, longest 0.51 s at 2.99 s" in session.warnings[0]
+    assert (
+        "1 gap(s) in the timeline, longest 0.51 s, the first 2.99 s into the recording;"
+        in session.warnings[0]
+    )
     gaps = session.quality()["gaps"]
     assert gaps == [pytest.approx({"start_s": 2.99, "end_s": 3.5, "duration_s": 0.51})]
 

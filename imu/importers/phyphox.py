@@ -7,14 +7,18 @@ Headers (phyphox "Acceleration (with g)" and "Gyroscope" experiments)::
 
 Any of phyphox's CSV flavours: separator ``,`` ``;`` or tab, decimal point or comma.
 Further columns (e.g. "Absolute acceleration") are ignored. "Linear Acceleration" (gravity
-removed) is refused: the trunk angle is measured against gravity.
+removed) is refused: the trunk angle is measured against gravity. When the export's
+``meta/time.csv`` is there, experiment time becomes Unix time (pauses become gaps) and
+``meta/device.csv`` gives the phone model.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import partial
 
+import numpy as np
 import pandas as pd
 
 from imu.errors import input_error
@@ -26,7 +30,7 @@ from imu.importers._common import (
     split_header,
 )
 from imu.importers._sources import SourceFile
-from imu.session import TIME, Session
+from imu.session import TIME, Session, read_table
 
 NAME = "phyphox"
 TIME_COLUMN = "Time (s)"
@@ -51,14 +55,58 @@ def matches(files: Sequence[SourceFile]) -> bool:
     return any(_has(f, ACC_RE) or _has(f, GYR_RE) or _has(f, LINEAR_RE) for f in files)
 
 
-def _read(file: SourceFile, kind: str) -> tuple[pd.DataFrame, list[str]]:
-    """The time and x, y, z columns of one sensor from one phyphox CSV file (any flavour:
-    separator from the header, decimal comma when the separator is not a comma)."""
+def _flavour(file: SourceFile) -> tuple[str, str]:
+    """(separator, decimal mark) of a phyphox CSV: the separator from the header, a
+    decimal comma when the separator is not a comma and the first rows have ``1,5``."""
     sep = _columns(file)[0]
     sample = "\n".join(file.head().splitlines()[1:50])
-    decimal = "," if sep != "," and re.search(r"\d,\d", sample) else "."
+    return sep, "," if sep != "," and re.search(r"\d,\d", sample) else "."
+
+
+def _clock(files: Sequence[SourceFile]) -> tuple[np.ndarray, np.ndarray] | None:
+    """From ``meta/time.csv`` (``"event","experiment time","system time",...``): the
+    experiment times of the START events and the offsets that turn experiment time into
+    Unix time after each. None without that file or START events."""
+    for file in files:
+        if _columns(file)[1][:3] != ["event", "experiment time", "system time"]:
+            continue
+        sep, decimal = _flavour(file)
+        table = read_table(file.text(), file.name, sep=sep)
+        starts = (table.text("event") == "START").to_numpy()
+        times = table.floats({"experiment time": "t", "system time": "unix"}, decimal=decimal)
+        if not starts.any():
+            return None
+        t, unix = times["t"].to_numpy()[starts], times["unix"].to_numpy()[starts]
+        return t, unix - t
+    return None
+
+
+def _device(files: Sequence[SourceFile]) -> dict[str, str]:
+    """``{"device": model}`` from ``meta/device.csv`` (``"property","value"`` rows)."""
+    for file in files:
+        if _columns(file)[1][:2] == ["property", "value"]:
+            table = read_table(file.text(), file.name, sep=_columns(file)[0])
+            models = table.text("value")[table.text("property") == "deviceModel"]
+            return {"device": models.iloc[0]} if len(models) else {}
+    return {}
+
+
+def _read(
+    file: SourceFile, kind: str, clock: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """The time and x, y, z columns of one sensor from one phyphox CSV file. With the
+    ``clock`` of meta/time.csv, experiment time becomes Unix time: phyphox's time axis
+    stands still while a measurement is paused, so a pause becomes a gap."""
+    sep, decimal = _flavour(file)
     pattern = ACC_RE if kind == "acc" else GYR_RE
-    return read_axes(file, kind, pattern, time_column=TIME_COLUMN, sep=sep, decimal=decimal)
+    frame, warnings = read_axes(
+        file, kind, pattern, time_column=TIME_COLUMN, sep=sep, decimal=decimal
+    )
+    if clock is not None:
+        t = frame[TIME].to_numpy()
+        segment = np.clip(np.searchsorted(clock[0], t, side="right") - 1, 0, None)
+        frame[TIME] = t + clock[1][segment]
+    return frame, warnings
 
 
 def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None) -> Session:
@@ -73,11 +121,16 @@ def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None
             hint="record with phyphox's 'Acceleration (with g)' experiment, or a "
             "custom experiment with the accelerometer including g",
         )
+    clock = _clock(files)
+    extra = _device(files)
+    if clock is not None:
+        extra["time_origin"] = "Unix time from phyphox meta/time.csv (pauses become gaps)"
     return load_per_sensor_files(
         files,
         fmt=NAME,
         kinds_of=lambda f: ("acc",) * (f in acc_files) + ("gyr",) * (f in gyr_files),
-        read=_read,
+        read=partial(_read, clock=clock),
+        metadata_of=lambda _file, kind: extra if kind == "acc" else {},
         units=("m/s2", "rad/s"),
         acc_unit=acc_unit,
         gyr_unit=gyr_unit,
