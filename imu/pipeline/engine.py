@@ -105,9 +105,10 @@ class Engine:
         self._orientation: Orientation | None = None
         # Orientation of held rows once the still period is known (phase "bend").
         self._quats = GrowingArray(4)
-        self._tilt_cos = GrowingArray(1)
+        self._tilt_cos = GrowingArray(2)  # cos(tilt from the calibrated vertical), time_s
         self._bend_scan = 0
         self._bend_begin = -1
+        self._bend_limit = -1
         self._rotation_bs: np.ndarray | None = None
         self._heading_ref = 0.0
 
@@ -157,12 +158,18 @@ class Engine:
     def _look_for_still(self, final: bool) -> None:
         cal = self.settings.calibration
         rows = self._accepted.array
-        still = (
-            find_still(rows[:, 0], rows[:, 1:4], rows[:, 4:7], self._still_scan, cal)
+        # Only windows ending within the search time count, however the rows arrived.
+        limit = (
+            int(np.searchsorted(rows[:, 0], rows[0, 0] + cal.still_search_s + cal.still_s, "right"))
             if len(rows)
+            else 0
+        )
+        still = (
+            find_still(rows[:limit, 0], rows[:limit, 1:4], rows[:limit, 4:7], self._still_scan, cal)
+            if self._still_scan < limit
             else None
         )
-        self._still_scan = len(rows)
+        self._still_scan = limit
         if still is None and final and not len(rows):
             no_gyro = self.timing.n_without_gyro
             self._fail(
@@ -173,7 +180,7 @@ class Engine:
             )
             return
         if still is None:
-            if final or (len(rows) and rows[-1, 0] - rows[0, 0] > cal.still_search_s + cal.still_s):
+            if final or limit < len(rows):
                 self._fail(
                     f"no still period of {cal.still_s:g} s in the first {cal.still_search_s:g} s "
                     "(the recording starts mid-lift or the sensor never rests): stand upright "
@@ -200,7 +207,10 @@ class Engine:
         )
         self._quats.append(quats)
         tilt_cos = up_in_sensor(quats) @ self._still.up_sensor
-        self._tilt_cos.append(np.where(timed.skip | ~np.isfinite(tilt_cos), 1.0, tilt_cos)[:, None])
+        tilt_cos = np.where(timed.skip | ~np.isfinite(tilt_cos), 1.0, tilt_cos)
+        self._tilt_cos.append(
+            np.column_stack([tilt_cos, np.where(timed.skip, -np.inf, samples[:, 0])])
+        )
 
     def _look_for_bend(self, final: bool) -> None:
         cal = self.settings.calibration
@@ -210,11 +220,16 @@ class Engine:
                 rotation_from_axes(up_vertical, self._known_rotation[0]), 1.0, "from --mounting"
             )
             return
-        tilt_cos = self._tilt_cos.array[:, 0]
+        tilt_cos, times = self._tilt_cos.array[:, 0], self._tilt_cos.array[:, 1]
+        if self._bend_limit < 0:  # first row past the search time, once it has arrived
+            late = np.flatnonzero(times[self._bend_scan :] > self._still_time + cal.bend_search_s)
+            if late.size:
+                self._bend_limit = self._bend_scan + int(late[0])
+        limit = self._bend_limit if self._bend_limit >= 0 else len(tilt_cos)
         cos_bend = math.cos(math.radians(cal.bend_deg))
         first = max(self._bend_scan, self._still_end_row + 1)
         if self._bend_begin < 0:
-            deep = np.flatnonzero(tilt_cos[first:] < cos_bend)
+            deep = np.flatnonzero(tilt_cos[first:limit] < cos_bend)
             if deep.size:
                 self._bend_begin = first = first + int(deep[0])
         if self._bend_begin >= 0:
@@ -231,13 +246,13 @@ class Engine:
                     consistency,
                     "from the first forward bend",
                 )
-                return
+            self._bend_scan = len(tilt_cos)
+            return
         self._bend_scan = len(tilt_cos)
-        times = self._held[-1][:, 0]
-        elapsed = times[-1] - self._still_time
-        if final or elapsed > cal.bend_search_s:
-            # No forward bend: the deepest tilt seen gives "forward", else any horizontal sensor axis.
-            after = tilt_cos[self._still_end_row + 1 :]
+        if final or self._bend_limit >= 0:
+            # No forward bend in time: the deepest tilt seen gives "forward", else any
+            # horizontal sensor axis.
+            after = tilt_cos[self._still_end_row + 1 : limit]
             deepest = int(np.argmin(after)) + self._still_end_row + 1 if after.size else -1
             if deepest >= 0 and tilt_cos[deepest] < math.cos(math.radians(10.0)):
                 forward, _ = forward_from_bend(
@@ -248,7 +263,8 @@ class Engine:
             self._set_rotation(
                 rotation_from_axes(up_vertical, forward),
                 0.3,
-                f"assumed (no forward bend deeper than {cal.bend_deg:g} deg; flexion sign may be wrong: pass --mounting)",
+                f"assumed (no forward bend deeper than {cal.bend_deg:g} deg within "
+                f"{cal.bend_search_s:g} s; flexion sign may be wrong: pass --mounting)",
             )
 
     def _set_rotation(self, rotation_bs: np.ndarray, axis_quality: float, how: str) -> None:
