@@ -393,19 +393,24 @@ def read_table(
     rows = [lines[n - 1] for n in numbers]
     limit = len(header) - 1
     trailing = False  # rows that end in separators the header does not have
-    for number, row in zip(numbers, rows):
-        if row.count(sep) > limit and '"' not in row:
-            if row.rstrip(sep).count(sep) <= limit:
-                trailing = True
-                continue
-            raise input_error(
-                f"{row.count(sep) + 1} fields but the header has {len(header)}",
-                path=name,
-                line=number,
-                hint="fix or delete the line",
-            )
     if any(row.count('"') % 2 for row in rows if '"' in row):
         raise _quote_error(rows, numbers, name)
+    for number, row in zip(numbers, rows):
+        if row.count(sep) <= limit:
+            continue
+        quoted = '"' in row  # separators may sit inside quotes: count real fields
+        fields = next(csv.reader([row], delimiter=sep)) if quoted else row.split(sep)
+        if len(fields) <= len(header):
+            continue
+        if not any(f.strip() for f in fields[len(header) :]):
+            trailing = True  # empty fields at the end: separators ending the row
+            continue
+        raise input_error(
+            f"{len(fields)} fields but the header has {len(header)}",
+            path=name,
+            line=number,
+            hint="fix or delete the line",
+        )
     body = "\n".join(row.rstrip(sep) for row in rows) if trailing else "\n".join(rows)
     return Table(name, header_index + 1, header, body, sep, np.asarray(numbers), unterminated)
 

@@ -19,6 +19,8 @@ CASES = [
     "phyphox_semicolon/Gyroscope.csv",
     "sensorlogger_total/TotalAcceleration.csv",
     "metabase",
+    "phyphox_semicolon",
+    "sensorlogger_ios",
     "polar/Polar_Sense_B36B5B21_20240301_101502_ACC.txt",
     "witmotion/gen2_gbk.txt",
     "witmotion/gen1_seconds.txt",
@@ -80,15 +82,16 @@ def check_loads_or_explains(path: Path) -> None:
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(plan=edits)
-def test_damaged_file_never_raises_anything_but_input_error(tmp_path, case, plan):
+@given(plan=edits, pick=st.integers(0, 10))
+def test_damaged_file_never_raises_anything_but_input_error(tmp_path, case, plan, pick):
     source = FIXTURES / case
     target = tmp_path / "case"
     if target.exists():
         shutil.rmtree(target)
     if source.is_dir():
         shutil.copytree(source, target)
-        victim = min(target.iterdir())
+        files = sorted(p for p in target.rglob("*") if p.is_file())
+        victim = files[pick % len(files)]
     else:
         target.mkdir()
         victim = target / source.name

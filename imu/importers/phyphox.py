@@ -72,8 +72,8 @@ def _clock(files: Sequence[SourceFile]) -> tuple[np.ndarray, np.ndarray] | None:
             continue
         sep, decimal = _flavour(file)
         table = read_table(file.text(), file.name, sep=sep)
-        starts = (table.text("event") == "START").to_numpy()
         times = table.floats({"experiment time": "t", "system time": "unix"}, decimal=decimal)
+        starts = (table.text("event") == "START").to_numpy()  # rows kept by floats()
         if not starts.any():
             return None
         t, unix = times["t"].to_numpy()[starts], times["unix"].to_numpy()[starts]
