@@ -370,3 +370,20 @@ def test_calibration_time_limits_do_not_depend_on_chunking(sizes):
     assert not batch.calibration["ok"]
     np.testing.assert_array_equal(angles, batch.angles)
     assert events == batch.events
+
+
+def test_forward_axis_skips_a_twisted_first_bend():
+    t = np.arange(0, 40, 0.01)
+    loading = rep_curve(t, [4.0], peak_deg=60, descent_s=1.2, hold_s=3.0, ascent_s=1.2)
+    side = np.clip(loading / 60, 0, 1)
+    flexion = loading + rep_curve(t, [16.0, 20.0, 24.0])
+    lateral, twist = 6.0 * side, 25.0 * side  # loading a plate: bent and turned to the side
+    samples = motion(t, flexion, lateral, twist, rotation_bs=parse_mounting("NZPXNY"), noise=1.0)
+    result = analyze_samples(samples)
+    assert result.calibration["message"].endswith("from the first forward bend")
+    assert result.calibration["time_s"] < 4.0  # the still period at the start
+    assert np.sqrt(np.mean((result.angles[:, 2] - lateral) ** 2)) < 0.5
+    assert [round(r["start_s"]) for r in result.reps] == [16, 20, 24]
+    only_twisted = analyze_samples(samples[t < 12])
+    assert "turned more than" in only_twisted.calibration["message"]
+    assert only_twisted.calibration["quality"] <= 0.5

@@ -56,6 +56,9 @@ class CalibrationSettings:
     """Give up (calibration failed) if no still window starts within this time (s)."""
     bend_deg: float = 30.0
     """The first tilt away from the calibrated vertical deeper than this is a forward bend."""
+    max_bend_turn_deg: float = 10.0
+    """The forward axis comes from the first bend that turns less than this about the
+    vertical (a clean hinge, not loading a plate at the side)."""
     bend_search_s: float = 180.0
     """Without a forward bend this long after the still period, assume a forward axis."""
     mounting: str | None = None

@@ -109,6 +109,8 @@ class Engine:
         self._bend_scan = 0
         self._bend_begin = -1
         self._bend_limit = -1
+        self._late_scan = 0
+        self._twisted_bend: tuple[np.ndarray, float] | None = None
         self._rotation_bs: np.ndarray | None = None
         self._heading_ref = 0.0
 
@@ -222,50 +224,71 @@ class Engine:
             return
         tilt_cos, times = self._tilt_cos.array[:, 0], self._tilt_cos.array[:, 1]
         if self._bend_limit < 0:  # first row past the search time, once it has arrived
-            late = np.flatnonzero(times[self._bend_scan :] > self._still_time + cal.bend_search_s)
+            scanned, self._late_scan = self._late_scan, len(times)
+            late = np.flatnonzero(times[scanned:] > self._still_time + cal.bend_search_s)
             if late.size:
-                self._bend_limit = self._bend_scan + int(late[0])
+                self._bend_limit = scanned + int(late[0])
         limit = self._bend_limit if self._bend_limit >= 0 else len(tilt_cos)
         cos_bend = math.cos(math.radians(cal.bend_deg))
-        first = max(self._bend_scan, self._still_end_row + 1)
-        if self._bend_begin < 0:
-            deep = np.flatnonzero(tilt_cos[first:limit] < cos_bend)
-            if deep.size:
-                self._bend_begin = first = first + int(deep[0])
-        if self._bend_begin >= 0:
-            back = np.flatnonzero(tilt_cos[first:] > math.cos(math.radians(cal.bend_deg / 2)))
-            if back.size or final:
-                stop = first + int(back[0]) if back.size else len(tilt_cos)
-                in_bend = (
-                    np.flatnonzero(tilt_cos[self._bend_begin : stop] < cos_bend) + self._bend_begin
-                )
-                up = up_in_sensor(self._quats.array[in_bend])
-                forward, consistency = forward_from_bend(up, up_vertical)
-                self._set_rotation(
-                    rotation_from_axes(up_vertical, forward),
-                    consistency,
-                    "from the first forward bend",
-                )
-            self._bend_scan = len(tilt_cos)
-            return
-        self._bend_scan = len(tilt_cos)
+        cos_back = math.cos(math.radians(cal.bend_deg / 2))
+        while True:
+            if self._bend_begin < 0:
+                start = max(self._bend_scan, self._still_end_row + 1)
+                deep = np.flatnonzero(tilt_cos[start:limit] < cos_bend)
+                if not deep.size:
+                    self._bend_scan = max(start, len(tilt_cos))
+                    break
+                self._bend_begin = self._bend_scan = start + int(deep[0])
+            back = np.flatnonzero(tilt_cos[self._bend_scan :] > cos_back)
+            if not back.size and not final:
+                self._bend_scan = len(tilt_cos)
+                return  # the bend goes on
+            stop = self._bend_scan + int(back[0]) if back.size else len(tilt_cos)
+            begin, self._bend_begin, self._bend_scan = self._bend_begin, -1, stop
+            in_bend = np.flatnonzero(tilt_cos[begin:stop] < cos_bend) + begin
+            forward, consistency = forward_from_bend(
+                up_in_sensor(self._quats.array[in_bend]), up_vertical
+            )
+            if self._bend_turn_deg(begin, stop) <= cal.max_bend_turn_deg:
+                rotation = rotation_from_axes(up_vertical, forward)
+                self._set_rotation(rotation, consistency, "from the first forward bend")
+                return
+            if self._twisted_bend is None:
+                self._twisted_bend = (forward, consistency)
         if final or self._bend_limit >= 0:
-            # No forward bend in time: the deepest tilt seen gives "forward", else any
-            # horizontal sensor axis.
-            after = tilt_cos[self._still_end_row + 1 : limit]
+            self._assume_forward(tilt_cos[:limit], up_vertical)
+
+    def _bend_turn_deg(self, begin: int, stop: int) -> float:
+        """How far (deg) the sensor turned about the vertical during held rows ``begin..stop-1``."""
+        samples = np.concatenate(self._held)[begin:stop]
+        times = self._tilt_cos.array[begin:stop, 1]
+        valid = np.isfinite(times)
+        up = up_in_sensor(self._quats.array[begin:stop][valid])
+        rate = np.sum((samples[valid, 4:7] - self._still.gyro_bias_deg_s) * up, axis=1)
+        turned = np.concatenate(([0.0], np.cumsum(rate[1:] * np.diff(times[valid]))))
+        return float(np.ptp(turned))
+
+    def _assume_forward(self, tilt_cos: np.ndarray, up_vertical: np.ndarray) -> None:
+        """No clean forward bend in time: a twisted bend, else the deepest tilt, else any axis."""
+        cal = self.settings.calibration
+        if self._twisted_bend is not None:
+            forward, consistency = self._twisted_bend
+            quality = 0.5 * consistency
+            how = f"from a bend that turned more than {cal.max_bend_turn_deg:g} deg (check the flexion sign)"
+        else:
+            after = tilt_cos[self._still_end_row + 1 :]
             deepest = int(np.argmin(after)) + self._still_end_row + 1 if after.size else -1
             if deepest >= 0 and tilt_cos[deepest] < math.cos(math.radians(10.0)):
-                forward, _ = forward_from_bend(
-                    up_in_sensor(self._quats.array[deepest : deepest + 1]), up_vertical
-                )
+                up = up_in_sensor(self._quats.array[deepest : deepest + 1])
+                forward, _ = forward_from_bend(up, up_vertical)
             else:
                 forward = np.eye(3)[int(np.argmin(np.abs(up_vertical)))]
-            self._set_rotation(
-                rotation_from_axes(up_vertical, forward),
-                0.3,
+            quality = 0.3
+            how = (
                 f"assumed (no forward bend deeper than {cal.bend_deg:g} deg within "
-                f"{cal.bend_search_s:g} s; flexion sign may be wrong: pass --mounting)",
+                f"{cal.bend_search_s:g} s; flexion sign may be wrong: pass --mounting)"
             )
+        self._set_rotation(rotation_from_axes(up_vertical, forward), quality, how)
 
     def _set_rotation(self, rotation_bs: np.ndarray, axis_quality: float, how: str) -> None:
         self._rotation_bs = rotation_bs
