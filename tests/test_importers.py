@@ -19,7 +19,7 @@ from imu.errors import InputError
 from imu.importers import FORMATS, detect, load
 from imu.importers._common import merge_streams
 from imu.importers._sources import gather
-from imu.session import GYR, REQUIRED, Session, write_session
+from imu.session import GYR, REQUIRED, Session, read_session, write_session
 
 FIXTURES = Path(__file__).parent / "fixtures" / "importers"
 G = 9.80665
@@ -471,3 +471,11 @@ def test_witmotion_rows_ending_in_a_tab_the_header_lacks(tmp_path):
     path = tmp_path / "trailing_tab.txt"
     path.write_text("\n".join([lines[0], *(line + "\t" for line in lines[1:])]) + "\n")
     np.testing.assert_allclose(load(path).samples()[:, 1:4], WIT[:, :3] * G, atol=1e-9)
+
+
+def test_session_folder_with_other_csv_files(tmp_path):
+    path = canonical_session(tmp_path)
+    (tmp_path / "s.truth.csv").write_text("time_s,flexion_deg\n0.0,1.0\n0.02,1.5\n")
+    (tmp_path / "s.reps.csv").write_text("set,rep,start_s\n1,1,0.0\n")
+    assert load(tmp_path).data["seq"].tolist() == list(range(50))
+    assert read_session(path).metadata == {"device": "x"}
