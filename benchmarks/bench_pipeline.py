@@ -161,8 +161,10 @@ def speed(minutes: float) -> None:
         parse_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         run = subprocess.run(
-            [sys.executable, "-c", _CHILD, str(path)], capture_output=True, text=True, check=True
+            [sys.executable, "-c", _CHILD, str(path)], check=False, capture_output=True, text=True
         )
+        if run.returncode != 0:
+            raise SystemExit(f"imu analyze failed on the speed session:\n{run.stderr}")
         total_s = time.perf_counter() - t0
         inside_s, rss_mb = (float(v) for v in run.stdout.split())
         t0 = time.perf_counter()
