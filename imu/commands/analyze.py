@@ -132,9 +132,9 @@ def run(args: argparse.Namespace) -> int:
         frame = pd.DataFrame(
             analysis.angles, columns=["time_s", "flexion_deg", "lateral_bend_deg", "twist_deg"]
         )
-        frame.to_csv(args.angles, index=False, float_format="%.4f", na_rep="")
+        frame.to_csv(args.angles, index=False, float_format="%.6f", na_rep="")
     if args.reps:
-        pd.DataFrame(analysis.to_json()["reps"]).to_csv(args.reps, index=False, float_format="%.4f")
+        pd.DataFrame(analysis.to_json()["reps"]).to_csv(args.reps, index=False, float_format="%.6f")
     result = analysis.to_json()
     result["source"] = session.source
     result["warnings"] = list(session.warnings)
