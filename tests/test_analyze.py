@@ -57,6 +57,22 @@ def test_json_schema_and_outputs(session_csv, tmp_path, capsys):
     assert len(pd.read_csv(reps)) == 3
 
 
+def test_no_reps_still_writes_csv_headers(tmp_path, capsys):
+    t = np.arange(0, 20, 0.01)
+    frame = pd.DataFrame(
+        motion(t, np.zeros_like(t)),
+        columns=["time_s", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"],
+    )
+    path = tmp_path / "still.csv"
+    write_session(Session(frame, {"sampling_rate_hz": "100", "synthetic": "true"}), path)
+    reps = tmp_path / "reps.csv"
+    assert main(["analyze", str(path), "--json", "--reps", str(reps)]) == 0
+    assert json.loads(capsys.readouterr().out)["reps"] == []
+    from imu.pipeline import REP_COLUMNS
+
+    assert list(pd.read_csv(reps).columns) == list(REP_COLUMNS)
+
+
 def test_hyperextension_threshold_option(session_csv, capsys):
     assert main(["analyze", str(session_csv), "--json", "--hyperextension-deg", "20"]) == 0
     out = json.loads(capsys.readouterr().out)

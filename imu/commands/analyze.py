@@ -114,7 +114,13 @@ def _json_safe(value):
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from imu.pipeline import CalibrationSettings, EngineSettings, analyze_session, lift_settings
+    from imu.pipeline import (
+        REP_COLUMNS,
+        CalibrationSettings,
+        EngineSettings,
+        analyze_session,
+        lift_settings,
+    )
 
     _check_outputs(args)
     reps = lift_settings(
@@ -134,7 +140,8 @@ def run(args: argparse.Namespace) -> int:
         )
         frame.to_csv(args.angles, index=False, float_format="%.6f", na_rep="")
     if args.reps:
-        pd.DataFrame(analysis.to_json()["reps"]).to_csv(args.reps, index=False, float_format="%.6f")
+        reps_frame = pd.DataFrame(analysis.to_json()["reps"], columns=list(REP_COLUMNS))
+        reps_frame.to_csv(args.reps, index=False, float_format="%.6f")
     result = analysis.to_json()
     result["source"] = session.source
     result["warnings"] = list(session.warnings)

@@ -14,11 +14,12 @@ import numpy as np
 from imu.pipeline.calibration import CalibrationSettings, parse_mounting
 from imu.pipeline.engine import Engine, EngineSettings, Step
 from imu.pipeline.orientation import OrientationSettings
-from imu.pipeline.reps import LIFTS, RepSettings, lift_settings, span_record
+from imu.pipeline.reps import LIFTS, REP_COLUMNS, RepSettings, lift_settings, span_record
 from imu.pipeline.timing import TimingSettings
 
 __all__ = [
     "LIFTS",
+    "REP_COLUMNS",
     "Analysis",
     "CalibrationSettings",
     "Engine",
