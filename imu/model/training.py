@@ -187,13 +187,11 @@ def check_classes(y: np.ndarray, what: str) -> None:
 
 def fit_model(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *,
               target_sensitivity: float = TARGET_SENSITIVITY,
-              only: str | None = None, threshold_rows: np.ndarray | None = None,
-              progress: Progress | None = None) -> FitResult:
+              only: str | None = None, progress: Progress | None = None) -> FitResult:
     """Select, fit, calibrate and threshold a model (the recipe in the module docstring).
 
-    ``only`` restricts the search to one named candidate and ``threshold_rows`` (boolean
-    mask) the rows the threshold is chosen on; personalisation uses both (the base
-    model's choice, the lifter's own rows).
+    ``only`` restricts the search to one named candidate (personalisation keeps the base
+    model's choice).
     """
     y = np.asarray(y).astype(int)
     check_classes(y, "training data")
@@ -219,11 +217,10 @@ def fit_model(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *,
     chosen = max(aucs, key=lambda n: (aucs[n], -list(aucs).index(n)))
     calibrated = CalibratedClassifierCV(pool[chosen], method="sigmoid", cv=splits, ensemble=False)
     calibrated.fit(X, y)
-    ok = np.ones(len(y), bool) if threshold_rows is None else np.asarray(threshold_rows, bool)
     calibrator = calibrated.calibrated_classifiers_[0].calibrators[0]
-    p_oof = calibrator.predict(oof[chosen][ok])
-    threshold = choose_threshold(y[ok], p_oof, target_sensitivity)
-    return FitResult(calibrated, threshold, chosen, aucs, operating_point(y[ok], p_oof, threshold),
+    p_oof = calibrator.predict(oof[chosen])
+    threshold = choose_threshold(y, p_oof, target_sensitivity)
+    return FitResult(calibrated, threshold, chosen, aucs, operating_point(y, p_oof, threshold),
                      inner_cv)
 
 
