@@ -39,7 +39,8 @@ def fake_rep(rng: np.random.Generator, lifter_peak_deg: float, rounded: bool, st
         "lateral_bend_range_deg": rng.uniform(2, 5) + (2.0 if rounded else 0.0),
         "twist_range_deg": rng.uniform(2, 6) + (1.5 if rounded else 0.0),
         "smoothness": rng.uniform(0.7, 0.9),
-        TRACE_KEY: {TRACE_FLEXION: trace.tolist()},
+        TRACE_KEY: {TRACE_FLEXION: trace.tolist(),
+                    "twist_deg": (np.sin(np.pi * t) * (4.0 if rounded else 1.0)).tolist()},
     }
 
 
