@@ -26,6 +26,7 @@ from tests.fakebluez.devices import (
     witmotion_spec,
     witmotion_stream,
 )
+from tests.fakebluez.fake import stop_when_done
 
 pytestmark = [
     pytest.mark.dbus,
@@ -208,11 +209,9 @@ def test_ble_source_decodes_stamps_marks_the_reconnection_gap_and_stops_cleanly(
     source = BleSource(BleConnection(WIT, PROFILES["witmotion"], 100.0, backoff=FAST), name="WT1")
 
     async def main() -> list[Batch]:
-        batches = []
-        async for batch in source.batches():
-            batches.append(batch)
-            if stream.done():
-                source.stop()
+        stopper = asyncio.create_task(stop_when_done(stream, source))
+        batches = [batch async for batch in source.batches()]
+        await stopper
         return batches
 
     batches = asyncio.run(main())

@@ -8,6 +8,7 @@ within the format's quantisation.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 
 import numpy as np
@@ -128,3 +129,159 @@ def movesense_packets(samples: np.ndarray, per_packet: int = 8) -> list[bytes]:
         body += block[:, 1:4].astype("<f4").tobytes() + block[:, 4:7].astype("<f4").tobytes()
         packets.append(bytes((2, MOVESENSE_IMU_REF)) + body)
     return packets
+
+
+# --- Nordic Thingy:52: one 18-byte "<9h" raw-motion sample per notification -----------
+THINGY_SERVICE = "ef680400-9b35-4933-9b10-52ffa9740042"
+THINGY_CONFIG = "ef680401-9b35-4933-9b10-52ffa9740042"
+THINGY_RAW = "ef680406-9b35-4933-9b10-52ffa9740042"
+
+
+def thingy_spec(address: str, name: str = "Thingy") -> DeviceSpec:
+    return DeviceSpec(
+        address=address,
+        local_name=name,
+        services={
+            THINGY_SERVICE: [
+                CharSpec(THINGY_CONFIG, ("read", "write")),
+                CharSpec(THINGY_RAW, ("notify",)),
+            ]
+        },
+        advertised_uuids=[THINGY_SERVICE],
+    )
+
+
+def thingy_counts(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """acc in Q10 g, gyro in Q5 deg/s (the firmware's fixed point)."""
+    return (
+        _int16(samples[:, 1:4] / STANDARD_GRAVITY * 1024),
+        _int16(samples[:, 4:7] * 32),
+    )
+
+
+def thingy_packets(samples: np.ndarray) -> list[bytes]:
+    acc, gyr = thingy_counts(samples)
+    compass = np.zeros((len(samples), 3), dtype="<i2")
+    return [row.tobytes() for row in np.hstack([acc, gyr, compass]).astype("<i2")]
+
+
+def thingy_quantise(samples: np.ndarray) -> np.ndarray:
+    acc, gyr = thingy_counts(samples)
+    out = np.full_like(samples, np.nan)
+    out[:, 1:4] = acc / 1024 * STANDARD_GRAVITY
+    out[:, 4:7] = gyr / 32
+    return out
+
+
+# --- Polar PMD (Verity Sense: acc + gyro; H10: acc) ------------------------------------
+POLAR_SERVICE = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
+POLAR_CONTROL = "fb005c81-02e7-f387-1cad-8acd2d8df0c8"
+POLAR_DATA = "fb005c82-02e7-f387-1cad-8acd2d8df0c8"
+POLAR_ACC, POLAR_GYRO = 2, 5
+POLAR_GYRO_FACTOR = 2000 / 32768  # deg/s per count, sent in the gyro start reply
+
+
+def _polar_command(device, char_uuid: str, data: bytes) -> None:
+    """Answer ``F0 <op> <type> 00 00`` (+ factor for gyro); the last start starts streaming."""
+    if char_uuid != POLAR_CONTROL or len(data) < 2:
+        return
+    op, measurement = data[0], data[1]
+    reply = bytes((0xF0, op, measurement, 0, 0))
+    if op == 2 and measurement == POLAR_GYRO:
+        reply += bytes((5, 1)) + struct.pack("<f", POLAR_GYRO_FACTOR)
+    device.notify(POLAR_CONTROL, reply)
+    with_gyro = "Sense" in device.spec.local_name
+    if op == 2 and measurement == (POLAR_GYRO if with_gyro else POLAR_ACC):
+        device.started = True
+
+
+def polar_spec(address: str, name: str) -> DeviceSpec:
+    """``name`` 'Polar Sense ...' (Verity Sense, acc + gyro) or 'Polar H10 ...' (acc)."""
+    return DeviceSpec(
+        address=address,
+        local_name=name,
+        services={
+            POLAR_SERVICE: [
+                CharSpec(POLAR_CONTROL, ("read", "write", "indicate")),
+                CharSpec(POLAR_DATA, ("notify",)),
+            ]
+        },
+        advertised_uuids=[POLAR_SERVICE],
+        on_write=_polar_command,
+        needs_start=True,
+    )
+
+
+def delta_payload(values: np.ndarray) -> bytes:
+    """PMD delta compression of ``(n, 3)`` int values with 16-bit reference, one block.
+
+    Reference sample (3 x int16 LE), then ``[bit width][count]`` and ``count x 3``
+    signed deltas of that width, packed least-significant bit first.
+    """
+    values = np.asarray(values, dtype=np.int64)
+    deltas = np.diff(values, axis=0).ravel()
+    payload = values[0].astype("<i2").tobytes()
+    if len(deltas):
+        width = 1 + max(int(deltas.max()).bit_length(), int(-deltas.min() - 1).bit_length())
+        bits = ((deltas[:, None] >> np.arange(width)) & 1).astype(np.uint8).ravel()
+        payload += bytes((width, len(values) - 1))
+        payload += np.packbits(bits, bitorder="little").tobytes()
+    return payload
+
+
+def polar_counts(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """acc in mG (int16), gyro in counts of POLAR_GYRO_FACTOR deg/s."""
+    return (
+        _int16(samples[:, 1:4] / STANDARD_GRAVITY * 1000),
+        _int16(samples[:, 4:7] / POLAR_GYRO_FACTOR),
+    )
+
+
+def polar_packets(samples: np.ndarray, with_gyro: bool, per_frame: int = 12) -> list[bytes]:
+    """ACC frames (raw int16 mG, type 1) and, with gyro, compressed GYRO frames (0x80).
+
+    Each frame is stamped with its LAST sample's device time in ns since 2000-01-01.
+    """
+    acc, gyr = polar_counts(samples)
+    packets = []
+    for i in range(0, len(samples), per_frame):
+        stamp = round(float(samples[min(i + per_frame, len(samples)) - 1, 0]) * 1e9)
+        header = stamp.to_bytes(8, "little")
+        packets.append(bytes([POLAR_ACC]) + header + b"\x01" + acc[i : i + per_frame].tobytes())
+        if with_gyro:
+            body = delta_payload(gyr[i : i + per_frame])
+            packets.append(bytes([POLAR_GYRO]) + header + b"\x80" + body)
+    return packets
+
+
+def polar_quantise(samples: np.ndarray, with_gyro: bool) -> np.ndarray:
+    acc, gyr = polar_counts(samples)
+    out = np.full_like(samples, np.nan)
+    out[:, 1:4] = acc / 1000 * STANDARD_GRAVITY
+    if with_gyro:
+        out[:, 4:7] = gyr * np.float64(np.float32(POLAR_GYRO_FACTOR))
+    return out
+
+
+# --- OpenIMU (this project's open profile): packets from the project's codec ----------
+def openimu_spec(address: str, name: str = "OpenIMU-7F21") -> DeviceSpec:
+    from imu.ble import openimu_codec as codec
+
+    def on_write(device, char_uuid: str, data: bytes) -> None:
+        if char_uuid == codec.CONFIG_UUID:
+            device.started = codec.decode_config(data).start
+
+    return DeviceSpec(
+        address=address,
+        local_name=name,
+        services={
+            codec.SERVICE_UUID: [
+                CharSpec(codec.DATA_UUID, ("notify",)),
+                CharSpec(codec.CONFIG_UUID, ("read", "write")),
+                CharSpec(codec.INFO_UUID, ("read",)),
+            ]
+        },
+        advertised_uuids=[codec.SERVICE_UUID],
+        on_write=on_write,
+        needs_start=True,
+    )

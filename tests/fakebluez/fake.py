@@ -159,3 +159,12 @@ class FakeBluez:
             return delivered
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop)
+
+
+async def stop_when_done(
+    stream: concurrent.futures.Future, source: Any, linger_s: float = 0.3
+) -> None:
+    """Stop a live ``source`` once the fake's ``stream`` is sent and ``linger_s`` has passed."""
+    await asyncio.wrap_future(stream)
+    await asyncio.sleep(linger_s)
+    source.stop()
