@@ -316,13 +316,13 @@ def test_timing_skips_out_of_order_and_non_finite_rows_and_marks_restarts():
     assert timing.summary()["n_restarts"] == 2 and timing.n_without_gyro == 1
 
 
-def test_accelerometer_only_recording_explains_why_it_cannot_be_analysed():
+def test_accelerometer_only_recording_runs_in_accelerometer_only_mode():
+    # Details and accuracy: tests/test_pipeline_acconly.py.
     _, _, samples = session(duration_s=10)
     samples[:, 4:7] = np.nan
     result = analyze_samples(samples)
-    assert not result.calibration["ok"]
-    assert "no gyroscope data" in result.calibration["message"]
-    assert len(result.angles) == len(samples) and np.isnan(result.angles[:, 1]).all()
+    assert result.calibration["ok"] and result.calibration["mode"] == "accelerometer_only"
+    assert len(result.angles) == len(samples) and np.isnan(result.angles[:, 3]).all()
 
 
 def test_set_summary_tempo_trend_and_flexion_drift():

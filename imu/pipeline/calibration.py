@@ -61,6 +61,9 @@ class CalibrationSettings:
     vertical (a clean hinge, not loading a plate at the side)."""
     bend_search_s: float = 180.0
     """Without a forward bend this long after the still period, assume a forward axis."""
+    mode_rows: int = 10
+    """The first this many rows with a finite time and acceleration decide the mode: none
+    with a gyroscope value = accelerometer-only (docs/calibration.md)."""
     mounting: str | None = None
     """Known mounting (e.g. ``PZPYNX`` or ``+z,+y,-x``): body x, y, z as sensor axes."""
 

@@ -10,6 +10,12 @@ rows are buffered; they are released, with their angles, when the forward bend e
 and the ``calibration`` event comes first. After that, angles are emitted in the same
 call; a rep is emitted one excursion late: when the next excursion is cut or
 ``quiet_s`` after its lockout (docs/calibration.md, reps).
+
+Mode: the first ``CalibrationSettings.mode_rows`` rows with a finite time and
+acceleration decide it once per stream (held until then). If none of them has a
+gyroscope value the engine runs accelerometer-only (:data:`ACCELEROMETER_ONLY`:
+gravity tilt instead of fusion, twist NaN); otherwise gyroscope fusion, where rows
+with a missing gyroscope value are skipped like duplicates (docs/calibration.md).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from imu.pipeline.angles import (
 )
 from imu.pipeline.buffers import GrowingArray
 from imu.pipeline.calibration import (
+    STANDARD_GRAVITY_M_S2,
     CalibrationSettings,
     StillPeriod,
     find_still,
@@ -37,7 +44,12 @@ from imu.pipeline.calibration import (
     parse_mounting,
     rotation_from_axes,
 )
-from imu.pipeline.orientation import Orientation, OrientationSettings
+from imu.pipeline.orientation import (
+    GravityTilt,
+    GravityTiltSettings,
+    Orientation,
+    OrientationSettings,
+)
 from imu.pipeline.reps import RepSegmenter, RepSettings
 from imu.pipeline.timing import TimedRows, Timing, TimingSettings
 
@@ -50,7 +62,23 @@ class EngineSettings:
     calibration: CalibrationSettings = field(default_factory=CalibrationSettings)
     orientation: OrientationSettings = field(default_factory=OrientationSettings)
     reps: RepSettings = field(default_factory=RepSettings)
+    gravity_tilt: GravityTiltSettings = field(default_factory=GravityTiltSettings)
+    """Orientation in accelerometer-only mode."""
     sampling_rate_hz: float | None = None
+
+
+GYRO_FUSION = "gyro_fusion"
+ACCELEROMETER_ONLY = "accelerometer_only"
+ACC_ONLY_UNAVAILABLE = ("twist_deg", "twist_range_deg", "turned_bend_check")
+"""Outputs an accelerometer-only session does not have (named in its calibration event)."""
+ACC_ONLY_DEGRADED = (
+    "flexion_during_fast_motion",
+    "lateral_bend_during_fast_motion",
+    "set_grouping_by_facing",
+    "plate_loading_rejection",
+    "rounded_classifier_twist_features",
+)
+"""Outputs that are less accurate or missing a check in accelerometer-only mode."""
 
 
 @dataclass
@@ -92,6 +120,10 @@ class Engine:
         self.sampling_rate_hz = self.settings.sampling_rate_hz
         self._known_rotation = parse_mounting(cal.mounting) if cal.mounting else None
         self._phase = "still"  # still -> bend -> run, or still -> failed
+        self.mode: str | None = None  # GYRO_FUSION or ACCELEROMETER_ONLY once decided
+        self._undecided: list[tuple[np.ndarray, bool]] = []  # chunks before the decision
+        self._mode_rows = 0  # rows with finite time and acceleration seen undecided
+        self._mode_gyro = False  # any of them had a gyroscope value
         self._rows_in = 0
         # Rows held back until calibration (all input rows, in order).
         self._held: list[np.ndarray] = []
@@ -102,7 +134,7 @@ class Engine:
         self._still: StillPeriod | None = None
         self._still_end_row = 0
         self._still_time = 0.0
-        self._orientation: Orientation | None = None
+        self._orientation: Orientation | GravityTilt | None = None
         # Orientation of held rows once the still period is known (phase "bend").
         self._quats = GrowingArray(4)
         self._tilt_cos = GrowingArray(2)  # cos(tilt from the calibrated vertical), time_s
@@ -118,6 +150,32 @@ class Engine:
     def update(self, samples: np.ndarray, gap_before: bool = False) -> Step:
         """Feed a chunk of ``(n, 7)`` samples ``[time_s, acc_xyz m/s^2, gyr_xyz deg/s]``."""
         samples = np.asarray(samples, dtype=np.float64).reshape(-1, 7)
+        if self.mode is None:
+            self._undecided.append((samples, gap_before))
+            finite = np.isfinite(samples)
+            present = np.flatnonzero(finite[:, :4].all(axis=1))
+            present = present[: self.settings.calibration.mode_rows - self._mode_rows]
+            self._mode_rows += len(present)
+            self._mode_gyro |= bool(finite[present, 4:].any())
+            if self._mode_rows < self.settings.calibration.mode_rows:
+                return Step(np.zeros((0, 4)), [])
+            return self._decide()
+        if self.mode == ACCELEROMETER_ONLY:
+            samples = samples.copy()
+            samples[:, 4:7] = 0.0  # no gyroscope: zero rates keep the rows (never used)
+        return self._update(samples, gap_before)
+
+    def _decide(self) -> Step:
+        """Settle the mode and feed the chunks held until then."""
+        self.mode = GYRO_FUSION if self._mode_gyro or not self._mode_rows else ACCELEROMETER_ONLY
+        chunks, self._undecided = self._undecided, []
+        steps = [self.update(chunk, gap) for chunk, gap in chunks]
+        return Step(
+            np.concatenate([step.angles for step in steps]) if steps else np.zeros((0, 4)),
+            [event for step in steps for event in step.events],
+        )
+
+    def _update(self, samples: np.ndarray, gap_before: bool) -> Step:
         first_row = self._rows_in
         self._rows_in += len(samples)
         if self._phase == "run" and len(samples) == 1 and not gap_before:
@@ -147,14 +205,17 @@ class Engine:
 
     def finish(self) -> Step:
         """End of the source: settle calibration, cut a rep waiting for lockout, close the set."""
+        held = self._decide() if self.mode is None else Step(np.zeros((0, 4)), [])
         if self._phase == "still":
             self._look_for_still(final=True)
         if self._phase == "bend":
             self._look_for_bend(final=True)
         step = self._release()
         tail = self.segmenter.finish()
-        step.events += [event for _, event in tail]
-        return step
+        return Step(
+            np.concatenate([held.angles, step.angles]),
+            held.events + step.events + self._rep_outputs([event for _, event in tail]),
+        )
 
     # -- calibration phases ----------------------------------------------------------
     def _look_for_still(self, final: bool) -> None:
@@ -175,8 +236,9 @@ class Engine:
         if still is None and final and not len(rows):
             no_gyro = self.timing.n_without_gyro
             self._fail(
-                "no gyroscope data (gyr_* columns empty): trunk angles need a gyroscope; "
-                "accelerometer-only devices (e.g. Polar H10) cannot be analysed"
+                "every row lacks a gyroscope value although the first rows had one: "
+                "export the gyroscope with every sample, or leave the gyr_* columns empty in "
+                "every row for accelerometer-only analysis"
                 if no_gyro
                 else "no usable samples (every row has an empty or non-numeric value)"
             )
@@ -195,9 +257,15 @@ class Engine:
         self._still_end_row = int(self._accepted_rows.array[still.end, 0])
         self._still_time = float(rows[still.end, 0])
         initial = still.up_sensor if still.start == 0 else None  # recording starts still
-        self._orientation = Orientation(
-            self.settings.orientation, self.sampling_rate_hz, still.gyro_bias_deg_s, initial
-        )
+        if self.mode == ACCELEROMETER_ONLY:
+            self._orientation = GravityTilt(
+                self.settings.gravity_tilt,
+                None if initial is None else initial * STANDARD_GRAVITY_M_S2,
+            )
+        else:
+            self._orientation = Orientation(
+                self.settings.orientation, self.sampling_rate_hz, still.gyro_bias_deg_s, initial
+            )
         self._accepted = self._accepted_rows = None
         self._phase = "bend"
         lengths = [len(chunk) for chunk in self._held]
@@ -297,24 +365,43 @@ class Engine:
         self._heading_ref = float(heading_deg(body_matrix_entries(still_q, rotation_bs))[0])
         name, misalignment = mounting_name(rotation_bs)
         still = self._still
+        acc_only = self.mode == ACCELEROMETER_ONLY
+        message = f"calibrated: still period, forward axis {how}"
+        if acc_only:
+            message += (
+                "; accelerometer only (no gyroscope): no twist, flexion and lateral bend "
+                "less accurate during fast motion"
+            )
         self.calibration = {
             "type": "calibration",
             "ok": True,
             "quality": round(still.quality * axis_quality, 3),
-            "message": f"calibrated: still period, forward axis {how}",
+            "message": message,
             "mounting": name,
             "mounting_misalignment_deg": round(misalignment, 2),
-            "gyro_bias_deg_s": [round(float(b), 4) for b in still.gyro_bias_deg_s],
+            "gyro_bias_deg_s": None
+            if acc_only
+            else [round(float(b), 4) for b in still.gyro_bias_deg_s],
             "time_s": self._still_time,
             "sampling_rate_hz": self.sampling_rate_hz,
+            **self._mode_fields(),
         }
         self._phase = "ready"
+
+    def _mode_fields(self) -> dict:
+        """``mode`` and the features it lacks (``unavailable``) or weakens (``degraded``)."""
+        acc_only = self.mode == ACCELEROMETER_ONLY
+        return {
+            "mode": self.mode,
+            "unavailable": list(ACC_ONLY_UNAVAILABLE) if acc_only else [],
+            "degraded": list(ACC_ONLY_DEGRADED) if acc_only else [],
+        }
 
     def _fail(self, message: str) -> None:
         self.calibration = {
             "type": "calibration", "ok": False, "quality": 0.0, "message": f"calibration failed: {message}",
             "mounting": None, "mounting_misalignment_deg": None, "gyro_bias_deg_s": None, "time_s": None,
-            "sampling_rate_hz": self.sampling_rate_hz,
+            "sampling_rate_hz": self.sampling_rate_hz, **self._mode_fields(),
         }  # fmt: skip
         self._phase = "failed"
 
@@ -348,10 +435,15 @@ class Engine:
             return None
         quat = self._orientation.update_one(values[1:4], values[4:7], dt_s)
         angles = body_angles_one(quat, self._sb, self._heading_ref)
+        if self.mode == ACCELEROMETER_ONLY:
+            angles = (angles[0], angles[1], 0.0)  # the segmenter sees a constant heading
         events = (
             self.segmenter.update_one(values[0], angles, row) if math.isfinite(angles[0]) else []
         )
-        return Step(np.array([[values[0], *angles]]), [event for _, event in events])
+        out = np.array([[values[0], *angles]])
+        if self.mode == ACCELEROMETER_ONLY:
+            out[:, 3] = np.nan
+        return Step(out, self._rep_outputs([event for _, event in events]))
 
     def _finish_rows(
         self, samples: np.ndarray, timed: TimedRows, quats: np.ndarray, first_row: int, events: list
@@ -365,6 +457,9 @@ class Engine:
                 heading_ref[row:] = heading
             self._heading_ref = float(headings[-1])
         angles = body_angles(quats, self._rotation_bs, heading_ref)
+        acc_only = self.mode == ACCELEROMETER_ONLY
+        if acc_only:
+            angles[:, 2] = 0.0  # the segmenter sees a constant heading
         events = events + [(first_row + row, event) for row, event in timed.gaps]
         accepted = ~timed.skip & np.isfinite(angles[:, 0])
         bounds = sorted({0, *restarts, n})
@@ -375,7 +470,20 @@ class Engine:
             if keep.size:
                 events += self.segmenter.update(samples[keep, 0], angles[keep], keep + first_row)
         events.sort(key=lambda pair: pair[0])
-        return Step(np.column_stack([samples[:, 0], angles]), [event for _, event in events])
+        if acc_only:
+            angles[:, 2] = np.nan
+        return Step(
+            np.column_stack([samples[:, 0], angles]),
+            self._rep_outputs([event for _, event in events]),
+        )
+
+    def _rep_outputs(self, events: list[dict]) -> list[dict]:
+        """Accelerometer-only: rep twist ranges are unknown (None), not the 0 the segmenter saw."""
+        if self.mode == ACCELEROMETER_ONLY:
+            for event in events:
+                if event["type"] == "rep":
+                    event["twist_range_deg"] = None
+        return events
 
     @staticmethod
     def _release_nan(samples: np.ndarray, timed: TimedRows) -> Step:

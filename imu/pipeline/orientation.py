@@ -8,10 +8,14 @@ period and is tracked by ``imufusion.Bias`` whenever the sensor is still again.
 
 The output quaternion ``[w, x, y, z]`` rotates sensor coordinates into a world frame
 with z up (NWU convention; heading arbitrary, no magnetometer).
+
+Without a gyroscope (Polar H10, accelerometer-only exports) :class:`GravityTilt` gives
+the same kind of quaternion from a low-pass-filtered accelerometer (heading always 0).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -140,4 +144,94 @@ class Orientation:
             last = get_q()
             out.append(last)
         self._last, self._period_s = last, period
+        return np.array(out, dtype=np.float64).reshape(-1, 4)
+
+
+@dataclass(frozen=True)
+class GravityTiltSettings:
+    """Accelerometer-only tilt: first-order low-pass of the acceleration (gravity estimate).
+
+    Chosen on the simulator (docs/calibration.md, accelerometer-only mode): shorter time
+    constants follow the trunk's own acceleration during the pull, longer ones lag behind
+    fast flexion.
+    """
+
+    time_constant_s: float = 0.1
+    """Time constant of the low-pass filter (s); the -3 dB corner is 1 / (2 pi tau)."""
+    rejection_m_s2: float = 2.0
+    """Samples whose norm differs from g by more than this do not update the estimate."""
+    rejection_timeout_s: float = 1.0
+    """After this long rejected in a row, samples are used again (a wrong scale, not a pull)."""
+
+
+class GravityTilt:
+    """Accelerometer-only orientation with the interface of :class:`Orientation`.
+
+    The gravity estimate ``g`` (sensor frame, m/s^2) follows each accepted sample by
+    ``g += alpha (a - g)``, ``alpha = dt / (tau + dt)`` (exact for any time step, so
+    jitter and bridged gaps need no special case). The quaternion is the tilt of ``g``
+    with heading 0: twist is not observable. Plain float arithmetic, one sample at a
+    time, so chunked and single-sample updates give the same bits.
+    """
+
+    def __init__(
+        self,
+        settings: GravityTiltSettings,
+        initial_acc: np.ndarray | None = None,
+    ) -> None:
+        """``initial_acc``: acceleration (m/s^2) to start from at the first row."""
+        self.settings = settings
+        self._initial_acc = None if initial_acc is None else [float(v) for v in initial_acc]
+        self._gravity = [math.nan] * 3
+        self._rejected_s = 0.0
+        self._last = np.full(4, np.nan)
+
+    @property
+    def gyro_bias_deg_s(self) -> None:
+        """No gyroscope, no bias."""
+        return None
+
+    def _step(self, acc: list[float], dt_s: float, restart: bool) -> np.ndarray:
+        s = self.settings
+        g = self._gravity
+        if restart:
+            start = acc if self._initial_acc is None else self._initial_acc
+            self._initial_acc = None
+            g[0], g[1], g[2] = start
+            self._rejected_s = 0.0
+        else:
+            norm = math.sqrt(acc[0] * acc[0] + acc[1] * acc[1] + acc[2] * acc[2])
+            if abs(norm - STANDARD_GRAVITY_M_S2) > s.rejection_m_s2:
+                self._rejected_s += dt_s
+            else:
+                self._rejected_s = 0.0
+            if self._rejected_s == 0.0 or self._rejected_s > s.rejection_timeout_s:
+                alpha = dt_s / (s.time_constant_s + dt_s)
+                for i in range(3):
+                    g[i] += alpha * (acc[i] - g[i])
+        self._last = tilt_quaternion(np.array(g))
+        return self._last
+
+    def update_one(self, acc: list[float], gyr: list[float], dt_s: float) -> np.ndarray:
+        """One ordinary row (``gyr`` ignored): same arithmetic as :meth:`update`."""
+        return self._step(acc, dt_s, False)
+
+    def update(
+        self,
+        acc: np.ndarray,
+        gyr: np.ndarray,
+        dt_s: np.ndarray,
+        skip: np.ndarray,
+        restart: np.ndarray,
+    ) -> np.ndarray:
+        """Quaternions (n, 4) for rows of acc (m/s^2); ``gyr`` ignored; skipped rows repeat."""
+        out = []
+        last = self._last
+        for acc_i, dt, skipped, restarted in zip(
+            acc.tolist(), dt_s.tolist(), skip.tolist(), restart.tolist(), strict=True
+        ):
+            if not skipped:
+                last = self._step(acc_i, dt, restarted)
+            out.append(last)
+        self._last = last
         return np.array(out, dtype=np.float64).reshape(-1, 4)
