@@ -195,6 +195,10 @@ class RepSegmenter:
         self._pending: dict | None = None
         self._burst_descents: list[float] = []
         self._pending_twist_deg = 0.0
+        self._pending_early: dict = {}  # the held excursion's provisional alerts, by kind
+        self._early: dict = {}  # the same for the excursion in progress
+        self._early_done = True  # whether the provisional check of the one in progress is done
+        self._withdrawn: list[dict] = []  # withdrawals to emit with the next row
         self._limit_armed = True
         self._clear()
 
@@ -206,7 +210,12 @@ class RepSegmenter:
         self._rise = self._down = -1
 
     def restart(self) -> None:
-        """After a long gap: drop any rep in progress and the history."""
+        """After a long gap: drop any rep in progress (withdrawing its early alerts) and the
+        history."""
+        self._withdrawn += [
+            event for _, event in self._withdraw(self._early, 0, "was cut off by a gap")
+        ]
+        self._early, self._early_done = {}, True
         self._clear()
 
     @property
@@ -226,7 +235,9 @@ class RepSegmenter:
     ) -> list[tuple[int, dict]]:
         """Feed accepted rows; returns the events they made final, in sample order."""
         self._history.append(np.column_stack([time_s, angles, rows]))
-        events = self._scan(final=False)
+        events = [(int(rows[0]), event) for event in self._withdrawn]
+        self._withdrawn = []
+        events += self._scan(final=False)
         self._trim()
         return events
 
@@ -242,7 +253,7 @@ class RepSegmenter:
             or (self._limit_armed and flexion <= limit)
             or (not self._limit_armed and flexion >= limit - s.flexion_limit_rearm_deg)
         )
-        if quiet_limit and self._cursor == self._history.n:
+        if quiet_limit and self._cursor == self._history.n and not self._withdrawn:
             state = self._state
             if state == "up":
                 calm = flexion <= s.bottom_deg and time_s <= self._deadline()[0]
@@ -250,7 +261,11 @@ class RepSegmenter:
                 calm = flexion >= s.top_deg
             else:
                 t_down = self._history.array[self._down, 0]
-                calm = flexion <= s.top_deg and time_s < t_down + 2 * s.lockout_window_s
+                calm = (
+                    self._early_done
+                    and flexion <= s.top_deg
+                    and time_s < t_down + 2 * s.lockout_window_s
+                )
             if calm:
                 self._history.append_row((time_s, *angles, row))
                 self._cursor = self._history.n
@@ -260,8 +275,10 @@ class RepSegmenter:
 
     def finish(self) -> list[tuple[int, dict]]:
         """End of the source: cut a rep waiting for its lockout, settle the burst, close the set."""
-        events = self._scan(final=True)
         row = int(self._rows[-1]) if len(self._rows) else 0
+        events = [(row, event) for event in self._withdrawn]
+        self._withdrawn = []
+        events += self._scan(final=True)
         events += self._close_burst(row)
         if self._set_reps:
             events.append((row, self._close_set()))
@@ -340,15 +357,18 @@ class RepSegmenter:
                     i = n
                     break
                 self._down, self._state, i = j - 1, "lockout", j
+                self._early, self._early_done = {}, self._pending is None
             else:
                 deadline = t[self._down] + 2 * s.lockout_window_s
                 done = np.flatnonzero((flexion[i:] > s.top_deg) | (t[i:] >= deadline))
                 if not done.size and not final:
                     self._advance(i, n, events)
+                    events += self._check_lockout(i, n)
                     i = n
                     break
                 cut = i + int(done[0]) if done.size else n - 1
                 self._advance(i, cut, events)
+                events += self._check_lockout(i, cut if done.size else n)
                 events += self._cut(cut)
                 self._state, i = "up", cut
         if final and self._state == "lockout":  # lockout reached on the very last row
@@ -357,8 +377,9 @@ class RepSegmenter:
         self._cursor = i
         return events
 
-    def _cut(self, cut: int) -> list[tuple[int, dict]]:
-        """Cut the excursion ending at position ``cut``; return the events it settles."""
+    def _excursion(self, cut: int) -> tuple[dict, int, tuple[float, float]] | None:
+        """The excursion as if cut at position ``cut``: (record, end position, twist at start
+        and end), or None when it is not a rep. Reads the state, changes nothing."""
         s = self.settings
         t, a = self._t, self._a
         flexion = a[:, 0]
@@ -372,13 +393,84 @@ class RepSegmenter:
         end = peak + lockout_index(t[peak : cut + 1], flexion[peak : cut + 1], s)
         tail_end = int(np.searchsorted(t, t[end] + s.lockout_window_s, side="right")) - 1
         tail_end = min(tail_end, cut)
-        self._down = -1
         hold_s = self._hold_s(start, peak, end, s.hold_band_deg)
         if base > s.max_start_flexion_deg or not self._is_rep(start, peak, end, hold_s):
-            return []
-        self._floor = end
+            return None
         record = _record(t, a, start, end, tail_end, s)
-        return self._take(record, int(self._rows[cut]), (float(a[start, 2]), float(a[end, 2])))
+        return record, end, (float(a[start, 2]), float(a[end, 2]))
+
+    def _cut(self, cut: int) -> list[tuple[int, dict]]:
+        """Cut the excursion ending at position ``cut``; return the events it settles."""
+        self._down = -1
+        early, self._early = self._early, {}
+        excursion = self._excursion(cut)
+        row = int(self._rows[cut])
+        if excursion is None:
+            return self._withdraw(early, row, "was not a rep after all")
+        record, end, twist_deg = excursion
+        self._floor = end
+        return self._take(record, row, twist_deg, early)
+
+    def _check_lockout(self, i: int, j: int) -> list[tuple[int, dict]]:
+        """Provisional alerts at the first of positions ``i..j-1`` where the lockout is
+        established (each position is judged on the rows up to it: chunking does not matter)."""
+        for p in range(i, j):
+            if self._early_done:
+                break
+            if self._lockout_seen(p):
+                self._early_done = True
+                return self._provisional(p)
+        return []
+
+    def _lockout_seen(self, p: int) -> bool:
+        """Whether the lockout is established in the rows up to position ``p``: after the
+        fastest extension so far, extension has stopped at a sample before ``p`` (so its
+        speed is a central difference, as when the excursion is cut)."""
+        t, flexion = self._t, self._a[:, 0]
+        peak = self._rise + int(np.argmax(flexion[self._rise : p + 1]))
+        if p - peak < 2:
+            return False
+        velocity = np.gradient(flexion[peak : p + 1], t[peak : p + 1])
+        fastest = int(np.argmin(velocity))
+        stopped = np.flatnonzero(velocity[fastest:-1] >= -self.settings.onset_velocity_deg_s)
+        return bool(stopped.size)
+
+    def _provisional(self, p: int) -> list[tuple[int, dict]]:
+        """Early alerts at position ``p`` (lockout established) for an excursion that joins
+        the held one's burst: the held one is then a rep, so the classifier sees the very
+        history it will see when this excursion is confirmed."""
+        excursion = self._excursion(p)
+        if excursion is None or not self._joins(excursion[0], excursion[2][0]):
+            return []
+        record = excursion[0]
+        pending_set, pending_rep = self._place(self._pending, self._set_reps, len(self.sets))
+        if record["start_s"] - self._pending["end_s"] > self.settings.set_rest_s:
+            set_number, rep_number = pending_set + 1, 1
+        else:
+            set_number, rep_number = pending_set, pending_rep + 1
+        p_rounded, rounded = self._verdict(record, [*self.records, self._pending])
+        events = []
+        for kind, message in self._flags(record, p_rounded, rounded):
+            alert = {"type": "alert", "kind": kind, "time_s": record["end_s"], "set": set_number}
+            alert |= {"rep": rep_number, "message": message, "provisional": True}
+            self._early[kind] = alert
+            events.append((int(self._rows[p]), alert))
+        return events
+
+    def _withdraw(self, early: dict, row: int, why: str) -> list[tuple[int, dict]]:
+        """``alert_withdrawn`` events for provisional alerts ``early`` (kind -> alert)."""
+        return [
+            (
+                row,
+                {
+                    "type": "alert_withdrawn",
+                    **{k: alert[k] for k in ("kind", "time_s", "set", "rep")},
+                    "message": f"rep {alert['set']}.{alert['rep']} {why}: "
+                    f"its {kind} alert is withdrawn",
+                },
+            )
+            for kind, alert in early.items()
+        ]
 
     def _hold_s(self, start: int, peak: int, end: int, band_deg: float) -> float:
         """Time (s) the flexion stayed within ``band_deg`` of its peak."""
@@ -407,27 +499,34 @@ class RepSegmenter:
         return bool(-np.min(velocity) >= s.min_extension_velocity_deg_s)
 
     # -- bursts, reps and sets -------------------------------------------------------
+    def _joins(self, record: dict, start_twist_deg: float) -> bool:
+        """Whether ``record`` (starting at heading ``start_twist_deg``) joins the held
+        excursion's burst: it starts within ``quiet_s`` of it, facing the same way (a set is
+        done facing the bar; walking off and turning ends it)."""
+        if self._pending is None:
+            return False
+        turned = (start_twist_deg - self._pending_twist_deg + 180.0) % 360.0 - 180.0
+        return (
+            abs(turned) <= self.settings.max_turn_in_set_deg
+            and record["start_s"] - self._pending["end_s"] <= self.settings.quiet_s
+        )
+
     def _take(
-        self, record: dict, row: int, twist_deg: tuple[float, float]
+        self, record: dict, row: int, twist_deg: tuple[float, float], early: dict
     ) -> list[tuple[int, dict]]:
         """A new accepted excursion: settle the held one, hold this one.
 
-        ``twist_deg``: heading (twist) at its start and end. The next excursion joins the
-        burst if it starts within ``quiet_s`` and facing the same way (a set is done
-        facing the bar; walking off and turning ends it).
+        ``twist_deg``: heading (twist) at its start and end; ``early``: its provisional
+        alerts (kind -> alert event).
         """
         events: list[tuple[int, dict]] = []
-        if self._pending is not None:
-            turned = (twist_deg[0] - self._pending_twist_deg + 180.0) % 360.0 - 180.0
-            same_set = abs(turned) <= self.settings.max_turn_in_set_deg
-            if same_set and record["start_s"] - self._pending["end_s"] <= self.settings.quiet_s:
-                events += self._emit(self._pending, row)
-                self._pending, self._pending_twist_deg = record, twist_deg[1]
-                self._burst_descents.append(record["descent_s"])
-                return events
+        if self._joins(record, twist_deg[0]):
+            events += self._emit(self._pending, row, self._pending_early)
+            self._burst_descents.append(record["descent_s"])
+        else:
             events += self._close_burst(row)
-        self._pending, self._pending_twist_deg = record, twist_deg[1]
-        self._burst_descents = [record["descent_s"]]
+            self._burst_descents = [record["descent_s"]]
+        self._pending, self._pending_twist_deg, self._pending_early = record, twist_deg[1], early
         return events
 
     def _close_burst(self, row: int) -> list[tuple[int, dict]]:
@@ -438,23 +537,51 @@ class RepSegmenter:
             return []
         reference = min(float(np.median(descents[1:])), descents[-1])
         if ratio is not None and descents[0] >= ratio * reference:
-            return []  # a from-the-floor set: the last excursion put the bar down
-        return self._emit(pending, row)
+            # a from-the-floor set: the last excursion put the bar down
+            return self._withdraw(self._pending_early, row, "was the bar going down")
+        return self._emit(pending, row, self._pending_early)
 
-    def _emit(self, record: dict, row: int) -> list[tuple[int, dict]]:
+    def _place(self, record: dict, set_reps: list[dict], n_sets: int) -> tuple[int, int]:
+        """(set, rep) numbers ``record`` gets after the set's reps ``set_reps``."""
+        if set_reps and record["start_s"] - set_reps[-1]["end_s"] > self.settings.set_rest_s:
+            return n_sets + 2, 1
+        return n_sets + 1, len(set_reps) + 1
+
+    def _verdict(self, record: dict, history: list[dict]) -> tuple[float | None, bool | None]:
+        """(p_rounded, rounded) from the classifier hook, (None, None) without a classifier."""
+        if self.classifier is None:
+            return None, None
+        p, flag = self.classifier.classify(record, history)
+        return float(p), bool(flag)
+
+    @staticmethod
+    def _flags(
+        record: dict, p_rounded: float | None, rounded: bool | None
+    ) -> list[tuple[str, str]]:
+        """(kind, message) of each alert a rep with this record and verdict raises."""
+        flags = (
+            (
+                "hyperextension",
+                record["hyperextended"],
+                f"lockout {record['lockout_extension_deg']:.0f} deg beyond upright",
+            ),
+            ("rounded", bool(rounded), f"rep looks rounded (p = {p_rounded or 0:.2f})"),
+        )
+        return [(kind, message) for kind, flagged, message in flags if flagged]
+
+    def _emit(self, record: dict, row: int, early: dict) -> list[tuple[int, dict]]:
+        """Confirm ``record`` as a rep: its event, then alerts not already given early
+        (``early``: kind -> provisional alert) and withdrawals of early ones it does not
+        confirm."""
         events: list[tuple[int, dict]] = []
-        s = self.settings
-        if self._set_reps and record["start_s"] - self._set_reps[-1]["end_s"] > s.set_rest_s:
+        set_number, rep_number = self._place(record, self._set_reps, len(self.sets))
+        if set_number > len(self.sets) + 1:
             events.append((row, self._close_set()))
-        p_rounded, rounded = None, None
-        if self.classifier is not None:
-            p, flag = self.classifier.classify(record, list(self.records))
-            p_rounded, rounded = float(p), bool(flag)
-        set_number = len(self.sets) + 1
+        p_rounded, rounded = self._verdict(record, list(self.records))
         rep = {
             "type": "rep",
             "set": set_number,
-            "rep": len(self._set_reps) + 1,
+            "rep": rep_number,
             **{k: v for k, v in record.items() if k != "trace"},
             "rounded": rounded,
             "p_rounded": p_rounded,
@@ -463,19 +590,16 @@ class RepSegmenter:
         self.reps.append(rep)
         self._set_reps.append(rep)
         events.append((row, rep))
-        flags = (
-            (
-                "hyperextension",
-                rep["hyperextended"],
-                f"lockout {rep['lockout_extension_deg']:.0f} deg beyond upright",
-            ),
-            ("rounded", bool(rounded), f"rep looks rounded (p = {p_rounded or 0:.2f})"),
-        )
-        for kind, flagged, message in flags:
-            if flagged:
+        flags = self._flags(record, p_rounded, rounded)
+        for kind, message in flags:
+            if kind not in early:
                 alert = {"type": "alert", "kind": kind, "time_s": rep["end_s"], "set": set_number}
-                events.append((row, {**alert, "rep": rep["rep"], "message": message}))
-        return events
+                events.append(
+                    (row, {**alert, "rep": rep_number, "message": message, "provisional": False})
+                )
+        kinds = {kind for kind, _ in flags}
+        unconfirmed = {kind: alert for kind, alert in early.items() if kind not in kinds}
+        return events + self._withdraw(unconfirmed, row, "is not flagged once complete")
 
     def _close_set(self) -> dict:
         summary = {"type": "set", **set_summary(self._set_reps)}
