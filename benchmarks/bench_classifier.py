@@ -170,6 +170,13 @@ def main() -> int:
         no_history[:, -1] = 0.0
         out["without_history"] = figures(y, model.probability(no_history), model.threshold)
         print(line("all, no history (prior only)", out["without_history"]))
+        # live cost: one classify() per finished rep, with the session's earlier reps
+        records = data.records[:30]
+        tic = time.perf_counter()
+        for i, record in enumerate(records):
+            model.classify(record, records[:i])
+        out["classify_ms_per_rep"] = 1000 * (time.perf_counter() - tic) / len(records)
+        print(f"  classify(): {out['classify_ms_per_rep']:.1f} ms per rep (history up to 29 reps)")
 
         # irregular timestamps and no standing still
         jittery = dataclasses.replace(SensorModel(), timestamp_jitter_s=0.008,

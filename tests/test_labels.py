@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from imu.cli import main
 from imu.errors import InputError
@@ -108,3 +110,15 @@ def test_single_class_is_refused(folder):
         targets(frame, "rounded")
     with pytest.raises(InputError, match="every span is of the negative class"):
         check_classes(np.array([0, 0, 0]), "training data")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet="session,start_s,end_label\n0123456789.-#\"abc/ ", max_size=200))
+def test_any_text_is_read_or_refused_with_one_line(folder, text):
+    path = write(folder, text)
+    try:
+        frame = read_labels(path)
+    except InputError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith(str(path))
+    else:
+        assert (frame["end_s"] > frame["start_s"]).all() and frame["label"].ne("").all()
