@@ -1,0 +1,169 @@
+"""Live alert latency: rep verdicts within 0.4 s of lockout, streamed == batch kept
+(SYNTHETIC sessions generated in memory by imu.sim; `imu simulate` writes the same kind)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from imu.pipeline import Engine, analyze_samples
+from imu.pipeline.reps import RepSegmenter
+from imu.sim import DeadliftSet, Rest, SessionScript, Stand, Walk, make_lifter, simulate
+
+LATENCY_S = 0.4
+FLAGGED_HISTORY = {1, 3, 5, 8}
+"""The test classifier flags an excursion as rounded when this many reps came before it."""
+
+
+class HistoryClassifier:
+    """Classifier hook whose verdict depends only on the history it is given (and logs
+    each call), so a wrong history shows as a wrong verdict."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[float, tuple[float, ...]]] = []
+
+    def classify(self, record: dict, history: list[dict]) -> tuple[float, bool]:
+        self.calls.append((record["start_s"], tuple(r["end_s"] for r in history)))
+        flagged = len(history) in FLAGGED_HISTORY
+        return (0.9 if flagged else 0.1) + 1e-3 * len(history), flagged
+
+
+def session(seed: int = 3, rate_hz: float = 100.0) -> np.ndarray:
+    """Two sets (from-the-floor conventional: ends with a put-down; touch-and-go) with
+    hyperextended reps, 100 Hz, SYNTHETIC."""
+    script = SessionScript(
+        make_lifter(seed % 3),
+        (
+            Stand(3.0, still=True),
+            DeadliftSet(5, "conventional", hyperextended=(False, True, False, True, True)),
+            Rest(40.0),
+            DeadliftSet(4, "touch_and_go", hyperextended=(True, False, False, True)),
+            Stand(2.0),
+            Walk(3.0),
+        ),
+    )
+    return simulate(script, sampling_rate_hz=rate_hz, seed=seed).session.samples()
+
+
+def stream(samples: np.ndarray, classifier=None) -> list[tuple[float, dict]]:
+    """Feed one sample at a time: each event with the time of the last sample fed when it
+    appeared (end of input for events of ``finish``)."""
+    engine = Engine(classifier=classifier)
+    out = []
+    for sample in samples:
+        out += [(float(sample[0]), event) for event in engine.update(sample[None, :]).events]
+    out += [(float(samples[-1, 0]), event) for event in engine.finish().events]
+    return out
+
+
+@pytest.fixture(scope="module")
+def run():
+    samples = session()
+    batch = analyze_samples(samples, classifier=HistoryClassifier())
+    classifier = HistoryClassifier()
+    return samples, batch, stream(samples, classifier), classifier
+
+
+def test_streamed_equals_batch_with_early_alerts(run):
+    _, batch, streamed, _ = run
+    assert [event for _, event in streamed] == batch.events
+    assert any(e.get("provisional") for e in batch.events)  # the new events are in both
+
+
+def test_reps_and_p_rounded_are_the_confirmed_verdicts(run):
+    _, batch, _, _ = run
+    assert [(r["set"], r["rep"]) for r in batch.reps] == [(1, k) for k in range(1, 6)] + [
+        (2, k) for k in range(1, 5)
+    ]
+    assert [r["hyperextended"] for r in batch.reps] == [False, True, False, True, True] + [
+        True, False, False, True
+    ]  # fmt: skip
+    for k, rep in enumerate(batch.reps):  # history = every earlier rep, as without early alerts
+        assert rep["p_rounded"] == pytest.approx((0.9 if k in FLAGGED_HISTORY else 0.1) + 1e-3 * k)
+        assert rep["rounded"] == (k in FLAGGED_HISTORY)
+
+
+def test_provisional_verdict_sees_the_history_of_the_confirmed_one(run):
+    _, batch, _, classifier = run
+    by_start: dict[float, set] = {}
+    for start_s, history in classifier.calls:
+        by_start.setdefault(start_s, set()).add(history)
+    for rep in batch.reps:
+        assert len(by_start[rep["start_s"]]) == 1  # early and confirmed calls: same history
+
+
+def test_flagged_reps_alert_within_0_4_s_of_lockout_unless_first_of_the_set(run):
+    _, batch, streamed, _ = run
+    n_early = 0
+    for rep in batch.reps:
+        kinds = {"rounded"} if rep["rounded"] else set()
+        kinds |= {"hyperextension"} if rep["hyperextended"] else set()
+        for kind in kinds:
+            alerts = [
+                (t, e)
+                for t, e in streamed
+                if e["type"] == "alert"
+                and (e["kind"], e["set"], e["rep"]) == (kind, rep["set"], rep["rep"])
+            ]
+            assert len(alerts) == 1, (rep["set"], rep["rep"], kind)  # never twice
+            time_s, alert = alerts[0]
+            assert alert["time_s"] == rep["end_s"]
+            rep_time_s = next(t for t, e in streamed if e is rep or e == rep)
+            if rep["rep"] == 1:  # may be a lone bend: alerted when confirmed
+                assert not alert["provisional"] and time_s == rep_time_s
+            else:
+                assert alert["provisional"], (rep["set"], rep["rep"], kind)
+                assert time_s <= rep["end_s"] + LATENCY_S
+                assert time_s < rep_time_s
+                n_early += 1
+    assert n_early >= 6
+
+
+def test_put_down_alert_is_withdrawn(run):
+    _, batch, _, _ = run
+    alerts = [e for e in batch.events if e["type"] == "alert"]
+    withdrawn = [e for e in batch.events if e["type"] == "alert_withdrawn"]
+    confirmed = {(r["set"], r["rep"]) for r in batch.reps}
+    # The put-down after set 1 (5 reps before it) is flagged early as rep 1.6, then withdrawn.
+    assert [(e["kind"], e["set"], e["rep"]) for e in withdrawn] == [("rounded", 1, 6)]
+    assert "bar going down" in withdrawn[0]["message"]
+    unconfirmed = {
+        (e["kind"], e["set"], e["rep"]) for e in alerts if (e["set"], e["rep"]) not in confirmed
+    }
+    assert unconfirmed == {("rounded", 1, 6)}
+    assert batch.events.index(withdrawn[0]) > batch.events.index(
+        next(e for e in alerts if (e["set"], e["rep"]) == (1, 6))
+    )
+
+
+def test_early_alert_not_confirmed_is_withdrawn_and_unflagged_one_alerts_late():
+    """Segmenter level: the confirmed verdict differs from the early one (a classifier
+    that changes its mind on the second call): withdrawal; no early flag: confirmed alert."""
+
+    class FlipFlop:
+        def __init__(self) -> None:
+            self.seen: dict[float, int] = {}
+
+        def classify(self, record, history):
+            n = self.seen[record["start_s"]] = self.seen.get(record["start_s"], 0) + 1
+            flagged = (n == 1) == (len(history) == 1)  # rep 2: early only; rep 3: confirmed only
+            return float(flagged), flagged
+
+    from tests.test_pipeline_support import rep_curve
+
+    t = np.arange(0.0, 20.0, 0.01)
+    flexion = rep_curve(t, [1.0, 4.0, 7.0])
+    segmenter = RepSegmenter(classifier=FlipFlop())
+    angles = np.column_stack([flexion, np.zeros_like(t), np.zeros_like(t)])
+    events = []
+    for k in range(len(t)):
+        events += segmenter.update_one(float(t[k]), tuple(angles[k]), k)
+    events += segmenter.finish()
+    kinds = [
+        (e["type"], e.get("rep"), e.get("provisional")) for _, e in events if e["type"] != "rep"
+    ]
+    # rep 2 (history 1) early, withdrawn; rep 3 (history 2) early no, confirmed yes;
+    # rep 3's early call sees history 2 as well, so FlipFlop flags it only on the 2nd call.
+    assert ("alert", 2, True) in kinds and ("alert_withdrawn", 2, None) in kinds
+    assert ("alert", 3, False) in kinds
+    assert [e["rounded"] for _, e in events if e["type"] == "rep"] == [False, False, True]
