@@ -15,6 +15,7 @@ from imu.ble.source import Batch, FileSource
 from imu.errors import ImuError, InputError
 from imu.session import Session, read_session
 from imu.sinks.alerts import AlertSound
+from imu.sinks.display import Display, gauge
 from imu.sinks.events import EventLog
 from imu.sinks.lines import LineOutput, describe
 from imu.sinks.recorder import Recorder
@@ -242,3 +243,78 @@ def test_cancelling_the_run_ends_cleanly_with_the_recording_closed(tmp_path):
     assert summary["ended_by"] == "interrupted"
     assert engine.finished
     assert len(read_session(tmp_path / "rec.csv").samples()) == summary["n_samples"] > 5
+
+
+def test_gauge_marks_flexion_and_limit():
+    # -30..110 deg over 14 cells = 10 deg a cell: 45 deg fills 7.5 -> 8 cells, 60 deg at cell 9
+    assert gauge(45.0, 60.0, width=14) == "########.|...."
+    assert gauge(None, None, width=5) == "....."
+    assert gauge(500.0, None, width=5) == "#####"
+
+
+def test_display_shows_link_calibration_gauge_verdicts_alerts_and_summary():
+    from rich.console import Console
+
+    screen = io.StringIO()
+    console = Console(file=screen, width=120, force_terminal=False, color_system=None)
+    display = Display("imu live - test", flexion_limit_deg=60, console=console)
+    display.on_samples(np.array([[100.0, 0, 0, 9.8, 0, 0, 0]]), False)
+    display.on_status(
+        {
+            "state": "streaming",
+            "rate_hz": 99.5,
+            "nominal_rate_hz": 100.0,
+            "lost_samples": 3,
+            "disconnects": 1,
+        }
+    )
+    display.on_event(
+        {"type": "calibration", "ok": True, "quality": 0.93, "mounting": "PZPYNX", "time_s": 101.5}
+    )
+    display.on_angles(angles_of(np.array([102.0, 102.01]), np.array([50.0, 64.0])))
+    rep = {
+        "type": "rep",
+        "set": 1,
+        "rep": 2,
+        "end_s": 110.0,
+        "peak_flexion_deg": 64.2,
+        "lockout_extension_deg": 1.0,
+        "descent_s": 1.1,
+        "ascent_s": 0.8,
+        "rounded": True,
+        "p_rounded": 0.81,
+        "hyperextended": False,
+    }
+    display.on_event(rep)
+    display.on_event(
+        {
+            "type": "alert",
+            "kind": "rounded",
+            "time_s": 110.0,
+            "set": 1,
+            "rep": 2,
+            "message": "rep looks rounded (p = 0.81)",
+        }
+    )
+    console.print(display.render())
+    text = screen.getvalue()
+    display.close(
+        {
+            "ended_by": "interrupted",
+            "duration_s": 12.0,
+            "n_samples": 1200,
+            "n_reps": 1,
+            "n_sets": 0,
+            "recording": "/tmp/x.csv",
+        }
+    )
+    assert "streaming  99.5 of 100 Hz  lost 3 samples  link drops 1" in text
+    assert "calibration ok (quality 0.93, mounting PZPYNX)" in text
+    assert f"{gauge(64.0, 60.0)} 110    64 deg  limit 60 deg" in text
+    assert "set 1   reps 1   flagged 1" in text
+    assert "last rep 1.2  peak 64 deg" in text and "p(rounded) 0.81  ROUNDED" in text
+    assert "!! rep 1.2: rep looks rounded (p = 0.81)" in text
+    assert "t=10.0 s  rep 1.2" in text  # times from the first sample
+    tail = screen.getvalue()[len(text) :]
+    assert "session interrupted: 12.0 s, 1200 samples, 1 reps in 0 sets" in tail
+    assert "recording: /tmp/x.csv" in tail
