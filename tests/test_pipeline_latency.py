@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_pipeline_support import rep_curve
 
 from imu.pipeline import Engine, analyze_samples
 from imu.pipeline.reps import RepSegmenter
@@ -149,8 +150,6 @@ def test_early_alert_not_confirmed_is_withdrawn_and_unflagged_one_alerts_late():
             flagged = (n == 1) == (len(history) == 1)  # rep 2: early only; rep 3: confirmed only
             return float(flagged), flagged
 
-    from tests.test_pipeline_support import rep_curve
-
     t = np.arange(0.0, 20.0, 0.01)
     flexion = rep_curve(t, [1.0, 4.0, 7.0])
     segmenter = RepSegmenter(classifier=FlipFlop())
@@ -167,3 +166,26 @@ def test_early_alert_not_confirmed_is_withdrawn_and_unflagged_one_alerts_late():
     assert ("alert", 2, True) in kinds and ("alert_withdrawn", 2, None) in kinds
     assert ("alert", 3, False) in kinds
     assert [e["rounded"] for _, e in events if e["type"] == "rep"] == [False, False, True]
+
+
+def test_early_alert_of_a_rep_cut_off_by_a_gap_is_withdrawn():
+    class Always:
+        def classify(self, record, history):
+            return 1.0, True
+
+    t = np.arange(0.0, 12.0, 0.01)
+    angles = np.column_stack([rep_curve(t, [1.0, 4.0]), np.zeros((len(t), 2))])
+    segmenter = RepSegmenter(classifier=Always())
+    events, restarted = [], False
+    for k in range(len(t)):
+        events += segmenter.update_one(float(t[k]), tuple(angles[k]), k)
+        if not restarted and any(e.get("provisional") for _, e in events):
+            segmenter.restart()  # a long gap before the excursion is cut
+            restarted, gap_row = True, k + 1
+    events += segmenter.finish()
+    withdrawn = [(row, e) for row, e in events if e["type"] == "alert_withdrawn"]
+    assert [(row, e["set"], e["rep"], e["kind"]) for row, e in withdrawn] == [
+        (gap_row, 1, 2, "rounded")
+    ]
+    assert "gap" in withdrawn[0][1]["message"]
+    assert [e["rep"] for _, e in events if e["type"] == "rep"] == []  # rep 1 alone: a bend
