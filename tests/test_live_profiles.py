@@ -153,3 +153,36 @@ def test_delta_encoder_round_trips_through_the_polar_decoder():
 
     values = np.array([[0, 0, 0], [5, -3, 1], [-200, 7, 4], [-201, 8, 4], [30000, -30000, 0]])
     np.testing.assert_array_equal(decode_delta_frame(fd.delta_payload(values), 16), values)
+
+
+def test_lost_packets_are_gap_marks_not_invented_samples(monkeypatch):
+    """OpenIMU counts lost samples from sequence numbers: 3 of 40 packets never arrive."""
+    truth = moving_samples(320, 208.0, seed=9)
+    packets = openimu_packets(truth, 208.0)
+    lost = {7, 8, 20}  # packets the radio drops
+    sent = [p for i, p in enumerate(packets) if i not in lost]
+    with FakeBluez() as fake:
+        monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", fake.address)
+        fake.add_device(fd.openimu_spec(ADDRESS))
+        stream = fake.stream(ADDRESS, codec.DATA_UUID, sent, interval_s=8 / 208 / 3)
+        source = BleSource(BleConnection(ADDRESS, PROFILES["openimu"], 208.0), name="OpenIMU")
+
+        async def main():
+            stopper = asyncio.create_task(stop_when_done(stream, source))
+            batches = [b async for b in source.batches()]
+            await stopper
+            return batches
+
+        batches = [b for b in asyncio.run(main()) if len(b.samples)]
+    got = np.vstack([b.samples for b in batches])
+    kept = np.ones(len(truth), dtype=bool)
+    for i in lost:
+        kept[8 * i : 8 * i + 8] = False
+    np.testing.assert_allclose(got[:, 1:], openimu_quantise(truth)[kept][:, 1:], atol=1e-5)
+    starts = np.cumsum([0] + [len(b.samples) for b in batches[:-1]])
+    marked = sorted(int(s) for s, b in zip(starts, batches) if b.gap_before)
+    assert marked == [8 * 7, 8 * 18]  # first sample after each run of lost packets
+    assert source.status()["lost_samples"] == 24
+    gap = np.diff(got[:, 0])[8 * 7 - 1]
+    # 16 samples missing: 17 intervals (within the 2 % the host-clock map may slew)
+    assert abs(gap - 17 / 208) < 0.03 * 17 / 208
