@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from imu.ble.connection import BleConnection, LinkEvent, Packet, host_time_s
-from imu.ble.profiles import DecodeError
+from imu.ble.profiles import DecodeError, Decoder
 from imu.ble.timing import Timestamper
 from imu.session import GAP_COLUMN, Session
 
@@ -153,6 +153,9 @@ class BleSource:
         self._retry: dict[str, Any] = {}
         self._recent: deque[tuple[float, int]] = deque()
         self._stop = asyncio.Event()
+        self._decoder: Decoder | None = None  # per connection
+        self._stamper: Timestamper | None = None  # per connection
+        self._gap_pending = False  # the next samples follow a link loss
 
     def stop(self) -> None:
         """Ask :meth:`batches` to close the link and finish (safe from a signal handler)."""
@@ -179,9 +182,6 @@ class BleSource:
         queue: asyncio.Queue = asyncio.Queue()
         link = asyncio.create_task(self.connection.run(queue))
         stopping = asyncio.create_task(self._stop.wait())
-        self._decoder = None
-        self._stamper = None
-        self._gap_pending = False
         try:
             while True:
                 getter = asyncio.ensure_future(queue.get())
