@@ -17,7 +17,8 @@ too short or too long, held near the bottom too long (or turned aside while held
 loading plates), twist or lateral bend ranges beyond the limits, no real extension.
 Accepted excursions form bursts (see :class:`RepSegmenter`): a lone bend is not a set,
 and the last excursion of a from-the-floor set puts the bar down. Reps are grouped into
-sets by rest (``set_rest_s``). The work is done per chunk on threshold crossings
+sets by rest (``set_rest_s``). Verdict alerts are given at the lockout, before the rep
+is confirmed (provisional, see :class:`RepSegmenter`). The work is done per chunk on threshold crossings
 (:meth:`RepSegmenter.update_one` for single samples), and every decision depends only
 on the samples so far: streamed == batch. Defaults are documented in docs/calibration.md.
 """
@@ -183,6 +184,11 @@ class RepSegmenter:
     from-the-floor set whose last excursion puts the bar down (not a rep), and a lone
     excursion is a bend (picking something up), not a set. So reps are emitted one
     excursion late (at most ``quiet_s`` after lockout).
+
+    Alerts do not wait: an excursion that continues a burst is judged as soon as its
+    lockout is established (``provisional: true`` alerts); the rep's own verdict is made
+    when it is confirmed, and early alerts it does not confirm (or of a put-down) get an
+    ``alert_withdrawn`` event (docs/calibration.md, latency).
     """
 
     def __init__(self, settings: RepSettings = RepSettings(), classifier=None) -> None:
