@@ -55,6 +55,9 @@ GYR_UNITS = {"deg/s": 1.0, "rad/s": 180.0 / np.pi}  # factor to deg/s
 MIN_RATE_HZ = 5.0
 MAX_RATE_HZ = 2000.0
 _MISSING = {"", "nan", "NaN", "NAN"}
+# line breaks of str.splitlines() other than "\n": a text with any of them is split exactly
+_ODD_BREAKS = ("\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+_BLANK_START = re.compile(r"\n\s")  # a line that is blank or starts with white space
 
 
 @dataclass
@@ -168,6 +171,11 @@ class Table:
     only to explain a problem. ``unterminated`` is true when the last line has no newline
     (a recording cut off by a crash); :meth:`floats` then drops an incomplete last row
     with a warning instead of failing.
+
+    A plain text (one row per ``\n``, no quotes, no blank lines) is not split into rows:
+    ``body`` is the text after the header and ``source`` keeps ``(text, header_index)``
+    so that the first parse that finds anything odd re-splits it line by line
+    (:meth:`_exact`), which then reports exactly what :func:`read_table` would have.
     """
 
     name: str
@@ -178,12 +186,28 @@ class Table:
     lines: np.ndarray
     unterminated: bool
     warnings: list[str] = field(default_factory=list)
+    source: tuple[str, int] | None = field(default=None, repr=False)
+
+    def _exact(self) -> None:
+        """Split a plain table's text line by line like :func:`read_table`'s exact path
+        (raising what it raises); a no-op for a table that is split already."""
+        if self.source is None:
+            return
+        text, header_index = self.source
+        exact = _split_table(text, self.name, header_index, self.sep)
+        self.body, self.lines, self.unterminated = exact.body, exact.lines, exact.unterminated
+        self.source = None
 
     def _read(self, sources: Sequence[str], **options: object) -> pd.DataFrame:
         """The ``sources`` columns of every kept row, parsed with ``options``."""
         wanted = [self.columns.index(c) for c in sources]
         if not len(self.lines):
             return pd.DataFrame({c: pd.Series(dtype=options.get("dtype")) for c in sources})
+        if self.source is not None:
+            frame = self._read_plain(wanted, options)
+            if frame is not None:
+                return frame
+            self._exact()
         try:
             frame = self._parse(wanted, options)
         except pd.errors.ParserError as exc:
@@ -195,9 +219,30 @@ class Table:
         frame.columns = [self.columns[i] for i in sorted(wanted)]
         return frame
 
+    def _read_plain(self, wanted: list[int], options: Mapping[str, object]) -> pd.DataFrame | None:
+        """:meth:`_read` of a plain table; None when a row has an unexpected field count.
+
+        Every column is parsed (``usecols`` would hide rows with too many fields); the
+        ``dtype`` and ``na_values`` options apply to the ``wanted`` ones only.
+        """
+        options = dict(options)
+        for key in ("dtype", "na_values"):
+            if key in options:
+                options[key] = {i: options[key] for i in wanted}
+        try:
+            frame = self._parse(None, options)
+        except pd.errors.ParserError:
+            return None
+        if len(frame) != len(self.lines):
+            return None
+        frame = frame[sorted(wanted)]
+        frame.columns = [self.columns[i] for i in sorted(wanted)]
+        return frame
+
     def _parse(self, usecols: list[int] | None, options: Mapping[str, object]) -> pd.DataFrame:
+        # bytes: io.StringIO would hold the text as 4 bytes a character
         return pd.read_csv(
-            io.StringIO(self.body),
+            io.BytesIO(self.body.encode("utf-8")),
             sep=self.sep,
             header=None,
             names=range(len(self.columns)),
@@ -248,6 +293,7 @@ class Table:
         self.require(columns)
         parsed = self._fast_floats(columns, decimal, optional)
         if parsed is None:
+            self._exact()
             parsed = self._checked_floats(columns, decimal, optional)
         frame = pd.DataFrame(parsed)
         for target, factor in (scale or {}).items():
@@ -369,11 +415,15 @@ def read_table(
     name in the header (a trailing separator) is kept so that rows with the same trailing
     separator still fit.
     """
-    lines = text.splitlines()
-    unterminated = bool(text) and not text.endswith(("\n", "\r"))
-    if header_index >= len(lines) or not lines[header_index].strip():
+    table = _plain_table(text, name, header_index, sep)
+    return table if table is not None else _split_table(text, name, header_index, sep)
+
+
+def _header(line: str, name: str, header_index: int, sep: str) -> list[str]:
+    """Column names of the header line; errors for a blank header or repeated names."""
+    if not line.strip():
         raise input_error("empty file: no header line", path=name)
-    header = [h.strip() for h in next(csv.reader([lines[header_index]], delimiter=sep))]
+    header = [h.strip() for h in next(csv.reader([line], delimiter=sep))]
     duplicated = sorted({h for h in header if h and header.count(h) > 1})
     if duplicated:
         raise input_error(
@@ -382,6 +432,43 @@ def read_table(
             line=header_index + 1,
             hint="rename or delete the repeated column",
         )
+    return header
+
+
+def _plain_table(text: str, name: str, header_index: int, sep: str) -> Table | None:
+    """The Table of a text whose data rows are the ``\n``-separated lines after the header
+    as they stand (no other line breaks, quotes, blank or indented lines, and a first row
+    that does not have more fields than the header); None otherwise. Nothing is split:
+    the rows are counted and the parser checks their fields (see :class:`Table`)."""
+    if any(mark in text for mark in _ODD_BREAKS):
+        return None
+    end = -1
+    for _ in range(header_index + 1):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return None
+    body = text[end + 1 :]
+    if not body or body[0].isspace() or '"' in body or _BLANK_START.search(body):
+        return None
+    header = _header(text[text.rfind("\n", 0, end) + 1 : end], name, header_index, sep)
+    first_end = body.find("\n")
+    if body[: first_end if first_end >= 0 else len(body)].count(sep) >= len(header):
+        return None  # pandas would take the extra first field for an index
+    unterminated = not body.endswith("\n")
+    first = header_index + 2
+    lines = np.arange(first, first + body.count("\n") + unterminated)
+    return Table(
+        name, header_index + 1, header, body, sep, lines, unterminated, source=(text, header_index)
+    )
+
+
+def _split_table(text: str, name: str, header_index: int, sep: str) -> Table:
+    """:func:`read_table` line by line: every row checked, blank lines dropped."""
+    lines = text.splitlines()
+    unterminated = bool(text) and not text.endswith(("\n", "\r"))
+    if header_index >= len(lines):
+        raise input_error("empty file: no header line", path=name)
+    header = _header(lines[header_index], name, header_index, sep)
     numbers = [i + 1 for i in range(header_index + 1, len(lines)) if lines[i].strip()]
     if not numbers:
         raise input_error(
@@ -417,15 +504,24 @@ def read_table(
 
 def split_metadata(text: str) -> tuple[dict[str, str], int]:
     """Metadata dict of the leading ``# key: value`` lines, and the header's line index."""
+    size = 1 << 16  # only the head of the text is split into lines
+    while True:
+        lines = text[:size].splitlines()
+        whole = size >= len(text)
+        if not whole:
+            lines.pop()  # may be cut off
+        i = 0
+        while i < len(lines) and (lines[i].startswith("#") or not lines[i].strip()):
+            i += 1
+        if i < len(lines) or whole:
+            break
+        size *= 16
     metadata: dict[str, str] = {}
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines) and (lines[i].startswith("#") or not lines[i].strip()):
-        body = lines[i].lstrip("#").strip()
+    for line in lines[:i]:
+        body = line.lstrip("#").strip()
         if ":" in body:
             key, value = body.split(":", 1)
             metadata[key.strip()] = value.strip()
-        i += 1
     return metadata, i
 
 
