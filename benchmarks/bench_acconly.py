@@ -21,7 +21,7 @@ from imu.pipeline.orientation import GravityTiltSettings
 from imu.sim import demo_session, make_lifter, simulate
 
 RATES_HZ = (50.0, 100.0, 200.0)
-MOUNTINGS = ("xup_zback", "xleft_zfwd", "zup_xright")
+MOUNTINGS = ("xup_zback", "xleft_zfwd", "xfwd_zright")
 N_SESSIONS = 2
 
 

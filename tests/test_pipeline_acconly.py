@@ -185,3 +185,22 @@ def test_analyze_json_on_a_csv_with_empty_gyro_columns(tmp_path, capsys):
     assert len(out["reps"]) == len(result.truth_reps) == 3 and all(
         r["twist_range_deg"] is None for r in out["reps"]
     )
+
+
+def test_analyze_a_polar_sensor_logger_acc_file_alone(tmp_path, capsys):
+    """A Polar H10 ACC export (mg, ns since 2000) written from a simulated session."""
+    result = short_session(rate_hz=100.0, seed=3)  # SYNTHETIC (Polar H10 ACC runs at 25-200 Hz)
+    data = result.session.data
+    lines = ["Phone timestamp;sensor timestamp [ns];X [mg];Y [mg];Z [mg]"]
+    for time_s, *acc in data[["time_s", "acc_x", "acc_y", "acc_z"]].itertuples(index=False):
+        mg = [round(v / G * 1000.0) for v in acc]
+        ns = round((time_s + 7.0e8) * 1e9)  # any sensor clock after 2000-01-01
+        lines.append(f"2024-03-01T10:15:02.123;{ns};{mg[0]};{mg[1]};{mg[2]}")
+    path = tmp_path / "Polar_H10_A1B2C3D4_20240301_101502_ACC.txt"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["analyze", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["calibration"]["mode"] == "accelerometer_only"
+    truth = result.truth_reps
+    assert [s["n_reps"] for s in out["sets"]] == truth.groupby("set").size().tolist()
+    assert [r["hyperextended"] for r in out["reps"]] == truth.hyperextended.tolist()
