@@ -21,6 +21,7 @@ canonical reader give the same answer to the same problem.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -149,8 +150,8 @@ def decode(data: bytes, name: str, encodings: Sequence[str] = ("utf-8-sig",)) ->
     )
 
 
-def read_text(path: str | os.PathLike, encodings: Sequence[str] = ("utf-8-sig",)) -> str:
-    """Text of a file on disk (``.gz`` transparently), errors as :class:`InputError`."""
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """Bytes of a file on disk (``.gz`` decompressed), errors as :class:`InputError`."""
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
@@ -159,7 +160,12 @@ def read_text(path: str | os.PathLike, encodings: Sequence[str] = ("utf-8-sig",)
         raise input_error("is a folder, not a file", path=str(path)) from None
     except OSError as exc:
         raise input_error(f"cannot read ({exc.strerror})", path=str(path)) from None
-    return decode(data, str(path), encodings)
+    return gunzip(data, str(path))
+
+
+def read_text(path: str | os.PathLike, encodings: Sequence[str] = ("utf-8-sig",)) -> str:
+    """Text of a file on disk (``.gz`` transparently), errors as :class:`InputError`."""
+    return decode(read_bytes(path), str(path), encodings)
 
 
 @dataclass
@@ -173,9 +179,10 @@ class Table:
     with a warning instead of failing.
 
     A plain text (one row per ``\n``, no quotes, no blank lines) is not split into rows:
-    ``body`` is the text after the header and ``source`` keeps ``(text, header_index)``
-    so that the first parse that finds anything odd re-splits it line by line
-    (:meth:`_exact`), which then reports exactly what :func:`read_table` would have.
+    ``body`` is then the whole text, its rows start after ``skip`` lines and ``data`` may
+    hold its UTF-8 bytes (a file's own, so the parser needs no second copy). The first
+    parse that finds anything odd splits it line by line (:meth:`_exact`), which reports
+    exactly what :func:`read_table`'s line-by-line path would have.
     """
 
     name: str
@@ -186,24 +193,24 @@ class Table:
     lines: np.ndarray
     unterminated: bool
     warnings: list[str] = field(default_factory=list)
-    source: tuple[str, int] | None = field(default=None, repr=False)
+    skip: int | None = None
+    data: bytes | None = field(default=None, repr=False)
 
     def _exact(self) -> None:
         """Split a plain table's text line by line like :func:`read_table`'s exact path
         (raising what it raises); a no-op for a table that is split already."""
-        if self.source is None:
+        if self.skip is None:
             return
-        text, header_index = self.source
-        exact = _split_table(text, self.name, header_index, self.sep)
+        exact = _split_table(self.body, self.name, self.header_line - 1, self.sep)
         self.body, self.lines, self.unterminated = exact.body, exact.lines, exact.unterminated
-        self.source = None
+        self.skip, self.data = None, None
 
     def _read(self, sources: Sequence[str], **options: object) -> pd.DataFrame:
         """The ``sources`` columns of every kept row, parsed with ``options``."""
         wanted = [self.columns.index(c) for c in sources]
         if not len(self.lines):
             return pd.DataFrame({c: pd.Series(dtype=options.get("dtype")) for c in sources})
-        if self.source is not None:
+        if self.skip is not None:
             frame = self._read_plain(wanted, options)
             if frame is not None:
                 return frame
@@ -241,9 +248,11 @@ class Table:
 
     def _parse(self, usecols: list[int] | None, options: Mapping[str, object]) -> pd.DataFrame:
         # bytes: io.StringIO would hold the text as 4 bytes a character
+        data = self.data if self.data is not None else self.body.encode("utf-8")
         return pd.read_csv(
-            io.BytesIO(self.body.encode("utf-8")),
+            io.BytesIO(data),
             sep=self.sep,
+            skiprows=self.skip or 0,
             header=None,
             names=range(len(self.columns)),
             usecols=usecols,
@@ -406,6 +415,7 @@ def read_table(
     *,
     header_index: int = 0,
     sep: str = ",",
+    data: bytes | None = None,
 ) -> Table:
     """Split ``text`` at line ``header_index`` (0-based) into header and data rows.
 
@@ -413,9 +423,10 @@ def read_table(
     fields than the header is an error, unless the extra fields are empty ones at the end
     (separators ending every row); missing trailing fields read as empty cells. An empty
     name in the header (a trailing separator) is kept so that rows with the same trailing
-    separator still fit.
+    separator still fit. ``data``, when given, is exactly ``text.encode("utf-8")`` (the
+    file's bytes): the parser then reads it instead of a fresh copy.
     """
-    table = _plain_table(text, name, header_index, sep)
+    table = _plain_table(text, name, header_index, sep, data)
     return table if table is not None else _split_table(text, name, header_index, sep)
 
 
@@ -435,30 +446,40 @@ def _header(line: str, name: str, header_index: int, sep: str) -> list[str]:
     return header
 
 
-def _plain_table(text: str, name: str, header_index: int, sep: str) -> Table | None:
+def _plain_table(
+    text: str, name: str, header_index: int, sep: str, data: bytes | None
+) -> Table | None:
     """The Table of a text whose data rows are the ``\n``-separated lines after the header
-    as they stand (no other line breaks, quotes, blank or indented lines, and a first row
-    that does not have more fields than the header); None otherwise. Nothing is split:
-    the rows are counted and the parser checks their fields (see :class:`Table`)."""
-    if any(mark in text for mark in _ODD_BREAKS):
-        return None
+    as they stand (no other line breaks, no quotes, no blank or indented lines, a first
+    row with no more fields than the header); None otherwise. Nothing is split: the rows
+    are counted and the parser checks their fields (see :class:`Table`)."""
+    if '"' in text or any(mark in text for mark in _ODD_BREAKS):
+        return None  # the parser skips lines to the header: quotes there would mislead it
     end = -1
     for _ in range(header_index + 1):
         end = text.find("\n", end + 1)
         if end < 0:
             return None
-    body = text[end + 1 :]
-    if not body or body[0].isspace() or '"' in body or _BLANK_START.search(body):
+    first_end = text.find("\n", end + 1)
+    first_row = text[end + 1 : first_end if first_end >= 0 else len(text)]
+    if not first_row or first_row[0].isspace() or _BLANK_START.search(text, end):
         return None
     header = _header(text[text.rfind("\n", 0, end) + 1 : end], name, header_index, sep)
-    first_end = body.find("\n")
-    if body[: first_end if first_end >= 0 else len(body)].count(sep) >= len(header):
+    if first_row.count(sep) >= len(header):
         return None  # pandas would take the extra first field for an index
-    unterminated = not body.endswith("\n")
+    unterminated = not text.endswith("\n")
+    rows = text.count("\n", end + 1) + unterminated
     first = header_index + 2
-    lines = np.arange(first, first + body.count("\n") + unterminated)
     return Table(
-        name, header_index + 1, header, body, sep, lines, unterminated, source=(text, header_index)
+        name,
+        header_index + 1,
+        header,
+        text,
+        sep,
+        np.arange(first, first + rows),
+        unterminated,
+        skip=header_index + 1,
+        data=data,
     )
 
 
@@ -761,18 +782,25 @@ def read_session(
     acc_unit: str | None = None,
     gyr_unit: str | None = None,
     text: str | None = None,
+    data: bytes | None = None,
 ) -> Session:
     """Read a canonical session CSV (or ``.csv.gz``). Raises :class:`InputError`.
 
-    ``text`` gives the file's content when it does not come from disk (a zip member);
-    ``path`` then only names it in messages. Warnings (dropped duplicate rows, a cut-off
-    last line, gaps, no gyroscope) go to ``Session.warnings``.
+    ``text`` or ``data`` (the file's bytes, gzip ones too) give the file's content when it
+    does not come from disk (a zip member); ``path`` then only names it in messages.
+    Warnings (dropped duplicate rows, a cut-off last line, gaps, no gyroscope) go to
+    ``Session.warnings``.
     """
     name = str(path)
     if text is None:
-        text = read_text(path)
+        data = gunzip(data, name) if data is not None else read_bytes(path)
+        text = decode(data, name)
+        if data.startswith(codecs.BOM_UTF8) or b"\x00" in data:
+            data = None  # decoding dropped bytes: the text is not these bytes as they are
+    else:
+        data = None
     metadata, header_index = split_metadata(text)
-    table = read_table(text, name, header_index=header_index)
+    table = read_table(text, name, header_index=header_index, data=data)
     table.require(REQUIRED)
     numeric = table.floats({c: c for c in REQUIRED}, optional=GYR)
     extras = [c for c in table.columns if c not in REQUIRED]
