@@ -84,12 +84,15 @@ def line(label: str, t: dict) -> str:
     f1 = 2 * t["tp"] / (t["n_detected"] + t["n_true"]) if t["n_detected"] + t["n_true"] else 1.0
     return (
         f"{label:34s} {t['flexion_rmse_deg'] / t['n']:6.2f} {t['lateral_rmse_deg'] / t['n']:6.2f} "
-        f"{f1:6.3f} {int(t['sets_ok'])}/{t['n']}  "
+        f"{f1:6.3f} {int(t['tp'])}/{int(t['n_detected'])}/{int(t['n_true'])} "
+        f"{int(t['sets_ok'])}/{t['n']}  "
         f"{int(t['hyper_tp'])}/{int(t['hyper_detected'])}/{int(t['hyper_true'])}"
     )
 
 
-HEADER = f"{'rate mounting mode':34s} flexRMSE latRMSE   F1  sets  hyper tp/det/true"
+HEADER = (
+    f"{'rate mounting mode':34s} flexRMSE latRMSE   F1  reps tp/det/true  sets  hyper tp/det/true"
+)
 
 
 def main() -> None:

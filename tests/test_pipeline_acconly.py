@@ -62,9 +62,9 @@ def test_flexion_and_lateral_bend_within_bounds_twist_nan(demo):
     assert len(analysis.angles) == len(truth)
     flexion_error = analysis.angles[:, 1] - truth["flexion_deg"].to_numpy()
     lateral_error = analysis.angles[:, 2] - truth["lateral_bend_deg"].to_numpy()
-    # Measured 4.4 / 3.1 deg (gyro fusion on the same session: 0.8 / 0.4 deg).
+    # Measured 4.4 / 1.4 deg (gyro fusion on the same session: 0.8 / 0.4 deg).
     assert np.sqrt(np.nanmean(flexion_error**2)) < 5.5
-    assert np.sqrt(np.nanmean(lateral_error**2)) < 4.5
+    assert np.sqrt(np.nanmean(lateral_error**2)) < 2.5
     # While standing still the gravity tilt is as good as fusion.
     still = np.abs(truth["flexion_deg"].to_numpy()) < 3
     assert np.nanmedian(np.abs(flexion_error[still])) < 1.5

@@ -59,6 +59,9 @@ class CalibrationSettings:
     max_bend_turn_deg: float = 10.0
     """The forward axis comes from the first bend that turns less than this about the
     vertical (a clean hinge, not loading a plate at the side)."""
+    max_bend_hold_s: float = 4.0
+    """Accelerometer-only replacement of the turn check (no gyroscope): the forward axis
+    comes from the first bend that stays deeper than ``bend_deg`` at most this long (s)."""
     bend_search_s: float = 180.0
     """Without a forward bend this long after the still period, assume a forward axis."""
     mode_rows: int = 10

@@ -317,7 +317,7 @@ class Engine:
             forward, consistency = forward_from_bend(
                 up_in_sensor(self._quats.array[in_bend]), up_vertical
             )
-            if self._bend_turn_deg(begin, stop) <= cal.max_bend_turn_deg:
+            if self._clean_bend(begin, stop, in_bend):
                 rotation = rotation_from_axes(up_vertical, forward)
                 self._set_rotation(rotation, consistency, "from the first forward bend")
                 return
@@ -325,6 +325,14 @@ class Engine:
                 self._twisted_bend = (forward, consistency)
         if final or self._bend_limit >= 0:
             self._assume_forward(tilt_cos[:limit], up_vertical)
+
+    def _clean_bend(self, begin: int, stop: int, in_bend: np.ndarray) -> bool:
+        """A hinge, not loading a plate: turned little (gyroscope) or, without one, brief."""
+        cal = self.settings.calibration
+        if self.mode == ACCELEROMETER_ONLY:
+            times = self._tilt_cos.array[in_bend, 1]
+            return float(np.ptp(times[np.isfinite(times)])) <= cal.max_bend_hold_s
+        return self._bend_turn_deg(begin, stop) <= cal.max_bend_turn_deg
 
     def _bend_turn_deg(self, begin: int, stop: int) -> float:
         """How far (deg) the sensor turned about the vertical during held rows ``begin..stop-1``."""
@@ -342,7 +350,12 @@ class Engine:
         if self._twisted_bend is not None:
             forward, consistency = self._twisted_bend
             quality = 0.5 * consistency
-            how = f"from a bend that turned more than {cal.max_bend_turn_deg:g} deg (check the flexion sign)"
+            rule = (
+                f"was held longer than {cal.max_bend_hold_s:g} s"
+                if self.mode == ACCELEROMETER_ONLY
+                else f"turned more than {cal.max_bend_turn_deg:g} deg"
+            )
+            how = f"from a bend that {rule} (check the flexion sign)"
         else:
             after = tilt_cos[self._still_end_row + 1 :]
             deepest = int(np.argmin(after)) + self._still_end_row + 1 if after.size else -1
