@@ -1,0 +1,126 @@
+"""The plain-text fast path of :func:`imu.session.read_table` against the line-by-line one.
+
+A plain table is parsed without splitting its text into lines; anything the parser finds
+odd sends it back to the line-by-line reader. Every case below must give the same
+values, file lines, warnings and error messages either way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from imu.errors import InputError
+from imu.session import GYR, REQUIRED, _split_table, read_session, read_table
+
+HEADER = "time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z"
+ROWS = [f"{i / 100:.2f},0.1,0.2,9.8,{i},-{i},0.5" for i in range(6)]
+META = "# sampling_rate_hz: 100\n# device: test\n"
+
+
+def _text(rows: list[str], *, header: str = HEADER, end: str = "\n") -> str:
+    return META + header + "\n" + "\n".join(rows) + end
+
+
+def _outcome(table_of) -> tuple:
+    """(floats, file lines, extra texts, warnings) of a table, or the error message."""
+    try:
+        table = table_of()
+        numbers = table.floats({c: c for c in REQUIRED}, optional=GYR)
+        extras = {c: table.text(c).tolist() for c in table.columns if c not in REQUIRED}
+    except InputError as exc:
+        return ("error", str(exc))
+    values = [[repr(v) for v in row] for row in numbers.to_numpy().tolist()]  # nan == nan
+    return (values, numbers.attrs["lines"].tolist(), extras, table.warnings)
+
+
+def _both(text: str) -> tuple[tuple, tuple, bool]:
+    """Outcomes of the fast and the line-by-line reader, and whether the fast one was plain."""
+    plain = False
+
+    def fast():
+        nonlocal plain
+        table = read_table(text, "f.csv", header_index=2)
+        plain = table.skip is not None
+        return table
+
+    exact = _outcome(lambda: _split_table(text, "f.csv", 2, ","))
+    return _outcome(fast), exact, plain
+
+
+CASES = {
+    "clean": (_text(ROWS), True),
+    "unterminated": (_text(ROWS, end=""), True),
+    "cut-off last row": (_text([*ROWS[:-1], "0.05,0.1,0.2"], end=""), True),
+    "short row inside": (_text([*ROWS[:2], "0.02,0.1,0.2", *ROWS[3:]]), True),
+    "extra field inside": (_text([*ROWS[:2], ROWS[2] + ",7", *ROWS[3:]]), True),
+    "extra field on the first row": (_text([ROWS[0] + ",7", *ROWS[1:]]), False),
+    "trailing separators": (_text([r + ",," for r in ROWS]), False),
+    "trailing separator in the header too": (
+        _text([r + "," for r in ROWS], header=HEADER + ","),
+        True,
+    ),
+    "not a number": (_text([*ROWS[:3], "0.03,0.1,x,9.8,1,1,1", *ROWS[4:]]), True),
+    "NA is not a missing value": (_text([*ROWS[:3], "0.03,0.1,NA,9.8,1,1,1", *ROWS[4:]]), True),
+    "infinity": (_text([*ROWS[:3], "0.03,0.1,inf,9.8,1,1,1", *ROWS[4:]]), True),
+    "no gyroscope": (_text([f"{i / 100:.2f},0.1,0.2,9.8,,," for i in range(6)]), True),
+    "blank line": (_text([*ROWS[:3], "", *ROWS[3:]]), False),
+    "white-space line": (_text([*ROWS[:3], "  \t", *ROWS[3:]]), False),
+    "indented row": (_text([*ROWS[:3], " " + ROWS[3], *ROWS[4:]]), False),
+    "CRLF": (_text(ROWS).replace("\n", "\r\n"), False),
+    "quoted text column": (
+        _text([r + ',"a, b"' for r in ROWS], header=HEADER + ",note"),
+        False,
+    ),
+    "extra columns": (
+        _text([r + f",{i},lift {i}" for i, r in enumerate(ROWS)], header=HEADER + ",gap,note"),
+        True,
+    ),
+    "spaces around cells": (_text([r.replace(",", " , ") for r in ROWS]), True),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_plain_and_line_by_line_readers_agree(case: str) -> None:
+    text, expect_plain = CASES[case]
+    fast, exact, plain = _both(text)
+    assert fast == exact
+    assert plain == expect_plain  # the case exercises the path it is meant to
+
+
+def test_a_clean_table_has_the_file_lines_of_its_rows() -> None:
+    numbers, lines, _, warnings = _outcome(lambda: read_table(_text(ROWS), "f.csv", header_index=2))
+    assert lines == list(range(4, 4 + len(ROWS)))  # 2 metadata lines, the header, rows
+    assert [row[4] for row in numbers] == [repr(float(i)) for i in range(len(ROWS))]
+    assert warnings == []
+
+
+def test_extra_first_field_is_an_error_not_an_index() -> None:
+    # pandas alone would silently read the first column as the row index here
+    text = _text([ROWS[0] + ",7", *ROWS[1:]])
+    with pytest.raises(InputError, match=r"f\.csv:4: 8 fields but the header has 7"):
+        read_table(text, "f.csv", header_index=2).floats({c: c for c in REQUIRED})
+
+
+def test_bytes_and_text_give_the_same_session(tmp_path) -> None:
+    rows = [
+        f"{i / 100:.2f},{np.sin(i / 9):.4f},0.2,9.8,{10 * np.cos(i / 9):.3f},-1,0.5,{i % 2}"
+        for i in range(300)
+    ]
+    text = META + HEADER + ",gap\n" + "\n".join(rows) + "\n" + rows[-1] + "\n"  # a duplicate
+    path = tmp_path / "s.csv"
+    path.write_text(text)
+    from_disk = read_session(path)
+    from_bytes = read_session(path, data=text.encode())
+    from_bom = read_session(path, data=b"\xef\xbb\xbf" + text.encode())
+    from_text = read_session(path, text=text)
+    for other in (from_bytes, from_bom, from_text):
+        pd.testing.assert_frame_equal(other.data, from_disk.data)
+        assert other.warnings == from_disk.warnings
+        assert other.metadata == from_disk.metadata
+    assert len(from_disk.data) == 300
+    assert any(
+        "dropped 1 exact duplicate row(s), first at line 304" in w for w in from_disk.warnings
+    )
+    assert from_disk.data["gap"].tolist() == [i % 2 for i in range(300)]
