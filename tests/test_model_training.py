@@ -113,6 +113,7 @@ def test_user_groups_are_sessions_or_time_blocks():
         "user:block0", "user:block0", "user:block1", "user:block1", "user:block2", "user:block2"]
 
 
+@pytest.mark.slow
 def test_personalisation_helps_a_lifter_unlike_the_training_lifters():
     """Base lifters round with +7..13 deg; this lifter rounds subtly (+4..6 deg relative to a
     very deep hinge), so the base model misses most; their own reps fix it."""
