@@ -179,10 +179,10 @@ class Table:
     with a warning instead of failing.
 
     A plain text (one row per ``\n``, no quotes, no blank lines) is not split into rows:
-    ``body`` is then the whole text, its rows start after ``skip`` lines and ``data`` may
-    hold its UTF-8 bytes (a file's own, so the parser needs no second copy). The first
-    parse that finds anything odd splits it line by line (:meth:`_exact`), which reports
-    exactly what :func:`read_table`'s line-by-line path would have.
+    its rows start after ``skip`` lines of ``body``, the whole text, or of ``data``, its
+    UTF-8 bytes when the caller has them (a file's own: no copy; ``body`` is then empty).
+    The first parse that finds anything odd splits it line by line (:meth:`_exact`),
+    which reports exactly what :func:`read_table`'s line-by-line path would have.
     """
 
     name: str
@@ -201,7 +201,8 @@ class Table:
         (raising what it raises); a no-op for a table that is split already."""
         if self.skip is None:
             return
-        exact = _split_table(self.body, self.name, self.header_line - 1, self.sep)
+        text = self.body if self.data is None else self.data.decode("utf-8")
+        exact = _split_table(text, self.name, self.header_line - 1, self.sep)
         self.body, self.lines, self.unterminated = exact.body, exact.lines, exact.unterminated
         self.skip, self.data = None, None
 
@@ -474,7 +475,7 @@ def _plain_table(
         name,
         header_index + 1,
         header,
-        text,
+        text if data is None else "",
         sep,
         np.arange(first, first + rows),
         unterminated,
@@ -630,6 +631,15 @@ MIN_TILT_DEG = 20.0  # a window counts when the gravity direction turned more th
 MIN_TILT_WINDOWS = 3
 
 
+def _down(total: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """Unit vectors along the mean acceleration of samples ``k .. k + width - 1`` for each
+    k in ``starts`` (NaN for a zero mean); ``total`` is the running sum of the (n, 3)
+    accelerations with a leading zero row, so only these means are computed."""
+    mean = (total[starts + width] - total[starts]) / width
+    norm = np.linalg.norm(mean, axis=1, keepdims=True)
+    return mean / np.where(norm > 0, norm, np.nan)
+
+
 def _gyro_tilt_ratio(samples: np.ndarray, rate_hz: float) -> float | None:
     """How far the accelerometer's gravity direction turns per unit of gyroscope rotation.
 
@@ -647,12 +657,9 @@ def _gyro_tilt_ratio(samples: np.ndarray, rate_hz: float) -> float | None:
     width = max(3, round(rate_hz * TILT_SMOOTHING_S))
     if not np.isfinite(gyr).all() or len(acc) < step + width:
         return None
-    kernel = np.ones(width) / width
-    smooth = np.column_stack([np.convolve(acc[:, k], kernel, mode="valid") for k in range(3)])
-    norm = np.linalg.norm(smooth, axis=1, keepdims=True)
-    down = smooth / np.where(norm > 0, norm, np.nan)
-    starts = np.arange(0, len(down) - step, step)
-    cosine = np.einsum("ij,ij->i", down[starts], down[starts + step])
+    total = np.concatenate([np.zeros((1, 3)), np.cumsum(acc, axis=0)])  # running sum
+    starts = np.arange(0, len(acc) - width + 1 - step, step)
+    cosine = np.einsum("ij,ij->i", _down(total, starts, width), _down(total, starts + step, width))
     tilt_deg = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
     turned = np.concatenate([[0.0], np.cumsum(np.linalg.norm(gyr[1:], axis=1) * np.diff(time_s))])
     # the smoothed sample k averages samples k .. k + width - 1: centre offset width // 2
@@ -801,6 +808,7 @@ def read_session(
         data = None
     metadata, header_index = split_metadata(text)
     table = read_table(text, name, header_index=header_index, data=data)
+    del text  # a plain table parses ``data``: no need to keep a second copy
     table.require(REQUIRED)
     numeric = table.floats({c: c for c in REQUIRED}, optional=GYR)
     extras = [c for c in table.columns if c not in REQUIRED]
