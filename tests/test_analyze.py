@@ -40,7 +40,7 @@ def session_csv(tmp_path_factory):
 def test_json_schema_and_outputs(session_csv, tmp_path, capsys):
     angles, reps = tmp_path / "angles.csv", tmp_path / "reps.csv"
     code = main(
-        ["analyze", str(session_csv), "--json", "--angles", str(angles), "--reps", str(reps)]
+        ["analyze", str(session_csv), "--json", "--no-model", "--angles", str(angles), "--reps", str(reps)]
     )
     assert code == 0
     out = json.loads(capsys.readouterr().out)
@@ -66,7 +66,7 @@ def test_no_reps_still_writes_csv_headers(tmp_path, capsys):
     path = tmp_path / "still.csv"
     write_session(Session(frame, {"sampling_rate_hz": "100", "synthetic": "true"}), path)
     reps = tmp_path / "reps.csv"
-    assert main(["analyze", str(path), "--json", "--reps", str(reps)]) == 0
+    assert main(["analyze", str(path), "--json", "--no-model", "--reps", str(reps)]) == 0
     assert json.loads(capsys.readouterr().out)["reps"] == []
     from imu.pipeline import REP_COLUMNS
 
@@ -74,13 +74,13 @@ def test_no_reps_still_writes_csv_headers(tmp_path, capsys):
 
 
 def test_hyperextension_threshold_option(session_csv, capsys):
-    assert main(["analyze", str(session_csv), "--json", "--hyperextension-deg", "20"]) == 0
+    assert main(["analyze", str(session_csv), "--json", "--no-model", "--hyperextension-deg", "20"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert not any(r["hyperextended"] for r in out["reps"])
 
 
 def test_readable_summary(session_csv, capsys):
-    assert main(["analyze", str(session_csv)]) == 0
+    assert main(["analyze", str(session_csv), "--no-model"]) == 0
     text = capsys.readouterr().out
     assert "3 reps in 1 sets" in text and "calibration" in text
 
@@ -96,11 +96,16 @@ def test_bad_inputs_are_one_line_errors(session_csv, tmp_path, capsys):
 
 
 def test_model_hook_flags_reps_with_the_shipped_classifier(session_csv, capsys):
-    assert main(["analyze", str(session_csv), "--json", "--model", "default"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert out["model"]["path"] == "default"
-    for rep in out["reps"]:
-        assert isinstance(rep["rounded"], bool) and 0.0 <= rep["p_rounded"] <= 1.0
+    # Without --model the shipped default is used; "--model default" names it explicitly.
+    outs = []
+    for extra in ([], ["--model", "default"]):
+        assert main(["analyze", str(session_csv), "--json", *extra]) == 0
+        outs.append(json.loads(capsys.readouterr().out))
+    for out in outs:
+        assert out["model"]["path"].endswith("default.skops")
+        for rep in out["reps"]:
+            assert isinstance(rep["rounded"], bool) and 0.0 <= rep["p_rounded"] <= 1.0
+    assert [r["p_rounded"] for r in outs[0]["reps"]] == [r["p_rounded"] for r in outs[1]["reps"]]
 
 
 def test_unusable_model_file_is_a_one_line_error(session_csv, tmp_path, capsys):

@@ -8,6 +8,8 @@ import math
 import sys
 from pathlib import Path
 
+from imu.commands.options import add_model_arguments, classifier_from_args
+
 LIFT_CHOICES = ("deadlift", "rdl", "good_morning")  # imu.pipeline.reps.LIFTS (kept light here)
 
 
@@ -29,12 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write time_s,flexion_deg,lateral_bend_deg,twist_deg per input sample",
     )
     parser.add_argument("--reps", metavar="OUT.csv", help="write one row per detected rep")
-    parser.add_argument(
-        "--model",
-        metavar="PATH",
-        help="rounded-back classifier: a model file from 'imu train', or 'default' for the "
-        "shipped one (default: none, rounded/p_rounded are null)",
-    )
+    add_model_arguments(parser)
     parser.add_argument("--force", action="store_true", help="overwrite existing output files")
     group = parser.add_argument_group("measurement")
     group.add_argument(
@@ -83,16 +80,6 @@ def _load(args: argparse.Namespace):
     return load_from_args(args.session, args)
 
 
-def _classifier(args: argparse.Namespace):
-    """The --model hook: ``imu.model.load_model`` (the classifier's package), or no classifier."""
-    if not args.model:
-        return None, None
-    from imu.model import load_model
-
-    model = load_model(None if args.model == "default" else args.model)
-    return model, {"path": str(args.model), **model.describe()}
-
-
 def _check_outputs(args: argparse.Namespace) -> None:
     from imu.errors import input_error
 
@@ -131,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     )
     settings = EngineSettings(calibration=CalibrationSettings(mounting=args.mounting), reps=reps)
     session = _load(args)
-    classifier, model_info = _classifier(args)
+    classifier, model_info = classifier_from_args(args)
     analysis = analyze_session(session, settings, classifier)
     analysis.model = model_info
     if args.angles:

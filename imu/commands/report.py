@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from imu.commands.analyze import LIFT_CHOICES
+from imu.commands.options import add_model_arguments, classifier_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o", "--output", required=True, metavar="HTML", help="report file to write"
     )
-    parser.add_argument("--model", metavar="M", help="classifier model file (from `imu train`)")
+    add_model_arguments(parser)
     parser.add_argument("--png", metavar="DIR", help="also write every plot as DIR/<name>.png")
     parser.add_argument("--csv", metavar="FILE", help="also write every rep as a CSV row")
     parser.add_argument(
@@ -59,7 +60,6 @@ def _names(paths: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from imu.commands.analyze import _classifier
     from imu.errors import input_error
     from imu.importers import load_from_args
     from imu.pipeline import CalibrationSettings, EngineSettings, analyze_session, lift_settings
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             column="session",
             hint=f"use the names {', '.join(names)}",
         )
-    classifier, model_info = _classifier(args)  # the same model summary as `imu analyze`
+    classifier, model_info = classifier_from_args(args)  # the same model summary as `imu analyze`
     settings = EngineSettings(
         calibration=CalibrationSettings(mounting=args.mounting), reps=lift_settings(args.lift)
     )
