@@ -375,6 +375,9 @@ class RepSegmenter:
                 cut = i + int(done[0]) if done.size else n - 1
                 self._advance(i, cut, events)
                 events += self._check_lockout(i, cut if done.size else n)
+                if not self._early_done:  # lockout not established before the cut: judge at it
+                    self._early_done = True
+                    events += self._provisional(cut)
                 events += self._cut(cut)
                 self._state, i = "up", cut
         if final and self._state == "lockout":  # lockout reached on the very last row
