@@ -140,7 +140,7 @@ def test_kill_9_leaves_a_recording_missing_at_most_the_last_second(fake, tmp_pat
     notifications = chop(witmotion_stream(truth), itertools.repeat(40))  # 2 samples, 50/s
     fake.add_device(witmotion_spec(WIT))
     record = tmp_path / "crash.csv"
-    live = start_live(fake, "--device", WIT, "--record", str(record))
+    live = start_live(fake, "--device", WIT, "--record", str(record), "--no-model")
     killed_at = 150  # 3 s of streaming
 
     def kill(i: int) -> None:
@@ -171,7 +171,9 @@ def test_link_loss_mid_session_reconnects_into_the_same_recording_with_a_gap_mar
             fake.device(WIT).drop_link()
 
     record, events = tmp_path / "rec.csv", tmp_path / "events.jsonl"
-    live = start_live(fake, "--device", WIT, "--record", str(record), "--events", str(events))
+    live = start_live(
+        fake, "--device", WIT, "--record", str(record), "--events", str(events), "--no-model"
+    )
     stream = fake.stream(WIT, WIT_NOTIFY, notifications, interval_s=0.02, on_packet=drop)
     delivered = np.repeat(stream.result(timeout=60), 2)
     time.sleep(0.3)

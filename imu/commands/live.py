@@ -15,9 +15,9 @@ LIFT_CHOICES = ("deadlift", "rdl", "good_morning")  # imu.pipeline.reps.LIFTS (k
 
 def add_session_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by `imu live` and `imu replay`: model, outputs, alerts, measurement."""
-    parser.add_argument(
-        "--model", metavar="M", help="rounded-back classifier (skops model file); default: none"
-    )
+    from imu.commands.options import add_model_arguments
+
+    add_model_arguments(parser)
     parser.add_argument(
         "--no-display",
         action="store_true",
@@ -120,11 +120,9 @@ def build_engine(args: argparse.Namespace, sampling_rate_hz: float) -> Any:
         reps=reps,
         sampling_rate_hz=sampling_rate_hz,
     )
-    classifier = None
-    if args.model:
-        from imu.model import load_model
+    from imu.commands.options import classifier_from_args
 
-        classifier = load_model(args.model)
+    classifier, _ = classifier_from_args(args)
     return Engine(settings, classifier)
 
 
