@@ -189,3 +189,31 @@ def test_early_alert_of_a_rep_cut_off_by_a_gap_is_withdrawn():
     ]
     assert "gap" in withdrawn[0][1]["message"]
     assert [e["rep"] for _, e in events if e["type"] == "rep"] == []  # rep 1 alone: a bend
+
+
+def test_rep_still_extending_when_cut_is_judged_at_the_cut():
+    """The last 12 deg of each ascent take 1.5 s (8 deg/s): extension has not stopped when
+    the excursion is cut 1 s after passing 15 deg; the early verdict is made at the cut."""
+
+    class Always:
+        def classify(self, record, history):
+            return 1.0, True
+
+    t = np.arange(0.0, 20.0, 0.01)
+    knots = [(0.0, 0.0), (1.0, 60.0), (1.3, 60.0), (2.0, 15.0), (3.5, 3.0), (4.0, 0.0)]
+    flexion = np.zeros_like(t)
+    for t0 in (1.0, 6.0, 11.0):
+        flexion += np.interp(t, [t0 + k for k, _ in knots], [v for _, v in knots])
+    angles = np.column_stack([flexion, np.zeros((len(t), 2))])
+    segmenter = RepSegmenter(classifier=Always())
+    events = []
+    for k in range(len(t)):
+        events += segmenter.update_one(float(t[k]), tuple(angles[k]), k)
+    events += segmenter.finish()
+    reps = [e for _, e in events if e["type"] == "rep"]
+    assert len(reps) == 3
+    early = [(row, e) for row, e in events if e.get("provisional")]
+    assert [e["rep"] for _, e in early] == [2, 3]
+    for row, alert in early:
+        rep = reps[alert["rep"] - 1]
+        assert alert["time_s"] == rep["end_s"] and t[row] <= rep["end_s"] + LATENCY_S
