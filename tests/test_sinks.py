@@ -84,6 +84,17 @@ def test_describe_gives_one_line_per_event_kind():
         "t=61.2 s  rep 2.3  peak flexion 71.0 deg  lockout -3.0 deg  descent 1.20 s  "
         "ascent 0.90 s  ROUNDED (p=0.80)"
     )
+    withdrawn = {
+        "type": "alert_withdrawn",
+        "kind": "rounded",
+        "time_s": 9.0,
+        "set": 1,
+        "rep": 4,
+        "message": "rep 1.4 was the bar put down: its rounded alert is withdrawn",
+    }
+    assert describe(withdrawn, origin_s=2.0) == (
+        "t=7.0 s  alert withdrawn: rep 1.4 was the bar put down: its rounded alert is withdrawn"
+    )
     gap = {"type": "gap", "start_s": 1.0, "end_s": 3.5, "duration_s": 2.5, "restarted": True}
     assert describe(gap) == "t=3.5 s  gap of 2.50 s in the data (state restarted)"
     assert describe({"type": "disconnected", "device": "AA", "reason": "link lost"}) == (

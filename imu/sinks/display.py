@@ -114,6 +114,8 @@ class Display(Sink):
         elif kind == "alert":
             where = f"rep {event['set']}.{event['rep']}: " if event.get("rep") else ""
             self.alert = (time.monotonic(), where + str(event.get("message", event.get("kind"))))
+        elif kind == "alert_withdrawn":
+            self.alert = (time.monotonic(), f"withdrawn: {event.get('message', '')}")
         elif kind == "disconnected":
             self.alert = (time.monotonic(), "sensor link lost: reconnecting, keep lifting")
         self.recent.append(self._clock.describe(event))

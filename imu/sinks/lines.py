@@ -52,6 +52,8 @@ def describe(event: dict[str, Any], origin_s: float = 0.0) -> str:
         )
     if kind == "alert":
         return f"t={at('time_s')} s  ALERT {event.get('kind')}: {event.get('message', '')}"
+    if kind == "alert_withdrawn":
+        return f"t={at('time_s')} s  alert withdrawn: {event.get('message', '')}"
     if kind == "gap":
         return f"t={at('end_s')} s  gap of {_num(event.get('duration_s'), 2)} s in the data" + (
             " (state restarted)" if event.get("restarted") else ""

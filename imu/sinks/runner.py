@@ -128,7 +128,11 @@ class Runner:
         return summary
 
     def summary(self, ended_by: str) -> dict[str, Any]:
-        """Counts of the session so far; sinks add where their files are."""
+        """Counts of the session so far; sinks add where their files are.
+
+        ``n_alerts`` counts alerts that stood (provisional alerts later withdrawn by an
+        ``alert_withdrawn`` event are not counted).
+        """
         duration = (
             0.0
             if self._first_time_s is None or self._last_time_s is None
@@ -141,7 +145,7 @@ class Runner:
             "n_reps": self.counts["rep"],
             "n_sets": self.counts["set"],
             "n_flagged": self.n_flagged,
-            "n_alerts": self.counts["alert"],
+            "n_alerts": self.counts["alert"] - self.counts["alert_withdrawn"],
             "n_gaps": self.counts["gap"],
             "n_disconnects": self.counts["disconnected"],
         }
