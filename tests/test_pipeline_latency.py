@@ -66,8 +66,15 @@ def run():
 
 
 def test_streamed_equals_batch_with_early_alerts(run):
-    _, batch, streamed, _ = run
+    samples, batch, streamed, _ = run
     assert [event for _, event in streamed] == batch.events
+    engine, events, lo = Engine(classifier=HistoryClassifier()), [], 0
+    for size in np.random.default_rng(1).integers(1, 300, len(samples)):
+        events += engine.update(samples[lo : lo + size]).events
+        lo += size
+        if lo >= len(samples):
+            break
+    assert events + engine.finish().events == batch.events
     assert any(e.get("provisional") for e in batch.events)  # the new events are in both
 
 
