@@ -18,9 +18,9 @@ loading plates), twist or lateral bend ranges beyond the limits, no real extensi
 Accepted excursions form bursts (see :class:`RepSegmenter`): a lone bend is not a set,
 and the last excursion of a from-the-floor set puts the bar down. Reps are grouped into
 sets by rest (``set_rest_s``). Verdict alerts are given at the lockout, before the rep
-is confirmed (provisional, see :class:`RepSegmenter`). The work is done per chunk on threshold crossings
-(:meth:`RepSegmenter.update_one` for single samples), and every decision depends only
-on the samples so far: streamed == batch. Defaults are documented in docs/calibration.md.
+is confirmed (provisional, see :class:`RepSegmenter`). The work is done per chunk on
+threshold crossings (:meth:`RepSegmenter.update_one` for single samples), and every
+decision depends only on the samples so far: streamed == batch. Defaults are documented in docs/calibration.md.
 """
 
 from __future__ import annotations
