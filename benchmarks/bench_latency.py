@@ -25,7 +25,7 @@ from imu.sim import demo_session, make_lifter, simulate
 
 def session_latencies(samples: np.ndarray, classifier) -> tuple[dict[str, list[float]], int, int]:
     """(latencies in s of provisional / confirmed alerts and of their reps' ``rep`` events,
-    n early alerts withdrawn, n reps)."""
+    n early alerts withdrawn, n confirmed alerts of reps after the first of a set, n reps)."""
     engine = Engine(classifier=classifier)
     timed: list[tuple[float, dict]] = []
     for sample in samples:
@@ -33,7 +33,7 @@ def session_latencies(samples: np.ndarray, classifier) -> tuple[dict[str, list[f
     timed += [(float(samples[-1, 0]), e) for e in engine.finish().events]
     reps = {(e["set"], e["rep"]): e for _, e in timed if e["type"] == "rep"}
     latencies: dict[str, list[float]] = {"provisional": [], "confirmed": [], "rep event": []}
-    withdrawn = 0
+    withdrawn = late = 0
     for time_s, event in timed:
         if event["type"] == "alert_withdrawn":
             withdrawn += 1
@@ -43,10 +43,11 @@ def session_latencies(samples: np.ndarray, classifier) -> tuple[dict[str, list[f
         if rep is None:
             continue  # an early alert later withdrawn
         which = "provisional" if event["provisional"] else "confirmed"
+        late += which == "confirmed" and event["rep"] > 1
         latencies[which].append(time_s - rep["end_s"])
         rep_time_s = next(t for t, e in timed if e is rep)
         latencies["rep event"].append(rep_time_s - rep["end_s"])
-    return latencies, withdrawn, len(reps)
+    return latencies, withdrawn, late, len(reps)
 
 
 def main() -> None:
@@ -56,14 +57,15 @@ def main() -> None:
     args = parser.parse_args()
     classifier = load_model(args.model)
     pooled: dict[str, list[float]] = {"provisional": [], "confirmed": [], "rep event": []}
-    n_withdrawn = n_reps = 0
+    n_withdrawn = n_late = n_reps = 0
     for seed in range(args.lifters):
         script = demo_session(make_lifter(seed), seed=seed, n_sets=3)
         result = simulate(script, sampling_rate_hz=100.0, seed=seed)
-        latencies, withdrawn, reps = session_latencies(result.session.samples(), classifier)
+        latencies, withdrawn, late, reps = session_latencies(result.session.samples(), classifier)
         for key, values in latencies.items():
             pooled[key] += values
         n_withdrawn += withdrawn
+        n_late += late
         n_reps += reps
     print(f"SYNTHETIC: {args.lifters} demo sessions x 3 sets, 100 Hz, {n_reps} reps")
     print(f"{'alerts':<12} {'n':>4} {'median s':>9} {'p95 s':>7} {'max s':>7}")
@@ -77,6 +79,7 @@ def main() -> None:
         else:
             print(f"{key:<12} {0:>4}")
     print(f"early alerts withdrawn: {n_withdrawn}")
+    print(f"confirmed (not early) alerts of reps after the first of a set: {n_late}")
 
 
 if __name__ == "__main__":
