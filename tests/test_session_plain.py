@@ -7,6 +7,8 @@ values, file lines, warnings and error messages either way.
 
 from __future__ import annotations
 
+import gzip
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -115,7 +117,8 @@ def test_bytes_and_text_give_the_same_session(tmp_path) -> None:
     from_bytes = read_session(path, data=text.encode())
     from_bom = read_session(path, data=b"\xef\xbb\xbf" + text.encode())
     from_text = read_session(path, text=text)
-    for other in (from_bytes, from_bom, from_text):
+    from_gzip = read_session(path, data=gzip.compress(text.encode()))
+    for other in (from_bytes, from_bom, from_text, from_gzip):
         pd.testing.assert_frame_equal(other.data, from_disk.data)
         assert other.warnings == from_disk.warnings
         assert other.metadata == from_disk.metadata
