@@ -14,7 +14,14 @@ import pandas as pd
 import pytest
 
 from imu.errors import InputError
-from imu.session import GYR, REQUIRED, _split_table, read_session, read_table
+from imu.session import (
+    GYR,
+    REQUIRED,
+    _split_table,
+    read_session,
+    read_table,
+    split_metadata,
+)
 
 HEADER = "time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z"
 ROWS = [f"{i / 100:.2f},0.1,0.2,9.8,{i},-{i},0.5" for i in range(6)]
@@ -127,3 +134,17 @@ def test_bytes_and_text_give_the_same_session(tmp_path) -> None:
         "dropped 1 exact duplicate row(s), first at line 304" in w for w in from_disk.warnings
     )
     assert from_disk.data["gap"].tolist() == [i % 2 for i in range(300)]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_metadata_longer_than_the_head_that_is_split_first(newline: str) -> None:
+    # 3000 lines of ~30 characters: past the 64 KiB head split_metadata starts with
+    meta = [f"# key_{i:04d}: value {i}" for i in range(3000)] + ["", "#"]
+    text = newline.join([*meta, HEADER, *ROWS]) + newline
+    metadata, header_index = split_metadata(text)
+    assert header_index == len(meta)
+    assert metadata == {f"key_{i:04d}": f"value {i}" for i in range(3000)}
+    table = read_table(text, "f.csv", header_index=header_index)
+    assert table.columns == HEADER.split(",")
+    lines = table.floats({c: c for c in REQUIRED}).attrs["lines"]
+    assert lines.tolist() == list(range(len(meta) + 2, len(meta) + 2 + len(ROWS)))
