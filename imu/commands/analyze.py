@@ -8,9 +8,12 @@ import math
 import sys
 from pathlib import Path
 
-from imu.commands.options import add_model_arguments, classifier_from_args
-
-LIFT_CHOICES = ("deadlift", "rdl", "good_morning")  # imu.pipeline.reps.LIFTS (kept light here)
+from imu.commands.options import (
+    add_measurement_arguments,
+    add_model_arguments,
+    classifier_from_args,
+    engine_settings_from_args,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,36 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reps", metavar="OUT.csv", help="write one row per detected rep")
     add_model_arguments(parser)
     parser.add_argument("--force", action="store_true", help="overwrite existing output files")
-    group = parser.add_argument_group("measurement")
-    group.add_argument(
-        "--mounting",
-        help="known sensor mounting: body x,y,z (forward, left, up) as sensor axes, e.g. PZPYNX "
-        "or +z,+y,-x (default: found from standing still, then the first forward bend)",
-    )
-    group.add_argument(
-        "--lift",
-        choices=LIFT_CHOICES,
-        default="deadlift",
-        help="rep detection preset (default: deadlift, conventional and touch-and-go)",
-    )
-    group.add_argument(
-        "--hyperextension-deg",
-        type=float,
-        default=None,
-        help="lockout extension beyond upright that flags a rep (default 10)",
-    )
-    group.add_argument(
-        "--flexion-limit-deg",
-        type=float,
-        default=None,
-        help="alert mid-rep when flexion exceeds this (default: off)",
-    )
-    group.add_argument(
-        "--set-rest-s",
-        type=float,
-        default=None,
-        help="a pause longer than this starts a new set (default 30)",
-    )
+    add_measurement_arguments(parser)
     try:
         from imu.importers import add_input_arguments
     except ImportError:  # importers not installed in this build
@@ -101,22 +75,10 @@ def _json_safe(value):
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from imu.pipeline import (
-        REP_COLUMNS,
-        CalibrationSettings,
-        EngineSettings,
-        analyze_session,
-        lift_settings,
-    )
+    from imu.pipeline import REP_COLUMNS, analyze_session
 
     _check_outputs(args)
-    reps = lift_settings(
-        args.lift,
-        hyperextension_deg=args.hyperextension_deg,
-        flexion_limit_deg=args.flexion_limit_deg,
-        set_rest_s=args.set_rest_s,
-    )
-    settings = EngineSettings(calibration=CalibrationSettings(mounting=args.mounting), reps=reps)
+    settings = engine_settings_from_args(args)
     session = _load(args)
     classifier, model_info = classifier_from_args(args)
     analysis = analyze_session(session, settings, classifier)

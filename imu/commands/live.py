@@ -10,13 +10,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-LIFT_CHOICES = ("deadlift", "rdl", "good_morning")  # imu.pipeline.reps.LIFTS (kept light here)
+from imu.commands.options import (
+    add_measurement_arguments,
+    add_model_arguments,
+    classifier_from_args,
+    engine_settings_from_args,
+)
 
 
 def add_session_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by `imu live` and `imu replay`: model, outputs, alerts, measurement."""
-    from imu.commands.options import add_model_arguments
-
     add_model_arguments(parser)
     parser.add_argument(
         "--no-display",
@@ -33,34 +36,7 @@ def add_session_arguments(parser: argparse.ArgumentParser) -> None:
         help="run CMD on each alert instead of the terminal bell, without waiting for it "
         "('{kind}' is replaced by the alert kind), e.g. 'paplay /usr/share/sounds/bell.oga'",
     )
-    group = parser.add_argument_group("measurement (as in 'imu analyze')")
-    group.add_argument(
-        "--flexion-limit-deg",
-        type=float,
-        default=None,
-        metavar="X",
-        help="early warning mid-rep when flexion passes X deg (default: off)",
-    )
-    group.add_argument(
-        "--mounting",
-        help="known sensor mounting, e.g. PZPYNX (default: found from standing still, then "
-        "the first forward bend)",
-    )
-    group.add_argument(
-        "--lift", choices=LIFT_CHOICES, default="deadlift", help="rep detection preset"
-    )
-    group.add_argument(
-        "--hyperextension-deg",
-        type=float,
-        default=None,
-        help="lockout extension beyond upright that flags a rep (default 10)",
-    )
-    group.add_argument(
-        "--set-rest-s",
-        type=float,
-        default=None,
-        help="a pause longer than this starts a new set (default 30)",
-    )
+    add_measurement_arguments(parser)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -107,23 +83,10 @@ def check_outputs(args: argparse.Namespace, *paths: str | None) -> None:
 
 def build_engine(args: argparse.Namespace, sampling_rate_hz: float) -> Any:
     """The engine with the measurement options and ``--model`` (as `imu analyze` builds it)."""
-    from imu.pipeline import CalibrationSettings, Engine, EngineSettings, lift_settings
-
-    reps = lift_settings(
-        args.lift,
-        hyperextension_deg=args.hyperextension_deg,
-        flexion_limit_deg=args.flexion_limit_deg,
-        set_rest_s=args.set_rest_s,
-    )
-    settings = EngineSettings(
-        calibration=CalibrationSettings(mounting=args.mounting),
-        reps=reps,
-        sampling_rate_hz=sampling_rate_hz,
-    )
-    from imu.commands.options import classifier_from_args
+    from imu.pipeline import Engine
 
     classifier, _ = classifier_from_args(args)
-    return Engine(settings, classifier)
+    return Engine(engine_settings_from_args(args, sampling_rate_hz), classifier)
 
 
 def build_sinks(

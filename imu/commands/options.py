@@ -31,3 +31,62 @@ def classifier_from_args(args: argparse.Namespace):
     path = default_model_path() if args.model in (None, "default") else args.model
     model = load_model(path)
     return model, {"path": str(path), **model.describe()}
+
+
+LIFT_CHOICES = ("deadlift", "rdl", "good_morning")
+"""Keys of ``imu.pipeline.reps.LIFTS`` (repeated here so that parsers stay light)."""
+
+
+def add_measurement_arguments(parser: argparse.ArgumentParser) -> None:
+    """The pipeline settings a user may change: the same in analyze, replay, live and report."""
+    group = parser.add_argument_group("measurement")
+    group.add_argument(
+        "--mounting",
+        help="known sensor mounting: body x,y,z (forward, left, up) as sensor axes, e.g. PZPYNX "
+        "or +z,+y,-x (default: found from standing still, then the first forward bend)",
+    )
+    group.add_argument(
+        "--lift",
+        choices=LIFT_CHOICES,
+        default="deadlift",
+        help="rep detection preset (default: deadlift, conventional and touch-and-go)",
+    )
+    group.add_argument(
+        "--hyperextension-deg",
+        type=float,
+        default=None,
+        metavar="X",
+        help="lockout extension beyond upright that flags a rep (default 10)",
+    )
+    group.add_argument(
+        "--flexion-limit-deg",
+        type=float,
+        default=None,
+        metavar="X",
+        help="early warning mid-rep when flexion passes X deg (default: off)",
+    )
+    group.add_argument(
+        "--set-rest-s",
+        type=float,
+        default=None,
+        metavar="S",
+        help="a pause longer than this starts a new set (default: the lift preset's, "
+        "see docs/calibration.md)",
+    )
+
+
+def engine_settings_from_args(args: argparse.Namespace, sampling_rate_hz: float | None = None):
+    """``EngineSettings`` for the options of :func:`add_measurement_arguments`."""
+    from imu.pipeline import CalibrationSettings, EngineSettings, lift_settings
+
+    overrides = {
+        name: getattr(args, name)
+        for name in ("hyperextension_deg", "flexion_limit_deg", "set_rest_s")
+        if getattr(args, name, None) is not None
+    }
+    extra = {} if sampling_rate_hz is None else {"sampling_rate_hz": sampling_rate_hz}
+    return EngineSettings(
+        calibration=CalibrationSettings(mounting=args.mounting),
+        reps=lift_settings(args.lift, **overrides),
+        **extra,
+    )

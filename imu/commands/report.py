@@ -6,8 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from imu.commands.analyze import LIFT_CHOICES
-from imu.commands.options import add_model_arguments, classifier_from_args
+from imu.commands.options import (
+    add_measurement_arguments,
+    add_model_arguments,
+    classifier_from_args,
+    engine_settings_from_args,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,16 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
     parser.add_argument("--png", metavar="DIR", help="also write every plot as DIR/<name>.png")
     parser.add_argument("--csv", metavar="FILE", help="also write every rep as a CSV row")
-    parser.add_argument(
-        "--lift",
-        choices=LIFT_CHOICES,
-        default="deadlift",
-        help="rep detection preset, as in `imu analyze` (default: deadlift)",
-    )
-    parser.add_argument(
-        "--mounting",
-        help="known sensor mounting, as in `imu analyze` (default: found from standing still)",
-    )
+    add_measurement_arguments(parser)
     parser.add_argument(
         "--loads",
         metavar="FILE",
@@ -62,7 +57,7 @@ def _names(paths: list[str]) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from imu.errors import input_error
     from imu.importers import load_from_args
-    from imu.pipeline import CalibrationSettings, EngineSettings, analyze_session, lift_settings
+    from imu.pipeline import analyze_session
     from imu.report import build_report, from_analysis, write_rep_csv
     from imu.report.loads import read_loads
 
@@ -78,9 +73,7 @@ def run(args: argparse.Namespace) -> int:
             hint=f"use the names {', '.join(names)}",
         )
     classifier, model_info = classifier_from_args(args)  # the same model summary as `imu analyze`
-    settings = EngineSettings(
-        calibration=CalibrationSettings(mounting=args.mounting), reps=lift_settings(args.lift)
-    )
+    settings = engine_settings_from_args(args)
     sessions = []
     for path, name in zip(args.sessions, names):
         session = load_from_args([path], args)
