@@ -562,4 +562,4 @@ def test_any_valid_session_survives_write_and_read(n, rate_hz, jitter, down, see
     np.testing.assert_allclose(back.time_s, data["time_s"], rtol=0, atol=1e-9)
     np.testing.assert_allclose(back.samples()[:, 1:], data.loc[:, list(REQUIRED[1:])], rtol=1e-6)
     assert back.data["seq"].tolist() == list(range(n))
-    assert back.data["note"].fillna("").tolist() == note[:n]
+    assert ["" if pd.isna(v) else v for v in back.data["note"]] == note[:n]  # all-empty: NaN
