@@ -85,6 +85,24 @@ def test_reps_sets_and_hyperextension(demo):
     assert [r["hyperextended"] for r in analysis.reps] == truth.hyperextended.tolist()
 
 
+def test_plate_loading_before_a_set_is_not_its_first_rep():
+    """Rising from loading a plate pauses while still bent (~60 deg, lockout extension
+    -62 deg with the gravity tilt): that excursion used to be taken as the set's first
+    rep, so the set's real last rep became the put-down and its hyperextension flag was
+    lost. A rep must end upright (RepSettings.max_lockout_flexion_deg)."""
+    script = demo_session(make_lifter(1), seed=0, n_sets=3)  # plate loading, then set 1
+    result = without_gyro(simulate(script, sampling_rate_hz=50, mounting="xleft_zfwd", seed=0))
+    analysis = analyze_session(result.session)
+    truth = result.truth_reps
+    assert [s["n_reps"] for s in analysis.sets] == truth.groupby("set").size().tolist()
+    for rep, (start, end) in zip(analysis.reps, zip(truth.start_s, truth.end_s), strict=True):
+        assert iou((rep["start_s"], rep["end_s"]), (start, end)) >= 0.5
+        assert rep["lockout_extension_deg"] > -15.0
+    last_of_set_1 = int(truth.groupby("set").size().iloc[0]) - 1
+    assert truth.hyperextended.iloc[last_of_set_1]  # the flag that was lost
+    assert [r["hyperextended"] for r in analysis.reps] == truth.hyperextended.tolist()
+
+
 def short_session(rate_hz: float = 50.0, seed: int = 0):
     script = SessionScript(
         make_lifter(seed), (Stand(3.0, still=True), DeadliftSet(3, "conventional"), Stand(9.0))

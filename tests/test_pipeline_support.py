@@ -67,14 +67,15 @@ def rep_curve(
         d = (time_s - t0) / descent_s
         down = (d >= 0) & (d <= 1)
         flexion[down] = peak_deg * (1 - np.cos(np.pi * d[down])) / 2
-        t1 = t0 + descent_s
-        flexion[(time_s > t1) & (time_s <= t1 + hold_s)] = peak_deg
-        t2 = t1 + hold_s
+        t2 = t0 + descent_s + hold_s
+        # Pieces are chosen on d and u (not on t1, t3) so that no sample falls between two
+        # of them by rounding (that sample would read 0: a one-sample spike to upright).
+        flexion[(d > 1) & (time_s <= t2)] = peak_deg
         u = (time_s - t2) / ascent_s
         up = (u > 0) & (u <= 1)
         flexion[up] = lockout_deg + (peak_deg - lockout_deg) * (1 + np.cos(np.pi * u[up])) / 2
         t3 = t2 + ascent_s
-        back = (time_s > t3) & (time_s <= t3 + 0.4)
+        back = (u > 1) & (time_s <= t3 + 0.4)
         flexion[back] = lockout_deg * (1 + np.cos(np.pi * (time_s[back] - t3) / 0.4)) / 2
     return flexion
 

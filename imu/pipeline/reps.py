@@ -13,8 +13,9 @@ next descent starts (touch-and-go):
   stopped (speed below ``onset_velocity_deg_s``).
 
 Excursions that are not reps are rejected: starting from a bent posture (sitting),
-too short or too long, held near the bottom too long (or turned aside while held:
-loading plates), twist or lateral bend ranges beyond the limits, no real extension.
+too short or too long, still bent at the lockout (``max_lockout_flexion_deg``), held
+near the bottom too long (or turned aside while held: loading plates), twist or lateral
+bend ranges beyond the limits, no real extension.
 Accepted excursions form bursts (see :class:`RepSegmenter`): a lone bend is not a set,
 and the last excursion of a from-the-floor set puts the bar down. Reps are grouped into
 sets by rest (``set_rest_s``). Verdict alerts are given at the lockout, before the rep
@@ -67,6 +68,9 @@ class RepSettings:
     max_twist_range_deg: float = 30.0
     max_lateral_bend_range_deg: float = 25.0
     min_extension_velocity_deg_s: float = 20.0
+    max_lockout_flexion_deg: float = 15.0
+    """A rep ends upright: an excursion whose lockout (end) is more bent than this is not a
+    rep (a pause while still bent, e.g. rising from loading a plate)."""
     set_rest_s: float = 30.0
     hyperextension_deg: float = 10.0
     """Lockout extension beyond calibrated upright that flags a rep as hyperextended."""
@@ -492,6 +496,8 @@ class RepSegmenter:
         duration = t[end] - t[start]
         if not s.min_rep_s <= duration <= s.max_rep_s or end - start < 3:
             return False
+        if a[end, 0] > s.max_lockout_flexion_deg:
+            return False  # still bent at its lockout
         twist = np.degrees(np.unwrap(np.radians(a[start : end + 1, 2])))
         near = a[start : end + 1, 0] >= a[peak, 0] - s.hold_band_deg
         turned = abs(float(np.median(twist[near])) - twist[0])
