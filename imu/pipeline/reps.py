@@ -17,8 +17,8 @@ too short or too long, still bent at the lockout (``max_lockout_flexion_deg``), 
 near the bottom too long (or turned aside while held: loading plates), twist or lateral
 bend ranges beyond the limits, no real extension.
 Accepted excursions form bursts (see :class:`RepSegmenter`): a lone bend is not a set,
-and the last excursion of a from-the-floor set puts the bar down. Reps are grouped into
-sets by rest (``set_rest_s``). Verdict alerts are given at the lockout, before the rep
+and the last excursion of a from-the-floor set puts the bar down. A set is a burst: it
+ends when the burst does (optionally also at a pause longer than ``set_rest_s``). Verdict alerts are given at the lockout, before the rep
 is confirmed (provisional, see :class:`RepSegmenter`). The work is done per chunk on
 threshold crossings (:meth:`RepSegmenter.update_one` for single samples), and every
 decision depends only on the samples so far: streamed == batch. Defaults are documented in docs/calibration.md.
@@ -71,7 +71,9 @@ class RepSettings:
     max_lockout_flexion_deg: float = 15.0
     """A rep ends upright: an excursion whose lockout (end) is more bent than this is not a
     rep (a pause while still bent, e.g. rising from loading a plate)."""
-    set_rest_s: float = 30.0
+    set_rest_s: float | None = None
+    """A pause longer than this between reps also starts a new set; None = a set ends only
+    with its burst (put-down, or no next excursion within ``quiet_s``)."""
     hyperextension_deg: float = 10.0
     """Lockout extension beyond calibrated upright that flags a rep as hyperextended."""
     flexion_limit_deg: float | None = None
@@ -266,7 +268,7 @@ class RepSegmenter:
         if quiet_limit and self._cursor == self._history.n and not self._withdrawn:
             state = self._state
             if state == "up":
-                calm = flexion <= s.bottom_deg and time_s <= self._deadline()[0]
+                calm = flexion <= s.bottom_deg and time_s <= self._deadline()
             elif state == "down":
                 calm = flexion >= s.top_deg
             else:
@@ -289,10 +291,7 @@ class RepSegmenter:
         events = [(row, event) for event in self._withdrawn]
         self._withdrawn = []
         events += self._scan(final=True)
-        events += self._close_burst(row)
-        if self._set_reps:
-            events.append((row, self._close_set()))
-        return events
+        return events + self._close_burst(row)
 
     # -- scanning --------------------------------------------------------------------
     def _advance(self, i: int, j: int, events: list) -> None:
@@ -326,12 +325,11 @@ class RepSegmenter:
                     )
                 )
 
-    def _deadline(self) -> tuple[float, str]:
+    def _deadline(self) -> float:
+        """Time (s) after which the held excursion's burst (and so its set) is over."""
         if self._pending is not None:
-            return self._pending["end_s"] + self.settings.quiet_s, "burst"
-        if self._set_reps:
-            return self._set_reps[-1]["end_s"] + self.settings.set_rest_s, "set"
-        return np.inf, ""
+            return self._pending["end_s"] + self.settings.quiet_s
+        return np.inf
 
     def _scan(self, final: bool) -> list[tuple[int, dict]]:
         s = self.settings
@@ -343,14 +341,11 @@ class RepSegmenter:
             if self._state == "up":
                 deep = np.flatnonzero(flexion[i:] > s.bottom_deg)
                 stop = i + int(deep[0]) if deep.size else n
-                deadline, what = self._deadline()
-                late = np.flatnonzero(t[i:stop] > deadline)
+                late = np.flatnonzero(t[i:stop] > self._deadline())
                 if late.size:
                     row = i + int(late[0])
                     self._advance(i, row, events)
-                    events += self._close_burst(int(self._rows[row])) if what == "burst" else []
-                    if what == "set":
-                        events.append((int(self._rows[row]), self._close_set()))
+                    events += self._close_burst(int(self._rows[row]))
                     i = row
                     continue
                 if not deep.size:
@@ -457,7 +452,7 @@ class RepSegmenter:
             return []
         record = excursion[0]
         pending_set, pending_rep = self._place(self._pending, self._set_reps, len(self.sets))
-        if record["start_s"] - self._pending["end_s"] > self.settings.set_rest_s:
+        if self._rested(self._pending, record):
             set_number, rep_number = pending_set + 1, 1
         else:
             set_number, rep_number = pending_set, pending_rep + 1
@@ -545,20 +540,30 @@ class RepSegmenter:
         return events
 
     def _close_burst(self, row: int) -> list[tuple[int, dict]]:
-        """The burst is over: its last excursion is a rep unless it put the bar down / stood alone."""
+        """The burst is over: its last excursion is a rep unless it put the bar down / stood
+        alone; the set ends with it."""
         pending, self._pending = self._pending, None
         descents, ratio = self._burst_descents, self.settings.floor_setup_ratio
-        if pending is None or len(descents) == 1:
-            return []
-        reference = min(float(np.median(descents[1:])), descents[-1])
-        if ratio is not None and descents[0] >= ratio * reference:
-            # a from-the-floor set: the last excursion put the bar down
-            return self._withdraw(self._pending_early, row, "was the bar going down")
-        return self._emit(pending, row, self._pending_early)
+        events: list[tuple[int, dict]] = []
+        if pending is not None and len(descents) > 1:
+            reference = min(float(np.median(descents[1:])), descents[-1])
+            if ratio is not None and descents[0] >= ratio * reference:
+                # a from-the-floor set: the last excursion put the bar down
+                events += self._withdraw(self._pending_early, row, "was the bar going down")
+            else:
+                events += self._emit(pending, row, self._pending_early)
+        if self._set_reps:
+            events.append((row, self._close_set()))
+        return events
+
+    def _rested(self, before: dict, record: dict) -> bool:
+        """Whether the pause from rep ``before`` to ``record`` exceeds ``set_rest_s``."""
+        rest_s = self.settings.set_rest_s
+        return rest_s is not None and record["start_s"] - before["end_s"] > rest_s
 
     def _place(self, record: dict, set_reps: list[dict], n_sets: int) -> tuple[int, int]:
         """(set, rep) numbers ``record`` gets after the set's reps ``set_reps``."""
-        if set_reps and record["start_s"] - set_reps[-1]["end_s"] > self.settings.set_rest_s:
+        if set_reps and self._rested(set_reps[-1], record):
             return n_sets + 2, 1
         return n_sets + 1, len(set_reps) + 1
 
