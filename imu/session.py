@@ -163,11 +163,6 @@ def read_bytes(path: str | os.PathLike) -> bytes:
     return gunzip(data, str(path))
 
 
-def read_text(path: str | os.PathLike, encodings: Sequence[str] = ("utf-8-sig",)) -> str:
-    """Text of a file on disk (``.gz`` transparently), errors as :class:`InputError`."""
-    return decode(read_bytes(path), str(path), encodings)
-
-
 @dataclass
 class Table:
     """One delimited text file: header, data rows and the file line of every row.
