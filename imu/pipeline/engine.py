@@ -8,8 +8,13 @@ streamed and batch results are identical (tested with random chunk sizes).
 Latency: until calibration is established (still period, then the first forward bend)
 rows are buffered; they are released, with their angles, when the forward bend ends,
 and the ``calibration`` event comes first. After that, angles are emitted in the same
-call; a rep is emitted one excursion late: when the next excursion is cut or
-``quiet_s`` after its lockout (docs/calibration.md, reps).
+call. A ``rep`` event comes one excursion late: when the next excursion is cut or
+``quiet_s`` after its lockout (a lone bend is not a set, and a from-the-floor set's last
+excursion puts the bar down); a ``set`` event when its burst ends. Alerts do not wait:
+an excursion that continues a burst is judged at its lockout (``provisional: true``
+alerts, withdrawn by ``alert_withdrawn`` if the rep does not confirm them), and only
+the first rep of a burst is alerted with its ``rep`` event (docs/contracts.md,
+docs/calibration.md, reps).
 
 Mode: the first ``CalibrationSettings.mode_rows`` rows with a finite time and
 acceleration decide it once per stream (held until then). If none of them has a
