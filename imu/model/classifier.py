@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from imu.model.features import model_row, model_rows
+from imu.model.features import model_row, model_rows, rep_features
+
+_FEATURE_CACHE_SIZE = 4096
+"""Records whose raw features a classifier remembers (a 3-hour session has ~600 reps)."""
 
 
 @dataclass
@@ -26,6 +30,7 @@ class RepClassifier:
     training_rows: np.ndarray | None = None
     training_labels: np.ndarray | None = None
     training_groups: np.ndarray | None = None
+    _raw_cache: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
 
     @property
     def positive_label(self) -> str:
@@ -60,8 +65,20 @@ class RepClassifier:
         ``history`` holds the session's earlier rep records, time-ordered; they define the
         lifter's baseline (docs/classifier.md), so call this exactly as training did.
         """
-        p = float(self.probability(model_row(record, history))[0])
+        p = float(self.probability(model_row(record, history, self._raw_features))[0])
         return p, p >= self.threshold
+
+    def _raw_features(self, record: dict) -> np.ndarray:
+        """:func:`rep_features` of a record, remembered by identity: the engine passes the
+        same record objects again as history, so each rep is featurised once."""
+        hit = self._raw_cache.get(id(record))
+        if hit is not None and hit[0] is record:
+            return hit[1]
+        raw = rep_features(record)
+        self._raw_cache[id(record)] = (record, raw)
+        if len(self._raw_cache) > _FEATURE_CACHE_SIZE:
+            self._raw_cache.popitem(last=False)
+        return raw
 
     def classify_session(self, records: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities and flags for a session's reps in time order (same as calling

@@ -27,7 +27,7 @@ rounded reps.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -189,12 +189,17 @@ def _row(raw: np.ndarray, earlier: np.ndarray, first_in_set: int) -> np.ndarray:
     return np.concatenate([raw, session, [float(n)], same_set, [float(len(in_set))]])
 
 
-def model_row(record: dict, history: Sequence[dict]) -> np.ndarray:
+def model_row(
+    record: dict, history: Sequence[dict], features: Callable[[dict], np.ndarray] = rep_features
+) -> np.ndarray:
     """The model's input row for one rep: ``[raw features, median of the session's earlier
-    reps, their number, median of the earlier reps of the same set, their number]``."""
-    earlier = (np.vstack([rep_features(r) for r in history]) if history
+    reps, their number, median of the earlier reps of the same set, their number]``.
+
+    ``features`` computes one record's raw features (a caching wrapper of
+    :func:`rep_features` keeps the live cost per rep flat as the history grows)."""
+    earlier = (np.vstack([features(r) for r in history]) if history
                else np.empty((0, len(RAW_FEATURES))))
-    return _row(rep_features(record), earlier, set_start(history, _number(record, "start_s")))
+    return _row(features(record), earlier, set_start(history, _number(record, "start_s")))
 
 
 def model_rows(records: Sequence[dict]) -> np.ndarray:
