@@ -117,7 +117,7 @@ def test_unusable_model_file_is_a_one_line_error(session_csv, tmp_path, capsys):
 
 
 def test_lift_choices_match_the_presets():
-    from imu.commands.analyze import LIFT_CHOICES
+    from imu.commands.options import LIFT_CHOICES
     from imu.pipeline import LIFTS
 
     assert LIFT_CHOICES == tuple(LIFTS)
