@@ -730,8 +730,8 @@ def finish_session(
     if gyro_nan.all():
         warnings.append(
             f"{name}: no gyroscope data; flexion comes from the accelerometer alone "
-            "(less accurate during fast movement), twist and angular-velocity features "
-            "are unavailable"
+            "(accelerometer-only mode: less accurate during fast movement) and twist is "
+            "unavailable"
         )
     else:
         ratio = _gyro_tilt_ratio(samples, rate)

@@ -322,7 +322,7 @@ def test_display_shows_link_calibration_gauge_verdicts_alerts_and_summary():
     assert "streaming  99.5 of 100 Hz  lost 3 samples  link drops 1" in text
     assert "calibration ok (quality 0.93, mounting PZPYNX)" in text
     assert f"{gauge(64.0, 60.0)} 110    64 deg  limit 60 deg" in text
-    assert "set 1   reps 1   flagged 1" in text
+    assert "set 1   rep 2      session: 1 reps, 0 sets done, 1 flagged" in text
     assert "last rep 1.2  peak 64 deg" in text and "p(rounded) 0.81  ROUNDED" in text
     assert "!! rep 1.2: rep looks rounded (p = 0.81)" in text
     assert "t=10.0 s  rep 1.2" in text  # times from the first sample

@@ -70,8 +70,8 @@ def add_measurement_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         metavar="S",
-        help="a pause longer than this starts a new set (default: the lift preset's, "
-        "see docs/calibration.md)",
+        help="also split a set at any pause longer than S (default: a set ends when the "
+        "bar is put down or nothing follows for 8 s; see docs/calibration.md)",
     )
 
 

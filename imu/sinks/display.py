@@ -71,6 +71,8 @@ class Display(Sink):
         self.n_reps = 0
         self.n_flagged = 0
         self.set_number = 1
+        self.rep_in_set = 0
+        self.n_sets = 0
         self.last_rep: dict[str, Any] | None = None
         self.last_set: dict[str, Any] | None = None
         self.alert: tuple[float, str] | None = None
@@ -108,9 +110,12 @@ class Display(Sink):
             self.n_flagged += bool(event.get("rounded") or event.get("hyperextended"))
             self.last_rep = event
             self.set_number = int(event.get("set") or self.set_number)
+            self.rep_in_set = int(event.get("rep") or self.rep_in_set + 1)
         elif kind == "set":
             self.last_set = event
+            self.n_sets += 1
             self.set_number = int(event.get("set") or 0) + 1
+            self.rep_in_set = 0
         elif kind == "alert":
             where = f"rep {event['set']}.{event['rep']}: " if event.get("rep") else ""
             self.alert = (time.monotonic(), where + str(event.get("message", event.get("kind"))))
@@ -136,7 +141,10 @@ class Display(Sink):
             Text(self._link_line()),
             Text(f"calibration {self.calibration}"),
             self._gauge_line(),
-            Text(f"set {self.set_number}   reps {self.n_reps}   flagged {self.n_flagged}"),
+            Text(
+                f"set {self.set_number}   rep {self.rep_in_set or '-'}      session: "
+                f"{self.n_reps} reps, {self.n_sets} sets done, {self.n_flagged} flagged"
+            ),
             self._rep_line(),
         ]
         if self.last_set is not None:
