@@ -106,7 +106,8 @@ def _print_summary(result: dict, calibration: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    # A pipe or a file gets a table wide enough for every column (rich assumes 80).
+    console = Console() if sys.stdout.isatty() else Console(width=140)
     status = "[green]ok[/]" if calibration.get("ok") else "[red]failed[/]"
     console.print(
         f"{result.get('source') or 'session'}: {result['sampling_rate_hz']:.0f} Hz, calibration {status} "
@@ -125,7 +126,8 @@ def _print_summary(result: dict, calibration: dict) -> None:
         "dur s": ("duration_s", "{:.2f}"), "peak flex deg": ("peak_flexion_deg", "{:.0f}"),
         "lift-off deg": ("liftoff_flexion_deg", "{:.0f}"),
         "lockout ext deg": ("lockout_extension_deg", "{:.0f}"), "ascent s": ("ascent_s", "{:.2f}"),
-        "smooth": ("smoothness", "{:.2f}"), "flags": ("flags", "{}"),
+        "smooth": ("smoothness", "{:.2f}"), "p rounded": ("p_rounded", "{:.2f}"),
+        "flags": ("flags", "{}"),
     }  # fmt: skip
     for title in columns:
         table.add_column(title, justify="right")
