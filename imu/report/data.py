@@ -17,30 +17,10 @@ import numpy as np
 import pandas as pd
 
 from imu.errors import input_error
+from imu.pipeline.reps import REP_COLUMNS  # the rep object fields of docs/contracts.md
 
 ANGLE_COLUMNS = ("time_s", "flexion_deg", "lateral_bend_deg", "twist_deg")
 
-# Rep object fields of docs/contracts.md, in the order of the per-rep table and CSV.
-REP_COLUMNS = (
-    "set",
-    "rep",
-    "start_s",
-    "bottom_s",
-    "end_s",
-    "peak_flexion_deg",
-    "liftoff_flexion_deg",
-    "lockout_extension_deg",
-    "descent_s",
-    "ascent_s",
-    "peak_flexion_velocity_deg_s",
-    "peak_extension_velocity_deg_s",
-    "lateral_bend_range_deg",
-    "twist_range_deg",
-    "smoothness",
-    "hyperextended",
-    "rounded",
-    "p_rounded",
-)
 _REP_NUMERIC = tuple(c for c in REP_COLUMNS if c not in ("hyperextended", "rounded"))
 
 
