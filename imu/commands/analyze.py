@@ -37,20 +37,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
     parser.add_argument("--force", action="store_true", help="overwrite existing output files")
     add_measurement_arguments(parser)
-    try:
-        from imu.importers import add_input_arguments
-    except ImportError:  # importers not installed in this build
-        return
+    from imu.importers import add_input_arguments
+
     add_input_arguments(parser)
 
 
 def _load(args: argparse.Namespace):
-    try:
-        from imu.importers import load_from_args
-    except ImportError:
-        from imu.session import read_session
+    from imu.importers import load_from_args
 
-        return read_session(args.session[0])
     return load_from_args(args.session, args)
 
 

@@ -34,10 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="optional CSV 'session,set,load_kg' with the bar load of each set (session = file "
         "name without extension); enables load-based warm-up and kg volume",
     )
-    try:
-        from imu.importers import add_input_arguments
-    except ImportError:  # importers not installed in this build
-        return
+    from imu.importers import add_input_arguments
+
     add_input_arguments(parser)
 
 
