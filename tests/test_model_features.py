@@ -44,6 +44,23 @@ def test_features_of_a_hand_made_rep():
     assert np.isnan(values["twist_shift_at_peak_deg"])                # no twist trace
 
 
+def test_range_relative_shape_ignores_angle_offset_and_scale():
+    values = dict(zip(RAW_FEATURES, rep_features(triangle_record())))
+    # ends at 0 deg, peak 60 deg: 27 deg at 30 % is 0.45 of the range, 18 deg at 90 % is 0.3
+    assert values["flexion_at_30pct_of_range"] == pytest.approx(0.45)
+    assert values["flexion_at_90pct_of_range"] == pytest.approx(0.3)
+    shifted = triangle_record()
+    shifted["trace"]["flexion_deg"] = [8.0 + 1.1 * v for v in shifted["trace"]["flexion_deg"]]
+    moved = dict(zip(RAW_FEATURES, rep_features(shifted)))
+    for pct in range(10, 100, 10):
+        name = f"flexion_at_{pct}pct_of_range"
+        assert moved[name] == pytest.approx(values[name])
+    assert moved["flexion_at_30pct_deg"] == pytest.approx(8.0 + 1.1 * 27.0)  # degrees do move
+    flat = triangle_record()
+    flat["trace"]["flexion_deg"] = [0.05 * v for v in flat["trace"]["flexion_deg"]]  # 3 deg range
+    assert np.isnan(dict(zip(RAW_FEATURES, rep_features(flat)))["flexion_at_50pct_of_range"])
+
+
 def test_missing_trace_gives_nan_shape_not_an_error():
     record = triangle_record()
     del record["trace"]

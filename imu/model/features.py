@@ -56,6 +56,10 @@ TRACE_FLEXION = "flexion_deg"
 #: Points of the flexion curve used as shape features (fractions of the rep duration).
 SHAPE_FRACTIONS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
+#: Smallest flexion range (deg, peak above the mean of the rep's first and last sample) for
+#: which the range-relative shape features are defined (NaN below it).
+MIN_SHAPE_RANGE_DEG = 5.0
+
 #: Points of the ascent at which the share of the pull's extension already done is a feature.
 PULL_FRACTIONS: tuple[float, ...] = (0.2, 0.4, 0.6)
 
@@ -76,6 +80,7 @@ RAW_FEATURES: tuple[str, ...] = (
     "twist_shift_at_peak_deg",
     *(f"extension_done_at_{round(f * 100):02d}pct_ascent" for f in PULL_FRACTIONS),
     *(f"flexion_at_{round(f * 100):02d}pct_deg" for f in SHAPE_FRACTIONS),
+    *(f"flexion_at_{round(f * 100):02d}pct_of_range" for f in SHAPE_FRACTIONS),
 )
 
 
@@ -106,16 +111,25 @@ def rep_features(record: dict) -> np.ndarray:
     in a good one where the knees extend first. ``extension_done_at_XXpct_ascent`` is
     the share (0..1) of the ascent's total extension done after XX % of the ascent time,
     a shape that does not depend on the lifter's depth or speed.
+    ``flexion_at_XXpct_of_range`` is the flexion curve at XX % of the rep relative to the
+    rep's own range: 0 = the mean of its first and last sample, 1 = its peak. Unlike the
+    curve in degrees, it is unchanged by a constant angle offset (a calibration that fell
+    back, a sensor that slipped) or a scale error of a few degrees.
     """
     start_s, end_s = _number(record, "start_s"), _number(record, "end_s")
     duration_s = end_s - start_s
     values = [_number(record, key) for key in REP_METRICS]
     trace = np.asarray((record.get(TRACE_KEY) or {}).get(TRACE_FLEXION) or [], dtype=np.float64)
     shape = [float("nan")] * len(SHAPE_FRACTIONS)
+    relative = [float("nan")] * len(SHAPE_FRACTIONS)
     pull = [float("nan")] * len(PULL_FRACTIONS)
     early_pull = fastest_at = after_peak = twist_shift = float("nan")
     if trace.ndim == 1 and len(trace) >= 3 and np.all(np.isfinite(trace)):
         shape = [_trace_at(trace, f) for f in SHAPE_FRACTIONS]
+        ends_deg = 0.5 * (trace[0] + trace[-1])
+        range_deg = float(trace.max()) - ends_deg
+        if range_deg >= MIN_SHAPE_RANGE_DEG:
+            relative = [(value - ends_deg) / range_deg for value in shape]
         bottom_s = _number(record, "bottom_s")
         ascent_s = end_s - bottom_s
         if np.isfinite(ascent_s) and ascent_s > 0 and duration_s > 0:
@@ -129,15 +143,15 @@ def rep_features(record: dict) -> np.ndarray:
             twist = np.asarray((record.get(TRACE_KEY) or {}).get("twist_deg") or [], dtype=float)
             if len(twist) >= 3 and np.all(np.isfinite(twist)):
                 twist_shift = abs(_trace_at(twist, peak) - 0.5 * (twist[0] + twist[-1]))
-            range_deg = _trace_at(trace, bottom) - trace[-1]
-            if range_deg > 1.0:
+            pull_deg = _trace_at(trace, bottom) - trace[-1]
+            if pull_deg > 1.0:
                 pull = [(_trace_at(trace, bottom) - _trace_at(trace, bottom + f * (1 - bottom)))
-                        / range_deg for f in PULL_FRACTIONS]
+                        / pull_deg for f in PULL_FRACTIONS]
     with np.errstate(all="ignore"):
         log_ranges = np.log(np.maximum([_number(record, "lateral_bend_range_deg"),
                                         _number(record, "twist_range_deg")], 0.1))
     return np.array([*values, duration_s, early_pull, fastest_at, after_peak, *log_ranges,
-                     twist_shift, *pull, *shape], dtype=np.float64)
+                     twist_shift, *pull, *shape, *relative], dtype=np.float64)
 
 
 def _fastest_extension(trace: np.ndarray, bottom: float) -> float:
