@@ -81,7 +81,17 @@ def test_convert_as_a_real_process_with_format_override(tmp_path):
     assert done.returncode == 0, done.stderr
     assert read_session(out).metadata["source_format"] == "witmotion"
     failed = subprocess.run(
-        [sys.executable, "-m", "imu", "convert", str(wit), "-o", str(out), "--format", "polar"],
+        [
+            sys.executable,
+            "-m",
+            "imu",
+            "convert",
+            str(wit),
+            "-o",
+            str(tmp_path / "p.csv"),
+            "--format",
+            "polar",
+        ],
         check=False,
         capture_output=True,
         text=True,

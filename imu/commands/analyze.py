@@ -6,11 +6,11 @@ import argparse
 import json
 import math
 import sys
-from pathlib import Path
 
 from imu.commands.options import (
     add_measurement_arguments,
     add_model_arguments,
+    check_output,
     classifier_from_args,
     engine_settings_from_args,
 )
@@ -48,14 +48,6 @@ def _load(args: argparse.Namespace):
     return load_from_args(args.session, args)
 
 
-def _check_outputs(args: argparse.Namespace) -> None:
-    from imu.errors import input_error
-
-    for path in (args.angles, args.reps):
-        if path and Path(path).exists() and not args.force:
-            raise input_error("exists already (use --force to overwrite)", path=path)
-
-
 def _json_safe(value):
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -71,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
 
     from imu.pipeline import REP_COLUMNS, analyze_session
 
-    _check_outputs(args)
+    for option, path in (("--angles", args.angles), ("--reps", args.reps)):
+        check_output(path, option, force=args.force, inputs=args.session)
     settings = engine_settings_from_args(args)
     session = _load(args)
     classifier, model_info = classifier_from_args(args)

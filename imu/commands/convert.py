@@ -21,9 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from imu.commands.options import check_output
     from imu.importers import load_from_args
     from imu.session import write_session
 
+    check_output(args.output, "-o", force=args.force, inputs=args.inputs)
     session = load_from_args(args.inputs, args)
     for warning in session.warnings:
         print(f"imu convert: warning: {warning}", file=sys.stderr)

@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from imu.commands.options import check_output
     from imu.model.files import load_model
     from imu.model.labels import SESSION_PATH, read_many
     from imu.model.training import per_group_metrics, scores
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         rate_warnings,
     )
 
+    check_output(args.plot, "--plot", inputs=args.labels)
     model = load_model(args.model)
     positive = args.positive or model.positive_label
     labels = read_many(args.labels)

@@ -34,15 +34,14 @@ def run(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from imu.errors import InputError
+    from imu.commands.options import check_output
     from imu.model.dataset import analyse
     from imu.model.files import load_model
     from imu.model.labels import write_labels
     from imu.model.workflow import print_warnings, rate_warnings
 
+    check_output(args.output, "-o", force=args.force, inputs=args.sessions)
     output = Path(args.output)
-    if output.exists() and not args.force:
-        raise InputError(f"{output}: exists already (use --force to overwrite)")
     model = load_model(args.model)
     positive = model.positive_label
     negative = str(model.manifest.get("negative_label", "good"))

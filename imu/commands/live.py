@@ -7,12 +7,12 @@ wiring, running with Ctrl-C handling), so both commands behave the same.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from imu.commands.options import (
     add_measurement_arguments,
     add_model_arguments,
+    check_output,
     classifier_from_args,
     engine_settings_from_args,
 )
@@ -72,13 +72,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_session_arguments(parser)
 
 
-def check_outputs(args: argparse.Namespace, *paths: str | None) -> None:
-    """Fail before connecting if an output exists and ``--force`` was not given."""
-    from imu.errors import input_error
-
-    for path in paths:
-        if path and Path(path).exists() and not args.force:
-            raise input_error("exists already (use --force to overwrite)", path=path)
+def check_outputs(
+    args: argparse.Namespace, inputs: tuple[str, ...] = (), **paths: str | None
+) -> None:
+    """Fail before connecting or loading if an output cannot be written (``option=path``;
+    see :func:`imu.commands.options.check_output`)."""
+    for option, path in paths.items():
+        check_output(path, f"--{option}", force=args.force, inputs=inputs)
 
 
 def build_engine(args: argparse.Namespace, sampling_rate_hz: float) -> Any:
@@ -160,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.scan_timeout > 0:
         raise input_error(f"--scan-timeout must be positive, got {args.scan_timeout:g}")
-    check_outputs(args, args.record, args.events)
+    check_outputs(args, record=args.record, events=args.events)
     with bluetooth_errors():
         if args.device:
             device = asyncio.run(find(args.device, args.scan_timeout))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Iterable
+from pathlib import Path
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,15 +78,51 @@ def add_measurement_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+_LIMITS = {  # option -> (lowest, highest, what the number means); both ends allowed
+    "hyperextension_deg": (0.0, 90.0, "degrees of extension beyond upright"),
+    "flexion_limit_deg": (1.0, 180.0, "degrees of flexion"),
+    "set_rest_s": (0.1, 3600.0, "seconds of rest"),
+}
+
+
+def check_output(
+    path: str | None, option: str, *, force: bool = True, inputs: Iterable[str] = ()
+) -> None:
+    """Refuse, before any slow work, an output file that cannot be written or would
+    destroy data: a directory, a missing parent directory, one of the ``inputs``, or an
+    existing file without ``force``. ``None`` (option not given) passes."""
+    from imu.errors import input_error
+
+    if not path:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise input_error(f"{option} is a directory", path=path, hint="give a file name")
+    if not target.resolve().parent.is_dir():
+        raise input_error(
+            f"{option}: no such directory", path=path, hint="create the directory first"
+        )
+    if target.exists() and not force:
+        raise input_error("exists already (use --force to overwrite)", path=path)
+    if any(target.resolve() == Path(p).resolve() for p in inputs):
+        raise input_error(f"{option} would overwrite an input", path=path, hint="give another name")
+
+
 def engine_settings_from_args(args: argparse.Namespace, sampling_rate_hz: float | None = None):
     """``EngineSettings`` for the options of :func:`add_measurement_arguments`."""
+    from imu.errors import input_error
     from imu.pipeline import CalibrationSettings, EngineSettings, lift_settings
 
     overrides = {
-        name: getattr(args, name)
-        for name in ("hyperextension_deg", "flexion_limit_deg", "set_rest_s")
-        if getattr(args, name, None) is not None
+        name: getattr(args, name) for name in _LIMITS if getattr(args, name, None) is not None
     }
+    for name, value in overrides.items():
+        low, high, meaning = _LIMITS[name]
+        if not (math.isfinite(value) and low <= value <= high):
+            option = "--" + name.replace("_", "-")
+            raise input_error(
+                f"{option} must be {meaning} between {low:g} and {high:g}, got {value}"
+            )
     extra = {} if sampling_rate_hz is None else {"sampling_rate_hz": sampling_rate_hz}
     return EngineSettings(
         calibration=CalibrationSettings(mounting=args.mounting),

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.fast and not (math.isfinite(args.speed) and args.speed > 0):
         raise input_error(f"--speed must be a positive number, got {args.speed:g}")
-    check_outputs(args, args.events)
+    check_outputs(args, (args.session,), events=args.events)
     session = _load(args)
     for warning in session.warnings:
         print(f"imu replay: warning: {warning}", file=sys.stderr)

@@ -198,6 +198,10 @@ def run(args: argparse.Namespace) -> int:
 
     _check(args)
     out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise input_error(
+            "-o must be a directory, not a file", path=str(out), hint="give another directory"
+        )
     command = _command_line(args)
     sensor = SensorModel.ideal() if args.ideal else SensorModel()
     sensor = dataclasses.replace(

@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from imu.commands.options import check_output
     from imu.errors import InputError
     from imu.model.classifier import RepClassifier
     from imu.model.features import feature_names, input_names
@@ -59,9 +60,8 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0.0 < args.target_sensitivity <= 1.0:
         raise InputError("--target-sensitivity must be in (0, 1]")
+    check_output(args.output, "-o", force=args.force, inputs=args.labels)
     output = Path(args.output)
-    if output.exists() and not args.force:
-        raise InputError(f"{output}: exists already (use --force to overwrite)")
     base = None
     if args.personalize:
         base = load_model(None if args.personalize == "default" else args.personalize)

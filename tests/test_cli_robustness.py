@@ -1,0 +1,118 @@
+"""A user's-eye pass over every command: bad paths and absurd option values end in one
+line naming the culprit and exit status 2, never a traceback, and never overwrite data.
+
+The session is synthetic (imu.sim, one lifter, 2 minutes), made once per test session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imu.cli import main
+
+
+@pytest.fixture(scope="session")
+def session_csv(tmp_path_factory) -> str:
+    """A 2-minute synthetic session (regenerate: imu simulate -o DIR --lifters 1 --minutes 2)."""
+    out = tmp_path_factory.mktemp("sim")
+    assert main(["simulate", "-o", str(out), "--lifters", "1", "--minutes", "2"]) == 0
+    return str(out / "L01_s1.csv")
+
+
+def _one_line_error(capsys, argv: list[str], *words: str) -> str:
+    """Run ``imu ARGV``; expect exit 2 and one stderr line containing every word."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    for word in words:
+        assert word in err, (word, err)
+    return err
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["analyze", "{s}", "--no-model", "--angles", "{missing}/a.csv"], "--angles"),
+        (["analyze", "{s}", "--no-model", "--reps", "{missing}/r.csv"], "--reps"),
+        (["label", "{s}", "-o", "{missing}/labels.csv"], "-o"),
+        (["convert", "{s}", "-o", "{missing}/s.csv"], "-o"),
+        (["replay", "{s}", "--fast", "--no-model", "--events", "{missing}/e.jsonl"], "--events"),
+        (["train", "{s}", "-o", "{missing}/m.skops"], "-o"),
+        (["evaluate", "{s}", "--plot", "{missing}/roc.png"], "--plot"),
+    ],
+)
+def test_output_in_a_missing_directory_fails_before_any_work(
+    capsys, tmp_path, session_csv, argv, option
+):
+    missing = tmp_path / "no" / "such"
+    argv = [a.format(s=session_csv, missing=missing) for a in argv]
+    _one_line_error(capsys, argv, option, "no such directory", str(missing))
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["analyze", "{s}", "--no-model", "--reps", "{d}", "--force"],
+        ["label", "{s}", "-o", "{d}", "--force"],
+        ["convert", "{s}", "-o", "{d}", "--force"],
+        ["replay", "{s}", "--fast", "--no-model", "--events", "{d}", "--force"],
+    ],
+)
+def test_output_that_is_a_directory_is_refused(capsys, tmp_path, session_csv, argv):
+    argv = [a.format(s=session_csv, d=tmp_path) for a in argv]
+    _one_line_error(capsys, argv, "is a directory", str(tmp_path))
+    assert tmp_path.is_dir()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["analyze", "{s}", "--no-model", "--angles", "{s}", "--force"],
+        ["label", "{s}", "-o", "{s}", "--force"],
+        ["convert", "{s}", "-o", "{s}", "--force"],
+    ],
+)
+def test_output_never_overwrites_an_input_even_with_force(capsys, session_csv, argv):
+    before = Path(session_csv).read_bytes()
+    _one_line_error(capsys, [a.format(s=session_csv) for a in argv], "overwrite an input")
+    assert Path(session_csv).read_bytes() == before
+
+
+def test_simulate_into_a_file_is_refused_and_the_file_kept(capsys, session_csv):
+    before = Path(session_csv).read_bytes()
+    _one_line_error(
+        capsys, ["simulate", "-o", session_csv, "--minutes", "1"], "-o must be a directory"
+    )
+    assert Path(session_csv).read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--hyperextension-deg", "nan"),
+        ("--hyperextension-deg", "-1"),
+        ("--hyperextension-deg", "inf"),
+        ("--flexion-limit-deg", "-5"),
+        ("--flexion-limit-deg", "nan"),
+        ("--set-rest-s", "0"),
+        ("--set-rest-s", "-1"),
+        ("--set-rest-s", "nan"),
+    ],
+)
+@pytest.mark.parametrize("command", ["analyze", "report", "replay"])
+def test_absurd_measurement_options_are_refused(
+    capsys, tmp_path, session_csv, command, option, value
+):
+    extra = {"report": ["-o", str(tmp_path / "r.html")], "replay": ["--fast"]}.get(command, [])
+    argv = [command, session_csv, "--no-model", *extra, f"{option}={value}"]
+    _one_line_error(capsys, argv, option, "between")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_sensible_measurement_options_still_work(capsys, session_csv):
+    argv = ["analyze", session_csv, "--no-model", "--json", "--hyperextension-deg", "0",
+            "--flexion-limit-deg", "60", "--set-rest-s", "30"]  # fmt: skip
+    assert main(argv) == 0
