@@ -588,7 +588,7 @@ def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str])
     if backwards.size:
         i = int(backwards[0]) + 1
         raise input_error(
-            f"time goes backwards ({t[i]:g} after {t[i - 1]:g}); "
+            f"time goes backwards ({float(t[i])} after {float(t[i - 1])}); "
             f"{backwards.size} such line(s) in the file",
             path=name,
             line=int(lines[i]),

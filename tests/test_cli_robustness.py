@@ -116,3 +116,15 @@ def test_sensible_measurement_options_still_work(capsys, session_csv):
     argv = ["analyze", session_csv, "--no-model", "--json", "--hyperextension-deg", "0",
             "--flexion-limit-deg", "60", "--set-rest-s", "30"]  # fmt: skip
     assert main(argv) == 0
+
+
+def test_time_going_backwards_names_both_times_distinctly(capsys, tmp_path, session_csv):
+    """Two samples 10 ms apart on a clock near 61117 s must not both print as 61117.1."""
+    lines = Path(session_csv).read_text().splitlines()
+    first = next(i for i, line in enumerate(lines) if line[:1].isdigit()) + 500
+    lines[first], lines[first + 1] = lines[first + 1], lines[first]
+    later, earlier = (lines[k].split(",")[0] for k in (first, first + 1))
+    bad = tmp_path / "swapped.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    err = _one_line_error(capsys, ["analyze", str(bad), "--no-model"], "time goes backwards")
+    assert f"({float(earlier)} after {float(later)})" in err
