@@ -128,3 +128,17 @@ def test_time_going_backwards_names_both_times_distinctly(capsys, tmp_path, sess
     bad.write_text("\n".join(lines) + "\n")
     err = _one_line_error(capsys, ["analyze", str(bad), "--no-model"], "time goes backwards")
     assert f"({float(earlier)} after {float(later)})" in err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".zip"])
+def test_random_bytes_are_called_binary_and_not_echoed(capsys, tmp_path, suffix):
+    junk = tmp_path / f"junk{suffix}"
+    junk.write_bytes(bytes(range(256)) * 8)
+    err = _one_line_error(capsys, ["analyze", str(junk), "--no-model"], "binary data", junk.name)
+    assert err.isprintable() and err.isascii()
+
+
+def test_an_empty_file_is_called_empty(capsys, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    _one_line_error(capsys, ["analyze", str(empty), "--no-model"], "empty.csv: empty file")

@@ -61,11 +61,20 @@ def detect(files: Sequence[SourceFile]) -> str:
         if importer(name).matches(files):
             return name
     first = files[0]
-    header = first.head().splitlines()[:1]
-    raise input_error(
-        "unknown file format"
+    head = first.head()
+    binary = "\x00" in head or "\ufffd" in head  # not UTF-8 text: never echo its bytes
+    header = [] if binary else head.splitlines()[:1]
+    if not head.strip() and len(files) == 1:
+        raise input_error("empty file", path=first.name, hint="nothing was recorded; record again")
+    what = (
+        "binary data, not one of the text formats"
+        if binary
+        else "unknown file format"
         + (f": header {header[0][:80]!r}" if header else "")
-        + f" matches none of {', '.join(FORMATS)}",
+        + " matches none of"
+    )
+    raise input_error(
+        f"{what} {', '.join(FORMATS)}",
         path=first.name if len(files) == 1 else ", ".join(f.name for f in files[:3]),
         line=1 if header else None,
         hint="check the export or pass --format; docs/importers.md lists the headers",
