@@ -142,3 +142,15 @@ def test_an_empty_file_is_called_empty(capsys, tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     _one_line_error(capsys, ["analyze", str(empty), "--no-model"], "empty.csv: empty file")
+
+
+@pytest.mark.parametrize("option", ["-o", "--csv"])
+def test_report_keeps_an_existing_file_without_force(capsys, tmp_path, session_csv, option):
+    kept = tmp_path / "mine.txt"
+    kept.write_text("my notes\n")
+    outputs = {"-o": str(tmp_path / "r.html"), option: str(kept)}
+    argv = ["report", session_csv, "--no-model", *(x for kv in outputs.items() for x in kv)]
+    _one_line_error(capsys, argv, "exists already", "--force")
+    assert kept.read_text() == "my notes\n"
+    assert main([*argv, "--force"]) == 0
+    assert kept.read_text() != "my notes\n"

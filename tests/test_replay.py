@@ -76,7 +76,7 @@ def test_real_time_replay_paces_by_the_recording_clock(tmp_path, capsys):
     [
         (["replay", "missing.csv", "--fast"], "missing.csv"),
         (["replay", "{csv}", "--speed", "0"], "--speed must be a positive number"),
-        (["replay", "{csv}", "--fast", "--events", "{csv}"], "exists already (use --force"),
+        (["replay", "{csv}", "--fast", "--events", "{csv}"], "--events would overwrite an input"),
         (["replay", "{csv}", "--fast", "--model", "nope.skops"], "nope.skops"),
         (["replay", "{csv}", "--fast", "--alert-command", "no-such-player-xyz"], "not found"),
     ],

@@ -100,12 +100,12 @@ def check_output(
         raise input_error(f"{option} is a directory", path=path, hint="give a file name")
     if not target.resolve().parent.is_dir():
         raise input_error(
-            f"{option}: no such directory", path=path, hint="create the directory first"
+            f"{option}: no such directory", path=str(target.parent), hint="create it first"
         )
-    if target.exists() and not force:
-        raise input_error("exists already (use --force to overwrite)", path=path)
     if any(target.resolve() == Path(p).resolve() for p in inputs):
         raise input_error(f"{option} would overwrite an input", path=path, hint="give another name")
+    if target.exists() and not force:
+        raise input_error("exists already (use --force to overwrite)", path=path)
 
 
 def engine_settings_from_args(args: argparse.Namespace, sampling_rate_hz: float | None = None):

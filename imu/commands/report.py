@@ -9,6 +9,7 @@ from pathlib import Path
 from imu.commands.options import (
     add_measurement_arguments,
     add_model_arguments,
+    check_output,
     classifier_from_args,
     engine_settings_from_args,
 )
@@ -27,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
     parser.add_argument("--png", metavar="DIR", help="also write every plot as DIR/<name>.png")
     parser.add_argument("--csv", metavar="FILE", help="also write every rep as a CSV row")
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite an existing report or CSV (-o, --csv)"
+    )
     add_measurement_arguments(parser)
     parser.add_argument(
         "--loads",
@@ -105,16 +109,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
     """Refuse, before the analysis, outputs that would overwrite an input or cannot be made."""
     from imu.errors import input_error
 
-    inputs = {Path(p).resolve() for p in args.sessions}
     for option, value in (("-o", args.output), ("--csv", args.csv)):
-        if not value:
-            continue
-        target = Path(value)
-        if target.resolve() in inputs:
-            raise input_error(f"{option} would overwrite an input session", path=value)
-        if target.is_dir():
-            raise input_error(f"{option} is a directory", hint="give a file name", path=value)
-        if not target.resolve().parent.is_dir():
-            raise input_error(f"{option}: no such directory", path=str(target.parent))
+        check_output(value, option, force=args.force, inputs=args.sessions)
     if args.png and Path(args.png).exists() and not Path(args.png).is_dir():
         raise input_error("--png must be a directory", path=args.png)
