@@ -154,3 +154,19 @@ def test_report_keeps_an_existing_file_without_force(capsys, tmp_path, session_c
     assert kept.read_text() == "my notes\n"
     assert main([*argv, "--force"]) == 0
     assert kept.read_text() != "my notes\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--rate", "nan"], ["--rate must be a positive number"]),
+        (["--rate", "-5"], ["--rate must be a positive number"]),
+        (["--rate", "inf"], ["--rate must be a positive number"]),
+        (["--hyperextension-deg", "nan"], ["--hyperextension-deg", "between"]),
+        (["--record", "{missing}/r.csv"], ["--record: no such directory"]),
+    ],
+)
+def test_live_refuses_bad_options_before_looking_for_bluetooth(capsys, tmp_path, argv, words):
+    argv = [a.format(missing=tmp_path / "no") for a in argv]
+    err = _one_line_error(capsys, ["live", *argv], *words)
+    assert "Bluetooth" not in err

@@ -160,6 +160,9 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.scan_timeout > 0:
         raise input_error(f"--scan-timeout must be positive, got {args.scan_timeout:g}")
+    if args.rate is not None and not 0 < args.rate < float("inf"):
+        raise input_error(f"--rate must be a positive number of Hz, got {args.rate:g}")
+    engine_settings_from_args(args)  # bad measurement options fail before any scan
     check_outputs(args, record=args.record, events=args.events)
     with bluetooth_errors():
         if args.device:
