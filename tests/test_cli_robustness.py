@@ -170,3 +170,22 @@ def test_live_refuses_bad_options_before_looking_for_bluetooth(capsys, tmp_path,
     argv = [a.format(missing=tmp_path / "no") for a in argv]
     err = _one_line_error(capsys, ["live", *argv], *words)
     assert "Bluetooth" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--clock-ppm", "nan"],
+        ["--jitter-ms", "nan"],
+        ["--jitter-ms", "inf"],
+        ["--drop", "nan"],
+        ["--rest", "nan", "60"],
+        ["--labels", "{tmp}", "--force"],
+    ],
+)
+def test_simulate_refuses_nan_options_and_writes_nothing(capsys, tmp_path, argv):
+    """NaN slips through ``x < 0`` checks; --clock-ppm nan used to write all-empty rows."""
+    out = tmp_path / "out"
+    argv = ["simulate", "-o", str(out), "--minutes", "1", *(a.format(tmp=tmp_path) for a in argv)]
+    _one_line_error(capsys, argv)
+    assert not out.exists()

@@ -182,8 +182,12 @@ def _check(args: argparse.Namespace) -> None:
         raise input_error("--minutes must be in (0, 600] and --rest MIN_S <= MAX_S, both > 0")
     if any(not 25 <= rate <= 400 for rate in args.rate):
         raise input_error("--rate must be between 25 and 400 Hz")
-    if not 0 <= args.drop < 0.5 or args.jitter_ms < 0 or abs(args.clock_ppm) > 1e4:
-        raise input_error("--drop must be in [0, 0.5), --jitter-ms >= 0, |--clock-ppm| <= 10000")
+    if not (0 <= args.drop < 0.5 and 0 <= args.jitter_ms < 1e3 and abs(args.clock_ppm) <= 1e4):
+        raise input_error(
+            "--drop must be in [0, 0.5), --jitter-ms in [0, 1000), |--clock-ppm| <= 10000"
+        )
+    if args.labels and Path(args.labels).is_dir():
+        raise input_error("--labels is a directory", path=args.labels, hint="give a file name")
 
 
 def run(args: argparse.Namespace) -> int:
