@@ -189,3 +189,14 @@ def test_simulate_refuses_nan_options_and_writes_nothing(capsys, tmp_path, argv)
     argv = ["simulate", "-o", str(out), "--minutes", "1", *(a.format(tmp=tmp_path) for a in argv)]
     _one_line_error(capsys, argv)
     assert not out.exists()
+
+
+def test_replay_of_a_too_short_session_says_calibration_failed_once(capsys, tmp_path, session_csv):
+    lines = Path(session_csv).read_text().splitlines()
+    short = tmp_path / "short.csv"
+    short.write_text("\n".join(lines[:60]) + "\n")  # metadata, header and ~0.5 s of samples
+    assert main(["replay", str(short), "--fast", "--no-display", "--no-model"]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "calibration" in x)
+    assert line.startswith("calibration FAILED: no still period"), line
+    assert "t=?" not in out and line.count("failed") == 0

@@ -60,7 +60,11 @@ def describe(event: dict[str, Any], origin_s: float = 0.0) -> str:
         )
     if kind == "calibration":
         state = "ok" if event.get("ok") else "FAILED"
-        return f"t={at('time_s')} s  calibration {state}: {event.get('message', '')}"
+        when = "" if event.get("time_s") is None else f"t={at('time_s')} s  "  # none if failed
+        detail = str(event.get("message", ""))
+        for said in ("calibration failed: ", "calibrated: "):  # the state says it already
+            detail = detail.removeprefix(said)
+        return f"{when}calibration {state}: {detail}"
     if kind in ("connected", "disconnected"):
         what = "reconnected" if event.get("reconnect") else kind
         reason = f" ({event['reason']})" if event.get("reason") else ""
