@@ -6,6 +6,10 @@ The session is synthetic (imu.sim, one lifter, 2 minutes), made once per test se
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+import sys
 from pathlib import Path
 
 import pytest
@@ -200,3 +204,24 @@ def test_replay_of_a_too_short_session_says_calibration_failed_once(capsys, tmp_
     line = next(x for x in out.splitlines() if "calibration" in x)
     assert line.startswith("calibration FAILED: no still period"), line
     assert "t=?" not in out and line.count("failed") == 0
+
+
+class _ClosedAfterOneLine(io.StringIO):
+    """stdout of ``imu replay ... | head -1``: the reader goes away after the first line."""
+
+    def write(self, text: str) -> int:
+        if "\n" in self.getvalue():
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+
+def test_replay_into_a_closed_pipe_exits_quietly_and_keeps_the_event_log(
+    monkeypatch, caplog, tmp_path, session_csv
+):
+    events = tmp_path / "events.jsonl"
+    monkeypatch.setattr(sys, "stdout", _ClosedAfterOneLine())
+    argv = ["replay", session_csv, "--fast", "--no-display", "--no-model", "--events", str(events)]
+    assert main(argv) == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    kinds = [json.loads(line)["type"] for line in events.read_text().splitlines()]
+    assert kinds[0] == "calibration" and "rep" in kinds  # the engine was flushed into the log

@@ -92,6 +92,7 @@ class LineOutput(Sink):
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream
         self._clock = SessionClock()
+        self._reader_gone = False
 
     def on_samples(self, samples: Any, gap_before: bool) -> None:
         self._clock.see(samples)
@@ -101,11 +102,22 @@ class LineOutput(Sink):
         return self._stream if self._stream is not None else sys.stdout
 
     def on_event(self, event: dict[str, Any]) -> None:
-        print(self._clock.describe(event), file=self.stream, flush=True)
+        self._print(self._clock.describe(event))
 
     def close(self, summary: dict[str, Any]) -> None:
         for line in summary_lines(summary):
+            self._print(line)
+
+    def _print(self, line: str) -> None:
+        """Print and flush; when the reader has gone (``| head``), raise once (the runner
+        then closes the other sinks and the CLI exits quietly) and stay silent after."""
+        if self._reader_gone:
+            return
+        try:
             print(line, file=self.stream, flush=True)
+        except BrokenPipeError:
+            self._reader_gone = True
+            raise
 
 
 def summary_lines(summary: dict[str, Any]) -> list[str]:
