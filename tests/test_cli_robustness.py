@@ -225,3 +225,31 @@ def test_replay_into_a_closed_pipe_exits_quietly_and_keeps_the_event_log(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
     kinds = [json.loads(line)["type"] for line in events.read_text().splitlines()]
     assert kinds[0] == "calibration" and "rep" in kinds  # the engine was flushed into the log
+
+
+UNWRITABLE = "/proc/imu-cannot-write-here"  # exists as a directory, refuses new files (Linux)
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["analyze", "{s}", "--no-model", "--reps", "{u}.csv"],
+        ["label", "{s}", "-o", "{u}.csv"],
+        ["report", "{s}", "--no-model", "-o", "{u}.html"],
+        ["simulate", "-o", "{u}", "--minutes", "1"],
+        ["replay", "{s}", "--fast", "--no-model", "--events", "{u}.jsonl"],
+        ["convert", "{s}", "-o", "{u}.csv"],
+    ],
+)
+def test_a_place_that_refuses_writes_is_one_line(capsys, session_csv, argv):
+    argv = [a.format(s=session_csv, u=UNWRITABLE) for a in argv]
+    _one_line_error_in_last_line(capsys, argv, "cannot write", UNWRITABLE)
+
+
+def _one_line_error_in_last_line(capsys, argv: list[str], *words: str) -> None:
+    """Like :func:`_one_line_error`, but progress lines may come first on stderr."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err, err
+    assert all(word in err.splitlines()[-1] for word in words), err

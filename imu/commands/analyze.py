@@ -13,6 +13,7 @@ from imu.commands.options import (
     check_output,
     classifier_from_args,
     engine_settings_from_args,
+    output_errors,
 )
 
 
@@ -70,14 +71,15 @@ def run(args: argparse.Namespace) -> int:
     classifier, model_info = classifier_from_args(args)
     analysis = analyze_session(session, settings, classifier)
     analysis.model = model_info
-    if args.angles:
-        frame = pd.DataFrame(
-            analysis.angles, columns=["time_s", "flexion_deg", "lateral_bend_deg", "twist_deg"]
-        )
-        frame.to_csv(args.angles, index=False, float_format="%.6f", na_rep="")
-    if args.reps:
-        reps_frame = pd.DataFrame(analysis.to_json()["reps"], columns=list(REP_COLUMNS))
-        reps_frame.to_csv(args.reps, index=False, float_format="%.6f")
+    with output_errors():
+        if args.angles:
+            frame = pd.DataFrame(
+                analysis.angles, columns=["time_s", "flexion_deg", "lateral_bend_deg", "twist_deg"]
+            )
+            frame.to_csv(args.angles, index=False, float_format="%.6f", na_rep="")
+        if args.reps:
+            reps_frame = pd.DataFrame(analysis.to_json()["reps"], columns=list(REP_COLUMNS))
+            reps_frame.to_csv(args.reps, index=False, float_format="%.6f")
     result = analysis.to_json()
     result["source"] = session.source
     result["warnings"] = list(session.warnings)

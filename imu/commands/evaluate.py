@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from imu.commands.options import check_output
+    from imu.commands.options import check_output, output_errors
     from imu.model.files import load_model
     from imu.model.labels import SESSION_PATH, read_many
     from imu.model.training import per_group_metrics, scores
@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
                "n_groups": len(np.unique(data.groups))}
     per_group = per_group_metrics(data.y, p, predicted, data.groups)
     if args.plot:
-        _plot_roc(data.y, p, model.threshold, args.plot)
+        with output_errors():
+            _plot_roc(data.y, p, model.threshold, args.plot)
     if args.json:
         print(json.dumps({"model": args.model or "default", "positive_label": positive,
                           "group_by": data.group_by, "metrics": metrics, "per_group": per_group,

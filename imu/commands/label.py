@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from imu.commands.options import check_output
+    from imu.commands.options import check_output, output_errors
     from imu.model.dataset import analyse
     from imu.model.files import load_model
     from imu.model.labels import write_labels
@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
               f"{sum(bool(r['rounded']) for r in result.reps)} flagged {positive}", file=sys.stderr)
     columns = ["session", "start_s", "end_s", "label", "subject", "set", "rep", "predicted",
                "p_rounded", *METRIC_COLUMNS]
-    write_labels(pd.DataFrame(rows, columns=columns), output)
+    with output_errors():
+        write_labels(pd.DataFrame(rows, columns=columns), output)
     print(f"{output}: {len(rows)} reps; fix the 'label' column after review, then "
           f"'imu train {output} -o MODEL' (or --personalize default)", file=sys.stderr)
     return 0

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 
@@ -106,6 +107,20 @@ def check_output(
         raise input_error(f"{option} would overwrite an input", path=path, hint="give another name")
     if target.exists() and not force:
         raise input_error("exists already (use --force to overwrite)", path=path)
+
+
+@contextlib.contextmanager
+def output_errors() -> Iterator[None]:
+    """Turn a failed write (read-only place, no permission, disk full) into one line naming
+    the file. A reader that went away (``BrokenPipeError``) passes through."""
+    from imu.errors import input_error
+
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise input_error(f"cannot write ({exc.strerror or exc})", path=exc.filename) from None
 
 
 def engine_settings_from_args(args: argparse.Namespace, sampling_rate_hz: float | None = None):

@@ -12,6 +12,7 @@ from imu.commands.options import (
     check_output,
     classifier_from_args,
     engine_settings_from_args,
+    output_errors,
 )
 
 
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
             )
         sessions.append(data)
     report = build_report(sessions)
-    try:
+    with output_errors():
         Path(args.output).write_text(report.html, encoding="utf-8")
         print(f"wrote {args.output} ({len(report.html.encode()) / 1024:.0f} kB)")
         if args.png:
@@ -100,8 +101,6 @@ def run(args: argparse.Namespace) -> int:
         if args.csv:
             write_rep_csv(sessions, args.csv)
             print(f"wrote {args.csv} ({sum(len(s.reps) for s in sessions)} reps)")
-    except OSError as exc:
-        raise input_error(f"cannot write ({exc.strerror})", path=exc.filename) from None
     return 0
 
 

@@ -196,6 +196,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
+    from imu.commands.options import output_errors
     from imu.errors import input_error
     from imu.sim import SensorModel, make_lifter, non_rep_session, simulate, write_result
     from imu.sim.core import result_paths
@@ -240,6 +241,8 @@ def run(args: argparse.Namespace) -> int:
         existing = [path for path in targets if path.exists()]
         if existing:
             raise input_error("exists already (use --force to overwrite)", path=str(existing[0]))
+    with output_errors():  # an unwritable place fails now, not after the first session
+        out.mkdir(parents=True, exist_ok=True)
     labels = []
     for j, (name, script, seed) in enumerate(jobs):
         rate = args.rate[j % len(args.rate)]
