@@ -35,6 +35,14 @@ def _one_line_error(capsys, argv: list[str], *words: str) -> str:
     return err
 
 
+def _one_line_error_in_last_line(capsys, argv: list[str], *words: str) -> None:
+    """Like :func:`_one_line_error`, but progress lines may come first on stderr."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err, err
+    assert all(word in err.splitlines()[-1] for word in words), err
+
+
 @pytest.mark.parametrize(
     ("argv", "option"),
     [
@@ -245,11 +253,3 @@ UNWRITABLE = "/proc/imu-cannot-write-here"  # exists as a directory, refuses new
 def test_a_place_that_refuses_writes_is_one_line(capsys, session_csv, argv):
     argv = [a.format(s=session_csv, u=UNWRITABLE) for a in argv]
     _one_line_error_in_last_line(capsys, argv, "cannot write", UNWRITABLE)
-
-
-def _one_line_error_in_last_line(capsys, argv: list[str], *words: str) -> None:
-    """Like :func:`_one_line_error`, but progress lines may come first on stderr."""
-    assert main(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert "Traceback" not in err, err
-    assert all(word in err.splitlines()[-1] for word in words), err
