@@ -253,3 +253,12 @@ UNWRITABLE = "/proc/imu-cannot-write-here"  # exists as a directory, refuses new
 def test_a_place_that_refuses_writes_is_one_line(capsys, session_csv, argv):
     argv = [a.format(s=session_csv, u=UNWRITABLE) for a in argv]
     _one_line_error_in_last_line(capsys, argv, "cannot write", UNWRITABLE)
+
+
+def test_label_refuses_a_session_given_twice(capsys, tmp_path, session_csv):
+    """Twice would write every span twice, which train and evaluate reject as overlaps."""
+    other_name = str(Path(session_csv).parent / "." / Path(session_csv).name)
+    out = tmp_path / "labels.csv"
+    argv = ["label", session_csv, other_name, "-o", str(out)]
+    _one_line_error(capsys, argv, "given twice", f"also as {session_csv}")
+    assert not out.exists()

@@ -35,12 +35,22 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from imu.commands.options import check_output, output_errors
+    from imu.errors import input_error
     from imu.model.dataset import analyse
     from imu.model.files import load_model
     from imu.model.labels import write_labels
     from imu.model.workflow import print_warnings, rate_warnings
 
     check_output(args.output, "-o", force=args.force, inputs=args.sessions)
+    resolved = [Path(p).resolve() for p in args.sessions]
+    for i, key in enumerate(resolved):  # twice = every span twice: train refuses overlaps
+        if key in resolved[:i]:
+            first = args.sessions[resolved.index(key)]
+            raise input_error(
+                f"session given twice (also as {first})",
+                path=args.sessions[i],
+                hint="give each session once",
+            )
     output = Path(args.output)
     model = load_model(args.model)
     positive = model.positive_label
