@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from imu.commands.options import check_output
+    from imu.commands.options import check_output, output_errors
     from imu.errors import InputError
     from imu.model.classifier import RepClassifier
     from imu.model.features import feature_names, input_names
@@ -123,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
     }
     model = RepClassifier(fit.estimator, fit.threshold, manifest, training["rows"],
                           training["labels"], training["groups"])
-    save_model(model, output)
+    with output_errors():
+        save_model(model, output)
     if args.json:
         print(json.dumps({"model": str(output), "cv": cv_json, "threshold": fit.threshold,
                           "chosen_model": fit.chosen,
