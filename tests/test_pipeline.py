@@ -6,12 +6,11 @@ import itertools
 
 import numpy as np
 import pytest
-from test_pipeline_support import motion, rep_curve
+from test_pipeline_support import feed, motion, rep_curve
 
 from imu.errors import InputError
 from imu.pipeline import (
     CalibrationSettings,
-    Engine,
     EngineSettings,
     RepSettings,
     analyze_samples,
@@ -50,22 +49,6 @@ def session(rotation_bs=None, noise=1.0, duration_s=24.0, seed=0, **rep_kw):
             seed=seed,
         ),
     )
-
-
-def feed(samples, sizes):
-    """Stream samples through one Engine in the given chunk sizes (cycled)."""
-    engine = Engine()
-    angles, events = [], []
-    lo = 0
-    for size in itertools.cycle(sizes):
-        if lo >= len(samples):
-            break
-        step = engine.update(samples[lo : lo + size])
-        angles.append(step.angles)
-        events += step.events
-        lo += size
-    step = engine.finish()
-    return np.concatenate([*angles, step.angles]), events + step.events
 
 
 def test_24_mountings_calibrate_with_forward_flexion_positive():
@@ -337,27 +320,13 @@ def test_set_summary_tempo_trend_and_flexion_drift():
     assert summary["flexion_drift_deg"] == pytest.approx(6.0, abs=1.0)
 
 
-def feed_settings(samples, sizes, settings):
-    engine = Engine(settings)
-    angles, events, lo = [], [], 0
-    for size in itertools.cycle(sizes):
-        if lo >= len(samples):
-            break
-        step = engine.update(samples[lo : lo + size])
-        angles.append(step.angles)
-        events += step.events
-        lo += size
-    step = engine.finish()
-    return np.concatenate([*angles, step.angles]), events + step.events
-
-
 @pytest.mark.parametrize("sizes", [(1,), (13, 250, 2)])
 def test_calibration_time_limits_do_not_depend_on_chunking(sizes):
     t = np.arange(0, 30, 0.02)
     # still at the start, a first bend only at 12 s: past a 5 s bend search -> assumed axis
     late_bend = motion(t, rep_curve(t, [12.0, 16.0]) + 8 * np.sin(t) * (t > 3), noise=1.0)
     settings = EngineSettings(calibration=CalibrationSettings(bend_search_s=5.0))
-    angles, events = feed_settings(late_bend, sizes, settings)
+    angles, events = feed(late_bend, sizes, settings)
     batch = analyze_samples(late_bend, settings, chunk=len(late_bend))
     assert "assumed" in batch.calibration["message"]
     np.testing.assert_array_equal(angles, batch.angles)
@@ -365,7 +334,7 @@ def test_calibration_time_limits_do_not_depend_on_chunking(sizes):
     # moving for 8 s, then still: past a 5 s still search -> failed, in every chunking
     late_still = motion(t, np.where(t < 8, 20 + 15 * np.sin(3 * t), 0.0), noise=1.0)
     settings = EngineSettings(calibration=CalibrationSettings(still_search_s=5.0))
-    angles, events = feed_settings(late_still, sizes, settings)
+    angles, events = feed(late_still, sizes, settings)
     batch = analyze_samples(late_still, settings, chunk=len(late_still))
     assert not batch.calibration["ok"]
     np.testing.assert_array_equal(angles, batch.angles)

@@ -7,15 +7,15 @@ Accuracy bounds are the figures of `python benchmarks/bench_acconly.py` with mar
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 
 import numpy as np
 import pytest
+from test_pipeline_support import feed
 
 from imu.cli import main
-from imu.pipeline import Engine, analyze_samples, analyze_session
+from imu.pipeline import analyze_samples, analyze_session
 from imu.pipeline.angles import up_in_sensor
 from imu.pipeline.calibration import mounting_name
 from imu.pipeline.orientation import GravityTilt, GravityTiltSettings
@@ -108,20 +108,6 @@ def short_session(rate_hz: float = 50.0, seed: int = 0):
         make_lifter(seed), (Stand(3.0, still=True), DeadliftSet(3, "conventional"), Stand(9.0))
     )
     return without_gyro(simulate(script, sampling_rate_hz=rate_hz, seed=seed))
-
-
-def feed(samples: np.ndarray, sizes) -> tuple[np.ndarray, list[dict]]:
-    engine = Engine()
-    angles, events, lo = [], [], 0
-    for size in itertools.cycle(sizes):
-        if lo >= len(samples):
-            break
-        step = engine.update(samples[lo : lo + size])
-        angles.append(step.angles)
-        events += step.events
-        lo += size
-    step = engine.finish()
-    return np.concatenate([*angles, step.angles]), events + step.events
 
 
 @pytest.mark.parametrize("sizes", [(1,), (3, 97, 1, 640)])

@@ -7,6 +7,8 @@ gravity (plus optional linear acceleration) in the sensor frame.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy.spatial.transform import Rotation
 
@@ -78,6 +80,24 @@ def rep_curve(
         back = (u > 1) & (time_s <= t3 + 0.4)
         flexion[back] = lockout_deg * (1 + np.cos(np.pi * (time_s[back] - t3) / 0.4)) / 2
     return flexion
+
+
+def feed(samples: np.ndarray, sizes, settings=None) -> tuple[np.ndarray, list[dict]]:
+    """Stream samples through one Engine in the given chunk sizes (cycled); the
+    concatenated angles and events, ``finish()`` included."""
+    from imu.pipeline import Engine
+
+    engine = Engine() if settings is None else Engine(settings)
+    angles, events, lo = [], [], 0
+    for size in itertools.cycle(sizes):
+        if lo >= len(samples):
+            break
+        step = engine.update(samples[lo : lo + size])
+        angles.append(step.angles)
+        events += step.events
+        lo += size
+    step = engine.finish()
+    return np.concatenate([*angles, step.angles]), events + step.events
 
 
 def test_motion_still_reads_gravity_up():
