@@ -40,6 +40,7 @@ import pandas as pd
 
 from imu.errors import InputError, input_error
 from imu.quality import data_quality
+from imu.units import STANDARD_GRAVITY_M_S2 as STANDARD_GRAVITY
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -50,7 +51,6 @@ GYR = ("gyr_x", "gyr_y", "gyr_z")
 REQUIRED = (TIME, *ACC, *GYR)
 GAP_COLUMN = "gap"  # 1 on the first sample after a gap in a live recording
 
-STANDARD_GRAVITY = 9.80665  # m/s^2 per g
 ACC_UNITS = {"m/s2": 1.0, "g": STANDARD_GRAVITY, "mg": STANDARD_GRAVITY / 1000}  # to m/s^2
 GYR_UNITS = {"deg/s": 1.0, "rad/s": 180.0 / np.pi}  # factor to deg/s
 MIN_RATE_HZ = 5.0

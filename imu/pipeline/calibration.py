@@ -28,8 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from imu.errors import input_error
-
-STANDARD_GRAVITY_M_S2 = 9.80665
+from imu.units import STANDARD_GRAVITY_M_S2
 
 _AXES = {
     "X": np.array([1.0, 0.0, 0.0]),

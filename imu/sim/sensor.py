@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STANDARD_GRAVITY_M_S2 = 9.80665
+from imu.units import STANDARD_GRAVITY_M_S2
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from imu.errors import DeviceError
+from imu.units import STANDARD_GRAVITY_M_S2 as STANDARD_GRAVITY
 
-STANDARD_GRAVITY = 9.80665
 """m/s^2 per g (ISO 80000-3); every decoder converts g to m/s^2 with it."""
 
 N_COLUMNS = 7
