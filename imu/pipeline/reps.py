@@ -135,6 +135,49 @@ def lockout_index(time_s: np.ndarray, flexion: np.ndarray, settings: RepSettings
     return fastest + int(np.argmin(flexion[fastest:]))  # still extending when cut: its lowest point
 
 
+def lockout_seen(time_s: np.ndarray, flexion: np.ndarray, onset_velocity_deg_s: float) -> np.ndarray:
+    """For every prefix of an extension, whether its lockout is established.
+
+    ``time_s`` and ``flexion`` start at the peak. Element ``k`` is True when, on the
+    velocities ``np.gradient(flexion[: k + 1], time_s[: k + 1])``, some sample after the
+    fastest extension (first minimum) and before the last one has stopped extending
+    (velocity >= ``-onset_velocity_deg_s``); False for ``k < 2``. The same numbers as
+    that per-prefix gradient, in one pass: interior velocities of a prefix do not depend
+    on its length, except that numpy uses the uniform-spacing formula while every step
+    of the prefix is equal.
+    """
+    m = len(flexion)
+    seen = np.zeros(m, dtype=bool)
+    if m < 3:
+        return seen
+    dt = np.diff(time_s)
+    first = (flexion[1] - flexion[0]) / dt[0]  # edge velocity at the peak
+    last = np.diff(flexion) / dt  # last[k - 1]: edge velocity at the end of prefix k
+    dx1, dx2 = dt[:-1], dt[1:]
+    a = -(dx2) / (dx1 * (dx1 + dx2))
+    b = (dx2 - dx1) / (dx1 * dx2)
+    c = dx1 / (dx2 * (dx1 + dx2))
+    uneven = np.flatnonzero(dt != dt[0])
+    n_even = int(uneven[0]) if uneven.size else len(dt)  # prefixes k <= n_even are uniform
+    k = np.arange(2, m)
+    for interior, prefixes in (
+        ((flexion[2:] - flexion[:-2]) / (2.0 * dt[0]), k <= n_even),
+        (a * flexion[:-2] + b * flexion[1:-1] + c * flexion[2:], k > n_even),
+    ):
+        # velocity[0..k-1] of prefix k is inner[0..k-1]; its last sample is last[k - 1].
+        inner = np.concatenate(([first], interior))
+        low = np.minimum.accumulate(inner)
+        positions = np.arange(len(inner))
+        is_new_low = np.concatenate(([True], inner[1:] < low[:-1]))
+        fastest = np.maximum.accumulate(np.where(is_new_low, positions, 0))
+        stopped = np.maximum.accumulate(
+            np.where(inner >= -onset_velocity_deg_s, positions, -1)
+        )
+        q = k - 1
+        seen[2:] |= prefixes & (last[q] >= low[q]) & (stopped[q] >= fastest[q])
+    return seen
+
+
 def span_record(
     angles_df: pd.DataFrame,
     start_s: float,
@@ -422,26 +465,18 @@ class RepSegmenter:
     def _check_lockout(self, i: int, j: int) -> list[tuple[int, dict]]:
         """Provisional alerts at the first of positions ``i..j-1`` where the lockout is
         established (each position is judged on the rows up to it: chunking does not matter)."""
-        for p in range(i, j):
-            if self._early_done:
-                break
-            if self._lockout_seen(p):
-                self._early_done = True
-                return self._provisional(p)
-        return []
-
-    def _lockout_seen(self, p: int) -> bool:
-        """Whether the lockout is established in the rows up to position ``p``: after the
-        fastest extension so far, extension has stopped at a sample before ``p`` (so its
-        speed is a central difference, as when the excursion is cut)."""
+        if self._early_done:
+            return []
         t, flexion = self._t, self._a[:, 0]
-        peak = self._rise + int(np.argmax(flexion[self._rise : p + 1]))
-        if p - peak < 2:
-            return False
-        velocity = np.gradient(flexion[peak : p + 1], t[peak : p + 1])
-        fastest = int(np.argmin(velocity))
-        stopped = np.flatnonzero(velocity[fastest:-1] >= -self.settings.onset_velocity_deg_s)
-        return bool(stopped.size)
+        # Rows from the rise to `down` are above top_deg, later ones (before the cut) not:
+        # the peak is the same for every position judged.
+        peak = self._rise + int(np.argmax(flexion[self._rise : i + 1]))
+        seen = lockout_seen(t[peak:j], flexion[peak:j], self.settings.onset_velocity_deg_s)
+        hits = np.flatnonzero(seen[i - peak :])
+        if not hits.size:
+            return []
+        self._early_done = True
+        return self._provisional(i + int(hits[0]))
 
     def _provisional(self, p: int) -> list[tuple[int, dict]]:
         """Early alerts at position ``p`` (lockout established) for an excursion that joins
