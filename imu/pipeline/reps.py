@@ -135,7 +135,9 @@ def lockout_index(time_s: np.ndarray, flexion: np.ndarray, settings: RepSettings
     return fastest + int(np.argmin(flexion[fastest:]))  # still extending when cut: its lowest point
 
 
-def lockout_seen(time_s: np.ndarray, flexion: np.ndarray, onset_velocity_deg_s: float) -> np.ndarray:
+def lockout_seen(
+    time_s: np.ndarray, flexion: np.ndarray, onset_velocity_deg_s: float
+) -> np.ndarray:
     """For every prefix of an extension, whether its lockout is established.
 
     ``time_s`` and ``flexion`` start at the peak. Element ``k`` is True when, on the
@@ -170,9 +172,7 @@ def lockout_seen(time_s: np.ndarray, flexion: np.ndarray, onset_velocity_deg_s: 
         positions = np.arange(len(inner))
         is_new_low = np.concatenate(([True], inner[1:] < low[:-1]))
         fastest = np.maximum.accumulate(np.where(is_new_low, positions, 0))
-        stopped = np.maximum.accumulate(
-            np.where(inner >= -onset_velocity_deg_s, positions, -1)
-        )
+        stopped = np.maximum.accumulate(np.where(inner >= -onset_velocity_deg_s, positions, -1))
         q = k - 1
         seen[2:] |= prefixes & (last[q] >= low[q]) & (stopped[q] >= fastest[q])
     return seen
