@@ -22,21 +22,49 @@ def sparc(
     cutoff_hz: float = 10.0,
     threshold: float = 0.05,
 ) -> float:
-    """Spectral arc length of a uniformly sampled speed profile (dimensionless, <= 0)."""
+    """Spectral arc length of a uniformly sampled speed profile (dimensionless, <= 0).
+
+    ``speed`` is non-negative, so the zero-frequency bin (its sum) is the largest of the
+    spectrum: only the bins up to ``cutoff_hz`` are needed, normalised by their maximum.
+    """
     if len(speed) < 4 or not np.any(speed):
         return float("nan")
     n_fft = int(2 ** (np.ceil(np.log2(len(speed))) + pad_level))
-    freq = np.arange(n_fft) * sampling_rate_hz / n_fft
-    magnitude = np.abs(np.fft.fft(speed, n_fft))
-    magnitude = magnitude / magnitude.max()
+    n_bins = min(n_fft // 2 + 1, int(cutoff_hz * n_fft / sampling_rate_hz) + 2)
+    freq = np.arange(n_bins) * sampling_rate_hz / n_fft
+    magnitude = np.abs(np.fft.rfft(speed, n_fft)[:n_bins])
     keep = freq <= cutoff_hz
-    freq, magnitude = freq[keep], magnitude[keep]
+    freq, magnitude = freq[keep], magnitude[keep] / magnitude.max()
     above = np.flatnonzero(magnitude >= threshold)
     freq, magnitude = freq[above[0] : above[-1] + 1], magnitude[above[0] : above[-1] + 1]
     if len(freq) < 2:
         return 0.0
     d_freq = np.diff(freq) / (freq[-1] - freq[0])
     return float(-np.sum(np.sqrt(d_freq**2 + np.diff(magnitude) ** 2)))
+
+
+def velocity(values: np.ndarray, time_s: np.ndarray) -> np.ndarray:
+    """Time derivative of ``values`` (units of ``values`` per s) at ``time_s``.
+
+    Second-order central differences inside (the uneven-step formula of
+    ``np.gradient``), one-sided differences at both ends; zeros for fewer than two
+    samples. Each inner value depends only on its two neighbours, so any window of a
+    longer series has the same inner values.
+    """
+    n = len(values)
+    out = np.zeros(n)
+    if n < 2:
+        return out
+    dt = time_s[1:] - time_s[:-1]
+    out[0] = (values[1] - values[0]) / dt[0]
+    out[-1] = (values[-1] - values[-2]) / dt[-1]
+    dx1, dx2 = dt[:-1], dt[1:]
+    out[1:-1] = (
+        -(dx2) / (dx1 * (dx1 + dx2)) * values[:-2]
+        + (dx2 - dx1) / (dx1 * dx2) * values[1:-1]
+        + dx1 / (dx2 * (dx1 + dx2)) * values[2:]
+    )
+    return out
 
 
 def _uniform_speed(time_s: np.ndarray, velocity: np.ndarray) -> tuple[np.ndarray, float]:
@@ -63,15 +91,17 @@ def rep_metrics(
     t = time_s[start : tail_end + 1]
     flexion = angles[start : tail_end + 1, 0]
     m = end - start  # position of the end in the local arrays
-    velocity = np.gradient(flexion, t) if len(t) > 1 else np.zeros(len(t))
+    velocity_deg_s = velocity(flexion, t)
     peak = int(np.argmax(flexion[: m + 1]))
-    fastest_up = peak + int(np.argmin(velocity[peak : m + 1]))
-    moving = np.flatnonzero(velocity[peak : fastest_up + 1] >= -ONSET_VELOCITY_DEG_S)
+    fastest_up = peak + int(np.argmin(velocity_deg_s[peak : m + 1]))
+    moving = np.flatnonzero(velocity_deg_s[peak : fastest_up + 1] >= -ONSET_VELOCITY_DEG_S)
     bottom = peak + (int(moving[-1]) if moving.size else 0)
     lateral = angles[start : end + 1, 1]
     twist = np.degrees(np.unwrap(np.radians(angles[start : end + 1, 2])))
     lockout_extension = float(-np.min(flexion[bottom:]))
-    speed, rate = _uniform_speed(t[: m + 1], velocity[: m + 1]) if m >= 3 else (np.zeros(0), 1.0)
+    speed, rate = (
+        _uniform_speed(t[: m + 1], velocity_deg_s[: m + 1]) if m >= 3 else (np.zeros(0), 1.0)
+    )
     return {
         "start_s": float(t[0]),
         "bottom_s": float(t[bottom]),
@@ -81,8 +111,8 @@ def rep_metrics(
         "lockout_extension_deg": lockout_extension,
         "descent_s": float(t[bottom] - t[0]),
         "ascent_s": float(t[m] - t[bottom]),
-        "peak_flexion_velocity_deg_s": float(np.max(velocity[: bottom + 1])),
-        "peak_extension_velocity_deg_s": float(-np.min(velocity[bottom : m + 1])),
+        "peak_flexion_velocity_deg_s": float(np.max(velocity_deg_s[: bottom + 1])),
+        "peak_extension_velocity_deg_s": float(-np.min(velocity_deg_s[bottom : m + 1])),
         "lateral_bend_range_deg": float(np.ptp(lateral)),
         "twist_range_deg": float(np.ptp(twist)),
         "smoothness": sparc(speed, rate),

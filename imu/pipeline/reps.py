@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from imu.pipeline.buffers import GrowingArray
-from imu.pipeline.metrics import rep_metrics, set_summary, trace
+from imu.pipeline.metrics import rep_metrics, set_summary, trace, velocity
 
 
 @dataclass(frozen=True)
@@ -127,9 +127,9 @@ def lockout_index(time_s: np.ndarray, flexion: np.ndarray, settings: RepSettings
     extension, the first sample where extension has stopped (extension speed below
     ``onset_velocity_deg_s``; with hyperextension that is the deepest extension), else
     the lowest flexion."""
-    velocity = np.gradient(flexion, time_s) if len(flexion) > 1 else np.zeros(1)
-    fastest = int(np.argmin(velocity))
-    stopped = np.flatnonzero(velocity[fastest:] >= -settings.onset_velocity_deg_s)
+    velocity_deg_s = velocity(flexion, time_s)
+    fastest = int(np.argmin(velocity_deg_s))
+    stopped = np.flatnonzero(velocity_deg_s[fastest:] >= -settings.onset_velocity_deg_s)
     if stopped.size:
         return fastest + int(stopped[0])
     return fastest + int(np.argmin(flexion[fastest:]))  # still extending when cut: its lowest point
@@ -141,40 +141,25 @@ def lockout_seen(
     """For every prefix of an extension, whether its lockout is established.
 
     ``time_s`` and ``flexion`` start at the peak. Element ``k`` is True when, on the
-    velocities ``np.gradient(flexion[: k + 1], time_s[: k + 1])``, some sample after the
-    fastest extension (first minimum) and before the last one has stopped extending
-    (velocity >= ``-onset_velocity_deg_s``); False for ``k < 2``. The same numbers as
-    that per-prefix gradient, in one pass: interior velocities of a prefix do not depend
-    on its length, except that numpy uses the uniform-spacing formula while every step
-    of the prefix is equal.
+    velocities of the prefix ``0..k`` (:func:`imu.pipeline.metrics.velocity`), some
+    sample after the fastest extension (first minimum) and before the last one has
+    stopped extending (velocity >= ``-onset_velocity_deg_s``); False for ``k < 2``.
+    All prefixes in one pass: a prefix's velocities are those of the whole series except
+    at its last sample (a one-sided difference).
     """
-    m = len(flexion)
-    seen = np.zeros(m, dtype=bool)
-    if m < 3:
+    seen = np.zeros(len(flexion), dtype=bool)
+    if len(flexion) < 3:
         return seen
-    dt = np.diff(time_s)
-    first = (flexion[1] - flexion[0]) / dt[0]  # edge velocity at the peak
-    last = np.diff(flexion) / dt  # last[k - 1]: edge velocity at the end of prefix k
-    dx1, dx2 = dt[:-1], dt[1:]
-    a = -(dx2) / (dx1 * (dx1 + dx2))
-    b = (dx2 - dx1) / (dx1 * dx2)
-    c = dx1 / (dx2 * (dx1 + dx2))
-    uneven = np.flatnonzero(dt != dt[0])
-    n_even = int(uneven[0]) if uneven.size else len(dt)  # prefixes k <= n_even are uniform
-    k = np.arange(2, m)
-    for interior, prefixes in (
-        ((flexion[2:] - flexion[:-2]) / (2.0 * dt[0]), k <= n_even),
-        (a * flexion[:-2] + b * flexion[1:-1] + c * flexion[2:], k > n_even),
-    ):
-        # velocity[0..k-1] of prefix k is inner[0..k-1]; its last sample is last[k - 1].
-        inner = np.concatenate(([first], interior))
-        low = np.minimum.accumulate(inner)
-        positions = np.arange(len(inner))
-        is_new_low = np.concatenate(([True], inner[1:] < low[:-1]))
-        fastest = np.maximum.accumulate(np.where(is_new_low, positions, 0))
-        stopped = np.maximum.accumulate(np.where(inner >= -onset_velocity_deg_s, positions, -1))
-        q = k - 1
-        seen[2:] |= prefixes & (last[q] >= low[q]) & (stopped[q] >= fastest[q])
+    inner = velocity(flexion, time_s)[:-1]  # [:k] = prefix k's velocities but the last
+    last = np.diff(flexion) / np.diff(time_s)  # [k - 1] = prefix k's last velocity
+    positions = np.arange(len(inner))
+    low = np.minimum.accumulate(inner)
+    is_new_low = np.concatenate(([True], inner[1:] < low[:-1]))
+    fastest = np.maximum.accumulate(np.where(is_new_low, positions, 0))
+    stopped = np.maximum.accumulate(np.where(inner >= -onset_velocity_deg_s, positions, -1))
+    # Prefix k (>= 2): its last velocity is not below the minimum before it (else it is
+    # the fastest and nothing after it counts), and a stopped sample follows the fastest.
+    seen[2:] = (last[1:] >= low[1:]) & (stopped[1:] >= fastest[1:])
     return seen
 
 
@@ -437,7 +422,7 @@ class RepSegmenter:
         lo = max(self._floor, int(np.searchsorted(t, t[self._rise] - s.lookback_s, side="left")))
         before = flexion[lo : self._rise + 1]
         base = float(np.min(before))
-        rising = np.gradient(before, t[lo : self._rise + 1]) if len(before) > 1 else np.zeros(1)
+        rising = velocity(before, t[lo : self._rise + 1])
         quiet = np.flatnonzero((before <= base + s.onset_deg) | (rising <= s.onset_velocity_deg_s))
         start = lo + int(quiet[-1])
         peak = self._rise + int(np.argmax(flexion[self._rise : cut + 1]))
@@ -538,10 +523,8 @@ class RepSegmenter:
         lateral = np.ptp(a[start : end + 1, 1])
         if np.ptp(twist) > s.max_twist_range_deg or lateral > s.max_lateral_bend_range_deg:
             return False
-        velocity = (
-            np.gradient(a[peak : end + 1, 0], t[peak : end + 1]) if end - peak >= 2 else np.zeros(1)
-        )
-        return bool(-np.min(velocity) >= s.min_extension_velocity_deg_s)
+        extension = velocity(a[peak : end + 1, 0], t[peak : end + 1]) if end - peak >= 2 else [0.0]
+        return bool(-np.min(extension) >= s.min_extension_velocity_deg_s)
 
     # -- bursts, reps and sets -------------------------------------------------------
     def _joins(self, record: dict, start_twist_deg: float) -> bool:
