@@ -56,9 +56,15 @@ GYR_UNITS = {"deg/s": 1.0, "rad/s": 180.0 / np.pi}  # factor to deg/s
 MIN_RATE_HZ = 5.0
 MAX_RATE_HZ = 2000.0
 _MISSING = {"", "nan", "NaN", "NAN"}
-# line breaks of str.splitlines() other than "\n": a text with any of them is split exactly
-_ODD_BREAKS = ("\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
-_BLANK_START = re.compile(r"\n\s")  # a line that is blank or starts with white space
+# Bytes that cannot make a text unplain (see _plain_table): deleted before looking at the
+# rest, which for a numeric table is its line ends and little more.
+_PLAIN_BYTES = b"0123456789.,;+-eE \t"
+# In that rest without its line ends: a quote, a control character or other white space
+# (the line breaks of str.splitlines() other than "\n"; characters that str.strip() takes
+# for white space but the parser does not).
+_UNPLAIN = re.compile(r'["\x00-\x1f\x7f]|\s')
+# a white-space-only line: with a white-space separator the parser keeps it as a row
+_WHITE_LINE = re.compile(rb"\n[ \t]*(?:\n|\Z)")
 
 
 @dataclass
@@ -173,11 +179,12 @@ class Table:
     (a recording cut off by a crash); :meth:`floats` then drops an incomplete last row
     with a warning instead of failing.
 
-    A plain text (one row per ``\n``, no quotes, no blank lines) is not split into rows:
-    its rows start after ``skip`` lines of ``body``, the whole text, or of ``data``, its
-    UTF-8 bytes when the caller has them (a file's own: no copy; ``body`` is then empty).
-    The first parse that finds anything odd splits it line by line (:meth:`_exact`),
-    which reports exactly what :func:`read_table`'s line-by-line path would have.
+    A plain text (one row per ``\n``, no quotes or odd characters) is not split into
+    rows: its rows start after ``skip`` lines of ``data``, the text's UTF-8 bytes (a
+    file's own: no copy; ``body`` is then empty). The first parse that finds anything odd
+    (a field count, a bad cell, a row count that differs from the line count because
+    the parser skipped a blank line) splits it line by line (:meth:`_exact`), which
+    reports exactly what :func:`read_table`'s line-by-line path would have.
     """
 
     name: str
@@ -196,8 +203,7 @@ class Table:
         (raising what it raises); a no-op for a table that is split already."""
         if self.skip is None:
             return
-        text = self.body if self.data is None else self.data.decode("utf-8")
-        exact = _split_table(text, self.name, self.header_line - 1, self.sep)
+        exact = _split_table(self.data.decode("utf-8"), self.name, self.header_line - 1, self.sep)
         self.body, self.lines, self.unterminated = exact.body, exact.lines, exact.unterminated
         self.skip, self.data = None, None
 
@@ -252,7 +258,6 @@ class Table:
             header=None,
             names=range(len(self.columns)),
             usecols=usecols,
-            skip_blank_lines=False,
             engine="c",
             **options,
         )
@@ -406,7 +411,7 @@ def _quote_error(rows: Sequence[str], lines: Sequence[int], name: str) -> InputE
 
 
 def read_table(
-    text: str,
+    text: str | None,
     name: str,
     *,
     header_index: int = 0,
@@ -420,10 +425,16 @@ def read_table(
     (separators ending every row); missing trailing fields read as empty cells. An empty
     name in the header (a trailing separator) is kept so that rows with the same trailing
     separator still fit. ``data``, when given, is exactly ``text.encode("utf-8")`` (the
-    file's bytes): the parser then reads it instead of a fresh copy.
+    file's bytes): the parser then reads it instead of a fresh copy, and ``text`` may be
+    None (it is decoded only if the text is not plain).
     """
-    table = _plain_table(text, name, header_index, sep, data)
-    return table if table is not None else _split_table(text, name, header_index, sep)
+    if data is None:
+        data = text.encode("utf-8")
+    table = _plain_table(data, name, header_index, sep)
+    if table is not None:
+        return table
+    text = data.decode("utf-8") if text is None else text
+    return _split_table(text, name, header_index, sep)
 
 
 def _header(line: str, name: str, header_index: int, sep: str) -> list[str]:
@@ -442,35 +453,38 @@ def _header(line: str, name: str, header_index: int, sep: str) -> list[str]:
     return header
 
 
-def _plain_table(
-    text: str, name: str, header_index: int, sep: str, data: bytes | None
-) -> Table | None:
-    """The Table of a text whose data rows are the ``\n``-separated lines after the header
-    as they stand (no other line breaks, no quotes, no blank or indented lines, a first
-    row with no more fields than the header); None otherwise. Nothing is split: the rows
-    are counted and the parser checks their fields (see :class:`Table`)."""
-    if '"' in text or any(mark in text for mark in _ODD_BREAKS):
-        return None  # the parser skips lines to the header: quotes there would mislead it
+def _plain_table(data: bytes, name: str, header_index: int, sep: str) -> Table | None:
+    """The Table of a text (``data``: its UTF-8 bytes) whose data rows are the
+    ``\n``-separated lines after the header as they stand: no quotes (the parser skips
+    lines to the header: a quote there would mislead it), no other line breaks or control
+    characters, no white space but spaces and tabs, and a first row with no more fields
+    than the header; None otherwise. Nothing is split: the rows are counted and the parser
+    checks their fields; a blank line it skips shows as a row count that differs from the
+    line count (see :class:`Table`). One pass over the bytes: only what is left after
+    deleting digits, signs, decimal points, separators and spaces is looked at."""
+    rest = data.translate(None, _PLAIN_BYTES)
+    odd = rest.translate(None, b"\n").decode("utf-8")  # valid UTF-8 stays valid
+    if _UNPLAIN.search(odd) or (sep.isspace() and _WHITE_LINE.search(data)):
+        return None
     end = -1
     for _ in range(header_index + 1):
-        end = text.find("\n", end + 1)
+        end = data.find(b"\n", end + 1)
         if end < 0:
             return None
-    first_end = text.find("\n", end + 1)
-    first_row = text[end + 1 : first_end if first_end >= 0 else len(text)]
-    if not first_row or first_row[0].isspace() or _BLANK_START.search(text, end):
-        return None
-    header = _header(text[text.rfind("\n", 0, end) + 1 : end], name, header_index, sep)
-    if first_row.count(sep) >= len(header):
-        return None  # pandas would take the extra first field for an index
-    unterminated = not text.endswith("\n")
-    rows = text.count("\n", end + 1) + unterminated
+    start = data.rfind(b"\n", 0, end) + 1
+    header = _header(data[start:end].decode("utf-8"), name, header_index, sep)
+    first_end = data.find(b"\n", end + 1)
+    first_row = data[end + 1 : first_end if first_end >= 0 else len(data)]
+    if not first_row or first_row.count(sep.encode()) >= len(header):
+        return None  # no rows, or pandas would take an extra first field for an index
+    unterminated = not data.endswith(b"\n")
+    rows = rest.count(b"\n") - data.count(b"\n", 0, end + 1) + unterminated
     first = header_index + 2
     return Table(
         name,
         header_index + 1,
         header,
-        text if data is None else "",
+        "",
         sep,
         np.arange(first, first + rows),
         unterminated,
@@ -519,11 +533,17 @@ def _split_table(text: str, name: str, header_index: int, sep: str) -> Table:
     return Table(name, header_index + 1, header, body, sep, np.asarray(numbers), unterminated)
 
 
-def split_metadata(text: str) -> tuple[dict[str, str], int]:
-    """Metadata dict of the leading ``# key: value`` lines, and the header's line index."""
+def split_metadata(text: str | bytes) -> tuple[dict[str, str], int]:
+    """Metadata dict of the leading ``# key: value`` lines, and the header's line index.
+
+    ``text`` may be given as its UTF-8 bytes: only the head is decoded.
+    """
     size = 1 << 16  # only the head of the text is split into lines
     while True:
-        lines = text[:size].splitlines()
+        head = text[:size]
+        lines = (
+            head.decode("utf-8", errors="replace") if isinstance(head, bytes) else head
+        ).splitlines()
         whole = size >= len(text)
         if not whole:
             lines.pop()  # may be cut off
@@ -796,12 +816,13 @@ def read_session(
     name = str(path)
     if text is None:
         data = gunzip(data, name) if data is not None else read_bytes(path)
-        text = decode(data, name)
-        if data.startswith(codecs.BOM_UTF8) or b"\x00" in data:
-            data = None  # decoding dropped bytes: the text is not these bytes as they are
+        if not data.isascii() or b"\x00" in data:  # ASCII: the bytes are the text
+            text = decode(data, name)
+            if data.startswith(codecs.BOM_UTF8) or b"\x00" in data:
+                data = None  # decoding dropped bytes: the text is not these bytes as they are
     else:
         data = None
-    metadata, header_index = split_metadata(text)
+    metadata, header_index = split_metadata(text if text is not None else data)
     table = read_table(text, name, header_index=header_index, data=data)
     del text  # a plain table parses ``data``: no need to keep a second copy
     table.require(REQUIRED)

@@ -1,8 +1,9 @@
 """The plain-text fast path of :func:`imu.session.read_table` against the line-by-line one.
 
 A plain table is parsed without splitting its text into lines; anything the parser finds
-odd sends it back to the line-by-line reader. Every case below must give the same
-values, file lines, warnings and error messages either way.
+odd (a bad cell, a field count, a blank line it skipped) sends it back to the
+line-by-line reader. Every case below must give the same values, file lines, warnings
+and error messages either way.
 """
 
 from __future__ import annotations
@@ -44,58 +45,85 @@ def _outcome(table_of) -> tuple:
     return (values, numbers.attrs["lines"].tolist(), extras, table.warnings)
 
 
-def _both(text: str) -> tuple[tuple, tuple, bool]:
-    """Outcomes of the fast and the line-by-line reader, and whether the fast one was plain."""
-    plain = False
+def _both(text: str, sep: str = ",") -> tuple[tuple, tuple, str]:
+    """Outcomes of the fast and the line-by-line reader, and the fast one's path:
+    ``plain`` (never split the text into lines), ``fell back`` (started plain, a parse
+    found something odd) or ``split`` (not plain from the start)."""
+    seen: dict = {}
 
     def fast():
-        nonlocal plain
-        table = read_table(text, "f.csv", header_index=2)
-        plain = table.skip is not None
-        return table
+        seen["table"] = read_table(text, "f.csv", header_index=2, sep=sep)
+        seen["started plain"] = seen["table"].skip is not None
+        return seen["table"]
 
-    exact = _outcome(lambda: _split_table(text, "f.csv", 2, ","))
-    return _outcome(fast), exact, plain
+    exact = _outcome(lambda: _split_table(text, "f.csv", 2, sep))
+    outcome = _outcome(fast)
+    if not seen.get("started plain"):
+        return outcome, exact, "split"
+    stayed = outcome[0] != "error" and seen["table"].skip is not None  # errors come split
+    return outcome, exact, "plain" if stayed else "fell back"
 
 
 CASES = {
-    "clean": (_text(ROWS), True),
-    "unterminated": (_text(ROWS, end=""), True),
-    "cut-off last row": (_text([*ROWS[:-1], "0.05,0.1,0.2"], end=""), True),
-    "short row inside": (_text([*ROWS[:2], "0.02,0.1,0.2", *ROWS[3:]]), True),
-    "extra field inside": (_text([*ROWS[:2], ROWS[2] + ",7", *ROWS[3:]]), True),
-    "extra field on the first row": (_text([ROWS[0] + ",7", *ROWS[1:]]), False),
-    "trailing separators": (_text([r + ",," for r in ROWS]), False),
+    "clean": (_text(ROWS), "plain"),
+    "unterminated": (_text(ROWS, end=""), "plain"),
+    "cut-off last row": (_text([*ROWS[:-1], "0.05,0.1,0.2"], end=""), "fell back"),
+    "short row inside": (_text([*ROWS[:2], "0.02,0.1,0.2", *ROWS[3:]]), "fell back"),
+    "extra field inside": (_text([*ROWS[:2], ROWS[2] + ",7", *ROWS[3:]]), "fell back"),
+    "extra field on the first row": (_text([ROWS[0] + ",7", *ROWS[1:]]), "split"),
+    "trailing separators": (_text([r + ",," for r in ROWS]), "split"),
     "trailing separator in the header too": (
         _text([r + "," for r in ROWS], header=HEADER + ","),
-        True,
+        "plain",
     ),
-    "not a number": (_text([*ROWS[:3], "0.03,0.1,x,9.8,1,1,1", *ROWS[4:]]), True),
-    "NA is not a missing value": (_text([*ROWS[:3], "0.03,0.1,NA,9.8,1,1,1", *ROWS[4:]]), True),
-    "infinity": (_text([*ROWS[:3], "0.03,0.1,inf,9.8,1,1,1", *ROWS[4:]]), True),
-    "no gyroscope": (_text([f"{i / 100:.2f},0.1,0.2,9.8,,," for i in range(6)]), True),
-    "blank line": (_text([*ROWS[:3], "", *ROWS[3:]]), False),
-    "white-space line": (_text([*ROWS[:3], "  \t", *ROWS[3:]]), False),
-    "indented row": (_text([*ROWS[:3], " " + ROWS[3], *ROWS[4:]]), False),
-    "CRLF": (_text(ROWS).replace("\n", "\r\n"), False),
+    "not a number": (_text([*ROWS[:3], "0.03,0.1,x,9.8,1,1,1", *ROWS[4:]]), "fell back"),
+    "NA is not a missing value": (
+        _text([*ROWS[:3], "0.03,0.1,NA,9.8,1,1,1", *ROWS[4:]]),
+        "fell back",
+    ),
+    "infinity": (_text([*ROWS[:3], "0.03,0.1,inf,9.8,1,1,1", *ROWS[4:]]), "fell back"),
+    "no gyroscope": (_text([f"{i / 100:.2f},0.1,0.2,9.8,,," for i in range(6)]), "plain"),
+    "blank line": (_text([*ROWS[:3], "", *ROWS[3:]]), "fell back"),
+    "blank lines at the end": (_text(ROWS, end="\n\n\n"), "fell back"),
+    "white-space line": (_text([*ROWS[:3], "  \t", *ROWS[3:]]), "fell back"),
+    "white-space last line, unterminated": (_text(ROWS, end="\n  "), "fell back"),
+    "no-break-space line": (_text([*ROWS[:3], "\u00a0", *ROWS[3:]]), "split"),
+    "unit-separator line": (_text([*ROWS[:3], "\x1f", *ROWS[3:]]), "split"),
+    "indented row": (_text([*ROWS[:3], " " + ROWS[3], *ROWS[4:]]), "plain"),
+    "CRLF": (_text(ROWS).replace("\n", "\r\n"), "split"),
+    "line separator inside a row": (_text([*ROWS[:3], ROWS[3] + "\u2028", *ROWS[4:]]), "split"),
+    "non-ASCII text column": (
+        _text([r + f",{i} \u00b0" for i, r in enumerate(ROWS)], header=HEADER + ",note"),
+        "plain",
+    ),
     "quoted text column": (
         _text([r + ',"a, b"' for r in ROWS], header=HEADER + ",note"),
-        False,
+        "split",
     ),
     "extra columns": (
         _text([r + f",{i},lift {i}" for i, r in enumerate(ROWS)], header=HEADER + ",gap,note"),
-        True,
+        "plain",
     ),
-    "spaces around cells": (_text([r.replace(",", " , ") for r in ROWS]), True),
+    "spaces around cells": (_text([r.replace(",", " , ") for r in ROWS]), "plain"),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_plain_and_line_by_line_readers_agree(case: str) -> None:
-    text, expect_plain = CASES[case]
-    fast, exact, plain = _both(text)
+    text, expect_path = CASES[case]
+    fast, exact, path = _both(text)
     assert fast == exact
-    assert plain == expect_plain  # the case exercises the path it is meant to
+    assert path == expect_path  # the case exercises the path it is meant to
+
+
+@pytest.mark.parametrize("white", ["\t", " \t ", ""])
+def test_a_white_space_line_is_dropped_with_a_tab_separator(white: str) -> None:
+    # the parser keeps a line of separators when the separator is white space
+    rows = [r.replace(",", "\t") for r in ROWS]
+    text = _text([*rows[:3], white, *rows[3:]], header=HEADER.replace(",", "\t"))
+    fast, exact, path = _both(text, sep="\t")
+    assert fast == exact and path == "split"
+    assert fast[1] == [4, 5, 6, 8, 9, 10]  # file lines: line 7 is the white-space one
 
 
 def test_a_clean_table_has_the_file_lines_of_its_rows() -> None:
