@@ -48,6 +48,8 @@ import math
 import numpy as np
 from numba import njit
 
+from imu.units import STANDARD_GRAVITY_M_S2
+
 _F32 = np.float32
 _ZERO = _F32(0.0)
 _HALF = _F32(0.5)
@@ -58,6 +60,7 @@ _STARTUP_PERIOD_S = _F32(3.0)
 _BIAS_CUTOFF_HZ = _F32(0.02)
 _HALF_RAD_PER_DEG = _HALF * (_F32(math.pi) / _F32(180.0))
 _FLT_MAX = np.finfo(np.float32).max
+_G_M_S2 = STANDARD_GRAVITY_M_S2
 
 # Settings vector (float64, values rounded to float32 where the C library keeps floats).
 S_GAIN, S_STARTUP_STEP, S_RANGE, S_REJECTION, S_TIMEOUT = 0, 1, 2, 3, 4
@@ -130,9 +133,11 @@ def tilt_quaternion_xyz(ax: float, ay: float, az: float) -> tuple[float, float, 
 
 
 @njit(cache=True)
-def _restart_to_tilt(state: np.ndarray, settings: np.ndarray, acc: np.ndarray) -> None:
-    """``restart`` + ``set_quaternion(tilt)`` + ``skip_startup``; the bias tracker is kept."""
-    w, x, y, z = tilt_quaternion_xyz(acc[0], acc[1], acc[2])
+def _restart_to_tilt(
+    state: np.ndarray, settings: np.ndarray, ax: float, ay: float, az: float
+) -> None:
+    """``restart`` + ``set_quaternion(tilt of a in g)`` + ``skip_startup``; bias tracker kept."""
+    w, x, y, z = tilt_quaternion_xyz(ax / _G_M_S2, ay / _G_M_S2, az / _G_M_S2)
     state[Q_W], state[Q_W + 1], state[Q_W + 2], state[Q_W + 3] = _F32(w), _F32(x), _F32(y), _F32(z)
     state[STARTUP] = 0.0
     state[STARTUP_GAIN] = _STARTUP_GAIN
@@ -142,9 +147,13 @@ def _restart_to_tilt(state: np.ndarray, settings: np.ndarray, acc: np.ndarray) -
 
 @njit(cache=True)
 def _fusion_step(
-    state: np.ndarray, settings: np.ndarray, acc_g: np.ndarray, gyr: np.ndarray, dt_s: float
+    state: np.ndarray,
+    settings: np.ndarray,
+    acc: tuple[float, float, float],
+    gyr: tuple[float, float, float],
+    dt_s: float,
 ) -> None:
-    """One ordinary row: bias tracker, then AHRS update without magnetometer (float32)."""
+    """One ordinary row (acc m/s^2, gyr deg/s): bias tracker, then AHRS update (float32)."""
     # -- bias tracker
     bx, by, bz = _F32(state[BIAS_X]), _F32(state[BIAS_X + 1]), _F32(state[BIAS_X + 2])
     gx, gy, gz = _F32(gyr[0]) - bx, _F32(gyr[1]) - by, _F32(gyr[2]) - bz
@@ -185,7 +194,7 @@ def _fusion_step(
 
     # -- inclination feedback with acceleration rejection
     fx = fy = fz = _ZERO
-    ax, ay, az = _F32(acc_g[0]), _F32(acc_g[1]), _F32(acc_g[2])
+    ax, ay, az = _F32(acc[0] / _G_M_S2), _F32(acc[1] / _G_M_S2), _F32(acc[2] / _G_M_S2)
     if ax != _ZERO or ay != _ZERO or az != _ZERO:
         inv = _ONE / np.sqrt(ax * ax + ay * ay + az * az)
         ax, ay, az = ax * inv, ay * inv, az * inv
@@ -231,29 +240,31 @@ def _fusion_step(
 def fusion_chunk(
     state: np.ndarray,
     settings: np.ndarray,
-    acc_g: np.ndarray,
+    acc_m_s2: np.ndarray,
     gyr_deg_s: np.ndarray,
     dt_s: np.ndarray,
     skip: np.ndarray,
     restart: np.ndarray,
 ) -> np.ndarray:
-    """Quaternions (n, 4) for rows of ``acc_g`` (g) and ``gyr_deg_s``; ``state`` is updated.
+    """Quaternions (n, 4) for rows of ``acc_m_s2`` and ``gyr_deg_s``; ``state`` is updated.
 
     ``dt_s`` is each row's integration step (s); ``skip`` rows repeat the last quaternion,
     ``restart`` rows start again from the accelerometer tilt (see the module docstring).
     """
-    n = acc_g.shape[0]
+    n = acc_m_s2.shape[0]
     out = np.empty((n, 4))
     for i in range(n):
+        acc = (acc_m_s2[i, 0], acc_m_s2[i, 1], acc_m_s2[i, 2])
         if skip[i]:
             if state[STARTED] == 0.0:
                 out[i, :] = np.nan
                 continue
         else:
             if restart[i]:
-                _restart_to_tilt(state, settings, acc_g[i])
+                _restart_to_tilt(state, settings, acc[0], acc[1], acc[2])
             else:
-                _fusion_step(state, settings, acc_g[i], gyr_deg_s[i], dt_s[i])
+                gyr = (gyr_deg_s[i, 0], gyr_deg_s[i, 1], gyr_deg_s[i, 2])
+                _fusion_step(state, settings, acc, gyr, dt_s[i])
             state[STARTED] = 1.0
         out[i, :] = state[Q_W : Q_W + 4]
     return out
@@ -261,10 +272,21 @@ def fusion_chunk(
 
 @njit(cache=True)
 def fusion_one(
-    state: np.ndarray, settings: np.ndarray, acc_g: np.ndarray, gyr_deg_s: np.ndarray, dt_s: float
+    state: np.ndarray,
+    settings: np.ndarray,
+    ax: float,
+    ay: float,
+    az: float,
+    gx: float,
+    gy: float,
+    gz: float,
+    dt_s: float,
 ) -> np.ndarray:
-    """One ordinary row (not skipped, no restart): the step of :func:`fusion_chunk`."""
-    _fusion_step(state, settings, acc_g, gyr_deg_s, dt_s)
+    """One ordinary row (not skipped, no restart; m/s^2, deg/s): the step of :func:`fusion_chunk`.
+
+    Plain floats in: boxing arrays or tuples for a numba call costs more than the step.
+    """
+    _fusion_step(state, settings, (ax, ay, az), (gx, gy, gz), dt_s)
     state[STARTED] = 1.0
     return state[Q_W : Q_W + 4].copy()
 
@@ -285,7 +307,11 @@ def tilt_state() -> np.ndarray:
 
 @njit(cache=True)
 def _tilt_step(
-    state: np.ndarray, settings: np.ndarray, acc: np.ndarray, dt_s: float, restart: bool
+    state: np.ndarray,
+    settings: np.ndarray,
+    acc: tuple[float, float, float],
+    dt_s: float,
+    restart: bool,
 ) -> None:
     if restart:
         state[G_X], state[G_X + 1], state[G_X + 2] = acc[0], acc[1], acc[2]
@@ -322,7 +348,8 @@ def tilt_chunk(
     out = np.empty((n, 4))
     for i in range(n):
         if not skip[i]:
-            _tilt_step(state, settings, acc[i], dt_s[i], restart[i])
+            row = (acc[i, 0], acc[i, 1], acc[i, 2])
+            _tilt_step(state, settings, row, dt_s[i], restart[i])
         if state[G_STARTED] == 0.0:
             out[i, :] = np.nan
         else:
@@ -331,9 +358,11 @@ def tilt_chunk(
 
 
 @njit(cache=True)
-def tilt_one(state: np.ndarray, settings: np.ndarray, acc: np.ndarray, dt_s: float) -> np.ndarray:
-    """One ordinary row of :func:`tilt_chunk`."""
-    _tilt_step(state, settings, acc, dt_s, False)
+def tilt_one(
+    state: np.ndarray, settings: np.ndarray, ax: float, ay: float, az: float, dt_s: float
+) -> np.ndarray:
+    """One ordinary row of :func:`tilt_chunk` (acceleration in m/s^2)."""
+    _tilt_step(state, settings, (ax, ay, az), dt_s, False)
     out = np.empty(4)
     _tilt_out(state, out)
     return out

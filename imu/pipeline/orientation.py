@@ -98,8 +98,7 @@ class Orientation:
 
     def update_one(self, acc: list[float], gyr: list[float], dt_s: float) -> np.ndarray:
         """One ordinary row (not skipped, no restart): same arithmetic as :meth:`update`."""
-        acc_g = np.array(acc) / STANDARD_GRAVITY_M_S2
-        return self._fusion.fusion_one(self._state, self._settings, acc_g, np.array(gyr), dt_s)
+        return self._fusion.fusion_one(self._state, self._settings, *acc, *gyr, dt_s)
 
     def update(
         self,
@@ -116,18 +115,15 @@ class Orientation:
         heading reset would flip the heading of mountings with a sensor axis vertical.
         """
         skip, restart = np.asarray(skip, bool), np.asarray(restart, bool)
-        acc_g, used = _with_initial(
-            np.ascontiguousarray(acc, dtype=np.float64) / STANDARD_GRAVITY_M_S2,
-            skip,
-            restart,
-            self._initial_acc,
+        acc, used = _with_initial(
+            np.ascontiguousarray(acc, dtype=np.float64), skip, restart, self._initial_acc
         )
         if used:
             self._initial_acc = None
         return self._fusion.fusion_chunk(
             self._state,
             self._settings,
-            acc_g,
+            acc,
             np.ascontiguousarray(gyr, dtype=np.float64),
             np.ascontiguousarray(dt_s, dtype=np.float64),
             skip,
@@ -191,7 +187,7 @@ class GravityTilt:
 
     def update_one(self, acc: list[float], gyr: list[float], dt_s: float) -> np.ndarray:
         """One ordinary row (``gyr`` ignored): same arithmetic as :meth:`update`."""
-        return self._fusion.tilt_one(self._state, self._settings, np.array(acc), dt_s)
+        return self._fusion.tilt_one(self._state, self._settings, *acc, dt_s)
 
     def update(
         self,
