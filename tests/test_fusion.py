@@ -9,13 +9,13 @@ must agree within 0.01 deg.
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import platform
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -276,21 +276,29 @@ def test_gravity_tilt_follows_its_formula():
 
 
 # -- numba's on-disk cache ---------------------------------------------------------------
-_CHILD = textwrap.dedent(
-    """
-    import warnings
-    warnings.simplefilter("error")  # a cache that cannot be written warns: fail instead
+def constant_turn() -> list[float]:
+    """Last quaternion of 5 s of a constant turn (the work of the child processes)."""
     import numpy as np
+
     from imu.pipeline.orientation import Orientation, OrientationSettings
+
     n = 500
     acc = np.tile([0.5, 0.2, 9.7], (n, 1))
     gyr = np.tile([5.0, -3.0, 1.0], (n, 1))
     skip, restart = np.zeros(n, bool), np.zeros(n, bool)
     restart[0] = True
-    q = Orientation(OrientationSettings(), 100.0, np.zeros(3)).update(
-        acc, gyr, np.full(n, 0.01), skip, restart)
-    print(q[-1].tolist())
-    """
+    orientation = Orientation(OrientationSettings(), 100.0, np.zeros(3))
+    return orientation.update(acc, gyr, np.full(n, 0.01), skip, restart)[-1].tolist()
+
+
+# A cache that cannot be written only warns: the child turns warnings into errors.
+_CHILD = "\n".join(
+    [
+        "import warnings",
+        "warnings.simplefilter('error')",
+        inspect.getsource(constant_turn),
+        "print(constant_turn())",
+    ]
 )
 
 
@@ -310,21 +318,6 @@ def copy_package(tmp_path: Path) -> Path:
     return target.parent
 
 
-@pytest.mark.slow
-def test_concurrent_first_runs_share_one_cache(tmp_path):
-    """Two processes compiling into the same empty cache at once both succeed, same result."""
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
-    children = [run_child(env, tmp_path) for _ in range(2)]
-    outputs = [child.communicate(timeout=240) for child in children]
-    for child, (out, err) in zip(children, outputs, strict=True):
-        assert child.returncode == 0, err
-    assert outputs[0][0] == outputs[1][0]
-    assert list((tmp_path / "cache").rglob("*.nbi"))
-    again = run_child(env, tmp_path)
-    out, err = again.communicate(timeout=240)
-    assert again.returncode == 0 and out == outputs[0][0], err
-
-
 def read_only_prefix(site: Path) -> list[str] | None:
     """Command prefix that runs the child with ``site`` read-only (None: not possible here)."""
     if os.geteuid() != 0:
@@ -342,21 +335,29 @@ def read_only_prefix(site: Path) -> list[str] | None:
 
 
 @pytest.mark.slow
-def test_read_only_install_caches_in_the_user_cache(tmp_path):
-    """Package directory not writable (another user's install): numba falls back to the
-    user cache directory without a warning; nothing is written next to the package."""
+def test_first_runs_concurrent_on_a_read_only_install(tmp_path):
+    """A fresh install whose package directory is not writable (another user's install):
+    two processes compiling at once both succeed without a warning, caching in the user
+    cache directory (nothing written next to the package); a third run loads the cache."""
     site = copy_package(tmp_path)
     home = tmp_path / "home"
     home.mkdir()
-    prefix = read_only_prefix(site)
-    if prefix is None:
-        pytest.skip("cannot make a read-only directory here (root without mount namespaces)")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_", "XDG_"))}
     env.update(PYTHONPATH=str(site), HOME=str(home))
-    child = run_child(env, tmp_path, prefix)
-    out, err = child.communicate(timeout=240)
-    assert child.returncode == 0, err
+    prefix = read_only_prefix(site)
+    cache = home / ".cache" / "numba"
+    if prefix is None:  # root without mount namespaces: concurrency only, in a given cache
+        prefix, cache = [], tmp_path / "cache"
+        env["NUMBA_CACHE_DIR"] = str(cache)
+    children = [run_child(env, tmp_path, prefix) for _ in range(2)]
+    outputs = [child.communicate(timeout=240) for child in children]
+    for child, (out, err) in zip(children, outputs, strict=True):
+        assert child.returncode == 0, err
+        assert out == f"{constant_turn()}\n"
     assert not list(site.rglob("*.nbi"))
-    assert list((home / ".cache" / "numba").rglob("*fusion*.nbi"))
-    expected = run_child({**os.environ}, tmp_path).communicate(timeout=240)[0]
-    assert out == expected
+    assert list(cache.rglob("*fusion_chunk*.nbi"))
+    again = run_child({**env, "NUMBA_DEBUG_CACHE": "1"}, tmp_path, prefix)
+    out, err = again.communicate(timeout=240)
+    assert again.returncode == 0, err
+    assert "[cache] data loaded" in out and "data saved" not in out
+    assert out.splitlines()[-1] == str(constant_turn())
