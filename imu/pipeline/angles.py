@@ -20,7 +20,7 @@ DEG_PER_RAD = 180.0 / math.pi
 
 def quaternion_rows(q: np.ndarray) -> tuple[np.ndarray, ...]:
     """The nine entries ``r00..r22`` of the rotation matrices of quaternions ``[w,x,y,z]`` (n, 4)."""
-    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    w, x, y, z = np.ascontiguousarray(q.T)  # contiguous components: faster element-wise
     return (
         1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
         2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
@@ -38,7 +38,7 @@ def body_matrix_entries(q: np.ndarray, rotation_bs: np.ndarray) -> dict[str, np.
     """Entries of ``M = R_ws . R_bs^T`` needed for the angles, keyed ``"ij"``."""
     r = quaternion_rows(q)
     sb = rotation_bs.T  # columns of R_sb are the body axes in sensor coordinates
-    needed = ("00", "01", "11", "20", "21", "22")
+    needed = ("01", "11", "20", "21", "22")
     out = {}
     for key in needed:
         i, j = int(key[0]), int(key[1])

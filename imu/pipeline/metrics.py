@@ -98,11 +98,11 @@ def rep_metrics(
     bottom = peak + (int(moving[-1]) if moving.size else 0)
     lateral = angles[start : end + 1, 1]
     twist = np.degrees(np.unwrap(np.radians(angles[start : end + 1, 2])))
-    lockout_extension = float(-np.min(flexion[bottom:]))
+    lockout_extension = float(-np.min(flexion[bottom : m + 1]))
     speed, rate = (
         _uniform_speed(t[: m + 1], velocity_deg_s[: m + 1]) if m >= 3 else (np.zeros(0), 1.0)
     )
-    return {
+    measures = {
         "start_s": float(t[0]),
         "bottom_s": float(t[bottom]),
         "end_s": float(t[m]),
@@ -116,7 +116,17 @@ def rep_metrics(
         "lateral_bend_range_deg": float(np.ptp(lateral)),
         "twist_range_deg": float(np.ptp(twist)),
         "smoothness": sparc(speed, rate),
-        "hyperextended": bool(lockout_extension > hyperextension_deg),
+    }
+    return extend_lockout(measures, flexion[m:], hyperextension_deg)
+
+
+def extend_lockout(measures: dict, flexion_deg: np.ndarray, hyperextension_deg: float) -> dict:
+    """``measures`` of a rep with the lockout window ``flexion_deg`` (the rows from its end
+    on) taken into the lockout extension, and ``hyperextended`` decided on it."""
+    extension = max(measures["lockout_extension_deg"], float(-np.min(flexion_deg)))
+    return measures | {
+        "lockout_extension_deg": extension,
+        "hyperextended": bool(extension > hyperextension_deg),
     }
 
 

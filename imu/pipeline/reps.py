@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from imu.pipeline.buffers import GrowingArray
-from imu.pipeline.metrics import rep_metrics, set_summary, trace, velocity
+from imu.pipeline.metrics import extend_lockout, rep_metrics, set_summary, trace, velocity
 
 
 @dataclass(frozen=True)
@@ -239,6 +239,7 @@ class RepSegmenter:
         self._early: dict = {}  # the same for the excursion in progress
         self._early_done = True  # whether the provisional check of the one in progress is done
         self._withdrawn: list[dict] = []  # withdrawals to emit with the next row
+        self._judged: tuple[tuple[float, ...], dict | None] | None = None  # see _excursion
         self._limit_armed = True
         self._clear()
 
@@ -415,7 +416,10 @@ class RepSegmenter:
 
     def _excursion(self, cut: int) -> tuple[dict, int, tuple[float, float]] | None:
         """The excursion as if cut at position ``cut``: (record, end position, twist at start
-        and end), or None when it is not a rep. Reads the state, changes nothing."""
+        and end), or None when it is not a rep. Changes no decision state: the judgement of
+        its span (rows start..end and the one after) is kept for the next call (the
+        provisional check and the cut usually find the same span; only the lockout window
+        grows)."""
         s = self.settings
         t, a = self._t, self._a
         flexion = a[:, 0]
@@ -429,10 +433,15 @@ class RepSegmenter:
         end = peak + lockout_index(t[peak : cut + 1], flexion[peak : cut + 1], s)
         tail_end = int(np.searchsorted(t, t[end] + s.lockout_window_s, side="right")) - 1
         tail_end = min(tail_end, cut)
-        hold_s = self._hold_s(start, peak, end, s.hold_band_deg)
-        if base > s.max_start_flexion_deg or not self._is_rep(start, peak, end, hold_s):
+        after_end = min(tail_end, end + 1)  # the velocity at the end needs the row after it
+        span = (float(self._rows[start]), float(self._rows[end]), float(self._rows[after_end]))
+        if self._judged is None or self._judged[0] != span:
+            hold_s = self._hold_s(start, peak, end, s.hold_band_deg)
+            is_rep = base <= s.max_start_flexion_deg and self._is_rep(start, peak, end, hold_s)
+            self._judged = (span, _record(t, a, start, end, after_end, s) if is_rep else None)
+        if self._judged[1] is None:
             return None
-        record = _record(t, a, start, end, tail_end, s)
+        record = extend_lockout(self._judged[1], flexion[end : tail_end + 1], s.hyperextension_deg)
         return record, end, (float(a[start, 2]), float(a[end, 2]))
 
     def _cut(self, cut: int) -> list[tuple[int, dict]]:
@@ -440,6 +449,7 @@ class RepSegmenter:
         self._down = -1
         early, self._early = self._early, {}
         excursion = self._excursion(cut)
+        self._judged = None
         row = int(self._rows[cut])
         if excursion is None:
             return self._withdraw(early, row, "was not a rep after all")
