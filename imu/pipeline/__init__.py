@@ -35,8 +35,9 @@ __all__ = [
     "span_record",
 ]
 
-BATCH_CHUNK = 4096
-"""Rows per ``Engine.update`` call in batch analysis (any size gives the same result)."""
+BATCH_CHUNK = 16384
+"""Rows per ``Engine.update`` call in batch analysis (any size gives the same result; fewer
+calls cost less, larger chunks fall out of the CPU cache)."""
 
 
 @dataclass

@@ -12,14 +12,19 @@ class GrowingArray:
         self._data = np.empty((capacity, width))
         self.n = 0
 
-    def append(self, rows: np.ndarray) -> None:
-        """Append (m, width) rows."""
-        if self.n + len(rows) > len(self._data):
-            grown = np.empty((2 * (self.n + len(rows)), self._data.shape[1]))
+    def append(self, *blocks: np.ndarray) -> None:
+        """Append m rows: one (m, width) array, or column blocks ((m,) or (m, k)) side by side."""
+        m = len(blocks[0])
+        if self.n + m > len(self._data):
+            grown = np.empty((2 * (self.n + m), self._data.shape[1]))
             grown[: self.n] = self._data[: self.n]
             self._data = grown
-        self._data[self.n : self.n + len(rows)] = rows
-        self.n += len(rows)
+        column = 0
+        for block in blocks:
+            block = np.asarray(block).reshape(m, -1)
+            self._data[self.n : self.n + m, column : column + block.shape[1]] = block
+            column += block.shape[1]
+        self.n += m
 
     def append_row(self, values: tuple[float, ...]) -> None:
         """Append one row given as plain floats (the per-sample fast path)."""

@@ -275,7 +275,7 @@ class RepSegmenter:
         self, time_s: np.ndarray, angles: np.ndarray, rows: np.ndarray
     ) -> list[tuple[int, dict]]:
         """Feed accepted rows; returns the events they made final, in sample order."""
-        self._history.append(np.column_stack([time_s, angles, rows]))
+        self._history.append(time_s, angles, rows)
         events = [(int(rows[0]), event) for event in self._withdrawn]
         self._withdrawn = []
         events += self._scan(final=False)
