@@ -180,7 +180,7 @@ class Table:
     with a warning instead of failing.
 
     A plain text (one row per ``\n``, no quotes or odd characters) is not split into
-    rows: its rows start after ``skip`` lines of ``data``, the text's UTF-8 bytes (a
+    rows: its rows start at byte ``start`` of ``data``, the text's UTF-8 bytes (a
     file's own: no copy; ``body`` is then empty). The first parse that finds anything odd
     (a field count, a bad cell, a row count that differs from the line count because
     the parser skipped a blank line) splits it line by line (:meth:`_exact`), which
@@ -195,24 +195,24 @@ class Table:
     lines: np.ndarray
     unterminated: bool
     warnings: list[str] = field(default_factory=list)
-    skip: int | None = None
+    start: int | None = None
     data: bytes | None = field(default=None, repr=False)
 
     def _exact(self) -> None:
         """Split a plain table's text line by line like :func:`read_table`'s exact path
         (raising what it raises); a no-op for a table that is split already."""
-        if self.skip is None:
+        if self.start is None:
             return
         exact = _split_table(self.data.decode("utf-8"), self.name, self.header_line - 1, self.sep)
         self.body, self.lines, self.unterminated = exact.body, exact.lines, exact.unterminated
-        self.skip, self.data = None, None
+        self.start, self.data = None, None
 
     def _read(self, sources: Sequence[str], **options: object) -> pd.DataFrame:
         """The ``sources`` columns of every kept row, parsed with ``options``."""
         wanted = [self.columns.index(c) for c in sources]
         if not len(self.lines):
             return pd.DataFrame({c: pd.Series(dtype=options.get("dtype")) for c in sources})
-        if self.skip is not None:
+        if self.start is not None:
             frame = self._read_plain(wanted, options)
             if frame is not None:
                 return frame
@@ -251,10 +251,11 @@ class Table:
     def _parse(self, usecols: list[int] | None, options: Mapping[str, object]) -> pd.DataFrame:
         # bytes: io.StringIO would hold the text as 4 bytes a character
         data = self.data if self.data is not None else self.body.encode("utf-8")
+        stream = io.BytesIO(data)
+        stream.seek(self.start or 0)  # ~1.5x faster than skiprows (pandas 3.1, 1 h at 200 Hz)
         return pd.read_csv(
-            io.BytesIO(data),
+            stream,
             sep=self.sep,
-            skiprows=self.skip or 0,
             header=None,
             names=range(len(self.columns)),
             usecols=usecols,
@@ -488,7 +489,7 @@ def _plain_table(data: bytes, name: str, header_index: int, sep: str) -> Table |
         sep,
         np.arange(first, first + rows),
         unterminated,
-        skip=header_index + 1,
+        start=end + 1,
         data=data,
     )
 

@@ -53,14 +53,14 @@ def _both(text: str, sep: str = ",") -> tuple[tuple, tuple, str]:
 
     def fast():
         seen["table"] = read_table(text, "f.csv", header_index=2, sep=sep)
-        seen["started plain"] = seen["table"].skip is not None
+        seen["started plain"] = seen["table"].start is not None
         return seen["table"]
 
     exact = _outcome(lambda: _split_table(text, "f.csv", 2, sep))
     outcome = _outcome(fast)
     if not seen.get("started plain"):
         return outcome, exact, "split"
-    stayed = outcome[0] != "error" and seen["table"].skip is not None  # errors come split
+    stayed = outcome[0] != "error" and seen["table"].start is not None  # errors come split
     return outcome, exact, "plain" if stayed else "fell back"
 
 
