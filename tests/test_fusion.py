@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from imu.pipeline import fusion
-from imu.pipeline.fusion_reference import imufusion_run
+from imu.pipeline.fusion_reference import imufusion_run, quaternion_angle_deg
 from imu.pipeline.orientation import (
     GravityTilt,
     GravityTiltSettings,
@@ -89,15 +89,10 @@ def run_both(samples: np.ndarray, rate_hz: float, settings: OrientationSettings,
     return ours, reference, timed, orientation
 
 
-def angle_between_deg(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
-    dot = np.abs(np.sum(q1 * q2, axis=1) / np.linalg.norm(q1, axis=1) / np.linalg.norm(q2, axis=1))
-    return np.degrees(2 * np.arccos(np.clip(dot, 0.0, 1.0)))
-
-
 def assert_same(ours: np.ndarray, reference: np.ndarray) -> None:
     assert np.array_equal(np.isnan(ours), np.isnan(reference))
     finite = np.isfinite(ours[:, 0])
-    assert angle_between_deg(ours[finite], reference[finite]).max() < MAX_ANGLE_DEG
+    assert quaternion_angle_deg(ours[finite], reference[finite]).max() < MAX_ANGLE_DEG
     if BIT_EXACT:
         np.testing.assert_array_equal(ours, reference)
 
@@ -222,6 +217,15 @@ def test_first_restart_starts_from_initial_acc():
     half = math.sqrt(0.5)
     np.testing.assert_allclose(q[0], [half, 0.0, -half, 0.0], atol=1e-7)
     np.testing.assert_array_equal(q[2], [1.0, 0.0, 0.0, 0.0])
+
+
+def test_quaternion_angle_is_exact_near_zero():
+    turn = np.radians(1e-4)  # 1e-4 deg about z, float32 as imufusion returns them
+    q1 = np.array([[1.0, 0.0, 0.0, 0.0]], dtype=np.float32).astype(float)
+    q2 = np.array([[np.cos(turn / 2), 0.0, 0.0, np.sin(turn / 2)]])
+    assert quaternion_angle_deg(q1, q1)[0] == 0.0
+    assert quaternion_angle_deg(q1, q2)[0] == pytest.approx(1e-4, rel=1e-6)
+    assert quaternion_angle_deg(q1, -q2)[0] == pytest.approx(1e-4, rel=1e-6)  # same rotation
 
 
 def test_tilt_quaternion_rotates_up_onto_world_z():

@@ -149,3 +149,15 @@ def imufusion_run(
     return ReferenceRun(
         quaternions, Flags(flags[:, 0], flags[:, 1], flags[:, 2]), orientation.gyro_bias_deg_s
     )
+
+
+def quaternion_angle_deg(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
+    """Rotation angle (deg) between unit quaternions, row by row (NaN rows give NaN).
+
+    From the chord ``|q1 - s q2| = 2 sin(angle / 4)`` (``s`` the sign of their dot product,
+    q and -q being the same rotation): exact near 0, where ``acos`` of the dot product
+    loses everything to rounding (float32 quaternions give ~0.05 deg for identical ones).
+    """
+    sign = np.where(np.sum(q1 * q2, axis=1) < 0, -1.0, 1.0)[:, None]
+    chord = np.linalg.norm(q1 - sign * q2, axis=1)
+    return np.degrees(4 * np.arcsin(np.clip(chord / 2, 0.0, 1.0)))
