@@ -4,7 +4,10 @@
 the calibrated upright posture. With ``M = R_ws . R_sb`` (body to world),
 ``flexion = atan2(-M[2,0], M[2,2])``, ``lateral_bend = asin(M[2,1])`` (both need only
 the world's up direction seen from the body, so heading drift does not touch them) and
-``twist = atan2(-M[0,1], M[1,1]) - heading_ref`` (heading of the body's y axis).
+``twist = atan2(-M[0,1], M[1,1]) - heading_ref`` (heading of the body's y axis). The
+lateral bend is computed as ``atan2(M[2,1], hypot(M[2,0], M[2,2]))``, the same angle
+(row 2 of ``M`` is a unit vector) without clipping, so one ``arctan2`` call gives all three
+angles of a single sample.
 
 Everything is element-wise arithmetic so a chunk gives the same numbers as the whole.
 """
@@ -59,7 +62,7 @@ def body_angles(q: np.ndarray, rotation_bs: np.ndarray, heading_ref_deg: np.ndar
     """
     m = body_matrix_entries(q, rotation_bs)
     flexion = np.arctan2(-m["20"], m["22"]) * DEG_PER_RAD
-    lateral = np.arcsin(np.clip(m["21"], -1.0, 1.0)) * DEG_PER_RAD
+    lateral = np.arctan2(m["21"], np.sqrt(m["20"] * m["20"] + m["22"] * m["22"])) * DEG_PER_RAD
     twist = (heading_deg(m) - heading_ref_deg + 180.0) % 360.0 - 180.0
     return np.column_stack([flexion, lateral, twist])
 
@@ -69,21 +72,22 @@ def body_angles_one(
 ) -> tuple[float, float, float]:
     """:func:`body_angles` of one quaternion, in the same order of operations (same bits).
 
-    ``sb`` is ``rotation_bs.T.tolist()``. Plain float arithmetic is IEEE-identical to
-    numpy's element-wise loops; arctan2 and arcsin go through numpy so they match the
-    vector path exactly.
+    ``sb`` is ``rotation_bs.T.tolist()``. Plain float arithmetic (and ``math.sqrt``) is
+    IEEE-identical to numpy's element-wise loops; arctan2 goes through numpy so it matches
+    the vector path exactly.
     """
     w, x, y, z = q.tolist()
-    r = (
-        1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
-    )  # fmt: skip
-
-    def entry(i: int, j: int) -> float:
-        return r[3 * i] * sb[0][j] + r[3 * i + 1] * sb[1][j] + r[3 * i + 2] * sb[2][j]
-
-    flexion, heading = np.arctan2((-entry(2, 0), -entry(0, 1)), (entry(2, 2), entry(1, 1))).tolist()
-    lateral = float(np.arcsin(min(max(entry(2, 1), -1.0), 1.0)))
+    r00, r01, r02 = 1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)
+    r10, r11, r12 = 2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)
+    r20, r21, r22 = 2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)
+    (b00, b01, b02), (b10, b11, b12), (b20, b21, b22) = sb
+    m01 = r00 * b01 + r01 * b11 + r02 * b21
+    m11 = r10 * b01 + r11 * b11 + r12 * b21
+    m20 = r20 * b00 + r21 * b10 + r22 * b20
+    m21 = r20 * b01 + r21 * b11 + r22 * b21
+    m22 = r20 * b02 + r21 * b12 + r22 * b22
+    flexion, lateral, heading = np.arctan2(
+        (-m20, m21, -m01), (m22, math.sqrt(m20 * m20 + m22 * m22), m11)
+    ).tolist()
     twist = (heading * DEG_PER_RAD - heading_ref_deg + 180.0) % 360.0 - 180.0
     return flexion * DEG_PER_RAD, lateral * DEG_PER_RAD, twist
