@@ -6,7 +6,7 @@ pull of a lift) the accelerometer is ignored and the gyroscope carries the orien
 for at most ``rejection_timeout_s``. Gyroscope bias starts from the calibration still
 period and is tracked (Fusion's bias tracker) whenever the sensor is still again. The
 kernel reproduces ``imufusion`` 1.3.3, the Python package of the C library, in float32;
-``benchmarks/bench_fusion.py`` shows why it is our own: ~20x faster per sample, same angles.
+``benchmarks/bench_fusion.py`` shows why it is our own: ~100x faster over a session.
 
 The output quaternion ``[w, x, y, z]`` rotates sensor coordinates into a world frame
 with z up (NWU convention; heading arbitrary, no magnetometer).
