@@ -122,3 +122,66 @@ def test_any_text_is_read_or_refused_with_one_line(folder, text):
         assert "\n" not in str(exc) and str(exc).startswith(str(path))
     else:
         assert (frame["end_s"] > frame["start_s"]).all() and frame["label"].ne("").all()
+
+
+def test_a_write_that_fails_midway_keeps_the_existing_labels_file(folder, monkeypatch):
+    """`imu label --force` over a reviewed file: a crash while writing must not lose it."""
+    path = write(folder, "session,start_s,end_s,label\nrec/a.csv,1.5,3,rounded\n")
+    reviewed = path.read_bytes()
+    frame = read_labels(path)
+
+    def crash(self, handle, **options):
+        handle.write("session,start_s,end_s,la")  # half a header reached the file
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", crash)
+    with pytest.raises(KeyboardInterrupt):
+        write_labels(frame, path)
+    assert path.read_bytes() == reviewed
+    assert sorted(p.name for p in folder.iterdir()) == ["b.csv", "labels.csv", "rec"]
+
+
+def test_a_write_replaces_the_file_whole_and_names_it_when_refused(folder, monkeypatch):
+    path = write(folder, "session,start_s,end_s,label\nrec/a.csv,1.5,3,rounded\n")
+    frame = read_labels(path)
+    frame["label"] = ["good"]
+    write_labels(frame, path)
+    assert path.read_text() == "session,start_s,end_s,label\nrec/a.csv,1.5,3.0,good\n"
+    assert not (folder / "labels.csv.part").exists()
+    with pytest.raises(OSError) as refused:
+        write_labels(frame, folder / "missing" / "labels.csv")
+    assert refused.value.filename == str(folder / "missing" / "labels.csv")
+
+
+@pytest.fixture(scope="module")
+def two_minutes(tmp_path_factory):
+    """A 2-minute synthetic session: imu simulate -o DIR --lifters 1 --minutes 2."""
+    out = tmp_path_factory.mktemp("sim")
+    assert main(["simulate", "-o", str(out), "--lifters", "1", "--minutes", "2"]) == 0
+    return out / "L01_s1.csv"
+
+
+def test_label_and_analyze_find_the_same_reps_with_the_same_options(two_minutes, capsys):
+    import json
+
+    def analyzed(*options: str) -> list[tuple]:
+        capsys.readouterr()
+        assert main(["analyze", str(two_minutes), "--json", "--no-model", *options]) == 0
+        reps = json.loads(capsys.readouterr().out)["reps"]
+        return [(r["set"], r["rep"], r["start_s"], r["end_s"]) for r in reps]
+
+    def labelled(*options: str) -> list[tuple]:
+        out = two_minutes.parent / "labels.csv"
+        assert main(["label", str(two_minutes), "-o", str(out), "--force", *options]) == 0
+        rows = pd.read_csv(out)
+        return list(rows[["set", "rep", "start_s", "end_s"]].itertuples(index=False, name=None))
+
+    split = labelled("--set-rest-s", "1")
+    assert split == analyzed("--set-rest-s", "1")
+    default = labelled()
+    assert default == analyzed()
+    assert [r[2:] for r in split] == [r[2:] for r in default]  # the same reps ...
+    assert len(default) >= 5 and {r[0] for r in default} == {1}  # ... one set by default,
+    assert [r[:2] for r in split] == [(i, 1) for i in range(1, len(split) + 1)]  # one each
+    # a wrong known mounting: calibration fails in both, no reps
+    assert labelled("--mounting", "PZPYNX") == analyzed("--mounting", "PZPYNX") == []

@@ -1,8 +1,10 @@
 """`imu label`: every detected rep as an editable row of a labels CSV.
 
     imu label SESSION [SESSION ...] -o labels.csv [--model MODEL] [--subject NAME]
+              [--mounting M] [--lift L] [--set-rest-s S] ...
 
-The ``label`` column starts as the current model's guess (``predicted`` keeps it, with
+The reps are the ones ``imu analyze`` finds with the same measurement options. The
+``label`` column starts as the current model's guess (``predicted`` keeps it, with
 ``p_rounded`` and the pipeline's metrics for orientation). Review the video, fix the
 ``label`` column, then ``imu train labels.csv -o mine.skops`` (or ``--personalize``):
 the edit-and-retrain loop of docs/classifier.md.
@@ -11,6 +13,8 @@ the edit-and-retrain loop of docs/classifier.md.
 from __future__ import annotations
 
 import argparse
+
+from imu.commands.options import add_measurement_arguments
 
 METRIC_COLUMNS = ("peak_flexion_deg", "liftoff_flexion_deg", "lockout_extension_deg",
                   "descent_s", "ascent_s", "lateral_bend_range_deg", "twist_range_deg")
@@ -25,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="subject column value (default: the session's 'subject'/'lifter' "
                         "metadata, else the file name)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing labels file")
+    add_measurement_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,14 +39,16 @@ def run(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from imu.commands.options import check_output, output_errors
+    from imu.commands.options import check_output, engine_settings_from_args, output_errors
     from imu.errors import input_error
-    from imu.model.dataset import analyse
+    from imu.importers import load
     from imu.model.files import load_model
     from imu.model.labels import write_labels
     from imu.model.workflow import print_warnings, rate_warnings
+    from imu.pipeline import analyze_session
 
     check_output(args.output, "-o", force=args.force, inputs=args.sessions)
+    settings = engine_settings_from_args(args)
     resolved = [Path(p).resolve() for p in args.sessions]
     for i, key in enumerate(resolved):  # twice = every span twice: train refuses overlaps
         if key in resolved[:i]:
@@ -57,13 +64,14 @@ def run(args: argparse.Namespace) -> int:
     negative = str(model.manifest.get("negative_label", "good"))
     rows = []
     for path in args.sessions:
-        result = analyse(path, classifier=model)
+        session = load(path)
+        result = analyze_session(session, settings, classifier=model)
         notes = rate_warnings(model.manifest, {path: result.sampling_rate_hz})
         if not result.calibration.get("ok", False):
             notes.append(f"{path}: calibration: {result.calibration.get('message')}")
         print_warnings(notes)
         relative = os.path.relpath(Path(path).resolve(), output.resolve().parent)
-        subject = args.subject or _subject(path, result.metadata)
+        subject = args.subject or _subject(path, session.metadata)
         for rep in result.reps:
             guess = positive if rep["rounded"] else negative
             rows.append({"session": relative.replace(os.sep, "/"), "start_s": rep["start_s"],
