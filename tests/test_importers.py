@@ -479,3 +479,19 @@ def test_session_folder_with_other_csv_files(tmp_path):
     (tmp_path / "s.reps.csv").write_text("set,rep,start_s\n1,1,0.0\n")
     assert load(tmp_path).data["seq"].tolist() == list(range(50))
     assert read_session(path).metadata == {"device": "x"}
+
+
+@pytest.mark.parametrize(
+    "name, started",
+    [
+        ("sensorlogger_total", "2024-03-01T10:15:02+00:00"),  # T0, epoch nanoseconds
+        ("polar", "2024-03-01T10:15:02+00:00"),  # ns since 2000-01-01 UTC
+        ("metabase", "2024-03-01T15:15:02+00:00"),  # epoch ms; its local column says -05:00
+        ("phyphox_semicolon", "2024-03-01T10:15:02+00:00"),  # meta/time.csv gives the clock
+        ("phyphox_comma", None),  # no meta/time.csv: experiment time, no start known
+        ("session", None),  # a canonical file carries its own metadata only
+    ],
+)
+def test_imports_with_a_unix_clock_record_their_start(name, started):
+    """`imu report` orders sessions by this (the key `imu live --record` writes)."""
+    assert load(FIXTURES / name).metadata.get("started_utc") == started

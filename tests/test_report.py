@@ -478,3 +478,47 @@ def test_rounded_reps_insight_says_where_they_were():
     unclassified = make_session([FLAT, FLAT], rounded=lambda s, r: None)
     assert "rounded" not in kinds(session_insights(once, SETTINGS))
     assert "rounded" not in kinds(session_insights(unclassified, SETTINGS))
+
+
+def _dated(name: str, started: str | None, peaks=None):
+    """A session with ``started_utc`` metadata (None: without the key)."""
+    session = make_session(peaks or [FLAT], name=name)
+    if started is not None:
+        session.metadata["started_utc"] = started
+    return session
+
+
+def _section_names(html: str) -> list[str]:
+    return re.findall(r"<h2>Session: ([^<]*)</h2>", html)
+
+
+def test_sessions_are_ordered_by_their_start_time_when_all_have_one(tmp_path):
+    given = [
+        _dated("thursday", "2026-11-26T18:00:00+00:00"),
+        _dated("monday", "2026-11-23T19:30:00+01:00"),  # 18:30 UTC
+        _dated("tuesday", "2026-11-24T07:00:00Z"),
+        _dated("monday-late", "2026-11-23T18:30:00"),  # no offset: UTC, ties keep given order
+    ]
+    report = build_report(given)
+    assert _section_names(report.html) == ["monday", "monday-late", "tuesday", "thursday"]
+    assert report.undated == []
+    assert "Sessions in the order they were recorded (started_utc metadata)." in report.html
+    assert "Recorded 2026-11-23 18:30 UTC" in report.html
+    write_rep_csv(given, tmp_path / "reps.csv")  # the CSV follows the report's order
+    sessions = pd.read_csv(tmp_path / "reps.csv")["session"].unique().tolist()
+    assert sessions == ["monday", "monday-late", "tuesday", "thursday"]
+
+
+@pytest.mark.parametrize("bad", [None, "", "last tuesday"])
+def test_one_session_without_a_start_time_keeps_the_given_order_and_says_so(bad):
+    given = [
+        _dated("thursday", "2026-11-26T18:00:00+00:00"),
+        _dated("sim", bad),
+        _dated("monday", "2026-11-23T18:30:00+00:00"),
+    ]
+    report = build_report(given)
+    assert _section_names(report.html) == ["thursday", "sim", "monday"]
+    assert report.undated == ["sim"]
+    assert "Sessions in the order given: sim has no start time (started_utc metadata)." in (
+        report.html
+    )

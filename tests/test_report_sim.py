@@ -221,3 +221,23 @@ def test_session_names_from_file_names():
 
     paths = ["a/day1.csv", "b/day1.csv", "2026.11.25.csv.gz", "x/day1.csv"]
     assert _names(paths) == ["day1", "day1 (2)", "2026.11.25", "day1 (3)"]
+
+
+def test_cli_orders_sessions_by_start_time_and_says_when_it_cannot(tmp_path, session_files, capsys):
+    """day2 recorded before day1 (started_utc lines added to the synthetic files)."""
+    dated = []
+    for path, started in zip(session_files, ("2026-11-24T18:00:00+00:00", "2026-11-20T18:00:00Z")):
+        copy = tmp_path / Path(path).name
+        copy.write_text(f"# started_utc: {started}\n" + Path(path).read_text())
+        dated.append(str(copy))
+    out = tmp_path / "r.html"
+    capsys.readouterr()
+    assert main(["report", *dated, "--no-model", "-o", str(out)]) == 0
+    assert re.findall(r"<h2>Session: ([^<]*)</h2>", out.read_text()) == ["day2", "day1"]
+    assert "order given" not in capsys.readouterr().err
+    undated = [dated[0], str(session_files[1])]  # the original day2 has no start time
+    assert main(["report", *undated, "--no-model", "-o", str(out), "--force"]) == 0
+    assert re.findall(r"<h2>Session: ([^<]*)</h2>", out.read_text()) == ["day1", "day2"]
+    assert "sessions kept in the order given; without a start time (started_utc metadata): " in (
+        capsys.readouterr().err
+    )

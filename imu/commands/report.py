@@ -21,7 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "sessions",
         nargs="+",
         metavar="SESSION",
-        help="recorded session file(s), oldest first; several give a progress view over days",
+        help="recorded session file(s); several give a progress view over days, ordered by "
+        "their start time (started_utc: live recordings, imports with a clock) when all have "
+        "one, else in the order given",
     )
     parser.add_argument(
         "-o", "--output", required=True, metavar="HTML", help="report file to write"
@@ -92,6 +94,12 @@ def run(args: argparse.Namespace) -> int:
             )
         sessions.append(data)
     report = build_report(sessions)
+    if len(sessions) > 1 and report.undated:
+        print(
+            f"imu report: note: sessions kept in the order given; without a start time "
+            f"(started_utc metadata): {', '.join(report.undated)}",
+            file=sys.stderr,
+        )
     with output_errors():
         Path(args.output).write_text(report.html, encoding="utf-8")
         print(f"wrote {args.output} ({len(report.html.encode()) / 1024:.0f} kB)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 
@@ -156,12 +157,18 @@ def finish_import(
     merge_note: str | None = None,
     labels: Mapping[str, str] | None = None,
     gyro_name: str | None = None,
+    unix_time: bool = False,
 ) -> Session:
     """Common metadata (``source_format``, ``source_files``, ``merged_by_interpolation``)
-    and the whole-recording checks of :func:`imu.session.finish_session`."""
+    and the whole-recording checks of :func:`imu.session.finish_session`. ``unix_time``:
+    ``time_s`` is seconds since 1970-01-01 UTC, so the first sample's time is the
+    recording's ``started_utc`` (ISO 8601, as ``imu live --record`` writes it)."""
     names = dict.fromkeys(f.name for f in files)  # a file holding both sensors once
     meta = {"source_format": fmt, "source_files": ", ".join(names)}
     meta.update(metadata or {})
+    if unix_time and len(frame) and np.isfinite(first := float(frame[TIME].iloc[0])):
+        started = dt.datetime.fromtimestamp(first, dt.timezone.utc)
+        meta["started_utc"] = started.isoformat(timespec="seconds")
     if "sampling_rate_hz" not in meta and len(frame) > 1:
         meta["sampling_rate_hz"] = f"{1 / np.median(np.diff(frame[TIME].to_numpy())):.4g}"
     if merge_note:
@@ -220,13 +227,15 @@ def load_per_sensor_files(
     labels: Mapping[str, str],
     no_acc: tuple[str, str],
     metadata_of: Callable[[SourceFile, str], dict[str, str]] | None = None,
+    unix_time: bool = False,
 ) -> Session:
     """Formats with one file per sensor (``kinds_of`` -> what a file holds: ``("acc",)``,
     ``("gyr",)``, both, or ``()``): read the accelerometer and, when present, the
     gyroscope, merge them onto one timeline, finish.
 
     ``units`` are the declared (acc, gyr) units, replaced by ``acc_unit``/``gyr_unit``
-    when given; ``no_acc`` is the (message, hint) when there is no accelerometer file.
+    when given; ``no_acc`` is the (message, hint) when there is no accelerometer file;
+    ``unix_time`` as in :func:`finish_import`.
     """
     kinds: dict[str, list[SourceFile]] = {}
     for file in files:
@@ -260,4 +269,5 @@ def load_per_sensor_files(
         merge_note=note,
         labels=labels,
         gyro_name=used[1].name if len(used) > 1 else None,
+        unix_time=unix_time,
     )

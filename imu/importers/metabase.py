@@ -59,4 +59,5 @@ def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None
             "export the accelerometer stream from MetaBase too",
         ),
         metadata_of=_rate,
+        unix_time=True,
     )

@@ -131,6 +131,7 @@ def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None
         kinds_of=lambda f: ("acc",) * (f in acc_files) + ("gyr",) * (f in gyr_files),
         read=partial(_read, clock=clock),
         metadata_of=lambda _file, kind: extra if kind == "acc" else {},
+        unix_time=clock is not None,
         units=("m/s2", "rad/s"),
         acc_unit=acc_unit,
         gyr_unit=gyr_unit,

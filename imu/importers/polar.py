@@ -53,6 +53,7 @@ def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None
             time_offset_s=POLAR_EPOCH_S,
             sep=";",
         ),
+        unix_time=True,
         units=("mg", "deg/s"),
         acc_unit=acc_unit,
         gyr_unit=gyr_unit,

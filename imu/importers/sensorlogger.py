@@ -128,4 +128,5 @@ def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None
         merge_note=note,
         labels={TIME: "time", "acc_x": "x", "gyr_x": "x"},
         gyro_name=pick["gyroscope"].name if "gyroscope" in pick else None,
+        unix_time=True,
     )

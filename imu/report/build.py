@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from imu.report.data import REP_COLUMNS, SessionData
+from imu.report.data import REP_COLUMNS, SessionData, chronological, order_note
 from imu.report.html import render_html
 from imu.report.insights import Insight, InsightSettings, all_insights
 from imu.report.plots import (
@@ -25,11 +25,13 @@ from imu.report.plots import (
 
 @dataclass
 class Report:
-    """A built report: the HTML page, its figures by key and the insights shown."""
+    """A built report: the HTML page, its figures by key, the insights shown, and the
+    sessions without a start time (their presence keeps the order given)."""
 
     html: str
     figures: dict[str, Figure]
     insights: list[Insight]
+    undated: list[str]
 
     def write_pngs(self, directory: str | os.PathLike) -> list[Path]:
         """Write every figure as ``DIRECTORY/<key>.png``; returns the paths written."""
@@ -72,21 +74,24 @@ def build_report(
     settings: InsightSettings | None = None,
     generated_at: dt.datetime | None = None,
 ) -> Report:
-    """Build the report of ``sessions`` (chronological order: oldest first)."""
+    """Build the report of ``sessions``: oldest first when every one has a start time
+    (:func:`imu.report.data.chronological`), else in the order given (the page says which)."""
     if not sessions:
         raise ValueError("a report needs at least one session")
+    sessions, undated = chronological(sessions)
     settings = settings or InsightSettings()
     figures = report_figures(sessions)
     svgs = {key: figure_svg(fig, key, figure_label(key)) for key, fig in figures.items()}
     insights = all_insights(sessions, settings)
-    page = render_html(sessions, insights, svgs, settings, generated_at)
-    return Report(html=page, figures=figures, insights=insights)
+    page = render_html(sessions, insights, svgs, settings, generated_at, order_note(undated))
+    return Report(html=page, figures=figures, insights=insights, undated=undated)
 
 
 def rep_csv_table(sessions: list[SessionData]) -> pd.DataFrame:
-    """Every rep of every session: ``session`` then the contract's rep fields, plus ``load_kg``."""
+    """Every rep of every session (sessions in :func:`build_report`'s order): ``session``
+    then the contract's rep fields, plus ``load_kg``."""
     frames = []
-    for session in sessions:
+    for session in chronological(sessions)[0]:
         reps = session.reps.loc[:, list(REP_COLUMNS)].copy()
         reps.insert(0, "session", session.name)
         reps["load_kg"] = reps["set"].map(session.loads_kg).astype(float)

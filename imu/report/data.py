@@ -8,8 +8,9 @@ column names and units, the calibration/quality/model dicts as they are.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,9 @@ from imu.errors import input_error
 from imu.pipeline.reps import REP_COLUMNS  # the rep object fields of docs/contracts.md
 
 ANGLE_COLUMNS = ("time_s", "flexion_deg", "lateral_bend_deg", "twist_deg")
+STARTED = "started_utc"
+"""Metadata key of a recording's start (ISO 8601): written by ``imu live --record`` and by
+the importers whose clock is Unix time (docs/importers.md)."""
 
 _REP_NUMERIC = tuple(c for c in REP_COLUMNS if c not in ("hyperextended", "rounded"))
 
@@ -49,6 +53,18 @@ class SessionData:
     loads_kg: dict[int, float] = field(default_factory=dict)
     gaps: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def started_utc(self) -> dt.datetime | None:
+        """When the recording started (aware, UTC) from its ``started_utc`` metadata; None
+        without it or when it is not an ISO 8601 time (a time without offset is UTC)."""
+        try:
+            started = dt.datetime.fromisoformat(str(self.metadata.get(STARTED, "")).strip())
+        except ValueError:
+            return None
+        if started.tzinfo is None:
+            return started.replace(tzinfo=dt.timezone.utc)
+        return started.astimezone(dt.timezone.utc)
 
     @property
     def synthetic(self) -> bool:
@@ -153,3 +169,23 @@ def from_analysis(
 ) -> SessionData:
     """Build :class:`SessionData` from an ``imu.pipeline`` ``Analysis`` object."""
     return from_json(analysis.to_json(), analysis.angles, name, metadata, loads_kg, warnings)
+
+
+def chronological(sessions: Sequence[SessionData]) -> tuple[list[SessionData], list[str]]:
+    """``sessions`` oldest first by :attr:`SessionData.started_utc` when every one has a
+    start time (equal times keep the given order); otherwise in the given order. Also
+    returns the names of the sessions without a start time (empty when ordered)."""
+    undated = [s.name for s in sessions if s.started_utc is None]
+    if undated:
+        return list(sessions), undated
+    return sorted(sessions, key=lambda s: s.started_utc), []
+
+
+def order_note(undated: Sequence[str]) -> str:
+    """One sentence on the order of a report's sessions (``undated``: from
+    :func:`chronological`)."""
+    if not undated:
+        return "Sessions in the order they were recorded (started_utc metadata)."
+    names = ", ".join(undated[:3]) + (f" and {len(undated) - 3} more" if len(undated) > 3 else "")
+    verb = "has" if len(undated) == 1 else "have"
+    return f"Sessions in the order given: {names} {verb} no start time (started_utc metadata)."

@@ -221,6 +221,9 @@ def _session_section(index: int, session: SessionData, svgs: Mapping[str, str]) 
         f'<section class="session" id="session-{index}">',
         f"<h2>Session: {escape(session.name)}</h2>",
     ]
+    if session.started_utc is not None:
+        started = session.started_utc.strftime("%Y-%m-%d %H:%M UTC")
+        parts.append(f'<p class="note">Recorded {escape(started)}</p>')
     if session.synthetic:
         command = session.metadata.get("generator") or session.metadata.get("command", "")
         parts.append(
@@ -296,8 +299,10 @@ def render_html(
     svgs: Mapping[str, str],
     settings: InsightSettings,
     generated_at: dt.datetime | None = None,
+    order: str = "Sessions in the order given.",
 ) -> str:
-    """The whole page. ``svgs`` maps figure keys (:func:`imu.report.plots.figure_key`) to SVG."""
+    """The whole page. ``svgs`` maps figure keys (:func:`imu.report.plots.figure_key`) to SVG;
+    ``order`` is the sentence saying how ``sessions`` are ordered (shown with several)."""
     generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
     names = ", ".join(s.name for s in sessions)
     title = (
@@ -338,8 +343,8 @@ def render_html(
     if len(sessions) > 1:
         body.append(
             f'<section id="progress"><h2>Progress over sessions</h2>'
-            f"<figure>{svgs[figure_key(None, 'progress')]}<figcaption>Sessions in the order "
-            "given. Left: mean peak flexion of the first and of the last rep of each set. "
+            f"<figure>{svgs[figure_key(None, 'progress')]}<figcaption>{escape(order)} "
+            "Left: mean peak flexion of the first and of the last rep of each set. "
             "Middle: share of reps the classifier flagged as rounded. Right: volume (kg x reps "
             "when loads were given for every set, else number of reps).</figcaption></figure>"
             "</section>"
