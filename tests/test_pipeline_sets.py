@@ -23,7 +23,7 @@ SESSIONS = sorted(
 
 
 def test_the_bundled_sessions_are_all_here():
-    assert len(SESSIONS) == 11 and all(p.exists() for p in SESSIONS)
+    assert len(SESSIONS) == 41 and all(p.exists() for p in SESSIONS)
 
 
 @pytest.mark.parametrize("path", SESSIONS, ids=lambda p: p.name.removesuffix(".csv.gz"))
