@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 
 from imu.errors import InputError, input_error
 from imu.quality import data_quality
@@ -647,15 +648,6 @@ MIN_TILT_DEG = 20.0  # a window counts when the gravity direction turned more th
 MIN_TILT_WINDOWS = 3
 
 
-def _down(total: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
-    """Unit vectors along the mean acceleration of samples ``k .. k + width - 1`` for each
-    k in ``starts`` (NaN for a zero mean); ``total`` is the running sum of the (n, 3)
-    accelerations with a leading zero row, so only these means are computed."""
-    mean = (total[starts + width] - total[starts]) / width
-    norm = np.linalg.norm(mean, axis=1, keepdims=True)
-    return mean / np.where(norm > 0, norm, np.nan)
-
-
 def _gyro_tilt_ratio(samples: np.ndarray, rate_hz: float) -> float | None:
     """How far the accelerometer's gravity direction turns per unit of gyroscope rotation.
 
@@ -667,20 +659,24 @@ def _gyro_tilt_ratio(samples: np.ndarray, rate_hz: float) -> float | None:
     a gyroscope in rad/s read as deg/s gives ~57x that. ``None`` when fewer than 3
     windows tilt that much (a still recording: even 1 m/s^2 of accelerometer noise at
     25 Hz turns the mean direction 20 deg with odds below 1e-6) or there is no gyroscope.
+    Only the samples of the 0.2 s means are summed (strided views, no running sums).
     """
     time_s, acc, gyr = samples[:, 0], samples[:, 1:4], samples[:, 4:7]
     step = max(2, round(rate_hz * TILT_WINDOW_S))
     width = max(3, round(rate_hz * TILT_SMOOTHING_S))
     if not np.isfinite(gyr).all() or len(acc) < step + width:
         return None
-    total = np.concatenate([np.zeros((1, 3)), np.cumsum(acc, axis=0)])  # running sum
-    starts = np.arange(0, len(acc) - width + 1 - step, step)
-    cosine = np.einsum("ij,ij->i", _down(total, starts, width), _down(total, starts + step, width))
+    n_windows = (len(acc) - width - step) // step + 1  # windows whose far end fits too
+    ends = np.arange(n_windows + 1) * step  # sample k starts the mean at a window end
+    down = sliding_window_view(acc, width, axis=0)[ends].sum(axis=-1)
+    norm = np.linalg.norm(down, axis=1, keepdims=True)
+    down /= np.where(norm > 0, norm, np.nan)  # gravity direction; NaN for a zero mean
+    cosine = np.einsum("ij,ij->i", down[:-1], down[1:])
     tilt_deg = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
-    turned = np.concatenate([[0.0], np.cumsum(np.linalg.norm(gyr[1:], axis=1) * np.diff(time_s))])
-    # the smoothed sample k averages samples k .. k + width - 1: centre offset width // 2
-    centre = starts + width // 2
-    rotation_deg = turned[centre + step] - turned[centre]
+    # turned[i - 1]: rotation from sample i - 1 to i; a window runs between the centres
+    # of its two means (the mean from k covers samples k .. k + width - 1)
+    turned = np.sqrt(np.einsum("ij,ij->i", gyr[1:], gyr[1:])) * np.diff(time_s)
+    rotation_deg = sliding_window_view(turned, step)[ends[:-1] + width // 2].sum(axis=-1)
     tilted = tilt_deg > MIN_TILT_DEG
     if tilted.sum() < MIN_TILT_WINDOWS:
         return None

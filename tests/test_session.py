@@ -563,3 +563,32 @@ def test_any_valid_session_survives_write_and_read(n, rate_hz, jitter, down, see
     np.testing.assert_allclose(back.samples()[:, 1:], data.loc[:, list(REQUIRED[1:])], rtol=1e-6)
     assert back.data["seq"].tolist() == list(range(n))
     assert ["" if pd.isna(v) else v for v in back.data["note"]] == note[:n]  # all-empty: NaN
+
+
+@pytest.mark.parametrize("rate_hz", [5.0, 25.0, 100.0, 200.0])
+@pytest.mark.parametrize("gyro_factor", [1.0, np.pi / 180])  # deg/s, and rad/s read as deg/s
+def test_gyro_tilt_ratio_is_the_median_of_its_windows(rate_hz, gyro_factor):
+    """The vectorised check against its definition, window by window in plain Python:
+    tilt between the 0.2 s mean gravity directions at both ends of each 0.5 s window
+    over the rotation sum |gyr| dt between their centres, median over windows > 20 deg."""
+    from imu.session import _gyro_tilt_ratio
+
+    samples = tilting_samples(int(20 * rate_hz), rate_hz)
+    samples[:, 4] *= gyro_factor
+    step, width = max(2, round(rate_hz * 0.5)), max(3, round(rate_hz * 0.2))
+    ratios = []
+    for k in range(0, len(samples) - width - step + 1, step):
+        a = samples[k : k + width, 1:4].mean(axis=0)
+        b = samples[k + step : k + step + width, 1:4].mean(axis=0)
+        cos = a @ b / np.linalg.norm(a) / np.linalg.norm(b)
+        tilt = np.degrees(np.arccos(min(1.0, max(-1.0, cos))))
+        c = k + width // 2
+        rotation = sum(
+            np.linalg.norm(samples[i, 4:7]) * (samples[i, 0] - samples[i - 1, 0])
+            for i in range(c + 1, c + step + 1)
+        )
+        if tilt > 20.0:
+            ratios.append(tilt / rotation)
+    expected = float(np.median(ratios))
+    assert _gyro_tilt_ratio(samples, rate_hz) == pytest.approx(expected, rel=1e-9)
+    assert expected == pytest.approx(1.0 if gyro_factor == 1.0 else 57.3, rel=0.25)
