@@ -13,6 +13,8 @@ import gzip
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from imu.errors import InputError
 from imu.session import (
@@ -176,3 +178,19 @@ def test_metadata_longer_than_the_head_that_is_split_first(newline: str) -> None
     assert table.columns == HEADER.split(",")
     lines = table.floats({c: c for c in REQUIRED}).attrs["lines"]
     assert lines.tolist() == list(range(len(meta) + 2, len(meta) + 2 + len(ROWS)))
+
+
+ROW_PIECES = st.sampled_from(
+    ["0.5", "1", "-2e3", "9.8", "", " ", "\t", ",", "x", "nan", "inf", '"', "\r", "\n",
+     "\u00a0", "\x1f", "\x0b", "\u2028", "\u00b0", "#"]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(ROW_PIECES, max_size=12).map("".join), max_size=8), st.booleans())
+def test_any_rows_give_the_same_outcome_either_way(rows: list[str], terminated: bool) -> None:
+    """Random rows of numbers, separators, blanks, quotes, odd line breaks and non-ASCII
+    white space: the fast reader must say exactly what the line-by-line one says."""
+    text = _text([*ROWS[:2], *rows, *ROWS[2:]], end="\n" if terminated else "")
+    fast, exact, _ = _both(text)
+    assert fast == exact
