@@ -194,9 +194,10 @@ def test_runner_records_everything_dispatches_in_order_and_summarises(tmp_path):
     types = [json.loads(line)["type"] for line in events_path.read_text().splitlines()]
     assert types == ["rep", "alert", "set"]  # finish() closes the set
     assert engine.finished
-    # the engine sees every sample once, in order; gaps are judged by time, not by marks
+    # the engine sees every sample once, in order, and the gap mark with the row it is on
     assert np.array_equal(np.vstack([u for u, _ in engine.updates]), session.samples())
-    assert not any(g for _, g in engine.updates)
+    starts = np.cumsum([0] + [len(u) for u, _ in engine.updates])[:-1]
+    assert [int(row) for row, (_, g) in zip(starts, engine.updates, strict=True) if g] == [120]
     recording = read_session(tmp_path / "rec.csv")
     np.testing.assert_allclose(recording.samples(), session.samples(), atol=1e-5)
     assert recording.data["gap"].tolist() == session.data["gap"].tolist()

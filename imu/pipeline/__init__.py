@@ -7,6 +7,7 @@ entry point: it feeds a recording through the same ``Engine`` in chunks.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -78,12 +79,20 @@ def analyze_samples(
     settings: EngineSettings | None = None,
     classifier=None,
     chunk: int = BATCH_CHUNK,
+    gap_before: np.ndarray | None = None,
 ) -> Analysis:
-    """Feed ``(n, 7)`` samples through one :class:`Engine` in chunks of ``chunk`` rows."""
+    """Feed ``(n, 7)`` samples through one :class:`Engine` in chunks of ``chunk`` rows.
+
+    ``gap_before``: (n,) bool, True on rows that follow samples the source lost (the
+    ``gap`` column of a live recording); a chunk starts at each and is fed with
+    ``gap_before=True``, as live and replay feed them.
+    """
     engine = Engine(settings, classifier)
+    flagged = set() if gap_before is None else set(np.flatnonzero(gap_before).tolist())
+    bounds = sorted({*range(0, len(samples), chunk), *flagged, len(samples)})
     angles, events = [], []
-    for lo in range(0, len(samples), chunk):
-        step = engine.update(samples[lo : lo + chunk])
+    for lo, hi in itertools.pairwise(bounds):
+        step = engine.update(samples[lo:hi], gap_before=lo in flagged)
         angles.append(step.angles)
         events += step.events
     step = engine.finish()
@@ -106,13 +115,18 @@ def analyze_session(session, settings: EngineSettings | None = None, classifier=
     """Batch analysis of an :class:`imu.session.Session` with the streaming engine.
 
     The session's nominal ``sampling_rate_hz`` is used for the filters unless the
-    settings give one.
+    settings give one; its ``gap`` column (live recordings) flags the rows after lost
+    samples (docs/session-format.md).
     """
     from dataclasses import replace
+
+    from imu.session import GAP_COLUMN
 
     settings = settings or EngineSettings()
     if settings.sampling_rate_hz is None:
         rate = session.sampling_rate_hz
         if np.isfinite(rate) and rate > 0:
             settings = replace(settings, sampling_rate_hz=float(rate))
-    return analyze_samples(session.samples(), settings, classifier)
+    gaps = session.data.get(GAP_COLUMN)
+    flags = None if gaps is None else np.asarray(gaps.fillna(0), dtype=float) > 0
+    return analyze_samples(session.samples(), settings, classifier, gap_before=flags)

@@ -12,12 +12,23 @@ later stages never look at raw timestamps again:
 - ``skip``: the row repeats or precedes the last accepted time (duplicate or
   out-of-order) or holds a non-finite value (e.g. no gyroscope); it gets the previous
   row's angles.
-- ``restart``: first accepted row after a gap longer than ``restart_after_s`` (or after
-  ``gap_before=True``): orientation re-converges from the accelerometer and a rep in
-  progress is dropped.
+- ``restart``: first accepted row after a gap longer than ``restart_after_s``:
+  orientation re-converges from the accelerometer and a rep in progress is dropped.
 
 Gaps longer than ``gap_s`` produce a ``gap`` event dict (emitted by the engine in
 sample order).
+
+Flagged gaps (``gap_before=True``: a live source saw samples lost or the link drop, and
+``imu live --record`` wrote ``gap`` = 1 on that row, docs/session-format.md) are always
+``gap`` events, however short: the loss is known, not guessed from the clock. Their step
+is trusted like any other (the recorder's times come from the device clock or the
+arrival times, so a loss of k samples shows as a step of about k + 1 intervals, and a
+reconnection as its real duration) with one exception that restarts: a flagged step no
+longer than ``flagged_min_steps`` times the previous regular step has no room for the
+samples the source says it lost, so the source re-anchored its time base (device reset,
+a new clock map after the link came back: :class:`imu.ble.timing.Timestamper` then
+places the first new sample one interval after the last old one) and the step is not
+the time that passed.
 """
 
 from __future__ import annotations
@@ -35,6 +46,9 @@ class TimingSettings:
     """An interval longer than this is reported as a ``gap`` event."""
     restart_after_s: float = 1.0
     """An interval longer than this restarts orientation and drops a rep in progress."""
+    flagged_min_steps: float = 1.5
+    """A flagged gap whose step is at most this many times the previous regular step
+    restarts (the source's time base was re-anchored; see the module docstring)."""
 
 
 @dataclass
@@ -59,6 +73,7 @@ class Timing:
         self.gap_total_s = 0.0
         self.n_restarts = 0
         self.n_without_gyro = 0
+        self.regular_step_s: float | None = None  # last step that was not a gap
 
     def update(self, samples: np.ndarray, gap_before: bool = False) -> TimedRows:
         """Annotate a chunk of ``(n, 7)`` samples (see module docstring)."""
@@ -88,7 +103,15 @@ class Timing:
             long_gap = step > self.settings.restart_after_s
             is_gap = step > self.settings.gap_s
             if gap_before and not first_ever:
-                long_gap[0] = is_gap[0] = True
+                is_gap[0] = True
+                regular = self.regular_step_s
+                no_room = (
+                    regular is not None and step[0] <= self.settings.flagged_min_steps * regular
+                )
+                long_gap[0] |= no_room
+            steady = np.flatnonzero(~is_gap & np.isfinite(step))
+            if steady.size:
+                self.regular_step_s = float(step[steady[-1]])
             dt_s[accepted] = np.where(np.isfinite(step) & ~long_gap, step, 0.0)
             restart[accepted] = long_gap
             restart[accepted[0]] |= first_ever
@@ -117,7 +140,8 @@ class Timing:
         if last is None or not 0.0 < time_s - last <= self.settings.gap_s:
             return None
         self.last_time_s = time_s
-        return time_s - last
+        self.regular_step_s = time_s - last
+        return self.regular_step_s
 
     def summary(self) -> dict:
         """Data-quality figures for the analysis output."""

@@ -5,11 +5,10 @@ A source (:mod:`imu.ble.source`: a BLE device, a recorded file, or a test fake) 
 runner hands the raw samples to the sinks (the recorder writes them *before* anything
 else can fail), feeds them to the engine and passes angles and events on.
 
-``gap_before`` goes to the sinks (the recorder's ``gap`` column) but not to the
-engine: the engine judges gaps by the time step alone, exactly as ``imu analyze`` does
-on the recording, so live, replay and analyze agree rep for rep. (A lost packet of a
-few ms is bridged; a reconnection after more than ``restart_after_s`` restarts the
-orientation, by its duration.) When the source ends, :meth:`Runner.stop` was called
+``gap_before`` goes to the sinks (the recorder's ``gap`` column) and to the engine,
+exactly as ``imu analyze`` feeds the recording's ``gap`` column, so live, replay and
+analyze agree rep for rep (a flagged gap is always a ``gap`` event; what restarts:
+:mod:`imu.pipeline.timing`). When the source ends, :meth:`Runner.stop` was called
 (Ctrl-C) or the task is cancelled, it flushes the engine (``finish``: the rep or set in progress) and closes every sink
 with the session summary.
 """
@@ -89,7 +88,7 @@ class Runner:
             if self._first_time_s is None:
                 self._first_time_s = float(samples[0, 0])
             self._last_time_s = float(samples[-1, 0])
-            self._step(self.engine.update(samples))
+            self._step(self.engine.update(samples, batch.gap_before))
         now = time.monotonic()
         if now - self._last_status >= self.status_interval_s:
             self._last_status = now
