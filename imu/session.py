@@ -737,7 +737,8 @@ def finish_session(
             hint=hint,
         )
     samples = data.loc[:, list(REQUIRED)].to_numpy(dtype=np.float64)
-    median_acc = float(np.median(np.linalg.norm(samples[:, 1:4], axis=1)))
+    acc = samples[:, 1:4]
+    median_acc = float(np.median(np.sqrt(np.einsum("ij,ij->i", acc, acc))))  # median |acc|
     problem = _acc_magnitude_problem(median_acc, acc_unit)
     if problem:
         raise input_error(
