@@ -155,10 +155,14 @@ def test_bytes_and_text_give_the_same_session(tmp_path) -> None:
     from_bom = read_session(path, data=b"\xef\xbb\xbf" + text.encode())
     from_text = read_session(path, text=text)
     from_gzip = read_session(path, data=gzip.compress(text.encode()))
-    for other in (from_bytes, from_bom, from_text, from_gzip):
+    accented = text.replace("# device: test", "# device: M\u00fcller \u00b0")  # not ASCII
+    from_accented = read_session(path, data=accented.encode())
+    for other in (from_bytes, from_bom, from_text, from_gzip, from_accented):
         pd.testing.assert_frame_equal(other.data, from_disk.data)
         assert other.warnings == from_disk.warnings
-        assert other.metadata == from_disk.metadata
+        assert other.metadata == {**from_disk.metadata, "device": other.metadata["device"]}
+    assert from_accented.metadata["device"] == "M\u00fcller \u00b0"
+    assert {o.metadata["device"] for o in (from_bytes, from_bom, from_text, from_gzip)} == {"test"}
     assert len(from_disk.data) == 300
     assert any(
         "dropped 1 exact duplicate row(s), first at line 304" in w for w in from_disk.warnings
