@@ -13,6 +13,7 @@ import pytest
 
 from imu.errors import InputError
 from imu.report import InsightSettings, build_report, from_json, rep_csv_table, write_rep_csv
+from imu.report.data import chronological, order_note
 from imu.report.html import fmt
 from imu.report.insights import all_insights, session_insights
 from imu.report.loads import read_loads
@@ -499,26 +500,38 @@ def test_sessions_are_ordered_by_their_start_time_when_all_have_one(tmp_path):
         _dated("tuesday", "2026-11-24T07:00:00Z"),
         _dated("monday-late", "2026-11-23T18:30:00"),  # no offset: UTC, ties keep given order
     ]
-    report = build_report(given)
-    assert _section_names(report.html) == ["monday", "monday-late", "tuesday", "thursday"]
+    ordered, undated = chronological(given)
+    assert [s.name for s in ordered] == ["monday", "monday-late", "tuesday", "thursday"]
+    assert undated == []
+    report = build_report(given[:2])  # the page, its figures and the CSV follow that order
+    assert _section_names(report.html) == ["monday", "thursday"]
     assert report.undated == []
     assert "Sessions in the order they were recorded (started_utc metadata)." in report.html
     assert "Recorded 2026-11-23 18:30 UTC" in report.html
-    write_rep_csv(given, tmp_path / "reps.csv")  # the CSV follows the report's order
+    write_rep_csv(given, tmp_path / "reps.csv")
     sessions = pd.read_csv(tmp_path / "reps.csv")["session"].unique().tolist()
     assert sessions == ["monday", "monday-late", "tuesday", "thursday"]
 
 
 @pytest.mark.parametrize("bad", [None, "", "last tuesday"])
-def test_one_session_without_a_start_time_keeps_the_given_order_and_says_so(bad):
+def test_one_session_without_a_start_time_keeps_the_given_order(bad):
     given = [
         _dated("thursday", "2026-11-26T18:00:00+00:00"),
         _dated("sim", bad),
         _dated("monday", "2026-11-23T18:30:00+00:00"),
     ]
-    report = build_report(given)
-    assert _section_names(report.html) == ["thursday", "sim", "monday"]
+    ordered, undated = chronological(given)
+    assert [s.name for s in ordered] == ["thursday", "sim", "monday"]
+    assert undated == ["sim"]
+
+
+def test_the_page_says_when_sessions_keep_the_given_order():
+    report = build_report([_dated("thursday", "2026-11-26T18:00:00Z"), _dated("sim", None)])
+    assert _section_names(report.html) == ["thursday", "sim"]
     assert report.undated == ["sim"]
     assert "Sessions in the order given: sim has no start time (started_utc metadata)." in (
         report.html
+    )
+    assert order_note(["a", "b", "c", "d", "e"]) == (
+        "Sessions in the order given: a, b, c and 2 more have no start time (started_utc metadata)."
     )
