@@ -70,12 +70,16 @@ class Walk:
 @dataclass(frozen=True)
 class DeadliftSet:
     """One set. ``rounded`` / ``hyperextended``: one flag per rep, or None to draw them
-    from the lifter's tendencies (rounding grows with fatigue late in the set)."""
+    from the lifter's tendencies (rounding grows with fatigue late in the set).
+    ``cluster_size``: a rest-pause (cluster) set: after every ``cluster_size`` reps the
+    lifter stands ``cluster_rest_s`` holding the bar at lockout, then goes on (one set)."""
 
     n_reps: int
     kind: str = "conventional"
     rounded: tuple[bool, ...] | None = None
     hyperextended: tuple[bool, ...] | None = None
+    cluster_size: int | None = None
+    cluster_rest_s: float = 15.0
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -83,6 +87,8 @@ class DeadliftSet:
         for flags in (self.rounded, self.hyperextended):
             if flags is not None and len(flags) != self.n_reps:
                 raise ValueError("one rounded/hyperextended flag per rep is needed")
+        if self.cluster_size is not None and (self.cluster_size < 1 or self.cluster_rest_s <= 0):
+            raise ValueError("cluster_size must be >= 1 and cluster_rest_s > 0")
 
 
 @dataclass(frozen=True)
@@ -374,6 +380,8 @@ class _Builder:
                 hyper = bool(rng.random() < lifter.hyperextension_tendency)
             setup = i == 0 and kind.from_floor
             self.rep(a.kind, i + 1, rounded, hyper, fatigue, setup)
+            if a.cluster_size and (i + 1) % a.cluster_size == 0 and i + 1 < a.n_reps:
+                self.stand(Stand(a.cluster_rest_s))  # breathing, the bar held at lockout
         if kind.from_floor:
             self.put_down(a.kind)
         self.stand(Stand(rng.uniform(1.0, 2.5)))
