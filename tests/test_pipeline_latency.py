@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from test_pipeline_support import rep_curve
 
-from imu.pipeline import Engine, analyze_samples
+from imu.pipeline import Engine, EngineSettings, RepSettings, analyze_samples
 from imu.pipeline.reps import RepSegmenter
 from imu.sim import DeadliftSet, Rest, SessionScript, Stand, Walk, make_lifter, simulate
 
@@ -224,3 +224,16 @@ def test_rep_still_extending_when_cut_is_judged_at_the_cut():
     for row, alert in early:
         rep = reps[alert["rep"] - 1]
         assert alert["time_s"] == rep["end_s"] and t[row] <= rep["end_s"] + LATENCY_S
+
+
+def test_without_early_alerts_the_same_reps_and_sets_with_one_verdict_each(run):
+    samples, batch, _, early = run
+    classifier = HistoryClassifier()
+    settings = EngineSettings(reps=RepSettings(early_alerts=False))
+    late = analyze_samples(samples, settings, classifier=classifier)
+    assert late.reps == batch.reps and late.sets == batch.sets
+    assert len(classifier.calls) == len(late.reps) < len(early.calls)
+    alerts = [e for e in late.events if e["type"] == "alert"]
+    assert not any(e["provisional"] for e in alerts)
+    flags = sum(bool(r["rounded"]) + r["hyperextended"] for r in late.reps)
+    assert len(alerts) == flags and not any(e["type"] == "alert_withdrawn" for e in late.events)

@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import sys
+from dataclasses import replace
 
 from imu.commands.options import (
     add_measurement_arguments,
@@ -66,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
 
     for option, path in (("--angles", args.angles), ("--reps", args.reps)):
         check_output(path, option, force=args.force, inputs=args.session)
+    # No alerts in the output: the early (provisional) verdicts would only cost time.
     settings = engine_settings_from_args(args)
+    settings = replace(settings, reps=replace(settings.reps, early_alerts=False))
     session = _load(args)
     classifier, model_info = classifier_from_args(args)
     analysis = analyze_session(session, settings, classifier)

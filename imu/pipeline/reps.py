@@ -93,6 +93,10 @@ class RepSettings:
     flexion_limit_rearm_deg: float = 10.0
     """The flexion-limit alert re-arms once flexion is this far below the limit."""
     trace_points: int = 51
+    early_alerts: bool = True
+    """Judge an excursion that continues a burst at its lockout (``provisional`` alerts).
+    Off, alerts come with the ``rep`` events only: the same reps and sets with half the
+    classifier calls (``imu analyze``, which reports no alerts, turns it off)."""
 
 
 REP_COLUMNS = (
@@ -442,7 +446,8 @@ class RepSegmenter:
                     i = n
                     break
                 self._down, self._state, i = j - 1, "lockout", j
-                self._early, self._early_done = {}, self._pending is None
+                self._early = {}
+                self._early_done = self._pending is None or not s.early_alerts
             else:
                 deadline = t[self._down] + 2 * s.lockout_window_s
                 done = np.flatnonzero((flexion[i:] > s.top_deg) | (t[i:] >= deadline))
