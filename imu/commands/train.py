@@ -24,8 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="label of the class to flag (default 'rounded', or the base model's)")
     parser.add_argument("--group-by", choices=("subject", "session"), default=None,
                         help="cross-validation groups (default: subject when every row has one)")
-    parser.add_argument("--target-sensitivity", type=float, default=0.90, metavar="S",
-                        help="minimum sensitivity of the chosen operating point (default 0.90)")
+    parser.add_argument("--target-sensitivity", type=float, default=None, metavar="S",
+                        help="minimum sensitivity of the chosen operating point (default 0.90, "
+                        "or the base model's)")
     parser.add_argument("--personalize", metavar="BASE_MODEL", default=None,
                         help="adapt BASE_MODEL to the lifter of LABELS (their reps weighted up, "
                         "own threshold); 'default' = the shipped model")
@@ -47,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
     from imu.model.features import feature_names, input_names
     from imu.model.files import load_model, save_model
     from imu.model.labels import SESSION_PATH, read_many
-    from imu.model.personalize import MIN_USER_GROUPS, personal_cv, personalize
-    from imu.model.training import cross_validate, fit_model, n_fits
+    from imu.model.personalize import MIN_USER_GROUPS, base_target, personal_cv, personalize
+    from imu.model.training import TARGET_SENSITIVITY, cross_validate, fit_model, n_fits
     from imu.model.workflow import (
         DEFAULT_POSITIVE,
         confusion_table,
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         progress_bar,
     )
 
-    if not 0.0 < args.target_sensitivity <= 1.0:
+    if args.target_sensitivity is not None and not 0.0 < args.target_sensitivity <= 1.0:
         raise InputError("--target-sensitivity must be in (0, 1]")
     check_output(args.output, "-o", force=args.force, inputs=args.labels)
     output = Path(args.output)
@@ -74,20 +75,20 @@ def run(args: argparse.Namespace) -> int:
     X, y, groups = data.data.rows, data.y, data.groups
     n_groups = len(np.unique(groups))
     if base is None:
+        target = TARGET_SENSITIVITY if args.target_sensitivity is None else args.target_sensitivity
         with progress_bar("cross-validating", n_fits(n_groups), not args.quiet) as advance:
-            cv = cross_validate(X, y, groups, target_sensitivity=args.target_sensitivity,
-                                progress=advance)
-            fit = fit_model(X, y, groups, target_sensitivity=args.target_sensitivity,
-                            progress=advance)
+            cv = cross_validate(X, y, groups, target_sensitivity=target, progress=advance)
+            fit = fit_model(X, y, groups, target_sensitivity=target, progress=advance)
         cv_json = cv.to_json()
         training = {"rows": X, "labels": y, "groups": groups}
         extra = {}
     else:
+        target = base_target(base, args.target_sensitivity)
         with progress_bar("personalising", MIN_USER_GROUPS + 1, not args.quiet) as advance:
             compared = personal_cv(base, X, y, groups, user_weight=args.user_weight,
-                                   target_sensitivity=args.target_sensitivity, progress=advance)
+                                   target_sensitivity=target, progress=advance)
             fit, info = personalize(base, X, y, groups, user_weight=args.user_weight,
-                                    target_sensitivity=args.target_sensitivity, progress=advance)
+                                    target_sensitivity=target, progress=advance)
         cv_json = {**compared["personalised"], "base_model_on_same_spans": compared["base"]}
         training = {"rows": np.vstack([base.training_rows, X]),
                     "labels": np.concatenate([base.training_labels, y]),
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         "negative_label": negative.mode().iloc[0] if len(negative) else "other",
         "labels": sorted(used["label"].astype(str).unique()),
         "threshold": fit.threshold,
-        "target_sensitivity": args.target_sensitivity,
+        "target_sensitivity": target,
         "operating_point_inner_cv": fit.inner_operating_point,
         "chosen_model": fit.chosen,
         "inner_cv": fit.inner_cv,
@@ -148,8 +149,8 @@ def _command_line(args: argparse.Namespace) -> str:
                         ("--personalize", args.personalize), ("--user-weight", args.user_weight)):
         if value is not None:
             words += [flag, str(value)]
-    if args.target_sensitivity != 0.90:
-        words += ["--target-sensitivity", str(args.target_sensitivity)]
+    if args.target_sensitivity is not None:
+        words += ["--target-sensitivity", f"{args.target_sensitivity:g}"]
     return shlex.join(words)
 
 

@@ -4,8 +4,8 @@ Published deadlift work with IMUs (O'Reilly et al., J Biomech 2017) found classi
 trained on other people poor and classifiers personalised to the lifter good. Here the
 base model's training rows (kept inside every model file) are refitted together with the
 lifter's own rows, repeated ``user_weight`` times (so they weigh as much as a sizeable
-share of the base data), with the base model's chosen candidate, and the threshold is
-chosen on the pooled out-of-fold probabilities as in any training. (A threshold chosen
+share of the base data), with the base model's chosen candidate and target sensitivity,
+and the threshold is chosen on the pooled out-of-fold probabilities as in any training. (A threshold chosen
 on the lifter's ~25 reps alone was tried and dropped: with a handful of rounded reps it
 moved too far, costing 0.06-0.13 of balanced accuracy on unseen simulated lifters.)
 :func:`personal_cv` measures the result on the lifter's reps held out by group against
@@ -47,6 +47,13 @@ def user_groups(groups: np.ndarray) -> np.ndarray:
     return np.array([f"{USER_PREFIX}block{b}" for b in blocks])
 
 
+def base_target(base: RepClassifier, target_sensitivity: float | None) -> float:
+    """``target_sensitivity`` if given, else the base model's (its manifest), else the default."""
+    if target_sensitivity is not None:
+        return target_sensitivity
+    return float(base.manifest.get("target_sensitivity", TARGET_SENSITIVITY))
+
+
 def _base_data(base: RepClassifier) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if base.training_rows is None or len(base.training_rows) == 0:
         raise ModelError("the base model carries no training rows; it cannot be personalised")
@@ -55,9 +62,10 @@ def _base_data(base: RepClassifier) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def personalize(base: RepClassifier, rows: np.ndarray, y: np.ndarray, groups: np.ndarray, *,
-                user_weight: int | None = None, target_sensitivity: float = TARGET_SENSITIVITY,
+                user_weight: int | None = None, target_sensitivity: float | None = None,
                 progress: Progress | None = None) -> tuple[FitResult, dict]:
     """Fit the personalised model. ``groups`` are the lifter's sessions (time-ordered rows).
+    ``target_sensitivity`` None keeps the base model's (:func:`base_target`).
 
     Returns the fit and a description for the manifest (weights, row counts).
     """
@@ -68,7 +76,7 @@ def personalize(base: RepClassifier, rows: np.ndarray, y: np.ndarray, groups: np
     X = np.vstack([base_rows, np.repeat(rows, weight, axis=0)])
     yy = np.concatenate([base_y, np.repeat(y, weight)])
     gg = np.concatenate([base_groups, np.repeat(mine, weight)])
-    fit = fit_model(X, yy, gg, target_sensitivity=target_sensitivity,
+    fit = fit_model(X, yy, gg, target_sensitivity=base_target(base, target_sensitivity),
                     only=base.manifest.get("chosen_model"), progress=progress)
     info = {"user_weight": weight, "n_user_spans": len(rows),
             "n_user_positive": int(y.sum()), "n_base_spans": len(base_rows)}
@@ -76,7 +84,7 @@ def personalize(base: RepClassifier, rows: np.ndarray, y: np.ndarray, groups: np
 
 
 def personal_cv(base: RepClassifier, rows: np.ndarray, y: np.ndarray, groups: np.ndarray, *,
-                user_weight: int | None = None, target_sensitivity: float = TARGET_SENSITIVITY,
+                user_weight: int | None = None, target_sensitivity: float | None = None,
                 progress: Progress | None = None) -> dict:
     """Hold out each of the lifter's groups in turn: personalise on the rest, score the
     held-out reps; the base model scores the very same reps. Returns both figure sets."""
