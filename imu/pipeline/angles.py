@@ -21,20 +21,24 @@ import numpy as np
 DEG_PER_RAD = 180.0 / math.pi
 
 
+def _third_row(w, x, y, z) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``r20, r21, r22`` of the rotation matrix of quaternion components ``w, x, y, z``."""
+    return 2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)
+
+
 def quaternion_rows(q: np.ndarray) -> tuple[np.ndarray, ...]:
     """The nine entries ``r00..r22`` of the rotation matrices of quaternions ``[w,x,y,z]`` (n, 4)."""
     w, x, y, z = np.ascontiguousarray(q.T)  # contiguous components: faster element-wise
     return (
         1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
         2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+        *_third_row(w, x, y, z),
     )  # fmt: skip
 
 
 def up_in_sensor(q: np.ndarray) -> np.ndarray:
     """World up direction in sensor coordinates (n, 3): the third row of ``R_ws``."""
-    r = quaternion_rows(q)
-    return np.column_stack(r[6:9])
+    return np.column_stack(_third_row(*np.ascontiguousarray(q.T)))
 
 
 def body_matrix_entries(q: np.ndarray, rotation_bs: np.ndarray) -> dict[str, np.ndarray]:

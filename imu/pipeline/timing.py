@@ -33,6 +33,7 @@ the time that passed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,6 +79,11 @@ class Timing:
     def update(self, samples: np.ndarray, gap_before: bool = False) -> TimedRows:
         """Annotate a chunk of ``(n, 7)`` samples (see module docstring)."""
         n = len(samples)
+        if n == 1 and not gap_before:  # one live sample: plain floats, same numbers
+            values = samples[0].tolist()
+            dt_s = self.advance_plain(values[0]) if all(map(math.isfinite, values)) else None
+            if dt_s is not None:
+                return TimedRows(np.array([dt_s]), np.zeros(1, bool), np.zeros(1, bool), [])
         time_s = samples[:, 0]
         finite_values = np.isfinite(samples)
         finite = finite_values.all(axis=1)
