@@ -495,3 +495,17 @@ def test_session_folder_with_other_csv_files(tmp_path):
 def test_imports_with_a_unix_clock_record_their_start(name, started):
     """`imu report` orders sessions by this (the key `imu live --record` writes)."""
     assert load(FIXTURES / name).metadata.get("started_utc") == started
+
+
+def test_a_unix_clock_that_is_no_date_gives_no_start_time(tmp_path):
+    """Times ~1e12 s (year 33658): the recording loads, without a start time."""
+    folder = copy_fixture("sensorlogger_total", tmp_path)
+    for name in ("TotalAcceleration.csv", "Gyroscope.csv"):
+        path = folder / name
+        lines = path.read_text().splitlines()
+        rows = [line.split(",", 1) for line in lines[1:]]
+        shifted = [f"{int(t) + 10**21},{rest}" for t, rest in rows]  # + 1e12 s
+        path.write_text("\n".join([lines[0], *shifted]) + "\n")
+    session = load(folder)
+    assert session.time_s[0] == pytest.approx(1e12 + T0, abs=0.02)
+    assert "started_utc" not in session.metadata

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import re
@@ -166,9 +167,10 @@ def finish_import(
     names = dict.fromkeys(f.name for f in files)  # a file holding both sensors once
     meta = {"source_format": fmt, "source_files": ", ".join(names)}
     meta.update(metadata or {})
-    if unix_time and len(frame) and np.isfinite(first := float(frame[TIME].iloc[0])):
-        started = dt.datetime.fromtimestamp(first, dt.timezone.utc)
-        meta["started_utc"] = started.isoformat(timespec="seconds")
+    if unix_time and len(frame):
+        with contextlib.suppress(OverflowError, OSError, ValueError):  # not a date: none
+            started = dt.datetime.fromtimestamp(float(frame[TIME].iloc[0]), dt.timezone.utc)
+            meta["started_utc"] = started.isoformat(timespec="seconds")
     if "sampling_rate_hz" not in meta and len(frame) > 1:
         meta["sampling_rate_hz"] = f"{1 / np.median(np.diff(frame[TIME].to_numpy())):.4g}"
     if merge_note:
