@@ -305,7 +305,13 @@ def speed(minutes: float) -> None:
     print(row("  (a) load (imu.importers)", warm["load"]))
     print(row("  (a) default-model load", warm["model_load"]))
     print(row("  (a) analysis without classification", warm["analysis"] - warm["classify"]))
-    print(row("  (a) classification", warm["classify"], "one call per rep (and per early alert)"))
+    print(
+        row(
+            "  (a) classification",
+            warm["classify"],
+            "one classifier call per rep (imu analyze makes no early alerts)",
+        )
+    )
     print(row("  (a) JSON and the rest of the command", warm["rest"]))
     print(row("**(b) `imu analyze --json` process**", wall_s, "whole process, cold"))
     print(row("  (b) interpreter start", start_s))
