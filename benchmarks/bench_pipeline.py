@@ -168,7 +168,7 @@ def accuracy_table(
 def run_analyze_json(path: Path) -> dict[str, float]:
     """``imu analyze PATH --json`` in this process (its output discarded): wall time (s) of
     the whole command and of its parts, measured by wrapping the functions it calls."""
-    parts = dict.fromkeys(("load", "model_load", "analysis", "classify"), 0.0)
+    parts = dict.fromkeys(("load", "model_load", "analysis", "orientation", "classify"), 0.0)
     t0 = time.perf_counter()
     import pandas  # noqa: F401  (the modules the command imports, sklearn and skops included)
     import sklearn  # noqa: F401
@@ -180,12 +180,14 @@ def run_analyze_json(path: Path) -> dict[str, float]:
     import imu.model.classifier
     import imu.model.files
     import imu.pipeline
+    import imu.pipeline.orientation
 
     parts["imports"] = time.perf_counter() - t0
     wrapped = [
         (imu.importers, "load_from_args", "load"),
         (imu.model.files, "load_model", "model_load"),
         (imu.pipeline, "analyze_session", "analysis"),
+        (imu.pipeline.orientation.Orientation, "update", "orientation"),
         (imu.model.classifier.RepClassifier, "classify", "classify"),
     ]
     originals = [getattr(owner, name) for owner, name, _ in wrapped]
@@ -304,7 +306,14 @@ def speed(minutes: float) -> None:
     )
     print(row("  (a) load (imu.importers)", warm["load"]))
     print(row("  (a) default-model load", warm["model_load"]))
-    print(row("  (a) analysis without classification", warm["analysis"] - warm["classify"]))
+    print(
+        row(
+            "  (a) analysis without classification",
+            warm["analysis"] - warm["classify"],
+            f"orientation kernel {warm['orientation']:.3f} s, the rest "
+            f"{warm['analysis'] - warm['classify'] - warm['orientation']:.3f} s",
+        )
+    )
     print(
         row(
             "  (a) classification",
@@ -322,7 +331,8 @@ def speed(minutes: float) -> None:
         row(
             "  (b) analysis (classification included)",
             cold["analysis"],
-            f"classification {cold['classify']:.3f} s",
+            f"classification {cold['classify']:.3f} s, orientation kernel (first call loads "
+            f"it from numba's cache) {cold['orientation']:.3f} s",
         )
     )
     exit_s = wall_s - (cold["ended"] - spawned)
