@@ -10,6 +10,7 @@ must agree within 0.01 deg.
 from __future__ import annotations
 
 import inspect
+import json
 import math
 import os
 import platform
@@ -386,3 +387,38 @@ def test_engine_angles_with_kernel_equal_imufusion(monkeypatch):
     if BIT_EXACT:
         np.testing.assert_array_equal(ours.angles, reference.angles)
         assert ours.reps == reference.reps
+
+
+_WARM_UP_CHILD = """
+import json
+import numpy as np
+from imu.pipeline import fusion
+from imu.pipeline.orientation import GravityTilt, GravityTiltSettings, Orientation, OrientationSettings
+from imu.pipeline.timing import Timing
+from imu.sim import demo_session, make_lifter, simulate
+
+kernels = (fusion.fusion_chunk, fusion.fusion_one, fusion.tilt_chunk, fusion.tilt_one)
+fusion.warm_up()
+before = [len(k.signatures) for k in kernels]
+script = demo_session(make_lifter(5), seed=5, n_sets=1, reps_per_set=(3, 3), non_reps=False)
+rows = simulate(script, sampling_rate_hz=50.0, seed=5).session.samples()[:400]
+timed = Timing().update(rows)
+acc, gyr = rows[:, 1:4], rows[:, 4:7]
+for stage in (Orientation(OrientationSettings(), 50.0, np.zeros(3)), GravityTilt(GravityTiltSettings())):
+    stage.update(acc[:300], gyr[:300], timed.dt_s[:300], timed.skip[:300], timed.restart[:300])
+    for i in range(300, 310):
+        stage.update_one(acc[i].tolist(), gyr[i].tolist(), 0.02)
+print(json.dumps([before, [len(k.signatures) for k in kernels]]))
+"""
+
+
+def test_warm_up_leaves_nothing_to_compile_mid_stream():
+    """After ``warm_up`` (live and replay run it before connecting) the engine's own calls
+    of every kernel, chunked and one by one, in both modes, add no compiled signature:
+    nothing is compiled or loaded mid-stream (a fresh process, so no other test's calls
+    count)."""
+    run = subprocess.run(
+        [sys.executable, "-c", _WARM_UP_CHILD], capture_output=True, text=True, check=True
+    )
+    before, after = json.loads(run.stdout)
+    assert min(before) >= 1 and after == before

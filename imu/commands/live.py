@@ -84,8 +84,10 @@ def check_outputs(
 def build_engine(args: argparse.Namespace, sampling_rate_hz: float) -> Any:
     """The engine with the measurement options and ``--model`` (as `imu analyze` builds it)."""
     from imu.pipeline import Engine
+    from imu.pipeline.fusion import warm_up
 
     classifier, _ = classifier_from_args(args)
+    warm_up()  # the kernels now, not mid-stream at the end of calibration (a false gap)
     return Engine(engine_settings_from_args(args, sampling_rate_hz), classifier)
 
 

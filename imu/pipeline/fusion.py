@@ -366,3 +366,22 @@ def tilt_one(
     out = np.empty(4)
     _tilt_out(state, out)
     return out
+
+
+def warm_up() -> None:
+    """Load (or, on the first run after installing, compile) every kernel now.
+
+    Live use calls this before connecting: otherwise the first call, at the end of
+    calibration, would stall the event loop for about a second (cache load) or tens of
+    seconds (first compile) while notifications pile up, and arrive as a false gap.
+    """
+    settings = fusion_settings(100.0, 0.5, 2000.0, 10.0, 5.0, 3.0, 3.0)
+    state = fusion_state(np.zeros(3))
+    acc = np.array([[0.0, 0.0, _G_M_S2]])
+    dt_s, skip, restart = np.array([0.01]), np.array([False]), np.array([True])
+    fusion_chunk(state, settings, acc, np.zeros((1, 3)), dt_s, skip, restart)
+    fusion_one(state, settings, 0.0, 0.0, _G_M_S2, 0.0, 0.0, 0.0, 0.01)
+    tilt_settings = np.array([0.1, 2.0, 1.0, _G_M_S2])
+    tilt = tilt_state()
+    tilt_chunk(tilt, tilt_settings, acc, dt_s, skip, restart)
+    tilt_one(tilt, tilt_settings, 0.0, 0.0, _G_M_S2, 0.01)
