@@ -71,3 +71,23 @@ def test_cluster_set_streamed_equals_batch(sizes):
     np.testing.assert_array_equal(angles, analysis.angles)
     assert events == analysis.events
     assert per_set(analysis.reps) == [6]
+
+
+def test_the_rest_pause_option_of_the_commands(tmp_path, capsys):
+    """``imu analyze --rest-pause-s`` reaches the segmenter; out-of-range values are one line."""
+    import json
+
+    from imu.cli import main
+    from imu.session import write_session
+
+    script = SessionScript(
+        make_lifter(2),
+        (Stand(3.0, still=True), Walk(2.0), DeadliftSet(6, cluster_size=3, cluster_rest_s=15.0)),
+    )
+    path = tmp_path / "cluster.csv"
+    write_session(simulate(script, sampling_rate_hz=RATE_HZ, seed=5).session, path)
+    for extra, expected in (([], [2, 3]), (["--rest-pause-s", "25"], [6])):
+        assert main(["analyze", str(path), "--json", "--no-model", *extra]) == 0
+        assert per_set(json.loads(capsys.readouterr().out)["reps"]) == expected
+    assert main(["analyze", str(path), "--rest-pause-s", "0"]) == 2
+    assert "--rest-pause-s must be seconds of pause between 1 and 120" in capsys.readouterr().err

@@ -77,12 +77,21 @@ def add_measurement_arguments(parser: argparse.ArgumentParser) -> None:
         help="also split a set at any pause longer than S (default: a set ends when the "
         "bar is put down or nothing follows for 8 s; see docs/calibration.md)",
     )
+    group.add_argument(
+        "--rest-pause-s",
+        type=float,
+        default=None,
+        metavar="S",
+        help="rest-pause / cluster sets: a pause of up to S seconds standing still at the "
+        "bar, after 2+ reps, keeps the set together (default: off)",
+    )
 
 
 _LIMITS = {  # option -> (lowest, highest, what the number means); both ends allowed
     "hyperextension_deg": (0.0, 90.0, "degrees of extension beyond upright"),
     "flexion_limit_deg": (1.0, 180.0, "degrees of flexion"),
     "set_rest_s": (0.1, 3600.0, "seconds of rest"),
+    "rest_pause_s": (1.0, 120.0, "seconds of pause"),
 }
 
 
