@@ -1,6 +1,6 @@
 """The measuring instrument: one streaming pipeline for live, replay and batch analysis.
 
-``Engine`` chains timing -> calibration -> orientation (imufusion) -> body angles ->
+``Engine`` chains timing -> calibration -> orientation (compiled Fusion kernel) -> body angles ->
 reps/sets (docs/contracts.md, docs/calibration.md). ``analyze_session`` is the batch
 entry point: it feeds a recording through the same ``Engine`` in chunks.
 """
