@@ -1,6 +1,10 @@
 """`imu evaluate`: score a trained model on labelled spans it has not seen.
 
     imu evaluate [--model MODEL] LABELS.csv [...] [--json] [--plot roc.png]
+                 [--mounting M] [--lift L] ... [--format F] [--acc-unit U] [--gyr-unit U]
+
+Each session is read and measured as it was labelled, as in ``imu train``: its rows'
+session-option columns, else the input and measurement options given here.
 
 Prints the headline figures at the model's own threshold, the confusion matrix and the
 figures per group (subject or session); ``--plot`` writes the ROC curve with the
@@ -11,6 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
+
+from imu.commands.options import add_measurement_arguments
+from imu.importers import add_input_arguments
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,12 +32,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--plot", metavar="PNG", default=None, help="write the ROC curve to PNG")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_input_arguments(parser)
+    add_measurement_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from imu.commands.options import check_output, output_errors
+    from imu.model.dataset import options_from_args, session_setup
     from imu.model.files import load_model
     from imu.model.labels import SESSION_PATH, read_many
     from imu.model.training import per_group_metrics, scores
@@ -44,11 +54,13 @@ def run(args: argparse.Namespace) -> int:
     )
 
     check_output(args.plot, "--plot", inputs=args.labels)
+    options = options_from_args(args)
+    session_setup(options)  # bad option values fail before the slow part
     model = load_model(args.model)
     positive = args.positive or model.positive_label
     labels = read_many(args.labels)
     with progress_bar("measuring spans", labels[SESSION_PATH].nunique(), not args.quiet) as advance:
-        data = load_training_data(labels, positive, args.group_by, advance)
+        data = load_training_data(labels, positive, args.group_by, advance, options)
     print_warnings(data.data.warnings + rate_warnings(model.manifest, data.data.sampling_rates_hz))
     p = model.probability(data.data.rows)
     predicted = p >= model.threshold

@@ -1,9 +1,12 @@
 """`imu label`: every detected rep as an editable row of a labels CSV.
 
     imu label SESSION [SESSION ...] -o labels.csv [--model MODEL] [--subject NAME]
-              [--mounting M] [--lift L] [--set-rest-s S] ...
+              [--mounting M] [--lift L] [--set-rest-s S] ... [--format F] [--acc-unit U] ...
 
-The reps are the ones ``imu analyze`` finds with the same measurement options. The
+The reps are the ones ``imu analyze`` finds with the same input and measurement options,
+and the file records those options in session-option columns (``lift`` always; ``mounting``,
+``format``, ``acc_unit``, ``set_rest_s``, ... when given), so ``imu train`` and ``imu
+evaluate`` measure the spans the same way without being told again. The
 ``label`` column starts as the current model's guess (``predicted`` keeps it, with
 ``p_rounded`` and the pipeline's metrics for orientation). Review the video, fix the
 ``label`` column, then ``imu train labels.csv -o mine.skops`` (or ``--personalize``):
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 
 from imu.commands.options import add_measurement_arguments
+from imu.importers import add_input_arguments
 
 METRIC_COLUMNS = ("peak_flexion_deg", "liftoff_flexion_deg", "lockout_extension_deg",
                   "descent_s", "ascent_s", "lateral_bend_range_deg", "twist_range_deg")
@@ -29,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="subject column value (default: the session's 'subject'/'lifter' "
                         "metadata, else the file name)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing labels file")
+    add_input_arguments(parser)
     add_measurement_arguments(parser)
 
 
@@ -39,16 +44,18 @@ def run(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from imu.commands.options import check_output, engine_settings_from_args, output_errors
+    from imu.commands.options import check_output, output_errors
     from imu.errors import input_error
     from imu.importers import load
+    from imu.model.dataset import options_from_args, session_setup
     from imu.model.files import load_model
     from imu.model.labels import write_labels
     from imu.model.workflow import print_warnings, rate_warnings
     from imu.pipeline import analyze_session
 
     check_output(args.output, "-o", force=args.force, inputs=args.sessions)
-    settings = engine_settings_from_args(args)
+    options = {k: v for k, v in options_from_args(args).items() if v is not None}
+    settings, how = session_setup(options)
     resolved = [Path(p).resolve() for p in args.sessions]
     for i, key in enumerate(resolved):  # twice = every span twice: train refuses overlaps
         if key in resolved[:i]:
@@ -64,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     negative = str(model.manifest.get("negative_label", "good"))
     rows = []
     for path in args.sessions:
-        session = load(path)
+        session = load(path, **how)
         result = analyze_session(session, settings, classifier=model)
         notes = rate_warnings(model.manifest, {path: result.sampling_rate_hz})
         if not result.calibration.get("ok", False):
@@ -75,14 +82,14 @@ def run(args: argparse.Namespace) -> int:
         for rep in result.reps:
             guess = positive if rep["rounded"] else negative
             rows.append({"session": relative.replace(os.sep, "/"), "start_s": rep["start_s"],
-                         "end_s": rep["end_s"], "label": guess, "subject": subject,
+                         "end_s": rep["end_s"], "label": guess, "subject": subject, **options,
                          "set": rep["set"], "rep": rep["rep"], "predicted": guess,
                          "p_rounded": round(rep["p_rounded"], 3),
                          **{c: round(rep[c], 3) for c in METRIC_COLUMNS}})
         print(f"{path}: {len(result.reps)} reps, "
               f"{sum(bool(r['rounded']) for r in result.reps)} flagged {positive}", file=sys.stderr)
-    columns = ["session", "start_s", "end_s", "label", "subject", "set", "rep", "predicted",
-               "p_rounded", *METRIC_COLUMNS]
+    columns = ["session", "start_s", "end_s", "label", "subject", *options, "set", "rep",
+               "predicted", "p_rounded", *METRIC_COLUMNS]
     with output_errors():
         write_labels(pd.DataFrame(rows, columns=columns), output)
     print(f"{output}: {len(rows)} reps; fix the 'label' column after review, then "

@@ -3,7 +3,11 @@
     imu train LABELS.csv [LABELS2.csv ...] -o MODEL.skops [--positive LABEL]
               [--group-by subject|session] [--json]
     imu train --personalize BASE.skops MY_LABELS.csv -o MINE.skops
+    [--mounting M] [--lift L] [--set-rest-s S] ... [--format F] [--acc-unit U] [--gyr-unit U]
 
+Each session is read and measured as it was labelled: with the options in its rows'
+session-option columns (``mounting``, ``lift``, ... as ``imu label`` writes them), else
+with the input and measurement options given here (docs/classifier.md).
 Nested grouped cross-validation (leave-one-group-out up to 10 groups) scores the very
 recipe that then trains the saved model (docs/classifier.md).
 """
@@ -13,6 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+
+from imu.commands.options import add_measurement_arguments
+from imu.importers import add_input_arguments
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--force", action="store_true", help="overwrite an existing model file")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_input_arguments(parser)
+    add_measurement_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from imu.commands.options import check_output, output_errors
     from imu.errors import InputError
     from imu.model.classifier import RepClassifier
+    from imu.model.dataset import options_from_args, session_setup
     from imu.model.features import feature_names, input_names
     from imu.model.files import load_model, save_model
     from imu.model.labels import SESSION_PATH, read_many
@@ -62,15 +72,17 @@ def run(args: argparse.Namespace) -> int:
     if args.target_sensitivity is not None and not 0.0 < args.target_sensitivity <= 1.0:
         raise InputError("--target-sensitivity must be in (0, 1]")
     check_output(args.output, "-o", force=args.force, inputs=args.labels)
+    options = options_from_args(args)
+    session_setup(options)  # bad option values fail before the slow part
     output = Path(args.output)
     base = None
     if args.personalize:
         base = load_model(None if args.personalize == "default" else args.personalize)
     positive = args.positive or (base.positive_label if base else DEFAULT_POSITIVE)
     labels = read_many(args.labels)
-    training_files = _training_files(labels)  # hash what is read now, before the slow part
+    training_files = _training_files(labels, options)  # hashed now, before the slow part
     with progress_bar("measuring spans", labels[SESSION_PATH].nunique(), not args.quiet) as advance:
-        data = load_training_data(labels, positive, args.group_by, advance)
+        data = load_training_data(labels, positive, args.group_by, advance, options)
     print_warnings(data.data.warnings)
     X, y, groups = data.data.rows, data.y, data.groups
     n_groups = len(np.unique(groups))
@@ -144,11 +156,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _command_line(args: argparse.Namespace) -> str:
     """The command that reproduces this model (as given, relative paths kept)."""
+    from imu.model.dataset import options_from_args
+
     words = ["imu", "train", *args.labels, "-o", args.output]
+    given = {name: value for name, value in options_from_args(args).items()
+             if value is not None and not (name == "lift" and value == "deadlift")}
     for flag, value in (("--positive", args.positive), ("--group-by", args.group_by),
-                        ("--personalize", args.personalize), ("--user-weight", args.user_weight)):
+                        ("--personalize", args.personalize), ("--user-weight", args.user_weight),
+                        *(("--" + name.replace("_", "-"), value) for name, value in given.items())):
         if value is not None:
-            words += [flag, str(value)]
+            words += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
     if args.target_sensitivity is not None:
         words += ["--target-sensitivity", f"{args.target_sensitivity:g}"]
     return shlex.join(words)
@@ -160,15 +177,18 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _training_files(labels) -> list[dict]:
-    """Labels files and the sessions they name (as written in the file), with SHA-256."""
+def _training_files(labels, options) -> list[dict]:
+    """Labels files and the sessions they name (as written in the file), with SHA-256 and
+    the session options each is measured with."""
+    from imu.model.dataset import session_options
     from imu.model.files import sha256
     from imu.model.labels import SESSION_PATH, SOURCE
 
     files = []
     for source, rows in labels.groupby(SOURCE, sort=False):
-        sessions = rows.drop_duplicates(SESSION_PATH)
+        sessions = [{"path": spans["session"].iloc[0], "sha256": sha256(path),
+                     "options": session_options(spans, options)}
+                    for path, spans in rows.groupby(SESSION_PATH, sort=False)]
         files.append({"labels": source, "sha256": sha256(source), "n_spans": len(rows),
-                      "sessions": [{"path": name, "sha256": sha256(path)} for name, path
-                                   in zip(sessions["session"], sessions[SESSION_PATH])]})
+                      "sessions": sessions})
     return files

@@ -7,6 +7,13 @@ writes those), but any span works (labels from video review or another tool). La
 names are free text; which one is flagged is chosen at training time (``--positive``).
 Lines starting with ``#`` are comments. Extra columns are kept.
 
+Optional columns say how a row's session is read and measured, with the names and values
+of the ``imu analyze`` options (:data:`SESSION_OPTIONS`: ``format``, ``acc_unit``,
+``gyr_unit``, ``mounting``, ``lift``, ``hyperextension_deg``, ``set_rest_s``,
+``rest_pause_s``). ``imu label`` writes the ones it was given; ``imu train`` and ``imu
+evaluate`` measure each session with them, a blank cell or a missing column taking the
+command line's value. A session is analysed once, so its rows must agree.
+
 Every problem is an :class:`imu.errors.InputError` naming file, line and column.
 """
 
@@ -28,6 +35,11 @@ SUBJECT = "subject"
 LINE = "line"
 SOURCE = "labels_file"
 SESSION_PATH = "session_path"
+#: Optional per-row columns: the ``imu analyze`` input and measurement options (dest names)
+#: under which the row's session is read and measured; blank = the command line's value.
+SESSION_OPTIONS = ("format", "acc_unit", "gyr_unit", "mounting", "lift",
+                   "hyperextension_deg", "set_rest_s", "rest_pause_s")
+_NUMERIC_OPTIONS = ("hyperextension_deg", "set_rest_s", "rest_pause_s")
 
 
 def read_labels(path: str | os.PathLike) -> pd.DataFrame:
@@ -73,12 +85,78 @@ def read_labels(path: str | os.PathLike) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=[*header, LINE])
     for row in rows:
         _check_row(row, path)
+        _check_options(row, path)
     frame["start_s"] = frame["start_s"].astype(np.float64)
     frame["end_s"] = frame["end_s"].astype(np.float64)
     frame[SESSION_PATH] = [str((path.parent / s).resolve()) for s in frame["session"]]
     frame[SOURCE] = str(path)
     _check_overlaps(frame, path)
+    _check_session_agreement(frame, path)
     return frame
+
+
+def row_options(row: dict | pd.Series) -> dict[str, str | float]:
+    """The session options a labels row sets (:data:`SESSION_OPTIONS` with a non-blank
+    cell; numbers as float). Values are checked by :func:`read_labels`."""
+    options: dict[str, str | float] = {}
+    for name in SESSION_OPTIONS:
+        value = row.get(name)
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            continue
+        text = str(value).strip()
+        if text:
+            options[name] = float(text) if name in _NUMERIC_OPTIONS else text
+    return options
+
+
+def _check_options(row: dict, path: Path) -> None:
+    """One-line error naming file, line and column for a bad session-option cell."""
+    import argparse
+
+    from imu.commands.options import LIFT_CHOICES, engine_settings_from_args
+    from imu.errors import InputError
+    from imu.importers import ACC_UNIT_CHOICES, FORMATS, GYR_UNIT_CHOICES
+    from imu.pipeline.calibration import parse_mounting
+
+    choices = {"format": tuple(FORMATS), "acc_unit": ACC_UNIT_CHOICES,
+               "gyr_unit": GYR_UNIT_CHOICES, "lift": LIFT_CHOICES}
+    for name in SESSION_OPTIONS:
+        text = str(row.get(name) or "").strip()
+        if not text:
+            continue
+        where = {"path": str(path), "line": row[LINE], "column": name}
+        if name in choices and text not in choices[name]:
+            raise input_error(f"unknown {name} {text!r}", **where,
+                              hint=f"choose one of {', '.join(choices[name])}, or leave it blank")
+        try:
+            if name == "mounting":
+                parse_mounting(text)
+            elif name in _NUMERIC_OPTIONS:
+                limits = argparse.Namespace(mounting=None, lift="deadlift", **{name: float(text)})
+                engine_settings_from_args(limits)
+        except ValueError:
+            raise input_error(f"not a number: {text!r}", **where,
+                              hint="seconds or degrees as in the imu analyze option") from None
+        except InputError as exc:
+            raise input_error(str(exc), **where) from None
+
+
+def _check_session_agreement(frame: pd.DataFrame, path: Path) -> None:
+    """A session is measured once: its rows must carry the same session options."""
+    present = [c for c in SESSION_OPTIONS if c in frame.columns]
+    if not present:
+        return
+    for _, spans in frame.groupby(SESSION_PATH, sort=False):
+        first = spans.iloc[0]
+        for _, row in spans.iloc[1:].iterrows():
+            for name in present:
+                if str(row[name]).strip() != str(first[name]).strip():
+                    raise input_error(
+                        f"{name} {row[name]!r} differs from {first[name]!r} on line "
+                        f"{first[LINE]} of the same session",
+                        path=str(path), line=int(row[LINE]), column=name,
+                        hint="a session is measured once: give all its rows the same value",
+                    )
 
 
 def _check_row(row: dict, path: Path) -> None:
