@@ -185,3 +185,44 @@ def test_label_and_analyze_find_the_same_reps_with_the_same_options(two_minutes,
     assert [r[:2] for r in split] == [(i, 1) for i in range(1, len(split) + 1)]  # one each
     # a wrong known mounting: calibration fails in both, no reps
     assert labelled("--mounting", "PZPYNX") == analyzed("--mounting", "PZPYNX") == []
+
+
+def test_session_option_columns_are_read_per_row(folder):
+    from imu.model.labels import row_options
+
+    path = write(folder, "session,start_s,end_s,label,mounting,lift,set_rest_s,acc_unit\n"
+                 "rec/a.csv,1,2,good,PZPYNX,rdl,2.5,g\nrec/a.csv,3,4,good,PZPYNX,rdl,2.5,g\n"
+                 "b.csv,0,1,good,,,,\n")
+    frame = read_labels(path)
+    assert row_options(frame.iloc[0]) == {"mounting": "PZPYNX", "lift": "rdl",
+                                          "set_rest_s": 2.5, "acc_unit": "g"}
+    assert row_options(frame.iloc[2]) == {}  # blank: the command line's value
+
+
+@pytest.mark.parametrize("column, value, what", [
+    ("mounting", "sideways", "--mounting 'sideways': not a mounting"),
+    ("mounting", "PXPXPZ", "repeated or left-handed"),
+    ("lift", "squat", "unknown lift 'squat' (choose one of deadlift, rdl, good_morning"),
+    ("format", "xlsx", "unknown format 'xlsx'"),
+    ("acc_unit", "kg", "unknown acc_unit 'kg'"),
+    ("gyr_unit", "rpm", "unknown gyr_unit 'rpm'"),
+    ("set_rest_s", "soon", "not a number: 'soon'"),
+    ("set_rest_s", "0", "--set-rest-s must be seconds of rest between 0.1 and 3600"),
+    ("hyperextension_deg", "inf", "--hyperextension-deg must be"),
+])
+def test_bad_session_option_cells_are_one_line_errors(folder, column, value, what):
+    path = write(folder, f"session,start_s,end_s,label,{column}\nrec/a.csv,1,2,good,\n"
+                 f"b.csv,1,2,good,{value}\n")
+    with pytest.raises(InputError) as error:
+        read_labels(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}:3: column '{column}': ") and what in message
+    assert "\n" not in message
+
+
+def test_rows_of_one_session_must_agree_on_its_options(folder):
+    path = write(folder, "session,start_s,end_s,label,mounting\nrec/a.csv,1,2,good,PZPYNX\n"
+                 "b.csv,1,2,good,\nrec/a.csv,3,4,good,\n")
+    with pytest.raises(InputError, match=r"labels.csv:4: column 'mounting': .*differs from "
+                       r"'PZPYNX' on line 2 of the same session"):
+        read_labels(path)
