@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from test_model_fakes import fake_lifters
 
 from imu.model.features import (
     RAW_FEATURES,
     BaselineDeviation,
+    _median_columns,
     feature_names,
     input_names,
     model_row,
@@ -129,3 +135,25 @@ def test_rounded_first_reps_do_not_hide_later_rounded_reps():
     history = np.median(np.vstack([rounded, rounded, good]), axis=0)   # 2 rounded of 3
     deviation = step.transform(row(rounded, history, 3, unknown, 0)[None])[0, f + peak]
     assert deviation == pytest.approx(60.0 - (3 * 50.0 + 3 * 60.0) / 6)   # 5 deg, not 0
+
+
+@given(arrays(np.float64, st.tuples(st.integers(0, 9), st.integers(1, 4)),
+              elements=st.one_of(st.floats(-1e6, 1e6), st.just(np.nan), st.just(np.inf),
+                                 st.just(-np.inf), st.sampled_from([0.0, 1.0, 2.5]))))
+def test_column_medians_equal_nanmedian_to_the_bit(matrix):
+    """The sort-based medians of the baseline equal numpy's nanmedian exactly (ties,
+    infinities, NaN-only and empty columns included)."""
+    expected = np.full(matrix.shape[1], np.nan)
+    known = np.isfinite(matrix).any(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if known.any():
+            expected[known] = np.nanmedian(matrix[:, known], axis=0)
+    np.testing.assert_array_equal(_median_columns(matrix), expected)
+
+
+def test_column_medians_by_hand():
+    matrix = np.array([[3.0, np.nan, np.inf], [1.0, np.nan, 2.0], [np.nan, np.nan, 4.0],
+                       [2.0, np.nan, np.nan], [10.0, np.nan, np.nan]])
+    np.testing.assert_array_equal(_median_columns(matrix), [2.5, np.nan, 4.0])
+    np.testing.assert_array_equal(_median_columns(np.empty((0, 2))), [np.nan, np.nan])

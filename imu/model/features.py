@@ -27,7 +27,7 @@ rounded reps.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -84,7 +84,8 @@ RAW_FEATURES: tuple[str, ...] = (
 )
 
 
-def _number(record: dict, key: str) -> float:
+def record_value(record: dict, key: str) -> float:
+    """``record[key]`` as a float; NaN if missing, None or not a number."""
     value = record.get(key)
     if value is None:
         return float("nan")
@@ -94,10 +95,13 @@ def _number(record: dict, key: str) -> float:
         return float("nan")
 
 
-def _trace_at(trace: np.ndarray, fraction: float) -> float:
-    """Linear interpolation of an evenly sampled trace at ``fraction`` of the span."""
-    grid = np.linspace(0.0, 1.0, len(trace))
-    return float(np.interp(fraction, grid, trace))
+def _grid(trace: np.ndarray) -> np.ndarray:
+    """Where the points of an evenly sampled trace lie, as fractions (0..1) of the span."""
+    return np.linspace(0.0, 1.0, len(trace))
+
+
+_SHAPE_AT = np.array(SHAPE_FRACTIONS)
+_PULL_AT = np.array(PULL_FRACTIONS)
 
 
 def rep_features(record: dict) -> np.ndarray:
@@ -116,49 +120,51 @@ def rep_features(record: dict) -> np.ndarray:
     curve in degrees, it is unchanged by a constant angle offset (a calibration that fell
     back, a sensor that slipped) or a scale error of a few degrees.
     """
-    start_s, end_s = _number(record, "start_s"), _number(record, "end_s")
+    start_s, end_s = record_value(record, "start_s"), record_value(record, "end_s")
     duration_s = end_s - start_s
-    values = [_number(record, key) for key in REP_METRICS]
+    values = [record_value(record, key) for key in REP_METRICS]
     trace = np.asarray((record.get(TRACE_KEY) or {}).get(TRACE_FLEXION) or [], dtype=np.float64)
-    shape = [float("nan")] * len(SHAPE_FRACTIONS)
-    relative = [float("nan")] * len(SHAPE_FRACTIONS)
-    pull = [float("nan")] * len(PULL_FRACTIONS)
+    shape = np.full(len(SHAPE_FRACTIONS), np.nan)
+    relative = np.full(len(SHAPE_FRACTIONS), np.nan)
+    pull = np.full(len(PULL_FRACTIONS), np.nan)
     early_pull = fastest_at = after_peak = twist_shift = float("nan")
     if trace.ndim == 1 and len(trace) >= 3 and np.all(np.isfinite(trace)):
-        shape = [_trace_at(trace, f) for f in SHAPE_FRACTIONS]
+        grid = _grid(trace)
+        shape = np.interp(_SHAPE_AT, grid, trace)
         ends_deg = 0.5 * (trace[0] + trace[-1])
         range_deg = float(trace.max()) - ends_deg
         if range_deg >= MIN_SHAPE_RANGE_DEG:
-            relative = [(value - ends_deg) / range_deg for value in shape]
-        bottom_s = _number(record, "bottom_s")
+            relative = (shape - ends_deg) / range_deg
+        bottom_s = record_value(record, "bottom_s")
         ascent_s = end_s - bottom_s
         if np.isfinite(ascent_s) and ascent_s > 0 and duration_s > 0:
             bottom = (bottom_s - start_s) / duration_s
             later = bottom + EARLY_PULL_FRACTION * (1.0 - bottom)
-            drop_deg = _trace_at(trace, bottom) - _trace_at(trace, later)
-            early_pull = drop_deg / (EARLY_PULL_FRACTION * ascent_s)
-            fastest_at = _fastest_extension(trace, bottom)
+            at_bottom, at_later = np.interp([bottom, later], grid, trace)
+            early_pull = (at_bottom - at_later) / (EARLY_PULL_FRACTION * ascent_s)
+            slope = np.gradient(trace, grid)
+            fastest_at = _fastest_extension(grid, slope, bottom)
             peak = float(np.argmax(trace)) / (len(trace) - 1)
-            after_peak = _fastest_extension(trace, peak)
+            after_peak = _fastest_extension(grid, slope, peak)
             twist = np.asarray((record.get(TRACE_KEY) or {}).get("twist_deg") or [], dtype=float)
             if len(twist) >= 3 and np.all(np.isfinite(twist)):
-                twist_shift = abs(_trace_at(twist, peak) - 0.5 * (twist[0] + twist[-1]))
-            pull_deg = _trace_at(trace, bottom) - trace[-1]
+                twist_at_peak = float(np.interp(peak, _grid(twist), twist))
+                twist_shift = abs(twist_at_peak - 0.5 * (twist[0] + twist[-1]))
+            pull_deg = at_bottom - trace[-1]
             if pull_deg > 1.0:
-                pull = [(_trace_at(trace, bottom) - _trace_at(trace, bottom + f * (1 - bottom)))
-                        / pull_deg for f in PULL_FRACTIONS]
+                done = at_bottom - np.interp(bottom + _PULL_AT * (1 - bottom), grid, trace)
+                pull = done / pull_deg
     with np.errstate(all="ignore"):
-        log_ranges = np.log(np.maximum([_number(record, "lateral_bend_range_deg"),
-                                        _number(record, "twist_range_deg")], 0.1))
+        log_ranges = np.log(np.maximum([record_value(record, "lateral_bend_range_deg"),
+                                        record_value(record, "twist_range_deg")], 0.1))
     return np.array([*values, duration_s, early_pull, fastest_at, after_peak, *log_ranges,
                      twist_shift, *pull, *shape, *relative], dtype=np.float64)
 
 
-def _fastest_extension(trace: np.ndarray, bottom: float) -> float:
+def _fastest_extension(grid: np.ndarray, slope: np.ndarray, bottom: float) -> float:
     """When flexion falls fastest after ``bottom`` (fractions of the rep), as a fraction
-    of the ascent; refined between trace points by a parabola through the slope minimum."""
-    grid = np.linspace(0.0, 1.0, len(trace))
-    slope = np.gradient(trace, grid)
+    of the ascent; ``slope`` is the trace's derivative at the points ``grid`` (0..1).
+    Refined between trace points by a parabola through the slope minimum."""
     candidates = np.flatnonzero(grid >= bottom)
     if len(candidates) < 2 or bottom >= 1.0:
         return float("nan")
@@ -173,11 +179,17 @@ def _fastest_extension(trace: np.ndarray, bottom: float) -> float:
 
 
 def _median_columns(matrix: np.ndarray) -> np.ndarray:
-    """Column medians ignoring NaN (NaN for an empty matrix or an all-NaN column)."""
-    median = np.full(matrix.shape[1], np.nan)
-    finite = np.isfinite(matrix).any(axis=0)
-    if finite.any():
-        median[finite] = np.nanmedian(matrix[:, finite], axis=0)
+    """Column medians ignoring NaN (NaN for an empty matrix or a column without a finite
+    value); equal to ``np.nanmedian`` to the bit, by one sort of the columns (NaN sorts
+    last), which costs a fraction of ``nanmedian`` on the small matrices used here."""
+    columns = np.sort(matrix.T, axis=1)
+    counts = np.count_nonzero(~np.isnan(columns), axis=1)
+    median = np.full(len(columns), np.nan)
+    known = np.isfinite(columns).any(axis=1)
+    rows = np.flatnonzero(known)
+    low = columns[rows, (counts[rows] - 1) // 2]
+    high = columns[rows, counts[rows] // 2]
+    median[rows] = (low + high) / 2.0
     return median
 
 
@@ -188,14 +200,17 @@ def set_start(history: Sequence[dict], start_s: float) -> int:
     first = len(history)
     following = start_s
     for i in range(len(history) - 1, -1, -1):
-        if following - _number(history[i], "end_s") > SET_GAP_S:
+        if following - record_value(history[i], "end_s") > SET_GAP_S:
             break
-        first, following = i, _number(history[i], "start_s")
+        first, following = i, record_value(history[i], "start_s")
     return first
 
 
-def _row(raw: np.ndarray, earlier: np.ndarray, first_in_set: int) -> np.ndarray:
-    """``[raw, session median, n, set median, n_set]`` from earlier reps' raw features."""
+def row_from_raw(raw: np.ndarray, earlier: np.ndarray, first_in_set: int) -> np.ndarray:
+    """:func:`model_row` from raw features: ``[raw, session median, n, set median, n_set]``
+    of one rep's ``raw`` features, the earlier reps' raw features ``earlier`` (one row
+    each, time order) and the index of the first of them in the rep's set
+    (:func:`set_start`)."""
     n = len(earlier)
     session = _median_columns(earlier) if n else np.full(len(raw), np.nan)
     in_set = earlier[first_in_set:]
@@ -203,17 +218,15 @@ def _row(raw: np.ndarray, earlier: np.ndarray, first_in_set: int) -> np.ndarray:
     return np.concatenate([raw, session, [float(n)], same_set, [float(len(in_set))]])
 
 
-def model_row(
-    record: dict, history: Sequence[dict], features: Callable[[dict], np.ndarray] = rep_features
-) -> np.ndarray:
+def model_row(record: dict, history: Sequence[dict]) -> np.ndarray:
     """The model's input row for one rep: ``[raw features, median of the session's earlier
     reps, their number, median of the earlier reps of the same set, their number]``.
-
-    ``features`` computes one record's raw features (a caching wrapper of
-    :func:`rep_features` keeps the live cost per rep flat as the history grows)."""
-    earlier = (np.vstack([features(r) for r in history]) if history
+    (:meth:`imu.model.classifier.RepClassifier.classify` computes the same row keeping
+    the history's raw features from rep to rep.)"""
+    earlier = (np.vstack([rep_features(r) for r in history]) if history
                else np.empty((0, len(RAW_FEATURES))))
-    return _row(features(record), earlier, set_start(history, _number(record, "start_s")))
+    return row_from_raw(rep_features(record), earlier,
+                        set_start(history, record_value(record, "start_s")))
 
 
 def model_rows(records: Sequence[dict]) -> np.ndarray:
@@ -222,7 +235,7 @@ def model_rows(records: Sequence[dict]) -> np.ndarray:
     if not records:
         return np.empty((0, len(input_names())))
     raw = np.vstack([rep_features(r) for r in records])
-    return np.vstack([_row(raw[i], raw[:i], set_start(records[:i], _number(r, "start_s")))
+    return np.vstack([row_from_raw(raw[i], raw[:i], set_start(records[:i], record_value(r, "start_s")))
                       for i, r in enumerate(records)])
 
 
@@ -264,7 +277,7 @@ class BaselineDeviation(TransformerMixin, BaseEstimator):
     def _split(self, X: np.ndarray) -> tuple[np.ndarray, ...]:
         X = np.asarray(X, dtype=np.float64)
         f = len(RAW_FEATURES)
-        width = len(input_names())
+        width = 3 * f + 2      # len(input_names())
         if X.ndim != 2 or X.shape[1] != width:
             raise ModelError(f"model input has {X.shape[-1]} columns, expected {width} "
                              "(imu.model.features.input_names)")
@@ -278,6 +291,10 @@ class BaselineDeviation(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
+        return self.deviation_rows(X)
+
+    def deviation_rows(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`transform` without scikit-learn's output wrapper (plain arrays only)."""
         raw, session, n_session, same_set, n_set = self._split(X)
         baseline = _blend(float(self.prior_weight), self.prior_, session, n_session)
         set_baseline = _blend(float(self.set_weight), baseline, same_set, n_set)
