@@ -257,3 +257,29 @@ def test_bad_measurement_options_are_one_line_errors(sim, tmp_path, capsys, opti
         err = capsys.readouterr().err.strip()
         assert message in err and len(err.splitlines()) == 1
     assert not (tmp_path / "m.skops").exists()
+
+
+def test_a_session_in_g_is_labelled_and_measured_with_its_unit(unstarted, capsys):
+    from imu.errors import InputError
+
+    text = (unstarted / "L01.csv").read_text().splitlines(keepends=True)
+    header = [line for line in text if line.startswith("#")]
+    samples = pd.read_csv(unstarted / "L01.csv", comment="#")
+    samples[["acc_x", "acc_y", "acc_z"]] /= 9.80665  # the same recording, in g
+    in_g = unstarted / "L01_g.csv"
+    in_g.write_text("".join(header) + samples.to_csv(index=False, float_format="%.9g"))
+    labels = unstarted / "l01_g.csv"
+    assert main(["label", str(in_g), "-o", str(labels), "--acc-unit", "g", "--mounting",
+                 MOUNTING, "--lift", "rdl", "--force"]) == 0
+    rows = pd.read_csv(labels)
+    assert (rows["acc_unit"] == "g").all() and len(rows) == 4
+    reference = unstarted / "l01_ref.csv"
+    assert main(["label", str(unstarted / "L01.csv"), "-o", str(reference), "--mounting",
+                 MOUNTING, "--lift", "rdl", "--force"]) == 0
+    np.testing.assert_allclose(measured(labels).rows, measured(reference).rows,
+                               rtol=1e-6, atol=1e-6)
+    # without the unit the accelerometer reads ~1 "m/s^2": refused, saying what to pass
+    stripped = unstarted / "l01_g_stripped.csv"
+    rows.drop(columns=["acc_unit"]).to_csv(stripped, index=False)
+    with pytest.raises(InputError, match=r"L01_g.csv: column 'acc_x': .*pass --acc-unit g"):
+        measured(stripped)
