@@ -186,9 +186,25 @@ def _training_files(labels, options) -> list[dict]:
 
     files = []
     for source, rows in labels.groupby(SOURCE, sort=False):
-        sessions = [{"path": spans["session"].iloc[0], "sha256": sha256(path),
+        sessions = [{"path": spans["session"].iloc[0], "sha256": _sha256_tree(path),
                      "options": session_options(spans, options)}
                     for path, spans in rows.groupby(SESSION_PATH, sort=False)]
         files.append({"labels": source, "sha256": sha256(source), "n_spans": len(rows),
                       "sessions": sessions})
     return files
+
+
+def _sha256_tree(path: str) -> str:
+    """SHA-256 of a session file, or of a multi-file export's folder: of the sorted lines
+    ``relative/name sha256`` of every file in it."""
+    import hashlib
+    from pathlib import Path
+
+    from imu.model.files import sha256
+
+    folder = Path(path)
+    if not folder.is_dir():
+        return sha256(folder)
+    lines = sorted(f"{f.relative_to(folder).as_posix()} {sha256(f)}\n"
+                   for f in folder.rglob("*") if f.is_file())
+    return hashlib.sha256("".join(lines).encode()).hexdigest()

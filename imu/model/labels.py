@@ -1,7 +1,7 @@
 """The labelled-spans CSV: ``session,start_s,end_s,label`` (+ optional ``subject``, extras).
 
 ``session`` is the path of a recording relative to the labels file (any input format
-``imu.importers.load`` reads). ``start_s``/``end_s`` are times in that session's own
+``imu.importers.load`` reads: a file, a zip or the folder of a multi-file export). ``start_s``/``end_s`` are times in that session's own
 ``time_s`` clock; a span is usually one rep as detected by the pipeline (``imu label``
 writes those), but any span works (labels from video review or another tool). Label
 names are free text; which one is flagged is chosen at training time (``--positive``).
@@ -179,7 +179,7 @@ def _check_row(row: dict, path: Path) -> None:
     if not row["session"]:
         raise input_error("empty session", path=str(path), line=line, column="session")
     session = path.parent / row["session"]
-    if not session.is_file():
+    if not session.exists():  # a file, or the folder of a multi-file export
         raise input_error(f"unknown session: no file {str(session)!r}", path=str(path), line=line,
                           column="session", hint="session paths are relative to the labels file")
 
