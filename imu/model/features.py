@@ -27,6 +27,7 @@ rounded reps.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -95,9 +96,16 @@ def record_value(record: dict, key: str) -> float:
         return float("nan")
 
 
+@functools.lru_cache(maxsize=8)
+def _grid_of(n: int) -> np.ndarray:
+    grid = np.linspace(0.0, 1.0, n)
+    grid.flags.writeable = False
+    return grid
+
+
 def _grid(trace: np.ndarray) -> np.ndarray:
     """Where the points of an evenly sampled trace lie, as fractions (0..1) of the span."""
-    return np.linspace(0.0, 1.0, len(trace))
+    return _grid_of(len(trace))
 
 
 _SHAPE_AT = np.array(SHAPE_FRACTIONS)
@@ -157,25 +165,25 @@ def rep_features(record: dict) -> np.ndarray:
     with np.errstate(all="ignore"):
         log_ranges = np.log(np.maximum([record_value(record, "lateral_bend_range_deg"),
                                         record_value(record, "twist_range_deg")], 0.1))
-    return np.array([*values, duration_s, early_pull, fastest_at, after_peak, *log_ranges,
-                     twist_shift, *pull, *shape, *relative], dtype=np.float64)
+    scalars = [*values, duration_s, early_pull, fastest_at, after_peak, *log_ranges, twist_shift]
+    return np.concatenate([scalars, pull, shape, relative], dtype=np.float64)
 
 
 def _fastest_extension(grid: np.ndarray, slope: np.ndarray, bottom: float) -> float:
     """When flexion falls fastest after ``bottom`` (fractions of the rep), as a fraction
-    of the ascent; ``slope`` is the trace's derivative at the points ``grid`` (0..1).
-    Refined between trace points by a parabola through the slope minimum."""
-    candidates = np.flatnonzero(grid >= bottom)
-    if len(candidates) < 2 or bottom >= 1.0:
+    of the ascent; ``slope`` is the trace's derivative at the points ``grid`` (0..1,
+    increasing). Refined between trace points by a parabola through the slope minimum."""
+    first = int(np.searchsorted(grid, bottom))      # the first point at or after bottom
+    if len(grid) - first < 2 or bottom >= 1.0:
         return float("nan")
-    i = int(candidates[np.argmin(slope[candidates])])
+    i = first + int(np.argmin(slope[first:]))
     at = grid[i]
     if 0 < i < len(grid) - 1:
         left, mid, right = slope[i - 1], slope[i], slope[i + 1]
         curvature = left - 2 * mid + right
         if curvature > 0:
             at += 0.5 * (left - right) / curvature * (grid[1] - grid[0])
-    return float(np.clip((at - bottom) / (1.0 - bottom), 0.0, 1.0))
+    return min(max(float((at - bottom) / (1.0 - bottom)), 0.0), 1.0)
 
 
 def _median_columns(matrix: np.ndarray) -> np.ndarray:
@@ -211,11 +219,16 @@ def row_from_raw(raw: np.ndarray, earlier: np.ndarray, first_in_set: int) -> np.
     of one rep's ``raw`` features, the earlier reps' raw features ``earlier`` (one row
     each, time order) and the index of the first of them in the rep's set
     (:func:`set_start`)."""
-    n = len(earlier)
-    session = _median_columns(earlier) if n else np.full(len(raw), np.nan)
-    in_set = earlier[first_in_set:]
-    same_set = _median_columns(in_set) if len(in_set) else np.full(len(raw), np.nan)
-    return np.concatenate([raw, session, [float(n)], same_set, [float(len(in_set))]])
+    n, f = earlier.shape
+    n_set = n - first_in_set
+    if n == 0:
+        return np.concatenate([raw, np.full(f, np.nan), [0.0], np.full(f, np.nan), [0.0]])
+    # one sort for both medians: the set's rows beside the session's, padded with NaN
+    both = np.full((n, 2 * f), np.nan)
+    both[:, :f] = earlier
+    both[:n_set, f:] = earlier[first_in_set:]
+    medians = _median_columns(both)
+    return np.concatenate([raw, medians[:f], [float(n)], medians[f:], [float(n_set)]])
 
 
 def model_row(record: dict, history: Sequence[dict]) -> np.ndarray:
