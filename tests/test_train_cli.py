@@ -120,8 +120,8 @@ TRUE_REPS = (True, False, True, False)
 def unstarted_script(lifter: int):
     from imu.sim import DeadliftSet, SessionScript, Stand, Walk, make_lifter
 
-    return SessionScript(make_lifter(lifter), (Walk(3.0), DeadliftSet(4, "rdl", rounded=TRUE_REPS),
-                                               Stand(9.0)), name=f"L0{lifter + 1}")
+    lift = DeadliftSet(4, "rdl", rounded=TRUE_REPS, hyperextended=(False, True, False, False))
+    return SessionScript(make_lifter(lifter), (Walk(3.0), lift, Stand(9.0)), name=f"L0{lifter + 1}")
 
 
 def write_phyphox_zip(session, path) -> None:
@@ -200,6 +200,15 @@ def test_labels_made_with_a_mounting_are_measured_with_it(unstarted, capsys):
                           with_columns.rows, equal_nan=True)
     assert np.array_equal(measured(labels, {"mounting": "PZPYNX", "lift": "deadlift"}).rows,
                           with_columns.rows, equal_nan=True)
+    # a threshold given on the command line reaches the span's measures, as in analyze
+    capsys.readouterr()
+    assert main(["analyze", str(session), "--json", "--no-model", "--mounting", MOUNTING,
+                 "--lift", "rdl", "--hyperextension-deg", "60"]) == 0
+    lenient = [r["hyperextended"] for r in json.loads(capsys.readouterr().out)["reps"]]
+    records = measured(labels, {"hyperextension_deg": 60.0}).records
+    assert [r["hyperextended"] for r in records] == lenient == [False] * 4
+    assert [r["hyperextended"] for r in with_columns.records] == [r["hyperextended"] for r in reps]
+    assert [r["hyperextended"] for r in reps] == [False, True, False, False]  # the truth
 
 
 def test_train_and_evaluate_measure_each_session_as_labelled(unstarted, tmp_path, capsys):
