@@ -16,7 +16,8 @@ processes:
   that loads the compiled orientation kernels): best of 2;
 * per call: every ``classify(record, history)`` call of that analysis replayed in order
   on a freshly loaded model (so each rep's features are computed once, as in the
-  engine): median, 90th percentile and mean per call;
+  engine): median, 90th percentile and mean wall time per call, and the median CPU time
+  (steadier than wall time on a shared machine);
 * the largest difference between the two versions' probabilities (must be float noise).
 """
 
@@ -67,16 +68,18 @@ def child_run(session_path: str) -> dict:
                      for _ in range(2))
     analyze_session(session, classifier=Recorder())
     fresh = load_model()
-    per_call, p = [], []
+    per_call, per_call_cpu, p = [], [], []
     for record, history in calls:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         p.append(fresh.classify(record, history)[0])
+        per_call_cpu.append(time.process_time() - c0)
         per_call.append(time.perf_counter() - t0)
     per_call_us = np.array(per_call) * 1e6
     return {"analyze_no_model_s": bare, "analyze_model_s": with_model, "n_calls": len(calls),
             "call_median_us": float(np.median(per_call_us)),
             "call_p90_us": float(np.percentile(per_call_us, 90)),
-            "call_mean_us": float(per_call_us.mean()), "p": p}
+            "call_mean_us": float(per_call_us.mean()),
+            "call_cpu_median_us": float(np.median(per_call_cpu) * 1e6), "p": p}
 
 
 def _timed(function, *args, **kwargs) -> float:
@@ -147,6 +150,7 @@ def main() -> None:
     rows = [("classify() per call, median (us)", "call_median_us", "{:.0f}"),
             ("classify() per call, 90th percentile (us)", "call_p90_us", "{:.0f}"),
             ("classify() per call, mean (us)", "call_mean_us", "{:.0f}"),
+            ("classify() per call, CPU time median (us)", "call_cpu_median_us", "{:.0f}"),
             ("analyze_session without model (s, best of 2)", "analyze_no_model_s", "{:.2f}"),
             ("analyze_session with default model (s, best of 2)", "analyze_model_s", "{:.2f}"),
             ("fresh process: from imu.model import load_model (s)", "import_s", "{:.2f}"),

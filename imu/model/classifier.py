@@ -90,7 +90,8 @@ class RepClassifier:
         lifter's baseline (docs/classifier.md), so call this exactly as training did. The
         result equals ``probability(model_row(record, history))``; the raw features of a
         history that continues the previous call's (the engine's growing list of reps) are
-        reused, so a rep costs the same early and late in a session.
+        reused, so a rep costs the same early and late in a session (that state makes
+        one classifier object unsafe to share between threads).
         """
         row = row_from_raw(self._raw_features(record), self._earlier_raw(history),
                            set_start(history, record_value(record, "start_s")))
