@@ -121,3 +121,25 @@ def test_lift_choices_match_the_presets():
     from imu.pipeline import LIFTS
 
     assert LIFT_CHOICES == tuple(LIFTS)
+
+
+def test_an_assumed_forward_axis_is_a_visible_warning(tmp_path, capsys):
+    """A SYNTHETIC session (imu.sim) without a standing start: the lifter walks in and
+    starts Romanian deadlifts at once, so calibration has to guess the forward axis. The
+    summary and the JSON say so and point to --mounting; with the mounting there is no
+    warning and the reps are found."""
+    from imu.sim import DeadliftSet, SessionScript, Stand, Walk, make_lifter, simulate
+
+    script = SessionScript(make_lifter(0), (Walk(3.0), DeadliftSet(4, "rdl"), Stand(9.0)))
+    path = tmp_path / "unstarted.csv"
+    result = simulate(script, sampling_rate_hz=50, mounting="xup_zback", seed=0)
+    write_session(result.session, path)
+    assert main(["analyze", str(path), "--json", "--no-model"]) == 0
+    guessed = json.loads(capsys.readouterr().out)
+    assert guessed["calibration"]["quality"] < 0.5
+    assert any("pass --mounting" in w for w in guessed["warnings"])
+    assert main(["analyze", str(path), "--no-model"]) == 0
+    assert "warning: calibration is uncertain" in capsys.readouterr().out
+    assert main(["analyze", str(path), "--json", "--no-model", "--mounting", "NZPYPX"]) == 0
+    known = json.loads(capsys.readouterr().out)
+    assert known["warnings"] == [] and len(known["reps"]) == 4

@@ -85,13 +85,32 @@ def run(args: argparse.Namespace) -> int:
             reps_frame.to_csv(args.reps, index=False, float_format="%.6f")
     result = analysis.to_json()
     result["source"] = session.source
-    result["warnings"] = list(session.warnings)
+    result["warnings"] = list(session.warnings) + _calibration_warnings(analysis.calibration)
     if args.json:
         json.dump(_json_safe(result), sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
     else:
         _print_summary(result, analysis.calibration)
     return 0
+
+
+UNCERTAIN_CALIBRATION = 0.5
+"""Calibration quality below which analyze warns: the forward axis was assumed or came from
+a twisted bend (docs/calibration.md), so reps may be missed and flexion may be inverted."""
+
+
+def _calibration_warnings(calibration: dict | None) -> list[str]:
+    """A warning when calibration succeeded only with an assumed or doubtful forward axis."""
+    if not calibration or not calibration.get("ok"):
+        return []
+    quality = float(calibration.get("quality") or 0.0)
+    if quality >= UNCERTAIN_CALIBRATION:
+        return []
+    return [
+        f"calibration is uncertain (quality {quality:.2f} < {UNCERTAIN_CALIBRATION:g}): "
+        "the sensor's forward axis was guessed, so reps may be missed or flexion inverted; "
+        "if the recording has no standing start, pass --mounting (docs/calibration.md)"
+    ]
 
 
 def _print_summary(result: dict, calibration: dict) -> None:
