@@ -13,7 +13,8 @@ processes:
 * imports: ``from imu.model import load_model`` (scikit-learn, skops) in a new process,
   then ``load_model()``: median of 3 processes; whether pytest got imported;
 * ``analyze_session`` of the session without and with the model (after a warm-up run
-  that loads the compiled orientation kernels): best of 2;
+  that loads the compiled orientation kernels): best of 2; and ``python -m imu analyze
+  SESSION --json`` as a whole new process (imports, model, reading, analysis): best of 2;
 * per call: every ``classify(record, history)`` call of that analysis replayed in order
   on a freshly loaded model (so each rep's features are computed once, as in the
   engine): median, 90th percentile and mean wall time per call, and the median CPU time
@@ -98,9 +99,22 @@ def run_child(code_root: Path, *args: str) -> dict:
     return json.loads(done.stdout.splitlines()[-1])
 
 
+def imu_analyze_s(code_root: Path, session: Path) -> float:
+    """Wall time of ``python -m imu analyze SESSION --json`` (default model) in a new process."""
+    env = {**os.environ, "PYTHONPATH": str(code_root),
+           "IMU_MODEL": str(ROOT / "models" / "default.skops")}
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "imu", "analyze", str(session), "--json"],
+                          env=env, capture_output=True, text=True, check=False, cwd=code_root)
+    if done.returncode != 0:
+        raise SystemExit(f"imu analyze failed under {code_root}:\n{done.stderr}")
+    return time.perf_counter() - t0
+
+
 def measure(code_root: Path, session: Path) -> dict:
     imports = [run_child(code_root, "imports") for _ in range(3)]
     result = run_child(code_root, "run", str(session))
+    result["imu_analyze_s"] = min(imu_analyze_s(code_root, session) for _ in range(2))
     result["import_s"] = statistics.median(i["import_s"] for i in imports)
     result["load_s"] = statistics.median(i["load_s"] for i in imports)
     result["pytest_imported"] = any(i["pytest_imported"] for i in imports)
@@ -153,6 +167,8 @@ def main() -> None:
             ("classify() per call, CPU time median (us)", "call_cpu_median_us", "{:.0f}"),
             ("analyze_session without model (s, best of 2)", "analyze_no_model_s", "{:.2f}"),
             ("analyze_session with default model (s, best of 2)", "analyze_model_s", "{:.2f}"),
+            ("python -m imu analyze --json, whole process (s, best of 2)", "imu_analyze_s",
+             "{:.2f}"),
             ("fresh process: from imu.model import load_model (s)", "import_s", "{:.2f}"),
             ("fresh process: load_model() (s)", "load_s", "{:.3f}"),
             ("pytest imported by these imports", "pytest_imported", "{}")]

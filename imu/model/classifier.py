@@ -76,7 +76,8 @@ class RepClassifier:
         return self.estimator.predict_proba(rows)[:, 1] if p is None else p
 
     def _predictor(self) -> Callable[[np.ndarray], np.ndarray | None]:
-        """The compiled predictor of the current ``estimator`` (rebuilt if it was replaced)."""
+        """The compiled predictor of the current ``estimator``, rebuilt when another
+        estimator object is assigned (refitting the same object in place is not seen)."""
         estimator, predict = self._compiled
         if estimator is not self.estimator:
             predict = compile_predictor(self.estimator) or (lambda rows: None)
