@@ -395,13 +395,26 @@ import numpy as np
 from imu.pipeline import fusion
 from imu.pipeline.orientation import GravityTilt, GravityTiltSettings, Orientation, OrientationSettings
 from imu.pipeline.timing import Timing
+from imu.pipeline import Engine
 from imu.sim import demo_session, make_lifter, simulate
 
-kernels = (fusion.fusion_chunk, fusion.fusion_one, fusion.tilt_chunk, fusion.tilt_one)
+kernels = (
+    fusion.fusion_chunk, fusion.fusion_one, fusion.tilt_chunk, fusion.tilt_one,
+    fusion.body_angles_chunk, fusion.body_angles_one,
+)
 fusion.warm_up()
 before = [len(k.signatures) for k in kernels]
 script = demo_session(make_lifter(5), seed=5, n_sets=1, reps_per_set=(3, 3), non_reps=False)
-rows = simulate(script, sampling_rate_hz=50.0, seed=5).session.samples()[:400]
+session = simulate(script, sampling_rate_hz=50.0, seed=5).session.samples()
+without_gyro = session.copy()
+without_gyro[:, 4:7] = np.nan
+for samples in (session, without_gyro):  # the engine's own calls, chunked and one by one
+    engine = Engine()
+    engine.update(samples[:-10])
+    for row in samples[-10:]:
+        engine.update(row[None, :])
+    assert engine.calibration["ok"]
+rows = session[:400]
 timed = Timing().update(rows)
 acc, gyr = rows[:, 1:4], rows[:, 4:7]
 for stage in (Orientation(OrientationSettings(), 50.0, np.zeros(3)), GravityTilt(GravityTiltSettings())):
@@ -414,7 +427,8 @@ print(json.dumps([before, [len(k.signatures) for k in kernels]]))
 
 def test_warm_up_leaves_nothing_to_compile_mid_stream():
     """After ``warm_up`` (live and replay run it before connecting) the engine's own calls
-    of every kernel, chunked and one by one, in both modes, add no compiled signature:
+    of every kernel (orientation and body angles), chunked and one by one, in both modes,
+    add no compiled signature:
     nothing is compiled or loaded mid-stream (a fresh process, so no other test's calls
     count)."""
     run = subprocess.run(

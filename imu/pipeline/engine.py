@@ -31,13 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from imu.pipeline.angles import (
-    body_angles,
-    body_angles_one,
-    body_matrix_entries,
-    heading_deg,
-    up_in_sensor,
-)
+from imu.pipeline.angles import body_matrix_entries, heading_deg, up_in_sensor
 from imu.pipeline.buffers import GrowingArray
 from imu.pipeline.calibration import (
     STANDARD_GRAVITY_M_S2,
@@ -377,8 +371,11 @@ class Engine:
         self._set_rotation(rotation_from_axes(up_vertical, forward), quality, how)
 
     def _set_rotation(self, rotation_bs: np.ndarray, axis_quality: float, how: str) -> None:
+        from imu.pipeline import fusion
+
         self._rotation_bs = rotation_bs
-        self._sb = rotation_bs.T.tolist()
+        self._sb = np.ascontiguousarray(rotation_bs.T)  # the angle kernels' layout
+        self._angle_kernels = fusion
         still_q = self._quats.array[self._still_end_row : self._still_end_row + 1]
         self._heading_ref = float(heading_deg(body_matrix_entries(still_q, rotation_bs))[0])
         name, misalignment = mounting_name(rotation_bs)
@@ -452,7 +449,7 @@ class Engine:
         if dt_s is None:
             return None
         quat = self._orientation.update_one(values[1:4], values[4:7], dt_s)
-        angles = body_angles_one(quat, self._sb, self._heading_ref)
+        angles = self._angle_kernels.body_angles_one(quat, self._sb, self._heading_ref)
         if self.mode == ACCELEROMETER_ONLY:
             angles = (angles[0], angles[1], 0.0)  # the segmenter sees a constant heading
         events = (
@@ -474,7 +471,10 @@ class Engine:
             for row, heading in zip(restarts, headings, strict=True):
                 heading_ref[row:] = heading
             self._heading_ref = float(headings[-1])
-        angles = body_angles(quats, self._rotation_bs, heading_ref)
+        out = np.empty((n, 4))  # [time_s, flexion_deg, lateral_bend_deg, twist_deg]
+        out[:, 0] = samples[:, 0]
+        self._angle_kernels.body_angles_chunk(quats, self._sb, heading_ref, out)
+        angles = out[:, 1:]
         acc_only = self.mode == ACCELEROMETER_ONLY
         if acc_only:
             angles[:, 2] = 0.0  # the segmenter sees a constant heading
@@ -490,10 +490,7 @@ class Engine:
         events.sort(key=lambda pair: pair[0])
         if acc_only:
             angles[:, 2] = np.nan
-        return Step(
-            np.column_stack([samples[:, 0], angles]),
-            self._rep_outputs([event for _, event in events]),
-        )
+        return Step(out, self._rep_outputs([event for _, event in events]))
 
     def _rep_outputs(self, events: list[dict]) -> list[dict]:
         """Accelerometer-only: rep twist ranges are unknown (None), not the 0 the segmenter saw."""

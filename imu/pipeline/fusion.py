@@ -48,6 +48,7 @@ import math
 import numpy as np
 from numba import njit
 
+from imu.pipeline.angles import DEG_PER_RAD
 from imu.units import STANDARD_GRAVITY_M_S2
 
 _F32 = np.float32
@@ -368,6 +369,50 @@ def tilt_one(
     return out
 
 
+# -- body angles (imu/pipeline/angles.py states the formulas) --------------------------------
+
+
+@njit(cache=True)
+def _body_angles_row(
+    w: float, x: float, y: float, z: float, sb: np.ndarray, heading_ref_deg: float
+) -> tuple[float, float, float]:
+    """``(flexion_deg, lateral_bend_deg, twist_deg)`` of one quaternion ``[w, x, y, z]``;
+    ``sb`` is ``R_bs^T`` (columns: body axes in sensor coordinates)."""
+    r00, r01, r02 = 1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)
+    r10, r11, r12 = 2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)
+    r20, r21, r22 = 2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)
+    m01 = r00 * sb[0, 1] + r01 * sb[1, 1] + r02 * sb[2, 1]
+    m11 = r10 * sb[0, 1] + r11 * sb[1, 1] + r12 * sb[2, 1]
+    m20 = r20 * sb[0, 0] + r21 * sb[1, 0] + r22 * sb[2, 0]
+    m21 = r20 * sb[0, 1] + r21 * sb[1, 1] + r22 * sb[2, 1]
+    m22 = r20 * sb[0, 2] + r21 * sb[1, 2] + r22 * sb[2, 2]
+    flexion = math.atan2(-m20, m22) * DEG_PER_RAD
+    lateral = math.atan2(m21, math.sqrt(m20 * m20 + m22 * m22)) * DEG_PER_RAD
+    heading = math.atan2(-m01, m11) * DEG_PER_RAD
+    return flexion, lateral, (heading - heading_ref_deg + 180.0) % 360.0 - 180.0
+
+
+@njit(cache=True)
+def body_angles_chunk(
+    q: np.ndarray, sb: np.ndarray, heading_ref_deg: np.ndarray, out: np.ndarray
+) -> None:
+    """Body angles of quaternions ``q`` (n, 4) into columns 1..3 of ``out`` (n, >= 4):
+    flexion, lateral bend, twist (deg, twist wrapped to [-180, 180) about the per-row
+    ``heading_ref_deg``). NaN quaternions give NaN angles."""
+    for i in range(q.shape[0]):
+        out[i, 1], out[i, 2], out[i, 3] = _body_angles_row(
+            q[i, 0], q[i, 1], q[i, 2], q[i, 3], sb, heading_ref_deg[i]
+        )
+
+
+@njit(cache=True)
+def body_angles_one(
+    q: np.ndarray, sb: np.ndarray, heading_ref_deg: float
+) -> tuple[float, float, float]:
+    """:func:`body_angles_chunk` of one quaternion ``q`` (4,) (the same compiled row)."""
+    return _body_angles_row(q[0], q[1], q[2], q[3], sb, heading_ref_deg)
+
+
 def warm_up() -> None:
     """Load (or, on the first run after installing, compile) every kernel now.
 
@@ -384,4 +429,7 @@ def warm_up() -> None:
     tilt_settings = np.array([0.1, 2.0, 1.0, _G_M_S2])
     tilt = tilt_state()
     tilt_chunk(tilt, tilt_settings, acc, dt_s, skip, restart)
-    tilt_one(tilt, tilt_settings, 0.0, 0.0, _G_M_S2, 0.01)
+    quat = tilt_one(tilt, tilt_settings, 0.0, 0.0, _G_M_S2, 0.01)
+    sb = np.eye(3)
+    body_angles_chunk(quat[None, :], sb, np.zeros(1), np.empty((1, 4)))
+    body_angles_one(quat, sb, 0.0)
