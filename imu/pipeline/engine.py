@@ -486,7 +486,8 @@ class Engine:
                 self.segmenter.restart()
             keep = np.flatnonzero(accepted[lo:hi]) + lo
             if keep.size:
-                events += self.segmenter.update(samples[keep, 0], angles[keep], keep + first_row)
+                rows = slice(lo, hi) if keep.size == hi - lo else keep  # a view when all kept
+                events += self.segmenter.update(samples[rows, 0], angles[rows], keep + first_row)
         events.sort(key=lambda pair: pair[0])
         if acc_only:
             angles[:, 2] = np.nan

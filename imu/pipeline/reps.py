@@ -32,7 +32,15 @@ import numpy as np
 import pandas as pd
 
 from imu.pipeline.buffers import GrowingArray
-from imu.pipeline.metrics import extend_lockout, rep_metrics, set_summary, trace, velocity
+from imu.pipeline.metrics import (
+    extend_lockout,
+    median,
+    rep_metrics,
+    set_summary,
+    trace,
+    unwrap_deg,
+    velocity,
+)
 
 
 @dataclass(frozen=True)
@@ -579,9 +587,9 @@ class RepSegmenter:
             return False
         if a[end, 0] > s.max_lockout_flexion_deg:
             return False  # still bent at its lockout
-        twist = np.degrees(np.unwrap(np.radians(a[start : end + 1, 2])))
+        twist = unwrap_deg(a[start : end + 1, 2])
         near = a[start : end + 1, 0] >= a[peak, 0] - s.hold_band_deg
-        turned = abs(float(np.median(twist[near])) - twist[0])
+        turned = abs(median(twist[near]) - twist[0])
         if hold_s > s.max_bottom_hold_s or (
             hold_s > s.twisted_hold_s and turned > s.twisted_hold_deg
         ):
