@@ -168,7 +168,8 @@ def accuracy_table(
 def run_analyze_json(path: Path) -> dict[str, float]:
     """``imu analyze PATH --json`` in this process (its output discarded): wall time (s) of
     the whole command and of its parts, measured by wrapping the functions it calls."""
-    parts = dict.fromkeys(("load", "model_load", "analysis", "orientation", "classify"), 0.0)
+    keys = ("load", "model_load", "analysis", "orientation", "segmenter", "classify")
+    parts = dict.fromkeys(keys, 0.0)
     t0 = time.perf_counter()
     import pandas  # noqa: F401  (the modules the command imports, sklearn and skops included)
     import sklearn  # noqa: F401
@@ -181,6 +182,7 @@ def run_analyze_json(path: Path) -> dict[str, float]:
     import imu.model.files
     import imu.pipeline
     import imu.pipeline.orientation
+    import imu.pipeline.reps
 
     parts["imports"] = time.perf_counter() - t0
     wrapped = [
@@ -188,6 +190,8 @@ def run_analyze_json(path: Path) -> dict[str, float]:
         (imu.model.files, "load_model", "model_load"),
         (imu.pipeline, "analyze_session", "analysis"),
         (imu.pipeline.orientation.Orientation, "update", "orientation"),
+        (imu.pipeline.reps.RepSegmenter, "update", "segmenter"),
+        (imu.pipeline.reps.RepSegmenter, "finish", "segmenter"),
         (imu.model.classifier.RepClassifier, "classify", "classify"),
     ]
     originals = [getattr(owner, name) for owner, name, _ in wrapped]
@@ -288,6 +292,7 @@ def speed(minutes: float) -> None:
     probe_us = (time.perf_counter() - t0) / 20000 * 1e6
 
     n = len(session.data)
+    analysis_rest = warm["analysis"] - warm["orientation"] - warm["segmenter"]
     start_s = cold["started"] - spawned
 
     def row(label: str, seconds: float, note: str = "") -> str:
@@ -310,8 +315,9 @@ def speed(minutes: float) -> None:
         row(
             "  (a) analysis without classification",
             warm["analysis"] - warm["classify"],
-            f"orientation kernel {warm['orientation']:.3f} s, the rest "
-            f"{warm['analysis'] - warm['classify'] - warm['orientation']:.3f} s",
+            f"orientation kernel {warm['orientation']:.3f} s, rep segmentation "
+            f"{warm['segmenter'] - warm['classify']:.3f} s, the rest (timing, body angles, "
+            f"engine) {analysis_rest:.3f} s",
         )
     )
     print(

@@ -59,10 +59,11 @@ def velocity(values: np.ndarray, time_s: np.ndarray) -> np.ndarray:
     out[0] = (values[1] - values[0]) / dt[0]
     out[-1] = (values[-1] - values[-2]) / dt[-1]
     dx1, dx2 = dt[:-1], dt[1:]
+    span = dx1 + dx2
     out[1:-1] = (
-        -(dx2) / (dx1 * (dx1 + dx2)) * values[:-2]
+        -(dx2) / (dx1 * span) * values[:-2]
         + (dx2 - dx1) / (dx1 * dx2) * values[1:-1]
-        + dx1 / (dx2 * (dx1 + dx2)) * values[2:]
+        + dx1 / (dx2 * span) * values[2:]
     )
     return out
 

@@ -100,7 +100,8 @@ class Timing:
         gaps: list[tuple[int, dict]] = []
         accepted = np.flatnonzero(~skip)
         if accepted.size:
-            t_acc = time_s[accepted]
+            rows = slice(None) if accepted.size == n else accepted  # no copies when all accepted
+            t_acc = time_s[rows]
             previous = np.concatenate(
                 ([np.nan if self.last_time_s is None else self.last_time_s], t_acc[:-1])
             )
@@ -118,8 +119,8 @@ class Timing:
             steady = np.flatnonzero(~is_gap & np.isfinite(step))
             if steady.size:
                 self.regular_step_s = float(step[steady[-1]])
-            dt_s[accepted] = np.where(np.isfinite(step) & ~long_gap, step, 0.0)
-            restart[accepted] = long_gap
+            dt_s[rows] = np.where(np.isfinite(step) & ~long_gap, step, 0.0)
+            restart[rows] = long_gap
             restart[accepted[0]] |= first_ever
             for k in np.flatnonzero(is_gap):
                 event = {
