@@ -231,6 +231,14 @@ def _record(
     return record
 
 
+def _first(mask: np.ndarray) -> int:
+    """Position of the first True in ``mask``, ``len(mask)`` when there is none."""
+    if not mask.size:
+        return 0
+    k = int(mask.argmax())
+    return k if mask[k] else len(mask)
+
+
 class RepSegmenter:
     """Streaming segmenter: ``update`` takes accepted rows, returns ``(row, event)`` pairs.
 
@@ -421,8 +429,8 @@ class RepSegmenter:
             moved = self._moved | np.logical_or.accumulate(self._turned(self._a[i:stop, 2]))
             self._moved = bool(moved[-1]) if len(moved) else self._moved
             over &= moved | (t > self._pending["end_s"] + s.rest_pause_s)
-        late = np.flatnonzero(over)
-        return i + int(late[0]) if late.size else None
+        late = i + _first(over)
+        return late if late < stop else None
 
     def _scan(self, final: bool) -> list[tuple[int, dict]]:
         s = self.settings
@@ -432,41 +440,42 @@ class RepSegmenter:
         i = self._cursor
         while i < n:
             if self._state == "up":
-                deep = np.flatnonzero(flexion[i:] > s.bottom_deg)
-                stop = i + int(deep[0]) if deep.size else n
+                stop = i + _first(flexion[i:] > s.bottom_deg)
                 row = self._burst_over(i, stop)
                 if row is not None:
                     self._advance(i, row, events)
                     events += self._close_burst(int(self._rows[row]))
                     i = row
                     continue
-                if not deep.size:
+                if stop == n:
                     self._advance(i, n, events)
                     i = n
                     break
                 self._advance(i, stop + 1, events)
                 self._rise, self._state, i = stop, "down", stop + 1
             elif self._state == "down":
-                up = np.flatnonzero(flexion[i:] < s.top_deg)
-                j = i + int(up[0]) + 1 if up.size else n
-                self._advance(i, j, events)
-                if not up.size:
+                j = i + _first(flexion[i:] < s.top_deg)
+                self._advance(i, min(j + 1, n), events)
+                if j == n:
                     i = n
                     break
-                self._down, self._state, i = j - 1, "lockout", j
+                self._down, self._state, i = j, "lockout", j + 1
                 self._early = {}
                 self._early_done = self._pending is None or not s.early_alerts
             else:
                 deadline = t[self._down] + 2 * s.lockout_window_s
-                done = np.flatnonzero((flexion[i:] > s.top_deg) | (t[i:] >= deadline))
-                if not done.size and not final:
+                # times increase: only rows before the deadline need the flexion test
+                late = i + int(np.searchsorted(t[i:], deadline, side="left"))
+                first = i + _first(flexion[i:late] > s.top_deg)
+                found = first < late or late < n
+                if not found and not final:
                     self._advance(i, n, events)
                     events += self._check_lockout(i, n)
                     i = n
                     break
-                cut = i + int(done[0]) if done.size else n - 1
+                cut = min(first, late) if found else n - 1
                 self._advance(i, cut, events)
-                events += self._check_lockout(i, cut if done.size else n)
+                events += self._check_lockout(i, cut if found else n)
                 if not self._early_done:  # lockout not established before the cut: judge at it
                     self._early_done = True
                     events += self._provisional(cut)
