@@ -10,6 +10,7 @@ must agree within 0.01 deg.
 from __future__ import annotations
 
 import inspect
+import io
 import json
 import math
 import os
@@ -17,6 +18,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -436,3 +438,27 @@ def test_warm_up_leaves_nothing_to_compile_mid_stream():
     )
     before, after = json.loads(run.stdout)
     assert min(before) >= 1 and after == before
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_slow_first_load_is_announced_on_a_terminal_only(monkeypatch):
+    """``warm_up`` says on a terminal's stderr that it compiles when loading the kernels
+    takes longer than ``notice_after_s`` (the first run after installing), and is a no-op
+    once the process has them."""
+    loads = []
+    monkeypatch.setattr(fusion, "_load_kernels", lambda: (loads.append(1), time.sleep(0.5)))
+    for stream, announced in ((_Terminal(), True), (io.StringIO(), False)):
+        monkeypatch.setattr(fusion, "_WARM", False)
+        monkeypatch.setattr(sys, "stderr", stream)
+        fusion.warm_up(notice_after_s=0.1)
+        assert (fusion.COMPILE_NOTICE in stream.getvalue()) is announced
+    fast = _Terminal()
+    monkeypatch.setattr(sys, "stderr", fast)
+    monkeypatch.setattr(fusion, "_WARM", False)
+    fusion.warm_up(notice_after_s=5.0)  # loaded quickly: nothing said
+    fusion.warm_up(notice_after_s=0.0)  # already warm: nothing loaded
+    assert fast.getvalue() == "" and len(loads) == 3

@@ -44,6 +44,8 @@ overrides both). docs/calibration.md states the cost.
 from __future__ import annotations
 
 import math
+import sys
+import threading
 
 import numpy as np
 from numba import njit
@@ -413,13 +415,41 @@ def body_angles_one(
     return _body_angles_row(q[0], q[1], q[2], q[3], sb, heading_ref_deg)
 
 
-def warm_up() -> None:
-    """Load (or, on the first run after installing, compile) every kernel now.
+_WARM = False
+"""Whether this process has loaded the kernels (:func:`warm_up`)."""
+COMPILE_NOTICE = (
+    "imu: compiling the orientation filter (once after installing, about 15 s; "
+    "later runs load it from numba's cache)..."
+)
+
+
+def warm_up(notice_after_s: float = 2.0) -> None:
+    """Load (or, on the first run after installing, compile) every kernel now; once per process.
 
     Live use calls this before connecting: otherwise the first call, at the end of
     calibration, would stall the event loop for about a second (cache load) or tens of
-    seconds (first compile) while notifications pile up, and arrive as a false gap.
+    seconds (first compile) while notifications pile up, and arrive as a false gap. The
+    orientation stages call it too, so a first compile is never silent: on a terminal,
+    :data:`COMPILE_NOTICE` goes to stderr if loading takes longer than ``notice_after_s``.
     """
+    global _WARM
+    if _WARM:
+        return
+    timer = None
+    if sys.stderr.isatty():
+        timer = threading.Timer(notice_after_s, print, (COMPILE_NOTICE,), {"file": sys.stderr})
+        timer.daemon = True
+        timer.start()
+    try:
+        _load_kernels()
+    finally:
+        if timer is not None:
+            timer.cancel()
+    _WARM = True
+
+
+def _load_kernels() -> None:
+    """Call every kernel once with the argument types the pipeline uses."""
     settings = fusion_settings(100.0, 0.5, 2000.0, 10.0, 5.0, 3.0, 3.0)
     state = fusion_state(np.zeros(3))
     acc = np.array([[0.0, 0.0, _G_M_S2]])

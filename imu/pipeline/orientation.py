@@ -76,6 +76,7 @@ class Orientation:
         """``initial_acc``: acceleration (any scale) giving the tilt of the first sample."""
         from imu.pipeline import fusion
 
+        fusion.warm_up()  # once per process: never a silent first compile
         self.settings = settings
         self._fusion = fusion
         self._settings = fusion.fusion_settings(
@@ -167,6 +168,7 @@ class GravityTilt:
         """``initial_acc``: acceleration (m/s^2) to start from at the first row."""
         from imu.pipeline import fusion
 
+        fusion.warm_up()  # once per process: never a silent first compile
         self.settings = settings
         self._fusion = fusion
         self._settings = np.array(
