@@ -44,21 +44,29 @@ def tilt_quaternion(acc: np.ndarray) -> np.ndarray:
     return np.array(tilt_quaternion_xyz(*(float(v) for v in acc)))
 
 
-def _with_initial(
-    acc: np.ndarray, skip: np.ndarray, restart: np.ndarray, initial: np.ndarray | None
-) -> tuple[np.ndarray, bool]:
-    """``acc`` with its first restart row replaced by ``initial``; whether it was used."""
-    if initial is None:
-        return acc, False
-    rows = np.flatnonzero(restart & ~skip)
-    if not rows.size:
-        return acc, False
-    acc = acc.copy()
-    acc[rows[0]] = initial
-    return acc, True
+class _FirstTilt:
+    """Chunk preparation shared by both stages: the first restart row may start from an
+    acceleration given up front (``initial_acc``, e.g. the calibration still period)."""
+
+    _initial_acc: np.ndarray | None
+
+    def _chunk(
+        self, acc: np.ndarray, skip: np.ndarray, restart: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``acc`` (float64, contiguous; the first restart row replaced by ``initial_acc``,
+        which is then used up), ``skip`` and ``restart`` as bool arrays, for a kernel."""
+        skip, restart = np.asarray(skip, bool), np.asarray(restart, bool)
+        acc = np.ascontiguousarray(acc, dtype=np.float64)
+        if self._initial_acc is not None:
+            rows = np.flatnonzero(restart & ~skip)
+            if rows.size:
+                acc = acc.copy()
+                acc[rows[0]] = self._initial_acc
+                self._initial_acc = None
+        return acc, skip, restart
 
 
-class Orientation:
+class Orientation(_FirstTilt):
     """Streaming AHRS: ``update`` takes annotated rows and returns one quaternion per row.
 
     The compiled kernel :func:`imu.pipeline.fusion.fusion_chunk` (Fusion's algorithm in
@@ -115,12 +123,7 @@ class Orientation:
         ``initial_acc`` if given) with Fusion's start-up skipped: its end-of-start-up
         heading reset would flip the heading of mountings with a sensor axis vertical.
         """
-        skip, restart = np.asarray(skip, bool), np.asarray(restart, bool)
-        acc, used = _with_initial(
-            np.ascontiguousarray(acc, dtype=np.float64), skip, restart, self._initial_acc
-        )
-        if used:
-            self._initial_acc = None
+        acc, skip, restart = self._chunk(acc, skip, restart)
         return self._fusion.fusion_chunk(
             self._state,
             self._settings,
@@ -149,7 +152,7 @@ class GravityTiltSettings:
     """After this long rejected in a row, samples are used again (a wrong scale, not a pull)."""
 
 
-class GravityTilt:
+class GravityTilt(_FirstTilt):
     """Accelerometer-only orientation with the interface of :class:`Orientation`.
 
     The gravity estimate ``g`` (sensor frame, m/s^2) follows each accepted sample by
@@ -200,12 +203,7 @@ class GravityTilt:
         restart: np.ndarray,
     ) -> np.ndarray:
         """Quaternions (n, 4) for rows of acc (m/s^2); ``gyr`` ignored; skipped rows repeat."""
-        skip, restart = np.asarray(skip, bool), np.asarray(restart, bool)
-        acc, used = _with_initial(
-            np.ascontiguousarray(acc, dtype=np.float64), skip, restart, self._initial_acc
-        )
-        if used:
-            self._initial_acc = None
+        acc, skip, restart = self._chunk(acc, skip, restart)
         return self._fusion.tilt_chunk(
             self._state,
             self._settings,
