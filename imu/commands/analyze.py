@@ -94,23 +94,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-UNCERTAIN_CALIBRATION = 0.5
-"""Calibration quality below which analyze warns: the forward axis was assumed or came from
-a twisted bend (docs/calibration.md), so reps may be missed and flexion may be inverted."""
-
-
 def _calibration_warnings(calibration: dict | None) -> list[str]:
     """A warning when calibration succeeded only with an assumed or doubtful forward axis."""
+    from imu.pipeline import UNCERTAIN_QUALITY
+
     if not calibration or not calibration.get("ok"):
         return []
     quality = float(calibration.get("quality") or 0.0)
-    if quality >= UNCERTAIN_CALIBRATION:
+    if quality >= UNCERTAIN_QUALITY:
         return []
-    return [
-        f"calibration is uncertain (quality {quality:.2f} < {UNCERTAIN_CALIBRATION:g}): "
+    warning = (
+        f"calibration is uncertain (quality {quality:.2f} < {UNCERTAIN_QUALITY:g}): "
         "the sensor's forward axis was guessed, so reps may be missed or flexion inverted; "
         "if the recording has no standing start, pass --mounting (docs/calibration.md)"
-    ]
+    )
+    return [warning]
 
 
 def _print_summary(result: dict, calibration: dict) -> None:

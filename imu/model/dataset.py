@@ -38,9 +38,6 @@ if TYPE_CHECKING:
     from imu.pipeline import EngineSettings
 
 ANGLE_COLUMNS = ("time_s", "flexion_deg", "lateral_bend_deg", "twist_deg")
-LOW_CALIBRATION_QUALITY = 0.5
-"""Below this calibration quality (docs/calibration.md: 0.3 x still quality when the
-forward axis had to be assumed) the spans' angles are suspect: a warning says so."""
 
 SessionOptions = Mapping[str, str | float | None]
 """Values of :data:`imu.model.labels.SESSION_OPTIONS` by name; None or missing = default."""
@@ -127,7 +124,7 @@ def labelled_rows(labels: pd.DataFrame, options: SessionOptions | None = None,
     with a warning naming file and line; an InputError if that leaves nothing.
     """
     from imu.errors import input_error
-    from imu.pipeline import span_record
+    from imu.pipeline import UNCERTAIN_QUALITY, span_record
 
     kept, rows, records, warnings = [], [], [], []
     rates: dict[str, float] = {}
@@ -139,7 +136,7 @@ def labelled_rows(labels: pd.DataFrame, options: SessionOptions | None = None,
         calibration = result.calibration
         if not calibration.get("ok", False):
             warnings.append(f"{path}: calibration: {calibration.get('message', 'failed')}")
-        elif calibration.get("quality", 1.0) < LOW_CALIBRATION_QUALITY:
+        elif calibration.get("quality", 1.0) < UNCERTAIN_QUALITY:
             warnings.append(f"{path}: calibration quality {calibration['quality']:.2f}: "
                             f"{calibration.get('message')}; labels made with a known mounting "
                             "need it here too (--mounting, or a 'mounting' column)")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from imu.pipeline.calibration import CalibrationSettings, parse_mounting
+from imu.pipeline.calibration import UNCERTAIN_QUALITY, CalibrationSettings, parse_mounting
 from imu.pipeline.engine import Engine, EngineSettings, Step
 from imu.pipeline.orientation import OrientationSettings
 from imu.pipeline.reps import LIFTS, REP_COLUMNS, RepSettings, lift_settings, span_record
@@ -21,6 +21,7 @@ from imu.pipeline.timing import TimingSettings
 __all__ = [
     "LIFTS",
     "REP_COLUMNS",
+    "UNCERTAIN_QUALITY",
     "Analysis",
     "CalibrationSettings",
     "Engine",

@@ -30,6 +30,12 @@ import numpy as np
 from imu.errors import input_error
 from imu.units import STANDARD_GRAVITY_M_S2
 
+UNCERTAIN_QUALITY = 0.5
+"""Below this calibration quality the forward axis was assumed (0.3 x the still period's
+quality) or came from a twisted bend (0.5 x its consistency): reps may be missed and
+flexion may be inverted, so the commands that measure a session warn and point to
+``--mounting``."""
+
 _AXES = {
     "X": np.array([1.0, 0.0, 0.0]),
     "Y": np.array([0.0, 1.0, 0.0]),
