@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from test_model_fakes import fake_lifters
 
+from imu.model.baseline import BaselineDeviation
 from imu.model.features import (
     RAW_FEATURES,
-    BaselineDeviation,
-    _median_columns,
     feature_names,
     input_names,
+    median_columns,
     model_row,
     model_rows,
     rep_features,
@@ -149,11 +149,11 @@ def test_column_medians_equal_nanmedian_to_the_bit(matrix):
         warnings.simplefilter("ignore", RuntimeWarning)
         if known.any():
             expected[known] = np.nanmedian(matrix[:, known], axis=0)
-    np.testing.assert_array_equal(_median_columns(matrix), expected)
+    np.testing.assert_array_equal(median_columns(matrix), expected)
 
 
 def test_column_medians_by_hand():
     matrix = np.array([[3.0, np.nan, np.inf], [1.0, np.nan, 2.0], [np.nan, np.nan, 4.0],
                        [2.0, np.nan, np.nan], [10.0, np.nan, np.nan]])
-    np.testing.assert_array_equal(_median_columns(matrix), [2.5, np.nan, 4.0])
-    np.testing.assert_array_equal(_median_columns(np.empty((0, 2))), [np.nan, np.nan])
+    np.testing.assert_array_equal(median_columns(matrix), [2.5, np.nan, 4.0])
+    np.testing.assert_array_equal(median_columns(np.empty((0, 2))), [np.nan, np.nan])

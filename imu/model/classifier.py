@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from imu.model.compiled import compile_predictor
+from imu.model.compiled import CompiledModel, compile_predictor
 from imu.model.features import (
     RAW_FEATURES,
     model_rows,
@@ -21,8 +20,9 @@ from imu.model.features import (
 _FEATURE_CACHE_SIZE = 4096
 """Records whose raw features a classifier remembers (a 3-hour session has ~600 reps)."""
 
+_NOT_COMPILED = object()
 
-@dataclass
+
 class RepClassifier:
     """A calibrated scikit-learn model, its decision threshold and its manifest.
 
@@ -30,19 +30,78 @@ class RepClassifier:
     ``threshold`` is the probability at or above which a rep is flagged. The training
     rows are kept (in the model file too) so that :func:`imu.model.personalize.personalize`
     can refit on them plus a lifter's own reps.
+
+    A model file of the default kind loads without scikit-learn (:mod:`imu.model.reader`):
+    the classifier then holds only the ``compiled`` predictor, which is all that
+    :meth:`classify`, :meth:`probability` and :meth:`describe` need. The first access to
+    :attr:`estimator` or to a training array calls ``load_full`` (the complete skops load,
+    with imu's allow-list, which imports scikit-learn; it returns a dict of ``estimator``,
+    ``training_rows``, ``training_labels`` and ``training_groups``);
+    :attr:`estimator_loaded` tells whether that has happened.
     """
 
-    estimator: object
-    threshold: float
-    manifest: dict = field(default_factory=dict)
-    training_rows: np.ndarray | None = None
-    training_labels: np.ndarray | None = None
-    training_groups: np.ndarray | None = None
-    _raw_cache: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False)
-    _compiled: tuple = field(default=(None, None), init=False, repr=False)
-    _history: list = field(default_factory=list, init=False, repr=False)
-    _history_raw: np.ndarray = field(default_factory=lambda: np.empty((64, len(RAW_FEATURES))),
-                                     init=False, repr=False)
+    def __init__(self, estimator: object | None, threshold: float, manifest: dict | None = None,
+                 training_rows: np.ndarray | None = None,
+                 training_labels: np.ndarray | None = None,
+                 training_groups: np.ndarray | None = None, *,
+                 compiled: CompiledModel | None = None,
+                 load_full: Callable[[], dict] | None = None) -> None:
+        if estimator is None and (compiled is None or load_full is None):
+            raise ValueError("a RepClassifier needs an estimator, or a compiled predictor "
+                             "and a way to load the estimator")
+        self.threshold = threshold
+        self.manifest = {} if manifest is None else manifest
+        self._estimator = estimator
+        self._training = (training_rows, training_labels, training_groups)
+        self._load_full = load_full
+        self._compiled = _NOT_COMPILED if compiled is None else compiled
+        self._raw_cache: OrderedDict = OrderedDict()
+        self._history: list = []
+        self._history_raw = np.empty((64, len(RAW_FEATURES)))
+
+    @property
+    def estimator_loaded(self) -> bool:
+        """Whether the scikit-learn estimator is in memory (False after a fast load until
+        :attr:`estimator` or a training array is first used)."""
+        return self._estimator is not None
+
+    @property
+    def estimator(self) -> object:
+        """The fitted scikit-learn estimator; loaded from the model file on first use."""
+        if self._estimator is None:
+            self._load()
+        return self._estimator
+
+    @estimator.setter
+    def estimator(self, estimator: object) -> None:
+        self._estimator = estimator
+        self._compiled = _NOT_COMPILED
+
+    @property
+    def training_rows(self) -> np.ndarray | None:
+        """Model rows the estimator was trained on (loaded with it on first use)."""
+        return self._training_array(0)
+
+    @property
+    def training_labels(self) -> np.ndarray | None:
+        """Targets of :attr:`training_rows` (1 = the positive class)."""
+        return self._training_array(1)
+
+    @property
+    def training_groups(self) -> np.ndarray | None:
+        """Group ids (subjects or sessions) of :attr:`training_rows`."""
+        return self._training_array(2)
+
+    def _training_array(self, index: int) -> np.ndarray | None:
+        if self._estimator is None:
+            self._load()
+        return self._training[index]
+
+    def _load(self) -> None:
+        full = self._load_full()
+        self._estimator = full["estimator"]
+        self._training = (full["training_rows"], full["training_labels"],
+                          full["training_groups"])
 
     @property
     def positive_label(self) -> str:
@@ -68,21 +127,24 @@ class RepClassifier:
         """Calibrated probability of the positive class for model rows.
 
         Equal to ``estimator.predict_proba(rows)[:, 1]``; for the model kinds of
-        :mod:`imu.model.compiled` computed without scikit-learn's per-call validation."""
+        :mod:`imu.model.compiled` computed without scikit-learn (which is asked only for
+        rows the compiled predictor declines, e.g. an infinite value, so that they fail
+        exactly as there)."""
         rows = np.atleast_2d(np.asarray(rows, dtype=np.float64))
         if len(rows) == 0:
             return np.empty(0)
-        p = self._predictor()(rows)
+        predict = self.compiled
+        p = None if predict is None else predict(rows)
         return self.estimator.predict_proba(rows)[:, 1] if p is None else p
 
-    def _predictor(self) -> Callable[[np.ndarray], np.ndarray | None]:
-        """The compiled predictor of the current ``estimator``, rebuilt when another
-        estimator object is assigned (refitting the same object in place is not seen)."""
-        estimator, predict = self._compiled
-        if estimator is not self.estimator:
-            predict = compile_predictor(self.estimator) or (lambda rows: None)
-            self._compiled = (self.estimator, predict)
-        return predict
+    @property
+    def compiled(self) -> CompiledModel | None:
+        """The compiled predictor of the model (None if it is of another kind), built from
+        the estimator when not read from the file; rebuilt when another estimator is
+        assigned (refitting the same object in place is not seen)."""
+        if self._compiled is _NOT_COMPILED:
+            self._compiled = compile_predictor(self.estimator)
+        return self._compiled
 
     def classify(self, record: dict, history: Sequence[dict]) -> tuple[float, bool]:
         """Engine hook: ``(p_rounded, rounded)`` for one finished rep.

@@ -17,9 +17,10 @@ than :data:`SET_GAP_S` apart): a set has one lift variant and one load, so this 
 absorbs a session that mixes, say, Romanian and conventional deadlifts.
 
 The model input row is ``[raw (F), session median (F), n, set median (F), n_set]``
-(:func:`model_row`); :class:`BaselineDeviation`, the first step of the scikit-learn
-Pipeline, learns the prior from the training rows and turns that row into
-``[raw, raw - baseline, raw - set baseline]``. The median makes the baseline robust
+(:func:`model_row`); :class:`imu.model.baseline.BaselineDeviation`, the first step of the
+scikit-learn Pipeline, learns the prior from the training rows and turns that row into
+``[raw, raw - baseline, raw - set baseline]`` (:func:`deviation_rows`, plain numpy, so
+that this module and the compiled predictor import without scikit-learn). The median makes the baseline robust
 while fewer than half of the earlier reps are rounded; the prior protects the first
 reps of a session (with no or few earlier reps), including a session that starts with
 rounded reps.
@@ -31,7 +32,6 @@ import functools
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 
 from imu.errors import ModelError
 
@@ -186,7 +186,7 @@ def _fastest_extension(grid: np.ndarray, slope: np.ndarray, bottom: float) -> fl
     return min(max(float((at - bottom) / (1.0 - bottom)), 0.0), 1.0)
 
 
-def _median_columns(matrix: np.ndarray) -> np.ndarray:
+def median_columns(matrix: np.ndarray) -> np.ndarray:
     """Column medians ignoring NaN (NaN for an empty matrix or a column without a finite
     value); equal to ``np.nanmedian`` to the bit, by one sort of the columns (NaN sorts
     last), which costs a fraction of ``nanmedian`` on the small matrices used here."""
@@ -227,7 +227,7 @@ def row_from_raw(raw: np.ndarray, earlier: np.ndarray, first_in_set: int) -> np.
     both = np.full((n, 2 * f), np.nan)
     both[:, :f] = earlier
     both[:n_set, f:] = earlier[first_in_set:]
-    medians = _median_columns(both)
+    medians = median_columns(both)
     return np.concatenate([raw, medians[:f], [float(n)], medians[f:], [float(n_set)]])
 
 
@@ -259,7 +259,7 @@ def input_names() -> list[str]:
 
 
 def feature_names() -> list[str]:
-    """Names of the features :class:`BaselineDeviation` hands to the classifier."""
+    """Names of the features :func:`deviation_rows` hands to the classifier."""
     return [*RAW_FEATURES, *(f"{n}_minus_baseline" for n in RAW_FEATURES),
             *(f"{n}_minus_set_baseline" for n in RAW_FEATURES)]
 
@@ -272,46 +272,39 @@ def _blend(weight: float, prior: np.ndarray, median: np.ndarray, n: np.ndarray) 
     return np.where(np.isfinite(median) & (n_col > 0), blended, prior)
 
 
-class BaselineDeviation(TransformerMixin, BaseEstimator):
-    """Model input rows (:func:`model_row`) -> ``[raw, raw - baseline, raw - set baseline]``.
+def split_input(X: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Model input rows (:func:`model_row`) as ``(raw, session median, n_session, set
+    median, n_set)`` column blocks; ModelError if ``X`` is not a matrix of that width."""
+    X = np.asarray(X, dtype=np.float64)
+    f = len(RAW_FEATURES)
+    width = 3 * f + 2      # len(input_names())
+    if X.ndim != 2 or X.shape[1] != width:
+        raise ModelError(f"model input has {X.shape[-1]} columns, expected {width} "
+                         "(imu.model.features.input_names)")
+    return X[:, :f], X[:, f:2 * f], X[:, 2 * f], X[:, 2 * f + 1:3 * f + 1], X[:, 3 * f + 1]
+
+
+def deviation_rows(X: np.ndarray, prior: np.ndarray, prior_weight: float,
+                   set_weight: float) -> np.ndarray:
+    """Model input rows -> ``[raw, raw - baseline, raw - set baseline]`` (:func:`feature_names`).
 
     ``baseline = (prior_weight * prior + n * session_median) / (prior_weight + n)`` per
-    feature, where ``prior`` (learned in :meth:`fit`) is the median raw feature of the
-    training reps not of the positive class (all reps if ``y`` is not given); the set
-    baseline blends that baseline with the median of the set's earlier reps the same way
-    with ``set_weight``. Where a median is unknown the blend falls back to its prior; a
-    feature unknown everywhere stays NaN (the next step imputes it).
+    feature; the set baseline blends that baseline with the median of the set's earlier
+    reps the same way with ``set_weight``. Where a median is unknown the blend falls back
+    to its prior; a feature unknown everywhere stays NaN. ``prior`` (one value per raw
+    feature) is what :class:`imu.model.baseline.BaselineDeviation` learns in ``fit``.
     """
+    raw, session, n_session, same_set, n_set = split_input(X)
+    baseline = _blend(float(prior_weight), prior, session, n_session)
+    set_baseline = _blend(float(set_weight), baseline, same_set, n_set)
+    return np.hstack([raw, raw - baseline, raw - set_baseline])
 
-    def __init__(self, prior_weight: float = 3.0, set_weight: float = 1.0):
-        self.prior_weight = prior_weight
-        self.set_weight = set_weight
 
-    def _split(self, X: np.ndarray) -> tuple[np.ndarray, ...]:
-        X = np.asarray(X, dtype=np.float64)
-        f = len(RAW_FEATURES)
-        width = 3 * f + 2      # len(input_names())
-        if X.ndim != 2 or X.shape[1] != width:
-            raise ModelError(f"model input has {X.shape[-1]} columns, expected {width} "
-                             "(imu.model.features.input_names)")
-        return X[:, :f], X[:, f:2 * f], X[:, 2 * f], X[:, 2 * f + 1:3 * f + 1], X[:, 3 * f + 1]
+def __getattr__(name: str):
+    # Model files written before BaselineDeviation moved to imu.model.baseline name it
+    # imu.model.features.BaselineDeviation; skops resolves that name through here.
+    if name == "BaselineDeviation":
+        from imu.model.baseline import BaselineDeviation
 
-    def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> BaselineDeviation:
-        raw = self._split(X)[0]
-        rows = raw if y is None or np.all(np.asarray(y) == 1) else raw[np.asarray(y) != 1]
-        self.prior_ = _median_columns(rows)
-        self.n_features_in_ = len(input_names())
-        return self
-
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        return self.deviation_rows(X)
-
-    def deviation_rows(self, X: np.ndarray) -> np.ndarray:
-        """:meth:`transform` without scikit-learn's output wrapper (plain arrays only)."""
-        raw, session, n_session, same_set, n_set = self._split(X)
-        baseline = _blend(float(self.prior_weight), self.prior_, session, n_session)
-        set_baseline = _blend(float(self.set_weight), baseline, same_set, n_set)
-        return np.hstack([raw, raw - baseline, raw - set_baseline])
-
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        return np.asarray(feature_names(), dtype=object)
+        return BaselineDeviation
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

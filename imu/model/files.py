@@ -5,12 +5,18 @@ A model file ``MODEL.skops`` is a skops zip archive holding a dict
 manifest embedded as the extra archive member ``imu_manifest.json`` (authoritative); a
 readable copy is written next to it as ``MODEL.manifest.json``.
 
-Loading never executes code from the file: skops reconstructs only known types, and
-every type skops does not trust by default must be in :data:`ALLOWED_TYPES` (checked
-with ``skops.io.get_untrusted_types`` before loading). Anything else, a pickle, a file
-that is not a skops archive or lacks the manifest raises a one-line
-:class:`imu.errors.ModelError`. A model written with other scikit-learn/skops/numpy
-versions loads with a :class:`ModelVersionWarning`.
+Loading never executes code from the file. A model of the kind ``imu train`` writes with
+its logistic default is read straight from the archive by :mod:`imu.model.reader`, which
+accepts that one shape and builds only arrays and numbers (no scikit-learn, no skops: an
+``imu analyze`` does not pay their 3 s of imports). Anything else goes through skops,
+which reconstructs only known types; every type skops does not trust by default must be
+in :data:`ALLOWED_TYPES` (checked with ``skops.io.get_untrusted_types`` before loading).
+The same skops load, with the same check, gives a fast-loaded model its scikit-learn
+estimator and training rows when they are first used
+(:class:`imu.model.classifier.RepClassifier`). A pickle, a file that is not a skops
+archive or lacks the manifest raises a one-line :class:`imu.errors.ModelError`. A model
+written with other scikit-learn/skops/numpy versions loads with a
+:class:`ModelVersionWarning`.
 """
 
 from __future__ import annotations
@@ -27,12 +33,15 @@ import numpy as np
 
 from imu.errors import ModelError
 from imu.model.classifier import RepClassifier
+from imu.model.reader import PAYLOAD_KEYS, read_compiled
 
 MANIFEST_MEMBER = "imu_manifest.json"
 FORMAT = "imu-rounded-back-classifier"
 FORMAT_VERSION = 1
 #: Types beyond skops' default trust that an imu model file may contain. Nothing else loads.
+#: (Files written before BaselineDeviation moved to imu.model.baseline name the old path.)
 ALLOWED_TYPES: frozenset[str] = frozenset({
+    "imu.model.baseline.BaselineDeviation",
     "imu.model.features.BaselineDeviation",
     "numpy.dtype",
     "sklearn.calibration._CalibratedClassifier",
@@ -49,17 +58,21 @@ class ModelVersionWarning(UserWarning):
 
 
 def library_versions() -> dict[str, str]:
-    """Versions that matter for reading a model file back."""
+    """Versions that matter for reading a model file back (from the installed packages'
+    metadata: importing scikit-learn, skops and scipy just for this would cost seconds)."""
     import platform
-
-    import scipy
-    import sklearn
-    import skops
+    from importlib.metadata import PackageNotFoundError, version
 
     from imu import __version__
 
-    return {"imu": __version__, "scikit-learn": sklearn.__version__, "skops": skops.__version__,
-            "numpy": np.__version__, "scipy": scipy.__version__,
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return {"imu": __version__, "scikit-learn": installed("scikit-learn"),
+            "skops": installed("skops"), "numpy": np.__version__, "scipy": installed("scipy"),
             "python": platform.python_version()}
 
 
@@ -170,8 +183,6 @@ def load_model(path: str | os.PathLike | None = None) -> RepClassifier:
 
     The result has the engine's hook ``classify(record, history) -> (p_rounded, rounded)``.
     """
-    import skops.io as sio
-
     path = Path(path) if path is not None else default_model_path()
     where = str(path)
     try:
@@ -181,6 +192,26 @@ def load_model(path: str | os.PathLike | None = None) -> RepClassifier:
     except OSError as exc:
         raise ModelError(f"{where}: cannot read the model file ({exc.strerror})") from None
     manifest = read_manifest(data, where)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        direct = read_compiled(archive)
+    if direct is None:
+        trusted = _checked_types(data, where)
+        _check_versions(manifest, where)
+        payload = _load_payload(data, where, trusted)
+        return RepClassifier(
+            payload["estimator"], float(payload["threshold"]), manifest,
+            payload["training_rows"], payload["training_labels"], payload["training_groups"])
+    _check_versions(manifest, where)
+    compiled, threshold = direct
+    return RepClassifier(None, threshold, manifest, compiled=compiled,
+                         load_full=lambda: _load_payload(data, where, _checked_types(data, where)))
+
+
+def _checked_types(data: bytes, where: str) -> list[str]:
+    """The types of a model file's bytes that skops does not trust by default; ModelError
+    if any is outside :data:`ALLOWED_TYPES`."""
+    import skops.io as sio
+
     try:
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as exc:  # noqa: BLE001 - any malformed archive is the user's file problem
@@ -189,16 +220,17 @@ def load_model(path: str | os.PathLike | None = None) -> RepClassifier:
     if refused:
         raise ModelError(f"{where}: refusing to load types outside imu's allow-list: "
                          f"{', '.join(refused)} (only load model files written by 'imu train')")
-    _check_versions(manifest, where)
+    return untrusted
+
+
+def _load_payload(data: bytes, where: str, trusted: list[str]) -> dict:
+    """The skops payload of a model file's bytes whose types :func:`_checked_types` passed."""
+    import skops.io as sio
+
     try:
-        payload = sio.loads(data, trusted=list(untrusted))
+        payload = sio.loads(data, trusted=trusted)
     except Exception as exc:  # noqa: BLE001 - skops raises many types on malformed content
         raise ModelError(f"{where}: cannot load the model ({type(exc).__name__}: {exc})") from None
-    expected = {"estimator", "threshold", "training_rows", "training_labels", "training_groups"}
-    if not isinstance(payload, dict) or set(payload) != expected:
+    if not isinstance(payload, dict) or set(payload) != PAYLOAD_KEYS:
         raise ModelError(f"{where}: unexpected content (not written by 'imu train')")
-    return RepClassifier(
-        estimator=payload["estimator"], threshold=float(payload["threshold"]), manifest=manifest,
-        training_rows=payload["training_rows"], training_labels=payload["training_labels"],
-        training_groups=payload["training_groups"],
-    )
+    return payload

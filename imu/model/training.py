@@ -37,7 +37,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from imu.errors import InputError, ModelError
-from imu.model.features import BaselineDeviation
+from imu.model.baseline import BaselineDeviation
 
 #: Default minimum sensitivity of the operating point.
 TARGET_SENSITIVITY = 0.90
