@@ -185,7 +185,9 @@ class Table:
     file's own: no copy; ``body`` is then empty). The first parse that finds anything odd
     (a field count, a bad cell, a row count that differs from the line count because
     the parser skipped a blank line) splits it line by line (:meth:`_exact`), which
-    reports exactly what :func:`read_table`'s line-by-line path would have.
+    reports exactly what :func:`read_table`'s line-by-line path would have. When every
+    row is simple numbers (:mod:`imu.fastcsv`), ``numbers`` holds them all (rows x
+    columns, NaN for an empty cell) and ``integer`` flags the columns of integers.
     """
 
     name: str
@@ -198,6 +200,8 @@ class Table:
     warnings: list[str] = field(default_factory=list)
     start: int | None = None
     data: bytes | None = field(default=None, repr=False)
+    numbers: np.ndarray | None = field(default=None, repr=False)
+    integer: np.ndarray | None = field(default=None, repr=False)
 
     def _exact(self) -> None:
         """Split a plain table's text line by line like :func:`read_table`'s exact path
@@ -206,7 +210,7 @@ class Table:
             return
         exact = _split_table(self.data.decode("utf-8"), self.name, self.header_line - 1, self.sep)
         self.body, self.lines, self.unterminated = exact.body, exact.lines, exact.unterminated
-        self.start, self.data = None, None
+        self.start, self.data, self.numbers, self.integer = None, None, None, None
 
     def _read(self, sources: Sequence[str], **options: object) -> pd.DataFrame:
         """The ``sources`` columns of every kept row, parsed with ``options``."""
@@ -316,20 +320,24 @@ class Table:
     def _fast_floats(
         self, columns: Mapping[str, str], decimal: str, optional: Sequence[str]
     ) -> dict[str, np.ndarray] | None:
-        """Columns of a clean file via the C parser; None when any cell needs a closer look."""
-        try:
-            frame = self._read(
-                list(columns),
-                dtype=np.float64,
-                decimal=decimal,
-                na_values=sorted(_MISSING),
-                keep_default_na=False,
-            )
-        except ValueError:
-            return None
+        """Columns of a clean file (the compiled parser's numbers or pandas' C parser);
+        None when any cell needs a closer look."""
+        if self.numbers is not None and decimal == ".":
+            frame = {source: self.numbers[:, self.columns.index(source)] for source in columns}
+        else:
+            try:
+                frame = self._read(
+                    list(columns),
+                    dtype=np.float64,
+                    decimal=decimal,
+                    na_values=sorted(_MISSING),
+                    keep_default_na=False,
+                )
+            except ValueError:
+                return None
         parsed = {}
         for source, target in columns.items():
-            values = frame[source].to_numpy(dtype=np.float64)
+            values = np.asarray(frame[source], dtype=np.float64)
             finite = np.isfinite(values)
             if not (finite.all() or (source in optional and np.isnan(values).all())):
                 return None
@@ -365,6 +373,13 @@ class Table:
             source = next(s for s, bad in problems.items() if bad[first])
             self._raise_bad_cell(source, texts[source].iloc[first], first, decimal)
         return parsed
+
+    def integers(self, column: str) -> np.ndarray | None:
+        """int64 values of a column whose every cell the compiled parser read as an
+        integer (what ``pd.to_numeric`` makes of that text); None otherwise."""
+        if self.numbers is None or not self.integer[self.columns.index(column)]:
+            return None
+        return self.numbers[:, self.columns.index(column)].astype(np.int64)
 
     def require(self, columns: Sequence[str] | Mapping[str, str]) -> None:
         """Raise naming the header line when any of ``columns`` is absent."""
@@ -432,7 +447,9 @@ def read_table(
     """
     if data is None:
         data = text.encode("utf-8")
-    table = _plain_table(data, name, header_index, sep)
+    table = _numeric_table(data, name, header_index, sep) or _plain_table(
+        data, name, header_index, sep
+    )
     if table is not None:
         return table
     text = data.decode("utf-8") if text is None else text
@@ -453,6 +470,43 @@ def _header(line: str, name: str, header_index: int, sep: str) -> list[str]:
             hint="rename or delete the repeated column",
         )
     return header
+
+
+def _numeric_table(data: bytes, name: str, header_index: int, sep: str) -> Table | None:
+    """The Table of a text whose data rows are all simple numbers, parsed at once by the
+    compiled parser (:func:`imu.fastcsv.parse_numbers`: ``\n`` or ``\r\n`` line ends,
+    the header's field count on every row, nothing but decimal numbers and empty cells);
+    None otherwise. The lines up to the header are those ``str.splitlines`` gives, as for
+    :func:`_split_table`. Its other columns' text is read like a plain table's."""
+    end = -1
+    for _ in range(header_index + 1):
+        end = data.find(b"\n", end + 1)
+        if end < 0:
+            return None
+    lines = data[:end].decode("utf-8").splitlines()
+    if len(lines) != header_index + 1:
+        return None  # other line breaks before the header
+    header = _header(lines[-1], name, header_index, sep)
+    from imu.fastcsv import parse_numbers  # numba loads only when a table is read
+
+    parsed = parse_numbers(data, end + 1, sep, len(header))
+    if parsed is None:
+        return None
+    numbers, integer = parsed
+    first = header_index + 2
+    return Table(
+        name,
+        header_index + 1,
+        header,
+        "",
+        sep,
+        np.arange(first, first + len(numbers)),
+        not data.endswith(b"\n"),
+        start=end + 1,
+        data=data,
+        numbers=numbers,
+        integer=integer,
+    )
 
 
 def _plain_table(data: bytes, name: str, header_index: int, sep: str) -> Table | None:
@@ -827,7 +881,8 @@ def read_session(
     numeric = table.floats({c: c for c in REQUIRED}, optional=GYR)
     extras = [c for c in table.columns if c not in REQUIRED]
     for column in extras:
-        numeric[column] = _extra_values(table.text(column))
+        integers = table.integers(column)  # e.g. a recording's gap flags
+        numeric[column] = integers if integers is not None else _extra_values(table.text(column))
     numeric = check_time(numeric, name, TIME, table.warnings)
     return finish_session(
         numeric,

@@ -1,0 +1,154 @@
+"""Compiled parser (numba) for the data rows of a plain numeric table.
+
+:func:`parse_numbers` reads the rows of a delimited text straight from its bytes into a
+float64 array in one pass. It takes only what it can read exactly and leaves everything
+else to the general reader (:class:`imu.session.Table`, pandas' C parser), so that every
+error message and recovery stays the general reader's:
+
+- every row ends in ``\\n`` or ``\\r\\n`` (the last one may end the text instead), has
+  exactly the header's number of fields, and not all of them empty;
+- a field is empty (NaN; :meth:`imu.session.Table.floats` decides whether that is allowed)
+  or a decimal number ``[+-]digits[.digits][(e|E)[+-]digits]`` with at least one mantissa
+  digit (``1.`` and ``.5`` included, as for Python's ``float``), without spaces;
+- its value is exact with one IEEE operation (Clinger's fast path: W. D. Clinger, *How to
+  read floating point numbers accurately*, PLDI 1990): the decimal mantissa as an integer
+  is at most 2^53 (exact as a double) and the decimal exponent at most 22 in size (10^k
+  is then an exact double), so ``mantissa * 10^k`` or ``mantissa / 10^k`` is one correctly
+  rounded operation: the value equals Python's ``float(text)``, the nearest double.
+
+Anything else (more digits, a larger exponent, ``nan``, ``inf``, quotes, spaces, another
+line break, a short or long row, a blank line) stops the parse and the caller falls back.
+The session writer's ``%.6f`` times and ``%.7g`` values always take the fast path.
+
+Compiled on first use and cached on disk like :mod:`imu.pipeline.fusion` (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_POW10 = np.array([10.0**k for k in range(23)])  # 1e0 .. 1e22: every one an exact double
+_MAX_EXACT = 1 << 53  # integers up to 2^53 are exact doubles
+_DIGIT_0, _DIGIT_9 = 48, 57
+_PLUS, _MINUS, _POINT, _LF, _CR = 43, 45, 46, 10, 13
+_E_LOWER, _E_UPPER = 101, 69
+NOT_SIMPLE = -1
+"""Status of :func:`parse_rows` when the text needs the general reader."""
+
+
+@njit(cache=True)
+def parse_rows(data: np.ndarray, start: int, sep: int, out: np.ndarray, integer: np.ndarray) -> int:
+    """Parse the rows of ``data`` (uint8 bytes of the text) from byte ``start`` into
+    ``out`` (columns x rows float64, one row of ``out`` per column of the table).
+
+    Returns the number of rows, or :data:`NOT_SIMPLE` at the first thing the general
+    reader must see (module docstring), including more rows than ``out`` holds. ``integer[c]`` ends true when
+    every cell of column c was an integer of at most 15 digits (exact as int64 too).
+    One pass: each field is read digit by digit and must end at a separator or line end.
+    """
+    n_columns, capacity = out.shape
+    last_column = n_columns - 1
+    pow10 = _POW10
+    size = len(data)
+    integer[:] = True
+    row = 0
+    i = start
+    while i < size:
+        if row == capacity:
+            return NOT_SIMPLE
+        empty_fields = 0
+        for column in range(n_columns):
+            field_start = i
+            negative = i < size and data[i] == _MINUS
+            if i < size and (negative or data[i] == _PLUS):
+                i += 1
+            mantissa = 0
+            digits = 0
+            exponent = 0
+            while i < size and _DIGIT_0 <= data[i] <= _DIGIT_9:
+                mantissa = mantissa * 10 + (data[i] - _DIGIT_0)
+                digits += 1
+                i += 1
+            whole = True
+            if i < size and data[i] == _POINT:
+                whole = False
+                i += 1
+                while i < size and _DIGIT_0 <= data[i] <= _DIGIT_9:
+                    mantissa = mantissa * 10 + (data[i] - _DIGIT_0)
+                    digits += 1
+                    exponent -= 1
+                    i += 1
+            if digits and i < size and (data[i] == _E_LOWER or data[i] == _E_UPPER):
+                whole = False
+                i += 1
+                exponent_negative = False
+                if i < size and (data[i] == _PLUS or data[i] == _MINUS):
+                    exponent_negative = data[i] == _MINUS
+                    i += 1
+                written = 0
+                exponent_digits = 0
+                while i < size and _DIGIT_0 <= data[i] <= _DIGIT_9:
+                    written = min(written * 10 + (data[i] - _DIGIT_0), 1000)
+                    exponent_digits += 1
+                    i += 1
+                if exponent_digits == 0:
+                    return NOT_SIMPLE
+                exponent += -written if exponent_negative else written
+            end = data[i] if i < size else _LF  # the end of the text ends the row too
+            if end != sep and end != _LF and end != _CR:
+                return NOT_SIMPLE
+            if digits:
+                # mantissa wraps past 18 digits: rejected before it is used
+                if digits > 18 or mantissa > _MAX_EXACT or exponent > 22 or exponent < -22:
+                    return NOT_SIMPLE
+                value = float(mantissa)
+                value = value * pow10[exponent] if exponent >= 0 else value / pow10[-exponent]
+                out[column, row] = -value if negative else value
+                if not whole or digits > 15:
+                    integer[column] = False
+            elif i == field_start:  # empty field
+                out[column, row] = np.nan
+                integer[column] = False
+                empty_fields += 1
+            else:  # a sign or a point without digits
+                return NOT_SIMPLE
+            if end == sep:
+                if column == last_column:
+                    return NOT_SIMPLE
+                i += 1
+            elif column != last_column:
+                return NOT_SIMPLE
+            elif end == _CR:
+                if i + 1 >= size or data[i + 1] != _LF:
+                    return NOT_SIMPLE
+                i += 2
+            else:
+                i += 1
+        if empty_fields == n_columns:
+            return NOT_SIMPLE  # a row of separators only: the general reader decides
+        row += 1
+    return row
+
+
+def parse_numbers(
+    data: bytes, start: int, sep: str, n_columns: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows of ``data`` (a text's UTF-8 bytes) from byte ``start`` as numbers.
+
+    Returns ``(values, integer)``: ``values`` (rows x ``n_columns``) float64 is the
+    transposed view of a column-major array (each column contiguous; NaN = empty cell);
+    ``integer`` (``n_columns`` bools) is true for a column of integers of at most 15
+    digits. None when the rows are not simple (module docstring) or there are none: the
+    caller reads them the general way.
+    """
+    code = sep.encode()
+    if len(code) != 1 or code in b"0123456789+-.eE\r\n":
+        return None
+    rows = data.count(b"\n", start) + (not data.endswith(b"\n"))  # every row is one line
+    out = np.empty((n_columns, rows))
+    integer = np.empty(n_columns, dtype=np.bool_)
+    parsed = parse_rows(np.frombuffer(data, dtype=np.uint8), start, code[0], out, integer)
+    if parsed != rows or rows == 0:
+        return None
+    return out.T, integer
