@@ -50,6 +50,7 @@ import threading
 import numpy as np
 from numba import njit
 
+from imu.pipeline import rep_kernels
 from imu.pipeline.angles import DEG_PER_RAD
 from imu.units import STANDARD_GRAVITY_M_S2
 
@@ -463,3 +464,4 @@ def _load_kernels() -> None:
     sb = np.eye(3)
     body_angles_chunk(quat[None, :], sb, np.zeros(1), np.empty((1, 4)))
     body_angles_one(quat, sb, 0.0)
+    rep_kernels.load()

@@ -31,16 +31,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from imu.pipeline import rep_kernels
 from imu.pipeline.buffers import GrowingArray
-from imu.pipeline.metrics import (
-    extend_lockout,
-    median,
-    rep_metrics,
-    set_summary,
-    trace,
-    unwrap_deg,
-    velocity,
-)
+from imu.pipeline.metrics import extend_lockout, rep_metrics, set_summary, trace, velocity
 
 
 @dataclass(frozen=True)
@@ -146,19 +139,6 @@ def lift_settings(lift: str, **overrides: object) -> RepSettings:
     return replace(LIFTS[lift], **{k: v for k, v in overrides.items() if v is not None})
 
 
-def lockout_index(time_s: np.ndarray, flexion: np.ndarray, settings: RepSettings) -> int:
-    """Index of the lockout in ``flexion`` (from the peak on): after the fastest
-    extension, the first sample where extension has stopped (extension speed below
-    ``onset_velocity_deg_s``; with hyperextension that is the deepest extension), else
-    the lowest flexion."""
-    velocity_deg_s = velocity(flexion, time_s)
-    fastest = int(np.argmin(velocity_deg_s))
-    stopped = np.flatnonzero(velocity_deg_s[fastest:] >= -settings.onset_velocity_deg_s)
-    if stopped.size:
-        return fastest + int(stopped[0])
-    return fastest + int(np.argmin(flexion[fastest:]))  # still extending when cut: its lowest point
-
-
 def lockout_seen(
     time_s: np.ndarray, flexion: np.ndarray, onset_velocity_deg_s: float
 ) -> np.ndarray:
@@ -215,19 +195,14 @@ def span_record(
     tail_end = (
         int(np.searchsorted(time_s, time_s[end] + settings.lockout_window_s, side="right")) - 1
     )
-    return _record(time_s, angles, start, end, tail_end, settings)
+    return _record(np.column_stack((time_s, angles)), start, end, tail_end, settings)
 
 
-def _record(
-    time_s: np.ndarray,
-    angles: np.ndarray,
-    start: int,
-    end: int,
-    tail_end: int,
-    settings: RepSettings,
-) -> dict:
-    record = rep_metrics(time_s, angles, start, end, tail_end, settings.hyperextension_deg)
-    record["trace"] = trace(time_s, angles, start, end, settings.trace_points)
+def _record(rows: np.ndarray, start: int, end: int, tail_end: int, settings: RepSettings) -> dict:
+    """Rep record of rows ``start..end`` of ``rows`` (n, >= 4: time_s, flexion_deg,
+    lateral_bend_deg, twist_deg), rows up to ``tail_end`` in the lockout extension."""
+    record = rep_metrics(rows, start, end, tail_end, settings.hyperextension_deg)
+    record["trace"] = trace(rows, start, end, int(settings.trace_points))
     return record
 
 
@@ -275,6 +250,15 @@ class RepSegmenter:
         self._withdrawn: list[dict] = []  # withdrawals to emit with the next row
         self._judged: tuple[tuple[float, ...], dict | None] | None = None  # see _excursion
         self._limit_armed = True
+        # the settings of the compiled excursion kernels, as float64 (one compiled signature)
+        self._spans = tuple(
+            float(v)
+            for v in (
+                settings.lookback_s, settings.onset_deg, settings.onset_velocity_deg_s,
+                settings.lockout_window_s,
+            )
+        )  # fmt: skip
+        self._limits = np.array([getattr(settings, name) for name in rep_kernels.REP_LIMITS], float)
         self._clear()
 
     def _clear(self) -> None:
@@ -492,30 +476,24 @@ class RepSegmenter:
         and end), or None when it is not a rep. Changes no decision state: the judgement of
         its span (rows start..end and the one after) is kept for the next call (the
         provisional check and the cut usually find the same span; only the lockout window
-        grows)."""
+        grows). Where it lies and whether it is a rep: :func:`imu.pipeline.rep_kernels.locate`
+        and :func:`~imu.pipeline.rep_kernels.is_rep`."""
         s = self.settings
-        t, a = self._t, self._a
-        flexion = a[:, 0]
-        lo = max(self._floor, int(np.searchsorted(t, t[self._rise] - s.lookback_s, side="left")))
-        before = flexion[lo : self._rise + 1]
-        base = float(np.min(before))
-        rising = velocity(before, t[lo : self._rise + 1])
-        quiet = np.flatnonzero((before <= base + s.onset_deg) | (rising <= s.onset_velocity_deg_s))
-        start = lo + int(quiet[-1])
-        peak = self._rise + int(np.argmax(flexion[self._rise : cut + 1]))
-        end = peak + lockout_index(t[peak : cut + 1], flexion[peak : cut + 1], s)
-        tail_end = int(np.searchsorted(t, t[end] + s.lockout_window_s, side="right")) - 1
-        tail_end = min(tail_end, cut)
+        h = self._history.array
+        start, peak, end, tail_end, base, tail_low = rep_kernels.locate(
+            h, self._floor, self._rise, cut, *self._spans
+        )
         after_end = min(tail_end, end + 1)  # the velocity at the end needs the row after it
-        span = (float(self._rows[start]), float(self._rows[end]), float(self._rows[after_end]))
+        span = (float(h[start, 4]), float(h[end, 4]), float(h[after_end, 4]))
         if self._judged is None or self._judged[0] != span:
-            hold_s = self._hold_s(start, peak, end, s.hold_band_deg)
-            is_rep = base <= s.max_start_flexion_deg and self._is_rep(start, peak, end, hold_s)
-            self._judged = (span, _record(t, a, start, end, after_end, s) if is_rep else None)
+            is_rep = base <= s.max_start_flexion_deg and rep_kernels.is_rep(
+                h, start, peak, end, self._limits
+            )
+            self._judged = (span, _record(h, start, end, after_end, s) if is_rep else None)
         if self._judged[1] is None:
             return None
-        record = extend_lockout(self._judged[1], flexion[end : tail_end + 1], s.hyperextension_deg)
-        return record, end, (float(a[start, 2]), float(a[end, 2]))
+        record = extend_lockout(self._judged[1], tail_low, s.hyperextension_deg)
+        return record, end, (float(h[start, 3]), float(h[end, 3]))
 
     def _cut(self, cut: int) -> list[tuple[int, dict]]:
         """Cut the excursion ending at position ``cut``; return the events it settles."""
@@ -582,32 +560,6 @@ class RepSegmenter:
             )
             for kind, alert in early.items()
         ]
-
-    def _hold_s(self, start: int, peak: int, end: int, band_deg: float) -> float:
-        """Time (s) the flexion stayed within ``band_deg`` of its peak."""
-        near = self._a[start : end + 1, 0] >= self._a[peak, 0] - band_deg
-        return float(np.sum(np.diff(self._t[start : end + 1])[near[:-1] & near[1:]]))
-
-    def _is_rep(self, start: int, peak: int, end: int, hold_s: float) -> bool:
-        s = self.settings
-        t, a = self._t, self._a
-        duration = t[end] - t[start]
-        if not s.min_rep_s <= duration <= s.max_rep_s or end - start < 3:
-            return False
-        if a[end, 0] > s.max_lockout_flexion_deg:
-            return False  # still bent at its lockout
-        twist = unwrap_deg(a[start : end + 1, 2])
-        near = a[start : end + 1, 0] >= a[peak, 0] - s.hold_band_deg
-        turned = abs(median(twist[near]) - twist[0])
-        if hold_s > s.max_bottom_hold_s or (
-            hold_s > s.twisted_hold_s and turned > s.twisted_hold_deg
-        ):
-            return False  # loading plates: long hold at the bottom, turned to the side
-        lateral = np.ptp(a[start : end + 1, 1])
-        if np.ptp(twist) > s.max_twist_range_deg or lateral > s.max_lateral_bend_range_deg:
-            return False
-        extension = velocity(a[peak : end + 1, 0], t[peak : end + 1]) if end - peak >= 2 else [0.0]
-        return bool(-np.min(extension) >= s.min_extension_velocity_deg_s)
 
     # -- bursts, reps and sets -------------------------------------------------------
     def _joins(self, record: dict, start_twist_deg: float) -> bool:

@@ -1,0 +1,433 @@
+"""Compiled measures of one excursion for the rep segmenter (:mod:`imu.pipeline.reps`).
+
+Each kernel repeats the numpy formulation it replaces operation by operation, in the
+same order, so its results are the same bits: central differences as
+:func:`imu.pipeline.metrics.velocity`, numpy's pairwise summation for ``np.sum``, the
+unwrap of ``np.unwrap``, the grids of ``np.arange`` and ``np.linspace``, the
+interpolation of ``np.interp``, NaN-propagating minima and maxima, first-hit ``argmax``
+and ``argmin``. The spectrum of SPARC stays numpy's FFT (:func:`imu.pipeline.metrics.sparc`);
+:func:`arc_length` only measures it. ``tests/test_rep_kernels.py`` checks every kernel
+against the numpy formulation on generated and simulated traces.
+
+Rows are given as one C-ordered float array ``h`` (n, >= 4) with columns ``time_s``,
+``flexion_deg``, ``lateral_bend_deg``, ``twist_deg`` (the segmenter's history), times
+strictly increasing. ``(start, peak, end)`` are row positions in ``h``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+TIME, FLEXION, LATERAL, TWIST = 0, 1, 2, 3
+"""Columns of ``h``."""
+
+LIFTOFF_SPEED_DEG_S = 10.0
+"""Flexion speed above which the trunk counts as moving (lift-off detection)."""
+
+N_MEASURES = 12
+"""Length of :func:`rep_measures`' first result (its order is :data:`MEASURE_NAMES`)."""
+MEASURE_NAMES = (
+    "start_s", "bottom_s", "end_s", "peak_flexion_deg", "liftoff_flexion_deg",
+    "lockout_extension_deg", "descent_s", "ascent_s", "peak_flexion_velocity_deg_s",
+    "peak_extension_velocity_deg_s", "lateral_bend_range_deg", "twist_range_deg",
+)  # fmt: skip
+
+# Limits of :func:`is_rep`, in this order in its ``limits`` array.
+REP_LIMITS = (
+    "min_rep_s", "max_rep_s", "max_lockout_flexion_deg", "hold_band_deg", "max_bottom_hold_s",
+    "twisted_hold_s", "twisted_hold_deg", "max_twist_range_deg", "max_lateral_bend_range_deg",
+    "min_extension_velocity_deg_s",
+)  # fmt: skip
+
+_PW_BLOCK = 128  # numpy's PW_BLOCKSIZE
+
+
+@njit(cache=True)
+def velocity(values: np.ndarray, time_s: np.ndarray) -> np.ndarray:
+    """:func:`imu.pipeline.metrics.velocity` (units of ``values`` per s), compiled."""
+    n = len(values)
+    out = np.zeros(n)
+    if n < 2:
+        return out
+    out[0] = (values[1] - values[0]) / (time_s[1] - time_s[0])
+    out[n - 1] = (values[n - 1] - values[n - 2]) / (time_s[n - 1] - time_s[n - 2])
+    for i in range(1, n - 1):
+        dx1 = time_s[i] - time_s[i - 1]
+        dx2 = time_s[i + 1] - time_s[i]
+        span = dx1 + dx2
+        out[i] = (
+            -dx2 / (dx1 * span) * values[i - 1]
+            + (dx2 - dx1) / (dx1 * dx2) * values[i]
+            + dx1 / (dx2 * span) * values[i + 1]
+        )
+    return out
+
+
+@njit(cache=True)
+def _block_sum(values: np.ndarray, lo: int, n: int) -> float:
+    """numpy's sum of at most 128 values ``values[lo : lo + n]`` (8 accumulators)."""
+    if n < 8:
+        out = 0.0
+        for i in range(lo, lo + n):
+            out += values[i]
+        return out
+    r = values[lo : lo + 8].copy()
+    i = 8
+    while i < n - n % 8:
+        for k in range(8):
+            r[k] += values[lo + i + k]
+        i += 8
+    out = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    for k in range(i, n):
+        out += values[lo + k]
+    return out
+
+
+@njit(cache=True)
+def total(values: np.ndarray) -> float:
+    """``np.sum`` of a 1-D float array (the same bits): 0.0 plus numpy's pairwise sum,
+    which halves a run longer than 128 values (the first half a multiple of 8) and adds
+    the two halves' sums (the recursion made a loop over a stack of pending runs)."""
+    # pending runs (start, length; length -1: add the last two sums), at most 3 per level
+    los, ns, sums = np.empty(192, np.int64), np.empty(192, np.int64), np.empty(64)
+    los[0], ns[0], pending, n_sums = 0, len(values), 1, 0
+    while pending:
+        pending -= 1
+        lo, n = los[pending], ns[pending]
+        if n < 0:
+            n_sums -= 1
+            sums[n_sums - 1] = sums[n_sums - 1] + sums[n_sums]
+        elif n <= _PW_BLOCK:
+            sums[n_sums] = _block_sum(values, lo, n)
+            n_sums += 1
+        else:
+            half = n // 2
+            half -= half % 8
+            # popped in reverse order: the first half, the second half, their sum
+            los[pending : pending + 3] = (0, lo + half, lo)
+            ns[pending : pending + 3] = (-1, n - half, half)
+            pending += 3
+    return 0.0 + sums[0]
+
+
+@njit(cache=True)
+def lowest(values: np.ndarray) -> float:
+    """``np.min`` of a non-empty 1-D array (NaN if any value is NaN)."""
+    out = values[0]
+    for x in values:
+        if x < out or math.isnan(x):
+            out = x
+            if math.isnan(x):
+                break
+    return out
+
+
+@njit(cache=True)
+def highest(values: np.ndarray) -> float:
+    """``np.max`` of a non-empty 1-D array (NaN if any value is NaN)."""
+    out = values[0]
+    for x in values:
+        if x > out or math.isnan(x):
+            out = x
+            if math.isnan(x):
+                break
+    return out
+
+
+@njit(cache=True)
+def first_max(values: np.ndarray) -> int:
+    """``np.argmax``: position of the first maximum (of the first NaN, if any)."""
+    k = 0
+    for i in range(len(values)):
+        if math.isnan(values[i]):
+            return i
+        if values[i] > values[k]:
+            k = i
+    return k
+
+
+@njit(cache=True)
+def first_min(values: np.ndarray) -> int:
+    """``np.argmin``: position of the first minimum (of the first NaN, if any)."""
+    k = 0
+    for i in range(len(values)):
+        if math.isnan(values[i]):
+            return i
+        if values[i] < values[k]:
+            k = i
+    return k
+
+
+@njit(cache=True)
+def unwrap_deg(angles_deg: np.ndarray) -> np.ndarray:
+    """:func:`imu.pipeline.metrics.unwrap_deg` (``np.unwrap`` in degrees), compiled."""
+    n = len(angles_deg)
+    p = np.empty(n)
+    for i in range(n):
+        p[i] = angles_deg[i] * (np.pi / 180.0)
+    correction_sum = 0.0
+    previous = p[0] if n else 0.0  # p[0] keeps its value
+    for i in range(1, n):
+        dd = p[i] - previous
+        previous = p[i]
+        ddmod = (dd + np.pi) % (2 * np.pi) - np.pi  # Python's float modulo is np.mod's
+        if ddmod == -np.pi and dd > 0:
+            ddmod = np.pi
+        correction = 0.0 if abs(dd) < np.pi else ddmod - dd
+        correction_sum = correction if i == 1 else correction_sum + correction  # np.cumsum
+        p[i] += correction_sum
+    for i in range(n):
+        p[i] = p[i] * (180.0 / np.pi)
+    return p
+
+
+@njit(cache=True)
+def median(values: np.ndarray) -> float:
+    """``np.median`` of a 1-D float array (NaN if any value is NaN or it is empty)."""
+    n = len(values)
+    if n == 0:
+        return np.nan
+    for x in values:
+        if math.isnan(x):
+            return np.nan
+    ordered = np.sort(values)
+    k = n // 2
+    return ordered[k] if n % 2 else (ordered[k - 1] + ordered[k]) / 2
+
+
+@njit(cache=True)
+def arange(start: float, stop: float, step: float) -> np.ndarray:
+    """``np.arange(start, stop, step)`` of floats: ``start``, ``start + step``, then
+    ``start + i * ((start + step) - start)``."""
+    n = max(0, math.ceil((stop - start) / step))
+    out = np.empty(n)
+    if n:
+        out[0] = start
+    if n > 1:
+        out[1] = start + step
+        delta = out[1] - start
+        for i in range(2, n):
+            out[i] = start + i * delta
+    return out
+
+
+@njit(cache=True)
+def linspace(start: float, stop: float, num: int) -> np.ndarray:
+    """``np.linspace(start, stop, num)`` for ``num >= 2``."""
+    div = num - 1
+    delta = stop - start
+    step = delta / div
+    out = np.empty(num)
+    for i in range(num):
+        out[i] = (i / div * delta if step == 0 else i * step) + start
+    out[num - 1] = stop
+    return out
+
+
+@njit(cache=True)
+def interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    """``np.interp(x, xp, fp)`` for strictly increasing ``xp``: the same slope, the same
+    fallbacks when a value is not finite."""
+    n = len(xp)
+    out = np.empty(len(x))
+    for i in range(len(x)):
+        value = x[i]
+        if math.isnan(value):
+            out[i] = value
+        elif value > xp[n - 1]:
+            out[i] = fp[n - 1]
+        elif value < xp[0]:
+            out[i] = fp[0]
+        else:
+            j = np.searchsorted(xp, value, side="right") - 1  # xp[j] <= value < xp[j + 1]
+            if j == n - 1 or xp[j] == value:
+                out[i] = fp[j]
+            else:
+                slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+                out[i] = slope * (value - xp[j]) + fp[j]
+                if math.isnan(out[i]):
+                    out[i] = slope * (value - xp[j + 1]) + fp[j + 1]
+                    if math.isnan(out[i]) and fp[j] == fp[j + 1]:
+                        out[i] = fp[j]
+    return out
+
+
+@njit(cache=True)
+def locate(
+    h: np.ndarray,
+    floor: int,
+    rise: int,
+    cut: int,
+    lookback_s: float,
+    onset_deg: float,
+    onset_velocity_deg_s: float,
+    lockout_window_s: float,
+) -> tuple[int, int, int, int, float, float]:
+    """Where the excursion that rose above ``bottom_deg`` at ``rise`` lies when cut at
+    ``cut``: ``(start, peak, end, tail_end, base_deg, tail_low_deg)``.
+
+    Start: searching back ``lookback_s`` from the rise (not before ``floor``), the last
+    row within ``onset_deg`` of the lowest flexion there (``base_deg``) or rising slower
+    than ``onset_velocity_deg_s``. Peak: the highest flexion from the rise to the cut.
+    End (lockout): after the fastest extension, the first row whose extension speed is
+    below ``onset_velocity_deg_s``, else the lowest flexion after it. ``tail_end``: the
+    last row within ``lockout_window_s`` of the end (at most the cut); ``tail_low_deg``:
+    the lowest flexion from the end to it.
+    """
+    t, flexion = h[:, TIME], h[:, FLEXION]
+    lo = max(floor, np.searchsorted(t, t[rise] - lookback_s, side="left"))
+    before = flexion[lo : rise + 1]
+    base = lowest(before)
+    rising = velocity(before, t[lo : rise + 1])
+    start = lo
+    for k in range(len(before) - 1, -1, -1):
+        if before[k] <= base + onset_deg or rising[k] <= onset_velocity_deg_s:
+            start = lo + k
+            break
+    peak = rise + first_max(flexion[rise : cut + 1])
+    extension = velocity(flexion[peak : cut + 1], t[peak : cut + 1])
+    fastest = first_min(extension)
+    end = -1
+    for k in range(fastest, len(extension)):
+        if extension[k] >= -onset_velocity_deg_s:
+            end = peak + k
+            break
+    if end < 0:  # still extending when cut: its lowest point
+        end = peak + fastest + first_min(flexion[peak + fastest : cut + 1])
+    tail_end = np.searchsorted(t, t[end] + lockout_window_s, side="right") - 1
+    tail_end = min(tail_end, cut)
+    return start, peak, end, tail_end, base, lowest(flexion[end : tail_end + 1])
+
+
+@njit(cache=True)
+def is_rep(h: np.ndarray, start: int, peak: int, end: int, limits: np.ndarray) -> bool:
+    """Whether rows ``start..end`` (flexion peak at ``peak``) are a rep by the limits
+    ``limits`` (the :data:`REP_LIMITS` of the settings): duration, upright lockout, no
+    long (or turned) hold near the bottom, twist and lateral bend ranges, a real extension.
+    """
+    min_rep_s, max_rep_s, max_lockout_deg, band_deg = limits[0], limits[1], limits[2], limits[3]
+    max_hold_s, twisted_hold_s, twisted_hold_deg = limits[4], limits[5], limits[6]
+    max_twist_deg, max_lateral_deg, min_extension_deg_s = limits[7], limits[8], limits[9]
+    t, flexion = h[start : end + 1, TIME], h[start : end + 1, FLEXION]
+    near = flexion >= h[peak, FLEXION] - band_deg
+    held = np.empty(max(len(t) - 1, 0))
+    n_held = 0
+    for k in range(len(t) - 1):
+        if near[k] and near[k + 1]:
+            held[n_held] = t[k + 1] - t[k]
+            n_held += 1
+    hold_s = total(held[:n_held])
+    duration = t[-1] - t[0]
+    if not min_rep_s <= duration <= max_rep_s or end - start < 3:
+        return False
+    if flexion[-1] > max_lockout_deg:
+        return False  # still bent at its lockout
+    twist = unwrap_deg(h[start : end + 1, TWIST])
+    turned = abs(median(twist[near]) - twist[0])
+    if hold_s > max_hold_s or (hold_s > twisted_hold_s and turned > twisted_hold_deg):
+        return False  # loading plates: long hold at the bottom, turned to the side
+    lateral = h[start : end + 1, LATERAL]
+    if highest(twist) - lowest(twist) > max_twist_deg:
+        return False
+    if highest(lateral) - lowest(lateral) > max_lateral_deg:
+        return False
+    fastest = 0.0
+    if end - peak >= 2:
+        fastest = lowest(velocity(h[peak : end + 1, FLEXION], h[peak : end + 1, TIME]))
+    return -fastest >= min_extension_deg_s
+
+
+@njit(cache=True)
+def rep_measures(h: np.ndarray, start: int, end: int, tail_end: int) -> tuple:
+    """Measures of the rep of rows ``start..end``, rows up to ``tail_end`` counting for the
+    lockout extension: ``(measures, speed, sampling_rate_hz)``.
+
+    ``measures`` (:data:`N_MEASURES`) are the values of :data:`MEASURE_NAMES` (s, deg,
+    deg/s); ``speed`` is the flexion speed (deg/s) resampled uniformly at
+    ``sampling_rate_hz`` (the median step), empty for fewer than 4 rows, for SPARC.
+    """
+    t, flexion = h[start : tail_end + 1, TIME], h[start : tail_end + 1, FLEXION]
+    m = end - start  # position of the end in the local arrays
+    v = velocity(flexion, t)
+    peak = first_max(flexion[: m + 1])
+    fastest_up = peak + first_min(v[peak : m + 1])
+    bottom = peak
+    for k in range(fastest_up, peak - 1, -1):
+        if v[k] >= -LIFTOFF_SPEED_DEG_S:
+            bottom = k
+            break
+    twist = unwrap_deg(h[start : end + 1, TWIST])
+    lateral = h[start : end + 1, LATERAL]
+    lockout = -lowest(flexion[bottom : m + 1])
+    tail = -lowest(flexion[m:])
+    out = np.empty(N_MEASURES)
+    out[0], out[1], out[2] = t[0], t[bottom], t[m]
+    out[3], out[4] = flexion[peak], flexion[bottom]
+    out[5] = max(lockout, tail)  # Python's max: the first unless the second is larger
+    out[6], out[7] = t[bottom] - t[0], t[m] - t[bottom]
+    out[8], out[9] = highest(v[: bottom + 1]), -lowest(v[bottom : m + 1])
+    out[10] = highest(lateral) - lowest(lateral)
+    out[11] = highest(twist) - lowest(twist)
+    if m < 3:
+        return out, np.zeros(0), 1.0
+    rate = 1.0 / median(t[1 : m + 1] - t[:m])
+    grid = arange(t[0], t[m], 1.0 / rate)
+    return out, np.abs(interp(grid, t[: m + 1], v[: m + 1])), rate
+
+
+@njit(cache=True)
+def arc_length(
+    magnitude: np.ndarray, n_fft: int, sampling_rate_hz: float, cutoff_hz: float, threshold: float
+) -> float:
+    """SPARC of a spectrum: the negative arc length of the normalised magnitude
+    ``magnitude`` (the first bins of an ``n_fft``-point real FFT at ``sampling_rate_hz``)
+    over the bins up to ``cutoff_hz`` from the first to the last reaching ``threshold``
+    (frequency scaled to 0..1 over that band); 0 when fewer than two bins reach it."""
+    n = 0
+    while n < len(magnitude) and n * sampling_rate_hz / n_fft <= cutoff_hz:
+        n += 1
+    scale = highest(magnitude)
+    first, last = -1, -1
+    for k in range(n):
+        if magnitude[k] / scale >= threshold:
+            last = k
+            if first < 0:
+                first = k
+    if last - first < 1:
+        return 0.0
+    width = last * sampling_rate_hz / n_fft - first * sampling_rate_hz / n_fft
+    steps = np.empty(last - first)
+    for k in range(first, last):
+        d_freq = ((k + 1) * sampling_rate_hz / n_fft - k * sampling_rate_hz / n_fft) / width
+        d_mag = magnitude[k + 1] / scale - magnitude[k] / scale
+        steps[k - first] = math.sqrt(d_freq * d_freq + d_mag * d_mag)
+    return -total(steps)
+
+
+@njit(cache=True)
+def trace(h: np.ndarray, start: int, end: int, n_points: int) -> np.ndarray:
+    """Flexion, lateral bend and twist (deg) of rows ``start..end`` interpolated at
+    ``n_points`` evenly spaced times (0..100 % of the rep): (3, ``n_points``)."""
+    t = h[start : end + 1, TIME]
+    grid = linspace(t[0], t[-1], n_points)
+    out = np.empty((3, n_points))
+    for k in range(3):
+        out[k] = interp(grid, t, h[start : end + 1, FLEXION + k])
+    return out
+
+
+def load() -> None:
+    """Call every kernel that Python calls once, with the argument types the segmenter
+    uses (``imu.pipeline.fusion.warm_up`` runs this: nothing compiles mid-stream)."""
+    time_s = np.arange(60) * 0.05
+    flexion_deg = 50.0 * np.sin(np.pi * time_s / time_s[-1])
+    h = np.column_stack((time_s, flexion_deg, np.zeros(60), np.zeros(60), np.arange(60.0)))
+    start, peak, end, tail_end, _, _ = locate(h, 0, 20, 59, 2.5, 0.5, 2.0, 0.5)
+    is_rep(h, start, peak, end, np.zeros(len(REP_LIMITS)))
+    _, speed, sampling_rate_hz = rep_measures(h, start, end, tail_end)
+    arc_length(np.abs(speed), 64, sampling_rate_hz, 10.0, 0.05)
+    trace(h, start, end, 51)
+    velocity(h[:, FLEXION], h[:, TIME])  # columns of the history (provisional lockout check)
