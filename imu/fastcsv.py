@@ -34,29 +34,29 @@ _DIGIT_0, _DIGIT_9 = 48, 57
 _PLUS, _MINUS, _POINT, _LF, _CR = 43, 45, 46, 10, 13
 _E_LOWER, _E_UPPER = 101, 69
 NOT_SIMPLE = -1
-"""Status of :func:`parse_rows` when the text needs the general reader."""
+"""Row count :func:`parse_rows` gives when the text needs the general reader."""
 
 
 @njit(cache=True)
-def parse_rows(data: np.ndarray, start: int, sep: int, out: np.ndarray, integer: np.ndarray) -> int:
-    """Parse the rows of ``data`` (uint8 bytes of the text) from byte ``start`` into
-    ``out`` (columns x rows float64, one row of ``out`` per column of the table).
+def parse_rows(
+    data: np.ndarray, start: int, sep: int, out: np.ndarray, row: int, integer: np.ndarray
+) -> tuple[int, int]:
+    """Parse rows of ``data`` (uint8 bytes of the text) from byte ``start`` into ``out``
+    (columns x rows float64: one row of ``out`` per column of the table) from its
+    column ``row`` on, until the text ends or ``out`` is full.
 
-    Returns the number of rows, or :data:`NOT_SIMPLE` at the first thing the general
-    reader must see (module docstring), including more rows than ``out`` holds. ``integer[c]`` ends true when
-    every cell of column c was an integer of at most 15 digits (exact as int64 too).
-    One pass: each field is read digit by digit and must end at a separator or line end.
+    Returns (rows in ``out``, byte where the next row starts), or (:data:`NOT_SIMPLE`,
+    byte) at the first thing the general reader must see (module docstring). ``integer``
+    (one flag per column, true on the first call) is cleared for a column with a cell
+    that is not an integer of at most 15 digits (exact as an int64 too). One pass: each
+    field is read digit by digit and must end at a separator or a line end.
     """
     n_columns, capacity = out.shape
     last_column = n_columns - 1
     pow10 = _POW10
     size = len(data)
-    integer[:] = True
-    row = 0
     i = start
-    while i < size:
-        if row == capacity:
-            return NOT_SIMPLE
+    while i < size and row < capacity:
         empty_fields = 0
         for column in range(n_columns):
             field_start = i
@@ -93,15 +93,15 @@ def parse_rows(data: np.ndarray, start: int, sep: int, out: np.ndarray, integer:
                     exponent_digits += 1
                     i += 1
                 if exponent_digits == 0:
-                    return NOT_SIMPLE
+                    return NOT_SIMPLE, i
                 exponent += -written if exponent_negative else written
             end = data[i] if i < size else _LF  # the end of the text ends the row too
             if end != sep and end != _LF and end != _CR:
-                return NOT_SIMPLE
+                return NOT_SIMPLE, i
             if digits:
                 # mantissa wraps past 18 digits: rejected before it is used
                 if digits > 18 or mantissa > _MAX_EXACT or exponent > 22 or exponent < -22:
-                    return NOT_SIMPLE
+                    return NOT_SIMPLE, i
                 value = float(mantissa)
                 value = value * pow10[exponent] if exponent >= 0 else value / pow10[-exponent]
                 out[column, row] = -value if negative else value
@@ -112,23 +112,23 @@ def parse_rows(data: np.ndarray, start: int, sep: int, out: np.ndarray, integer:
                 integer[column] = False
                 empty_fields += 1
             else:  # a sign or a point without digits
-                return NOT_SIMPLE
+                return NOT_SIMPLE, i
             if end == sep:
                 if column == last_column:
-                    return NOT_SIMPLE
+                    return NOT_SIMPLE, i
                 i += 1
             elif column != last_column:
-                return NOT_SIMPLE
+                return NOT_SIMPLE, i
             elif end == _CR:
                 if i + 1 >= size or data[i + 1] != _LF:
-                    return NOT_SIMPLE
+                    return NOT_SIMPLE, i
                 i += 2
             else:
                 i += 1
         if empty_fields == n_columns:
-            return NOT_SIMPLE  # a row of separators only: the general reader decides
+            return NOT_SIMPLE, i  # a row of separators only: the general reader decides
         row += 1
-    return row
+    return row, i
 
 
 def parse_numbers(
@@ -141,14 +141,25 @@ def parse_numbers(
     ``integer`` (``n_columns`` bools) is true for a column of integers of at most 15
     digits. None when the rows are not simple (module docstring) or there are none: the
     caller reads them the general way.
+
+    Room for the rows is guessed from the first row's length (no pass to count lines) and
+    doubled when they do not fit.
     """
     code = sep.encode()
     if len(code) != 1 or code in b"0123456789+-.eE\r\n":
         return None
-    rows = data.count(b"\n", start) + (not data.endswith(b"\n"))  # every row is one line
-    out = np.empty((n_columns, rows))
-    integer = np.empty(n_columns, dtype=np.bool_)
-    parsed = parse_rows(np.frombuffer(data, dtype=np.uint8), start, code[0], out, integer)
-    if parsed != rows or rows == 0:
+    size = len(data)
+    first_end = data.find(b"\n", start)
+    line_bytes = (first_end if first_end >= 0 else size) - start + 1
+    out = np.empty((n_columns, (size - start) // line_bytes * 5 // 4 + 16))
+    integer = np.ones(n_columns, dtype=np.bool_)
+    array = np.frombuffer(data, dtype=np.uint8)
+    rows, i = parse_rows(array, start, code[0], out, 0, integer)
+    while 0 <= rows and i < size:  # out is full
+        grown = np.empty((n_columns, 2 * out.shape[1]))
+        grown[:, :rows] = out[:, :rows]
+        out = grown
+        rows, i = parse_rows(array, i, code[0], out, rows, integer)
+    if rows <= 0:
         return None
-    return out.T, integer
+    return out[:, :rows].T, integer
