@@ -1,0 +1,210 @@
+"""The direct model reader: the default model loads without scikit-learn, skops or scipy,
+gives the very probabilities of the skops-loaded estimator, and anything but the one
+supported shape goes through skops and imu's allow-list (synthetic data only)."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_model_fakes import fake_lifters
+
+from imu.errors import ModelError
+from imu.model import load_model
+from imu.model.classifier import RepClassifier
+from imu.model.compiled import compile_predictor
+from imu.model.features import RAW_FEATURES, model_rows
+from imu.model.files import library_versions, save_model
+from imu.model.reader import read_compiled
+from imu.model.training import fit_model
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("sklearn", "skops", "scipy")
+
+
+def loaded_modules(code: str) -> dict:
+    """Run ``code`` in a fresh interpreter; which of :data:`HEAVY` it imported."""
+    probe = f"{code}\nimport json, sys\nprint(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, cwd=ROOT)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def sessions():
+    return fake_lifters(4, reps_per_lifter=24, seed=11)
+
+
+@pytest.fixture(scope="module")
+def rows(sessions) -> np.ndarray:
+    X = np.vstack([model_rows(reps) for _, reps, _ in sessions])
+    X[::7, 5] = np.nan                       # unknown features: the imputer's statistics
+    X[::5, len(RAW_FEATURES):] = np.nan      # first reps of a session: the prior
+    return X
+
+
+def train(sessions, candidate: str, tmp_path: Path) -> tuple[RepClassifier, Path]:
+    X = np.vstack([model_rows(reps) for _, reps, _ in sessions])
+    y = np.concatenate([yy for *_, yy in sessions])
+    groups = np.concatenate([[name] * len(reps) for name, reps, _ in sessions])
+    fit = fit_model(X, y, groups, only=candidate)
+    model = RepClassifier(fit.estimator, fit.threshold, {"chosen_model": fit.chosen}, X, y, groups)
+    path = tmp_path / f"{candidate}.skops"
+    save_model(model, path)
+    return model, path
+
+
+def test_default_model_classifies_without_scikit_learn_skops_or_scipy():
+    found = loaded_modules(
+        "import sys; sys.path.insert(0, 'tests')\n"
+        "from imu.model import load_model\n"
+        "from test_model_fakes import fake_lifters\n"
+        "model = load_model()\n"
+        "(_, reps, _), = fake_lifters(1, reps_per_lifter=6)\n"
+        "flags = [model.classify(r, reps[:i]) for i, r in enumerate(reps)]\n"
+        "assert len(flags) == 6 and not model.estimator_loaded\n")
+    assert found == dict.fromkeys(HEAVY, False)
+
+
+@pytest.mark.parametrize("command", ["analyze {path} --json", "replay {path} --fast --no-display"])
+def test_analyze_and_replay_with_the_default_model_import_no_scikit_learn_or_skops(command):
+    path = ROOT / "datasets" / "demo" / "L11_s1.csv.gz"
+    argv = command.format(path=path).split()
+    found = loaded_modules("import contextlib, io\nfrom imu.cli import main\n"
+                           "with contextlib.redirect_stdout(io.StringIO()):\n"
+                           f"    assert main({argv!r}) == 0\n")
+    # (scipy may still come in with numba, which imports parts of it when present)
+    assert not found["sklearn"] and not found["skops"]
+
+
+def test_direct_read_equals_the_skops_estimator_to_the_bit(rows):
+    fast = load_model()
+    assert not fast.estimator_loaded
+    p = fast.probability(rows)
+    one_by_one = np.concatenate([fast.probability(row[None]) for row in rows])
+    assert not fast.estimator_loaded                 # no scikit-learn needed so far
+    slow = compile_predictor(fast.estimator)         # now loaded through skops
+    assert fast.estimator_loaded
+    np.testing.assert_array_equal(p, slow(rows))
+    np.testing.assert_array_equal(one_by_one, np.concatenate([slow(r[None]) for r in rows]))
+    np.testing.assert_allclose(p, fast.estimator.predict_proba(rows)[:, 1], rtol=0, atol=1e-15)
+    assert 0.05 < p.mean() < 0.95                    # the rows exercise both classes' range
+
+
+def test_lazy_estimator_and_training_rows_come_from_the_allow_listed_skops_load():
+    model = load_model()
+    assert not model.estimator_loaded
+    rows = model.training_rows                       # personalisation needs these
+    assert model.estimator_loaded
+    assert rows.shape == (len(model.training_labels), 3 * len(RAW_FEATURES) + 2)
+    assert len(model.training_groups) == len(rows)
+    steps = [type(step).__module__ for _, step in
+             model.estimator.calibrated_classifiers_[0].estimator.steps]
+    # the shipped file names imu.model.features.BaselineDeviation (written before the move)
+    assert steps[0] == "imu.model.baseline"
+    schema = zipfile.ZipFile(ROOT / "models" / "default.skops").read("schema.json")
+    assert b'"__module__": "imu.model.features"' in schema
+
+
+def test_a_newly_trained_logistic_model_reads_directly(sessions, rows, tmp_path):
+    trained, path = train(sessions, "logistic_C1", tmp_path)
+    loaded = load_model(path)
+    assert not loaded.estimator_loaded and loaded.threshold == trained.threshold
+    np.testing.assert_array_equal(loaded.probability(rows), trained.compiled(rows))
+    assert b'"__module__": "imu.model.baseline"' in zipfile.ZipFile(path).read("schema.json")
+    np.testing.assert_array_equal(loaded.training_groups, trained.training_groups)
+
+
+def test_a_forest_model_goes_through_skops(sessions, rows, tmp_path):
+    trained, path = train(sessions, "forest_leaf5", tmp_path)
+    assert read_compiled(zipfile.ZipFile(path)) is None
+    loaded = load_model(path)
+    assert loaded.estimator_loaded and loaded.compiled is None
+    np.testing.assert_array_equal(loaded.probability(rows), trained.probability(rows))
+
+
+def edited(source: Path, target: Path, edit) -> Path:
+    """A copy of a model file whose schema.json went through ``edit(schema)``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "schema.json":
+                schema = json.loads(data)
+                edit(schema)
+                data = json.dumps(schema).encode()
+            dst.writestr(item, data)
+    target.write_bytes(out.getvalue())
+    return target
+
+
+def fitted_state(schema: dict, step: int) -> dict:
+    """The attribute dict of the fitted pipeline's step ``step`` (0 = BaselineDeviation)."""
+    calibrated = schema["content"]["estimator"]["content"]["content"]
+    member = calibrated["calibrated_classifiers_"]["content"][0]["content"]["content"]
+    steps = member["estimator"]["content"]["content"]["steps"]["content"]
+    return steps[step]["content"][1]
+
+
+def test_an_unexpected_attribute_falls_back_to_skops(tmp_path, rows):
+    def add_attribute(schema):
+        state = fitted_state(schema, 3)["content"]
+        state["content"]["novel_"] = {"__class__": "str", "__module__": "builtins",
+                                      "__loader__": "JsonNode", "content": "1", "is_json": True}
+        state["key_types"]["content"].append(state["key_types"]["content"][0])
+
+    path = edited(ROOT / "models" / "default.skops", tmp_path / "m.skops", add_attribute)
+    assert read_compiled(zipfile.ZipFile(path)) is None
+    loaded = load_model(path)
+    assert loaded.estimator_loaded and loaded.estimator.calibrated_classifiers_[0] \
+        .estimator.steps[3][1].novel_ == 1
+    np.testing.assert_array_equal(loaded.probability(rows), load_model().probability(rows))
+
+
+def test_a_foreign_type_is_refused_by_the_allow_list_not_read(tmp_path):
+    def smuggle(schema):
+        node = fitted_state(schema, 3)
+        node["__module__"], node["__class__"] = "os", "system"
+
+    path = edited(ROOT / "models" / "default.skops", tmp_path / "evil.skops", smuggle)
+    assert read_compiled(zipfile.ZipFile(path)) is None
+    with pytest.raises(ModelError, match=r"refusing to load types outside imu's allow-list: "
+                                         r"os\.system"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("edit", ["shared id", "object array", "protocol", "isotonic"])
+def test_other_shapes_are_not_read_directly(tmp_path, edit):
+    def change(schema):
+        scaler = fitted_state(schema, 2)["content"]["content"]
+        if edit == "shared id":      # skops would build the first node of that id for both
+            scaler["scale_"]["__id__"] = scaler["mean_"]["__id__"]
+        elif edit == "object array":
+            scaler["scale_"]["type"] = "json"
+        elif edit == "protocol":
+            schema["protocol"] = 3
+        else:
+            schema["content"]["estimator"]["content"]["content"]["method"]["content"] = \
+                '"isotonic"'
+
+    path = edited(ROOT / "models" / "default.skops", tmp_path / "m.skops", change)
+    assert read_compiled(zipfile.ZipFile(path)) is None
+    with zipfile.ZipFile(ROOT / "models" / "default.skops") as archive:
+        assert read_compiled(archive) is not None
+
+
+def test_library_versions_come_from_package_metadata():
+    import scipy
+    import sklearn
+    import skops
+
+    versions = library_versions()
+    assert versions["scikit-learn"] == sklearn.__version__
+    assert versions["skops"] == skops.__version__ and versions["scipy"] == scipy.__version__
+    assert versions["numpy"] == np.__version__
