@@ -173,7 +173,10 @@ def unwrap_deg(angles_deg: np.ndarray) -> np.ndarray:
     for i in range(1, n):
         dd = p[i] - previous
         previous = p[i]
-        ddmod = (dd + np.pi) % (2 * np.pi) - np.pi  # Python's float modulo is np.mod's
+        shifted = dd + np.pi
+        # np.mod (Python's float modulo): the value itself within (0, 2 pi), else the
+        # remainder of fmod with the divisor's sign
+        ddmod = (shifted if 0.0 < shifted < 2 * np.pi else shifted % (2 * np.pi)) - np.pi
         if ddmod == -np.pi and dd > 0:
             ddmod = np.pi
         correction = 0.0 if abs(dd) < np.pi else ddmod - dd
@@ -185,6 +188,32 @@ def unwrap_deg(angles_deg: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
+def _select(values: np.ndarray, k: int) -> float:
+    """The ``k``-th smallest of ``values`` (no NaN), which it reorders so that
+    ``values[:k]`` are not larger (Hoare's selection)."""
+    lo, hi = 0, len(values) - 1
+    while lo < hi:
+        pivot = values[(lo + hi) // 2]
+        i, j = lo, hi
+        while i <= j:
+            while values[i] < pivot:
+                i += 1
+            while values[j] > pivot:
+                j -= 1
+            if i <= j:
+                values[i], values[j] = values[j], values[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            break
+    return values[k]
+
+
+@njit(cache=True)
 def median(values: np.ndarray) -> float:
     """``np.median`` of a 1-D float array (NaN if any value is NaN or it is empty)."""
     n = len(values)
@@ -193,9 +222,10 @@ def median(values: np.ndarray) -> float:
     for x in values:
         if math.isnan(x):
             return np.nan
-    ordered = np.sort(values)
+    work = values.copy()
     k = n // 2
-    return ordered[k] if n % 2 else (ordered[k - 1] + ordered[k]) / 2
+    upper = _select(work, k)
+    return upper if n % 2 else (highest(work[:k]) + upper) / 2
 
 
 @njit(cache=True)
@@ -228,11 +258,26 @@ def linspace(start: float, stop: float, num: int) -> np.ndarray:
 
 
 @njit(cache=True)
+def _bisect(values: np.ndarray, x: float, lo: int, right: bool) -> int:
+    """``np.searchsorted(values, x, side)`` of increasing ``values`` from position ``lo``:
+    the first position whose value is above ``x`` (``right``) or not below it."""
+    hi = len(values)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if values[mid] < x or (right and values[mid] == x):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
 def interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
     """``np.interp(x, xp, fp)`` for strictly increasing ``xp``: the same slope, the same
     fallbacks when a value is not finite."""
     n = len(xp)
     out = np.empty(len(x))
+    j = 0
     for i in range(len(x)):
         value = x[i]
         if math.isnan(value):
@@ -242,7 +287,9 @@ def interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
         elif value < xp[0]:
             out[i] = fp[0]
         else:
-            j = np.searchsorted(xp, value, side="right") - 1  # xp[j] <= value < xp[j + 1]
+            # xp[j] <= value < xp[j + 1] (j = n - 1 at the last): from the previous j on
+            if not (xp[j] <= value and (j == n - 1 or value < xp[j + 1])):
+                j = _bisect(xp, value, 0, True) - 1
             if j == n - 1 or xp[j] == value:
                 out[i] = fp[j]
             else:
@@ -253,6 +300,16 @@ def interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
                     if math.isnan(out[i]) and fp[j] == fp[j + 1]:
                         out[i] = fp[j]
     return out
+
+
+@njit(cache=True)
+def first_crossing(values: np.ndarray, lo: int, hi: int, threshold: float, above: bool) -> int:
+    """First position in ``lo..hi-1`` whose value is above ``threshold`` (``above``) or
+    below it, ``hi`` when there is none (NaN crosses neither way)."""
+    for k in range(lo, hi):
+        if values[k] > threshold if above else values[k] < threshold:
+            return k
+    return hi
 
 
 @njit(cache=True)
@@ -278,7 +335,7 @@ def locate(
     the lowest flexion from the end to it.
     """
     t, flexion = h[:, TIME], h[:, FLEXION]
-    lo = max(floor, np.searchsorted(t, t[rise] - lookback_s, side="left"))
+    lo = max(floor, _bisect(t, t[rise] - lookback_s, 0, False))
     before = flexion[lo : rise + 1]
     base = lowest(before)
     rising = velocity(before, t[lo : rise + 1])
@@ -297,7 +354,7 @@ def locate(
             break
     if end < 0:  # still extending when cut: its lowest point
         end = peak + fastest + first_min(flexion[peak + fastest : cut + 1])
-    tail_end = np.searchsorted(t, t[end] + lockout_window_s, side="right") - 1
+    tail_end = _bisect(t, t[end] + lockout_window_s, end, True) - 1
     tail_end = min(tail_end, cut)
     return start, peak, end, tail_end, base, lowest(flexion[end : tail_end + 1])
 
@@ -313,7 +370,7 @@ def is_rep(h: np.ndarray, start: int, peak: int, end: int, limits: np.ndarray) -
     max_twist_deg, max_lateral_deg, min_extension_deg_s = limits[7], limits[8], limits[9]
     t, flexion = h[start : end + 1, TIME], h[start : end + 1, FLEXION]
     near = flexion >= h[peak, FLEXION] - band_deg
-    held = np.empty(max(len(t) - 1, 0))
+    held = np.empty(len(t))  # steps between two rows near the peak
     n_held = 0
     for k in range(len(t) - 1):
         if near[k] and near[k + 1]:
@@ -326,7 +383,13 @@ def is_rep(h: np.ndarray, start: int, peak: int, end: int, limits: np.ndarray) -
     if flexion[-1] > max_lockout_deg:
         return False  # still bent at its lockout
     twist = unwrap_deg(h[start : end + 1, TWIST])
-    turned = abs(median(twist[near]) - twist[0])
+    twist_near = np.empty(len(t))
+    n_near = 0
+    for k in range(len(t)):
+        if near[k]:
+            twist_near[n_near] = twist[k]
+            n_near += 1
+    turned = abs(median(twist_near[:n_near]) - twist[0])
     if hold_s > max_hold_s or (hold_s > twisted_hold_s and turned > twisted_hold_deg):
         return False  # loading plates: long hold at the bottom, turned to the side
     lateral = h[start : end + 1, LATERAL]
@@ -431,3 +494,4 @@ def load() -> None:
     arc_length(np.abs(speed), 64, sampling_rate_hz, 10.0, 0.05)
     trace(h, start, end, 51)
     velocity(h[:, FLEXION], h[:, TIME])  # columns of the history (provisional lockout check)
+    first_crossing(h[:, FLEXION], 0, 60, 35.0, True)

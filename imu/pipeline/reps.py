@@ -408,11 +408,13 @@ class RepSegmenter:
             return None
         s = self.settings
         t = self._t[i:stop]
+        if s.rest_pause_s is None:  # times increase: the first row after the deadline
+            late = i + int(np.searchsorted(t, self._deadline(), side="right"))
+            return late if late < stop else None
         over = t > self._deadline()
-        if s.rest_pause_s is not None:
-            moved = self._moved | np.logical_or.accumulate(self._turned(self._a[i:stop, 2]))
-            self._moved = bool(moved[-1]) if len(moved) else self._moved
-            over &= moved | (t > self._pending["end_s"] + s.rest_pause_s)
+        moved = self._moved | np.logical_or.accumulate(self._turned(self._a[i:stop, 2]))
+        self._moved = bool(moved[-1]) if len(moved) else self._moved
+        over &= moved | (t > self._pending["end_s"] + s.rest_pause_s)
         late = i + _first(over)
         return late if late < stop else None
 
@@ -424,7 +426,7 @@ class RepSegmenter:
         i = self._cursor
         while i < n:
             if self._state == "up":
-                stop = i + _first(flexion[i:] > s.bottom_deg)
+                stop = rep_kernels.first_crossing(flexion, i, n, s.bottom_deg, True)
                 row = self._burst_over(i, stop)
                 if row is not None:
                     self._advance(i, row, events)
@@ -438,7 +440,7 @@ class RepSegmenter:
                 self._advance(i, stop + 1, events)
                 self._rise, self._state, i = stop, "down", stop + 1
             elif self._state == "down":
-                j = i + _first(flexion[i:] < s.top_deg)
+                j = rep_kernels.first_crossing(flexion, i, n, s.top_deg, False)
                 self._advance(i, min(j + 1, n), events)
                 if j == n:
                     i = n
@@ -450,7 +452,7 @@ class RepSegmenter:
                 deadline = t[self._down] + 2 * s.lockout_window_s
                 # times increase: only rows before the deadline need the flexion test
                 late = i + int(np.searchsorted(t[i:], deadline, side="left"))
-                first = i + _first(flexion[i:late] > s.top_deg)
+                first = rep_kernels.first_crossing(flexion, i, late, s.top_deg, True)
                 found = first < late or late < n
                 if not found and not final:
                     self._advance(i, n, events)
