@@ -55,7 +55,9 @@ def test_a_finished_process_leaves_every_output_complete(session_csv, tmp_path, 
     )
     assert replayed.returncode == 0, replayed.stderr
     logged = [json.loads(line) for line in events.read_text().splitlines()]
-    logged_reps = [{k: v for k, v in e.items() if k != "type"} for e in logged if e["type"] == "rep"]
+    logged_reps = [
+        {k: v for k, v in e.items() if k != "type"} for e in logged if e["type"] == "rep"
+    ]
     assert logged_reps == in_process["reps"]  # the event log was closed, nothing lost
 
 
