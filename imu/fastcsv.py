@@ -18,7 +18,8 @@ error message and recovery stays the general reader's:
 
 Anything else (more digits, a larger exponent, ``nan``, ``inf``, quotes, spaces, another
 line break, a short or long row, a blank line) stops the parse and the caller falls back.
-The session writer's ``%.6f`` times and ``%.7g`` values always take the fast path.
+The session writer's ``%.6f`` times (up to Unix-epoch seconds, 9e9 s) and ``%.7g`` values
+(zero or 1e-16 to 1e22 in size: any sensor's) all take the fast path.
 
 Compiled on first use and cached on disk like :mod:`imu.pipeline.fusion` (``cache=True``).
 """
