@@ -23,6 +23,7 @@ from imu.errors import InputError
 from imu.fastcsv import parse_numbers
 from imu.importers import load
 from imu.session import Session, read_table, write_session
+from tests.test_importers_fuzz import damage
 
 FIXTURES = Path(__file__).parent / "fixtures" / "importers"
 HEADER = "time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z"
@@ -280,3 +281,28 @@ def test_gzip_and_plain_give_the_same_session(tmp_path, monkeypatch) -> None:
     assert used
     _same(fast, general)
     pd.testing.assert_frame_equal(fast[0], load(plain).data, check_exact=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    plan=st.lists(
+        st.tuples(
+            st.sampled_from(["delete", "insert", "replace", "truncate"]),
+            st.floats(0, 1),
+            st.sampled_from(
+                [b",", b"\n", b"\r\n", b"\r", b"-", b"+", b".", b"e", b"E", b"x", b'"', b" ", b"1"]
+            ),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_a_damaged_session_file_gives_the_same_outcome_either_way(plan, tmp_path_factory) -> None:
+    """Random edits of a session file (the damage of tests/test_importers_fuzz.py, with
+    the bytes a number is made of): the same session or the same error either way."""
+    data = (FIXTURES / "session" / "session.csv").read_bytes()
+    path = tmp_path_factory.mktemp("damaged") / "s.csv"
+    path.write_bytes(damage(data, plan))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, general, _ = _both_ways(path, monkeypatch)
+    _same(fast, general)
