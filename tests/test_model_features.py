@@ -14,6 +14,7 @@ from test_model_fakes import fake_lifters
 from imu.model.baseline import BaselineDeviation
 from imu.model.features import (
     RAW_FEATURES,
+    _slope,
     feature_names,
     input_names,
     median_columns,
@@ -157,3 +158,11 @@ def test_column_medians_by_hand():
                        [2.0, np.nan, np.nan], [10.0, np.nan, np.nan]])
     np.testing.assert_array_equal(median_columns(matrix), [2.5, np.nan, 4.0])
     np.testing.assert_array_equal(median_columns(np.empty((0, 2))), [np.nan, np.nan])
+
+
+@given(st.integers(3, 260), st.integers(0, 2**32 - 1))
+def test_slope_equals_numpy_gradient_to_the_bit(n, seed):
+    """The flexion slope with cached grid weights is np.gradient on the trace's grid."""
+    trace = np.random.default_rng(seed).normal(40.0, 20.0, n)
+    expected = np.gradient(trace, np.linspace(0.0, 1.0, n))
+    np.testing.assert_array_equal(_slope(trace).view(np.int64), expected.view(np.int64))

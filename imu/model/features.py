@@ -108,8 +108,37 @@ def _grid(trace: np.ndarray) -> np.ndarray:
     return _grid_of(len(trace))
 
 
+@functools.lru_cache(maxsize=8)
+def _slope_weights(n: int) -> tuple[np.ndarray, ...] | None:
+    """The weights ``np.gradient(f, grid)`` derives from the ``n``-point grid at every call
+    (its non-uniform formula: interior ``a f[i-1] + b f[i] + c f[i+1]``, one-sided first
+    differences at the ends), or None where numpy finds the spacing uniform."""
+    dx = np.diff(_grid_of(n))
+    if (dx == dx[0]).all():
+        return None
+    dx1, dx2 = dx[:-1], dx[1:]
+    return (-dx2 / (dx1 * (dx1 + dx2)), (dx2 - dx1) / (dx1 * dx2),
+            dx1 / (dx2 * (dx1 + dx2)), dx[0], dx[-1])
+
+
+def _slope(trace: np.ndarray) -> np.ndarray:
+    """``np.gradient(trace, _grid(trace))`` to the bit, with the grid's weights computed
+    once per trace length rather than at every call (most of np.gradient's cost here)."""
+    weights = _slope_weights(len(trace))
+    if weights is None:
+        return np.gradient(trace, _grid(trace))
+    a, b, c, first_dx, last_dx = weights
+    out = np.empty_like(trace)
+    out[1:-1] = a * trace[:-2] + b * trace[1:-1] + c * trace[2:]
+    out[0] = (trace[1] - trace[0]) / first_dx
+    out[-1] = (trace[-1] - trace[-2]) / last_dx
+    return out
+
+
 _SHAPE_AT = np.array(SHAPE_FRACTIONS)
 _PULL_AT = np.array(PULL_FRACTIONS)
+_LATERAL = REP_METRICS.index("lateral_bend_range_deg")
+_TWIST = REP_METRICS.index("twist_range_deg")
 
 
 def rep_features(record: dict) -> np.ndarray:
@@ -136,7 +165,7 @@ def rep_features(record: dict) -> np.ndarray:
     relative = np.full(len(SHAPE_FRACTIONS), np.nan)
     pull = np.full(len(PULL_FRACTIONS), np.nan)
     early_pull = fastest_at = after_peak = twist_shift = float("nan")
-    if trace.ndim == 1 and len(trace) >= 3 and np.all(np.isfinite(trace)):
+    if trace.ndim == 1 and len(trace) >= 3 and np.isfinite(trace).all():
         grid = _grid(trace)
         shape = np.interp(_SHAPE_AT, grid, trace)
         ends_deg = 0.5 * (trace[0] + trace[-1])
@@ -150,21 +179,19 @@ def rep_features(record: dict) -> np.ndarray:
             later = bottom + EARLY_PULL_FRACTION * (1.0 - bottom)
             at_bottom, at_later = np.interp([bottom, later], grid, trace)
             early_pull = (at_bottom - at_later) / (EARLY_PULL_FRACTION * ascent_s)
-            slope = np.gradient(trace, grid)
+            slope = _slope(trace)
             fastest_at = _fastest_extension(grid, slope, bottom)
             peak = float(np.argmax(trace)) / (len(trace) - 1)
             after_peak = _fastest_extension(grid, slope, peak)
             twist = np.asarray((record.get(TRACE_KEY) or {}).get("twist_deg") or [], dtype=float)
-            if len(twist) >= 3 and np.all(np.isfinite(twist)):
+            if len(twist) >= 3 and np.isfinite(twist).all():
                 twist_at_peak = float(np.interp(peak, _grid(twist), twist))
                 twist_shift = abs(twist_at_peak - 0.5 * (twist[0] + twist[-1]))
             pull_deg = at_bottom - trace[-1]
             if pull_deg > 1.0:
                 done = at_bottom - np.interp(bottom + _PULL_AT * (1 - bottom), grid, trace)
                 pull = done / pull_deg
-    with np.errstate(all="ignore"):
-        log_ranges = np.log(np.maximum([record_value(record, "lateral_bend_range_deg"),
-                                        record_value(record, "twist_range_deg")], 0.1))
+    log_ranges = np.log(np.maximum([values[_LATERAL], values[_TWIST]], 0.1))  # NaN stays NaN
     scalars = [*values, duration_s, early_pull, fastest_at, after_peak, *log_ranges, twist_shift]
     return np.concatenate([scalars, pull, shape, relative], dtype=np.float64)
 
@@ -177,13 +204,13 @@ def _fastest_extension(grid: np.ndarray, slope: np.ndarray, bottom: float) -> fl
     if len(grid) - first < 2 or bottom >= 1.0:
         return float("nan")
     i = first + int(np.argmin(slope[first:]))
-    at = grid[i]
+    at = float(grid[i])
     if 0 < i < len(grid) - 1:
-        left, mid, right = slope[i - 1], slope[i], slope[i + 1]
+        left, mid, right = slope[i - 1:i + 2].tolist()
         curvature = left - 2 * mid + right
         if curvature > 0:
-            at += 0.5 * (left - right) / curvature * (grid[1] - grid[0])
-    return min(max(float((at - bottom) / (1.0 - bottom)), 0.0), 1.0)
+            at += 0.5 * (left - right) / curvature * float(grid[1] - grid[0])
+    return min(max((at - bottom) / (1.0 - bottom), 0.0), 1.0)
 
 
 def median_columns(matrix: np.ndarray) -> np.ndarray:
