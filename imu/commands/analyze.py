@@ -64,9 +64,11 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from imu.pipeline import REP_COLUMNS, analyze_session
+    from imu.pipeline.fusion import warm_up
 
     for option, path in (("--angles", args.angles), ("--reps", args.reps)):
         check_output(path, option, force=args.force, inputs=args.session)
+    warm_up()  # every compiled kernel (the parser's too) loads here, without SciPy (see there)
     # No alerts in the output: the early (provisional) verdicts would only cost time.
     settings = engine_settings_from_args(args)
     settings = replace(settings, reps=replace(settings.reps, early_alerts=False))

@@ -43,9 +43,11 @@ overrides both). docs/calibration.md states the cost.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import threading
+from collections.abc import Iterator
 
 import numpy as np
 from numba import njit
@@ -432,6 +434,8 @@ def warm_up(notice_after_s: float = 2.0) -> None:
     seconds (first compile) while notifications pile up, and arrive as a false gap. The
     orientation stages call it too, so a first compile is never silent: on a terminal,
     :data:`COMPILE_NOTICE` goes to stderr if loading takes longer than ``notice_after_s``.
+    Called before any other compiled code runs (``imu analyze`` does), it also spares the
+    process numba's import of SciPy's linear algebra (:func:`_without_blas_probe`).
     """
     global _WARM
     if _WARM:
@@ -442,11 +446,39 @@ def warm_up(notice_after_s: float = 2.0) -> None:
         timer.daemon = True
         timer.start()
     try:
-        _load_kernels()
+        with _without_blas_probe():
+            _load_kernels()
     finally:
         if timer is not None:
             timer.cancel()
     _WARM = True
+
+
+@contextlib.contextmanager
+def _without_blas_probe() -> Iterator[None]:
+    """Let numba's first kernel load in this process skip its probe for SciPy's BLAS.
+
+    The first compile or cache load of a process sets up numba's CPU target, whose
+    ``numba.np.arraymath`` checks once that BLAS is available by importing
+    ``scipy.linalg.cython_blas``: all of ``scipy.linalg`` with its array-API layer,
+    ``numpy.f2py`` and ``numpy.testing``, 0.3-0.4 s of an ``imu analyze`` process that
+    uses no SciPy otherwise. While the kernels load, ``scipy.linalg`` (unless already
+    imported) is marked missing in ``sys.modules``, so the probe fails at once (numba
+    catches the ImportError). What that changes: ``np.correlate``/``np.convolve`` in
+    compiled code would take numba's plain loop instead of a BLAS dot product; no kernel
+    of this project calls them. Afterwards the mark is removed: linear algebra in numba
+    code, and SciPy itself, import as usual (tests/test_fusion_blas_probe.py).
+    """
+    name = "scipy.linalg"
+    if name in sys.modules:
+        yield
+        return
+    sys.modules[name] = None  # type: ignore[assignment]  # "import halted": ImportError
+    try:
+        yield
+    finally:
+        if name in sys.modules and sys.modules[name] is None:
+            del sys.modules[name]
 
 
 def _load_kernels() -> None:
