@@ -42,9 +42,10 @@ NOT_SIMPLE = -1
 def parse_rows(
     data: np.ndarray, start: int, sep: int, out: np.ndarray, row: int, integer: np.ndarray
 ) -> tuple[int, int]:
-    """Parse rows of ``data`` (uint8 bytes of the text) from byte ``start`` into ``out``
-    (columns x rows float64: one row of ``out`` per column of the table) from its
-    column ``row`` on, until the text ends or ``out`` is full.
+    """Parse rows of ``data`` (uint8 bytes of whole lines: the last byte is ``\\n``) from
+    byte ``start`` into ``out`` (columns x rows float64: one row of ``out`` per column
+    of the table) from its column ``row`` on, until the text ends or ``out`` is full.
+    Every scan stops at the final ``\\n``, so no byte is read past the end.
 
     Returns (rows in ``out``, byte where the next row starts), or (:data:`NOT_SIMPLE`,
     byte) at the first thing the general reader must see (module docstring). ``integer``
@@ -61,42 +62,42 @@ def parse_rows(
         empty_fields = 0
         for column in range(n_columns):
             field_start = i
-            negative = i < size and data[i] == _MINUS
-            if i < size and (negative or data[i] == _PLUS):
+            negative = data[i] == _MINUS
+            if negative or data[i] == _PLUS:
                 i += 1
             mantissa = 0
             digits = 0
             exponent = 0
-            while i < size and _DIGIT_0 <= data[i] <= _DIGIT_9:
+            while _DIGIT_0 <= data[i] <= _DIGIT_9:
                 mantissa = mantissa * 10 + (data[i] - _DIGIT_0)
                 digits += 1
                 i += 1
             whole = True
-            if i < size and data[i] == _POINT:
+            if data[i] == _POINT:
                 whole = False
                 i += 1
-                while i < size and _DIGIT_0 <= data[i] <= _DIGIT_9:
+                while _DIGIT_0 <= data[i] <= _DIGIT_9:
                     mantissa = mantissa * 10 + (data[i] - _DIGIT_0)
                     digits += 1
                     exponent -= 1
                     i += 1
-            if digits and i < size and (data[i] == _E_LOWER or data[i] == _E_UPPER):
+            if digits and (data[i] == _E_LOWER or data[i] == _E_UPPER):
                 whole = False
                 i += 1
                 exponent_negative = False
-                if i < size and (data[i] == _PLUS or data[i] == _MINUS):
+                if data[i] == _PLUS or data[i] == _MINUS:
                     exponent_negative = data[i] == _MINUS
                     i += 1
                 written = 0
                 exponent_digits = 0
-                while i < size and _DIGIT_0 <= data[i] <= _DIGIT_9:
+                while _DIGIT_0 <= data[i] <= _DIGIT_9:
                     written = min(written * 10 + (data[i] - _DIGIT_0), 1000)
                     exponent_digits += 1
                     i += 1
                 if exponent_digits == 0:
                     return NOT_SIMPLE, i
                 exponent += -written if exponent_negative else written
-            end = data[i] if i < size else _LF  # the end of the text ends the row too
+            end = data[i]
             if end != sep and end != _LF and end != _CR:
                 return NOT_SIMPLE, i
             if digits:
@@ -121,7 +122,7 @@ def parse_rows(
             elif column != last_column:
                 return NOT_SIMPLE, i
             elif end == _CR:
-                if i + 1 >= size or data[i + 1] != _LF:
+                if data[i + 1] != _LF:
                     return NOT_SIMPLE, i
                 i += 2
             else:
@@ -150,17 +151,27 @@ def parse_numbers(
     if len(code) != 1 or code in b"0123456789+-.eE\r\n":
         return None
     size = len(data)
+    lines_end = data.rfind(b"\n") + 1  # whole lines, then an unterminated last one
+    tail = data[lines_end:]
+    if tail.endswith(b"\r"):
+        return None  # a CR ending the text: the general reader decides what it is
     first_end = data.find(b"\n", start)
     line_bytes = (first_end if first_end >= 0 else size) - start + 1
     out = np.empty((n_columns, (size - start) // line_bytes * 5 // 4 + 16))
     integer = np.ones(n_columns, dtype=np.bool_)
-    array = np.frombuffer(data, dtype=np.uint8)
-    rows, i = parse_rows(array, start, code[0], out, 0, integer)
-    while 0 <= rows and i < size:  # out is full
-        grown = np.empty((n_columns, 2 * out.shape[1]))
-        grown[:, :rows] = out[:, :rows]
-        out = grown
-        rows, i = parse_rows(array, i, code[0], out, rows, integer)
-    if rows <= 0:
+    pieces = [(np.frombuffer(data, dtype=np.uint8)[:lines_end], start)]
+    if tail:
+        pieces.append((np.frombuffer(tail + b"\n", dtype=np.uint8), 0))
+    rows = 0
+    for piece, i in pieces:
+        while i < len(piece):
+            rows, i = parse_rows(piece, i, code[0], out, rows, integer)
+            if rows < 0:
+                return None
+            if i < len(piece):  # out is full
+                grown = np.empty((n_columns, 2 * out.shape[1]))
+                grown[:, :rows] = out[:, :rows]
+                out = grown
+    if rows == 0:
         return None
     return out[:, :rows].T, integer

@@ -40,7 +40,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from imu.errors import InputError, input_error
-from imu.quality import data_quality
+from imu.quality import GAP_FACTOR, data_quality
 from imu.units import STANDARD_GRAVITY_M_S2 as STANDARD_GRAVITY
 
 if TYPE_CHECKING:
@@ -764,6 +764,7 @@ def finish_session(
     metadata = dict(metadata or {})
     warnings = list(warnings)
     data = data.reset_index(drop=True)
+    data.attrs = {}  # file lines served the checks; pandas deep-copies attrs at every step
     if acc_unit not in (None, *ACC_UNITS):
         raise input_error(f"unknown acceleration unit {acc_unit!r}", hint="use m/s2 or g")
     if gyr_unit not in (None, *GYR_UNITS):
@@ -778,7 +779,8 @@ def finish_session(
             data.loc[:, list(columns)] = data.loc[:, list(columns)] * table[unit]
             metadata[key] = unit
     t = data[TIME].to_numpy(dtype=np.float64)
-    rate = 1.0 / float(np.median(np.diff(t)))
+    steps_s = np.diff(t)
+    rate = 1.0 / float(np.median(steps_s))
     if not MIN_RATE_HZ <= float(f"{rate:.4g}") <= MAX_RATE_HZ:  # 5 Hz with us-rounded times
         hint = "time must be in seconds"
         for factor, unit in ((1e3, "milliseconds"), (1e6, "microseconds"), (1e9, "nanoseconds")):
@@ -835,8 +837,8 @@ def finish_session(
             f"samples come at {rate:.4g} Hz (1 / median interval); gaps are judged at "
             f"{nominal:.4g} Hz"
         )
-    quality = session.quality()
-    if quality["gaps"]:
+    if (steps_s > GAP_FACTOR / nominal).any():  # data_quality's gap test; then its summary
+        quality = session.quality()
         longest = max(g["duration_s"] for g in quality["gaps"])
         warnings.append(
             f"{name}: {len(quality['gaps'])} gap(s) in the timeline, longest {longest:.3g} s, "
