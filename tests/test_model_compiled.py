@@ -96,6 +96,30 @@ def test_classify_equals_model_row_whatever_the_history_sequence(default_model, 
         assert flag == (p >= default_model.threshold)
 
 
+def test_cached_model_rows_equal_model_row_to_the_bit(default_model, sessions):
+    """The engine's pattern (a provisional call that sees the pending rep as history, then
+    the pending rep confirmed with one rep less, then the next), a set break, a history
+    that changes in the middle, another session, and a repeated call."""
+    (_, first, _), (_, second, _) = sessions[:2]
+    first = [dict(r) for r in first]
+    for record in first[12:]:                 # a new set after a long rest
+        record["start_s"] += 60.0
+        record["end_s"] += 60.0
+        record["bottom_s"] += 60.0
+    calls = []
+    for i in range(1, 16):
+        calls += [(first[i], first[:i]), (first[i - 1], first[:i - 1])]
+    edited = [*first[:5], *second[5:10]]     # same times, other values
+    calls += [(first[10], first[:10]), (first[10], edited), (first[11], first[:11]),
+              (first[10], first[:10]), (second[3], second[:3]),
+              (first[9], first[:9]), (first[9], first[:9])]
+    model = RepClassifier(default_model.estimator, default_model.threshold)
+    for record, history in calls:
+        expected = model_row(record, history)
+        got = model.model_row(record, history)
+        np.testing.assert_array_equal(got.view(np.int64), expected.view(np.int64))
+
+
 def test_classify_session_equals_rep_by_rep(default_model, sessions):
     _, reps, _ = sessions[2]
     p_all, flags = default_model.classify_session(reps)

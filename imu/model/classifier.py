@@ -10,15 +10,17 @@ import numpy as np
 from imu.model.compiled import CompiledModel, compile_predictor
 from imu.model.features import (
     RAW_FEATURES,
+    baseline_columns,
     model_rows,
     record_value,
     rep_features,
-    row_from_raw,
     set_start,
 )
 
 _FEATURE_CACHE_SIZE = 4096
 """Records whose raw features a classifier remembers (a 3-hour session has ~600 reps)."""
+_BASELINE_CACHE_SIZE = 4
+"""Baseline columns (per history length and set start) a classifier remembers."""
 
 _NOT_COMPILED = object()
 
@@ -58,6 +60,7 @@ class RepClassifier:
         self._raw_cache: OrderedDict = OrderedDict()
         self._history: list = []
         self._history_raw = np.empty((64, len(RAW_FEATURES)))
+        self._baselines: OrderedDict = OrderedDict()
 
     @property
     def estimator_loaded(self) -> bool:
@@ -151,31 +154,47 @@ class RepClassifier:
 
         ``history`` holds the session's earlier rep records, time-ordered; they define the
         lifter's baseline (docs/classifier.md), so call this exactly as training did. The
-        result equals ``probability(model_row(record, history))``; the raw features of a
-        history that continues the previous call's (the engine's growing list of reps) are
-        reused, so a rep costs the same early and late in a session (that state makes
-        one classifier object unsafe to share between threads).
+        result equals ``probability(model_row(record, history))`` (:meth:`model_row`
+        keeps state from call to call, which makes one classifier object unsafe to share
+        between threads).
         """
-        row = row_from_raw(self._raw_features(record), self._earlier_raw(history),
-                           set_start(history, record_value(record, "start_s")))
-        p = float(self.probability(row)[0])
+        p = float(self.probability(self.model_row(record, history))[0])
         return p, p >= self.threshold
+
+    def model_row(self, record: dict, history: Sequence[dict]) -> np.ndarray:
+        """:func:`imu.model.features.model_row`, to the bit. Each record is featurised once
+        (the engine passes the same record objects again as history) and the baseline
+        columns are kept for the last few histories: the engine asks about a rep twice,
+        provisionally at its lockout and once confirmed, with the same earlier reps."""
+        earlier = self._earlier_raw(history)
+        key = (len(history), set_start(history, record_value(record, "start_s")))
+        baseline = self._baselines.get(key)
+        if baseline is None:
+            baseline = self._baselines[key] = baseline_columns(earlier, key[1])
+            if len(self._baselines) > _BASELINE_CACHE_SIZE:
+                self._baselines.popitem(last=False)
+        return np.concatenate([self._raw_features(record), baseline])
 
     def _earlier_raw(self, history: Sequence[dict]) -> np.ndarray:
         """Raw features of ``history`` as rows, kept from call to call for the common
-        prefix (compared by identity) of this history and the previous one."""
+        prefix (compared by identity) of this history and the held one; a history that
+        is a prefix of the held one keeps it whole (the engine's confirmed call after a
+        provisional one that saw one rep more)."""
         known = self._history
         common = 0
         for old, new in zip(known, history):
             if old is not new:
                 break
             common += 1
-        del known[common:]
+        if common < len(history) and common < len(known):
+            del known[common:]
+            for key in [key for key in self._baselines if key[0] > common]:
+                del self._baselines[key]
         if len(history) > len(self._history_raw):
             grown = np.empty((2 * len(history), len(RAW_FEATURES)))
-            grown[:common] = self._history_raw[:common]
+            grown[:len(known)] = self._history_raw[:len(known)]
             self._history_raw = grown
-        for i in range(common, len(history)):
+        for i in range(len(known), len(history)):
             self._history_raw[i] = self._raw_features(history[i])
             known.append(history[i])
         return self._history_raw[:len(history)]

@@ -246,16 +246,23 @@ def row_from_raw(raw: np.ndarray, earlier: np.ndarray, first_in_set: int) -> np.
     of one rep's ``raw`` features, the earlier reps' raw features ``earlier`` (one row
     each, time order) and the index of the first of them in the rep's set
     (:func:`set_start`)."""
+    return np.concatenate([raw, baseline_columns(earlier, first_in_set)])
+
+
+def baseline_columns(earlier: np.ndarray, first_in_set: int) -> np.ndarray:
+    """The part of a model row after the raw features, ``[session median, n, set median,
+    n_set]``, from the earlier reps' raw features ``earlier`` (one row each, time order)
+    and the index of the first of them in the rep's set."""
     n, f = earlier.shape
     n_set = n - first_in_set
     if n == 0:
-        return np.concatenate([raw, np.full(f, np.nan), [0.0], np.full(f, np.nan), [0.0]])
+        return np.concatenate([np.full(f, np.nan), [0.0], np.full(f, np.nan), [0.0]])
     # one sort for both medians: the set's rows beside the session's, padded with NaN
     both = np.full((n, 2 * f), np.nan)
     both[:, :f] = earlier
     both[:n_set, f:] = earlier[first_in_set:]
     medians = median_columns(both)
-    return np.concatenate([raw, medians[:f], [float(n)], medians[f:], [float(n_set)]])
+    return np.concatenate([medians[:f], [float(n)], medians[f:], [float(n_set)]])
 
 
 def model_row(record: dict, history: Sequence[dict]) -> np.ndarray:
