@@ -115,7 +115,8 @@ def total(values: np.ndarray) -> float:
 
 @njit(cache=True)
 def lowest(values: np.ndarray) -> float:
-    """``np.min`` of a non-empty 1-D array (NaN if any value is NaN)."""
+    """``np.min`` of a non-empty 1-D array (NaN if any value is NaN; of 0.0 and -0.0,
+    the first, where numpy's vectorised reduction may pick either)."""
     out = values[0]
     for x in values:
         if x < out or math.isnan(x):
@@ -127,7 +128,8 @@ def lowest(values: np.ndarray) -> float:
 
 @njit(cache=True)
 def highest(values: np.ndarray) -> float:
-    """``np.max`` of a non-empty 1-D array (NaN if any value is NaN)."""
+    """``np.max`` of a non-empty 1-D array (NaN if any value is NaN; of 0.0 and -0.0,
+    the first, where numpy's vectorised reduction may pick either)."""
     out = values[0]
     for x in values:
         if x > out or math.isnan(x):
@@ -215,7 +217,8 @@ def _select(values: np.ndarray, k: int) -> float:
 
 @njit(cache=True)
 def median(values: np.ndarray) -> float:
-    """``np.median`` of a 1-D float array (NaN if any value is NaN or it is empty)."""
+    """``np.median`` of a 1-D float array (NaN if any value is NaN or it is empty; a
+    median of -0.0 keeps its sign, where numpy's mean makes it 0.0)."""
     n = len(values)
     if n == 0:
         return np.nan
@@ -277,6 +280,9 @@ def interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
     fallbacks when a value is not finite."""
     n = len(xp)
     out = np.empty(len(x))
+    if n == 1:  # numpy's answer at, left and right of (and NaN for) a single point
+        out[:] = fp[0]
+        return out
     j = 0
     for i in range(len(x)):
         value = x[i]
