@@ -84,6 +84,30 @@ class Timing:
             dt_s = self.advance_plain(values[0]) if all(map(math.isfinite, values)) else None
             if dt_s is not None:
                 return TimedRows(np.array([dt_s]), np.zeros(1, bool), np.zeros(1, bool), [])
+        if n and not gap_before and self.last_time_s is not None:
+            timed = self._steady(samples)
+            if timed is not None:
+                return timed
+        return self._annotate(samples, gap_before)
+
+    def _steady(self, samples: np.ndarray) -> TimedRows | None:
+        """The usual chunk in a few whole-chunk operations: every value finite, every time
+        later than the one before (the first than the last accepted time) by at most
+        ``gap_s`` and ``restart_after_s``. Then :meth:`_annotate` would accept every row
+        with ``dt_s`` = that step (the same subtraction) and find no gap; None otherwise."""
+        time_s = samples[:, 0]
+        step = np.diff(time_s, prepend=self.last_time_s)
+        limit = min(self.settings.gap_s, self.settings.restart_after_s)
+        if not (step.min() > 0.0 and step.max() <= limit and np.isfinite(samples).all()):
+            return None  # (a NaN time fails the first test)
+        self.last_time_s = float(time_s[-1])
+        self.regular_step_s = float(step[-1])
+        n = len(samples)
+        return TimedRows(dt_s=step, skip=np.zeros(n, bool), restart=np.zeros(n, bool), gaps=[])
+
+    def _annotate(self, samples: np.ndarray, gap_before: bool) -> TimedRows:
+        """Annotate any chunk (see the module docstring)."""
+        n = len(samples)
         time_s = samples[:, 0]
         finite_values = np.isfinite(samples)
         finite = finite_values.all(axis=1)
