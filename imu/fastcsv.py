@@ -175,3 +175,9 @@ def parse_numbers(
     if rows == 0:
         return None
     return out[:, :rows].T, integer
+
+
+def load() -> None:
+    """Load (or, the first time after installing, compile) the parser with the argument
+    types reading uses (``imu.pipeline.fusion.warm_up`` runs this with every kernel)."""
+    parse_numbers(b"t,x\n0,1.5\n1,2\r\n2,3", 4, ",", 2)

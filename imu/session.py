@@ -27,6 +27,7 @@ import gzip
 import io
 import os
 import re
+import sys
 import threading
 import time
 import zlib
@@ -476,8 +477,9 @@ def _numeric_table(data: bytes, name: str, header_index: int, sep: str) -> Table
     """The Table of a text whose data rows are all simple numbers, parsed at once by the
     compiled parser (:func:`imu.fastcsv.parse_numbers`: ``\n`` or ``\r\n`` line ends,
     the header's field count on every row, nothing but decimal numbers and empty cells);
-    None otherwise. The lines up to the header are those ``str.splitlines`` gives, as for
-    :func:`_split_table`. Its other columns' text is read like a plain table's."""
+    None otherwise, and in a process that has not loaded numba. The lines up to the
+    header are those ``str.splitlines`` gives, as for :func:`_split_table`. Its other
+    columns' text is read like a plain table's."""
     end = -1
     for _ in range(header_index + 1):
         end = data.find(b"\n", end + 1)
@@ -487,7 +489,11 @@ def _numeric_table(data: bytes, name: str, header_index: int, sep: str) -> Table
     if len(lines) != header_index + 1:
         return None  # other line breaks before the header
     header = _header(lines[-1], name, header_index, sep)
-    from imu.fastcsv import parse_numbers  # numba loads only when a table is read
+    if "numba" not in sys.modules:
+        # a process without compiled code (imu convert) keeps pandas: loading numba (~1 s)
+        # would cost more than the parse saves (~0.15 s per hour of 200 Hz samples)
+        return None
+    from imu.fastcsv import parse_numbers
 
     parsed = parse_numbers(data, end + 1, sep, len(header))
     if parsed is None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -306,3 +308,20 @@ def test_a_damaged_session_file_gives_the_same_outcome_either_way(plan, tmp_path
     with pytest.MonkeyPatch.context() as monkeypatch:
         fast, general, _ = _both_ways(path, monkeypatch)
     _same(fast, general)
+
+
+def test_a_process_without_numba_reads_with_pandas_and_does_not_load_it(tmp_path) -> None:
+    # imu convert: numba's import and set-up would cost more than the parse saves
+    path = tmp_path / "s.csv"
+    path.write_text(_session_text(ROWS))
+    script = (
+        "import sys; from imu.importers import load; "
+        f"data = load({str(path)!r}).data; "
+        "print('numba' in sys.modules, data.to_numpy().tobytes().hex())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    loaded, values = done.stdout.split()
+    assert loaded == "False"
+    assert values == load(path).data.to_numpy().tobytes().hex()  # compiled here

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import imu.fastcsv  # noqa: F401  (numba loaded: tables of numbers take the compiled parser)
 from imu.errors import InputError
 from imu.session import (
     GYR,
