@@ -400,13 +400,13 @@ def _body_angles_row(
 
 @njit(cache=True)
 def mod_360(x: float) -> float:
-    """Python's ``x % 360.0``, bit for bit, without the division for ``0 <= x < 720``.
+    """Python's ``x % 360.0``, bit for bit, without the division for ``0 < x < 720``.
 
     That is every twist row (``x = heading - reference + 180``, both headings within
     [-180, 180]) but a turn of more than 180 deg to one side. In ``(0, 360)`` the result
     is ``x``; in ``[360, 720)`` it is ``x - 360``, exact (Sterbenz: ``x`` within a factor
     2 of 360), as ``fmod`` is; anything else (zeros, negative, NaN, infinite) takes ``%``.
-    The kernel's ``%`` is numba's, which follows Python's (tests/test_fusion.py).
+    The kernel's ``%`` is numba's, which follows Python's (tests/test_body_angles.py).
     """
     if 0.0 < x < 360.0:
         return x
