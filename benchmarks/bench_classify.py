@@ -10,15 +10,17 @@ extracted with ``git archive`` to a temporary folder; both versions load the sam
 file (``models/default.skops`` of this checkout, via ``IMU_MODEL``), each in fresh Python
 processes:
 
-* imports: ``from imu.model import load_model`` (scikit-learn, skops) in a new process,
-  then ``load_model()``: median of 3 processes; whether pytest got imported;
+* imports: ``from imu.model import load_model`` in a new process, then ``load_model()``:
+  median of 3 processes (wall and CPU time); whether that imported scikit-learn, skops,
+  scipy or pytest (the default model needs none of them since imu.model.reader);
 * ``analyze_session`` of the session without and with the model (after a warm-up run
   that loads the compiled orientation kernels): best of 2; and ``python -m imu analyze
   SESSION --json`` as a whole new process (imports, model, reading, analysis): best of 2;
 * per call: every ``classify(record, history)`` call of that analysis replayed in order
   on a freshly loaded model (so each rep's features are computed once, as in the
   engine): median, 90th percentile and mean wall time per call, and the median CPU time
-  (steadier than wall time on a shared machine);
+  (steadier than wall time on a shared machine); and the CPU time of all calls in order
+  (best of 5 replays);
 * the largest difference between the two versions' probabilities (must be float noise).
 """
 
@@ -37,14 +39,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+HEAVY_MODULES = ("sklearn", "skops", "scipy", "pytest")
+
+
 def child_imports() -> dict:
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     from imu.model import load_model
-    imported = time.perf_counter()
+    imported, imported_cpu = time.perf_counter(), time.process_time()
     load_model()
-    loaded = time.perf_counter()
+    loaded, loaded_cpu = time.perf_counter(), time.process_time()
     return {"import_s": imported - started, "load_s": loaded - imported,
-            "pytest_imported": "pytest" in sys.modules}
+            "import_cpu_s": imported_cpu - started_cpu, "load_cpu_s": loaded_cpu - imported_cpu,
+            "imported": [name for name in HEAVY_MODULES if name in sys.modules]}
 
 
 def child_run(session_path: str) -> dict:
@@ -76,7 +82,14 @@ def child_run(session_path: str) -> dict:
         per_call_cpu.append(time.process_time() - c0)
         per_call.append(time.perf_counter() - t0)
     per_call_us = np.array(per_call) * 1e6
-    return {"analyze_no_model_s": bare, "analyze_model_s": with_model, "n_calls": len(calls),
+    totals = []
+    for _ in range(5):
+        replayed = load_model()
+        c0 = time.process_time()
+        for record, history in calls:
+            replayed.classify(record, history)
+        totals.append(time.process_time() - c0)
+    return {"calls_cpu_total_ms": min(totals) * 1e3, "analyze_no_model_s": bare, "analyze_model_s": with_model, "n_calls": len(calls),
             "call_median_us": float(np.median(per_call_us)),
             "call_p90_us": float(np.percentile(per_call_us, 90)),
             "call_mean_us": float(per_call_us.mean()),
@@ -115,9 +128,9 @@ def measure(code_root: Path, session: Path) -> dict:
     imports = [run_child(code_root, "imports") for _ in range(3)]
     result = run_child(code_root, "run", str(session))
     result["imu_analyze_s"] = min(imu_analyze_s(code_root, session) for _ in range(2))
-    result["import_s"] = statistics.median(i["import_s"] for i in imports)
-    result["load_s"] = statistics.median(i["load_s"] for i in imports)
-    result["pytest_imported"] = any(i["pytest_imported"] for i in imports)
+    for key in ("import_s", "load_s", "import_cpu_s", "load_cpu_s"):
+        result[key] = statistics.median(i[key] for i in imports)
+    result["imported"] = ", ".join(sorted({m for i in imports for m in i["imported"]})) or "none"
     return result
 
 
@@ -165,17 +178,23 @@ def main() -> None:
             ("classify() per call, 90th percentile (us)", "call_p90_us", "{:.0f}"),
             ("classify() per call, mean (us)", "call_mean_us", "{:.0f}"),
             ("classify() per call, CPU time median (us)", "call_cpu_median_us", "{:.0f}"),
+            ("classify() all calls in order, CPU time (ms, best of 5)", "calls_cpu_total_ms",
+             "{:.1f}"),
             ("analyze_session without model (s, best of 2)", "analyze_no_model_s", "{:.2f}"),
             ("analyze_session with default model (s, best of 2)", "analyze_model_s", "{:.2f}"),
             ("python -m imu analyze --json, whole process (s, best of 2)", "imu_analyze_s",
              "{:.2f}"),
             ("fresh process: from imu.model import load_model (s)", "import_s", "{:.2f}"),
+            ("... its CPU time (s)", "import_cpu_s", "{:.2f}"),
             ("fresh process: load_model() (s)", "load_s", "{:.3f}"),
-            ("pytest imported by these imports", "pytest_imported", "{}")]
+            ("... its CPU time (s)", "load_cpu_s", "{:.3f}"),
+            ("of sklearn, skops, scipy, pytest: imported by these", "imported", "{}")]
     for label, key, fmt in rows:
         print(f"| {label} | {fmt.format(before[key])} | {fmt.format(after[key])} |")
     diff = np.max(np.abs(np.array(before["p"]) - np.array(after["p"])))
-    print(f"\nlargest |p_rounded before - after| over the {after['n_calls']} calls: {diff:.2e}")
+    same = before["p"] == after["p"]
+    print(f"\nlargest |p_rounded before - after| over the {after['n_calls']} calls: {diff:.2e} "
+          f"({'bit-identical' if same else 'NOT bit-identical'})")
 
 
 if __name__ == "__main__":
