@@ -52,8 +52,7 @@ class Impute:
     def __call__(self, X: np.ndarray) -> np.ndarray | None:
         if np.isinf(X).any():
             return None   # scikit-learn raises on infinity; let it
-        missing = np.isnan(X)
-        X[missing] = np.broadcast_to(self.statistics, X.shape)[missing]
+        np.copyto(X, self.statistics, where=np.isnan(X))
         return X
 
 

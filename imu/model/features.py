@@ -299,10 +299,10 @@ def feature_names() -> list[str]:
 
 
 def _blend(weight: float, prior: np.ndarray, median: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """``(weight * prior + n * median) / (weight + n)``; the prior where the median is unknown."""
+    """``(weight * prior + n * median) / (weight + n)``; the prior where the median is
+    unknown. (Call it under ``np.errstate(all="ignore")``: unknown medians are NaN.)"""
     n_col = n[:, None]
-    with np.errstate(all="ignore"):
-        blended = (weight * prior + n_col * median) / (weight + n_col)
+    blended = (weight * prior + n_col * median) / (weight + n_col)
     return np.where(np.isfinite(median) & (n_col > 0), blended, prior)
 
 
@@ -329,9 +329,15 @@ def deviation_rows(X: np.ndarray, prior: np.ndarray, prior_weight: float,
     feature) is what :class:`imu.model.baseline.BaselineDeviation` learns in ``fit``.
     """
     raw, session, n_session, same_set, n_set = split_input(X)
-    baseline = _blend(float(prior_weight), prior, session, n_session)
-    set_baseline = _blend(float(set_weight), baseline, same_set, n_set)
-    return np.hstack([raw, raw - baseline, raw - set_baseline])
+    f = raw.shape[1]
+    out = np.empty((len(raw), 3 * f))
+    out[:, :f] = raw
+    with np.errstate(all="ignore"):
+        baseline = _blend(float(prior_weight), prior, session, n_session)
+        np.subtract(raw, baseline, out=out[:, f:2 * f])
+        set_baseline = _blend(float(set_weight), baseline, same_set, n_set)
+        np.subtract(raw, set_baseline, out=out[:, 2 * f:])
+    return out
 
 
 def __getattr__(name: str):
