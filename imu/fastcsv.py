@@ -144,37 +144,44 @@ def parse_numbers(
     digits. None when the rows are not simple (module docstring) or there are none: the
     caller reads them the general way.
 
-    Room for the rows is guessed from the first row's length (no pass to count lines) and
-    doubled when they do not fit.
+    No pass counts the lines: room for the rows is guessed from the first row's length
+    (a tenth more), and when they do not fit, from the mean row length so far.
     """
     code = sep.encode()
     if len(code) != 1 or code in b"0123456789+-.eE\r\n":
         return None
-    size = len(data)
     lines_end = data.rfind(b"\n") + 1  # whole lines, then an unterminated last one
     tail = data[lines_end:]
     if tail.endswith(b"\r"):
         return None  # a CR ending the text: the general reader decides what it is
     first_end = data.find(b"\n", start)
-    line_bytes = (first_end if first_end >= 0 else size) - start + 1
-    out = np.empty((n_columns, (size - start) // line_bytes * 5 // 4 + 16))
+    row_bytes = (first_end if first_end >= 0 else len(data)) - start + 1
+    out = np.empty((n_columns, (len(data) - start) // row_bytes * 11 // 10 + 16))
     integer = np.ones(n_columns, dtype=np.bool_)
-    pieces = [(np.frombuffer(data, dtype=np.uint8)[:lines_end], start)]
+    lines = np.frombuffer(data, dtype=np.uint8)[:lines_end]
+    rows, i = 0, start
+    while True:
+        rows, i = parse_rows(lines, i, code[0], out, rows, integer)
+        if rows < 0:
+            return None
+        if i == lines_end:
+            break
+        out = _grown(out, rows, (lines_end - i) * rows // (i - start) * 11 // 10 + 16)
     if tail:
-        pieces.append((np.frombuffer(tail + b"\n", dtype=np.uint8), 0))
-    rows = 0
-    for piece, i in pieces:
-        while i < len(piece):
-            rows, i = parse_rows(piece, i, code[0], out, rows, integer)
-            if rows < 0:
-                return None
-            if i < len(piece):  # out is full
-                grown = np.empty((n_columns, 2 * out.shape[1]))
-                grown[:, :rows] = out[:, :rows]
-                out = grown
-    if rows == 0:
+        if rows == out.shape[1]:
+            out = _grown(out, rows, 1)
+        last = np.frombuffer(tail + b"\n", dtype=np.uint8)
+        rows, _ = parse_rows(last, 0, code[0], out, rows, integer)
+    if rows <= 0:
         return None
     return out[:, :rows].T, integer
+
+
+def _grown(out: np.ndarray, rows: int, more: int) -> np.ndarray:
+    """A copy of the first ``rows`` of ``out`` (columns x rows) with room for ``more``."""
+    grown = np.empty((out.shape[0], rows + more))
+    grown[:, :rows] = out[:, :rows]
+    return grown
 
 
 def load() -> None:

@@ -891,12 +891,14 @@ def read_session(
     for column in extras:
         integers = table.integers(column)  # e.g. a recording's gap flags
         numeric[column] = integers if integers is not None else _extra_values(table.text(column))
-    numeric = check_time(numeric, name, TIME, table.warnings)
+    warnings = table.warnings
+    del table  # its parsed numbers: copied into ``numeric``, no need to keep them too
+    numeric = check_time(numeric, name, TIME, warnings)
     return finish_session(
         numeric,
         name=name,
         metadata=metadata,
-        warnings=table.warnings,
+        warnings=warnings,
         acc_unit=acc_unit,
         gyr_unit=gyr_unit,
     )

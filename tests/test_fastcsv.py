@@ -121,6 +121,17 @@ def test_an_empty_cell_is_nan_but_a_row_of_empty_cells_is_left_to_pandas() -> No
     assert parse_numbers(b"x\n\n2\n", 2, ",", 1) is None  # a blank line
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n", "", "\n7", "\n-8.5"])
+def test_the_room_for_rows_grows_when_the_first_row_is_long(end: str) -> None:
+    # a long first row makes the guess low; for one count of short rows they fill the
+    # room exactly and an unterminated last row needs one more column
+    for n_short in range(60):
+        data = ("a\n1000000" + "\n1" * n_short + end).encode()
+        values, _ = parse_numbers(data, 2, ",", 1)
+        expected = pd.read_csv(io.BytesIO(data), dtype=np.float64)["a"].to_numpy()
+        assert values[:, 0].tolist() == expected.tolist()
+
+
 def test_rows_beyond_the_guessed_room_are_all_read() -> None:
     # a long first row makes the parser guess few rows: it must grow, not stop
     rows = ["1.123456789012,2.123456789012"] + [f"{i},{-i}" for i in range(5000)]
