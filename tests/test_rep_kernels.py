@@ -261,7 +261,7 @@ def test_interp_is_numpys(data):
     x = np.concatenate((xp[0] - 0.1 + x, xp[:: max(1, len(xp) // 7)], [np.nan]))
     if data.draw(st.booleans()):
         x = x[::-1]  # any order
-    assert same_bits(k.interp(x, xp, fp), np.interp(x, xp, fp))
+    assert same_bits(k.interp(x, xp, fp, np.empty(len(x))), np.interp(x, xp, fp))
 
 
 @settings(max_examples=200, deadline=None)
@@ -345,29 +345,38 @@ def _excursions(h: np.ndarray, s: RepSettings):
 
 @pytest.mark.parametrize("lift", ["deadlift", "rdl"])
 def test_excursions_of_simulated_traces_are_located_judged_and_measured_as_before(lift):
+    """The segmenter's kernel (:func:`rep_kernels.excursion`) finds the same rows, the same
+    judgement and, for reps, the same record as the numpy formulation; ``rep_metrics``
+    measures every located span (reps or not) as it did."""
+    from imu.pipeline.metrics import measures_record, trace_record
     from imu.pipeline.reps import LIFTS
 
     s = LIFTS[lift]
-    limits = np.array([getattr(s, name) for name in k.REP_LIMITS], float)
     checked = reps = 0
     for h in TRACES:
         for floor, rise, cut in _excursions(h, s):
-            spans = (s.lookback_s, s.onset_deg, s.onset_velocity_deg_s, s.lockout_window_s)
-            located = k.locate(h, floor, rise, cut, *spans)
-            expected = reference_locate(h, floor, rise, cut, s)
-            assert located[:4] == expected[:4]
-            assert same_bits(located[4:], expected[4:])
-            start, peak, end, tail_end = located[:4]
-            assert k.is_rep(h, start, peak, end, limits) == reference_is_rep(h, start, peak, end, s)
-            after_end = min(tail_end, end + 1)
+            got = k.excursion(h, floor, rise, cut, k.settings_array(s), s.trace_points)
+            start, end, after_end, tail_low, is_rep, values, speed, rate_hz, traces = got
+            start_, peak, end_, tail_end, base, tail_low_ = reference_locate(h, floor, rise, cut, s)
+            assert (start, end, after_end) == (start_, end_, min(tail_end, end_ + 1))
+            assert same_bits(tail_low, tail_low_)
+            expected_rep = base <= s.max_start_flexion_deg and reference_is_rep(
+                h, start, peak, end, s
+            )
+            assert is_rep == expected_rep
+            expected = reference_rep_metrics(h, start, end, after_end)
             record = rep_metrics(h, start, end, after_end, s.hyperextension_deg)
-            expected_record = reference_rep_metrics(h, start, end, after_end)
-            assert list(record) == [*expected_record, "hyperextended"]
-            assert same_bits(list(record.values())[:-1], list(expected_record.values()))
-            traces = trace(h, start, end, s.trace_points)
-            assert same_bits(list(traces.values()), reference_trace(h, start, end, 51))
+            assert list(record) == [*expected, "hyperextended"]
+            assert same_bits(list(record.values())[:-1], list(expected.values()))
+            if is_rep:
+                assert measures_record(values, speed, rate_hz, s.hyperextension_deg) == record
+                expected_traces = reference_trace(h, start, end, s.trace_points)
+                assert same_bits(list(trace_record(traces).values()), expected_traces)
+                assert same_bits(
+                    list(trace(h, start, end, s.trace_points).values()), expected_traces
+                )
             checked += 1
-            reps += bool(reference_is_rep(h, start, peak, end, s))
+            reps += is_rep
     assert checked > 100 and 10 < reps < checked  # reps and non-reps both met
 
 
@@ -392,12 +401,11 @@ def test_span_record_of_an_analysed_session_is_the_numpy_formulation():
 _WARM_UP_CHILD = """
 import json
 import numpy as np
-import pandas as pd
-from imu.pipeline import Engine, fusion, rep_kernels, span_record
+from imu.pipeline import Engine, fusion, rep_kernels
 from imu.sim import demo_session, make_lifter, simulate
 
 kernels = [getattr(rep_kernels, name) for name in (
-    "locate", "is_rep", "rep_measures", "arc_length", "trace", "velocity", "first_crossing")]
+    "excursion", "arc_length", "velocity", "first_crossing")]
 fusion.warm_up()
 before = [len(kernel.signatures) for kernel in kernels]
 script = demo_session(make_lifter(5), seed=5, n_sets=1, reps_per_set=(4, 4), non_reps=False)
@@ -408,19 +416,14 @@ for row in samples:
     steps.append(one_by_one.update(row[None, :]))
 steps.append(one_by_one.finish())
 reps = [e for step in steps for e in step.events if e["type"] == "rep"]
-angles = pd.DataFrame(
-    np.concatenate([step.angles for step in steps[:2]]),
-    columns=["time_s", "flexion_deg", "lateral_bend_deg", "twist_deg"],
-)
-span_record(angles, reps[0]["start_s"], reps[0]["end_s"])
 print(json.dumps([before, [len(kernel.signatures) for kernel in kernels], len(reps)]))
 """
 
 
 def test_warm_up_loads_the_rep_kernels_the_engine_calls():
     """After ``fusion.warm_up`` the engine's calls of the excursion kernels, chunked and
-    one sample per update (provisional alerts on), and ``span_record``'s, add no compiled
-    signature: nothing compiles mid-stream (a fresh process, so no other test counts)."""
+    one sample per update (provisional alerts on), add no compiled signature: nothing
+    compiles mid-stream (a fresh process, so no other test counts)."""
     run = subprocess.run(
         [sys.executable, "-c", _WARM_UP_CHILD], capture_output=True, text=True, check=True
     )

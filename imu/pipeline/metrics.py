@@ -24,8 +24,8 @@ from imu.pipeline.rep_kernels import trace as _trace_rows
 # velocity (deg/s: central differences, the uneven-step formula of np.gradient, one-sided
 # at both ends), median and unwrap_deg are the compiled helpers (numpy's bits).
 __all__ = [
-    "extend_lockout", "median", "rep_metrics", "set_summary", "sparc", "trace", "unwrap_deg",
-    "velocity",
+    "extend_lockout", "measures_record", "median", "rep_metrics", "set_summary", "sparc", "trace",
+    "trace_record", "unwrap_deg", "velocity",
 ]  # fmt: skip
 
 
@@ -63,7 +63,14 @@ def rep_metrics(
     before the fastest extension at which the trunk was still (extension speed below
     10 deg/s); ``smoothness`` is SPARC of the flexion speed.
     """
-    values, speed, sampling_rate_hz = rep_measures(rows, start, end, tail_end)
+    return measures_record(*rep_measures(rows, start, end, tail_end), hyperextension_deg)
+
+
+def measures_record(
+    values: np.ndarray, speed: np.ndarray, sampling_rate_hz: float, hyperextension_deg: float
+) -> dict:
+    """The measures dict of :func:`imu.pipeline.rep_kernels.rep_measures`' results:
+    ``values`` by name, SPARC of ``speed`` and whether the lockout is hyperextended."""
     measures = dict(zip(MEASURE_NAMES, values.tolist(), strict=True))
     measures["smoothness"] = sparc(speed, sampling_rate_hz)
     measures["hyperextended"] = bool(measures["lockout_extension_deg"] > hyperextension_deg)
@@ -83,8 +90,12 @@ def extend_lockout(measures: dict, lowest_flexion_deg: float, hyperextension_deg
 
 def trace(rows: np.ndarray, start: int, end: int, n_points: int) -> dict[str, list[float]]:
     """Time-normalised angle traces of rows ``start..end`` of ``rows`` (as in
-    :func:`rep_metrics`) on ``n_points`` (0..100 % of the rep)."""
-    traces = _trace_rows(rows, start, end, n_points)
+    :func:`rep_metrics`) on ``n_points`` (0..100 % of the rep): lists by angle name."""
+    return trace_record(_trace_rows(rows, start, end, n_points))
+
+
+def trace_record(traces: np.ndarray) -> dict[str, list[float]]:
+    """The traces dict of :func:`imu.pipeline.rep_kernels.trace`'s (3, n) result."""
     names = ("flexion_deg", "lateral_bend_deg", "twist_deg")
     return {name: traces[k].tolist() for k, name in enumerate(names)}
 

@@ -35,12 +35,19 @@ MEASURE_NAMES = (
     "peak_extension_velocity_deg_s", "lateral_bend_range_deg", "twist_range_deg",
 )  # fmt: skip
 
-# Limits of :func:`is_rep`, in this order in its ``limits`` array.
+# Limits of :func:`is_rep`, in this order in its ``limits`` array (settings of
+# :class:`imu.pipeline.reps.RepSettings`).
 REP_LIMITS = (
     "min_rep_s", "max_rep_s", "max_lockout_flexion_deg", "hold_band_deg", "max_bottom_hold_s",
     "twisted_hold_s", "twisted_hold_deg", "max_twist_range_deg", "max_lateral_bend_range_deg",
     "min_extension_velocity_deg_s",
 )  # fmt: skip
+
+EXCURSION_SETTINGS = (
+    "lookback_s", "onset_deg", "onset_velocity_deg_s", "lockout_window_s",
+    "max_start_flexion_deg", *REP_LIMITS,
+)  # fmt: skip
+"""The settings of :func:`excursion`, in this order in its ``settings`` array."""
 
 _PW_BLOCK = 128  # numpy's PW_BLOCKSIZE
 
@@ -107,8 +114,9 @@ def total(values: np.ndarray) -> float:
             half = n // 2
             half -= half % 8
             # popped in reverse order: the first half, the second half, their sum
-            los[pending : pending + 3] = (0, lo + half, lo)
-            ns[pending : pending + 3] = (-1, n - half, half)
+            los[pending], ns[pending] = 0, -1
+            los[pending + 1], ns[pending + 1] = lo + half, n - half
+            los[pending + 2], ns[pending + 2] = lo, half
             pending += 3
     return 0.0 + sums[0]
 
@@ -275,18 +283,16 @@ def _bisect(values: np.ndarray, x: float, lo: int, right: bool) -> int:
 
 
 @njit(cache=True)
-def interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
-    """``np.interp(x, xp, fp)`` for strictly increasing ``xp``: the same slope, the same
-    fallbacks when a value is not finite."""
+def interp(x: np.ndarray, xp: np.ndarray, fp: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``np.interp(x, xp, fp)`` for strictly increasing ``xp``, written into ``out``: the
+    same slope, the same fallbacks when a value is not finite."""
     n = len(xp)
-    out = np.empty(len(x))
-    if n == 1:  # numpy's answer at, left and right of (and NaN for) a single point
-        out[:] = fp[0]
-        return out
     j = 0
     for i in range(len(x)):
         value = x[i]
-        if math.isnan(value):
+        if n == 1:  # numpy's answer at, left and right of (and NaN for) a single point
+            out[i] = fp[0]
+        elif math.isnan(value):
             out[i] = value
         elif value > xp[n - 1]:
             out[i] = fp[n - 1]
@@ -444,7 +450,10 @@ def rep_measures(h: np.ndarray, start: int, end: int, tail_end: int) -> tuple:
         return out, np.zeros(0), 1.0
     rate = 1.0 / median(t[1 : m + 1] - t[:m])
     grid = arange(t[0], t[m], 1.0 / rate)
-    return out, np.abs(interp(grid, t[: m + 1], v[: m + 1])), rate
+    speed = interp(grid, t[: m + 1], v[: m + 1], grid)  # in place: each x is read first
+    for i in range(len(speed)):
+        speed[i] = abs(speed[i])
+    return out, speed, rate
 
 
 @njit(cache=True)
@@ -484,20 +493,52 @@ def trace(h: np.ndarray, start: int, end: int, n_points: int) -> np.ndarray:
     grid = linspace(t[0], t[-1], n_points)
     out = np.empty((3, n_points))
     for k in range(3):
-        out[k] = interp(grid, t, h[start : end + 1, FLEXION + k])
+        interp(grid, t, h[start : end + 1, FLEXION + k], out[k])
     return out
 
 
+@njit(cache=True)
+def excursion(
+    h: np.ndarray, floor: int, rise: int, cut: int, settings: np.ndarray, n_points: int
+) -> tuple:
+    """The segmenter's excursion that rose above ``bottom_deg`` at ``rise``, cut at ``cut``
+    (one compiled call: :func:`locate`, :func:`is_rep`, :func:`rep_measures`,
+    :func:`trace`). ``settings``: the :data:`EXCURSION_SETTINGS` values.
+
+    Returns ``(start, end, after_end, tail_low_deg, is_rep, measures, speed,
+    sampling_rate_hz, traces)``: the rep's rows ``start..end``, the row after the end
+    (within the lockout window) that its measures use, the lowest flexion in the lockout
+    window, whether it is a rep (upright start within ``max_start_flexion_deg`` and
+    :func:`is_rep`), and for a rep the results of :func:`rep_measures` (with the row
+    ``after_end``) and :func:`trace` (empty otherwise).
+    """
+    start, peak, end, tail_end, base, tail_low = locate(
+        h, floor, rise, cut, settings[0], settings[1], settings[2], settings[3]
+    )
+    after_end = min(tail_end, end + 1)  # the velocity at the end needs the row after it
+    ok = base <= settings[4] and is_rep(h, start, peak, end, settings[5:])
+    if not ok:
+        empty = np.zeros(0)
+        return start, end, after_end, tail_low, ok, empty, empty, 1.0, np.zeros((3, 0))
+    measures, speed, sampling_rate_hz = rep_measures(h, start, end, after_end)
+    traces = trace(h, start, end, n_points)
+    return start, end, after_end, tail_low, ok, measures, speed, sampling_rate_hz, traces
+
+
+def settings_array(settings: object) -> np.ndarray:
+    """The :data:`EXCURSION_SETTINGS` of ``settings`` (a RepSettings) as float64."""
+    return np.array([getattr(settings, name) for name in EXCURSION_SETTINGS], dtype=np.float64)
+
+
 def load() -> None:
-    """Call every kernel that Python calls once, with the argument types the segmenter
-    uses (``imu.pipeline.fusion.warm_up`` runs this: nothing compiles mid-stream)."""
+    """Call every kernel that the engine calls once, with the argument types it uses
+    (``imu.pipeline.fusion.warm_up`` runs this: nothing compiles mid-stream)."""
     time_s = np.arange(60) * 0.05
     flexion_deg = 50.0 * np.sin(np.pi * time_s / time_s[-1])
     h = np.column_stack((time_s, flexion_deg, np.zeros(60), np.zeros(60), np.arange(60.0)))
-    start, peak, end, tail_end, _, _ = locate(h, 0, 20, 59, 2.5, 0.5, 2.0, 0.5)
-    is_rep(h, start, peak, end, np.zeros(len(REP_LIMITS)))
-    _, speed, sampling_rate_hz = rep_measures(h, start, end, tail_end)
-    arc_length(np.abs(speed), 64, sampling_rate_hz, 10.0, 0.05)
-    trace(h, start, end, 51)
+    settings = np.zeros(len(EXCURSION_SETTINGS))
+    settings[4] = 90.0  # a rep: measured
+    speed, sampling_rate_hz = excursion(h, 0, 20, 59, settings, 51)[6:8]
+    arc_length(speed, 64, sampling_rate_hz, 10.0, 0.05)
     velocity(h[:, FLEXION], h[:, TIME])  # columns of the history (provisional lockout check)
     first_crossing(h[:, FLEXION], 0, 60, 35.0, True)

@@ -33,7 +33,15 @@ import pandas as pd
 
 from imu.pipeline import rep_kernels
 from imu.pipeline.buffers import GrowingArray
-from imu.pipeline.metrics import extend_lockout, rep_metrics, set_summary, trace, velocity
+from imu.pipeline.metrics import (
+    extend_lockout,
+    measures_record,
+    rep_metrics,
+    set_summary,
+    trace,
+    trace_record,
+    velocity,
+)
 
 
 @dataclass(frozen=True)
@@ -250,15 +258,8 @@ class RepSegmenter:
         self._withdrawn: list[dict] = []  # withdrawals to emit with the next row
         self._judged: tuple[tuple[float, ...], dict | None] | None = None  # see _excursion
         self._limit_armed = True
-        # the settings of the compiled excursion kernels, as float64 (one compiled signature)
-        self._spans = tuple(
-            float(v)
-            for v in (
-                settings.lookback_s, settings.onset_deg, settings.onset_velocity_deg_s,
-                settings.lockout_window_s,
-            )
-        )  # fmt: skip
-        self._limits = np.array([getattr(settings, name) for name in rep_kernels.REP_LIMITS], float)
+        self._kernel_settings = rep_kernels.settings_array(settings)
+        self._n_points = int(settings.trace_points)
         self._clear()
 
     def _clear(self) -> None:
@@ -475,23 +476,24 @@ class RepSegmenter:
 
     def _excursion(self, cut: int) -> tuple[dict, int, tuple[float, float]] | None:
         """The excursion as if cut at position ``cut``: (record, end position, twist at start
-        and end), or None when it is not a rep. Changes no decision state: the judgement of
-        its span (rows start..end and the one after) is kept for the next call (the
-        provisional check and the cut usually find the same span; only the lockout window
-        grows). Where it lies and whether it is a rep: :func:`imu.pipeline.rep_kernels.locate`
-        and :func:`~imu.pipeline.rep_kernels.is_rep`."""
+        and end), or None when it is not a rep (:func:`imu.pipeline.rep_kernels.excursion`
+        locates, judges and measures it). Changes no decision state: the record of its span
+        (rows start..end and the one after) is kept for the next call (the provisional
+        check and the cut usually find the same span; only the lockout window grows)."""
         s = self.settings
         h = self._history.array
-        start, peak, end, tail_end, base, tail_low = rep_kernels.locate(
-            h, self._floor, self._rise, cut, *self._spans
+        start, end, after_end, tail_low, is_rep, values, speed, rate_hz, traces = (
+            rep_kernels.excursion(
+                h, self._floor, self._rise, cut, self._kernel_settings, self._n_points
+            )
         )
-        after_end = min(tail_end, end + 1)  # the velocity at the end needs the row after it
         span = (float(h[start, 4]), float(h[end, 4]), float(h[after_end, 4]))
         if self._judged is None or self._judged[0] != span:
-            is_rep = base <= s.max_start_flexion_deg and rep_kernels.is_rep(
-                h, start, peak, end, self._limits
-            )
-            self._judged = (span, _record(h, start, end, after_end, s) if is_rep else None)
+            record = None
+            if is_rep:
+                record = measures_record(values, speed, rate_hz, s.hyperextension_deg)
+                record["trace"] = trace_record(traces)
+            self._judged = (span, record)
         if self._judged[1] is None:
             return None
         record = extend_lockout(self._judged[1], tail_low, s.hyperextension_deg)
