@@ -20,7 +20,7 @@ from imu.model import load_model
 from imu.model.classifier import RepClassifier
 from imu.model.compiled import compile_predictor
 from imu.model.features import RAW_FEATURES, model_rows
-from imu.model.files import library_versions, save_model
+from imu.model.files import ALLOWED_TYPES, library_versions, save_model
 from imu.model.reader import read_compiled
 from imu.model.training import fit_model
 
@@ -113,7 +113,12 @@ def test_lazy_estimator_and_training_rows_come_from_the_allow_listed_skops_load(
 
 
 def test_a_newly_trained_logistic_model_reads_directly(sessions, rows, tmp_path):
+    import skops.io as sio
+
     trained, path = train(sessions, "logistic_C1", tmp_path)
+    for readable in (path, ROOT / "models" / "default.skops"):
+        # what the reader accepts, the skops path accepts too
+        assert set(sio.get_untrusted_types(file=readable)) <= ALLOWED_TYPES
     loaded = load_model(path)
     assert not loaded.estimator_loaded and loaded.threshold == trained.threshold
     np.testing.assert_array_equal(loaded.probability(rows), trained.compiled(rows))
