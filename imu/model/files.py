@@ -58,22 +58,31 @@ class ModelVersionWarning(UserWarning):
 
 
 def library_versions() -> dict[str, str]:
-    """Versions that matter for reading a model file back (from the installed packages'
-    metadata: importing scikit-learn, skops and scipy just for this would cost seconds)."""
+    """Versions that matter for reading a model file back."""
     import platform
-    from importlib.metadata import PackageNotFoundError, version
 
     from imu import __version__
 
-    def installed(name: str) -> str:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return "not installed"
-
-    return {"imu": __version__, "scikit-learn": installed("scikit-learn"),
-            "skops": installed("skops"), "numpy": np.__version__, "scipy": installed("scipy"),
+    return {"imu": __version__, **{name: _version(name) for name in _LIBRARIES},
             "python": platform.python_version()}
+
+
+_LIBRARIES = ("scikit-learn", "skops", "numpy", "scipy")
+_COMPARED = ("scikit-learn", "skops", "numpy")
+"""Libraries whose versions a model file records, and those a different one warns about."""
+
+
+def _version(name: str) -> str:
+    """An installed library's version, from its package metadata (importing scikit-learn,
+    skops and scipy just for this would cost seconds); numpy is imported anyway."""
+    if name == "numpy":
+        return np.__version__
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
 
 
 def sha256(path: str | os.PathLike) -> str:
@@ -168,10 +177,9 @@ def read_manifest(data: bytes, where: str) -> dict:
 
 def _check_versions(manifest: dict, where: str) -> None:
     saved = manifest.get("versions", {})
-    current = library_versions()
+    current = {name: _version(name) for name in _COMPARED}
     differ = [f"{name} {saved.get(name)} (now {current[name]})"
-              for name in ("scikit-learn", "skops", "numpy")
-              if saved.get(name) != current[name]]
+              for name in _COMPARED if saved.get(name) != current[name]]
     if differ:
         warnings.warn(f"{where}: model written with {', '.join(differ)}; its predictions may "
                       "differ, retrain with 'imu train' if in doubt", ModelVersionWarning,
