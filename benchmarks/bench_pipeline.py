@@ -243,10 +243,12 @@ def child(path: str) -> None:
     sys.stdout.flush()
 
 
-def process_s(command: list[str], env: dict[str, str] | None = None) -> float:
-    """Wall time (s) of a whole process, from spawn to exit (its output discarded)."""
+def process_s(command: list[str], cwd: str, env: dict[str, str] | None = None) -> float:
+    """Wall time (s) of a whole process, from spawn to exit (its output discarded). Run in
+    ``cwd``: ``python -m`` puts the working directory first on ``sys.path``, which would
+    hide ``PYTHONPATH``."""
     t0 = time.perf_counter()
-    run = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    run = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
     if run.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{run.stderr}")
@@ -302,10 +304,10 @@ def speed(minutes: float, before: str | None) -> None:
         trees = {"now": None, **({"before": before} if before else {})}
         walls: dict[str, list[float]] = {"read_csv": [], **{tree: [] for tree in trees}}
         for _ in range(3):
-            walls["read_csv"].append(process_s(read_csv_process))
+            walls["read_csv"].append(process_s(read_csv_process, tmp))
             for tree, pythonpath in trees.items():
                 env = None if pythonpath is None else {**os.environ, "PYTHONPATH": pythonpath}
-                walls[tree].append(process_s(analyze_process, env))
+                walls[tree].append(process_s(analyze_process, tmp, env))
         read_csv_process_s = min(walls["read_csv"])
         spawned = time.time()
         run = subprocess.run(
