@@ -120,6 +120,27 @@ def test_cached_model_rows_equal_model_row_to_the_bit(default_model, sessions):
         np.testing.assert_array_equal(got.view(np.int64), expected.view(np.int64))
 
 
+def test_a_provisional_and_a_confirmed_record_share_their_trace_features(default_model, sessions,
+                                                                          monkeypatch):
+    """The engine's two records of one rep differ in the lockout extension only: the
+    traces are featurised once, and each row still equals model_row to the bit."""
+    from imu.model import classifier
+
+    computed = []
+    original = classifier.trace_features
+    monkeypatch.setattr(classifier, "trace_features",
+                        lambda *inputs: computed.append(inputs) or original(*inputs))
+    (_, reps, _), = sessions[:1]
+    provisional = {**reps[5], "lockout_extension_deg": reps[5]["lockout_extension_deg"] - 1.0}
+    model = RepClassifier(default_model.estimator, default_model.threshold)
+    rows = [model.model_row(provisional, reps[:5]), model.model_row(reps[5], reps[:5])]
+    assert len(computed) == 6                  # the 5 earlier reps, then rep 5 once
+    for row, record in zip(rows, (provisional, reps[5])):
+        np.testing.assert_array_equal(row.view(np.int64),
+                                      model_row(record, reps[:5]).view(np.int64))
+    assert rows[0][2] != rows[1][2]            # lockout_extension_deg, the one difference
+
+
 def test_classify_session_equals_rep_by_rep(default_model, sessions):
     _, reps, _ = sessions[2]
     p_all, flags = default_model.classify_session(reps)

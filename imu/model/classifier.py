@@ -15,12 +15,15 @@ from imu.model.features import (
     record_value,
     rep_features,
     set_start,
+    trace_features,
 )
 
 _FEATURE_CACHE_SIZE = 4096
 """Records whose raw features a classifier remembers (a 3-hour session has ~600 reps)."""
 _BASELINE_CACHE_SIZE = 4
 """Baseline columns (per history length and set start) a classifier remembers."""
+_TRACE_CACHE_SIZE = 8
+"""Reps whose trace features a classifier remembers by content."""
 
 _NOT_COMPILED = object()
 
@@ -61,6 +64,7 @@ class RepClassifier:
         self._history: list = []
         self._history_raw = np.empty((64, len(RAW_FEATURES)))
         self._baselines: OrderedDict = OrderedDict()
+        self._trace_cache: OrderedDict = OrderedDict()
 
     @property
     def estimator_loaded(self) -> bool:
@@ -205,11 +209,26 @@ class RepClassifier:
         hit = self._raw_cache.get(id(record))
         if hit is not None and hit[0] is record:
             return hit[1]
-        raw = rep_features(record)
+        raw = rep_features(record, self._trace_features)
         self._raw_cache[id(record)] = (record, raw)
         if len(self._raw_cache) > _FEATURE_CACHE_SIZE:
             self._raw_cache.popitem(last=False)
         return raw
+
+    def _trace_features(self, start_s: float, end_s: float, bottom_s: float,
+                        flexion: np.ndarray, twist: np.ndarray) -> np.ndarray:
+        """:func:`imu.model.features.trace_features`, remembered by the bits of its inputs
+        for the last few reps: the engine's provisional and confirmed records of a rep
+        are different objects with the same traces (only the lockout extension differs)."""
+        key = (np.array([start_s, end_s, bottom_s]).tobytes(), flexion.shape,
+               flexion.tobytes(), twist.shape, twist.tobytes())
+        features = self._trace_cache.get(key)
+        if features is None:
+            features = self._trace_cache[key] = trace_features(start_s, end_s, bottom_s,
+                                                               flexion, twist)
+            if len(self._trace_cache) > _TRACE_CACHE_SIZE:
+                self._trace_cache.popitem(last=False)
+        return features
 
     def classify_session(self, records: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities and flags for a session's reps in time order (same as calling

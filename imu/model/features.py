@@ -29,7 +29,7 @@ rounded reps.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -141,7 +141,11 @@ _LATERAL = REP_METRICS.index("lateral_bend_range_deg")
 _TWIST = REP_METRICS.index("twist_range_deg")
 
 
-def rep_features(record: dict) -> np.ndarray:
+ShapeFeatures = Callable[[float, float, float, np.ndarray, np.ndarray], np.ndarray]
+"""``(start_s, end_s, bottom_s, flexion_deg, twist_deg) -> features`` (:func:`trace_features`)."""
+
+
+def rep_features(record: dict, shape_features: ShapeFeatures | None = None) -> np.ndarray:
     """Raw features of one rep record, in the order of :data:`RAW_FEATURES` (NaN = unknown).
 
     Units are in the names (deg, s, deg/s). ``early_pull_extension_deg_s`` is the mean
@@ -156,11 +160,31 @@ def rep_features(record: dict) -> np.ndarray:
     rep's own range: 0 = the mean of its first and last sample, 1 = its peak. Unlike the
     curve in degrees, it is unchanged by a constant angle offset (a calibration that fell
     back, a sensor that slipped) or a scale error of a few degrees.
+
+    ``shape_features`` computes the features of the traces (default
+    :func:`trace_features`; the classifier passes a remembering one).
     """
     start_s, end_s = record_value(record, "start_s"), record_value(record, "end_s")
-    duration_s = end_s - start_s
     values = [record_value(record, key) for key in REP_METRICS]
-    trace = np.asarray((record.get(TRACE_KEY) or {}).get(TRACE_FLEXION) or [], dtype=np.float64)
+    traces = record.get(TRACE_KEY) or {}
+    flexion = np.asarray(traces.get(TRACE_FLEXION) or [], dtype=np.float64)
+    twist = np.asarray(traces.get("twist_deg") or [], dtype=np.float64)
+    shape = (shape_features or trace_features)(start_s, end_s, record_value(record, "bottom_s"),
+                                               flexion, twist)
+    log_ranges = np.log(np.maximum([values[_LATERAL], values[_TWIST]], 0.1))  # NaN stays NaN
+    return np.concatenate([values, [end_s - start_s], shape[:3], log_ranges, shape[3:]],
+                          dtype=np.float64)
+
+
+def trace_features(start_s: float, end_s: float, bottom_s: float, trace: np.ndarray,
+                   twist: np.ndarray) -> np.ndarray:
+    """The features of a rep's time-normalised flexion and twist traces (deg, evenly
+    sampled from ``start_s`` to ``end_s``; the deepest point at ``bottom_s``), as
+    ``[early_pull_extension_deg_s, fastest_extension_at_ascent_fraction,
+    fastest_extension_after_peak_fraction, twist_shift_at_peak_deg, extension done (3),
+    flexion at fractions (9), flexion relative to the range (9)]`` (:func:`rep_features`
+    places them among the others)."""
+    duration_s = end_s - start_s
     shape = np.full(len(SHAPE_FRACTIONS), np.nan)
     relative = np.full(len(SHAPE_FRACTIONS), np.nan)
     pull = np.full(len(PULL_FRACTIONS), np.nan)
@@ -172,7 +196,6 @@ def rep_features(record: dict) -> np.ndarray:
         range_deg = float(trace.max()) - ends_deg
         if range_deg >= MIN_SHAPE_RANGE_DEG:
             relative = (shape - ends_deg) / range_deg
-        bottom_s = record_value(record, "bottom_s")
         ascent_s = end_s - bottom_s
         if np.isfinite(ascent_s) and ascent_s > 0 and duration_s > 0:
             bottom = (bottom_s - start_s) / duration_s
@@ -183,17 +206,15 @@ def rep_features(record: dict) -> np.ndarray:
             fastest_at = _fastest_extension(grid, slope, bottom)
             peak = float(np.argmax(trace)) / (len(trace) - 1)
             after_peak = _fastest_extension(grid, slope, peak)
-            twist = np.asarray((record.get(TRACE_KEY) or {}).get("twist_deg") or [], dtype=float)
-            if len(twist) >= 3 and np.isfinite(twist).all():
+            if twist.ndim == 1 and len(twist) >= 3 and np.isfinite(twist).all():
                 twist_at_peak = float(np.interp(peak, _grid(twist), twist))
                 twist_shift = abs(twist_at_peak - 0.5 * (twist[0] + twist[-1]))
             pull_deg = at_bottom - trace[-1]
             if pull_deg > 1.0:
                 done = at_bottom - np.interp(bottom + _PULL_AT * (1 - bottom), grid, trace)
                 pull = done / pull_deg
-    log_ranges = np.log(np.maximum([values[_LATERAL], values[_TWIST]], 0.1))  # NaN stays NaN
-    scalars = [*values, duration_s, early_pull, fastest_at, after_peak, *log_ranges, twist_shift]
-    return np.concatenate([scalars, pull, shape, relative], dtype=np.float64)
+    return np.concatenate([[early_pull, fastest_at, after_peak, twist_shift], pull, shape,
+                           relative], dtype=np.float64)
 
 
 def _fastest_extension(grid: np.ndarray, slope: np.ndarray, bottom: float) -> float:
