@@ -44,7 +44,7 @@ def sparc(
     """
     if len(speed) < 4 or not np.any(speed):
         return float("nan")
-    n_fft = int(2 ** (np.ceil(np.log2(len(speed))) + pad_level))
+    n_fft = 2 ** ((len(speed) - 1).bit_length() + pad_level)  # 2 ** (ceil(log2(n)) + pad)
     n_bins = min(n_fft // 2 + 1, int(cutoff_hz * n_fft / sampling_rate_hz) + 2)
     magnitude = np.abs(np.fft.rfft(speed, n_fft)[:n_bins])
     return arc_length(magnitude, n_fft, float(sampling_rate_hz), float(cutoff_hz), float(threshold))

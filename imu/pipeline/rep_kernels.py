@@ -1,8 +1,8 @@
 """Compiled measures of one excursion for the rep segmenter (:mod:`imu.pipeline.reps`).
 
 Each kernel repeats the numpy formulation it replaces operation by operation, in the
-same order, so its results are the same bits: central differences as
-:func:`imu.pipeline.metrics.velocity`, numpy's pairwise summation for ``np.sum``, the
+same order, so its results are the same bits: central differences with
+``np.gradient``'s formula, numpy's pairwise summation for ``np.sum``, the
 unwrap of ``np.unwrap``, the grids of ``np.arange`` and ``np.linspace``, the
 interpolation of ``np.interp``, NaN-propagating minima and maxima, first-hit ``argmax``
 and ``argmin``. The spectrum of SPARC stays numpy's FFT (:func:`imu.pipeline.metrics.sparc`);
@@ -54,7 +54,13 @@ _PW_BLOCK = 128  # numpy's PW_BLOCKSIZE
 
 @njit(cache=True)
 def velocity(values: np.ndarray, time_s: np.ndarray) -> np.ndarray:
-    """:func:`imu.pipeline.metrics.velocity` (units of ``values`` per s), compiled."""
+    """Time derivative of ``values`` (units of ``values`` per s) at ``time_s``.
+
+    Second-order central differences inside (the uneven-step formula of ``np.gradient``),
+    one-sided differences at both ends; zeros for fewer than two samples. Each inner
+    value depends only on its two neighbours, so any window of a longer series has the
+    same inner values.
+    """
     n = len(values)
     out = np.zeros(n)
     if n < 2:
@@ -173,7 +179,8 @@ def first_min(values: np.ndarray) -> int:
 
 @njit(cache=True)
 def unwrap_deg(angles_deg: np.ndarray) -> np.ndarray:
-    """:func:`imu.pipeline.metrics.unwrap_deg` (``np.unwrap`` in degrees), compiled."""
+    """Angles (deg) made continuous: ``np.degrees(np.unwrap(np.radians(angles_deg)))`` of
+    a 1-D float array, the same operations (same bits)."""
     n = len(angles_deg)
     p = np.empty(n)
     for i in range(n):

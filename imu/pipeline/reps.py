@@ -487,7 +487,8 @@ class RepSegmenter:
                 h, self._floor, self._rise, cut, self._kernel_settings, self._n_points
             )
         )
-        span = (float(h[start, 4]), float(h[end, 4]), float(h[after_end, 4]))
+        rows = self._rows
+        span = (float(rows[start]), float(rows[end]), float(rows[after_end]))
         if self._judged is None or self._judged[0] != span:
             record = None
             if is_rep:
@@ -497,7 +498,8 @@ class RepSegmenter:
         if self._judged[1] is None:
             return None
         record = extend_lockout(self._judged[1], tail_low, s.hyperextension_deg)
-        return record, end, (float(h[start, 3]), float(h[end, 3]))
+        twist = self._a[:, 2]
+        return record, end, (float(twist[start]), float(twist[end]))
 
     def _cut(self, cut: int) -> list[tuple[int, dict]]:
         """Cut the excursion ending at position ``cut``; return the events it settles."""
