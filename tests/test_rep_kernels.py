@@ -401,7 +401,7 @@ def test_span_record_of_an_analysed_session_is_the_numpy_formulation():
 _WARM_UP_CHILD = """
 import json
 import numpy as np
-from imu.pipeline import Engine, fusion, rep_kernels
+from imu.pipeline import Engine, EngineSettings, RepSettings, fusion, rep_kernels
 from imu.sim import demo_session, make_lifter, simulate
 
 kernels = [getattr(rep_kernels, name) for name in (
@@ -410,7 +410,9 @@ fusion.warm_up()
 before = [len(kernel.signatures) for kernel in kernels]
 script = demo_session(make_lifter(5), seed=5, n_sets=1, reps_per_set=(4, 4), non_reps=False)
 samples = simulate(script, sampling_rate_hz=50.0, seed=5).session.samples()
-chunked, one_by_one = Engine(), Engine()
+# whole numbers as settings (int, not float) must not make new signatures either
+whole = RepSettings(top_deg=15, bottom_deg=35, lookback_s=3, trace_points=51)
+chunked, one_by_one = Engine(), Engine(EngineSettings(reps=whole))
 steps = [chunked.update(samples), chunked.finish()]
 for row in samples:
     steps.append(one_by_one.update(row[None, :]))
@@ -422,11 +424,12 @@ print(json.dumps([before, [len(kernel.signatures) for kernel in kernels], len(re
 
 def test_warm_up_loads_the_rep_kernels_the_engine_calls():
     """After ``fusion.warm_up`` the engine's calls of the excursion kernels, chunked and
-    one sample per update (provisional alerts on), add no compiled signature: nothing
-    compiles mid-stream (a fresh process, so no other test counts)."""
+    one sample per update (provisional alerts on; settings given as whole numbers), add
+    no compiled signature: nothing compiles mid-stream (a fresh process, so no other
+    test counts)."""
     run = subprocess.run(
         [sys.executable, "-c", _WARM_UP_CHILD], capture_output=True, text=True, check=True
     )
     before, after, n_reps = json.loads(run.stdout)
     assert min(before) == 1 and after == before
-    assert n_reps >= 4
+    assert n_reps >= 8  # both engines found the reps

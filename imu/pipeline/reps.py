@@ -427,7 +427,7 @@ class RepSegmenter:
         i = self._cursor
         while i < n:
             if self._state == "up":
-                stop = rep_kernels.first_crossing(flexion, i, n, s.bottom_deg, True)
+                stop = rep_kernels.first_crossing(flexion, i, n, float(s.bottom_deg), True)
                 row = self._burst_over(i, stop)
                 if row is not None:
                     self._advance(i, row, events)
@@ -441,7 +441,7 @@ class RepSegmenter:
                 self._advance(i, stop + 1, events)
                 self._rise, self._state, i = stop, "down", stop + 1
             elif self._state == "down":
-                j = rep_kernels.first_crossing(flexion, i, n, s.top_deg, False)
+                j = rep_kernels.first_crossing(flexion, i, n, float(s.top_deg), False)
                 self._advance(i, min(j + 1, n), events)
                 if j == n:
                     i = n
@@ -453,7 +453,7 @@ class RepSegmenter:
                 deadline = t[self._down] + 2 * s.lockout_window_s
                 # times increase: only rows before the deadline need the flexion test
                 late = i + int(np.searchsorted(t[i:], deadline, side="left"))
-                first = rep_kernels.first_crossing(flexion, i, late, s.top_deg, True)
+                first = rep_kernels.first_crossing(flexion, i, late, float(s.top_deg), True)
                 found = first < late or late < n
                 if not found and not final:
                     self._advance(i, n, events)
