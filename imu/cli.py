@@ -68,14 +68,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _before_exit() -> None:
-    """Spare the interpreter's teardown the garbage collection of every object (~1 s).
+    """Spare the interpreter's teardown the garbage collection of every object (~0.5-1.5 s).
 
     At exit CPython clears each module and runs the cyclic garbage collector over every
-    object it holds: with numpy, pandas and numba loaded (scikit-learn too for some
-    models) that took 0.9-1.2 s of a 4-6 s ``imu analyze`` of an hour's recording, against
-    about 0.1 s after :func:`gc.freeze`, which moves every live object to the permanent
-    generation that those collections skip; the OS reclaims the memory
-    (benchmarks/bench_pipeline.py, row "(b) exit").
+    object it holds: after ``imu analyze`` of an hour's recording (numpy, pandas and numba
+    loaded) that took about 0.6 s, 1.0-1.6 s with scikit-learn loaded too (models other
+    than the calibrated logistic one), against 0.06-0.12 s after :func:`gc.freeze`, which
+    moves every live object to the permanent generation that those collections skip; the
+    OS reclaims the memory (benchmarks/bench_pipeline.py, row "(b) exit").
 
     Nothing is lost: atexit handlers still run, ``sys.stdout``/``sys.stderr`` are still
     flushed, non-daemon threads are still joined, and an object outside reference cycles
