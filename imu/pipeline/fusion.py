@@ -484,8 +484,11 @@ def _without_blas_probe() -> Iterator[None]:
     imported) is marked missing in ``sys.modules``, so the probe fails at once (numba
     catches the ImportError). What that changes: ``np.correlate``/``np.convolve`` in
     compiled code would take numba's plain loop instead of a BLAS dot product; no kernel
-    of this project calls them. Afterwards the mark is removed: linear algebra in numba
-    code, and SciPy itself, import as usual (tests/test_fusion_blas_probe.py).
+    of this project calls them, nor any other BLAS/LAPACK function (``np.dot``,
+    ``np.linalg``), whose first compile inside this block would fail:
+    tests/test_fusion.py's fresh-install test compiles every kernel here. Afterwards the
+    mark is removed: linear algebra in numba code, and SciPy itself, import as usual
+    (tests/test_fusion_blas_probe.py).
     """
     name = "scipy.linalg"
     if name in sys.modules:
