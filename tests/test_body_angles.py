@@ -5,33 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from imu.pipeline import fusion
 from imu.pipeline.angles import DEG_PER_RAD, body_matrix_entries
 from imu.pipeline.calibration import rotation_from_axes
-
-
-@settings(max_examples=2000, deadline=None)
-@given(
-    st.one_of(
-        st.floats(allow_nan=True, allow_infinity=True),
-        st.floats(-1000.0, 1000.0),
-        st.sampled_from([0.0, -0.0, 360.0, 720.0, -360.0, 359.99999999999994, 5e-324]),
-    )
-)
-def test_mod_360_is_pythons_modulo(x):
-    got, want = fusion.mod_360(x), x % 360.0
-    assert (
-        math.isnan(want)
-        if math.isnan(got)
-        else (got, math.copysign(1, got))
-        == (
-            want,
-            math.copysign(1, want),
-        )
-    )
 
 
 def reference_row(q: np.ndarray, rotation_bs: np.ndarray, heading_ref_deg: float) -> list[float]:

@@ -395,24 +395,7 @@ def _body_angles_row(
     flexion = math.atan2(-m20, m22) * DEG_PER_RAD
     lateral = math.atan2(m21, math.sqrt(m20 * m20 + m22 * m22)) * DEG_PER_RAD
     heading = math.atan2(-m01, m11) * DEG_PER_RAD
-    return flexion, lateral, mod_360(heading - heading_ref_deg + 180.0) - 180.0
-
-
-@njit(cache=True)
-def mod_360(x: float) -> float:
-    """Python's ``x % 360.0``, bit for bit, without the division for ``0 < x < 720``.
-
-    That is every twist row (``x = heading - reference + 180``, both headings within
-    [-180, 180]) but a turn of more than 180 deg to one side. In ``(0, 360)`` the result
-    is ``x``; in ``[360, 720)`` it is ``x - 360``, exact (Sterbenz: ``x`` within a factor
-    2 of 360), as ``fmod`` is; anything else (zeros, negative, NaN, infinite) takes ``%``.
-    The kernel's ``%`` is numba's, which follows Python's (tests/test_body_angles.py).
-    """
-    if 0.0 < x < 360.0:
-        return x
-    if 360.0 <= x < 720.0:
-        return x - 360.0
-    return x % 360.0
+    return flexion, lateral, (heading - heading_ref_deg + 180.0) % 360.0 - 180.0
 
 
 @njit(cache=True)
