@@ -243,16 +243,23 @@ def child(path: str) -> None:
     sys.stdout.flush()
 
 
-def process_s(command: list[str], cwd: str, env: dict[str, str] | None = None) -> float:
-    """Wall time (s) of a whole process, from spawn to exit (its output discarded). Run in
-    ``cwd``: ``python -m`` puts the working directory first on ``sys.path``, which would
-    hide ``PYTHONPATH``."""
+def process_s(
+    command: list[str], cwd: str, env: dict[str, str] | None = None
+) -> tuple[float, float]:
+    """Wall and CPU time (s, user + system) of a whole process, from spawn to exit (its
+    output discarded). Run in ``cwd``: ``python -m`` puts the working directory first on
+    ``sys.path``, which would hide ``PYTHONPATH``."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     run = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if run.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{run.stderr}")
-    return wall
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu
 
 
 def per_sample_us(samples, n: int) -> dict[str, float]:
@@ -302,13 +309,14 @@ def speed(minutes: float, before: str | None) -> None:
         ]  # fmt: skip
         analyze_process = [sys.executable, "-m", "imu", "analyze", str(path), "--json"]
         trees = {"now": None, **({"before": before} if before else {})}
-        walls: dict[str, list[float]] = {"read_csv": [], **{tree: [] for tree in trees}}
+        walls: dict[str, list[tuple[float, float]]] = {"read_csv": [], **{t: [] for t in trees}}
         for _ in range(3):
             walls["read_csv"].append(process_s(read_csv_process, tmp))
             for tree, pythonpath in trees.items():
                 env = None if pythonpath is None else {**os.environ, "PYTHONPATH": pythonpath}
                 walls[tree].append(process_s(analyze_process, tmp, env))
-        read_csv_process_s = min(walls["read_csv"])
+        best = {key: tuple(map(min, zip(*runs, strict=True))) for key, runs in walls.items()}
+        read_csv_process_s = best["read_csv"][0]
         spawned = time.time()
         run = subprocess.run(
             [sys.executable, __file__, "--child", str(path)],
@@ -351,7 +359,7 @@ def speed(minutes: float, before: str | None) -> None:
         row(
             "`python -c \"import pandas; pandas.read_csv(FILE, comment='#')\"`",
             read_csv_process_s,
-            "reference of (b): whole process",
+            f"reference of (b): whole process; CPU {best['read_csv'][1]:.3f} s",
         )
     )
     print(
@@ -381,14 +389,18 @@ def speed(minutes: float, before: str | None) -> None:
         )
     )
     print(row("  (a) JSON and the rest of the command", warm["rest"]))
-    b_note = "**goal <= 3x read_csv process**; `python -m imu analyze FILE --json`, cold"
-    print(row("**(b) `imu analyze --json` process**", min(walls["now"]), b_note))
+    b_note = (
+        "**goal <= 3x read_csv process**; `python -m imu analyze FILE --json`, cold; CPU "
+        f"{best['now'][1]:.3f} s = {best['now'][1] / best['read_csv'][1]:.2f}x the reference's"
+    )
+    print(row("**(b) `imu analyze --json` process**", best["now"][0], b_note))
     if before:
         print(
             row(
                 "  (b) the same with PYTHONPATH=" + before,
-                min(walls["before"]),
-                "the other checkout (--before), interleaved with the row above",
+                best["before"][0],
+                f"the other checkout (--before), interleaved with the row above; CPU "
+                f"{best['before'][1]:.3f} s",
             )
         )
     print(
