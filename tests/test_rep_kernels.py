@@ -46,6 +46,21 @@ def reference_unwrap_deg(angles_deg: np.ndarray) -> np.ndarray:
     return np.degrees(np.unwrap(np.radians(angles_deg)))
 
 
+def reference_lockout_seen(time_s: np.ndarray, flexion: np.ndarray, onset: float) -> np.ndarray:
+    seen = np.zeros(len(flexion), dtype=bool)
+    if len(flexion) < 3:
+        return seen
+    inner = reference_velocity(flexion, time_s)[:-1]
+    last = np.diff(flexion) / np.diff(time_s)
+    positions = np.arange(len(inner))
+    low = np.minimum.accumulate(inner)
+    is_new_low = np.concatenate(([True], inner[1:] < low[:-1]))
+    fastest = np.maximum.accumulate(np.where(is_new_low, positions, 0))
+    stopped = np.maximum.accumulate(np.where(inner >= -onset, positions, -1))
+    seen[2:] = (last[1:] >= low[1:]) & (stopped[1:] >= fastest[1:])
+    return seen
+
+
 def reference_sparc(speed: np.ndarray, rate_hz: float) -> float:
     if len(speed) < 4 or not np.any(speed):
         return float("nan")
@@ -193,6 +208,15 @@ def test_velocity_is_the_numpy_formulation(data):
     values = data.draw(float_arrays(max_size=300))
     time_s = data.draw(times(len(values)))
     assert same_bits(k.velocity(values, time_s), reference_velocity(values, time_s))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data(), st.sampled_from([0.0, 2.0, 20.0]))
+def test_lockout_seen_is_the_numpy_formulation(data, onset_deg_s):
+    flexion = data.draw(float_arrays(max_size=300))
+    time_s = data.draw(times(len(flexion)))
+    got = k.lockout_seen(time_s, flexion, onset_deg_s)
+    assert got.tolist() == reference_lockout_seen(time_s, flexion, onset_deg_s).tolist()
 
 
 @settings(max_examples=300, deadline=None)
@@ -405,7 +429,7 @@ from imu.pipeline import Engine, EngineSettings, RepSettings, fusion, rep_kernel
 from imu.sim import demo_session, make_lifter, simulate
 
 kernels = [getattr(rep_kernels, name) for name in (
-    "excursion", "arc_length", "velocity", "first_crossing")]
+    "excursion", "arc_length", "lockout_seen", "first_crossing")]
 fusion.warm_up()
 before = [len(kernel.signatures) for kernel in kernels]
 script = demo_session(make_lifter(5), seed=5, n_sets=1, reps_per_set=(4, 4), non_reps=False)

@@ -332,6 +332,39 @@ def first_crossing(values: np.ndarray, lo: int, hi: int, threshold: float, above
 
 
 @njit(cache=True)
+def lockout_seen(
+    time_s: np.ndarray, flexion: np.ndarray, onset_velocity_deg_s: float
+) -> np.ndarray:
+    """For every prefix of an extension, whether its lockout is established.
+
+    ``time_s`` and ``flexion`` start at the peak. Element ``k`` is True when, on the
+    velocities of the prefix ``0..k`` (:func:`velocity`), some sample after the fastest
+    extension (first minimum) and before the last one has stopped extending (velocity
+    >= ``-onset_velocity_deg_s``); False for ``k < 2``. All prefixes in one pass: a
+    prefix's velocities are those of the whole series except at its last sample (a
+    one-sided difference).
+    """
+    n = len(flexion)
+    seen = np.zeros(n, dtype=np.bool_)
+    if n < 3:
+        return seen
+    inner = velocity(flexion, time_s)  # [:k] = prefix k's velocities but the last
+    low, fastest = inner[0], 0  # the lowest of inner[:k] (NaN once one is NaN), its first place
+    stopped = 0 if inner[0] >= -onset_velocity_deg_s else -1  # last place stopped, in [:k]
+    for m in range(1, n - 1):  # prefix k = m + 1
+        if inner[m] < low:
+            fastest = m
+        low = inner[m] if math.isnan(inner[m]) or inner[m] < low else low
+        if inner[m] >= -onset_velocity_deg_s:
+            stopped = m
+        last = (flexion[m + 1] - flexion[m]) / (time_s[m + 1] - time_s[m])
+        # its last velocity is not below the minimum before it (else it is the fastest and
+        # nothing after it counts), and a stopped sample follows the fastest
+        seen[m + 1] = last >= low and stopped >= fastest
+    return seen
+
+
+@njit(cache=True)
 def locate(
     h: np.ndarray,
     floor: int,
@@ -547,5 +580,5 @@ def load() -> None:
     settings[4] = 90.0  # a rep: measured
     speed, sampling_rate_hz = excursion(h, 0, 20, 59, settings, 51)[6:8]
     arc_length(speed, 64, sampling_rate_hz, 10.0, 0.05)
-    velocity(h[:, FLEXION], h[:, TIME])  # columns of the history (provisional lockout check)
+    lockout_seen(h[:, TIME], h[:, FLEXION], 2.0)  # columns of the history (provisional alerts)
     first_crossing(h[:, FLEXION], 0, 60, 35.0, True)

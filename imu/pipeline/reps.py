@@ -40,8 +40,8 @@ from imu.pipeline.metrics import (
     set_summary,
     trace,
     trace_record,
-    velocity,
 )
+from imu.pipeline.rep_kernels import lockout_seen
 
 
 @dataclass(frozen=True)
@@ -145,34 +145,6 @@ def lift_settings(lift: str, **overrides: object) -> RepSettings:
     if lift not in LIFTS:
         raise input_error(f"unknown lift {lift!r}", hint=f"choose one of {', '.join(LIFTS)}")
     return replace(LIFTS[lift], **{k: v for k, v in overrides.items() if v is not None})
-
-
-def lockout_seen(
-    time_s: np.ndarray, flexion: np.ndarray, onset_velocity_deg_s: float
-) -> np.ndarray:
-    """For every prefix of an extension, whether its lockout is established.
-
-    ``time_s`` and ``flexion`` start at the peak. Element ``k`` is True when, on the
-    velocities of the prefix ``0..k`` (:func:`imu.pipeline.metrics.velocity`), some
-    sample after the fastest extension (first minimum) and before the last one has
-    stopped extending (velocity >= ``-onset_velocity_deg_s``); False for ``k < 2``.
-    All prefixes in one pass: a prefix's velocities are those of the whole series except
-    at its last sample (a one-sided difference).
-    """
-    seen = np.zeros(len(flexion), dtype=bool)
-    if len(flexion) < 3:
-        return seen
-    inner = velocity(flexion, time_s)[:-1]  # [:k] = prefix k's velocities but the last
-    last = np.diff(flexion) / np.diff(time_s)  # [k - 1] = prefix k's last velocity
-    positions = np.arange(len(inner))
-    low = np.minimum.accumulate(inner)
-    is_new_low = np.concatenate(([True], inner[1:] < low[:-1]))
-    fastest = np.maximum.accumulate(np.where(is_new_low, positions, 0))
-    stopped = np.maximum.accumulate(np.where(inner >= -onset_velocity_deg_s, positions, -1))
-    # Prefix k (>= 2): its last velocity is not below the minimum before it (else it is
-    # the fastest and nothing after it counts), and a stopped sample follows the fastest.
-    seen[2:] = (last[1:] >= low[1:]) & (stopped[1:] >= fastest[1:])
-    return seen
 
 
 def span_record(
