@@ -16,7 +16,9 @@ and replayed, in fresh processes taking turns ``--rounds`` (3) times, by both ve
   CPU time spent in numpy's FFT (SPARC's spectrum, the same in both);
 * identical: whether both versions' events and rep records are the same bits;
 * per sample: the engine fed one sample per update (the live path, provisional alerts
-  on) over 20,000 samples after calibration, us/sample CPU (best of the rounds);
+  on) over 20,000 samples after calibration, us/sample CPU (best of the rounds); and the
+  segmenter alone fed the recorded rows one per ``update_one`` (the first 240,000: 20
+  minutes), us/row CPU (best of the rounds);
 * load: the CPU time to load this checkout's compiled rep kernels from numba's cache
   in a new process (``rep_kernels.load`` after the orientation kernels; median of the
   rounds), which a whole ``imu analyze`` process pays once.
@@ -84,6 +86,15 @@ for _ in range(5):
     ffts.append(spent[0])
 np.fft.rfft = rfft
 pickle.dump((events, segmenter.records), open(sys.argv[2], "wb"))
+rows = [
+    (float(t), (float(a[0]), float(a[1]), float(a[2])), int(r))
+    for name, args in calls if name == "update" for t, a, r in zip(*args)
+][:240000]
+live = reps.RepSegmenter(reps.RepSettings())  # provisional alerts on, as in imu live
+t0 = time.process_time()
+for row in rows:
+    live.update_one(*row)
+segmenter_row_us = (time.process_time() - t0) / len(rows) * 1e6
 engine = Engine()
 for row in samples[:20000]:
     engine.update(row[None, :])
@@ -92,7 +103,7 @@ for row in samples[20000:40000]:
     engine.update(row[None, :])
 per_sample_us = (time.process_time() - t0) / 20000 * 1e6
 print(json.dumps({"totals": totals, "ffts": ffts, "per_sample_us": per_sample_us,
-                  "reps": len(segmenter.reps)}))
+                  "segmenter_row_us": segmenter_row_us, "reps": len(segmenter.reps)}))
 """
 
 _LOAD = """
@@ -166,6 +177,8 @@ def main() -> None:
     row("reps", [str(v[0]["reps"]) for v in results.values()])
     per_sample = [min(r["per_sample_us"] for r in v) for v in results.values()]
     row("engine, one sample per update (us/sample)", [f"{us:.1f}" for us in per_sample])
+    per_row = [min(r["segmenter_row_us"] for r in v) for v in results.values()]
+    row("of which segmenter, one row per update_one (us/row)", [f"{us:.1f}" for us in per_row])
     row("rep kernels' load per process (s)", ["-", f"{statistics.median(loads):.3f}"])
     print(f"\nevents and rep records identical to the bit: {outputs[0] == outputs[1]}")
 
