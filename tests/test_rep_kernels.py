@@ -310,6 +310,59 @@ def test_sparc_arc_length_by_hand():
     )
 
 
+def _bend(knots_s: list[float], knots_deg: list[float]) -> tuple[np.ndarray, int, int]:
+    """History rows of a flexion trace through the knots at 100 Hz (no twist or lateral
+    bend), the rise above ``bottom_deg`` and the segmenter's cut (1 s after the flexion
+    is back below ``top_deg``)."""
+    time_s = np.arange(int(knots_s[-1] * 100) + 1) / 100
+    flexion = np.interp(time_s, knots_s, knots_deg)
+    zeros = np.zeros_like(time_s)
+    h = np.column_stack((time_s, flexion, zeros, zeros, np.arange(len(time_s), dtype=float)))
+    rise = int(np.argmax(flexion > 35.0))
+    down = rise + int(np.argmax(flexion[rise:] < 15.0))
+    return h, rise, int(np.searchsorted(time_s, time_s[down] + 1.0))
+
+
+def test_excursion_of_a_triangle_bend_by_hand():
+    """Upright until 1 s, bending at 60 deg/s to 60 deg at 2 s, extending at 60 deg/s to
+    upright at 3 s: the rep starts at 1.00 s (the last row within 0.5 deg of upright),
+    its bottom is the turn-around at 2.00 s (extension speed below 10 deg/s there), its
+    end the first row after the fastest extension that has stopped: 3.01 s."""
+    from imu.pipeline.metrics import measures_record
+
+    h, rise, cut = _bend([0, 1, 2, 3, 5], [0, 0, 60, 0, 0])
+    s = RepSettings()
+    got = k.excursion(h, 0, rise, cut, k.settings_array(s), 51)
+    start, end, after_end, tail_low, is_rep, values, speed, rate_hz, traces = got
+    assert (start, end, after_end, tail_low, is_rep) == (100, 301, 302, 0.0, True)
+    record = measures_record(values, speed, rate_hz, s.hyperextension_deg)
+    assert (record["start_s"], record["bottom_s"], record["end_s"]) == (1.0, 2.0, 3.01)
+    assert record["peak_flexion_deg"] == record["liftoff_flexion_deg"] == 60.0
+    assert record["descent_s"] == 1.0 and record["ascent_s"] == pytest.approx(1.01)
+    assert record["peak_flexion_velocity_deg_s"] == pytest.approx(60.0)
+    assert record["peak_extension_velocity_deg_s"] == pytest.approx(60.0)
+    assert record["lateral_bend_range_deg"] == record["twist_range_deg"] == 0.0
+    assert record["lockout_extension_deg"] == 0.0 and not record["hyperextended"]
+    assert -3.0 < record["smoothness"] < 0.0  # one smooth bump
+    assert traces.shape == (3, 51) and traces[0, 25] == pytest.approx(60.0, abs=0.7)
+
+
+@pytest.mark.parametrize(
+    ("why", "knots_s", "knots_deg"),
+    [
+        ("held 5 s at the bottom (loading plates)", [0, 1, 2, 7, 8, 10], [0, 0, 60, 60, 0, 0]),
+        ("starting bent (sitting)", [0, 1, 2, 3, 5], [10, 10, 60, 10, 10]),
+        ("too quick (0.5 s)", [0, 1, 1.25, 1.5, 3], [0, 0, 60, 0, 0]),
+    ],
+)
+def test_excursions_that_are_not_reps(why, knots_s, knots_deg):
+    h, rise, cut = _bend(knots_s, knots_deg)
+    s = RepSettings()
+    assert not k.excursion(h, 0, rise, cut, k.settings_array(s), 51)[4], why
+    start, peak, end = reference_locate(h, 0, rise, cut, s)[:3]
+    assert not reference_is_rep(h, start, peak, end, s) or why.startswith("starting")
+
+
 # -- excursions of simulated traces ----------------------------------------------------
 
 
