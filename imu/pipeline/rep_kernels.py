@@ -576,9 +576,7 @@ def load() -> None:
     time_s = np.arange(60) * 0.05
     flexion_deg = 50.0 * np.sin(np.pi * time_s / time_s[-1])
     h = np.column_stack((time_s, flexion_deg, np.zeros(60), np.zeros(60), np.arange(60.0)))
-    settings = np.zeros(len(EXCURSION_SETTINGS))
-    settings[4] = 90.0  # a rep: measured
-    speed, sampling_rate_hz = excursion(h, 0, 20, 59, settings, 51)[6:8]
-    arc_length(speed, 64, sampling_rate_hz, 10.0, 0.05)
+    excursion(h, 0, 20, 59, np.zeros(len(EXCURSION_SETTINGS)), 51)  # only the types matter
+    arc_length(np.array([2.0, 1.0, 0.5]), 8, 8.0, 3.5, 0.05)
     lockout_seen(h[:, TIME], h[:, FLEXION], 2.0)  # columns of the history (provisional alerts)
     first_crossing(h[:, FLEXION], 0, 60, 35.0, True)
