@@ -91,18 +91,17 @@ def analyze_samples(
     engine = Engine(settings, classifier)
     flagged = set() if gap_before is None else set(np.flatnonzero(gap_before).tolist())
     bounds = sorted({*range(0, len(samples), chunk), *flagged, len(samples)})
-    angles, events = [], []
-    for lo, hi in itertools.pairwise(bounds):
-        step = engine.update(samples[lo:hi], gap_before=lo in flagged)
-        angles.append(step.angles)
+    # The engine releases one row of angles per input row, in order: copied into place as
+    # they come, each step's array is freed for the next (no fresh pages per chunk, no join).
+    angles, filled, events = np.empty((len(samples), 4)), 0, []
+    for step in _steps(engine, samples, bounds, flagged):
+        angles[filled : filled + len(step.angles)] = step.angles
+        filled += len(step.angles)
         events += step.events
-    step = engine.finish()
-    angles.append(step.angles)
-    events += step.events
     calibration = engine.calibration or {"ok": False, "quality": 0.0, "message": "no samples"}
     rate = engine.sampling_rate_hz
     return Analysis(
-        angles=np.concatenate(angles) if angles else np.zeros((0, 4)),
+        angles=angles[:filled],
         events=events,
         calibration=calibration,
         sampling_rate_hz=float(rate) if rate is not None else float("nan"),
@@ -110,6 +109,14 @@ def analyze_samples(
         reps=[e for e in events if e["type"] == "rep"],
         sets=[e for e in events if e["type"] == "set"],
     )
+
+
+def _steps(engine: Engine, samples: np.ndarray, bounds: list[int], flagged: set[int]):
+    """The engine's step for each chunk ``bounds[i]:bounds[i + 1]`` of ``samples``, then its
+    ``finish``."""
+    for lo, hi in itertools.pairwise(bounds):
+        yield engine.update(samples[lo:hi], gap_before=lo in flagged)
+    yield engine.finish()
 
 
 def analyze_session(session, settings: EngineSettings | None = None, classifier=None) -> Analysis:
