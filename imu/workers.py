@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -27,6 +28,7 @@ MAX_THREADS = 4
 beyond a few cores)."""
 
 _POOL: ThreadPoolExecutor | None = None
+_POOL_SIZE = 0
 
 
 def thread_count() -> int:
@@ -43,17 +45,18 @@ def thread_count() -> int:
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None or _POOL._max_workers < workers:  # noqa: SLF001 - grow on demand
+    global _POOL, _POOL_SIZE
+    if _POOL is None or _POOL_SIZE < workers:  # grown on demand
         if _POOL is not None:
             _POOL.shutdown(wait=False)
         _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imu-kernel")
+        _POOL_SIZE = workers
     return _POOL
 
 
 def _forget_pool() -> None:
-    global _POOL
-    _POOL = None
+    global _POOL, _POOL_SIZE
+    _POOL, _POOL_SIZE = None, 0
 
 
 if hasattr(os, "register_at_fork"):
@@ -64,7 +67,7 @@ def split(n: int, parts: int) -> list[tuple[int, int]]:
     """``parts`` contiguous ``(start, stop)`` ranges covering ``range(n)``, sizes within one."""
     parts = max(1, min(parts, n)) if n else 1
     edges = [n * k // parts for k in range(parts + 1)]
-    return list(zip(edges[:-1], edges[1:], strict=True))
+    return list(pairwise(edges))
 
 
 def run_parts(
