@@ -139,10 +139,10 @@ print(t1 - t0, t2 - t1, time.perf_counter() - t2)
 
 
 def load_seconds(model: str | None, repeats: int = 3) -> dict:
-    """Median seconds to import ``imu.model`` (scikit-learn's base) and to load the model
-    file (skops and the scikit-learn modules the file needs, then the file itself), in a
-    fresh Python process: what every ``imu analyze`` pays once; and the file alone (a
-    second load in the same process)."""
+    """Median seconds to import ``imu.model`` and to load the model file in a fresh Python
+    process (the default shape is read straight from the archive without scikit-learn or
+    skops; other models pull in skops and the scikit-learn modules they need): what every
+    ``imu analyze`` pays once; and the file alone (a second load in the same process)."""
     runs = []
     for _ in range(repeats):
         argv = [sys.executable, "-c", LOAD_SCRIPT, *([model] if model else [])]
