@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import imu.fastcsv
 import imu.session
 from imu.errors import InputError
 from imu.fastcsv import parse_numbers
@@ -142,6 +143,73 @@ def test_rows_beyond_the_guessed_room_are_all_read() -> None:
     assert integer.tolist() == [False, False]  # the first row is not integers
 
 
+# ------------------------------------------------------------- parts on several threads
+
+cells = st.sampled_from(["0", "-1", "2.5", "+3e2", "", "123456789012345", "0.1", "7"])
+damage_bytes = st.sampled_from(["x", " ", "\r", '"', ",", "\n", "nan", "1e99"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.lists(cells, min_size=3, max_size=3), min_size=1, max_size=60),
+    line_end=st.sampled_from(["\n", "\r\n"]),
+    cut=st.integers(0, 12),
+    damage=st.none() | st.tuples(st.floats(0, 1), damage_bytes),
+    threads=st.integers(2, 4),
+    min_part_bytes=st.integers(1, 40),
+)
+def test_parts_on_threads_give_the_one_part_result(
+    rows, line_end, cut, damage, threads, min_part_bytes
+) -> None:
+    """Random tables (empty cells, CRLF, a cut-off last line, a damaging byte somewhere)
+    cut into parts of a few bytes: the same bits and flags as one part, or None for both."""
+    text = "a,b,c\n" + line_end.join(",".join(row) for row in rows) + line_end
+    text = text[: max(6, len(text) - cut)]  # the header stays whole
+    if damage is not None:
+        at = 6 + int(damage[0] * (len(text) - 6))
+        text = text[:at] + damage[1] + text[at:]
+    data = text.encode()
+    one = parse_numbers(data, 6, ",", 3, threads=1)
+    parts = parse_numbers(data, 6, ",", 3, threads=threads, min_part_bytes=min_part_bytes)
+    if one is None:
+        assert parts is None
+        return
+    assert parts is not None
+    assert one[0].shape == parts[0].shape
+    assert one[0].tobytes() == parts[0].tobytes()  # every bit, NaN and -0.0 too
+    assert one[1].tolist() == parts[1].tolist()
+
+
+def test_a_long_session_is_parsed_in_parts_with_the_same_bits(monkeypatch) -> None:
+    rows = [f"{i / 200:.6f},{np.sin(i):.7g},-9.8,{i % 7}" for i in range(30_000)]
+    data = ("t,x,y,k\n" + "\n".join(rows) + "\n").encode()  # ~1 MB
+    calls = []
+    count_lines = imu.fastcsv.count_lines
+    monkeypatch.setattr(
+        imu.fastcsv, "count_lines", lambda part: calls.append(1) or count_lines(part)
+    )
+    one = parse_numbers(data, 8, ",", 4, threads=1)
+    assert not calls
+    for threads in (2, 3, 4):
+        parts = parse_numbers(data, 8, ",", 4, threads=threads, min_part_bytes=1 << 16)
+        assert len(calls) == threads
+        calls.clear()
+        assert parts[0].tobytes() == one[0].tobytes()
+        assert parts[1].tolist() == one[1].tolist() == [False, False, False, True]
+    bad = data.replace(b"\n149.995000,", b"\nx149.995000,")  # an odd cell in the last part
+    assert parse_numbers(bad, 8, ",", 4, threads=4, min_part_bytes=1 << 16) is None
+
+
+@pytest.fixture(params=["IMU_THREADS unset", "1", "3"])
+def parts(request, monkeypatch) -> None:
+    """The compiled parser as shipped, on one thread, and in parts of 40 bytes on three."""
+    if request.param == "IMU_THREADS unset":
+        monkeypatch.delenv("IMU_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("IMU_THREADS", request.param)
+        monkeypatch.setattr(imu.fastcsv, "MIN_PART_BYTES", 40)
+
+
 # ------------------------------------------------------ whole files, with and without it
 
 
@@ -194,7 +262,7 @@ FIXTURE_CASES = sorted(
 
 
 @pytest.mark.parametrize("case", FIXTURE_CASES)
-def test_every_fixture_loads_the_same_either_way(case: str, monkeypatch) -> None:
+def test_every_fixture_loads_the_same_either_way(case: str, monkeypatch, parts) -> None:
     fast, general, _ = _both_ways(FIXTURES / case, monkeypatch)
     _same(fast, general)  # the same session, or the same error (two fixtures are refused)
 
@@ -253,7 +321,7 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("case", list(MALFORMED))
-def test_malformed_or_odd_files_give_the_same_result_or_error(case, tmp_path, monkeypatch):
+def test_malformed_or_odd_files_give_the_same_result_or_error(case, tmp_path, monkeypatch, parts):
     text, compiled = MALFORMED[case]
     path = tmp_path / "s.csv"
     path.write_bytes(text.encode())
@@ -296,6 +364,7 @@ def test_gzip_and_plain_give_the_same_session(tmp_path, monkeypatch) -> None:
     pd.testing.assert_frame_equal(fast[0], load(plain).data, check_exact=True)
 
 
+@pytest.mark.parametrize("threads", [None, 1, 3])
 @settings(max_examples=150, deadline=None)
 @given(
     plan=st.lists(
@@ -310,13 +379,21 @@ def test_gzip_and_plain_give_the_same_session(tmp_path, monkeypatch) -> None:
         max_size=4,
     )
 )
-def test_a_damaged_session_file_gives_the_same_outcome_either_way(plan, tmp_path_factory) -> None:
+def test_a_damaged_session_file_gives_the_same_outcome_either_way(
+    plan, threads, tmp_path_factory
+) -> None:
     """Random edits of a session file (the damage of tests/test_importers_fuzz.py, with
-    the bytes a number is made of): the same session or the same error either way."""
+    the bytes a number is made of): the same session or the same error either way, with
+    the parser on one thread and in parts of 40 bytes on three."""
     data = (FIXTURES / "session" / "session.csv").read_bytes()
     path = tmp_path_factory.mktemp("damaged") / "s.csv"
     path.write_bytes(damage(data, plan))
     with pytest.MonkeyPatch.context() as monkeypatch:
+        if threads is None:
+            monkeypatch.delenv("IMU_THREADS", raising=False)
+        else:
+            monkeypatch.setenv("IMU_THREADS", str(threads))
+            monkeypatch.setattr(imu.fastcsv, "MIN_PART_BYTES", 40)
         fast, general, _ = _both_ways(path, monkeypatch)
     _same(fast, general)
 
