@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from imu.errors import input_error
+from imu.pipeline.buffers import GrowingArray
 from imu.units import STANDARD_GRAVITY_M_S2
 
 UNCERTAIN_QUALITY = 0.5
@@ -163,49 +164,134 @@ def check_still(acc: np.ndarray, gyr: np.ndarray, settings: CalibrationSettings)
     return 1.0 - 0.5 * max(acc_ratio, gyr_ratio)
 
 
-def find_still(
-    time_s: np.ndarray,
-    acc: np.ndarray,
-    gyr: np.ndarray,
-    first_end: int,
-    settings: CalibrationSettings,
-) -> StillPeriod | None:
-    """First still window ending at row ``first_end`` or later (rows are accepted samples).
+class StillSearch:
+    """The first still window in a stream of accepted rows, however the rows arrive.
 
-    Windows are screened with running sums, then confirmed by :func:`check_still` on the
-    exact window, so the answer does not depend on how rows arrived.
+    A window ends at each row whose time is at most ``still_search_s + still_s`` after the
+    first row's; it reaches back to the last row at least ``still_s`` earlier and holds at
+    least 5 rows. Windows are taken in order of their last row; the first one that
+    :func:`check_still` accepts on its exact rows is the still period (:attr:`found`).
+
+    Most windows are screened out by running sums: per row, the sums of the offsets from
+    the first row and of their squares, accumulated one row after the other (so the same
+    numbers for any chunking). The screen passes every window within 1.1 x each limit of
+    :func:`check_still`, far more than the rounding of the sums, so it never rejects a
+    window the exact check would accept; it only spares that check on windows that
+    cannot pass, and each new row costs a few array operations (live use).
     """
-    n = len(time_s)
-    if n == 0 or first_end >= n:
-        return None
-    region = max(
-        0, int(np.searchsorted(time_s, time_s[first_end] - settings.still_s, side="right")) - 1
-    )
-    values = np.hstack([acc[region:], gyr[region:]])
-    values = values - values[0]
-    zero = np.zeros((1, 6))
-    sums = np.vstack([zero, np.cumsum(values, axis=0)])
-    squares = np.vstack([zero, np.cumsum(values**2, axis=0)])
-    ends = np.arange(max(first_end, region), n)
-    starts = np.searchsorted(time_s, time_s[ends] - settings.still_s, side="right") - 1
-    ok = starts >= region
-    ends, starts = ends[ok], starts[ok]
-    counts = (ends - starts + 1)[:, None].astype(float)
-    total = sums[ends - region + 1] - sums[starts - region]
-    variance = (squares[ends - region + 1] - squares[starts - region]) / counts - (
-        total / counts
-    ) ** 2
-    limits = np.array([settings.still_acc_std_m_s2] * 3 + [settings.still_gyr_std_deg_s] * 3) * 1.1
-    candidates = np.flatnonzero((variance <= limits**2).all(axis=1) & (counts[:, 0] >= 5))
-    for k in candidates:
-        start, end = int(starts[k]), int(ends[k])
-        quality = check_still(acc[start : end + 1], gyr[start : end + 1], settings)
-        if quality is not None:
-            up = _fmean(acc[start : end + 1])
-            return StillPeriod(
-                start, end, _fmean(gyr[start : end + 1]), up / np.linalg.norm(up), quality
+
+    def __init__(self, settings: CalibrationSettings) -> None:
+        self.settings = settings
+        self.found: StillPeriod | None = None
+        self.past_search = False
+        """A row arrived after the last time a window may end."""
+        self._rows = GrowingArray(7)
+        self._sums = GrowingArray(12)  # before row k: sums of offsets (6), of squares (6)
+        self._sums.append(np.zeros((1, 12)))
+        self._last_sums = [0.0] * 12
+        std_limits = [settings.still_acc_std_m_s2] * 3 + [settings.still_gyr_std_deg_s] * 3
+        self._variance_limits = (1.1 * np.array(std_limits)) ** 2
+
+    @property
+    def rows(self) -> np.ndarray:
+        """The accepted rows so far, ``(n, 7)``."""
+        return self._rows.array
+
+    def append(self, samples: np.ndarray) -> StillPeriod | None:
+        """Add accepted rows ``(m, 7)``; returns :attr:`found` (None while there is none)."""
+        if self.found is not None or self.past_search or not len(samples):
+            return self.found
+        if len(samples) == 1 and self._rows.n:
+            self.found = self._append_one(samples[0].tolist())
+            return self.found
+        first = self._rows.n
+        self._rows.append(samples)
+        rows = self._rows.array
+        offsets = samples[:, 1:7] - rows[0, 1:7]
+        block = np.empty((len(samples) + 1, 12))
+        block[0] = self._sums.array[-1]
+        block[1:, :6] = offsets
+        block[1:, 6:] = offsets * offsets
+        self._sums.append(np.cumsum(block, axis=0)[1:])
+        self._last_sums = self._sums.array[-1].tolist()
+        cal = self.settings
+        last_end = rows[0, 0] + cal.still_search_s + cal.still_s
+        stop = first + int(np.searchsorted(rows[first:, 0], last_end, side="right"))
+        self.past_search = stop < len(rows)
+        self.found = self._scan(rows, first, stop)
+        return self.found
+
+    def _scan(self, rows: np.ndarray, first: int, stop: int) -> StillPeriod | None:
+        """The first still window ending at rows ``first..stop-1``."""
+        cal = self.settings
+        time_s = rows[:, 0]
+        ends = np.arange(first, stop)
+        starts = np.searchsorted(time_s, time_s[ends] - cal.still_s, side="right") - 1
+        counts = (ends - starts + 1).astype(float)[:, None]
+        sums = self._sums.array
+        total = (sums[ends + 1] - sums[np.maximum(starts, 0)]) / counts
+        mean = total[:, :6]
+        variance = total[:, 6:] - mean**2
+        mean = mean + rows[0, 1:7]
+        screen = (
+            (starts >= 0)
+            & (counts[:, 0] >= 5)
+            & (variance <= self._variance_limits).all(axis=1)
+            & (
+                np.abs(np.linalg.norm(mean[:, :3], axis=1) - STANDARD_GRAVITY_M_S2)
+                <= 1.1 * cal.still_gravity_tolerance_m_s2
             )
-    return None
+            & (np.linalg.norm(mean[:, 3:], axis=1) <= 1.1 * cal.max_gyro_bias_deg_s)
+        )
+        for k in np.flatnonzero(screen):
+            still = self._confirm(int(starts[k]), int(ends[k]))
+            if still is not None:
+                return still
+        return None
+
+    def _append_one(self, values: list[float]) -> StillPeriod | None:
+        """One row after the first (live use): the sums and the screen of :meth:`_scan`
+        in plain floats (the same sequential sums, bit for bit)."""
+        cal = self.settings
+        end = self._rows.n
+        self._rows.append_row(values)
+        rows = self._rows.array
+        reference = rows[0, 1:7].tolist()
+        offsets = [v - r for v, r in zip(values[1:], reference, strict=True)]
+        last = self._last_sums
+        sums = [s + d for s, d in zip(last[:6], offsets, strict=True)]
+        sums += [s + d * d for s, d in zip(last[6:], offsets, strict=True)]
+        self._sums.append_row(sums)
+        self._last_sums = sums
+        if values[0] > rows[0, 0] + cal.still_search_s + cal.still_s:
+            self.past_search = True
+            return None
+        start = int(np.searchsorted(rows[:, 0], values[0] - cal.still_s, side="right")) - 1
+        count = end - start + 1
+        if start < 0 or count < 5:
+            return None
+        before = self._sums.array[start].tolist()
+        mean = [(s - b) / count for s, b in zip(sums, before, strict=True)]
+        limits = self._variance_limits.tolist()
+        if any(mean[k + 6] - mean[k] ** 2 > limits[k] for k in range(6)):
+            return None
+        acc = [m + r for m, r in zip(mean[:3], reference[:3], strict=True)]
+        gyr = [m + r for m, r in zip(mean[3:6], reference[3:], strict=True)]
+        if (
+            abs(math.hypot(*acc) - STANDARD_GRAVITY_M_S2) > 1.1 * cal.still_gravity_tolerance_m_s2
+            or math.hypot(*gyr) > 1.1 * cal.max_gyro_bias_deg_s
+        ):
+            return None
+        return self._confirm(start, end)
+
+    def _confirm(self, start: int, end: int) -> StillPeriod | None:
+        """The still period of rows ``start..end`` if :func:`check_still` accepts them."""
+        rows = self._rows.array[start : end + 1]
+        quality = check_still(rows[:, 1:4], rows[:, 4:7], self.settings)
+        if quality is None:
+            return None
+        up = _fmean(rows[:, 1:4])
+        return StillPeriod(start, end, _fmean(rows[:, 4:7]), up / np.linalg.norm(up), quality)
 
 
 def rotation_from_axes(up_sensor: np.ndarray, forward_hint: np.ndarray) -> np.ndarray:

@@ -37,7 +37,7 @@ from imu.pipeline.calibration import (
     STANDARD_GRAVITY_M_S2,
     CalibrationSettings,
     StillPeriod,
-    find_still,
+    StillSearch,
     forward_from_bend,
     mounting_name,
     parse_mounting,
@@ -127,9 +127,8 @@ class Engine:
         # Rows held back until calibration (all input rows, in order).
         self._held: list[np.ndarray] = []
         self._held_timed: list[TimedRows] = []
-        self._accepted = GrowingArray(7)  # accepted rows, for the still search
-        self._accepted_rows = GrowingArray(1)
-        self._still_scan = 0
+        self._still_search = StillSearch(cal)  # the accepted rows
+        self._accepted_rows = GrowingArray(1)  # their input row numbers
         self._still: StillPeriod | None = None
         self._still_end_row = 0
         self._still_time = 0.0
@@ -193,7 +192,7 @@ class Engine:
         self._held_timed.append(timed)
         if self._phase == "still":
             keep = np.flatnonzero(~timed.skip)
-            self._accepted.append(samples[keep])
+            self._still_search.append(samples[keep])
             self._accepted_rows.append((keep + first_row)[:, None].astype(float))
             self._look_for_still(final=False)
         elif self._phase == "bend":
@@ -219,19 +218,7 @@ class Engine:
     # -- calibration phases ----------------------------------------------------------
     def _look_for_still(self, final: bool) -> None:
         cal = self.settings.calibration
-        rows = self._accepted.array
-        # Only windows ending within the search time count, however the rows arrived.
-        limit = (
-            int(np.searchsorted(rows[:, 0], rows[0, 0] + cal.still_search_s + cal.still_s, "right"))
-            if len(rows)
-            else 0
-        )
-        still = (
-            find_still(rows[:limit, 0], rows[:limit, 1:4], rows[:limit, 4:7], self._still_scan, cal)
-            if self._still_scan < limit
-            else None
-        )
-        self._still_scan = limit
+        rows, still = self._still_search.rows, self._still_search.found
         if still is None and final and not len(rows):
             no_gyro = self.timing.n_without_gyro
             self._fail(
@@ -243,7 +230,7 @@ class Engine:
             )
             return
         if still is None:
-            if final or limit < len(rows):
+            if final or self._still_search.past_search:
                 self._fail(
                     f"no still period of {cal.still_s:g} s in the first {cal.still_search_s:g} s "
                     "(the recording starts mid-lift or the sensor never rests): stand upright "
@@ -265,7 +252,7 @@ class Engine:
             self._orientation = Orientation(
                 self.settings.orientation, self.sampling_rate_hz, still.gyro_bias_deg_s, initial
             )
-        self._accepted = self._accepted_rows = None
+        self._still_search = self._accepted_rows = None
         self._phase = "bend"
         lengths = [len(chunk) for chunk in self._held]
         self._orient_held(np.concatenate(self._held), _join(self._held_timed, lengths))
