@@ -1,0 +1,160 @@
+"""Calibration while streaming: the same still period, forward axis and outputs for any
+chunking, one row at a time included (SYNTHETIC motions from test_pipeline_support)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_pipeline_support import feed, motion, rep_curve
+
+from imu.pipeline import CalibrationSettings, EngineSettings, analyze_samples, parse_mounting
+from imu.pipeline.calibration import StillSearch, check_still
+from imu.pipeline.engine import Engine
+
+RATE_HZ = 100.0
+CHUNKINGS = [(1,), (7, 1, 300, 33), tuple(np.random.default_rng(5).integers(1, 90, 40)), (10**6,)]
+
+
+def brute_force_still(rows: np.ndarray, cal: CalibrationSettings):
+    """The definition, window by window: the first window (ending within the search time,
+    ``still_s`` long, >= 5 rows) that :func:`check_still` accepts; (start, end, quality)."""
+    time_s = rows[:, 0]
+    for end in range(len(rows)):
+        if time_s[end] > time_s[0] + cal.still_search_s + cal.still_s:
+            return None
+        earlier = np.flatnonzero(time_s <= time_s[end] - cal.still_s)
+        if not earlier.size or end - earlier[-1] + 1 < 5:
+            continue
+        start = int(earlier[-1])
+        quality = check_still(rows[start : end + 1, 1:4], rows[start : end + 1, 4:7], cal)
+        if quality is not None:
+            return start, end, quality
+    return None
+
+
+def stream(rows: np.ndarray, sizes, cal: CalibrationSettings) -> StillSearch:
+    search, lo, k = StillSearch(cal), 0, 0
+    while lo < len(rows) and search.found is None and not search.past_search:
+        search.append(rows[lo : lo + sizes[k % len(sizes)]])
+        lo, k = lo + sizes[k % len(sizes)], k + 1
+    return search
+
+
+def scenario(name: str) -> tuple[np.ndarray, CalibrationSettings]:
+    t = np.arange(0, 14, 1 / RATE_HZ)
+    cal = CalibrationSettings()
+    if name == "still_at_start":
+        flexion = rep_curve(t, [5.0])
+    elif name == "moving_then_still":
+        flexion = np.where(t < 6, 25 + 15 * np.sin(3 * t), 0.0)
+    elif name == "never_still_in_time":
+        flexion, cal = 25 + 15 * np.sin(3 * t), CalibrationSettings(still_search_s=5.0)
+    elif name == "too_much_gyro_bias":
+        return motion(t, np.zeros_like(t), gyro_bias_deg_s=(0, 11.5, 0), noise=1.0), cal
+    else:  # "wrong_scale_then_still": still from the start, but g reads 1.15 g for 5 s
+        samples = motion(t, rep_curve(t, [6.0]), noise=1.0, seed=2)
+        samples[t < 5, 1:4] *= 1.15
+        return samples, cal
+    return motion(t, flexion, rotation_bs=parse_mounting("PZPYNX"), noise=1.0, seed=1), cal
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "still_at_start",
+        "moving_then_still",
+        "never_still_in_time",
+        "too_much_gyro_bias",
+        "wrong_scale_then_still",
+    ],
+)
+def test_still_search_finds_the_defined_window_for_any_chunking(name):
+    rows, cal = scenario(name)
+    truth = brute_force_still(rows, cal)
+    expected_found = {
+        "still_at_start": True,
+        "moving_then_still": True,
+        "never_still_in_time": False,
+        "too_much_gyro_bias": False,
+        "wrong_scale_then_still": True,
+    }[name]
+    assert (truth is not None) == expected_found
+    first = None
+    for sizes in CHUNKINGS:
+        found = stream(rows, sizes, cal).found
+        if truth is None:
+            assert found is None
+            continue
+        assert (found.start, found.end, found.quality) == truth
+        if first is None:
+            first = found
+        np.testing.assert_array_equal(found.gyro_bias_deg_s, first.gyro_bias_deg_s)
+        np.testing.assert_array_equal(found.up_sensor, first.up_sensor)
+    if name == "wrong_scale_then_still":  # the scaled part is steady but not still
+        assert rows[truth[0], 0] >= 5.0 - cal.still_s
+
+
+def test_still_search_sums_are_the_same_bits_for_any_chunking():
+    rows, cal = scenario("never_still_in_time")
+    rows = rows[rows[:, 0] < 5.0]  # nothing found, nothing past the search time: all kept
+    sums = []
+    for sizes in CHUNKINGS:
+        search = stream(rows, sizes, cal)
+        assert search.found is None and not search.past_search
+        np.testing.assert_array_equal(search.rows, rows)
+        sums.append(search._sums.array.copy())
+    for other in sums[1:]:
+        np.testing.assert_array_equal(other, sums[0])
+
+
+def test_still_search_reports_rows_past_the_search_time():
+    rows, cal = scenario("never_still_in_time")
+    for sizes in CHUNKINGS:
+        search = stream(rows, sizes, cal)
+        assert search.found is None and search.past_search
+
+
+def calibration_session(acc_only: bool = False) -> tuple[np.ndarray, CalibrationSettings]:
+    """Moving 5 s, still, a plate-loading bend (turned: not the forward axis), clean reps."""
+    t = np.arange(0, 34, 1 / RATE_HZ)
+    wobble = np.where(t < 5, 20 + 12 * np.sin(2.5 * t), 0.0)
+    loading = rep_curve(t, [9.0], peak_deg=60, descent_s=1.2, hold_s=1.0, ascent_s=1.2)
+    side = np.clip(loading / 60, 0, 1)
+    flexion = wobble + loading + rep_curve(t, [18.0, 22.0, 26.0])
+    samples = motion(
+        t, flexion, 6.0 * side, 25.0 * side, rotation_bs=parse_mounting("NZPXNY"), noise=1.0
+    )
+    if acc_only:
+        samples[:, 4:7] = np.nan
+    return samples, CalibrationSettings()
+
+
+@pytest.mark.parametrize("acc_only", [False, True])
+def test_one_row_at_a_time_calibrates_exactly_like_the_batch(monkeypatch, acc_only):
+    samples, cal = calibration_session(acc_only)
+    settings = EngineSettings(calibration=cal)
+    batch = analyze_samples(samples, settings, chunk=len(samples))
+    assert batch.calibration["ok"]
+    if acc_only:
+        assert batch.calibration["mode"] == "accelerometer_only"
+    else:
+        assert batch.calibration["message"].endswith("from the first forward bend")
+        assert batch.calibration["time_s"] > 5.0  # after the wobble
+    calls = {"quiet": 0, "one": 0}
+    quiet, one = Engine._quiet_bend_row, StillSearch._append_one
+
+    def counted_quiet(self):
+        calls["quiet"] += 1
+        return quiet(self)
+
+    def counted_one(self, values):
+        calls["one"] += 1
+        return one(self, values)
+
+    monkeypatch.setattr(Engine, "_quiet_bend_row", counted_quiet)
+    monkeypatch.setattr(StillSearch, "_append_one", counted_one)
+    for sizes in CHUNKINGS[:3]:
+        angles, events = feed(samples, sizes, settings)
+        np.testing.assert_array_equal(angles, batch.angles)
+        assert events == batch.events
+    assert calls["one"] > 400 and calls["quiet"] > 400  # the per-row paths did the work
