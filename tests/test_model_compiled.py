@@ -9,7 +9,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import GroupKFold
 from test_model_fakes import fake_lifters
 
-from imu.model import load_model
+from imu.model import classifier, kernels, load_model
 from imu.model.classifier import RepClassifier
 from imu.model.compiled import compile_predictor
 from imu.model.features import RAW_FEATURES, input_names, model_row, model_rows
@@ -19,6 +19,15 @@ from imu.model.training import candidates
 @pytest.fixture(scope="module")
 def default_model() -> RepClassifier:
     return load_model()
+
+
+@pytest.fixture(params=[False, True], ids=["numpy", "kernels"])
+def compiled(request, monkeypatch) -> bool:
+    """The classifier's two paths: numpy features, or the compiled kernels once loaded."""
+    if request.param:
+        kernels.load()
+    monkeypatch.setattr(kernels, "_LOADED", request.param)
+    return request.param
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +105,7 @@ def test_classify_equals_model_row_whatever_the_history_sequence(default_model, 
         assert flag == (p >= default_model.threshold)
 
 
-def test_cached_model_rows_equal_model_row_to_the_bit(default_model, sessions):
+def test_cached_model_rows_equal_model_row_to_the_bit(default_model, sessions, compiled):
     """The engine's pattern (a provisional call that sees the pending rep as history, then
     the pending rep confirmed with one rep less, then the next), a set break, a history
     that changes in the middle, another session, and a repeated call."""
@@ -121,14 +130,13 @@ def test_cached_model_rows_equal_model_row_to_the_bit(default_model, sessions):
 
 
 def test_a_provisional_and_a_confirmed_record_share_their_trace_features(default_model, sessions,
-                                                                          monkeypatch):
+                                                                          monkeypatch, compiled):
     """The engine's two records of one rep differ in the lockout extension only: the
     traces are featurised once, and each row still equals model_row to the bit."""
-    from imu.model import classifier
-
     computed = []
-    original = classifier.trace_features
-    monkeypatch.setattr(classifier, "trace_features",
+    module = kernels if compiled else classifier
+    original = module.trace_features
+    monkeypatch.setattr(module, "trace_features",
                         lambda *inputs: computed.append(inputs) or original(*inputs))
     (_, reps, _), = sessions[:1]
     provisional = {**reps[5], "lockout_extension_deg": reps[5]["lockout_extension_deg"] - 1.0}

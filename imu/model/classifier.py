@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
@@ -26,6 +27,15 @@ _TRACE_CACHE_SIZE = 8
 """Reps whose trace features a classifier remembers by content."""
 
 _NOT_COMPILED = object()
+
+
+def _kernels():
+    """:mod:`imu.model.kernels` once its kernels are loaded (``imu.pipeline.fusion.warm_up``
+    loads them before any engine runs), else None: the numpy functions of
+    :mod:`imu.model.features`, the same bits, and no numba (nor the parts of SciPy it
+    imports) for a model used on its own."""
+    kernels = sys.modules.get("imu.model.kernels")
+    return kernels if kernels is not None and kernels.loaded() else None
 
 
 class RepClassifier:
@@ -63,6 +73,7 @@ class RepClassifier:
         self._raw_cache: OrderedDict = OrderedDict()
         self._history: list = []
         self._history_raw = np.empty((64, len(RAW_FEATURES)))
+        self._history_sorted = None  # kernels.SortedColumns of the held history's raw rows
         self._baselines: OrderedDict = OrderedDict()
         self._trace_cache: OrderedDict = OrderedDict()
 
@@ -174,16 +185,34 @@ class RepClassifier:
         key = (len(history), set_start(history, record_value(record, "start_s")))
         baseline = self._baselines.get(key)
         if baseline is None:
-            baseline = self._baselines[key] = baseline_columns(earlier, key[1])
+            baseline = self._baselines[key] = self._baseline_columns(earlier, key[1])
             if len(self._baselines) > _BASELINE_CACHE_SIZE:
                 self._baselines.popitem(last=False)
         return np.concatenate([self._raw_features(record), baseline])
+
+    def _baseline_columns(self, earlier: np.ndarray, first_in_set: int) -> np.ndarray:
+        """:func:`imu.model.features.baseline_columns`, compiled where possible, with the
+        session's sorted columns when they hold exactly ``earlier`` (they may hold a
+        longer history)."""
+        kernels = _kernels()
+        if kernels is None:
+            return baseline_columns(earlier, first_in_set)
+        held = self._history_sorted
+        return kernels.baseline_columns(earlier, first_in_set,
+                                        held if held is not None and held.rows == len(earlier)
+                                        else None)
 
     def _earlier_raw(self, history: Sequence[dict]) -> np.ndarray:
         """Raw features of ``history`` as rows, kept from call to call for the common
         prefix (compared by identity) of this history and the held one; a history that
         is a prefix of the held one keeps it whole (the engine's confirmed call after a
-        provisional one that saw one rep more)."""
+        provisional one that saw one rep more). The held rows are also kept sorted by
+        column (the session medians of :meth:`model_row`)."""
+        kernels = _kernels()
+        if self._history_sorted is None and kernels is not None:
+            self._history_sorted = kernels.SortedColumns(len(RAW_FEATURES))
+            self._history_sorted.reset(self._history_raw[:len(self._history)])
+        held = self._history_sorted
         known = self._history
         common = 0
         for old, new in zip(known, history):
@@ -192,6 +221,8 @@ class RepClassifier:
             common += 1
         if common < len(history) and common < len(known):
             del known[common:]
+            if held is not None:
+                held.reset(self._history_raw[:common])
             for key in [key for key in self._baselines if key[0] > common]:
                 del self._baselines[key]
         if len(history) > len(self._history_raw):
@@ -200,6 +231,8 @@ class RepClassifier:
             self._history_raw = grown
         for i in range(len(known), len(history)):
             self._history_raw[i] = self._raw_features(history[i])
+            if held is not None:
+                held.append(self._history_raw[i])
             known.append(history[i])
         return self._history_raw[:len(history)]
 
@@ -224,8 +257,9 @@ class RepClassifier:
                flexion.tobytes(), twist.shape, twist.tobytes())
         features = self._trace_cache.get(key)
         if features is None:
-            features = self._trace_cache[key] = trace_features(start_s, end_s, bottom_s,
-                                                               flexion, twist)
+            kernels = _kernels()
+            compute = trace_features if kernels is None else kernels.trace_features
+            features = self._trace_cache[key] = compute(start_s, end_s, bottom_s, flexion, twist)
             if len(self._trace_cache) > _TRACE_CACHE_SIZE:
                 self._trace_cache.popitem(last=False)
         return features

@@ -1,0 +1,283 @@
+"""Compiled forms of the classifier's per-rep arithmetic, equal to :mod:`imu.model.features`
+to the bit.
+
+The engine asks the classifier about every rep (twice: provisionally at its lockout and
+once confirmed); in numpy each question is a few dozen small array operations whose call
+overhead, not their arithmetic, is the cost. These numba kernels do the same IEEE
+operations in the same order on the same values:
+
+* :func:`trace_features` = :func:`imu.model.features.trace_features` (``np.interp`` by
+  :func:`imu.pipeline.rep_kernels.interp`, ``np.gradient`` on the grid with the weights of
+  :func:`imu.model.features._slope_weights`, ``np.argmax``/``np.argmin`` first places);
+* :func:`baseline_columns` = :func:`imu.model.features.baseline_columns` (each column's
+  non-NaN values sorted; the median is the mean of the two middle ones, as
+  ``np.nanmedian``). Values that compare equal have equal bits except +0.0 and -0.0, whose
+  order a sort may choose: a column whose middle holds a zero while it has zeros of both
+  signs goes through numpy instead, so the sign is numpy's.
+
+numpy stays the definition (training and :func:`imu.model.features.model_rows` use it);
+tests/test_model_kernels.py holds the kernels to it. Compiled with ``cache=True`` and
+loaded by :func:`load` (``imu.pipeline.fusion.warm_up``), so nothing compiles mid-session.
+numba checks a cached kernel against its own file only: after editing
+``rep_kernels.interp``, touch this file too.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from imu.model import features
+from imu.pipeline.rep_kernels import interp
+
+_N_TRACE_FEATURES = 4 + len(features.PULL_FRACTIONS) + 2 * len(features.SHAPE_FRACTIONS)
+
+
+@njit(cache=True)
+def _fastest_extension(grid: np.ndarray, slope: np.ndarray, bottom: float) -> float:
+    """:func:`imu.model.features._fastest_extension`."""
+    n = len(grid)
+    first = np.searchsorted(grid, bottom)  # side "left", as numpy's default
+    if n - first < 2 or bottom >= 1.0:
+        return math.nan
+    i = first
+    for k in range(first + 1, n):  # the first minimum (the slope of a finite trace is finite)
+        if slope[k] < slope[i]:
+            i = k
+    at = grid[i]
+    if 0 < i < n - 1:
+        left, mid, right = slope[i - 1], slope[i], slope[i + 1]
+        curvature = left - 2 * mid + right
+        if curvature > 0:
+            at += 0.5 * (left - right) / curvature * (grid[1] - grid[0])
+    return min(max((at - bottom) / (1.0 - bottom), 0.0), 1.0)  # never NaN: bottom < 1
+
+
+@njit(cache=True)
+def _trace_kernel(start_s: float, end_s: float, bottom_s: float, trace: np.ndarray,
+                  twist: np.ndarray, grid: np.ndarray, twist_grid: np.ndarray,
+                  a: np.ndarray, b: np.ndarray, c: np.ndarray, first_dx: float,
+                  last_dx: float, shape_at: np.ndarray, pull_at: np.ndarray,
+                  early_fraction: float, min_range_deg: float, out: np.ndarray) -> None:
+    """The body of :func:`trace_features` for a 1-D ``trace`` of at least 3 points whose
+    grid is not uniform (``a``, ``b``, ``c``, ``first_dx``, ``last_dx``: its slope
+    weights); ``twist_grid`` is used only for a ``twist`` of at least 3 points."""
+    n_pull, n_shape = len(pull_at), len(shape_at)
+    out[:] = np.nan
+    n = len(trace)
+    for k in range(n):
+        if not math.isfinite(trace[k]):
+            return
+    shape = out[4 + n_pull:4 + n_pull + n_shape]
+    interp(shape_at, grid, trace, shape)
+    ends_deg = 0.5 * (trace[0] + trace[-1])
+    range_deg = trace.max() - ends_deg
+    if range_deg >= min_range_deg:
+        for k in range(n_shape):
+            out[4 + n_pull + n_shape + k] = (shape[k] - ends_deg) / range_deg
+    duration_s = end_s - start_s
+    ascent_s = end_s - bottom_s
+    if not (math.isfinite(ascent_s) and ascent_s > 0 and duration_s > 0):
+        return
+    bottom = (bottom_s - start_s) / duration_s
+    later = bottom + early_fraction * (1.0 - bottom)
+    at = np.empty(2)
+    interp(np.array([bottom, later]), grid, trace, at)
+    out[0] = (at[0] - at[1]) / (early_fraction * ascent_s)
+    slope = np.empty(n)
+    for k in range(1, n - 1):
+        slope[k] = a[k - 1] * trace[k - 1] + b[k - 1] * trace[k] + c[k - 1] * trace[k + 1]
+    slope[0] = (trace[1] - trace[0]) / first_dx
+    slope[n - 1] = (trace[n - 1] - trace[n - 2]) / last_dx
+    out[1] = _fastest_extension(grid, slope, bottom)
+    peak = np.argmax(trace) / (n - 1)
+    out[2] = _fastest_extension(grid, slope, peak)
+    m = len(twist)
+    if m >= 3 and np.isfinite(twist).all():
+        twist_at_peak = np.empty(1)
+        interp(np.array([peak]), twist_grid, twist, twist_at_peak)
+        out[3] = abs(twist_at_peak[0] - 0.5 * (twist[0] + twist[m - 1]))
+    pull_deg = at[0] - trace[n - 1]
+    if pull_deg > 1.0:
+        points = bottom + pull_at * (1 - bottom)
+        done = np.empty(n_pull)
+        interp(points, grid, trace, done)
+        for k in range(n_pull):
+            out[4 + k] = (at[0] - done[k]) / pull_deg
+
+
+_SHAPE_AT = np.array(features.SHAPE_FRACTIONS)
+_PULL_AT = np.array(features.PULL_FRACTIONS)
+_NO_TWIST = np.empty(0)
+
+
+def trace_features(start_s: float, end_s: float, bottom_s: float, trace: np.ndarray,
+                   twist: np.ndarray) -> np.ndarray:
+    """:func:`imu.model.features.trace_features` (same arguments, same bits), compiled for
+    the traces the engine makes (1-D float64, at least 3 points, a grid that is not
+    uniform); any other input goes to the numpy function."""
+    n = len(trace) if trace.ndim == 1 else 0
+    weights = features._slope_weights(n) if n >= 3 and trace.dtype == np.float64 else None
+    if weights is None or twist.ndim != 1 or twist.dtype != np.float64:
+        return features.trace_features(start_s, end_s, bottom_s, trace, twist)
+    a, b, c, first_dx, last_dx = weights
+    twist_grid = features._grid_of(len(twist)) if len(twist) >= 3 else _NO_TWIST
+    out = np.empty(_N_TRACE_FEATURES)
+    _trace_kernel(float(start_s), float(end_s), float(bottom_s), trace, twist,
+                  features._grid_of(n), twist_grid, a, b, c, float(first_dx), float(last_dx),
+                  _SHAPE_AT, _PULL_AT, features.EARLY_PULL_FRACTION,
+                  features.MIN_SHAPE_RANGE_DEG, out)
+    return out
+
+
+@njit(cache=True)
+def _mixed_zeros(values: np.ndarray, low: float, high: float) -> bool:
+    """Whether a median of ``values`` may depend on the order a sort gives +0.0 and -0.0:
+    a middle value is zero and ``values`` hold zeros of both signs."""
+    if low != 0.0 and high != 0.0:
+        return False
+    signs = 0
+    for v in values:
+        if v == 0.0:
+            signs |= 2 if math.copysign(1.0, v) < 0 else 1
+    return signs == 3
+
+
+@njit(cache=True)
+def _medians(rows: np.ndarray, out: np.ndarray) -> bool:
+    """Column medians of ``rows`` ignoring NaN (NaN without a finite value) into ``out``,
+    as :func:`imu.model.features.median_columns`, by selection (``np.partition``); False
+    (``out`` unfinished) where :func:`_mixed_zeros`."""
+    n, f = rows.shape
+    values = np.empty(n)
+    for j in range(f):
+        count = 0
+        finite = False
+        for i in range(n):
+            v = rows[i, j]
+            if not math.isnan(v):
+                values[count] = v
+                count += 1
+                finite = finite or math.isfinite(v)
+        if not finite:
+            out[j] = np.nan
+            continue
+        half = count // 2
+        part = np.partition(values[:count], half)
+        high = part[half]
+        low = part[:half].max() if count % 2 == 0 else high
+        if _mixed_zeros(part, low, high):
+            return False
+        out[j] = (low + high) / 2.0
+    return True
+
+
+@njit(cache=True)
+def _insert(columns: np.ndarray, counts: np.ndarray, row: np.ndarray) -> None:
+    """Insert the non-NaN values of ``row`` into the ascending ``columns[j, :counts[j]]``."""
+    for j in range(len(row)):
+        v = row[j]
+        if math.isnan(v):
+            continue
+        c = counts[j]
+        k = np.searchsorted(columns[j, :c], v, side="right")
+        columns[j, k + 1:c + 1] = columns[j, k:c].copy()
+        columns[j, k] = v
+        counts[j] = c + 1
+
+
+@njit(cache=True)
+def _sorted_medians(columns: np.ndarray, counts: np.ndarray, out: np.ndarray) -> bool:
+    """:func:`_medians` of the matrix whose sorted columns :class:`SortedColumns` holds."""
+    for j in range(len(counts)):
+        c = counts[j]
+        known = columns[j, :c]
+        finite = False
+        for v in known:
+            if math.isfinite(v):
+                finite = True
+                break
+        if not finite:
+            out[j] = np.nan
+            continue
+        low, high = known[(c - 1) // 2], known[c // 2]
+        if _mixed_zeros(known, low, high):
+            return False
+        out[j] = (low + high) / 2.0
+    return True
+
+
+class SortedColumns:
+    """Each column's non-NaN values of a matrix that grows by rows, in ascending order, so
+    that the column medians of all its rows cost one pick per column (the session
+    baseline of a classifier: one row per earlier rep)."""
+
+    def __init__(self, width: int) -> None:
+        self.rows = 0
+        self._columns = np.empty((width, 64))
+        self._counts = np.zeros(width, dtype=np.int64)
+
+    def append(self, row: np.ndarray) -> None:
+        """Add one row (float64, one value per column)."""
+        if self.rows == self._columns.shape[1]:
+            grown = np.empty((len(self._counts), 2 * self.rows))
+            grown[:, :self.rows] = self._columns
+            self._columns = grown
+        _insert(self._columns, self._counts, row)
+        self.rows += 1
+
+    def reset(self, matrix: np.ndarray) -> None:
+        """Hold the rows of ``matrix`` instead."""
+        self.rows = 0
+        self._counts[:] = 0
+        for row in matrix:
+            self.append(row)
+
+    def medians(self, out: np.ndarray) -> bool:
+        """The column medians into ``out`` (:func:`_medians`); False where they depend on
+        the order of signed zeros."""
+        return _sorted_medians(self._columns, self._counts, out)
+
+
+def baseline_columns(earlier: np.ndarray, first_in_set: int,
+                     session: SortedColumns | None = None) -> np.ndarray:
+    """:func:`imu.model.features.baseline_columns` (same arguments, same bits); ``session``
+    may hold the sorted columns of ``earlier`` (all its rows)."""
+    n, f = earlier.shape
+    out = np.empty(2 * f + 2)
+    session_done = (session.medians(out[:f]) if session is not None
+                    else _medians(earlier, out[:f]))
+    if first_in_set == 0:
+        out[f + 1:2 * f + 1] = out[:f]
+        set_done = True
+    else:
+        set_done = _medians(earlier[first_in_set:], out[f + 1:2 * f + 1])
+    if earlier.dtype != np.float64 or not (session_done and set_done):
+        return features.baseline_columns(earlier, first_in_set)
+    out[f] = float(n)
+    out[2 * f + 1] = float(n - first_in_set)
+    return out
+
+
+_LOADED = False
+
+
+def loaded() -> bool:
+    """Whether :func:`load` has run in this process."""
+    return _LOADED
+
+
+def load() -> None:
+    """Call every kernel once with the argument types the classifier uses (loads the
+    cached machine code; compiles it on a fresh install). Until then the classifier uses
+    numpy (:func:`imu.model.classifier._kernels`)."""
+    global _LOADED
+    trace = np.sin(np.linspace(0.0, np.pi, 51)) * 40.0
+    trace_features(0.0, 2.0, 1.0, trace, trace.copy())
+    rows = np.zeros((2, len(features.RAW_FEATURES)))
+    session = SortedColumns(rows.shape[1])
+    session.reset(rows)
+    baseline_columns(rows, 1, session)
+    _LOADED = True
