@@ -298,6 +298,7 @@ class Table:
         decimal: str = ".",
         optional: Sequence[str] = (),
         scale: Mapping[str, float] | None = None,
+        share: bool = False,
     ) -> pd.DataFrame:
         """Parse the source columns ``columns`` (source name -> output name) as float64.
 
@@ -306,17 +307,35 @@ class Table:
         and a column listed in ``optional`` may be empty on every row (all NaN).
         ``scale`` multiplies output columns (unit conversion at the boundary).
         Returns a frame with the output names; its ``attrs["lines"]`` holds file lines.
+
+        ``share`` (for a caller that reads these columns from the table only once, like
+        :func:`read_session`): when the compiled parser read them and they are neighbours
+        in the file in this order, the frame holds the parsed numbers themselves as its
+        one block (no copy; a change made in place through the frame shows in the table).
         """
         self.require(columns)
         parsed = self._fast_floats(columns, decimal, optional)
         if parsed is None:
             self._exact()
             parsed = self._checked_floats(columns, decimal, optional)
-        frame = pd.DataFrame(parsed)
+        frame = self._shared_block(columns, decimal) if share else None
+        if frame is None:
+            frame = pd.DataFrame(parsed)
         for target, factor in (scale or {}).items():
             frame[target] = frame[target] * factor
         frame.attrs["lines"] = self.lines.copy()
         return frame
+
+    def _shared_block(self, columns: Mapping[str, str], decimal: str) -> pd.DataFrame | None:
+        """The compiled parser's numbers of ``columns`` as one frame (no copy) when they
+        are neighbours in the file in this order (see :meth:`floats`); None otherwise."""
+        if self.numbers is None or decimal != ".":  # parsed otherwise (see _fast_floats)
+            return None
+        first = self.columns.index(next(iter(columns)))
+        if list(columns) != self.columns[first : first + len(columns)]:
+            return None
+        block = self.numbers[:, first : first + len(columns)]
+        return pd.DataFrame(block, columns=list(columns.values()), copy=False)
 
     def _fast_floats(
         self, columns: Mapping[str, str], decimal: str, optional: Sequence[str]
@@ -886,7 +905,7 @@ def read_session(
     table = read_table(text, name, header_index=header_index, data=data)
     del text  # a plain table parses ``data``: no need to keep a second copy
     table.require(REQUIRED)
-    numeric = table.floats({c: c for c in REQUIRED}, optional=GYR)
+    numeric = table.floats({c: c for c in REQUIRED}, optional=GYR, share=True)
     extras = [c for c in table.columns if c not in REQUIRED]
     for column in extras:
         integers = table.integers(column)  # e.g. a recording's gap flags

@@ -413,3 +413,22 @@ def test_a_process_without_numba_reads_with_pandas_and_does_not_load_it(tmp_path
     loaded, values = done.stdout.split()
     assert loaded == "False"
     assert values == load(path).data.to_numpy().tobytes().hex()  # compiled here
+
+
+@pytest.mark.parametrize("gyr_z_first", [False, True])
+def test_shared_floats_are_the_parsed_numbers_when_in_file_order(gyr_z_first: bool) -> None:
+    from imu.session import GYR, REQUIRED
+
+    rows, header = ROWS, HEADER
+    if gyr_z_first:  # the same table with its last column moved to the front
+        rows = [r.rsplit(",", 1)[1] + "," + r.rsplit(",", 1)[0] for r in ROWS]
+        header = "gyr_z," + HEADER.removesuffix(",gyr_z")
+    table = read_table(header + "\n" + "\n".join(rows) + "\n", "s.csv")
+    columns = {c: c for c in REQUIRED}
+    shared = table.floats(columns, optional=GYR, share=True)
+    copied = table.floats(columns, optional=GYR)
+    pd.testing.assert_frame_equal(shared, copied, check_exact=True)
+    assert not np.shares_memory(copied.to_numpy(), table.numbers)
+    assert np.shares_memory(shared.to_numpy(), table.numbers) == (not gyr_z_first)
+    assert shared["gyr_y"].tolist() == [-(i + 0.5) for i in range(len(ROWS))]
+    assert shared["gyr_z"].tolist() == [0.05] * len(ROWS)
