@@ -425,6 +425,9 @@ def body_angles(
     when it is long (:func:`imu.workers.run_parts`): the same compiled rows, the same bits.
     ``q``, ``heading_ref_deg`` and ``out`` must be C-contiguous (their row slices then keep
     the one compiled signature :func:`warm_up` loads)."""
+    if q.shape[0] < 2 * ANGLE_PART_ROWS:  # live chunks: no pool, no thread count asked
+        body_angles_chunk(q, sb, heading_ref_deg, out)
+        return
 
     def part(start: int, stop: int) -> None:
         body_angles_chunk(q[start:stop], sb, heading_ref_deg[start:stop], out[start:stop])
