@@ -752,14 +752,19 @@ def _gyro_tilt_ratio(samples: np.ndarray, rate_hz: float) -> float | None:
     down /= np.where(norm > 0, norm, np.nan)  # gravity direction; NaN for a zero mean
     cosine = np.einsum("ij,ij->i", down[:-1], down[1:])
     tilt_deg = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
-    # turned[i - 1]: rotation from sample i - 1 to i; a window runs between the centres
-    # of its two means (the mean from k covers samples k .. k + width - 1)
-    turned = np.sqrt(np.einsum("ij,ij->i", gyr[1:], gyr[1:])) * np.diff(time_s)
-    rotation_deg = sliding_window_view(turned, step)[ends[:-1] + width // 2].sum(axis=-1)
     tilted = tilt_deg > MIN_TILT_DEG
     if tilted.sum() < MIN_TILT_WINDOWS:
         return None
-    return float(np.median(tilt_deg[tilted] / np.maximum(rotation_deg[tilted], 1e-9)))
+    # the rotation of the tilted windows only: a window runs between the centres of its
+    # two means (the mean from k covers samples k .. k + width - 1); samples i - 1 -> i
+    # turn by |gyr[i]| (t[i] - t[i - 1])
+    after = (ends[:-1][tilted, np.newaxis] + width // 2 + 1 + np.arange(step)).ravel()
+    # in the memory order of ``gyr`` (columns apart or rows apart): einsum may sum the
+    # three products in another order otherwise, and round the last bit differently
+    rates = np.asarray(gyr[after], order="F" if gyr.strides[0] < gyr.strides[1] else "C")
+    turned = np.sqrt(np.einsum("ij,ij->i", rates, rates)) * (time_s[after] - time_s[after - 1])
+    rotation_deg = turned.reshape(-1, step).sum(axis=-1)
+    return float(np.median(tilt_deg[tilted] / np.maximum(rotation_deg, 1e-9)))
 
 
 def finish_session(

@@ -349,7 +349,10 @@ def test_accelerometer_only_recording_loads_with_nan_gyro_and_a_warning(tmp_path
     assert not session.has_gyro
     assert len(session.warnings) == 1
     assert "no gyroscope data" in session.warnings[0]
-    assert "accelerometer-only mode" in session.warnings[0] and "twist is unavailable" in session.warnings[0]
+    assert (
+        "accelerometer-only mode" in session.warnings[0]
+        and "twist is unavailable" in session.warnings[0]
+    )
     # a gyro that is missing on only some rows is an error
     lines[6] = lines[6].split(",", 1)[0] + ",0,0,9.81,1,2,3"
     assert "acc_only.csv:2: column 'gyr_x': empty cell" in error_of(
@@ -592,3 +595,55 @@ def test_gyro_tilt_ratio_is_the_median_of_its_windows(rate_hz, gyro_factor):
     expected = float(np.median(ratios))
     assert _gyro_tilt_ratio(samples, rate_hz) == pytest.approx(expected, rel=1e-9)
     assert expected == pytest.approx(1.0 if gyro_factor == 1.0 else 57.3, rel=0.25)
+
+
+def _tilt_ratio_all_samples(samples: np.ndarray, rate_hz: float) -> float | None:
+    """The gyro/tilt ratio with the rotation of every window, tilted or not, summed from
+    the rotation of every sample (how it was computed before only tilted windows were)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    time_s, acc, gyr = samples[:, 0], samples[:, 1:4], samples[:, 4:7]
+    step, width = max(2, round(rate_hz * 0.5)), max(3, round(rate_hz * 0.2))
+    if len(acc) < step + width:
+        return None
+    ends = np.arange((len(acc) - width - step) // step + 2) * step
+    down = sliding_window_view(acc, width, axis=0)[ends].sum(axis=-1)
+    down /= np.linalg.norm(down, axis=1, keepdims=True)
+    cosine = np.einsum("ij,ij->i", down[:-1], down[1:])
+    tilt_deg = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+    turned = np.sqrt(np.einsum("ij,ij->i", gyr[1:], gyr[1:])) * np.diff(time_s)
+    rotation_deg = sliding_window_view(turned, step)[ends[:-1] + width // 2].sum(axis=-1)
+    tilted = tilt_deg > 20.0
+    if tilted.sum() < 3:
+        return None
+    return float(np.median(tilt_deg[tilted] / np.maximum(rotation_deg[tilted], 1e-9)))
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "F, every other column"])
+def test_gyro_tilt_ratio_has_every_bit_of_the_all_samples_sum(layout):
+    """Summing the rotation of the tilted windows only changes no bit of the ratio (its
+    value is printed in the rad/s message), in any memory order of the samples."""
+    from imu.session import _gyro_tilt_ratio
+
+    rng = np.random.default_rng(5)
+    compared = 0
+    for _ in range(100):
+        n, rate_hz = int(rng.integers(10, 3000)), float(rng.choice([25, 52, 100, 200, 400]))
+        angle = np.cumsum(rng.normal(0, 0.2, n))
+        samples = np.column_stack(
+            [
+                np.cumsum(rng.uniform(0.5, 1.5, n)) / rate_hz,
+                rng.normal(0, 1, n),
+                STANDARD_GRAVITY * np.sin(angle),
+                STANDARD_GRAVITY * np.cos(angle),
+                rng.normal(0, 1, (n, 3)) * rng.choice([1, 50, 3000]),
+            ]
+        )
+        if layout != "C":
+            samples = np.asfortranarray(samples)
+        if layout == "F, every other column":
+            samples = np.asfortranarray(np.repeat(samples, 2, axis=1))[:, ::2]
+        expected = _tilt_ratio_all_samples(samples, rate_hz)
+        assert _gyro_tilt_ratio(samples, rate_hz) == expected
+        compared += expected is not None
+    assert compared > 80
