@@ -647,3 +647,31 @@ def test_gyro_tilt_ratio_has_every_bit_of_the_all_samples_sum(layout):
         assert _gyro_tilt_ratio(samples, rate_hz) == expected
         compared += expected is not None
     assert compared > 80
+
+
+def test_the_median_magnitude_is_exact_whenever_it_is_not_gravity_like():
+    """Counting skips the median only when it lies within 6-14 m/s^2: for lengths
+    crowded around both limits (odd and even counts, NaN), the median is either returned
+    exactly or None, and None only when np.median's value is within 6-14."""
+    from imu.session import _odd_median_magnitude
+
+    rng = np.random.default_rng(11)
+    skipped = exact = 0
+    for _ in range(2000):
+        n = int(rng.integers(2, 9))
+        lengths = rng.choice(
+            [5.999999, 6.0, 6.000001, 10.0, 13.999999, 14.0, 14.00001, 3.0, 20.0], n
+        )
+        if rng.random() < 0.05:
+            lengths[0] = np.nan
+        direction = rng.normal(0, 1, (n, 3))
+        acc = direction / np.linalg.norm(direction, axis=1, keepdims=True) * lengths[:, None]
+        truth = float(np.median(np.sqrt(np.einsum("ij,ij->i", acc, acc))))
+        got = _odd_median_magnitude(acc)
+        if got is None:
+            assert 6.0 <= truth <= 14.0
+            skipped += 1
+        else:
+            assert got == truth or (np.isnan(got) and np.isnan(truth))
+            exact += 1
+    assert skipped > 300 and exact > 300
