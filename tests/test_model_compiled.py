@@ -42,7 +42,7 @@ def session_rows(sessions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return X, y, groups
 
 
-def test_default_model_compiles_and_equals_predict_proba(default_model, sessions):
+def test_default_model_compiles_and_equals_predict_proba(default_model, sessions, compiled):
     predict = compile_predictor(default_model.estimator)
     assert predict is not None
     X = session_rows(sessions)[0]
@@ -55,7 +55,7 @@ def test_default_model_compiles_and_equals_predict_proba(default_model, sessions
     assert 0.05 < expected.mean() < 0.95     # the rows exercise both classes' range
 
 
-def test_infinite_input_is_left_to_scikit_learn(default_model, sessions):
+def test_infinite_input_is_left_to_scikit_learn(default_model, sessions, compiled):
     X = session_rows(sessions)[0][:3]
     X[1, 0] = np.inf
     assert compile_predictor(default_model.estimator)(X) is None

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from imu.model.compiled import CompiledModel, compile_predictor
+from imu.model.compiled import CompiledModel, compile_predictor, loaded_kernels
 from imu.model.features import (
     RAW_FEATURES,
     baseline_columns,
@@ -27,15 +26,6 @@ _TRACE_CACHE_SIZE = 8
 """Reps whose trace features a classifier remembers by content."""
 
 _NOT_COMPILED = object()
-
-
-def _kernels():
-    """:mod:`imu.model.kernels` once its kernels are loaded (``imu.pipeline.fusion.warm_up``
-    loads them before any engine runs), else None: the numpy functions of
-    :mod:`imu.model.features`, the same bits, and no numba (nor the parts of SciPy it
-    imports) for a model used on its own."""
-    kernels = sys.modules.get("imu.model.kernels")
-    return kernels if kernels is not None and kernels.loaded() else None
 
 
 class RepClassifier:
@@ -194,7 +184,7 @@ class RepClassifier:
         """:func:`imu.model.features.baseline_columns`, compiled where possible, with the
         session's sorted columns when they hold exactly ``earlier`` (they may hold a
         longer history)."""
-        kernels = _kernels()
+        kernels = loaded_kernels()
         if kernels is None:
             return baseline_columns(earlier, first_in_set)
         held = self._history_sorted
@@ -208,7 +198,7 @@ class RepClassifier:
         is a prefix of the held one keeps it whole (the engine's confirmed call after a
         provisional one that saw one rep more). The held rows are also kept sorted by
         column (the session medians of :meth:`model_row`)."""
-        kernels = _kernels()
+        kernels = loaded_kernels()
         if self._history_sorted is None and kernels is not None:
             self._history_sorted = kernels.SortedColumns(len(RAW_FEATURES))
             self._history_sorted.reset(self._history_raw[:len(self._history)])
@@ -257,7 +247,7 @@ class RepClassifier:
                flexion.tobytes(), twist.shape, twist.tobytes())
         features = self._trace_cache.get(key)
         if features is None:
-            kernels = _kernels()
+            kernels = loaded_kernels()
             compute = trace_features if kernels is None else kernels.trace_features
             features = self._trace_cache[key] = compute(start_s, end_s, bottom_s, flexion, twist)
             if len(self._trace_cache) > _TRACE_CACHE_SIZE:

@@ -9,6 +9,8 @@ operations in the same order on the same values:
 * :func:`trace_features` = :func:`imu.model.features.trace_features` (``np.interp`` by
   :func:`imu.pipeline.rep_kernels.interp`, ``np.gradient`` on the grid with the weights of
   :func:`imu.model.features._slope_weights`, ``np.argmax``/``np.argmin`` first places);
+* :func:`standard_rows` = the baseline, imputer and scaler steps of the default model's
+  compiled predictor (:mod:`imu.model.compiled`), element by element;
 * :func:`baseline_columns` = :func:`imu.model.features.baseline_columns` (each column's
   non-NaN values sorted; the median is the mean of the two middle ones, as
   ``np.nanmedian``). Values that compare equal have equal bits except +0.0 and -0.0, whose
@@ -261,6 +263,52 @@ def baseline_columns(earlier: np.ndarray, first_in_set: int,
     return out
 
 
+@njit(cache=True)
+def _blend(weight: float, prior: float, median: float, n: float) -> float:
+    """:func:`imu.model.features._blend` of one value."""
+    if math.isfinite(median) and n > 0:
+        return (weight * prior + n * median) / (weight + n)
+    return prior
+
+
+@njit(cache=True)
+def _standard_rows(rows: np.ndarray, prior: np.ndarray, prior_weight: float,
+                   set_weight: float, statistics: np.ndarray, mean: np.ndarray,
+                   scale: np.ndarray, out: np.ndarray) -> bool:
+    """``Standardise(Impute(Baseline(rows)))`` of :mod:`imu.model.compiled` into ``out``
+    (:func:`imu.model.features.deviation_rows`, NaN -> ``statistics``, ``(x - mean) /
+    scale``); False (``out`` unfinished) when a deviation row holds an infinity, which
+    the compiled predictor leaves to scikit-learn."""
+    f = len(prior)
+    for i in range(rows.shape[0]):
+        n_session, n_set = rows[i, 2 * f], rows[i, 3 * f + 1]
+        for j in range(f):
+            raw = rows[i, j]
+            baseline = _blend(prior_weight, prior[j], rows[i, f + j], n_session)
+            set_baseline = _blend(set_weight, baseline, rows[i, 2 * f + 1 + j], n_set)
+            out[i, j], out[i, f + j], out[i, 2 * f + j] = raw, raw - baseline, raw - set_baseline
+        for k in range(3 * f):
+            v = out[i, k]
+            if math.isinf(v):
+                return False
+            if math.isnan(v):
+                v = statistics[k]
+            out[i, k] = (v - mean[k]) / scale[k]
+    return True
+
+
+def standard_rows(rows: np.ndarray, prior: np.ndarray, prior_weight: float,
+                  set_weight: float, statistics: np.ndarray, mean: np.ndarray,
+                  scale: np.ndarray) -> np.ndarray | None:
+    """The model rows ``rows`` (float64, :func:`imu.model.features.input_names` wide) after
+    the default pipeline's baseline, imputer and scaler, the same bits as those steps of
+    :mod:`imu.model.compiled`; None where the imputer would refuse an infinity."""
+    out = np.empty((rows.shape[0], 3 * len(prior)))
+    ok = _standard_rows(rows, prior, float(prior_weight), float(set_weight), statistics,
+                        mean, scale, out)
+    return out if ok else None
+
+
 _LOADED = False
 
 
@@ -272,7 +320,7 @@ def loaded() -> bool:
 def load() -> None:
     """Call every kernel once with the argument types the classifier uses (loads the
     cached machine code; compiles it on a fresh install). Until then the classifier uses
-    numpy (:func:`imu.model.classifier._kernels`)."""
+    numpy (:func:`imu.model.compiled.loaded_kernels`)."""
     global _LOADED
     trace = np.sin(np.linspace(0.0, np.pi, 51)) * 40.0
     trace_features(0.0, 2.0, 1.0, trace, trace.copy())
@@ -280,4 +328,7 @@ def load() -> None:
     session = SortedColumns(rows.shape[1])
     session.reset(rows)
     baseline_columns(rows, 1, session)
+    width = 3 * rows.shape[1]
+    standard_rows(np.zeros((1, width + 2)), rows[0], 3.0, 1.0, np.zeros(width),
+                  np.zeros(width), np.ones(width))
     _LOADED = True
