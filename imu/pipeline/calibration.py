@@ -21,6 +21,7 @@ on how the samples were chunked.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass
@@ -189,8 +190,12 @@ class StillSearch:
         self._sums = GrowingArray(12)  # before row k: sums of offsets (6), of squares (6)
         self._sums.append(np.zeros((1, 12)))
         self._last_sums = [0.0] * 12
+        self._times: list[float] = []  # of the rows (a plain list: bisected per row)
+        self._reference: list[float] = []  # the first row's acc and gyr, offsets' origin
+        self._last_end_s = math.inf  # the last time a window may end
         std_limits = [settings.still_acc_std_m_s2] * 3 + [settings.still_gyr_std_deg_s] * 3
         self._variance_limits = (1.1 * np.array(std_limits)) ** 2
+        self._variance_list = self._variance_limits.tolist()
 
     @property
     def rows(self) -> np.ndarray:
@@ -206,7 +211,12 @@ class StillSearch:
             return self.found
         first = self._rows.n
         self._rows.append(samples)
+        self._times += samples[:, 0].tolist()
         rows = self._rows.array
+        if not first:
+            self._reference = rows[0, 1:7].tolist()
+            cal = self.settings
+            self._last_end_s = float(rows[0, 0]) + cal.still_search_s + cal.still_s
         offsets = samples[:, 1:7] - rows[0, 1:7]
         block = np.empty((len(samples) + 1, 12))
         block[0] = self._sums.array[-1]
@@ -214,9 +224,7 @@ class StillSearch:
         block[1:, 6:] = offsets * offsets
         self._sums.append(np.cumsum(block, axis=0)[1:])
         self._last_sums = self._sums.array[-1].tolist()
-        cal = self.settings
-        last_end = rows[0, 0] + cal.still_search_s + cal.still_s
-        stop = first + int(np.searchsorted(rows[first:, 0], last_end, side="right"))
+        stop = first + int(np.searchsorted(rows[first:, 0], self._last_end_s, side="right"))
         self.past_search = stop < len(rows)
         self.found = self._scan(rows, first, stop)
         return self.found
@@ -255,24 +263,24 @@ class StillSearch:
         cal = self.settings
         end = self._rows.n
         self._rows.append_row(values)
-        rows = self._rows.array
-        reference = rows[0, 1:7].tolist()
+        self._times.append(values[0])
+        reference = self._reference
         offsets = [v - r for v, r in zip(values[1:], reference, strict=True)]
         last = self._last_sums
         sums = [s + d for s, d in zip(last[:6], offsets, strict=True)]
         sums += [s + d * d for s, d in zip(last[6:], offsets, strict=True)]
         self._sums.append_row(sums)
         self._last_sums = sums
-        if values[0] > rows[0, 0] + cal.still_search_s + cal.still_s:
+        if values[0] > self._last_end_s:
             self.past_search = True
             return None
-        start = int(np.searchsorted(rows[:, 0], values[0] - cal.still_s, side="right")) - 1
+        start = bisect.bisect_right(self._times, values[0] - cal.still_s) - 1
         count = end - start + 1
         if start < 0 or count < 5:
             return None
         before = self._sums.array[start].tolist()
         mean = [(s - b) / count for s, b in zip(sums, before, strict=True)]
-        limits = self._variance_limits.tolist()
+        limits = self._variance_list
         if any(mean[k + 6] - mean[k] ** 2 > limits[k] for k in range(6)):
             return None
         acc = [m + r for m, r in zip(mean[:3], reference[:3], strict=True)]

@@ -191,9 +191,14 @@ class Engine:
         self._held.append(samples)
         self._held_timed.append(timed)
         if self._phase == "still":
-            keep = np.flatnonzero(~timed.skip)
-            self._still_search.append(samples[keep])
-            self._accepted_rows.append((keep + first_row)[:, None].astype(float))
+            if len(samples) == 1:  # one live row: no index arrays
+                if not timed.skip[0]:
+                    self._still_search.append(samples)
+                    self._accepted_rows.append_row((first_row,))
+            else:
+                keep = np.flatnonzero(~timed.skip)
+                self._still_search.append(samples[keep])
+                self._accepted_rows.append((keep + first_row)[:, None].astype(float))
             self._look_for_still(final=False)
         elif self._phase == "bend":
             self._orient_held(samples, timed)
