@@ -12,7 +12,8 @@ operations in the same order on the same values:
 * :func:`standard_rows` = the baseline, imputer and scaler steps of the default model's
   compiled predictor (:mod:`imu.model.compiled`), element by element;
 * :func:`baseline_columns` = :func:`imu.model.features.baseline_columns` (each column's
-  non-NaN values sorted; the median is the mean of the two middle ones, as
+  non-NaN values sorted by insertion, the session's kept from rep to rep by
+  :class:`SortedColumns`; the median is the mean of the two middle ones, as
   ``np.nanmedian``). Values that compare equal have equal bits except +0.0 and -0.0, whose
   order a sort may choose: a column whose middle holds a zero while it has zeros of both
   signs goes through numpy instead, so the sign is numpy's.
@@ -135,131 +136,121 @@ def trace_features(start_s: float, end_s: float, bottom_s: float, trace: np.ndar
 
 
 @njit(cache=True)
-def _mixed_zeros(values: np.ndarray, low: float, high: float) -> bool:
-    """Whether a median of ``values`` may depend on the order a sort gives +0.0 and -0.0:
-    a middle value is zero and ``values`` hold zeros of both signs."""
-    if low != 0.0 and high != 0.0:
-        return False
-    signs = 0
-    for v in values:
-        if v == 0.0:
-            signs |= 2 if math.copysign(1.0, v) < 0 else 1
-    return signs == 3
+def _insert_value(values: np.ndarray, count: int, value: float) -> None:
+    """Insert ``value`` into the ascending ``values[:count]`` (after the values equal to it)."""
+    k = count
+    while k > 0 and values[k - 1] > value:
+        values[k] = values[k - 1]
+        k -= 1
+    values[k] = value
 
 
 @njit(cache=True)
-def _medians(rows: np.ndarray, out: np.ndarray) -> bool:
-    """Column medians of ``rows`` ignoring NaN (NaN without a finite value) into ``out``,
-    as :func:`imu.model.features.median_columns`, by selection (``np.partition``); False
-    (``out`` unfinished) where :func:`_mixed_zeros`."""
-    n, f = rows.shape
-    values = np.empty(n)
-    for j in range(f):
-        count = 0
-        finite = False
-        for i in range(n):
-            v = rows[i, j]
-            if not math.isnan(v):
-                values[count] = v
-                count += 1
-                finite = finite or math.isfinite(v)
-        if not finite:
-            out[j] = np.nan
-            continue
-        half = count // 2
-        part = np.partition(values[:count], half)
-        high = part[half]
-        low = part[:half].max() if count % 2 == 0 else high
-        if _mixed_zeros(part, low, high):
-            return False
-        out[j] = (low + high) / 2.0
-    return True
+def _pick(values: np.ndarray, count: int) -> tuple[float, bool]:
+    """The median of the ascending non-NaN ``values[:count]`` as
+    :func:`imu.model.features.median_columns` takes it (NaN without a finite value), and
+    False when it may depend on the order a sort gives +0.0 and -0.0 (a middle value is
+    zero and there are zeros of both signs)."""
+    finite = False
+    for k in range(count):
+        if math.isfinite(values[k]):
+            finite = True
+            break
+    if not finite:
+        return math.nan, True
+    low, high = values[(count - 1) // 2], values[count // 2]
+    if low == 0.0 or high == 0.0:
+        signs = 0
+        for k in range(count):
+            if values[k] == 0.0:
+                signs |= 2 if math.copysign(1.0, values[k]) < 0 else 1
+        if signs == 3:
+            return math.nan, False
+    return (low + high) / 2.0, True
 
 
 @njit(cache=True)
 def _insert(columns: np.ndarray, counts: np.ndarray, row: np.ndarray) -> None:
     """Insert the non-NaN values of ``row`` into the ascending ``columns[j, :counts[j]]``."""
     for j in range(len(row)):
-        v = row[j]
-        if math.isnan(v):
-            continue
-        c = counts[j]
-        k = np.searchsorted(columns[j, :c], v, side="right")
-        columns[j, k + 1:c + 1] = columns[j, k:c].copy()
-        columns[j, k] = v
-        counts[j] = c + 1
+        if not math.isnan(row[j]):
+            _insert_value(columns[j], counts[j], row[j])
+            counts[j] += 1
 
 
 @njit(cache=True)
-def _sorted_medians(columns: np.ndarray, counts: np.ndarray, out: np.ndarray) -> bool:
-    """:func:`_medians` of the matrix whose sorted columns :class:`SortedColumns` holds."""
-    for j in range(len(counts)):
-        c = counts[j]
-        known = columns[j, :c]
-        finite = False
-        for v in known:
-            if math.isfinite(v):
-                finite = True
-                break
-        if not finite:
-            out[j] = np.nan
-            continue
-        low, high = known[(c - 1) // 2], known[c // 2]
-        if _mixed_zeros(known, low, high):
-            return False
-        out[j] = (low + high) / 2.0
+def _baseline(earlier: np.ndarray, first_in_set: int, columns: np.ndarray,
+              counts: np.ndarray, held: bool, out: np.ndarray) -> bool:
+    """The body of :func:`baseline_columns`; ``held``: ``columns``/``counts`` hold the sorted
+    columns of ``earlier``. False (``out`` unfinished) where :func:`_pick` is."""
+    n, f = earlier.shape
+    values = np.empty(n)
+    for part in range(2):
+        first, at = (0, 0) if part == 0 else (first_in_set, f + 1)
+        for j in range(f):
+            if part == 0 and held:
+                median, known = _pick(columns[j], counts[j])
+            elif part == 1 and first_in_set == 0:  # the set is the session
+                median, known = out[j], True
+            else:  # sort the column's non-NaN values by insertion (a set has few)
+                count = 0
+                for i in range(first, n):
+                    if not math.isnan(earlier[i, j]):
+                        _insert_value(values, count, earlier[i, j])
+                        count += 1
+                median, known = _pick(values, count)
+            if not known:
+                return False
+            out[at + j] = median
+    out[f] = n
+    out[2 * f + 1] = n - first_in_set
     return True
 
 
 class SortedColumns:
     """Each column's non-NaN values of a matrix that grows by rows, in ascending order, so
     that the column medians of all its rows cost one pick per column (the session
-    baseline of a classifier: one row per earlier rep)."""
+    baseline of a classifier: one row per earlier rep). ``columns[j, :counts[j]]`` are
+    column ``j``'s values; ``rows`` counts the rows added."""
 
     def __init__(self, width: int) -> None:
         self.rows = 0
-        self._columns = np.empty((width, 64))
-        self._counts = np.zeros(width, dtype=np.int64)
+        self.columns = np.empty((width, 64))
+        self.counts = np.zeros(width, dtype=np.int64)
 
     def append(self, row: np.ndarray) -> None:
         """Add one row (float64, one value per column)."""
-        if self.rows == self._columns.shape[1]:
-            grown = np.empty((len(self._counts), 2 * self.rows))
-            grown[:, :self.rows] = self._columns
-            self._columns = grown
-        _insert(self._columns, self._counts, row)
+        if self.rows == self.columns.shape[1]:
+            grown = np.empty((len(self.counts), 2 * self.rows))
+            grown[:, :self.rows] = self.columns
+            self.columns = grown
+        _insert(self.columns, self.counts, row)
         self.rows += 1
 
     def reset(self, matrix: np.ndarray) -> None:
         """Hold the rows of ``matrix`` instead."""
         self.rows = 0
-        self._counts[:] = 0
+        self.counts[:] = 0
         for row in matrix:
             self.append(row)
 
-    def medians(self, out: np.ndarray) -> bool:
-        """The column medians into ``out`` (:func:`_medians`); False where they depend on
-        the order of signed zeros."""
-        return _sorted_medians(self._columns, self._counts, out)
+
+_NO_COLUMNS = np.empty((0, 0))
+_NO_COUNTS = np.empty(0, dtype=np.int64)
 
 
 def baseline_columns(earlier: np.ndarray, first_in_set: int,
                      session: SortedColumns | None = None) -> np.ndarray:
     """:func:`imu.model.features.baseline_columns` (same arguments, same bits); ``session``
     may hold the sorted columns of ``earlier`` (all its rows)."""
-    n, f = earlier.shape
-    out = np.empty(2 * f + 2)
-    session_done = (session.medians(out[:f]) if session is not None
-                    else _medians(earlier, out[:f]))
-    if first_in_set == 0:
-        out[f + 1:2 * f + 1] = out[:f]
-        set_done = True
-    else:
-        set_done = _medians(earlier[first_in_set:], out[f + 1:2 * f + 1])
-    if earlier.dtype != np.float64 or not (session_done and set_done):
+    if earlier.dtype != np.float64:
         return features.baseline_columns(earlier, first_in_set)
-    out[f] = float(n)
-    out[2 * f + 1] = float(n - first_in_set)
+    out = np.empty(2 * earlier.shape[1] + 2)
+    held = session is not None
+    if not _baseline(np.ascontiguousarray(earlier), first_in_set,
+                     session.columns if held else _NO_COLUMNS,
+                     session.counts if held else _NO_COUNTS, held, out):
+        return features.baseline_columns(earlier, first_in_set)
     return out
 
 
