@@ -454,6 +454,7 @@ def read_table(
     header_index: int = 0,
     sep: str = ",",
     data: bytes | None = None,
+    numeric: bool = True,
 ) -> Table:
     """Split ``text`` at line ``header_index`` (0-based) into header and data rows.
 
@@ -463,11 +464,12 @@ def read_table(
     name in the header (a trailing separator) is kept so that rows with the same trailing
     separator still fit. ``data``, when given, is exactly ``text.encode("utf-8")`` (the
     file's bytes): the parser then reads it instead of a fresh copy, and ``text`` may be
-    None (it is decoded only if the text is not plain).
+    None (it is decoded only if the text is not plain). ``numeric=False`` skips the
+    compiled parser (a caller that found these rows not simple already).
     """
     if data is None:
         data = text.encode("utf-8")
-    table = _numeric_table(data, name, header_index, sep) or _plain_table(
+    table = (numeric and _numeric_table(data, name, header_index, sep)) or _plain_table(
         data, name, header_index, sep
     )
     if table is not None:
@@ -492,6 +494,16 @@ def _header(line: str, name: str, header_index: int, sep: str) -> list[str]:
     return header
 
 
+def _header_end(data: bytes, header_index: int) -> int:
+    """Byte offset of the ``\n`` ending line ``header_index`` (0-based), -1 if none."""
+    end = -1
+    for _ in range(header_index + 1):
+        end = data.find(b"\n", end + 1)
+        if end < 0:
+            return -1
+    return end
+
+
 def _numeric_table(data: bytes, name: str, header_index: int, sep: str) -> Table | None:
     """The Table of a text whose data rows are all simple numbers, parsed at once by the
     compiled parser (:func:`imu.fastcsv.parse_numbers`: ``\n`` or ``\r\n`` line ends,
@@ -499,11 +511,9 @@ def _numeric_table(data: bytes, name: str, header_index: int, sep: str) -> Table
     None otherwise, and in a process that has not loaded numba. The lines up to the
     header are those ``str.splitlines`` gives, as for :func:`_split_table`. Its other
     columns' text is read like a plain table's."""
-    end = -1
-    for _ in range(header_index + 1):
-        end = data.find(b"\n", end + 1)
-        if end < 0:
-            return None
+    end = _header_end(data, header_index)
+    if end < 0:
+        return None
     lines = data[:end].decode("utf-8").splitlines()
     if len(lines) != header_index + 1:
         return None  # other line breaks before the header
@@ -547,11 +557,9 @@ def _plain_table(data: bytes, name: str, header_index: int, sep: str) -> Table |
     odd = rest.translate(None, b"\n").decode("utf-8")  # valid UTF-8 stays valid
     if _UNPLAIN.search(odd) or (sep.isspace() and _WHITE_LINE.search(data)):
         return None
-    end = -1
-    for _ in range(header_index + 1):
-        end = data.find(b"\n", end + 1)
-        if end < 0:
-            return None
+    end = _header_end(data, header_index)
+    if end < 0:
+        return None
     start = data.rfind(b"\n", 0, end) + 1
     header = _header(data[start:end].decode("utf-8"), name, header_index, sep)
     first_end = data.find(b"\n", end + 1)
@@ -918,16 +926,21 @@ def read_session(
     ``Session.warnings``.
     """
     name = str(path)
+    table = None
     if text is None:
         data = gunzip(data, name) if data is not None else read_bytes(path)
-        if not data.isascii() or b"\x00" in data:  # ASCII: the bytes are the text
+        metadata, header_index = split_metadata(data)
+        table, parsed = _ascii_numeric_table(data, name, header_index)
+        if table is None and (not data.isascii() or b"\x00" in data):  # ASCII: bytes = text
             text = decode(data, name)
             if data.startswith(codecs.BOM_UTF8) or b"\x00" in data:
                 data = None  # decoding dropped bytes: the text is not these bytes as they are
     else:
-        data = None
-    metadata, header_index = split_metadata(text if text is not None else data)
-    table = read_table(text, name, header_index=header_index, data=data)
+        data, table, parsed = None, None, False
+    if table is None:
+        metadata, header_index = split_metadata(text if text is not None else data)
+        again = not (parsed and data is not None)  # the same bytes give the same answer
+        table = read_table(text, name, header_index=header_index, data=data, numeric=again)
     del text  # a plain table parses ``data``: no need to keep a second copy
     table.require(REQUIRED)
     numeric = table.floats({c: c for c in REQUIRED}, optional=GYR, share=True)
@@ -946,6 +959,22 @@ def read_session(
         acc_unit=acc_unit,
         gyr_unit=gyr_unit,
     )
+
+
+def _ascii_numeric_table(data: bytes, name: str, header_index: int) -> tuple[Table | None, bool]:
+    """:func:`_numeric_table` of a file's bytes whose lines up to the header are ASCII
+    without NUL, and whether it ran to its answer: (None, False) otherwise and for any
+    error (:func:`read_session` then checks the whole file first and reads it the general
+    way, raising what that raises). A table it reads is all ASCII (its rows hold digits,
+    signs, points, commas and line ends only): the bytes are the text, as the whole-file
+    checks would have found, so they are not needed."""
+    end = _header_end(data, header_index)
+    if end < 0 or not data[:end].isascii() or b"\x00" in data[:end]:
+        return None, False
+    try:
+        return _numeric_table(data, name, header_index, ","), True
+    except InputError:
+        return None, False
 
 
 def _extra_values(cells: pd.Series) -> pd.Series:

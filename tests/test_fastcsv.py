@@ -432,3 +432,34 @@ def test_shared_floats_are_the_parsed_numbers_when_in_file_order(gyr_z_first: bo
     assert np.shares_memory(shared.to_numpy(), table.numbers) == (not gyr_z_first)
     assert shared["gyr_y"].tolist() == [-(i + 0.5) for i in range(len(ROWS))]
     assert shared["gyr_z"].tolist() == [0.05] * len(ROWS)
+
+
+GOOD = _session_text(ROWS).encode()
+BYTE_CASES = {
+    "invalid UTF-8 in a row": (GOOD.replace(b"\n0.09,", b"\n0.09\xff,"), "not a text file"),
+    "NUL padding after a power cut": (GOOD + b"\x00" * 64, None),
+    "NUL inside the rows": (GOOD.replace(b"\n0.09,", b"\n0.09\x00,"), "binary file"),
+    "a UTF-8 cell in a row": (GOOD.replace(b"\n0.09,", "\n0.09é,".encode()), "not a number"),
+    "a UTF-8 metadata value": ("# note: café\n".encode() + GOOD, None),
+    "repeated header name, invalid UTF-8 in a row": (
+        GOOD.replace(b"gyr_z\n", b"gyr_y\n").replace(b"\n0.09,", b"\n0.09\xff,"),
+        "not a text file",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BYTE_CASES))
+def test_odd_bytes_after_an_ascii_header_give_the_whole_file_checks_answer(
+    case, tmp_path, monkeypatch
+) -> None:
+    """read_session parses a file with an ASCII head before looking at the whole file:
+    odd bytes in its rows must still give what the whole-file checks give first."""
+    data, error = BYTE_CASES[case]
+    path = tmp_path / "s.csv"
+    path.write_bytes(data)
+    fast, general, _ = _both_ways(path, monkeypatch)
+    _same(fast, general)
+    if error is None:
+        assert len(fast[0]) == len(ROWS)
+    else:
+        assert fast[0] == "error" and error in fast[1]
