@@ -125,7 +125,7 @@ class Engine:
         self._mode_gyro = False  # any of them had a gyroscope value
         self._rows_in = 0
         # Rows held back until calibration (all input rows, in order).
-        self._held: list[np.ndarray] = []
+        self._held = GrowingArray(7)
         self._held_timed: list[TimedRows] = []
         self._still_search = StillSearch(cal)  # the accepted rows
         self._accepted_rows = GrowingArray(1)  # their input row numbers
@@ -259,8 +259,8 @@ class Engine:
             )
         self._still_search = self._accepted_rows = None
         self._phase = "bend"
-        lengths = [len(chunk) for chunk in self._held]
-        self._orient_held(np.concatenate(self._held), _join(self._held_timed, lengths))
+        lengths = [len(timed.dt_s) for timed in self._held_timed]
+        self._orient_held(self._held.array, _join(self._held_timed, lengths))
 
     def _orient_held(self, samples: np.ndarray, timed: TimedRows) -> None:
         if len(samples) == 1 and not (timed.skip[0] or timed.restart[0]):
@@ -361,7 +361,7 @@ class Engine:
 
     def _bend_turn_deg(self, begin: int, stop: int) -> float:
         """How far (deg) the sensor turned about the vertical during held rows ``begin..stop-1``."""
-        samples = np.concatenate(self._held)[begin:stop]
+        samples = self._held.array[begin:stop]
         times = self._tilt_cos.array[begin:stop, 1]
         valid = np.isfinite(times)
         up = up_in_sensor(self._quats.array[begin:stop][valid])
@@ -448,11 +448,11 @@ class Engine:
 
     def _release(self) -> Step:
         """Hand out the held rows once calibration is settled (calibration event first)."""
-        if self._phase not in ("ready", "failed") or not self._held:
+        if self._phase not in ("ready", "failed") or not self._held.n:
             return Step(np.zeros((0, 4)), [])
-        lengths = [len(chunk) for chunk in self._held]
-        samples, timed = np.concatenate(self._held), _join(self._held_timed, lengths)
-        self._held, self._held_timed = [], []
+        lengths = [len(timed.dt_s) for timed in self._held_timed]
+        samples, timed = self._held.array, _join(self._held_timed, lengths)
+        self._held, self._held_timed = GrowingArray(7), []  # (views of the old rows live on)
         if self._phase == "failed":
             step = self._release_nan(samples, timed)
             step.events.insert(0, self.calibration)
