@@ -446,8 +446,8 @@ def body_angles_one(
 _WARM = False
 """Whether this process has loaded the kernels (:func:`warm_up`)."""
 COMPILE_NOTICE = (
-    "imu: compiling the orientation filter (once after installing, about 15 s; "
-    "later runs load it from numba's cache)..."
+    "imu: compiling the numeric kernels (once after installing, about 25 s; "
+    "later runs load them from numba's cache)..."
 )
 
 
