@@ -528,6 +528,18 @@ def _numeric_table(data: bytes, name: str, header_index: int, sep: str) -> Table
     if parsed is None:
         return None
     numbers, integer = parsed
+    return _bytes_table(
+        data, name, header_index, header, sep, end, len(numbers), numbers=numbers,
+        integer=integer,
+    )
+
+
+def _bytes_table(
+    data: bytes, name: str, header_index: int, header: list[str], sep: str, end: int,
+    rows: int, **parsed: np.ndarray,
+) -> Table:
+    """The Table of ``rows`` data rows that start after the header's line end at byte
+    ``end`` of ``data`` (unsplit; ``parsed``: the compiled parser's arrays, if any)."""
     first = header_index + 2
     return Table(
         name,
@@ -535,12 +547,11 @@ def _numeric_table(data: bytes, name: str, header_index: int, sep: str) -> Table
         header,
         "",
         sep,
-        np.arange(first, first + len(numbers)),
+        np.arange(first, first + rows),
         not data.endswith(b"\n"),
         start=end + 1,
         data=data,
-        numbers=numbers,
-        integer=integer,
+        **parsed,
     )
 
 
@@ -568,18 +579,7 @@ def _plain_table(data: bytes, name: str, header_index: int, sep: str) -> Table |
         return None  # no rows, or pandas would take an extra first field for an index
     unterminated = not data.endswith(b"\n")
     rows = rest.count(b"\n") - data.count(b"\n", 0, end + 1) + unterminated
-    first = header_index + 2
-    return Table(
-        name,
-        header_index + 1,
-        header,
-        "",
-        sep,
-        np.arange(first, first + rows),
-        unterminated,
-        start=end + 1,
-        data=data,
-    )
+    return _bytes_table(data, name, header_index, header, sep, end, rows)
 
 
 def _split_table(text: str, name: str, header_index: int, sep: str) -> Table:
