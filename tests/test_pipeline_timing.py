@@ -15,6 +15,9 @@ class GeneralOnly(Timing):
     def _steady(self, samples: np.ndarray) -> TimedRows | None:
         return None
 
+    def advance_plain(self, time_s: float) -> float | None:
+        return None
+
 
 STEPS = [0.005, 0.01, 0.0, -0.003, 0.3, 1.5, float("nan")]  # regular, duplicate, back, gaps
 """Time steps between rows (s): 200 and 100 Hz, a duplicate, out of order, a gap, a long
@@ -63,3 +66,15 @@ def test_a_regular_chunk_takes_the_fast_path():
     timing.update(samples[100:])
     duplicate = samples[[-1, -1]]
     assert timing._steady(duplicate) is None  # the general path annotates it
+
+
+def test_one_row_past_restart_after_restarts_when_gap_s_is_longer():
+    timing, general = Timing(TimingSettings(gap_s=2.0)), GeneralOnly(TimingSettings(gap_s=2.0))
+    samples = np.zeros((3, 7))
+    samples[:, 0] = [0.0, 0.005, 1.505]  # a 1.5 s step: no gap event, but a restart
+    for stage in (timing, general):
+        stage.update(samples[:2])
+    got, want = timing.update(samples[2:]), general.update(samples[2:])
+    assert got.restart.tolist() == want.restart.tolist() == [True]
+    assert got.dt_s.tolist() == want.dt_s.tolist() == [0.0]
+    assert vars(timing) == vars(general)

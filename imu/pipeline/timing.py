@@ -163,12 +163,14 @@ class Timing:
         return TimedRows(dt_s=dt_s, skip=skip, restart=restart, gaps=gaps)
 
     def advance_plain(self, time_s: float) -> float | None:
-        """Fast path for one finite row: its ``dt_s`` if it is neither duplicate nor gap.
+        """Fast path for one finite row: its ``dt_s`` if it is neither duplicate, gap nor
+        restart (the same limit as :meth:`_steady`).
 
         Returns None (and changes nothing) when the row needs :meth:`update`.
         """
         last = self.last_time_s
-        if last is None or not 0.0 < time_s - last <= self.settings.gap_s:
+        limit = min(self.settings.gap_s, self.settings.restart_after_s)
+        if last is None or not 0.0 < time_s - last <= limit:
             return None
         self.last_time_s = time_s
         self.regular_step_s = time_s - last
