@@ -178,7 +178,8 @@ class StillSearch:
     numbers for any chunking). The screen passes every window within 1.1 x each limit of
     :func:`check_still`, far more than the rounding of the sums, so it never rejects a
     window the exact check would accept; it only spares that check on windows that
-    cannot pass, and each new row costs a few array operations (live use).
+    cannot pass. A chunk costs a few array operations; a single row after the first (live
+    use) is screened in plain floats (:meth:`_append_one`, the same sums bit for bit).
     """
 
     def __init__(self, settings: CalibrationSettings) -> None:
