@@ -101,7 +101,6 @@ class Member:
         p[(1.0 < p) & (p <= 1.0 + 1e-5)] = 1.0
         return p
 
-
     def _standard(self, rows: np.ndarray) -> np.ndarray | None:
         """The rows after :attr:`steps` (None: leave them to scikit-learn); the default
         model's three steps in one compiled pass once :mod:`imu.model.kernels` is loaded
@@ -182,16 +181,20 @@ def _scaler(step) -> Standardise:
                        step.scale_ if step.with_std else None)
 
 
-#: Type names of the steps compiled, with their readers. Model files written before
-#: BaselineDeviation moved to imu.model.baseline name it after imu.model.features.
-STEP_TYPES: dict[str, Callable[[object], Step | None]] = {
-    "imu.model.baseline.BaselineDeviation": _baseline,
-    "imu.model.features.BaselineDeviation": _baseline,
-    "sklearn.impute._base.SimpleImputer": _imputer,
-    "sklearn.preprocessing._data.StandardScaler": _scaler,
-}
+#: Type names (module.class) of the supported estimators, shared with imu.model.reader.
+#: Model files written before BaselineDeviation moved to imu.model.baseline name it after
+#: imu.model.features.
+BASELINE_TYPES = ("imu.model.baseline.BaselineDeviation", "imu.model.features.BaselineDeviation")
+IMPUTER_TYPE = "sklearn.impute._base.SimpleImputer"
+SCALER_TYPE = "sklearn.preprocessing._data.StandardScaler"
 LOGISTIC_TYPE = "sklearn.linear_model._logistic.LogisticRegression"
 CALIBRATED_TYPE = "sklearn.calibration.CalibratedClassifierCV"
+#: Type names of the steps compiled, with their readers.
+STEP_TYPES: dict[str, Callable[[object], Step | None]] = {
+    **dict.fromkeys(BASELINE_TYPES, _baseline),
+    IMPUTER_TYPE: _imputer,
+    SCALER_TYPE: _scaler,
+}
 
 
 def _member(pipeline, classes: np.ndarray, a: float, b: float) -> Member | None:

@@ -33,8 +33,11 @@ import zipfile
 import numpy as np
 
 from imu.model.compiled import (
+    BASELINE_TYPES,
     CALIBRATED_TYPE,
+    IMPUTER_TYPE,
     LOGISTIC_TYPE,
+    SCALER_TYPE,
     Baseline,
     CompiledModel,
     Impute,
@@ -48,9 +51,6 @@ PROTOCOL = 2
 PIPELINE_TYPE = "sklearn.pipeline.Pipeline"
 MEMBER_TYPE = "sklearn.calibration._CalibratedClassifier"
 SIGMOID_TYPE = "sklearn.calibration._SigmoidCalibration"
-BASELINE_TYPES = ("imu.model.baseline.BaselineDeviation", "imu.model.features.BaselineDeviation")
-IMPUTER_TYPE = "sklearn.impute._base.SimpleImputer"
-SCALER_TYPE = "sklearn.preprocessing._data.StandardScaler"
 #: The only classes of object the file may hold.
 OBJECT_TYPES = frozenset({CALIBRATED_TYPE, MEMBER_TYPE, SIGMOID_TYPE, PIPELINE_TYPE,
                           *BASELINE_TYPES, IMPUTER_TYPE, SCALER_TYPE, LOGISTIC_TYPE})
