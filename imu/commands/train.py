@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from imu.model.features import feature_names, input_names
     from imu.model.files import load_model, save_model
     from imu.model.labels import SESSION_PATH, read_many
-    from imu.model.personalize import MIN_USER_GROUPS, personal_cv, personal_target, personalize
+    from imu.model.personalize import MIN_USER_GROUPS, personal_cv, personalize
     from imu.model.training import TARGET_SENSITIVITY, cross_validate, fit_model, n_fits
     from imu.model.workflow import (
         DEFAULT_POSITIVE,
@@ -86,8 +86,9 @@ def run(args: argparse.Namespace) -> int:
     print_warnings(data.data.warnings)
     X, y, groups = data.data.rows, data.y, data.groups
     n_groups = len(np.unique(groups))
+    # the standard target also when personalising (imu.model.personalize's docstring)
+    target = TARGET_SENSITIVITY if args.target_sensitivity is None else args.target_sensitivity
     if base is None:
-        target = TARGET_SENSITIVITY if args.target_sensitivity is None else args.target_sensitivity
         with progress_bar("cross-validating", n_fits(n_groups), not args.quiet) as advance:
             cv = cross_validate(X, y, groups, target_sensitivity=target, progress=advance)
             fit = fit_model(X, y, groups, target_sensitivity=target, progress=advance)
@@ -95,7 +96,6 @@ def run(args: argparse.Namespace) -> int:
         training = {"rows": X, "labels": y, "groups": groups}
         extra = {}
     else:
-        target = personal_target(args.target_sensitivity)
         with progress_bar("personalising", MIN_USER_GROUPS + 1, not args.quiet) as advance:
             compared = personal_cv(base, X, y, groups, user_weight=args.user_weight,
                                    target_sensitivity=target, progress=advance)
