@@ -93,12 +93,12 @@ class Step:
     events: list[dict]
 
 
-def _join(timed: list[TimedRows], lengths: list[int]) -> TimedRows:
+def _join(timed: list[TimedRows]) -> TimedRows:
     """Concatenate the annotations of several chunks (gap rows shifted)."""
     gaps, offset = [], 0
-    for t, n in zip(timed, lengths, strict=True):
+    for t in timed:
         gaps += [(row + offset, event) for row, event in t.gaps]
-        offset += n
+        offset += len(t.dt_s)
     return TimedRows(
         dt_s=np.concatenate([t.dt_s for t in timed]),
         skip=np.concatenate([t.skip for t in timed]),
@@ -259,8 +259,7 @@ class Engine:
             )
         self._still_search = self._accepted_rows = None
         self._phase = "bend"
-        lengths = [len(timed.dt_s) for timed in self._held_timed]
-        self._orient_held(self._held.array, _join(self._held_timed, lengths))
+        self._orient_held(self._held.array, _join(self._held_timed))
 
     def _orient_held(self, samples: np.ndarray, timed: TimedRows) -> None:
         if len(samples) == 1 and not (timed.skip[0] or timed.restart[0]):
@@ -450,8 +449,7 @@ class Engine:
         """Hand out the held rows once calibration is settled (calibration event first)."""
         if self._phase not in ("ready", "failed") or not self._held.n:
             return Step(np.zeros((0, 4)), [])
-        lengths = [len(timed.dt_s) for timed in self._held_timed]
-        samples, timed = self._held.array, _join(self._held_timed, lengths)
+        samples, timed = self._held.array, _join(self._held_timed)
         self._held, self._held_timed = GrowingArray(7), []  # (views of the old rows live on)
         if self._phase == "failed":
             step = self._release_nan(samples, timed)
