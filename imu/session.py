@@ -949,7 +949,9 @@ def read_session(
         integers = table.integers(column)  # e.g. a recording's gap flags
         numeric[column] = integers if integers is not None else _extra_values(table.text(column))
     warnings = table.warnings
-    del table  # its parsed numbers: copied into ``numeric``, no need to keep them too
+    # the file's bytes and the table's line numbers are no longer needed (the parsed
+    # numbers live on in ``numeric``: its block when shared, else a copy)
+    del table, data
     numeric = check_time(numeric, name, TIME, warnings)
     return finish_session(
         numeric,
