@@ -84,7 +84,8 @@ class Timing:
             dt_s = self.advance_plain(values[0]) if all(map(math.isfinite, values)) else None
             if dt_s is not None:
                 return TimedRows(np.array([dt_s]), np.zeros(1, bool), np.zeros(1, bool), [])
-        if n and not gap_before and self.last_time_s is not None:
+        if n > 1 and not gap_before and self.last_time_s is not None:
+            # (one row that advance_plain refused would fail the same tests here)
             timed = self._steady(samples)
             if timed is not None:
                 return timed
