@@ -226,3 +226,12 @@ def test_rows_of_one_session_must_agree_on_its_options(folder):
     with pytest.raises(InputError, match=r"labels.csv:4: column 'mounting': .*differs from "
                        r"'PZPYNX' on line 2 of the same session"):
         read_labels(path)
+
+
+def test_rows_of_one_session_agree_on_equal_option_values(folder):
+    from imu.model.labels import row_options
+
+    path = write(folder, "session,start_s,end_s,label,set_rest_s\n"
+                 "rec/a.csv,1,2,good,2.5\nrec/a.csv,3,4,good,2.50\n")
+    frame = read_labels(path)  # the same seconds: not a disagreement
+    assert row_options(frame.iloc[0]) == row_options(frame.iloc[1]) == {"set_rest_s": 2.5}

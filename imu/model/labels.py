@@ -142,15 +142,18 @@ def _check_options(row: dict, path: Path) -> None:
 
 
 def _check_session_agreement(frame: pd.DataFrame, path: Path) -> None:
-    """A session is measured once: its rows must carry the same session options."""
+    """A session is measured once: its rows must carry the same session options (compared
+    as :func:`row_options` reads them)."""
     present = [c for c in SESSION_OPTIONS if c in frame.columns]
     if not present:
         return
     for _, spans in frame.groupby(SESSION_PATH, sort=False):
         first = spans.iloc[0]
+        expected = row_options(first)
         for _, row in spans.iloc[1:].iterrows():
+            given = row_options(row)  # values as measured: "2.5" and "2.50" agree
             for name in present:
-                if str(row[name]).strip() != str(first[name]).strip():
+                if given.get(name) != expected.get(name):
                     raise input_error(
                         f"{name} {row[name]!r} differs from {first[name]!r} on line "
                         f"{first[LINE]} of the same session",
