@@ -938,7 +938,8 @@ def read_session(
     else:
         data, table, parsed = None, None, False
     if table is None:
-        metadata, header_index = split_metadata(text if text is not None else data)
+        if text is not None:  # decoded or given: a BOM may have gone; else split above
+            metadata, header_index = split_metadata(text)
         again = not (parsed and data is not None)  # the same bytes give the same answer
         table = read_table(text, name, header_index=header_index, data=data, numeric=again)
     del text  # a plain table parses ``data``: no need to keep a second copy
