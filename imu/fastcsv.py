@@ -253,10 +253,14 @@ def _parse_parts(
     out = np.empty((n_columns, offsets[-1] + room))
     flags = np.ones((len(parts), n_columns), dtype=np.bool_)
 
-    def parse(k: int, _stop: int) -> bool:
-        low, high, _ = parts[k]
-        rows, i = parse_rows(lines[low:high], 0, sep, out, offsets[k], offsets[k + 1], flags[k])
-        return rows == offsets[k + 1] and i == high - low
+    def parse(first: int, stop: int) -> bool:
+        for k in range(first, stop):  # one part each when threads suffice, as counted
+            low, high, _ = parts[k]
+            end = offsets[k + 1]
+            rows, i = parse_rows(lines[low:high], 0, sep, out, offsets[k], end, flags[k])
+            if rows != end or i != high - low:
+                return False
+        return True
 
     if not all(run_parts(parse, len(parts), min_rows=1, threads=threads)):
         return None

@@ -200,6 +200,23 @@ def test_a_long_session_is_parsed_in_parts_with_the_same_bits(monkeypatch) -> No
     assert parse_numbers(bad, 8, ",", 4, threads=4, min_part_bytes=1 << 16) is None
 
 
+def test_counted_parts_parsed_several_to_a_thread_give_the_one_part_result(monkeypatch) -> None:
+    """The parse pass reads every counted part even when it gets fewer threads than the
+    counting pass had (each thread then parses several parts in order)."""
+    rows = [f"{i / 200:.6f},{np.cos(i):.7g},{i % 5}" for i in range(20_000)]
+    data = ("t,x,k\n" + "\n".join(rows) + "\n").encode()
+    one = parse_numbers(data, 6, ",", 3, threads=1)
+    run_parts = imu.fastcsv.run_parts
+
+    def fewer_for_the_parse(work, n, *, min_rows, threads=None):
+        return run_parts(work, n, min_rows=min_rows, threads=2 if min_rows == 1 else threads)
+
+    monkeypatch.setattr(imu.fastcsv, "run_parts", fewer_for_the_parse)
+    parts = parse_numbers(data, 6, ",", 3, threads=4, min_part_bytes=1 << 15)
+    assert parts[0].tobytes() == one[0].tobytes()
+    assert parts[1].tolist() == one[1].tolist()
+
+
 @pytest.fixture(params=["IMU_THREADS unset", "1", "3"])
 def parts(request, monkeypatch) -> None:
     """The compiled parser as shipped, on one thread, and in parts of 40 bytes on three."""
