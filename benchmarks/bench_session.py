@@ -55,6 +55,8 @@ from imu.session import (
     Session,
     SessionWriter,
     read_session,
+    read_table,
+    split_metadata,
     write_session,
 )
 from imu.workers import thread_count
@@ -139,13 +141,17 @@ def peak_mb(action: Callable[[], object]) -> float:
 def reading(path: Path, gz: Path, repeat: int) -> None:
     """The read/load figures of ``path`` and its gzip copy ``gz``, against read_csv."""
     data = path.read_bytes()
-    start = data.index(b"\ntime_s,") + 1
-    start = data.index(b"\n", start) + 1  # the first data row
+    # where the rows start and how many columns they have, as read_session finds them
+    table = read_table(None, str(path), header_index=split_metadata(data)[1], data=data)
+    if table.numbers is None:
+        raise SystemExit(f"{path}: the compiled parser does not read this table")
+    start, n_columns = table.start, len(table.columns)
+    del table
     times = best_times(
         {
             "csv": lambda: pd.read_csv(path, comment="#"),
-            "parse": lambda: parse_numbers(data, start, ",", 7),
-            "parse 1": lambda: parse_numbers(data, start, ",", 7, threads=1),
+            "parse": lambda: parse_numbers(data, start, ",", n_columns),
+            "parse 1": lambda: parse_numbers(data, start, ",", n_columns, threads=1),
             "read_session": lambda: read_session(path),
             "load": lambda: load(path),
             "load 1": one_thread(lambda: load(path)),
