@@ -12,6 +12,11 @@ import numpy as np
 GAP_FACTOR = 3.0  # an interval longer than 3 nominal intervals is a gap
 
 
+def gap_intervals(intervals_s: np.ndarray, nominal_rate_hz: float) -> np.ndarray:
+    """Which intervals (s) are gaps: longer than ``GAP_FACTOR`` nominal intervals."""
+    return intervals_s > GAP_FACTOR / nominal_rate_hz
+
+
 def data_quality(time_s: np.ndarray, nominal_rate_hz: float | None = None) -> dict:
     """Summarise the timing of a recording.
 
@@ -59,7 +64,7 @@ def data_quality(time_s: np.ndarray, nominal_rate_hz: float | None = None) -> di
     median = float(np.median(intervals))
     measured = 1.0 / median if median > 0 else nan
     nominal = float(nominal_rate_hz) if nominal_rate_hz else measured
-    is_gap = intervals > GAP_FACTOR / nominal
+    is_gap = gap_intervals(intervals, nominal)
     regular = intervals[~is_gap] if np.any(~is_gap) else intervals
     gap_index = np.flatnonzero(is_gap)
     gaps = [

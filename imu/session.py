@@ -41,7 +41,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from imu.errors import InputError, input_error
-from imu.quality import GAP_FACTOR, data_quality
+from imu.quality import data_quality, gap_intervals
 from imu.units import STANDARD_GRAVITY_M_S2 as STANDARD_GRAVITY
 
 if TYPE_CHECKING:
@@ -895,7 +895,7 @@ def finish_session(
             f"samples come at {rate:.4g} Hz (1 / median interval); gaps are judged at "
             f"{nominal:.4g} Hz"
         )
-    if (steps_s > GAP_FACTOR / nominal).any():  # data_quality's gap test; then its summary
+    if gap_intervals(steps_s, nominal).any():  # only then data_quality's summary
         quality = session.quality()
         longest = max(g["duration_s"] for g in quality["gaps"])
         warnings.append(
