@@ -16,6 +16,7 @@ Live use never comes here: its chunks are far below ``min_rows``.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
@@ -29,6 +30,7 @@ beyond a few cores)."""
 
 _POOL: ThreadPoolExecutor | None = None
 _POOL_SIZE = 0
+_POOL_LOCK = threading.Lock()  # callers in several threads see one pool, never a closed one
 
 
 def thread_count() -> int:
@@ -46,17 +48,18 @@ def thread_count() -> int:
 
 def _pool(workers: int) -> ThreadPoolExecutor:
     global _POOL, _POOL_SIZE
-    if _POOL is None or _POOL_SIZE < workers:  # grown on demand
-        if _POOL is not None:
-            _POOL.shutdown(wait=False)
-        _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imu-kernel")
-        _POOL_SIZE = workers
-    return _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL_SIZE < workers:  # grown on demand; an old pool is left
+            # to finish what it was given (a caller in another thread may still submit)
+            _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imu-kernel")
+            _POOL_SIZE = workers
+        return _POOL
 
 
 def _forget_pool() -> None:
-    global _POOL, _POOL_SIZE
+    global _POOL, _POOL_SIZE, _POOL_LOCK
     _POOL, _POOL_SIZE = None, 0
+    _POOL_LOCK = threading.Lock()  # another thread may have held it at the fork
 
 
 if hasattr(os, "register_at_fork"):

@@ -62,3 +62,27 @@ def test_pool_works_in_a_forked_child():
         os._exit(0 if ok == [20_000, 20_000] else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_callers_in_several_threads_share_the_pool_while_it_grows():
+    # Each caller asks for a larger pool than the last: growing must not close a pool that
+    # another caller is still submitting to.
+    errors, results = [], {}
+
+    def caller(threads):
+        try:
+            for _ in range(20):
+                results[threads] = workers.run_parts(
+                    lambda a, b: b - a, 80_000, min_rows=10_000, threads=threads
+                )
+        except Exception as exc:  # noqa: BLE001 - any failure fails the test below
+            errors.append(exc)
+
+    workers._forget_pool()
+    callers = [threading.Thread(target=caller, args=(k,)) for k in (2, 3, 4, 5)]
+    for thread in callers:
+        thread.start()
+    for thread in callers:
+        thread.join()
+    assert not errors
+    assert {k: sum(v) for k, v in results.items()} == dict.fromkeys((2, 3, 4, 5), 80_000)
