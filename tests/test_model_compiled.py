@@ -9,7 +9,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import GroupKFold
 from test_model_fakes import fake_lifters
 
-from imu.model import classifier, kernels, load_model
+from imu.model import load_model
 from imu.model.classifier import RepClassifier
 from imu.model.compiled import compile_predictor
 from imu.model.features import RAW_FEATURES, input_names, model_row, model_rows
@@ -19,15 +19,6 @@ from imu.model.training import candidates
 @pytest.fixture(scope="module")
 def default_model() -> RepClassifier:
     return load_model()
-
-
-@pytest.fixture(params=[False, True], ids=["numpy", "kernels"])
-def compiled(request, monkeypatch) -> bool:
-    """The classifier's two paths: numpy features, or the compiled kernels once loaded."""
-    if request.param:
-        kernels.load()
-    monkeypatch.setattr(kernels, "_LOADED", request.param)
-    return request.param
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +33,7 @@ def session_rows(sessions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return X, y, groups
 
 
-def test_default_model_compiles_and_equals_predict_proba(default_model, sessions, compiled):
+def test_default_model_compiles_and_equals_predict_proba(default_model, sessions):
     predict = compile_predictor(default_model.estimator)
     assert predict is not None
     X = session_rows(sessions)[0]
@@ -55,7 +46,7 @@ def test_default_model_compiles_and_equals_predict_proba(default_model, sessions
     assert 0.05 < expected.mean() < 0.95     # the rows exercise both classes' range
 
 
-def test_infinite_input_is_left_to_scikit_learn(default_model, sessions, compiled):
+def test_infinite_input_is_left_to_scikit_learn(default_model, sessions):
     X = session_rows(sessions)[0][:3]
     X[1, 0] = np.inf
     assert compile_predictor(default_model.estimator)(X) is None
@@ -105,7 +96,7 @@ def test_classify_equals_model_row_whatever_the_history_sequence(default_model, 
         assert flag == (p >= default_model.threshold)
 
 
-def test_cached_model_rows_equal_model_row_to_the_bit(default_model, sessions, compiled):
+def test_cached_model_rows_equal_model_row_to_the_bit(default_model, sessions):
     """The engine's pattern (a provisional call that sees the pending rep as history, then
     the pending rep confirmed with one rep less, then the next), a set break, a history
     that changes in the middle, another session, and a repeated call."""
@@ -127,26 +118,6 @@ def test_cached_model_rows_equal_model_row_to_the_bit(default_model, sessions, c
         expected = model_row(record, history)
         got = model.model_row(record, history)
         np.testing.assert_array_equal(got.view(np.int64), expected.view(np.int64))
-
-
-def test_a_provisional_and_a_confirmed_record_share_their_trace_features(default_model, sessions,
-                                                                          monkeypatch, compiled):
-    """The engine's two records of one rep differ in the lockout extension only: the
-    traces are featurised once, and each row still equals model_row to the bit."""
-    computed = []
-    module = kernels if compiled else classifier
-    original = module.trace_features
-    monkeypatch.setattr(module, "trace_features",
-                        lambda *inputs: computed.append(inputs) or original(*inputs))
-    (_, reps, _), = sessions[:1]
-    provisional = {**reps[5], "lockout_extension_deg": reps[5]["lockout_extension_deg"] - 1.0}
-    model = RepClassifier(default_model.estimator, default_model.threshold)
-    rows = [model.model_row(provisional, reps[:5]), model.model_row(reps[5], reps[:5])]
-    assert len(computed) == 6                  # the 5 earlier reps, then rep 5 once
-    for row, record in zip(rows, (provisional, reps[5])):
-        np.testing.assert_array_equal(row.view(np.int64),
-                                      model_row(record, reps[:5]).view(np.int64))
-    assert rows[0][2] != rows[1][2]            # lockout_extension_deg, the one difference
 
 
 def test_classify_session_equals_rep_by_rep(default_model, sessions):

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from imu.model.compiled import CompiledModel, compile_predictor, loaded_kernels
+from imu.model.compiled import CompiledModel, compile_predictor
 from imu.model.features import (
     RAW_FEATURES,
-    baseline_columns,
     model_rows,
     record_value,
     rep_features,
+    row_from_raw,
     set_start,
-    trace_features,
 )
-
-_FEATURE_CACHE_SIZE = 4096
-"""Records whose raw features a classifier remembers (a 3-hour session has ~600 reps)."""
-_BASELINE_CACHE_SIZE = 4
-"""Baseline columns (per history length and set start) a classifier remembers."""
-_TRACE_CACHE_SIZE = 8
-"""Reps whose trace features a classifier remembers by content."""
 
 _NOT_COMPILED = object()
 
@@ -60,12 +51,8 @@ class RepClassifier:
         self._training = (training_rows, training_labels, training_groups)
         self._load_full = load_full
         self._compiled = _NOT_COMPILED if compiled is None else compiled
-        self._raw_cache: OrderedDict = OrderedDict()
         self._history: list = []
         self._history_raw = np.empty((64, len(RAW_FEATURES)))
-        self._history_sorted = None  # kernels.SortedColumns of the held history's raw rows
-        self._baselines: OrderedDict = OrderedDict()
-        self._trace_cache: OrderedDict = OrderedDict()
 
     @property
     def estimator_loaded(self) -> bool:
@@ -167,92 +154,34 @@ class RepClassifier:
         return p, p >= self.threshold
 
     def model_row(self, record: dict, history: Sequence[dict]) -> np.ndarray:
-        """:func:`imu.model.features.model_row`, to the bit. Each record is featurised once
-        (the engine passes the same record objects again as history) and the baseline
-        columns are kept for the last few histories: the engine asks about a rep twice,
-        provisionally at its lockout and once confirmed, with the same earlier reps."""
+        """:func:`imu.model.features.model_row`, with the raw features of ``history`` kept
+        from call to call (the engine passes the same record objects again as history, so
+        each earlier rep is featurised once, not once per later rep)."""
         earlier = self._earlier_raw(history)
-        key = (len(history), set_start(history, record_value(record, "start_s")))
-        baseline = self._baselines.get(key)
-        if baseline is None:
-            baseline = self._baselines[key] = self._baseline_columns(earlier, key[1])
-            if len(self._baselines) > _BASELINE_CACHE_SIZE:
-                self._baselines.popitem(last=False)
-        return np.concatenate([self._raw_features(record), baseline])
-
-    def _baseline_columns(self, earlier: np.ndarray, first_in_set: int) -> np.ndarray:
-        """:func:`imu.model.features.baseline_columns`, compiled where possible, with the
-        session's sorted columns when they hold exactly ``earlier`` (they may hold a
-        longer history)."""
-        kernels = loaded_kernels()
-        if kernels is None:
-            return baseline_columns(earlier, first_in_set)
-        held = self._history_sorted
-        return kernels.baseline_columns(earlier, first_in_set,
-                                        held if held is not None and held.rows == len(earlier)
-                                        else None)
+        first_in_set = set_start(history, record_value(record, "start_s"))
+        return row_from_raw(rep_features(record), earlier, first_in_set)
 
     def _earlier_raw(self, history: Sequence[dict]) -> np.ndarray:
         """Raw features of ``history`` as rows, kept from call to call for the common
         prefix (compared by identity) of this history and the held one; a history that
         is a prefix of the held one keeps it whole (the engine's confirmed call after a
-        provisional one that saw one rep more). The held rows are also kept sorted by
-        column (the session medians of :meth:`model_row`)."""
-        kernels = loaded_kernels()
-        if self._history_sorted is None and kernels is not None:
-            self._history_sorted = kernels.SortedColumns(len(RAW_FEATURES))
-            self._history_sorted.reset(self._history_raw[:len(self._history)])
-        held = self._history_sorted
+        provisional one that saw one rep more)."""
         known = self._history
         common = 0
         for old, new in zip(known, history):
             if old is not new:
                 break
             common += 1
-        if common < len(history) and common < len(known):
+        if common < len(history):
             del known[common:]
-            if held is not None:
-                held.reset(self._history_raw[:common])
-            for key in [key for key in self._baselines if key[0] > common]:
-                del self._baselines[key]
         if len(history) > len(self._history_raw):
             grown = np.empty((2 * len(history), len(RAW_FEATURES)))
-            grown[:len(known)] = self._history_raw[:len(known)]
+            grown[:common] = self._history_raw[:common]
             self._history_raw = grown
-        for i in range(len(known), len(history)):
-            self._history_raw[i] = self._raw_features(history[i])
-            if held is not None:
-                held.append(self._history_raw[i])
+        for i in range(common, len(history)):
+            self._history_raw[i] = rep_features(history[i])
             known.append(history[i])
         return self._history_raw[:len(history)]
-
-    def _raw_features(self, record: dict) -> np.ndarray:
-        """:func:`rep_features` of a record, remembered by identity: the engine passes the
-        same record objects again as history, so each rep is featurised once."""
-        hit = self._raw_cache.get(id(record))
-        if hit is not None and hit[0] is record:
-            return hit[1]
-        raw = rep_features(record, self._trace_features)
-        self._raw_cache[id(record)] = (record, raw)
-        if len(self._raw_cache) > _FEATURE_CACHE_SIZE:
-            self._raw_cache.popitem(last=False)
-        return raw
-
-    def _trace_features(self, start_s: float, end_s: float, bottom_s: float,
-                        flexion: np.ndarray, twist: np.ndarray) -> np.ndarray:
-        """:func:`imu.model.features.trace_features`, remembered by the bits of its inputs
-        for the last few reps: the engine's provisional and confirmed records of a rep
-        are different objects with the same traces (only the lockout extension differs)."""
-        key = (np.array([start_s, end_s, bottom_s]).tobytes(), flexion.shape,
-               flexion.tobytes(), twist.shape, twist.tobytes())
-        features = self._trace_cache.get(key)
-        if features is None:
-            kernels = loaded_kernels()
-            compute = trace_features if kernels is None else kernels.trace_features
-            features = self._trace_cache[key] = compute(start_s, end_s, bottom_s, flexion, twist)
-            if len(self._trace_cache) > _TRACE_CACHE_SIZE:
-                self._trace_cache.popitem(last=False)
-        return features
 
     def classify_session(self, records: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities and flags for a session's reps in time order (same as calling

@@ -22,7 +22,6 @@ other estimator (a forest, isotonic calibration, a step not listed) gets ``None`
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -102,33 +101,13 @@ class Member:
         return p
 
     def _standard(self, rows: np.ndarray) -> np.ndarray | None:
-        """The rows after :attr:`steps` (None: leave them to scikit-learn); the default
-        model's three steps in one compiled pass once :mod:`imu.model.kernels` is loaded
-        (the same bits)."""
-        kernels = loaded_kernels()
-        if kernels is not None and len(self.steps) == 3:
-            baseline, impute, standardise = self.steps
-            if (isinstance(baseline, Baseline) and isinstance(impute, Impute)
-                    and isinstance(standardise, Standardise)
-                    and standardise.mean is not None and standardise.scale is not None):
-                return kernels.standard_rows(
-                    np.asarray(rows, dtype=np.float64), baseline.prior, baseline.prior_weight,
-                    baseline.set_weight, impute.statistics, standardise.mean,
-                    standardise.scale)
+        """The rows after :attr:`steps` (None: leave them to scikit-learn)."""
         X = np.array(rows, dtype=np.float64)
         for step in self.steps:
             X = step(X)
             if X is None:
                 return None
         return X
-
-
-def loaded_kernels():
-    """:mod:`imu.model.kernels` once its kernels are loaded (``imu.pipeline.fusion.warm_up``
-    loads them before any engine runs), else None: then the numpy code, the same bits,
-    and no numba (nor the parts of SciPy it imports) for a model used on its own."""
-    kernels = sys.modules.get("imu.model.kernels")
-    return kernels if kernels is not None and kernels.loaded() else None
 
 
 def _sigmoid(z: float) -> float:

@@ -53,7 +53,6 @@ import numpy as np
 from numba import njit
 
 from imu import fastcsv, workers
-from imu.pipeline import rep_kernels
 from imu.pipeline.angles import DEG_PER_RAD
 from imu.units import STANDARD_GRAVITY_M_S2
 
@@ -524,8 +523,4 @@ def _load_kernels() -> None:
     sb = np.eye(3)
     body_angles_chunk(quat[None, :], sb, np.zeros(1), np.empty((1, 4)))
     body_angles_one(quat, sb, 0.0)
-    rep_kernels.load()
     fastcsv.load()  # the session parser: imu analyze loads its file after this
-    from imu.model import kernels as model_kernels  # (imu.model imports imu.pipeline)
-
-    model_kernels.load()  # the classifier's per-rep features

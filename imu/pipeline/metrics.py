@@ -5,28 +5,48 @@ Melendez-Calderon, Roby-Brami & Burdet, "On the analysis of movement smoothness"
 J NeuroEng Rehabil 12:112, 2015; parameters from that paper: 4-fold zero padding, 10 Hz
 cut-off, 0.05 amplitude threshold). It is applied to the flexion speed; values are
 negative, closer to 0 is smoother.
+
+Rows are given as one float array (n, >= 4) with columns ``time_s``, ``flexion_deg``,
+``lateral_bend_deg``, ``twist_deg``, times strictly increasing; ``start..end`` are row
+positions (inclusive).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from imu.pipeline.rep_kernels import (
-    MEASURE_NAMES,
-    arc_length,
-    median,
-    rep_measures,
-    unwrap_deg,
-    velocity,
-)
-from imu.pipeline.rep_kernels import trace as _trace_rows
+LIFTOFF_SPEED_DEG_S = 10.0
+"""Flexion speed above which the trunk counts as moving (lift-off detection)."""
 
-# velocity (deg/s: central differences, the uneven-step formula of np.gradient, one-sided
-# at both ends), median and unwrap_deg are the compiled helpers (numpy's bits).
-__all__ = [
-    "extend_lockout", "measures_record", "median", "rep_metrics", "set_summary", "sparc", "trace",
-    "trace_record", "unwrap_deg", "velocity",
-]  # fmt: skip
+
+def velocity(values: np.ndarray, time_s: np.ndarray) -> np.ndarray:
+    """Time derivative of ``values`` (units of ``values`` per s) at ``time_s``.
+
+    Second-order central differences inside (the uneven-step formula of ``np.gradient``,
+    used whatever the steps, so that any window of a longer series has the same inner
+    values: each depends only on its two neighbours), one-sided differences at both ends;
+    zeros for fewer than two samples.
+    """
+    n = len(values)
+    out = np.zeros(n)
+    if n < 2:
+        return out
+    dt = time_s[1:] - time_s[:-1]
+    out[0] = (values[1] - values[0]) / dt[0]
+    out[-1] = (values[-1] - values[-2]) / dt[-1]
+    dx1, dx2 = dt[:-1], dt[1:]
+    span = dx1 + dx2
+    out[1:-1] = (
+        -dx2 / (dx1 * span) * values[:-2]
+        + (dx2 - dx1) / (dx1 * dx2) * values[1:-1]
+        + dx1 / (dx2 * span) * values[2:]
+    )
+    return out
+
+
+def unwrap_deg(angles_deg: np.ndarray) -> np.ndarray:
+    """Angles (deg) made continuous (no jump of more than 180 deg between neighbours)."""
+    return np.degrees(np.unwrap(np.radians(angles_deg)))
 
 
 def sparc(
@@ -39,42 +59,68 @@ def sparc(
     """Spectral arc length of a uniformly sampled speed profile (dimensionless, <= 0).
 
     ``speed`` is non-negative, so the zero-frequency bin (its sum) is the largest of the
-    spectrum: only the bins up to ``cutoff_hz`` are needed, normalised by their maximum
-    (numpy's FFT; the arc length of those bins is :func:`imu.pipeline.rep_kernels.arc_length`).
+    spectrum: only the bins up to ``cutoff_hz`` are needed, normalised by their maximum.
+    NaN for fewer than 4 samples or no movement; 0 when fewer than two bins reach
+    ``threshold``.
     """
     if len(speed) < 4 or not np.any(speed):
         return float("nan")
     n_fft = 2 ** ((len(speed) - 1).bit_length() + pad_level)  # 2 ** (ceil(log2(n)) + pad)
     n_bins = min(n_fft // 2 + 1, int(cutoff_hz * n_fft / sampling_rate_hz) + 2)
+    freq = np.arange(n_bins) * sampling_rate_hz / n_fft
     magnitude = np.abs(np.fft.rfft(speed, n_fft)[:n_bins])
-    return arc_length(magnitude, n_fft, float(sampling_rate_hz), float(cutoff_hz), float(threshold))
+    keep = freq <= cutoff_hz
+    freq, magnitude = freq[keep], magnitude[keep] / magnitude.max()
+    above = np.flatnonzero(magnitude >= threshold)
+    freq, magnitude = freq[above[0] : above[-1] + 1], magnitude[above[0] : above[-1] + 1]
+    if len(freq) < 2:
+        return 0.0
+    d_freq = np.diff(freq) / (freq[-1] - freq[0])
+    return float(-np.sum(np.sqrt(d_freq**2 + np.diff(magnitude) ** 2)))
 
 
 def rep_metrics(
     rows: np.ndarray, start: int, end: int, tail_end: int, hyperextension_deg: float
 ) -> dict:
-    """Measures of one rep from rows ``start..end`` (inclusive) of ``rows``.
+    """Measures of one rep from rows ``start..end`` of ``rows``.
 
-    ``rows`` is a C-ordered float array (n, >= 4) with columns ``time_s, flexion_deg,
-    lateral_bend_deg, twist_deg``, times strictly increasing; rows ``end..tail_end`` (the
-    lockout window) are only used for the lockout extension. Velocities are central
-    differences (deg/s); ``peak_extension_velocity_deg_s`` is the largest extension
-    *speed* (positive number) during the ascent; the bottom is lift-off, the last sample
-    before the fastest extension at which the trunk was still (extension speed below
-    10 deg/s); ``smoothness`` is SPARC of the flexion speed.
+    Rows ``end..tail_end`` (the lockout window) are only used for the lockout extension.
+    Velocities are central differences (deg/s); ``peak_extension_velocity_deg_s`` is the
+    largest extension *speed* (positive number) during the ascent; the bottom is
+    lift-off, the last sample before the fastest extension at which the trunk was still
+    (extension speed below :data:`LIFTOFF_SPEED_DEG_S`); ``smoothness`` is SPARC of the
+    flexion speed resampled uniformly at the median step.
     """
-    return measures_record(*rep_measures(rows, start, end, tail_end), hyperextension_deg)
-
-
-def measures_record(
-    values: np.ndarray, speed: np.ndarray, sampling_rate_hz: float, hyperextension_deg: float
-) -> dict:
-    """The measures dict of :func:`imu.pipeline.rep_kernels.rep_measures`' results:
-    ``values`` by name, SPARC of ``speed`` and whether the lockout is hyperextended."""
-    measures = dict(zip(MEASURE_NAMES, values.tolist(), strict=True))
-    measures["smoothness"] = sparc(speed, sampling_rate_hz)
-    measures["hyperextended"] = bool(measures["lockout_extension_deg"] > hyperextension_deg)
-    return measures
+    t, flexion = rows[start : tail_end + 1, 0], rows[start : tail_end + 1, 1]
+    m = end - start  # position of the end in the local arrays
+    v = velocity(flexion, t)
+    peak = int(np.argmax(flexion[: m + 1]))
+    fastest_up = peak + int(np.argmin(v[peak : m + 1]))
+    moving = np.flatnonzero(v[peak : fastest_up + 1] >= -LIFTOFF_SPEED_DEG_S)
+    bottom = peak + (int(moving[-1]) if moving.size else 0)
+    lateral = rows[start : end + 1, 2]
+    twist = unwrap_deg(rows[start : end + 1, 3])
+    speed, rate_hz = np.zeros(0), 1.0
+    if m >= 3:
+        rate_hz = 1.0 / np.median(np.diff(t[: m + 1]))
+        grid = np.arange(t[0], t[m], 1.0 / rate_hz)
+        speed = np.abs(np.interp(grid, t[: m + 1], v[: m + 1]))
+    measures = {
+        "start_s": float(t[0]),
+        "bottom_s": float(t[bottom]),
+        "end_s": float(t[m]),
+        "peak_flexion_deg": float(flexion[peak]),
+        "liftoff_flexion_deg": float(flexion[bottom]),
+        "lockout_extension_deg": float(-np.min(flexion[bottom : m + 1])),
+        "descent_s": float(t[bottom] - t[0]),
+        "ascent_s": float(t[m] - t[bottom]),
+        "peak_flexion_velocity_deg_s": float(np.max(v[: bottom + 1])),
+        "peak_extension_velocity_deg_s": float(-np.min(v[bottom : m + 1])),
+        "lateral_bend_range_deg": float(np.ptp(lateral)),
+        "twist_range_deg": float(np.ptp(twist)),
+        "smoothness": sparc(speed, rate_hz),
+    }
+    return extend_lockout(measures, float(np.min(flexion[m:])), hyperextension_deg)
 
 
 def extend_lockout(measures: dict, lowest_flexion_deg: float, hyperextension_deg: float) -> dict:
@@ -89,15 +135,15 @@ def extend_lockout(measures: dict, lowest_flexion_deg: float, hyperextension_deg
 
 
 def trace(rows: np.ndarray, start: int, end: int, n_points: int) -> dict[str, list[float]]:
-    """Time-normalised angle traces of rows ``start..end`` of ``rows`` (as in
-    :func:`rep_metrics`) on ``n_points`` (0..100 % of the rep): lists by angle name."""
-    return trace_record(_trace_rows(rows, start, end, n_points))
-
-
-def trace_record(traces: np.ndarray) -> dict[str, list[float]]:
-    """The traces dict of :func:`imu.pipeline.rep_kernels.trace`'s (3, n) result."""
+    """Time-normalised angle traces of rows ``start..end`` of ``rows`` on ``n_points``
+    (0..100 % of the rep): lists by angle name."""
+    t = rows[start : end + 1, 0]
+    grid = np.linspace(t[0], t[-1], n_points)
     names = ("flexion_deg", "lateral_bend_deg", "twist_deg")
-    return {name: traces[k].tolist() for k, name in enumerate(names)}
+    return {
+        name: np.interp(grid, t, rows[start : end + 1, k + 1]).tolist()
+        for k, name in enumerate(names)
+    }
 
 
 def set_summary(reps: list[dict]) -> dict:

@@ -31,17 +31,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from imu.pipeline import rep_kernels
 from imu.pipeline.buffers import GrowingArray
 from imu.pipeline.metrics import (
     extend_lockout,
-    measures_record,
     rep_metrics,
     set_summary,
     trace,
-    trace_record,
+    unwrap_deg,
+    velocity,
 )
-from imu.pipeline.rep_kernels import lockout_seen
 
 
 @dataclass(frozen=True)
@@ -194,6 +192,100 @@ def _first(mask: np.ndarray) -> int:
     return k if mask[k] else len(mask)
 
 
+def _crossing(values: np.ndarray, lo: int, hi: int, threshold: float, above: bool) -> int:
+    """First position in ``lo..hi-1`` whose value is above ``threshold`` (``above``) or
+    below it, ``hi`` when there is none (NaN crosses neither way)."""
+    part = values[lo:hi]
+    return lo + _first(part > threshold if above else part < threshold)
+
+
+def lockout_seen(
+    time_s: np.ndarray, flexion: np.ndarray, onset_velocity_deg_s: float
+) -> np.ndarray:
+    """For every prefix of an extension, whether its lockout is established.
+
+    ``time_s`` and ``flexion`` start at the peak. Element ``k`` is True when, on the
+    velocities of the prefix ``0..k`` (:func:`imu.pipeline.metrics.velocity`), some
+    sample after the fastest extension (first minimum) and before the last one has
+    stopped extending (velocity >= ``-onset_velocity_deg_s``); False for ``k < 2``.
+    All prefixes in one pass: a prefix's velocities are those of the whole series except
+    at its last sample (a one-sided difference).
+    """
+    seen = np.zeros(len(flexion), dtype=bool)
+    if len(flexion) < 3:
+        return seen
+    inner = velocity(flexion, time_s)[:-1]  # [:k] = prefix k's velocities but the last
+    last = np.diff(flexion) / np.diff(time_s)  # [k - 1] = prefix k's last velocity
+    positions = np.arange(len(inner))
+    low = np.minimum.accumulate(inner)
+    is_new_low = np.concatenate(([True], inner[1:] < low[:-1]))
+    fastest = np.maximum.accumulate(np.where(is_new_low, positions, 0))
+    stopped = np.maximum.accumulate(np.where(inner >= -onset_velocity_deg_s, positions, -1))
+    # Prefix k (>= 2): its last velocity is not below the minimum before it (else it is
+    # the fastest and nothing after it counts), and a stopped sample follows the fastest.
+    seen[2:] = (last[1:] >= low[1:]) & (stopped[1:] >= fastest[1:])
+    return seen
+
+
+def locate(
+    rows: np.ndarray, floor: int, rise: int, cut: int, s: RepSettings
+) -> tuple[int, int, int, int, float]:
+    """Where the excursion that rose above ``bottom_deg`` at position ``rise`` of ``rows``
+    (time_s, flexion_deg, lateral_bend_deg, twist_deg, ...) lies when cut at ``cut``:
+    ``(start, peak, end, tail_end, base_deg)``.
+
+    Start: searching back ``lookback_s`` from the rise (not before ``floor``), the last
+    row within ``onset_deg`` of the lowest flexion there (``base_deg``) or rising slower
+    than ``onset_velocity_deg_s``. Peak: the highest flexion from the rise to the cut.
+    End (lockout): after the fastest extension, the first row whose extension speed is
+    below ``onset_velocity_deg_s``, else the lowest flexion after it. ``tail_end``: the
+    last row within ``lockout_window_s`` of the end (at most the cut).
+    """
+    t, flexion = rows[:, 0], rows[:, 1]
+    lo = max(floor, int(np.searchsorted(t, t[rise] - s.lookback_s, side="left")))
+    before = flexion[lo : rise + 1]
+    base = float(np.min(before))
+    rising = velocity(before, t[lo : rise + 1])
+    quiet = np.flatnonzero((before <= base + s.onset_deg) | (rising <= s.onset_velocity_deg_s))
+    start = lo + int(quiet[-1])
+    peak = rise + int(np.argmax(flexion[rise : cut + 1]))
+    extension = velocity(flexion[peak : cut + 1], t[peak : cut + 1])
+    fastest = int(np.argmin(extension))
+    stopped = np.flatnonzero(extension[fastest:] >= -s.onset_velocity_deg_s)
+    if stopped.size:
+        end = peak + fastest + int(stopped[0])
+    else:  # still extending when cut: its lowest point
+        end = peak + fastest + int(np.argmin(flexion[peak + fastest : cut + 1]))
+    tail_end = int(np.searchsorted(t, t[end] + s.lockout_window_s, side="right")) - 1
+    return start, peak, end, min(tail_end, cut), base
+
+
+def is_rep(rows: np.ndarray, start: int, peak: int, end: int, s: RepSettings) -> bool:
+    """Whether rows ``start..end`` of ``rows`` (flexion peak at ``peak``) are a rep:
+    duration, upright lockout, no long (or turned) hold near the bottom, twist and
+    lateral bend ranges, a real extension."""
+    t, flexion = rows[start : end + 1, 0], rows[start : end + 1, 1]
+    duration = t[-1] - t[0]
+    if not s.min_rep_s <= duration <= s.max_rep_s or end - start < 3:
+        return False
+    if flexion[-1] > s.max_lockout_flexion_deg:
+        return False  # still bent at its lockout
+    near = flexion >= rows[peak, 1] - s.hold_band_deg
+    hold_s = float(np.sum(np.diff(t)[near[:-1] & near[1:]]))
+    twist = unwrap_deg(rows[start : end + 1, 3])
+    turned = abs(np.median(twist[near]) - twist[0])
+    if hold_s > s.max_bottom_hold_s or (hold_s > s.twisted_hold_s and turned > s.twisted_hold_deg):
+        return False  # loading plates: long hold at the bottom, turned to the side
+    if np.ptp(twist) > s.max_twist_range_deg:
+        return False
+    if np.ptp(rows[start : end + 1, 2]) > s.max_lateral_bend_range_deg:
+        return False
+    fastest = 0.0
+    if end - peak >= 2:
+        fastest = float(np.min(velocity(rows[peak : end + 1, 1], rows[peak : end + 1, 0])))
+    return -fastest >= s.min_extension_velocity_deg_s
+
+
 class RepSegmenter:
     """Streaming segmenter: ``update`` takes accepted rows, returns ``(row, event)`` pairs.
 
@@ -230,8 +322,6 @@ class RepSegmenter:
         self._withdrawn: list[dict] = []  # withdrawals to emit with the next row
         self._judged: tuple[tuple[float, ...], dict | None] | None = None  # see _excursion
         self._limit_armed = True
-        self._kernel_settings = rep_kernels.settings_array(settings)
-        self._n_points = int(settings.trace_points)
         self._clear()
 
     def _clear(self) -> None:
@@ -399,7 +489,7 @@ class RepSegmenter:
         i = self._cursor
         while i < n:
             if self._state == "up":
-                stop = rep_kernels.first_crossing(flexion, i, n, float(s.bottom_deg), True)
+                stop = _crossing(flexion, i, n, s.bottom_deg, True)
                 row = self._burst_over(i, stop)
                 if row is not None:
                     self._advance(i, row, events)
@@ -413,7 +503,7 @@ class RepSegmenter:
                 self._advance(i, stop + 1, events)
                 self._rise, self._state, i = stop, "down", stop + 1
             elif self._state == "down":
-                j = rep_kernels.first_crossing(flexion, i, n, float(s.top_deg), False)
+                j = _crossing(flexion, i, n, s.top_deg, False)
                 self._advance(i, min(j + 1, n), events)
                 if j == n:
                     i = n
@@ -425,7 +515,7 @@ class RepSegmenter:
                 deadline = t[self._down] + 2 * s.lockout_window_s
                 # times increase: only rows before the deadline need the flexion test
                 late = i + int(np.searchsorted(t[i:], deadline, side="left"))
-                first = rep_kernels.first_crossing(flexion, i, late, float(s.top_deg), True)
+                first = _crossing(flexion, i, late, s.top_deg, True)
                 found = first < late or late < n
                 if not found and not final:
                     self._advance(i, n, events)
@@ -448,27 +538,24 @@ class RepSegmenter:
 
     def _excursion(self, cut: int) -> tuple[dict, int, tuple[float, float]] | None:
         """The excursion as if cut at position ``cut``: (record, end position, twist at start
-        and end), or None when it is not a rep (:func:`imu.pipeline.rep_kernels.excursion`
-        locates, judges and measures it). Changes no decision state: the record of its span
-        (rows start..end and the one after) is kept for the next call (the provisional
-        check and the cut usually find the same span; only the lockout window grows)."""
+        and end), or None when it is not a rep (:func:`locate`, :func:`is_rep`). Changes no
+        decision state: the record of its span (rows start..end and the one after) is kept
+        for the next call (the provisional check and the cut usually find the same span;
+        only the lockout window grows)."""
         s = self.settings
         h = self._history.array
-        start, end, after_end, tail_low, is_rep, values, speed, rate_hz, traces = (
-            rep_kernels.excursion(
-                h, self._floor, self._rise, cut, self._kernel_settings, self._n_points
-            )
-        )
+        start, peak, end, tail_end, base = locate(h, self._floor, self._rise, cut, s)
+        after_end = min(tail_end, end + 1)  # the velocity at the end needs the row after it
         rows = self._rows
         span = (float(rows[start]), float(rows[end]), float(rows[after_end]))
         if self._judged is None or self._judged[0] != span:
             record = None
-            if is_rep:
-                record = measures_record(values, speed, rate_hz, s.hyperextension_deg)
-                record["trace"] = trace_record(traces)
+            if base <= s.max_start_flexion_deg and is_rep(h, start, peak, end, s):
+                record = _record(h, start, end, after_end, s)
             self._judged = (span, record)
         if self._judged[1] is None:
             return None
+        tail_low = float(np.min(h[end : tail_end + 1, 1]))
         record = extend_lockout(self._judged[1], tail_low, s.hyperextension_deg)
         twist = self._a[:, 2]
         return record, end, (float(twist[start]), float(twist[end]))
