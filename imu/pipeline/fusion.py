@@ -445,7 +445,7 @@ def body_angles_one(
 _WARM = False
 """Whether this process has loaded the kernels (:func:`warm_up`)."""
 COMPILE_NOTICE = (
-    "imu: compiling the numeric kernels (once after installing, about 25 s; "
+    "imu: compiling the numeric kernels (once after installing, about 10 s; "
     "later runs load them from numba's cache)..."
 )
 
