@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "live": "stream a BLE IMU: calibrate, show flexion, count reps, alert on flagged reps, record",
     "replay": "play a recorded session through the live engine, display and alerts",
     "analyze": "measure a session: calibration, flexion angles, reps, sets and flags",
+    "batch": "measure many recordings (folders, globs) into reps/sessions/errors tables, on all cores or a Dask cluster",
     "report": "write a self-contained HTML report (plots, reps, sets, insights) for sessions",
     "convert": "convert other apps' exports (phyphox, Sensor Logger, MetaBase, WitMotion, Polar) to the session CSV",
     "label": "write every detected rep as an editable labels CSV row for review and retraining",

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
-from dataclasses import replace
 
 from imu.commands.options import (
     add_measurement_arguments,
@@ -50,32 +48,20 @@ def _load(args: argparse.Namespace):
     return load_from_args(args.session, args)
 
 
-def _json_safe(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return value
-
-
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from imu.pipeline import REP_COLUMNS, analyze_session
+    from imu.measure import json_safe, measure, measurement_settings
+    from imu.pipeline import REP_COLUMNS
     from imu.pipeline.fusion import warm_up
 
     for option, path in (("--angles", args.angles), ("--reps", args.reps)):
         check_output(path, option, force=args.force, inputs=args.session)
     warm_up()  # every compiled kernel (the parser's too) loads here, without SciPy (see there)
-    # No alerts in the output: the early (provisional) verdicts would only cost time.
-    settings = engine_settings_from_args(args)
-    settings = replace(settings, reps=replace(settings.reps, early_alerts=False))
+    settings = measurement_settings(engine_settings_from_args(args))
     session = _load(args)
     classifier, model_info = classifier_from_args(args)
-    analysis = analyze_session(session, settings, classifier)
-    analysis.model = model_info
+    analysis, result = measure(session, settings, classifier, model_info)
     with output_errors():
         if args.angles:
             frame = pd.DataFrame(
@@ -83,34 +69,14 @@ def run(args: argparse.Namespace) -> int:
             )
             frame.to_csv(args.angles, index=False, float_format="%.6f", na_rep="")
         if args.reps:
-            reps_frame = pd.DataFrame(analysis.to_json()["reps"], columns=list(REP_COLUMNS))
+            reps_frame = pd.DataFrame(result["reps"], columns=list(REP_COLUMNS))
             reps_frame.to_csv(args.reps, index=False, float_format="%.6f")
-    result = analysis.to_json()
-    result["source"] = session.source
-    result["warnings"] = list(session.warnings) + _calibration_warnings(analysis.calibration)
     if args.json:
         # One string, one write: json.dump writes chunk by chunk (twice the time).
-        sys.stdout.write(json.dumps(_json_safe(result), allow_nan=False) + "\n")
+        sys.stdout.write(json.dumps(json_safe(result), allow_nan=False) + "\n")
     else:
         _print_summary(result, analysis.calibration)
     return 0
-
-
-def _calibration_warnings(calibration: dict | None) -> list[str]:
-    """A warning when calibration succeeded only with an assumed or doubtful forward axis."""
-    from imu.pipeline import UNCERTAIN_QUALITY
-
-    if not calibration or not calibration.get("ok"):
-        return []
-    quality = float(calibration.get("quality") or 0.0)
-    if quality >= UNCERTAIN_QUALITY:
-        return []
-    warning = (
-        f"calibration is uncertain (quality {quality:.2f} < {UNCERTAIN_QUALITY:g}): "
-        "the sensor's forward axis was guessed, so reps may be missed or flexion inverted; "
-        "if the recording has no standing start, pass --mounting (docs/calibration.md)"
-    )
-    return [warning]
 
 
 def _print_summary(result: dict, calibration: dict) -> None:

@@ -28,13 +28,11 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 def classifier_from_args(args: argparse.Namespace):
     """``(classifier, summary)`` for ``--model``/``--no-model``; ``(None, None)`` without a model."""
+    from imu.measure import load_classifier
+
     if getattr(args, "no_model", False):
         return None, None
-    from imu.model.files import default_model_path, load_model
-
-    path = default_model_path() if args.model in (None, "default") else args.model
-    model = load_model(path)
-    return model, {"path": str(path), **model.describe()}
+    return load_classifier(args.model or "default")
 
 
 LIFT_CHOICES = ("deadlift", "rdl", "good_morning")

@@ -1,0 +1,201 @@
+"""A batch's state and tables in its output folder.
+
+``OUTDIR/.imu-batch/journal.jsonl`` holds one JSON line per measured recording (its
+content hash, the key of the options it was measured with, its reps and session row or
+its error), appended and flushed as each result arrives: an interrupted batch loses at
+most the recordings in flight, and the next run finds the rest there. Only an index
+(session -> where its line is) stays in memory; tables are written by reading the lines
+back in the recordings' order, so they do not depend on the order results arrived in.
+
+Tables are written whole to a temporary file in ``OUTDIR`` and renamed over the old one
+(:func:`atomic_file`): a reader sees the previous table or the new one, never half.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO
+
+from imu.batch.work import SESSION_COLUMNS
+from imu.pipeline.reps import REP_COLUMNS
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+STATE_DIR = ".imu-batch"
+JOURNAL = "journal.jsonl"
+REPS_COLUMNS = ("session", *REP_COLUMNS)
+ERROR_COLUMNS = ("session", "error")
+TABLES = {"reps": REPS_COLUMNS, "sessions": SESSION_COLUMNS, "errors": ERROR_COLUMNS}
+"""Table name (``OUTDIR/NAME.csv``) -> columns."""
+
+
+class Journal:
+    """The append-only record of measured recordings (module docstring)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.index: dict[str, tuple[int, int, str | None, str | None, str]] = {}
+        """session -> (offset, length, sha256, options key, status) of its latest line."""
+        self.n_lines = 0
+        with open(path, "a+b") as handle:
+            handle.seek(0)
+            data = handle.read()
+            end = data.rfind(b"\n") + 1
+            if end < len(data):  # a line cut off by an interruption: dropped
+                handle.truncate(end)
+        offset = 0
+        for line in data[:end].splitlines(keepends=True):
+            try:
+                entry = json.loads(line)
+                self._note(entry, offset, len(line))
+            except (ValueError, KeyError, TypeError):
+                pass  # not one of ours: skipped, never trusted
+            offset += len(line)
+        self._writer: IO[bytes] = open(path, "ab")  # noqa: SIM115 (closed by close())
+        self._reader: IO[bytes] = open(path, "rb")  # noqa: SIM115
+
+    def _note(self, entry: dict, offset: int, length: int) -> None:
+        self.index[entry["session"]] = (offset, length, entry.get("sha256"),
+                                        entry.get("options"), entry["status"])
+        self.n_lines += 1
+
+    def known_sha256(self, session: str, options_key: str) -> str | None:
+        """The content hash of ``session``'s kept result for these options (failures are
+        tried again: None)."""
+        found = self.index.get(session)
+        if found is None or found[3] != options_key or found[4] != "ok":
+            return None
+        return found[2]
+
+    def append(self, entry: dict) -> None:
+        line = (json.dumps(entry, allow_nan=False, separators=(",", ":")) + "\n").encode()
+        offset = self._writer.seek(0, os.SEEK_END)
+        self._writer.write(line)
+        self._writer.flush()
+        self._note(entry, offset, len(line))
+
+    def get(self, session: str) -> dict:
+        offset, length, *_ = self.index[session]
+        self._reader.seek(offset)
+        return json.loads(self._reader.read(length))
+
+    def close(self, compact: bool = False) -> None:
+        """Sync and close; with ``compact``, first rewrite the journal with only the latest
+        line of each session (when a run measured some recordings again)."""
+        if compact and self.n_lines > len(self.index):
+            with atomic_file(self.path, "wb") as out:
+                for session in self.index:
+                    out.write(json.dumps(self.get(session), separators=(",", ":")).encode())
+                    out.write(b"\n")
+        with contextlib.suppress(OSError):
+            os.fsync(self._writer.fileno())
+        self._writer.close()
+        self._reader.close()
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path, mode: str = "w") -> Iterator[IO]:
+    """A file that replaces ``path`` only once it is completely written and synced."""
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (renamed or removed below)
+        mode, dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False,
+        **({} if "b" in mode else {"newline": "", "encoding": "utf-8"}),
+    )
+    try:
+        os.chmod(handle.name, 0o666 & ~_UMASK)  # as open() would create it
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(handle.name)
+        raise
+
+
+def _cell(value) -> str:
+    """A table cell: floats as their shortest exact text (``repr``), None as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def table_rows(journal: Journal, sessions: Iterable[str]) -> dict[str, Iterator[list[str]]]:
+    """Rows of each table for ``sessions`` in that order, read back from ``journal``."""
+    sessions = list(sessions)
+
+    def reps() -> Iterator[list[str]]:
+        for session in sessions:
+            entry = journal.get(session)
+            for rep in entry.get("reps") or ():
+                yield [session, *(_cell(rep.get(c)) for c in REP_COLUMNS)]
+
+    def session_rows() -> Iterator[list[str]]:
+        for session in sessions:
+            entry = journal.get(session)
+            row = entry.get("session_row") or {"session": session, "status": entry["status"]}
+            row = {**row, "sha256": entry.get("sha256")}
+            yield [_cell(row.get(c)) for c in SESSION_COLUMNS]
+
+    def errors() -> Iterator[list[str]]:
+        for session in sessions:
+            entry = journal.get(session)
+            if entry["status"] != "ok":
+                yield [session, " ".join(str(entry.get("error")).split())]
+
+    return {"reps": reps(), "sessions": session_rows(), "errors": errors()}
+
+
+def write_tables(outdir: Path, journal: Journal, sessions: list[str], parquet: bool) -> None:
+    """``reps.csv``, ``sessions.csv`` and ``errors.csv`` (and ``.parquet`` copies)."""
+    for name, rows in table_rows(journal, sessions).items():
+        target = outdir / f"{name}.csv"
+        with atomic_file(target) as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(TABLES[name])
+            writer.writerows(rows)
+        if parquet:
+            write_parquet(target, name)
+
+
+def _arrow_types(name: str) -> dict:
+    import pyarrow as pa
+
+    def kind(column: str):
+        if column in ("set", "rep", "n_samples", "n_reps", "n_sets", "n_rounded",
+                      "n_hyperextended", "n_gaps", "n_restarts"):
+            return pa.int64()
+        if column in ("hyperextended", "rounded", "calibration_ok"):
+            return pa.bool_()
+        if column in ("session", "status", "calibration_mode", "calibration_message",
+                      "mounting", "warnings", "sha256", "error"):
+            return pa.string()
+        return pa.float64()
+
+    return {column: kind(column) for column in TABLES[name]}
+
+
+def write_parquet(csv_path: Path, name: str) -> None:
+    """A Parquet copy of a table written by :func:`write_tables` (read in blocks, so a
+    table larger than memory converts too). Empty cells are nulls."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    types = _arrow_types(name)
+    convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
+                                   true_values=["True"], false_values=["False"])
+    target = csv_path.with_suffix(".parquet")
+    reader = pacsv.open_csv(csv_path, convert_options=convert)
+    with atomic_file(target, "wb") as handle, pq.ParquetWriter(handle, reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)

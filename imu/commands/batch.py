@@ -1,0 +1,64 @@
+"""`imu batch`: measure many recordings into tidy tables (docs/batch.md).
+
+    imu batch INPUT... -o OUTDIR [--jobs N | --scheduler ADDRESS] [--force] [--parquet]
+              [--quiet] [--model M | --no-model] [--lift L] [--mounting M] ...
+
+Exit status 0 when every recording was measured, 1 when some failed (listed in
+OUTDIR/errors.csv), 2 when the command itself could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from imu.commands.options import add_measurement_arguments, add_model_arguments
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "inputs", nargs="+", metavar="INPUT",
+        help="recordings, folders (searched recursively for anything imu reads) or glob patterns",
+    )
+    parser.add_argument("-o", "--output", required=True, metavar="OUTDIR",
+                        help="folder for reps.csv, sessions.csv, errors.csv (created if needed)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="worker processes on this machine (default: the number of cores)")
+    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
+                       "(pip install 'imu[dask]')")
+    parser.add_argument("--force", action="store_true",
+                        help="measure every recording again (default: only new or changed ones "
+                        "and those that failed)")
+    parser.add_argument("--parquet", action="store_true",
+                        help="also write the tables as Parquet (pip install 'imu[parquet]')")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    add_model_arguments(parser)
+    add_measurement_arguments(parser)
+    from imu.importers import add_input_arguments
+
+    add_input_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from imu.batch import Options, discover, run_batch
+    from imu.model.workflow import progress_bar
+
+    found = discover(args.inputs)
+    with progress_bar("measuring", len(found.recordings), not args.quiet) as advance:
+        summary = run_batch(found, args.output, Options.from_args(args), jobs=args.jobs,
+                            scheduler=args.scheduler, force=args.force, parquet=args.parquet,
+                            progress=advance)
+    if not args.quiet:
+        print(
+            f"{summary.outdir}: {summary.n_recordings} recordings ({summary.n_measured} measured, "
+            f"{summary.n_unchanged} unchanged), {summary.n_reps} reps, "
+            f"{summary.n_failed} failed" + (" (errors.csv)" if summary.n_failed else ""),
+            file=sys.stderr,
+        )
+        if summary.left_out:
+            print(f"{len(summary.left_out)} file(s) in the searched folders matched no recording "
+                  f"format and were left out, e.g. {summary.left_out[0]}", file=sys.stderr)
+    return 1 if summary.n_failed else 0

@@ -1,0 +1,79 @@
+"""One recording measured the way ``imu analyze --json`` reports it.
+
+``imu analyze`` (one recording per process) and ``imu batch`` (many, in worker processes
+or on a Dask cluster) both call :func:`measure`, so a rep row of a batch table is the rep
+object of ``imu analyze --json`` for the same file and options.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from imu.pipeline import Analysis, EngineSettings
+    from imu.session import Session
+
+
+def measurement_settings(settings: EngineSettings) -> EngineSettings:
+    """``settings`` for measuring a whole recording: no early (provisional) verdicts, which
+    would only cost time since nobody is alerted."""
+    return replace(settings, reps=replace(settings.reps, early_alerts=False))
+
+
+def load_classifier(model: str | os.PathLike | None):
+    """``(classifier, summary)`` for a model file (``"default"``: the shipped model, or
+    ``$IMU_MODEL``); ``(None, None)`` for ``model=None`` (no classifier)."""
+    if model is None:
+        return None, None
+    from imu.model.files import default_model_path, load_model
+
+    path = default_model_path() if str(model) == "default" else model
+    classifier = load_model(path)
+    return classifier, {"path": str(path), **classifier.describe()}
+
+
+def measure(
+    session: Session, settings: EngineSettings, classifier=None, model_info: dict | None = None
+) -> tuple[Analysis, dict]:
+    """Analyse ``session`` with the streaming engine; ``(analysis, result)`` where
+    ``result`` is the object ``imu analyze --json`` prints before :func:`json_safe`
+    (``source`` and ``warnings`` included)."""
+    from imu.pipeline import analyze_session
+
+    analysis = analyze_session(session, settings, classifier)
+    analysis.model = model_info
+    result = analysis.to_json()
+    result["source"] = session.source
+    result["warnings"] = list(session.warnings) + calibration_warnings(analysis.calibration)
+    return analysis, result
+
+
+def calibration_warnings(calibration: dict | None) -> list[str]:
+    """A warning when calibration succeeded only with an assumed or doubtful forward axis."""
+    from imu.pipeline import UNCERTAIN_QUALITY
+
+    if not calibration or not calibration.get("ok"):
+        return []
+    quality = float(calibration.get("quality") or 0.0)
+    if quality >= UNCERTAIN_QUALITY:
+        return []
+    warning = (
+        f"calibration is uncertain (quality {quality:.2f} < {UNCERTAIN_QUALITY:g}): "
+        "the sensor's forward axis was guessed, so reps may be missed or flexion inverted; "
+        "if the recording has no standing start, pass --mounting (docs/calibration.md)"
+    )
+    return [warning]
+
+
+def json_safe(value):
+    """``value`` with every non-finite float replaced by None (JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    return value
