@@ -248,3 +248,31 @@ def test_a_dask_cluster_gives_the_same_tables_as_the_local_pool(sim, tmp_path):
     assert summary.n_failed == 3 and summary.n_reps > 0
     for name in ("reps.csv", "sessions.csv", "errors.csv"):
         assert (out / name).read_bytes() == (local / name).read_bytes()
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_pool_at_once_and_the_next_run_resumes(sim, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    journal = out / STATE_DIR / JOURNAL
+    argv = [sys.executable, "-m", "imu", "batch", str(sim), "-o", str(out), "--jobs", "2",
+            "--no-model", "--quiet"]
+    process = subprocess.Popen(argv, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (journal.exists() and journal.read_bytes().count(b"\n") >= 1):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    done = journal.read_bytes().count(b"\n")
+    summary = run_batch(discover([sim]), out, Options(model=None), jobs=1)
+    assert summary.n_unchanged == done and summary.n_measured == 3 - done
+    reference = tmp_path / "reference"
+    run_batch(discover([sim]), reference, Options(model=None), jobs=1)
+    assert (out / "reps.csv").read_bytes() == (reference / "reps.csv").read_bytes()

@@ -64,7 +64,9 @@ class LocalPool:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(list(preload))
         self.workers = jobs
-        self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+        self._pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                         initializer=_ignore_interrupts)
+        self._stopped = False
 
     def map_unordered(self, fn: Task, items: Sequence[tuple], on_lost: Lost) -> Iterator[tuple[int, Any]]:
         from concurrent.futures import FIRST_COMPLETED, wait
@@ -85,16 +87,23 @@ class LocalPool:
                 for future in done:
                     yield pending.pop(future), future.result()
         except BrokenProcessPool:
+            self._stopped = True
             raise ImuError(
                 "a worker process ended unexpectedly (out of memory?); the results so far "
                 "are kept: run the same command again to resume"
             ) from None
-        finally:
-            for future in pending:
-                future.cancel()
+        except BaseException:  # Ctrl-C (only this process gets it) or the caller stopped
+            self._stopped = True
+            raise
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Wait for the workers to end; after an interruption, end them now (the
+        recordings they were measuring are measured again on the next run)."""
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=not self._stopped, cancel_futures=True)
+        if self._stopped:
+            for process in processes:
+                process.terminate()
 
 
 class DaskCluster:
@@ -149,6 +158,13 @@ class DaskCluster:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _ignore_interrupts() -> None:
+    """In a pool worker: Ctrl-C reaches the whole process group; only the parent acts on it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def make_executor(jobs: int | None = None, scheduler: str | None = None):
