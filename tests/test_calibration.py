@@ -117,7 +117,7 @@ def test_still_search_reports_rows_past_the_search_time():
 def calibration_session(acc_only: bool = False) -> tuple[np.ndarray, CalibrationSettings]:
     """Moving 5 s, still, a plate-loading bend (turned: not the forward axis), clean reps."""
     t = np.arange(0, 34, 1 / RATE_HZ)
-    wobble = np.where(t < 5, 20 + 12 * np.sin(2.5 * t), 0.0)
+    wobble = np.where(t < 5, 20 + 6 * np.sin(2.5 * t), 0.0)  # too shallow to calibrate from
     loading = rep_curve(t, [9.0], peak_deg=60, descent_s=1.2, hold_s=1.0, ascent_s=1.2)
     side = np.clip(loading / 60, 0, 1)
     flexion = wobble + loading + rep_curve(t, [18.0, 22.0, 26.0])

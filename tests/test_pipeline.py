@@ -149,15 +149,36 @@ def test_jittered_bursty_timestamps():
     assert len(result.reps) == len(REP_STARTS)
 
 
-def test_no_still_period_gives_clear_failure():
-    t = np.arange(0, 70, 0.01)
-    flexion = 30 + 25 * np.sin(2 * np.pi * t / 3)  # always moving, starts mid-lift
-    result = analyze_samples(motion(t, flexion))
+@pytest.mark.parametrize("mounting", [None, "NZPXNY", "PYPZPX"])
+def test_no_still_period_calibrates_from_the_movement(mounting):
+    """Always moving, starting mid-lift: upright = the tops of the reps (5 deg here)."""
+    t = np.arange(0, 30, 0.01)
+    flexion = 30 - 25 * np.cos(2 * np.pi * (t + 0.7) / 3)
+    rotation = None if mounting is None else parse_mounting(mounting)
+    bias = (0.4, -0.6, 0.3)
+    samples = motion(t, flexion, rotation_bs=rotation, gyro_bias_deg_s=bias, noise=1.0)
+    result = analyze_samples(samples)
+    cal = result.calibration
+    assert cal["ok"] and cal["method"] == "movement" and cal["quality"] >= 0.5
+    assert "from the movement" in cal["message"]
+    # along the flexion axis (body y) the bias is well determined; across it, less so
+    error = np.array(cal["gyro_bias_deg_s"]) - bias
+    body_y = (np.eye(3) if rotation is None else rotation)[1]
+    assert abs(error @ body_y) < 0.05 and np.linalg.norm(error) < 0.35
+    assert cal["time_s"] < 6.0  # the upright reference is the top of the first or second rep
+    after = t > 6.0
+    error = result.angles[after, 1] - (flexion[after] - 5.0)
+    assert np.sqrt(np.mean(error**2)) < 1.0
+    assert result.events[0]["type"] == "calibration"
+
+
+def test_too_few_samples_to_calibrate_gives_clear_failure():
+    t = np.arange(0, 0.04, 0.01)
+    result = analyze_samples(motion(t, 30 + 10 * t))
     assert not result.calibration["ok"]
     assert "no still period" in result.calibration["message"]
-    assert np.isnan(result.angles[:, 1:]).all()
-    assert result.reps == []
-    assert result.events[0]["type"] == "calibration"
+    assert "only 4 samples" in result.calibration["message"]
+    assert np.isnan(result.angles[:, 1:]).all() and result.reps == []
 
 
 def test_no_forward_bend_falls_back_with_low_quality():
@@ -331,14 +352,19 @@ def test_calibration_time_limits_do_not_depend_on_chunking(sizes):
     assert "assumed" in batch.calibration["message"]
     np.testing.assert_array_equal(angles, batch.angles)
     assert events == batch.events
-    # moving for 8 s, then still: past a 5 s still search -> failed, in every chunking
-    late_still = motion(t, np.where(t < 8, 20 + 15 * np.sin(3 * t), 0.0), noise=1.0)
+    # moving for 8 s, then still: past a 5 s still search. Swings of 30 deg calibrate from
+    # the movement; swings of 10 deg, then still bent at 20 deg, cannot (failed); the same
+    # in every chunking
     settings = EngineSettings(calibration=CalibrationSettings(still_search_s=5.0))
-    angles, events = feed(late_still, sizes, settings)
-    batch = analyze_samples(late_still, settings, chunk=len(late_still))
-    assert not batch.calibration["ok"]
-    np.testing.assert_array_equal(angles, batch.angles)
-    assert events == batch.events
+    for amplitude, calibrated in ((15.0, True), (5.0, False)):
+        rest = 0.0 if calibrated else 20.0
+        late_still = motion(t, np.where(t < 8, 20 + amplitude * np.sin(3 * t), rest), noise=1.0)
+        angles, events = feed(late_still, sizes, settings)
+        batch = analyze_samples(late_still, settings, chunk=len(late_still))
+        assert batch.calibration["ok"] == calibrated
+        assert batch.calibration["method"] == ("movement" if calibrated else None)
+        np.testing.assert_array_equal(angles, batch.angles)
+        assert events == batch.events
 
 
 def test_forward_axis_skips_a_twisted_first_bend():

@@ -119,7 +119,7 @@ TRUE_REPS = (True, False, True, False)
 
 LIFTERS = (0, 1, 3)
 """Virtual lifters (and seeds) whose sets hold no still moment before their last rep (with
-lifter 2 the automatic calibration finds one mid-set and gets the axis right)."""
+lifter 2 the automatic calibration finds one mid-set): calibrated from the movement."""
 
 
 def unstarted_script(lifter: int, name: str):
@@ -154,8 +154,8 @@ def unstarted(tmp_path_factory):
         name = f"L0{i + 1}"
         result = simulate(unstarted_script(lifter, name), sampling_rate_hz=50,
                           mounting="xup_zback", seed=lifter)
-        automatic = analyze_session(result.session)  # the premise: it finds no forward axis
-        assert automatic.calibration["quality"] < 0.5 and automatic.reps == []
+        automatic = analyze_session(result.session)  # the premise: no still start
+        assert automatic.calibration["method"] == "movement" and len(automatic.reps) == 4
         write_result(result, folder, name)
         if i == 2:  # as phyphox exports it: a zip, and unpacked into a folder
             write_phyphox_zip(result.session, folder / f"{name}.zip")
@@ -196,14 +196,16 @@ def test_labels_made_with_a_mounting_are_measured_with_it(unstarted, capsys):
     peaks = [r["peak_flexion_deg"] for r in with_columns.records]
     assert np.abs(np.array(peaks) - truth["peak_flexion_deg"]).max() < 10.0  # the true bends
 
-    # an old-style file (no option columns): measured with defaults it is wrong and says so
+    # an old-style file (no option columns) is measured with defaults: the same bends (the
+    # flexion axis and sign from the reps themselves); the lift preset differs
     stripped = unstarted / "l01_stripped.csv"
     rows.drop(columns=["mounting", "lift"]).to_csv(stripped, index=False)
     default = measured(stripped)
-    assert len(default.warnings) == 1 and "--mounting" in default.warnings[0]
-    assert "L01.csv: calibration quality" in default.warnings[0]
-    assert not np.allclose(default.rows, with_columns.rows, equal_nan=True)
-    # ... the command line's options give it back, and a row's own options win over them
+    assert len(default.records) == 4
+    default_peaks = [r["peak_flexion_deg"] for r in default.records]
+    assert np.abs(np.array(default_peaks) - truth["peak_flexion_deg"]).max() < 10.0
+    # ... the command line's options give the labelled measures back, and a row's own
+    # options win over them
     assert np.array_equal(measured(stripped, {"mounting": MOUNTING, "lift": "rdl"}).rows,
                           with_columns.rows, equal_nan=True)
     assert np.array_equal(measured(labels, {"mounting": "PZPYNX", "lift": "deadlift"}).rows,
@@ -258,10 +260,9 @@ def test_train_and_evaluate_measure_each_session_as_labelled(unstarted, tmp_path
     again = run_json(capsys, ["evaluate", "--model", str(model), str(stripped), "--json",
                               "--quiet", "--mounting", MOUNTING, "--lift", "rdl"])
     assert again["metrics"] == scored["metrics"]
+    # without the options: calibrated from the movement, measured with the default preset
     assert main(["evaluate", "--model", str(model), str(stripped), "--json", "--quiet"]) == 0
-    captured = capsys.readouterr()
-    assert captured.err.count("calibration quality") == 3  # one warning per session
-    assert json.loads(captured.out)["metrics"] != scored["metrics"]
+    assert json.loads(capsys.readouterr().out)["metrics"]["n_spans"] == 12
 
 
 @pytest.mark.parametrize("option, value, message", [
@@ -297,8 +298,10 @@ def test_a_session_in_g_is_labelled_and_measured_with_its_unit(unstarted, capsys
     reference = unstarted / "l01_ref.csv"
     assert main(["label", str(unstarted / "L01.csv"), "-o", str(reference), "--mounting",
                  MOUNTING, "--lift", "rdl", "--force"]) == 0
+    # (the same within the rounding of the file in g: the calibration from the movement
+    # is a least-squares fit, a little more sensitive to it than a still period's mean)
     np.testing.assert_allclose(measured(labels).rows, measured(reference).rows,
-                               rtol=1e-6, atol=1e-6)
+                               rtol=1e-5, atol=1e-4)
     # without the unit the accelerometer reads ~1 "m/s^2": refused, saying what to pass
     stripped = unstarted / "l01_g_stripped.csv"
     rows.drop(columns=["acc_unit"]).to_csv(stripped, index=False)

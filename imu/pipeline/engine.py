@@ -36,9 +36,13 @@ from imu.pipeline.buffers import GrowingArray
 from imu.pipeline.calibration import (
     STANDARD_GRAVITY_M_S2,
     CalibrationSettings,
+    MovementResult,
+    MovementSettings,
     StillPeriod,
     StillSearch,
+    calibrate_from_movement,
     forward_from_bend,
+    gyro_bias_from_motion,
     mounting_name,
     parse_mounting,
     rotation_from_axes,
@@ -143,6 +147,9 @@ class Engine:
         self._twisted_bend: tuple[np.ndarray, float] | None = None
         self._rotation_bs: np.ndarray | None = None
         self._heading_ref = 0.0
+        self._movement = cal.movement or MovementSettings()
+        self._movement_mark = 0  # last attempt of calibration from the movement (marks)
+        self._movement_reason = ""
 
     # -- public API -------------------------------------------------------------------
     def update(self, samples: np.ndarray, gap_before: bool = False) -> Step:
@@ -234,12 +241,17 @@ class Engine:
                 else "no usable samples (every row has an empty or non-numeric value)"
             )
             return
+        # calibration from the movement at each mark before the still period ends (the
+        # stream's order: the same outcome whether the rows came one by one or at once)
+        before_s = float(rows[still.end, 0]) if still is not None else math.inf
+        if self._try_movement(final=False, before_s=before_s):
+            return
         if still is None:
-            if final or self._still_search.past_search:
+            if (final or self._still_search.past_search) and not self._try_movement(final=True):
                 self._fail(
                     f"no still period of {cal.still_s:g} s in the first {cal.still_search_s:g} s "
-                    "(the recording starts mid-lift or the sensor never rests): stand upright "
-                    "and still for 2 s at the start, or check the sensor is strapped on"
+                    f"and no calibration from the movement ({self._movement_reason}): stand "
+                    "upright and still for 2 s at the start, or record at least two full reps"
                 )
             return
         self._still = still
@@ -260,6 +272,118 @@ class Engine:
         self._still_search = self._accepted_rows = None
         self._phase = "bend"
         self._orient_held(self._held.array, _join(self._held_timed))
+
+    def _try_movement(self, final: bool, before_s: float = math.inf) -> bool:
+        """Calibrate from the reps (no still period): attempted each time the stream passes
+        a multiple of ``MovementSettings.step_s`` after its first row (marks before
+        ``before_s``, the end of a still period found meanwhile), on the rows up to that
+        time (so chunking does not matter), and with ``final`` once more on every row.
+        True if calibrated (the phase is then "ready")."""
+        mv = self._movement
+        rows = self._still_search.rows
+        if len(rows) < 2:
+            self._movement_reason = f"only {len(rows)} samples"
+            return False
+        times = rows[:, 0]
+        t0 = float(times[0])
+        marks = int((float(times[-1]) - t0) // mv.step_s)
+        ends = []
+        for k in range(self._movement_mark + 1, marks + 1):
+            if t0 + k * mv.step_s >= before_s:
+                break
+            ends.append(t0 + k * mv.step_s)
+            self._movement_mark = k
+        if final:
+            ends.append(float(times[-1]))
+        for k, end_s in enumerate(ends):
+            stop = int(np.searchsorted(times, end_s, side="right"))
+            last = final and k == len(ends) - 1
+            if self._movement_attempt(rows, stop, last):
+                return True
+        return False
+
+    def _movement_attempt(self, rows: np.ndarray, stop: int, final: bool) -> bool:
+        mv = self._movement
+        times = rows[:stop, 0]
+        first = int(np.searchsorted(times, float(times[-1]) - mv.window_s, side="left"))
+        window = rows[first:stop]
+        acc = window[:, 1:4]
+        unit = acc / np.linalg.norm(acc, axis=1)[:, None]
+        spread = np.degrees(np.arccos(np.clip(unit @ unit[0], -1.0, 1.0)))
+        if len(window) < 10 or float(np.ptp(spread)) < 0.5 * mv.min_excursion_deg:
+            self._movement_reason = (
+                f"only {len(window)} samples" if len(window) < 10 else "no bend deep enough"
+            )
+            return False
+        if self.mode == ACCELEROMETER_ONLY:
+            self._movement_reason = "accelerometer only: needs a still period or --mounting"
+            return False
+        rate_hz = float(1.0 / np.median(np.diff(window[:, 0])))
+        input_rows = self._accepted_rows.array[first:stop, 0].astype(int)
+        self._window_first = float(input_rows[0])
+        lo, hi = int(input_rows[0]), int(input_rows[-1]) + 1
+        held = self._held.array[lo:hi]
+        timed = _join(self._held_timed)
+        skip = timed.skip[lo:hi].copy()
+        restart = timed.restart[lo:hi].copy()
+        dt_s = timed.dt_s[lo:hi].copy()
+        restart[0], dt_s[0] = True, 0.0
+
+        def attempt(bias: np.ndarray, initial: np.ndarray | None):
+            orientation = Orientation(self.settings.orientation, rate_hz, bias, initial)
+            quats = orientation.update(held[:, 1:4], held[:, 4:7], dt_s, skip, restart)
+            up = up_in_sensor(quats[input_rows - lo])
+            return calibrate_from_movement(
+                window, up, bias, mv, final=final, known_rotation=self._known_rotation
+            )
+
+        # first without a bias (enough reps yet?), then with the fitted bias and start tilt
+        result = attempt(np.zeros(3), None)
+        if not isinstance(result, str):
+            fitted = gyro_bias_from_motion(window, mv)
+            bias, initial = fitted if fitted is not None else (np.zeros(3), None)
+            result = attempt(bias, initial)
+        if isinstance(result, str):
+            self._movement_reason = result
+            return False
+        self._calibrate_from(result, bias, initial, rate_hz, int(input_rows[result.top_row]))
+        return True
+
+    def _calibrate_from(
+        self,
+        result: MovementResult,
+        bias: np.ndarray,
+        initial: np.ndarray,
+        rate_hz: float,
+        top_input_row: int,
+    ) -> None:
+        """Settle calibration from the movement: orient every held row and release them."""
+        if self.sampling_rate_hz is None:
+            self.sampling_rate_hz = rate_hz
+        up = result.rotation_bs[2]
+        self._still = StillPeriod(result.top_row, result.top_row, bias, up, 1.0)
+        self._still_end_row = top_input_row
+        self._still_time = float(self._held.array[top_input_row, 0])
+        # the held rows from the first: started from the gravity of the attempt's window,
+        # valid for the first held row when the window starts there (else the fusion converges)
+        first_window_row = self._accepted_rows.array[0, 0]
+        self._orientation = Orientation(
+            self.settings.orientation,
+            self.sampling_rate_hz,
+            bias,
+            initial if first_window_row == self._window_first else None,
+        )
+        self._still_search = self._accepted_rows = None
+        self._phase = "bend"
+        self._orient_held(self._held.array, _join(self._held_timed))
+        sign = {"mounting": "--mounting"}.get(result.sign_from, result.sign_from)
+        self._set_rotation(
+            result.rotation_bs,
+            result.quality,
+            f"from the movement ({result.n_excursions} bends; upright = the tops of the reps, "
+            f"flexion sign from {sign})",
+            method="movement",
+        )
 
     def _orient_held(self, samples: np.ndarray, timed: TimedRows) -> None:
         if len(samples) == 1 and not (timed.skip[0] or timed.restart[0]):
@@ -395,7 +519,9 @@ class Engine:
             )
         self._set_rotation(rotation_from_axes(up_vertical, forward), quality, how)
 
-    def _set_rotation(self, rotation_bs: np.ndarray, axis_quality: float, how: str) -> None:
+    def _set_rotation(
+        self, rotation_bs: np.ndarray, axis_quality: float, how: str, method: str = "still_period"
+    ) -> None:
         from imu.pipeline import fusion
 
         self._rotation_bs = rotation_bs
@@ -406,7 +532,11 @@ class Engine:
         name, misalignment = mounting_name(rotation_bs)
         still = self._still
         acc_only = self.mode == ACCELEROMETER_ONLY
-        message = f"calibrated: still period, forward axis {how}"
+        message = (
+            f"calibrated: still period, forward axis {how}"
+            if method == "still_period"
+            else f"calibrated {how}"
+        )
         if acc_only:
             message += (
                 "; accelerometer only (no gyroscope): no twist, flexion and lateral bend "
@@ -415,6 +545,7 @@ class Engine:
         self.calibration = {
             "type": "calibration",
             "ok": True,
+            "method": method,
             "quality": round(still.quality * axis_quality, 3),
             "message": message,
             "mounting": name,
@@ -439,7 +570,7 @@ class Engine:
 
     def _fail(self, message: str) -> None:
         self.calibration = {
-            "type": "calibration", "ok": False, "quality": 0.0, "message": f"calibration failed: {message}",
+            "type": "calibration", "ok": False, "method": None, "quality": 0.0, "message": f"calibration failed: {message}",
             "mounting": None, "mounting_misalignment_deg": None, "gyro_bias_deg_s": None, "time_s": None,
             "sampling_rate_hz": self.sampling_rate_hz, **self._mode_fields(),
         }  # fmt: skip

@@ -1,0 +1,131 @@
+"""Recordings as people really make them: parts, rates, BLE timing, files cut to the set.
+
+SYNTHETIC data. :func:`realistic_set` draws, per seed, one recording of one set:
+
+- a part from :data:`imu.sim.sensor.PARTS` (noise density, steps, offsets and their
+  temperature drift from its data sheet) at a rate from 25 to 200 Hz, the
+  accelerometer on +-2 g half the time (it clips at jolts), the gyroscope on +-250,
+  +-500 or +-2000 deg/s;
+- host time stamps of a BLE link: samples in notifications of one connection interval
+  (7.5-50 ms), latency jitter, and on half the recordings up to 30 % of the
+  notifications lost in bursts; the device clock off by up to 50 ppm;
+- the file cut to the set: it starts 0-1 s before the first rep, or in the middle of
+  the first rep, and ends at the last lockout; the reps follow each other with almost no
+  pause (lockout 0.05-0.35 s). ``standing_start=True`` keeps 2-3 s of standing still
+  before the set instead (today's preferred path).
+
+The motion is the simulator's (:mod:`imu.sim.script`); only the recording around it is
+drawn here. Regenerate: ``python benchmarks/bench_realistic.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from imu.session import Session
+from imu.sim.core import SimResult, simulate
+from imu.sim.lifters import make_lifter
+from imu.sim.rotations import MOUNTINGS
+from imu.sim.script import KINDS, DeadliftSet, SessionScript, Stand
+from imu.sim.sensor import PARTS, part_model
+
+STARTS = ("before_first_rep", "mid_rep", "standing")
+
+
+def cut(result: SimResult, start_s: float, end_s: float) -> SimResult:
+    """``result`` with only the samples (and truth) timed in ``[start_s, end_s]``; reps that
+    are not wholly inside are left out of the rep truth (a rep cut in two is not a rep).
+    Times keep the original clock. ``kinematics`` is left whole (times from 0)."""
+    time_s = result.session.data["time_s"].to_numpy()
+    keep = (time_s >= start_s) & (time_s <= end_s)
+    data = result.session.data.loc[keep].reset_index(drop=True)
+    session = Session(
+        data=data, metadata=dict(result.session.metadata), source=result.session.source
+    )
+    truth = result.truth_angles.loc[keep].reset_index(drop=True)
+    reps = result.truth_reps
+    inside = (reps["start_s"] >= start_s) & (reps["end_s"] <= end_s + 1e-9)
+    reps = reps.loc[inside].reset_index(drop=True)
+    return dataclasses.replace(result, session=session, truth_angles=truth, truth_reps=reps)
+
+
+def realistic_set(
+    seed: int,
+    *,
+    start: str | None = None,
+    kinds: tuple[str, ...] = tuple(KINDS),
+    n_reps: tuple[int, int] = (3, 10),
+) -> tuple[SimResult, dict]:
+    """One set recorded as described in the module docstring, drawn from ``seed``.
+
+    ``start``: one of :data:`STARTS`, or None to draw between the first two. Returns the
+    cut recording and what was drawn (part, rate, ranges, loss, start, ...)."""
+    rng = np.random.default_rng([seed, 12])
+    drawn_start = str(rng.choice(STARTS[:2]))
+    start = start or drawn_start
+    if start not in STARTS:
+        raise ValueError(f"start must be one of {STARTS}")
+    part = str(rng.choice(sorted(PARTS)))
+    rate = float(rng.choice([25.0, 40.0, 50.0, 52.0, 60.0, 100.0, 104.0, 110.0, 200.0]))
+    interval = float(rng.uniform(0.0075, 0.05))
+    lossy = rng.random() < 0.5
+    fields = {
+        "acc_range_g": float(rng.choice([2.0, 4.0, 8.0, 16.0], p=[0.5, 0.2, 0.15, 0.15])),
+        "gyr_range_deg_s": float(rng.choice([250.0, 500.0, 2000.0])),
+        "connection_interval_s": interval,
+        "latency_jitter_s": float(rng.uniform(0.2, 1.0)) * interval,
+        "loss_fraction": float(rng.uniform(0.05, 0.3)) if lossy else 0.0,
+        "mean_burst_packets": float(rng.uniform(1.0, 8.0)),
+        "clock_error_ppm": float(rng.uniform(-50, 50)),
+        "powered_s": float(rng.uniform(0, 600)),
+        "temperature_rise_k": float(rng.uniform(2, 8)),
+        "warmup_tau_s": float(rng.uniform(120, 300)),
+    }
+    if part == "adxl345_itg3200":  # fixed ranges of that rig (its steps are its own)
+        fields.pop("acc_range_g"), fields.pop("gyr_range_deg_s")
+    sensor = part_model(part, **fields)
+    lifter = make_lifter(int(rng.integers(0, 1000)), seed=seed)
+    lifter = dataclasses.replace(lifter, lockout_s=round(float(rng.uniform(0.05, 0.35)), 2))
+    kind = str(rng.choice(kinds))
+    reps = int(rng.integers(n_reps[0], n_reps[1] + 1))
+    script = SessionScript(
+        lifter, (Stand(3.0, still=True), DeadliftSet(reps, kind)), 0.0, f"set{seed}"
+    )
+    mounting = str(rng.choice(sorted(MOUNTINGS)))
+    result = simulate(
+        script,
+        sampling_rate_hz=rate,
+        mounting=mounting,
+        misalignment_deg=5.0,
+        sensor=sensor,
+        seed=seed,
+        generator="imu.sim.recording.realistic_set",
+    )
+    first, last = result.truth_reps.iloc[0], result.truth_reps.iloc[-1]
+    if start == "standing":
+        begin = float(rng.uniform(0.0, 0.5))
+    elif start == "before_first_rep":
+        begin = float(first["start_s"]) - float(rng.uniform(0.0, 1.0))
+    else:
+        share = float(rng.uniform(0.2, 0.8))
+        begin = float(first["start_s"] + share * (first["end_s"] - first["start_s"]))
+    recording = cut(result, begin, float(last["end_s"]))
+    ends = result.truth_reps["end_s"].to_numpy()
+    first_lockout = float(ends[ends >= begin][0])
+    recording.session.metadata.update(
+        {"device": f"simulated-imu (imu.sim, {part}-like errors)", "cut": start}
+    )
+    drawn = {
+        "seed": seed,
+        "part": part,
+        "sampling_rate_hz": rate,
+        "start": start,
+        "kind": kind,
+        "n_reps": len(recording.truth_reps),
+        "first_lockout_s": first_lockout,
+        "mounting": mounting,
+        **{k: round(v, 4) for k, v in fields.items()},
+    }
+    return recording, drawn
