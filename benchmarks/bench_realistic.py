@@ -14,6 +14,8 @@ Per start (standing / before the first rep / mid-rep), next to the clean simulat
 sessions of ``bench_pipeline.py`` (demo sessions, standing start, MPU-6050 defaults):
 calibration success (calibrated with a reported quality, flexion sign right), the
 median quality, flexion RMSE after the first lockout in the file (median, p90, worst),
+its constant part (median offset: calibration from the movement takes the lifter's
+lockout as upright, the simulator's truth takes the standing posture) and the rest,
 rep precision / recall / F1 (IoU >= 0.5 against the true reps wholly inside the file),
 and the default classifier's balanced accuracy for rounded reps on the matched reps.
 """
@@ -40,6 +42,7 @@ def score(result, drawn: dict, analysis) -> dict:
     ok = np.isfinite(est) & after
     err = est[ok] - truth["flexion_deg"].to_numpy()[ok]
     rmse = float(np.sqrt(np.mean(err**2))) if ok.any() else math.nan
+    spread = float(np.std(err)) if ok.any() else math.nan  # RMSE without the constant offset
     both = np.isfinite(est)
     sign_ok = (
         bool(cal["ok"])
@@ -54,7 +57,7 @@ def score(result, drawn: dict, analysis) -> dict:
         if best >= 0 and scores[best] >= 0.5 and best not in used:
             used[best] = rep
     rounded = [
-        (bool(result.truth_reps.rounded.iloc[k]), bool(r.get("rounded")))
+        (bool(result.truth_reps.rounded.iloc[k]), bool(r["rounded"]))
         for k, r in used.items()
         if r.get("rounded") is not None
     ]
@@ -62,6 +65,8 @@ def score(result, drawn: dict, analysis) -> dict:
         "calibrated": bool(cal["ok"]) and sign_ok,
         "quality": float(cal["quality"]),
         "rmse": rmse,
+        "offset": float(np.mean(err)) if ok.any() else math.nan,
+        "spread": spread,
         "tp": len(used),
         "n_det": len(analysis.reps),
         "n_true": len(spans),
@@ -74,7 +79,10 @@ def row(label: str, rows: list[dict]) -> str:
     import numpy as np
 
     n = len(rows)
-    rmse = np.array([r["rmse"] for r in rows if r["calibrated"] and math.isfinite(r["rmse"])])
+    good = [r for r in rows if r["calibrated"] and math.isfinite(r["rmse"])]
+    rmse = np.array([r["rmse"] for r in good])
+    offset = np.array([r["offset"] for r in good])
+    spread = np.array([r["spread"] for r in good])
     tp = sum(r["tp"] for r in rows)
     precision = tp / max(1, sum(r["n_det"] for r in rows))
     recall = tp / max(1, sum(r["n_true"] for r in rows))
@@ -83,9 +91,10 @@ def row(label: str, rows: list[dict]) -> str:
     calibrated = sum(r["calibrated"] for r in rows)
     quality = np.median([r["quality"] for r in rows])
     rmse_text = (
-        f"{np.median(rmse):.2f} / {np.percentile(rmse, 90):.2f} / {np.max(rmse):.2f}"
+        f"{np.median(rmse):.2f} / {np.percentile(rmse, 90):.2f} / {np.max(rmse):.2f} | "
+        f"{np.median(offset):+.2f} | {np.median(spread):.2f}"
         if rmse.size
-        else "-"
+        else "- | - | -"
     )
     return (
         f"| {label} | {n} | {calibrated}/{n} ({calibrated / max(n, 1):.0%}) | {quality:.2f} | "
@@ -106,27 +115,31 @@ def main() -> None:
     if args.quick:
         args.seeds, args.clean = 20, 2
 
+    from imu.model.files import load_model
     from imu.pipeline import analyze_session
     from imu.sim import demo_session, make_lifter, simulate
     from imu.sim.recording import STARTS, realistic_set
 
+    model = load_model()  # the default classifier
+
     print(
         "| recordings (SYNTHETIC) | n | calibrated, sign right | median quality "
-        "| flexion RMSE after the first lockout: median / p90 / worst deg | P | R | F1 "
+        "| flexion RMSE after the first lockout: median / p90 / worst deg "
+        "| median offset deg | median RMSE without the offset deg | P | R | F1 "
         "| rounded bal. acc. (reps) |"
     )
-    print("|---" * 9 + "|")
+    print("|---" * 11 + "|")
     clean = []
     for k in range(args.clean if not args.start else 0):
         result = simulate(demo_session(make_lifter(k), seed=k, n_sets=2), seed=k, mounting="random")
-        clean.append(score(result, {}, analyze_session(result.session)))
+        clean.append(score(result, {}, analyze_session(result.session, classifier=model)))
     if clean:
         print(row("clean demo sessions (standing start)", clean), flush=True)
     for start in [args.start] if args.start else ("standing", *STARTS[:2]):
         rows = []
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             result, drawn = realistic_set(seed, start=start)
-            scored = score(result, drawn, analyze_session(result.session))
+            scored = score(result, drawn, analyze_session(result.session, classifier=model))
             rows.append(scored)
             if args.verbose:
                 print(

@@ -235,3 +235,18 @@ def test_rows_of_one_session_agree_on_equal_option_values(folder):
                  "rec/a.csv,1,2,good,2.5\nrec/a.csv,3,4,good,2.50\n")
     frame = read_labels(path)  # the same seconds: not a disagreement
     assert row_options(frame.iloc[0]) == row_options(frame.iloc[1]) == {"set_rest_s": 2.5}
+
+
+def test_neighbours_sharing_a_few_samples_are_trimmed_with_one_warning(folder):
+    path = write(folder, "session,start_s,end_s,label\nrec/a.csv,1,3.02,good\n"
+                 "rec/a.csv,2.98,5.01,rounded\nrec/a.csv,4.99,7,good\nb.csv,0,1,good\n")
+    frame = read_labels(path)
+    assert frame["start_s"].tolist() == pytest.approx([1, 3.0, 5.0, 0])
+    assert frame["end_s"].tolist() == pytest.approx([3.0, 5.0, 7, 1])
+    (warning,) = frame.attrs["warnings"]
+    assert "2 pair(s) of adjacent spans overlapped by up to 0.04 s" in warning
+    # a nested span or a long overlap is not "a few samples": refused as before
+    for rows in ("rec/a.csv,1,5,good\nrec/a.csv,2,3,good\n",
+                 "rec/a.csv,1,3,good\nrec/a.csv,2.7,5,good\n"):
+        with pytest.raises(InputError, match="overlaps line 2"):
+            read_labels(write(folder, "session,start_s,end_s,label\n" + rows))

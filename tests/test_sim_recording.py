@@ -21,6 +21,10 @@ def test_parts_quantise_to_their_steps_and_clip_at_their_range():
     measured_acc, measured_gyr = sensor.measure(acc, gyr, 100.0, rng)
     step = 2 * 2 * G / 2**16
     np.testing.assert_allclose(measured_acc / step, np.round(measured_acc / step), atol=1e-6)
+    gyr_step = 2 * 500 / 2**16
+    np.testing.assert_allclose(
+        measured_gyr / gyr_step, np.round(measured_gyr / gyr_step), atol=1e-6
+    )
     assert measured_acc[::100, 0].max() == pytest.approx(2 * G)  # saturated, not 3.5 g
     rig = part_model("adxl345_itg3200")  # its own steps: 3.9 mg, 1/14.375 deg/s
     rig_acc, rig_gyr = rig.measure(acc, gyr, 100.0, rng)

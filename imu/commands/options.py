@@ -45,7 +45,8 @@ def add_measurement_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--mounting",
         help="known sensor mounting: body x,y,z (forward, left, up) as sensor axes, e.g. PZPYNX "
-        "or +z,+y,-x (default: found from standing still, then the first forward bend)",
+        "or +z,+y,-x (default: found from standing still, then the first forward bend; "
+        "without a standing start, from the reps themselves)",
     )
     group.add_argument(
         "--lift",

@@ -114,21 +114,32 @@ class LabelledRows:
     """Per session path: the session options it was measured with (set ones only)."""
 
 
+EDGE_TOLERANCE_S = 0.25
+"""A span sticking out of its recording by at most this long (s) is clipped to it (a
+hand-made window a few samples past the first or last sample); further is an error."""
+
+
 def labelled_rows(labels: pd.DataFrame, options: SessionOptions | None = None,
                   progress: Callable[[str], None] | None = None) -> LabelledRows:
     """Model rows for every labelled span (see the module docstring). ``options``: the
     command line's session options, for rows whose session-option cells are blank.
 
-    Spans the pipeline cannot measure (no calibrated angles in them, e.g. a recording
-    without a usable standing-still moment before the span and no fallback) are left out
-    with a warning naming file and line; an InputError if that leaves nothing.
+    Every span is used unless the data under it is unusable: no calibrated angles in it
+    (calibration failed: too few samples, no still period and no bends to calibrate
+    from) or too few samples to measure. Those are left out and one warning says how
+    many and why (and the first lines); an InputError if that leaves nothing. Warnings of
+    the labels file (adjacent spans trimmed where they shared a few samples,
+    :func:`imu.model.labels.read_labels`) come first.
     """
     from imu.errors import input_error
     from imu.pipeline import UNCERTAIN_QUALITY, span_record
 
-    kept, rows, records, warnings = [], [], [], []
+    kept, rows, records = [], [], []
+    warnings: list[str] = list(labels.attrs.get("warnings", []))
+    left_out: dict[str, list[str]] = {}
     rates: dict[str, float] = {}
     used: dict[str, dict] = {}
+    clipped = 0
     for path, spans in labels.groupby(SESSION_PATH, sort=False):
         used[path] = session_options(spans, options)
         result = analyse(path, used[path])
@@ -141,21 +152,40 @@ def labelled_rows(labels: pd.DataFrame, options: SessionOptions | None = None,
                             f"{calibration.get('message')}; labels made with a known mounting "
                             "need it here too (--mounting, or a 'mounting' column)")
         time_s = result.angles["time_s"].to_numpy()
+        first_s, last_s = float(time_s[0]), float(time_s[-1])
         for index, row in spans.sort_values("start_s").iterrows():
-            check_span_in_session(row, float(time_s[0]), float(time_s[-1]))
+            start_s, end_s = float(row["start_s"]), float(row["end_s"])
+            if first_s - EDGE_TOLERANCE_S <= start_s < first_s or (
+                last_s < end_s <= last_s + EDGE_TOLERANCE_S
+            ):
+                start_s, end_s = max(start_s, first_s), min(end_s, last_s)
+                clipped += 1
+            check_span_in_session(pd.Series({**row, "start_s": start_s, "end_s": end_s}),
+                                  first_s, last_s)
+            where = f"{row[SOURCE]}:{row[LINE]}"
             try:
-                record = span_record(result.angles, row["start_s"], row["end_s"],
-                                     result.settings.reps)
-            except ValueError:
-                warnings.append(f"{row[SOURCE]}:{row[LINE]}: span {row['start_s']:g}-"
-                                f"{row['end_s']:g} s has no calibrated angles; left out")
+                record = span_record(result.angles, start_s, end_s, result.settings.reps)
+            except ValueError as exc:
+                reason = ("no calibrated angles (calibration failed)"
+                          if not calibration.get("ok", False) else f"unusable data ({exc})")
+                left_out.setdefault(reason, []).append(where)
                 continue
-            history = [r for r in result.rep_records if r["end_s"] <= row["start_s"]]
+            history = [r for r in result.rep_records if r["end_s"] <= start_s]
             rows.append(model_row(record, history))
             records.append(record)
             kept.append(index)
         if progress:
             progress(path)
+    if clipped:
+        warnings.append(f"{clipped} span(s) reaching up to {EDGE_TOLERANCE_S:g} s past their "
+                        "recording's first or last sample were clipped to it")
+    if left_out:
+        n_out = sum(len(lines) for lines in left_out.values())
+        reasons = "; ".join(
+            f"{len(lines)} with {reason} (e.g. {', '.join(lines[:3])})"
+            for reason, lines in left_out.items()
+        )
+        warnings.append(f"left out {n_out} of {len(labels)} labelled spans: {reasons}")
     if not rows:
         first = warnings[-1] if warnings else "no spans"
         raise input_error(f"no labelled span could be measured; last problem: {first}",

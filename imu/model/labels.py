@@ -49,8 +49,10 @@ def read_labels(path: str | os.PathLike) -> pd.DataFrame:
     ``session_path`` (resolved path of the recording), ``line`` (1-based line number in
     the file) and ``labels_file``. Checks: required columns, numeric finite times,
     non-empty spans (``end_s > start_s``), non-empty labels, existing session files and
-    no overlapping spans within a session. Spans outside a session's time range are
-    checked when the session is loaded (:func:`check_span_in_session`).
+    no overlapping spans within a session, except neighbours sharing a few samples, which
+    are trimmed (:data:`TRIM_OVERLAP_S`; one warning in ``attrs["warnings"]``). Spans
+    outside a session's time range are checked when the session is loaded
+    (:func:`check_span_in_session`).
     """
     path = Path(path)
     try:
@@ -187,19 +189,45 @@ def _check_row(row: dict, path: Path) -> None:
                           column="session", hint="session paths are relative to the labels file")
 
 
+TRIM_OVERLAP_S = 0.25
+"""Adjacent spans of a session overlapping by at most this long (s) and by at most
+:data:`TRIM_OVERLAP_SHARE` of the shorter one (hand-made rep windows that share a few
+samples) are trimmed to meet halfway, with one warning; longer overlaps are refused."""
+TRIM_OVERLAP_SHARE = 0.2
+
+
 def _check_overlaps(frame: pd.DataFrame, path: Path) -> None:
+    """Refuse overlapping spans of a session, except a few samples shared by neighbours:
+    those are trimmed to meet halfway and counted in ``frame.attrs["warnings"]``."""
+    trimmed, largest = 0, 0.0
     for _, spans in frame.groupby(SESSION_PATH, sort=False):
         spans = spans.sort_values("start_s")
+        index = spans.index.to_numpy()
         ends = spans["end_s"].to_numpy()
         starts = spans["start_s"].to_numpy()
         lines = spans[LINE].to_numpy()
         for i in np.flatnonzero(starts[1:] < ends[:-1]):
+            overlap = ends[i] - starts[i + 1]
+            shorter = min(ends[i] - starts[i], ends[i + 1] - starts[i + 1])
+            nested = ends[i + 1] <= ends[i] or (i + 2 < len(starts) and starts[i + 2] < ends[i])
+            if overlap <= min(TRIM_OVERLAP_S, TRIM_OVERLAP_SHARE * shorter) and not nested:
+                middle = (ends[i] + starts[i + 1]) / 2
+                frame.loc[index[i], "end_s"] = middle
+                frame.loc[index[i + 1], "start_s"] = middle
+                trimmed += 1
+                largest = max(largest, overlap)
+                continue
             raise input_error(
                 f"span {starts[i + 1]:g}-{ends[i + 1]:g} s overlaps line {lines[i]} "
                 f"({starts[i]:g}-{ends[i]:g} s) of the same session",
                 path=str(path), line=int(lines[i + 1]), column="start_s",
                 hint="each instant of a session belongs to at most one labelled span",
             )
+    if trimmed:
+        frame.attrs.setdefault("warnings", []).append(
+            f"{path}: {trimmed} pair(s) of adjacent spans overlapped by up to {largest:.3g} s; "
+            "trimmed to meet halfway"
+        )
 
 
 def check_span_in_session(row: pd.Series, first_s: float, last_s: float) -> None:
@@ -217,7 +245,9 @@ def check_span_in_session(row: pd.Series, first_s: float, last_s: float) -> None
 def read_many(paths: list[str | os.PathLike]) -> pd.DataFrame:
     """Read several labels files into one frame (same checks as :func:`read_labels`)."""
     frames = [read_labels(p) for p in paths]
-    return pd.concat(frames, ignore_index=True)
+    joined = pd.concat(frames, ignore_index=True)
+    joined.attrs = {"warnings": [w for f in frames for w in f.attrs.get("warnings", [])]}
+    return joined
 
 
 def write_labels(frame: pd.DataFrame, path: str | os.PathLike) -> None:

@@ -22,6 +22,7 @@ on how the samples were chunked.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -592,6 +593,16 @@ def calibrate_from_movement(
        lifter keeps coming back to); forward: the direction the up vector moves at depth
        (:func:`forward_from_bend`).
     """
+    finite = np.isfinite(up_sensor).all(axis=1) & np.isfinite(rows).all(axis=1)
+    if not finite.all():  # (rows before the orientation's first start)
+        keep = np.flatnonzero(finite)
+        result = calibrate_from_movement(
+            rows[keep], up_sensor[keep], gyro_bias_deg_s, settings,
+            final=final, known_rotation=known_rotation,
+        )  # fmt: skip
+        if isinstance(result, str):
+            return result
+        return dataclasses.replace(result, top_row=int(keep[result.top_row]))
     cal = settings
     n = len(rows)
     if n < 10:
@@ -692,6 +703,7 @@ def calibrate_from_movement(
         return f"{len(tops)} rep top(s) so far"
     median = float(np.median(top_values))
     chosen = [k for k, v in enumerate(top_values) if abs(v - median) <= cal.top_agree_deg]
+    chosen = chosen or list(range(len(tops)))
     rows_up = np.concatenate([dwell_rows[k] for k in chosen])
     up = np.sum(up_sensor[rows_up], axis=0)
     up /= np.linalg.norm(up)
