@@ -7,7 +7,6 @@ object of ``imu analyze --json`` for the same file and options.
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -69,11 +68,9 @@ def calibration_warnings(calibration: dict | None) -> list[str]:
 
 
 def json_safe(value):
-    """``value`` with every non-finite float replaced by None (JSON has no NaN)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [json_safe(v) for v in value]
-    return value
+    """``value`` for JSON: non-finite floats as None, floats rounded to what they resolve
+    (:func:`imu.sinks.base.json_safe`: the same numbers in ``--json``, ``--events`` and
+    the batch tables)."""
+    from imu.sinks.base import json_safe as rounded
+
+    return rounded(value)

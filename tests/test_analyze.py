@@ -82,7 +82,7 @@ def test_hyperextension_threshold_option(session_csv, capsys):
 def test_readable_summary(session_csv, capsys):
     assert main(["analyze", str(session_csv), "--no-model"]) == 0
     text = capsys.readouterr().out
-    assert "3 reps in 1 sets" in text and "calibration" in text
+    assert "3 reps in 1 set, 3 flagged (0 rounded, 3 hyperextended)" in text and "calibration" in text
 
 
 def test_bad_inputs_are_one_line_errors(session_csv, tmp_path, capsys):

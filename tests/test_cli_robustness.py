@@ -203,15 +203,17 @@ def test_simulate_refuses_nan_options_and_writes_nothing(capsys, tmp_path, argv)
     assert not out.exists()
 
 
-def test_replay_of_a_too_short_session_says_calibration_failed_once(capsys, tmp_path, session_csv):
+@pytest.mark.parametrize("command", ["replay", "analyze"])
+def test_a_session_too_short_to_analyse_is_one_line_and_exit_2(capsys, tmp_path, session_csv, command):
     lines = Path(session_csv).read_text().splitlines()
     short = tmp_path / "short.csv"
     short.write_text("\n".join(lines[:60]) + "\n")  # metadata, header and ~0.5 s of samples
-    assert main(["replay", str(short), "--fast", "--no-display", "--no-model"]) == 0
-    out = capsys.readouterr().out
-    line = next(x for x in out.splitlines() if "calibration" in x)
-    assert line.startswith("calibration FAILED: no still period"), line
-    assert "t=?" not in out and line.count("failed") == 0
+    extra = ["--fast", "--no-display"] if command == "replay" else []
+    assert main([command, str(short), *extra, "--no-model"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    error = captured.err.strip()
+    assert "\n" not in error and "too short to analyse" in error and "52 samples over 0.51 s" in error, error
 
 
 class _ClosedAfterOneLine(io.StringIO):

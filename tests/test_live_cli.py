@@ -132,7 +132,7 @@ def test_live_session_of_a_simulated_lifter_matches_analyze_of_its_recording(fak
     assert_same_reps(live_reps, json.loads(analysed.stdout)["reps"])
     assert [e["type"] for e in logged][:2] == ["connected", "calibration"]
     assert f"recording: {record}" in out
-    assert "4 reps in 1 sets" in out
+    assert "4 reps in 1 set" in out
 
 
 def test_kill_9_leaves_a_recording_missing_at_most_the_last_second(fake, tmp_path):

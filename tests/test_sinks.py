@@ -17,17 +17,23 @@ from imu.session import Session, read_session
 from imu.sinks.alerts import AlertSound
 from imu.sinks.display import Display, gauge
 from imu.sinks.events import EventLog
-from imu.sinks.lines import LineOutput, describe
+from imu.sinks.lines import HOLD_LIMIT_S, LineOutput, LogOrder, SessionLog, describe
 from imu.sinks.recorder import Recorder
 from imu.sinks.runner import Runner
+from imu.text import Timeline
 
 
 def angles_of(time_s: np.ndarray, flexion_deg: np.ndarray) -> np.ndarray:
     return np.column_stack([time_s, flexion_deg, np.zeros_like(time_s), np.zeros_like(time_s)])
 
 
-def test_alert_sound_rings_the_bell_or_runs_the_command(tmp_path):
-    terminal = io.StringIO()
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_alert_sound_rings_the_bell_on_a_terminal_only_or_runs_the_command(tmp_path):
+    terminal = _Terminal()
     bell = AlertSound(terminal=terminal, cooldown_s=60)
     bell.on_event({"type": "rep"})
     bell.on_event({"type": "alert", "kind": "flexion_limit"})
@@ -35,6 +41,9 @@ def test_alert_sound_rings_the_bell_or_runs_the_command(tmp_path):
     bell.on_event({"type": "alert", "kind": "rounded"})  # a flagged rep always sounds
     assert terminal.getvalue() == "\a\a"
     assert bell.n_cues == 2
+    log = io.StringIO()  # stderr redirected to a file or a pipe: no bell characters in it
+    AlertSound(terminal=log).on_event({"type": "alert", "kind": "rounded"})
+    assert log.getvalue() == ""
     marker = tmp_path / "cue"
     script = tmp_path / "cue.py"
     script.write_text(f"import sys; open({str(marker)!r}, 'a').write(sys.argv[1] + '\\n')\n")
@@ -44,6 +53,20 @@ def test_alert_sound_rings_the_bell_or_runs_the_command(tmp_path):
     assert marker.read_text() == "flexion_limit\n"
     with pytest.raises(ImuError, match="'no-such-player-xyz' not found"):
         AlertSound("no-such-player-xyz --loud")
+
+
+@pytest.mark.parametrize("command", ["paplay a.oga > /dev/null", "paplay a.oga|tee x", "a; b"])
+def test_alert_command_refuses_shell_syntax_it_would_pass_on_as_words(command):
+    with pytest.raises(ImuError, match="not run through a shell"):
+        AlertSound(command)
+
+
+def test_alert_command_runs_a_shell_line_through_sh_c(tmp_path):
+    marker = tmp_path / "cue"
+    sound = AlertSound(f"sh -c 'echo {{kind}} >> {marker}'")
+    sound.on_event({"type": "alert", "kind": "rounded"})
+    sound.close({})
+    assert marker.read_text() == "rounded\n"
 
 
 def test_event_log_writes_json_lines_with_null_for_nan_and_refuses_to_overwrite(tmp_path):
@@ -66,23 +89,32 @@ def test_event_log_writes_json_lines_with_null_for_nan_and_refuses_to_overwrite(
     assert path.read_text() == ""
 
 
-def test_describe_gives_one_line_per_event_kind():
+def test_describe_gives_one_line_per_event_kind_with_times_from_the_start():
     rep = {
         "type": "rep",
         "set": 2,
         "rep": 3,
-        "end_s": 61.25,
+        "end_s": 1061.25,
         "peak_flexion_deg": 71.04,
-        "lockout_extension_deg": -3.0,
+        "lockout_extension_deg": -0.04,  # no "-0.0"
         "descent_s": 1.2,
         "ascent_s": 0.9,
         "rounded": True,
         "p_rounded": 0.8,
         "hyperextended": False,
     }
-    assert describe(rep) == (
-        "t=61.2 s  rep 2.3  peak flexion 71.0 deg  lockout -3.0 deg  descent 1.20 s  "
-        "ascent 0.90 s  ROUNDED (p=0.80)"
+    timeline = Timeline(1000.0)
+    assert describe(rep, timeline, threshold=0.166) == (
+        "1:01.2  rep 2.3  peak flexion 71.0 deg  lockout 0.0 deg  descent 1.20 s  "
+        "ascent 0.90 s  ROUNDED (p=0.80 ≥ 0.17)"
+    )
+    good = {**rep, "rounded": False, "p_rounded": 0.165}  # two digits would read 0.17 < 0.17
+    assert describe(good, timeline, 0.166).endswith("good (p=0.165 < 0.166)")
+    no_model = {**rep, "rounded": None, "p_rounded": None, "hyperextended": True}
+    assert describe(no_model, timeline).endswith("  HYPEREXTENDED")
+    alert = {"type": "alert", "kind": "rounded", "time_s": 1061.25, "set": 2, "rep": 3}
+    assert describe({**alert, "p_rounded": 0.8}, timeline, 0.166) == (
+        "1:01.2  ALERT rep 2.3 rounded (p=0.80 ≥ 0.17)"
     )
     withdrawn = {
         "type": "alert_withdrawn",
@@ -92,14 +124,71 @@ def test_describe_gives_one_line_per_event_kind():
         "rep": 4,
         "message": "rep 1.4 was the bar put down: its rounded alert is withdrawn",
     }
-    assert describe(withdrawn, origin_s=2.0) == (
-        "t=7.0 s  alert withdrawn: rep 1.4 was the bar put down: its rounded alert is withdrawn"
+    assert describe(withdrawn, Timeline(2.0)) == (
+        "0:07.0  alert withdrawn: rep 1.4 was the bar put down: its rounded alert is withdrawn"
     )
     gap = {"type": "gap", "start_s": 1.0, "end_s": 3.5, "duration_s": 2.5, "restarted": True}
-    assert describe(gap) == "t=3.5 s  gap of 2.50 s in the data (state restarted)"
+    assert describe(gap) == "0:03.5  gap of 2.50 s in the data (state restarted)"
     assert describe({"type": "disconnected", "device": "AA", "reason": "link lost"}) == (
         "disconnected AA (link lost)"
     )
+    one_rep = {"type": "set", "set": 1, "n_reps": 1, "end_s": 3725.0, "n_rounded": 0,
+               "n_hyperextended": 0, "tempo_trend": 0.0, "flexion_drift_deg": -0.01}  # fmt: skip
+    assert describe(one_rep) == (
+        "1:02:05.0  set 1 done: 1 rep, 0 flagged, tempo trend 0.00 s/rep, flexion drift 0.0 deg"
+    )
+
+
+def test_wall_clock_shown_beside_when_the_recording_says_when_it_started(monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    import time
+
+    time.tzset()
+    try:
+        started = {"started_utc": "2026-12-07T01:00:00+00:00"}
+        # a simulator-like clock: the first sample is at started_utc
+        timeline = Timeline.for_recording(1054.6, started)
+        assert timeline.stamp(1054.6 + 75.25) == "1:15.2 (01:01:15)"
+        # a live recording: the samples are Unix time already
+        unix = Timeline.for_recording(1796605203.5, started)
+        assert unix.stamp(1796605203.5 + 10) == "0:10.0 (01:00:13)"
+        assert Timeline.for_recording(1054.6, {}).stamp(1060.0) == "0:05.4"
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_calibration_line_is_stamped_when_given_and_says_where_the_still_period_was():
+    log = SessionLog(Timeline(100.0))
+    log.see(np.array([[100.0, 0, 0, 9.8, 0, 0, 0], [112.8, 0, 0, 9.8, 0, 0, 0]]))
+    event = {"type": "calibration", "ok": True, "quality": 0.29, "mounting": "PZPYNX",
+             "time_s": 101.5, "message": "calibrated: still period, forward axis assumed (no "
+             "forward bend deeper than 30 deg before the end; flexion sign may be wrong: "
+             "pass --mounting)"}  # fmt: skip
+    assert log.lines(event) == [
+        ("0:12.8  calibration ok: mounting PZPYNX (quality 0.29), still period at 0:01.5, "
+        "forward axis assumed (no forward bend deeper than 30 deg before the end; flexion "
+        "sign may be wrong: pass --mounting)")
+    ]
+
+
+def test_log_puts_an_early_alert_after_the_rep_before_it():
+    def rep(n):
+        return {"type": "rep", "set": 1, "rep": n, "end_s": 10.0 * n}
+
+    def alert(n):
+        return {"type": "alert", "kind": "rounded", "set": 1, "rep": n, "time_s": 10.0 * n}
+
+    order = LogOrder()
+    stream = [rep(1), alert(3), rep(2), rep(3), alert(1)]  # engine order (alert 1 at its rep)
+    written = [e for event in stream for e in order.push(event)]
+    assert [(e["type"], e["rep"]) for e in written] == [
+        ("rep", 1), ("rep", 2), ("alert", 3), ("rep", 3), ("alert", 1)
+    ]  # fmt: skip
+    order.push(alert(5))  # rep 1.4 never comes (not a rep after all): out at the set, or late
+    assert order.push({"type": "set", "set": 1})[0]["rep"] == 5
+    order.push(alert(7))
+    assert order.due(70.0 + HOLD_LIMIT_S / 2) == [] and len(order.due(81.0)) == 1
 
 
 @dataclass
@@ -208,6 +297,8 @@ def test_runner_records_everything_dispatches_in_order_and_summarises(tmp_path):
         "n_reps": 1,
         "n_sets": 1,
         "n_flagged": 1,
+        "n_rounded": 1,
+        "n_hyperextended": 0,
         "n_alerts": 1,
         "n_gaps": 0,
         "n_disconnects": 0,
@@ -218,9 +309,9 @@ def test_runner_records_everything_dispatches_in_order_and_summarises(tmp_path):
     # the rep is emitted with the chunk that reaches t >= 1 s: rows 1.00..1.09 s
     assert (
         lines[0]
-        == "t=1.1 s  rep 1.1  peak flexion ? deg  lockout ? deg  descent ? s  ascent ? s  ROUNDED (p=0.90)"
+        == "0:01.1  rep 1.1  peak flexion ? deg  lockout ? deg  descent ? s  ascent ? s  ROUNDED (p=0.90)"
     )
-    assert lines[1] == "t=1.1 s  ALERT rounded: rep looks rounded (p = 0.90)"
+    assert lines[1] == "0:01.1  ALERT rep 1.1 rounded"  # the test engine's alert has no p
     assert lines[-2:] == [f"recording: {tmp_path / 'rec.csv'}", f"events: {events_path}"]
 
 
@@ -321,12 +412,13 @@ def test_display_shows_link_calibration_gauge_verdicts_alerts_and_summary():
         }
     )
     assert "streaming  99.5 of 100 Hz  lost 3 samples  link drops 1" in text
-    assert "calibration ok (quality 0.93, mounting PZPYNX)" in text
+    assert "calibration ok: mounting PZPYNX (quality 0.93)" in text
     assert f"{gauge(64.0, 60.0)} 110    64 deg  limit 60 deg" in text
-    assert "set 1   rep 2      session: 1 reps, 0 sets done, 1 flagged" in text
-    assert "last rep 1.2  peak 64 deg" in text and "p(rounded) 0.81  ROUNDED" in text
-    assert "!! rep 1.2: rep looks rounded (p = 0.81)" in text
-    assert "t=10.0 s  rep 1.2" in text  # times from the first sample
+    assert "set 1, rep 2 done    session: 1 rep, 0 sets done, 1 flagged" in text
+    assert "last rep 1.2  peak 64 deg" in text and "ROUNDED (p=0.81)" in text
+    assert "!! 0:10.0  ALERT rep 1.2 rounded" in text
+    assert "0:10.0  rep 1.2" in text  # the log above the panel, times from the first sample
     tail = screen.getvalue()[len(text) :]
-    assert "session interrupted: 12.0 s, 1200 samples, 1 reps in 0 sets" in tail
+    assert "session over: 1 rep, 0 sets done, 1 flagged" in tail  # the panel's last state
+    assert "session interrupted: 0:12.0, 1200 samples, 1 rep in 0 sets" in tail
     assert "recording: /tmp/x.csv" in tail

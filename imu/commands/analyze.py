@@ -9,6 +9,7 @@ import sys
 from imu.commands.options import (
     add_measurement_arguments,
     add_model_arguments,
+    check_long_enough,
     check_output,
     classifier_from_args,
     engine_settings_from_args,
@@ -60,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     warm_up()  # every compiled kernel (the parser's too) loads here, without SciPy (see there)
     settings = measurement_settings(engine_settings_from_args(args))
     session = _load(args)
+    check_long_enough(session)
     classifier, model_info = classifier_from_args(args)
     analysis, result = measure(session, settings, classifier, model_info)
     with output_errors():
@@ -75,52 +77,86 @@ def run(args: argparse.Namespace) -> int:
         # One string, one write: json.dump writes chunk by chunk (twice the time).
         sys.stdout.write(json.dumps(json_safe(result), allow_nan=False) + "\n")
     else:
-        _print_summary(result, analysis.calibration)
+        from imu.text import Timeline
+
+        first = float(session.data["time_s"].iloc[0]) if len(session.data) else None
+        result["hyperextension_deg"] = settings.reps.hyperextension_deg
+        _print_summary(result, analysis.calibration, Timeline.for_recording(first, session.metadata))
     return 0
 
 
-def _print_summary(result: dict, calibration: dict) -> None:
+def _print_summary(result: dict, calibration: dict, timeline) -> None:
+    """The table a person reads (docs/vocabulary.md): times from the recording's start
+    (``m:ss.s``) and, when the recording says when it started, the clock time beside."""
     from rich.console import Console
     from rich.table import Table
 
+    from imu.sinks.lines import flagged_text, set_text
+    from imu.text import is_flagged, plural, probability, signed, verdict, zone_name
+
     # A pipe or a file gets a table wide enough for every column (rich assumes 80).
-    console = Console() if sys.stdout.isatty() else Console(width=140)
+    console = (
+        Console(highlight=False) if sys.stdout.isatty() else Console(width=140, highlight=False)
+    )
     status = "[green]ok[/]" if calibration.get("ok") else "[red]failed[/]"
+    message = str(calibration.get("message") or "")
+    for said in ("calibration failed: ", "calibrated: "):
+        message = message.removeprefix(said)
+    mounting = f", mounting {calibration['mounting']}" if calibration.get("mounting") else ""
     console.print(
         f"{result.get('source') or 'session'}: {result['sampling_rate_hz']:.0f} Hz, calibration {status} "
-        f"(quality {calibration.get('quality', 0):.2f}, mounting {calibration.get('mounting')}) - {calibration.get('message')}"
+        f"(quality {calibration.get('quality', 0):.2f}{mounting}): {message}",
+        markup=True,
     )
     for warning in result.get("warnings", []):
         console.print(f"[yellow]warning:[/] {warning}")
     quality = result["quality"]
     if quality.get("n_gaps"):
         console.print(
-            f"{quality['n_gaps']} gap(s), {quality['gap_total_s']:.1f} s in total, {quality['n_restarts']} restart(s)"
+            f"{plural(quality['n_gaps'], 'gap')}, {quality['gap_total_s']:.1f} s in total, "
+            f"{plural(quality['n_restarts'], 'restart')}"
         )
-    table = Table(title=f"{len(result['reps'])} reps in {len(result['sets'])} sets")
-    columns = {
-        "set": ("set", "{}"), "rep": ("rep", "{}"), "start s": ("start_s", "{:.1f}"),
-        "dur s": ("duration_s", "{:.2f}"), "peak flex deg": ("peak_flexion_deg", "{:.0f}"),
-        "lift-off deg": ("liftoff_flexion_deg", "{:.0f}"),
-        "lockout ext deg": ("lockout_extension_deg", "{:.0f}"), "ascent s": ("ascent_s", "{:.2f}"),
-        "smooth": ("smoothness", "{:.2f}"), "p rounded": ("p_rounded", "{:.2f}"),
-        "flags": ("flags", "{}"),
-    }  # fmt: skip
+    reps, sets = result["reps"], result["sets"]
+    threshold = (result.get("model") or {}).get("threshold")
+    n_rounded = sum(bool(r["rounded"]) for r in reps)
+    n_hyper = sum(bool(r["hyperextended"]) for r in reps)
+    flagged = flagged_text(sum(is_flagged(r) for r in reps), n_rounded, n_hyper)
+    table = Table(title=f"{plural(len(reps), 'rep')} in {plural(len(sets), 'set')}, {flagged}")
+    wall = timeline.has_wall_clock
+    columns = ["set", "rep", "start", *([f"clock ({zone_name()})"] if wall else []), "dur s",
+               "peak flex deg", "lift-off deg", "lockout ext deg", "ascent s", "p rounded",
+               "verdict"]  # fmt: skip
     for title in columns:
-        table.add_column(title, justify="right")
-    for rep in result["reps"]:
-        flags = [
-            name
-            for name, on in (("hyperext", rep["hyperextended"]), ("rounded", rep["rounded"]))
-            if on
+        table.add_column(title, justify="left" if title == "verdict" else "right")
+    for rep in reps:
+        cells = [str(rep["set"]), str(rep["rep"]), timeline.at(rep["start_s"])]
+        if wall:
+            cells.append(timeline.wall(rep["start_s"]))
+        cells += [
+            signed(rep["end_s"] - rep["start_s"], ".2f"),
+            signed(rep["peak_flexion_deg"], ".0f"),
+            signed(rep["liftoff_flexion_deg"], ".0f"),
+            signed(rep["lockout_extension_deg"], ".0f"),
+            signed(rep["ascent_s"], ".2f"),
+            probability(rep["p_rounded"], threshold).removeprefix("p=") or "-",
+            verdict(rep),
         ]
-        row = {**rep, "duration_s": rep["end_s"] - rep["start_s"], "flags": " ".join(flags)}
-        table.add_row(
-            *("-" if row[key] is None else fmt.format(row[key]) for key, fmt in columns.values())
-        )
+        table.add_row(*cells)
     console.print(table)
-    for s in result["sets"]:
-        console.print(
-            f"set {s['set']}: {s['n_reps']} reps, tempo trend {s['tempo_trend']:+.2f} s/rep, "
-            f"flexion drift {s['flexion_drift_deg']:+.1f} deg"
+    notes = [
+        "start: time from the recording's start (m:ss.s)"
+        + (f"; clock: time of day ({zone_name()})" if wall else ""),
+        (
+            "lockout ext: extension beyond upright at lockout (hyperextended beyond "
+            f"{result.get('hyperextension_deg', 10):g} deg)"
+        ),
+    ]
+    if threshold is not None:
+        notes.append(
+            f"p rounded: the model's probability of a rounded back; rounded at p ≥ {threshold:.2f}"
         )
+    for note in notes:
+        console.print(note, style="dim")
+    for s in sets:
+        n_flagged = sum(is_flagged(r) for r in reps if r["set"] == s["set"])
+        console.print(set_text({**s, "n_flagged": n_flagged}))

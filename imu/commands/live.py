@@ -34,7 +34,10 @@ def add_session_arguments(parser: argparse.ArgumentParser) -> None:
         "--alert-command",
         metavar="CMD",
         help="run CMD on each alert instead of the terminal bell, without waiting for it "
-        "('{kind}' is replaced by the alert kind), e.g. 'paplay /usr/share/sounds/bell.oga'",
+        "('{kind}' is replaced by the alert kind), e.g. 'paplay /usr/share/sounds/bell.oga'. "
+        "CMD is split into words like a shell line but NOT run through a shell: "
+        "redirections, pipes and ';' are refused; for them give "
+        "\"sh -c 'paplay bell.oga >>cues.log 2>&1'\" (docs/live.md)",
     )
     add_measurement_arguments(parser)
 
@@ -91,15 +94,28 @@ def build_engine(args: argparse.Namespace, sampling_rate_hz: float) -> Any:
     return Engine(engine_settings_from_args(args, sampling_rate_hz), classifier)
 
 
+def model_threshold(engine: Any) -> float | None:
+    """The classifier's threshold (shown beside every probability); None without a model."""
+    threshold = getattr(getattr(engine.segmenter, "classifier", None), "threshold", None)
+    return None if threshold is None else float(threshold)
+
+
 def build_sinks(
     args: argparse.Namespace,
     title: str,
     recording: tuple[str, dict[str, Any]] | None = None,
+    *,
+    timeline: Any = None,
+    threshold: float | None = None,
+    sound: bool = True,
 ) -> list[Any]:
     """Display or line output, alert sound, and the files asked for.
 
     ``recording``: ``(path, metadata)`` for ``--record``. The recorder comes first so a
-    sample is on its way to disk before anything else handles it.
+    sample is on its way to disk before anything else handles it. ``timeline``: how
+    times are shown (:class:`imu.text.Timeline`); ``threshold``: the model's, shown
+    beside probabilities; ``sound`` False: no bell and no ``--alert-command``
+    (``replay --fast``).
     """
     from imu.sinks.alerts import AlertSound
     from imu.sinks.events import EventLog
@@ -112,12 +128,21 @@ def build_sinks(
     if args.events:
         sinks.append(EventLog(args.events, force=args.force))
     if args.no_display:
-        sinks.append(LineOutput())
+        sinks.append(LineOutput(timeline=timeline, threshold=threshold))
     else:
         from imu.sinks.display import Display
 
-        sinks.append(Display(title, flexion_limit_deg=args.flexion_limit_deg))
-    sinks.append(AlertSound(args.alert_command))
+        sinks.append(
+            Display(
+                title,
+                flexion_limit_deg=args.flexion_limit_deg,
+                timeline=timeline,
+                threshold=threshold,
+            )
+        )
+    alert_sound = AlertSound(args.alert_command)  # a bad --alert-command fails even if silent
+    if sound:
+        sinks.append(alert_sound)
     return sinks
 
 
@@ -191,7 +216,15 @@ def run(args: argparse.Namespace) -> int:
     if args.record:
         started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         recording = (args.record, {**source.metadata, "started_utc": started})
-    sinks = build_sinks(args, f"imu live - {source.device}", recording)
+    from imu.text import Timeline
+
+    sinks = build_sinks(
+        args,
+        f"imu live - {source.device}",
+        recording,
+        timeline=Timeline.host_clock(),
+        threshold=model_threshold(engine),
+    )
     run_session(source, engine, sinks)
     return 0
 

@@ -117,6 +117,26 @@ def check_output(
         raise input_error("exists already (use --force to overwrite)", path=path)
 
 
+def check_long_enough(session, path: str | None = None) -> None:
+    """Refuse a recording too short to analyse: shorter than the still period calibration
+    needs at its start (``CalibrationSettings.still_s``), e.g. a file of four samples
+    (exit 2 with one line, not a failed calibration and exit 0)."""
+    from imu.errors import input_error
+    from imu.pipeline import CalibrationSettings
+    from imu.text import plural
+
+    needed_s = CalibrationSettings().still_s
+    times = session.time_s
+    span_s = float(times[-1] - times[0]) if len(times) else 0.0
+    if len(times) < 2 or span_s < needed_s:
+        raise input_error(
+            f"too short to analyse: {plural(len(times), 'sample')} over {span_s:.2f} s",
+            path=path or session.source,
+            hint=f"a recording needs at least {needed_s:g} s of standing still at the start, "
+            "then the lifts",
+        )
+
+
 @contextlib.contextmanager
 def output_errors() -> Iterator[None]:
     """Turn a failed write (read-only place, no permission, disk full) into one line naming

@@ -20,7 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     pace.add_argument(
         "--fast",
         action="store_true",
-        help="as fast as possible (gives exactly the reps and flags of 'imu analyze')",
+        help="as fast as possible (gives exactly the reps and flags of 'imu analyze'); "
+        "silent: no bell, no --alert-command",
     )
     add_session_arguments(parser)
     from imu.importers import add_input_arguments
@@ -39,18 +40,34 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from imu.ble.source import FileSource
-    from imu.commands.live import build_engine, build_sinks, check_outputs, run_session
+    from imu.commands.live import (
+        build_engine,
+        build_sinks,
+        check_outputs,
+        model_threshold,
+        run_session,
+    )
+    from imu.commands.options import check_long_enough
     from imu.errors import input_error
+    from imu.text import Timeline
 
     if not args.fast and not (math.isfinite(args.speed) and args.speed > 0):
         raise input_error(f"--speed must be a positive number, got {args.speed:g}")
     check_outputs(args, (args.session,), events=args.events)
     session = _load(args)
+    check_long_enough(session)
     for warning in session.warnings:
         print(f"imu replay: warning: {warning}", file=sys.stderr)
     rate = session.sampling_rate_hz
     engine = build_engine(args, rate if math.isfinite(rate) and rate > 0 else None)
     source = FileSource(session, speed=None if args.fast else args.speed)
-    sinks = build_sinks(args, f"imu replay - {args.session}")
+    first = float(session.data["time_s"].iloc[0]) if len(session.data) else None
+    sinks = build_sinks(
+        args,
+        f"imu replay - {args.session}",
+        timeline=Timeline.for_recording(first, session.metadata),
+        threshold=model_threshold(engine),
+        sound=not args.fast,
+    )
     run_session(source, engine, sinks)
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from imu.commands.options import (
     add_measurement_arguments,
     add_model_arguments,
+    check_long_enough,
     check_output,
     classifier_from_args,
     engine_settings_from_args,
@@ -82,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     sessions = []
     for path, name in zip(args.sessions, names):
         session = load_from_args([path], args)
+        check_long_enough(session, path)
         analysis = analyze_session(session, settings, classifier)
         analysis.model = model_info
         data = from_analysis(analysis, name, session.metadata, loads.get(name), session.warnings)

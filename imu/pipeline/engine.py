@@ -449,7 +449,7 @@ class Engine:
             if self._twisted_bend is None:
                 self._twisted_bend = (forward, consistency)
         if final or self._bend_limit >= 0:
-            self._assume_forward(tilt_cos[:limit], up_vertical)
+            self._assume_forward(tilt_cos[:limit], up_vertical, ended=self._bend_limit < 0)
 
     def _quiet_bend_row(self) -> bool:
         """True if one row arrived since the last scan and it starts, ends and times out no
@@ -492,8 +492,11 @@ class Engine:
         turned = np.concatenate(([0.0], np.cumsum(rate[1:] * np.diff(times[valid]))))
         return float(np.ptp(turned))
 
-    def _assume_forward(self, tilt_cos: np.ndarray, up_vertical: np.ndarray) -> None:
-        """No clean forward bend in time: a twisted bend, else the deepest tilt, else any axis."""
+    def _assume_forward(
+        self, tilt_cos: np.ndarray, up_vertical: np.ndarray, ended: bool = False
+    ) -> None:
+        """No clean forward bend in time (``ended``: the stream ended before the search
+        time was up): a twisted bend, else the deepest tilt, else any axis."""
         cal = self.settings.calibration
         if self._twisted_bend is not None:
             forward, consistency = self._twisted_bend
@@ -513,9 +516,10 @@ class Engine:
             else:
                 forward = np.eye(3)[int(np.argmin(np.abs(up_vertical)))]
             quality = 0.3
+            within = "before the end" if ended else f"within {cal.bend_search_s:g} s"
             how = (
-                f"assumed (no forward bend deeper than {cal.bend_deg:g} deg within "
-                f"{cal.bend_search_s:g} s; flexion sign may be wrong: pass --mounting)"
+                f"assumed (no forward bend deeper than {cal.bend_deg:g} deg {within}; "
+                "flexion sign may be wrong: pass --mounting)"
             )
         self._set_rotation(rotation_from_axes(up_vertical, forward), quality, how)
 

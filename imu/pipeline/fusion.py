@@ -456,25 +456,25 @@ def warm_up(notice_after_s: float = 2.0) -> None:
     Live use calls this before connecting: otherwise the first call, at the end of
     calibration, would stall the event loop for about a second (cache load) or tens of
     seconds (first compile) while notifications pile up, and arrive as a false gap. The
-    orientation stages call it too, so a first compile is never silent: on a terminal,
-    :data:`COMPILE_NOTICE` goes to stderr if loading takes longer than ``notice_after_s``.
+    orientation stages call it too, so a first compile is never silent:
+    :data:`COMPILE_NOTICE` goes to stderr (a terminal or not: a log shows it too) if
+    loading takes longer than ``notice_after_s``.
     Called before any other compiled code runs (``imu analyze`` does), it also spares the
     process numba's import of SciPy's linear algebra (:func:`_without_blas_probe`).
     """
     global _WARM
     if _WARM:
         return
-    timer = None
-    if sys.stderr.isatty():
-        timer = threading.Timer(notice_after_s, print, (COMPILE_NOTICE,), {"file": sys.stderr})
-        timer.daemon = True
-        timer.start()
+    # Said on stderr whatever it is (a terminal, a log file): a silent 25 s is a hang.
+    notice = {"file": sys.stderr, "flush": True}
+    timer = threading.Timer(notice_after_s, print, (COMPILE_NOTICE,), notice)
+    timer.daemon = True
+    timer.start()
     try:
         with _without_blas_probe():
             _load_kernels()
     finally:
-        if timer is not None:
-            timer.cancel()
+        timer.cancel()
     _WARM = True
 
 

@@ -607,6 +607,8 @@ class RepSegmenter:
         for kind, message in self._flags(record, p_rounded, rounded):
             alert = {"type": "alert", "kind": kind, "time_s": record["end_s"], "set": set_number}
             alert |= {"rep": rep_number, "message": message, "provisional": True}
+            if kind == "rounded":
+                alert["p_rounded"] = p_rounded
             self._early[kind] = alert
             events.append((int(self._rows[p]), alert))
         return events
@@ -754,9 +756,10 @@ class RepSegmenter:
         for kind, message in flags:
             if kind not in early:
                 alert = {"type": "alert", "kind": kind, "time_s": rep["end_s"], "set": set_number}
-                events.append(
-                    (row, {**alert, "rep": rep_number, "message": message, "provisional": False})
-                )
+                alert |= {"rep": rep_number, "message": message, "provisional": False}
+                if kind == "rounded":
+                    alert["p_rounded"] = p_rounded
+                events.append((row, alert))
         kinds = {kind for kind, _ in flags}
         unconfirmed = {kind: alert for kind, alert in early.items() if kind not in kinds}
         return events + self._withdraw(unconfirmed, row, "is not flagged once complete")

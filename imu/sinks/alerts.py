@@ -22,13 +22,49 @@ from typing import Any, TextIO
 from imu.errors import ImuError
 from imu.sinks.base import Sink
 
+SHELL_OPERATORS = frozenset("|&;<>()")
+
+
+def command_words(command: str) -> list[str]:
+    """``--alert-command`` as words (shell-like quoting), refusing shell syntax.
+
+    >>> command_words("paplay '/tmp/a b.oga'")
+    ['paplay', '/tmp/a b.oga']
+    """
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        words = list(lexer)
+    except ValueError as exc:
+        raise ImuError(f"--alert-command: {exc} in {command!r}") from None
+    operators = [w for w in words if w and set(w) <= SHELL_OPERATORS]
+    if operators:
+        raise ImuError(
+            f"--alert-command is not run through a shell, so {operators[0]!r} would not work; "
+            f"give --alert-command \"sh -c '...'\" for a shell line"
+        )
+    if not words:
+        raise ImuError("--alert-command is empty")
+    return words
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
 
 class AlertSound(Sink):
     """The audible cue: the terminal bell, or ``command`` run without waiting for it.
 
-    ``command`` (``--alert-command``) is split like a shell command line but not run
-    through a shell; ``{kind}`` in it is replaced by the alert kind. Children are reaped
-    as they finish; a command that fails to start is reported once, then skipped.
+    The bell goes to ``terminal`` (default stderr) only when it is a terminal: a log or
+    a pipe never gets ``\\a`` characters. ``command`` (``--alert-command``) is split into
+    words like a shell command line but not run through a shell, so shell syntax
+    (``>``, ``|``, ``;``, ``&&``, ...) is refused with a one-line error instead of being
+    passed on as words (``sh -c '...'`` runs a shell line); ``{kind}`` in it is replaced
+    by the alert kind. Children are reaped as they finish, their output is discarded;
+    a command that fails to start is reported once, then skipped.
     A ``flexion_limit`` cue is skipped when another cue sounded less than
     ``cooldown_s`` ago (wall clock); flagged-rep cues always sound.
     """
@@ -40,7 +76,7 @@ class AlertSound(Sink):
         *,
         cooldown_s: float = 3.0,
     ) -> None:
-        self.command = shlex.split(command) if command else None
+        self.command = command_words(command) if command else None
         if self.command is not None and shutil.which(self.command[0]) is None:
             raise ImuError(f"--alert-command: '{self.command[0]}' not found (give a full path?)")
         self._terminal = terminal
@@ -61,8 +97,9 @@ class AlertSound(Sink):
         self._children = [c for c in self._children if c.poll() is None]
         if self.command is None:
             terminal = self._terminal if self._terminal is not None else sys.stderr
-            terminal.write("\a")
-            terminal.flush()
+            if _is_terminal(terminal):
+                terminal.write("\a")
+                terminal.flush()
             return
         if self._failed:
             return

@@ -38,16 +38,34 @@ class Sink:
         """The session ended (normally, by Ctrl-C or by an error); ``summary`` describes it."""
 
 
-def json_safe(value: Any) -> Any:
-    """``value`` with NaN/inf floats as None and numpy scalars as Python numbers (for JSON)."""
+DECIMALS_BY_SUFFIX = (("_deg_s", 3), ("_deg", 3), ("_s", 6))
+"""Decimals a float keeps in JSON, by the end of its key: times and durations to 1 us (the
+session format's time resolution), angles and angular speeds to 0.001 deg (far below any
+IMU's accuracy); other floats (probabilities, qualities, trends) to :data:`DECIMALS`.
+Only digits below the resolution go (``1.8500000000058208`` -> ``1.85``)."""
+DECIMALS = 6
+
+
+def decimals_for(key: str) -> int:
+    """Decimals kept in JSON for a float under ``key`` (:data:`DECIMALS_BY_SUFFIX`)."""
+    for suffix, digits in DECIMALS_BY_SUFFIX:
+        if key.endswith(suffix):
+            return digits
+    return DECIMALS
+
+
+def json_safe(value: Any, key: str = "") -> Any:
+    """``value`` for JSON: NaN/inf floats as None, numpy scalars as Python numbers, floats
+    rounded to the resolution of what they measure (:func:`decimals_for` of their key;
+    a list's items take the list's key)."""
     if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v, str(k)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
+        return [json_safe(v, key) for v in value]
     if isinstance(value, np.ndarray):
-        return json_safe(value.tolist())
+        return json_safe(value.tolist(), key)
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    if isinstance(value, float):
+        return round(value, decimals_for(key)) if math.isfinite(value) else None
     return value

@@ -1,15 +1,21 @@
 """The live screen (rich): flexion gauge, rep and set counters, verdicts, link quality.
 
-Layout, refreshed a few times a second::
+Above the panel, the session log scrolls: every calibration, rep, set, alert and gap
+as one line (:mod:`imu.sinks.lines`, the very lines ``--no-display`` prints, in the same
+order), so no rep leaves the screen before the terminal's scrollback does. The panel
+below it is redrawn a few times a second::
 
-    imu live - WT901BLE67 (C4:..)          streaming  99.8 of 100 Hz  lost 0  drops 0
-    calibration ok (quality 0.93, mounting PZPYNX)
-    flexion   -20 [##############.......|.......] 100   54 deg   limit 60 deg
-    set 2   rep 3   flagged 1
-    last rep 2.3   peak 71 deg  lockout -3 deg  descent 1.20 s  ascent 0.90 s   OK
-    set 1 done     5 reps  tempo trend +0.05 s/rep  flexion drift +2.1 deg
-    !! rep 2.3: rep looks rounded (p = 0.81)                      (shown for 4 s)
-    recent events ...
+    0:52.8  rep 1.1  peak flexion 50.5 deg  lockout 1.8 deg  ...  good (p=0.00 < 0.17)
+    0:56.1  rep 1.2  ...
+    ╭ imu live - WT901BLE67 (C4:..) ──────────────────────────────────────────────╮
+    │ streaming  99.8 of 100 Hz  lost 0 samples  link drops 0                      │
+    │ calibration ok: mounting PZPYNX (quality 0.93)                               │
+    │ flexion -30 ##############.......|....... 110    54 deg  limit 60 deg        │
+    │ set 2, rep 3 in progress    session: 8 reps, 1 set done, 2 flagged           │
+    │ last rep 2.3  peak 71 deg  lockout -3 deg  ...  good (p=0.05 < 0.17)         │
+    │ set 1 done: 5 reps, 1 flagged (1 rounded, 0 hyperextended), ...              │
+    │ !! 1:02.3  ALERT rep 2.3 rounded (p=0.81 ≥ 0.17)         (shown for 4 s)      │
+    ╰──────────────────────────────────────────────────────────────────────────────╯
 
 Everything shown comes from events, angles and the source status; the display keeps
 no state the engine does not give it.
@@ -17,15 +23,14 @@ no state the engine does not give it.
 
 from __future__ import annotations
 
-import math
 import time
-from collections import deque
 from typing import Any
 
 import numpy as np
 
 from imu.sinks.base import Sink
-from imu.sinks.lines import SessionClock, fmt, summary_lines
+from imu.sinks.lines import SessionLog, describe, fmt, rep_verdict, set_text, summary_lines
+from imu.text import Timeline, plural
 
 GAUGE_MIN_DEG = -30.0
 GAUGE_MAX_DEG = 110.0
@@ -48,7 +53,7 @@ def gauge(flexion_deg: float | None, limit_deg: float | None, width: int = GAUGE
 
 
 class Display(Sink):
-    """A rich ``Live`` view of the session; on close, the summary stays on screen."""
+    """A rich ``Live`` panel under the scrolling session log; on close, the summary stays."""
 
     def __init__(
         self,
@@ -57,6 +62,8 @@ class Display(Sink):
         flexion_limit_deg: float | None = None,
         console: Any = None,
         refresh_per_second: float = 8.0,
+        timeline: Timeline | None = None,
+        threshold: float | None = None,
     ) -> None:
         from rich.console import Console
         from rich.live import Live
@@ -64,7 +71,7 @@ class Display(Sink):
         self.title = title
         self.flexion_limit_deg = flexion_limit_deg
         self.console = console if console is not None else Console()
-        self._clock = SessionClock()
+        self.log = SessionLog(timeline, threshold)
         self.flexion_deg: float | None = None
         self.calibration: str = "waiting: stand upright and still for 2 s, then bend forward"
         self.status: dict[str, Any] = {}
@@ -73,10 +80,10 @@ class Display(Sink):
         self.set_number = 1
         self.rep_in_set = 0
         self.n_sets = 0
+        self.ended = False
         self.last_rep: dict[str, Any] | None = None
         self.last_set: dict[str, Any] | None = None
         self.alert: tuple[float, str] | None = None
-        self.recent: deque[str] = deque(maxlen=5)
         self._live = Live(
             get_renderable=self.render,
             console=self.console,
@@ -87,7 +94,7 @@ class Display(Sink):
 
     # --- sink interface ---------------------------------------------------------------
     def on_samples(self, samples: np.ndarray, gap_before: bool) -> None:
-        self._clock.see(samples)
+        self._write(self.log.see(samples))
 
     def on_angles(self, angles: np.ndarray) -> None:
         finite = angles[np.isfinite(angles[:, 1]), 1]
@@ -101,9 +108,9 @@ class Display(Sink):
         kind = event.get("type")
         if kind == "calibration":
             self.calibration = (
-                f"ok (quality {event.get('quality', 0):.2f}, mounting {event.get('mounting')})"
+                f"ok: mounting {event.get('mounting')} (quality {event.get('quality', 0):.2f})"
                 if event.get("ok")
-                else f"FAILED: {event.get('message', '')}"
+                else f"FAILED: {str(event.get('message', '')).removeprefix('calibration failed: ')}"
             )
         elif kind == "rep":
             self.n_reps += 1
@@ -112,24 +119,31 @@ class Display(Sink):
             self.set_number = int(event.get("set") or self.set_number)
             self.rep_in_set = int(event.get("rep") or self.rep_in_set + 1)
         elif kind == "set":
-            self.last_set = event
+            self.last_set = {**event, "n_flagged": self.log.flagged_in(event.get("set"))}
             self.n_sets += 1
             self.set_number = int(event.get("set") or 0) + 1
             self.rep_in_set = 0
         elif kind == "alert":
-            where = f"rep {event['set']}.{event['rep']}: " if event.get("rep") else ""
-            self.alert = (time.monotonic(), where + str(event.get("message", event.get("kind"))))
+            self.alert = (time.monotonic(), describe(event, self.log.timeline, self.log.threshold))
         elif kind == "alert_withdrawn":
             self.alert = (time.monotonic(), f"withdrawn: {event.get('message', '')}")
         elif kind == "disconnected":
             self.alert = (time.monotonic(), "sensor link lost: reconnecting, keep lifting")
-        self.recent.append(self._clock.describe(event))
+        self._write(self.log.lines(event))
 
     def close(self, summary: dict[str, Any]) -> None:
+        self._write(self.log.flush())
+        self.ended = True
+        self.alert = None
         self._live.stop()
         self.console.print()
-        for line in summary_lines(summary):
-            self.console.print(line, highlight=False)
+        for line in summary_lines(summary, self.log.timeline):
+            self.console.print(line, highlight=False, markup=False)
+
+    def _write(self, lines: list[str]) -> None:
+        """Lines of the session log, printed above the panel (they scroll, it stays)."""
+        for line in lines:
+            self._live.console.print(line, highlight=False, markup=False, soft_wrap=True)
 
     # --- rendering --------------------------------------------------------------------
     def render(self) -> Any:
@@ -141,25 +155,31 @@ class Display(Sink):
             Text(self._link_line()),
             Text(f"calibration {self.calibration}"),
             self._gauge_line(),
-            Text(
-                f"set {self.set_number}   rep {self.rep_in_set or '-'}      session: "
-                f"{self.n_reps} reps, {self.n_sets} sets done, {self.n_flagged} flagged"
-            ),
+            Text(self._progress_line()),
             self._rep_line(),
         ]
         if self.last_set is not None:
-            s = self.last_set
-            lines.append(
-                Text(
-                    f"set {s.get('set')} done: {s.get('n_reps')} reps, tempo trend "
-                    f"{fmt(s.get('tempo_trend'), '+.2f')} s/rep, flexion drift "
-                    f"{fmt(s.get('flexion_drift_deg'), '+.1f')} deg"
-                )
-            )
+            lines.append(Text(self._set_line()))
         if self.alert is not None and time.monotonic() - self.alert[0] < ALERT_SHOWN_S:
             lines.append(Text(f"!! {self.alert[1]}", style="bold white on red"))
-        lines += [Text(line, style="dim") for line in self.recent]
         return Panel(Group(*lines), title=self.title, title_align="left")
+
+    def _progress_line(self) -> str:
+        """Where the lifter is: in a set, between sets, or (at the end) the totals."""
+        done = (
+            f"{plural(self.n_reps, 'rep')}, {plural(self.n_sets, 'set')} done, "
+            f"{self.n_flagged} flagged"
+        )
+        if self.ended:
+            return f"session over: {done}"
+        if self.rep_in_set:
+            return f"set {self.set_number}, rep {self.rep_in_set} done    session: {done}"
+        if self.n_reps:
+            return f"between sets    session: {done}"
+        return "no rep yet"
+
+    def _set_line(self) -> str:
+        return set_text(self.last_set or {})
 
     def _link_line(self) -> str:
         s = self.status
@@ -184,7 +204,7 @@ class Display(Sink):
             and self.flexion_limit_deg is not None
             and self.flexion_deg > self.flexion_limit_deg
         )
-        value = "--" if self.flexion_deg is None else f"{self.flexion_deg:4.0f}"
+        value = "--" if self.flexion_deg is None else fmt(self.flexion_deg, "4.0f")
         limit = "" if self.flexion_limit_deg is None else f"  limit {self.flexion_limit_deg:g} deg"
         text = Text(f"flexion {GAUGE_MIN_DEG:g} ")
         text.append(
@@ -199,22 +219,13 @@ class Display(Sink):
         rep = self.last_rep
         if rep is None:
             return Text("no rep yet")
-        flags = [
-            name
-            for name, on in (
-                ("ROUNDED", rep.get("rounded")),
-                ("HYPEREXTENDED", rep.get("hyperextended")),
-            )
-            if on
-        ]
-        verdict = " ".join(flags) or "OK"
-        p = rep.get("p_rounded")
+        flagged = bool(rep.get("rounded") or rep.get("hyperextended"))
         text = Text(
             f"last rep {rep.get('set')}.{rep.get('rep')}  peak {fmt(rep.get('peak_flexion_deg'), '.0f')} deg  "
             f"lockout {fmt(rep.get('lockout_extension_deg'), '.0f')} deg  "
-            f"descent {fmt(rep.get('descent_s'), '.2f')} s  ascent {fmt(rep.get('ascent_s'), '.2f')} s"
-            + (f"  p(rounded) {p:.2f}" if isinstance(p, float) and math.isfinite(p) else "")
-            + "  "
+            f"descent {fmt(rep.get('descent_s'), '.2f')} s  ascent {fmt(rep.get('ascent_s'), '.2f')} s  "
         )
-        text.append(verdict, style="bold red" if flags else "bold green")
+        text.append(
+            rep_verdict(rep, self.log.threshold), style="bold red" if flagged else "bold green"
+        )
         return text

@@ -1,4 +1,16 @@
-"""``--no-display``: one plain line per event on stdout, for piping and logs."""
+"""The session log: one plain line per event, for ``--no-display`` (stdout) and for the
+scrolling log the live screen keeps above its panel.
+
+A line starts with the time from the recording's start (``m:ss.s``), and the wall-clock
+time in brackets when it is known (:class:`imu.text.Timeline`)::
+
+    0:52.8  rep 1.1  peak flexion 50.5 deg  lockout 1.8 deg  descent 3.39 s  ascent 0.82 s  good (p=0.00 < 0.17)
+    0:59.5  ALERT rep 1.3 rounded (p=1.00 ≥ 0.17)
+
+Lines come in the order of the lift: a provisional alert for rep N (given at its lockout,
+before rep N-1 is confirmed, docs/contracts.md) is held until the line of rep N-1 has
+been written (:class:`LogOrder`), so the log never shows rep 1.3's alert before rep 1.2.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +19,18 @@ import sys
 from typing import Any, TextIO
 
 from imu.sinks.base import Sink
+from imu.text import Timeline, clock, plural, probability, signed, verdict
+
+HOLD_LIMIT_S = 10.0
+"""An alert waits at most this long (sample time) for the rep before it."""
 
 
 def fmt(value: Any, spec: str) -> str:
-    """``format(value, spec)``; ``?`` when the value is missing or not finite."""
+    """``format(value, spec)``; ``?`` when the value is missing or not finite; no ``-0``."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "?"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return signed(value, spec)
     return format(value, spec)
 
 
@@ -20,92 +38,229 @@ def _num(value: Any, digits: int = 1) -> str:
     return fmt(value, f".{digits}f")
 
 
-def describe(event: dict[str, Any], origin_s: float = 0.0) -> str:
-    """One human line for an event: ``t=12.3 s  rep 1.3  peak flexion 54.2 deg ...``.
+def rep_verdict(rep: dict[str, Any], threshold: float | None) -> str:
+    """``good (p=0.05 < 0.17)``, ``ROUNDED (p=0.46 ≥ 0.17)``, ``HYPEREXTENDED``, ..."""
+    word = verdict(rep)
+    if rep.get("rounded") or rep.get("hyperextended"):
+        word = word.upper()
+    p = probability(rep.get("p_rounded"), threshold)
+    return f"{word} ({p})" if p else word
 
-    Times are shown as ``t`` seconds after ``origin_s`` (the session's first sample).
-    """
+
+def describe(
+    event: dict[str, Any], timeline: Timeline | None = None, threshold: float | None = None
+) -> str:
+    """One line for an event, stamped with its time from the recording's start.
+
+    ``timeline``: where the recording starts and its wall clock (None: times are shown
+    as they are); ``threshold``: the model's threshold, shown beside each probability."""
+    timeline = timeline or Timeline(0.0)
     kind = event.get("type", "?")
 
     def at(key: str) -> str:
-        value = event.get(key)
-        return _num(None if value is None else value - origin_s)
+        return timeline.stamp(event.get(key))
 
     if kind == "rep":
-        flags = []
-        if event.get("rounded"):
-            flags.append(f"ROUNDED (p={_num(event.get('p_rounded'), 2)})")
-        if event.get("hyperextended"):
-            flags.append("HYPEREXTENDED")
-        verdict = ", ".join(flags) if flags else "ok"
         return (
-            f"t={at('end_s')} s  rep {event.get('set')}.{event.get('rep')}  "
+            f"{at('end_s')}  rep {event.get('set')}.{event.get('rep')}  "
             f"peak flexion {_num(event.get('peak_flexion_deg'))} deg  "
             f"lockout {_num(event.get('lockout_extension_deg'))} deg  "
             f"descent {_num(event.get('descent_s'), 2)} s  ascent {_num(event.get('ascent_s'), 2)} s  "
-            f"{verdict}"
+            f"{rep_verdict(event, threshold)}"
         )
     if kind == "set":
-        return (
-            f"t={at('end_s')} s  set {event.get('set')} done: {event.get('n_reps')} reps, "
-            f"flexion drift {_num(event.get('flexion_drift_deg'))} deg"
-        )
+        return f"{at('end_s')}  {set_text(event)}"
     if kind == "alert":
-        return f"t={at('time_s')} s  ALERT {event.get('kind')}: {event.get('message', '')}"
+        where = f"rep {event['set']}.{event['rep']} " if event.get("rep") else ""
+        return f"{at('time_s')}  ALERT {where}{alert_text(event, threshold)}"
     if kind == "alert_withdrawn":
-        return f"t={at('time_s')} s  alert withdrawn: {event.get('message', '')}"
+        return f"{at('time_s')}  alert withdrawn: {event.get('message', '')}"
     if kind == "gap":
-        return f"t={at('end_s')} s  gap of {_num(event.get('duration_s'), 2)} s in the data" + (
+        return f"{at('end_s')}  gap of {_num(event.get('duration_s'), 2)} s in the data" + (
             " (state restarted)" if event.get("restarted") else ""
         )
     if kind == "calibration":
-        state = "ok" if event.get("ok") else "FAILED"
-        when = "" if event.get("time_s") is None else f"t={at('time_s')} s  "  # none if failed
-        detail = str(event.get("message", ""))
-        for said in ("calibration failed: ", "calibrated: "):  # the state says it already
-            detail = detail.removeprefix(said)
-        return f"{when}calibration {state}: {detail}"
+        return calibration_text(event, timeline)
     if kind in ("connected", "disconnected"):
         what = "reconnected" if event.get("reconnect") else kind
         reason = f" ({event['reason']})" if event.get("reason") else ""
-        return f"{what} {event.get('device', '')}".rstrip() + reason
+        known = event.get("time_s") is not None and timeline.origin_s is not None
+        stamp = f"{at('time_s')}  " if known else ""  # a link event before the first sample
+        return f"{stamp}{what} {event.get('device', '')}".rstrip() + reason
     return f"{kind}: {event}"
 
 
-class SessionClock:
-    """The session's first sample time, for showing event times from zero."""
+def alert_text(event: dict[str, Any], threshold: float | None) -> str:
+    """What an alert says: ``rounded (p=0.46 ≥ 0.17)``, ``hyperextended: lockout 12 deg
+    beyond upright``, ``flexion 64 deg is beyond your limit of 60 deg``."""
+    kind = event.get("kind")
+    if kind == "rounded":
+        p = probability(event.get("p_rounded"), threshold)
+        return f"rounded ({p})" if p else "rounded"
+    if kind == "hyperextension":
+        return f"hyperextended: {event.get('message', '')}"
+    return str(event.get("message", kind))
+
+
+def set_text(event: dict[str, Any]) -> str:
+    """``set 1 done: 5 reps, 2 flagged (1 rounded, 1 hyperextended), tempo trend ...``."""
+    n_reps = int(event.get("n_reps") or 0)
+    rounded, hyper = int(event.get("n_rounded") or 0), int(event.get("n_hyperextended") or 0)
+    parts = [f"set {event.get('set')} done: {plural(n_reps, 'rep')}"]
+    if "n_rounded" in event or "n_hyperextended" in event:
+        parts.append(flagged_text(event.get("n_flagged"), rounded, hyper))
+    if event.get("tempo_trend") is not None:
+        parts.append(f"tempo trend {fmt(event.get('tempo_trend'), '+.2f')} s/rep")
+    parts.append(f"flexion drift {fmt(event.get('flexion_drift_deg'), '+.1f')} deg")
+    return ", ".join(parts)
+
+
+def flagged_text(n_flagged: int | None, n_rounded: int, n_hyperextended: int) -> str:
+    """``3 flagged (2 rounded, 1 hyperextended)``; a rep with both flags counts once."""
+    if n_flagged is None:
+        n_flagged = n_rounded + n_hyperextended
+    if not n_flagged:
+        return "0 flagged"
+    return f"{n_flagged} flagged ({n_rounded} rounded, {n_hyperextended} hyperextended)"
+
+
+def calibration_text(event: dict[str, Any], timeline: Timeline) -> str:
+    """``calibration ok: mounting NXNZNY (quality 0.96), still period at 0:01.5, forward
+    axis from the first forward bend``; the line is stamped when the event was given
+    (``given_s``, set by the sink), not at the still period."""
+    detail = str(event.get("message", ""))
+    for said in ("calibration failed: ", "calibrated: "):  # the state says it already
+        detail = detail.removeprefix(said)
+    given = event.get("given_s")
+    stamp = f"{timeline.stamp(given)}  " if given is not None else ""
+    if not event.get("ok"):
+        return f"{stamp}calibration FAILED: {detail}"
+    still_at = event.get("time_s")
+    if still_at is not None and detail.startswith("still period"):
+        detail = f"still period at {timeline.at(still_at)}" + detail.removeprefix("still period")
+    quality = event.get("quality")
+    how = f"mounting {event.get('mounting')}" + (
+        f" (quality {quality:.2f})" if isinstance(quality, (int, float)) else ""
+    )
+    return f"{stamp}calibration ok: {how}, {detail}"
+
+
+class LogOrder:
+    """Puts each event in the order of the lift: an alert for rep N of a set waits until
+    rep N-1's line is out (at most :data:`HOLD_LIMIT_S` of sample time, or until an event
+    that is neither a rep nor an alert comes)."""
 
     def __init__(self) -> None:
-        self.origin_s: float | None = None
+        self._held: list[dict[str, Any]] = []
+        self._reps_out: set[tuple[Any, Any]] = set()
+        self._first_set_reps: set[Any] = set()
 
-    def see(self, samples: Any) -> None:
-        if self.origin_s is None and len(samples):
-            self.origin_s = float(samples[0, 0])
+    def push(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """Events to write now, in order (``event`` may be held for later)."""
+        kind = event.get("type")
+        if kind == "alert" and self._waits(event):
+            self._held.append(event)
+            return []
+        if kind == "rep":
+            self._reps_out.add((event.get("set"), event.get("rep")))
+            out = [event]
+            still = []
+            for held in self._held:
+                (still if self._waits(held) else out).append(held)
+            self._held = still
+            return out
+        if kind == "alert":
+            return [event]
+        out, self._held = [*self._held, event], []
+        return out
 
-    def describe(self, event: dict[str, Any]) -> str:
-        return describe(event, self.origin_s or 0.0)
+    def due(self, now_s: float) -> list[dict[str, Any]]:
+        """Held alerts older than :data:`HOLD_LIMIT_S` at sample time ``now_s``."""
+        late = [e for e in self._held if now_s - float(e.get("time_s") or now_s) > HOLD_LIMIT_S]
+        self._held = [e for e in self._held if e not in late]
+        return late
+
+    def flush(self) -> list[dict[str, Any]]:
+        out, self._held = self._held, []
+        return out
+
+    def _waits(self, alert: dict[str, Any]) -> bool:
+        rep = alert.get("rep")
+        if not isinstance(rep, int) or rep <= 1:
+            return False
+        return (alert.get("set"), rep - 1) not in self._reps_out
+
+
+class SessionLog:
+    """The log's state: the timeline (origin from the first sample seen), the order, the
+    threshold and when each calibration event was given. :meth:`lines` turns an event
+    into the lines to write now."""
+
+    def __init__(self, timeline: Timeline | None = None, threshold: float | None = None):
+        self.timeline = timeline or Timeline()
+        self.threshold = threshold
+        self.order = LogOrder()
+        self.now_s: float | None = None
+        self._flagged: dict[Any, int] = {}  # set number -> flagged reps so far
+
+    def see(self, samples: Any) -> list[str]:
+        if len(samples):
+            self.timeline.see(float(samples[0, 0]))
+            self.now_s = float(samples[-1, 0])
+            return [self._line(e) for e in self.order.due(self.now_s)]
+        return []
+
+    def lines(self, event: dict[str, Any]) -> list[str]:
+        kind = event.get("type")
+        if kind == "calibration":
+            event = {**event, "given_s": self.now_s}
+        elif kind == "rep":
+            self._flagged[event.get("set")] = self._flagged.get(event.get("set"), 0) + bool(
+                event.get("rounded") or event.get("hyperextended")
+            )
+        elif kind == "set" and "n_flagged" not in event:
+            event = {**event, "n_flagged": self.flagged_in(event.get("set"))}
+        return [self._line(e) for e in self.order.push(event)]
+
+    def flush(self) -> list[str]:
+        return [self._line(e) for e in self.order.flush()]
+
+    def flagged_in(self, set_number: Any) -> int | None:
+        """Flagged reps of set ``set_number`` seen so far (None: none of its reps seen)."""
+        return self._flagged.get(set_number)
+
+    def _line(self, event: dict[str, Any]) -> str:
+        return describe(event, self.timeline, self.threshold)
 
 
 class LineOutput(Sink):
-    """Writes :func:`describe` of every event, flushed line by line."""
+    """Writes the session log (:class:`SessionLog`), flushed line by line."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        timeline: Timeline | None = None,
+        threshold: float | None = None,
+    ) -> None:
         self._stream = stream
-        self._clock = SessionClock()
+        self.log = SessionLog(timeline, threshold)
         self._reader_gone = False
 
     def on_samples(self, samples: Any, gap_before: bool) -> None:
-        self._clock.see(samples)
+        for line in self.log.see(samples):
+            self._print(line)
 
     @property
     def stream(self) -> TextIO:
         return self._stream if self._stream is not None else sys.stdout
 
     def on_event(self, event: dict[str, Any]) -> None:
-        self._print(self._clock.describe(event))
+        for line in self.log.lines(event):
+            self._print(line)
 
     def close(self, summary: dict[str, Any]) -> None:
-        for line in summary_lines(summary):
+        for line in self.log.flush() + summary_lines(summary, self.log.timeline):
             self._print(line)
 
     def _print(self, line: str) -> None:
@@ -120,14 +275,26 @@ class LineOutput(Sink):
             raise
 
 
-def summary_lines(summary: dict[str, Any]) -> list[str]:
+def summary_lines(summary: dict[str, Any], timeline: Timeline | None = None) -> list[str]:
     """The end-of-session summary as a few lines (shared by line output and display)."""
+    timeline = timeline or Timeline()
+    span = clock(summary.get("duration_s"))
+    origin = timeline.origin_s
+    if origin is not None and timeline.has_wall_clock:
+        end = origin + float(summary.get("duration_s") or 0.0)
+        span += f" ({timeline.wall(origin)} to {timeline.wall(end)})"
+    n_reps, n_sets = int(summary.get("n_reps", 0)), int(summary.get("n_sets", 0))
+    flagged = flagged_text(
+        summary.get("n_flagged", 0),
+        int(summary.get("n_rounded", 0)),
+        int(summary.get("n_hyperextended", 0)),
+    )
     lines = [
         (
-            f"session {summary.get('ended_by', 'ended')}: {_num(summary.get('duration_s'))} s, "
-            f"{summary.get('n_samples', 0)} samples, {summary.get('n_reps', 0)} reps in "
-            f"{summary.get('n_sets', 0)} sets, {summary.get('n_flagged', 0)} flagged, "
-            f"{summary.get('n_alerts', 0)} alerts, {summary.get('n_gaps', 0)} gaps"
+            f"session {summary.get('ended_by', 'ended')}: {span}, "
+            f"{plural(int(summary.get('n_samples', 0)), 'sample')}, {plural(n_reps, 'rep')} in "
+            f"{plural(n_sets, 'set')}, {flagged}, {plural(int(summary.get('n_alerts', 0)), 'alert')}, "
+            f"{plural(int(summary.get('n_gaps', 0)), 'gap')}"
         )
     ]
     if summary.get("n_disconnects"):

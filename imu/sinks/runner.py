@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from imu.sinks.base import Sink
+from imu.text import is_flagged
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ class Runner:
         self.counts: Counter[str] = Counter()
         self.n_samples = 0
         self.n_flagged = 0
+        self.n_rounded = 0
+        self.n_hyperextended = 0
         self._first_time_s: float | None = None
         self._last_time_s: float | None = None
         self._last_status = -np.inf
@@ -106,8 +109,10 @@ class Runner:
 
     def _dispatch(self, event: dict[str, Any]) -> None:
         self.counts[event["type"]] += 1
-        if event["type"] == "rep" and (event.get("rounded") or event.get("hyperextended")):
-            self.n_flagged += 1
+        if event["type"] == "rep":
+            self.n_flagged += is_flagged(event)
+            self.n_rounded += bool(event.get("rounded"))
+            self.n_hyperextended += bool(event.get("hyperextended"))
         for sink in self.sinks:
             sink.on_event(event)
 
@@ -129,6 +134,7 @@ class Runner:
     def summary(self, ended_by: str) -> dict[str, Any]:
         """Counts of the session so far; sinks add where their files are.
 
+        ``n_flagged`` counts reps rounded or hyperextended (a rep with both once).
         ``n_alerts`` counts alerts that stood (provisional alerts later withdrawn by an
         ``alert_withdrawn`` event are not counted).
         """
@@ -144,6 +150,8 @@ class Runner:
             "n_reps": self.counts["rep"],
             "n_sets": self.counts["set"],
             "n_flagged": self.n_flagged,
+            "n_rounded": self.n_rounded,
+            "n_hyperextended": self.n_hyperextended,
             "n_alerts": self.counts["alert"] - self.counts["alert_withdrawn"],
             "n_gaps": self.counts["gap"],
             "n_disconnects": self.counts["disconnected"],

@@ -1,0 +1,186 @@
+"""What a person reads: times from the recording's start, clock times, verdict words.
+
+One word per concept across the CLI, the live screen, the line log, the report and the
+docs (docs/vocabulary.md):
+
+- a rep's **verdict** is ``good``, ``rounded`` or ``hyperextended`` (both flags may be
+  set); a rep is **flagged** when it is rounded or hyperextended (or both);
+- a probability is always shown with the model's **threshold** beside it:
+  ``p=0.46 ≥ 0.17`` (flagged rounded) or ``p=0.05 < 0.17``;
+- times are **from the recording's first sample** as ``m:ss.s`` (``h:mm:ss.s`` from one
+  hour on), with the wall-clock time beside them when the recording says when it started
+  (``started_utc`` metadata, or a live sensor stamped by the host clock).
+
+Old words that files or scripts may still contain (``ok`` / ``neutral`` for a good rep)
+are accepted on input by :func:`verdict_of_word`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from typing import Any
+
+GOOD = "good"
+ROUNDED = "rounded"
+HYPEREXTENDED = "hyperextended"
+FLAGGED = "flagged"
+OLD_GOOD_WORDS = ("ok", "neutral", "not_rounded", "normal")
+"""Words older outputs used for a good rep; accepted on input, never written."""
+
+UNIX_TIME_MIN_S = 1e9
+"""Sample times at least this large (2001-09-09 on) are taken as Unix time when the
+recording's ``started_utc`` agrees with its first sample (live recordings, imports with a
+clock)."""
+
+
+def verdict_of_word(word: str) -> str:
+    """``good``/``rounded``/``hyperextended`` for a verdict word, old words included
+    (``OK``, ``neutral``, ...); the word itself, lower-cased, when it is none of them."""
+    text = str(word).strip().lower()
+    return GOOD if text in OLD_GOOD_WORDS else text
+
+
+def clock(seconds: float | None) -> str:
+    """``m:ss.s`` (``h:mm:ss.s`` from one hour on) for a time from the recording's start;
+    ``?`` when unknown. ``clock(52.84) == "0:52.8"``, ``clock(3725) == "1:02:05.0"``."""
+    if seconds is None or not math.isfinite(seconds):
+        return "?"
+    sign = "-" if seconds < 0 else ""
+    tenths = round(abs(seconds) * 10)
+    whole, tenth = divmod(tenths, 10)
+    minutes, secs = divmod(whole, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{sign}{hours}:{minutes:02d}:{secs:02d}.{tenth}"
+    return f"{sign}{minutes}:{secs:02d}.{tenth}"
+
+
+def zone_name() -> str:
+    """The name of this computer's time zone (``CET``, ``UTC``): clock times are local."""
+    return dt.datetime.now().astimezone().tzname() or "local time"
+
+
+def started_at(metadata: Mapping[str, Any] | None) -> dt.datetime | None:
+    """``started_utc`` metadata as an aware datetime (a time without offset is UTC)."""
+    text = str((metadata or {}).get("started_utc", "")).strip()
+    if not text:
+        return None
+    try:
+        started = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return started.replace(tzinfo=dt.timezone.utc) if started.tzinfo is None else started
+
+
+class Timeline:
+    """Turns a sample time (s, the recording's own clock) into what a person reads.
+
+    ``origin_s``: the recording's first sample time (shown as ``0:00.0``).
+    ``unix_offset_s``: add it to a sample time to get Unix time (None: unknown, no
+    wall-clock shown). Build one with :meth:`for_recording` or :meth:`host_clock`.
+    """
+
+    def __init__(self, origin_s: float | None = None, unix_offset_s: float | None = None):
+        self.origin_s = origin_s
+        self.unix_offset_s = unix_offset_s
+
+    @classmethod
+    def for_recording(
+        cls, first_time_s: float | None, metadata: Mapping[str, Any] | None
+    ) -> Timeline:
+        """The first sample is ``0:00.0``; the wall clock comes from ``started_utc``.
+
+        When the sample times are themselves Unix time (within a minute of
+        ``started_utc``: live recordings, imports with a clock) they are used as they are;
+        otherwise the first sample is taken to be at ``started_utc``."""
+        started = started_at(metadata)
+        offset = None
+        if started is not None and first_time_s is not None and math.isfinite(first_time_s):
+            start_unix = started.timestamp()
+            is_unix = first_time_s >= UNIX_TIME_MIN_S and abs(first_time_s - start_unix) < 60
+            offset = 0.0 if is_unix else start_unix - first_time_s
+        return cls(first_time_s, offset)
+
+    @classmethod
+    def host_clock(cls) -> Timeline:
+        """A live sensor: sample times are the host's Unix time; the origin is set by the
+        first sample :meth:`see` is given."""
+        return cls(None, 0.0)
+
+    def see(self, first_time_s: float) -> None:
+        """Take ``first_time_s`` as the origin unless one is set already."""
+        if self.origin_s is None and math.isfinite(first_time_s):
+            self.origin_s = float(first_time_s)
+
+    def since_start(self, time_s: float | None) -> float | None:
+        if time_s is None or self.origin_s is None:
+            return None if time_s is None else float(time_s)
+        return float(time_s) - self.origin_s
+
+    def at(self, time_s: float | None) -> str:
+        """``m:ss.s`` from the start."""
+        return clock(self.since_start(time_s))
+
+    def wall(self, time_s: float | None) -> str:
+        """Local clock time ``HH:MM:SS`` of a sample time; ``""`` when unknown."""
+        if time_s is None or self.unix_offset_s is None or not math.isfinite(time_s):
+            return ""
+        try:
+            moment = dt.datetime.fromtimestamp(time_s + self.unix_offset_s).astimezone()
+        except (OverflowError, OSError, ValueError):
+            return ""
+        return moment.strftime("%H:%M:%S")
+
+    def stamp(self, time_s: float | None) -> str:
+        """``0:52.8`` or, with a known wall clock, ``0:52.8 (14:03:21)``."""
+        wall = self.wall(time_s)
+        return f"{self.at(time_s)} ({wall})" if wall else self.at(time_s)
+
+    @property
+    def has_wall_clock(self) -> bool:
+        return self.unix_offset_s is not None
+
+
+def probability(p: float | None, threshold: float | None) -> str:
+    """``p=0.46 ≥ 0.17`` / ``p=0.05 < 0.17`` (more digits when two would hide the side);
+    ``p=0.46`` without a threshold; ``""`` without a probability."""
+    if p is None or not isinstance(p, (int, float)) or not math.isfinite(p):
+        return ""
+    if threshold is None or not math.isfinite(threshold):
+        return f"p={p:.2f}"
+    digits = 2
+    while digits < 4 and f"{p:.{digits}f}" == f"{threshold:.{digits}f}":
+        digits += 1
+    side = "≥" if p >= threshold else "<"
+    return f"p={p:.{digits}f} {side} {threshold:.{digits}f}"
+
+
+def verdict(rep: Mapping[str, Any]) -> str:
+    """``good``, ``rounded``, ``hyperextended``, ``rounded + hyperextended``; a rep with
+    no classifier verdict and no flag is ``no flag (no model)``."""
+    flags = [name for name in (ROUNDED, HYPEREXTENDED) if rep.get(name)]
+    if flags:
+        return " + ".join(flags)
+    return GOOD if rep.get(ROUNDED) is not None else "no flag (no model)"
+
+
+def is_flagged(rep: Mapping[str, Any]) -> bool:
+    """Rounded or hyperextended (or both): what "flagged" counts everywhere."""
+    return bool(rep.get(ROUNDED) or rep.get(HYPEREXTENDED))
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 set``, ``2 sets``, ``0 reps``."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def signed(value: float | None, spec: str = "+.1f") -> str:
+    """``format(value, spec)`` without a negative zero (``-0.0`` -> ``0.0``); ``?`` if missing."""
+    if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return "?"
+    text = format(value, spec)
+    if float(text) == 0:
+        text = format(0.0, spec.replace("+", ""))
+    return text

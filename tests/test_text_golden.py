@@ -1,0 +1,112 @@
+"""Golden snippets of the text a person reads: the analyze table and the replay log of
+the bundled SYNTHETIC demo session (datasets/demo/L11_s1.csv.gz; regenerate with the
+command in datasets/README.md), checked line for line against tests/golden/*.txt and
+against the simulator's truth (datasets/demo/L11_s1.reps.csv).
+
+When a change to the wording is intended, regenerate the golden files with
+``imu replay --fast --no-display datasets/demo/L11_s1.csv.gz > tests/golden/demo_replay.txt``
+and ``imu analyze datasets/demo/L11_s1.csv.gz > tests/golden/demo_analyze.txt`` (run from
+the repository root) and read the diff.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from imu.cli import main
+from imu.session import Session, write_session
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = "datasets/demo/L11_s1.csv.gz"
+GOLDEN = Path(__file__).parent / "golden"
+STAMP = r"(\d+):(\d\d)\.(\d)"
+
+
+def lines_of(text: str) -> list[str]:
+    return [line.rstrip() for line in text.splitlines()]
+
+
+def run(capsys, monkeypatch, *argv: str) -> list[str]:
+    monkeypatch.chdir(ROOT)  # the golden text names the file as given
+    assert main(list(argv)) == 0
+    return lines_of(capsys.readouterr().out)
+
+
+@pytest.fixture(scope="module")
+def truth() -> pd.DataFrame:
+    reps = pd.read_csv(ROOT / "datasets/demo/L11_s1.reps.csv")
+    first = float(pd.read_csv(ROOT / DEMO, comment="#", nrows=1)["time_s"].iloc[0])
+    return reps.assign(start=reps.start_s - first, end=reps.end_s - first)
+
+
+def seconds(match: re.Match) -> float:
+    return int(match[1]) * 60 + int(match[2]) + int(match[3]) / 10
+
+
+def test_replay_log_of_the_demo(capsys, monkeypatch, truth):
+    log = run(capsys, monkeypatch, "replay", "--fast", "--no-display", DEMO)
+    assert log == lines_of((GOLDEN / "demo_replay.txt").read_text(encoding="utf-8"))
+    # every true rep has its line, stamped at its lockout (time from the start), in order
+    reps = [re.match(rf"{STAMP}  rep (\d)\.(\d+) ", line) for line in log]
+    reps = [m for m in reps if m]
+    assert [(int(m[4]), int(m[5])) for m in reps] == list(zip(truth.set, truth.rep, strict=True))
+    assert np.allclose([seconds(m) for m in reps], truth.end, atol=0.5)
+    stamps = [seconds(m) for m in (re.match(STAMP, line) for line in log) if m]
+    assert stamps == sorted(stamps)  # the log reads in the order of the lift
+    # each alert names its rep, which is flagged on its own line right after it
+    for i, line in enumerate(log):
+        alert = re.search(r"ALERT rep (\d\.\d) (rounded|hyperextended)", line)
+        if alert:
+            assert f"rep {alert[1]} " in log[i + 1]
+            assert alert[2].upper() in log[i + 1]
+    assert all("\a" not in line for line in log)
+
+
+def test_analyze_table_of_the_demo(capsys, monkeypatch, truth):
+    table = run(capsys, monkeypatch, "analyze", DEMO)
+    assert table == lines_of((GOLDEN / "demo_analyze.txt").read_text(encoding="utf-8"))
+    rows = [line for line in table if line.startswith("│")]
+    starts = [re.search(rf"│ {STAMP} │", row) for row in rows]
+    assert len(rows) == len(truth) and all(starts)  # times from the recording's start
+    assert np.allclose([seconds(m) for m in starts], truth.start, atol=0.3)
+    n_flagged = sum(not row.rstrip("│ ").endswith("good") for row in rows)
+    assert any(f"13 reps in 2 sets, {n_flagged} flagged" in line for line in table)
+    assert not any(re.search(r"(?<![\w.])-0(?![.\d])", line) for line in table)  # no "-0"
+    assert "smooth" not in "\n".join(table)
+
+
+def test_analyze_table_shows_the_clock_time_when_the_recording_says_when_it_started(
+    capsys, monkeypatch, tmp_path
+):
+    """A recording with ``started_utc`` (a live recording: sample times are Unix time)
+    gets a clock column beside the time from its start; one set reads "1 set"."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        from test_pipeline_support import motion, rep_curve
+
+        t0 = 1796605200.0  # 2026-12-07T01:00:00Z
+        t = np.arange(0, 18, 0.01) + t0
+        samples = motion(t, rep_curve(t, [t0 + 5.0, t0 + 9.0], lockout_deg=-3.0), noise=1.0)
+        frame = pd.DataFrame(
+            samples, columns=["time_s", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"]
+        )
+        metadata = {"sampling_rate_hz": "100", "synthetic": "true",
+                    "started_utc": "2026-12-07T01:00:00+00:00"}  # fmt: skip
+        path = tmp_path / "one.csv"
+        write_session(Session(frame, metadata), path)
+        table = run(capsys, monkeypatch, "analyze", str(path), "--no-model")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert any("2 reps in 1 set, 0 flagged" in line for line in table)
+    header = next(line for line in table if "start" in line and "set" in line)
+    assert "clock (UTC)" in header
+    row = next(line for line in table if line.startswith("│"))
+    assert re.search(r"│ 0:0[45]\.\d │ +01:00:0[45] │", row), row
