@@ -110,3 +110,30 @@ def test_analyze_table_shows_the_clock_time_when_the_recording_says_when_it_star
     assert "clock (UTC)" in header
     row = next(line for line in table if line.startswith("│"))
     assert re.search(r"│ 0:0[45]\.\d │ +01:00:0[45] │", row), row
+
+
+def test_training_says_how_it_was_checked():
+    from imu.commands.train import _how_checked, _too_few_groups
+
+    personal = _how_checked(True, "subject", 1, 8)
+    assert "1 groups" not in personal and "8 spans in 3 blocks in time order" in personal
+    assert _how_checked(True, "session", 4, 40).startswith(
+        "checked by holding out each of your 4 sessions in turn"
+    )
+    assert _how_checked(False, "subject", 5, 60) == (
+        "cross-validated by subject: each of 5 subjects held out in turn (60 spans)"
+    )
+    # the way out offered exists for these labels
+    assert "--group-by session (4 sessions)" in _too_few_groups(1, "subject", 4)
+    one = _too_few_groups(1, "subject", 1)
+    assert "--group-by session" not in one and "--personalize default" in one
+
+
+def test_training_one_lifter_without_personalising_is_refused_with_a_way_out(
+    capsys, monkeypatch, tmp_path
+):
+    monkeypatch.chdir(ROOT)
+    model = str(tmp_path / "x.skops")
+    assert main(["train", "datasets/demo/labels.csv", "-o", model, "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert "the labels have 1 subject;" in error and "--personalize default" in error

@@ -14,7 +14,9 @@ import shlex
 from pathlib import Path
 
 MOUNTING_HELP = (
-    "'random' (default; drawn per session) or a name like xup_zback (see docs/simulator.md)"
+    "'random' (default; drawn per session) or body x,y,z as sensor axes as 'imu analyze "
+    "--mounting' takes it, e.g. NZPYPX or -z,+y,+x (the older names like xup_zback are "
+    "accepted too; docs/simulator.md)"
 )
 
 
@@ -45,11 +47,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=int, default=0, help="everything is reproducible from it (default 0)"
     )
-    parser.add_argument(
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument(
         "--minutes",
         type=float,
         default=10.0,
-        help="approximate length of each session (default 10)",
+        help="length of each session: as many sets as fit, then a rest to the end "
+        "(default 10; the shortest session is one set, about 1.5 min)",
+    )
+    length.add_argument(
+        "--sets",
+        type=int,
+        default=None,
+        metavar="N",
+        help="exactly N sets per session instead (its length follows from the rests)",
     )
     parser.add_argument(
         "--rest",
@@ -136,8 +147,7 @@ def _command_line(args: argparse.Namespace) -> str:
         args.mounting,
         "--seed",
         args.seed,
-        "--minutes",
-        args.minutes,
+        *(["--sets", args.sets] if args.sets is not None else ["--minutes", args.minutes]),
         "--rest",
         *args.rest,
     ]
@@ -162,7 +172,8 @@ def _command_line(args: argparse.Namespace) -> str:
 
 def _check(args: argparse.Namespace) -> None:
     from imu.errors import input_error
-    from imu.sim import KINDS, MOUNTINGS
+    from imu.sim import KINDS
+    from imu.sim.core import resolve_mounting
 
     if (
         args.lifters < 1
@@ -171,8 +182,10 @@ def _check(args: argparse.Namespace) -> None:
         or args.non_rep_sessions < 0
     ):
         raise input_error("--lifters and --first-lifter must be >= 1, session counts >= 0")
-    if args.mounting != "random" and args.mounting not in MOUNTINGS:
-        raise input_error(f"unknown mounting {args.mounting!r}", hint=MOUNTING_HELP)
+    if args.mounting != "random":
+        resolve_mounting(args.mounting, None)  # a one-line error for an unknown one
+    if args.sets is not None and not 1 <= args.sets <= 100:
+        raise input_error("--sets must be between 1 and 100")
     bad = [k for k in args.kinds or () if k not in KINDS]
     if bad:
         raise input_error(
@@ -200,6 +213,7 @@ def run(args: argparse.Namespace) -> int:
     from imu.errors import input_error
     from imu.sim import SensorModel, make_lifter, non_rep_session, simulate, write_result
     from imu.sim.core import result_paths
+    from imu.text import clock, plural
 
     _check(args)
     out = Path(args.output)
@@ -258,9 +272,12 @@ def run(args: argparse.Namespace) -> int:
             result, out, name, compress=args.gzip, decimals=args.decimals, force=args.force
         )
         reps = result.truth_reps
+        data = result.session.data
+        span_s = float(data["time_s"].iloc[-1] - data["time_s"].iloc[0]) if len(data) else 0.0
         print(
-            f"{paths[0]}: {rate:g} Hz, {result.mounting}, {len(result.session.data)} samples, "
-            f"{len(reps)} reps ({int(reps.rounded.sum())} rounded, {int(reps.hyperextended.sum())} hyperextended)"
+            f"{paths[0]}: {clock(span_s)} (synthetic), {rate:g} Hz, mounting {result.mounting}, "
+            f"{plural(len(data), 'sample')}, {plural(len(reps), 'true rep')} "
+            f"({int(reps.rounded.sum())} rounded, {int(reps.hyperextended.sum())} hyperextended)"
         )
         if labels_path is not None:
             session = os.path.relpath(paths[0], labels_path.parent).replace(os.sep, "/")
@@ -289,10 +306,11 @@ def _session(lifter, seed: int, args: argparse.Namespace, name: str):
     """A training-session script of about ``args.minutes`` for ``lifter``."""
     from imu.sim import KINDS, demo_session
 
+    length = {"minutes": args.minutes} if args.sets is None else {"n_sets": args.sets}
     return demo_session(
         lifter,
         seed,
-        minutes=args.minutes,
+        **length,
         rest_s=tuple(args.rest),
         kinds=tuple(args.kinds or KINDS),
         non_reps=not args.no_distractors,

@@ -88,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     n_groups = len(np.unique(groups))
     # the standard target also when personalising (imu.model.personalize's docstring)
     target = TARGET_SENSITIVITY if args.target_sensitivity is None else args.target_sensitivity
+    if base is None and n_groups < 3:
+        raise InputError(_too_few_groups(n_groups, data.group_by, used_sessions(data)))
     if base is None:
         with progress_bar("cross-validating", n_fits(n_groups), not args.quiet) as advance:
             cv = cross_validate(X, y, groups, target_sensitivity=target, progress=advance)
@@ -146,12 +148,57 @@ def run(args: argparse.Namespace) -> int:
         return 0
     what = "personalised model" if base else "model"
     print(f"{output}: {what} '{fit.chosen}', flags '{positive}' at p >= {fit.threshold:.3f}")
-    print(f"cross-validated by {data.group_by} ({n_groups} groups, {len(y)} spans): "
+    print(f"{_how_checked(base is not None, data.group_by, n_groups, len(y))}: "
           f"{format_metrics(cv_json)}")
     if base is not None:
         print(f"base model on the same spans: {format_metrics(cv_json['base_model_on_same_spans'])}")
     print(confusion_table(cv_json, positive))
     return 0
+
+
+def used_sessions(data) -> int:
+    """How many recordings the labelled spans come from."""
+    from imu.model.labels import SESSION_PATH
+
+    return int(data.data.labels[SESSION_PATH].nunique())
+
+
+def _too_few_groups(n_groups: int, group_by: str, n_sessions: int) -> str:
+    """Why nested cross-validation cannot run, and the way out that exists for this data."""
+    plural = "s" if n_groups != 1 else ""
+    text = (
+        f"cross-validation by {group_by} needs at least 3 {group_by}s to hold out in turn, "
+        f"the labels have {n_groups} {group_by}{plural}; "
+    )
+    if group_by == "subject" and n_sessions >= 3:
+        return text + f"use --group-by session ({n_sessions} sessions), or label more lifters"
+    return text + (
+        "label more lifters, or personalise the shipped model with --personalize default "
+        "(it is checked on blocks of your own reps)"
+    )
+
+
+def _how_checked(personalised: bool, group_by: str, n_groups: int, n_spans: int) -> str:
+    """What the cross-validation did, in words (issue 16: not "1 groups" when it used blocks
+    of the lifter's own reps)."""
+    from imu.model.personalize import MIN_USER_GROUPS
+
+    if not personalised:
+        return (
+            f"cross-validated by {group_by}: each of {n_groups} {group_by}s held out in turn "
+            f"({n_spans} spans)"
+        )
+    if n_groups >= MIN_USER_GROUPS:
+        return (
+            f"checked by holding out each of your {n_groups} {group_by}s in turn, "
+            f"personalising on the others ({n_spans} spans)"
+        )
+    return (
+        f"checked on your own reps: {n_spans} spans in {MIN_USER_GROUPS} blocks in time order, "
+        f"each held out in turn while personalising on the others (fewer than "
+        f"{MIN_USER_GROUPS} {group_by}s to hold out; reps of one session are alike, so "
+        "expect less on a new day)"
+    )
 
 
 def _command_line(args: argparse.Namespace) -> str:

@@ -14,7 +14,7 @@ import pandas as pd
 from imu.errors import input_error
 from imu.session import ACC, GYR, TIME, Session, write_session
 from imu.sim.kinematics import Kinematics, sensor_kinematics
-from imu.sim.rotations import MOUNTINGS, matrix, small_rotation
+from imu.sim.rotations import MOUNTINGS, matrix, mounting_code, small_rotation
 from imu.sim.script import SessionScript, build_motion
 from imu.sim.sensor import SensorModel
 
@@ -54,16 +54,28 @@ class SimResult:
     mounting: str
 
 
-def resolve_mounting(mounting: str, rng: np.random.Generator) -> str:
-    """A mounting name from MOUNTINGS, or 'random' for one drawn by ``rng``."""
+def resolve_mounting(mounting: str, rng: np.random.Generator | None) -> str:
+    """The key in MOUNTINGS of a mounting given by its code (``PZPYNX``, ``+z,+y,-x``: as
+    ``imu analyze --mounting`` takes it) or its key (``xup_zback``), or 'random' for one
+    drawn by ``rng``."""
     if mounting == "random":
         return str(rng.choice(sorted(MOUNTINGS)))
-    if mounting not in MOUNTINGS:
-        raise input_error(
-            f"unknown mounting {mounting!r}",
-            hint=f"use 'random' or one of {', '.join(sorted(MOUNTINGS))}",
-        )
-    return mounting
+    if mounting in MOUNTINGS:
+        return mounting
+    from imu.errors import InputError
+    from imu.pipeline.calibration import parse_mounting
+
+    try:
+        wanted = parse_mounting(mounting)
+    except InputError:
+        wanted = None
+    for key, matrix in MOUNTINGS.items():
+        if wanted is not None and np.array_equal(matrix, wanted):
+            return key
+    raise input_error(
+        f"unknown mounting {mounting!r}",
+        hint="use 'random' or body x,y,z as sensor axes, e.g. PZPYNX (docs/simulator.md)",
+    )
 
 
 def simulate(
@@ -78,7 +90,9 @@ def simulate(
 ) -> SimResult:
     """Simulate ``script`` as recorded by an IMU on the lower back.
 
-    ``mounting``: name in :data:`imu.sim.rotations.MOUNTINGS` or 'random';
+    ``mounting``: a code (``PZPYNX``) or key (``xup_zback``) of
+    :data:`imu.sim.rotations.MOUNTINGS`, or 'random'; ``SimResult.mounting`` and the
+    session's ``mounting`` metadata give the code (what calibration reports);
     ``misalignment_deg``: sigma of a random tilt of the device on the strap (capped at
     2.5 sigma); the lifter's lordosis tilts the sensor backward on top of that.
     ``sensor``: error model (default: :class:`SensorModel` typical MPU-6050 part; use
@@ -119,7 +133,7 @@ def simulate(
         "generator": generator,
         "seed": str(seed),
         "lifter": lifter.name,
-        "mounting": name,
+        "mounting": mounting_code(MOUNTINGS[name]),
         "sampling_rate_hz": f"{sampling_rate_hz:g}",
         "device": "simulated-imu (imu.sim, MPU-6050-like errors)",
     }
@@ -131,7 +145,7 @@ def simulate(
     reps = pd.DataFrame(built.reps, columns=list(REP_COLUMNS))
     for column in ("start_s", "bottom_s", "end_s"):
         reps[column] += origin
-    return SimResult(session, truth, reps, kin, body_sensor, name)
+    return SimResult(session, truth, reps, kin, body_sensor, mounting_code(MOUNTINGS[name]))
 
 
 def _numeric_text(frame: pd.DataFrame, decimals: dict[str, int]) -> str:

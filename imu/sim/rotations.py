@@ -67,10 +67,22 @@ def _mounting_table() -> dict[str, np.ndarray]:
     return table
 
 
-#: The 24 axis-aligned mountings ``R_body_sensor``, named by where the sensor's x and z
+#: The 24 axis-aligned mountings ``R_body_sensor``, keyed by where the sensor's x and z
 #: axes point on the body, e.g. ``xup_zback``: sensor x toward the head, sensor z out of
 #: the lifter's back (a device strapped flat on the lower back, face out, "up" arrow up).
+#: Users see and give each by its :func:`mounting_code` (``NZPYPX`` for ``xup_zback``),
+#: the name ``imu analyze --mounting`` and calibration use; these keys stay accepted.
 MOUNTINGS: dict[str, np.ndarray] = _mounting_table()
+
+
+def mounting_code(body_sensor: np.ndarray) -> str:
+    """The mounting's name as calibration reports it (imufusion style): for body x, y, z
+    in turn, ``P``/``N`` and the sensor axis along it (``xup_zback`` -> ``NZPYPX``)."""
+    code = ""
+    for row in np.asarray(body_sensor):
+        axis = int(np.argmax(np.abs(row)))
+        code += ("P" if row[axis] > 0 else "N") + "XYZ"[axis]
+    return code
 
 
 def small_rotation(rng: np.random.Generator, sigma_deg: float, max_deg: float) -> np.ndarray:

@@ -18,6 +18,16 @@ from imu.sim.script import (
 )
 
 
+SET_SETUP_S = 6.0
+"""Estimated seconds of a set besides its reps (facing the bar, put-down, standing)."""
+REP_S = 4.5
+"""Estimated seconds per rep (the simulated lifters' tempo)."""
+INTRO_S = 40.0
+"""Estimated seconds before the first set (stance, walks, loading plates)."""
+OUTRO_S = 8.0
+"""Estimated seconds after the last activity (standing, a short walk, the final stance)."""
+
+
 def demo_session(
     lifter: Lifter,
     seed: int = 0,
@@ -35,10 +45,9 @@ def demo_session(
     ``n_sets`` sets (lift kind drawn from ``kinds``) separated by rests of ``rest_s``
     (s, uniform), with non-rep movements (picking things up, sitting down and standing
     up) mixed into the rests when ``non_reps``. ``clock_origin_s`` None draws either 0 or
-    a host-clock-like origin. ``minutes`` (if given) replaces ``n_sets`` by as many sets
-    as fill about that long (~40 s of warm-up, ~35 s per set plus its rest)."""
-    if minutes is not None:
-        n_sets = max(1, round((minutes * 60 - 40) / (sum(rest_s) / 2 + 35)))
+    a host-clock-like origin. ``minutes`` (if given) replaces ``n_sets``: as many sets
+    (at least one) as fit in that time, then a rest until the session is that long (to
+    a few seconds; one set longer than ``minutes`` makes a longer session)."""
     rng = np.random.default_rng([seed, 11])
     acts: list = [
         Stand(rng.uniform(2.5, 5.0), still=True),
@@ -48,19 +57,30 @@ def demo_session(
     ]
     if non_reps:
         acts += [LoadPlates(), LoadPlates()]
-    for i in range(n_sets):
+    target_s = None if minutes is None else minutes * 60.0
+    elapsed_s = INTRO_S
+    i = 0
+    while target_s is not None or i < n_sets:
+        drawn: list = []
         if i > 0:
             rest = rng.uniform(*rest_s)
             if non_reps and rng.random() < 0.5:
-                acts += [
-                    Rest(rest / 2),
-                    rng.choice([PickUp(), SitStand(rng.uniform(5, 20))]),
-                    Rest(rest / 2),
-                ]
+                other = rng.choice([PickUp(), SitStand(rng.uniform(5, 20))])
+                drawn += [Rest(rest / 2), other, Rest(rest / 2)]
+                rest += 6.0 + getattr(other, "seated_s", 0.0)
             else:
-                acts.append(Rest(rest))
+                drawn.append(Rest(rest))
+            elapsed_s += rest
         kind = str(kinds[rng.integers(len(kinds))])
-        acts.append(DeadliftSet(int(rng.integers(reps_per_set[0], reps_per_set[1] + 1)), kind))
+        reps = int(rng.integers(reps_per_set[0], reps_per_set[1] + 1))
+        drawn.append(DeadliftSet(reps, kind))
+        elapsed_s += SET_SETUP_S + REP_S * reps
+        if target_s is not None and i > 0 and elapsed_s + OUTRO_S > target_s:
+            break  # this set does not fit: rest instead (below)
+        acts += drawn
+        i += 1
+    if target_s is not None:
+        acts.append(Rest(2.0, until_s=target_s - OUTRO_S))
     acts += [Stand(2.0), Walk(rng.uniform(2, 5))]
     if clock_origin_s is None:
         clock_origin_s = float(rng.choice([0.0, round(rng.uniform(1e3, 9e4), 3)]))

@@ -93,9 +93,11 @@ class DeadliftSet:
 
 @dataclass(frozen=True)
 class Rest:
-    """Rest between sets: stand, shift weight, wander a few metres and back."""
+    """Rest between sets: stand, shift weight, wander a few metres and back.
+    ``until_s``: rest on until this time of the session (from its start), if later."""
 
     duration_s: float
+    until_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -266,7 +268,7 @@ class _Builder:
         self.turn(delta)
 
     def rest(self, a: Rest) -> None:
-        end = self.t + a.duration_s
+        end = max(self.t + a.duration_s, a.until_s if a.until_s is not None else -np.inf)
         rng = self.rng
         while end - self.t > 15.0:
             if rng.random() < 0.35:
