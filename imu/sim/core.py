@@ -69,8 +69,8 @@ def resolve_mounting(mounting: str, rng: np.random.Generator | None) -> str:
         wanted = parse_mounting(mounting)
     except InputError:
         wanted = None
-    for key, matrix in MOUNTINGS.items():
-        if wanted is not None and np.array_equal(matrix, wanted):
+    for key, rotation in MOUNTINGS.items():
+        if wanted is not None and np.array_equal(rotation, wanted):
             return key
     raise input_error(
         f"unknown mounting {mounting!r}",

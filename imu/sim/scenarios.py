@@ -17,7 +17,6 @@ from imu.sim.script import (
     Walk,
 )
 
-
 SET_SETUP_S = 6.0
 """Estimated seconds of a set besides its reps (facing the bar, put-down, standing)."""
 REP_S = 4.5
