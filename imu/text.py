@@ -123,12 +123,14 @@ class Timeline:
         """``m:ss.s`` from the start."""
         return clock(self.since_start(time_s))
 
-    def wall(self, time_s: float | None) -> str:
-        """Local clock time ``HH:MM:SS`` of a sample time; ``""`` when unknown."""
+    def wall(self, time_s: float | None, utc: bool = False) -> str:
+        """Clock time ``HH:MM:SS`` of a sample time, local (``utc``: in UTC); ``""`` when
+        unknown."""
         if time_s is None or self.unix_offset_s is None or not math.isfinite(time_s):
             return ""
         try:
-            moment = dt.datetime.fromtimestamp(time_s + self.unix_offset_s).astimezone()
+            zone = dt.timezone.utc if utc else None
+            moment = dt.datetime.fromtimestamp(time_s + self.unix_offset_s, zone)
         except (OverflowError, OSError, ValueError):
             return ""
         return moment.strftime("%H:%M:%S")

@@ -19,6 +19,7 @@ from imu.report.insights import all_insights, session_insights
 from imu.report.loads import read_loads
 from imu.report.plots import envelope
 from imu.report.summary import fitted_ends, set_summary, speed_loss_pct
+from imu.text import clock
 
 RATE_HZ = 50.0
 REST_S = 60.0
@@ -216,6 +217,30 @@ def test_volume_progression_across_sessions():
     assert "11 -> 15 reps, +36% vs week2" in found[1].text
 
 
+def test_volume_is_compared_only_between_sessions_of_the_same_lifter():
+    def of(lifter, name, sets):
+        session = make_session([FLAT] * sets, name=name)
+        session.metadata["lifter"] = lifter
+        return session
+
+    # A: 10 reps, then B (another lifter) 15, then A again 11: A's +10 %, B not compared
+    sessions = [of("A", "a1", 2), of("B", "b1", 3), of("A", "a2", 2)]
+    sessions[2] = make_session([FLAT, FLAT + [60.0]], name="a2")
+    sessions[2].metadata["lifter"] = "A"
+    found = [i for i in all_insights(sessions, SETTINGS) if i.kind == "volume"]
+    assert [(i.level, i.title) for i in found] == [
+        ("note", "2 different lifters"),
+        ("good", "Volume within a gradual progression"),
+    ]
+    assert "a1: A; b1: B; a2: A" in found[0].text
+    assert "10 -> 11 reps, +10% vs a1, lifter A's previous session" in found[1].text
+    assert "b1" not in found[1].text
+    # without lifters in the metadata: compared, and the report says it assumed one lifter
+    unknown = [make_session([FLAT] * 2, name="x"), make_session([FLAT] * 3, name="y")]
+    (jump,) = [i for i in all_insights(unknown, SETTINGS) if i.kind == "volume"]
+    assert "assumed the same lifter" in jump.text and jump.level == "warning"
+
+
 def test_volume_in_kg_when_every_set_has_a_load():
     a = make_session([FLAT] * 2, name="a", loads={1: 100.0, 2: 100.0})  # 1000 kg
     b = make_session([FLAT] * 2, name="b", loads={1: 100.0, 2: 120.0})  # 1100 kg
@@ -293,7 +318,7 @@ def rep_tables(parser: StrictHTML) -> list[pd.DataFrame]:
     tables = [
         t
         for t in parser.tables
-        if t and t[0][:2] == ["set", "rep"] and "verdict (classifier)" in t[0]
+        if t and t[0][:2] == ["set", "rep"] and "verdict" in t[0]
     ]
     return [pd.DataFrame(t[1:], columns=t[0]) for t in tables]
 
@@ -316,7 +341,7 @@ def test_page_is_strict_self_contained_html_with_all_sections(two_sessions):
     assert parser.tags.count("svg") == 5  # 2 x (trace + sets) + progress
     assert report.html.count('<svg role="img" aria-label="') == 5  # accessible names
     assert {"insights", "progress", "session-1", "session-2"} <= set(parser.ids)
-    for heading in ("Sets", "Reps", "Calibration and data quality", "Model", "Insights"):
+    for heading in ("Sets", "Reps", "How this was measured", "Insights"):
         assert f">{heading}</h" in report.html
     assert "&lt;thursday&gt;" in report.html and "<thursday>" not in report.html
     assert "Synthetic data" in report.html
@@ -332,14 +357,14 @@ def test_rep_table_numbers_match_the_analysis(two_sessions):
     reps = sessions[0].reps
     assert table["peak flexion (deg)"].tolist() == [fmt(v) for v in reps["peak_flexion_deg"]]
     assert table["ascent (s)"].tolist() == [fmt(v, 2) for v in reps["ascent_s"]]
-    assert table["start (s)"].tolist() == [fmt(v, 2) for v in reps["start_s"]]
-    assert (
-        table["verdict (classifier)"].iloc[4] == "\N{BLACK UP-POINTING TRIANGLE} rounded (p = 0.91)"
-    )
-    assert table["verdict (classifier)"].iloc[0] == "not classified"
-    assert table["verdict (classifier)"].iloc[5] == "\N{CHECK MARK} neutral (p = 0.12)"
+    # times from the recording's start (its first sample at 0 s here: 10 s is 0:10.0)
+    assert table["start (m:ss.s)"].tolist() == [clock(v) for v in reps["start_s"]]
+    assert table["start (m:ss.s)"].iloc[0] == "0:10.0"
+    assert table["verdict"].iloc[4] == "\N{BLACK UP-POINTING TRIANGLE} rounded (p=0.91)"
+    assert table["verdict"].iloc[0] == "no flag (no classifier)"
+    assert table["verdict"].iloc[5] == "\N{CHECK MARK} good (p=0.12)"  # no threshold known
     header = re.findall(r"<th scope=\"col\">([^<]*)</th>", report.html)
-    unitless = {"set", "rep", "reps", "reps rounded", "reps hyperextended", "lockout", "smoothness"}
+    unitless = {"set", "rep", "reps", "reps rounded", "reps hyperextended", "verdict", "smoothness"}
     assert [h for h in header if "(" not in h and h not in unitless] == []
 
 
@@ -455,9 +480,12 @@ def test_data_quality_section_shows_rate_gaps_warnings_and_failed_calibration():
     assert session.received_rate_hz == pytest.approx(RATE_HZ)
     page = build_report([session]).html
     parser = parse(page)
-    (gaps,) = [t for t in parser.tables if t[0][:3] == ["start (s)", "end (s)", "duration (s)"]]
-    assert gaps[1] == ["40.00", "41.50", "1.50", "no"]
-    assert "received rate (Hz)</dt><dd>50.000" in page
+    (gaps,) = [
+        t for t in parser.tables if t[0][:3] == ["start (m:ss.s)", "end (m:ss.s)", "duration (s)"]
+    ]
+    assert gaps[1] == ["0:40.0", "0:41.5", "1.50", "no"]
+    assert "at 50 Hz (received 50.0 per s)" in page
+    assert "1 gap in the data, 1.5 s in all" in page
     assert "Calibration failed: no still period found" in page
     assert "Loading: 12 duplicate timestamps dropped" in page
     healthy = build_report([make_session([FLAT])]).html
@@ -507,7 +535,7 @@ def test_sessions_are_ordered_by_their_start_time_when_all_have_one(tmp_path):
     assert _section_names(report.html) == ["monday", "thursday"]
     assert report.undated == []
     assert "Sessions in the order they were recorded (started_utc metadata)." in report.html
-    assert "Recorded 2026-11-23 18:30 UTC" in report.html
+    assert "recorded 2026-11-23 18:30:00 UTC" in report.html
     write_rep_csv(given, tmp_path / "reps.csv")
     sessions = pd.read_csv(tmp_path / "reps.csv")["session"].unique().tolist()
     assert sessions == ["monday", "monday-late", "tuesday", "thursday"]

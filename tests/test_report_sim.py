@@ -30,6 +30,7 @@ from imu.sim import (
     simulate,
     write_result,
 )
+from imu.text import clock
 
 NO = (False,) * 5
 HYPER = (False, True, False, True, False)  # set 2, reps 2 and 4 lean back at lockout
@@ -70,8 +71,6 @@ def test_report_numbers_are_the_analysis_numbers(simulated):
     for column, digits in (
         ("peak_flexion_deg", 1),
         ("lockout_extension_deg", 1),
-        ("start_s", 2),
-        ("end_s", 2),
         ("descent_s", 2),
         ("ascent_s", 2),
         ("twist_range_deg", 1),
@@ -80,6 +79,10 @@ def test_report_numbers_are_the_analysis_numbers(simulated):
             h for h in table.columns if h.startswith(column.rsplit("_", 1)[0].replace("_", " "))
         ]
         assert table[header[0]].tolist() == [fmt(float(v), digits) for v in reps[column]], column
+    first = float(result.session.data["time_s"].iloc[0])  # times from the recording's start
+    for column in ("start_s", "end_s"):
+        header = f"{column.removesuffix('_s')} (m:ss.s)"
+        assert table[header].tolist() == [clock(float(v) - first) for v in reps[column]]
     # the report's set table agrees with the analysis' own set events and with the truth
     sets = set_summary(session)
     assert sets["n_reps"].tolist() == [s["n_reps"] for s in analysis.sets]
@@ -111,6 +114,47 @@ def test_trace_figure_keeps_the_analysis_extremes(simulated):
     assert np.nanmax(line.get_ydata()) == pytest.approx(np.nanmax(analysis.angles[:, 1]))
     assert np.nanmin(line.get_ydata()) == pytest.approx(np.nanmin(analysis.angles[:, 1]))
     assert len(line.get_ydata()) <= 2 * TRACE_BINS < len(analysis.angles)
+
+
+def test_trace_legend_sits_above_the_plots_and_covers_no_marker(simulated):
+    """Issue 16: the legend covered the peaks of flagged reps (their markers hidden)."""
+    result = simulated[0]
+    classified = analyze_session(result.session, classifier=DeepRepClassifier())
+    session = from_analysis(classified, "classified", result.session.metadata)
+    fig = trace_figure(session)
+    fig.canvas.draw()
+    top = fig.axes[0]
+    assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends) == 1
+    legend = fig.legends[0].get_window_extent()
+    assert legend.y0 >= top.get_window_extent().y1 - 1  # wholly above the plotting area
+    markers = [ln for ln in top.lines if ln.get_marker() in ("v", "s")]
+    assert markers and sum(len(ln.get_xdata()) for ln in markers) > 0
+    for ln in markers:
+        points = top.transData.transform(np.column_stack([ln.get_xdata(), ln.get_ydata()]))
+        assert not any(legend.contains(x, y) for x, y in points)
+    assert (
+        top.get_xaxis().get_major_formatter()(float(result.session.data["time_s"][0]) + 90, 0)
+        == "1:30"
+    )
+
+
+def test_appendix_is_written_for_a_coach(simulated):
+    """No raw internals: no empty lists, no JSON, no paths, the threshold beside p."""
+    result = simulated[0]
+    from imu.model.files import default_model_path, load_model
+
+    model = load_model(default_model_path())
+    analysed = analyze_session(result.session, classifier=model)
+    analysed.model = {"path": str(default_model_path()), **model.describe()}
+    page = build_report([from_analysis(analysed, "s", result.session.metadata)]).html
+    appendix = page[page.index("How this was measured") :]
+    appendix = appendix[: appendix.index("</ul>")]
+    for raw in ("[]", "{", "unavailable", "degraded", str(default_model_path().parent)):
+        assert raw not in appendix, raw
+    assert "the model shipped with imu" in appendix
+    assert f"at least {model.threshold:.2f}" in appendix
+    assert re.search(r"caught \d+% of rounded reps and passed \d+% of good ones", appendix)
+    assert f"({model.threshold:.2f})" not in page and f"\u2265 {model.threshold:.2f})" in page
 
 
 # --- `imu report` end to end ---------------------------------------------------------
@@ -207,10 +251,16 @@ def test_verdicts_and_probabilities_are_the_engines(simulated):
     session = from_analysis(analysis, "classified", result.session.metadata)
     report = build_report([session])
     (table,) = rep_tables(parse(report.html))
-    words = {True: "\N{BLACK UP-POINTING TRIANGLE} rounded", False: "\N{CHECK MARK} neutral"}
-    expected = [f"{words[r['rounded']]} (p = {r['p_rounded']:.2f})" for r in analysis.reps]
-    assert table["verdict (classifier)"].tolist() == expected
-    n_flagged = sum(bool(r["rounded"]) for r in analysis.reps)
+    words = {True: "\N{BLACK UP-POINTING TRIANGLE} rounded", False: "\N{CHECK MARK} good"}
+    expected = [
+        (words[r["rounded"]] + (" + hyperextended" if r["rounded"] else "")
+         if r["hyperextended"] and r["rounded"] else
+         "\N{BLACK SQUARE} hyperextended" if r["hyperextended"] else words[r["rounded"]])
+        + f" (p={r['p_rounded']:.2f})"
+        for r in analysis.reps
+    ]  # fmt: skip
+    assert table["verdict"].tolist() == expected
+    n_flagged = sum(bool(r["rounded"] or r["hyperextended"]) for r in analysis.reps)
     assert 0 < n_flagged < len(analysis.reps)
     assert f"{n_flagged} ({100 * n_flagged / len(analysis.reps):.0f}%)" in report.html
     assert "deep-rep-test-classifier" in report.html

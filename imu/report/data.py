@@ -19,6 +19,7 @@ import pandas as pd
 
 from imu.errors import input_error
 from imu.pipeline.reps import REP_COLUMNS  # the rep object fields of docs/contracts.md
+from imu.text import Timeline
 
 ANGLE_COLUMNS = ("time_s", "flexion_deg", "lateral_bend_deg", "twist_deg")
 STARTED = "started_utc"
@@ -65,6 +66,21 @@ class SessionData:
         if started.tzinfo is None:
             return started.replace(tzinfo=dt.timezone.utc)
         return started.astimezone(dt.timezone.utc)
+
+    @property
+    def timeline(self) -> Timeline:
+        """Times from the recording's first sample, with the clock when it says when it started."""
+        first = float(self.angles[0, 0]) if len(self.angles) else None
+        return Timeline.for_recording(first, self.metadata)
+
+    @property
+    def lifter(self) -> str | None:
+        """Who lifted: the ``lifter`` (or ``subject``) metadata; None when not recorded."""
+        for key in ("lifter", "subject"):
+            value = str(self.metadata.get(key, "")).strip()
+            if value:
+                return value
+        return None
 
     @property
     def synthetic(self) -> bool:

@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 
 from imu import __version__
+from imu.pipeline.calibration import UNCERTAIN_QUALITY
 from imu.report.data import SessionData
 from imu.report.insights import Insight, InsightSettings
 from imu.report.plots import figure_key
 from imu.report.summary import session_totals, set_summary
+from imu.text import Timeline, clock, plural, probability
 
 UNIT_SUFFIXES = (
     ("_deg_s", "deg/s"),
@@ -72,7 +74,7 @@ tbody tr:nth-child(even){background:#fbfcfd}
 .verdict.rounded{background:#fbe3d3;color:#8a3300}
 .verdict.ok{color:#00507d}
 .verdict.none{color:var(--muted);font-weight:400}
-.flag{background:#f6e1ee;color:#7a2e59;font-weight:600;text-align:left}
+.verdict.flag{background:#f6e1ee;color:#7a2e59}
 figure{margin:12px 0}
 figure svg{width:100%;height:auto}
 figcaption,.caption{color:var(--muted);font-size:12px}
@@ -89,8 +91,11 @@ COUNT_LABELS = {
     "n_reps": "reps",
     "n_rounded": "reps rounded",
     "n_hyperextended": "reps hyperextended",
-    "verdict": "verdict (classifier)",
-    "lockout": "lockout",
+    "verdict": "verdict",
+    "start_s": "start (m:ss.s)",
+    "bottom_s": "bottom (m:ss.s)",
+    "end_s": "end (m:ss.s)",
+    "clock": "start (clock, UTC)",
 }
 
 
@@ -145,20 +150,44 @@ def _table(
     )
 
 
-def _verdict_cell(row: Mapping[str, Any]) -> str:
+def _verdict_cell(row: Mapping[str, Any], threshold: float | None = None) -> str:
+    """The rep's verdict (docs/vocabulary.md): good, rounded, hyperextended or both, with
+    the classifier's probability and its threshold."""
     p = row["p_rounded"]
-    prob = "" if p is None or not np.isfinite(p) else f" (p = {p:.2f})"
+    text = probability(None if p is None or not np.isfinite(p) else float(p), threshold)
+    prob = f" ({escape(text)})" if text else ""
+    hyper = bool(row["hyperextended"])
     if row["rounded"] is True:
-        return f'<td class="verdict rounded">&#9650; rounded{prob}</td>'
+        word = "&#9650; rounded" + (" + hyperextended" if hyper else "")
+        return f'<td class="verdict rounded">{word}{prob}</td>'
+    if hyper:
+        return f'<td class="verdict flag">&#9632; hyperextended{prob}</td>'
     if row["rounded"] is False:
-        return f'<td class="verdict ok">&#10003; neutral{prob}</td>'
-    return '<td class="verdict none">not classified</td>'
+        return f'<td class="verdict ok">&#10003; good{prob}</td>'
+    return '<td class="verdict none">no flag (no classifier)</td>'
 
 
-def _lockout_cell(row: Mapping[str, Any]) -> str:
-    if row["hyperextended"]:
-        return '<td class="flag">&#9632; hyperextended</td>'
-    return "<td></td>"
+TIME_LABELS = {"start_s": "start", "bottom_s": "bottom", "end_s": "end"}
+"""Columns shown as time from the recording's start (m:ss.s)."""
+
+
+def _time_cells(timeline: Timeline, columns: Iterable[str]) -> dict[str, Any]:
+    """Cells of ``columns`` as time from the recording's start; ``clock`` as its UTC time."""
+    cells: dict[str, Any] = {
+        c: (lambda row, c=c: f"<td>{escape(timeline.at(row[c]))}</td>") for c in columns
+    }
+    cells["clock"] = lambda row: f"<td>{escape(timeline.wall(row['start_s'], utc=True))}</td>"
+    return cells
+
+
+def _with_clock(columns: Iterable[str], timeline: Timeline) -> list[str]:
+    """``columns`` with a ``clock`` column after ``start_s`` when the wall clock is known."""
+    out = []
+    for column in columns:
+        out.append(column)
+        if column == "start_s" and timeline.has_wall_clock:
+            out.append("clock")
+    return out
 
 
 def _kv(items: Mapping[str, Any]) -> str:
@@ -197,21 +226,25 @@ REP_TABLE = (
     "lateral_bend_range_deg",
     "twist_range_deg",
     "verdict",
-    "lockout",
 )
 
 
 def _session_section(index: int, session: SessionData, svgs: Mapping[str, str]) -> str:
     totals = session_totals(session)
-    rate = totals.rounded_rate
+    timeline = session.timeline
+    threshold = (session.model or {}).get("threshold")
+    share = f" ({100 * totals.n_flagged / totals.n_reps:.0f}%)" if totals.n_reps else ""
+    rounded_caption = (
+        "reps rounded" + (f" (p \u2265 {threshold:.2f})" if threshold is not None else "")
+        if totals.n_classified
+        else "reps rounded (no classifier)"
+    )
     cards = [
-        _card(f"{session.duration_s / 60:.1f} min", "recording length"),
+        _card(clock(session.duration_s), "recording length (m:ss.s)"),
         _card(str(totals.n_sets), "sets"),
         _card(str(totals.n_reps), "reps"),
-        _card(
-            f"{totals.n_rounded}" + ("" if math.isnan(rate) else f" ({100 * rate:.0f}%)"),
-            "reps flagged rounded" if totals.n_classified else "reps flagged (no classifier)",
-        ),
+        _card(f"{totals.n_flagged}{share}", "reps flagged (rounded or hyperextended)"),
+        _card(str(totals.n_rounded), rounded_caption),
         _card(str(totals.n_hyperextended), "reps hyperextended at lockout"),
         _card(fmt(totals.peak_flexion_max_deg) + " deg", "deepest peak flexion"),
     ]
@@ -221,9 +254,13 @@ def _session_section(index: int, session: SessionData, svgs: Mapping[str, str]) 
         f'<section class="session" id="session-{index}">',
         f"<h2>Session: {escape(session.name)}</h2>",
     ]
-    if session.started_utc is not None:
-        started = session.started_utc.strftime("%Y-%m-%d %H:%M UTC")
-        parts.append(f'<p class="note">Recorded {escape(started)}</p>')
+    if session.lifter or session.started_utc is not None:
+        said = []
+        if session.lifter:
+            said.append(f"Lifter {session.lifter}")
+        if session.started_utc is not None:
+            said.append(f"recorded {session.started_utc.strftime('%Y-%m-%d %H:%M:%S UTC')}")
+        parts.append(f'<p class="note">{escape(", ".join(said))}.</p>')
     if session.synthetic:
         command = session.metadata.get("generator") or session.metadata.get("command", "")
         parts.append(
@@ -253,44 +290,115 @@ def _session_section(index: int, session: SessionData, svgs: Mapping[str, str]) 
     else:
         sets = set_summary(session)
         columns = [c for c in sets.columns if c != "load_kg" or sets["load_kg"].notna().any()]
-        parts.append(_table(sets, columns))
+        times = _time_cells(timeline, ("start_s", "end_s"))
+        parts.append(_table(sets, _with_clock(columns, timeline), times))
         parts.append(
             f"<figure>{svgs['sets']}<figcaption>Per rep, one line per set. Peak flexion rise is the "
             "rise of a least-squares line through peak flexion from the first to the last rep; "
             "speed loss is 1 - (first / last fitted ascent duration).</figcaption></figure>"
         )
         parts.append("<h3>Reps</h3>")
-        reps = session.reps.assign(verdict=None, lockout=None)
-        parts.append(_table(reps, REP_TABLE, {"verdict": _verdict_cell, "lockout": _lockout_cell}))
-    parts.append("<h3>Calibration and data quality</h3>")
-    received = {
-        "samples_received": len(session.angles),
-        "samples_with_angles": int(np.isfinite(session.angles[:, 1]).sum()),
-        "nominal_sampling_rate_hz": session.sampling_rate_hz,
-        "received_rate_hz": session.received_rate_hz,
-        "duration_s": session.duration_s,
-    }
-    parts.append(_kv({**received, **session.quality}))
+        reps = session.reps.assign(verdict=None)
+        cells = {
+            **_time_cells(timeline, TIME_LABELS),
+            "verdict": lambda row: _verdict_cell(row, threshold),
+        }
+        parts.append(_table(reps, _with_clock(REP_TABLE, timeline), cells))
+    parts.append("<h3>How this was measured</h3>")
+    parts.append(_plain_list(appendix(session)))
     for warning in session.warnings:
         parts.append(f'<p class="banner">Loading: {escape(warning)}</p>')
     if session.gaps:
         gaps = pd.DataFrame(session.gaps)
         columns = [c for c in ("start_s", "end_s", "duration_s", "restarted") if c in gaps]
         parts.append(f"<p>{len(gaps)} gap(s) in the data (hatched on the trace):</p>")
-        parts.append(_table(gaps, columns))
-    parts.append("<h3>Calibration</h3>" if session.calibration else "")
-    parts.append(_kv(session.calibration) if session.calibration else "")
-    parts.append("<h3>Model</h3>")
-    if session.model:
-        parts.append(_kv(session.model))
-    else:
-        parts.append(
-            "<p>No classifier was used: reps were measured but not classified as rounded or "
-            "neutral. Pass <code>--model FILE</code> (a model trained with "
-            "<code>imu train</code>) to get verdicts.</p>"
-        )
+        parts.append(_table(gaps, columns, _time_cells(timeline, ("start_s", "end_s"))))
     parts.append("</section>")
     return "\n".join(p for p in parts if p)
+
+
+def _plain_list(items: Iterable[str]) -> str:
+    return "<ul>" + "".join(f"<li>{escape(item)}</li>" for item in items) + "</ul>"
+
+
+def _percent(value: Any) -> str:
+    return "?" if not isinstance(value, (int, float)) else f"{100 * value:.0f}%"
+
+
+def appendix(session: SessionData) -> list[str]:
+    """The recording, its calibration and the model in sentences a coach reads (the raw
+    numbers are in ``imu analyze --json`` and the model's manifest)."""
+    q, cal, timeline = session.quality, session.calibration or {}, session.timeline
+    items = []
+    n = len(session.angles)
+    rate = session.sampling_rate_hz
+    recording = (
+        f"Recording: {clock(session.duration_s)} long, {n} samples at "
+        f"{rate:.0f} Hz" + (f" (received {session.received_rate_hz:.1f} per s)" if n > 1 else "")
+    )
+    n_gaps = int(q.get("n_gaps") or 0)
+    recording += (
+        f"; {plural(n_gaps, 'gap')} in the data, {float(q.get('gap_total_s') or 0):.1f} s in all."
+        if n_gaps
+        else "; no gaps in the data."
+    )
+    skipped = int(q.get("n_skipped_duplicate_or_out_of_order") or 0)
+    if skipped:
+        recording += f" {skipped} duplicate or out-of-order sample(s) were skipped."
+    items.append(recording)
+    if cal:
+        if cal.get("ok"):
+            quality = float(cal.get("quality") or 0.0)
+            word = "good" if quality >= 0.8 else "fair" if quality >= UNCERTAIN_QUALITY else "poor"
+            how = str(cal.get("message", "")).removeprefix("calibrated: ")
+            still = timeline.at(cal["time_s"]) if cal.get("time_s") is not None else "?"
+            text = (
+                f"Calibration: {word} (quality {quality:.2f} of 1); standing still until {still}; "
+                f"{how}."
+            )
+            if cal.get("mounting"):
+                off = cal.get("mounting_misalignment_deg")
+                text += (
+                    f" The sensor sat as mounting {cal['mounting']} (body forward, left, up as "
+                    "sensor axes" + (f"; {off:.0f} deg off square)." if off is not None else ").")
+                )
+        else:
+            text = f"Calibration failed: {str(cal.get('message', '')).removeprefix('calibration failed: ')}."
+        missing = [str(x).removesuffix("_deg").replace("_", " ") for x in cal.get("unavailable") or []]
+        weaker = [str(x).removesuffix("_deg").replace("_", " ") for x in cal.get("degraded") or []]
+        if missing:
+            text += f" Not measured without a gyroscope: {', '.join(missing)}."
+        if weaker:
+            text += f" Less accurate without a gyroscope: {', '.join(weaker)}."
+        items.append(text)
+    model = session.model
+    if not model:
+        items.append(
+            "No classifier was used: reps were measured but not judged rounded or good. "
+            "Pass --model FILE (a model from imu train) to get verdicts."
+        )
+        return items
+    from pathlib import Path
+
+    name = Path(str(model.get("path") or "")).name or str(model.get("name") or "")
+    which = "the model shipped with imu" if name == "default.skops" else f"model {name}"
+    threshold = model.get("threshold")
+    text = f"Rounded back: judged by {which}"
+    if model.get("personalised"):
+        text += " (personalised to a lifter)"
+    if isinstance(threshold, (int, float)):
+        text += f", which calls a rep rounded when its probability p is at least {threshold:.2f}"
+    created = str(model.get("created_utc") or "")[:10]
+    text += f"; trained {created}." if created else "."
+    cv = model.get("cv") or {}
+    if cv.get("n_groups"):
+        text += (
+            f" Checked on {cv['n_groups']} lifters or sessions it was not trained on "
+            f"({cv.get('n_spans', '?')} reps): it caught {_percent(cv.get('sensitivity'))} of "
+            f"rounded reps and passed {_percent(cv.get('specificity'))} of good ones."
+        )
+    items.append(text)
+    return items
 
 
 def render_html(
@@ -354,7 +462,8 @@ def render_html(
         body.append(_session_section(index, session, own))
     body.append(
         "<footer>Angles in degrees relative to the lifter's calibrated upright posture "
-        "(flexion positive forward); times in seconds of the session's own clock; tempo "
+        "(flexion positive forward); times from the start of each recording (m:ss.s), with "
+        "the clock time (UTC) beside them when the recording says when it started; tempo "
         "columns are the descent (start to bottom) and ascent (bottom to lockout) durations. "
         "This report is a training aid, not a medical device.</footer></main>"
     )

@@ -8,13 +8,12 @@ too few reps in a set for a trend, too few sets for a warm-up, one session for v
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
 from imu.report.data import SessionData
-from imu.report.summary import classified_mask, flagged_mask, session_totals, set_summary
+from imu.report.summary import classified_mask, rounded_mask, session_totals, set_summary
 
 
 @dataclass(frozen=True)
@@ -162,7 +161,7 @@ def _range_pattern(
 def rounded_reps(session: SessionData, settings: InsightSettings) -> list[Insight]:
     """Reps the classifier flagged as rounded, and whether they come late in their sets."""
     reps = session.reps
-    flagged = reps[flagged_mask(reps)]
+    flagged = reps[rounded_mask(reps)]
     n_classified = int(classified_mask(reps).sum())
     if len(flagged) < settings.min_reps_for_pattern:
         return []
@@ -293,54 +292,84 @@ def session_insights(session: SessionData, settings: InsightSettings) -> list[In
 
 
 def volume_progression(sessions: list[SessionData], settings: InsightSettings) -> list[Insight]:
-    """Session-to-session change in volume (sessions in chronological order).
+    """Session-to-session change in volume of the same lifter (sessions in chronological
+    order).
 
+    Each session is compared with the previous session of the same lifter (``lifter`` or
+    ``subject`` metadata). Sessions whose lifter is not recorded are compared with the
+    previous such session, saying that the lifter is assumed the same; sessions of
+    different lifters are never compared, and a note says which lifters the report mixes.
     Volume is load x reps (kg) when every set of both sessions has a load, else the
     number of reps. An increase beyond ``volume_increase_limit_pct`` is called abrupt.
     """
     found = []
-    for previous, current in itertools.pairwise(sessions):
-        before, now = session_totals(previous), session_totals(current)
-        if np.isfinite(before.volume_kg) and np.isfinite(now.volume_kg):
-            old, new, unit = before.volume_kg, now.volume_kg, "kg lifted (load x reps)"
-        else:
-            old, new, unit = float(before.n_reps), float(now.n_reps), "reps"
-        if old <= 0:
-            continue
-        change = round(100.0 * (new / old - 1.0), 6)  # 10 -> 11 reps is +10 %, not +10.0000001
-        numbers = f"{old:.0f} -> {new:.0f} {unit}, {change:+.0f}% vs {previous.name}"
-        if change > settings.volume_increase_limit_pct:
-            found.append(
-                Insight(
-                    "volume",
-                    "warning",
-                    "Volume jumped from the previous session",
-                    f"{numbers} (limit +{settings.volume_increase_limit_pct:.0f}%). Big jumps "
-                    "in training volume are a known cause of back pain; progress gradually.",
-                    current.name,
-                )
+    lifters = {s.lifter for s in sessions if s.lifter}
+    if len(lifters) > 1:
+        who = "; ".join(f"{s.name}: {s.lifter or 'not recorded'}" for s in sessions)
+        found.append(
+            Insight(
+                "volume",
+                "note",
+                f"{len(lifters)} different lifters",
+                f"These sessions come from different lifters ({who}), so volume is compared "
+                "only between sessions of the same lifter.",
+                sessions[-1].name,
             )
-        elif change < 0:
-            found.append(
-                Insight(
-                    "volume",
-                    "note",
-                    "Volume lower than the previous session",
-                    f"{numbers}.",
-                    current.name,
-                )
-            )
-        else:
-            found.append(
-                Insight(
-                    "volume",
-                    "good",
-                    "Volume within a gradual progression",
-                    f"{numbers} (within +{settings.volume_increase_limit_pct:.0f}%).",
-                    current.name,
-                )
-            )
+        )
+    last: dict[str | None, SessionData] = {}
+    for current in sessions:
+        previous = last.get(current.lifter)
+        last[current.lifter] = current
+        if previous is not None:
+            found += _volume_change(previous, current, settings)
     return found
+
+
+def _volume_change(
+    previous: SessionData, current: SessionData, settings: InsightSettings
+) -> list[Insight]:
+    before, now = session_totals(previous), session_totals(current)
+    if np.isfinite(before.volume_kg) and np.isfinite(now.volume_kg):
+        old, new, unit = before.volume_kg, now.volume_kg, "kg lifted (load x reps)"
+    else:
+        old, new, unit = float(before.n_reps), float(now.n_reps), "reps"
+    if old <= 0:
+        return []
+    change = round(100.0 * (new / old - 1.0), 6)  # 10 -> 11 reps is +10 %, not +10.0000001
+    whose = (
+        f"lifter {current.lifter}'s previous session"
+        if current.lifter
+        else "the previous session without a lifter in its metadata (assumed the same lifter)"
+    )
+    numbers = f"{old:.0f} -> {new:.0f} {unit}, {change:+.0f}% vs {previous.name}, {whose}"
+    limit = settings.volume_increase_limit_pct
+    if change > limit:
+        return [
+            Insight(
+                "volume",
+                "warning",
+                "Volume jumped from the previous session",
+                f"{numbers} (limit +{limit:.0f}%). Big jumps in training volume are a known "
+                "cause of back pain; progress gradually.",
+                current.name,
+            )
+        ]
+    if change < 0:
+        return [
+            Insight(
+                "volume", "note", "Volume lower than the previous session", f"{numbers}.",
+                current.name,
+            )
+        ]  # fmt: skip
+    return [
+        Insight(
+            "volume",
+            "good",
+            "Volume within a gradual progression",
+            f"{numbers} (within +{limit:.0f}%).",
+            current.name,
+        )
+    ]
 
 
 def all_insights(sessions: list[SessionData], settings: InsightSettings) -> list[Insight]:

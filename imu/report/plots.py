@@ -13,13 +13,15 @@ from html import escape
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from imu.report.data import SessionData
-from imu.report.summary import flagged_mask, session_totals
+from imu.report.summary import flagged_mask, rounded_mask, session_totals
+from imu.text import clock
 
 # Okabe & Ito (2008), "Color Universal Design" palette.
 BLUE, VERMILLION, PURPLE, ORANGE = "#0072B2", "#D55E00", "#CC79A7", "#E69F00"
@@ -91,6 +93,26 @@ def twist_within_reps(session: SessionData) -> np.ndarray:
     return out
 
 
+class _TimeLocator(matplotlib.ticker.Locator):
+    """Ticks at round times from the recording's start (``origin``): 10 s, 30 s, 1 min,
+    5 min ... apart, at most about ten of them."""
+
+    STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
+
+    def __init__(self, origin: float) -> None:
+        self.origin = origin
+
+    def __call__(self):
+        vmin, vmax = self.axis.get_view_interval()
+        return self.tick_values(vmin, vmax)
+
+    def tick_values(self, vmin: float, vmax: float):
+        span = max(vmax - vmin, 1e-9)
+        step = next((s for s in self.STEPS_S if span / s <= 10), self.STEPS_S[-1])
+        first = np.ceil((vmin - self.origin) / step) * step
+        return np.arange(first, vmax - self.origin + step / 2, step) + self.origin
+
+
 def trace_figure(session: SessionData) -> Figure:
     """Flexion over the session, reps shaded, flagged reps marked; side bend and twist below."""
     with matplotlib.rc_context(RC):
@@ -99,6 +121,7 @@ def trace_figure(session: SessionData) -> Figure:
         t = session.angles[:, 0]
         reps = session.reps
         flagged = flagged_mask(reps)
+        rounded = rounded_mask(reps)
         for row, is_flagged in zip(reps.itertuples(), flagged):
             colour = VERMILLION if is_flagged else SKY
             for ax in (top, bottom):
@@ -119,9 +142,9 @@ def trace_figure(session: SessionData) -> Figure:
                 color="#444444",
                 annotation_clip=False,
             )
-        if flagged.any():
+        if rounded.any():
             top.plot(
-                reps["bottom_s"][flagged], reps["peak_flexion_deg"][flagged], "v",
+                reps["bottom_s"][rounded], reps["peak_flexion_deg"][rounded], "v",
                 color=VERMILLION, ms=7, mec="black", mew=0.5, label="rounded (classifier)",
             )  # fmt: skip
         hyper = reps["hyperextended"].to_numpy(dtype=bool)
@@ -138,14 +161,21 @@ def trace_figure(session: SessionData) -> Figure:
             handles.append(Patch(facecolor="none", edgecolor=GREY, hatch="xx", label="data gap"))
         if flagged.any():
             handles.append(Patch(color=VERMILLION, alpha=0.4, label="flagged rep"))
-        top.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.9, ncols=5)
         bottom.plot(*envelope(t, session.angles[:, 2]), color=BLUE, lw=0.7, label="lateral bend")
         twist = twist_within_reps(session)
         bottom.plot(*envelope(t, twist), color=ORANGE, lw=0.7, label="twist within reps")
         bottom.set_ylim(-TWIST_AXIS_DEG, TWIST_AXIS_DEG)
         bottom.set_ylabel(f"angle (deg)\nclipped at \u00b1{TWIST_AXIS_DEG:.0f}")
-        bottom.set_xlabel("time (s, session clock)")
-        bottom.legend(loc="upper right", fontsize=8, framealpha=0.9, ncols=2)
+        origin = float(t[0]) if len(t) else 0.0
+        bottom.xaxis.set_major_formatter(
+            matplotlib.ticker.FuncFormatter(lambda x, _: clock(x - origin).removesuffix(".0"))
+        )
+        bottom.xaxis.set_major_locator(_TimeLocator(origin))
+        bottom.set_xlabel("time from the recording's start (m:ss)")
+        # One legend above the plots: it never covers a peak or a marker.
+        handles += bottom.get_legend_handles_labels()[0]
+        fig.legend(handles=handles, loc="outside upper right", fontsize=8, frameon=False,
+                   ncols=len(handles))  # fmt: skip
         return fig
 
 
@@ -154,7 +184,7 @@ def sets_figure(session: SessionData) -> Figure:
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=(11, 3.2), layout="constrained")
         left, right = fig.subplots(1, 2)
-        flagged = flagged_mask(session.reps)
+        flagged = rounded_mask(session.reps)
         for i, (number, group) in enumerate(session.reps.groupby("set")):
             colour = SET_COLOURS[i % len(SET_COLOURS)]
             mask = flagged[(session.reps["set"] == number).to_numpy()]

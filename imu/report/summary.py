@@ -41,9 +41,14 @@ def speed_loss_pct(ascent_s: np.ndarray) -> float:
     return 100.0 * (1.0 - first / last)
 
 
-def flagged_mask(reps: pd.DataFrame) -> np.ndarray:
+def rounded_mask(reps: pd.DataFrame) -> np.ndarray:
     """Boolean array: the classifier called the rep rounded (``rounded is True``)."""
     return np.array([value is True for value in reps["rounded"]], dtype=bool)
+
+
+def flagged_mask(reps: pd.DataFrame) -> np.ndarray:
+    """Boolean array: the rep is flagged, i.e. rounded or hyperextended (or both)."""
+    return rounded_mask(reps) | reps["hyperextended"].to_numpy(dtype=bool)
 
 
 def classified_mask(reps: pd.DataFrame) -> np.ndarray:
@@ -79,7 +84,7 @@ def set_summary(session: SessionData) -> pd.DataFrame:
     """
     rows = []
     previous_end = float("nan")
-    flagged = flagged_mask(session.reps)
+    flagged = rounded_mask(session.reps)
     for number, group in session.reps.groupby("set", sort=True):
         mask = (session.reps["set"] == number).to_numpy()
         peaks = group["peak_flexion_deg"].to_numpy()
@@ -120,6 +125,7 @@ class SessionTotals:
     n_classified: int
     n_rounded: int
     n_hyperextended: int
+    n_flagged: int  # rounded or hyperextended (a rep with both once)
     peak_flexion_max_deg: float
     volume_kg: float  # sum of load x reps; NaN unless every set with reps has a load
 
@@ -144,8 +150,9 @@ def session_totals(session: SessionData) -> SessionTotals:
         n_sets=len(sets),
         n_reps=len(reps),
         n_classified=int(classified_mask(reps).sum()),
-        n_rounded=int(flagged_mask(reps).sum()),
+        n_rounded=int(rounded_mask(reps).sum()),
         n_hyperextended=int(reps["hyperextended"].sum()),
+        n_flagged=int(flagged_mask(reps).sum()),
         peak_flexion_max_deg=float(np.nanmax(peaks)) if np.isfinite(peaks).any() else np.nan,
         volume_kg=volume,
     )
