@@ -11,8 +11,8 @@ docs (docs/vocabulary.md):
   hour on), with the wall-clock time beside them when the recording says when it started
   (``started_utc`` metadata, or a live sensor stamped by the host clock).
 
-Old words that files or scripts may still contain (``ok`` / ``neutral`` for a good rep)
-are accepted on input by :func:`verdict_of_word`.
+The older words (``OK``/``ok`` in replay, ``neutral`` in the report) were never written
+to files or events, so there is nothing to read back.
 """
 
 from __future__ import annotations
@@ -25,21 +25,10 @@ from typing import Any
 GOOD = "good"
 ROUNDED = "rounded"
 HYPEREXTENDED = "hyperextended"
-FLAGGED = "flagged"
-OLD_GOOD_WORDS = ("ok", "neutral", "not_rounded", "normal")
-"""Words older outputs used for a good rep; accepted on input, never written."""
-
 UNIX_TIME_MIN_S = 1e9
 """Sample times at least this large (2001-09-09 on) are taken as Unix time when the
 recording's ``started_utc`` agrees with its first sample (live recordings, imports with a
 clock)."""
-
-
-def verdict_of_word(word: str) -> str:
-    """``good``/``rounded``/``hyperextended`` for a verdict word, old words included
-    (``OK``, ``neutral``, ...); the word itself, lower-cased, when it is none of them."""
-    text = str(word).strip().lower()
-    return GOOD if text in OLD_GOOD_WORDS else text
 
 
 def clock(seconds: float | None) -> str:

@@ -498,7 +498,7 @@ def test_rounded_reps_insight_says_where_they_were():
 
     late = make_session([FLAT, FLAT], **flags((1, 5), (2, 4), (2, 5)))
     (found,) = [i for i in session_insights(late, SETTINGS) if i.kind == "rounded"]
-    assert "3 of 10 reps as rounded (30%: set 1 rep 5, set 2 rep 4, set 2 rep 5)" in found.text
+    assert "3 of 10 reps rounded (30%: set 1 rep 5, set 2 rep 4, set 2 rep 5)" in found.text
     assert "3 of them came in the last 2 reps" in found.text
     early = make_session([FLAT, FLAT], **flags((1, 1), (2, 2)))
     (found,) = [i for i in session_insights(early, SETTINGS) if i.kind == "rounded"]

@@ -48,7 +48,7 @@ class Report:
 FIGURE_LABELS = {
     "trace": "Trunk flexion, lateral bend and twist over the session, reps shaded",
     "sets": "Peak flexion and ascent duration per rep, one line per set",
-    "progress": "Depth, flagged-rep rate and volume per session",
+    "progress": "Depth, rounded-rep rate and volume per session",
 }
 
 

@@ -280,7 +280,8 @@ def _session_section(index: int, session: SessionData, svgs: Mapping[str, str]) 
         f"<figure>{svgs['trace']}<figcaption>Trunk flexion (top; positive = bending forward, "
         "negative = leaning back) and lateral bend relative to the calibrated upright posture, "
         "with the twist during each rep relative to its start (bottom). Shaded spans are "
-        "reps; &#9660; marks the peak of a rep the classifier flagged as rounded, &#9632; the "
+        "reps, flagged reps (rounded or hyperextended) in orange; &#9660; marks the peak of a rep "
+        "the classifier judged rounded, &#9632; the "
         "lockout of a hyperextended rep. Long traces are drawn as a min/max envelope."
         "</figcaption></figure>"
     )
@@ -453,7 +454,7 @@ def render_html(
             f'<section id="progress"><h2>Progress over sessions</h2>'
             f"<figure>{svgs[figure_key(None, 'progress')]}<figcaption>{escape(order)} "
             "Left: mean peak flexion of the first and of the last rep of each set. "
-            "Middle: share of reps the classifier flagged as rounded. Right: volume (kg x reps "
+            "Middle: share of reps the classifier judged rounded. Right: volume (kg x reps "
             "when loads were given for every set, else number of reps).</figcaption></figure>"
             "</section>"
         )

@@ -159,7 +159,7 @@ def _range_pattern(
 
 
 def rounded_reps(session: SessionData, settings: InsightSettings) -> list[Insight]:
-    """Reps the classifier flagged as rounded, and whether they come late in their sets."""
+    """Reps the classifier judged rounded, and whether they come late in their sets."""
     reps = session.reps
     flagged = reps[rounded_mask(reps)]
     n_classified = int(classified_mask(reps).sum())
@@ -169,7 +169,7 @@ def rounded_reps(session: SessionData, settings: InsightSettings) -> list[Insigh
     late = flagged["rep"].to_numpy() > set_sizes[flagged["set"]].to_numpy() - settings.late_reps
     where = ", ".join(f"set {s} rep {r}" for s, r in zip(flagged["set"], flagged["rep"]))
     text = (
-        f"The classifier flagged {len(flagged)} of {n_classified} reps as rounded "
+        f"The classifier judged {len(flagged)} of {n_classified} reps rounded "
         f"({100 * len(flagged) / n_classified:.0f}%: {where})."
     )
     if late.mean() > 0.5:

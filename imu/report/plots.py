@@ -240,7 +240,7 @@ def progress_figure(sessions: list[SessionData]) -> Figure:
         if not any(t.n_classified for t in totals):
             rate.text(0.5, 0.5, "no classifier used", transform=rate.transAxes, ha="center")
             rate.set_yticks([])
-        rate.set_ylabel("reps flagged rounded (%)")
+        rate.set_ylabel("reps rounded (%)")
         rate.set_title("Flagged-rep rate", fontsize=9)
         volume.bar(x, volumes, color=BLUE, edgecolor="black", lw=0.5)
         volume.set_ylabel("volume (kg x reps)" if use_kg else "volume (reps)")
