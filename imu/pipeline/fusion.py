@@ -465,7 +465,7 @@ def warm_up(notice_after_s: float = 2.0) -> None:
     global _WARM
     if _WARM:
         return
-    # Said on stderr whatever it is (a terminal, a log file): a silent 25 s is a hang.
+    # Said on stderr whatever it is (a terminal, a log file): a silent pause looks like a hang.
     notice = {"file": sys.stderr, "flush": True}
     timer = threading.Timer(notice_after_s, print, (COMPILE_NOTICE,), notice)
     timer.daemon = True
