@@ -422,3 +422,33 @@ def test_display_shows_link_calibration_gauge_verdicts_alerts_and_summary():
     assert "session over: 1 rep, 0 sets done, 1 flagged" in tail  # the panel's last state
     assert "session interrupted: 0:12.0, 1200 samples, 1 rep in 0 sets" in tail
     assert "recording: /tmp/x.csv" in tail
+
+
+def test_live_display_logs_every_rep_above_the_panel_with_the_host_clock(monkeypatch):
+    """Live samples are stamped by the host clock (Unix time): the log shows the time from
+    the first sample and the time of day beside it; no rep is dropped from the log."""
+    import time
+
+    from rich.console import Console
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        screen = io.StringIO()
+        console = Console(file=screen, width=200, force_terminal=False, color_system=None)
+        display = Display("imu live - test", console=console, timeline=Timeline.host_clock())
+        t0 = 1796605200.0  # 2026-12-07T01:00:00Z
+        display.on_samples(np.array([[t0, 0, 0, 9.8, 0, 0, 0]]), False)
+        for n in range(1, 13):
+            rep = {"type": "rep", "set": 1, "rep": n, "end_s": t0 + 4.0 * n, "rounded": False,
+                   "p_rounded": 0.01, "hyperextended": False}  # fmt: skip
+            display.on_event(rep)
+        display.close({"ended_by": "finished", "duration_s": 50.0, "n_reps": 12})
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    text = screen.getvalue()
+    for n in range(1, 13):
+        assert f"({time.strftime('%H:%M:%S', time.gmtime(t0 + 4.0 * n))})  rep 1.{n} " in text
+    assert "0:48.0 (01:00:48)  rep 1.12" in text
+    assert "session finished: 0:50.0 (01:00:00 to 01:00:50)" in text
