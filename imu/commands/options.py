@@ -132,8 +132,8 @@ def check_long_enough(session, path: str | None = None) -> None:
         raise input_error(
             f"too short to analyse: {plural(len(times), 'sample')} over {span_s:.2f} s",
             path=path or session.source,
-            hint=f"a recording needs at least {needed_s:g} s (standing still at the start, "
-            "then the lifts)",
+            hint=f"a recording needs at least {needed_s:g} s: standing still at the start, "
+            "then the lifts",
         )
 
 
