@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from imu.errors import ImuError, input_error
 
@@ -31,6 +31,21 @@ Lost = Callable[[tuple, BaseException], Any]
 """``on_lost(args, exception)``: the result of a task that could not run (its worker died)."""
 
 IN_FLIGHT_PER_WORKER = 4
+PRELOAD = ("imu.batch.work", "imu.pipeline", "imu.importers.canonical", "imu.model.dataset")
+"""Modules the fork server imports once for all workers (numpy, pandas, numba with them)."""
+
+
+class Executor(Protocol):
+    """What every executor offers (module docstring)."""
+
+    workers: int
+    """Tasks it runs at once."""
+
+    def map_unordered(
+        self, fn: Task, items: Sequence[tuple], on_lost: Lost
+    ) -> Iterator[tuple[int, Any]]: ...
+
+    def close(self) -> None: ...
 
 
 def default_jobs() -> int:
@@ -57,7 +72,7 @@ class InProcess:
 class LocalPool:
     """A pool of ``jobs`` worker processes on this machine."""
 
-    def __init__(self, jobs: int, preload: Sequence[str] = ("imu.batch.work",)) -> None:
+    def __init__(self, jobs: int, preload: Sequence[str] = PRELOAD) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -145,6 +160,8 @@ class DaskCluster:
                 index, args = indices.pop(future)
                 try:
                     result = future.result()
+                except ImuError:
+                    raise  # the task's own one-line error, as in this process
                 except Exception as exc:  # noqa: BLE001 (KilledWorker, a lost connection, ...)
                     result = on_lost(args, exc)
                 future.release()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from imu.commands.batch import add_executor_arguments, executor_from_args
 from imu.commands.options import add_measurement_arguments
 from imu.importers import add_input_arguments
 
@@ -32,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--plot", metavar="PNG", default=None, help="write the ROC curve to PNG")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_executor_arguments(parser, "1, this process")
     add_input_arguments(parser)
     add_measurement_arguments(parser)
 
@@ -59,8 +61,9 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     positive = args.positive or model.positive_label
     labels = read_many(args.labels)
-    with progress_bar("measuring spans", labels[SESSION_PATH].nunique(), not args.quiet) as advance:
-        data = load_training_data(labels, positive, args.group_by, advance, options)
+    with (executor_from_args(args, default_jobs=1) as executor,
+          progress_bar("measuring spans", labels[SESSION_PATH].nunique(), not args.quiet) as advance):
+        data = load_training_data(labels, positive, args.group_by, advance, options, executor)
     print_warnings(data.data.warnings + rate_warnings(model.manifest, data.data.sampling_rates_hz))
     p = model.probability(data.data.rows)
     predicted = p >= model.threshold

@@ -18,6 +18,7 @@ import argparse
 import json
 import shlex
 
+from imu.commands.batch import add_executor_arguments, executor_from_args
 from imu.commands.options import add_measurement_arguments
 from imu.importers import add_input_arguments
 
@@ -42,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--force", action="store_true", help="overwrite an existing model file")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_executor_arguments(parser, "1, this process")
     add_input_arguments(parser)
     add_measurement_arguments(parser)
 
@@ -81,8 +83,9 @@ def run(args: argparse.Namespace) -> int:
     positive = args.positive or (base.positive_label if base else DEFAULT_POSITIVE)
     labels = read_many(args.labels)
     training_files = _training_files(labels, options)  # hashed now, before the slow part
-    with progress_bar("measuring spans", labels[SESSION_PATH].nunique(), not args.quiet) as advance:
-        data = load_training_data(labels, positive, args.group_by, advance, options)
+    with (executor_from_args(args, default_jobs=1) as executor,
+          progress_bar("measuring spans", labels[SESSION_PATH].nunique(), not args.quiet) as advance):
+        data = load_training_data(labels, positive, args.group_by, advance, options, executor)
     print_warnings(data.data.warnings)
     X, y, groups = data.data.rows, data.y, data.groups
     n_groups = len(np.unique(groups))

@@ -35,6 +35,7 @@ from imu.model.labels import (
 )
 
 if TYPE_CHECKING:
+    from imu.batch.executors import Executor
     from imu.pipeline import EngineSettings
 
 ANGLE_COLUMNS = ("time_s", "flexion_deg", "lateral_bend_deg", "twist_deg")
@@ -120,7 +121,8 @@ hand-made window a few samples past the first or last sample); further is an err
 
 
 def labelled_rows(labels: pd.DataFrame, options: SessionOptions | None = None,
-                  progress: Callable[[str], None] | None = None) -> LabelledRows:
+                  progress: Callable[[str], None] | None = None,
+                  executor: Executor | None = None) -> LabelledRows:
     """Model rows for every labelled span (see the module docstring). ``options``: the
     command line's session options, for rows whose session-option cells are blank.
 
@@ -130,52 +132,35 @@ def labelled_rows(labels: pd.DataFrame, options: SessionOptions | None = None,
     many and why (and the first lines); an InputError if that leaves nothing. Warnings of
     the labels file (adjacent spans trimmed where they shared a few samples,
     :func:`imu.model.labels.read_labels`) come first.
+
+    ``executor`` (:mod:`imu.batch.executors`: ``--jobs``, ``--scheduler``) measures the
+    sessions in worker processes (:func:`session_rows`); default: one after the other in
+    this process. The result is the same either way (rows in the labels' session order).
     """
     from imu.errors import input_error
-    from imu.pipeline import UNCERTAIN_QUALITY, span_record
 
+    tasks = [(path, spans, session_options(spans, options))
+             for path, spans in labels.groupby(SESSION_PATH, sort=False)]
+    done: list[SessionRows | None] = [None] * len(tasks)
+    if executor is None:
+        results = ((i, session_rows(*task)) for i, task in enumerate(tasks))
+    else:
+        results = executor.map_unordered(session_rows, tasks, _lost_session)
+    for index, result in results:
+        done[index] = result
+        if progress:
+            progress(tasks[index][0])
     kept, rows, records = [], [], []
     warnings: list[str] = list(labels.attrs.get("warnings", []))
     left_out: dict[str, list[str]] = {}
-    rates: dict[str, float] = {}
-    used: dict[str, dict] = {}
-    clipped = 0
-    for path, spans in labels.groupby(SESSION_PATH, sort=False):
-        used[path] = session_options(spans, options)
-        result = analyse(path, used[path])
-        rates[path] = result.sampling_rate_hz
-        calibration = result.calibration
-        if not calibration.get("ok", False):
-            warnings.append(f"{path}: calibration: {calibration.get('message', 'failed')}")
-        elif calibration.get("quality", 1.0) < UNCERTAIN_QUALITY:
-            warnings.append(f"{path}: calibration quality {calibration['quality']:.2f}: "
-                            f"{calibration.get('message')}; labels made with a known mounting "
-                            "need it here too (--mounting, or a 'mounting' column)")
-        time_s = result.angles["time_s"].to_numpy()
-        first_s, last_s = float(time_s[0]), float(time_s[-1])
-        for index, row in spans.sort_values("start_s").iterrows():
-            start_s, end_s = float(row["start_s"]), float(row["end_s"])
-            if first_s - EDGE_TOLERANCE_S <= start_s < first_s or (
-                last_s < end_s <= last_s + EDGE_TOLERANCE_S
-            ):
-                start_s, end_s = max(start_s, first_s), min(end_s, last_s)
-                clipped += 1
-            check_span_in_session(pd.Series({**row, "start_s": start_s, "end_s": end_s}),
-                                  first_s, last_s)
-            where = f"{row[SOURCE]}:{row[LINE]}"
-            try:
-                record = span_record(result.angles, start_s, end_s, result.settings.reps)
-            except ValueError as exc:
-                reason = ("no calibrated angles (calibration failed)"
-                          if not calibration.get("ok", False) else f"unusable data ({exc})")
-                left_out.setdefault(reason, []).append(where)
-                continue
-            history = [r for r in result.rep_records if r["end_s"] <= start_s]
-            rows.append(model_row(record, history))
-            records.append(record)
-            kept.append(index)
-        if progress:
-            progress(path)
+    for result in done:
+        kept += result.kept
+        rows += result.rows
+        records += result.records
+        warnings += result.warnings
+        for reason, lines in result.left_out.items():
+            left_out.setdefault(reason, []).extend(lines)
+    clipped = sum(result.clipped for result in done)
     if clipped:
         warnings.append(f"{clipped} span(s) reaching up to {EDGE_TOLERANCE_S:g} s past their "
                         "recording's first or last sample were clipped to it")
@@ -190,5 +175,73 @@ def labelled_rows(labels: pd.DataFrame, options: SessionOptions | None = None,
         first = warnings[-1] if warnings else "no spans"
         raise input_error(f"no labelled span could be measured; last problem: {first}",
                           path=str(labels[SOURCE].iloc[0]))
+    rates = {task[0]: result.sampling_rate_hz for task, result in zip(tasks, done, strict=True)}
+    used = {task[0]: task[2] for task in tasks}
     return LabelledRows(labels.loc[kept].reset_index(drop=True), np.vstack(rows), records,
                         rates, warnings, used)
+
+
+@dataclass
+class SessionRows:
+    """The model rows of one session's labelled spans (:func:`session_rows`)."""
+
+    kept: list
+    """Index labels of the spans measured, in the order of ``rows``."""
+    rows: list[np.ndarray]
+    records: list[dict]
+    sampling_rate_hz: float
+    warnings: list[str]
+    left_out: dict[str, list[str]]
+    """Reason -> ``file:line`` of the spans left out for it."""
+    clipped: int
+    """Spans clipped to the recording (:data:`EDGE_TOLERANCE_S`)."""
+
+
+def session_rows(path: str, spans: pd.DataFrame, options: dict) -> SessionRows:
+    """Analyse one labelled session with its ``options`` and measure its ``spans``: the
+    work of :func:`labelled_rows` for one session (a task of a worker process)."""
+    from imu.pipeline import UNCERTAIN_QUALITY, span_record
+
+    kept, rows, records, warnings = [], [], [], []
+    left_out: dict[str, list[str]] = {}
+    clipped = 0
+    result = analyse(path, options)
+    calibration = result.calibration
+    if not calibration.get("ok", False):
+        warnings.append(f"{path}: calibration: {calibration.get('message', 'failed')}")
+    elif calibration.get("quality", 1.0) < UNCERTAIN_QUALITY:
+        warnings.append(f"{path}: calibration quality {calibration['quality']:.2f}: "
+                        f"{calibration.get('message')}; labels made with a known mounting "
+                        "need it here too (--mounting, or a 'mounting' column)")
+    time_s = result.angles["time_s"].to_numpy()
+    first_s, last_s = float(time_s[0]), float(time_s[-1])
+    for index, row in spans.sort_values("start_s").iterrows():
+        start_s, end_s = float(row["start_s"]), float(row["end_s"])
+        if first_s - EDGE_TOLERANCE_S <= start_s < first_s or (
+            last_s < end_s <= last_s + EDGE_TOLERANCE_S
+        ):
+            start_s, end_s = max(start_s, first_s), min(end_s, last_s)
+            clipped += 1
+        check_span_in_session(pd.Series({**row, "start_s": start_s, "end_s": end_s}),
+                              first_s, last_s)
+        where = f"{row[SOURCE]}:{row[LINE]}"
+        try:
+            record = span_record(result.angles, start_s, end_s, result.settings.reps)
+        except ValueError as exc:
+            reason = ("no calibrated angles (calibration failed)"
+                      if not calibration.get("ok", False) else f"unusable data ({exc})")
+            left_out.setdefault(reason, []).append(where)
+            continue
+        history = [r for r in result.rep_records if r["end_s"] <= start_s]
+        rows.append(model_row(record, history))
+        records.append(record)
+        kept.append(index)
+    return SessionRows(kept, rows, records, result.sampling_rate_hz, warnings, left_out,
+                       clipped)
+
+
+def _lost_session(args: tuple, exc: BaseException) -> SessionRows:
+    from imu.errors import ImuError
+
+    raise ImuError(f"{args[0]}: the worker measuring it was lost ({type(exc).__name__}); "
+                   "run again") from exc

@@ -7,6 +7,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,9 @@ from imu.errors import input_error
 from imu.model.dataset import LabelledRows, SessionOptions, labelled_rows
 from imu.model.labels import SOURCE, SUBJECT
 from imu.model.training import Progress
+
+if TYPE_CHECKING:
+    from imu.batch.executors import Executor
 
 DEFAULT_POSITIVE = "rounded"
 
@@ -58,13 +62,14 @@ def group_ids(labels: pd.DataFrame, group_by: str | None) -> tuple[np.ndarray, s
 
 def load_training_data(labels: pd.DataFrame, positive: str, group_by: str | None,
                        progress: Progress | None = None,
-                       options: SessionOptions | None = None) -> TrainingData:
+                       options: SessionOptions | None = None,
+                       executor: Executor | None = None) -> TrainingData:
     """Measure every span of a labels table (:func:`imu.model.labels.read_many`) through
-    the pipeline, with the command line's session ``options`` where a row sets none;
-    build y and groups."""
+    the pipeline, with the command line's session ``options`` where a row sets none
+    (sessions in worker processes with an ``executor``); build y and groups."""
     targets(labels, positive)  # fail before the slow part
     group_ids(labels, group_by)
-    data = labelled_rows(labels, options, progress=progress)
+    data = labelled_rows(labels, options, progress=progress, executor=executor)
     groups, group_by = group_ids(data.labels, group_by)
     return TrainingData(data, targets(data.labels, positive), groups, group_by, positive)
 
