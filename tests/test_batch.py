@@ -299,3 +299,27 @@ def test_train_and_evaluate_measure_spans_in_a_pool_with_the_same_result(sim, tm
     assert main(["evaluate", labels, "--json", "--quiet", "--jobs", "2"]) == 0
     assert json.loads(capsys.readouterr().out) == one
     assert one["metrics"]["n_spans"] == len(pd.read_csv(labels)) > 0
+
+
+def test_urls_are_read_through_fsspec(sim, tmp_path):
+    import fsspec
+
+    memory = fsspec.filesystem("memory")
+    for name in SESSIONS[:2]:
+        memory.pipe(f"/imu-batch-test/club/{name}", (sim / name).read_bytes())
+    memory.pipe("/imu-batch-test/club/notes.csv", b"day,comment\n1,heavy\n")  # no recording
+    try:
+        reps, sessions, errors = analyze_many(["memory://imu-batch-test/club"], jobs=1,
+                                              model=None)
+    finally:
+        memory.rm("/imu-batch-test", recursive=True)
+    expected, _, _ = analyze_many([sim / n for n in SESSIONS[:2]], jobs=1, model=None)
+    assert errors.empty
+    assert sessions["session"].tolist() == [f"memory:///imu-batch-test/club/{n}"
+                                            for n in SESSIONS[:2]]
+    assert reps.drop(columns="session").equals(expected.drop(columns="session"))
+    hashes = sessions["sha256"].tolist()
+    patterned, sessions, _ = analyze_many([f"file://{sim.as_posix()}/L0[12]_s1.csv"], jobs=1,
+                                          model=None)
+    assert sessions["sha256"].tolist() == hashes
+    assert patterned.drop(columns="session").equals(expected.drop(columns="session"))

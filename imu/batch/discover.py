@@ -19,6 +19,11 @@ Per folder:
 
 Hidden files and folders (``.name``) are skipped, as :func:`imu.importers._sources.gather`
 does.
+
+A URL (``s3://bucket/club/``, ``https://host/a.csv``, ``file:///data/*.csv.gz``: anything
+fsspec reads, with its filesystem package installed) names one file, a pattern or a
+folder; there each file whose head matches a format is one recording (an export of
+several files is read from a folder on a file system, not from a URL).
 """
 
 from __future__ import annotations
@@ -68,7 +73,9 @@ def discover(inputs: list[str | os.PathLike]) -> Found:
         raise input_error("no input given", hint="name recordings, folders or glob patterns")
     for raw in inputs:
         text = os.fspath(raw)
-        if glob.has_magic(text) and not os.path.exists(text):
+        if is_url(text):
+            _search_url(text, found)
+        elif glob.has_magic(text) and not os.path.exists(text):
             matches = sorted(glob.glob(text, recursive=True))
             if not matches:
                 raise input_error("no file or folder matches this pattern", path=text)
@@ -95,6 +102,51 @@ def discover(inputs: list[str | os.PathLike]) -> Found:
         raise input_error("no recording found", path=", ".join(os.fspath(p) for p in inputs),
                           hint="session CSVs and other apps' exports: docs/importers.md")
     return found
+
+
+def is_url(text: str) -> bool:
+    """Whether an input is a URL for fsspec (``s3://``, ``https://``, ``file://``, ...)."""
+    return "://" in text
+
+
+def filesystem(url: str):
+    """``(fsspec filesystem, path)`` of a URL; InputError without fsspec."""
+    try:
+        import fsspec
+    except ImportError:
+        raise input_error("reading URLs needs fsspec", path=url,
+                          hint="pip install 'imu[dask]'") from None
+    try:
+        return fsspec.core.url_to_fs(url)
+    except (ImportError, ValueError) as exc:  # e.g. s3:// without s3fs
+        raise input_error(f"cannot open this URL ({exc})", path=url) from None
+
+
+def _search_url(url: str, found: Found) -> None:
+    """A URL's recordings: the file, or the files a pattern or a folder holds whose heads
+    match a one-file format or other apps' single files (each is one recording; an
+    export of several files must be given as a folder on a file system)."""
+    fs, path = filesystem(url)
+    try:
+        if glob.has_magic(path):
+            names, search = sorted(fs.glob(path)), True
+        elif fs.isdir(path):
+            names, search = sorted(fs.find(path)), True
+        elif fs.exists(path):
+            names, search = [path], False
+        else:
+            raise input_error("no such file or folder", path=url)
+    except OSError as exc:
+        raise input_error(f"cannot list ({exc})", path=url) from None
+    for name in names:
+        parts = name.split("/")
+        if search and (any(p.startswith(".") for p in parts) or not _is_text_name(parts[-1])):
+            continue
+        full = fs.unstrip_protocol(name)
+        if not search or _kind(name, fs.open) != "none":
+            found.recordings.append(Recording(full, (full,)))
+        else:
+            found.left_out.append(full)
 
 
 def _name(path: str | Path) -> str:
@@ -152,14 +204,15 @@ def _is_zip(path: Path) -> bool:
     return path.suffix.lower() == ".zip"
 
 
-def _kind(path: Path) -> str:
+def _kind(path: Path | str, opener=open) -> str:
     """``session`` and ``one-file`` (a recording each), ``other-format`` (part of an
     export), ``zip`` (an archive holding a known format), ``unreadable`` (kept: its error
-    is listed) or ``none`` (matches no format)."""
+    is listed) or ``none`` (matches no format). ``opener``: ``open``, or an fsspec
+    filesystem's ``open`` for a URL's path."""
     try:
-        if _is_zip(path) or zipfile.is_zipfile(path):
+        if opener is open and (_is_zip(path) or zipfile.is_zipfile(path)):
             return "zip" if _zip_matches(path) else "none"
-        head = _head(path)
+        head = _head(str(path), opener)
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error):
         return "unreadable"
     kind = _format_kind([SourceFile(str(path), head)])
@@ -177,11 +230,11 @@ def _format_kind(files: list[SourceFile]) -> str:
     return fmt if fmt in ONE_FILE_FORMATS else "other-format"
 
 
-def _head(path: Path) -> bytes:
-    if path.name.lower().endswith(".gz"):
-        with gzip.open(path, "rb") as handle:
-            return handle.read(HEAD_BYTES)
-    with open(path, "rb") as handle:
+def _head(path: str, opener=open) -> bytes:
+    with opener(path, "rb") as handle:
+        if path.lower().endswith(".gz"):
+            with gzip.GzipFile(fileobj=handle) as unpacked:
+                return unpacked.read(HEAD_BYTES)
         return handle.read(HEAD_BYTES)
 
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from imu.batch.discover import Recording
+from imu.batch.discover import Recording, filesystem, is_url
 from imu.errors import ImuError
 
 MEASUREMENT_OPTIONS = (
@@ -83,15 +83,18 @@ class Options:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def content_hash(paths: tuple[str, ...]) -> str:
-    """SHA-256 of a recording's bytes: of its one file, or of the sorted lines
-    ``name sha256`` of its files (an export's folder)."""
+def content_hash(paths: tuple[str, ...], blobs: list[bytes] | None = None) -> str:
+    """SHA-256 of a recording's bytes (its files', or ``blobs`` already read): of its one
+    file, or of the sorted lines ``name sha256`` of its files (an export's folder)."""
     digests = []
-    for path in paths:
+    for i, path in enumerate(paths):
         digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        if blobs is not None:
+            digest.update(blobs[i])
+        else:
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
         digests.append(digest.hexdigest())
     if len(paths) == 1:
         return digests[0]
@@ -125,15 +128,19 @@ def run_recording(recording: Recording, options: Options, known_sha256: str | No
     Never raises for a bad recording: its one-line error is in the entry.
     """
     entry: dict = {"session": recording.session, "paths": list(recording.paths)}
+    blobs = None
     try:
-        entry["sha256"] = content_hash(recording.paths)
-    except OSError as exc:
+        if any(is_url(p) for p in recording.paths):  # read once: hashed and measured
+            blobs = [_fetch(p) for p in recording.paths]
+        entry["sha256"] = content_hash(recording.paths, blobs)
+    except (OSError, ImuError) as exc:
+        what = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         return {**entry, "sha256": None, "status": "failed",
-                "error": f"{recording.session}: cannot read ({exc.strerror or exc})"}
+                "error": f"{recording.session}: cannot read ({what})"}
     if known_sha256 is not None and entry["sha256"] == known_sha256:
         return {**entry, "status": "unchanged"}
     try:
-        return {**entry, **_measure(recording, options)}
+        return {**entry, **_measure(recording, options, blobs)}
     except ImuError as exc:
         return {**entry, "status": "failed", "error": str(exc)}
     except MemoryError:
@@ -144,13 +151,31 @@ def run_recording(recording: Recording, options: Options, known_sha256: str | No
                 "error": f"unexpected {type(exc).__name__} (please report): {what}"}
 
 
-def _measure(recording: Recording, options: Options) -> dict:
-    from imu.importers import load
+def _fetch(url: str) -> bytes:
+    fs, path = filesystem(url)
+    with fs.open(path, "rb") as handle:
+        return handle.read()
+
+
+def _load(recording: Recording, options: Options, blobs: list[bytes] | None):
+    """The recording as a Session: from its paths, or from the bytes read from URLs."""
+    from imu.importers import detect, importer, load
+    from imu.importers._sources import SourceFile
+    from imu.session import gunzip
+
+    if blobs is None:
+        return load(list(recording.paths), fmt=options.format, acc_unit=options.acc_unit,
+                    gyr_unit=options.gyr_unit)
+    files = [SourceFile(p, gunzip(b, p)) for p, b in zip(recording.paths, blobs, strict=True)]
+    fmt = options.format or detect(files)
+    return importer(fmt).load(files, options.acc_unit, options.gyr_unit)
+
+
+def _measure(recording: Recording, options: Options, blobs: list[bytes] | None = None) -> dict:
     from imu.measure import json_safe, measure
 
     settings, classifier, model_info = _worker(options)
-    session = load(list(recording.paths), fmt=options.format, acc_unit=options.acc_unit,
-                   gyr_unit=options.gyr_unit)
+    session = _load(recording, options, blobs)
     analysis, result = measure(session, settings, classifier, model_info)
     result = json_safe(result)
     time_s = analysis.angles[:, 0]
