@@ -251,12 +251,15 @@ def test_a_dask_cluster_gives_the_same_tables_as_the_local_pool(sim, tmp_path):
                                   dashboard_address=None) as cluster:
         out = tmp_path / "dask"
         summary = run_batch(discover([folder]), out, Options(), scheduler=cluster.scheduler_address)
+        again = run_batch(discover([folder]), out, Options(), scheduler=cluster.scheduler_address)
         executor = DaskCluster(cluster.scheduler_address)
         try:  # imu train / evaluate --scheduler: the span rows measured on the cluster
             remote = labelled_rows(labels, executor=executor)
         finally:
             executor.close()
     assert summary.n_failed == 3 and summary.n_reps > 0
+    # the workers hash the files: the good ones are not measured again, the failed ones are
+    assert (again.n_unchanged, again.n_measured, again.n_failed) == (3, 3, 3)
     for name in ("reps.csv", "sessions.csv", "errors.csv"):
         assert (out / name).read_bytes() == (local / name).read_bytes()
     here = labelled_rows(labels)

@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imu.batch.discover import Found, Recording, discover
-from imu.batch.work import Options, run_recording
+from imu.batch.discover import Found, Recording, discover, is_url
+from imu.batch.work import Options, content_hash, run_recording
 from imu.errors import input_error
 
 __all__ = ["BatchSummary", "Found", "Options", "Recording", "analyze_many", "discover", "run_batch"]
@@ -69,19 +69,22 @@ def run_batch(
     try:
         tasks = [(r, options, None if force else journal.known_sha256(r.session, key))
                  for r in found.recordings]
-        executor = make_executor(jobs, scheduler)
-        try:
-            results = executor.map_unordered(run_recording, tasks, _lost)
-            for _, entry in results:
-                if entry["status"] == "unchanged":
-                    summary.n_unchanged += 1
-                else:
-                    summary.n_measured += 1
-                    journal.append({**entry, "options": key})
-                if progress:
-                    progress(entry["session"])
-        finally:
-            executor.close()
+        if scheduler is None:  # the files are here: no worker for what is up to date
+            tasks = [task for task in tasks if not _up_to_date(*task, summary, progress)]
+        if tasks:
+            executor = make_executor(jobs, scheduler)
+            try:
+                results = executor.map_unordered(run_recording, tasks, _lost)
+                for _, entry in results:
+                    if entry["status"] == "unchanged":
+                        summary.n_unchanged += 1
+                    else:
+                        summary.n_measured += 1
+                        journal.append({**entry, "options": key})
+                    if progress:
+                        progress(entry["session"])
+            finally:
+                executor.close()
         for session in sessions:
             summary.n_failed += journal.index[session][4] != "ok"
         summary.n_reps = _count_reps(journal, sessions)
@@ -90,6 +93,22 @@ def run_batch(
     finally:
         journal.close(compact=True)
     return summary
+
+
+def _up_to_date(recording: Recording, options: Options, known: str | None,
+                summary: BatchSummary, progress: Callable[[str], None] | None) -> bool:
+    """Whether a local recording still has the content hash of its kept result (counted)."""
+    if known is None or any(is_url(p) for p in recording.paths):
+        return False
+    try:
+        if content_hash(recording.paths) != known:
+            return False
+    except OSError:
+        return False  # its worker says what is wrong
+    summary.n_unchanged += 1
+    if progress:
+        progress(recording.session)
+    return True
 
 
 def _lost(args: tuple, exc: BaseException) -> dict:
