@@ -87,9 +87,8 @@ def run_batch(
                 executor.close()
         for session in sessions:
             summary.n_failed += journal.index[session][4] != "ok"
-        summary.n_reps = _count_reps(journal, sessions)
         with _output_errors():
-            write_tables(out, journal, sessions, parquet)
+            summary.n_reps = write_tables(out, journal, sessions, parquet)
     finally:
         journal.close(compact=True)
     return summary
@@ -118,10 +117,6 @@ def _lost(args: tuple, exc: BaseException) -> dict:
     return {"session": recording.session, "paths": list(recording.paths), "sha256": None,
             "status": "failed", "error": f"worker lost while measuring it ({type(exc).__name__}: "
             f"{what}); run again to retry"}
-
-
-def _count_reps(journal, sessions: list[str]) -> int:
-    return sum(len(journal.get(s).get("reps") or ()) for s in sessions)
 
 
 def _check_outdir(out: Path, tables: dict, state_dir: str, force: bool) -> None:

@@ -18,7 +18,7 @@ import csv
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -130,42 +130,32 @@ def _cell(value) -> str:
     return str(value)
 
 
-def table_rows(journal: Journal, sessions: Iterable[str]) -> dict[str, Iterator[list[str]]]:
-    """Rows of each table for ``sessions`` in that order, read back from ``journal``."""
-    sessions = list(sessions)
-
-    def reps() -> Iterator[list[str]]:
+def write_tables(outdir: Path, journal: Journal, sessions: list[str], parquet: bool) -> int:
+    """``reps.csv``, ``sessions.csv`` and ``errors.csv`` (and ``.parquet`` copies) for
+    ``sessions`` in that order, in one pass over their journal lines; the reps written.
+    The three files are renamed into place together, once all are complete."""
+    n_reps = 0
+    with contextlib.ExitStack() as stack:
+        writers = {}
+        for name, columns in TABLES.items():
+            handle = stack.enter_context(atomic_file(outdir / f"{name}.csv"))
+            writers[name] = csv.writer(handle, lineterminator="\n")
+            writers[name].writerow(columns)
         for session in sessions:
             entry = journal.get(session)
-            for rep in entry.get("reps") or ():
-                yield [session, *(_cell(rep.get(c)) for c in REP_COLUMNS)]
-
-    def session_rows() -> Iterator[list[str]]:
-        for session in sessions:
-            entry = journal.get(session)
+            reps = entry.get("reps") or ()
+            n_reps += len(reps)
+            writers["reps"].writerows([session, *(_cell(rep.get(c)) for c in REP_COLUMNS)]
+                                      for rep in reps)
             row = entry.get("session_row") or {"session": session, "status": entry["status"]}
             row = {**row, "sha256": entry.get("sha256")}
-            yield [_cell(row.get(c)) for c in SESSION_COLUMNS]
-
-    def errors() -> Iterator[list[str]]:
-        for session in sessions:
-            entry = journal.get(session)
+            writers["sessions"].writerow([_cell(row.get(c)) for c in SESSION_COLUMNS])
             if entry["status"] != "ok":
-                yield [session, " ".join(str(entry.get("error")).split())]
-
-    return {"reps": reps(), "sessions": session_rows(), "errors": errors()}
-
-
-def write_tables(outdir: Path, journal: Journal, sessions: list[str], parquet: bool) -> None:
-    """``reps.csv``, ``sessions.csv`` and ``errors.csv`` (and ``.parquet`` copies)."""
-    for name, rows in table_rows(journal, sessions).items():
-        target = outdir / f"{name}.csv"
-        with atomic_file(target) as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(TABLES[name])
-            writer.writerows(rows)
-        if parquet:
-            write_parquet(target, name)
+                writers["errors"].writerow([session, " ".join(str(entry.get("error")).split())])
+    if parquet:
+        for name in TABLES:
+            write_parquet(outdir / f"{name}.csv", name)
+    return n_reps
 
 
 def _arrow_types(name: str) -> dict:
