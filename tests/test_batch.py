@@ -70,6 +70,7 @@ def test_pool_tables_equal_analyze_json_per_file(sim, tmp_path, capsys):
         assert session["n_rounded"] == sum(bool(r["rounded"]) for r in expected["reps"])
         assert session["sampling_rate_hz"] == expected["sampling_rate_hz"]
         assert session["calibration_quality"] == expected["calibration"]["quality"]
+        assert session["calibration_method"] == expected["calibration"]["method"]
         assert session["mounting"] == expected["calibration"]["mounting"]
     assert total == len(reps)
 

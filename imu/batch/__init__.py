@@ -167,17 +167,13 @@ def analyze_many(
     """
     import pandas as pd
 
-    from imu.batch.store import TABLES
+    from imu.batch.store import TABLES, TEXT_COLUMNS
 
     with tempfile.TemporaryDirectory(prefix="imu-batch-") as scratch:
         out = Path(output) if output is not None else Path(scratch)
-        run_batch(discover(list(paths)), out, Options(**options), jobs=jobs, scheduler=scheduler, force=force)
-        text = {c: str for name in TABLES for c in TABLES[name]
-                if c in ("session", "status", "calibration_mode", "calibration_message",
-                         "mounting", "warnings", "sha256", "error")}
-        tables = [pd.read_csv(out / f"{name}.csv", dtype={c: t for c, t in text.items()
-                                                           if c in TABLES[name]},
-                              keep_default_na=False,
-                              na_values=[""])
+        run_batch(discover(list(paths)), out, Options(**options), jobs=jobs,
+                  scheduler=scheduler, force=force)
+        tables = [pd.read_csv(out / f"{name}.csv", keep_default_na=False, na_values=[""],
+                              dtype={c: str for c in TABLES[name] if c in TEXT_COLUMNS})
                   for name in ("reps", "sessions", "errors")]
     return tuple(tables)

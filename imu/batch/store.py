@@ -34,6 +34,12 @@ REPS_COLUMNS = ("session", *REP_COLUMNS)
 ERROR_COLUMNS = ("session", "error")
 TABLES = {"reps": REPS_COLUMNS, "sessions": SESSION_COLUMNS, "errors": ERROR_COLUMNS}
 """Table name (``OUTDIR/NAME.csv``) -> columns."""
+TEXT_COLUMNS = frozenset({"session", "status", "calibration_method", "calibration_mode",
+                          "calibration_message", "mounting", "warnings", "sha256", "error"})
+COUNT_COLUMNS = frozenset({"set", "rep", "n_samples", "n_reps", "n_sets", "n_rounded",
+                           "n_hyperextended", "n_gaps", "n_restarts"})
+FLAG_COLUMNS = frozenset({"hyperextended", "rounded", "calibration_ok"})
+"""Columns of text, whole numbers and True/False; the others hold floats."""
 
 
 class Journal:
@@ -162,15 +168,11 @@ def _arrow_types(name: str) -> dict:
     import pyarrow as pa
 
     def kind(column: str):
-        if column in ("set", "rep", "n_samples", "n_reps", "n_sets", "n_rounded",
-                      "n_hyperextended", "n_gaps", "n_restarts"):
+        if column in COUNT_COLUMNS:
             return pa.int64()
-        if column in ("hyperextended", "rounded", "calibration_ok"):
+        if column in FLAG_COLUMNS:
             return pa.bool_()
-        if column in ("session", "status", "calibration_mode", "calibration_message",
-                      "mounting", "warnings", "sha256", "error"):
-            return pa.string()
-        return pa.float64()
+        return pa.string() if column in TEXT_COLUMNS else pa.float64()
 
     return {column: kind(column) for column in TABLES[name]}
 

@@ -25,7 +25,8 @@ INPUT_OPTIONS = ("format", "acc_unit", "gyr_unit")
 
 SESSION_COLUMNS = (
     "session", "status", "n_samples", "duration_s", "sampling_rate_hz", "calibration_ok",
-    "calibration_quality", "calibration_mode", "calibration_message", "mounting", "n_reps",
+    "calibration_method", "calibration_quality", "calibration_mode", "calibration_message",
+    "mounting", "n_reps",
     "n_sets", "n_rounded", "n_hyperextended", "n_gaps", "gap_total_s", "n_restarts",
     "warnings", "sha256",
 )  # fmt: skip
@@ -187,6 +188,7 @@ def _measure(recording: Recording, options: Options, blobs: list[bytes] | None =
         "duration_s": float(time_s[-1] - time_s[0]) if len(time_s) else 0.0,
         "sampling_rate_hz": result["sampling_rate_hz"],
         "calibration_ok": bool(calibration.get("ok")),
+        "calibration_method": calibration.get("method"),
         "calibration_quality": calibration.get("quality"),
         "calibration_mode": calibration.get("mode"),
         "calibration_message": calibration.get("message"),
