@@ -13,7 +13,6 @@ from imu.commands.options import (
     check_output,
     classifier_from_args,
     engine_settings_from_args,
-    output_errors,
 )
 
 
@@ -50,29 +49,22 @@ def _load(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
-
+    from imu.errors import input_error
     from imu.measure import json_safe, measure, measurement_settings
-    from imu.pipeline import REP_COLUMNS
+    from imu.outputs import same_path
     from imu.pipeline.fusion import warm_up
 
     for option, path in (("--angles", args.angles), ("--reps", args.reps)):
         check_output(path, option, force=args.force, inputs=args.session)
+    if args.angles and args.reps and same_path(args.angles, args.reps):
+        raise input_error("--angles and --reps name the same file", path=args.reps)
     warm_up()  # every compiled kernel (the parser's too) loads here, without SciPy (see there)
     settings = measurement_settings(engine_settings_from_args(args))
     session = _load(args)
     check_long_enough(session)
     classifier, model_info = classifier_from_args(args)
     analysis, result = measure(session, settings, classifier, model_info)
-    with output_errors():
-        if args.angles:
-            frame = pd.DataFrame(
-                analysis.angles, columns=["time_s", "flexion_deg", "lateral_bend_deg", "twist_deg"]
-            )
-            frame.to_csv(args.angles, index=False, float_format="%.6f", na_rep="")
-        if args.reps:
-            reps_frame = pd.DataFrame(result["reps"], columns=list(REP_COLUMNS))
-            reps_frame.to_csv(args.reps, index=False, float_format="%.6f")
+    _write_tables(args, analysis, result)
     if args.json:
         # One string, one write: json.dump writes chunk by chunk (twice the time).
         sys.stdout.write(json.dumps(json_safe(result), allow_nan=False) + "\n")
@@ -83,6 +75,26 @@ def run(args: argparse.Namespace) -> int:
         result["hyperextension_deg"] = settings.reps.hyperextension_deg
         _print_summary(result, analysis.calibration, Timeline.for_recording(first, session.metadata))
     return 0
+
+
+def _write_tables(args: argparse.Namespace, analysis, result: dict) -> None:
+    """``--angles`` and ``--reps``: both complete or both absent (imu.outputs)."""
+    import pandas as pd
+
+    from imu.outputs import atomic_outputs
+    from imu.pipeline import REP_COLUMNS
+
+    tables = {}
+    if args.angles:
+        columns = ["time_s", "flexion_deg", "lateral_bend_deg", "twist_deg"]
+        tables[args.angles] = (pd.DataFrame(analysis.angles, columns=columns), {"na_rep": ""})
+    if args.reps:
+        tables[args.reps] = (pd.DataFrame(result["reps"], columns=list(REP_COLUMNS)), {})
+    if not tables:
+        return
+    with atomic_outputs(list(tables), force=args.force, newline="") as handles:
+        for handle, (frame, options) in zip(handles, tables.values()):
+            frame.to_csv(handle, index=False, float_format="%.6f", lineterminator="\n", **options)
 
 
 def _print_summary(result: dict, calibration: dict, timeline) -> None:

@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from imu.commands.options import check_output, output_errors
+    from imu.commands.options import check_output
     from imu.model.dataset import options_from_args, session_setup
     from imu.model.files import load_model
     from imu.model.labels import SESSION_PATH, read_many
@@ -71,8 +71,7 @@ def run(args: argparse.Namespace) -> int:
                "n_groups": len(np.unique(data.groups))}
     per_group = per_group_metrics(data.y, p, predicted, data.groups)
     if args.plot:
-        with output_errors():
-            _plot_roc(data.y, p, model.threshold, args.plot)
+        _plot_roc(data.y, p, model.threshold, args.plot)
     if args.json:
         print(json.dumps({"model": args.model or "default", "positive_label": positive,
                           "group_by": data.group_by, "metrics": metrics, "per_group": per_group,
@@ -90,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _plot_roc(y, p, threshold: float, path: str) -> None:
     """ROC curve with the model's operating point marked."""
+    from pathlib import Path
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -98,6 +99,7 @@ def _plot_roc(y, p, threshold: float, path: str) -> None:
     from sklearn.metrics import roc_curve
 
     from imu.errors import InputError
+    from imu.outputs import atomic_output
 
     if len(np.unique(y)) < 2:
         raise InputError(f"{path}: a ROC curve needs spans of both classes")
@@ -112,5 +114,6 @@ def _plot_roc(y, p, threshold: float, path: str) -> None:
     ax.set_ylabel("sensitivity")
     ax.legend(loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    with atomic_output(path, force=True, binary=True) as handle:
+        fig.savefig(handle, dpi=120, format=Path(path).suffix.lstrip(".").lower() or "png")
     plt.close(fig)

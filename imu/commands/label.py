@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from imu.commands.options import check_output, output_errors
+    from imu.commands.options import check_output
     from imu.errors import input_error
     from imu.importers import load
     from imu.model.dataset import options_from_args, session_setup
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     positive = model.positive_label
     negative = str(model.manifest.get("negative_label", "good"))
-    rows = []
+    rows, counts = [], []  # the counts are printed once the file is written
     for path in args.sessions:
         session = load(path, **how)
         result = analyze_session(session, settings, classifier=model)
@@ -86,12 +86,12 @@ def run(args: argparse.Namespace) -> int:
                          "set": rep["set"], "rep": rep["rep"], "predicted": guess,
                          "p_rounded": round(rep["p_rounded"], 3),
                          **{c: round(rep[c], 3) for c in METRIC_COLUMNS}})
-        print(f"{path}: {len(result.reps)} reps, "
-              f"{sum(bool(r['rounded']) for r in result.reps)} flagged {positive}", file=sys.stderr)
+        counts.append(f"{path}: {len(result.reps)} reps, "
+                      f"{sum(bool(r['rounded']) for r in result.reps)} flagged {positive}")
     columns = ["session", "start_s", "end_s", "label", "subject", *options, "set", "rep",
                "predicted", "p_rounded", *METRIC_COLUMNS]
-    with output_errors():
-        write_labels(pd.DataFrame(rows, columns=columns), output)
+    write_labels(pd.DataFrame(rows, columns=columns), output, force=args.force)
+    print("\n".join(counts), file=sys.stderr)
     print(f"{output}: {len(rows)} reps; fix the 'label' column after review, then "
           f"'imu train {output} -o MODEL' (or --personalize default)", file=sys.stderr)
     return 0

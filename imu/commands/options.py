@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import math
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,24 +96,14 @@ _LIMITS = {  # option -> (lowest, highest, what the number means); both ends all
 def check_output(
     path: str | None, option: str, *, force: bool = True, inputs: Iterable[str] = ()
 ) -> None:
-    """Refuse, before any slow work, an output file that cannot be written or would
-    destroy data: a directory, a missing parent directory, one of the ``inputs``, or an
-    existing file without ``force``. ``None`` (option not given) passes."""
-    from imu.errors import input_error
+    """Refuse, before any slow work, an output that cannot be written or would destroy
+    data: a directory, a missing parent directory, one of the ``inputs``, an existing file
+    without ``force``. ``None`` (option not given) passes. The rules for links and devices
+    are :mod:`imu.outputs`' (a character device or FIFO is written through)."""
+    from imu.outputs import check_target
 
-    if not path:
-        return
-    target = Path(path)
-    if target.is_dir():
-        raise input_error(f"{option} is a directory", path=path, hint="give a file name")
-    if not target.resolve().parent.is_dir():
-        raise input_error(
-            f"{option}: no such directory", path=str(target.parent), hint="create it first"
-        )
-    if any(target.resolve() == Path(p).resolve() for p in inputs):
-        raise input_error(f"{option} would overwrite an input", path=path, hint="give another name")
-    if target.exists() and not force:
-        raise input_error("exists already (use --force to overwrite)", path=path)
+    if path:
+        check_target(path, option, force=force, inputs=inputs)
 
 
 def check_long_enough(session, path: str | None = None) -> None:

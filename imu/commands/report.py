@@ -13,7 +13,6 @@ from imu.commands.options import (
     check_output,
     classifier_from_args,
     engine_settings_from_args,
-    output_errors,
 )
 
 
@@ -64,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from imu.errors import input_error
     from imu.importers import load_from_args
     from imu.pipeline import analyze_session
-    from imu.report import build_report, from_analysis, write_rep_csv
+    from imu.report import build_report, from_analysis
     from imu.report.loads import read_loads
 
     _check_outputs(args)
@@ -102,16 +101,26 @@ def run(args: argparse.Namespace) -> int:
             f"(started_utc metadata): {', '.join(report.undated)}",
             file=sys.stderr,
         )
-    with output_errors():
-        Path(args.output).write_text(report.html, encoding="utf-8")
-        print(f"wrote {args.output} ({len(report.html.encode()) / 1024:.0f} kB)")
-        if args.png:
-            paths = report.write_pngs(args.png)
-            print(f"wrote {len(paths)} PNG file(s) to {args.png}")
-        if args.csv:
-            write_rep_csv(sessions, args.csv)
-            print(f"wrote {args.csv} ({sum(len(s.reps) for s in sessions)} reps)")
+    _write(args, report, sessions)
     return 0
+
+
+def _write(args: argparse.Namespace, report, sessions: list) -> None:
+    """The report and ``--csv``: both complete or both absent (imu.outputs); the PNGs each."""
+    from imu.outputs import atomic_outputs
+    from imu.report import write_rep_csv
+
+    paths = [args.output, *([args.csv] if args.csv else [])]
+    with atomic_outputs(paths, force=args.force, newline="") as handles:
+        handles[0].write(report.html)
+        if args.csv:
+            write_rep_csv(sessions, handles[1])
+    print(f"wrote {args.output} ({len(report.html.encode()) / 1024:.0f} kB)")
+    if args.csv:
+        print(f"wrote {args.csv} ({sum(len(s.reps) for s in sessions)} reps)")
+    if args.png:
+        paths = report.write_pngs(args.png)
+        print(f"wrote {len(paths)} PNG file(s) to {args.png}")
 
 
 def _check_outputs(args: argparse.Namespace) -> None:

@@ -53,12 +53,12 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from imu.commands.options import check_output, output_errors
+    from imu.commands.options import check_output
     from imu.errors import InputError
     from imu.model.classifier import RepClassifier
     from imu.model.dataset import options_from_args, session_setup
     from imu.model.features import feature_names, input_names
-    from imu.model.files import load_model, save_model
+    from imu.model.files import load_model, manifest_path, save_model
     from imu.model.labels import SESSION_PATH, read_many
     from imu.model.personalize import MIN_USER_GROUPS, personal_cv, personalize
     from imu.model.training import TARGET_SENSITIVITY, cross_validate, fit_model, n_fits
@@ -74,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
     if args.target_sensitivity is not None and not 0.0 < args.target_sensitivity <= 1.0:
         raise InputError("--target-sensitivity must be in (0, 1]")
     check_output(args.output, "-o", force=args.force, inputs=args.labels)
+    check_output(str(manifest_path(args.output)), "-o (its manifest copy)", force=args.force,
+                 inputs=args.labels)
     options = options_from_args(args)
     session_setup(options)  # bad option values fail before the slow part
     output = Path(args.output)
@@ -141,8 +143,7 @@ def run(args: argparse.Namespace) -> int:
     }
     model = RepClassifier(fit.estimator, fit.threshold, manifest, training["rows"],
                           training["labels"], training["groups"])
-    with output_errors():
-        save_model(model, output)
+    save_model(model, output, force=args.force)
     if args.json:
         print(json.dumps({"model": str(output), "cv": cv_json, "threshold": fit.threshold,
                           "chosen_model": fit.chosen,

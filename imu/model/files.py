@@ -34,6 +34,7 @@ import numpy as np
 from imu.errors import ModelError
 from imu.model.classifier import RepClassifier
 from imu.model.reader import PAYLOAD_KEYS, read_compiled
+from imu.outputs import atomic_outputs
 
 MANIFEST_MEMBER = "imu_manifest.json"
 FORMAT = "imu-rounded-back-classifier"
@@ -100,9 +101,12 @@ def manifest_path(path: str | os.PathLike) -> Path:
     return path.with_name(path.stem + ".manifest.json")
 
 
-def save_model(model: RepClassifier, path: str | os.PathLike) -> dict:
+def save_model(model: RepClassifier, path: str | os.PathLike, *, force: bool = True) -> dict:
     """Write ``model`` as a skops archive with its manifest embedded, plus the readable
-    copy; return the manifest as written (``model.manifest`` plus format and versions)."""
+    copy; return the manifest as written (``model.manifest`` plus format and versions).
+
+    Both files are complete or both absent (:func:`imu.outputs.atomic_outputs`); without
+    ``force`` an existing one is refused. A failed write is an InputError naming it."""
     import skops.io as sio
 
     path = Path(path)
@@ -120,8 +124,9 @@ def save_model(model: RepClassifier, path: str | os.PathLike) -> dict:
     with zipfile.ZipFile(buffer, "a") as archive:
         archive.writestr(MANIFEST_MEMBER, text)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(buffer.getvalue())
-    manifest_path(path).write_text(text + "\n", encoding="utf-8")
+    with atomic_outputs([path, manifest_path(path)], force=force, binary=True) as handles:
+        handles[0].write(buffer.getvalue())
+        handles[1].write((text + "\n").encode("utf-8"))
     return manifest
 
 

@@ -19,7 +19,6 @@ Every problem is an :class:`imu.errors.InputError` naming file, line and column.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import os
 from pathlib import Path
@@ -250,27 +249,16 @@ def read_many(paths: list[str | os.PathLike]) -> pd.DataFrame:
     return joined
 
 
-def write_labels(frame: pd.DataFrame, path: str | os.PathLike) -> None:
+def write_labels(frame: pd.DataFrame, path: str | os.PathLike, *, force: bool = True) -> None:
     """Write a labels CSV (bookkeeping columns dropped; times at full precision, so a span
     selects exactly the same samples when read back).
 
-    The rows go to ``NAME.part`` next to ``path``, which is synced and then renamed over
-    ``path``: a crash, a full disk or an interrupt during the write leaves an existing
-    labels file (a user's reviewed labels) as it was. A failed write raises ``OSError``
-    naming ``path``.
+    Complete or absent (:func:`imu.outputs.atomic_output`): a crash, a full disk or an
+    interrupt during the write leaves an existing labels file (a user's reviewed labels)
+    as it was. A failed write is an InputError naming ``path``.
     """
-    path = Path(path)
+    from imu.outputs import atomic_output
+
     columns = [c for c in frame.columns if c not in (LINE, SOURCE, SESSION_PATH)]
-    part = path.with_name(path.name + ".part")
-    try:
-        with open(part, "w", encoding="utf-8", newline="") as handle:
-            frame.to_csv(handle, columns=columns, index=False, lineterminator="\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(part, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            part.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise OSError(exc.errno, exc.strerror, str(path)) from None
-        raise
+    with atomic_output(path, force=force, newline="") as handle:
+        frame.to_csv(handle, columns=columns, index=False, lineterminator="\n")

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -34,13 +35,17 @@ class Report:
     undated: list[str]
 
     def write_pngs(self, directory: str | os.PathLike) -> list[Path]:
-        """Write every figure as ``DIRECTORY/<key>.png``; returns the paths written."""
+        """Write every figure as ``DIRECTORY/<key>.png`` (each complete or absent, replacing
+        one of the same name: :mod:`imu.outputs`); returns the paths written."""
+        from imu.outputs import atomic_output
+
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         paths = []
         for key, fig in self.figures.items():
             path = directory / f"{key}.png"
-            save_png(fig, path)
+            with atomic_output(path, force=True, binary=True) as handle:
+                save_png(fig, handle)
             paths.append(path)
         return paths
 
@@ -99,6 +104,6 @@ def rep_csv_table(sessions: list[SessionData]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def write_rep_csv(sessions: list[SessionData], path: str | os.PathLike) -> None:
-    """Write :func:`rep_csv_table` as CSV (times s, angles deg, empty cell = not measured)."""
+def write_rep_csv(sessions: list[SessionData], path: str | os.PathLike | TextIO) -> None:
+    """Write :func:`rep_csv_table` as CSV to a path or an open text handle (times s, angles deg, empty cell = not measured)."""
     rep_csv_table(sessions).to_csv(path, index=False, float_format="%.4f", lineterminator="\n")

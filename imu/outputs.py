@@ -1,0 +1,227 @@
+"""Output files: complete or absent, never a device or a link replaced (light module).
+
+Every file a command writes (``convert -o``, ``analyze --angles/--reps``, ``report -o/--csv/
+--png``, ``train -o`` and its manifest copy, ``label -o``, ``evaluate --plot``) goes through
+:func:`atomic_output` (or :func:`atomic_outputs` for files that belong together). What
+happens depends on what the target path is:
+
+- **missing, or a regular file**: the bytes go to a temporary file ``.NAME.XXXXXXXX.part``
+  in the target's directory, which is flushed, fsynced and renamed over ``NAME`` only once
+  it is complete. An error (full disk, no permission), Ctrl-C or a crash before that
+  leaves ``NAME`` as it was: absent, or the previous file, whole. An existing file is
+  replaced only with ``force``; the new file keeps the old one's permission bits.
+- **a symbolic link**: followed, as a shell's ``>`` does. The link stays and the file it
+  points to is replaced by the rule above (a dangling link gets its target created). The
+  ``--force`` check and the "would overwrite an input" check look at that file too.
+- **a character device or a FIFO** (``/dev/null``, ``/dev/stdout``, a named pipe): written
+  through in place; no temporary file, no rename, no fsync, no ``--force`` needed (nothing
+  is replaced).
+- **anything else** (a directory, a block device, a socket): refused.
+
+Failures are one-line :class:`imu.errors.InputError` s naming the path the user gave.
+The recorder (``imu live --record``) writes incrementally instead, for crash safety; it
+follows the same rule for links and devices (:class:`imu.session.SessionWriter`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import stat
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from imu.errors import input_error
+
+NEW, REGULAR, STREAM = "new", "regular", "stream"
+"""What :func:`target_kind` finds at a path."""
+
+
+def target_kind(path: str | os.PathLike, option: str = "") -> str:
+    """``NEW``, ``REGULAR`` or ``STREAM`` (character device or FIFO) for what ``path``
+    names after following links; InputError for a directory, block device or socket.
+    ``option`` (``-o``) names the option in messages."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return NEW
+    except OSError as exc:
+        raise input_error(f"{_of(option)}cannot write ({exc.strerror})", path=str(path)) from None
+    if stat.S_ISREG(mode):
+        return REGULAR
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+        return STREAM
+    what = "a directory" if stat.S_ISDIR(mode) else "not a regular file, device or pipe"
+    raise input_error(f"{option or 'output'} is {what}", path=str(path), hint="give a file name")
+
+
+def check_target(
+    path: str | os.PathLike, option: str = "", *, force: bool, inputs: Iterable[str] = ()
+) -> str:
+    """The :func:`target_kind` of ``path``; InputError for one of the ``inputs`` (links
+    followed), an existing regular file without ``force`` or a missing directory."""
+    kind = target_kind(path, option)
+    target = Path(os.path.realpath(path))
+    if kind != STREAM and any(same_path(path, p) for p in inputs):
+        raise input_error(f"{option or 'output'} would overwrite an input", path=str(path),
+                          hint="give another name")
+    if kind == REGULAR and not force:
+        raise input_error("exists already (use --force to overwrite)", path=str(path))
+    if kind == NEW and not target.parent.is_dir():
+        raise input_error(f"{_of(option)}no such directory", path=str(Path(path).parent),
+                          hint="create it first")
+    return kind
+
+
+def same_path(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths name the same file once links are followed."""
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _of(option: str) -> str:
+    return f"{option}: " if option else ""
+
+
+class _Output:
+    """One output being written: its handle and, for a file, the temporary file."""
+
+    def __init__(self, path: str | os.PathLike, force: bool, binary: bool, encoding: str,
+                 newline: str | None) -> None:
+        self.path = str(path)
+        self.target = Path(os.path.realpath(path))  # a link is followed (module docstring)
+        kind = check_target(path, force=force)
+        self.temp: Path | None = None
+        text = {} if binary else {"encoding": encoding, "newline": newline}
+        mode = "wb" if binary else "w"
+        if kind == STREAM:
+            self.handle: IO[Any] = open(self.target, mode, **text)  # noqa: SIM115
+            return
+        fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".part",
+                                    dir=self.target.parent)
+        self.temp = Path(name)
+        try:
+            os.fchmod(fd, _mode_of(self.target) if kind == REGULAR else 0o666 & ~_umask())
+            self.handle = os.fdopen(fd, mode, **text)
+        except BaseException:
+            os.close(fd)
+            self.temp.unlink(missing_ok=True)
+            raise
+
+    def finish(self) -> None:
+        """Flush and (for a file) fsync; the file stays temporary until :meth:`commit`."""
+        self.handle.flush()
+        if self.temp is not None:
+            os.fsync(self.handle.fileno())
+        self.handle.close()
+
+    def commit(self) -> None:
+        if self.temp is not None:
+            os.replace(self.temp, self.target)
+            self.temp = None
+            _sync_directory(self.target.parent)
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self.handle.close()
+        if self.temp is not None:
+            with contextlib.suppress(OSError):
+                self.temp.unlink()
+            self.temp = None
+
+
+@contextlib.contextmanager
+def atomic_outputs(
+    paths: Sequence[str | os.PathLike],
+    *,
+    force: bool = False,
+    binary: bool = False,
+    encoding: str = "utf-8",
+    newline: str | None = None,
+) -> Iterator[list[IO[Any]]]:
+    """Open handles for ``paths`` that become the files only when the block ends normally.
+
+    Files that belong together (a model and its manifest copy) are complete or absent
+    together: every temporary file is written and fsynced before the first rename, and
+    Ctrl-C/SIGTERM are held back during the renames (delivered right after). An error or
+    an interrupt inside the block removes every temporary file. ``OSError`` becomes an
+    InputError naming the path (``BrokenPipeError`` passes through).
+    """
+    outputs: list[_Output] = []
+    current = str(paths[0]) if paths else ""
+    try:
+        for path in paths:
+            current = str(path)
+            outputs.append(_Output(path, force, binary, encoding, newline))
+        yield [o.handle for o in outputs]
+        for output in outputs:
+            current = output.path
+            output.finish()
+        with _signals_held():
+            for output in outputs:
+                current = output.path
+                output.commit()
+    except BaseException as exc:
+        for output in outputs:
+            output.discard()
+        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+            raise _write_error(exc, current, outputs) from None
+        raise
+
+
+def atomic_output(path: str | os.PathLike, **options: Any) -> contextlib.AbstractContextManager:
+    """:func:`atomic_outputs` for one path: ``with atomic_output(p, force=f) as handle:``."""
+    return _single(path, **options)
+
+
+@contextlib.contextmanager
+def _single(path: str | os.PathLike, **options: Any) -> Iterator[IO[Any]]:
+    with atomic_outputs([path], **options) as (handle,):
+        yield handle
+
+
+def _write_error(exc: OSError, current: str, outputs: Iterable[_Output]):
+    """One line naming the file the failure is about (the user's spelling of it)."""
+    where = current
+    if exc.filename:
+        for output in outputs:
+            if str(exc.filename) in (str(output.temp), str(output.target), output.path):
+                where = output.path
+    return input_error(f"cannot write ({exc.strerror or exc}); nothing was replaced", path=where)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold back SIGINT and SIGTERM (main thread only: that is where Python handles them)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _mode_of(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _sync_directory(directory: Path) -> None:
+    """fsync a directory so a rename in it survives a power cut (best effort)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
