@@ -110,7 +110,25 @@ def _main(argv: list[str]) -> int:
         print(f"imu {ns.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        return 0
+        return _reader_gone()
+    except SystemExit as exc:
+        if isinstance(exc.__context__, BrokenPipeError):  # rich's Console on a closed pipe
+            return _reader_gone()
+        raise
+
+
+def _reader_gone() -> int:
+    """The reader of stdout went away (``imu analyze f | head -1``): exit 0, quietly.
+    stdout now points at /dev/null, so the interpreter's last flush has nowhere to fail."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout without a file descriptor (a test's capture)
+        pass
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

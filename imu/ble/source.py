@@ -83,14 +83,26 @@ class FileSource:
         self._stopped = True
 
     def chunk_bounds(self) -> list[tuple[int, int]]:
-        """``[start, stop)`` row ranges of the chunks (split every ``chunk_s`` and at gaps)."""
+        """``[start, stop)`` row ranges of the chunks (split every ``chunk_s`` and at gaps).
+
+        A chunk ends before the first sample at or after each tick ``t0 + k * chunk_s``
+        (k = 1, 2, ...; 1 ns of slack for float rounding). The ticks a sample has passed
+        are counted per sample, so memory follows the samples, not the time span (a
+        recording with a clock jump of 1e8 s has no more ticks to store than without).
+        """
         t = self._samples[:, 0]
         if len(t) == 0:
             return []
-        ticks = t[0] + self.chunk_s * np.arange(1, int((t[-1] - t[0]) / self.chunk_s) + 1)
-        edges = set(np.searchsorted(t, ticks - 1e-9).tolist())  # 1 ns: float rounding
-        edges |= set(np.flatnonzero(self._gaps).tolist())
-        edges = sorted(e for e in edges if 0 < e < len(t))
+        with np.errstate(over="ignore", invalid="ignore"):
+            offset = t - t[0]
+            passed = np.floor(offset / self.chunk_s)  # ticks passed, +-1 from rounding
+            passed += t[0] + self.chunk_s * (passed + 1) - 1e-9 <= t  # the next one too?
+            passed -= t[0] + self.chunk_s * passed - 1e-9 > t  # or not even this one?
+            np.minimum(passed, np.floor(offset[-1] / self.chunk_s), out=passed)  # last tick
+        passed[~np.isfinite(passed)] = np.inf  # beyond float range: one last chunk
+        edges = np.flatnonzero(passed[1:] != passed[:-1]) + 1
+        edges = np.union1d(edges, np.flatnonzero(self._gaps))
+        edges = edges[(edges > 0) & (edges < len(t))].tolist()
         starts = [0, *edges]
         return list(zip(starts, [*edges, len(t)]))
 

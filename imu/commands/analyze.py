@@ -51,7 +51,7 @@ def _load(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from imu.errors import input_error
     from imu.measure import json_safe, measure, measurement_settings
-    from imu.outputs import same_path
+    from imu.fileio import same_path
     from imu.pipeline.fusion import warm_up
 
     for option, path in (("--angles", args.angles), ("--reps", args.reps)):
@@ -78,10 +78,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_tables(args: argparse.Namespace, analysis, result: dict) -> None:
-    """``--angles`` and ``--reps``: both complete or both absent (imu.outputs)."""
+    """``--angles`` and ``--reps``: both complete or both absent (imu.fileio)."""
     import pandas as pd
 
-    from imu.outputs import atomic_outputs
+    from imu.fileio import atomic_outputs
     from imu.pipeline import REP_COLUMNS
 
     tables = {}

@@ -99,7 +99,7 @@ def _plot_roc(y, p, threshold: float, path: str) -> None:
     from sklearn.metrics import roc_curve
 
     from imu.errors import InputError
-    from imu.outputs import atomic_output
+    from imu.fileio import atomic_output
 
     if len(np.unique(y)) < 2:
         raise InputError(f"{path}: a ROC curve needs spans of both classes")

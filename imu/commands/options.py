@@ -99,8 +99,8 @@ def check_output(
     """Refuse, before any slow work, an output that cannot be written or would destroy
     data: a directory, a missing parent directory, one of the ``inputs``, an existing file
     without ``force``. ``None`` (option not given) passes. The rules for links and devices
-    are :mod:`imu.outputs`' (a character device or FIFO is written through)."""
-    from imu.outputs import check_target
+    are :mod:`imu.fileio`' (a character device or FIFO is written through)."""
+    from imu.fileio import check_target
 
     if path:
         check_target(path, option, force=force, inputs=inputs)

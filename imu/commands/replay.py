@@ -69,5 +69,5 @@ def run(args: argparse.Namespace) -> int:
         threshold=model_threshold(engine),
         sound=not args.fast,
     )
-    run_session(source, engine, sinks)
-    return 0
+    summary = run_session(source, engine, sinks)
+    return 130 if summary["ended_by"] == "interrupted" else 0  # Ctrl-C: as the shell's 128+2

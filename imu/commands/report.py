@@ -106,8 +106,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write(args: argparse.Namespace, report, sessions: list) -> None:
-    """The report and ``--csv``: both complete or both absent (imu.outputs); the PNGs each."""
-    from imu.outputs import atomic_outputs
+    """The report and ``--csv``: both complete or both absent (imu.fileio); the PNGs each."""
+    from imu.fileio import atomic_outputs
     from imu.report import write_rep_csv
 
     paths = [args.output, *([args.csv] if args.csv else [])]

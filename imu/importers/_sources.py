@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 from collections.abc import Sequence
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from imu.errors import input_error
+from imu.fileio import FOLDER, PIPE, input_kind, read_input
 from imu.session import decode, gunzip
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
@@ -43,26 +45,40 @@ def _is_text_name(name: str) -> bool:
     return lower.endswith(TEXT_SUFFIXES)
 
 
-def _from_zip(path: Path) -> list[SourceFile]:
+MAX_MEMBER_BYTES = 1 << 30
+"""Largest zip member read (1 GiB uncompressed, as the member's header declares it)."""
+
+
+def _from_zip(path: Path, data: bytes | None = None) -> list[SourceFile]:
+    """The text members of a zip archive (``data``: its bytes, read from a pipe)."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as archive:
             files = []
             for info in archive.infolist():
                 member = info.filename
                 if info.is_dir() or "__MACOSX" in member or not _is_text_name(member):
                     continue
                 name = f"{path}/{member}"
+                if info.file_size > MAX_MEMBER_BYTES:
+                    raise input_error(f"{info.file_size / (1 << 30):.3g} GiB uncompressed, more "
+                                      f"than {MAX_MEMBER_BYTES >> 30} GiB; refused", path=name)
                 files.append(SourceFile(name, gunzip(archive.read(info), name)))
     except (zipfile.BadZipFile, OSError) as exc:
         raise input_error(f"damaged zip archive ({exc})", path=str(path)) from None
     return files
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise input_error(f"cannot read ({exc.strerror})", path=str(path)) from None
+def _from_file(path: Path, pipe: bool) -> list[SourceFile]:
+    """A named file: a zip archive's text members, or the file itself (gunzipped). A pipe
+    is read once and sniffed from its bytes; a regular file's zip test reads its end only."""
+    if not pipe:
+        if zipfile.is_zipfile(path):
+            return _from_zip(path)
+        return [SourceFile(str(path), gunzip(read_input(path), str(path)))]
+    data = read_input(path)
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        return _from_zip(path, data)
+    return [SourceFile(str(path), gunzip(data, str(path)))]
 
 
 def gather(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[SourceFile]:
@@ -70,7 +86,9 @@ def gather(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Sourc
 
     Folders are searched recursively (hidden files skipped), zip members are read in
     memory, ``.gz`` files are decompressed. Only ``.csv .txt .tsv .dat`` files count
-    inside folders and archives; a file named explicitly is always taken.
+    inside folders and archives; a file named explicitly is always taken. A named path
+    may also be a pipe; devices (``/dev/zero``) and sockets are refused before any read,
+    and in folders only regular files count (:mod:`imu.fileio`).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -79,7 +97,8 @@ def gather(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Sourc
     files: list[SourceFile] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
+        kind = input_kind(path)
+        if kind == FOLDER:
             found = sorted(
                 p
                 for p in path.rglob("*")
@@ -90,13 +109,9 @@ def gather(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Sourc
                 if zipfile.is_zipfile(p):
                     files.extend(_from_zip(p))
                 elif _is_text_name(p.name):
-                    files.append(SourceFile(str(p), gunzip(_read(p), str(p))))
-        elif not path.exists():
-            raise input_error("no such file or folder", path=str(path))
-        elif zipfile.is_zipfile(path):
-            files.extend(_from_zip(path))
+                    files.append(SourceFile(str(p), gunzip(read_input(p), str(p))))
         else:
-            files.append(SourceFile(str(path), gunzip(_read(path), str(path))))
+            files.extend(_from_file(path, pipe=kind == PIPE))
     if not files:
         raise input_error(
             "no CSV or text files found",

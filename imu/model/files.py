@@ -32,9 +32,9 @@ from pathlib import Path
 import numpy as np
 
 from imu.errors import ModelError
+from imu.fileio import atomic_outputs
 from imu.model.classifier import RepClassifier
 from imu.model.reader import PAYLOAD_KEYS, read_compiled
-from imu.outputs import atomic_outputs
 
 MANIFEST_MEMBER = "imu_manifest.json"
 FORMAT = "imu-rounded-back-classifier"
@@ -105,7 +105,7 @@ def save_model(model: RepClassifier, path: str | os.PathLike, *, force: bool = T
     """Write ``model`` as a skops archive with its manifest embedded, plus the readable
     copy; return the manifest as written (``model.manifest`` plus format and versions).
 
-    Both files are complete or both absent (:func:`imu.outputs.atomic_outputs`); without
+    Both files are complete or both absent (:func:`imu.fileio.atomic_outputs`); without
     ``force`` an existing one is refused. A failed write is an InputError naming it."""
     import skops.io as sio
 

@@ -253,11 +253,11 @@ def write_labels(frame: pd.DataFrame, path: str | os.PathLike, *, force: bool = 
     """Write a labels CSV (bookkeeping columns dropped; times at full precision, so a span
     selects exactly the same samples when read back).
 
-    Complete or absent (:func:`imu.outputs.atomic_output`): a crash, a full disk or an
+    Complete or absent (:func:`imu.fileio.atomic_output`): a crash, a full disk or an
     interrupt during the write leaves an existing labels file (a user's reviewed labels)
     as it was. A failed write is an InputError naming ``path``.
     """
-    from imu.outputs import atomic_output
+    from imu.fileio import atomic_output
 
     columns = [c for c in frame.columns if c not in (LINE, SOURCE, SESSION_PATH)]
     with atomic_output(path, force=force, newline="") as handle:

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from imu.jitcache import ensure_numba_cache
+
+ensure_numba_cache()  # before the first compiled kernel is defined
+
 from imu.pipeline.calibration import UNCERTAIN_QUALITY, CalibrationSettings, parse_mounting
 from imu.pipeline.engine import Engine, EngineSettings, Step
 from imu.pipeline.orientation import OrientationSettings

@@ -36,8 +36,8 @@ class Report:
 
     def write_pngs(self, directory: str | os.PathLike) -> list[Path]:
         """Write every figure as ``DIRECTORY/<key>.png`` (each complete or absent, replacing
-        one of the same name: :mod:`imu.outputs`); returns the paths written."""
-        from imu.outputs import atomic_output
+        one of the same name: :mod:`imu.fileio`); returns the paths written."""
+        from imu.fileio import atomic_output
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)

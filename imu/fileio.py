@@ -1,5 +1,12 @@
-"""Output files: complete or absent, never a device or a link replaced (light module).
+"""What imu opens: outputs complete or absent, inputs only from files, folders and pipes.
 
+**Inputs** (:func:`input_kind`, :func:`read_input`): a recording, labels file or model
+file is read from a regular file (or a folder of an export), or from a FIFO that the user
+named on the command line (``<(zcat x.csv.gz)``, ``/dev/stdin``); at most
+:data:`MAX_PIPE_BYTES` are read from a pipe. Anything else (``/dev/zero``, a terminal, a
+socket) is refused before a byte is read: a device can be endless.
+
+**Outputs** (light module: no numpy, no pandas).
 Every file a command writes (``convert -o``, ``analyze --angles/--reps``, ``report -o/--csv/
 --png``, ``train -o`` and its manifest copy, ``label -o``, ``evaluate --plot``) goes through
 :func:`atomic_output` (or :func:`atomic_outputs` for files that belong together). What
@@ -39,6 +46,53 @@ from imu.errors import input_error
 
 NEW, REGULAR, STREAM = "new", "regular", "stream"
 """What :func:`target_kind` finds at a path."""
+FILE, FOLDER, PIPE = "file", "folder", "pipe"
+"""What :func:`input_kind` finds at a path."""
+MAX_PIPE_BYTES = 1 << 30
+"""Most bytes read from a pipe (1 GiB: ~6 h of a 200 Hz session CSV)."""
+
+
+def input_kind(path: str | os.PathLike, *, pipe: bool = True, folder: bool = True) -> str:
+    """``FILE``, ``FOLDER`` or ``PIPE`` for what ``path`` names after following links;
+    InputError for a missing path, a device, a socket, and for a pipe or folder when not
+    allowed (``pipe=False``: a path read from a file rather than named by the user)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise input_error("no such file or folder", path=str(path)) from None
+    except OSError as exc:
+        raise input_error(f"cannot read ({exc.strerror})", path=str(path)) from None
+    if stat.S_ISREG(mode):
+        return FILE
+    if stat.S_ISDIR(mode) and folder:
+        return FOLDER
+    if stat.S_ISFIFO(mode) and pipe:
+        return PIPE
+    what = ("a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode)
+            else "a character device" if stat.S_ISCHR(mode) else "a block device"
+            if stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+    allowed = "a regular file" + (", a folder" if folder else "") + (" or a pipe" if pipe else "")
+    raise input_error(f"is {what}, not {allowed}", path=str(path))
+
+
+def read_input(path: str | os.PathLike, *, pipe: bool = True, limit: int | None = None) -> bytes:
+    """The bytes of a regular file (or of a FIFO when ``pipe``); InputError for anything
+    else, for a read error, and past ``limit`` bytes (:data:`MAX_PIPE_BYTES` for a pipe)."""
+    kind = input_kind(path, pipe=pipe, folder=False)
+    cap = MAX_PIPE_BYTES if kind == PIPE else None
+    cap = limit if cap is None else cap if limit is None else min(cap, limit)
+    too_large = input_error(f"larger than {(cap or 0) / (1 << 20):.3g} MiB; refused",
+                            path=str(path))
+    try:
+        with open(path, "rb") as handle:
+            if cap is not None and kind == FILE and os.fstat(handle.fileno()).st_size > cap:
+                raise too_large
+            data = handle.read() if cap is None else handle.read(cap + 1)
+    except OSError as exc:
+        raise input_error(f"cannot read ({exc.strerror})", path=str(path)) from None
+    if cap is not None and len(data) > cap:
+        raise too_large
+    return data
 
 
 def target_kind(path: str | os.PathLike, option: str = "") -> str:
