@@ -82,9 +82,9 @@ def test_span_outside_the_session_names_line_and_column(folder):
 def test_positive_class_and_groups(folder):
     frame = read_labels(write(folder, "session,start_s,end_s,label,subject\n"
                               "rec/a.csv,1,2,Rounded,S1\nrec/a.csv,2,3,ok,S1\nb.csv,1,2,ok,S2\n"))
-    assert targets(frame, "Rounded").tolist() == [1, 0, 0]
+    assert targets(frame, "Rounded", ["ok"]).tolist() == [1, 0, 0]
     with pytest.raises(InputError, match=r"no span is labelled 'rounded' \(labels found: Rounded, ok\)"):
-        targets(frame, "rounded")
+        targets(frame, "rounded", ["ok", "Rounded"])
     assert group_ids(frame, None)[1] == "subject"
     assert group_ids(frame, None)[0].tolist() == ["S1", "S1", "S2"]
     groups, how = group_ids(frame, "session")

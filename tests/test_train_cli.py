@@ -81,7 +81,7 @@ def test_train_label_review_retrain_evaluate(sim, tmp_path, capsys):
 
     mine = tmp_path / "retrained.skops"
     out = run_json(capsys, ["train", str(review), "-o", str(mine), "--positive", "bent",
-                            "--json", "--quiet"])
+                            "--negative", "fine", "--allow-outside", "--json", "--quiet"])
     assert out["positive_label"] == "bent" and out["cv"]["n_spans"] == len(edited)
     retrained = load_model(mine)
     assert retrained.positive_label == "bent"
@@ -99,7 +99,8 @@ def test_train_label_review_retrain_evaluate(sim, tmp_path, capsys):
     l03 = tmp_path / "review" / "l03.csv"
     edited[edited.subject == "L03"].to_csv(l03, index=False)
     out = run_json(capsys, ["train", "--personalize", str(base), str(l03), "-o",
-                            str(tmp_path / "l03.skops"), "--positive", "bent", "--json", "--quiet"])
+                            str(tmp_path / "l03.skops"), "--positive", "bent", "--negative", "fine",
+                            "--allow-outside", "--json", "--quiet"])
     assert "base_model_on_same_spans" in out["cv"]
     personal = load_model(tmp_path / "l03.skops")
     assert personal.manifest["personalised_from"]["n_user_spans"] == int((edited.subject == "L03").sum())
@@ -169,7 +170,7 @@ def measured(labels_path, options=None):
     from imu.model.dataset import labelled_rows
     from imu.model.labels import read_labels
 
-    return labelled_rows(read_labels(labels_path), options)
+    return labelled_rows(read_labels(labels_path, allow_outside=True), options)
 
 
 def test_labels_made_with_a_mounting_are_measured_with_it(unstarted, capsys):
@@ -244,7 +245,8 @@ def test_train_and_evaluate_measure_each_session_as_labelled(unstarted, tmp_path
     reviewed.to_csv(labels, index=False)
 
     model = tmp_path / "mine.skops"
-    out = run_json(capsys, ["train", str(labels), "-o", str(model), "--json", "--quiet"])
+    out = run_json(capsys, ["train", str(labels), "-o", str(model), "--json", "--quiet",
+                            "--allow-outside"])  # the sessions are in a sibling folder
     assert set(out) == {"model", "cv", "threshold", "chosen_model", "inner_cv",
                         "positive_label", "group_by"}
     assert out["cv"]["n_spans"] == 12 and out["group_by"] == "subject"
@@ -257,14 +259,16 @@ def test_train_and_evaluate_measure_each_session_as_labelled(unstarted, tmp_path
     # evaluate: the same spans measured the same way, from the columns or from the options
     capsys.readouterr()
     scored = run_json(capsys, ["evaluate", "--model", str(model), str(labels), "--json",
-                               "--quiet"])
+                               "--quiet", "--allow-outside"])
     stripped = tmp_path / "stripped.csv"
     reviewed.drop(columns=["mounting", "lift"]).to_csv(stripped, index=False)
     again = run_json(capsys, ["evaluate", "--model", str(model), str(stripped), "--json",
-                              "--quiet", "--mounting", MOUNTING, "--lift", "rdl"])
+                              "--quiet", "--mounting", MOUNTING, "--lift", "rdl",
+                              "--allow-outside"])
     assert again["metrics"] == scored["metrics"]
     # without the options: calibrated from the movement, measured with the default preset
-    assert main(["evaluate", "--model", str(model), str(stripped), "--json", "--quiet"]) == 0
+    assert main(["evaluate", "--model", str(model), str(stripped), "--json", "--quiet",
+                 "--allow-outside"]) == 0
     assert json.loads(capsys.readouterr().out)["metrics"]["n_spans"] == 12
 
 

@@ -50,8 +50,8 @@ def _load(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from imu.errors import input_error
-    from imu.measure import json_safe, measure, measurement_settings
     from imu.fileio import same_path
+    from imu.measure import json_safe, measure, measurement_settings
     from imu.pipeline.fusion import warm_up
 
     for option, path in (("--angles", args.angles), ("--reps", args.reps)):

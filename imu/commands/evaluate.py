@@ -17,7 +17,7 @@ import argparse
 import json
 
 from imu.commands.batch import add_executor_arguments, executor_from_args
-from imu.commands.options import add_measurement_arguments
+from imu.commands.options import add_label_arguments, add_measurement_arguments
 from imu.importers import add_input_arguments
 
 
@@ -34,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plot", metavar="PNG", default=None, help="write the ROC curve to PNG")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_executor_arguments(parser, "1, this process")
+    add_label_arguments(parser)
     add_input_arguments(parser)
     add_measurement_arguments(parser)
 
@@ -47,9 +48,11 @@ def run(args: argparse.Namespace) -> int:
     from imu.model.labels import SESSION_PATH, read_many
     from imu.model.training import per_group_metrics, scores
     from imu.model.workflow import (
+        check_positive,
         confusion_table,
         format_metrics,
         load_training_data,
+        negative_labels,
         print_warnings,
         progress_bar,
         rate_warnings,
@@ -59,11 +62,13 @@ def run(args: argparse.Namespace) -> int:
     options = options_from_args(args)
     session_setup(options)  # bad option values fail before the slow part
     model = load_model(args.model)
-    positive = args.positive or model.positive_label
-    labels = read_many(args.labels)
+    positive = check_positive(args.positive or model.positive_label)
+    negatives = negative_labels(args.negative, positive, model)
+    labels = read_many(args.labels, allow_outside=args.allow_outside)
     with (executor_from_args(args, default_jobs=1) as executor,
           progress_bar("measuring spans", labels[SESSION_PATH].nunique(), not args.quiet) as advance):
-        data = load_training_data(labels, positive, args.group_by, advance, options, executor)
+        data = load_training_data(labels, positive, args.group_by, advance, options, executor,
+                                  negatives)
     print_warnings(data.data.warnings + rate_warnings(model.manifest, data.data.sampling_rates_hz))
     p = model.probability(data.data.rows)
     predicted = p >= model.threshold

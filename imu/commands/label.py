@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             notes.append(f"{path}: calibration: {result.calibration.get('message')}")
         print_warnings(notes)
         relative = os.path.relpath(Path(path).resolve(), output.resolve().parent)
-        subject = args.subject or _subject(path, session.metadata)
+        subject = _subject(args.subject, path, session.metadata)
         for rep in result.reps:
             guess = positive if rep["rounded"] else negative
             rows.append({"session": relative.replace(os.sep, "/"), "start_s": rep["start_s"],
@@ -92,12 +92,29 @@ def run(args: argparse.Namespace) -> int:
                "predicted", "p_rounded", *METRIC_COLUMNS]
     write_labels(pd.DataFrame(rows, columns=columns), output, force=args.force)
     print("\n".join(counts), file=sys.stderr)
+    outside = any(row["session"].startswith("../") or os.path.isabs(row["session"]) for row in rows)
+    if outside:
+        print(f"imu label: note: sessions outside {output.parent or '.'}/ are named by relative "
+              "paths; 'imu train' and 'imu evaluate' read them with --allow-outside",
+              file=sys.stderr)
     print(f"{output}: {len(rows)} reps; fix the 'label' column after review, then "
           f"'imu train {output} -o MODEL' (or --personalize default)", file=sys.stderr)
     return 0
 
 
-def _subject(path: str, metadata: dict[str, str]) -> str:
+def _subject(given: str | None, path: str, metadata: dict[str, str]) -> str:
+    """``--subject``, else the session's ``subject``/``lifter`` metadata, else the file
+    name; refused when it is no label-like name (it lands in a spreadsheet cell)."""
     from pathlib import Path
 
-    return metadata.get("subject") or metadata.get("lifter") or Path(path).name.split(".")[0]
+    from imu.errors import input_error
+    from imu.model.labels import label_problem
+
+    key = next((k for k in ("subject", "lifter") if metadata.get(k)), None)
+    subject = given or (metadata[key] if key else Path(path).name.split(".")[0])
+    problem = label_problem(subject)
+    if problem:
+        source = "--subject" if given else f"metadata '{key}'" if key else "the file name"
+        raise input_error(f"subject from {source}: {problem.replace('label', 'name')}",
+                          path=None if given else path, hint="pass --subject NAME")
+    return subject

@@ -34,6 +34,16 @@ def classifier_from_args(args: argparse.Namespace):
     return load_classifier(args.model or "default")
 
 
+def add_label_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--negative`` and ``--allow-outside`` (imu train, imu evaluate)."""
+    parser.add_argument("--negative", default=None, metavar="LABEL[,LABEL...]",
+                        help="labels of spans that are not flagged (default 'good' and the "
+                        "model's own); any other label but --positive is refused")
+    parser.add_argument("--allow-outside", action="store_true",
+                        help="let a labels file name sessions outside its own folder "
+                        "(only for labels files you trust)")
+
+
 LIFT_CHOICES = ("deadlift", "rdl", "good_morning")
 """Keys of ``imu.pipeline.reps.LIFTS`` (repeated here so that parsers stay light)."""
 

@@ -19,7 +19,7 @@ import json
 import shlex
 
 from imu.commands.batch import add_executor_arguments, executor_from_args
-from imu.commands.options import add_measurement_arguments
+from imu.commands.options import add_label_arguments, add_measurement_arguments
 from imu.importers import add_input_arguments
 
 
@@ -44,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite an existing model file")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_executor_arguments(parser, "1, this process")
+    add_label_arguments(parser)
     add_input_arguments(parser)
     add_measurement_arguments(parser)
 
@@ -64,9 +65,11 @@ def run(args: argparse.Namespace) -> int:
     from imu.model.training import TARGET_SENSITIVITY, cross_validate, fit_model, n_fits
     from imu.model.workflow import (
         DEFAULT_POSITIVE,
+        check_positive,
         confusion_table,
         format_metrics,
         load_training_data,
+        negative_labels,
         print_warnings,
         progress_bar,
     )
@@ -82,12 +85,14 @@ def run(args: argparse.Namespace) -> int:
     base = None
     if args.personalize:
         base = load_model(None if args.personalize == "default" else args.personalize)
-    positive = args.positive or (base.positive_label if base else DEFAULT_POSITIVE)
-    labels = read_many(args.labels)
+    positive = check_positive(args.positive or (base.positive_label if base else DEFAULT_POSITIVE))
+    negatives = negative_labels(args.negative, positive, base)
+    labels = read_many(args.labels, allow_outside=args.allow_outside)
     training_files = _training_files(labels, options)  # hashed now, before the slow part
     with (executor_from_args(args, default_jobs=1) as executor,
           progress_bar("measuring spans", labels[SESSION_PATH].nunique(), not args.quiet) as advance):
-        data = load_training_data(labels, positive, args.group_by, advance, options, executor)
+        data = load_training_data(labels, positive, args.group_by, advance, options, executor,
+                                  negatives)
     print_warnings(data.data.warnings)
     X, y, groups = data.data.rows, data.y, data.groups
     n_groups = len(np.unique(groups))
@@ -212,13 +217,16 @@ def _command_line(args: argparse.Namespace) -> str:
     words = ["imu", "train", *args.labels, "-o", args.output]
     given = {name: value for name, value in options_from_args(args).items()
              if value is not None and not (name == "lift" and value == "deadlift")}
-    for flag, value in (("--positive", args.positive), ("--group-by", args.group_by),
+    for flag, value in (("--positive", args.positive), ("--negative", args.negative),
+                        ("--group-by", args.group_by),
                         ("--personalize", args.personalize), ("--user-weight", args.user_weight),
                         *(("--" + name.replace("_", "-"), value) for name, value in given.items())):
         if value is not None:
             words += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
     if args.target_sensitivity is not None:
         words += ["--target-sensitivity", f"{args.target_sensitivity:g}"]
+    if args.allow_outside:
+        words += ["--allow-outside"]
     return shlex.join(words)
 
 

@@ -14,6 +14,12 @@ of the ``imu analyze`` options (:data:`SESSION_OPTIONS`: ``format``, ``acc_unit`
 evaluate`` measure each session with them, a blank cell or a missing column taking the
 command line's value. A session is analysed once, so its rows must agree.
 
+Files from strangers: a labels file is shared between lifters and coaches, so ``session``
+paths must stay inside the labels file's folder (links followed) unless the reader passes
+``allow_outside`` (``--allow-outside``), and must name a regular file or an export's
+folder (never a device). Label names are short printable words (:func:`label_problem`:
+no spreadsheet formula).
+
 Every problem is an :class:`imu.errors.InputError` naming file, line and column.
 """
 
@@ -39,25 +45,46 @@ SESSION_PATH = "session_path"
 SESSION_OPTIONS = ("format", "acc_unit", "gyr_unit", "mounting", "lift",
                    "hyperextension_deg", "set_rest_s", "rest_pause_s")
 _NUMERIC_OPTIONS = ("hyperextension_deg", "set_rest_s", "rest_pause_s")
+MAX_LABEL_CHARS = 40
+_FORMULA_STARTS = ("=", "+", "-", "@")
 
 
-def read_labels(path: str | os.PathLike) -> pd.DataFrame:
+def label_problem(name: str) -> str | None:
+    """What is wrong with a label name, or ``None``: 1-40 printable characters, no
+    surrounding spaces, not starting with ``= + - @`` (a spreadsheet would run it as a
+    formula when the labels CSV is opened for review)."""
+    if not name:
+        return "empty label"
+    if len(name) > MAX_LABEL_CHARS:
+        return f"label of {len(name)} characters (at most {MAX_LABEL_CHARS})"
+    if not name.isprintable() or name != name.strip():
+        return f"label {name!r} has control characters or surrounding spaces"
+    if name.startswith(_FORMULA_STARTS):
+        return f"label {name!r} starts with {name[0]!r} (a spreadsheet formula)"
+    return None
+
+
+def read_labels(path: str | os.PathLike, *, allow_outside: bool = False) -> pd.DataFrame:
     """Read and validate one labels CSV.
 
     Returns a DataFrame with the file's columns (``start_s``/``end_s`` as float) plus
     ``session_path`` (resolved path of the recording), ``line`` (1-based line number in
     the file) and ``labels_file``. Checks: required columns, numeric finite times,
-    non-empty spans (``end_s > start_s``), non-empty labels, existing session files and
-    no overlapping spans within a session, except neighbours sharing a few samples, which
-    are trimmed (:data:`TRIM_OVERLAP_S`; one warning in ``attrs["warnings"]``). Spans
-    outside a session's time range are checked when the session is loaded
+    non-empty spans (``end_s > start_s``), label names (:func:`label_problem`), existing
+    session files or folders inside the labels file's folder (anywhere with
+    ``allow_outside``) and no overlapping spans within a session, except neighbours sharing
+    a few samples, which are trimmed (:data:`TRIM_OVERLAP_S`; one warning in
+    ``attrs["warnings"]``). Spans outside a session's time range are checked when the
+    session is loaded
     (:func:`check_span_in_session`).
     """
+    from imu.fileio import read_input
+
     path = Path(path)
+    if not path.exists():
+        raise input_error("no such labels file", path=str(path))
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise input_error("no such labels file", path=str(path)) from None
+        text = read_input(path).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise input_error("not a text CSV file (cannot decode as UTF-8)", path=str(path)) from None
     numbered = [(i + 1, line) for i, line in enumerate(text.splitlines())]
@@ -85,7 +112,7 @@ def read_labels(path: str | os.PathLike) -> pd.DataFrame:
         raise input_error("no labelled spans (only a header)", path=str(path))
     frame = pd.DataFrame(rows, columns=[*header, LINE])
     for row in rows:
-        _check_row(row, path)
+        _check_row(row, path, allow_outside)
         _check_options(row, path)
     frame["start_s"] = frame["start_s"].astype(np.float64)
     frame["end_s"] = frame["end_s"].astype(np.float64)
@@ -163,7 +190,7 @@ def _check_session_agreement(frame: pd.DataFrame, path: Path) -> None:
                     )
 
 
-def _check_row(row: dict, path: Path) -> None:
+def _check_row(row: dict, path: Path, allow_outside: bool) -> None:
     line = row[LINE]
     times = {}
     for column in ("start_s", "end_s"):
@@ -177,15 +204,34 @@ def _check_row(row: dict, path: Path) -> None:
     if times["end_s"] <= times["start_s"]:
         raise input_error(f"empty span: end_s {times['end_s']:g} <= start_s {times['start_s']:g}",
                           path=str(path), line=line, column="end_s")
-    if not row["label"]:
-        raise input_error("empty label", path=str(path), line=line, column="label",
+    problem = label_problem(row["label"])
+    if problem:
+        raise input_error(problem, path=str(path), line=line, column="label",
                           hint="write the class of the span, e.g. rounded or good")
     if not row["session"]:
         raise input_error("empty session", path=str(path), line=line, column="session")
-    session = path.parent / row["session"]
-    if not session.exists():  # a file, or the folder of a multi-file export
-        raise input_error(f"unknown session: no file {str(session)!r}", path=str(path), line=line,
-                          column="session", hint="session paths are relative to the labels file")
+    _check_session_path(row["session"], path, line, allow_outside)
+
+
+def _check_session_path(session: str, path: Path, line: int, allow_outside: bool) -> None:
+    """The session of a row: a file or an export's folder, inside the labels file's folder
+    (links followed) unless ``allow_outside``. A device is refused before anything reads it."""
+    from imu.errors import InputError
+    from imu.fileio import input_kind
+
+    where = {"path": str(path), "line": line, "column": "session"}
+    target = path.parent / session
+    if not target.exists():  # a file, or the folder of a multi-file export
+        raise input_error(f"unknown session: no file {str(target)!r}", **where,
+                          hint="session paths are relative to the labels file")
+    home = os.path.realpath(path.parent)
+    if not allow_outside and os.path.commonpath([home, os.path.realpath(target)]) != home:
+        raise input_error(f"session {session!r} is outside the labels file's folder {home}",
+                          **where, hint="pass --allow-outside if you trust this labels file")
+    try:
+        input_kind(target, pipe=False)
+    except InputError as exc:
+        raise input_error(str(exc), **where) from None
 
 
 TRIM_OVERLAP_S = 0.25
@@ -241,9 +287,9 @@ def check_span_in_session(row: pd.Series, first_s: float, last_s: float) -> None
         )
 
 
-def read_many(paths: list[str | os.PathLike]) -> pd.DataFrame:
+def read_many(paths: list[str | os.PathLike], *, allow_outside: bool = False) -> pd.DataFrame:
     """Read several labels files into one frame (same checks as :func:`read_labels`)."""
-    frames = [read_labels(p) for p in paths]
+    frames = [read_labels(p, allow_outside=allow_outside) for p in paths]
     joined = pd.concat(frames, ignore_index=True)
     joined.attrs = {"warnings": [w for f in frames for w in f.attrs.get("warnings", [])]}
     return joined

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,13 +14,14 @@ import pandas as pd
 
 from imu.errors import input_error
 from imu.model.dataset import LabelledRows, SessionOptions, labelled_rows
-from imu.model.labels import SOURCE, SUBJECT
+from imu.model.labels import LINE, SOURCE, SUBJECT, label_problem
 from imu.model.training import Progress
 
 if TYPE_CHECKING:
     from imu.batch.executors import Executor
 
 DEFAULT_POSITIVE = "rounded"
+DEFAULT_NEGATIVE = "good"
 
 
 @dataclass
@@ -34,15 +35,57 @@ class TrainingData:
     positive: str
 
 
-def targets(labels: pd.DataFrame, positive: str) -> np.ndarray:
-    """1 where the label is ``positive``; InputError if no span has that label."""
+def targets(labels: pd.DataFrame, positive: str,
+            negatives: Collection[str] = (DEFAULT_NEGATIVE,)) -> np.ndarray:
+    """1 where the label is ``positive``, 0 where it is one of ``negatives``; InputError
+    (naming the first row) for any other label, and if no span has the positive one."""
     names = labels["label"].astype(str)
-    if not (names == positive).any():
+    known = names.eq(positive) | names.isin(list(negatives))
+    if not known.all():
+        row = labels[~known.to_numpy()].iloc[0]
+        name = str(row["label"])
+        near = [k for k in (positive, *negatives) if k.lower() == name.lower()]
+        raise input_error(
+            f"unknown label {name!r}: not {positive!r} (flagged) nor "
+            f"{', '.join(map(repr, negatives)) or 'a negative label'} (not flagged)"
+            + (f"; labels are case-sensitive, did you mean {near[0]!r}?" if near else ""),
+            path=str(row[SOURCE]), line=int(row[LINE]), column="label",
+            hint="fix the row, or count it as not flagged with --negative "
+            + ",".join([*negatives, name]))
+    if not names.eq(positive).any():
         found = ", ".join(sorted(names.unique()))
         raise input_error(f"no span is labelled {positive!r} (labels found: {found})",
                           path=str(labels[SOURCE].iloc[0]), column="label",
                           hint="choose the class to flag with --positive LABEL")
-    return (names == positive).to_numpy().astype(int)
+    return names.eq(positive).to_numpy().astype(int)
+
+
+def check_positive(name: str) -> str:
+    """``--positive`` (or a model's positive label) when it is a valid label name."""
+    problem = label_problem(name)
+    if problem:
+        raise input_error(f"--positive: {problem}")
+    return name
+
+
+def negative_labels(option: str | None, positive: str, model=None) -> list[str]:
+    """The labels counted as not flagged: ``--negative A,B`` (checked with
+    :func:`imu.model.labels.label_problem`), else ``good`` plus the negative labels of
+    ``model`` (its manifest's ``labels`` other than its positive one)."""
+    if option is not None:
+        names = [n.strip() for n in option.split(",")]
+        for name in names:
+            problem = label_problem(name)
+            if problem:
+                raise input_error(f"--negative: {problem}")
+        if positive in names:
+            raise input_error(f"--negative: {positive!r} is the flagged class (--positive)")
+        return names
+    names = [DEFAULT_NEGATIVE]
+    if model is not None:
+        names += [str(n) for n in model.manifest.get("labels", [])
+                  if n != model.positive_label and n not in names]
+    return [n for n in names if n != positive]
 
 
 def group_ids(labels: pd.DataFrame, group_by: str | None) -> tuple[np.ndarray, str]:
@@ -63,15 +106,18 @@ def group_ids(labels: pd.DataFrame, group_by: str | None) -> tuple[np.ndarray, s
 def load_training_data(labels: pd.DataFrame, positive: str, group_by: str | None,
                        progress: Progress | None = None,
                        options: SessionOptions | None = None,
-                       executor: Executor | None = None) -> TrainingData:
+                       executor: Executor | None = None,
+                       negatives: Collection[str] = (DEFAULT_NEGATIVE,)) -> TrainingData:
     """Measure every span of a labels table (:func:`imu.model.labels.read_many`) through
     the pipeline, with the command line's session ``options`` where a row sets none
-    (sessions in worker processes with an ``executor``); build y and groups."""
-    targets(labels, positive)  # fail before the slow part
+    (sessions in worker processes with an ``executor``); build y (``positive`` 1,
+    ``negatives`` 0, others refused) and groups."""
+    targets(labels, positive, negatives)  # fail before the slow part
     group_ids(labels, group_by)
     data = labelled_rows(labels, options, progress=progress, executor=executor)
     groups, group_by = group_ids(data.labels, group_by)
-    return TrainingData(data, targets(data.labels, positive), groups, group_by, positive)
+    return TrainingData(data, targets(data.labels, positive, negatives), groups, group_by,
+                        positive)
 
 
 @contextlib.contextmanager
