@@ -14,7 +14,7 @@ from test_model_fakes import fake_lifters
 from imu.cli import main
 from imu.errors import ModelError
 from imu.model.classifier import RepClassifier
-from imu.model.features import model_rows
+from imu.model.features import feature_names, model_rows
 from imu.model.files import (
     ALLOWED_TYPES,
     MANIFEST_MEMBER,
@@ -65,7 +65,9 @@ def write_with_manifest(path, payload_bytes: bytes, manifest: dict) -> None:
     path.write_bytes(buffer.getvalue())
 
 
-GOOD_MANIFEST = {"format": "imu-rounded-back-classifier", "format_version": 1}
+GOOD_MANIFEST = {"format": "imu-rounded-back-classifier", "format_version": 1,
+                 "positive_label": "rounded", "threshold": 0.5,
+                 "feature_names": feature_names()}  # passes check_manifest
 
 
 def test_crafted_file_with_a_disallowed_type_is_refused_before_loading(tmp_path):

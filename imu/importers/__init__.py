@@ -62,21 +62,16 @@ def detect(files: Sequence[SourceFile]) -> str:
             return name
     first = files[0]
     head = first.head()
-    binary = "\x00" in head or "\ufffd" in head  # not UTF-8 text: never echo its bytes
-    header = [] if binary else head.splitlines()[:1]
     if not head.strip() and len(files) == 1:
         raise input_error("empty file", path=first.name, hint="nothing was recorded; record again")
-    what = (
-        "binary data, not one of the text formats"
-        if binary
-        else "unknown file format"
-        + (f": header {header[0][:80]!r}" if header else "")
-        + " matches none of"
-    )
+    # Nothing of an unrecognised file is echoed: it may be any file (a labels row naming
+    # /etc/shadow), and its first line could be a secret.
+    binary = "\x00" in head or "\ufffd" in head
+    what = ("binary data, not one of the text formats" if binary
+            else "unknown file format: its first lines match none of")
     raise input_error(
         f"{what} {', '.join(FORMATS)}",
         path=first.name if len(files) == 1 else ", ".join(f.name for f in files[:3]),
-        line=1 if header else None,
         hint="check the export or pass --format; docs/importers.md lists the headers",
     )
 

@@ -24,15 +24,17 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import warnings
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from imu.errors import ModelError
-from imu.fileio import atomic_outputs
+from imu.errors import ImuError, ModelError
+from imu.fileio import atomic_outputs, read_input
 from imu.model.classifier import RepClassifier
 from imu.model.reader import PAYLOAD_KEYS, read_compiled
 
@@ -110,7 +112,10 @@ def save_model(model: RepClassifier, path: str | os.PathLike, *, force: bool = T
     import skops.io as sio
 
     path = Path(path)
+    from imu.model.features import feature_names, input_names
+
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, **model.manifest,
+                "input_names": input_names(), "feature_names": feature_names(),
                 "threshold": model.threshold, "versions": library_versions()}
     payload = {
         "estimator": model.estimator,
@@ -154,13 +159,36 @@ def default_model_path() -> Path:
                      f"the imu package); pass --model or set {DEFAULT_MODEL_ENV}")
 
 
+MAX_MODEL_BYTES = 256 << 20
+"""Largest model file read (the shipped one is 0.9 MB; 100k training rows ~25 MB)."""
+MAX_MEMBER_BYTES = {"schema.json": 16 << 20, MANIFEST_MEMBER: 16 << 20}
+"""Largest uncompressed size of the archive's JSON members; any other member and the
+whole archive: :data:`MAX_ARCHIVE_BYTES` (checked before a member is read: zip bombs)."""
+MAX_ARCHIVE_BYTES = 512 << 20
+
+
+def _check_sizes(archive: zipfile.ZipFile, where: str) -> None:
+    """ModelError for a member (or all of them) larger than the caps, as the archive's
+    directory declares them (zipfile never reads past a member's declared size)."""
+    total = 0
+    for info in archive.infolist():
+        cap = MAX_MEMBER_BYTES.get(info.filename, MAX_ARCHIVE_BYTES)
+        total += info.file_size
+        if info.file_size > cap or total > MAX_ARCHIVE_BYTES:
+            raise ModelError(f"{where}: archive member {info.filename!r} expands to "
+                             f"{info.file_size / (1 << 20):.0f} MiB (at most {cap >> 20} MiB, "
+                             f"{MAX_ARCHIVE_BYTES >> 20} MiB in all); not an imu model file")
+
+
 def read_manifest(data: bytes, where: str) -> dict:
-    """The embedded manifest of a model file's bytes (ModelError if it is not one)."""
+    """The embedded manifest of a model file's bytes (ModelError if it is not one, if an
+    archive member is too large, or if the manifest fails :func:`check_manifest`)."""
     if data[:1] == b"\x80" or data[:2] in (b"(d", b"(l", b"}q", b"]q"):
         raise ModelError(f"{where}: looks like a pickle file; imu never loads pickles "
                          "(train a model with 'imu train', which writes skops files)")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            _check_sizes(archive, where)
             names = archive.namelist()
             if "schema.json" not in names:
                 raise ModelError(f"{where}: a zip archive but not a skops model file")
@@ -177,7 +205,108 @@ def read_manifest(data: bytes, where: str) -> dict:
     if manifest.get("format_version") != FORMAT_VERSION:
         raise ModelError(f"{where}: model format version {manifest.get('format_version')!r}; "
                          f"this imu reads version {FORMAT_VERSION} (retrain with 'imu train')")
+    check_manifest(manifest, where)
     return manifest
+
+
+def _label(value: object) -> str | None:
+    from imu.model.labels import label_problem
+
+    return "a string" if not isinstance(value, str) else label_problem(value)
+
+
+def _number(value: object) -> str | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return None if ok else "a finite number"
+
+
+def _probability(value: object) -> str | None:
+    return _number(value) or (None if 0.0 <= value <= 1.0 else "a number in [0, 1]")
+
+
+def _text(value: object) -> str | None:
+    return None if isinstance(value, str) else "a string"
+
+
+def _texts(value: object) -> str | None:
+    ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return None if ok else "a list of strings"
+
+
+def _labels(value: object) -> str | None:
+    if not isinstance(value, list) or not value:
+        return "a non-empty list of labels"
+    return next((f"a list of labels: {p}" for p in map(_label, value) if p), None)
+
+
+def _mapping(value: object) -> str | None:
+    return None if isinstance(value, dict) else "an object"
+
+
+def _versions(value: object) -> str | None:
+    ok = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    return None if ok else "an object of version strings"
+
+
+def _rates(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"min", "max"}:
+        return "null or an object {min, max}"
+    if _number(value["min"]) or _number(value["max"]) or not 0 < value["min"] <= value["max"]:
+        return "null or {min, max}: rates in Hz, 0 < min <= max"
+    return None
+
+
+def _names_of(expected: Callable[[], list[str]]) -> Callable[[object], str | None]:
+    def check(value: object) -> str | None:
+        if value == expected():
+            return None
+        return f"the {len(expected())} names this imu computes (docs/classifier.md), in order"
+    return check
+
+
+#: The manifest's schema: key -> (required, check returning what the value must be or None).
+#: Keys not listed pass unchecked. A small table of checks rather than a JSON Schema
+#: library: ~15 keys, and the feature names are compared with what the code computes.
+MANIFEST_SCHEMA: dict[str, tuple[bool, Callable[[object], str | None]]] = {
+    "positive_label": (False, _label),  # absent: "rounded" (RepClassifier.positive_label)
+    "negative_label": (False, _label),
+    "labels": (False, _labels),
+    "threshold": (True, _probability),
+    "feature_names": (True, _names_of(lambda: _features().feature_names())),
+    "input_names": (False, _names_of(lambda: _features().input_names())),
+    "versions": (False, _versions),
+    "cv": (False, _mapping),
+    "sampling_rate_hz": (False, _rates),
+    "target_sensitivity": (False, _probability),
+    "chosen_model": (False, _text),
+    "created_utc": (False, _text),
+    "command": (False, _text),
+    "group_by": (False, _text),
+    "training_files": (False, lambda v: None if isinstance(v, list) else "a list"),
+    "personalised_from": (False, _mapping),
+}
+
+
+def _features():
+    from imu.model import features
+
+    return features
+
+
+def check_manifest(manifest: dict, where: str) -> None:
+    """ModelError naming the first key of ``manifest`` that :data:`MANIFEST_SCHEMA` refuses
+    (missing, or a value of the wrong type or content)."""
+    for key, (required, check) in MANIFEST_SCHEMA.items():
+        if key not in manifest:
+            if required:
+                raise ModelError(f"{where}: manifest without {key!r} (not written by 'imu train')")
+            continue
+        problem = check(manifest[key])
+        if problem:
+            raise ModelError(f"{where}: manifest {key!r} must be {problem} "
+                             "(not written by 'imu train', or edited)")
 
 
 def _check_versions(manifest: dict, where: str) -> None:
@@ -198,12 +327,12 @@ def load_model(path: str | os.PathLike | None = None) -> RepClassifier:
     """
     path = Path(path) if path is not None else default_model_path()
     where = str(path)
+    if not path.exists():
+        raise ModelError(f"{where}: no such model file")
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelError(f"{where}: no such model file") from None
-    except OSError as exc:
-        raise ModelError(f"{where}: cannot read the model file ({exc.strerror})") from None
+        data = read_input(path, limit=MAX_MODEL_BYTES)  # a device is refused unread
+    except ImuError as exc:
+        raise ModelError(f"model file {exc}") from None
     manifest = read_manifest(data, where)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         direct = read_compiled(archive)
