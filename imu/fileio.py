@@ -85,14 +85,19 @@ def read_input(path: str | os.PathLike, *, pipe: bool = True, limit: int | None 
                             path=str(path))
     try:
         with open(path, "rb") as handle:
-            if cap is not None and kind == FILE and os.fstat(handle.fileno()).st_size > cap:
-                raise too_large
-            data = handle.read() if cap is None else handle.read(cap + 1)
+            if kind == FILE:
+                if cap is not None and os.fstat(handle.fileno()).st_size > cap:
+                    raise too_large
+                return handle.read()
+            blocks, size = [], 0  # a pipe: blocks, so memory follows what arrives
+            while block := handle.read(1 << 20):
+                size += len(block)
+                if cap is not None and size > cap:
+                    raise too_large
+                blocks.append(block)
     except OSError as exc:
         raise input_error(f"cannot read ({exc.strerror})", path=str(path)) from None
-    if cap is not None and len(data) > cap:
-        raise too_large
-    return data
+    return b"".join(blocks)
 
 
 def target_kind(path: str | os.PathLike, option: str = "") -> str:
