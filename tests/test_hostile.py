@@ -22,6 +22,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -278,6 +279,25 @@ def test_replay_chunks_follow_the_samples_not_the_time_span(recording, tmp_path)
         plain = FileSource(recording).chunk_bounds()
         assert peak < 50e6  # the load of the ~9000-row file; 8e14 bytes of ticks before
         assert len(bounds) <= len(plain) + 2  # one more at the jump (and the last row)
+
+
+def test_a_real_time_replay_does_not_wait_out_a_clock_jump(recording):
+    import asyncio
+
+    from imu.ble.source import FileSource
+
+    data = recording.data.iloc[:400].copy()  # 4 s at 100 Hz, a jump of 1e8 s after 2 s
+    data.loc[200:, "time_s"] += 1e8
+    source = FileSource(Session(data=data, metadata=dict(recording.metadata)), speed=4.0)
+
+    async def play():
+        return [len(b.samples) async for b in source.batches()]
+
+    started = time.monotonic()
+    sizes = asyncio.run(asyncio.wait_for(play(), timeout=20))
+    elapsed = time.monotonic() - started
+    assert sum(sizes) == 400
+    assert 1.0 <= elapsed < 3.0  # 4 s of samples and the 2 s pause for the jump, at 4x
 
 
 def test_replay_of_a_clock_jump_runs_and_an_interrupted_replay_exits_130(

@@ -56,16 +56,24 @@ class FileSource:
     """Replays a :class:`~imu.session.Session` in chunks of ``chunk_s`` seconds.
 
     ``speed``: 1.0 = real time, 2.0 = twice as fast, None = as fast as possible (the
-    chunks then only yield to the event loop). A ``gap`` column (live recordings) marks
+    chunks then only yield to the event loop). A jump of the recording's clock longer
+    than ``max_pause_s`` (a gap, a clock that jumped by years) is played as
+    ``max_pause_s`` of waiting, not waited out. A ``gap`` column (live recordings) marks
     ``gap_before``; a chunk always starts at a gap mark.
     """
 
     def __init__(
-        self, session: Session, *, speed: float | None = 1.0, chunk_s: float = 0.1
+        self,
+        session: Session,
+        *,
+        speed: float | None = 1.0,
+        chunk_s: float = 0.1,
+        max_pause_s: float = 2.0,
     ) -> None:
         self.session = session
         self.speed = speed
         self.chunk_s = chunk_s
+        self.max_pause_s = max_pause_s
         self.device = session.metadata.get("device", session.source or "file")
         self.metadata = dict(session.metadata)
         self._samples = session.samples()
@@ -118,13 +126,16 @@ class FileSource:
     async def batches(self) -> AsyncIterator[Batch]:
         t = self._samples[:, 0]
         start_wall = time.monotonic()
+        skipped_s = 0.0  # recording time of jumps not waited out
         for start, stop in self.chunk_bounds():
             if self._stopped:
                 return
             if self.speed is None:
                 await asyncio.sleep(0)
             else:
-                due = start_wall + (t[stop - 1] - t[0]) / self.speed
+                if start > 0:
+                    skipped_s += max(0.0, t[start] - t[start - 1] - self.max_pause_s)
+                due = start_wall + (t[stop - 1] - t[0] - skipped_s) / self.speed
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
             self._position = stop
             yield Batch(self._samples[start:stop], gap_before=bool(self._gaps[start]))
