@@ -487,3 +487,20 @@ def test_no_writable_numba_cache_falls_back_with_a_one_line_note(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stderr.startswith("imu: note: no writable folder for numba's cache")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def test_a_wrong_header_is_named_by_its_line_not_by_the_first_metadata_line(
+    tmp_path, session_csv, capsys
+):
+    lines = session_csv.read_text().splitlines(keepends=True)
+    header = next(i for i, line in enumerate(lines) if line.startswith("time_s"))
+    lines[header] = "t,ax,ay,az,gx,gy,gz\n"
+    path = tmp_path / "renamed.csv"
+    path.write_text("".join(lines))
+    err = one_line_error(capsys, ["analyze", str(path), "--no-model"],
+                         f"{path}:{header + 1}: unknown file format: the header after "
+                         f"{header} '#' line(s)")
+    assert "synthetic" not in err  # the metadata line 1 was quoted before

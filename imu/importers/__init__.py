@@ -67,11 +67,15 @@ def detect(files: Sequence[SourceFile]) -> str:
     # Nothing of an unrecognised file is echoed: it may be any file (a labels row naming
     # /etc/shadow), and its first line could be a secret.
     binary = "\x00" in head or "\ufffd" in head
+    lines = head.splitlines()
+    comments = next((i for i, line in enumerate(lines) if not line.startswith("#")), 0)
     what = ("binary data, not one of the text formats" if binary
-            else "unknown file format: its first lines match none of")
+            else "unknown file format: its first lines match none of" if not comments
+            else f"unknown file format: the header after {comments} '#' line(s) matches none of")
     raise input_error(
         f"{what} {', '.join(FORMATS)}",
         path=first.name if len(files) == 1 else ", ".join(f.name for f in files[:3]),
+        line=comments + 1 if comments and not binary and len(files) == 1 else None,
         hint="check the export or pass --format; docs/importers.md lists the headers",
     )
 
