@@ -305,7 +305,7 @@ def test_replay_of_a_clock_jump_runs_and_an_interrupted_replay_exits_130(
 ):
     path = jumped(recording, tmp_path, 1e13)
     assert main(["replay", str(path), "--fast", "--no-display", "--no-model"]) == 0
-    assert "1 gaps" in capsys.readouterr().out
+    assert "1 gap" in capsys.readouterr().out
     live = subprocess.Popen([*IMU, "replay", str(session_csv), "--no-display", "--no-model",
                              "--speed", "10"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
