@@ -12,7 +12,7 @@ processes:
 
 * imports: ``from imu.model import load_model`` in a new process, then ``load_model()``:
   median of 3 processes (wall and CPU time); whether that imported scikit-learn, skops,
-  scipy or pytest (the default model needs none of them since imu.model.reader);
+  scipy or pytest (the default model needs none of them since it carries a predictor payload);
 * ``analyze_session`` of the session without and with the model (after a warm-up run
   that loads the compiled orientation kernels): best of 2; and ``python -m imu analyze
   SESSION --json`` as a whole new process (imports, model, reading, analysis): best of 2;

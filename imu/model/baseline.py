@@ -1,7 +1,7 @@
 """The first step of every imu model Pipeline, as a scikit-learn transformer.
 
 It lives apart from :mod:`imu.model.features` so that computing features and evaluating
-the default model (:mod:`imu.model.compiled`) never import scikit-learn; the arithmetic is
+the default model (:mod:`imu.model.predictor`) never import scikit-learn; the arithmetic is
 :func:`imu.model.features.deviation_rows`. Model files written before this module existed
 name the class ``imu.model.features.BaselineDeviation``, which still resolves to it.
 """

@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from imu.model.compiled import CompiledModel, compile_predictor
 from imu.model.features import (
     RAW_FEATURES,
     model_rows,
@@ -15,8 +14,9 @@ from imu.model.features import (
     row_from_raw,
     set_start,
 )
+from imu.model.predictor import LogisticPredictor, numpy_predictor
 
-_NOT_COMPILED = object()
+_UNKNOWN = object()
 
 
 class RepClassifier:
@@ -27,8 +27,9 @@ class RepClassifier:
     rows are kept (in the model file too) so that :func:`imu.model.personalize.personalize`
     can refit on them plus a lifter's own reps.
 
-    A model file of the default kind loads without scikit-learn (:mod:`imu.model.reader`):
-    the classifier then holds only the ``compiled`` predictor, which is all that
+    A model file of the default kind loads without scikit-learn (its numbers are stored as
+    a payload, :mod:`imu.model.predictor`): the classifier then holds only the numpy
+    ``predictor``, which is all that
     :meth:`classify`, :meth:`probability` and :meth:`describe` need. The first access to
     :attr:`estimator` or to a training array calls ``load_full`` (the complete skops load,
     with imu's allow-list, which imports scikit-learn; it returns a dict of ``estimator``,
@@ -40,17 +41,17 @@ class RepClassifier:
                  training_rows: np.ndarray | None = None,
                  training_labels: np.ndarray | None = None,
                  training_groups: np.ndarray | None = None, *,
-                 compiled: CompiledModel | None = None,
+                 predictor: LogisticPredictor | None = None,
                  load_full: Callable[[], dict] | None = None) -> None:
-        if estimator is None and (compiled is None or load_full is None):
-            raise ValueError("a RepClassifier needs an estimator, or a compiled predictor "
+        if estimator is None and (predictor is None or load_full is None):
+            raise ValueError("a RepClassifier needs an estimator, or a numpy predictor "
                              "and a way to load the estimator")
         self.threshold = threshold
         self.manifest = {} if manifest is None else manifest
         self._estimator = estimator
         self._training = (training_rows, training_labels, training_groups)
         self._load_full = load_full
-        self._compiled = _NOT_COMPILED if compiled is None else compiled
+        self._predictor = _UNKNOWN if predictor is None else predictor
         self._history: list = []
         self._history_raw = np.empty((64, len(RAW_FEATURES)))
 
@@ -70,7 +71,7 @@ class RepClassifier:
     @estimator.setter
     def estimator(self, estimator: object) -> None:
         self._estimator = estimator
-        self._compiled = _NOT_COMPILED
+        self._predictor = _UNKNOWN
 
     @property
     def training_rows(self) -> np.ndarray | None:
@@ -122,24 +123,24 @@ class RepClassifier:
         """Calibrated probability of the positive class for model rows.
 
         Equal to ``estimator.predict_proba(rows)[:, 1]``; for the model kinds of
-        :mod:`imu.model.compiled` computed without scikit-learn (which is asked only for
-        rows the compiled predictor declines, e.g. an infinite value, so that they fail
+        :mod:`imu.model.predictor` computed without scikit-learn (which is asked only for
+        rows the numpy predictor declines, e.g. an infinite value, so that they fail
         exactly as there)."""
         rows = np.atleast_2d(np.asarray(rows, dtype=np.float64))
         if len(rows) == 0:
             return np.empty(0)
-        predict = self.compiled
+        predict = self.predictor
         p = None if predict is None else predict(rows)
         return self.estimator.predict_proba(rows)[:, 1] if p is None else p
 
     @property
-    def compiled(self) -> CompiledModel | None:
-        """The compiled predictor of the model (None if it is of another kind), built from
+    def predictor(self) -> LogisticPredictor | None:
+        """The numpy predictor of the model (None if it is of another kind), built from
         the estimator when not read from the file; rebuilt when another estimator is
         assigned (refitting the same object in place is not seen)."""
-        if self._compiled is _NOT_COMPILED:
-            self._compiled = compile_predictor(self.estimator)
-        return self._compiled
+        if self._predictor is _UNKNOWN:
+            self._predictor = numpy_predictor(self.estimator)
+        return self._predictor
 
     def classify(self, record: dict, history: Sequence[dict]) -> tuple[float, bool]:
         """Engine hook: ``(p_rounded, rounded)`` for one finished rep.

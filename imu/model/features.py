@@ -20,7 +20,7 @@ The model input row is ``[raw (F), session median (F), n, set median (F), n_set]
 (:func:`model_row`); :class:`imu.model.baseline.BaselineDeviation`, the first step of the
 scikit-learn Pipeline, learns the prior from the training rows and turns that row into
 ``[raw, raw - baseline, raw - set baseline]`` (:func:`deviation_rows`, plain numpy, so
-that this module and the compiled predictor import without scikit-learn). The median makes the baseline robust
+that this module and the numpy predictor import without scikit-learn). The median makes the baseline robust
 while fewer than half of the earlier reps are rounded; the prior protects the first
 reps of a session (with no or few earlier reps), including a session that starts with
 rounded reps.

@@ -3,12 +3,16 @@
 A model file ``MODEL.skops`` is a skops zip archive holding a dict
 ``{estimator, threshold, training_rows, training_labels, training_groups}`` with the
 manifest embedded as the extra archive member ``imu_manifest.json`` (authoritative); a
-readable copy is written next to it as ``MODEL.manifest.json``.
+readable copy is written next to it as ``MODEL.manifest.json``. A model of the kind
+``imu train`` picks by default (a sigmoid-calibrated logistic pipeline) also carries the
+numbers its prediction needs as the member ``imu_predictor.json``
+(:func:`imu.model.predictor.to_payload`, versioned plain JSON).
 
-Loading never executes code from the file. A model of the kind ``imu train`` writes with
-its logistic default is read straight from the archive by :mod:`imu.model.reader`, which
-accepts that one shape and builds only arrays and numbers (no scikit-learn, no skops: an
-``imu analyze`` does not pay their 3 s of imports). Anything else goes through skops,
+Loading never executes code from the file. A file with the predictor payload is
+predicted from it (:func:`imu.model.predictor.from_payload`: arrays and numbers only, no
+scikit-learn, no skops: an ``imu analyze`` does not pay their 3 s of imports); the skops
+pipeline stays in the file, the source for training, personalising and every other
+model kind. Anything without the payload goes through skops,
 which reconstructs only known types; every type skops does not trust by default must be
 in :data:`ALLOWED_TYPES` (checked with ``skops.io.get_untrusted_types`` before loading).
 The same skops load, with the same check, gives a fast-loaded model its scikit-learn
@@ -36,9 +40,13 @@ import numpy as np
 from imu.errors import ImuError, ModelError
 from imu.fileio import atomic_outputs, read_input
 from imu.model.classifier import RepClassifier
-from imu.model.reader import PAYLOAD_KEYS, read_compiled
+from imu.model.predictor import from_payload, to_payload
 
 MANIFEST_MEMBER = "imu_manifest.json"
+PREDICTOR_MEMBER = "imu_predictor.json"
+PAYLOAD_KEYS = frozenset({"estimator", "threshold", "training_rows", "training_labels",
+                          "training_groups"})
+"""The keys of the skops payload dict."""
 FORMAT = "imu-rounded-back-classifier"
 FORMAT_VERSION = 1
 #: Types beyond skops' default trust that an imu model file may contain. Nothing else loads.
@@ -125,9 +133,13 @@ def save_model(model: RepClassifier, path: str | os.PathLike, *, force: bool = T
         "training_groups": np.asarray(model.training_groups, dtype=str),
     }
     text = json.dumps(manifest, indent=2, sort_keys=False, default=_json_default)
+    predictor = model.predictor
     buffer = io.BytesIO(sio.dumps(payload))
     with zipfile.ZipFile(buffer, "a") as archive:
         archive.writestr(MANIFEST_MEMBER, text)
+        if predictor is not None:
+            archive.writestr(PREDICTOR_MEMBER,
+                             json.dumps(to_payload(predictor, model.threshold)))
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_outputs([path, manifest_path(path)], force=force, binary=True) as handles:
         handles[0].write(buffer.getvalue())
@@ -335,7 +347,9 @@ def load_model(path: str | os.PathLike | None = None) -> RepClassifier:
         raise ModelError(f"model file {exc}") from None
     manifest = read_manifest(data, where)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        direct = read_compiled(archive)
+        direct = None
+        if PREDICTOR_MEMBER in archive.namelist():
+            direct = from_payload(_json_member(archive, PREDICTOR_MEMBER, where), where)
     if direct is None:
         trusted = _checked_types(data, where)
         _check_versions(manifest, where)
@@ -344,9 +358,17 @@ def load_model(path: str | os.PathLike | None = None) -> RepClassifier:
             payload["estimator"], float(payload["threshold"]), manifest,
             payload["training_rows"], payload["training_labels"], payload["training_groups"])
     _check_versions(manifest, where)
-    compiled, threshold = direct
-    return RepClassifier(None, threshold, manifest, compiled=compiled,
+    predictor, threshold = direct
+    return RepClassifier(None, threshold, manifest, predictor=predictor,
                          load_full=lambda: _load_payload(data, where, _checked_types(data, where)))
+
+
+def _json_member(archive: zipfile.ZipFile, name: str, where: str) -> object:
+    """The JSON value of archive member ``name`` (ModelError if it is not JSON)."""
+    try:
+        return json.loads(archive.read(name).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile, OSError, EOFError):
+        raise ModelError(f"{where}: the archive member {name} is damaged") from None
 
 
 def _checked_types(data: bytes, where: str) -> list[str]:

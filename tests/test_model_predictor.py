@@ -1,4 +1,4 @@
-"""The compiled predictor equals scikit-learn's predict_proba; other models keep sklearn;
+"""The numpy predictor equals scikit-learn's predict_proba; other models keep sklearn;
 the engine hook keeps its history's features across calls without changing a probability."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from test_model_fakes import fake_lifters
 
 from imu.model import load_model
 from imu.model.classifier import RepClassifier
-from imu.model.compiled import compile_predictor
 from imu.model.features import RAW_FEATURES, input_names, model_row, model_rows
+from imu.model.predictor import numpy_predictor
 from imu.model.training import candidates
 
 
@@ -34,7 +34,7 @@ def session_rows(sessions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def test_default_model_compiles_and_equals_predict_proba(default_model, sessions):
-    predict = compile_predictor(default_model.estimator)
+    predict = numpy_predictor(default_model.estimator)
     assert predict is not None
     X = session_rows(sessions)[0]
     X[::7, 5] = np.nan                       # unknown features: the imputer's statistics
@@ -49,9 +49,9 @@ def test_default_model_compiles_and_equals_predict_proba(default_model, sessions
 def test_infinite_input_is_left_to_scikit_learn(default_model, sessions):
     X = session_rows(sessions)[0][:3]
     X[1, 0] = np.inf
-    assert compile_predictor(default_model.estimator)(X) is None
+    assert numpy_predictor(default_model.estimator)(X) is None
     with pytest.raises(ValueError, match="infinity"):
-        default_model.probability(X)         # exactly as before the compiled path
+        default_model.probability(X)         # exactly as before the numpy predictor
 
 
 def fitted(sessions, name: str, method: str = "sigmoid") -> CalibratedClassifierCV:
@@ -65,7 +65,7 @@ def fitted(sessions, name: str, method: str = "sigmoid") -> CalibratedClassifier
                                           ("logistic_C1", "isotonic")])
 def test_other_models_keep_scikit_learn(sessions, name, method):
     estimator = fitted(sessions, name, method)
-    assert compile_predictor(estimator) is None
+    assert numpy_predictor(estimator) is None
     X = session_rows(sessions)[0]
     model = RepClassifier(estimator, 0.5)
     np.testing.assert_array_equal(model.probability(X), estimator.predict_proba(X)[:, 1])
@@ -77,7 +77,7 @@ def test_ensemble_of_calibrated_folds_is_averaged(sessions):
     estimator = CalibratedClassifierCV(candidates()["logistic_C1"], method="sigmoid",
                                        cv=splits, ensemble=True).fit(X, y)
     assert len(estimator.calibrated_classifiers_) == 3
-    np.testing.assert_allclose(compile_predictor(estimator)(X),
+    np.testing.assert_allclose(numpy_predictor(estimator)(X),
                                estimator.predict_proba(X)[:, 1], rtol=0, atol=1e-15)
 
 

@@ -1,6 +1,7 @@
-"""The direct model reader: the default model loads without scikit-learn, skops or scipy,
-gives the very probabilities of the skops-loaded estimator, and anything but the one
-supported shape goes through skops and imu's allow-list (synthetic data only)."""
+"""The predictor payload of model files: the default model loads from it without
+scikit-learn, skops or scipy and gives the very probabilities of the skops-loaded
+estimator; a damaged payload is a clear ModelError; files without one (forests, files
+written before the payload) go through skops and imu's allow-list (synthetic data only)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,9 @@ from test_model_fakes import fake_lifters
 from imu.errors import ModelError
 from imu.model import load_model
 from imu.model.classifier import RepClassifier
-from imu.model.compiled import compile_predictor
 from imu.model.features import RAW_FEATURES, model_rows
-from imu.model.files import ALLOWED_TYPES, library_versions, save_model
-from imu.model.reader import read_compiled
+from imu.model.files import ALLOWED_TYPES, PREDICTOR_MEMBER, library_versions, save_model
+from imu.model.predictor import from_payload, numpy_predictor, to_payload
 from imu.model.training import fit_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +89,7 @@ def test_direct_read_equals_the_skops_estimator_to_the_bit(rows):
     p = fast.probability(rows)
     one_by_one = np.concatenate([fast.probability(row[None]) for row in rows])
     assert not fast.estimator_loaded                 # no scikit-learn needed so far
-    slow = compile_predictor(fast.estimator)         # now loaded through skops
+    slow = numpy_predictor(fast.estimator)           # now loaded through skops
     assert fast.estimator_loaded
     np.testing.assert_array_equal(p, slow(rows))
     np.testing.assert_array_equal(one_by_one, np.concatenate([slow(r[None]) for r in rows]))
@@ -106,44 +106,59 @@ def test_lazy_estimator_and_training_rows_come_from_the_allow_listed_skops_load(
     assert len(model.training_groups) == len(rows)
     steps = [type(step).__module__ for _, step in
              model.estimator.calibrated_classifiers_[0].estimator.steps]
-    # the shipped file names imu.model.features.BaselineDeviation (written before the move)
     assert steps[0] == "imu.model.baseline"
-    schema = zipfile.ZipFile(ROOT / "models" / "default.skops").read("schema.json")
-    assert b'"__module__": "imu.model.features"' in schema
 
 
-def test_a_newly_trained_logistic_model_reads_directly(sessions, rows, tmp_path):
+def test_the_payload_round_trips_to_the_bit(rows):
+    model = load_model()
+    text = json.dumps(to_payload(model.predictor, model.threshold))
+    predictor, threshold = from_payload(json.loads(text), "m")
+    assert threshold == model.threshold
+    np.testing.assert_array_equal(predictor(rows), model.probability(rows))
+    for member, again in zip(model.predictor.members, predictor.members, strict=True):
+        np.testing.assert_array_equal(member.coef, again.coef)
+        assert (member.a, member.b) == (again.a, again.b)
+
+
+def test_a_newly_trained_logistic_model_reads_from_its_payload(sessions, rows, tmp_path):
     import skops.io as sio
 
     trained, path = train(sessions, "logistic_C1", tmp_path)
     for readable in (path, ROOT / "models" / "default.skops"):
-        # what the reader accepts, the skops path accepts too
+        assert PREDICTOR_MEMBER in zipfile.ZipFile(readable).namelist()
+        # the skops pipeline in the same file passes the allow-list too
         assert set(sio.get_untrusted_types(file=readable)) <= ALLOWED_TYPES
     loaded = load_model(path)
     assert not loaded.estimator_loaded and loaded.threshold == trained.threshold
-    np.testing.assert_array_equal(loaded.probability(rows), trained.compiled(rows))
-    assert b'"__module__": "imu.model.baseline"' in zipfile.ZipFile(path).read("schema.json")
+    np.testing.assert_array_equal(loaded.probability(rows), trained.predictor(rows))
     np.testing.assert_array_equal(loaded.training_groups, trained.training_groups)
 
 
-def test_a_forest_model_goes_through_skops(sessions, rows, tmp_path):
+def test_a_forest_model_has_no_payload_and_goes_through_skops(sessions, rows, tmp_path):
     trained, path = train(sessions, "forest_leaf5", tmp_path)
-    assert read_compiled(zipfile.ZipFile(path)) is None
+    assert PREDICTOR_MEMBER not in zipfile.ZipFile(path).namelist()
     loaded = load_model(path)
-    assert loaded.estimator_loaded and loaded.compiled is None
+    assert loaded.estimator_loaded and loaded.predictor is None
     np.testing.assert_array_equal(loaded.probability(rows), trained.probability(rows))
 
 
-def edited(source: Path, target: Path, edit) -> Path:
-    """A copy of a model file whose schema.json went through ``edit(schema)``."""
+def edited(source: Path, target: Path, schema_edit=None, payload_edit=None) -> Path:
+    """A copy of a model file whose schema.json went through ``schema_edit(schema)`` and
+    whose predictor payload through ``payload_edit(payload)`` (dropped if that returns
+    None)."""
     out = io.BytesIO()
     with zipfile.ZipFile(source) as src, zipfile.ZipFile(out, "w") as dst:
         for item in src.infolist():
             data = src.read(item.filename)
-            if item.filename == "schema.json":
+            if item.filename == "schema.json" and schema_edit is not None:
                 schema = json.loads(data)
-                edit(schema)
+                schema_edit(schema)
                 data = json.dumps(schema).encode()
+            if item.filename == PREDICTOR_MEMBER and payload_edit is not None:
+                payload = payload_edit(json.loads(data))
+                if payload is None:
+                    continue
+                data = json.dumps(payload).encode()
             dst.writestr(item, data)
     target.write_bytes(out.getvalue())
     return target
@@ -157,51 +172,85 @@ def fitted_state(schema: dict, step: int) -> dict:
     return steps[step]["content"][1]
 
 
-def test_an_unexpected_attribute_falls_back_to_skops(tmp_path, rows):
-    def add_attribute(schema):
-        state = fitted_state(schema, 3)["content"]
-        state["content"]["novel_"] = {"__class__": "str", "__module__": "builtins",
-                                      "__loader__": "JsonNode", "content": "1", "is_json": True}
-        state["key_types"]["content"].append(state["key_types"]["content"][0])
+def without_payload(payload):
+    return None
 
-    path = edited(ROOT / "models" / "default.skops", tmp_path / "m.skops", add_attribute)
-    assert read_compiled(zipfile.ZipFile(path)) is None
+
+def test_a_file_without_the_payload_loads_through_skops_with_the_same_verdicts(tmp_path, rows):
+    """Files written before the payload (this one naming BaselineDeviation by its former
+    module, as the shipped model did) load the whole estimator through skops."""
+
+    def former_module(schema):
+        fitted_state(schema, 0)["__module__"] = "imu.model.features"
+
+    path = edited(ROOT / "models" / "default.skops", tmp_path / "m.skops", former_module,
+                  without_payload)
     loaded = load_model(path)
-    assert loaded.estimator_loaded and loaded.estimator.calibrated_classifiers_[0] \
-        .estimator.steps[3][1].novel_ == 1
+    assert loaded.estimator_loaded
     np.testing.assert_array_equal(loaded.probability(rows), load_model().probability(rows))
 
 
-def test_a_foreign_type_is_refused_by_the_allow_list_not_read(tmp_path):
+def test_a_foreign_type_is_refused_by_the_allow_list_not_read(tmp_path, rows):
     def smuggle(schema):
         node = fitted_state(schema, 3)
         node["__module__"], node["__class__"] = "os", "system"
 
-    path = edited(ROOT / "models" / "default.skops", tmp_path / "evil.skops", smuggle)
-    assert read_compiled(zipfile.ZipFile(path)) is None
-    with pytest.raises(ModelError, match=r"refusing to load types outside imu's allow-list: "
-                                         r"os\.system"):
+    refused = r"refusing to load types outside imu's allow-list: os\.system"
+    path = edited(ROOT / "models" / "default.skops", tmp_path / "evil.skops", smuggle,
+                  without_payload)
+    with pytest.raises(ModelError, match=refused):
+        load_model(path)
+    # with the payload, verdicts need no skops load; the estimator is still refused
+    path = edited(ROOT / "models" / "default.skops", tmp_path / "evil2.skops", smuggle)
+    model = load_model(path)
+    np.testing.assert_array_equal(model.probability(rows), load_model().probability(rows))
+    with pytest.raises(ModelError, match=refused):
+        model.estimator  # noqa: B018
+
+
+def _damage(kind: str):
+    def edit(payload):
+        member = payload["members"][0]
+        if kind == "version":
+            payload["format_version"] = 2
+        elif kind == "width":
+            member["coef"] = member["coef"][:-1]
+        elif kind == "infinite weight":
+            member["coef"][3] = float("inf")
+        elif kind == "extra key":
+            member["steps"][1]["novel"] = 1
+        elif kind == "unknown step":
+            member["steps"][2]["step"] = "normalise"
+        elif kind == "text number":
+            member["a"] = "1.5"
+        return payload
+
+    return edit
+
+
+@pytest.mark.parametrize(("kind", "message"), [
+    ("version", r"version 2; this imu reads 1"), ("width", r"coef width"),
+    ("infinite weight", r"\(coef\)"), ("extra key", r"impute keys"),
+    ("unknown step", r"step 'normalise'"), ("text number", r"\(a\)"),
+])
+def test_a_damaged_payload_is_a_one_line_model_error(tmp_path, kind, message):
+    path = edited(ROOT / "models" / "default.skops", tmp_path / "m.skops",
+                  payload_edit=_damage(kind))
+    with pytest.raises(ModelError, match=f"m.skops: damaged predictor payload .*{message}"):
         load_model(path)
 
 
-@pytest.mark.parametrize("edit", ["shared id", "object array", "protocol", "isotonic"])
-def test_other_shapes_are_not_read_directly(tmp_path, edit):
-    def change(schema):
-        scaler = fitted_state(schema, 2)["content"]["content"]
-        if edit == "shared id":      # skops would build the first node of that id for both
-            scaler["scale_"]["__id__"] = scaler["mean_"]["__id__"]
-        elif edit == "object array":
-            scaler["scale_"]["type"] = "json"
-        elif edit == "protocol":
-            schema["protocol"] = 3
-        else:
-            schema["content"]["estimator"]["content"]["content"]["method"]["content"] = \
-                '"isotonic"'
-
-    path = edited(ROOT / "models" / "default.skops", tmp_path / "m.skops", change)
-    assert read_compiled(zipfile.ZipFile(path)) is None
-    with zipfile.ZipFile(ROOT / "models" / "default.skops") as archive:
-        assert read_compiled(archive) is not None
+def test_a_payload_that_is_not_json_is_a_model_error(tmp_path):
+    path = tmp_path / "m.skops"
+    out = io.BytesIO()
+    with zipfile.ZipFile(ROOT / "models" / "default.skops") as src, \
+            zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            dst.writestr(item, b"{not json" if item.filename == PREDICTOR_MEMBER else data)
+    path.write_bytes(out.getvalue())
+    with pytest.raises(ModelError, match="imu_predictor.json is damaged"):
+        load_model(path)
 
 
 def test_library_versions_come_from_package_metadata():
