@@ -6,16 +6,10 @@ Every reading figure stands next to a bare ``pandas.read_csv`` of the same file 
 cost of parsing the text at all, no checks) with its ratio to it, measured in the same
 run: the reference and the readers take turns, ``--repeat`` rounds, and each keeps its
 fewest CPU seconds (of all the process's threads) and, separately, its fewest wall
-seconds (on a shared machine wall time also measures the neighbours). The compiled parser
-cuts a long file into parts parsed on several threads (:mod:`imu.workers`): its gain shows
-in wall time only, set against the same reader on one thread (``IMU_THREADS=1``). The
+seconds (on a shared machine wall time also measures the neighbours). The
 ``.csv.gz`` readers are set against both ``read_csv`` of the gzip file and of the plain
 one. Goal: a one-hour 200 Hz session loads within ~1x the bare parse, with every check of
 docs/session-format.md.
-
-Before/after of the compiled parser (:mod:`imu.fastcsv`): ``load`` as shipped against
-``load`` with that parser switched off (the general reader: pandas' C parser, the only
-one before it), and the compiled parse alone.
 
 The data is SYNTHETIC: by default a sensor rocking +-30 deg at 0.3 Hz with noise,
 generated in memory and written to a temporary folder (deleted after). ``--file`` reads
@@ -34,20 +28,16 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import shutil
 import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 import pandas as pd
 
-import imu.session
-from imu.fastcsv import parse_numbers
 from imu.importers import load
 from imu.session import (
     REQUIRED,
@@ -55,11 +45,8 @@ from imu.session import (
     Session,
     SessionWriter,
     read_session,
-    read_table,
-    split_metadata,
     write_session,
 )
-from imu.workers import thread_count
 
 
 def synthetic(minutes: float, rate_hz: float) -> pd.DataFrame:
@@ -105,29 +92,6 @@ def report(label: str, seconds: tuple[float, float], *references: tuple[float, f
     print(f"{label:<44} " + "   ".join(cells))
 
 
-def load_general(path: Path) -> object:
-    """:func:`load` with the compiled parser switched off (the reader before it)."""
-    with mock.patch.object(imu.session, "_numeric_table", lambda *args: None):
-        return load(path)
-
-
-def one_thread(action: Callable[[], object]) -> Callable[[], object]:
-    """``action`` run with ``IMU_THREADS=1`` (the compiled parser in one part)."""
-
-    def run() -> object:
-        before = os.environ.get("IMU_THREADS")
-        os.environ["IMU_THREADS"] = "1"
-        try:
-            return action()
-        finally:
-            if before is None:
-                del os.environ["IMU_THREADS"]
-            else:
-                os.environ["IMU_THREADS"] = before
-
-    return run
-
-
 def peak_mb(action: Callable[[], object]) -> float:
     """Peak traced allocation (MB) while ``action`` runs."""
     tracemalloc.start()
@@ -140,22 +104,11 @@ def peak_mb(action: Callable[[], object]) -> float:
 
 def reading(path: Path, gz: Path, repeat: int) -> None:
     """The read/load figures of ``path`` and its gzip copy ``gz``, against read_csv."""
-    data = path.read_bytes()
-    # where the rows start and how many columns they have, as read_session finds them
-    table = read_table(None, str(path), header_index=split_metadata(data)[1], data=data)
-    if table.numbers is None:
-        raise SystemExit(f"{path}: the compiled parser does not read this table")
-    start, n_columns = table.start, len(table.columns)
-    del table
     times = best_times(
         {
             "csv": lambda: pd.read_csv(path, comment="#"),
-            "parse": lambda: parse_numbers(data, start, ",", n_columns),
-            "parse 1": lambda: parse_numbers(data, start, ",", n_columns, threads=1),
             "read_session": lambda: read_session(path),
             "load": lambda: load(path),
-            "load 1": one_thread(lambda: load(path)),
-            "load general": lambda: load_general(path),
             "gz": lambda: pd.read_csv(gz, comment="#"),
             "read_session gz": lambda: read_session(gz),
             "load gz": lambda: load(gz),
@@ -165,12 +118,8 @@ def reading(path: Path, gz: Path, repeat: int) -> None:
     csv, gz_csv = times["csv"], times["gz"]
     print(f"best of {repeat}{'':<35} {'CPU':>9} {'/ read_csv':>6}   {'wall':>9} {'/ read_csv':>6}")
     report("pandas.read_csv (reference, no checks)", csv, csv)
-    report(f"compiled parse of the rows, {thread_count()} threads", times["parse"], csv)
-    report("  the same on one thread", times["parse 1"], csv)
     report("read_session", times["read_session"], csv)
     report("imu.importers.load (detection + read)", times["load"], csv)
-    report("  the same on one thread (IMU_THREADS=1)", times["load 1"], csv)
-    report("  before: load with the general reader", times["load general"], csv)
     print(f"{'':<44} {'':9} {'/ read_csv(csv), (gz)':>20}")
     report("pandas.read_csv (.csv.gz, reference)", gz_csv, csv, gz_csv)
     report("read_session (.csv.gz)", times["read_session gz"], csv, gz_csv)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 
 import numpy as np
 
@@ -42,51 +41,3 @@ def test_chunk_and_one_equal_the_formulas_bit_for_bit():
     wrapped = want[np.isfinite(want[:, 2]), 2]
     assert wrapped.min() >= -180.0 and wrapped.max() < 180.0 and len(wrapped) > 0.9 * n
 
-
-def test_long_chunks_split_over_threads_give_the_same_bits(monkeypatch):
-    """``body_angles`` cuts a long chunk into parts run on pool threads: with 1 to 4
-    threads the angles equal one ``body_angles_chunk`` call over the whole chunk, and with
-    several threads the parts really ran outside the caller."""
-    rng = np.random.default_rng(11)
-    n = 4 * fusion.ANGLE_PART_ROWS + 13
-    q = rng.normal(size=(n, 4))
-    q /= np.linalg.norm(q, axis=1)[:, None]
-    q[::503] = np.nan
-    sb = np.ascontiguousarray(rotation_from_axes(np.array([0.0, 0.6, 0.8]), np.eye(3)[0]).T)
-    heading_ref = rng.uniform(-180.0, 180.0, n)
-    whole = np.zeros((n, 4))
-    fusion.body_angles_chunk(q, sb, heading_ref, whole)
-    kernel, seen = fusion.body_angles_chunk, []
-
-    def recording(q, sb, heading_ref, out):
-        seen.append((threading.current_thread().name, len(q)))
-        kernel(q, sb, heading_ref, out)
-
-    monkeypatch.setattr(fusion, "body_angles_chunk", recording)
-    for threads in (1, 2, 3, 4):
-        monkeypatch.setenv("IMU_THREADS", str(threads))
-        seen.clear()
-        out = np.zeros((n, 4))
-        fusion.body_angles(q, sb, heading_ref, out)
-        assert out.tobytes() == whole.tobytes()
-        assert len(seen) == threads and sum(rows for _, rows in seen) == n
-        pool_parts = [name for name, _ in seen if name.startswith("imu-kernel")]
-        assert len(pool_parts) == threads - 1
-
-
-def test_short_chunks_stay_in_the_caller(monkeypatch):
-    """Below two parts' worth of rows (every live chunk) one call runs in the caller."""
-    monkeypatch.setenv("IMU_THREADS", "4")
-    n = 2 * fusion.ANGLE_PART_ROWS - 1
-    kernel, seen = fusion.body_angles_chunk, []
-
-    def recording(*args):
-        seen.append(threading.current_thread().name)
-        kernel(*args)
-
-    monkeypatch.setattr(fusion, "body_angles_chunk", recording)
-    q = np.tile([1.0, 0.0, 0.0, 0.0], (n, 1))
-    out = np.empty((n, 4))
-    fusion.body_angles(q, np.eye(3), np.zeros(n), out)
-    assert seen == [threading.current_thread().name]
-    assert (out[:, 1:] == 0.0).all()

@@ -103,6 +103,29 @@ def test_round_trip_keeps_values_extra_columns_and_metadata(tmp_path):
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
 
 
+def test_every_cell_reads_as_float_of_its_text(tmp_path):
+    """pandas' C parser, which reads the rows, gives each cell exactly ``float()``'s double:
+    long mantissas, many digits after the point, exponents, signs and bare points."""
+    rng = np.random.default_rng(4)
+
+    def digits() -> str:
+        return "".join(rng.choice(list("0123456789"), int(rng.integers(1, 26))))
+
+    def any_number() -> str:
+        text, point = digits(), int(rng.integers(0, 26))
+        cell = str(rng.choice(["", "-", "+"])) + text[:point] + "." + text[point:]
+        return cell + (f"e{int(rng.integers(-30, 30))}" if rng.random() < 0.3 else "")
+
+    rows = [
+        f"{i / 100:.6f},0.0{digits()},-.{digits()}e-{int(rng.integers(1, 300))},9.{digits()},"
+        + ",".join(any_number() for _ in range(3))
+        for i in range(3000)
+    ]
+    (tmp_path / "s.csv").write_text(HEADER + "\n" + "\n".join(rows) + "\n")
+    expected = np.array([[float(cell) for cell in row.split(",")] for row in rows])
+    assert read_session(tmp_path / "s.csv").samples().tobytes() == expected.tobytes()
+
+
 def test_nan_gyro_is_written_as_empty_cells(tmp_path):
     samples = tilting_samples(20)
     samples[:, 4:7] = np.nan
@@ -574,7 +597,7 @@ def test_gyro_tilt_ratio_is_the_median_of_its_windows(rate_hz, gyro_factor):
     """The vectorised check against its definition, window by window in plain Python:
     tilt between the 0.2 s mean gravity directions at both ends of each 0.5 s window
     over the rotation sum |gyr| dt between their centres, median over windows > 20 deg."""
-    from imu.session import _gyro_tilt_ratio
+    from imu.session.checks import _gyro_tilt_ratio
 
     samples = tilting_samples(int(20 * rate_hz), rate_hz)
     samples[:, 4] *= gyro_factor
@@ -623,7 +646,7 @@ def _tilt_ratio_all_samples(samples: np.ndarray, rate_hz: float) -> float | None
 def test_gyro_tilt_ratio_has_every_bit_of_the_all_samples_sum(layout):
     """Summing the rotation of the tilted windows only changes no bit of the ratio (its
     value is printed in the rad/s message), in any memory order of the samples."""
-    from imu.session import _gyro_tilt_ratio
+    from imu.session.checks import _gyro_tilt_ratio
 
     rng = np.random.default_rng(5)
     compared = 0
@@ -653,7 +676,7 @@ def test_the_median_magnitude_is_exact_whenever_it_is_not_gravity_like():
     """Counting skips the median only when it lies within 6-14 m/s^2: for lengths
     crowded around both limits (odd and even counts, NaN), the median is either returned
     exactly or None, and None only when np.median's value is within 6-14."""
-    from imu.session import _odd_median_magnitude
+    from imu.session.checks import _odd_median_magnitude
 
     rng = np.random.default_rng(11)
     skipped = exact = 0

@@ -632,7 +632,7 @@ class Engine:
             self._heading_ref = float(headings[-1])
         out = np.empty((n, 4))  # [time_s, flexion_deg, lateral_bend_deg, twist_deg]
         out[:, 0] = samples[:, 0]
-        self._angle_kernels.body_angles(quats, self._sb, heading_ref, out)
+        self._angle_kernels.body_angles_chunk(quats, self._sb, heading_ref, out)
         angles = out[:, 1:]
         acc_only = self.mode == ACCELEROMETER_ONLY
         if acc_only:

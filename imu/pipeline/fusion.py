@@ -52,7 +52,6 @@ from collections.abc import Iterator
 import numpy as np
 from numba import njit
 
-from imu import fastcsv, workers
 from imu.pipeline.angles import DEG_PER_RAD
 from imu.units import STANDARD_GRAVITY_M_S2
 
@@ -403,35 +402,11 @@ def body_angles_chunk(
 ) -> None:
     """Body angles of quaternions ``q`` (n, 4) into columns 1..3 of ``out`` (n, >= 4):
     flexion, lateral bend, twist (deg, twist wrapped to [-180, 180) about the per-row
-    ``heading_ref_deg``). NaN quaternions give NaN angles. Rows are independent and the
-    GIL is released: :func:`body_angles` runs parts of a long chunk at the same time."""
+    ``heading_ref_deg``). NaN quaternions give NaN angles."""
     for i in range(q.shape[0]):
         out[i, 1], out[i, 2], out[i, 3] = _body_angles_row(
             q[i, 0], q[i, 1], q[i, 2], q[i, 3], sb, heading_ref_deg[i]
         )
-
-
-ANGLE_PART_ROWS = 4096
-"""Fewest rows of a part when :func:`body_angles` splits a chunk (at ~80 ns a row, a part
-of 4096 rows outweighs handing it to a pool thread many times over; a batch chunk of 16384
-rows goes in two parts on two cores; live chunks, far shorter, stay in the caller)."""
-
-
-def body_angles(
-    q: np.ndarray, sb: np.ndarray, heading_ref_deg: np.ndarray, out: np.ndarray
-) -> None:
-    """:func:`body_angles_chunk` of the whole chunk, in contiguous parts on several cores
-    when it is long (:func:`imu.workers.run_parts`): the same compiled rows, the same bits.
-    ``q``, ``heading_ref_deg`` and ``out`` must be C-contiguous (their row slices then keep
-    the one compiled signature :func:`warm_up` loads)."""
-    if q.shape[0] < 2 * ANGLE_PART_ROWS:  # live chunks: no pool, no thread count asked
-        body_angles_chunk(q, sb, heading_ref_deg, out)
-        return
-
-    def part(start: int, stop: int) -> None:
-        body_angles_chunk(q[start:stop], sb, heading_ref_deg[start:stop], out[start:stop])
-
-    workers.run_parts(part, q.shape[0], min_rows=ANGLE_PART_ROWS)
 
 
 @njit(cache=True)
@@ -523,4 +498,3 @@ def _load_kernels() -> None:
     sb = np.eye(3)
     body_angles_chunk(quat[None, :], sb, np.zeros(1), np.empty((1, 4)))
     body_angles_one(quat, sb, 0.0)
-    fastcsv.load()  # the session parser: imu analyze loads its file after this

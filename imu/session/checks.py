@@ -1,0 +1,277 @@
+"""The whole-recording checks every loader shares: increasing time, units (acceleration
+magnitude, gyroscope against tilt), sampling rate, gaps (:func:`finish_session`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+from imu.errors import input_error
+from imu.quality import gap_intervals
+from imu.session.model import (
+    ACC,
+    ACC_UNITS,
+    GYR,
+    GYR_UNITS,
+    MAX_RATE_HZ,
+    MIN_RATE_HZ,
+    REQUIRED,
+    TIME,
+    Session,
+)
+
+
+def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str]) -> pd.DataFrame:
+    """Enforce strictly increasing time in ``frame`` (``frame.attrs["lines"]`` = file lines).
+
+    Exact duplicate rows (a logger that wrote a row twice) are dropped with a warning; a
+    repeated time with different values or a time that goes backwards is an error naming
+    the line. ``column`` is the source's name for the time column (for messages).
+    """
+    lines = frame.attrs.get("lines", np.arange(len(frame)) + 2)
+    t = frame[TIME].to_numpy(dtype=np.float64)
+    steps = np.diff(t)
+    repeated = np.flatnonzero(steps == 0) + 1
+    if repeated.size:
+        values = frame.to_numpy(dtype=np.float64)
+        same = np.all(
+            (values[repeated] == values[repeated - 1])
+            | (np.isnan(values[repeated]) & np.isnan(values[repeated - 1])),
+            axis=1,
+        )
+        if not same.all():
+            i = int(repeated[np.argmin(same)])
+            raise input_error(
+                f"time {t[i]:g} repeats line {lines[i - 1]} with different values",
+                path=name,
+                line=int(lines[i]),
+                column=column,
+                hint="timestamps must be strictly increasing; delete one of the two lines",
+            )
+        keep = np.ones(len(frame), dtype=bool)
+        keep[repeated] = False
+        warnings.append(
+            f"{name}: dropped {repeated.size} exact duplicate row(s), first at line "
+            f"{lines[repeated[0]]}"
+        )
+        attrs = dict(frame.attrs)
+        frame = frame.loc[keep].reset_index(drop=True)
+        frame.attrs = {**attrs, "lines": np.asarray(lines)[keep]}
+        lines = frame.attrs["lines"]
+        t = frame[TIME].to_numpy(dtype=np.float64)
+        steps = np.diff(t)
+    backwards = np.flatnonzero(steps < 0)
+    if backwards.size:
+        i = int(backwards[0]) + 1
+        raise input_error(
+            f"time goes backwards ({float(t[i])} after {float(t[i - 1])}); "
+            f"{backwards.size} such line(s) in the file",
+            path=name,
+            line=int(lines[i]),
+            column=column,
+            hint="timestamps must be strictly increasing; fix or delete the line, or split "
+            "the file at it",
+        )
+    return frame
+
+
+def _odd_median_magnitude(acc: np.ndarray) -> float | None:
+    """Median length of the rows of ``acc`` (n x 3, m/s^2); None when counting shows it
+    within 6-14 m/s^2, where :func:`_acc_magnitude_problem` has nothing to say (two
+    counts cost less than the sort of a median).
+
+    The counts are sound bounds: a length below 6 has a square below 36, one above 14 a
+    square above 196; when at most ``(n - 1) // 2`` squares are below 36 and at most that
+    many above 196, both middle values of the sorted lengths are within 6-14.
+    """
+    squared = np.einsum("ij,ij->i", acc, acc)
+    limit = (len(squared) - 1) // 2
+    if (
+        np.count_nonzero(squared < 36.0) <= limit
+        and np.count_nonzero(squared > 196.0) <= limit
+        and not np.isnan(squared).any()  # np.median: NaN
+    ):
+        return None
+    return float(np.median(np.sqrt(squared)))
+
+
+def _acc_magnitude_problem(median: float, acc_unit: str | None) -> tuple[str, str] | None:
+    """(message, hint) when the median acceleration magnitude is not gravity-like."""
+    if 6.0 <= median <= 14.0:
+        return None
+    where = f"median |acc| is {median:.3g} m/s^2"
+    if acc_unit is not None and acc_unit != "m/s2":
+        where += f" after converting from {acc_unit}"
+    if acc_unit in (None, "m/s2") and 0.6 <= median <= 1.4:
+        return f"{where}, ~1: the accelerometer is in g", "pass --acc-unit g"
+    if acc_unit not in (None, "m/s2") and 6.0 <= median / ACC_UNITS[acc_unit] <= 14.0:
+        return f"{where}: the values were already m/s^2", "pass --acc-unit m/s2"
+    if acc_unit in (None, "m/s2") and 600 <= median <= 1400:
+        return f"{where}, ~1000: the accelerometer looks like milli-g", "convert to g or m/s^2"
+    if median < 3.0:
+        return (
+            f"{where}: gravity seems removed (linear acceleration)",
+            "record acceleration including gravity (total acceleration)",
+        )
+    return f"{where}, expected ~9.81 at rest", "check the accelerometer unit (--acc-unit)"
+
+
+TILT_WINDOW_S = 0.5  # windows over which tilt and gyro rotation are compared
+TILT_SMOOTHING_S = 0.2  # accelerometer mean at each window end (noise: std / sqrt(n))
+MIN_TILT_DEG = 20.0  # a window counts when the gravity direction turned more than this
+MIN_TILT_WINDOWS = 3
+
+
+def _gyro_tilt_ratio(samples: np.ndarray, rate_hz: float) -> float | None:
+    """How far the accelerometer's gravity direction turns per unit of gyroscope rotation.
+
+    Over 0.5 s windows, the angle between the gravity directions seen by the accelerometer
+    (0.2 s means) at the window's ends is compared with the rotation the gyroscope
+    integrates over the window (|gyr| dt). The tilt cannot exceed the rotation, so with
+    both in degrees the median ratio over windows that tilt by more than 20 deg is at
+    most ~1 (linear acceleration blurs it a little; 1.0 on simulated deadlift sessions);
+    a gyroscope in rad/s read as deg/s gives ~57x that. ``None`` when fewer than 3
+    windows tilt that much (a still recording: even 1 m/s^2 of accelerometer noise at
+    25 Hz turns the mean direction 20 deg with odds below 1e-6) or there is no gyroscope.
+    Only the samples of the 0.2 s means are summed (strided views, no running sums).
+    """
+    time_s, acc, gyr = samples[:, 0], samples[:, 1:4], samples[:, 4:7]
+    step = max(2, round(rate_hz * TILT_WINDOW_S))
+    width = max(3, round(rate_hz * TILT_SMOOTHING_S))
+    if not np.isfinite(gyr).all() or len(acc) < step + width:
+        return None
+    n_windows = (len(acc) - width - step) // step + 1  # windows whose far end fits too
+    ends = np.arange(n_windows + 1) * step  # sample k starts the mean at a window end
+    down = sliding_window_view(acc, width, axis=0)[ends].sum(axis=-1)
+    norm = np.linalg.norm(down, axis=1, keepdims=True)
+    down /= np.where(norm > 0, norm, np.nan)  # gravity direction; NaN for a zero mean
+    cosine = np.einsum("ij,ij->i", down[:-1], down[1:])
+    tilt_deg = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+    tilted = tilt_deg > MIN_TILT_DEG
+    if tilted.sum() < MIN_TILT_WINDOWS:
+        return None
+    # the rotation of the tilted windows only: a window runs between the centres of its
+    # two means (the mean from k covers samples k .. k + width - 1); samples i - 1 -> i
+    # turn by |gyr[i]| (t[i] - t[i - 1])
+    after = (ends[:-1][tilted, np.newaxis] + width // 2 + 1 + np.arange(step)).ravel()
+    # in the memory order of ``gyr`` (columns apart or rows apart): einsum may sum the
+    # three products in another order otherwise, and round the last bit differently
+    rates = np.asarray(gyr[after], order="F" if gyr.strides[0] < gyr.strides[1] else "C")
+    turned = np.sqrt(np.einsum("ij,ij->i", rates, rates)) * (time_s[after] - time_s[after - 1])
+    rotation_deg = turned.reshape(-1, step).sum(axis=-1)
+    return float(np.median(tilt_deg[tilted] / np.maximum(rotation_deg, 1e-9)))
+
+
+def finish_session(
+    data: pd.DataFrame,
+    *,
+    name: str,
+    metadata: dict[str, str] | None = None,
+    warnings: Sequence[str] = (),
+    acc_unit: str | None = None,
+    gyr_unit: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    gyro_name: str | None = None,
+) -> Session:
+    """Apply the unit overrides and the whole-recording checks, return the Session.
+
+    ``data`` has the canonical columns, with acceleration in ``acc_unit`` (a key of
+    ``ACC_UNITS``; ``None`` = m/s^2) and angular rate in ``gyr_unit`` (a key of
+    ``GYR_UNITS``; ``None`` = deg/s): the unit the source declares or the user's
+    ``--acc-unit``/``--gyr-unit``. They are converted to canonical units here.
+    Errors: fewer than 2 samples, a sampling rate outside 5-2000 Hz, an accelerometer
+    whose median magnitude is not gravity-like (g, milli-g, gravity removed), a gyroscope
+    that looks like rad/s (or like deg/s after a rad/s conversion). Warnings: no gyroscope,
+    gaps. ``labels`` maps canonical names to the source's column names and ``gyro_name``
+    names the gyroscope's file when it differs from ``name``, for messages.
+    """
+    labels = dict(labels or {})
+    metadata = dict(metadata or {})
+    warnings = list(warnings)
+    data = data.reset_index(drop=True)
+    data.attrs = {}  # file lines served the checks; pandas deep-copies attrs at every step
+    if acc_unit not in (None, *ACC_UNITS):
+        raise input_error(f"unknown acceleration unit {acc_unit!r}", hint="use m/s2 or g")
+    if gyr_unit not in (None, *GYR_UNITS):
+        raise input_error(f"unknown angular-rate unit {gyr_unit!r}", hint="use deg/s or rad/s")
+    if len(data) < 2:
+        raise input_error(f"only {len(data)} sample(s); a session needs at least 2", path=name)
+    for unit, table, columns, key in (
+        (acc_unit, ACC_UNITS, ACC, "acc_unit_converted_from"),
+        (gyr_unit, GYR_UNITS, GYR, "gyr_unit_converted_from"),
+    ):
+        if unit is not None and table[unit] != 1.0:
+            data.loc[:, list(columns)] = data.loc[:, list(columns)] * table[unit]
+            metadata[key] = unit
+    t = data[TIME].to_numpy(dtype=np.float64)
+    steps_s = np.diff(t)
+    rate = 1.0 / float(np.median(steps_s))
+    if not MIN_RATE_HZ <= float(f"{rate:.4g}") <= MAX_RATE_HZ:  # 5 Hz with us-rounded times
+        hint = "time must be in seconds"
+        for factor, unit in ((1e3, "milliseconds"), (1e6, "microseconds"), (1e9, "nanoseconds")):
+            if MIN_RATE_HZ <= rate * factor <= MAX_RATE_HZ:
+                hint = f"time looks like {unit}; divide it by {factor:.0e} or pass --format"
+        raise input_error(
+            f"sampling rate {rate:.4g} Hz is outside {MIN_RATE_HZ:g}-{MAX_RATE_HZ:g} Hz",
+            path=name,
+            column=labels.get(TIME, TIME),
+            hint=hint,
+        )
+    samples = data.loc[:, list(REQUIRED)].to_numpy(dtype=np.float64)
+    acc = samples[:, 1:4]
+    median_acc = _odd_median_magnitude(acc)
+    problem = None if median_acc is None else _acc_magnitude_problem(median_acc, acc_unit)
+    if problem:
+        raise input_error(
+            problem[0], path=name, column=labels.get("acc_x", "acc_x"), hint=problem[1]
+        )
+    gyro_nan = np.isnan(samples[:, 4:7])
+    if gyro_nan.all():
+        warnings.append(
+            f"{name}: no gyroscope data; flexion comes from the accelerometer alone "
+            "(accelerometer-only mode: less accurate during fast movement) and twist is "
+            "unavailable"
+        )
+    else:
+        ratio = _gyro_tilt_ratio(samples, rate)
+        message = None
+        if ratio is not None and ratio > 10.0:
+            message = (
+                f"the gyroscope turns ~{ratio:.0f}x slower than the accelerometer tilts: "
+                "its values look like rad/s, not deg/s"
+            )
+            hint = "pass --gyr-unit rad/s" if gyr_unit in (None, "deg/s") else None
+        elif ratio is not None and ratio < 0.1 and gyr_unit == "rad/s":
+            message = (
+                f"after converting from rad/s the gyroscope turns ~{1 / ratio:.0f}x faster "
+                "than the accelerometer tilts: its values look like deg/s already"
+            )
+            hint = "pass --gyr-unit deg/s"
+        if message:
+            raise input_error(
+                message,
+                path=gyro_name or name,
+                column=labels.get("gyr_x", "gyr_x"),
+                hint=hint or "check the gyroscope unit (--gyr-unit)",
+            )
+    session = Session(data=data, metadata=metadata, source=name, warnings=warnings)
+    nominal = session.sampling_rate_hz
+    if abs(nominal / rate - 1.0) > 0.2:
+        warnings.append(
+            f"{name}: metadata says sampling_rate_hz {metadata['sampling_rate_hz']} but the "
+            f"samples come at {rate:.4g} Hz (1 / median interval); gaps are judged at "
+            f"{nominal:.4g} Hz"
+        )
+    if gap_intervals(steps_s, nominal).any():  # only then data_quality's summary
+        quality = session.quality()
+        longest = max(g["duration_s"] for g in quality["gaps"])
+        warnings.append(
+            f"{name}: {len(quality['gaps'])} gap(s) in the timeline, longest {longest:.3g} s, "
+            f"the first {quality['gaps'][0]['start_s'] - data[TIME].iloc[0]:.4g} s into the "
+            "recording; "
+            f"about {100 * quality['fraction_lost']:.1f} % of samples missing"
+        )
+    return session

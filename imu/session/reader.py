@@ -1,0 +1,66 @@
+"""Reading a canonical session CSV (or ``.csv.gz``) into a checked :class:`Session`."""
+
+from __future__ import annotations
+
+import codecs
+import os
+
+import numpy as np
+import pandas as pd
+
+from imu.session.checks import check_time, finish_session
+from imu.session.model import GYR, REQUIRED, TIME, Session
+from imu.session.table import decode, gunzip, read_bytes, read_table, split_metadata
+
+
+def read_session(
+    path: str | os.PathLike,
+    *,
+    acc_unit: str | None = None,
+    gyr_unit: str | None = None,
+    text: str | None = None,
+    data: bytes | None = None,
+) -> Session:
+    """Read a canonical session CSV (or ``.csv.gz``). Raises :class:`InputError`.
+
+    ``text`` or ``data`` (the file's bytes, gzip ones too) give the file's content when it
+    does not come from disk (a zip member); ``path`` then only names it in messages.
+    Warnings (dropped duplicate rows, a cut-off last line, gaps, no gyroscope) go to
+    ``Session.warnings``.
+    """
+    name = str(path)
+    if text is None:
+        data = gunzip(data, name) if data is not None else read_bytes(path)
+        if not data.isascii() or b"\x00" in data:  # ASCII: the bytes are the text
+            text = decode(data, name)
+            if data.startswith(codecs.BOM_UTF8) or b"\x00" in data:
+                data = None  # decoding dropped bytes: the text is not these bytes as they are
+    else:
+        data = None
+    metadata, header_index = split_metadata(text if text is not None else data)
+    table = read_table(text, name, header_index=header_index, data=data)
+    del text, data  # a plain table parses its own reference to the bytes
+    table.require(REQUIRED)
+    numeric = table.floats({c: c for c in REQUIRED}, optional=GYR)
+    for column in (c for c in table.columns if c not in REQUIRED):
+        numeric[column] = _extra_values(table.text(column))
+    warnings = table.warnings
+    del table  # the file's bytes and the table's line numbers are no longer needed
+    numeric = check_time(numeric, name, TIME, warnings)
+    return finish_session(
+        numeric,
+        name=name,
+        metadata=metadata,
+        warnings=warnings,
+        acc_unit=acc_unit,
+        gyr_unit=gyr_unit,
+    )
+
+
+def _extra_values(cells: pd.Series) -> pd.Series:
+    """An extra column as numbers when every non-empty cell is a number, else as text."""
+    stripped = cells.reset_index(drop=True)
+    numbers = pd.to_numeric(stripped.replace("", np.nan), errors="coerce")
+    if (numbers.isna() & (stripped != "")).any():
+        return stripped
+    return numbers

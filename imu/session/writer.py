@@ -1,0 +1,225 @@
+"""Writing the canonical session CSV: whole sessions (:func:`write_session`) and the
+crash-safe incremental recording of ``imu live --record`` (:class:`SessionWriter`)."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from imu.errors import input_error
+from imu.session.model import GAP_COLUMN, REQUIRED, Session
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+
+def format_metadata(metadata: Mapping[str, object]) -> str:
+    """``# key: value`` lines. Values are written as text with line breaks replaced by
+    spaces (reading strips surrounding spaces); a key must be non-empty text without
+    ``:`` or line breaks (ValueError otherwise: keys come from code, not users)."""
+    lines = []
+    for key, value in metadata.items():
+        if not key.strip() or re.search(r"[:\r\n]", key) or key != key.strip():
+            raise ValueError(f"metadata key {key!r} cannot be written as '# key: value'")
+        text = re.sub(r"[\r\n]+", " ", str(value)).strip()
+        lines.append(f"# {key}: {text}\n")
+    return "".join(lines)
+
+
+_CELL_FORMATS = {"time": "%.6f", "float": "%.7g", "int": "%d", "text": "%s"}
+_NAN_CELL = re.compile(r"(?<![^,\n])nan(?![^,\n])")
+
+
+def _text_cells(values: Sequence[object]) -> list[str]:
+    """Cells of a text column: NaN/None empty, newlines replaced, CSV-quoted if needed."""
+    cells = []
+    for value in values:
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            cells.append("")
+            continue
+        text = str(value).replace("\r", " ").replace("\n", " ")
+        if "," in text or '"' in text:
+            text = '"' + text.replace('"', '""') + '"'
+        cells.append(text)
+    return cells
+
+
+def _column_kind(column: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(column) or (
+        pd.api.types.is_integer_dtype(column) and not column.isna().any()
+    ):
+        return "int"
+    if pd.api.types.is_float_dtype(column):
+        return "float"
+    return "text"
+
+
+def _rows_text(columns: Sequence[Sequence[object]], kinds: Sequence[str]) -> str:
+    """CSV rows, each ending in a newline, from per-column value lists.
+
+    ``kinds``: ``time`` (1 us), ``float`` (7 significant digits), ``int``, ``text``
+    (already cells). NaN becomes an empty cell. One ``%`` per row: ~4x faster than
+    pandas' ``to_csv`` with a float format.
+    """
+    row_format = ",".join(_CELL_FORMATS[k] for k in kinds) + "\n"
+    text = "".join([row_format % row for row in zip(*columns)])
+    return _NAN_CELL.sub("", text) if "nan" in text else text
+
+
+def write_session(session: Session, path: str | os.PathLike, *, force: bool = False) -> None:
+    """Write a canonical session CSV (metadata lines, header, rows; extra columns kept).
+
+    ``time_s`` is written with 1 us resolution, the other float columns with 7
+    significant digits (beyond any 16-bit sensor's resolution), NaN as an empty cell.
+    A name ending in ``.gz`` is gzip-compressed. Refuses to overwrite an existing file
+    unless ``force``. Writes to a temporary file and renames it, so an interrupted write
+    never leaves half a session behind.
+    """
+    path = Path(path)
+    if path.exists() and not force:
+        raise input_error("exists already (use --force to overwrite)", path=str(path))
+    columns = list(REQUIRED) + [c for c in session.data.columns if c not in REQUIRED]
+    kinds = ["time"] + ["float"] * 6 + [_column_kind(session.data[c]) for c in columns[7:]]
+    values = [
+        _text_cells(session.data[c].tolist())
+        if kind == "text"
+        else session.data[c].to_numpy(dtype=np.int64 if kind == "int" else np.float64).tolist()
+        for c, kind in zip(columns, kinds)
+    ]
+    header = ",".join(_text_cells(columns)) + "\n"
+    text = format_metadata(session.metadata) + header + _rows_text(values, kinds)
+    data = text.encode("utf-8")
+    if path.name.lower().endswith(".gz"):
+        data = gzip.compress(data, compresslevel=6, mtime=0)  # same bytes for same data
+    tmp = path.with_name(path.name + ".part")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise input_error(f"cannot write ({exc.strerror})", path=str(path)) from None
+
+
+class SessionWriter:
+    """Crash-safe incremental recording of a canonical session CSV (``imu live --record``).
+
+    The file gets the metadata lines and the header ``time_s,acc_x..gyr_z,gap[,extra...]``
+    at once; :meth:`append` adds rows. Pending rows are flushed and fsynced once
+    ``sync_interval_s`` has passed since the last sync (time-based, not per row): by the
+    append that finds the interval over, or by a background thread when appends pause.
+    After a crash or ``kill -9`` the file loads with :func:`read_session` and misses at
+    most the last ``sync_interval_s`` of appended samples (a cut-off last line loads
+    with a warning).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        metadata: Mapping[str, object] | None = None,
+        *,
+        extra_columns: Sequence[str] = (),
+        force: bool = False,
+        sync_interval_s: float = 1.0,
+    ) -> None:
+        self.path = Path(path)
+        self.extra_columns = list(extra_columns)
+        self.sync_interval_s = sync_interval_s
+        clash = set(self.extra_columns) & {*REQUIRED, GAP_COLUMN}
+        if clash:
+            raise ValueError(f"extra columns clash with standard columns: {sorted(clash)}")
+        try:
+            # the file stays open for the writer's lifetime; close() closes it
+            self._handle = open(  # noqa: SIM115
+                self.path, "w" if force else "x", encoding="utf-8", newline=""
+            )
+        except FileExistsError:
+            raise input_error(
+                "exists already (use --force to overwrite)", path=str(self.path)
+            ) from None
+        except OSError as exc:
+            raise input_error(f"cannot write ({exc.strerror})", path=str(self.path)) from None
+        self._lock = threading.Lock()
+        self._dirty = False
+        self._closed = threading.Event()
+        header = ",".join([*REQUIRED, GAP_COLUMN, *self.extra_columns])
+        self._handle.write(format_metadata(metadata or {}) + header + "\n")
+        self._sync()
+        self._thread = threading.Thread(target=self._sync_loop, name="session-sync", daemon=True)
+        self._thread.start()
+
+    def append(
+        self,
+        samples: np.ndarray,
+        gap_before: bool = False,
+        extra: Mapping[str, object] | None = None,
+    ) -> None:
+        """Write rows of an ``(n, 7)`` samples array (canonical units).
+
+        ``gap_before`` marks the first row with ``gap`` = 1 (samples were lost before it).
+        ``extra`` maps declared extra columns to a scalar or a length-n sequence.
+        """
+        samples = np.asarray(samples, dtype=np.float64)
+        if samples.ndim != 2 or samples.shape[1] != len(REQUIRED):
+            raise ValueError(f"samples must have shape (n, 7), got {samples.shape}")
+        n = len(samples)
+        if n == 0:
+            return
+        unknown = set(extra or {}) - set(self.extra_columns)
+        if unknown:
+            raise ValueError(f"undeclared extra columns {sorted(unknown)}")
+        columns: list[list] = [samples[:, k].tolist() for k in range(len(REQUIRED))]
+        columns.append([1 if gap_before and i == 0 else 0 for i in range(n)])
+        for column in self.extra_columns:
+            value = (extra or {}).get(column, "")
+            values = [value] * n if isinstance(value, str) or np.ndim(value) == 0 else list(value)
+            if len(values) != n:
+                raise ValueError(f"extra column {column!r} has {len(values)} values for {n} rows")
+            columns.append(_text_cells(values))
+        kinds = ["time"] + ["float"] * 6 + ["int"] + ["text"] * len(self.extra_columns)
+        text = _rows_text(columns, kinds)
+        with self._lock:
+            if self._handle.closed:
+                raise ValueError("SessionWriter is closed")
+            self._handle.write(text)
+            self._dirty = True
+            if time.monotonic() - self._synced_at >= self.sync_interval_s:
+                self._sync()
+
+    def _sync_loop(self) -> None:
+        """Sync rows left pending when appends pause (appends sync on their own)."""
+        while not self._closed.wait(self.sync_interval_s / 4):
+            with self._lock:
+                due = time.monotonic() - self._synced_at >= self.sync_interval_s
+                if self._dirty and due and not self._handle.closed:
+                    self._sync()
+
+    def _sync(self) -> None:
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._dirty = False
+        self._synced_at = time.monotonic()
+
+    def close(self) -> None:
+        """Flush, fsync and close the file (idempotent)."""
+        self._closed.set()
+        with self._lock:
+            if not self._handle.closed:
+                self._sync()
+                self._handle.close()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
