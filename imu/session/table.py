@@ -214,11 +214,10 @@ class Table:
         A cell reads as ``float()`` reads its text (pandas' C parser, high precision).
         """
         self.require(columns)
-        parsed = self._fast_floats(columns, decimal, optional)
-        if parsed is None:
+        frame = self._fast_floats(columns, decimal, optional)
+        if frame is None:
             self._exact()
-            parsed = self._checked_floats(columns, decimal, optional)
-        frame = pd.DataFrame(parsed)
+            frame = pd.DataFrame(self._checked_floats(columns, decimal, optional))
         for target, factor in (scale or {}).items():
             frame[target] = frame[target] * factor
         frame.attrs["lines"] = self.lines.copy()
@@ -226,9 +225,9 @@ class Table:
 
     def _fast_floats(
         self, columns: Mapping[str, str], decimal: str, optional: Sequence[str]
-    ) -> dict[str, np.ndarray] | None:
-        """Columns of a clean file (pandas' C parser); None when any cell needs a closer
-        look."""
+    ) -> pd.DataFrame | None:
+        """The columns of a clean file as parsed by pandas' C parser, named as in
+        :meth:`floats`; None when any cell needs a closer look."""
         try:
             frame = self._read(
                 list(columns),
@@ -239,14 +238,14 @@ class Table:
             )
         except ValueError:
             return None
-        parsed = {}
-        for source, target in columns.items():
-            values = np.asarray(frame[source], dtype=np.float64)
-            finite = np.isfinite(values)
-            if not (finite.all() or (source in optional and np.isnan(values).all())):
+        for source in columns:
+            values = frame[source].to_numpy()
+            if not (np.isfinite(values).all() or (source in optional and np.isnan(values).all())):
                 return None
-            parsed[target] = values
-        return parsed
+        if list(frame.columns) != list(columns):
+            frame = frame[list(columns)]
+        frame.columns = list(columns.values())
+        return frame
 
     def _checked_floats(
         self, columns: Mapping[str, str], decimal: str, optional: Sequence[str]
