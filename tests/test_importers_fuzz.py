@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from imu.errors import InputError
@@ -83,6 +83,9 @@ def check_loads_or_explains(path: Path) -> None:
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(plan=edits, pick=st.integers(0, 10))
+# phyphox_semicolon: a digit into a Unix start time makes it ~1.7e19 s, where the samples'
+# times round to one value (a median step of 0 divided by)
+@example(plan=[("insert", 0.71875, b"1")], pick=3)
 def test_damaged_file_never_raises_anything_but_input_error(tmp_path, case, plan, pick):
     source = FIXTURES / case
     target = tmp_path / "case"

@@ -208,7 +208,9 @@ def finish_session(
             metadata[key] = unit
     t = data[TIME].to_numpy(dtype=np.float64)
     steps_s = np.diff(t)
-    rate = 1.0 / float(np.median(steps_s))
+    median_step_s = float(np.median(steps_s))
+    # times too large for their steps (1e19 s) round to equal values after an offset
+    rate = 1.0 / median_step_s if median_step_s > 0 else float("inf")
     if not MIN_RATE_HZ <= float(f"{rate:.4g}") <= MAX_RATE_HZ:  # 5 Hz with us-rounded times
         hint = "time must be in seconds"
         for factor, unit in ((1e3, "milliseconds"), (1e6, "microseconds"), (1e9, "nanoseconds")):
