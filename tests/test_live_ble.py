@@ -12,6 +12,7 @@ import itertools
 import numpy as np
 import pytest
 
+from imu.ble import connection
 from imu.ble.connection import Backoff, BleConnection, LinkEvent, Packet
 from imu.ble.profiles import PROFILES
 from imu.ble.scan import FoundDevice, find, scan, select_device
@@ -194,11 +195,23 @@ def test_device_not_advertising_is_a_clear_error(fake):
         asyncio.run(conn.run(asyncio.Queue()))
 
 
-def test_ble_source_decodes_stamps_marks_the_reconnection_gap_and_stops_cleanly(fake):
+def test_ble_source_decodes_stamps_marks_the_reconnection_gap_and_stops_cleanly(fake, monkeypatch):
     fake.add_device(witmotion_spec(WIT))
     truth = samples(300, seed=2)
     notifications = chop(witmotion_stream(truth), itertools.repeat(40))  # 2 samples, 50/s
     dropped_at = 60
+    # Each notification arrives at the time the sensor sent it (a fixed latency), not when
+    # this busy process got round to it: a notification held up beyond the timestamper's
+    # stall_s would be taken, rightly, for lost samples (imu.ble.timing), and the gap
+    # marks would depend on the scheduler. The D-Bus path, decoding, batching and the
+    # link events stay real.
+    sent_at = {payload: 1.7e9 + 0.02 * i + 0.03 for i, payload in enumerate(notifications)}
+    assert len(sent_at) == len(notifications)  # random samples: every payload differs
+
+    def packet_at_send_time(host_time_s: float, char_uuid: str, data: bytes) -> Packet:
+        return Packet(sent_at.get(data, host_time_s), char_uuid, data)
+
+    monkeypatch.setattr(connection, "Packet", packet_at_send_time)
 
     def on_packet(i: int) -> None:
         if i == dropped_at:
