@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 from collections.abc import Iterable, Iterator
 
 
@@ -95,14 +94,6 @@ def add_measurement_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-_LIMITS = {  # option -> (lowest, highest, what the number means); both ends allowed
-    "hyperextension_deg": (0.0, 90.0, "degrees of extension beyond upright"),
-    "flexion_limit_deg": (1.0, 180.0, "degrees of flexion"),
-    "set_rest_s": (0.1, 3600.0, "seconds of rest"),
-    "rest_pause_s": (1.0, 120.0, "seconds of pause"),
-}
-
-
 def check_output(
     path: str | None, option: str, *, force: bool = True, inputs: Iterable[str] = ()
 ) -> None:
@@ -151,23 +142,14 @@ def output_errors() -> Iterator[None]:
 
 
 def engine_settings_from_args(args: argparse.Namespace, sampling_rate_hz: float | None = None):
-    """``EngineSettings`` for the options of :func:`add_measurement_arguments`."""
-    from imu.errors import input_error
-    from imu.pipeline import CalibrationSettings, EngineSettings, lift_settings
+    """``EngineSettings`` for the options of :func:`add_measurement_arguments`
+    (:func:`imu.pipeline.engine_settings`)."""
+    from imu.pipeline import engine_settings
 
-    overrides = {
-        name: getattr(args, name) for name in _LIMITS if getattr(args, name, None) is not None
-    }
-    for name, value in overrides.items():
-        low, high, meaning = _LIMITS[name]
-        if not (math.isfinite(value) and low <= value <= high):
-            option = "--" + name.replace("_", "-")
-            raise input_error(
-                f"{option} must be {meaning} between {low:g} and {high:g}, got {value}"
-            )
-    extra = {} if sampling_rate_hz is None else {"sampling_rate_hz": sampling_rate_hz}
-    return EngineSettings(
-        calibration=CalibrationSettings(mounting=args.mounting),
-        reps=lift_settings(args.lift, **overrides),
-        **extra,
+    names = ("hyperextension_deg", "flexion_limit_deg", "set_rest_s", "rest_pause_s")
+    return engine_settings(
+        mounting=args.mounting,
+        lift=args.lift,
+        sampling_rate_hz=sampling_rate_hz,
+        **{name: getattr(args, name, None) for name in names},
     )

@@ -61,14 +61,17 @@ def session_options(spans: pd.DataFrame, options: SessionOptions | None) -> dict
 def session_setup(options: SessionOptions) -> tuple[EngineSettings, dict[str, str | None]]:
     """``(EngineSettings, load keyword arguments)`` for session options; InputError for a
     bad value (e.g. not a mounting), so it can be called early to check options."""
-    from imu.commands.options import engine_settings_from_args
     from imu.pipeline.calibration import parse_mounting
+    from imu.pipeline.measurement_options import LIMITS, engine_settings
 
     values = {name: options.get(name) for name in SESSION_OPTIONS}
-    values["lift"] = values["lift"] or "deadlift"
     if values["mounting"] is not None:
         parse_mounting(str(values["mounting"]))
-    settings = engine_settings_from_args(argparse.Namespace(**values))
+    settings = engine_settings(
+        mounting=values["mounting"],
+        lift=values["lift"] or "deadlift",
+        **{name: values.get(name) for name in LIMITS},
+    )
     return settings, {"fmt": values["format"], "acc_unit": values["acc_unit"],
                       "gyr_unit": values["gyr_unit"]}
 

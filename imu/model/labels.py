@@ -139,15 +139,13 @@ def row_options(row: dict | pd.Series) -> dict[str, str | float]:
 
 def _check_options(row: dict, path: Path) -> None:
     """One-line error naming file, line and column for a bad session-option cell."""
-    import argparse
-
-    from imu.commands.options import LIFT_CHOICES, engine_settings_from_args
     from imu.errors import InputError
     from imu.importers import ACC_UNIT_CHOICES, FORMATS, GYR_UNIT_CHOICES
+    from imu.pipeline import LIFTS, engine_settings
     from imu.pipeline.calibration import parse_mounting
 
     choices = {"format": tuple(FORMATS), "acc_unit": ACC_UNIT_CHOICES,
-               "gyr_unit": GYR_UNIT_CHOICES, "lift": LIFT_CHOICES}
+               "gyr_unit": GYR_UNIT_CHOICES, "lift": tuple(LIFTS)}
     for name in SESSION_OPTIONS:
         text = str(row.get(name) or "").strip()
         if not text:
@@ -160,8 +158,7 @@ def _check_options(row: dict, path: Path) -> None:
             if name == "mounting":
                 parse_mounting(text)
             elif name in _NUMERIC_OPTIONS:
-                limits = argparse.Namespace(mounting=None, lift="deadlift", **{name: float(text)})
-                engine_settings_from_args(limits)
+                engine_settings(**{name: float(text)})
         except ValueError:
             raise input_error(f"not a number: {text!r}", **where,
                               hint="seconds or degrees as in the imu analyze option") from None

@@ -18,6 +18,7 @@ ensure_numba_cache()  # before the first compiled kernel is defined
 
 from imu.pipeline.calibration import UNCERTAIN_QUALITY, CalibrationSettings, parse_mounting
 from imu.pipeline.engine import Engine, EngineSettings, Step
+from imu.pipeline.measurement_options import engine_settings
 from imu.pipeline.orientation import OrientationSettings
 from imu.pipeline.reps import LIFTS, REP_COLUMNS, RepSettings, lift_settings, span_record
 from imu.pipeline.timing import TimingSettings
@@ -36,6 +37,7 @@ __all__ = [
     "TimingSettings",
     "analyze_samples",
     "analyze_session",
+    "engine_settings",
     "lift_settings",
     "parse_mounting",
     "span_record",
