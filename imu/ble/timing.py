@@ -43,7 +43,7 @@ from imu.ble.profiles.base import Frame
 
 
 @dataclass(frozen=True)
-class TimingSettings:
+class TimestamperSettings:
     """Parameters of :class:`Timestamper`.
 
     ``gap_tolerance_intervals``: with a device clock, a sample step longer than this many
@@ -122,7 +122,7 @@ class ClockMap:
     its last sample); :meth:`offset` gives the envelope at any source time.
     """
 
-    def __init__(self, settings: TimingSettings) -> None:
+    def __init__(self, settings: TimestamperSettings) -> None:
         self.settings = settings
         self._buckets: dict[int, tuple[float, float]] = {}
         self._line: tuple[float, float, float] | None = None  # (t_ref, intercept, slope)
@@ -190,11 +190,11 @@ class Timestamper:
     """
 
     def __init__(
-        self, rate_hz: float, device_clock: bool, settings: TimingSettings | None = None
+        self, rate_hz: float, device_clock: bool, settings: TimestamperSettings | None = None
     ) -> None:
         self.rate_hz = float(rate_hz)
         self.device_clock = device_clock
-        self.settings = settings or TimingSettings()
+        self.settings = settings or TimestamperSettings()
         self._map = ClockMap(self.settings)
         self._t0: float | None = None  # first source time, subtracted for precision
         self._last_source: float | None = None
