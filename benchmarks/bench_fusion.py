@@ -5,8 +5,8 @@ All sessions are SYNTHETIC, generated in memory by imu.sim (this command regener
 them). Side by side on the same rows:
 
 - speed of the orientation stage alone, us/sample: the whole session in one call
-  (replay) and fed one sample at a time (live; ``update_one`` for the kernel, the
-  per-row imufusion calls for the reference, which are per-sample either way);
+  (replay) and fed one sample at a time (live: ``update`` with one row; the reference's
+  imufusion calls are per-sample either way);
 - accuracy of the whole pipeline with each (``imu analyze`` with the engine's
   Orientation swapped): flexion RMSE against the simulator's truth, and the largest
   difference between the two in any body angle and any quaternion;
@@ -40,8 +40,7 @@ def stage_speed(samples: np.ndarray, make, repeats: int = 3) -> tuple[float, flo
     timed = Timing().update(samples)
     cols = (samples[:, 1:4], samples[:, 4:7], timed.dt_s, timed.skip, timed.restart)
     make().update(*(c[:100] for c in cols))  # warm up (numba cache load) outside the timing
-    rows = samples[1:].tolist()
-    dt = timed.dt_s[1:].tolist()
+    n = len(samples)
     batch, one = [], []
     for _ in range(repeats):
         orientation = make()
@@ -51,9 +50,9 @@ def stage_speed(samples: np.ndarray, make, repeats: int = 3) -> tuple[float, flo
         orientation = make()
         orientation.update(*(c[:1] for c in cols))
         t0 = time.perf_counter()
-        for row, dt_s in zip(rows, dt, strict=True):
-            orientation.update_one(row[1:4], row[4:7], dt_s)
-        one.append((time.perf_counter() - t0) / len(rows) * 1e6)
+        for i in range(1, n):
+            orientation.update(*(c[i : i + 1] for c in cols))
+        one.append((time.perf_counter() - t0) / (n - 1) * 1e6)
     return min(batch), min(one)
 
 
@@ -120,7 +119,6 @@ elif sys.argv[1] == "kernel":
     settings = fusion.fusion_settings(100.0, 0.5, 2000.0, 10.0, 5.0, 3.0, 3.0)
     dt, flags = np.full(n, 0.01), np.zeros(n, bool)
     fusion.fusion_chunk(state, settings, acc * 9.80665, gyr, dt, flags, flags)
-    fusion.fusion_one(state, settings, 0.5, 0.2, 9.7, 5.0, -3.0, 1.0, 0.01)
 else:
     import imu.pipeline
     t2 = time.perf_counter()

@@ -9,7 +9,6 @@ from test_pipeline_support import feed, motion, rep_curve
 
 from imu.pipeline import CalibrationSettings, EngineSettings, analyze_samples, parse_mounting
 from imu.pipeline.calibration import StillSearch, check_still
-from imu.pipeline.engine import Engine
 
 RATE_HZ = 100.0
 CHUNKINGS = [(1,), (7, 1, 300, 33), tuple(np.random.default_rng(5).integers(1, 90, 40)), (10**6,)]
@@ -140,21 +139,16 @@ def test_one_row_at_a_time_calibrates_exactly_like_the_batch(monkeypatch, acc_on
     else:
         assert batch.calibration["message"].endswith("from the first forward bend")
         assert batch.calibration["time_s"] > 5.0  # after the wobble
-    calls = {"quiet": 0, "one": 0}
-    quiet, one = Engine._quiet_bend_row, StillSearch._append_one
-
-    def counted_quiet(self):
-        calls["quiet"] += 1
-        return quiet(self)
+    calls = {"one": 0}
+    one = StillSearch._append_one
 
     def counted_one(self, values):
         calls["one"] += 1
         return one(self, values)
 
-    monkeypatch.setattr(Engine, "_quiet_bend_row", counted_quiet)
     monkeypatch.setattr(StillSearch, "_append_one", counted_one)
     for sizes in CHUNKINGS[:3]:
         angles, events = feed(samples, sizes, settings)
         np.testing.assert_array_equal(angles, batch.angles)
         assert events == batch.events
-    assert calls["one"] > 400 and calls["quiet"] > 400  # the per-row paths did the work
+    assert calls["one"] > 400  # the still search's per-row path did the work

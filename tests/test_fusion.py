@@ -160,24 +160,20 @@ def test_bias_tracking_converges_on_a_still_period():
     np.testing.assert_allclose(orientation.gyro_bias_deg_s, true_bias, atol=0.03)
 
 
-def feed(updater, samples: np.ndarray, sizes, one_by_one: bool = False) -> np.ndarray:
-    """Feed rows in chunks of ``sizes``; ``one_by_one`` uses update_one for ordinary rows."""
+def feed(updater, samples: np.ndarray, sizes) -> np.ndarray:
+    """Feed rows in chunks of ``sizes``."""
     timed = Timing().update(samples)
     cols = (samples[:, 1:4], samples[:, 4:7], timed.dt_s, timed.skip, timed.restart)
     out, start = [], 0
     for size in sizes:
         stop = min(start + size, len(samples))
-        if one_by_one and stop == start + 1 and not (timed.skip[start] or timed.restart[start]):
-            out.append(updater.update_one(samples[start, 1:4].tolist(),
-                                          samples[start, 4:7].tolist(), float(timed.dt_s[start])))  # fmt: skip
-        else:
-            out.append(updater.update(*(c[start:stop] for c in cols)))
+        out.append(updater.update(*(c[start:stop] for c in cols)))
         start = stop
     return np.vstack(out)
 
 
 @pytest.mark.parametrize("kind", ["fusion", "tilt"])
-def test_chunked_and_one_by_one_equal_whole(kind):
+def test_chunks_of_any_size_and_one_row_each_equal_whole(kind):
     rng = np.random.default_rng(3)
     samples = with_gaps(sim_rows(100.0, "xleft_zfwd", seed=2), rng)
     samples = gyro_over_range(sustained_push(samples))
@@ -193,7 +189,6 @@ def test_chunked_and_one_by_one_equal_whole(kind):
     random_sizes = rng.integers(1, 700, n)
     np.testing.assert_array_equal(feed(make(), samples, random_sizes), whole)
     np.testing.assert_array_equal(feed(make(), samples, [1] * n), whole)
-    np.testing.assert_array_equal(feed(make(), samples, [1] * n, one_by_one=True), whole)
 
 
 def test_skipped_rows_before_the_first_sample_are_nan_and_repeat_after():
@@ -400,10 +395,7 @@ from imu.pipeline.timing import Timing
 from imu.pipeline import Engine
 from imu.sim import demo_session, make_lifter, simulate
 
-kernels = (
-    fusion.fusion_chunk, fusion.fusion_one, fusion.tilt_chunk, fusion.tilt_one,
-    fusion.body_angles_chunk, fusion.body_angles_one,
-)
+kernels = (fusion.fusion_chunk, fusion.tilt_chunk, fusion.body_angles_chunk)
 fusion.warm_up()
 before = [len(k.signatures) for k in kernels]
 script = demo_session(make_lifter(5), seed=5, n_sets=1, reps_per_set=(3, 3), non_reps=False)
@@ -422,7 +414,8 @@ acc, gyr = rows[:, 1:4], rows[:, 4:7]
 for stage in (Orientation(OrientationSettings(), 50.0, np.zeros(3)), GravityTilt(GravityTiltSettings())):
     stage.update(acc[:300], gyr[:300], timed.dt_s[:300], timed.skip[:300], timed.restart[:300])
     for i in range(300, 310):
-        stage.update_one(acc[i].tolist(), gyr[i].tolist(), 0.02)
+        stage.update(acc[i : i + 1], gyr[i : i + 1], timed.dt_s[i : i + 1],
+                     timed.skip[i : i + 1], timed.restart[i : i + 1])
 print(json.dumps([before, [len(k.signatures) for k in kernels]]))
 """
 

@@ -164,14 +164,19 @@ def test_gravity_tilt_low_pass_and_rejection():
     np.testing.assert_allclose(
         up_in_sensor(q[-1:])[0], gravity / np.linalg.norm(gravity), atol=1e-12
     )
+    def one_row(acc: list[float]) -> np.ndarray:
+        rows = np.array([acc])
+        return tilt.update(rows, np.full((1, 3), np.nan), np.full(1, dt), np.zeros(1, bool),
+                           np.zeros(1, bool))[0]  # fmt: skip
+
     # A sample 3 m/s^2 off g is rejected (the estimate holds) ...
-    before = tilt.update_one([0.0, 0.0, G], [math.nan] * 3, dt).copy()
-    held = tilt.update_one([0.0, 0.0, G + 3.0], [math.nan] * 3, dt)
+    before = one_row([0.0, 0.0, G]).copy()
+    held = one_row([0.0, 0.0, G + 3.0])
     np.testing.assert_array_equal(held, before)
     # ... until it has lasted longer than the rejection timeout.
     for _ in range(100):
-        tilt.update_one([0.0, G + 3.0, 0.0], [math.nan] * 3, dt)
-    moved = tilt.update_one([0.0, G + 3.0, 0.0], [math.nan] * 3, dt)
+        one_row([0.0, G + 3.0, 0.0])
+    moved = one_row([0.0, G + 3.0, 0.0])
     assert not np.allclose(moved, before)
 
 

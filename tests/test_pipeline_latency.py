@@ -163,7 +163,7 @@ def test_early_alert_not_confirmed_is_withdrawn_and_unflagged_one_alerts_late():
     angles = np.column_stack([flexion, np.zeros_like(t), np.zeros_like(t)])
     events = []
     for k in range(len(t)):
-        events += segmenter.update_one(float(t[k]), tuple(angles[k]), k)
+        events += segmenter.update(t[k : k + 1], angles[k : k + 1], np.array([k]))
     events += segmenter.finish()
     kinds = [
         (e["type"], e.get("rep"), e.get("provisional")) for _, e in events if e["type"] != "rep"
@@ -185,7 +185,7 @@ def test_early_alert_of_a_rep_cut_off_by_a_gap_is_withdrawn():
     segmenter = RepSegmenter(classifier=Always())
     events, restarted = [], False
     for k in range(len(t)):
-        events += segmenter.update_one(float(t[k]), tuple(angles[k]), k)
+        events += segmenter.update(t[k : k + 1], angles[k : k + 1], np.array([k]))
         if not restarted and any(e.get("provisional") for _, e in events):
             segmenter.restart()  # a long gap before the excursion is cut
             restarted, gap_row = True, k + 1
@@ -215,7 +215,7 @@ def test_rep_still_extending_when_cut_is_judged_at_the_cut():
     segmenter = RepSegmenter(classifier=Always())
     events = []
     for k in range(len(t)):
-        events += segmenter.update_one(float(t[k]), tuple(angles[k]), k)
+        events += segmenter.update(t[k : k + 1], angles[k : k + 1], np.array([k]))
     events += segmenter.finish()
     reps = [e for _, e in events if e["type"] == "rep"]
     assert len(reps) == 3

@@ -8,9 +8,9 @@ the world's up direction seen from the body, so heading drift does not touch the
 lateral bend is computed as ``atan2(M[2,1], hypot(M[2,0], M[2,2]))``, the same angle
 (row 2 of ``M`` is a unit vector) without clipping.
 
-The per-row angles of the engine are computed by compiled kernels
-(:func:`imu.pipeline.fusion.body_angles_chunk` for chunks, ``body_angles_one`` for single
-samples: the same compiled row, so streamed == batch bit for bit). The numpy functions here
+The per-row angles of the engine are computed by a compiled kernel
+(:func:`imu.pipeline.fusion.body_angles_chunk`, row by row, so streamed == batch bit for
+bit). The numpy functions here
 serve the few rows that need the up direction or the heading alone (calibration, restarts);
 everything is element-wise, so a chunk gives the same numbers as the whole.
 """

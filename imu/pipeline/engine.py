@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from imu.pipeline.angles import _third_row, body_matrix_entries, heading_deg, up_in_sensor
+from imu.pipeline.angles import body_matrix_entries, heading_deg, up_in_sensor
 from imu.pipeline.buffers import GrowingArray
 from imu.pipeline.calibration import (
     STANDARD_GRAVITY_M_S2,
@@ -183,10 +183,6 @@ class Engine:
     def _update(self, samples: np.ndarray, gap_before: bool) -> Step:
         first_row = self._rows_in
         self._rows_in += len(samples)
-        if self._phase == "run" and len(samples) == 1 and not gap_before:
-            step = self._run_one(samples[0], first_row)
-            if step is not None:
-                return step
         timed = self.timing.update(samples, gap_before)
         if self._phase == "run":
             quats = self._orientation.update(
@@ -198,14 +194,9 @@ class Engine:
         self._held.append(samples)
         self._held_timed.append(timed)
         if self._phase == "still":
-            if len(samples) == 1:  # one live row: no index arrays
-                if not timed.skip[0]:
-                    self._still_search.append(samples)
-                    self._accepted_rows.append_row((first_row,))
-            else:
-                keep = np.flatnonzero(~timed.skip)
-                self._still_search.append(samples[keep])
-                self._accepted_rows.append((keep + first_row)[:, None].astype(float))
+            keep = np.flatnonzero(~timed.skip)
+            self._still_search.append(samples[keep])
+            self._accepted_rows.append((keep + first_row)[:, None].astype(float))
             self._look_for_still(final=False)
         elif self._phase == "bend":
             self._orient_held(samples, timed)
@@ -386,15 +377,6 @@ class Engine:
         )
 
     def _orient_held(self, samples: np.ndarray, timed: TimedRows) -> None:
-        if len(samples) == 1 and not (timed.skip[0] or timed.restart[0]):
-            # One ordinary live row: the single-row step of the same kernel and the same
-            # arithmetic as below (the tilt's dot product stays numpy's), in plain floats.
-            values = samples[0].tolist()
-            quat = self._orientation.update_one(values[1:4], values[4:7], float(timed.dt_s[0]))
-            self._quats.append_row(quat)
-            tilt_cos = float((np.array([_third_row(*quat.tolist())]) @ self._still.up_sensor)[0])
-            self._tilt_cos.append_row((tilt_cos if math.isfinite(tilt_cos) else 1.0, values[0]))
-            return
         quats = self._orientation.update(
             samples[:, 1:4], samples[:, 4:7], timed.dt_s, timed.skip, timed.restart
         )
@@ -412,8 +394,6 @@ class Engine:
             self._set_rotation(
                 rotation_from_axes(up_vertical, self._known_rotation[0]), 1.0, "from --mounting"
             )
-            return
-        if not final and self._quiet_bend_row():
             return
         tilt_cos, times = self._tilt_cos.array[:, 0], self._tilt_cos.array[:, 1]
         if self._bend_limit < 0:  # first row past the search time, once it has arrived
@@ -450,29 +430,6 @@ class Engine:
                 self._twisted_bend = (forward, consistency)
         if final or self._bend_limit >= 0:
             self._assume_forward(tilt_cos[:limit], up_vertical, ended=self._bend_limit < 0)
-
-    def _quiet_bend_row(self) -> bool:
-        """True if one row arrived since the last scan and it starts, ends and times out no
-        bend; the scan marks then move as the scan in :meth:`_look_for_bend` would move them
-        (the per-sample fast path: same state, no array scans)."""
-        cal = self.settings.calibration
-        n = self._tilt_cos.n
-        if self._bend_limit >= 0 or self._late_scan != n - 1 or self._bend_scan < n - 1:
-            return False
-        cos_value, time_s = self._tilt_cos.array[-1].tolist()
-        if time_s > self._still_time + cal.bend_search_s:
-            return False
-        if self._bend_begin >= 0:  # in a bend: quiet while it does not come back
-            if cos_value > math.cos(math.radians(cal.bend_deg / 2)):
-                return False
-            self._bend_scan = n
-        else:
-            start = max(self._bend_scan, self._still_end_row + 1)
-            if start == n - 1 and cos_value < math.cos(math.radians(cal.bend_deg)):
-                return False
-            self._bend_scan = max(start, n)
-        self._late_scan = n
-        return True
 
     def _clean_bend(self, begin: int, stop: int, in_bend: np.ndarray) -> bool:
         """A hinge, not loading a plate: turned little (gyroscope) or, without one, brief."""
@@ -596,29 +553,6 @@ class Engine:
         return self._finish_rows(samples, timed, quats, 0, [(-1, self.calibration)])
 
     # -- running ---------------------------------------------------------------------
-    def _run_one(self, sample: np.ndarray, row: int) -> Step | None:
-        """Fast path for one ordinary sample (no gap, no duplicate); None = use the chunk path.
-
-        Same arithmetic as the chunk path, so results are identical (tested).
-        """
-        values = sample.tolist()
-        if not all(map(math.isfinite, values)):
-            return None
-        dt_s = self.timing.advance_plain(values[0])
-        if dt_s is None:
-            return None
-        quat = self._orientation.update_one(values[1:4], values[4:7], dt_s)
-        angles = self._angle_kernels.body_angles_one(quat, self._sb, self._heading_ref)
-        if self.mode == ACCELEROMETER_ONLY:
-            angles = (angles[0], angles[1], 0.0)  # the segmenter sees a constant heading
-        events = (
-            self.segmenter.update_one(values[0], angles, row) if math.isfinite(angles[0]) else []
-        )
-        out = np.array([[values[0], *angles]])
-        if self.mode == ACCELEROMETER_ONLY:
-            out[:, 3] = np.nan
-        return Step(out, self._rep_outputs([event for _, event in events]))
-
     def _finish_rows(
         self, samples: np.ndarray, timed: TimedRows, quats: np.ndarray, first_row: int, events: list
     ) -> Step:

@@ -29,9 +29,8 @@ compares them; ``benchmarks/bench_fusion.py`` measures speed and agreement).
 **Row semantics** (shared by both kernels): a *skipped* row repeats the last output (NaN
 before the first one); a *restart* row re-initialises the filter to the accelerometer's tilt
 (heading 0) without a start-up ramp, keeping the bias tracker. State lives in a small
-float64 array (float32 values are exact in it), so a recording fed in chunks of any size,
-or one sample at a time through the ``*_one`` entry points (the same compiled step), gives
-the same bits.
+float64 array (float32 values are exact in it), so a recording fed in chunks of any size
+(one sample each, live) gives the same bits.
 
 **Gravity tilt** (accelerometer-only mode, :class:`imu.pipeline.orientation.GravityTilt`):
 a first-order low-pass of the acceleration in float64, see that class.
@@ -275,27 +274,6 @@ def fusion_chunk(
     return out
 
 
-@njit(cache=True)
-def fusion_one(
-    state: np.ndarray,
-    settings: np.ndarray,
-    ax: float,
-    ay: float,
-    az: float,
-    gx: float,
-    gy: float,
-    gz: float,
-    dt_s: float,
-) -> np.ndarray:
-    """One ordinary row (not skipped, no restart; m/s^2, deg/s): the step of :func:`fusion_chunk`.
-
-    Plain floats in: boxing arrays or tuples for a numba call costs more than the step.
-    """
-    _fusion_step(state, settings, (ax, ay, az), (gx, gy, gz), dt_s)
-    state[STARTED] = 1.0
-    return state[Q_W : Q_W + 4].copy()
-
-
 # -- gravity tilt (accelerometer-only mode) -------------------------------------------------
 T_TAU, T_REJECTION, T_TIMEOUT, T_GRAVITY = 0, 1, 2, 3
 """Settings: time constant (s), rejection (m/s^2), rejection timeout (s), g (m/s^2)."""
@@ -362,17 +340,6 @@ def tilt_chunk(
     return out
 
 
-@njit(cache=True)
-def tilt_one(
-    state: np.ndarray, settings: np.ndarray, ax: float, ay: float, az: float, dt_s: float
-) -> np.ndarray:
-    """One ordinary row of :func:`tilt_chunk` (acceleration in m/s^2)."""
-    _tilt_step(state, settings, (ax, ay, az), dt_s, False)
-    out = np.empty(4)
-    _tilt_out(state, out)
-    return out
-
-
 # -- body angles (imu/pipeline/angles.py states the formulas) --------------------------------
 
 
@@ -407,14 +374,6 @@ def body_angles_chunk(
         out[i, 1], out[i, 2], out[i, 3] = _body_angles_row(
             q[i, 0], q[i, 1], q[i, 2], q[i, 3], sb, heading_ref_deg[i]
         )
-
-
-@njit(cache=True)
-def body_angles_one(
-    q: np.ndarray, sb: np.ndarray, heading_ref_deg: float
-) -> tuple[float, float, float]:
-    """:func:`body_angles_chunk` of one quaternion ``q`` (4,) (the same compiled row)."""
-    return _body_angles_row(q[0], q[1], q[2], q[3], sb, heading_ref_deg)
 
 
 _WARM = False
@@ -490,11 +449,8 @@ def _load_kernels() -> None:
     acc = np.array([[0.0, 0.0, _G_M_S2]])
     dt_s, skip, restart = np.array([0.01]), np.array([False]), np.array([True])
     fusion_chunk(state, settings, acc, np.zeros((1, 3)), dt_s, skip, restart)
-    fusion_one(state, settings, 0.0, 0.0, _G_M_S2, 0.0, 0.0, 0.0, 0.01)
     tilt_settings = np.array([0.1, 2.0, 1.0, _G_M_S2])
     tilt = tilt_state()
-    tilt_chunk(tilt, tilt_settings, acc, dt_s, skip, restart)
-    quat = tilt_one(tilt, tilt_settings, 0.0, 0.0, _G_M_S2, 0.01)
+    quat = tilt_chunk(tilt, tilt_settings, acc, dt_s, skip, restart)
     sb = np.eye(3)
-    body_angles_chunk(quat[None, :], sb, np.zeros(1), np.empty((1, 4)))
-    body_angles_one(quat, sb, 0.0)
+    body_angles_chunk(quat, sb, np.zeros(1), np.empty((1, 4)))

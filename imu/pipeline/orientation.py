@@ -83,8 +83,8 @@ class Orientation(_FirstTilt):
     """Streaming AHRS: ``update`` takes annotated rows and returns one quaternion per row.
 
     The compiled kernel :func:`imu.pipeline.fusion.fusion_chunk` (Fusion's algorithm in
-    float32, the quaternions of ``imufusion`` 1.3.3) runs every row; ``update_one`` is the
-    same step for one row, so live and replay give the same bits.
+    float32, the quaternions of ``imufusion`` 1.3.3) runs every row, in chunks of any size
+    (one sample each, live): live and replay give the same bits.
     """
 
     def __init__(
@@ -117,10 +117,6 @@ class Orientation(_FirstTilt):
         """Current tracked gyroscope bias (deg/s, sensor frame)."""
         start = self._fusion.BIAS_X
         return self._state[start : start + 3].copy()
-
-    def update_one(self, acc: list[float], gyr: list[float], dt_s: float) -> np.ndarray:
-        """One ordinary row (not skipped, no restart): same arithmetic as :meth:`update`."""
-        return self._fusion.fusion_one(self._state, self._settings, *acc, *gyr, dt_s)
 
     def update(
         self,
@@ -202,10 +198,6 @@ class GravityTilt(_FirstTilt):
     def gyro_bias_deg_s(self) -> None:
         """No gyroscope, no bias."""
         return None
-
-    def update_one(self, acc: list[float], gyr: list[float], dt_s: float) -> np.ndarray:
-        """One ordinary row (``gyr`` ignored): same arithmetic as :meth:`update`."""
-        return self._fusion.tilt_one(self._state, self._settings, *acc, dt_s)
 
     def update(
         self,

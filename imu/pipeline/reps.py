@@ -20,7 +20,7 @@ Accepted excursions form bursts (see :class:`RepSegmenter`): a lone bend is not 
 and the last excursion of a from-the-floor set puts the bar down. A set is a burst: it
 ends when the burst does (optionally also at a pause longer than ``set_rest_s``). Verdict alerts are given at the lockout, before the rep
 is confirmed (provisional, see :class:`RepSegmenter`). The work is done per chunk on
-threshold crossings (:meth:`RepSegmenter.update_one` for single samples), and every
+threshold crossings, and every
 decision depends only on the samples so far: streamed == batch. Defaults are documented in docs/calibration.md.
 """
 
@@ -363,46 +363,6 @@ class RepSegmenter:
         self._trim()
         return events
 
-    def update_one(
-        self, time_s: float, angles: tuple[float, float, float], row: int
-    ) -> list[tuple[int, dict]]:
-        """One row: a few comparisons when it cannot change any state, else :meth:`update`."""
-        s = self.settings
-        flexion = angles[0]
-        limit = s.flexion_limit_deg
-        quiet_limit = (
-            limit is None
-            or (self._limit_armed and flexion <= limit)
-            or (not self._limit_armed and flexion >= limit - s.flexion_limit_rearm_deg)
-        )
-        if quiet_limit and self._cursor == self._history.n and not self._withdrawn:
-            state = self._state
-            if state == "up":
-                calm = (
-                    flexion <= s.bottom_deg
-                    and time_s <= self._deadline()
-                    and (
-                        self._pending is None
-                        or s.rest_pause_s is None
-                        or not self._turned_one(angles[2])
-                    )
-                )
-            elif state == "down":
-                calm = flexion >= s.top_deg
-            else:
-                t_down = self._history.array[self._down, 0]
-                calm = (
-                    self._early_done
-                    and flexion <= s.top_deg
-                    and time_s < t_down + 2 * s.lockout_window_s
-                )
-            if calm:
-                self._history.append_row((time_s, *angles, row))
-                self._cursor = self._history.n
-                self._trim()
-                return []
-        return self.update(np.array([time_s]), np.array([angles]), np.array([float(row)]))
-
     def finish(self) -> list[tuple[int, dict]]:
         """End of the source: cut a rep waiting for its lockout, settle the burst, close the set."""
         row = int(self._rows[-1]) if len(self._rows) else 0
@@ -448,11 +408,6 @@ class RepSegmenter:
         if self._pending is not None:
             return self._pending["end_s"] + self.settings.quiet_s
         return np.inf
-
-    def _turned_one(self, twist_deg: float) -> bool:
-        """:meth:`_turned` of one twist (same arithmetic), with a held excursion."""
-        turned = (twist_deg - self._pending_twist_deg + 180.0) % 360.0 - 180.0
-        return abs(turned) > self.settings.rest_pause_turn_deg
 
     def _turned(self, twist_deg: np.ndarray) -> np.ndarray:
         """Whether each twist is turned away from the held excursion's heading at its

@@ -33,7 +33,6 @@ the time that passed.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,33 +77,7 @@ class Timing:
 
     def update(self, samples: np.ndarray, gap_before: bool = False) -> TimedRows:
         """Annotate a chunk of ``(n, 7)`` samples (see module docstring)."""
-        n = len(samples)
-        if n == 1 and not gap_before:  # one live sample: plain floats, same numbers
-            values = samples[0].tolist()
-            dt_s = self.advance_plain(values[0]) if all(map(math.isfinite, values)) else None
-            if dt_s is not None:
-                return TimedRows(np.array([dt_s]), np.zeros(1, bool), np.zeros(1, bool), [])
-        if n > 1 and not gap_before and self.last_time_s is not None:
-            # (one row that advance_plain refused would fail the same tests here)
-            timed = self._steady(samples)
-            if timed is not None:
-                return timed
         return self._annotate(samples, gap_before)
-
-    def _steady(self, samples: np.ndarray) -> TimedRows | None:
-        """The usual chunk in a few whole-chunk operations: every value finite, every time
-        later than the one before (the first than the last accepted time) by at most
-        ``gap_s`` and ``restart_after_s``. Then :meth:`_annotate` would accept every row
-        with ``dt_s`` = that step (the same subtraction) and find no gap; None otherwise."""
-        time_s = samples[:, 0]
-        step = np.diff(time_s, prepend=self.last_time_s)
-        limit = min(self.settings.gap_s, self.settings.restart_after_s)
-        if not (step.min() > 0.0 and step.max() <= limit and np.isfinite(samples).all()):
-            return None  # (a NaN time fails the first test)
-        self.last_time_s = float(time_s[-1])
-        self.regular_step_s = float(step[-1])
-        n = len(samples)
-        return TimedRows(dt_s=step, skip=np.zeros(n, bool), restart=np.zeros(n, bool), gaps=[])
 
     def _annotate(self, samples: np.ndarray, gap_before: bool) -> TimedRows:
         """Annotate any chunk (see the module docstring)."""
@@ -162,20 +135,6 @@ class Timing:
             self.last_time_s = float(t_acc[-1])
         self.n_duplicates += int((skip & finite).sum())
         return TimedRows(dt_s=dt_s, skip=skip, restart=restart, gaps=gaps)
-
-    def advance_plain(self, time_s: float) -> float | None:
-        """Fast path for one finite row: its ``dt_s`` if it is neither duplicate, gap nor
-        restart (the same limit as :meth:`_steady`).
-
-        Returns None (and changes nothing) when the row needs :meth:`update`.
-        """
-        last = self.last_time_s
-        limit = min(self.settings.gap_s, self.settings.restart_after_s)
-        if last is None or not 0.0 < time_s - last <= limit:
-            return None
-        self.last_time_s = time_s
-        self.regular_step_s = time_s - last
-        return self.regular_step_s
 
     def summary(self) -> dict:
         """Data-quality figures for the analysis output."""
