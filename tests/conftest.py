@@ -1,0 +1,19 @@
+"""Suite-wide set-up: one BLAS/OpenMP thread per test process.
+
+``pytest -n 2`` runs two test processes on a 2-core machine; a BLAS that starts its own
+threads in each (OpenBLAS does, for the matrix products of scikit-learn's solvers) puts
+more busy threads than cores on the machine, and they wait on each other (a personalisation
+test that takes 1-3 s alone took 38 s in a full run). Child processes that tests start
+inherit the setting.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+from threadpoolctl import threadpool_limits  # after the variables: numpy reads them
+
+threadpool_limits(1)  # in case a plugin imported numpy before this file
