@@ -62,13 +62,14 @@ class Options:
     def engine_settings(self):
         """The engine settings ``imu analyze`` uses with these options (InputError for a bad
         value, so a batch can check them before any work)."""
-        from imu.commands.options import engine_settings_from_args
         from imu.measure import measurement_settings
+        from imu.pipeline import engine_settings
         from imu.pipeline.calibration import parse_mounting
 
         if self.mounting is not None:
             parse_mounting(self.mounting)
-        return measurement_settings(engine_settings_from_args(argparse.Namespace(**asdict(self))))
+        options = asdict(self)
+        return measurement_settings(engine_settings(**{n: options[n] for n in MEASUREMENT_OPTIONS}))
 
     def key(self) -> str:
         """SHA-256 of everything a result depends on besides the recording's bytes: these
