@@ -284,3 +284,15 @@ def _sync_directory(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+@contextlib.contextmanager
+def output_errors() -> Iterator[None]:
+    """Turn a failed write (read-only place, no permission, disk full) into one line naming
+    the file. A reader that went away (``BrokenPipeError``) passes through."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise input_error(f"cannot write ({exc.strerror or exc})", path=exc.filename) from None

@@ -134,7 +134,7 @@ def _check_outdir(out: Path, tables: dict, state_dir: str, force: bool) -> None:
 
 
 def _output_errors():
-    from imu.commands.options import output_errors
+    from imu.fileio import output_errors
 
     return output_errors()
 

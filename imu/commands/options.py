@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -125,20 +124,6 @@ def check_long_enough(session, path: str | None = None) -> None:
             hint=f"a recording needs at least {needed_s:g} s: standing still at the start, "
             "then the lifts",
         )
-
-
-@contextlib.contextmanager
-def output_errors() -> Iterator[None]:
-    """Turn a failed write (read-only place, no permission, disk full) into one line naming
-    the file. A reader that went away (``BrokenPipeError``) passes through."""
-    from imu.errors import input_error
-
-    try:
-        yield
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        raise input_error(f"cannot write ({exc.strerror or exc})", path=exc.filename) from None
 
 
 def engine_settings_from_args(args: argparse.Namespace, sampling_rate_hz: float | None = None):

@@ -209,8 +209,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    from imu.commands.options import output_errors
     from imu.errors import input_error
+    from imu.fileio import output_errors
     from imu.sim import SensorModel, make_lifter, non_rep_session, simulate, write_result
     from imu.sim.core import result_paths
     from imu.text import clock, plural
