@@ -50,7 +50,9 @@ def imu_command() -> list[str]:
     return [sys.executable, "-m", "imu"]
 
 
-def make_recordings(folder: Path, n: int, minutes: float) -> list[Path]:
+def make_recordings(data: Path, n: int, minutes: float) -> list[Path]:
+    folder = data / f"sim-seed{SEED}-{n}x{minutes:g}min"
+    folder.mkdir(parents=True, exist_ok=True)
     files = sorted(folder.glob("L*_s1.csv"))
     if len(files) != n:
         subprocess.run([*imu_command(), "simulate", "-o", str(folder), "--lifters", str(n),
