@@ -18,7 +18,8 @@ from imu.commands.options import add_measurement_arguments, add_model_arguments
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "inputs", nargs="+", metavar="INPUT",
-        help="recordings, folders (searched recursively for anything imu reads) or glob patterns",
+        help="recordings, folders (searched recursively for anything imu reads), glob patterns "
+        "or URLs (s3://, https://, ...: fsspec)",
     )
     parser.add_argument("-o", "--output", required=True, metavar="OUTDIR",
                         help="folder for reps.csv, sessions.csv, errors.csv (created if needed)")
