@@ -327,3 +327,24 @@ def test_urls_are_read_through_fsspec(sim, tmp_path):
                                           model=None)
     assert sessions["sha256"].tolist() == hashes
     assert patterned.drop(columns="session").equals(expected.drop(columns="session"))
+
+
+def test_one_batch_at_a_time_per_folder_and_no_endless_links(sim, tmp_path, capsys):
+    import os
+
+    from imu.batch.store import Journal
+
+    out = tmp_path / "out"
+    journal = Journal(out / STATE_DIR / JOURNAL)  # another batch is writing here
+    try:
+        assert main(["batch", str(sim / SESSIONS[0]), "-o", str(out), "--no-model"]) == 2
+        assert "another 'imu batch'" in capsys.readouterr().err
+    finally:
+        journal.close()
+    tree = tmp_path / "tree"
+    (tree / "a").mkdir(parents=True)
+    shutil.copy(sim / SESSIONS[0], tree / "a" / "s.csv")
+    os.symlink("..", tree / "a" / "up")  # a link back to its parent folder
+    assert [r.session for r in discover([tree]).recordings] == [(tree / "a" / "s.csv").as_posix()]
+    assert main(["batch", "/dev/null", "-o", str(out)]) == 2
+    assert "not a file or folder" in capsys.readouterr().err

@@ -86,8 +86,10 @@ def discover(inputs: list[str | os.PathLike]) -> Found:
                     _classify_files([Path(match)], found, folder=None)
         elif os.path.isdir(text):
             _search_top(Path(text), found)
-        elif os.path.exists(text):
+        elif os.path.isfile(text):
             found.recordings.append(Recording(_name(text), (text,)))
+        elif os.path.exists(text):
+            raise input_error("not a file or folder (a device, a pipe?)", path=text)
         else:
             raise input_error("no such file or folder", path=text)
     seen: set[tuple[str, ...]] = set()
@@ -156,13 +158,18 @@ def _name(path: str | Path) -> str:
 def _search_top(folder: Path, found: Found) -> None:
     """:func:`_search` of a folder given as input; its recordings sorted by name."""
     start = len(found.recordings)
-    found.left_out += [str(p) for p in _search(folder, found)]
+    found.left_out += [str(p) for p in _search(folder, found, set())]
     found.recordings[start:] = sorted(found.recordings[start:], key=lambda r: r.session)
 
 
-def _search(folder: Path, found: Found) -> list[Path]:
+def _search(folder: Path, found: Found, seen: set[str]) -> list[Path]:
     """Add the recordings under ``folder`` to ``found``; the files in which nothing was
-    found (for an export in the parent folder to claim)."""
+    found (for an export in the parent folder to claim). ``seen``: the real paths of the
+    folders searched so far (a link back to a parent is not followed again)."""
+    real = os.path.realpath(folder)
+    if real in seen:
+        return []
+    seen.add(real)
     try:
         entries = sorted(folder.iterdir())
     except OSError as exc:
@@ -171,7 +178,7 @@ def _search(folder: Path, found: Found) -> list[Path]:
     unclaimed: list[Path] = []
     for sub in entries:
         if sub.is_dir():
-            unclaimed += _search(sub, found)
+            unclaimed += _search(sub, found, seen)
     files = [e for e in entries if e.is_file() and (_is_text_name(e.name) or _is_zip(e))]
     return _classify_files(files, found, folder=folder, extra=unclaimed)
 

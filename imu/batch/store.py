@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from imu.batch.work import SESSION_COLUMNS
+from imu.errors import input_error
 from imu.pipeline.reps import REP_COLUMNS
 
 _UMASK = os.umask(0)
@@ -51,21 +52,19 @@ class Journal:
         self.index: dict[str, tuple[int, int, str | None, str | None, str]] = {}
         """session -> (offset, length, sha256, options key, status) of its latest line."""
         self.n_lines = 0
-        with open(path, "a+b") as handle:
-            handle.seek(0)
-            data = handle.read()
-            end = data.rfind(b"\n") + 1
-            if end < len(data):  # a line cut off by an interruption: dropped
-                handle.truncate(end)
+        self._writer: IO[bytes] = open(path, "a+b")  # noqa: SIM115 (closed by close())
+        _lock(self._writer, path.parent.parent)
+        self._writer.seek(0)
         offset = 0
-        for line in data[:end].splitlines(keepends=True):
+        for line in self._writer:  # line by line: only the index is kept
+            if not line.endswith(b"\n"):  # cut off by an interruption: dropped
+                self._writer.truncate(offset)
+                break
             try:
-                entry = json.loads(line)
-                self._note(entry, offset, len(line))
+                self._note(json.loads(line), offset, len(line))
             except (ValueError, KeyError, TypeError):
                 pass  # not one of ours: skipped, never trusted
             offset += len(line)
-        self._writer: IO[bytes] = open(path, "ab")  # noqa: SIM115 (closed by close())
         self._reader: IO[bytes] = open(path, "rb")  # noqa: SIM115
 
     def _note(self, entry: dict, offset: int, length: int) -> None:
@@ -105,6 +104,20 @@ class Journal:
             os.fsync(self._writer.fileno())
         self._writer.close()
         self._reader.close()
+
+
+def _lock(handle: IO[bytes], outdir: Path) -> None:
+    """One batch at a time in an output folder (where the OS has ``flock``)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: not locked
+        return
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise input_error("another 'imu batch' is writing into this folder", path=str(outdir),
+                          hint="wait for it, or give another -o") from None
 
 
 @contextlib.contextmanager
