@@ -137,3 +137,14 @@ def test_training_one_lifter_without_personalising_is_refused_with_a_way_out(
     assert main(["train", "datasets/demo/labels.csv", "-o", model, "--quiet"]) == 2
     error = capsys.readouterr().err
     assert "the labels have 1 subject;" in error and "--personalize default" in error
+
+
+def test_label_file_says_where_each_rep_is_on_a_video(capsys, monkeypatch, tmp_path, truth):
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "review.csv"
+    assert main(["label", DEMO, "-o", str(out)]) == 0
+    assert "13 reps, 6 predicted rounded (p ≥ 0.17)" in capsys.readouterr().err
+    rows = pd.read_csv(out)
+    starts = [re.fullmatch(STAMP, text) for text in rows["start_in_recording"]]
+    assert all(starts)
+    assert np.allclose([seconds(m) for m in starts], truth.start, atol=0.3)

@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from imu.model.labels import write_labels
     from imu.model.workflow import print_warnings, rate_warnings
     from imu.pipeline import analyze_session
+    from imu.text import Timeline, plural
 
     check_output(args.output, "-o", force=args.force, inputs=args.sessions)
     options = {k: v for k, v in options_from_args(args).items() if v is not None}
@@ -79,17 +80,23 @@ def run(args: argparse.Namespace) -> int:
         print_warnings(notes)
         relative = os.path.relpath(Path(path).resolve(), output.resolve().parent)
         subject = _subject(args.subject, path, session.metadata)
+        timeline = Timeline.for_recording(
+            float(session.data["time_s"].iloc[0]) if len(session.data) else None,
+            session.metadata,
+        )
         for rep in result.reps:
             guess = positive if rep["rounded"] else negative
             rows.append({"session": relative.replace(os.sep, "/"), "start_s": rep["start_s"],
                          "end_s": rep["end_s"], "label": guess, "subject": subject, **options,
-                         "set": rep["set"], "rep": rep["rep"], "predicted": guess,
+                         "set": rep["set"], "rep": rep["rep"],
+                         "start_in_recording": timeline.stamp(rep["start_s"]), "predicted": guess,
                          "p_rounded": round(rep["p_rounded"], 3),
                          **{c: round(rep[c], 3) for c in METRIC_COLUMNS}})
-        counts.append(f"{path}: {len(result.reps)} reps, "
-                      f"{sum(bool(r['rounded']) for r in result.reps)} flagged {positive}")
+        judged = sum(bool(r["rounded"]) for r in result.reps)
+        counts.append(f"{path}: {plural(len(result.reps), 'rep')}, {judged} predicted "
+                      f"{positive} (p \u2265 {model.threshold:.2f})")
     columns = ["session", "start_s", "end_s", "label", "subject", *options, "set", "rep",
-               "predicted", "p_rounded", *METRIC_COLUMNS]
+               "start_in_recording", "predicted", "p_rounded", *METRIC_COLUMNS]
     write_labels(pd.DataFrame(rows, columns=columns), output, force=args.force)
     print("\n".join(counts), file=sys.stderr)
     outside = any(row["session"].startswith("../") or os.path.isabs(row["session"]) for row in rows)
