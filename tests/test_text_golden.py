@@ -148,3 +148,31 @@ def test_label_file_says_where_each_rep_is_on_a_video(capsys, monkeypatch, tmp_p
     starts = [re.fullmatch(STAMP, text) for text in rows["start_in_recording"]]
     assert all(starts)
     assert np.allclose([seconds(m) for m in starts], truth.start, atol=0.3)
+
+
+def test_analyze_json_numbers_are_rounded_to_their_resolution(capsys, monkeypatch):
+    """No 1.8500000000058208: times to 1 us, angles to 0.001 deg, the rest to 6 decimals;
+    the field names stay those of docs/contracts.md (imu batch reads them)."""
+    import json
+
+    from imu.pipeline import REP_COLUMNS
+
+    monkeypatch.chdir(ROOT)
+    assert main(["analyze", DEMO, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert all(list(rep) == list(REP_COLUMNS) for rep in result["reps"])
+
+    def decimals(value: float) -> int:
+        text = repr(value)
+        return 0 if "e" in text or "." not in text else len(text.split(".")[1])
+
+    seen = 0
+    for rep in result["reps"]:
+        for key, value in rep.items():
+            if isinstance(value, float):
+                seen += 1
+                limit = 3 if key.endswith(("_deg", "_deg_s")) else 6
+                assert decimals(value) <= limit, (key, value)
+    assert seen > 100
+    durations = [rep["ascent_s"] for rep in result["reps"]]
+    assert all(round(d, 2) == d for d in durations)  # differences of 100 Hz sample times
