@@ -112,7 +112,7 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
     )
     status = "[green]ok[/]" if calibration.get("ok") else "[red]failed[/]"
     message = str(calibration.get("message") or "")
-    for said in ("calibration failed: ", "calibrated: "):
+    for said in ("calibration failed: ", "calibrated: ", "calibrated "):
         message = message.removeprefix(said)
     mounting = f", mounting {calibration['mounting']}" if calibration.get("mounting") else ""
     console.print(

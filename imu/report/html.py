@@ -352,11 +352,14 @@ def appendix(session: SessionData) -> list[str]:
             quality = float(cal.get("quality") or 0.0)
             word = "good" if quality >= 0.8 else "fair" if quality >= UNCERTAIN_QUALITY else "poor"
             how = str(cal.get("message", "")).removeprefix("calibrated: ")
-            still = timeline.at(cal["time_s"]) if cal.get("time_s") is not None else "?"
-            text = (
-                f"Calibration: {word} (quality {quality:.2f} of 1); standing still until {still}; "
-                f"{how}."
+            how = how.removeprefix("calibrated ")
+            at = timeline.at(cal["time_s"]) if cal.get("time_s") is not None else "?"
+            upright = (
+                f"upright taken at the top of a rep at {at}"
+                if cal.get("method") == "movement"
+                else f"standing still until {at}"
             )
+            text = f"Calibration: {word} (quality {quality:.2f} of 1); {upright}; {how}."
             if cal.get("mounting"):
                 off = cal.get("mounting_misalignment_deg")
                 text += (

@@ -129,7 +129,7 @@ def calibration_text(event: dict[str, Any], timeline: Timeline) -> str:
     axis from the first forward bend``; the line is stamped when the event was given
     (``given_s``, set by the sink), not at the still period."""
     detail = str(event.get("message", ""))
-    for said in ("calibration failed: ", "calibrated: "):  # the state says it already
+    for said in ("calibration failed: ", "calibrated: ", "calibrated "):  # the state says it
         detail = detail.removeprefix(said)
     given = event.get("given_s")
     stamp = f"{timeline.stamp(given)}  " if given is not None else ""
@@ -138,6 +138,8 @@ def calibration_text(event: dict[str, Any], timeline: Timeline) -> str:
     still_at = event.get("time_s")
     if still_at is not None and detail.startswith("still period"):
         detail = f"still period at {timeline.at(still_at)}" + detail.removeprefix("still period")
+    elif still_at is not None and event.get("method") == "movement":
+        detail += f"; upright at {timeline.at(still_at)}"
     quality = event.get("quality")
     how = f"mounting {event.get('mounting')}" + (
         f" (quality {quality:.2f})" if isinstance(quality, (int, float)) else ""
