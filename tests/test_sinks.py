@@ -452,3 +452,15 @@ def test_live_display_logs_every_rep_above_the_panel_with_the_host_clock(monkeyp
         assert f"({time.strftime('%H:%M:%S', time.gmtime(t0 + 4.0 * n))})  rep 1.{n} " in text
     assert "0:48.0 (01:00:48)  rep 1.12" in text
     assert "session finished: 0:50.0 (01:00:00 to 01:00:50)" in text
+
+
+def test_calibration_from_the_movement_says_where_upright_was_taken():
+    log = SessionLog(Timeline(100.0))
+    log.see(np.array([[100.0, 0, 0, 9.8, 0, 0, 0], [107.1, 0, 0, 9.8, 0, 0, 0]]))
+    event = {"type": "calibration", "ok": True, "method": "movement", "quality": 0.49,
+             "mounting": "NXNZNY", "time_s": 106.5, "message": "calibrated from the movement "
+             "(2 bends; upright = the tops of the reps, flexion sign from axes)"}  # fmt: skip
+    assert log.lines(event) == [
+        "0:07.1  calibration ok: mounting NXNZNY (quality 0.49), from the movement (2 bends; "
+        "upright = the tops of the reps, flexion sign from axes); upright at 0:06.5"
+    ]
