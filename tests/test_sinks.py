@@ -461,6 +461,6 @@ def test_calibration_from_the_movement_says_where_upright_was_taken():
              "mounting": "NXNZNY", "time_s": 106.5, "message": "calibrated from the movement "
              "(2 bends; upright = the tops of the reps, flexion sign from axes)"}  # fmt: skip
     assert log.lines(event) == [
-        "0:07.1  calibration ok: mounting NXNZNY (quality 0.49), from the movement (2 bends; "
-        "upright = the tops of the reps, flexion sign from axes); upright at 0:06.5"
+        ("0:07.1  calibration ok: mounting NXNZNY (quality 0.49), from the movement (2 bends; "
+        "upright = the tops of the reps, flexion sign from axes); upright at 0:06.5")
     ]
