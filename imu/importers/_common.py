@@ -172,7 +172,9 @@ def finish_import(
             started = dt.datetime.fromtimestamp(float(frame[TIME].iloc[0]), dt.timezone.utc)
             meta["started_utc"] = started.isoformat(timespec="seconds")
     if "sampling_rate_hz" not in meta and len(frame) > 1:
-        meta["sampling_rate_hz"] = f"{1 / np.median(np.diff(frame[TIME].to_numpy())):.4g}"
+        step_s = float(np.median(np.diff(frame[TIME].to_numpy())))
+        if step_s > 0:  # else finish_session refuses the rate
+            meta["sampling_rate_hz"] = f"{1 / step_s:.4g}"
     if merge_note:
         meta["merged_by_interpolation"] = merge_note
     return finish_session(
