@@ -151,8 +151,8 @@ def test_link_loss_reconnects_with_backoff_and_loses_nothing_received(fake):
     stream = fake.stream(WIT, WIT_NOTIFY, notifications, interval_s=0.004, on_packet=on_packet)
     conn = BleConnection(WIT, PROFILES["witmotion"], 100.0, backoff=FAST)
 
-    def done(items) -> bool:
-        return stream.done()
+    def done(items) -> bool:  # sent, and every delivered notification has arrived
+        return stream.done() and len(_payloads(items)) >= sum(stream.result())
 
     items = asyncio.run(_collect(conn, done, timeout_s=15))
     delivered = stream.result()
