@@ -124,8 +124,11 @@ def test_profile_streams_through_bleak_and_the_fake(monkeypatch, case: Case):
         got = np.vstack(asyncio.run(main()))
         writes = fake.writes(ADDRESS)
     assert all(stream.result())
-    # the profile's configuration and start commands reached the device, in order
-    commands = [*profile.configure(case.rate_hz), *profile.start(case.rate_hz)]
+    # the profile's configuration and start commands reached the device, in order (the
+    # start commands chosen from the settings the fake offers, as the makers document them)
+    prepare = profile.prepare(case.rate_hz)
+    replies = [fd.polar_reply(case.name, w.data) for w in prepare]
+    commands = [*profile.configure(case.rate_hz), *prepare, *profile.start(case.rate_hz, replies)]
     assert writes[: len(commands)] == [(w.char_uuid, w.data) for w in commands]
     assert writes[len(commands) :] == [(w.char_uuid, w.data) for w in profile.stop()]
     expected = case.quantise(truth)

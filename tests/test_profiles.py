@@ -82,22 +82,24 @@ def test_witmotion_rate_commands():
 
 
 def test_polar_h10_start_matches_the_pmd_documentation_example():
+    assert hexes(PROFILES["polar-h10"].prepare(200.0)) == ["01 02"]
     (start,) = PROFILES["polar-h10"].start(200.0)
-    # ACC 200 Hz (C8 00), 16 bit (10 00), range 8 g (08 00)
+    # ACC 200 Hz (C8 00), 16 bit (10 00), range 8 g (08 00); no CHANNELS on the H10
     assert start.data.hex(" ") == "02 02 00 01 c8 00 01 01 10 00 02 01 08 00"
     assert start.reply_uuid == "fb005c81-02e7-f387-1cad-8acd2d8df0c8"
     assert hexes(PROFILES["polar-h10"].stop()) == ["03 02"]
 
 
-def test_polar_verity_starts_sdk_mode_then_acc_and_gyro():
-    writes = PROFILES["polar-verity"].start(52.0)
-    assert hexes(writes) == [
-        "02 09",
-        "02 02 00 01 34 00 01 01 10 00 02 01 08 00",
+def test_polar_verity_starts_sdk_mode_reads_settings_then_starts_acc_and_gyro():
+    profile = PROFILES["polar-verity"]
+    assert hexes(profile.prepare(52.0)) == ["02 09", "01 02", "01 05"]
+    # without settings replies: the documented defaults, CHANNELS 3 included
+    assert hexes(profile.start(52.0)) == [
+        "02 02 00 01 34 00 01 01 10 00 02 01 08 00 04 01 03",
         # the documentation's gyro example: 52 Hz, 16 bit, 2000 deg/s (D0 07)
-        "02 05 00 01 34 00 01 01 10 00 02 01 d0 07",
+        "02 05 00 01 34 00 01 01 10 00 02 01 d0 07 04 01 03",
     ]
-    assert hexes(PROFILES["polar-verity"].stop()) == ["03 05", "03 02", "03 09"]
+    assert hexes(profile.stop()) == ["03 05", "03 02", "03 09"]
 
 
 @pytest.mark.parametrize(
@@ -113,14 +115,15 @@ def test_polar_verity_starts_sdk_mode_then_acc_and_gyro():
 )
 def test_polar_control_point_failures_become_device_errors(reply, message):
     profile = PROFILES["polar-verity"]
-    acc_start = profile.start(104.0)[1]
+    acc_start = profile.start(104.0)[0]
     with pytest.raises(DeviceError, match=message):
         profile.check_reply(acc_start, bytes.fromhex(reply))
 
 
 def test_polar_control_point_successes():
     profile = PROFILES["polar-verity"]
-    sdk, acc, _ = profile.start(104.0)
+    sdk = profile.prepare(104.0)[0]
+    acc, _ = profile.start(104.0)
     profile.check_reply(acc, bytes.fromhex("f0 02 02 00 00 05 01 00 00 80 3f"))
     profile.check_reply(sdk, bytes.fromhex("f0 02 09 00 00"))
     profile.check_reply(sdk, bytes.fromhex("f0 02 09 06 00"))  # SDK mode already on

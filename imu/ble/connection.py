@@ -171,15 +171,20 @@ class BleConnection:
             queue.put_nowait(LinkEvent("connected", host_time_s(), {"reconnect": reconnect}))
             for uuid in self.profile.notify_uuids:
                 await client.start_notify(uuid, on_notify)
-            for write in (*self.profile.configure(self.rate_hz), *self.profile.start(self.rate_hz)):
+            for write in self.profile.configure(self.rate_hz):
+                await self._write(client, write)
+            replies = [await self._write(client, w) for w in self.profile.prepare(self.rate_hz)]
+            for write in self.profile.start(self.rate_hz, [r for r in replies if r is not None]):
                 await self._write(client, write)
         except BaseException:
             await self._close(client, stop_device=False)
             raise
         return client
 
-    async def _write(self, client: Any, write: Write) -> None:
+    async def _write(self, client: Any, write: Write) -> bytes | None:
+        """Write; when ``write.reply_uuid`` is set, wait for the reply, check and return it."""
         log.debug("write %s: %s", write.what, write.data.hex())
+        reply = None
         waiter: asyncio.Future[bytes] | None = None
         if write.reply_uuid is not None:
             waiter = asyncio.get_running_loop().create_future()
@@ -198,6 +203,7 @@ class BleConnection:
         finally:
             if write.reply_uuid is not None:
                 self._reply_waiters.pop(write.reply_uuid, None)
+        return reply
 
     async def _close(self, client: Any, *, stop_device: bool = True) -> None:
         """Best effort: stop streaming and disconnect, never raising."""

@@ -177,21 +177,112 @@ def thingy_quantise(samples: np.ndarray) -> np.ndarray:
 POLAR_SERVICE = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
 POLAR_CONTROL = "fb005c81-02e7-f387-1cad-8acd2d8df0c8"
 POLAR_DATA = "fb005c82-02e7-f387-1cad-8acd2d8df0c8"
-POLAR_ACC, POLAR_GYRO = 2, 5
+POLAR_ACC, POLAR_GYRO, POLAR_SDK = 2, 5, 9
 POLAR_GYRO_FACTOR = 2000 / 32768  # deg/s per count, sent in the gyro start reply
+
+# Settings replies ("get settings", op 01), the bytes after ``F0 01 <type> 00 00``:
+# ``<id> <count> <values>``, ids 0 rate u16, 1 resolution u16, 2 range u16, 4 channels u8.
+H10_ACC_SETTINGS = bytes.fromhex("00 04 1900 3200 6400 c800  01 01 1000  02 03 0200 0400 0800")
+"""H10 ACC: 25/50/100/200 Hz, 16 bit, 2/4/8 g, no CHANNELS (PMD specification)."""
+VERITY_SDK_ACC_SETTINGS = bytes.fromhex(
+    "00 05 1a00 3400 6800 d000 a001  01 01 1000  02 04 0200 0400 0800 1000  04 01 03"
+)
+"""Verity Sense ACC in SDK mode: 26-416 Hz, 16 bit, 2/4/8/16 g, 3 channels
+(polar-ble-sdk SdkModeExplained.md; the same values read from a device in
+fsmeraldi/bleakheart pull request 11)."""
+VERITY_SDK_GYRO_SETTINGS = bytes.fromhex(
+    "00 05 1a00 3400 6800 d000 a001  01 01 1000  02 04 fa00 f401 e803 d007  04 01 03"
+)
+"""Verity Sense GYRO in SDK mode: 26-416 Hz, 16 bit, 250-2000 deg/s, 3 channels (same sources)."""
+VERITY_ACC_SETTINGS = bytes.fromhex("00 01 3400  01 01 1000  02 01 0800  04 01 03")
+"""Verity Sense ACC outside SDK mode: 52 Hz only (SdkModeExplained.md); 16 bit, 8 g and 3
+channels as in the online-measurement document's start example
+``02 02 00 01 34 00 01 01 10 00 02 01 08 00 04 01 03``."""
+VERITY_GYRO_SETTINGS = bytes.fromhex("00 01 3400  01 01 1000  02 04 fa00 f401 e803 d007  04 01 03")
+"""Verity Sense GYRO outside SDK mode: 52 Hz (assumed from the ACC; not documented)."""
+H10_START_RESERVED = b"\x01"
+"""The H10 ends its "start ACC" reply with a reserved byte: ``F0 02 02 00 00 01`` (PMD
+specification, real captures)."""
+POLAR_INVALID_PARAMETER = 5
+
+
+def _polar_settings(data: bytes) -> dict[int, list[int]]:
+    """``<id> <count> <values>`` -> {id: values} (the fake's own reading, u8 channels)."""
+    sizes = {0: 2, 1: 2, 2: 2, 4: 1}
+    out, i = {}, 0
+    while i + 2 <= len(data):
+        setting, count = data[i], data[i + 1]
+        size = sizes.get(setting)
+        if size is None or i + 2 + count * size > len(data):
+            return {-1: []}  # unreadable: refused below
+        values = [
+            int.from_bytes(data[i + 2 + k * size : i + 2 + (k + 1) * size], "little")
+            for k in range(count)
+        ]
+        out[setting], i = values, i + 2 + count * size
+    return out if i == len(data) else {-1: []}
+
+
+def _polar_offers(name: str, sdk_mode: bool, measurement: int) -> bytes | None:
+    """The settings a device called ``name`` lists for ``measurement`` (None: none)."""
+    if "H10" in name:
+        return H10_ACC_SETTINGS if measurement == POLAR_ACC else None
+    if measurement == POLAR_ACC:
+        return VERITY_SDK_ACC_SETTINGS if sdk_mode else VERITY_ACC_SETTINGS
+    if measurement == POLAR_GYRO:
+        return VERITY_SDK_GYRO_SETTINGS if sdk_mode else VERITY_GYRO_SETTINGS
+    return None
+
+
+def polar_reply(name: str, command: bytes, sdk_mode: bool = True) -> bytes:
+    """A Polar device's control-point reply to ``command``, byte for byte as the PMD
+    documents describe (``name`` 'Polar H10 ...' or 'Polar Sense ...'; ``sdk_mode``:
+    whether the Verity Sense is in SDK mode).
+
+    ``01 <type>`` -> ``F0 01 <type> 00 00`` + the settings offered; ``02 09`` (Verity) ->
+    ``F0 02 09 00 00``; ``02 <type> <settings>`` -> success only when the settings name
+    exactly the setting types offered, each with an offered value (the SDK writes every
+    offered type; the H10 is reported to answer error 5, invalid parameter, to a CHANNELS
+    setting it does not list), the H10's reply carrying its reserved byte and the
+    Verity's gyro reply the factor (setting 5); ``03 <type>`` -> ``F0 03 <type> 00 00``.
+    """
+    op, measurement = command[0], command[1]
+    h10 = "H10" in name
+    status, params = 0, b""
+    if op == 1:
+        offers = _polar_offers(name, sdk_mode, measurement)
+        status, params = (3, b"") if offers is None else (0, offers)
+    elif op == 2 and measurement == POLAR_SDK:
+        status = 3 if h10 else 0
+    elif op == 2:
+        offers = _polar_offers(name, sdk_mode, measurement)
+        if offers is None:
+            status = 3
+        else:
+            offered, asked = _polar_settings(offers), _polar_settings(command[2:])
+            valid = set(asked) == set(offered) and all(
+                len(v) == 1 and v[0] in offered[k] for k, v in asked.items()
+            )
+            status = 0 if valid else POLAR_INVALID_PARAMETER
+        if status == 0 and h10:
+            params = H10_START_RESERVED
+        elif status == 0 and measurement == POLAR_GYRO:
+            params = bytes((5, 1)) + struct.pack("<f", POLAR_GYRO_FACTOR)
+    return bytes((0xF0, op, measurement, status, 0)) + params
 
 
 def _polar_command(device, char_uuid: str, data: bytes) -> None:
-    """Answer ``F0 <op> <type> 00 00`` (+ factor for gyro); the last start starts streaming."""
+    """Answer control-point writes (:func:`polar_reply`); the last start starts streaming."""
     if char_uuid != POLAR_CONTROL or len(data) < 2:
         return
-    op, measurement = data[0], data[1]
-    reply = bytes((0xF0, op, measurement, 0, 0))
-    if op == 2 and measurement == POLAR_GYRO:
-        reply += bytes((5, 1)) + struct.pack("<f", POLAR_GYRO_FACTOR)
+    name = device.spec.local_name
+    sdk_mode = getattr(device, "sdk_mode", False)
+    reply = polar_reply(name, data, sdk_mode)
     device.notify(POLAR_CONTROL, reply)
-    with_gyro = "Sense" in device.spec.local_name
-    if op == 2 and measurement == (POLAR_GYRO if with_gyro else POLAR_ACC):
+    op, measurement, ok = data[0], data[1], reply[3] == 0
+    if op == 2 and ok and measurement == POLAR_SDK:
+        device.sdk_mode = True
+    if op == 2 and ok and measurement == (POLAR_ACC if "H10" in name else POLAR_GYRO):
         device.started = True
 
 

@@ -7,10 +7,13 @@ connection layer (``imu.ble.live``) does the I/O and drives a profile like this:
 
     profile = recognise(name, advertised_service_uuids)     # or PROFILES["witmotion"]
     rate_hz = profile.choose_rate(requested_hz)               # DeviceError if impossible
-    for write in (*profile.configure(rate_hz), *profile.start(rate_hz)):
-        await client.write_gatt_char(write.char_uuid, write.data, response=write.response)
-        if write.reply_uuid is not None:                      # wait for the control reply
-            profile.check_reply(write, await next_notification(write.reply_uuid))
+    for write in profile.configure(rate_hz):
+        await send(write)
+    replies = [await send(write) for write in profile.prepare(rate_hz)]
+    for write in profile.start(rate_hz, replies):              # may depend on the replies
+        await send(write)
+    # send(write): write it; when write.reply_uuid is set, wait for the reply notification
+    # on that characteristic, pass it to profile.check_reply(write, reply), return it
     decoder = profile.new_decoder(rate_hz)
     # every notification of every profile.notify_uuids, in arrival order:
     frames = decoder.feed(data, char_uuid)                    # list[Frame], maybe empty
@@ -34,7 +37,7 @@ it, counts it and carries on). Control-point refusals raise
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -179,8 +182,16 @@ class Profile:
         """Writes that set the output rate (and ranges) before streaming; may be empty."""
         return []
 
-    def start(self, rate_hz: float) -> list[Write]:
-        """Writes that start streaming at ``rate_hz`` (after subscribing); may be empty."""
+    def prepare(self, rate_hz: float) -> list[Write]:
+        """Writes sent after :meth:`configure` whose replies (each has ``reply_uuid``)
+        tell what the device offers; the replies go to :meth:`start`. May be empty."""
+        return []
+
+    def start(self, rate_hz: float, replies: Sequence[bytes] = ()) -> list[Write]:
+        """Writes that start streaming at ``rate_hz`` (after subscribing); may be empty.
+
+        ``replies``: the replies to :meth:`prepare`'s writes, in order (empty when it has
+        none, or when a caller wants the profile's documented defaults)."""
         return []
 
     def stop(self) -> list[Write]:

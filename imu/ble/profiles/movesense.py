@@ -12,7 +12,10 @@ Movesense API ``meas/imu.yaml``):
 - Notifications ``[type u8][reference u8][body]``: type 1 = command result (HELLO answers
   ``Hello``; a refused subscription answers a big-endian u16 HTTP status >= 400),
   type 2 = data, type 3 = the continuation of the previous type-2 data notification when
-  the serialised value does not fit one notification (bodies concatenate).
+  the serialised value does not fit one notification (bodies concatenate). Type 3 is
+  not in the protocol page's table; it is what the sample's own Python client handles
+  (``PACKET_TYPE_DATA_PART2 = 3``: it stores a type-2 IMU9 notification and joins the
+  type-3 one that follows); imu joins them the same way.
 - IMU6 data body: ``u32 LE timestamp`` (ms, device clock, time of the FIRST sample),
   then N acceleration vectors (3 x float32, m/s^2) then N angular-rate vectors
   (3 x float32, deg/s); N follows from the length (4 + 24 N bytes).
@@ -24,6 +27,8 @@ is a DecodeError (that packet is lost, the stream continues).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -137,7 +142,7 @@ class MovesenseDecoder(Decoder):
 class MovesenseProfile(Profile):
     """Movesense with gatt_sensordata_app: HELLO, then SUBSCRIBE ``/Meas/IMU6/<rate>``."""
 
-    def start(self, rate_hz: float) -> list[Write]:
+    def start(self, rate_hz: float, replies: Sequence[bytes] = ()) -> list[Write]:
         rate = int(self.choose_rate(rate_hz))
         return [
             Write(COMMAND_UUID, command(HELLO, HELLO_REF), True, DATA_UUID, "hello"),

@@ -9,6 +9,8 @@ the sequence numbers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from imu.ble import openimu_codec as codec
@@ -70,7 +72,7 @@ class OpenImuProfile(Profile):
         what = f"start streaming at {rate_hz:g} Hz" if start else "stop streaming"
         return Write(codec.CONFIG_UUID, codec.encode_config(config), True, what=what)
 
-    def start(self, rate_hz: float) -> list[Write]:
+    def start(self, rate_hz: float, replies: Sequence[bytes] = ()) -> list[Write]:
         return [self._config(True, self.choose_rate(rate_hz))]
 
     def stop(self) -> list[Write]:

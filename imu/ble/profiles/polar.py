@@ -9,12 +9,24 @@ SDK's ``BlePMDClient.kt``, ``PmdDataFrame.kt``, ``PmdSetting.kt``,
   notify replies); data ``...5c82...`` (notify).
 - Measurement types: ACC 2, GYRO 5, SDK mode 9. Control point commands ``01`` get
   settings, ``02`` start, ``03`` stop. Start = ``02 <type>`` + settings
-  ``<id> <count=1> <value>`` (id 0 sample rate u16, 1 resolution u16, 2 range u16).
-- Control point reply ``F0 <op> <type> <status> <more> [settings]``; status 0 = success;
-  the start reply's settings may hold id 5 "factor" (float32 LE) that scales samples.
+  ``<id> <count=1> <value>`` (id 0 sample rate u16, 1 resolution u16, 2 range u16,
+  4 channels u8), one entry for each setting type the device's settings reply lists
+  (the online-measurement document's Verity Sense ACC 52 Hz example ends in CHANNELS
+  ``04 01 03``; the H10 lists no CHANNELS and is reported to refuse a start that sends it).
+- Settings entries ``<id> <count> <values>``, value sizes by id (``PmdSetting.kt``):
+  0 rate 2, 1 resolution 2, 2 range 2, 3 range in milli-units 4 (signed), 4 channels 1,
+  5 factor 4 (float32), 6 security 16 bytes.
+- Control point reply ``F0 <op> <type> <status> <more> [parameters]``; status 0 =
+  success. A reply to ``01`` lists the settings the device offers; the start reply's
+  parameters may hold id 5 "factor" (float32 LE) that scales samples. A parameter field
+  of one byte or less holds no settings (``PmdSetting.kt`` returns none for it): the H10
+  answers "start ACC" with ``F0 02 02 00 00 01``, the last byte reserved (PMD
+  specification; seen in captures).
 - Data frame: ``[type u8][timestamp u64 LE: ns since 2000-01-01, of the LAST sample]
   [frame type u8: bit 7 = delta compressed, bits 0-6 = type][payload]``.
-  Raw ACC frame types 0/1/2: int8/int16/int24 per axis, mG. Compressed ACC type 0: 16-bit
+  Raw ACC frame types 0/1/2: int8/int16/int24 per axis, mG, except raw type 0 on the
+  Verity Sense, which is in g (online-measurement document, Table 7: "G for Verity
+  Sense, mG for other devices"). Compressed ACC type 0: 16-bit
   values x factor in g; compressed ACC type 1: 16-bit values x factor in mG. Compressed
   GYRO type 0: 16-bit values x factor in deg/s; type 1: float32 deg/s.
 - Delta compression: a reference sample (channels x ceil(resolution/8) bytes, signed LE),
@@ -37,11 +49,17 @@ first gyroscope sample of the connection are dropped (the streams start a few ms
 Verity Sense is always started in SDK mode: it unlocks 26-416 Hz and gives regular frame
 timing (users report irregular timing outside it). SDK mode switches off the optical
 heart-rate features while streaming.
+
+Starting reads the settings first, as the SDK advises (``SdkModeExplained.md``: read the
+currently available settings before starting a stream): :meth:`PolarProfile.prepare`
+turns SDK mode on (Verity) and asks for the ACC (and GYRO) settings; :meth:`PolarProfile.start`
+then sends a combination the replies offer.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,6 +82,7 @@ DATA_UUID = "fb005c82-02e7-f387-1cad-8acd2d8df0c8"
 ACC = 2
 GYRO = 5
 SDK_MODE = 9
+OP_SETTINGS = 0x01
 OP_START = 0x02
 OP_STOP = 0x03
 REPLY = 0xF0
@@ -74,8 +93,13 @@ AXES = 3
 SETTING_RATE = 0
 SETTING_RESOLUTION = 1
 SETTING_RANGE = 2
+SETTING_RANGE_MILLI = 3
+SETTING_CHANNELS = 4
 SETTING_FACTOR = 5
-SETTING_SIZES = {0: 2, 1: 2, 2: 2, 3: 4, 4: 1, 5: 4}
+SETTING_SECURITY = 6
+SETTING_SIZES = {0: 2, 1: 2, 2: 2, 3: 4, 4: 1, 5: 4, 6: 16}
+"""Bytes per value of each setting id (polar-ble-sdk ``PmdSetting.kt``, typeToFieldSize)."""
+RESOLUTION_BITS = 16
 
 STATUS_MESSAGES = {
     1: "invalid op code",
@@ -101,9 +125,12 @@ GYRO_BRACKET_INTERVALS = 2.5
 MAX_WAIT_S = 1.0  # emit accelerometer samples with NaN gyro after waiting this long
 
 
-def settings_bytes(rate_hz: int, resolution_bits: int, range_value: int) -> bytes:
-    """Serialised start settings: rate (Hz), resolution (bits), range (g or deg/s)."""
-    return b"".join(
+def settings_bytes(
+    rate_hz: int, resolution_bits: int, range_value: int, channels: int | None = None
+) -> bytes:
+    """Serialised start settings: rate (Hz), resolution (bits), range (g or deg/s) and,
+    when given, the channel count (one byte)."""
+    out = b"".join(
         struct.pack("<BBH", setting, 1, value)
         for setting, value in (
             (SETTING_RATE, rate_hz),
@@ -111,11 +138,21 @@ def settings_bytes(rate_hz: int, resolution_bits: int, range_value: int) -> byte
             (SETTING_RANGE, range_value),
         )
     )
+    if channels is not None:
+        out += bytes((SETTING_CHANNELS, 1, channels))
+    return out
 
 
 def parse_settings(data: bytes) -> dict[int, list[int | float]]:
-    """Parse a settings list ``<id> <count> <values...>``; factor (id 5) as float32."""
+    """Parse a settings list ``<id> <count> <values...>``; factor (id 5) as float32,
+    range in milli-units (id 3) signed, security (id 6) as one 16-byte integer.
+
+    A field of one byte or less holds no settings (the H10's reserved byte after a start
+    reply; ``PmdSetting.kt`` returns no settings for it).
+    """
     out: dict[int, list[int | float]] = {}
+    if len(data) <= 1:
+        return out
     i = 0
     while i < len(data):
         if i + 2 > len(data) or data[i] not in SETTING_SIZES:
@@ -131,7 +168,8 @@ def parse_settings(data: bytes) -> dict[int, list[int | float]]:
             if setting == SETTING_FACTOR:
                 values.append(struct.unpack("<f", chunk)[0])
             else:
-                values.append(int.from_bytes(chunk, "little", signed=False))
+                signed = setting == SETTING_RANGE_MILLI
+                values.append(int.from_bytes(chunk, "little", signed=signed))
             i += size
         out[setting] = values
     return out
@@ -192,7 +230,7 @@ def decode_delta_frame(payload: bytes, resolution_bits: int, channels: int = AXE
 
 
 def decode_raw_acc(payload: bytes, frame_type: int) -> np.ndarray:
-    """Uncompressed ACC frame types 0/1/2 (int8/16/24 per axis, mG) -> ``(n, 3)`` mG."""
+    """Uncompressed ACC frame types 0/1/2 (int8/16/24 per axis) -> ``(n, 3)`` counts."""
     width = frame_type + 1
     if len(payload) % (AXES * width):
         raise DecodeError(f"PMD ACC frame: {len(payload)} bytes is not whole samples")
@@ -213,11 +251,14 @@ class PmdDecoder(Decoder):
 
     ``rate_hz``: the nominal rate both streams were started at. Control-point replies fed
     to :meth:`feed` update the scale factors (start reply, setting id 5).
+    ``raw_acc_type0_g``: g per count of raw ACC frame type 0 (1.0 on the Verity Sense,
+    0.001 elsewhere).
     """
 
-    def __init__(self, rate_hz: float, with_gyro: bool) -> None:
+    def __init__(self, rate_hz: float, with_gyro: bool, raw_acc_type0_g: float = 0.001) -> None:
         self.rate_hz = float(rate_hz)
         self.with_gyro = with_gyro
+        self.raw_acc_type0_g = float(raw_acc_type0_g)
         self._factor = {ACC: 1.0, GYRO: 1.0}
         self._last_ns: dict[int, int] = {}
         self._acc = np.empty((0, 4))  # pending [t_s, acc_x, acc_y, acc_z in g]
@@ -262,7 +303,9 @@ class PmdDecoder(Decoder):
         frame_type = frame_type_byte & 0x7F
         factor = self._factor[measurement]
         if measurement == ACC:
-            if not compressed and frame_type in (0, 1, 2):
+            if not compressed and frame_type == 0:
+                return decode_raw_acc(payload, frame_type) * self.raw_acc_type0_g
+            if not compressed and frame_type in (1, 2):
                 return decode_raw_acc(payload, frame_type) / 1000.0
             if compressed and frame_type == 0:
                 return decode_delta_frame(payload, 16) * factor
@@ -322,35 +365,93 @@ class PolarProfile(Profile):
     """A Polar PMD device: ACC (and GYRO when ``has_gyro``) started via the control point.
 
     ``acc_range_g`` / ``gyro_range_deg_s``: ranges requested at start; ``sdk_mode``: start
-    SDK mode first (Verity Sense).
+    SDK mode first (Verity Sense); ``default_channels``: the CHANNELS setting sent when
+    no settings reply was read (None: the device has no such setting);
+    ``raw_acc_type0_g``: g per count of raw (uncompressed) ACC frame type 0.
     """
 
     acc_range_g: int = 8
     gyro_range_deg_s: int = 2000
     sdk_mode: bool = False
+    default_channels: int | None = None
+    raw_acc_type0_g: float = 0.001
 
-    def _start_write(self, payload: bytes, what: str) -> Write:
+    def _control_write(self, payload: bytes, what: str) -> Write:
         return Write(CONTROL_UUID, payload, response=True, reply_uuid=CONTROL_UUID, what=what)
 
-    def start(self, rate_hz: float) -> list[Write]:
-        rate = int(self.choose_rate(rate_hz))
+    def _measurements(self) -> list[tuple[int, int, str]]:
+        """``(type, range requested, range unit)`` of the streams this profile starts."""
+        streams = [(ACC, self.acc_range_g, "g")]
+        if self.has_gyro:
+            streams.append((GYRO, self.gyro_range_deg_s, "deg/s"))
+        return streams
+
+    def prepare(self, rate_hz: float) -> list[Write]:
+        """SDK mode on (Verity Sense), then "get settings" for ACC (and GYRO)."""
         writes = []
         if self.sdk_mode:
-            writes.append(self._start_write(bytes((OP_START, SDK_MODE)), "start SDK mode"))
-        writes.append(
-            self._start_write(
-                bytes((OP_START, ACC)) + settings_bytes(rate, 16, self.acc_range_g),
-                f"start accelerometer {rate} Hz, 16 bit, {self.acc_range_g} g",
-            )
-        )
-        if self.has_gyro:
+            writes.append(self._control_write(bytes((OP_START, SDK_MODE)), "start SDK mode"))
+        for measurement, _, _ in self._measurements():
             writes.append(
-                self._start_write(
-                    bytes((OP_START, GYRO)) + settings_bytes(rate, 16, self.gyro_range_deg_s),
-                    f"start gyroscope {rate} Hz, 16 bit, {self.gyro_range_deg_s} deg/s",
+                self._control_write(
+                    bytes((OP_SETTINGS, measurement)), f"get {TYPE_NAMES[measurement]} settings"
                 )
             )
         return writes
+
+    def start(self, rate_hz: float, replies: Sequence[bytes] = ()) -> list[Write]:
+        """Start ACC (and GYRO) at ``rate_hz`` with settings the ``replies`` to
+        :meth:`prepare` offer; without replies, the documented defaults (16 bit, the
+        profile's ranges, ``default_channels`` when set)."""
+        rate = int(self.choose_rate(rate_hz))
+        offered: dict[int, dict[int, list[int | float]]] = {}
+        for reply in replies:
+            parsed = ControlReply.parse(reply)
+            if parsed.op == OP_SETTINGS:
+                offered[parsed.measurement] = parsed.settings
+        writes = []
+        for measurement, wanted_range, unit in self._measurements():
+            name = TYPE_NAMES[measurement]
+            if measurement in offered:
+                resolution, range_value, channels = self._choose(
+                    name, rate, wanted_range, unit, offered[measurement]
+                )
+            else:
+                resolution, range_value, channels = (
+                    RESOLUTION_BITS,
+                    wanted_range,
+                    self.default_channels,
+                )
+            what = f"start {name} {rate} Hz, {resolution} bit, {range_value} {unit}"
+            payload = bytes((OP_START, measurement)) + settings_bytes(
+                rate, resolution, range_value, channels
+            )
+            writes.append(self._control_write(payload, what))
+        return writes
+
+    def _choose(
+        self, name: str, rate: int, wanted_range: int, unit: str, offered: dict
+    ) -> tuple[int, int, int | None]:
+        """Resolution, range and channels (None: not a setting of this device) to start
+        with: 16 bit and the wanted range when offered, else the finest resolution and
+        the widest range (clipping loses the lift; a coarse step does not)."""
+        rates = offered.get(SETTING_RATE, [])
+        if rates and rate not in rates:
+            listed = ", ".join(f"{r:g}" for r in sorted(rates))
+            raise DeviceError(
+                f"{self.title} offers its {name} at {listed} Hz, not {rate} Hz "
+                "(choose one of those with --rate)"
+            )
+        resolutions = [int(v) for v in offered.get(SETTING_RESOLUTION, [])]
+        resolution = (
+            RESOLUTION_BITS
+            if not resolutions or RESOLUTION_BITS in resolutions
+            else max(resolutions)
+        )
+        ranges = [int(v) for v in offered.get(SETTING_RANGE, [])]
+        range_value = wanted_range if not ranges or wanted_range in ranges else max(ranges)
+        channels = offered.get(SETTING_CHANNELS)
+        return resolution, range_value, (int(max(channels)) if channels else None)
 
     def stop(self) -> list[Write]:
         types = [*([GYRO] if self.has_gyro else []), ACC, *([SDK_MODE] if self.sdk_mode else [])]
@@ -381,7 +482,9 @@ class PolarProfile(Profile):
         raise DeviceError(f"{self.title} refused '{write.what}': {reason} ({hint})")
 
     def new_decoder(self, rate_hz: float) -> Decoder:
-        return PmdDecoder(self.choose_rate(rate_hz), with_gyro=self.has_gyro)
+        return PmdDecoder(
+            self.choose_rate(rate_hz), with_gyro=self.has_gyro, raw_acc_type0_g=self.raw_acc_type0_g
+        )
 
 
 _PMD = {
@@ -404,6 +507,8 @@ POLAR_VERITY = PolarProfile(
         "on the device clock (gyro interpolated to accelerometer times)."
     ),
     sdk_mode=True,
+    default_channels=3,
+    raw_acc_type0_g=1.0,
     **_PMD,
 )
 

@@ -10,9 +10,11 @@ and ``include/ble_services/ble_tms.h``):
   6 (acc), 11 (gyro) and 12 (compass) bits, so acc = raw/1024 g (Q10, clipped to
   [-32, 31] g), gyro = raw/32 deg/s (Q5, clipped to [-1024, 1023] deg/s) and compass =
   raw/16 uT (unused here).
-- Config, packed ``<HHHHB``: pedometer interval ms, temperature interval ms, compass
-  interval ms (each 100-5000), motion processing frequency Hz (1-200), wake on motion
-  (0/1). The firmware stores it in flash and applies it at once.
+- Config, packed ``<HHHHB``: pedometer interval ms and temperature interval ms (each
+  100-5000), compass interval ms (100-1000: the firmware's compass maximum is 1000),
+  motion processing frequency Hz (1-200), wake on motion (0/1). The firmware stores it
+  in flash and applies it at once; imu writes 1000 ms for the three intervals, valid for
+  all of them.
 - No timestamp and no sequence number: one sample per notification.
 """
 
