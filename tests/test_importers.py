@@ -347,8 +347,11 @@ def test_unknown_format_asks_for_format(tmp_path):
 def test_format_override_uses_that_importer(tmp_path):
     path = canonical_session(tmp_path)
     assert "no Polar ACC file" in error_of(path, fmt="polar")
+    assert "no Movella DOT file" in error_of(path, fmt="movella-dot")
     assert "unknown format 'excel'" in error_of(path, fmt="excel")
-    assert set(FORMATS) == {"session", "phyphox", "sensor-logger", "metabase", "polar", "witmotion"}
+    assert set(FORMATS) == {
+        "session", "phyphox", "sensor-logger", "metabase", "polar", "movella-dot", "witmotion"
+    }  # fmt: skip
 
 
 def test_acc_unit_override_replaces_the_declared_unit(tmp_path):

@@ -25,6 +25,9 @@ CASES = [
     "witmotion/gen2_gbk.txt",
     "witmotion/gen1_seconds.txt",
     "session/session.csv",
+    "movella_dot/D422CD001234_20240301_101502.csv",
+    "phyphox_12x",
+    "sensorlogger_legacy",
 ]
 
 edits = st.lists(

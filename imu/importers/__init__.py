@@ -12,6 +12,7 @@ zip archive of a multi-file export. The format is detected from the files' heade
 ``metabase``              MbientLab MetaBase per-sensor CSV files
 ``witmotion``             WitMotion PC software / app text export
 ``polar``                 Polar Sensor Logger ACC (and GYRO) files
+``movella-dot``           Movella DOT CSV export (SampleTimeFine, Acc_*, Gyr_*)
 ========================  ===============================================================
 
 Importers convert to canonical units once; ``acc_unit``/``gyr_unit`` (``--acc-unit``,
@@ -42,6 +43,7 @@ FORMATS: dict[str, str] = {
     "sensor-logger": "sensorlogger",
     "metabase": "metabase",
     "polar": "polar",
+    "movella-dot": "movella",
     "witmotion": "witmotion",
 }
 ACC_UNIT_CHOICES = ("m/s2", "g")

@@ -5,6 +5,16 @@ Headers (phyphox "Acceleration (with g)" and "Gyroscope" experiments)::
     "Time (s)","Acceleration x (m/s^2)","Acceleration y (m/s^2)","Acceleration z (m/s^2)"
     "Time (s)","Gyroscope x (rad/s)","Gyroscope y (rad/s)","Gyroscope z (rad/s)"
 
+phyphox 1.2.x writes per-sensor files whose headers name only the axis, the file name
+telling the sensor, with unquoted ``d.dddddddddE±x`` numbers (the last line may lack a
+newline)::
+
+    Accelerometer.csv  "Time (s)","X (m/s^2)","Y (m/s^2)","Z (m/s^2)"
+    Gyroscope.csv      "Time (s)","X (rad/s)","Y (rad/s)","Z (rad/s)"
+
+There m/s^2 axes are the accelerometer with gravity, unless the file name says "linear"
+(gravity removed, refused as below); rad/s axes are the gyroscope.
+
 Any of phyphox's CSV flavours: separator ``,`` ``;`` or tab, decimal point or comma.
 Further columns (e.g. "Absolute acceleration") are ignored. "Linear Acceleration" (gravity
 removed) is refused: the trunk angle is measured against gravity. When the export's
@@ -37,6 +47,8 @@ TIME_COLUMN = "Time (s)"
 ACC_RE = re.compile(r"^Acceleration ([xyz]) \(m/s\^2\)$")
 LINEAR_RE = re.compile(r"^Linear Acceleration ([xyz]) \(m/s\^2\)$")
 GYR_RE = re.compile(r"^Gyroscope ([xyz]) \(rad/s\)$")
+AXIS_ACC_RE = re.compile(r"^([XYZ]) \(m/s\^2\)$")  # phyphox 1.2.x per-sensor files
+AXIS_GYR_RE = re.compile(r"^([XYZ]) \(rad/s\)$")
 
 
 def _columns(file: SourceFile) -> tuple[str, list[str]]:
@@ -51,8 +63,21 @@ def _has(file: SourceFile, pattern: re.Pattern) -> bool:
     return header[:1] == [TIME_COLUMN] and any(pattern.match(c) for c in header)
 
 
+def _pattern(file: SourceFile, kind: str) -> re.Pattern | None:
+    """The axis pattern of ``kind`` (``acc``, ``gyr``, ``linear``) this file's columns
+    match, None when it holds no such sensor. Axis-only headers (1.2.x) take the
+    sensor from the unit and, for m/s^2, the file name ("linear": gravity removed)."""
+    linear_name = "linear" in file.stem.lower()
+    candidates = {
+        "acc": [(ACC_RE, True), (AXIS_ACC_RE, not linear_name)],
+        "gyr": [(GYR_RE, True), (AXIS_GYR_RE, True)],
+        "linear": [(LINEAR_RE, True), (AXIS_ACC_RE, linear_name)],
+    }[kind]
+    return next((p for p, ok in candidates if ok and _has(file, p)), None)
+
+
 def matches(files: Sequence[SourceFile]) -> bool:
-    return any(_has(f, ACC_RE) or _has(f, GYR_RE) or _has(f, LINEAR_RE) for f in files)
+    return any(_pattern(f, kind) for f in files for kind in ("acc", "gyr", "linear"))
 
 
 def _flavour(file: SourceFile) -> tuple[str, str]:
@@ -98,7 +123,7 @@ def _read(
     ``clock`` of meta/time.csv, experiment time becomes Unix time: phyphox's time axis
     stands still while a measurement is paused, so a pause becomes a gap."""
     sep, decimal = _flavour(file)
-    pattern = ACC_RE if kind == "acc" else GYR_RE
+    pattern = _pattern(file, kind)
     frame, warnings = read_axes(
         file, kind, pattern, time_column=TIME_COLUMN, sep=sep, decimal=decimal
     )
@@ -110,9 +135,9 @@ def _read(
 
 
 def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None) -> Session:
-    acc_files = [f for f in files if _has(f, ACC_RE)]
-    gyr_files = [f for f in files if _has(f, GYR_RE)]
-    linear_files = [f for f in files if _has(f, LINEAR_RE)]
+    acc_files = [f for f in files if _pattern(f, "acc")]
+    gyr_files = [f for f in files if _pattern(f, "gyr")]
+    linear_files = [f for f in files if _pattern(f, "linear")]
     if not acc_files and linear_files:
         raise input_error(
             "phyphox 'Linear Acceleration' has gravity removed, but the trunk angle is "

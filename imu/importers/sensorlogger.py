@@ -8,6 +8,13 @@ used only together with ``Gravity.csv`` (their sum; iOS records only these).
 acceleration axis has the opposite sign (inertial rather than specific force): read from
 ``Metadata.csv`` (``platform``, ``standardisation``) and undone here. Units and signs:
 Sensor Logger's UNITS.md and COORDINATES.md (tszheichoi/awesome-sensor-logger).
+
+The legacy Android format has the header ``time,z,y,x`` (no ``seconds_elapsed``), the
+same units, and sensors at their own rates (e.g. accelerometer 100 Hz, gyroscope 500 Hz:
+merged onto the faster timeline as for every format), with ``Gravity.csv`` beside
+``Accelerometer.csv``. Whatever the version, an ``Accelerometer.csv`` whose median
+magnitude is already near 1 g holds gravity: it is then used as it is, and
+``Gravity.csv`` is not added a second time (a warning says so).
 """
 
 from __future__ import annotations
@@ -33,15 +40,28 @@ from imu.session import ACC, TIME, Session, read_table
 
 NAME = "sensor-logger"
 HEADER = ["time", "seconds_elapsed", "z", "y", "x"]
+LEGACY_HEADER = ["time", "z", "y", "x"]
+WITH_GRAVITY_M_S2 = 0.5 * 9.80665
+"""Median acceleration magnitude above which an Accelerometer.csv includes gravity."""
 SENSORS = ("totalacceleration", "accelerometer", "gravity", "gyroscope")
 AXIS_RE = re.compile(r"^([xyz])$")
+
+
+def _legacy(files: Sequence[SourceFile]) -> bool:
+    """True when the sensor files have the legacy Android header ``time,z,y,x``."""
+    return all(
+        split_header(first_line(f), ",")[:4] == LEGACY_HEADER
+        for group in _sensor_files(files).values()
+        for f in group
+    )
 
 
 def _sensor_files(files: Sequence[SourceFile]) -> dict[str, list[SourceFile]]:
     found: dict[str, list[SourceFile]] = {}
     for file in files:
         stem = file.stem.lower()
-        if stem in SENSORS and split_header(first_line(file), ",")[:5] == HEADER:
+        header = split_header(first_line(file), ",")
+        if stem in SENSORS and (header[:5] == HEADER or header[:4] == LEGACY_HEADER):
             found.setdefault(stem, []).append(file)
     return found
 
@@ -52,6 +72,12 @@ def matches(files: Sequence[SourceFile]) -> bool:
 
 def _read(file: SourceFile, kind: str) -> tuple[pd.DataFrame, list[str]]:
     return read_axes(file, kind, AXIS_RE, time_column="time", time_scale=1e-9)
+
+
+def _holds_gravity(acc: pd.DataFrame) -> bool:
+    """True when an accelerometer stream's median magnitude says gravity is in it."""
+    values = acc[list(ACC)].to_numpy()
+    return bool(np.median(np.linalg.norm(values, axis=1)) > WITH_GRAVITY_M_S2)
 
 
 def _recording_info(files: Sequence[SourceFile]) -> dict[str, str]:
@@ -69,13 +95,29 @@ def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None
     pick = {kind: one_file(group, kind, NAME) for kind, group in found.items()}
     used: list[SourceFile] = []
     info = _recording_info(files)
+    if _legacy(files):  # the legacy format was Android's only
+        info.setdefault("platform", "android")
     metadata = {"device": info["device name"]} if info.get("device name") else {}
+    accelerometer = (
+        _read(pick["accelerometer"], "acc")
+        if "accelerometer" in pick and "totalacceleration" not in pick
+        else None
+    )
     if "totalacceleration" in pick:
         used.append(pick["totalacceleration"])
         acc, warnings = _read(pick["totalacceleration"], "acc")
-    elif "accelerometer" in pick and "gravity" in pick:
+    elif accelerometer is not None and _holds_gravity(accelerometer[0]):
+        used.append(pick["accelerometer"])
+        acc, warnings = accelerometer
+        metadata["acceleration"] = "Accelerometer.csv (gravity included)"
+        warnings.append(
+            f"{pick['accelerometer'].name}: acceleration already includes gravity (median "
+            f"magnitude over {WITH_GRAVITY_M_S2:.1f} m/s^2); used as it is"
+            + (", Gravity.csv not added" if "gravity" in pick else "")
+        )
+    elif accelerometer is not None and "gravity" in pick:
         used += [pick["accelerometer"], pick["gravity"]]
-        acc, warnings = _read(pick["accelerometer"], "acc")
+        acc, warnings = accelerometer
         gravity, more = _read(pick["gravity"], "acc")
         warnings += more
         t, t_gravity = acc[TIME].to_numpy(), gravity[TIME].to_numpy()
