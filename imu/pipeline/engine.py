@@ -54,6 +54,7 @@ from imu.pipeline.orientation import (
     OrientationSettings,
 )
 from imu.pipeline.reps import RepSegmenter, RepSettings
+from imu.pipeline.settle import ExtensionGate, ExtensionGateSettings
 from imu.pipeline.timing import TimedRows, Timing, TimingSettings
 
 
@@ -67,6 +68,8 @@ class EngineSettings:
     reps: RepSettings = field(default_factory=RepSettings)
     gravity_tilt: GravityTiltSettings = field(default_factory=GravityTiltSettings)
     """Orientation in accelerometer-only mode."""
+    extension_gate: ExtensionGateSettings = field(default_factory=ExtensionGateSettings)
+    """Accelerometer-only mode: the rows on which an extension is believed (lockout)."""
     sampling_rate_hz: float | None = None
 
 
@@ -119,6 +122,10 @@ class Engine:
         cal = self.settings.calibration
         self.timing = Timing(self.settings.timing)
         self.segmenter = RepSegmenter(self.settings.reps, classifier)
+        # accelerometer-only mode: no hyperextension from a push at lockout
+        self._gate = ExtensionGate(
+            self.settings.reps.hyperextension_deg, self.settings.extension_gate
+        )
         self.calibration: dict | None = None
         self.sampling_rate_hz = self.settings.sampling_rate_hz
         self._known_rotation = parse_mounting(cal.mounting) if cal.mounting else None
@@ -569,10 +576,13 @@ class Engine:
         self._angle_kernels.body_angles_chunk(quats, self._sb, heading_ref, out)
         angles = out[:, 1:]
         acc_only = self.mode == ACCELEROMETER_ONLY
-        if acc_only:
-            angles[:, 2] = 0.0  # the segmenter sees a constant heading
+        seen = angles  # what the segmenter sees
+        if acc_only:  # a constant heading; extension where settled
+            seen = angles.copy()
+            seen[:, 0] = self._gate.chunk(out[:, 0], samples[:, 1:4], quats, angles[:, 0])
+            seen[:, 2] = 0.0
         events = events + [(first_row + row, event) for row, event in timed.gaps]
-        accepted = ~timed.skip & np.isfinite(angles[:, 0])
+        accepted = ~timed.skip & np.isfinite(seen[:, 0])
         bounds = sorted({0, *restarts, n})
         for lo, hi in itertools.pairwise(bounds):
             if lo in restarts:
@@ -580,7 +590,7 @@ class Engine:
             keep = np.flatnonzero(accepted[lo:hi]) + lo
             if keep.size:
                 rows = slice(lo, hi) if keep.size == hi - lo else keep  # a view when all kept
-                events += self.segmenter.update(samples[rows, 0], angles[rows], keep + first_row)
+                events += self.segmenter.update(samples[rows, 0], seen[rows], keep + first_row)
         events.sort(key=lambda pair: pair[0])
         if acc_only:
             angles[:, 2] = np.nan
