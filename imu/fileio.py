@@ -231,6 +231,36 @@ def atomic_outputs(
         raise
 
 
+class GrowingOutput:
+    """A file written incrementally and kept open (the recorder), by the same rule: a
+    regular file is first written as a temporary file, which :meth:`publish` renames over
+    ``path`` once its first complete part (the header) is written, so an existing file is
+    replaced whole or not at all; a device or FIFO is written through (``publish`` does
+    nothing). ``handle`` is the open text handle; ``is_file`` says whether fsync applies."""
+
+    def __init__(self, path: str | os.PathLike, *, force: bool, encoding: str = "utf-8",
+                 newline: str | None = "") -> None:
+        try:
+            self._output = _Output(path, force, False, encoding, newline)
+        except OSError as exc:
+            raise _write_error(exc, str(path), []) from None
+        self.handle: IO[str] = self._output.handle
+        self.is_file = self._output.temp is not None
+
+    def publish(self) -> None:
+        """Flush, fsync and rename the temporary file over the target (once)."""
+        try:
+            self.handle.flush()
+            if self._output.temp is not None:
+                os.fsync(self.handle.fileno())
+                self._output.commit()
+        except BaseException as exc:
+            self._output.discard()
+            if isinstance(exc, OSError):
+                raise _write_error(exc, self._output.path, [self._output]) from None
+            raise
+
+
 def atomic_output(path: str | os.PathLike, **options: Any) -> contextlib.AbstractContextManager:
     """:func:`atomic_outputs` for one path: ``with atomic_output(p, force=f) as handle:``."""
     return _single(path, **options)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from imu.errors import input_error
+from imu.fileio import GrowingOutput, atomic_output, check_target
 from imu.session.model import GAP_COLUMN, REQUIRED, Session
 
 if TYPE_CHECKING:
@@ -81,12 +81,11 @@ def write_session(session: Session, path: str | os.PathLike, *, force: bool = Fa
     ``time_s`` is written with 1 us resolution, the other float columns with 7
     significant digits (beyond any 16-bit sensor's resolution), NaN as an empty cell.
     A name ending in ``.gz`` is gzip-compressed. Refuses to overwrite an existing file
-    unless ``force``. Writes to a temporary file and renames it, so an interrupted write
-    never leaves half a session behind.
+    unless ``force``. Complete or absent (:func:`imu.fileio.atomic_output`: a temporary
+    file renamed over a regular file; a device or FIFO written through, a link followed).
     """
     path = Path(path)
-    if path.exists() and not force:
-        raise input_error("exists already (use --force to overwrite)", path=str(path))
+    check_target(path, force=force)  # before the formatting
     columns = list(REQUIRED) + [c for c in session.data.columns if c not in REQUIRED]
     kinds = ["time"] + ["float"] * 6 + [_column_kind(session.data[c]) for c in columns[7:]]
     values = [
@@ -100,13 +99,8 @@ def write_session(session: Session, path: str | os.PathLike, *, force: bool = Fa
     data = text.encode("utf-8")
     if path.name.lower().endswith(".gz"):
         data = gzip.compress(data, compresslevel=6, mtime=0)  # same bytes for same data
-    tmp = path.with_name(path.name + ".part")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise input_error(f"cannot write ({exc.strerror})", path=str(path)) from None
+    with atomic_output(path, force=force, binary=True) as handle:
+        handle.write(data)
 
 
 class SessionWriter:
@@ -118,7 +112,9 @@ class SessionWriter:
     append that finds the interval over, or by a background thread when appends pause.
     After a crash or ``kill -9`` the file loads with :func:`read_session` and misses at
     most the last ``sync_interval_s`` of appended samples (a cut-off last line loads
-    with a warning).
+    with a warning). An existing file (only with ``force``) is replaced whole, once the
+    new one has its header (:class:`imu.fileio.GrowingOutput`); a link is followed; a
+    device or FIFO is written through, without fsync.
     """
 
     def __init__(
@@ -136,23 +132,18 @@ class SessionWriter:
         clash = set(self.extra_columns) & {*REQUIRED, GAP_COLUMN}
         if clash:
             raise ValueError(f"extra columns clash with standard columns: {sorted(clash)}")
-        try:
-            # the file stays open for the writer's lifetime; close() closes it
-            self._handle = open(  # noqa: SIM115
-                self.path, "w" if force else "x", encoding="utf-8", newline=""
-            )
-        except FileExistsError:
-            raise input_error(
-                "exists already (use --force to overwrite)", path=str(self.path)
-            ) from None
-        except OSError as exc:
-            raise input_error(f"cannot write ({exc.strerror})", path=str(self.path)) from None
+        header = ",".join([*REQUIRED, GAP_COLUMN, *self.extra_columns])
+        text = format_metadata(metadata or {}) + header + "\n"
+        # the file stays open for the writer's lifetime; close() closes it
+        output = GrowingOutput(self.path, force=force)
+        self._handle = output.handle
+        self._fsync = output.is_file  # a pipe or device cannot be fsynced
         self._lock = threading.Lock()
         self._dirty = False
         self._closed = threading.Event()
-        header = ",".join([*REQUIRED, GAP_COLUMN, *self.extra_columns])
-        self._handle.write(format_metadata(metadata or {}) + header + "\n")
-        self._sync()
+        self._handle.write(text)
+        output.publish()
+        self._synced_at = time.monotonic()
         self._thread = threading.Thread(target=self._sync_loop, name="session-sync", daemon=True)
         self._thread.start()
 
@@ -204,7 +195,8 @@ class SessionWriter:
 
     def _sync(self) -> None:
         self._handle.flush()
-        os.fsync(self._handle.fileno())
+        if self._fsync:
+            os.fsync(self._handle.fileno())
         self._dirty = False
         self._synced_at = time.monotonic()
 
