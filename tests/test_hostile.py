@@ -504,3 +504,92 @@ def test_a_wrong_header_is_named_by_its_line_not_by_the_first_metadata_line(
                          f"{path}:{header + 1}: unknown file format: the header after "
                          f"{header} '#' line(s)")
     assert "synthetic" not in err  # the metadata line 1 was quoted before
+
+
+def test_convert_writes_through_a_device_and_follows_a_link(tmp_path, session_csv):
+    device = char_device(tmp_path)
+    assert main(["convert", str(session_csv), "-o", str(device), "--force"]) == 0  # 17.1
+    assert stat.S_ISCHR(os.stat(device).st_mode)
+    target = tmp_path / "real.csv"
+    target.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    assert main(["convert", str(session_csv), "-o", str(link), "--force"]) == 0
+    assert link.is_symlink() and target.read_text().startswith("# ")
+    assert leftovers(tmp_path) == []
+
+
+def test_the_recorder_writes_through_a_fifo_and_replaces_a_file_only_whole(tmp_path, recording):
+    from imu.session import SessionWriter
+
+    fifo = tmp_path / "live.csv"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    with SessionWriter(fifo, {"device": "test"}, sync_interval_s=0.0) as writer:
+        writer.append(recording.samples()[:10])  # fsync of a pipe raised EINVAL
+    reader.join(10)
+    assert received[0].count("\n") == 1 + 1 + 10
+    old = tmp_path / "old.csv"
+    old.write_text("# an earlier recording\n")
+    link = tmp_path / "rec.csv"
+    link.symlink_to(old)
+    with SessionWriter(link, {"device": "test"}, force=True) as writer:
+        writer.append(recording.samples()[:10])
+    assert link.is_symlink() and old.read_text().startswith("# device: test\n")
+    assert leftovers(tmp_path) == []
+
+
+def test_a_metadata_line_with_an_empty_key_converts(tmp_path, session_csv):
+    path = tmp_path / "keys.csv"
+    path.write_text("#:\n# : value\n" + session_csv.read_text())
+    assert main(["convert", str(path), "-o", str(tmp_path / "out.csv")]) == 0  # 17.10
+    assert main(["analyze", str(tmp_path / "out.csv"), "--no-model", "--json"]) == 0
+
+
+def test_a_cut_off_gzip_loads_its_start_with_a_warning_saying_so(tmp_path, session_csv, capsys):
+    """docs/session-format.md: corrupt gzip data is an error, gzip data cut off (an
+    interrupted copy) loads what was readable, with a warning naming the cause."""
+    import gzip
+
+    data = gzip.compress(session_csv.read_bytes())
+    path = tmp_path / "cut.csv.gz"
+    path.write_bytes(data[: len(data) // 3])
+    assert main(["analyze", str(path), "--no-model", "--json"]) == 0
+    warnings = json.loads(capsys.readouterr().out)["warnings"]
+    assert warnings[0].startswith(f"{path}: the gzip data is cut off"), warnings
+    path.write_bytes(data[:200] + bytes(range(256)) * 4)
+    one_line_error(capsys, ["analyze", str(path), "--no-model"], str(path), "damaged gzip file")
+
+
+def test_an_absurd_value_is_out_of_the_sensors_range(tmp_path, session_csv, capsys):
+    frame = pd.read_csv(session_csv, comment="#")
+    frame.loc[50, "gyr_y"] = 1e308  # in the still period: silently lost every rep before
+    path = tmp_path / "huge.csv"
+    frame.to_csv(path, index=False, float_format="%.9g")
+    err = one_line_error(capsys, ["analyze", str(path), "--no-model"], f"{path}:52",
+                         "column 'gyr_y'", "1e+308")
+    assert "RuntimeWarning" not in err
+
+
+@pytest.mark.parametrize("rate", ["banana", "0", "inf", "-5"])
+def test_a_garbage_sampling_rate_is_ignored_with_a_warning(tmp_path, session_csv, capsys, rate):
+    text = session_csv.read_text().replace("# sampling_rate_hz: 100", f"# sampling_rate_hz: {rate}")
+    path = tmp_path / "rate.csv"
+    path.write_text(text)
+    assert main(["analyze", str(path), "--no-model", "--json"]) == 0
+    warnings = json.loads(capsys.readouterr().out)["warnings"]
+    assert any(f"sampling_rate_hz {rate!r}" in w and "not a positive number" in w
+               for w in warnings), warnings
+
+
+def test_a_gyroscope_57_times_too_fast_is_refused_without_a_unit_option(
+    tmp_path, session_csv, capsys
+):
+    frame = pd.read_csv(session_csv, comment="#")
+    frame[["gyr_x", "gyr_y", "gyr_z"]] *= 180 / np.pi  # deg/s converted as if rad/s
+    path = tmp_path / "twice.csv"
+    frame.to_csv(path, index=False, float_format="%.9g")
+    one_line_error(capsys, ["analyze", str(path), "--no-model"], "column 'gyr_x'",
+                   "faster than the accelerometer tilts")

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from imu.errors import input_error
 from imu.fileio import FOLDER, PIPE, input_kind, read_input
-from imu.session import decode, gunzip
+from imu.session import decode, gunzip_cut
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
 
@@ -22,6 +22,8 @@ class SourceFile:
 
     name: str
     data: bytes
+    cut_off: bool = False
+    """The data came from gzip data that is cut off (:func:`imu.session.gunzip_cut`)."""
 
     @property
     def stem(self) -> str:
@@ -37,6 +39,11 @@ class SourceFile:
     def head(self, n_bytes: int = 4096) -> str:
         """The first bytes as text, for format detection (undecodable bytes replaced)."""
         return self.data[:n_bytes].decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+def _unpacked(name: str, data: bytes) -> SourceFile:
+    """A file's bytes, gunzipped, noting gzip data that is cut off."""
+    return SourceFile(name, *gunzip_cut(data, name))
 
 
 def _is_text_name(name: str) -> bool:
@@ -62,7 +69,7 @@ def _from_zip(path: Path, data: bytes | None = None) -> list[SourceFile]:
                 if info.file_size > MAX_MEMBER_BYTES:
                     raise input_error(f"{info.file_size / (1 << 30):.3g} GiB uncompressed, more "
                                       f"than {MAX_MEMBER_BYTES >> 30} GiB; refused", path=name)
-                files.append(SourceFile(name, gunzip(archive.read(info), name)))
+                files.append(_unpacked(name, archive.read(info)))
     except (zipfile.BadZipFile, OSError) as exc:
         raise input_error(f"damaged zip archive ({exc})", path=str(path)) from None
     return files
@@ -74,11 +81,11 @@ def _from_file(path: Path, pipe: bool) -> list[SourceFile]:
     if not pipe:
         if zipfile.is_zipfile(path):
             return _from_zip(path)
-        return [SourceFile(str(path), gunzip(read_input(path), str(path)))]
+        return [_unpacked(str(path), read_input(path))]
     data = read_input(path)
     if zipfile.is_zipfile(io.BytesIO(data)):
         return _from_zip(path, data)
-    return [SourceFile(str(path), gunzip(data, str(path)))]
+    return [_unpacked(str(path), data)]
 
 
 def gather(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[SourceFile]:
@@ -109,7 +116,7 @@ def gather(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Sourc
                 if zipfile.is_zipfile(p):
                     files.extend(_from_zip(p))
                 elif _is_text_name(p.name):
-                    files.append(SourceFile(str(p), gunzip(read_input(p), str(p))))
+                    files.append(_unpacked(str(p), read_input(p)))
         else:
             files.extend(_from_file(path, pipe=kind == PIPE))
     if not files:

@@ -32,4 +32,5 @@ def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None
     ``.truth.csv`` next to it, are ignored)."""
     sessions = [f for f in files if _is_session(f)] or list(files)
     file = one_file(sessions, "session", NAME)
-    return read_session(file.name, data=file.data, acc_unit=acc_unit, gyr_unit=gyr_unit)
+    return read_session(file.name, data=file.data, acc_unit=acc_unit, gyr_unit=gyr_unit,
+                        cut_off=file.cut_off)

@@ -37,7 +37,15 @@ from imu.session.model import (
     Session,
 )
 from imu.session.reader import read_session
-from imu.session.table import Table, decode, gunzip, read_bytes, read_table, split_metadata
+from imu.session.table import (
+    Table,
+    decode,
+    gunzip,
+    gunzip_cut,
+    read_bytes,
+    read_table,
+    split_metadata,
+)
 from imu.session.writer import SessionWriter, format_metadata, write_session
 
 __all__ = [
@@ -59,6 +67,7 @@ __all__ = [
     "finish_session",
     "format_metadata",
     "gunzip",
+    "gunzip_cut",
     "read_bytes",
     "read_session",
     "read_table",

@@ -165,6 +165,42 @@ def _gyro_tilt_ratio(samples: np.ndarray, rate_hz: float) -> float | None:
     return float(np.median(tilt_deg[tilted] / np.maximum(rotation_deg, 1e-9)))
 
 
+ACC_LIMIT_MS2 = 1e4
+"""Largest |acc| any accelerometer can report (~1000 g; wide-range IMUs reach +-200 g)."""
+GYR_LIMIT_DPS = 1e5
+"""Largest |gyr| any gyroscope can report (the widest common ones: +-4000 deg/s)."""
+
+
+def _check_sensor_range(samples: np.ndarray, lines, name: str, labels: Mapping[str, str]) -> None:
+    """InputError naming line and column for a value beyond any sensor's range (a corrupt
+    cell such as 1e308: like an infinity it would overflow the checks and the filter)."""
+    for first, limit, unit in ((1, ACC_LIMIT_MS2, "m/s^2"), (4, GYR_LIMIT_DPS, "deg/s")):
+        block = samples[:, first:first + 3]
+        beyond = np.abs(np.nan_to_num(block, nan=0.0)) > limit
+        if beyond.any():
+            row, k = np.unravel_index(int(np.argmax(beyond)), beyond.shape)
+            column = REQUIRED[first + k]
+            raise input_error(
+                f"{block[row, k]:g} {unit} is beyond any sensor's range (|value| <= {limit:g})",
+                path=name, line=None if lines is None else int(lines[row]),
+                column=labels.get(column, column), hint="a corrupt value: fix or remove the row")
+
+
+def _nominal_rate_warning(metadata: Mapping[str, str], name: str, rate: float) -> list[str]:
+    """A warning for metadata ``sampling_rate_hz`` that is no positive number (ignored)."""
+    given = metadata.get("sampling_rate_hz")
+    if given is None:
+        return []
+    try:
+        value = float(given)
+    except ValueError:
+        value = float("nan")
+    if np.isfinite(value) and value > 0:
+        return []
+    return [(f"{name}: metadata sampling_rate_hz {given!r} is not a positive number; ignored "
+             f"(the samples come at {rate:.4g} Hz, 1 / median interval)")]
+
+
 def finish_session(
     data: pd.DataFrame,
     *,
@@ -182,16 +218,18 @@ def finish_session(
     ``ACC_UNITS``; ``None`` = m/s^2) and angular rate in ``gyr_unit`` (a key of
     ``GYR_UNITS``; ``None`` = deg/s): the unit the source declares or the user's
     ``--acc-unit``/``--gyr-unit``. They are converted to canonical units here.
-    Errors: fewer than 2 samples, a sampling rate outside 5-2000 Hz, an accelerometer
-    whose median magnitude is not gravity-like (g, milli-g, gravity removed), a gyroscope
-    that looks like rad/s (or like deg/s after a rad/s conversion). Warnings: no gyroscope,
-    gaps. ``labels`` maps canonical names to the source's column names and ``gyro_name``
+    Errors: fewer than 2 samples, a sampling rate outside 5-2000 Hz, a value beyond any
+    sensor's range, an accelerometer whose median magnitude is not gravity-like (g,
+    milli-g, gravity removed), a gyroscope that looks like rad/s or ~57x too fast (deg/s
+    after a rad/s conversion, or converted twice). Warnings: no gyroscope, gaps, a
+    ``sampling_rate_hz`` that is no positive number. ``labels`` maps canonical names to the source's column names and ``gyro_name``
     names the gyroscope's file when it differs from ``name``, for messages.
     """
     labels = dict(labels or {})
     metadata = dict(metadata or {})
     warnings = list(warnings)
     data = data.reset_index(drop=True)
+    lines = data.attrs.get("lines")  # for the sensor range check's message
     data.attrs = {}  # file lines served the checks; pandas deep-copies attrs at every step
     if acc_unit not in (None, *ACC_UNITS):
         raise input_error(f"unknown acceleration unit {acc_unit!r}", hint="use m/s2 or g")
@@ -223,6 +261,8 @@ def finish_session(
             hint=hint,
         )
     samples = data.loc[:, list(REQUIRED)].to_numpy(dtype=np.float64)
+    _check_sensor_range(samples, lines, name, labels)
+    del lines
     acc = samples[:, 1:4]
     median_acc = _odd_median_magnitude(acc)
     problem = None if median_acc is None else _acc_magnitude_problem(median_acc, acc_unit)
@@ -252,6 +292,12 @@ def finish_session(
                 "than the accelerometer tilts: its values look like deg/s already"
             )
             hint = "pass --gyr-unit deg/s"
+        elif ratio is not None and ratio < 0.1:  # whatever the unit: always checked
+            message = (
+                f"the gyroscope turns ~{1 / ratio:.0f}x faster than the accelerometer tilts: "
+                "its deg/s look converted from rad/s twice"
+            )
+            hint = "divide the gyroscope columns by 57.3, or re-export them in deg/s"
         if message:
             raise input_error(
                 message,
@@ -260,6 +306,7 @@ def finish_session(
                 hint=hint or "check the gyroscope unit (--gyr-unit)",
             )
     session = Session(data=data, metadata=metadata, source=name, warnings=warnings)
+    warnings += _nominal_rate_warning(metadata, name, rate)
     nominal = session.sampling_rate_hz
     if abs(nominal / rate - 1.0) > 0.2:
         warnings.append(

@@ -10,7 +10,14 @@ import pandas as pd
 
 from imu.session.checks import check_time, finish_session
 from imu.session.model import GYR, REQUIRED, TIME, Session
-from imu.session.table import decode, gunzip, read_bytes, read_table, split_metadata
+from imu.session.table import (
+    cut_gzip_warning,
+    decode,
+    gunzip_cut,
+    read_bytes,
+    read_table,
+    split_metadata,
+)
 
 
 def read_session(
@@ -20,17 +27,20 @@ def read_session(
     gyr_unit: str | None = None,
     text: str | None = None,
     data: bytes | None = None,
+    cut_off: bool = False,
 ) -> Session:
     """Read a canonical session CSV (or ``.csv.gz``). Raises :class:`InputError`.
 
     ``text`` or ``data`` (the file's bytes, gzip ones too) give the file's content when it
-    does not come from disk (a zip member); ``path`` then only names it in messages.
-    Warnings (dropped duplicate rows, a cut-off last line, gaps, no gyroscope) go to
+    does not come from disk (a zip member); ``path`` then only names it in messages;
+    ``cut_off``: that content was decompressed already from gzip data that is cut off
+    (:func:`imu.session.table.gunzip_cut`), a warning says so. Warnings (dropped duplicate rows, a cut-off last line, gaps, no gyroscope) go to
     ``Session.warnings``.
     """
     name = str(path)
     if text is None:
-        data = gunzip(data, name) if data is not None else read_bytes(path)
+        data, cut = gunzip_cut(data if data is not None else read_bytes(path), name)
+        cut_off |= cut
         if not data.isascii() or b"\x00" in data:  # ASCII: the bytes are the text
             text = decode(data, name)
             if data.startswith(codecs.BOM_UTF8) or b"\x00" in data:
@@ -45,6 +55,8 @@ def read_session(
     for column in (c for c in table.columns if c not in REQUIRED):
         numeric[column] = _extra_values(table.text(column))
     warnings = table.warnings
+    if cut_off:
+        warnings.insert(0, cut_gzip_warning(name, len(numeric)))
     del table  # the file's bytes and the table's line numbers are no longer needed
     numeric = check_time(numeric, name, TIME, warnings)
     return finish_session(

@@ -32,19 +32,34 @@ _WHITE_LINE = re.compile(rb"\n[ \t]*(?:\n|\Z)")
 
 def gunzip(data: bytes, name: str) -> bytes:
     """Decompress gzip data (several members too); other bytes are returned unchanged.
+    Corrupt gzip data is an InputError; data cut off (:func:`gunzip_cut`) gives what
+    was decompressed so far: the text then ends mid-line and the table reader drops that
+    line with a warning."""
+    return gunzip_cut(data, name)[0]
 
-    A gzip stream cut off by a crash gives what was decompressed so far: the text then
-    ends mid-line and the table reader drops that line with a warning.
-    """
+
+def gunzip_cut(data: bytes, name: str) -> tuple[bytes, bool]:
+    """:func:`gunzip`, and whether the gzip data ended before its end mark (a file cut
+    off by an interrupted copy or download: the readers then warn with
+    :func:`cut_gzip_warning`)."""
     out = []
+    cut = False
     while data[:2] == b"\x1f\x8b":
         stream = zlib.decompressobj(wbits=31)
         try:
             out.append(stream.decompress(data))
         except zlib.error as exc:
             raise input_error(f"damaged gzip file ({exc})", path=name) from None
+        cut = not stream.eof
         data = stream.unused_data
-    return b"".join(out) if out else data
+    return (b"".join(out), cut) if out else (data, False)
+
+
+def cut_gzip_warning(name: str, n_samples: int) -> str:
+    """The warning for a recording read from gzip data that is cut off."""
+    return (f"{name}: the gzip data is cut off (an interrupted copy or download?): only "
+            f"the first {n_samples} samples could be read; the rest of the recording is "
+            "missing")
 
 
 def decode(data: bytes, name: str, encodings: Sequence[str] = ("utf-8-sig",)) -> str:
@@ -68,16 +83,15 @@ def decode(data: bytes, name: str, encodings: Sequence[str] = ("utf-8-sig",)) ->
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:
-    """Bytes of a file on disk (``.gz`` decompressed), errors as :class:`InputError`."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise input_error("no such file", path=str(path)) from None
-    except IsADirectoryError:
-        raise input_error("is a folder, not a file", path=str(path)) from None
-    except OSError as exc:
-        raise input_error(f"cannot read ({exc.strerror})", path=str(path)) from None
-    return gunzip(data, str(path))
+    """Bytes of a file on disk (not decompressed), errors as :class:`InputError`; a
+    device is refused unread (:func:`imu.fileio.read_input`)."""
+    from imu.fileio import read_input
+
+    if not Path(path).exists():
+        raise input_error("no such file", path=str(path))
+    if Path(path).is_dir():
+        raise input_error("is a folder, not a file", path=str(path))
+    return read_input(path)
 
 
 @dataclass
@@ -470,7 +484,7 @@ def split_metadata(text: str | bytes) -> tuple[dict[str, str], int]:
     metadata: dict[str, str] = {}
     for line in lines[:i]:
         body = line.lstrip("#").strip()
-        if ":" in body:
-            key, value = body.split(":", 1)
+        key, colon, value = body.partition(":")
+        if colon and key.strip():  # '#:' or '# : x' is a comment: no key to write back
             metadata[key.strip()] = value.strip()
     return metadata, i
