@@ -329,6 +329,8 @@ def test_a_character_device_input_is_refused_without_reading(tmp_path, capsys):
         "or a pipe")
     one_line_error(capsys, ["label", str(tmp_path / "s.csv"), "-o", str(tmp_path / "l.csv"),
                             "--model", "/dev/zero"], "model file /dev/zero", "character device")
+    one_line_error(capsys, ["report", str(tmp_path / "s.csv"), "-o", str(tmp_path / "r.html"),
+                            "--loads", "/dev/zero"], "/dev/zero: is a character device")
 
 
 def test_a_named_pipe_input_is_read(tmp_path, session_csv):

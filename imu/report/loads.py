@@ -24,11 +24,13 @@ LOAD_HEADER = ("session", "set", "load_kg")
 
 def read_loads(path: str | os.PathLike) -> dict[str, dict[int, float]]:
     """Read a loads CSV -> ``{session: {set: load_kg}}``; bad rows raise ``InputError``."""
+    from imu.fileio import read_input
+
     path = Path(path)
+    if not path.exists():
+        raise input_error("no such file", path=str(path))
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise input_error("no such file", path=str(path)) from None
+        text = read_input(path).decode("utf-8")  # a device is refused unread
     except UnicodeDecodeError:
         raise input_error("not a text CSV file", path=str(path)) from None
     rows = list(csv.reader(text.splitlines()))
