@@ -319,10 +319,10 @@ def _session(lifter, seed: int, args: argparse.Namespace, name: str):
 
 
 def _write_csv(frame, path: Path, force: bool) -> None:
-    """Write a plain table (lifters, labels), refusing to overwrite unless ``force``."""
-    from imu.errors import input_error
+    """Write a plain table (lifters, labels), refusing to overwrite unless ``force``;
+    complete or absent (:func:`imu.fileio.atomic_output`)."""
+    from imu.fileio import atomic_output
 
-    if path.exists() and not force:
-        raise input_error("exists already (use --force to overwrite)", path=str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, float_format="%.6f", lineterminator="\n")
+    with atomic_output(path, force=force, newline="") as handle:
+        frame.to_csv(handle, index=False, float_format="%.6f", lineterminator="\n")

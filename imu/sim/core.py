@@ -159,8 +159,12 @@ def _numeric_text(frame: pd.DataFrame, decimals: dict[str, int]) -> str:
 
 def _write_bytes(path: Path, data: bytes, compress: bool) -> None:
     """Write ``data``, gzipped with a zero timestamp when ``compress`` (same content gives
-    the same bytes, so regenerated datasets do not change in git)."""
-    path.write_bytes(gzip.compress(data, compresslevel=6, mtime=0) if compress else data)
+    the same bytes, so regenerated datasets do not change in git); complete or absent
+    (:func:`imu.fileio.atomic_output`)."""
+    from imu.fileio import atomic_output
+
+    with atomic_output(path, force=True, binary=True) as handle:
+        handle.write(gzip.compress(data, compresslevel=6, mtime=0) if compress else data)
 
 
 def result_paths(directory: str | os.PathLike, name: str, compress: bool) -> list[Path]:
