@@ -163,7 +163,8 @@ class _Output:
                                     dir=self.target.parent)
         self.temp = Path(name)
         try:
-            os.fchmod(fd, _mode_of(self.target) if kind == REGULAR else 0o666 & ~_umask())
+            if hasattr(os, "fchmod"):  # POSIX: the permissions a plain open() would give
+                os.fchmod(fd, _mode_of(self.target) if kind == REGULAR else 0o666 & ~_umask())
             self.handle = os.fdopen(fd, mode, **text)
         except BaseException:
             os.close(fd)
@@ -285,7 +286,8 @@ def _write_error(exc: OSError, current: str, outputs: Iterable[_Output]):
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
     """Hold back SIGINT and SIGTERM (main thread only: that is where Python handles them)."""
-    if threading.current_thread() is not threading.main_thread():
+    if (threading.current_thread() is not threading.main_thread()
+            or not hasattr(signal, "pthread_sigmask")):  # Windows: no signal masks
         yield
         return
     held = {signal.SIGINT, signal.SIGTERM}
