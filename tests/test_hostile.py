@@ -123,6 +123,20 @@ def test_a_symlink_output_is_followed_and_stays_a_link(tmp_path, session_csv):
     assert leftovers(tmp_path) == leftovers(target.parent) == []
 
 
+def test_a_replaced_file_keeps_its_permissions_and_a_new_one_gets_the_usual(tmp_path):
+    kept = tmp_path / "kept.csv"
+    kept.write_text("old\n")
+    kept.chmod(0o640)
+    with atomic_output(kept, force=True) as handle:
+        handle.write("new\n")
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_text() == "new\n"
+    mask = os.umask(0o022)
+    os.umask(mask)
+    with atomic_output(tmp_path / "new.csv") as handle:
+        handle.write("x\n")
+    assert stat.S_IMODE((tmp_path / "new.csv").stat().st_mode) == 0o666 & ~mask  # not 0600
+
+
 def test_a_socket_or_directory_output_is_refused(tmp_path, capsys, session_csv):
     server = socket.socket(socket.AF_UNIX)
     sock = tmp_path / "s.sock"
