@@ -37,7 +37,6 @@ import os
 import signal
 import stat
 import tempfile
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -285,17 +284,29 @@ def _write_error(exc: OSError, current: str, outputs: Iterable[_Output]):
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold back SIGINT and SIGTERM (main thread only: that is where Python handles them)."""
-    if (threading.current_thread() is not threading.main_thread()
-            or not hasattr(signal, "pthread_sigmask")):  # Windows: no signal masks
+    """Hold back SIGINT and SIGTERM: their handlers run when the block ends. (A signal
+    mask would not do: another thread that does not block them, a BLAS thread, takes the
+    signal and Python runs the handler at once.) Outside the main thread, where handlers
+    cannot be changed, nothing is held."""
+    received: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    try:
+        previous = {n: signal.signal(n, lambda number, _frame: received.append(number))
+                    for n in held}
+    except ValueError:  # not the main thread
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for number in dict.fromkeys(received):
+            handler = previous[number]
+            if callable(handler):
+                handler(number, None)  # Python's default for SIGINT raises KeyboardInterrupt
+            elif handler != signal.SIG_IGN:
+                signal.raise_signal(number)  # the default action, now the handler is back
 
 
 def _mode_of(path: Path) -> int:

@@ -222,6 +222,35 @@ def test_a_model_and_its_manifest_are_written_together_or_not_at_all(tmp_path):
     assert sorted(os.listdir(tmp_path)) == []
 
 
+def test_a_real_sigint_mid_write_or_between_two_renames(tmp_path, monkeypatch):
+    """SIGINT sent to this process: while the bytes are written, nothing is replaced; while
+    the files of a pair are renamed, it is held back until both are in place."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        target = tmp_path / "a.csv"
+        target.write_text("previous\n")
+        with pytest.raises(KeyboardInterrupt), atomic_output(target, force=True) as handle:
+            handle.write("time_s\n")
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # the handler runs between two bytecodes
+                handle.write("0.0\n")
+        assert target.read_text() == "previous\n" and leftovers(tmp_path) == []
+        real_replace = os.replace
+
+        def replace_then_interrupt(source, destination):
+            real_replace(source, destination)
+            os.kill(os.getpid(), signal.SIGINT)  # after the first of the two renames
+
+        monkeypatch.setattr(os, "replace", replace_then_interrupt)
+        pair = [tmp_path / "m.skops", tmp_path / "m.manifest.json"]
+        with pytest.raises(KeyboardInterrupt), atomic_outputs(pair) as (model, manifest):
+            model.write("model\n")
+            manifest.write("manifest\n")
+        assert [p.read_text() for p in pair] == ["model\n", "manifest\n"]
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_train_refuses_to_overwrite_a_manifest_without_force(tmp_path, capsys):
     manifest = tmp_path / "x.manifest.json"
     manifest.write_text('{"mine": true}\n')
