@@ -324,6 +324,14 @@ def test_replay_chunks_follow_the_samples_not_the_time_span(recording, tmp_path)
         assert len(bounds) <= len(plain) + 2  # one more at the jump (and the last row)
 
 
+def test_a_clock_jumping_back_is_refused_with_its_line(recording, tmp_path, capsys):
+    path = jumped(recording, tmp_path, -1e8)
+    header = next(i for i, line in enumerate(path.read_text().splitlines())
+                  if line.startswith("time_s"))
+    one_line_error(capsys, ["replay", str(path), "--fast", "--no-display", "--no-model"],
+                   f"{path}:{header + 2 + len(recording.data) // 2}", "time goes backwards")
+
+
 def test_a_real_time_replay_does_not_wait_out_a_clock_jump(recording):
     import asyncio
 
