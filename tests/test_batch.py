@@ -135,7 +135,7 @@ def test_no_failures_writes_an_errors_header_only(sim, tmp_path):
     assert main(["batch", str(sim / SESSIONS[0]), "-o", str(out), "--jobs", "1",
                  "--no-model", "--quiet"]) == 0
     assert (out / "errors.csv").read_text() == "session,error\n"
-    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in out.iterdir() if p.name.endswith(".part")]  # no temporary file left
 
 
 def test_an_interrupted_batch_resumes_where_it_stopped(sim, tmp_path):

@@ -8,7 +8,8 @@ most the recordings in flight, and the next run finds the rest there. Only an in
 back in the recordings' order, so they do not depend on the order results arrived in.
 
 Tables are written whole to a temporary file in ``OUTDIR`` and renamed over the old one
-(:func:`atomic_file`): a reader sees the previous table or the new one, never half.
+(:func:`imu.fileio.atomic_outputs`, the three together): a reader sees the previous
+tables or the new ones, never half of one.
 """
 
 from __future__ import annotations
@@ -17,17 +18,13 @@ import contextlib
 import csv
 import json
 import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 from imu.batch.work import SESSION_COLUMNS
 from imu.errors import input_error
+from imu.fileio import atomic_output, atomic_outputs
 from imu.pipeline.reps import REP_COLUMNS
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 STATE_DIR = ".imu-batch"
 JOURNAL = "journal.jsonl"
@@ -96,7 +93,7 @@ class Journal:
         """Sync and close; with ``compact``, first rewrite the journal with only the latest
         line of each session (when a run measured some recordings again)."""
         if compact and self.n_lines > len(self.index):
-            with atomic_file(self.path, "wb") as out:
+            with atomic_output(self.path, force=True, binary=True) as out:
                 for session in self.index:
                     out.write(json.dumps(self.get(session), separators=(",", ":")).encode())
                     out.write(b"\n")
@@ -120,26 +117,6 @@ def _lock(handle: IO[bytes], outdir: Path) -> None:
                           hint="wait for it, or give another -o") from None
 
 
-@contextlib.contextmanager
-def atomic_file(path: Path, mode: str = "w") -> Iterator[IO]:
-    """A file that replaces ``path`` only once it is completely written and synced."""
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (renamed or removed below)
-        mode, dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False,
-        **({} if "b" in mode else {"newline": "", "encoding": "utf-8"}),
-    )
-    try:
-        os.chmod(handle.name, 0o666 & ~_UMASK)  # as open() would create it
-        with handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(handle.name)
-        raise
-
-
 def _cell(value) -> str:
     """A table cell: floats as their shortest exact text (``repr``), None as empty."""
     if value is None:
@@ -154,10 +131,10 @@ def write_tables(outdir: Path, journal: Journal, sessions: list[str], parquet: b
     ``sessions`` in that order, in one pass over their journal lines; the reps written.
     The three files are renamed into place together, once all are complete."""
     n_reps = 0
-    with contextlib.ExitStack() as stack:
+    paths = [outdir / f"{name}.csv" for name in TABLES]
+    with atomic_outputs(paths, force=True, newline="") as handles:
         writers = {}
-        for name, columns in TABLES.items():
-            handle = stack.enter_context(atomic_file(outdir / f"{name}.csv"))
+        for (name, columns), handle in zip(TABLES.items(), handles, strict=True):
             writers[name] = csv.writer(handle, lineterminator="\n")
             writers[name].writerow(columns)
         for session in sessions:
@@ -201,6 +178,7 @@ def write_parquet(csv_path: Path, name: str) -> None:
                                    true_values=["True"], false_values=["False"])
     target = csv_path.with_suffix(".parquet")
     reader = pacsv.open_csv(csv_path, convert_options=convert)
-    with atomic_file(target, "wb") as handle, pq.ParquetWriter(handle, reader.schema) as writer:
+    with (atomic_output(target, force=True, binary=True) as handle,
+          pq.ParquetWriter(handle, reader.schema) as writer):
         for batch in reader:
             writer.write_batch(batch)
