@@ -348,3 +348,22 @@ def test_one_batch_at_a_time_per_folder_and_no_endless_links(sim, tmp_path, caps
     assert [r.session for r in discover([tree]).recordings] == [(tree / "a" / "s.csv").as_posix()]
     assert main(["batch", "/dev/null", "-o", str(out)]) == 2
     assert "not a file or folder" in capsys.readouterr().err
+
+
+def _end_the_process(code: int) -> None:
+    """A task that kills its worker (what running out of memory looks like to the pool)."""
+    import os
+
+    os._exit(code)
+
+
+def test_a_pool_worker_that_dies_is_one_line_and_the_pool_ends(tmp_path):
+    from imu.batch.executors import LocalPool
+    from imu.errors import ImuError
+
+    pool = LocalPool(1)
+    try:
+        with pytest.raises(ImuError, match="worker process ended unexpectedly"):
+            list(pool.map_unordered(_end_the_process, [(3,)], None))
+    finally:
+        pool.close()
