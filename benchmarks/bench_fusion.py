@@ -22,11 +22,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the reference
+from fusion_reference import ImufusionOrientation, quaternion_angle_deg
+
 from imu.pipeline import analyze_session, engine
-from imu.pipeline.fusion_reference import ImufusionOrientation, quaternion_angle_deg
 from imu.pipeline.orientation import Orientation, OrientationSettings
 from imu.pipeline.timing import Timing
 from imu.sim import demo_session, make_lifter, simulate

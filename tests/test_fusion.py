@@ -1,7 +1,7 @@
 """The compiled orientation kernels (imu/pipeline/fusion.py) against imufusion and formulas.
 
 Every session here is SYNTHETIC (imu.sim, generated in memory). The reference is the
-per-sample ``imufusion`` loop the pipeline used before (imu/pipeline/fusion_reference.py)
+per-sample ``imufusion`` loop the pipeline used before (tests/fusion_reference.py)
 run on the same rows: both compute in float32 with the same operations, so on x86-64
 (neither build fuses multiply-adds) the quaternions are bit-identical; elsewhere they
 must agree within 0.01 deg.
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fusion_reference import imufusion_run, quaternion_angle_deg
 
 from imu.pipeline import fusion
-from imu.pipeline.fusion_reference import imufusion_run, quaternion_angle_deg
 from imu.pipeline.orientation import (
     GravityTilt,
     GravityTiltSettings,
@@ -367,8 +367,9 @@ def test_first_runs_concurrent_on_a_read_only_install(tmp_path):
 
 def test_engine_angles_with_kernel_equal_imufusion(monkeypatch):
     """Whole pipeline (calibration, angles, reps) on the kernel and on imufusion: same output."""
+    from fusion_reference import ImufusionOrientation
+
     from imu.pipeline import analyze_session, engine
-    from imu.pipeline.fusion_reference import ImufusionOrientation
 
     script = demo_session(make_lifter(2), seed=2, n_sets=2, reps_per_set=(3, 4), rest_s=(10, 15))
     session = simulate(script, sampling_rate_hz=100.0, mounting="xleft_zfwd", seed=2).session

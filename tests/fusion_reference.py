@@ -1,4 +1,4 @@
-"""Reference orientation through ``imufusion`` (tests and benchmarks only).
+"""Reference orientation through ``imufusion`` (tests and benchmarks only; not shipped).
 
 :class:`ImufusionOrientation` is the per-sample loop the pipeline used before the
 compiled kernel (imu/pipeline/fusion.py): ``imufusion.Bias`` + ``imufusion.Ahrs`` (x-io
