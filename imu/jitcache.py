@@ -7,7 +7,7 @@ by a user without a home folder) numba refuses to define the kernel at all (a
 ``RuntimeError`` at import). :func:`ensure_numba_cache` checks that first, the way numba
 does (create the folder, create a file in it), and otherwise points ``NUMBA_CACHE_DIR`` at
 a new temporary folder, removed at exit: kernels then compile afresh in every run (the
-~25 s of docs/calibration.md), and one line on stderr says so. Light: no numba import.
+~5 s of CPU of docs/calibration.md), and one line on stderr says so. Light: no numba import.
 """
 
 from __future__ import annotations

@@ -379,7 +379,7 @@ def body_angles_chunk(
 _WARM = False
 """Whether this process has loaded the kernels (:func:`warm_up`)."""
 COMPILE_NOTICE = (
-    "imu: compiling the numeric kernels (once after installing, about 10 s; "
+    "imu: compiling the numeric kernels (once after installing, about 5-10 s; "
     "later runs load them from numba's cache)..."
 )
 
