@@ -42,7 +42,7 @@ def add_label_arguments(parser: argparse.ArgumentParser) -> None:
                         "(only for labels files you trust)")
 
 
-LIFT_CHOICES = ("deadlift", "rdl", "good_morning")
+LIFT_CHOICES = ("deadlift", "rdl", "good_morning", "squat")
 """Keys of ``imu.pipeline.reps.LIFTS`` (repeated here so that parsers stay light)."""
 
 

@@ -133,6 +133,18 @@ LIFTS: dict[str, RepSettings] = {
         min_extension_velocity_deg_s=15.0,
         floor_setup_ratio=None,
     ),
+    # Back squat: the bar on the back, no floor; the lumbar/pelvis segment flexes only
+    # ~20-50 deg (a deadlift's 45-80), and reps follow each other every 2-3 s.
+    "squat": RepSettings(
+        lift="squat",
+        top_deg=8.0,
+        bottom_deg=15.0,
+        max_start_flexion_deg=6.0,
+        max_lockout_flexion_deg=8.0,
+        max_bottom_hold_s=2.5,
+        min_extension_velocity_deg_s=10.0,
+        floor_setup_ratio=None,
+    ),
 }
 
 

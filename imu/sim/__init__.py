@@ -23,6 +23,7 @@ from imu.sim.script import (
     Walk,
 )
 from imu.sim.sensor import SensorModel
+from imu.sim.squat import SquatSet
 
 __all__ = [
     "KINDS",
@@ -36,6 +37,7 @@ __all__ = [
     "SessionScript",
     "SimResult",
     "SitStand",
+    "SquatSet",
     "Stand",
     "Walk",
     "demo_session",

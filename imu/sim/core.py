@@ -17,6 +17,7 @@ from imu.sim.kinematics import Kinematics, sensor_kinematics
 from imu.sim.rotations import MOUNTINGS, matrix, mounting_code, small_rotation
 from imu.sim.script import SessionScript, build_motion
 from imu.sim.sensor import SensorModel
+from imu.sim.squat import SQUAT_FAULTS
 
 TRUTH_COLUMNS = ("time_s", "flexion_deg", "lateral_bend_deg", "twist_deg")
 REP_COLUMNS = (
@@ -40,7 +41,8 @@ class SimResult:
 
     ``session``: canonical session (sensor frame, with errors). ``truth_angles``: columns
     TRUTH_COLUMNS per sample (deg, relative to the calibration posture). ``truth_reps``:
-    REP_COLUMNS per true rep (times in the session clock). ``kinematics``: the error-free
+    REP_COLUMNS per true rep (times in the session clock), then the squat faults
+    (``butt_wink``, ``forward_lean``: :mod:`imu.sim.squat`) when the session has squats. ``kinematics``: the error-free
     signals at the true sample instants (times from 0, before timestamp jitter and
     drops) for physics checks. ``body_sensor``: the mounting R_body_sensor actually used
     (axis-aligned mounting x misalignment x lordosis tilt).
@@ -142,7 +144,9 @@ def simulate(
     angles[:, 2] = (angles[:, 2] + 180.0) % 360.0 - 180.0  # twist wrapped to [-180, 180)
     truth = pd.DataFrame(angles, columns=list(TRUTH_COLUMNS[1:]))
     truth.insert(0, "time_s", time_s)
-    reps = pd.DataFrame(built.reps, columns=list(REP_COLUMNS))
+    faults = [c for c in SQUAT_FAULTS if any(c in rep for rep in built.reps)]  # squats only
+    reps = pd.DataFrame(built.reps, columns=[*REP_COLUMNS, *faults])
+    reps[faults] = reps[faults].fillna(False).astype(bool)
     for column in ("start_s", "bottom_s", "end_s"):
         reps[column] += origin
     return SimResult(session, truth, reps, kin, body_sensor, mounting_code(MOUNTINGS[name]))

@@ -25,6 +25,7 @@ import numpy as np
 
 from imu.sim.lifters import Lifter
 from imu.sim.motion import Motion, Oscillation
+from imu.sim.squat import SquatSet, squat_set
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ class SitStand:
     seated_s: float = 10.0
 
 
-Activity = Stand | Walk | DeadliftSet | Rest | LoadPlates | PickUp | SitStand
+Activity = Stand | Walk | DeadliftSet | SquatSet | Rest | LoadPlates | PickUp | SitStand
 
 
 @dataclass(frozen=True)
@@ -479,6 +480,7 @@ def build_motion(script: SessionScript, rng: np.random.Generator) -> BuiltMotion
         LoadPlates: b.load_plates,
         PickUp: b.pick_up,
         SitStand: b.sit_stand,
+        SquatSet: lambda a: squat_set(b, a),
     }
     for activity in script.activities:
         handler = handlers.get(type(activity))
