@@ -90,6 +90,10 @@ class RepSettings:
     max_lockout_flexion_deg: float = 15.0
     """A rep ends upright: an excursion whose lockout (end) is more bent than this is not a
     rep (a pause while still bent, e.g. rising from loading a plate)."""
+    lockout_below_deg: float | None = None
+    """The lockout is the first stop after the fastest extension that is less bent than this
+    (None: the first stop). For squats, whose butt wink (the pelvis tucking under at the
+    bottom) can extend the segment faster than the ascent does, then stop at the bottom."""
     set_rest_s: float | None = None
     """A pause longer than this between reps also starts a new set; None = a set ends only
     with its burst (put-down, or no next excursion within ``quiet_s``)."""
@@ -141,6 +145,7 @@ LIFTS: dict[str, RepSettings] = {
         bottom_deg=15.0,
         max_start_flexion_deg=6.0,
         max_lockout_flexion_deg=8.0,
+        lockout_below_deg=8.0,
         max_bottom_hold_s=2.5,
         min_extension_velocity_deg_s=10.0,
         floor_setup_ratio=None,
@@ -250,7 +255,8 @@ def locate(
     row within ``onset_deg`` of the lowest flexion there (``base_deg``) or rising slower
     than ``onset_velocity_deg_s``. Peak: the highest flexion from the rise to the cut.
     End (lockout): after the fastest extension, the first row whose extension speed is
-    below ``onset_velocity_deg_s``, else the lowest flexion after it. ``tail_end``: the
+    below ``onset_velocity_deg_s`` (and, if there is one, whose flexion is below
+    ``lockout_below_deg``), else the lowest flexion after it. ``tail_end``: the
     last row within ``lockout_window_s`` of the end (at most the cut).
     """
     t, flexion = rows[:, 0], rows[:, 1]
@@ -264,6 +270,9 @@ def locate(
     extension = velocity(flexion[peak : cut + 1], t[peak : cut + 1])
     fastest = int(np.argmin(extension))
     stopped = np.flatnonzero(extension[fastest:] >= -s.onset_velocity_deg_s)
+    if stopped.size and s.lockout_below_deg is not None:  # skip stops still bent (squat)
+        upright = stopped[flexion[peak + fastest + stopped] < s.lockout_below_deg]
+        stopped = upright if upright.size else stopped
     if stopped.size:
         end = peak + fastest + int(stopped[0])
     else:  # still extending when cut: its lowest point

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 #: Extra truth columns of a squat rep (after :data:`imu.sim.core.REP_COLUMNS`).
 SQUAT_FAULTS = ("butt_wink", "forward_lean")
 

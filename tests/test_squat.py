@@ -1,0 +1,94 @@
+"""Squats (`--lift squat`) against the simulator's truth (SYNTHETIC sessions, generated in
+memory by imu.sim.squat; benchmarks/bench_squat.py has the figures on many lifters)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from imu.pipeline import analyze_session, engine_settings
+from imu.sim import SessionScript, SquatSet, Stand, make_lifter, simulate
+from imu.sim.core import REP_COLUMNS
+
+WINK = (False, False, True, False, False, False, False, True, False, False)
+LEAN = (False, False, False, False, True, False, False, False, False, True)
+
+
+def squat_session(seed: int, pause_s=(0.05, 0.3), rate_hz: float = 50.0, mounting="random"):
+    lifter = make_lifter(seed, seed=4242)
+    script = SessionScript(
+        lifter, (Stand(3.0, still=True), SquatSet(10, WINK, LEAN, pause_s=pause_s), Stand(2.0))
+    )
+    return simulate(script, sampling_rate_hz=rate_hz, mounting=mounting, seed=seed)
+
+
+def iou(a, b) -> float:
+    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    return inter / (max(a[1], b[1]) - min(a[0], b[0]))
+
+
+@pytest.fixture(scope="module")
+def back_to_back():
+    return squat_session(3)
+
+
+def test_simulated_squats_carry_their_faults(back_to_back):
+    truth, angles = back_to_back.truth_reps, back_to_back.truth_angles
+    assert list(truth.columns) == [*REP_COLUMNS, "butt_wink", "forward_lean"]
+    assert truth.butt_wink.tolist() == list(WINK) and truth.forward_lean.tolist() == list(LEAN)
+    assert truth.rounded.tolist() == list(WINK) and set(truth.kind) == {"squat"}
+    durations = truth.end_s - truth.start_s
+    assert durations.between(1.8, 3.1).all()  # 2-3 s per rep
+    assert (truth.start_s.iloc[1:].to_numpy() - truth.end_s.iloc[:-1].to_numpy() < 0.35).all()
+    t, flexion = angles.time_s.to_numpy(), angles.flexion_deg.to_numpy()
+    peaks, at_bottom = [], []
+    for rep in truth.itertuples():
+        inside = (t >= rep.start_s) & (t <= rep.end_s)
+        peaks.append(flexion[inside].max())
+        at_bottom.append(np.interp(rep.bottom_s, t, flexion))
+    peaks, at_bottom = np.array(peaks), np.array(at_bottom)
+    good = ~np.array(WINK) & ~np.array(LEAN)
+    assert (peaks[good] > 18).all() and (peaks[good] < 50).all()
+    # butt wink: the segment tilts back (posteriorly) by 5+ deg at the bottom; good reps don't
+    assert (peaks - at_bottom)[np.array(WINK)].min() > 5
+    assert (peaks - at_bottom)[good].max() < 1
+    # forward lean: deeper than every one of the lifter's good reps by 5+ deg
+    assert peaks[np.array(LEAN)].min() > peaks[good].max() + 5
+
+
+def test_deadlift_truth_has_no_squat_columns():
+    from imu.sim import DeadliftSet
+
+    script = SessionScript(make_lifter(0), (Stand(3.0, still=True), DeadliftSet(2, "rdl")))
+    assert list(simulate(script, sampling_rate_hz=25.0).truth_reps.columns) == list(REP_COLUMNS)
+
+
+@pytest.mark.parametrize("pause_s", [(0.05, 0.3), (1.5, 4.0)])
+def test_squat_preset_counts_every_rep(pause_s, back_to_back):
+    result = back_to_back if pause_s[0] < 1 else squat_session(5, pause_s, rate_hz=100.0)
+    analysis = analyze_session(result.session, engine_settings(lift="squat"))
+    truth = result.truth_reps
+    assert len(analysis.reps) == len(truth) == 10
+    for rep, true in zip(analysis.reps, truth.itertuples(), strict=True):
+        assert iou((rep["start_s"], rep["end_s"]), (true.start_s, true.end_s)) > 0.6
+    assert [s["n_reps"] for s in analysis.sets] == [10]
+
+
+def test_deadlift_preset_misses_shallow_squats(back_to_back):
+    """Why the preset exists: a deadlift's thresholds (deeper than 35 deg) miss squats."""
+    analysis = analyze_session(back_to_back.session, engine_settings(lift="deadlift"))
+    assert len(analysis.reps) < 8
+
+
+def test_analyze_lift_squat_on_the_command_line(back_to_back, tmp_path, capsys):
+    from imu.cli import main
+    from imu.sim import write_result
+
+    path, _, _ = write_result(back_to_back, tmp_path, "squats")
+    assert main(["analyze", str(path), "--lift", "squat", "--no-model", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["reps"]) == 10
+    with pytest.raises(SystemExit) as exit_status:
+        main(["analyze", str(path), "--lift", "squats"])
+    assert exit_status.value.code == 2
