@@ -39,7 +39,7 @@ def measure(
 ) -> tuple[Analysis, dict]:
     """Analyse ``session`` with the streaming engine; ``(analysis, result)`` where
     ``result`` is the object ``imu analyze --json`` prints before :func:`json_safe`
-    (``source`` and ``warnings`` included)."""
+    (``source`` and ``warnings`` included: also :func:`imu.model.lifts.lift_note`)."""
     from imu.pipeline import analyze_session
 
     analysis = analyze_session(session, settings, classifier)
@@ -47,6 +47,11 @@ def measure(
     result = analysis.to_json()
     result["source"] = session.source
     result["warnings"] = list(session.warnings) + calibration_warnings(analysis.calibration)
+    if classifier is not None:
+        from imu.model.lifts import lift_note
+
+        note = lift_note(settings.reps.lift, classifier.manifest)
+        result["warnings"] += [note] if note else []
     return analysis, result
 
 

@@ -202,7 +202,7 @@ def test_session_option_columns_are_read_per_row(folder):
 @pytest.mark.parametrize("column, value, what", [
     ("mounting", "sideways", "--mounting 'sideways': not a mounting"),
     ("mounting", "PXPXPZ", "repeated or left-handed"),
-    ("lift", "squat", "unknown lift 'squat' (choose one of deadlift, rdl, good_morning"),
+    ("lift", "squats", "unknown lift 'squats' (choose one of deadlift, rdl, good_morning, squat"),
     ("format", "xlsx", "unknown format 'xlsx'"),
     ("acc_unit", "kg", "unknown acc_unit 'kg'"),
     ("gyr_unit", "rpm", "unknown gyr_unit 'rpm'"),

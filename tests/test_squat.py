@@ -92,3 +92,41 @@ def test_analyze_lift_squat_on_the_command_line(back_to_back, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_status:
         main(["analyze", str(path), "--lift", "squats"])
     assert exit_status.value.code == 2
+
+
+def test_default_model_on_squats_flags_faults_and_says_what_it_cannot_tell(
+    back_to_back, tmp_path, capsys
+):
+    """The shipped (deadlift-trained) model on squats: good reps stay unflagged, butt-wink
+    reps are flagged, and analyze/replay say that it cannot tell butt wink from forward lean."""
+    from imu.cli import main
+    from imu.model.lifts import SQUAT_NOTE
+    from imu.sim import write_result
+
+    path, _, _ = write_result(back_to_back, tmp_path, "squats")
+    assert main(["analyze", str(path), "--lift", "squat", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert SQUAT_NOTE in result["warnings"]
+    flagged = [rep["rounded"] for rep in result["reps"]]
+    good = [not (w or f) for w, f in zip(WINK, LEAN, strict=True)]
+    assert not any(f for f, g in zip(flagged, good, strict=True) if g)
+    assert all(f for f, w in zip(flagged, WINK, strict=True) if w)
+    assert main(["replay", str(path), "--lift", "squat", "--fast", "--no-display"]) == 0
+    assert SQUAT_NOTE in capsys.readouterr().err
+    assert main(["analyze", str(path), "--json"]) == 0  # deadlift: no note
+    assert SQUAT_NOTE not in json.loads(capsys.readouterr().out)["warnings"]
+
+
+def test_a_model_trained_on_squats_gets_no_note():
+    from imu.model.lifts import lift_note
+
+    def manifest(lift):
+        return {"training_files": [{"sessions": [{"path": "a.csv", "options": {"lift": lift}}]}]}
+
+    assert lift_note("squat", manifest("deadlift")) is not None
+    assert lift_note("squat", manifest("squat")) is None
+    personalised = {**manifest("deadlift"),
+                    "personalised_from": {"manifest": manifest("deadlift")}}
+    assert lift_note("squat", personalised) is not None
+    assert lift_note("squat", {**manifest("squat"), "personalised_from": personalised}) is None
+    assert lift_note("deadlift", manifest("deadlift")) is None and lift_note("squat", None) is None

@@ -86,12 +86,19 @@ def check_outputs(
 
 def build_engine(args: argparse.Namespace, sampling_rate_hz: float) -> Any:
     """The engine with the measurement options and ``--model`` (as `imu analyze` builds it)."""
+    import sys
+
+    from imu.model.lifts import lift_note
     from imu.pipeline import Engine
     from imu.pipeline.fusion import warm_up
 
     classifier, _ = classifier_from_args(args)
     warm_up()  # the kernels now, not mid-stream at the end of calibration (a false gap)
-    return Engine(engine_settings_from_args(args, sampling_rate_hz), classifier)
+    settings = engine_settings_from_args(args, sampling_rate_hz)
+    note = lift_note(settings.reps.lift, getattr(classifier, "manifest", None))
+    if note:
+        print(f"imu: warning: {note}", file=sys.stderr)
+    return Engine(settings, classifier)
 
 
 def model_threshold(engine: Any) -> float | None:

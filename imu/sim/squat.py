@@ -94,8 +94,12 @@ def _squat_rep(b, rep: int, wink: bool, lean: bool) -> None:
     if wink:
         tuck = rng.uniform(6, 12)
         tuck_at = rng.uniform(0.7, 0.8) * descent
-        keys = [(tuck_at, peak, 0.0), (descent, peak - tuck, 0.0), (tb, peak - tuck, 0.0),
-                (tb + 0.25 * ascent, peak - 0.3 * tuck, 12.0)]
+        keys = [
+            (tuck_at, peak, 0.0),
+            (descent, peak - tuck, 0.0),
+            (tb, peak - tuck, 0.0),
+            (tb + 0.25 * ascent, peak - 0.3 * tuck, 12.0),
+        ]
         rest_from, rest_value = tb + 0.25 * ascent, peak - 0.3 * tuck
     elif lean:
         rise = rng.uniform(2, 5)
@@ -107,21 +111,41 @@ def _squat_rep(b, rep: int, wink: bool, lean: bool) -> None:
     # the rest of the ascent: fastest extension in its middle, settling at lockout
     rest_s = tb + ascent - rest_from
     mid = (rest_value + lockout) / 2
-    keys += [(rest_from + 0.5 * rest_s, mid, -1.6 * (rest_value - lockout) / rest_s),
-             (tb + ascent, lockout, 0.0)]
+    keys += [
+        (rest_from + 0.5 * rest_s, mid, -1.6 * (rest_value - lockout) / rest_s),
+        (tb + ascent, lockout, 0.0),
+    ]
     b.hinge(t0, keys, scale_back=0.6)
     drop = lifter.hip_height_m * rng.uniform(0.40, 0.48)
-    b.path("hip_drop_m", t0, [(descent, drop, 0.0), (tb, drop, 0.0),
-                              (tb + 0.5 * ascent, 0.5 * drop, -1.5 * drop / ascent),
-                              (tb + ascent, 0.0, 0.0)])
+    b.path(
+        "hip_drop_m",
+        t0,
+        [
+            (descent, drop, 0.0),
+            (tb, drop, 0.0),
+            (tb + 0.5 * ascent, 0.5 * drop, -1.5 * drop / ascent),
+            (tb + ascent, 0.0, 0.0),
+        ],
+    )
     sway = lifter.sway_deg
     for channel in ("lateral_bend_deg", "twist_deg"):
-        b.oscillate(channel, t0, t0 + tb + ascent, sway * rng.uniform(0.4, 0.8),
-                    rng.uniform(0.5, 1.2))
-    b.reps.append({
-        "set": b.n_sets, "rep": rep, "start_s": t0, "bottom_s": t0 + tb,
-        "end_s": t0 + tb + ascent, "kind": "squat", "rounded": wink, "hyperextended": False,
-        "lifter": lifter.name, "peak_flexion_deg": float(peak),
-        "butt_wink": wink, "forward_lean": lean,
-    })
+        b.oscillate(
+            channel, t0, t0 + tb + ascent, sway * rng.uniform(0.4, 0.8), rng.uniform(0.5, 1.2)
+        )
+    b.reps.append(
+        {
+            "set": b.n_sets,
+            "rep": rep,
+            "start_s": t0,
+            "bottom_s": t0 + tb,
+            "end_s": t0 + tb + ascent,
+            "kind": "squat",
+            "rounded": wink,
+            "hyperextended": False,
+            "lifter": lifter.name,
+            "peak_flexion_deg": float(peak),
+            "butt_wink": wink,
+            "forward_lean": lean,
+        }
+    )
     b.t = t0 + tb + ascent
