@@ -152,3 +152,31 @@ def test_one_row_at_a_time_calibrates_exactly_like_the_batch(monkeypatch, acc_on
         np.testing.assert_array_equal(angles, batch.angles)
         assert events == batch.events
     assert calls["one"] > 400  # the still search's per-row path did the work
+
+
+@pytest.mark.parametrize(
+    "gyro, said",
+    [
+        (np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, -1.0]]), "= +y,"),  # other axes
+        (np.eye(3) / 57.29578, "(read as rad/s)"),  # rad/s written as deg/s
+    ],
+)
+def test_a_gyroscope_on_other_axes_is_mapped_and_the_single_bend_found(gyro, said):
+    """Standing start, one slow stoop to 60 deg; the gyroscope's axes (a second chip on the
+    board) or unit differ from the accelerometer's. Fusion then lags the real tilt and no
+    bend looked deeper than 30 deg (sign guessed, peak ~0-15 deg): now it is mapped."""
+    t = np.arange(0, 12, 0.005)
+    flexion = rep_curve(t, [3.0], peak_deg=60, descent_s=2.5, hold_s=1.0, ascent_s=2.5)
+    samples = motion(t, flexion, rotation_bs=parse_mounting("NZPXNY"),
+                     gyro_bias_deg_s=(0.5, -1.0, 0.3), noise=1.0)  # fmt: skip
+    samples[:, 4:7] = samples[:, 4:7] @ gyro.T
+    batch = analyze_samples(samples, chunk=len(samples))
+    message = batch.calibration["message"]
+    assert "from the first forward bend" in message and said in message
+    assert "did not turn the way the accelerometer did" in message
+    assert np.nanmax(batch.angles[:, 1]) == pytest.approx(60.0, abs=2.0)
+    assert np.sqrt(np.mean((batch.angles[:, 1] - flexion) ** 2)) < 1.5
+    for sizes in CHUNKINGS[:2]:
+        angles, events = feed(samples, sizes, EngineSettings())
+        np.testing.assert_array_equal(angles, batch.angles)
+        assert events == batch.events

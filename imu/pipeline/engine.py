@@ -25,6 +25,7 @@ with a missing gyroscope value are skipped like duplicates (docs/calibration.md)
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -41,7 +42,9 @@ from imu.pipeline.calibration import (
     StillPeriod,
     StillSearch,
     calibrate_from_movement,
+    describe_gyro_mapping,
     forward_from_bend,
+    gyro_axes_mapping,
     gyro_bias_from_motion,
     mounting_name,
     parse_mounting,
@@ -157,6 +160,8 @@ class Engine:
         self._movement = cal.movement or MovementSettings()
         self._movement_mark = 0  # last attempt of calibration from the movement (marks)
         self._movement_reason = ""
+        self._gyro_map: np.ndarray | None = None  # gyroscope values -> accelerometer axes
+        self._gyro_note = ""
 
     # -- public API -------------------------------------------------------------------
     def update(self, samples: np.ndarray, gap_before: bool = False) -> Step:
@@ -175,6 +180,9 @@ class Engine:
         if self.mode == ACCELEROMETER_ONLY:
             samples = samples.copy()
             samples[:, 4:7] = 0.0  # no gyroscope: zero rates keep the rows (never used)
+        elif self._gyro_map is not None:  # its axes differ from the accelerometer's
+            samples = samples.copy()
+            samples[:, 4:7] = samples[:, 4:7] @ self._gyro_map.T
         return self._update(samples, gap_before)
 
     def _decide(self) -> Step:
@@ -436,6 +444,8 @@ class Engine:
             if self._twisted_bend is None:
                 self._twisted_bend = (forward, consistency)
         if final or self._bend_limit >= 0:
+            if self._remap_gyro(final):
+                return
             self._assume_forward(tilt_cos[:limit], up_vertical, ended=self._bend_limit < 0)
 
     def _clean_bend(self, begin: int, stop: int, in_bend: np.ndarray) -> bool:
@@ -455,6 +465,37 @@ class Engine:
         rate = np.sum((samples[valid, 4:7] - self._still.gyro_bias_deg_s) * up, axis=1)
         turned = np.concatenate(([0.0], np.cumsum(rate[1:] * np.diff(times[valid]))))
         return float(np.ptp(turned))
+
+    def _remap_gyro(self, final: bool) -> bool:
+        """No clean bend found: if the gyroscope's axes or unit do not match the accelerometer's
+        (:func:`gyro_axes_mapping`; the fused tilt then lags the real one, so no bend looks
+        deep), map it, orient the held rows again and look for the bend again. Once."""
+        if self._gyro_map is not None or self.mode != GYRO_FUSION:
+            return False
+        timed = _join(self._held_timed)
+        rows = np.flatnonzero(~timed.skip[self._still_end_row + 1 :]) + self._still_end_row + 1
+        found = gyro_axes_mapping(self._held.array[rows], self._still.gyro_bias_deg_s)
+        if found is None:
+            return False
+        mapping, unit = found
+        self._gyro_map, self._gyro_note = mapping, describe_gyro_mapping(mapping, unit)
+        held = self._held.array.copy()
+        held[:, 4:7] = held[:, 4:7] @ mapping.T
+        self._held = GrowingArray(7)
+        self._held.append(held)
+        still = self._still = dataclasses.replace(
+            self._still, gyro_bias_deg_s=mapping @ self._still.gyro_bias_deg_s
+        )
+        initial = still.up_sensor if still.start == 0 else None
+        self._orientation = Orientation(
+            self.settings.orientation, self.sampling_rate_hz, still.gyro_bias_deg_s, initial
+        )
+        self._quats, self._tilt_cos = GrowingArray(4), GrowingArray(2)
+        self._bend_scan, self._bend_begin, self._bend_limit, self._late_scan = 0, -1, -1, 0
+        self._twisted_bend = None
+        self._orient_held(held, timed)
+        self._look_for_bend(final)
+        return True
 
     def _assume_forward(
         self, tilt_cos: np.ndarray, up_vertical: np.ndarray, ended: bool = False
@@ -505,6 +546,8 @@ class Engine:
             if method == "still_period"
             else f"calibrated {how}"
         )
+        if self._gyro_note:
+            message += f"; {self._gyro_note} (it did not turn the way the accelerometer did)"
         if acc_only:
             message += (
                 "; accelerometer only (no gyroscope): no twist, flexion and lateral bend "
