@@ -160,6 +160,8 @@ class Engine:
         self._movement = cal.movement or MovementSettings()
         self._movement_mark = 0  # last attempt of calibration from the movement (marks)
         self._movement_reason = ""
+        self.movement: MovementResult | None = None
+        """How calibration from the movement went (None if it was not used)."""
         self._gyro_map: np.ndarray | None = None  # gyroscope values -> accelerometer axes
         self._gyro_note = ""
 
@@ -352,6 +354,7 @@ class Engine:
         if isinstance(result, str):
             self._movement_reason = result
             return False
+        self.movement = result
         self._calibrate_from(result, bias, initial, rate_hz, int(input_rows[result.top_row]))
         return True
 
