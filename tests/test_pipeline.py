@@ -382,3 +382,29 @@ def test_forward_axis_skips_a_twisted_first_bend():
     only_twisted = analyze_samples(samples[t < 12])
     assert "turned more than" in only_twisted.calibration["message"]
     assert only_twisted.calibration["quality"] <= 0.5
+
+
+@pytest.mark.parametrize("sizes", [(1,), (13, 250, 2), (10**6,)])
+def test_calibration_from_the_movement_is_refined_without_rewriting_the_past(sizes):
+    """No still period; the lifter leans back 12 deg between the first reps, then stands
+    upright: the first estimate takes the lean as upright, the refinement (five tops) the
+    upright stance, for the rows after it only; the same in every chunking."""
+    t = np.arange(0, 24, 0.01)
+    starts = [0.8 + 3.0 * k for k in range(7)]
+    level = -12.0 * np.clip((starts[1] + 0.6 - t) / 0.5, 0.0, 1.0)  # back to 0 in rep 2
+    flexion = rep_curve(t, starts) + level
+    samples = motion(t, flexion, rotation_bs=parse_mounting("NZPXNY"), noise=1.0)
+    angles, events = feed(samples, sizes)
+    calibrations = [e for e in events if e["type"] == "calibration"]
+    assert len(calibrations) == 2 and calibrations[1]["refined"]
+    first, refined = calibrations[0]["time_s"], calibrations[1]["time_s"]
+    assert first < starts[1] < starts[3] < refined < t[-1] - 6.0
+    assert "earlier ones stay as reported" in calibrations[1]["message"]
+    error = angles[:, 1] - flexion
+    before = (t > first) & (t < refined) & (flexion > 5)
+    after = t > refined + 0.1
+    assert np.median(error[before]) == pytest.approx(12.0, abs=1.5)  # as first reported
+    assert np.sqrt(np.mean(error[after] ** 2)) < 1.0
+    batch = analyze_samples(samples)
+    np.testing.assert_array_equal(angles, batch.angles)
+    assert events == batch.events

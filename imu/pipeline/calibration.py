@@ -354,6 +354,12 @@ class MovementSettings:
     """A bias estimate larger than this is not trusted (the fusion then corrects alone)."""
     dwell_deg_s: float = 20.0
     """Near a rep's top, rows bending slower than this are where the lifter dwells (deg/s)."""
+    refine_tops: int = 5
+    """Once this many rep tops are seen after calibrating from the movement, it is taken
+    again from all of them (the median of more tops), for the rows that follow."""
+    max_refine_deg: float = 20.0
+    """A refinement that would turn the body axes further than this (deg; e.g. the other
+    flexion sign) is not taken."""
     top_agree_deg: float = 5.0
     """Two rep tops this close give the upright posture; if the first two differ more
     (one rep hyperextended, say), a third decides (median). The tops within this of the
@@ -383,6 +389,8 @@ class MovementResult:
     depth), ``"axes"`` (a sensor axis is nearer to vertical at the tops) or both."""
     evidence: tuple[float, float] = (0.0, 0.0)
     """The scores of the height and the axes evidence (> 0: for the sign taken)."""
+    n_tops: int = 0
+    """Rep tops the upright posture was taken from."""
 
 
 def _smooth(values: np.ndarray, n: int) -> np.ndarray:
@@ -718,10 +726,14 @@ def calibrate_from_movement(
         forward = known_rotation[0]
     rotation = rotation_from_axes(up, forward)
     quality = axis_share * sign_quality * min(1.0, consistency) * min(1.0, 0.5 + 0.25 * n_exc)
-    evidence = (0.0, 0.0) if known_rotation is not None else (
-        float(bend_sign * height_score), float(bend_sign * axes_score)
+    evidence = (
+        (0.0, 0.0)
+        if known_rotation is not None
+        else (float(bend_sign * height_score), float(bend_sign * axes_score))
     )
-    return MovementResult(rotation, int(top_row), n_exc, round(quality, 3), sign_from, evidence)
+    return MovementResult(
+        rotation, int(top_row), n_exc, round(quality, 3), sign_from, evidence, len(tops)
+    )
 
 
 # -- does the gyroscope turn the way the accelerometer says? --------------------------------

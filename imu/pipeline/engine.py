@@ -162,6 +162,9 @@ class Engine:
         self._movement_reason = ""
         self.movement: MovementResult | None = None
         """How calibration from the movement went (None if it was not used)."""
+        self._refine_mark = math.inf  # next time to refine it at (inf: not refining)
+        self._refine_rows = GrowingArray(7)  # accepted rows since then, and their quats
+        self._refine_quats = GrowingArray(4)
         self._gyro_map: np.ndarray | None = None  # gyroscope values -> accelerometer axes
         self._gyro_note = ""
 
@@ -198,6 +201,17 @@ class Engine:
         )
 
     def _update(self, samples: np.ndarray, gap_before: bool) -> Step:
+        if self._phase == "run" and self._refine_mark < math.inf:
+            over = np.flatnonzero(samples[:, 0] > self._refine_mark)
+            if over.size:  # rows up to the mark first, then refine, then the rest
+                k = int(over[0])
+                before = self._update(samples[:k], gap_before) if k else None
+                events = self._refine()
+                after = self._update(samples[k:], gap_before and not k)
+                steps = [s for s in (before, Step(np.zeros((0, 4)), events), after) if s]
+                return Step(
+                    np.concatenate([s.angles for s in steps]), [e for s in steps for e in s.events]
+                )
         first_row = self._rows_in
         self._rows_in += len(samples)
         timed = self.timing.update(samples, gap_before)
@@ -306,11 +320,11 @@ class Engine:
         for k, end_s in enumerate(ends):
             stop = int(np.searchsorted(times, end_s, side="right"))
             last = final and k == len(ends) - 1
-            if self._movement_attempt(rows, stop, last):
+            if self._movement_attempt(rows, stop, last, end_s):
                 return True
         return False
 
-    def _movement_attempt(self, rows: np.ndarray, stop: int, final: bool) -> bool:
+    def _movement_attempt(self, rows: np.ndarray, stop: int, final: bool, end_s: float) -> bool:
         mv = self._movement
         times = rows[:stop, 0]
         first = int(np.searchsorted(times, float(times[-1]) - mv.window_s, side="left"))
@@ -355,7 +369,7 @@ class Engine:
             self._movement_reason = result
             return False
         self.movement = result
-        self._calibrate_from(result, bias, initial, rate_hz, int(input_rows[result.top_row]))
+        self._calibrate_from(result, bias, initial, rate_hz, int(input_rows[result.top_row]), end_s)
         return True
 
     def _calibrate_from(
@@ -365,6 +379,7 @@ class Engine:
         initial: np.ndarray,
         rate_hz: float,
         top_input_row: int,
+        end_s: float,
     ) -> None:
         """Settle calibration from the movement: orient every held row and release them."""
         if self.sampling_rate_hz is None:
@@ -393,6 +408,58 @@ class Engine:
             f"flexion sign from {sign})",
             method="movement",
         )
+        # refined at the marks after the one it was taken at (``end_s``), until it is, or
+        # for ``window_s``
+        self._refine_mark = end_s + self._movement.step_s
+        self._refine_until = end_s + self._movement.window_s
+
+    def _refine(self) -> list[dict]:
+        """At a mark after calibrating from the movement: once ``refine_tops`` rep tops are
+        in, take the calibration again from all rows so far (the rows up to the mark) and
+        use it for the rows after the mark; what was reported stays. Returns the refined
+        ``calibration`` event, if it changed by more than 0.5 deg."""
+        mv = self._movement
+        mark = self._refine_mark
+        self._refine_mark = mark + mv.step_s if mark + mv.step_s <= self._refine_until else math.inf
+        rows = self._refine_rows.array
+        stop = int(np.searchsorted(rows[:, 0], mark, side="right"))
+        first = int(np.searchsorted(rows[:stop, 0], mark - mv.window_s, side="left"))
+        quats = self._refine_quats.array[first:stop]
+        result = calibrate_from_movement(
+            rows[first:stop], up_in_sensor(quats), self._still.gyro_bias_deg_s, mv,
+            final=False, known_rotation=self._known_rotation,
+        )  # fmt: skip
+        if isinstance(result, str) or result.n_tops < mv.refine_tops:
+            return []
+        self._refine_mark = math.inf  # once
+        self._refine_rows = self._refine_quats = GrowingArray(1)
+        old = self._rotation_bs
+        change = (np.trace(result.rotation_bs @ old.T) - 1.0) / 2.0
+        change_deg = math.degrees(math.acos(max(-1.0, min(1.0, change))))
+        if change_deg <= 0.5 or change_deg > mv.max_refine_deg:
+            return []  # (a larger change is not a refinement: the first estimate stays)
+        self.movement = result
+        last = quats[-1:]
+        twist = float(heading_deg(body_matrix_entries(last, old))[0]) - self._heading_ref
+        self._rotation_bs = result.rotation_bs
+        self._sb = np.ascontiguousarray(result.rotation_bs.T)
+        heading = float(heading_deg(body_matrix_entries(last, result.rotation_bs))[0])
+        self._heading_ref = heading - twist  # twist goes on where it was
+        name, misalignment = mounting_name(result.rotation_bs)
+        self.calibration = {
+            **self.calibration,
+            "quality": result.quality,
+            "message": (
+                f"calibration refined from the movement ({result.n_tops} rep tops): body axes "
+                f"turned by {change_deg:.1f} deg; angles after t={mark:g} s use it, earlier "
+                "ones stay as reported"
+            ),
+            "mounting": name,
+            "mounting_misalignment_deg": round(misalignment, 2),
+            "time_s": mark,
+            "refined": True,
+        }
+        return [self.calibration]
 
     def _orient_held(self, samples: np.ndarray, timed: TimedRows) -> None:
         quats = self._orientation.update(
@@ -603,7 +670,27 @@ class Engine:
         quats = self._quats.array
         self._quats = self._tilt_cos = None
         self._phase = "run"
-        return self._finish_rows(samples, timed, quats, 0, [(-1, self.calibration)])
+        if self._refine_mark == math.inf:
+            return self._finish_rows(samples, timed, quats, 0, [(-1, self.calibration)])
+        # held rows past the marks at which calibration from the movement may be refined:
+        # in pieces, refined between them, as if they had come after it (live)
+        steps, lo, first_events = [], 0, [(-1, self.calibration)]
+        while lo < len(samples):
+            over = np.flatnonzero(samples[lo:, 0] > self._refine_mark)
+            hi = lo + int(over[0]) if over.size else len(samples)
+            if hi > lo:
+                piece = TimedRows(
+                    timed.dt_s[lo:hi], timed.skip[lo:hi], timed.restart[lo:hi],
+                    [(row - lo, gap) for row, gap in timed.gaps if lo <= row < hi],
+                )  # fmt: skip
+                steps.append(
+                    self._finish_rows(samples[lo:hi], piece, quats[lo:hi], lo, first_events)
+                )
+                first_events = []
+            if hi < len(samples):
+                steps.append(Step(np.zeros((0, 4)), self._refine()))
+            lo = hi
+        return Step(np.concatenate([s.angles for s in steps]), [e for s in steps for e in s.events])
 
     # -- running ---------------------------------------------------------------------
     def _finish_rows(
@@ -629,6 +716,9 @@ class Engine:
             seen[:, 2] = 0.0
         events = events + [(first_row + row, event) for row, event in timed.gaps]
         accepted = ~timed.skip & np.isfinite(seen[:, 0])
+        if self._refine_mark < math.inf:
+            self._refine_rows.append(samples[accepted])
+            self._refine_quats.append(quats[accepted])
         bounds = sorted({0, *restarts, n})
         for lo, hi in itertools.pairwise(bounds):
             if lo in restarts:
