@@ -124,14 +124,14 @@ def test_lift_choices_match_the_presets():
 
 
 def test_an_assumed_forward_axis_is_a_visible_warning(tmp_path, capsys):
-    """A SYNTHETIC session (imu.sim) without a standing start: the lifter walks in and
-    starts Romanian deadlifts at once, so calibration has to guess the forward axis. The
-    summary and the JSON say so and point to --mounting; with the mounting there is no
-    warning and the reps are found."""
-    from imu.sim import DeadliftSet, SessionScript, Stand, Walk, make_lifter, simulate
+    """A SYNTHETIC session (imu.sim): the lifter stands still, walks and stands, and never
+    bends, so calibration has to guess the forward axis (a session without a standing
+    start but with reps is calibrated from the reps: docs/calibration.md). The summary and
+    the JSON say so and point to --mounting; with the mounting there is no warning."""
+    from imu.sim import SessionScript, Stand, Walk, make_lifter, simulate
 
-    script = SessionScript(make_lifter(0), (Walk(3.0), DeadliftSet(4, "rdl"), Stand(9.0)))
-    path = tmp_path / "unstarted.csv"
+    script = SessionScript(make_lifter(0), (Stand(3.0, still=True), Walk(3.0), Stand(6.0)))
+    path = tmp_path / "unbent.csv"
     result = simulate(script, sampling_rate_hz=50, mounting="xup_zback", seed=0)
     write_session(result.session, path)
     assert main(["analyze", str(path), "--json", "--no-model"]) == 0
@@ -142,4 +142,4 @@ def test_an_assumed_forward_axis_is_a_visible_warning(tmp_path, capsys):
     assert "warning: calibration is uncertain" in capsys.readouterr().out
     assert main(["analyze", str(path), "--json", "--no-model", "--mounting", "NZPYPX"]) == 0
     known = json.loads(capsys.readouterr().out)
-    assert known["warnings"] == [] and len(known["reps"]) == 4
+    assert known["warnings"] == [] and known["calibration"]["quality"] > 0.5
