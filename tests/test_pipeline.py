@@ -408,3 +408,24 @@ def test_calibration_from_the_movement_is_refined_without_rewriting_the_past(siz
     batch = analyze_samples(samples)
     np.testing.assert_array_equal(angles, batch.angles)
     assert events == batch.events
+
+
+def test_a_known_mounting_needs_no_standing_start_even_without_reps():
+    """Turning and swaying, never still, never bending: without --mounting calibration
+    fails (it says why); with it, its axes are used as they are."""
+    t = np.arange(0, 20, 0.01)
+    flexion = 5.0 + 2.0 * np.sin(3.0 * t)
+    twist = 25.0 * np.sin(2.0 * t)
+    samples = motion(t, flexion, twist_deg=twist, rotation_bs=parse_mounting("NZPXNY"), noise=1.0)
+    unknown = analyze_samples(samples)
+    assert not unknown.calibration["ok"] and "no bend deep enough" in unknown.calibration["message"]
+    settings = EngineSettings(calibration=CalibrationSettings(mounting="NZPXNY"))
+    known = analyze_samples(samples, settings)
+    assert known.calibration["ok"] and known.calibration["method"] == "mounting"
+    assert "from --mounting alone" in known.calibration["message"]
+    settled = t > 2.0  # the fusion started from the first sample's tilt
+    assert np.sqrt(np.mean((known.angles[settled, 1] - flexion[settled]) ** 2)) < 1.0
+    for sizes in [(1,), (13, 250, 2)]:
+        angles, events = feed(samples, sizes, settings)
+        np.testing.assert_array_equal(angles, known.angles)
+        assert events == known.events

@@ -336,6 +336,8 @@ def forward_from_bend(
 class MovementSettings:
     """How calibration is taken from the reps when the recording has no still period."""
 
+    min_rows: int = 10
+    """Fewer rows than this cannot be calibrated at all (the message says so)."""
     step_s: float = 0.5
     """Attempts are made when the stream passes each multiple of this after its first row
     (s), on the rows up to that time (so the outcome does not depend on chunking)."""
@@ -616,7 +618,7 @@ def calibrate_from_movement(
         return dataclasses.replace(result, top_row=int(keep[result.top_row]))
     cal = settings
     n = len(rows)
-    if n < 10:
+    if n < cal.min_rows:
         return f"only {n} samples"
     time_s = rows[:, 0]
     rate = np.radians(rows[:, 4:7] - gyro_bias_deg_s)

@@ -269,7 +269,11 @@ class Engine:
         if self._try_movement(final=False, before_s=before_s):
             return
         if still is None:
-            if (final or self._still_search.past_search) and not self._try_movement(final=True):
+            if (
+                (final or self._still_search.past_search)
+                and not self._try_movement(final=True)
+                and not self._mounting_alone()
+            ):
                 self._fail(
                     f"no still period of {cal.still_s:g} s in the first {cal.still_search_s:g} s "
                     f"and no calibration from the movement ({self._movement_reason}): stand "
@@ -294,6 +298,33 @@ class Engine:
         self._still_search = self._accepted_rows = None
         self._phase = "bend"
         self._orient_held(self._held.array, _join(self._held_timed))
+
+    def _mounting_alone(self) -> bool:
+        """No still period and no reps, but ``--mounting`` given: its axes as they are
+        (upright = its z axis, so the strap's tilt on the lower back reads as flexion)."""
+        rows = self._still_search.rows
+        if self._known_rotation is None or len(rows) < self._movement.min_rows:
+            return False
+        rotation = self._known_rotation
+        if self.sampling_rate_hz is None:
+            self.sampling_rate_hz = float(1.0 / np.median(np.diff(rows[:, 0])))
+        self._still = StillPeriod(0, 0, np.zeros(3), rotation[2], 1.0)
+        self._still_end_row = int(self._accepted_rows.array[0, 0])
+        self._still_time = float(rows[0, 0])
+        self._orientation = Orientation(
+            self.settings.orientation, self.sampling_rate_hz, np.zeros(3), None
+        )
+        self._still_search = self._accepted_rows = None
+        self._phase = "bend"
+        self._orient_held(self._held.array, _join(self._held_timed))
+        self._set_rotation(
+            rotation,
+            0.5,
+            "from --mounting alone (no still period and no reps: upright = its z axis, "
+            "the strap's tilt reads as flexion)",
+            method="mounting",
+        )
+        return True
 
     def _try_movement(self, final: bool, before_s: float = math.inf) -> bool:
         """Calibrate from the reps (no still period): attempted each time the stream passes
@@ -332,9 +363,11 @@ class Engine:
         acc = window[:, 1:4]
         unit = acc / np.linalg.norm(acc, axis=1)[:, None]
         spread = np.degrees(np.arccos(np.clip(unit @ unit[0], -1.0, 1.0)))
-        if len(window) < 10 or float(np.ptp(spread)) < 0.5 * mv.min_excursion_deg:
+        if len(window) < mv.min_rows or float(np.ptp(spread)) < 0.5 * mv.min_excursion_deg:
             self._movement_reason = (
-                f"only {len(window)} samples" if len(window) < 10 else "no bend deep enough"
+                f"only {len(window)} samples"
+                if len(window) < mv.min_rows
+                else "no bend deep enough"
             )
             return False
         if self.mode == ACCELEROMETER_ONLY:
