@@ -70,7 +70,8 @@ th{background:var(--bg);font-weight:600;vertical-align:bottom;white-space:normal
 td.text,th.text{text-align:left;white-space:normal}
 tbody tr:nth-child(even){background:#fbfcfd}
 .scroll{overflow-x:auto}
-.verdict{font-weight:600;text-align:left}
+.verdict{font-weight:600;text-align:left;white-space:normal;min-width:9.5em}
+.verdict .p{white-space:nowrap}
 .verdict.rounded{background:#fbe3d3;color:#8a3300}
 .verdict.ok{color:#00507d}
 .verdict.none{color:var(--muted);font-weight:400}
@@ -155,7 +156,7 @@ def _verdict_cell(row: Mapping[str, Any], threshold: float | None = None) -> str
     the classifier's probability and its threshold."""
     p = row["p_rounded"]
     text = probability(None if p is None or not np.isfinite(p) else float(p), threshold)
-    prob = f" ({escape(text)})" if text else ""
+    prob = f' <span class="p">({escape(text)})</span>' if text else ""
     hyper = bool(row["hyperextended"])
     if row["rounded"] is True:
         word = "&#9650; rounded" + (" + hyperextended" if hyper else "")
