@@ -176,3 +176,30 @@ def test_analyze_json_numbers_are_rounded_to_their_resolution(capsys, monkeypatc
     assert seen > 100
     durations = [rep["ascent_s"] for rep in result["reps"]]
     assert all(round(d, 2) == d for d in durations)  # differences of 100 Hz sample times
+
+
+def test_ctrl_c_during_a_replay_stamps_the_calibration_when_it_was_settled():
+    """Issue 16: Ctrl-C 12.8 s into the demo printed 'no forward bend deeper than 30 deg
+    within 180 s' stamped t=1.5 s. Now it is stamped when the replay stopped and says the
+    recording ended first."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    replay = subprocess.Popen(
+        [sys.executable, "-m", "imu", "replay", "--no-display", DEMO],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    time.sleep(7.0)  # start-up (imports, kernels), then seconds of the recording: no bend yet
+    replay.send_signal(signal.SIGINT)
+    out, err = replay.communicate(timeout=60)
+    assert replay.returncode == 130, err  # interrupted, as the shell counts SIGINT
+    (line,) = [x for x in out.splitlines() if "calibration" in x]
+    stamp = re.match(STAMP, line)
+    assert stamp and seconds(stamp) > 1.5, line  # not the still period's end
+    assert "still period at 0:01.5" in line and "before the end" in line
+    assert "within 180 s" not in line
+    (summary,) = [x for x in out.splitlines() if x.startswith("session interrupted: ")]
+    assert summary.startswith(f"session interrupted: {stamp[0]}")
