@@ -222,6 +222,8 @@ def progress_figure(sessions: list[SessionData]) -> Figure:
         depth, rate, volume = fig.subplots(1, 3)
         x = np.arange(len(sessions))
         names = [s.name for s in sessions]
+        if len({s.lifter for s in sessions}) > 1:  # several lifters: say whose each one is
+            names = [f"{s.name}\n{s.lifter or 'lifter ?'}" for s in sessions]
         firsts, lasts, rates, volumes = [], [], [], []
         totals = [session_totals(s) for s in sessions]
         use_kg = all(np.isfinite(t.volume_kg) for t in totals)
@@ -241,7 +243,7 @@ def progress_figure(sessions: list[SessionData]) -> Figure:
             rate.text(0.5, 0.5, "no classifier used", transform=rate.transAxes, ha="center")
             rate.set_yticks([])
         rate.set_ylabel("reps rounded (%)")
-        rate.set_title("Flagged-rep rate", fontsize=9)
+        rate.set_title("Rounded-rep rate", fontsize=9)
         volume.bar(x, volumes, color=BLUE, edgecolor="black", lw=0.5)
         volume.set_ylabel("volume (kg x reps)" if use_kg else "volume (reps)")
         volume.set_title("Volume", fontsize=9)
