@@ -8,7 +8,8 @@ standing between reps. What one lumbar/pelvis sensor sees of a squat:
   20 + (hinge_depth_deg - 45) x 25/35 deg (20-45 deg over the simulated lifters'
   45-80 deg hinge depth), +-7 % per rep, while the hip joint centre drops 40-48 % of the
   hip height (to depth);
-- tempo 2-3 s per rep: descent 1.0-1.5 s, 0-0.3 s at the bottom, ascent 0.8-1.3 s;
+- tempo 2-3 s per rep: descent 1.0-1.5 s, 0-0.3 s at the bottom, ascent 0.8-1.3 s, a
+  lockout between -3 and 5 deg (not always standing fully tall);
   ``pause_s`` standing at lockout between reps (0.05-0.3 s back to back);
 - **butt wink**: late in the descent the pelvis tucks under, a posterior tilt of the
   segment of 6-12 deg (flexion drops) at the bottom, and tilts forward again early in the
@@ -89,7 +90,7 @@ def _squat_rep(b, rep: int, wink: bool, lean: bool) -> None:
     ascent = rng.uniform(0.8, 1.3)
     good = squat_depth_deg(lifter.hinge_depth_deg) * rng.uniform(0.93, 1.07)
     peak = good + (rng.uniform(9, 16) if lean else 0.0)
-    lockout = -rng.uniform(0, 3)
+    lockout = rng.uniform(-3, 5)  # back to back, not always standing fully tall
     tb = descent + pause  # the bottom: the ascent starts
     if wink:
         tuck = rng.uniform(6, 12)
