@@ -130,3 +130,29 @@ def test_a_model_trained_on_squats_gets_no_note():
     assert lift_note("squat", personalised) is not None
     assert lift_note("squat", {**manifest("squat"), "personalised_from": personalised}) is None
     assert lift_note("deadlift", manifest("deadlift")) is None and lift_note("squat", None) is None
+
+
+def test_a_labels_file_lift_squat_measures_each_span_with_the_squat_preset(back_to_back, tmp_path):
+    """The labels file's `lift` column: the spans' baseline (earlier reps of the session)
+    comes from the squat preset's reps, not the deadlift's, which finds hardly any."""
+    import pandas as pd
+
+    from imu.model.dataset import labelled_rows
+    from imu.model.features import input_names
+    from imu.model.labels import read_labels
+    from imu.sim import write_result
+
+    write_result(back_to_back, tmp_path, "squats")
+    truth = back_to_back.truth_reps
+    n_session = input_names().index("n_session")
+    earlier = {}
+    for lift in ("squat", "deadlift"):
+        labels = tmp_path / f"labels_{lift}.csv"
+        pd.DataFrame({"session": "squats.csv", "start_s": truth.start_s, "end_s": truth.end_s,
+                      "label": np.where(truth.butt_wink, "rounded", "good"), "lift": lift}
+                     ).to_csv(labels, index=False)
+        data = labelled_rows(read_labels(labels))
+        assert len(data.rows) == 10
+        earlier[lift] = data.rows[:, n_session]
+    assert earlier["squat"].tolist() == list(range(10))  # each span sees every earlier rep
+    assert earlier["deadlift"].max() < 8
