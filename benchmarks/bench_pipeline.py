@@ -41,6 +41,19 @@ def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def match_reps(spans: list[tuple[float, float]], reps: list[dict]) -> dict[int, dict]:
+    """Detected reps matched to true spans (index -> rep) by IoU >= 0.5, each span once."""
+    import numpy as np
+
+    used: dict[int, dict] = {}
+    for rep in reps:
+        scores = [iou((rep["start_s"], rep["end_s"]), s) for s in spans]
+        best = int(np.argmax(scores)) if scores else -1
+        if best >= 0 and scores[best] >= 0.5 and best not in used:
+            used[best] = rep
+    return used
+
+
 def score_session(result, analysis) -> dict:
     import numpy as np
 
@@ -52,14 +65,9 @@ def score_session(result, analysis) -> dict:
     )
     lateral = analysis.angles[ok, 2] - result.truth_angles["lateral_bend_deg"].to_numpy()[ok]
     spans = list(zip(truth.start_s, truth.end_s, strict=True))
-    used: dict[int, dict] = {}
-    for rep in analysis.reps:
-        scores = [iou((rep["start_s"], rep["end_s"]), s) for s in spans]
-        best = int(np.argmax(scores)) if scores else -1
-        if best >= 0 and scores[best] >= 0.5 and best not in used:
-            used[best] = rep
+    used = match_reps(spans, analysis.reps)
     detected_per_set = {}
-    for k, rep in used.items():
+    for k in used:
         key = (int(truth.set.iloc[k]),)
         detected_per_set[key] = detected_per_set.get(key, 0) + 1
     true_per_set = truth.groupby("set").size()

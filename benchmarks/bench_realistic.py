@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_pipeline import balanced_accuracy, iou
+from bench_pipeline import balanced_accuracy, match_reps
 
 
 def score(result, drawn: dict, analysis) -> dict:
@@ -50,12 +50,7 @@ def score(result, drawn: dict, analysis) -> dict:
         and (np.corrcoef(est[both], truth["flexion_deg"].to_numpy()[both])[0, 1] > 0.8)
     )
     spans = list(zip(result.truth_reps.start_s, result.truth_reps.end_s, strict=True))
-    used: dict[int, dict] = {}
-    for rep in analysis.reps:
-        scores = [iou((rep["start_s"], rep["end_s"]), s) for s in spans]
-        best = int(np.argmax(scores)) if scores else -1
-        if best >= 0 and scores[best] >= 0.5 and best not in used:
-            used[best] = rep
+    used = match_reps(spans, analysis.reps)
     rounded = [
         (bool(result.truth_reps.rounded.iloc[k]), bool(r["rounded"]))
         for k, r in used.items()
