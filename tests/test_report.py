@@ -563,3 +563,19 @@ def test_the_page_says_when_sessions_keep_the_given_order():
     assert order_note(["a", "b", "c", "d", "e"]) == (
         "Sessions in the order given: a, b, c and 2 more have no start time (started_utc metadata)."
     )
+
+
+@pytest.mark.parametrize(
+    ("method", "said"),
+    [("still_period", "standing still until 0:02.0"), ("movement", "top of a rep at 0:02.0"),
+     ("mounting", "from --mounting alone")],
+)  # fmt: skip
+def test_appendix_says_how_upright_was_found(method, said):
+    from imu.report.html import appendix
+
+    session = make_session([FLAT])
+    message = "calibrated from --mounting alone" if method == "mounting" else "calibrated: x"
+    session.calibration.update({"ok": True, "method": method, "time_s": 2.0, "message": message})
+    text = appendix(session)[1]
+    assert said in text
+    assert ("standing still" in text) == (method == "still_period")

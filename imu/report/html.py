@@ -355,12 +355,12 @@ def appendix(session: SessionData) -> list[str]:
             how = str(cal.get("message", "")).removeprefix("calibrated: ")
             how = how.removeprefix("calibrated ")
             at = timeline.at(cal["time_s"]) if cal.get("time_s") is not None else "?"
-            upright = (
-                f"upright taken at the top of a rep at {at}"
-                if cal.get("method") == "movement"
-                else f"standing still until {at}"
-            )
-            text = f"Calibration: {word} (quality {quality:.2f} of 1); {upright}; {how}."
+            method = cal.get("method", "still_period")
+            upright = {
+                "still_period": f"standing still until {at}; ",
+                "movement": f"upright taken at the top of a rep at {at}; ",
+            }.get(method, "")
+            text = f"Calibration: {word} (quality {quality:.2f} of 1); {upright}{how}."
             if cal.get("mounting"):
                 off = cal.get("mounting_misalignment_deg")
                 text += (
