@@ -18,7 +18,7 @@ import pytest
 from imu.errors import InputError
 from imu.importers import detect, load
 from imu.importers._sources import gather
-from imu.importers.movella import unwrap_us
+from imu.importers.movella import unwrap_s
 from imu.sim import DeadliftSet, SessionScript, Stand, make_lifter, simulate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "importers"
@@ -170,10 +170,9 @@ def test_movella_dot_fixture_preamble_euler_columns_and_the_32_bit_wrap():
 
 
 def test_unwrap_of_the_microsecond_counter():
-    ticks = np.array([2.0**32 - 20, 2.0**32 - 10, 0.0, 10.0, 2.0**32 - 5, 3.0])
-    np.testing.assert_array_equal(
-        unwrap_us(ticks), [2**32 - 20, 2**32 - 10, 2**32, 2**32 + 10, 2**33 - 5, 2**33 + 3]
-    )
+    ticks = np.array([2**32 - 20, 2**32 - 10, 0, 10, 2**32 - 5, 3]) / 1e6
+    expected = np.array([2**32 - 20, 2**32 - 10, 2**32, 2**32 + 10, 2**33 - 5, 2**33 + 3]) / 1e6
+    np.testing.assert_allclose(unwrap_s(ticks), expected, rtol=0, atol=1e-9)
 
 
 def write_movella(path: Path, samples: np.ndarray, start_us: int, orientation: str) -> None:

@@ -48,11 +48,13 @@ def read_stream(
     *,
     decimal: str = ".",
     time_scale: float = 1.0,
+    time_fix: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Numeric, time-checked frame of one file (source column -> canonical name).
 
-    ``time_scale`` converts the source's time unit to seconds. Duplicate rows and a
-    cut-off last line become warnings in ``table.warnings``.
+    ``time_scale`` converts the source's time unit to seconds; ``time_fix`` then maps the
+    times (s) before they are checked (e.g. undoing a counter's wrap). Duplicate rows and
+    a cut-off last line become warnings in ``table.warnings``.
     """
     time_source = next(source for source, target in columns.items() if target == TIME)
     targets = set(columns.values())
@@ -67,6 +69,8 @@ def read_stream(
                 hint="check the export (x, y and z are all needed)",
             )
     frame = table.floats(columns, decimal=decimal, scale={TIME: time_scale})
+    if time_fix is not None:
+        frame[TIME] = time_fix(frame[TIME].to_numpy())
     frame = check_time(frame, table.name, time_source, table.warnings)
     if len(frame) < 2:
         raise input_error(

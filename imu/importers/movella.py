@@ -21,9 +21,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from imu.errors import input_error
-from imu.importers._common import finish_import, no_gyro, one_file, split_header
+from imu.importers._common import finish_import, no_gyro, one_file, read_stream, split_header
 from imu.importers._sources import SourceFile
-from imu.session import TIME, Session, check_time, read_table
+from imu.session import TIME, Session, read_table
 
 NAME = "movella-dot"
 TIME_COLUMN = "SampleTimeFine"
@@ -31,7 +31,7 @@ ACC_COLUMNS = {"Acc_X": "acc_x", "Acc_Y": "acc_y", "Acc_Z": "acc_z"}
 GYR_COLUMNS = {"Gyr_X": "gyr_x", "Gyr_Y": "gyr_y", "Gyr_Z": "gyr_z"}
 FREE_ACC = "FreeAcc_X"
 US_PER_S = 1e6
-WRAP_US = 2.0**32
+WRAP_S = 2.0**32 / US_PER_S  # the counter's range, 4294.967296 s
 HEADER_SCAN_LINES = 60
 PREAMBLE_RE = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)\s*:\s*,?\s*(.*?)\s*,*\s*$")
 
@@ -50,12 +50,12 @@ def matches(files: Sequence[SourceFile]) -> bool:
     return any(_header_index(f) is not None for f in files)
 
 
-def unwrap_us(ticks: np.ndarray) -> np.ndarray:
-    """Microsecond counter values with the 32-bit wraps undone (a step back by more than
-    half the range adds 2^32 to every later value)."""
-    steps = np.diff(ticks)
-    wraps = np.concatenate([[0.0], np.cumsum(steps < -WRAP_US / 2)])
-    return ticks + wraps * WRAP_US
+def unwrap_s(t: np.ndarray) -> np.ndarray:
+    """Times (s) of the 32-bit microsecond counter with its wraps undone (a step back by
+    more than half the range adds the range to every later time)."""
+    steps = np.diff(t)
+    wraps = np.concatenate([[0.0], np.cumsum(steps < -WRAP_S / 2)])
+    return t + wraps * WRAP_S
 
 
 def _preamble(lines: list[str]) -> dict[str, str]:
@@ -91,20 +91,9 @@ def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None
         )
     has_gyro = "Gyr_X" in table.columns
     columns = {TIME_COLUMN: TIME, **ACC_COLUMNS, **(GYR_COLUMNS if has_gyro else {})}
-    frame = table.floats(columns)
-    ticks = frame[TIME].to_numpy()
-    unwrapped = unwrap_us(ticks)
-    frame[TIME] = unwrapped / US_PER_S
-    frame = check_time(frame, file.name, TIME_COLUMN, table.warnings)
-    if len(frame) < 2:
-        raise input_error(
-            f"only {len(frame)} complete sample(s); a recording needs at least 2",
-            path=file.name,
-            hint="the file is cut short; export the recording again",
-        )
+    frame = read_stream(table, columns, time_scale=1 / US_PER_S, time_fix=unwrap_s)
     metadata = _preamble(text.splitlines()[:index])
-    if np.any(unwrapped != ticks):
-        metadata["time_origin"] = "SampleTimeFine (us) with its 32-bit wrap undone"
+    metadata["time_origin"] = "SampleTimeFine, the sensor's us clock (32-bit wraps undone)"
     if not has_gyro:
         frame = no_gyro(frame)
     return finish_import(
