@@ -37,18 +37,19 @@ from imu.pipeline.buffers import GrowingArray
 from imu.pipeline.calibration import (
     STANDARD_GRAVITY_M_S2,
     CalibrationSettings,
-    MovementResult,
-    MovementSettings,
     StillPeriod,
     StillSearch,
-    calibrate_from_movement,
-    describe_gyro_mapping,
     forward_from_bend,
-    gyro_axes_mapping,
-    gyro_bias_from_motion,
     mounting_name,
     parse_mounting,
     rotation_from_axes,
+)
+from imu.pipeline.gyro_mapping import describe_gyro_mapping, gyro_axes_mapping
+from imu.pipeline.movement import (
+    MovementResult,
+    MovementSettings,
+    calibrate_from_movement,
+    gyro_bias_from_motion,
 )
 from imu.pipeline.orientation import (
     GravityTilt,

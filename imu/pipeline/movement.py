@@ -1,0 +1,428 @@
+"""Calibration from the movement itself, for recordings without a still period.
+
+When no still period is found (a file cut to the set, a lifter who never stands still),
+the body axes come from the reps: the gyroscope bias and starting tilt are fitted to the
+accelerometer over seconds of lifting (:func:`gyro_bias_from_motion`), the flexion axis is
+the principal rotation axis, upright is where the lifter dwells at the tops of the reps,
+and the flexion sign comes from the segment's drop at depth and the strapping's axes
+(:func:`calibrate_from_movement`). docs/calibration.md explains each step and its figures.
+The engine (imu/pipeline/engine.py) decides when to try it; the still-period path in
+imu/pipeline/calibration.py stays the preferred one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from imu.pipeline.calibration import forward_from_bend, rotation_from_axes
+from imu.units import STANDARD_GRAVITY_M_S2
+
+
+@dataclass(frozen=True)
+class MovementSettings:
+    """How calibration is taken from the reps when the recording has no still period."""
+
+    min_rows: int = 10
+    """Fewer rows than this cannot be calibrated at all (the message says so)."""
+    step_s: float = 0.5
+    """Attempts are made when the stream passes each multiple of this after its first row
+    (s), on the rows up to that time (so the outcome does not depend on chunking)."""
+    window_s: float = 40.0
+    """Each attempt looks at most this far back (s)."""
+    min_excursions: int = 2
+    """Excursions (out to depth and back) needed before the end of the stream; at the end
+    one is enough."""
+    min_excursion_deg: float = 20.0
+    """An excursion moves the trunk at least this far about the flexion axis (deg)."""
+    moving_deg_s: float = 15.0
+    """Samples rotating faster than this define the flexion axis (deg/s)."""
+    bias_window_s: float = 0.25
+    """Length of the gyroscope-vs-gravity comparisons that estimate the gyroscope bias (s)."""
+    max_gyro_bias_deg_s: float = 30.0
+    """A bias estimate larger than this is not trusted (the fusion then corrects alone)."""
+    dwell_deg_s: float = 20.0
+    """Near a rep's top, rows bending slower than this are where the lifter dwells (deg/s)."""
+    refine_tops: int = 5
+    """Once this many rep tops are seen after calibrating from the movement, it is taken
+    again from all of them (the median of more tops), for the rows that follow."""
+    max_refine_deg: float = 20.0
+    """A refinement that would turn the body axes further than this (deg; e.g. the other
+    flexion sign) is not taken."""
+    top_agree_deg: float = 5.0
+    """Two rep tops this close give the upright posture; if the first two differ more
+    (one rep hyperextended, say), a third decides (median). The tops within this of the
+    median are averaged."""
+    bias_prior_deg_s: float = 5.0
+    """Spread of gyroscope biases expected before any data (deg/s; data sheets: a few)."""
+    height_m_per_rad: float = 0.12
+    """Drop of the sensor per radian of bend that counts as clear evidence of which end
+    is bent (m/rad; a deadlift from the floor drops ~0.2-0.4, a hip hinge barely)."""
+    lordosis_deg: float = 10.0
+    """Expected tilt of a strapped sensor's axis into the bend at upright (deg)."""
+    axes_deg: float = 15.0
+    """Difference in fit of the strapping (deg) that counts as clear evidence."""
+
+
+@dataclass(frozen=True)
+class MovementResult:
+    """Calibration from the reps: ``rotation_bs`` (rows = body axes in sensor axes)."""
+
+    rotation_bs: np.ndarray
+    top_row: int
+    """Row (of the rows given) of the top of a rep whose posture is the upright reference."""
+    n_excursions: int
+    quality: float
+    sign_from: str
+    """What fixed the flexion sign: ``"mounting"``, ``"height"`` (the segment is lower at
+    depth), ``"axes"`` (a sensor axis is nearer to vertical at the tops) or both."""
+    evidence: tuple[float, float] = (0.0, 0.0)
+    """The scores of the height and the axes evidence (> 0: for the sign taken)."""
+    n_tops: int = 0
+    """Rep tops the upright posture was taken from."""
+
+
+def moving_average(values: np.ndarray, n: int) -> np.ndarray:
+    """Centred moving average over ``n`` rows (edges use the rows there are)."""
+    if n <= 1:
+        return values
+    kernel = np.ones(n)
+    counts = np.convolve(np.ones(len(values)), kernel, mode="same")
+    if values.ndim == 1:
+        return np.convolve(values, kernel, mode="same") / counts
+    return np.column_stack(
+        [np.convolve(values[:, k], kernel, mode="same") / counts for k in range(values.shape[1])]
+    )
+
+
+def gyro_bias_from_motion(
+    rows: np.ndarray, settings: MovementSettings = MovementSettings(), iterations: int = 3
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Gyroscope bias (deg/s) and the gravity direction at the first row (sensor axes),
+    from moving data: the bias and starting tilt with which the gyroscope alone best
+    carries gravity through the accelerometer's readings.
+
+    Over seconds of lifting, the trunk's own acceleration averages out (its velocity
+    comes back to zero), while a bias turns the integrated orientation further and
+    further: a weighted least-squares fit (Gauss-Newton, derivatives by finite
+    differences of the same integration) of the bias and the first row's tilt to the
+    measured acceleration directions, weighted down where the acceleration norm is far
+    from g. The integration is the orientation kernel with gain 0 (gyroscope only).
+    Returns None if fewer than 20 rows or the bias exceeds ``max_gyro_bias_deg_s``.
+    ``rows``: (n, 7) ``[time_s, acc m/s^2, gyr deg/s]``, accepted rows in time order.
+    """
+    from imu.pipeline.angles import up_in_sensor
+    from imu.pipeline.orientation import Orientation, OrientationSettings
+
+    n = len(rows)
+    if n < 20:
+        return None
+    acc, gyr = rows[:, 1:4], rows[:, 4:7]
+    dt = np.diff(rows[:, 0], prepend=rows[0, 0])
+    rate_hz = float(1.0 / np.median(dt[1:]))
+    if not math.isfinite(rate_hz) or rate_hz <= 0:
+        return None
+    norm = np.linalg.norm(acc, axis=1)
+    measured = acc / norm[:, None]
+    weight = 1.0 / (1.0 + ((norm - STANDARD_GRAVITY_M_S2) / 0.5) ** 2)
+    skip = np.zeros(n, dtype=bool)
+    # each stretch between gaps (longer than 3 steps) starts again with its own tilt
+    restart = dt > 3.0 * float(np.median(dt[1:]))
+    restart[0] = True
+    starts = np.flatnonzero(restart)
+    segment = np.cumsum(restart) - 1
+    gyro_only = OrientationSettings(
+        gain=0.0, acceleration_rejection_deg=0.0, rejection_timeout_s=0.0,
+        gyroscope_range_deg_s=0.0, bias_threshold_deg_s=0.0, bias_period_s=0.0,
+    )  # fmt: skip
+
+    def carried(bias: np.ndarray, gravity: np.ndarray) -> np.ndarray:
+        """Gravity carried by the gyroscope from each stretch's first row (tilt ``gravity``)."""
+        start_acc = acc.copy()
+        start_acc[starts] = gravity
+        orientation = Orientation(gyro_only, rate_hz, np.zeros(3), None)
+        quats = orientation.update(start_acc, gyr - bias, dt, skip, restart)
+        return up_in_sensor(quats)
+
+    bias = np.zeros(3)
+    gravity = np.array([initial_gravity(rows[k:], bias, 2.0) for k in starts])
+    gravity /= np.linalg.norm(gravity, axis=1)[:, None]
+    n_seg = len(starts)
+    sqrt_w = np.sqrt(weight)
+    for _ in range(iterations):
+        base = carried(bias, gravity)
+        residual = (measured - base) * sqrt_w[:, None]
+        columns = []
+        for k in range(3):
+            step = np.zeros(3)
+            step[k] = 0.1
+            columns.append((carried(bias + step, gravity) - base) / 0.1)
+        # two directions across each stretch's gravity, all stretches perturbed at once
+        helper = np.where(np.abs(gravity[:, :1]) < 0.9, [[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]])
+        first = np.cross(gravity, helper)
+        first /= np.linalg.norm(first, axis=1)[:, None]
+        second = np.cross(gravity, first)
+        tilt_columns = []
+        for direction in (first, second):
+            tilted = gravity + 0.01 * direction
+            tilted /= np.linalg.norm(tilted, axis=1)[:, None]
+            tilt_columns.append((carried(bias, tilted) - base) / 0.01)
+        # normal equations: the bias columns touch every row, each stretch's two tilt
+        # columns only its own rows (block structure, summed per stretch)
+        jb = np.stack(columns, axis=2) * sqrt_w[:, None, None]  # (n, 3, 3)
+        jt = np.stack(tilt_columns, axis=2) * sqrt_w[:, None, None]  # (n, 3, 2)
+        size = 3 + 2 * n_seg
+        normal = np.zeros((size, size))
+        rhs = np.zeros(size)
+        normal[:3, :3] = np.einsum("nij,nik->jk", jb, jb)
+        rhs[:3] = np.einsum("nij,ni->j", jb, residual)
+        cross_bt = np.zeros((n_seg, 3, 2))
+        np.add.at(cross_bt, segment, np.einsum("nij,nik->njk", jb, jt))
+        tilt_tt = np.zeros((n_seg, 2, 2))
+        np.add.at(tilt_tt, segment, np.einsum("nij,nik->njk", jt, jt))
+        tilt_r = np.zeros((n_seg, 2))
+        np.add.at(tilt_r, segment, np.einsum("nij,ni->nj", jt, residual))
+        for k in range(n_seg):
+            cols = slice(3 + 2 * k, 5 + 2 * k)
+            normal[:3, cols] = cross_bt[k]
+            normal[cols, :3] = cross_bt[k].T
+            normal[cols, cols] = tilt_tt[k] + 1e-9 * np.eye(2)
+            rhs[cols] = tilt_r[k]
+        # a weak prior pulls the bias towards 0 (sigma ``bias_prior_deg_s``): short or
+        # one-plane movement leaves some of its components badly determined
+        noise = float(np.sum(residual**2)) / max(1.0, float(np.sum(weight)))
+        prior = noise / settings.bias_prior_deg_s**2
+        normal[:3, :3] += prior * np.eye(3)
+        rhs[:3] -= prior * bias
+        solution = np.linalg.solve(normal + 1e-9 * np.eye(size), rhs)
+        if not np.all(np.isfinite(solution)):
+            return None
+        bias = bias + solution[:3]
+        tilt = solution[3:].reshape(n_seg, 2)
+        gravity = gravity + tilt[:, :1] * first + tilt[:, 1:] * second
+        gravity /= np.linalg.norm(gravity, axis=1)[:, None]
+    gravity = gravity[0]
+    if float(np.linalg.norm(bias)) > settings.max_gyro_bias_deg_s:
+        return None
+    return bias, gravity
+
+
+def initial_gravity(
+    rows: np.ndarray, gyro_bias_deg_s: np.ndarray, span_s: float = 4.0
+) -> np.ndarray:
+    """Gravity direction (specific force, sensor axes) at the first of ``rows``: every
+    acceleration of the first ``span_s`` carried back to the first sample's axes with the
+    bias-corrected gyroscope, then averaged (the trunk's own acceleration averages out
+    over a rep; the first sample alone may be mid-pull). ``rows`` (n, 7) as above."""
+    stop = int(np.searchsorted(rows[:, 0], rows[0, 0] + span_s, side="right"))
+    rows = rows[: max(stop, 1)]
+    rates = np.radians(rows[:-1, 4:7] - gyro_bias_deg_s) * np.diff(rows[:, 0])[:, None]
+    rotation = np.eye(3)
+    total = rows[0, 1:4].copy()
+    for k, step in enumerate(rates):
+        angle = float(np.linalg.norm(step))
+        if angle > 1e-12:
+            x, y, z = step / angle
+            skew = np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])
+            rotation = rotation @ (
+                np.eye(3) + math.sin(angle) * skew + (1 - math.cos(angle)) * skew @ skew
+            )
+        total += rotation @ rows[k + 1, 1:4]
+    return total / len(rows)
+
+
+def _axes_score(
+    phi: np.ndarray, up: np.ndarray, e1: np.ndarray, e2: np.ndarray, settings: MovementSettings
+) -> float:
+    """How much better (deg) "upright at the low end of ``phi``" fits a sensor strapped
+    with its axes along the belt than "upright at the high end" (> 0: the low end).
+
+    Strapped flat on the lower back, one sensor axis lies (nearly) in the plane of the
+    bend and points along the trunk, tilted into the bend by the lordosis of the lower
+    back (``lordosis_deg``, a few to 20 deg): it is vertical at a slight flexion, not
+    at depth. For each reading, the in-plane sensor axis nearest that expectation."""
+    lo, hi = float(np.min(phi)), float(np.max(phi))
+    low_end = np.mean(up[phi < lo + 0.1 * (hi - lo)], axis=0)
+    high_end = np.mean(up[phi > hi - 0.1 * (hi - lo)], axis=0)
+    ends = [math.degrees(math.atan2(v @ e2, v @ e1)) for v in (low_end, high_end)]
+    positions = []
+    for axis in np.eye(3):
+        inplane = math.hypot(axis @ e1, axis @ e2)
+        if inplane > 0.8:  # within ~35 deg of the plane of the bend
+            angle = math.degrees(math.atan2(axis @ e2, axis @ e1))
+            positions += [angle, angle + 180.0]
+    if not positions:
+        return 0.0
+
+    def misfit(start: float, direction: float) -> float:
+        offsets = [((direction * (p - start) + 180.0) % 360.0) - 180.0 for p in positions]
+        return min(abs(o - settings.lordosis_deg) for o in offsets)
+
+    return misfit(ends[1], -1.0) - misfit(ends[0], 1.0)
+
+
+def calibrate_from_movement(
+    rows: np.ndarray,
+    up_sensor: np.ndarray,
+    gyro_bias_deg_s: np.ndarray,
+    settings: MovementSettings,
+    *,
+    final: bool,
+    known_rotation: np.ndarray | None = None,
+) -> MovementResult | str:
+    """Body axes from repeated bends, without a still period; a reason (str) if not yet.
+
+    ``rows`` (n, 7) are accepted samples ``[time_s, acc, gyr]``, ``up_sensor`` (n, 3) the
+    fused world up direction in sensor axes at each of them (an AHRS run with
+    ``gyro_bias_deg_s``).
+
+    1. Flexion axis: the principal axis of the bias-corrected rotation while the sensor
+       turns faster than ``moving_deg_s`` (reps turn about one axis). Its share of the
+       rotation (largest eigenvalue / sum) is the axis quality.
+    2. Position on the arc: the angle of ``up_sensor`` about that axis. Excursions are
+       moves of at least ``min_excursion_deg`` away from one end and back.
+    3. Which end is upright (the sign of flexion): the trunk is bent at depth, and there
+       the lumbar segment is lower (the hips go down and back): the vertical acceleration
+       of the sensor goes against the second derivative of the bend
+       (``height``). Independently, a sensor strapped to a belt has an axis near the
+       vertical when the lifter stands, not at depth (``axes``). Both are scored; where
+       they disagree the larger wins; the quality follows the summed evidence (full from
+       one clear unit of it, e.g. 0.12 m/rad of drop or 15 deg of fit). ``known_rotation``
+       (``--mounting``) settles it.
+    4. Upright: the median of the tops of the excursions (the least-flexed posture the
+       lifter keeps coming back to); forward: the direction the up vector moves at depth
+       (:func:`forward_from_bend`).
+    """
+    finite = np.isfinite(up_sensor).all(axis=1) & np.isfinite(rows).all(axis=1)
+    if not finite.all():  # (rows before the orientation's first start)
+        keep = np.flatnonzero(finite)
+        result = calibrate_from_movement(
+            rows[keep], up_sensor[keep], gyro_bias_deg_s, settings,
+            final=final, known_rotation=known_rotation,
+        )  # fmt: skip
+        if isinstance(result, str):
+            return result
+        return dataclasses.replace(result, top_row=int(keep[result.top_row]))
+    cal = settings
+    n = len(rows)
+    if n < cal.min_rows:
+        return f"only {n} samples"
+    time_s = rows[:, 0]
+    rate = np.radians(rows[:, 4:7] - gyro_bias_deg_s)
+    speed = np.degrees(np.linalg.norm(rate, axis=1))
+    moving = speed > cal.moving_deg_s
+    if moving.sum() < 5:
+        return "the trunk hardly moves"
+    scatter = rate[moving].T @ rate[moving]
+    values, vectors = np.linalg.eigh(scatter)
+    axis = vectors[:, 2]
+    axis_share = float(values[2] / max(values.sum(), 1e-12))
+    if known_rotation is not None:
+        axis = known_rotation[1]  # the body y axis of the mounting
+    # arc coordinate: angle of up about the axis, from the mean direction
+    planar = up_sensor - np.outer(up_sensor @ axis, axis)
+    centre = np.sum(planar, axis=0)
+    if np.linalg.norm(centre) < 1e-9:
+        return "no consistent bend"
+    e1 = centre / np.linalg.norm(centre)
+    e2 = np.cross(axis, e1)
+    phi = np.degrees(np.arctan2(planar @ e2, planar @ e1))
+    lo, hi = float(np.min(phi)), float(np.max(phi))
+    if hi - lo < cal.min_excursion_deg:
+        return f"no bend of {cal.min_excursion_deg:g} deg"
+    # which end is upright
+    if known_rotation is not None:
+        # bending moves up towards -x (body): phi grows into the bend if e2 . (-x) > 0
+        bend_sign = 1.0 if float(np.dot(e2, -known_rotation[0])) > 0 else -1.0
+        sign_from, sign_quality = "mounting", 1.0
+    else:
+        dt = float(np.median(np.diff(time_s)))
+        k = max(1, round(0.15 / dt))
+        # up turns by -w about the axis as the sensor turns by w: d(phi)/dt = -w . axis
+        phi_rate = moving_average(-np.degrees(rate @ axis), k)
+        phi_acc = np.gradient(phi_rate, time_s)
+        vertical = moving_average(np.sum(rows[:, 1:4] * up_sensor, axis=1) - STANDARD_GRAVITY_M_S2, k)
+        # height: vertical acceleration = -k x d2(phi)/dt2, k (m/rad) > 0 if the segment is
+        # lower where phi is larger
+        rad_acc = np.radians(phi_acc)
+        slope_m_rad = -float(np.sum(vertical * rad_acc)) / (float(np.sum(rad_acc**2)) + 1e-12)
+        height_score = slope_m_rad / cal.height_m_per_rad
+        axes_score = _axes_score(phi, up_sensor, e1, e2, cal) / cal.axes_deg
+        votes = [s for s in (height_score, axes_score) if abs(s) > 0.05]
+        if not votes:
+            return "cannot tell upright from bent yet"
+        total = float(np.clip(height_score, -2, 2) + np.clip(axes_score, -2, 2))
+        bend_sign = 1.0 if total > 0 else -1.0
+        sign_from = "+".join(
+            name
+            for name, s in (("height", height_score), ("axes", axes_score))
+            if abs(s) > 0.05 and np.sign(s) == np.sign(total)
+        )
+        # weak or conflicting evidence (|total| < 1) lowers the quality in proportion: on
+        # the simulator every wrong sign had |total| < 0.5 (1 in 10 right ones too)
+        sign_quality = min(1.0, max(0.05, abs(total)))
+    flex = bend_sign * phi  # grows into the bend
+    flex = flex - float(np.min(flex))
+    span = float(np.max(flex))
+    deep, back = 0.6 * span, 0.25 * span
+    # excursions: hysteresis between back and deep; a top is the least flexed row
+    # between two deep phases (or before the first / after the last one) that is a
+    # turning point, not the first or last row (a recording may start or stop mid-pull)
+    tops: list[tuple[int, int, int]] = []  # (least flexed row, segment start, end)
+    n_exc, deep_now, best, seg_start = 0, bool(flex[0] > back), 0, 0
+    for i, value in enumerate(flex):
+        if deep_now:
+            if value < back:
+                n_exc += 1
+                deep_now, best, seg_start = False, i, i
+        else:
+            if value < flex[best]:
+                best = i
+            if value > deep:
+                if 0 < best and flex[best] < back:
+                    tops.append((best, seg_start, i))
+                deep_now = True
+    if not deep_now and 0 < best < n - 1 and flex[best] < back:
+        tops.append((best, seg_start, n))
+    if not tops and not deep_now and flex[best] < back:
+        tops.append((best, seg_start, n))
+    need = 1 if final else cal.min_excursions
+    if n_exc < need or span < cal.min_excursion_deg or not tops:
+        return f"{n_exc} bend(s) of {cal.min_excursion_deg:g} deg so far"
+    # each top's posture: where the lifter dwells near the top (slow rows in the lowest
+    # quarter of the span), not the extreme of a brief lean back at lockout
+    flex_rate = np.abs(np.gradient(flex, time_s))
+    dwell_rows = []
+    for best, lo_row, hi_row in tops:
+        rows_in = np.arange(lo_row, hi_row)
+        slow = rows_in[(flex[rows_in] < back) & (flex_rate[rows_in] < cal.dwell_deg_s)]
+        dwell_rows.append(slow if slow.size else np.array([best]))
+    top_values = np.array([float(np.median(flex[r])) for r in dwell_rows])
+    if not final and (
+        len(tops) < 2 or (len(tops) == 2 and abs(top_values[1] - top_values[0]) > cal.top_agree_deg)
+    ):
+        return f"{len(tops)} rep top(s) so far"
+    median = float(np.median(top_values))
+    chosen = [k for k, v in enumerate(top_values) if abs(v - median) <= cal.top_agree_deg]
+    chosen = chosen or list(range(len(tops)))
+    rows_up = np.concatenate([dwell_rows[k] for k in chosen])
+    up = np.sum(up_sensor[rows_up], axis=0)
+    up /= np.linalg.norm(up)
+    top_row = int(rows_up[np.argmin(np.abs(flex[rows_up] - median))])
+    in_bend = flex > deep
+    forward, consistency = forward_from_bend(up_sensor[in_bend], up)
+    if known_rotation is not None:
+        forward = known_rotation[0]
+    rotation = rotation_from_axes(up, forward)
+    quality = axis_share * sign_quality * min(1.0, consistency) * min(1.0, 0.5 + 0.25 * n_exc)
+    evidence = (
+        (0.0, 0.0)
+        if known_rotation is not None
+        else (float(bend_sign * height_score), float(bend_sign * axes_score))
+    )
+    return MovementResult(
+        rotation, int(top_row), n_exc, round(quality, 3), sign_from, evidence, len(tops)
+    )
