@@ -54,6 +54,9 @@ class SimResult:
     kinematics: Kinematics
     body_sensor: np.ndarray
     mounting: str
+    truth_bends: pd.DataFrame | None = None
+    """Bends that are not reps (``kind``, ``start_s``, ``end_s``, ``peak_flexion_deg``;
+    session clock): put-downs, plates, pick-ups, stretches, sitting down."""
 
 
 def resolve_mounting(mounting: str, rng: np.random.Generator | None) -> str:
@@ -149,7 +152,11 @@ def simulate(
     reps[faults] = reps[faults].fillna(False).astype(bool)
     for column in ("start_s", "bottom_s", "end_s"):
         reps[column] += origin
-    return SimResult(session, truth, reps, kin, body_sensor, mounting_code(MOUNTINGS[name]))
+    bends = pd.DataFrame(built.bends, columns=["kind", "start_s", "end_s", "peak_flexion_deg"])
+    for column in ("start_s", "end_s"):
+        bends[column] += origin
+    mounting = mounting_code(MOUNTINGS[name])
+    return SimResult(session, truth, reps, kin, body_sensor, mounting, bends)
 
 
 def _numeric_text(frame: pd.DataFrame, decimals: dict[str, int]) -> str:

@@ -40,6 +40,9 @@ class LiftKind:
     ascent: float
     pause_s: tuple[float, float]
     from_floor: bool
+    depth_deg: tuple[float, float] | None = None
+    """An absolute depth range (deg) drawn once per set instead of ``depth`` x hinge depth
+    (shallow Romanian deadlifts reach ~30-35 deg whoever lifts)."""
 
 
 KINDS: dict[str, LiftKind] = {
@@ -48,6 +51,18 @@ KINDS: dict[str, LiftKind] = {
     "rdl": LiftKind(0.85, 0.25, 1.2, 1.0, (0.1, 0.3), False),
     "good_morning": LiftKind(0.95, 0.15, 1.3, 1.2, (0.15, 0.4), False),
 }
+"""The lifts of the demo and training sessions (``demo_session`` draws from these)."""
+
+GYM_KINDS: dict[str, LiftKind] = {
+    # pulling from a raised deficit (standing on a plate): deeper, longer from the floor
+    "deficit": LiftKind(1.1, 1.15, 1.1, 1.15, (0.6, 1.8), True),
+    # Romanian deadlifts to ~30-35 deg of segment flexion, and deep ones
+    "rdl_shallow": LiftKind(0.0, 0.15, 1.1, 0.9, (0.05, 0.25), False, (29.0, 36.0)),
+    "rdl_deep": LiftKind(1.0, 0.3, 1.3, 1.05, (0.1, 0.4), False),
+}
+"""Further lifts of the gym sessions (:mod:`imu.sim.gym`)."""
+
+ALL_KINDS: dict[str, LiftKind] = {**KINDS, **GYM_KINDS}
 
 HIP_BACK_M_PER_DEG = 0.15 / 60.0  # hip shift backward per degree of hinge
 
@@ -81,10 +96,26 @@ class DeadliftSet:
     hyperextended: tuple[bool, ...] | None = None
     cluster_size: int | None = None
     cluster_rest_s: float = 15.0
+    put_down: str = "controlled"
+    """How a set from the floor ends: ``controlled`` (lowered to the floor, let go, stand
+    up) or ``dropped`` (released from about the knees: a short quick bend)."""
+    reset_chance: float = 0.0
+    """Chance that the lifter puts the bar down, stands up and sets up again before a rep
+    (from the floor: stand, re-grip). The put-down and stand-up are not a rep."""
+    cluster_put_down: bool = False
+    """Clusters of a set from the floor rest with the bar on the floor (put down, stand
+    ``cluster_rest_s``, set up again) instead of holding it."""
+    rack: bool = False
+    """Lifted from a rack (Romanian deadlifts, good mornings): unrack, walk out 2-3 steps
+    backward, the reps, walk in, rack. No set-up, no put-down."""
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown lift kind {self.kind!r}; choose from {', '.join(KINDS)}")
+        if self.kind not in ALL_KINDS:
+            raise ValueError(f"unknown lift kind {self.kind!r}; choose from {', '.join(ALL_KINDS)}")
+        if self.put_down not in ("controlled", "dropped"):
+            raise ValueError("put_down must be 'controlled' or 'dropped'")
+        if self.rack and ALL_KINDS[self.kind].from_floor:
+            raise ValueError("a lift from the floor is not taken from a rack")
         for flags in (self.rounded, self.hyperextended):
             if flags is not None and len(flags) != self.n_reps:
                 raise ValueError("one rounded/hyperextended flag per rep is needed")
@@ -118,7 +149,53 @@ class SitStand:
     seated_s: float = 10.0
 
 
-Activity = Stand | Walk | DeadliftSet | SquatSet | Rest | LoadPlates | PickUp | SitStand
+@dataclass(frozen=True)
+class LoadBar:
+    """Load (or unload) ``plates_per_side`` plates at both bar ends: walk to one end, turn
+    partly toward the sleeve, bend to slide each plate on (held 0.5-4 s; a plate may first
+    be fetched from a tree a few steps away, another bend), walk round to the other end,
+    the same, walk back to the middle. Not reps."""
+
+    plates_per_side: int = 1
+
+
+ITEMS = ("chalk", "belt", "phone", "bottle")
+
+
+@dataclass(frozen=True)
+class PickItem:
+    """Pick ``item`` (one of :data:`ITEMS`) off the floor and use it: chalk up, put the
+    belt on, look at the phone, drink. Not a rep."""
+
+    item: str = "chalk"
+
+    def __post_init__(self) -> None:
+        if self.item not in ITEMS:
+            raise ValueError(f"unknown item {self.item!r}; choose from {', '.join(ITEMS)}")
+
+
+@dataclass(frozen=True)
+class Wander:
+    """Walk around the gym for about ``duration_s``: several walks and turns, standing
+    about, now and then a stretch (a slow held forward bend) or a seat. Not reps."""
+
+    duration_s: float
+    stretch_chance: float = 0.3
+
+
+Activity = (
+    Stand
+    | Walk
+    | DeadliftSet
+    | SquatSet
+    | Rest
+    | LoadPlates
+    | PickUp
+    | SitStand
+    | LoadBar
+    | PickItem
+    | Wander
+)
 
 
 @dataclass(frozen=True)
@@ -133,12 +210,14 @@ class SessionScript:
 
 @dataclass
 class BuiltMotion:
-    """A compiled script: the motion, its duration (s) and the true reps (list of dicts,
-    times relative to the motion's own zero)."""
+    """A compiled script: the motion, its duration (s), the true reps (list of dicts,
+    times relative to the motion's own zero) and the bends that are not reps (``kind``,
+    ``start_s``, ``end_s``, ``peak_flexion_deg``: put-downs, plates, pick-ups, ...)."""
 
     motion: Motion
     duration_s: float
     reps: list[dict] = field(default_factory=list)
+    bends: list[dict] = field(default_factory=list)
 
 
 def pull_keys(
@@ -172,6 +251,8 @@ class _Builder:
         self.bar_heading_deg = 0.0  # the bar is straight ahead of the calibration posture
         self.n_sets = 0
         self.reps: list[dict] = []
+        self.bends: list[dict] = []
+        self._set_depth_deg: float | None = None  # an absolute depth drawn for the set
 
     # -- primitives -------------------------------------------------------------------
     def _track(self, channel: str):
@@ -299,9 +380,15 @@ class _Builder:
         down_s: float,
         hold_s: float,
         up_s: float,
+        label: str = "bend",
     ) -> None:
-        """A bend that is not a rep: down, hold (with fidgeting), back up."""
+        """A bend that is not a rep: down, hold (with fidgeting), back up (recorded in
+        ``bends`` as ``label``)."""
         t0, h = self.t, self.heading_deg
+        self.bends.append(
+            {"kind": label, "start_s": t0, "end_s": t0 + down_s + hold_s + up_s,
+             "peak_flexion_deg": depth_deg}
+        )  # fmt: skip
         hold_end, end = down_s + hold_s, down_s + hold_s + up_s
         self.hinge(t0, [(down_s, depth_deg, 0.0), (hold_end, depth_deg, 0.0), (end, 0.0, 0.0)])
         for channel, value, back_to, reach_s in (
@@ -333,6 +420,7 @@ class _Builder:
             rng.uniform(1.0, 1.6),
             rng.uniform(3.0, 8.0),
             rng.uniform(1.1, 1.7),
+            "load_plate",
         )
         self.turn(-side * 180.0)
         self.walk(Walk(rng.uniform(0.8, 1.5)))
@@ -348,6 +436,7 @@ class _Builder:
             rng.uniform(0.6, 1.0),
             rng.uniform(0.2, 0.8),
             rng.uniform(0.7, 1.1),
+            "pick_up",
         )
 
     def sit_stand(self, a: SitStand) -> None:
@@ -357,19 +446,29 @@ class _Builder:
         t0 = self.t
         lean, slump = rng.uniform(30, 42), rng.uniform(8, 18)
         self.hinge(t0, [(0.8, lean, 0.0), (1.6, slump, 0.0)], scale_back=0.5)
+        self.bends.append(
+            {"kind": "sit", "start_s": t0, "end_s": t0 + 1.6, "peak_flexion_deg": lean}
+        )
         self.path("hip_drop_m", t0, [(1.4, seat_drop, 0.0)])
         self.sway(t0 + 1.6, t0 + 1.6 + a.seated_s, 0.8)
         t1 = t0 + 1.6 + a.seated_s
         self.hinge(t1, [(0.7, lean + 5, 0.0), (1.6, 0.0, 0.0)], scale_back=0.5)
+        self.bends.append(
+            {"kind": "stand_up", "start_s": t1, "end_s": t1 + 1.6, "peak_flexion_deg": lean + 5}
+        )
         self.path("hip_drop_m", t1, [(0.5, seat_drop, 0.0), (1.5, 0.0, 0.0)])
         self.t = t1 + 1.6
         self.walk(Walk(rng.uniform(1.5, 3.0)))
         self.face_bar()
 
     def deadlift_set(self, a: DeadliftSet) -> None:
-        lifter, rng, kind = self.lifter, self.rng, KINDS[a.kind]
+        lifter, rng, kind = self.lifter, self.rng, ALL_KINDS[a.kind]
         self.face_bar()
         self.n_sets += 1
+        if a.rack:
+            self.walk_out()
+        self._set_depth_deg = rng.uniform(*kind.depth_deg) if kind.depth_deg else None
+        on_floor = kind.from_floor  # the bar lies on the floor: the next rep sets up
         for i in range(a.n_reps):
             progress = i / max(a.n_reps - 1, 1)
             fatigue = lifter.fatigue * progress
@@ -381,19 +480,168 @@ class _Builder:
                 hyper = a.hyperextended[i]
             else:
                 hyper = bool(rng.random() < lifter.hyperextension_tendency)
-            setup = i == 0 and kind.from_floor
-            self.rep(a.kind, i + 1, rounded, hyper, fatigue, setup)
+            if i > 0 and kind.from_floor and a.reset_chance and rng.random() < a.reset_chance:
+                self.put_down(a.kind)  # stand up, re-grip: sets up again
+                self.stand(Stand(rng.uniform(0.5, 3.0)))
+                on_floor = True
+            self.rep(a.kind, i + 1, rounded, hyper, fatigue, on_floor)
+            on_floor = False
             if a.cluster_size and (i + 1) % a.cluster_size == 0 and i + 1 < a.n_reps:
-                self.stand(Stand(a.cluster_rest_s))  # breathing, the bar held at lockout
+                if a.cluster_put_down and kind.from_floor:
+                    self.put_down(a.kind)
+                    on_floor = True
+                self.stand(Stand(a.cluster_rest_s))  # breathing (the bar held at lockout)
         if kind.from_floor:
-            self.put_down(a.kind)
+            self.put_down(a.kind, a.put_down)
+        if a.rack:
+            self.walk_in()
         self.stand(Stand(rng.uniform(1.0, 2.5)))
+
+    def shuffle(self, distance_m: float, backward: bool) -> None:
+        """A few short steps (0.35-0.5 m/s) straight forward or backward, heading kept."""
+        rng, f = self.rng, self.lifter.cadence_hz
+        duration = max(1.0, distance_m / rng.uniform(0.35, 0.5))
+        h = np.deg2rad(self.heading_deg)
+        d = np.array([np.cos(h), np.sin(h)]) * (-1.0 if backward else 1.0)
+        for i, channel in enumerate(("hip_x_m", "hip_y_m")):
+            x0 = self._track(channel).last
+            self.path(channel, self.t, [(duration, x0 + distance_m * d[i], 0.0)])
+        t0, t1 = self.t, self.t + duration
+        self.oscillate("hip_drop_m", t0, t1, 0.01, f)
+        self.oscillate("lateral_bend_deg", t0, t1, 2.0, f / 2)
+        self.oscillate("twist_deg", t0, t1, 2.5, f / 2)
+        self.t = t1
+
+    def dip(self, depth_m: float, duration_s: float) -> None:
+        """Bend the knees a little and stand up again (unracking or racking a bar)."""
+        t0 = self.t
+        self.path("hip_drop_m", t0, [(duration_s / 2, depth_m, 0.0), (duration_s, 0.0, 0.0)])
+        lean = self.rng.uniform(2.0, 8.0)
+        self.hinge(t0, [(duration_s / 2, lean, 0.0), (duration_s, 0.0, 0.0)])
+        self.t = t0 + duration_s
+
+    def walk_out(self) -> None:
+        """Unrack (a knee dip) and step back 0.4-0.9 m, then brace."""
+        rng = self.rng
+        self.dip(rng.uniform(0.04, 0.09), rng.uniform(0.8, 1.3))
+        self.shuffle(rng.uniform(0.4, 0.9), backward=True)
+        self.stand(Stand(rng.uniform(0.8, 2.5)))
+
+    def walk_in(self) -> None:
+        """Step forward to the rack and rack the bar (a knee dip)."""
+        rng = self.rng
+        self.shuffle(rng.uniform(0.4, 0.9), backward=False)
+        self.dip(rng.uniform(0.04, 0.09), rng.uniform(0.8, 1.3))
+
+    def load_bar(self, a: LoadBar) -> None:
+        """Plates at both bar ends (see :class:`LoadBar`)."""
+        rng = self.rng
+        half = rng.uniform(1.0, 1.35)  # middle of the bar to a sleeve
+        side = float(rng.choice([-1.0, 1.0]))
+        for end in (0, 1):
+            self.face_bar()
+            self.turn(side * 90.0 if end == 0 else -side * 90.0)
+            self.walk(Walk(half if end == 0 else 2 * half))
+            # at the sleeve: partly turned toward it (often hardly)
+            facing = self.bar_heading_deg + (side if end == 0 else -side) * rng.uniform(0, 80)
+            self.turn((facing - self.heading_deg + 180.0) % 360.0 - 180.0)
+            for plate in range(a.plates_per_side):
+                if rng.random() < 0.4:  # fetch the plate from a tree a few steps away
+                    away = float(rng.choice([-1.0, 1.0])) * rng.uniform(90, 180)
+                    distance = rng.uniform(1.0, 3.0)
+                    self.turn(away)
+                    self.walk(Walk(distance))
+                    self.bend(*self._plate_bend(hold=(0.3, 1.5)), "fetch_plate")
+                    self.turn(180.0)
+                    self.walk(Walk(distance))
+                    self.turn((facing - self.heading_deg + 180.0) % 360.0 - 180.0)
+                self.bend(*self._plate_bend(hold=(0.5, 4.0)), "load_plate")
+                self.stand(Stand(rng.uniform(0.5, 2.0)))
+        self.face_bar()
+        self.turn(side * 90.0)
+        self.walk(Walk(half))
+        self.face_bar()
+        self.stand(Stand(rng.uniform(1.0, 3.0)))
+
+    def _plate_bend(self, hold: tuple[float, float]) -> tuple[float, ...]:
+        """Arguments of :meth:`bend` for handling a plate: stooped or squatting."""
+        rng = self.rng
+        squat = rng.random() < 0.35
+        depth = rng.uniform(30, 55) if squat else rng.uniform(45, 85)
+        drop = rng.uniform(0.3, 0.45) if squat else rng.uniform(0.1, 0.25)
+        return (
+            depth,
+            rng.uniform(-20, 20),
+            rng.uniform(-8, 8),
+            drop,
+            rng.uniform(0.6, 1.6),
+            rng.uniform(*hold),
+            rng.uniform(0.6, 1.6),
+        )
+
+    def pick_item(self, a: PickItem) -> None:
+        """Pick ``a.item`` up and use it (see :class:`PickItem`)."""
+        rng = self.rng
+        if a.item == "chalk" and rng.random() < 0.5:  # a bowl at waist height
+            self.bend(rng.uniform(8, 25), rng.uniform(-15, 15), rng.uniform(-4, 4), 0.02,
+                      rng.uniform(0.4, 0.9), rng.uniform(2.0, 6.0), rng.uniform(0.4, 0.9),
+                      "chalk")  # fmt: skip
+            return
+        self.bend(*self._plate_bend(hold=(0.1, 1.0)), f"pick_{a.item}")
+        t0 = self.t
+        if a.item == "belt":  # buckling the belt: fidgeting, a little bent
+            use = rng.uniform(6.0, 15.0)
+            self.oscillate("flexion_deg", t0, t0 + use, rng.uniform(2, 5), rng.uniform(0.4, 1.0))
+            self.oscillate(
+                "lateral_bend_deg", t0, t0 + use, rng.uniform(1, 3), rng.uniform(0.3, 0.8)
+            )
+            lean = rng.uniform(5, 18)
+            self.hinge(t0, [(1.0, lean, 0.0), (use - 1.0, lean, 0.0), (use, 0.0, 0.0)])
+            self.t = t0 + use
+        elif a.item == "phone":  # looking at the phone, then putting it down
+            use = rng.uniform(5.0, 25.0)
+            lean = rng.uniform(3, 12)
+            self.hinge(t0, [(1.0, lean, 0.0), (use - 1.0, lean, 0.0), (use, 0.0, 0.0)])
+            self.sway(t0, t0 + use, 0.5)
+            self.t = t0 + use
+            self.bend(*self._plate_bend(hold=(0.1, 0.8)), "put_phone")
+        elif a.item == "bottle":  # drinking: leaning back, then putting it down
+            use = rng.uniform(2.0, 6.0)
+            back = -rng.uniform(5, 15)
+            self.hinge(t0, [(0.8, back, 0.0), (use - 0.8, back, 0.0), (use, 0.0, 0.0)])
+            self.t = t0 + use
+            self.bend(*self._plate_bend(hold=(0.1, 0.8)), "put_bottle")
+        else:  # chalk from a bucket on the floor: rub hands standing
+            self.stand(Stand(rng.uniform(3.0, 8.0)))
+
+    def wander(self, a: Wander) -> None:
+        """Walk about (see :class:`Wander`)."""
+        rng = self.rng
+        end = self.t + a.duration_s
+        while end - self.t > 5.0:
+            u = rng.random()
+            if u < 0.45:
+                self.walk(Walk(rng.uniform(2.0, 10.0), rng.uniform(-180, 180)))
+            elif u < 0.45 + 0.25 * a.stretch_chance:
+                down = rng.uniform(1.5, 3.0)
+                self.bend(rng.uniform(55, 95), rng.uniform(-10, 10), rng.uniform(-10, 10),
+                          rng.uniform(0.0, 0.1), down, rng.uniform(4.0, 20.0),
+                          rng.uniform(1.5, 3.0), "stretch")  # fmt: skip
+            elif u < 0.55 + 0.25 * a.stretch_chance:
+                self.sit_stand(SitStand(rng.uniform(5.0, 30.0)))
+            else:
+                self.stand(Stand(min(rng.uniform(3.0, 20.0), max(end - self.t - 2.0, 1.0))))
+        self.face_bar()
+        self.stand(Stand(max(end - self.t, 1.0)))
 
     def rep(
         self, kind_name: str, rep: int, rounded: bool, hyper: bool, fatigue: float, setup: bool
     ) -> None:
-        lifter, rng, kind = self.lifter, self.rng, KINDS[kind_name]
-        depth = lifter.hinge_depth_deg * kind.depth * rng.uniform(0.93, 1.07)
+        lifter, rng, kind = self.lifter, self.rng, ALL_KINDS[kind_name]
+        if kind.depth_deg is not None and self._set_depth_deg is not None:
+            depth = self._set_depth_deg * rng.uniform(0.95, 1.05)
+        else:
+            depth = lifter.hinge_depth_deg * kind.depth * rng.uniform(0.93, 1.07)
         depth += fatigue * rng.uniform(2, 5)  # creeping flexion late in a set
         descent = lifter.descent_s * kind.descent * rng.uniform(0.9, 1.1) * (1.5 if setup else 1.0)
         pause = rng.uniform(*kind.pause_s) + (rng.uniform(0.8, 1.5) if setup else 0.0)
@@ -459,14 +707,21 @@ class _Builder:
         )
         self.t = t0 + tb + a + hold
 
-    def put_down(self, kind_name: str) -> None:
-        """Lower the bar to the floor after the last rep, let go and stand up (not a rep)."""
+    def put_down(self, kind_name: str, how: str = "controlled") -> None:
+        """Lower the bar to the floor after the last rep, let go and stand up (not a rep);
+        ``dropped``: let go of it at about the knees, a short quick bend."""
         lifter, rng = self.lifter, self.rng
-        depth = lifter.hinge_depth_deg * KINDS[kind_name].depth * rng.uniform(0.85, 1.0)
+        if how == "dropped":
+            depth = lifter.hinge_depth_deg * ALL_KINDS[kind_name].depth * rng.uniform(0.35, 0.75)
+            self.bend(depth, 0.0, 0.0, lifter.knee_drop_m * rng.uniform(0.2, 0.5),
+                      rng.uniform(0.25, 0.6), rng.uniform(0.0, 0.3), rng.uniform(0.5, 1.0),
+                      "drop")  # fmt: skip
+            return
+        depth = lifter.hinge_depth_deg * ALL_KINDS[kind_name].depth * rng.uniform(0.85, 1.0)
         down, up = lifter.descent_s * rng.uniform(0.8, 1.1), lifter.ascent_s * rng.uniform(0.7, 1.0)
         release = rng.uniform(0.3, 0.8)
         drop = lifter.knee_drop_m * rng.uniform(0.8, 1.0)
-        self.bend(depth, 0.0, 0.0, drop, down, release, up)
+        self.bend(depth, 0.0, 0.0, drop, down, release, up, "put_down")
 
 
 def build_motion(script: SessionScript, rng: np.random.Generator) -> BuiltMotion:
@@ -481,6 +736,9 @@ def build_motion(script: SessionScript, rng: np.random.Generator) -> BuiltMotion
         PickUp: b.pick_up,
         SitStand: b.sit_stand,
         SquatSet: lambda a: squat_set(b, a),
+        LoadBar: b.load_bar,
+        PickItem: b.pick_item,
+        Wander: b.wander,
     }
     for activity in script.activities:
         handler = handlers.get(type(activity))
@@ -488,4 +746,4 @@ def build_motion(script: SessionScript, rng: np.random.Generator) -> BuiltMotion
             raise TypeError(f"unknown activity {activity!r}")
         handler(activity)
     b.stand(Stand(1.0, still=True))
-    return BuiltMotion(b.motion, b.t, b.reps)
+    return BuiltMotion(b.motion, b.t, b.reps, b.bends)
