@@ -37,7 +37,10 @@ RACK_KINDS = ("rdl_shallow", "rdl", "rdl_deep", "good_morning")
 
 
 def _start(rng: np.random.Generator) -> list:
-    """Calibration stance, walk to the bar."""
+    """Calibration stance, walk to the bar; or (1 in 4) the sensor strapped on at the bar:
+    the calibration stance right before the first set."""
+    if rng.random() < 0.25:
+        return [Stand(rng.uniform(2.5, 5.0), still=True)]
     return [
         Stand(rng.uniform(2.5, 5.0), still=True),
         Walk(rng.uniform(3, 8), float(rng.choice([-1.0, 1.0])) * rng.uniform(90, 180)),
@@ -59,7 +62,8 @@ def _rest(rng: np.random.Generator, rest_s: float) -> list:
         acts.append(LoadBar(int(rng.integers(1, 3))))
     if rng.random() < 0.5:
         acts.append(PickItem("chalk"))
-    acts.append(Stand(rng.uniform(1.0, 8.0)))
+    if rng.random() < 0.6:  # else straight from the plates or the walk into the set
+        acts.append(Stand(rng.uniform(1.0, 8.0)))
     return acts
 
 
@@ -79,7 +83,7 @@ def _set(rng: np.random.Generator, kind: str, n_reps: int) -> DeadliftSet:
             cluster_put_down=bool(rng.random() < 0.5),
         )
     return DeadliftSet(n_reps, kind, cluster_size=cluster, cluster_rest_s=rng.uniform(8.0, 25.0),
-                       rack=bool(rng.random() < 0.8))  # fmt: skip
+                       rack=bool(rng.random() < 0.5))  # fmt: skip
 
 
 def gym_session(
@@ -87,7 +91,9 @@ def gym_session(
 ) -> SessionScript:
     """A mixed gym hour of about ``minutes`` (see the module docstring)."""
     rng = np.random.default_rng([seed, 31])
-    acts = _start(rng) + [PickItem("belt"), LoadBar(int(rng.integers(1, 3)))]
+    acts = _start(rng)
+    if len(acts) > 1:  # walked in: a belt and plates first
+        acts += [PickItem("belt"), LoadBar(int(rng.integers(1, 3)))]
     elapsed, first = 60.0, True
     while elapsed < minutes * 60.0:
         if not first:
@@ -96,13 +102,15 @@ def gym_session(
             elapsed += rest + 40.0
         first = False
         kind = str(rng.choice(FLOOR_KINDS + RACK_KINDS))
-        n_reps = int(rng.choice([1, 2, 3, 5, 8, 10, 12, 15, 20])) if rng.random() < 0.7 else int(
-            rng.integers(1, 21)
+        n_reps = (
+            int(rng.choice([1, 2, 3, 5, 8, 10, 12, 15, 20]))
+            if rng.random() < 0.7
+            else int(rng.integers(1, 21))
         )
         acts.append(_set(rng, kind, n_reps))
         elapsed += n_reps * 4.0 + 10.0
     acts += [Stand(2.0), LoadBar(int(rng.integers(1, 3))), Walk(rng.uniform(2, 6))]
-    return SessionScript(lifter, tuple(acts), 0.0, name)
+    return SessionScript(lifter, tuple(acts), 0.0, name, variety=True)
 
 
 def singles_session(
@@ -112,7 +120,9 @@ def singles_session(
     floor, plates loaded before each."""
     rng = np.random.default_rng([seed, 37])
     kind = str(rng.choice(["conventional", "conventional", "deficit", "touch_and_go"]))
-    acts = _start(rng) + [LoadBar(1)]
+    acts = _start(rng)
+    if len(acts) > 1:
+        acts.append(LoadBar(1))
     for n_reps in (5, 3, 2):
         acts += [_set(rng, kind, n_reps), Stand(rng.uniform(5, 20)), LoadBar(1)]
     elapsed = 200.0
@@ -123,7 +133,8 @@ def singles_session(
         acts += [Wander(rest * 0.6) if rng.random() < 0.5 else Stand(rest * 0.4), LoadBar(1)]
         if rng.random() < 0.7:
             acts.append(PickItem("chalk"))
-        acts.append(Stand(rng.uniform(1.0, 6.0)))
+        if rng.random() < 0.7:
+            acts.append(Stand(rng.uniform(1.0, 6.0)))
         acts.append(
             DeadliftSet(
                 int(rng.choice([1, 1, 1, 2])),
@@ -134,7 +145,7 @@ def singles_session(
         )
         elapsed += rest + 30.0
     acts += [Stand(2.0), LoadBar(2), Walk(rng.uniform(2, 6))]
-    return SessionScript(lifter, tuple(acts), 0.0, name)
+    return SessionScript(lifter, tuple(acts), 0.0, name, variety=True)
 
 
 def non_lifting_session(
@@ -160,7 +171,7 @@ def non_lifting_session(
             acts.append(Wander(duration, stretch_chance=0.5))
             elapsed += duration
     acts.append(Walk(rng.uniform(2, 6)))
-    return SessionScript(lifter, tuple(acts), 0.0, name)
+    return SessionScript(lifter, tuple(acts), 0.0, name, variety=True)
 
 
 SESSIONS = {"mixed": gym_session, "singles": singles_session, "no_lifts": non_lifting_session}

@@ -206,6 +206,12 @@ class SessionScript:
     activities: tuple[Activity, ...]
     clock_origin_s: float = 0.0
     name: str = "session"
+    variety: bool = False
+    """More variety in how movements look (the gym sessions, :mod:`imu.sim.gym`): bends
+    that are not reps sway like reps and rise with any speed profile (a fastest
+    extension anywhere from 30 % to 70 % of the way up), and each rep's sway under load
+    ranges from barely any to the lifter's full amount. Off, the older scripts draw the
+    same numbers as before (the bundled datasets regenerate byte for byte)."""
 
 
 @dataclass
@@ -253,6 +259,9 @@ class _Builder:
         self.reps: list[dict] = []
         self.bends: list[dict] = []
         self._set_depth_deg: float | None = None  # an absolute depth drawn for the set
+        self.variety = False  # SessionScript.variety
+        self._heavy = False  # the set in progress has 1-3 reps (a heavy load)
+        self.variety_rng = np.random.default_rng(0)  # its own draws (the others unchanged)
 
     # -- primitives -------------------------------------------------------------------
     def _track(self, channel: str):
@@ -390,7 +399,24 @@ class _Builder:
              "peak_flexion_deg": depth_deg}
         )  # fmt: skip
         hold_end, end = down_s + hold_s, down_s + hold_s + up_s
-        self.hinge(t0, [(down_s, depth_deg, 0.0), (hold_end, depth_deg, 0.0), (end, 0.0, 0.0)])
+        keys = [(down_s, depth_deg, 0.0), (hold_end, depth_deg, 0.0)]
+        if self.variety:  # any speed profile up, sway like a lift
+            rng = self.variety_rng
+            fast = rng.uniform(0.3, 0.7)
+            knots = [(0.0, 0.0), (fast, 1.0), (fast + 0.5 * (1 - fast), rng.uniform(0.2, 0.5)),
+                     (1.0, 0.0)]  # fmt: skip
+            # standing up ends anywhere from a little extended to a little bent, as a
+            # lockout does (held until the next movement)
+            keys += pull_keys(hold_end, up_s, depth_deg, rng.uniform(-3.0, 0.5), knots)
+            sway = self.lifter.sway_deg * rng.uniform(0.1, 1.3)
+            for channel in ("lateral_bend_deg", "twist_deg"):
+                self.oscillate(channel, t0, t0 + end, sway * rng.uniform(0.4, 0.9),
+                               rng.uniform(0.5, 1.0))  # fmt: skip
+                self.oscillate(channel, t0, t0 + end, sway * rng.uniform(0.1, 0.5),
+                               rng.uniform(1.2, 2.2))  # fmt: skip
+        else:
+            keys.append((end, 0.0, 0.0))
+        self.hinge(t0, keys)
         for channel, value, back_to, reach_s in (
             ("twist_deg", h + twist_deg, h, down_s),
             ("lateral_bend_deg", lateral_deg, 0.0, down_s),
@@ -468,6 +494,7 @@ class _Builder:
         if a.rack:
             self.walk_out()
         self._set_depth_deg = rng.uniform(*kind.depth_deg) if kind.depth_deg else None
+        self._heavy = a.n_reps <= 3
         on_floor = kind.from_floor  # the bar lies on the floor: the next rep sets up
         for i in range(a.n_reps):
             progress = i / max(a.n_reps - 1, 1)
@@ -561,7 +588,8 @@ class _Builder:
         self.turn(side * 90.0)
         self.walk(Walk(half))
         self.face_bar()
-        self.stand(Stand(rng.uniform(1.0, 3.0)))
+        if rng.random() < 0.7:
+            self.stand(Stand(rng.uniform(1.0, 3.0)))
 
     def _plate_bend(self, hold: tuple[float, float]) -> tuple[float, ...]:
         """Arguments of :meth:`bend` for handling a plate: stooped or squatting."""
@@ -646,6 +674,10 @@ class _Builder:
         descent = lifter.descent_s * kind.descent * rng.uniform(0.9, 1.1) * (1.5 if setup else 1.0)
         pause = rng.uniform(*kind.pause_s) + (rng.uniform(0.8, 1.5) if setup else 0.0)
         ascent = lifter.ascent_s * kind.ascent * rng.uniform(0.9, 1.1) * (1 + 0.6 * fatigue)
+        if self.variety:  # reps vary more in tempo; a heavy single, double or triple grinds
+            ascent *= self.variety_rng.uniform(0.8, 1.25)
+            if self._heavy:
+                ascent *= self.variety_rng.uniform(1.1, 1.6)
         drop = lifter.knee_drop_m * kind.drop
         t0, h = self.t, self.heading_deg
         # Rounding is a continuum: good reps carry a little of it (0-0.3), rounded reps a
@@ -658,6 +690,8 @@ class _Builder:
         tb = descent + pause
         a = ascent
         lockout = -rng.uniform(11, 17) if hyper else -rng.uniform(0, 3)
+        if self.variety and not hyper:
+            lockout = -self.variety_rng.uniform(-0.5, 3.0)
         # flexion keeps growing into lift-off (15 % of the ascent), then the pull: the trunk
         # angle held early (knees extend first), fastest extension at ~60 % of the ascent
         # in a clean rep, earlier (unrounding) the more rounded
@@ -669,6 +703,8 @@ class _Builder:
         keys += pull_keys(tb, a, peak_flexion, lockout, knots)
         end_s = t0 + tb + a
         hold = lifter.lockout_s * rng.uniform(0.9, 1.1)
+        if self.variety and self.variety_rng.random() < 0.4:  # a breath or two at the top
+            hold += self.variety_rng.uniform(0.5, 3.0)
         if hyper:
             keys += [(tb + a + 0.3, lockout, 0.0), (tb + a + 0.3 + 0.6, -rng.uniform(0, 3), 0.0)]
             hold = max(hold, 1.0)
@@ -685,6 +721,8 @@ class _Builder:
         )
         # trunk sway under load: two incommensurate components per axis, not one pure tone
         sway = lifter.sway_deg * (1 + severity)
+        if self.variety:
+            sway *= self.variety_rng.uniform(0.05, 1.0)
         for channel in ("lateral_bend_deg", "twist_deg"):
             self.oscillate(channel, t0, end_s, sway * rng.uniform(0.5, 0.9), rng.uniform(0.5, 1.0))
             self.oscillate(channel, t0, end_s, sway * rng.uniform(0.2, 0.5), rng.uniform(1.2, 2.2))
@@ -719,6 +757,8 @@ class _Builder:
             return
         depth = lifter.hinge_depth_deg * ALL_KINDS[kind_name].depth * rng.uniform(0.85, 1.0)
         down, up = lifter.descent_s * rng.uniform(0.8, 1.1), lifter.ascent_s * rng.uniform(0.7, 1.0)
+        if self.variety:  # standing up without the bar is quicker than pulling it
+            up = lifter.ascent_s * self.variety_rng.uniform(0.45, 0.85)
         release = rng.uniform(0.3, 0.8)
         drop = lifter.knee_drop_m * rng.uniform(0.8, 1.0)
         self.bend(depth, 0.0, 0.0, drop, down, release, up, "put_down")
@@ -727,6 +767,8 @@ class _Builder:
 def build_motion(script: SessionScript, rng: np.random.Generator) -> BuiltMotion:
     """Compile ``script`` into continuous motion and the list of true reps."""
     b = _Builder(script.lifter, rng)
+    if script.variety:
+        b.variety, b.variety_rng = True, np.random.default_rng(rng.integers(2**63))
     handlers = {
         Stand: b.stand,
         Walk: b.walk,
