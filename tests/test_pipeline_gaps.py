@@ -8,6 +8,7 @@ import itertools
 
 import numpy as np
 import pytest
+import test_pipeline_support as support
 from test_pipeline_support import motion, rep_curve
 
 from imu.importers import load
@@ -20,6 +21,13 @@ from imu.pipeline import (
 )
 from imu.pipeline.timing import Timing
 from imu.session import SessionWriter
+
+
+@pytest.fixture(autouse=True)
+def analytic_excursions_are_reps(monkeypatch):
+    """See test_pipeline_support.EveryExcursion: the rep decision is tested elsewhere."""
+    support.every_excursion_is_a_rep(monkeypatch)
+
 
 RATE_HZ = 100.0
 REP_STARTS = (5.0, 9.0, 13.0, 17.0)
@@ -81,7 +89,7 @@ def test_flagged_packet_loss_is_bridged_and_keeps_the_rep():
     np.testing.assert_array_equal(flagged.angles, unflagged.angles)  # bridged the same way
 
 
-def test_flagged_loss_without_room_restarts_and_drops_the_rep_in_progress():
+def test_flagged_loss_without_room_restarts_and_reports_the_rep_in_progress_lost():
     # One second lost in the descent of the rep at 9 s, recorded one interval apart.
     samples, flags = lose(reps_session(), 950, 1050, close_up=True)
     t = np.arange(0, 24, 1 / RATE_HZ)
@@ -90,6 +98,8 @@ def test_flagged_loss_without_room_restarts_and_drops_the_rep_in_progress():
     assert gap_events(flagged.events) == [(0.01, True)]
     assert flagged.quality["n_restarts"] == 1
     assert rep_starts(flagged.events) == [5, 12, 16]  # times after the gap moved back 1 s
+    assert flagged.quality["n_reps_lost"] == 1  # reported, not silently dropped
+    assert [e["type"] for e in flagged.events].count("rep_lost") == 1
     assert [round(r["peak_flexion_deg"]) for r in flagged.reps] == [60, 60, 60]
     # Restarted from the accelerometer (held at the bottom): right within 2 s.
     error = flagged.angles[950:1150, 1] - truth[950:1150]

@@ -41,11 +41,11 @@ def test_a_cluster_set_is_one_set_with_every_rep(kind):
         assert rep["end_s"] == pytest.approx(true.end_s, abs=0.4)
 
 
-def test_without_the_rule_the_pause_splits_the_set_and_loses_a_rep():
+def test_without_the_rule_the_pause_splits_the_set_and_keeps_every_rep():
     cluster = DeadliftSet(6, "conventional", cluster_size=3, cluster_rest_s=15.0)
     _, analysis, _ = run(cluster, Rest(60.0), rest_pause_s=None)
-    # The first cluster starts from the floor: its last rep is taken for the put-down.
-    assert per_set(analysis.reps) == [2, 3]
+    # Each rep is decided on its own (not by its place in a burst): none is lost.
+    assert per_set(analysis.reps) == [3, 3]
 
 
 def test_bar_put_down_walking_off_or_a_long_pause_end_the_set():
@@ -86,7 +86,7 @@ def test_the_rest_pause_option_of_the_commands(tmp_path, capsys):
     )
     path = tmp_path / "cluster.csv"
     write_session(simulate(script, sampling_rate_hz=RATE_HZ, seed=5).session, path)
-    for extra, expected in (([], [2, 3]), (["--rest-pause-s", "25"], [6])):
+    for extra, expected in (([], [3, 3]), (["--rest-pause-s", "25"], [6])):
         assert main(["analyze", str(path), "--json", "--no-model", *extra]) == 0
         assert per_set(json.loads(capsys.readouterr().out)["reps"]) == expected
     assert main(["analyze", str(path), "--rest-pause-s", "0"]) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import test_pipeline_support as support
 
 from imu.pipeline import Engine, analyze_samples, analyze_session
 from imu.sim import (
@@ -73,7 +74,11 @@ def short_script(lifter: int) -> SessionScript:
     )
 
 
-def test_every_simulator_mounting_calibrates_with_forward_flexion_positive():
+def test_every_simulator_mounting_calibrates_with_forward_flexion_positive(monkeypatch):
+    """Calibration and the flexion sign (every excursion taken for a rep: what the learned
+    decision makes of a set begun the moment calibration ends is not this test's concern,
+    test_pipeline_support.EveryExcursion)."""
+    support.every_excursion_is_a_rep(monkeypatch)
     assert len(MOUNTINGS) == 24
     for k, mounting in enumerate(MOUNTINGS):
         result = simulate(short_script(k % 3), sampling_rate_hz=50, mounting=mounting, seed=k)

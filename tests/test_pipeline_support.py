@@ -113,3 +113,26 @@ def test_motion_forward_bend_rotates_about_body_y():
     np.testing.assert_allclose(s[1:, 4:7], np.tile([0, 30, 0], (len(t) - 1, 1)), atol=1e-6)
     # bent 30 deg forward: the body sees gravity's reaction partly along -x
     np.testing.assert_allclose(s[-1, 1], -G * np.sin(np.radians(30)), atol=1e-9)
+
+
+class EveryExcursion:
+    """A rep decision that takes every candidate excursion for a rep.
+
+    The analytic curves here are identical cosine excursions without sway or context:
+    what the learned rep decision (imu/pipeline/rep_decision.py) makes of such curves is
+    no evidence about lifting, so tests of the other stages on them use this decision; the
+    decision itself is tested on the simulator (tests/test_rep_decision.py). The rules
+    that reject impossible reps (held too long, turned, still bent, ...) still apply."""
+
+    def early(self, features):
+        return 1.0, True
+
+    def final(self, features):
+        return 1.0, True
+
+
+def every_excursion_is_a_rep(monkeypatch) -> None:
+    """Fixture body: engines made in the test use :class:`EveryExcursion`."""
+    from imu.pipeline import reps
+
+    monkeypatch.setattr(reps, "default_model", EveryExcursion)

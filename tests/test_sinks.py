@@ -129,6 +129,10 @@ def test_describe_gives_one_line_per_event_kind_with_times_from_the_start():
     )
     gap = {"type": "gap", "start_s": 1.0, "end_s": 3.5, "duration_s": 2.5, "restarted": True}
     assert describe(gap) == "0:03.5  gap of 2.50 s in the data (state restarted)"
+    lost = {"type": "rep_lost", "time_s": 12.25, "message": "an excursion was cut off by a gap"}
+    assert describe(lost, Timeline(2.0)) == (
+        "0:10.2  a rep may be lost: an excursion was cut off by a gap"
+    )
     assert describe({"type": "disconnected", "device": "AA", "reason": "link lost"}) == (
         "disconnected AA (link lost)"
     )
@@ -166,9 +170,11 @@ def test_calibration_line_is_stamped_when_given_and_says_where_the_still_period_
              "forward bend deeper than 30 deg before the end; flexion sign may be wrong: "
              "pass --mounting)"}  # fmt: skip
     assert log.lines(event) == [
-        ("0:12.8  calibration ok: mounting PZPYNX (quality 0.29), still period at 0:01.5, "
-        "forward axis assumed (no forward bend deeper than 30 deg before the end; flexion "
-        "sign may be wrong: pass --mounting)")
+        (
+            "0:12.8  calibration ok: mounting PZPYNX (quality 0.29), still period at 0:01.5, "
+            "forward axis assumed (no forward bend deeper than 30 deg before the end; flexion "
+            "sign may be wrong: pass --mounting)"
+        )
     ]
 
 
@@ -301,6 +307,7 @@ def test_runner_records_everything_dispatches_in_order_and_summarises(tmp_path):
         "n_hyperextended": 0,
         "n_alerts": 1,
         "n_gaps": 0,
+        "n_reps_lost": 0,
         "n_disconnects": 0,
         "recording": str(tmp_path / "rec.csv"),
         "events_file": str(events_path),
@@ -461,6 +468,8 @@ def test_calibration_from_the_movement_says_where_upright_was_taken():
              "mounting": "NXNZNY", "time_s": 106.5, "message": "calibrated from the movement "
              "(2 bends; upright = the tops of the reps, flexion sign from axes)"}  # fmt: skip
     assert log.lines(event) == [
-        ("0:07.1  calibration ok: mounting NXNZNY (quality 0.49), from the movement (2 bends; "
-        "upright = the tops of the reps, flexion sign from axes); upright at 0:06.5")
+        (
+            "0:07.1  calibration ok: mounting NXNZNY (quality 0.49), from the movement (2 bends; "
+            "upright = the tops of the reps, flexion sign from axes); upright at 0:06.5"
+        )
     ]

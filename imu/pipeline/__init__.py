@@ -87,14 +87,16 @@ def analyze_samples(
     classifier=None,
     chunk: int = BATCH_CHUNK,
     gap_before: np.ndarray | None = None,
+    decision=None,
 ) -> Analysis:
     """Feed ``(n, 7)`` samples through one :class:`Engine` in chunks of ``chunk`` rows.
 
     ``gap_before``: (n,) bool, True on rows that follow samples the source lost (the
     ``gap`` column of a live recording); a chunk starts at each and is fed with
-    ``gap_before=True``, as live and replay feed them.
+    ``gap_before=True``, as live and replay feed them. ``decision``: the rep decision
+    (default: the shipped model; :class:`imu.pipeline.reps.RepSegmenter`).
     """
-    engine = Engine(settings, classifier)
+    engine = Engine(settings, classifier, decision)
     flagged = set() if gap_before is None else set(np.flatnonzero(gap_before).tolist())
     bounds = sorted({*range(0, len(samples), chunk), *flagged, len(samples)})
     # The engine releases one row of angles per input row, in order: copied into place as
@@ -111,7 +113,11 @@ def analyze_samples(
         events=events,
         calibration=calibration,
         sampling_rate_hz=float(rate) if rate is not None else float("nan"),
-        quality={"n_samples": len(samples), **engine.timing.summary()},
+        quality={
+            "n_samples": len(samples),
+            **engine.timing.summary(),
+            "n_reps_lost": len(engine.segmenter.lost),
+        },
         reps=[e for e in events if e["type"] == "rep"],
         sets=[e for e in events if e["type"] == "set"],
     )
@@ -125,7 +131,9 @@ def _steps(engine: Engine, samples: np.ndarray, bounds: list[int], flagged: set[
     yield engine.finish()
 
 
-def analyze_session(session, settings: EngineSettings | None = None, classifier=None) -> Analysis:
+def analyze_session(
+    session, settings: EngineSettings | None = None, classifier=None, decision=None
+) -> Analysis:
     """Batch analysis of an :class:`imu.session.Session` with the streaming engine.
 
     The session's nominal ``sampling_rate_hz`` is used for the filters unless the
@@ -143,4 +151,6 @@ def analyze_session(session, settings: EngineSettings | None = None, classifier=
             settings = replace(settings, sampling_rate_hz=float(rate))
     gaps = session.data.get(GAP_COLUMN)
     flags = None if gaps is None else np.asarray(gaps.fillna(0), dtype=float) > 0
-    return analyze_samples(session.samples(), settings, classifier, gap_before=flags)
+    return analyze_samples(
+        session.samples(), settings, classifier, gap_before=flags, decision=decision
+    )

@@ -8,13 +8,13 @@ streamed and batch results are identical (tested with random chunk sizes).
 Latency: until calibration is established (still period, then the first forward bend)
 rows are buffered; they are released, with their angles, when the forward bend ends,
 and the ``calibration`` event comes first. After that, angles are emitted in the same
-call. A ``rep`` event comes one excursion late: when the next excursion is cut or
-``quiet_s`` after its lockout (a lone bend is not a set, and a from-the-floor set's last
-excursion puts the bar down); a ``set`` event when its burst ends. Alerts do not wait:
-an excursion that continues a burst is judged at its lockout (``provisional: true``
-alerts, withdrawn by ``alert_withdrawn`` if the rep does not confirm them), and only
-the first rep of a burst is alerted with its ``rep`` event (docs/contracts.md,
-docs/calibration.md, reps).
+call. A ``rep`` event comes when the rep is decided (imu/pipeline/rep_decision.py): when
+the next excursion rises or ``decide_s`` after its lockout; a ``set`` event when the set
+ends (``quiet_s`` without a next rep). Alerts do not wait: an excursion that the early
+verdict takes for a rep is judged at its lockout (``provisional: true`` alerts, withdrawn
+by ``alert_withdrawn`` if the rep does not confirm them; docs/contracts.md,
+docs/calibration.md, reps). After a gap that restarts, an excursion it cut off is
+reported as ``rep_lost``.
 
 Mode: the first ``CalibrationSettings.mode_rows`` rows with a finite time and
 acceleration decide it once per stream (held until then). If none of them has a
@@ -121,11 +121,13 @@ def _join(timed: list[TimedRows]) -> TimedRows:
 class Engine:
     """One streaming pipeline for live, replay and batch (see module docstring)."""
 
-    def __init__(self, settings: EngineSettings | None = None, classifier=None) -> None:
+    def __init__(
+        self, settings: EngineSettings | None = None, classifier=None, decision=None
+    ) -> None:
         self.settings = settings or EngineSettings()
         cal = self.settings.calibration
         self.timing = Timing(self.settings.timing)
-        self.segmenter = RepSegmenter(self.settings.reps, classifier)
+        self.segmenter = RepSegmenter(self.settings.reps, classifier, decision)
         # accelerometer-only mode: no hyperextension from a push at lockout
         self._gate = ExtensionGate(
             self.settings.reps.hyperextension_deg, self.settings.extension_gate

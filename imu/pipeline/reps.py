@@ -12,16 +12,18 @@ next descent starts (touch-and-go):
 - end at lockout: the first sample after the fastest extension at which extension has
   stopped (speed below ``onset_velocity_deg_s``).
 
-Excursions that are not reps are rejected: starting from a bent posture (sitting),
-too short or too long, still bent at the lockout (``max_lockout_flexion_deg``), held
-near the bottom too long (or turned aside while held: loading plates), twist or lateral
-bend ranges beyond the limits, no real extension.
-Accepted excursions form bursts (see :class:`RepSegmenter`): a lone bend is not a set,
-and the last excursion of a from-the-floor set puts the bar down. A set is a burst: it
-ends when the burst does (optionally also at a pause longer than ``set_rest_s``). Verdict alerts are given at the lockout, before the rep
-is confirmed (provisional, see :class:`RepSegmenter`). The work is done per chunk on
-threshold crossings, and every
-decision depends only on the samples so far: streamed == batch. Defaults are documented in docs/calibration.md.
+Excursions that cannot be reps are rejected by rule: starting from a bent posture
+(sitting), too short or too long, still bent at the lockout (``max_lockout_flexion_deg``),
+held near the bottom too long (or turned aside while held: loading plates), twist or
+lateral bend ranges beyond the limits, no real extension. Every other excursion is a
+candidate, and :mod:`imu.pipeline.rep_decision` decides from its own kinematics and its
+context whether it is a rep (a pick-up, a plate, the bar put down are not), when the next
+excursion rises or ``decide_s`` after its lockout. Reps form a set while they follow
+each other within ``quiet_s`` facing the same way (optionally also split at a pause
+longer than ``set_rest_s``). Verdict alerts are given at the lockout, before the rep is
+confirmed (provisional, see :class:`RepSegmenter`). The work is done per chunk on
+threshold crossings, and every decision depends only on the samples so far: streamed == batch. Defaults are documented
+in docs/calibration.md.
 """
 
 from __future__ import annotations
@@ -40,6 +42,14 @@ from imu.pipeline.metrics import (
     unwrap_deg,
     velocity,
 )
+from imu.pipeline.rep_decision import (
+    Candidate,
+    Context,
+    DecisionSettings,
+    after_features,
+    default_model,
+    own_features,
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,9 @@ class RepSettings:
 
     lift: str = "deadlift"
     top_deg: float = 15.0
-    bottom_deg: float = 35.0
+    bottom_deg: float = 20.0
+    """An excursion must pass this flexion to be a candidate (the decision stage, not this
+    threshold, tells a 30 deg Romanian deadlift from a bend; a 10 deg sway never passes)."""
     onset_deg: float = 0.5
     max_start_flexion_deg: float = 8.0
     """A rep starts from upright: excursions starting more bent (sitting, slumped) are not reps."""
@@ -65,25 +77,21 @@ class RepSettings:
     """A hold near the bottom longer than ``twisted_hold_s``, turned (median twist) more than
     this from the start, is not a rep (loading plates)."""
     quiet_s: float = 8.0
-    """An excursion is final when the next one starts or after this long upright (longer
+    """A set is over this long after its last rep's lockout without a next rep (longer
     while the lifter stands still: ``rest_pause_s``)."""
+    decide_s: float = 5.0
+    """A candidate excursion is decided when the next one rises past ``bottom_deg`` or
+    this long after its lockout."""
     rest_pause_s: float | None = None
     """Rest-pause and cluster sets (opt-in, e.g. 25): a pause longer than ``quiet_s`` but at
-    most this long (s, lockout to the next start) keeps a set of two or more excursions
-    going when the lifter stood still facing the bar (twist within
-    ``rest_pause_turn_deg`` of the heading at the lockout) and the next descent is not a
-    set-up at the bar (see ``floor_setup_ratio``: the bar was held, not put down). Off by
-    default: standing still through a short rest between two sets looks the same (on the
-    40 simulated training sessions, whose rests are 20-35 s, 25 s made 159 sets of 170 and
-    18 false reps among 1108 true ones). None = a pause longer than ``quiet_s`` ends the
-    set."""
+    most this long (s, lockout to the next start) keeps a set going when the lifter stood
+    still facing the bar (twist within ``rest_pause_turn_deg`` of the heading at the
+    lockout) with the bar in hand (no excursion that was not a rep, such as putting the
+    bar down, in between). Off by default: standing still through a short rest between two sets looks
+    the same. None = a pause longer than ``quiet_s`` ends the set."""
     rest_pause_turn_deg: float = 20.0
     max_turn_in_set_deg: float = 45.0
     """Excursions facing directions further apart than this are not in the same set."""
-    floor_setup_ratio: float | None = 1.3
-    """A first descent this many times longer than the burst's median or last descent
-    (setting up at the bar) marks a from-the-floor set, whose last excursion puts the bar
-    down; None = sets never start from the floor."""
     max_twist_range_deg: float = 30.0
     max_lateral_bend_range_deg: float = 25.0
     min_extension_velocity_deg_s: float = 20.0
@@ -96,7 +104,7 @@ class RepSettings:
     bottom) can extend the segment faster than the ascent does, then stop at the bottom."""
     set_rest_s: float | None = None
     """A pause longer than this between reps also starts a new set; None = a set ends only
-    with its burst (put-down, or no next excursion within ``quiet_s``)."""
+    when no rep follows within ``quiet_s`` (or one follows turned away)."""
     hyperextension_deg: float = 10.0
     """Lockout extension beyond calibrated upright that flags a rep as hyperextended."""
     flexion_limit_deg: float | None = None
@@ -105,9 +113,10 @@ class RepSettings:
     """The flexion-limit alert re-arms once flexion is this far below the limit."""
     trace_points: int = 51
     early_alerts: bool = True
-    """Judge an excursion that continues a burst at its lockout (``provisional`` alerts).
-    Off, alerts come with the ``rep`` events only: the same reps and sets with half the
-    classifier calls (``imu analyze``, which reports no alerts, turns it off)."""
+    """Judge an excursion that the early verdict takes for a rep at its lockout
+    (``provisional`` alerts). Off, alerts come with the ``rep`` events only: the same reps
+    and sets with half the classifier calls (``imu analyze``, which reports no alerts,
+    turns it off)."""
 
 
 REP_COLUMNS = (
@@ -124,18 +133,14 @@ LIFTS: dict[str, RepSettings] = {
     # Romanian deadlift: no floor, turn-around above the knee, slower eccentric.
     "rdl": RepSettings(
         lift="rdl",
-        bottom_deg=30.0,
         max_bottom_hold_s=2.5,
         min_extension_velocity_deg_s=15.0,
-        floor_setup_ratio=None,
     ),
     # Good morning: bar on the back, deep hinge, no floor.
     "good_morning": RepSettings(
         lift="good_morning",
-        bottom_deg=40.0,
         max_bottom_hold_s=2.5,
         min_extension_velocity_deg_s=15.0,
-        floor_setup_ratio=None,
     ),
     # Back squat: the bar on the back, no floor; the lumbar/pelvis segment flexes only
     # ~20-50 deg (a deadlift's 45-80), and reps follow each other every 2-3 s.
@@ -311,36 +316,48 @@ class RepSegmenter:
     """Streaming segmenter: ``update`` takes accepted rows, returns ``(row, event)`` pairs.
 
     Rows are given as ``time_s`` (n,), ``angles`` (n, 3) and their global ``rows``
-    indices (used to order events). ``restart()`` drops a rep in progress.
+    indices (used to order events). ``restart()`` (after a long gap) settles what the rows
+    so far allow and reports an excursion cut off by the gap as ``rep_lost``.
 
-    Each accepted excursion is held until the next one starts or ``quiet_s`` passes (up
-    to ``rest_pause_s`` while the lifter stands still facing the bar, for rest-pause sets):
-    a burst whose first descent is much longer than the others (setting up at the bar) is a
-    from-the-floor set whose last excursion puts the bar down (not a rep), and a lone
-    excursion is a bend (picking something up), not a set. So reps are emitted one
-    excursion late (at most ``quiet_s`` after lockout, ``rest_pause_s`` standing still).
+    Each candidate excursion is held until the next one rises past ``bottom_deg`` or
+    ``decide_s`` after its lockout; then ``decision`` (default: the shipped
+    :class:`~imu.pipeline.rep_decision.DecisionModel`; any object with ``early(features)``
+    and ``final(features)`` returning ``(p_rep, is_rep)``) decides whether it is a rep. So
+    a ``rep`` event comes at most ``decide_s`` after its lockout.
 
-    Alerts do not wait: an excursion that continues a burst is judged as soon as its
-    lockout is established (``provisional: true`` alerts); the rep's own verdict is made
-    when it is confirmed, and early alerts it does not confirm (or of a put-down) get an
-    ``alert_withdrawn`` event (docs/calibration.md, latency).
+    Alerts do not wait: a candidate that the early verdict (the same features without what
+    follows the lockout) takes for a rep is judged as soon as its lockout is established
+    (``provisional: true`` alerts); the rep's own verdict is made when it is confirmed, and
+    early alerts it does not confirm (or of a candidate that was not a rep after all) get
+    an ``alert_withdrawn`` event (docs/calibration.md, latency).
     """
 
-    def __init__(self, settings: RepSettings = RepSettings(), classifier=None) -> None:
+    def __init__(
+        self, settings: RepSettings = RepSettings(), classifier=None, decision=None
+    ) -> None:
         self.settings = settings
         self.classifier = classifier
+        self.decision = default_model() if decision is None else decision
+        self.decision_settings = DecisionSettings(
+            decide_s=settings.decide_s, lockout_window_s=settings.lockout_window_s
+        )
         self.records: list[dict] = []
         self.reps: list[dict] = []
         self.sets: list[dict] = []
+        self.lost: list[dict] = []
+        """``rep_lost`` events: excursions cut off by a gap (possibly reps)."""
         self._set_reps: list[dict] = []
-        self._pending: dict | None = None
-        self._burst_descents: list[float] = []
-        self._pending_twist_deg = 0.0
-        self._moved = False  # turned away since the held excursion's lockout (rest-pause)
-        self._pending_early: dict = {}  # the held excursion's provisional alerts, by kind
-        self._early: dict = {}  # the same for the excursion in progress
+        self._context = Context()
+        self._candidate: dict | None = None  # the excursion awaiting its decision
+        self._last: dict | None = None  # the last rep of the set in progress
+        self._last_twist_deg = 0.0
+        self._moved = False  # turned away since the last rep's lockout (rest-pause)
+        self._bar_down = False  # a candidate that was not a rep since then (rest-pause)
+        self._early: dict = {}  # the provisional alerts of the excursion in progress
         self._early_done = True  # whether the provisional check of the one in progress is done
         self._withdrawn: list[dict] = []  # withdrawals to emit with the next row
+        self._check_resume = False  # the first row after a restart is still to be checked
+        self._decided_rep = False  # the last decision
         self._judged: tuple[tuple[float, ...], dict | None] | None = None  # see _excursion
         self._limit_armed = True
         self._clear()
@@ -353,13 +370,47 @@ class RepSegmenter:
         self._rise = self._down = -1
 
     def restart(self) -> None:
-        """After a long gap: drop any rep in progress (withdrawing its early alerts) and the
-        history."""
-        self._withdrawn += [
-            event for _, event in self._withdraw(self._early, 0, "was cut off by a gap")
-        ]
+        """After a long gap: settle what the rows before it allow (an excursion past its
+        lockout is cut there, a candidate is decided on the rows it has), report an
+        excursion that the gap cut off and that is not a rep on the rows before it as
+        ``rep_lost`` (withdrawing its early alerts), and forget the history; the set in
+        progress goes on."""
+        n = self._history.n
+        events: list[tuple[int, dict]] = []
+        self._check_resume = True  # a lifter bent when the rows resume was cut off too
+        if n:
+            row, cut_off = int(self._rows[-1]), False
+            if self._state == "lockout":  # cut at the gap: a rep if its rows say so
+                events += self._cut(n - 1)
+                self._state = "up"
+                cut_off = self._candidate is None  # else: unless decided a rep
+                if self._candidate is not None:
+                    events += self._decide(n - 1, next_rise=False)
+                    cut_off = not self._decided_rep
+            elif self._state == "down":
+                events += self._withdraw(self._early, row, "was cut off by a gap")
+                cut_off = True
+            elif self._candidate is not None:  # decided on the rows before the gap
+                events += self._decide(n - 1, next_rise=False)
+            if cut_off:
+                events.append((row, self._lost(float(self._t[-1]), "before")))
+                self._check_resume = False
+        self._withdrawn += [event for _, event in events]
         self._early, self._early_done = {}, True
         self._clear()
+
+    def _lost(self, time_s: float, where: str) -> dict:
+        """A ``rep_lost`` event: an excursion (possibly a rep) cut off by a gap, seen bent
+        ``where`` (``before``: at the last row before the gap, ``after``: at the first row
+        after it), at ``time_s``."""
+        lost = {
+            "type": "rep_lost",
+            "time_s": time_s,
+            "message": "an excursion (possibly a rep) was cut off by a gap in the data "
+            f"(bent {where} it): not counted",
+        }
+        self.lost.append(lost)
+        return lost
 
     @property
     def _t(self) -> np.ndarray:
@@ -380,17 +431,24 @@ class RepSegmenter:
         self._history.append(time_s, angles, rows)
         events = [(int(rows[0]), event) for event in self._withdrawn]
         self._withdrawn = []
+        if self._check_resume:
+            self._check_resume = False
+            if self._a[0, 0] > self.settings.top_deg:  # resumed bent: mid-excursion
+                events.append((int(rows[0]), self._lost(float(self._t[0]), "after")))
         events += self._scan(final=False)
         self._trim()
         return events
 
     def finish(self) -> list[tuple[int, dict]]:
-        """End of the source: cut a rep waiting for its lockout, settle the burst, close the set."""
+        """End of the source: cut a rep waiting for its lockout, decide the last candidate,
+        close the set."""
         row = int(self._rows[-1]) if len(self._rows) else 0
         events = [(row, event) for event in self._withdrawn]
         self._withdrawn = []
         events += self._scan(final=True)
-        return events + self._close_burst(row)
+        if self._candidate is not None:
+            events += self._decide(self._history.n - 1, next_rise=False)
+        return events + self._end_set(row)
 
     # -- scanning --------------------------------------------------------------------
     def _advance(self, i: int, j: int, events: list) -> None:
@@ -409,7 +467,7 @@ class RepSegmenter:
             i += int(hits[0])
             self._limit_armed = not self._limit_armed
             if not self._limit_armed:
-                rep = len(self._set_reps) + (self._pending is not None) + 1
+                rep = len(self._set_reps) + 1
                 events.append(
                     (
                         int(self._rows[i]),
@@ -425,25 +483,29 @@ class RepSegmenter:
                 )
 
     def _deadline(self) -> float:
-        """Time (s) after which the held excursion's burst (and so its set) may be over."""
-        if self._pending is not None:
-            return self._pending["end_s"] + self.settings.quiet_s
+        """Time (s) after which a decision is due: the candidate's, else the end of the set
+        in progress (``quiet_s`` after its last rep)."""
+        if self._candidate is not None:
+            return self._candidate["record"]["end_s"] + self.settings.decide_s
+        if self._last is not None:
+            return self._last["end_s"] + self.settings.quiet_s
         return np.inf
 
     def _turned(self, twist_deg: np.ndarray) -> np.ndarray:
-        """Whether each twist is turned away from the held excursion's heading at its
-        lockout (False without a held excursion or with rest-pause off)."""
+        """Whether each twist is turned away from the last rep's heading at its lockout
+        (False without a set in progress or with rest-pause off)."""
         s = self.settings
-        if self._pending is None or s.rest_pause_s is None:
+        if self._last is None or s.rest_pause_s is None:
             return np.zeros(len(twist_deg), dtype=bool)
-        turned = (twist_deg - self._pending_twist_deg + 180.0) % 360.0 - 180.0
+        turned = (twist_deg - self._last_twist_deg + 180.0) % 360.0 - 180.0
         return np.abs(turned) > s.rest_pause_turn_deg
 
-    def _burst_over(self, i: int, stop: int) -> int | None:
-        """First position in ``i..stop-1`` (upright rows) at which the held excursion's
-        burst is over: ``quiet_s`` after its lockout once the lifter has turned away (or
-        with rest-pause off), ``rest_pause_s`` after it anyway. Remembers a turn."""
-        if self._pending is None:
+    def _set_over(self, i: int, stop: int) -> int | None:
+        """First position in ``i..stop-1`` (upright rows) at which the set in progress is
+        over: ``quiet_s`` after its last rep's lockout once the lifter has turned away (or
+        with rest-pause off), ``rest_pause_s`` after it anyway. Remembers a turn. None
+        while a candidate awaits its decision (it may continue the set)."""
+        if self._last is None or self._candidate is not None:
             return None
         s = self.settings
         t = self._t[i:stop]
@@ -453,7 +515,7 @@ class RepSegmenter:
         over = t > self._deadline()
         moved = self._moved | np.logical_or.accumulate(self._turned(self._a[i:stop, 2]))
         self._moved = bool(moved[-1]) if len(moved) else self._moved
-        over &= moved | (t > self._pending["end_s"] + s.rest_pause_s)
+        over &= moved | (t > self._last["end_s"] + s.rest_pause_s)
         late = i + _first(over)
         return late if late < stop else None
 
@@ -466,10 +528,17 @@ class RepSegmenter:
         while i < n:
             if self._state == "up":
                 stop = _crossing(flexion, i, n, s.bottom_deg, True)
-                row = self._burst_over(i, stop)
+                if self._candidate is not None:
+                    due = i + int(np.searchsorted(t[i:stop], self._deadline(), side="right"))
+                    if due < stop or stop < n:
+                        self._advance(i, due, events)
+                        events += self._decide(due, next_rise=due == stop)
+                        i = due
+                        continue
+                row = self._set_over(i, stop)
                 if row is not None:
                     self._advance(i, row, events)
-                    events += self._close_burst(int(self._rows[row]))
+                    events += self._end_set(int(self._rows[row]))
                     i = row
                     continue
                 if stop == n:
@@ -486,7 +555,7 @@ class RepSegmenter:
                     break
                 self._down, self._state, i = j, "lockout", j + 1
                 self._early = {}
-                self._early_done = self._pending is None or not s.early_alerts
+                self._early_done = not s.early_alerts
             else:
                 deadline = t[self._down] + 2 * s.lockout_window_s
                 # times increase: only rows before the deadline need the flexion test
@@ -512,12 +581,12 @@ class RepSegmenter:
         self._cursor = i
         return events
 
-    def _excursion(self, cut: int) -> tuple[dict, int, tuple[float, float]] | None:
-        """The excursion as if cut at position ``cut``: (record, end position, twist at start
-        and end), or None when it is not a rep (:func:`locate`, :func:`is_rep`). Changes no
-        decision state: the record of its span (rows start..end and the one after) is kept
-        for the next call (the provisional check and the cut usually find the same span;
-        only the lockout window grows)."""
+    def _excursion(self, cut: int) -> tuple[dict, int, int, tuple[float, float]] | None:
+        """The excursion as if cut at position ``cut``: (record, start and end positions,
+        twist at start and end), or None when it cannot be a rep (:func:`locate`,
+        :func:`is_rep`). Changes no decision state: the record of its span (rows
+        start..end and the one after) is kept for the next call (the provisional check and
+        the cut usually find the same span; only the lockout window grows)."""
         s = self.settings
         h = self._history.array
         start, peak, end, tail_end, base = locate(h, self._floor, self._rise, cut, s)
@@ -534,20 +603,69 @@ class RepSegmenter:
         tail_low = float(np.min(h[end : tail_end + 1, 1]))
         record = extend_lockout(self._judged[1], tail_low, s.hyperextension_deg)
         twist = self._a[:, 2]
-        return record, end, (float(twist[start]), float(twist[end]))
+        return record, start, end, (float(twist[start]), float(twist[end]))
+
+    def _features(self, excursion: tuple, cut: int) -> dict:
+        """Own and context features of ``excursion`` (a result of :meth:`_excursion`) cut
+        at position ``cut`` (the rows after its end up to the cut are its lockout window)."""
+        record, start, end, twist_deg = excursion
+        own = own_features(self._history.array, start, end, cut, record, self.decision_settings)
+        return {
+            **own,
+            **self._context.features(own, record["start_s"], twist_deg[0]),
+            "_start_s": record["start_s"],
+            "_end_s": record["end_s"],
+        }
 
     def _cut(self, cut: int) -> list[tuple[int, dict]]:
-        """Cut the excursion ending at position ``cut``; return the events it settles."""
+        """Cut the excursion ending at position ``cut``: a candidate awaits its decision."""
         self._down = -1
         early, self._early = self._early, {}
         excursion = self._excursion(cut)
         self._judged = None
-        row = int(self._rows[cut])
         if excursion is None:
-            return self._withdraw(early, row, "was not a rep after all")
-        record, end, twist_deg = excursion
+            return self._withdraw(early, int(self._rows[cut]), "was not a rep after all")
+        record, _, end, twist_deg = excursion
         self._floor = end
-        return self._take(record, row, twist_deg, early)
+        self._candidate = {
+            "record": record,
+            "features": self._features(excursion, cut),
+            "twist_deg": twist_deg,
+            "early": early,
+        }
+        return []
+
+    def _decide(self, pos: int, next_rise: bool) -> list[tuple[int, dict]]:
+        """Decide the candidate at position ``pos`` (the next excursion's rise when
+        ``next_rise``, else its deadline or the last row before the end of the recording
+        or a gap, whatever rows it has then): rep or not, and its set."""
+        c, self._candidate = self._candidate, None
+        record, twist_deg = c["record"], c["twist_deg"]
+        t = self._t
+        end = min(int(np.searchsorted(t, record["end_s"], side="left")), len(t) - 1)
+        after = after_features(
+            self._history.array, end, pos, record["end_s"], float(t[pos]), next_rise,
+            self.decision_settings,
+        )  # fmt: skip
+        _, is_rep = self.decision.final({**c["features"], **after})
+        self._decided_rep = bool(is_rep)
+        joins = is_rep and self._joins(record, twist_deg[0])
+        row = int(self._rows[pos])
+        events = self._end_set(row) if is_rep and not joins else []
+        self._context.add(
+            Candidate(
+                record["start_s"], record["end_s"], record["peak_flexion_deg"],
+                record["descent_s"], record["ascent_s"], twist_deg[1], bool(is_rep),
+            ),
+            joins,
+        )  # fmt: skip
+        if not is_rep:
+            self._bar_down = True
+            return self._withdraw(c["early"], row, "was not a rep after all")
+        events += self._emit(record, row, c["early"])
+        self._last, self._last_twist_deg, self._moved = record, twist_deg[1], False
+        self._bar_down = False
+        return events
 
     def _check_lockout(self, i: int, j: int) -> list[tuple[int, dict]]:
         """Provisional alerts at the first of positions ``i..j-1`` where the lockout is
@@ -566,19 +684,21 @@ class RepSegmenter:
         return self._provisional(i + int(hits[0]))
 
     def _provisional(self, p: int) -> list[tuple[int, dict]]:
-        """Early alerts at position ``p`` (lockout established) for an excursion that joins
-        the held one's burst: the held one is then a rep, so the classifier sees the very
-        history it will see when this excursion is confirmed."""
+        """Early alerts at position ``p`` (lockout established) for an excursion that the
+        early verdict takes for a rep (the earlier candidates are decided by then, so the
+        classifier sees the very history it will see when this one is confirmed)."""
         excursion = self._excursion(p)
-        if excursion is None or not self._joins(excursion[0], excursion[2][0]):
+        if excursion is None:
+            return []
+        _, is_rep = self.decision.early(self._features(excursion, p))
+        if not is_rep:
             return []
         record = excursion[0]
-        pending_set, pending_rep = self._place(self._pending, self._set_reps, len(self.sets))
-        if self._rested(self._pending, record):
-            set_number, rep_number = pending_set + 1, 1
+        if self._joins(record, excursion[3][0]):
+            set_number, rep_number = self._place(record, self._set_reps, len(self.sets))
         else:
-            set_number, rep_number = pending_set, pending_rep + 1
-        p_rounded, rounded = self._verdict(record, [*self.records, self._pending])
+            set_number, rep_number = len(self.sets) + 1 + bool(self._set_reps), 1
+        p_rounded, rounded = self._verdict(record, list(self.records))
         events = []
         for kind, message in self._flags(record, p_rounded, rounded):
             alert = {"type": "alert", "kind": kind, "time_s": record["end_s"], "set": set_number}
@@ -604,18 +724,17 @@ class RepSegmenter:
             for kind, alert in early.items()
         ]
 
-    # -- bursts, reps and sets -------------------------------------------------------
+    # -- reps and sets ----------------------------------------------------------------
     def _joins(self, record: dict, start_twist_deg: float) -> bool:
-        """Whether ``record`` (starting at heading ``start_twist_deg``) joins the held
-        excursion's burst: it starts within ``quiet_s`` of it, facing the same way (a set is
-        done facing the bar; walking off and turning ends it), or, after a longer pause
-        standing still (rest-pause), continuing a burst of two or more with the bar still
-        in hand (no set-up descent)."""
+        """Whether rep ``record`` (starting at heading ``start_twist_deg``) continues the set
+        in progress: it starts within ``quiet_s`` of the last rep's lockout, facing the same
+        way (a set is done facing the bar; walking off and turning ends it), or, with
+        ``rest_pause_s``, after a longer pause standing still."""
         s = self.settings
-        if self._pending is None:
+        if self._last is None:
             return False
-        turned = (start_twist_deg - self._pending_twist_deg + 180.0) % 360.0 - 180.0
-        pause_s = record["start_s"] - self._pending["end_s"]
+        turned = (start_twist_deg - self._last_twist_deg + 180.0) % 360.0 - 180.0
+        pause_s = record["start_s"] - self._last["end_s"]
         if abs(turned) > s.max_turn_in_set_deg:
             return False
         if pause_s <= s.quiet_s:
@@ -623,56 +742,15 @@ class RepSegmenter:
         return (
             s.rest_pause_s is not None
             and pause_s <= s.rest_pause_s
-            and len(self._burst_descents) >= 2  # a set going on, not a lone bend
             and not self._moved
-            and not self._set_up(record["descent_s"])
+            and not self._bar_down
         )
 
-    def _set_up(self, descent_s: float) -> bool:
-        """Whether a descent this long (s) is a set-up at the bar (the bar on the floor):
-        ``floor_setup_ratio`` times the burst's median or last descent (the first one
-        excluded when there are others)."""
-        ratio, descents = self.settings.floor_setup_ratio, self._burst_descents
-        if ratio is None or not descents:
-            return False
-        reference = (
-            min(float(np.median(descents[1:])), descents[-1]) if len(descents) > 1 else descents[-1]
-        )
-        return descent_s >= ratio * reference
-
-    def _take(
-        self, record: dict, row: int, twist_deg: tuple[float, float], early: dict
-    ) -> list[tuple[int, dict]]:
-        """A new accepted excursion: settle the held one, hold this one.
-
-        ``twist_deg``: heading (twist) at its start and end; ``early``: its provisional
-        alerts (kind -> alert event).
-        """
-        events: list[tuple[int, dict]] = []
-        if self._joins(record, twist_deg[0]):
-            events += self._emit(self._pending, row, self._pending_early)
-            self._burst_descents.append(record["descent_s"])
-        else:
-            events += self._close_burst(row)
-            self._burst_descents = [record["descent_s"]]
-        self._pending, self._pending_twist_deg, self._pending_early = record, twist_deg[1], early
-        self._moved = False
-        return events
-
-    def _close_burst(self, row: int) -> list[tuple[int, dict]]:
-        """The burst is over: its last excursion is a rep unless it put the bar down / stood
-        alone; the set ends with it."""
-        pending, self._pending = self._pending, None
-        events: list[tuple[int, dict]] = []
-        if pending is not None and len(self._burst_descents) > 1:
-            if self._set_up(self._burst_descents[0]):
-                # a from-the-floor set: the last excursion put the bar down
-                events += self._withdraw(self._pending_early, row, "was the bar going down")
-            else:
-                events += self._emit(pending, row, self._pending_early)
-        if self._set_reps:
-            events.append((row, self._close_set()))
-        return events
+    def _end_set(self, row: int) -> list[tuple[int, dict]]:
+        """The set in progress is over: its ``set`` event."""
+        self._last = None
+        self._context.set_closed()
+        return [(row, self._close_set())] if self._set_reps else []
 
     def _rested(self, before: dict, record: dict) -> bool:
         """Whether the pause from rep ``before`` to ``record`` exceeds ``set_rest_s``."""
@@ -754,6 +832,9 @@ class RepSegmenter:
             np.searchsorted(self._t, self._t[-1] - self.settings.lookback_s - 1.0, side="left")
         )
         keep_from = min(keep_from, self._cursor)
+        if self._candidate is not None:  # its lockout onward: the rows of its decision
+            end_s = self._candidate["record"]["end_s"]
+            keep_from = min(keep_from, int(np.searchsorted(self._t, end_s, side="left")))
         if keep_from <= 0:
             return
         self._history.drop_front(keep_from)

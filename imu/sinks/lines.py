@@ -79,6 +79,8 @@ def describe(
         return f"{at('end_s')}  gap of {_num(event.get('duration_s'), 2)} s in the data" + (
             " (state restarted)" if event.get("restarted") else ""
         )
+    if kind == "rep_lost":
+        return f"{at('time_s')}  a rep may be lost: {event.get('message', '')}"
     if kind == "calibration":
         return calibration_text(event, timeline)
     if kind in ("connected", "disconnected"):
@@ -299,6 +301,8 @@ def summary_lines(summary: dict[str, Any], timeline: Timeline | None = None) -> 
             f"{plural(int(summary.get('n_gaps', 0)), 'gap')}"
         )
     ]
+    if summary.get("n_reps_lost"):
+        lines.append(f"{summary['n_reps_lost']} rep(s) may be lost: cut off by a gap in the data")
     if summary.get("n_disconnects"):
         lines.append(
             f"link lost {summary['n_disconnects']} time(s), reconnected each time it came back"

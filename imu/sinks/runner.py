@@ -154,6 +154,7 @@ class Runner:
             "n_hyperextended": self.n_hyperextended,
             "n_alerts": self.counts["alert"] - self.counts["alert_withdrawn"],
             "n_gaps": self.counts["gap"],
+            "n_reps_lost": self.counts["rep_lost"],
             "n_disconnects": self.counts["disconnected"],
         }
         for sink in self.sinks:

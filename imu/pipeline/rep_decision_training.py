@@ -1,0 +1,244 @@
+"""Train the rep-vs-not-a-rep model on SYNTHETIC gym sessions (needs scikit-learn).
+
+    python -m imu.pipeline.rep_decision_training [--lifters N] [--out models/rep_decision.json]
+
+Each simulated lifter (``make_lifter(i, seed=TRAIN_LIFTER_SEED)``) does a mixed gym
+session, a singles day, a non-lifting stretch and two clean demo sessions
+(:mod:`imu.sim.gym`, :func:`imu.sim.demo_session`) at 50-150 Hz; every fourth lifter's
+sessions are analysed without the gyroscope (accelerometer-only mode). The engine runs on
+each with a *teacher* as its decision: every candidate excursion is labelled by the
+simulator's truth (a rep when its span overlaps a true rep with IoU >= 0.5), so the
+context features later candidates see are those a perfect decision would give, and the
+features of every early and final call are collected. A gradient-boosted tree ensemble
+(scikit-learn ``GradientBoostingClassifier``) is cross-validated grouped by lifter
+(``GroupKFold``), then fit on all rows and written as JSON numbers with a manifest (the
+data, the features, the cross-validated figures, the versions, the command). The
+benchmark (``benchmarks/bench_gym.py``) uses other lifters and seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from imu.pipeline.rep_decision import (
+    DEFAULT_MODEL_PATH,
+    EARLY_FEATURES,
+    FINAL_FEATURES,
+    MODEL_FORMAT,
+    _Trees,
+)
+
+TRAIN_LIFTER_SEED = 1000
+"""``make_lifter(i, seed=...)`` of the training lifters (the benchmark uses others)."""
+
+
+def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Intersection over union of two time spans."""
+    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return inter / union if union > 0 else 0.0
+
+
+class Teacher:
+    """A decision that answers with the truth and keeps every call's features."""
+
+    def __init__(self, truth_spans: list[tuple[float, float]]) -> None:
+        self.spans = truth_spans
+        self.early_rows: list[dict] = []
+        self.final_rows: list[dict] = []
+
+    def label(self, features: dict) -> bool:
+        span = (features["_start_s"], features["_end_s"])
+        return any(iou(span, s) >= 0.5 for s in self.spans)
+
+    def early(self, features: dict) -> tuple[float, bool]:
+        label = self.label(features)
+        self.early_rows.append({**features, "_label": label})
+        return float(label), label
+
+    def final(self, features: dict) -> tuple[float, bool]:
+        label = self.label(features)
+        self.final_rows.append({**features, "_label": label})
+        return float(label), label
+
+
+def session_rows(
+    script, seed: int, rate_hz: float, acc_only: bool = False
+) -> tuple[list[dict], list[dict]]:
+    """(early rows, final rows) of one simulated session run with the :class:`Teacher`
+    (``acc_only``: its gyroscope columns emptied, as a Polar H10 records)."""
+    from imu.pipeline import analyze_session
+    from imu.session import GYR
+    from imu.sim import simulate
+
+    result = simulate(script, sampling_rate_hz=rate_hz, mounting="random", seed=seed)
+    if acc_only:
+        result.session.data[list(GYR)] = np.nan
+    truth = result.truth_reps
+    teacher = Teacher(list(zip(truth.start_s, truth.end_s, strict=True)))
+    analyze_session(result.session, decision=teacher)
+    return teacher.early_rows, teacher.final_rows
+
+
+def training_scripts(lifter_index: int, lifter_seed: int, session_seed: int) -> list:
+    """The sessions of one simulated lifter: (script, seed, rate, accelerometer only);
+    every fourth lifter's sessions are analysed without their gyroscope (no twist)."""
+    from imu.sim import demo_session, make_lifter
+    from imu.sim.gym import gym_session, non_lifting_session, singles_session
+
+    lifter = make_lifter(lifter_index, seed=lifter_seed)
+    base = session_seed + 10 * lifter_index
+    rate = (50.0, 100.0)[lifter_index % 2]
+    acc_only = lifter_index % 4 == 3
+    return [
+        (gym_session(lifter, base, minutes=30), base, rate, acc_only),
+        (singles_session(lifter, base + 1, minutes=20), base + 1, rate, acc_only),
+        (non_lifting_session(lifter, base + 2, minutes=12), base + 2, rate, acc_only),
+        (demo_session(lifter, base + 3, n_sets=3), base + 3, rate, acc_only),
+        (demo_session(lifter, base + 4, n_sets=4), base + 4, 200.0 - rate, acc_only),
+    ]
+
+
+def collect(n_lifters: int, lifter_seed: int, session_seed: int) -> dict[str, list[dict]]:
+    """Early and final rows of ``n_lifters`` lifters (``_lifter`` = the group)."""
+    rows: dict[str, list[dict]] = {"early": [], "final": []}
+    for i in range(n_lifters):
+        for script, seed, rate, acc_only in training_scripts(i, lifter_seed, session_seed):
+            early, final = session_rows(script, seed, rate, acc_only)
+            rows["early"] += [{**r, "_lifter": i} for r in early]
+            rows["final"] += [{**r, "_lifter": i} for r in final]
+        print(f"lifter {i + 1}/{n_lifters}: {len(rows['final'])} candidates", file=sys.stderr)
+    return rows
+
+
+def _estimator():
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    return GradientBoostingClassifier(
+        n_estimators=200, max_depth=3, learning_rate=0.1, subsample=0.8, random_state=0
+    )
+
+
+def cross_validate(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> dict:
+    """Out-of-fold probabilities grouped by lifter; the threshold with the best F1 on them
+    (0.30-0.80 in steps of 0.05: the operating point), and precision, recall, F1 and
+    balanced accuracy at it (an operating point chosen on the same folds: slightly
+    optimistic; the held-out benchmark is not)."""
+    from sklearn.model_selection import GroupKFold
+
+    p = np.zeros(len(y))
+    for train, test in GroupKFold(n_splits=min(5, len(set(groups)))).split(x, y, groups):
+        p[test] = _estimator().fit(x[train], y[train]).predict_proba(x[test])[:, 1]
+
+    def scores(threshold: float) -> dict:
+        predicted = p >= threshold
+        tp = int((predicted & y).sum())
+        precision = tp / max(int(predicted.sum()), 1)
+        recall = tp / max(int(y.sum()), 1)
+        specificity = float((~predicted & ~y).sum() / max(int((~y).sum()), 1))
+        return {
+            "threshold": round(threshold, 2),
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(2 * precision * recall / max(precision + recall, 1e-9), 4),
+            "balanced_accuracy": round((recall + specificity) / 2, 4),
+            "non_reps_taken_for_reps": int((predicted & ~y).sum()),
+        }
+
+    best = max((scores(t) for t in np.arange(0.30, 0.801, 0.05)), key=lambda r: r["f1"])
+    return {
+        "folds": "GroupKFold by simulated lifter",
+        "n_candidates": len(y),
+        "n_reps": int(y.sum()),
+        "at_0.5": scores(0.5),
+        **best,
+    }
+
+
+def export(model, names: tuple[str, ...], x: np.ndarray) -> dict:
+    """The fitted ensemble as numbers (checked against ``predict_proba`` on ``x``)."""
+    trees = []
+    for estimator in model.estimators_[:, 0]:
+        tree = estimator.tree_
+        trees.append(
+            {
+                "feature": [int(f) if left >= 0 else -1 for f, left in
+                            zip(tree.feature, tree.children_left, strict=True)],
+                "threshold": [float(v) for v in tree.threshold],
+                "left": [int(v) for v in tree.children_left],
+                "right": [int(v) for v in tree.children_right],
+                "value": [float(v) for v in tree.value[:, 0, 0]],
+            }
+        )  # fmt: skip
+    raw = model.decision_function(x[:1])[0]
+    steps = sum(model.learning_rate * e.predict(x[:1])[0] for e in model.estimators_[:, 0])
+    return {
+        "features": list(names),
+        "init": float(raw - steps),
+        "learning_rate": float(model.learning_rate),
+        "threshold": 0.5,
+        "trees": trees,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    import sklearn
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lifters", type=int, default=40)
+    parser.add_argument("--lifter-seed", type=int, default=TRAIN_LIFTER_SEED)
+    parser.add_argument("--session-seed", type=int, default=3000)
+    parser.add_argument("--out", default=str(DEFAULT_MODEL_PATH))
+    parser.add_argument(
+        "--rows", help="a JSON file of collected rows: read if it exists, else written"
+    )
+    args = parser.parse_args(argv)
+    if args.rows and Path(args.rows).exists():
+        rows = json.loads(Path(args.rows).read_text(encoding="utf-8"))
+    else:
+        rows = collect(args.lifters, args.lifter_seed, args.session_seed)
+        if args.rows:
+            Path(args.rows).write_text(json.dumps(rows), encoding="utf-8")
+    spec: dict = {"format": MODEL_FORMAT}
+    manifest: dict = {
+        "synthetic": True,
+        "trained_on": f"{args.lifters} simulated lifters (make_lifter(i, seed={args.lifter_seed})),"
+        " each a mixed gym session (30 min), a singles day (20 min), a non-lifting stretch"
+        " (12 min), a 3-set and a 4-set demo session, 50-150 Hz, random mounting; every fourth"
+        " lifter's sessions analysed without the gyroscope",
+        "labels": "candidate excursions overlapping a true rep with IoU >= 0.5",
+        "command": f"python -m imu.pipeline.rep_decision_training --lifters {args.lifters}"
+        f" --lifter-seed {args.lifter_seed} --session-seed {args.session_seed}",
+        "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
+                     "numpy": np.__version__},
+        "estimator": "GradientBoostingClassifier(n_estimators=200, max_depth=3, "
+        "learning_rate=0.1, subsample=0.8, random_state=0)",
+    }  # fmt: skip
+    for kind, names in (("early", EARLY_FEATURES), ("final", FINAL_FEATURES)):
+        table = rows[kind]
+        x = np.array([[r[name] for name in names] for r in table], dtype=np.float64)
+        y = np.array([r["_label"] for r in table], dtype=bool)
+        groups = np.array([r["_lifter"] for r in table])
+        manifest[f"cv_{kind}"] = cross_validate(x, y, groups)
+        print(kind, manifest[f"cv_{kind}"], file=sys.stderr)
+        fitted = _estimator().fit(x, y)
+        spec[kind] = export(fitted, names, x)
+        spec[kind]["threshold"] = manifest[f"cv_{kind}"]["threshold"]
+        trees = _Trees(spec[kind], names)
+        mine = np.array([trees.p_rep(dict(zip(names, row, strict=True))) for row in x])
+        worst = float(np.max(np.abs(mine - fitted.predict_proba(x)[:, 1])))
+        if worst > 1e-9:
+            raise SystemExit(f"exported {kind} model differs from scikit-learn by {worst}")
+    spec["manifest"] = manifest
+    Path(args.out).write_text(json.dumps(spec, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""The rep-vs-not-a-rep stage (imu/pipeline/rep_decision.py) on SYNTHETIC gym activity.
+
+Sessions come from imu.sim (short scripts below; seeds are not the training seeds of the
+shipped model, which are make_lifter(i, seed=1000) with session seeds 3000+).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from imu.errors import ImuError
+from imu.pipeline import Engine, EngineSettings, analyze_samples, analyze_session
+from imu.pipeline.rep_decision import (
+    DEFAULT_MODEL_PATH,
+    FINAL_FEATURES,
+    MODEL_FORMAT,
+    DecisionModel,
+    _Trees,
+)
+from imu.sim import DeadliftSet, PickUp, SessionScript, Stand, Walk, make_lifter, simulate
+from imu.sim.script import LoadBar, PickItem, Wander
+
+RATE_HZ = 100.0
+
+
+def run(*activities, lifter: int = 4, seed: int = 71):
+    start = (Stand(3.0, still=True), Walk(3.0, 180.0), Walk(2.0), Stand(2.0))
+    script = SessionScript(make_lifter(lifter, seed=555), start + activities + (Stand(3.0),))
+    result = simulate(script, sampling_rate_hz=RATE_HZ, seed=seed)
+    return result, analyze_session(result.session)
+
+
+def matched(truth, reps) -> int:
+    """How many true reps a detected rep overlaps by IoU >= 0.5."""
+    n = 0
+    for s, e in zip(truth.start_s, truth.end_s, strict=True):
+        for rep in reps:
+            inter = min(e, rep["end_s"]) - max(s, rep["start_s"])
+            union = max(e, rep["end_s"]) - min(s, rep["start_s"])
+            if inter / union >= 0.5:
+                n += 1
+                break
+    return n
+
+
+def test_the_shipped_model_loads_as_numbers_without_scikit_learn():
+    code = (
+        "import sys; from imu.pipeline import rep_decision as d; m = d.default_model(); "
+        "assert 'sklearn' not in sys.modules and 'skops' not in sys.modules; "
+        "print(len(m.final_trees.trees))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert int(out.stdout) > 10
+    manifest = DecisionModel.load().manifest
+    assert manifest["synthetic"] is True
+    assert manifest["cv_final"]["folds"].startswith("GroupKFold")
+
+
+def test_exported_trees_give_scikit_learns_probabilities():
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from imu.pipeline.rep_decision_training import export
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, len(FINAL_FEATURES)))
+    y = (x[:, 0] + 0.5 * x[:, 3] * x[:, 5] + rng.normal(0, 0.3, 300)) > 0
+    model = GradientBoostingClassifier(n_estimators=20, max_depth=3, random_state=0).fit(x, y)
+    trees = _Trees(export(model, FINAL_FEATURES, x), FINAL_FEATURES)
+    mine = [trees.p_rep(dict(zip(FINAL_FEATURES, row, strict=True))) for row in x]
+    np.testing.assert_allclose(mine, model.predict_proba(x)[:, 1], rtol=0, atol=1e-12)
+
+
+def test_a_model_file_that_is_not_plain_trees_is_refused(tmp_path):
+    spec = json.loads(DEFAULT_MODEL_PATH.read_text())
+    looped = json.loads(json.dumps(spec))
+    looped["final"]["trees"][0]["left"][0] = 0  # a node that is its own child
+    renamed = json.loads(json.dumps(spec))
+    renamed["early"]["features"][0] = "something_else"
+    for bad in (looped, renamed, {"format": "pickle"}):
+        path = tmp_path / "model.json"
+        path.write_text(json.dumps(bad))
+        with pytest.raises(ImuError):
+            DecisionModel.load(path)
+    assert spec["format"] == MODEL_FORMAT
+
+
+def test_shallow_romanian_deadlifts_count_and_sways_and_chalk_do_not():
+    result, analysis = run(
+        PickItem("chalk"), Stand(20.0),
+        DeadliftSet(6, "rdl_shallow", rounded=(False,) * 6, hyperextended=(False,) * 6, rack=True),
+        Stand(5.0),
+    )  # fmt: skip
+    truth = result.truth_reps
+    assert (truth.peak_flexion_deg < 40).all()
+    assert len(analysis.reps) == 6 and matched(truth, analysis.reps) == 6
+    assert [s["n_reps"] for s in analysis.sets] == [6]
+
+
+def test_singles_with_plates_pick_ups_and_put_downs_count_one_rep_each():
+    result, analysis = run(
+        LoadBar(1), PickUp(), Stand(4.0), DeadliftSet(1, "conventional"), Wander(40.0),
+        LoadBar(1), PickItem("belt"), DeadliftSet(1, "conventional", put_down="dropped"),
+        Stand(20.0), DeadliftSet(2, "deficit", reset_chance=1.0),
+    )  # fmt: skip
+    truth = result.truth_reps
+    assert len(truth) == 4
+    assert matched(truth, analysis.reps) == 4 and len(analysis.reps) == 4
+    assert [s["n_reps"] for s in analysis.sets] == [1, 1, 2]
+
+
+def test_a_set_from_the_floor_ends_with_the_bar_put_down_which_is_not_a_rep():
+    result, analysis = run(
+        DeadliftSet(5, "conventional"), Stand(30.0), DeadliftSet(5, "rdl"), Stand(6.0), seed=74
+    )
+    truth = result.truth_reps
+    assert len(result.truth_bends) == 1  # the put-down after the conventional set
+    put_down = result.truth_bends.iloc[0]
+    assert matched(truth, analysis.reps) == len(analysis.reps) == 10
+    assert not any(put_down.start_s <= r["end_s"] and r["start_s"] <= put_down.end_s
+                   for r in analysis.reps)  # fmt: skip
+    assert [s["n_reps"] for s in analysis.sets] == [5, 5]
+
+
+def test_gym_activity_without_lifting_counts_nothing():
+    _, analysis = run(
+        LoadBar(2), PickItem("phone"), PickItem("bottle"), Wander(60.0, stretch_chance=1.0),
+        LoadBar(1), lifter=7, seed=72,
+    )  # fmt: skip
+    assert analysis.reps == []
+
+
+@pytest.mark.parametrize("sizes", [(1, 7, 64), (333,)])
+def test_a_gym_session_streamed_equals_batch(sizes):
+    result, batch = run(LoadBar(1), PickItem("chalk"), DeadliftSet(4, "touch_and_go"), Stand(4.0))
+    samples = result.session.samples()
+    engine = Engine(EngineSettings(sampling_rate_hz=RATE_HZ))
+    events, i, k = [], 0, 0
+    while i < len(samples):
+        step = sizes[k % len(sizes)]
+        events += engine.update(samples[i : i + step]).events
+        i, k = i + step, k + 1
+    events += engine.finish().events
+    assert [e for e in events if e["type"] == "rep"] == batch.reps
+    assert [e for e in events if e["type"] == "set"] == batch.sets
+
+
+def test_a_lost_second_loses_only_the_rep_it_overlaps_and_reports_it():
+    result, clean = run(DeadliftSet(6, "touch_and_go"), Stand(4.0), seed=73)
+    truth = result.truth_reps
+    assert matched(truth, clean.reps) == 6
+    samples = result.session.samples()
+    lost = float(truth.start_s.iloc[2] + 0.5 * (truth.end_s.iloc[2] - truth.start_s.iloc[2]))
+    keep = ~((samples[:, 0] >= lost) & (samples[:, 0] < lost + 1.0))
+    kept = samples[keep]
+    flags = np.zeros(len(kept), dtype=bool)
+    flags[int(np.searchsorted(kept[:, 0], lost + 1.0))] = True
+    analysis = analyze_samples(kept, EngineSettings(sampling_rate_hz=RATE_HZ), gap_before=flags)
+    others = truth.drop(index=2)
+    assert matched(others, analysis.reps) == 5
+    assert analysis.quality["n_reps_lost"] == 1
+    lost_events = [e for e in analysis.events if e["type"] == "rep_lost"]
+    assert len(lost_events) == 1
+    assert truth.start_s.iloc[2] - 0.5 <= lost_events[0]["time_s"] <= lost
+    assert [s["n_reps"] for s in analysis.sets] == [5]  # the gap does not split the set
