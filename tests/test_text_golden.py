@@ -89,8 +89,9 @@ def test_analyze_table_shows_the_clock_time_when_the_recording_says_when_it_star
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     try:
-        from test_pipeline_support import motion, rep_curve
+        from test_pipeline_support import every_excursion_is_a_rep, motion, rep_curve
 
+        every_excursion_is_a_rep(monkeypatch)  # analytic curves: the table is under test
         t0 = 1796605200.0  # 2026-12-07T01:00:00Z
         t = np.arange(0, 18, 0.01) + t0
         samples = motion(t, rep_curve(t, [t0 + 5.0, t0 + 9.0], lockout_deg=-3.0), noise=1.0)
