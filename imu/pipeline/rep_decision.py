@@ -334,6 +334,17 @@ class DecisionModel:
         return p, p >= self.final_trees.threshold
 
 
+class EveryCandidate:
+    """The decision for lifts the model was not trained on (the ``squat`` preset): every
+    candidate that the segmenter's rules let through is a rep."""
+
+    def early(self, features: dict[str, float]) -> tuple[float, bool]:
+        return 1.0, True
+
+    def final(self, features: dict[str, float]) -> tuple[float, bool]:
+        return 1.0, True
+
+
 _DEFAULT: DecisionModel | None = None
 
 

@@ -46,6 +46,7 @@ from imu.pipeline.rep_decision import (
     Candidate,
     Context,
     DecisionSettings,
+    EveryCandidate,
     after_features,
     default_model,
     own_features,
@@ -79,6 +80,9 @@ class RepSettings:
     quiet_s: float = 8.0
     """A set is over this long after its last rep's lockout without a next rep (longer
     while the lifter stands still: ``rest_pause_s``)."""
+    learned_decision: bool = True
+    """Decide candidates with the shipped model (imu/pipeline/rep_decision.py); False =
+    every candidate the rules let through is a rep (lifts the model has not seen)."""
     decide_s: float = 5.0
     """A candidate excursion is decided when the next one rises past ``bottom_deg`` or
     this long after its lockout."""
@@ -153,7 +157,7 @@ LIFTS: dict[str, RepSettings] = {
         lockout_below_deg=8.0,
         max_bottom_hold_s=2.5,
         min_extension_velocity_deg_s=10.0,
-        floor_setup_ratio=None,
+        learned_decision=False,  # the rep decision was trained on hinges, not squats
     ),
 }
 
@@ -337,7 +341,9 @@ class RepSegmenter:
     ) -> None:
         self.settings = settings
         self.classifier = classifier
-        self.decision = default_model() if decision is None else decision
+        if decision is None:
+            decision = default_model() if settings.learned_decision else EveryCandidate()
+        self.decision = decision
         self.decision_settings = DecisionSettings(
             decide_s=settings.decide_s, lockout_window_s=settings.lockout_window_s
         )
