@@ -61,6 +61,8 @@ def squat_depth_deg(hinge_depth_deg: float) -> float:
 def squat_set(b, a: SquatSet) -> None:
     """Append set ``a`` to builder ``b`` (:class:`imu.sim.script._Builder`): its motion
     keyframes and its true reps."""
+    from imu.sim.script import Stand  # script imports this module
+
     rng = b.rng
     b.face_bar()
     b.n_sets += 1
@@ -72,14 +74,8 @@ def squat_set(b, a: SquatSet) -> None:
             wink, lean = draw < a.fault_rate, a.fault_rate <= draw < 2 * a.fault_rate
         _squat_rep(b, i + 1, bool(wink), bool(lean))
         if i + 1 < a.n_reps:
-            _stand(b, float(rng.uniform(*a.pause_s)))
-    _stand(b, float(rng.uniform(1.0, 2.5)))
-
-
-def _stand(b, duration_s: float) -> None:
-    """Stand (with the bar on the back) for ``duration_s``: postural sway if 3 s or more."""
-    b.sway(b.t, b.t + duration_s, 0.6)
-    b.t += duration_s
+            b.stand(Stand(float(rng.uniform(*a.pause_s))))  # bar on the back
+    b.stand(Stand(float(rng.uniform(1.0, 2.5))))
 
 
 def _squat_rep(b, rep: int, wink: bool, lean: bool) -> None:
