@@ -41,10 +41,6 @@ class BaselineDeviation(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        return self.deviation_rows(X)
-
-    def deviation_rows(self, X: np.ndarray) -> np.ndarray:
-        """:meth:`transform` without scikit-learn's output wrapper (plain arrays only)."""
         return deviation_rows(X, self.prior_, self.prior_weight, self.set_weight)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
