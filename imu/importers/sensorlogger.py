@@ -47,11 +47,12 @@ SENSORS = ("totalacceleration", "accelerometer", "gravity", "gyroscope")
 AXIS_RE = re.compile(r"^([xyz])$")
 
 
-def _legacy(files: Sequence[SourceFile]) -> bool:
-    """True when the sensor files have the legacy Android header ``time,z,y,x``."""
+def _legacy(found: dict[str, list[SourceFile]]) -> bool:
+    """True when the sensor files (:func:`_sensor_files`) have the legacy Android header
+    ``time,z,y,x``."""
     return all(
         split_header(first_line(f), ",")[:4] == LEGACY_HEADER
-        for group in _sensor_files(files).values()
+        for group in found.values()
         for f in group
     )
 
@@ -95,7 +96,7 @@ def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None
     pick = {kind: one_file(group, kind, NAME) for kind, group in found.items()}
     used: list[SourceFile] = []
     info = _recording_info(files)
-    if _legacy(files):  # the legacy format was Android's only
+    if _legacy(found):  # the legacy format was Android's only
         info.setdefault("platform", "android")
     metadata = {"device": info["device name"]} if info.get("device name") else {}
     accelerometer = (
