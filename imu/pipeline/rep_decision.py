@@ -95,7 +95,8 @@ class DecisionSettings:
     """The window after the end whose motion measures the lockout (stillness)."""
 
 
-def _wrap_deg(angle_deg: float) -> float:
+def wrap_deg(angle_deg):
+    """An angle (deg, float or array) wrapped to [-180, 180)."""
     return (angle_deg + 180.0) % 360.0 - 180.0
 
 
@@ -228,7 +229,7 @@ class Context:
             else 0.0,
             "descent_to_last_rep": own["descent_s"] / max(rep.descent_s, 1e-3) if rep else 0.0,
             "ascent_to_last_rep": own["ascent_s"] / max(rep.ascent_s, 1e-3) if rep else 0.0,
-            "heading_to_last_rep_deg": abs(_wrap_deg(start_twist_deg - rep.heading_deg))
+            "heading_to_last_rep_deg": abs(wrap_deg(start_twist_deg - rep.heading_deg))
             if rep
             else 180.0,
             "interval_change_s": min(interval_change, _NO_REP_S),

@@ -50,6 +50,7 @@ from imu.pipeline.rep_decision import (
     after_features,
     default_model,
     own_features,
+    wrap_deg,
 )
 
 
@@ -503,7 +504,7 @@ class RepSegmenter:
         s = self.settings
         if self._last is None or s.rest_pause_s is None:
             return np.zeros(len(twist_deg), dtype=bool)
-        turned = (twist_deg - self._last_twist_deg + 180.0) % 360.0 - 180.0
+        turned = wrap_deg(twist_deg - self._last_twist_deg)
         return np.abs(turned) > s.rest_pause_turn_deg
 
     def _set_over(self, i: int, stop: int) -> int | None:
@@ -739,7 +740,7 @@ class RepSegmenter:
         s = self.settings
         if self._last is None:
             return False
-        turned = (start_twist_deg - self._last_twist_deg + 180.0) % 360.0 - 180.0
+        turned = wrap_deg(start_twist_deg - self._last_twist_deg)
         pause_s = record["start_s"] - self._last["end_s"]
         if abs(turned) > s.max_turn_in_set_deg:
             return False
