@@ -77,10 +77,6 @@ class Timing:
 
     def update(self, samples: np.ndarray, gap_before: bool = False) -> TimedRows:
         """Annotate a chunk of ``(n, 7)`` samples (see module docstring)."""
-        return self._annotate(samples, gap_before)
-
-    def _annotate(self, samples: np.ndarray, gap_before: bool) -> TimedRows:
-        """Annotate any chunk (see the module docstring)."""
         n = len(samples)
         time_s = samples[:, 0]
         finite_values = np.isfinite(samples)
