@@ -354,9 +354,12 @@ class _Builder:
         self.t = t1
         self.turn(a.turn_deg)
 
+    def turn_to(self, heading_deg: float) -> None:
+        """Turn the short way round to face ``heading_deg``."""
+        self.turn((heading_deg - self.heading_deg + 180.0) % 360.0 - 180.0)
+
     def face_bar(self) -> None:
-        delta = (self.bar_heading_deg - self.heading_deg + 180.0) % 360.0 - 180.0
-        self.turn(delta)
+        self.turn_to(self.bar_heading_deg)
 
     def rest(self, a: Rest) -> None:
         end = max(self.t + a.duration_s, a.until_s if a.until_s is not None else -np.inf)
@@ -571,7 +574,7 @@ class _Builder:
             self.walk(Walk(half if end == 0 else 2 * half))
             # at the sleeve: partly turned toward it (often hardly)
             facing = self.bar_heading_deg + (side if end == 0 else -side) * rng.uniform(0, 80)
-            self.turn((facing - self.heading_deg + 180.0) % 360.0 - 180.0)
+            self.turn_to(facing)
             for plate in range(a.plates_per_side):
                 if rng.random() < 0.4:  # fetch the plate from a tree a few steps away
                     away = float(rng.choice([-1.0, 1.0])) * rng.uniform(90, 180)
@@ -581,7 +584,7 @@ class _Builder:
                     self.bend(*self._plate_bend(hold=(0.3, 1.5)), "fetch_plate")
                     self.turn(180.0)
                     self.walk(Walk(distance))
-                    self.turn((facing - self.heading_deg + 180.0) % 360.0 - 180.0)
+                    self.turn_to(facing)
                 self.bend(*self._plate_bend(hold=(0.5, 4.0)), "load_plate")
                 self.stand(Stand(rng.uniform(0.5, 2.0)))
         self.face_bar()
