@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 
 from imu.session import Session
 from imu.sim.core import SimResult, simulate
@@ -35,9 +36,9 @@ STARTS = ("before_first_rep", "mid_rep", "standing")
 
 
 def cut(result: SimResult, start_s: float, end_s: float) -> SimResult:
-    """``result`` with only the samples (and truth) timed in ``[start_s, end_s]``; reps that
-    are not wholly inside are left out of the rep truth (a rep cut in two is not a rep).
-    Times keep the original clock. ``kinematics`` is left whole (times from 0)."""
+    """``result`` with only the samples (and truth) timed in ``[start_s, end_s]``; reps and
+    bends that are not wholly inside are left out of the truth (a rep cut in two is not a
+    rep). Times keep the original clock. ``kinematics`` is left whole (times from 0)."""
     time_s = result.session.data["time_s"].to_numpy()
     keep = (time_s >= start_s) & (time_s <= end_s)
     data = result.session.data.loc[keep].reset_index(drop=True)
@@ -45,10 +46,17 @@ def cut(result: SimResult, start_s: float, end_s: float) -> SimResult:
         data=data, metadata=dict(result.session.metadata), source=result.session.source
     )
     truth = result.truth_angles.loc[keep].reset_index(drop=True)
-    reps = result.truth_reps
-    inside = (reps["start_s"] >= start_s) & (reps["end_s"] <= end_s + 1e-9)
-    reps = reps.loc[inside].reset_index(drop=True)
-    return dataclasses.replace(result, session=session, truth_angles=truth, truth_reps=reps)
+    reps, bends = (_inside(t, start_s, end_s) for t in (result.truth_reps, result.truth_bends))
+    return dataclasses.replace(result, session=session, truth_angles=truth, truth_reps=reps,
+                               truth_bends=bends)
+
+
+def _inside(truth: pd.DataFrame | None, start_s: float, end_s: float) -> pd.DataFrame | None:
+    """The rows of ``truth`` (``start_s``, ``end_s`` columns) wholly inside the cut."""
+    if truth is None:
+        return None
+    inside = (truth["start_s"] >= start_s) & (truth["end_s"] <= end_s + 1e-9)
+    return truth.loc[inside].reset_index(drop=True)
 
 
 def realistic_set(
