@@ -166,8 +166,10 @@ class Engine:
         self.movement: MovementResult | None = None
         """How calibration from the movement went (None if it was not used)."""
         self._refine_mark = math.inf  # next time to refine it at (inf: not refining)
-        self._refine_rows = GrowingArray(7)  # accepted rows since then, and their quats
-        self._refine_quats = GrowingArray(4)
+        self._refine_until = math.inf  # last such time
+        # accepted rows since then, and their quats (None once refining is over)
+        self._refine_rows: GrowingArray | None = GrowingArray(7)
+        self._refine_quats: GrowingArray | None = GrowingArray(4)
         self._gyro_map: np.ndarray | None = None  # gyroscope values -> accelerometer axes
         self._gyro_note = ""
 
@@ -466,9 +468,11 @@ class Engine:
             final=False, known_rotation=self._known_rotation,
         )  # fmt: skip
         if isinstance(result, str) or result.n_tops < mv.refine_tops:
+            if self._refine_mark == math.inf:  # that was the last mark: the rows go
+                self._refine_rows = self._refine_quats = None
             return []
         self._refine_mark = math.inf  # once
-        self._refine_rows = self._refine_quats = GrowingArray(1)
+        self._refine_rows = self._refine_quats = None
         old = self._rotation_bs
         change = (np.trace(result.rotation_bs @ old.T) - 1.0) / 2.0
         change_deg = math.degrees(math.acos(max(-1.0, min(1.0, change))))
