@@ -22,7 +22,7 @@ from imu.report.data import SessionData
 from imu.report.insights import Insight, InsightSettings
 from imu.report.plots import figure_key
 from imu.report.summary import session_totals, set_summary
-from imu.text import Timeline, clock, plural, probability
+from imu.text import Timeline, clock, plural, probability, signed
 
 UNIT_SUFFIXES = (
     ("_deg_s", "deg/s"),
@@ -119,8 +119,7 @@ def fmt(value: Any, digits: int = 1) -> str:
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating)):
-        text = f"{float(value):.{digits}f}"
-        return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.0"
+        return signed(float(value), f".{digits}f")  # no "-0.0"
     if isinstance(value, (list, tuple, dict)):
         return json.dumps(value, default=str)
     return str(value)
