@@ -11,7 +11,6 @@ import re
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -84,13 +83,10 @@ def decode(data: bytes, name: str, encodings: Sequence[str] = ("utf-8-sig",)) ->
 
 def read_bytes(path: str | os.PathLike) -> bytes:
     """Bytes of a file on disk (not decompressed), errors as :class:`InputError`; a
-    device is refused unread (:func:`imu.fileio.read_input`)."""
+    missing path, a folder or a device is refused unread (:func:`imu.fileio.read_input`
+    checks all three with one ``stat``)."""
     from imu.fileio import read_input
 
-    if not Path(path).exists():
-        raise input_error("no such file", path=str(path))
-    if Path(path).is_dir():
-        raise input_error("is a folder, not a file", path=str(path))
     return read_input(path)
 
 
