@@ -40,7 +40,7 @@ import numpy as np
 from imu.errors import ImuError, ModelError
 from imu.fileio import atomic_outputs, read_input
 from imu.model.classifier import RepClassifier
-from imu.model.predictor import from_payload, to_payload
+from imu.model.predictor import BASELINE_TYPES, from_payload, to_payload
 
 MANIFEST_MEMBER = "imu_manifest.json"
 PREDICTOR_MEMBER = "imu_predictor.json"
@@ -50,10 +50,10 @@ PAYLOAD_KEYS = frozenset({"estimator", "threshold", "training_rows", "training_l
 FORMAT = "imu-rounded-back-classifier"
 FORMAT_VERSION = 1
 #: Types beyond skops' default trust that an imu model file may contain. Nothing else loads.
-#: (Files written before BaselineDeviation moved to imu.model.baseline name the old path.)
+#: (Files written before BaselineDeviation moved to imu.model.baseline name the old path:
+#: both are :data:`imu.model.predictor.BASELINE_TYPES`.)
 ALLOWED_TYPES: frozenset[str] = frozenset({
-    "imu.model.baseline.BaselineDeviation",
-    "imu.model.features.BaselineDeviation",
+    *BASELINE_TYPES,
     "numpy.dtype",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
