@@ -85,3 +85,4 @@ def test_realistic_sets_are_cut_to_the_set(seed):
         else:
             assert lead > 2.0
         assert np.isin(result.truth_angles["time_s"], time_s).all()
+        assert result.truth_bends.empty  # the put-down after the last lockout is cut off
