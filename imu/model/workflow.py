@@ -60,12 +60,18 @@ def targets(labels: pd.DataFrame, positive: str,
     return names.eq(positive).to_numpy().astype(int)
 
 
-def check_positive(name: str) -> str:
-    """``--positive`` (or a model's positive label) when it is a valid label name."""
+def _check_label(option: str, name: str) -> str:
+    """``name`` when it is a valid label name (:func:`imu.model.labels.label_problem`);
+    else an InputError naming ``option``."""
     problem = label_problem(name)
     if problem:
-        raise input_error(f"--positive: {problem}")
+        raise input_error(f"{option}: {problem}")
     return name
+
+
+def check_positive(name: str) -> str:
+    """``--positive`` (or a model's positive label) when it is a valid label name."""
+    return _check_label("--positive", name)
 
 
 def negative_labels(option: str | None, positive: str, model=None) -> list[str]:
@@ -73,11 +79,7 @@ def negative_labels(option: str | None, positive: str, model=None) -> list[str]:
     :func:`imu.model.labels.label_problem`), else ``good`` plus the negative labels of
     ``model`` (its manifest's ``labels`` other than its positive one)."""
     if option is not None:
-        names = [n.strip() for n in option.split(",")]
-        for name in names:
-            problem = label_problem(name)
-            if problem:
-                raise input_error(f"--negative: {problem}")
+        names = [_check_label("--negative", n.strip()) for n in option.split(",")]
         if positive in names:
             raise input_error(f"--negative: {positive!r} is the flagged class (--positive)")
         return names
