@@ -10,9 +10,12 @@ OUTDIR/errors.csv), 2 when the command itself could not run.
 from __future__ import annotations
 
 import argparse
-import contextlib
 
-from imu.commands.options import add_measurement_arguments, add_model_arguments
+from imu.commands.options import (
+    add_executor_arguments,
+    add_measurement_arguments,
+    add_model_arguments,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,31 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from imu.importers import add_input_arguments
 
     add_input_arguments(parser)
-
-
-def add_executor_arguments(parser: argparse.ArgumentParser, default_jobs: str) -> None:
-    """``--jobs N`` or ``--scheduler ADDRESS``: where recordings are measured (batch,
-    train, evaluate)."""
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--jobs", type=int, default=None, metavar="N",
-                       help=f"worker processes on this machine (default: {default_jobs})")
-    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                       help="measure on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
-                       "(pip install 'imu[dask]'; docs/batch.md)")
-
-
-@contextlib.contextmanager
-def executor_from_args(args: argparse.Namespace, default_jobs: int | None = None):
-    """The executor of ``--jobs``/``--scheduler`` (``default_jobs`` None: the cores), closed
-    after use."""
-    from imu.batch.executors import make_executor
-
-    jobs = default_jobs if args.jobs is None and args.scheduler is None else args.jobs
-    executor = make_executor(jobs, args.scheduler)
-    try:
-        yield executor
-    finally:
-        executor.close()
 
 
 def run(args: argparse.Namespace) -> int:

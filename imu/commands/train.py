@@ -18,8 +18,12 @@ import argparse
 import json
 import shlex
 
-from imu.commands.batch import add_executor_arguments, executor_from_args
-from imu.commands.options import add_label_arguments, add_measurement_arguments
+from imu.commands.options import (
+    add_executor_arguments,
+    add_label_arguments,
+    add_measurement_arguments,
+    executor_from_args,
+)
 from imu.importers import add_input_arguments
 
 
