@@ -167,3 +167,44 @@ def test_a_lost_second_loses_only_the_rep_it_overlaps_and_reports_it():
     assert len(lost_events) == 1
     assert truth.start_s.iloc[2] - 0.5 <= lost_events[0]["time_s"] <= lost
     assert [s["n_reps"] for s in analysis.sets] == [5]  # the gap does not split the set
+
+
+def test_context_before_a_candidate_is_the_same_in_any_chunking():
+    """The segmenter forgets old rows on long sessions (more than 4096 in its history);
+    the rows a later candidate's "before" features see (``context_s`` before its start)
+    are kept, so live (small chunks) and batch decide on the same features. A rep rising
+    just after such a trim, with sway in the seconds before it (analytic angles)."""
+    from imu.pipeline.reps import RepSegmenter, RepSettings
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.seen: list[dict] = []
+
+        def early(self, features):
+            return 1.0, True
+
+        def final(self, features):
+            self.seen.append(features)
+            return 1.0, True
+
+    t = np.arange(0.0, 100.0, 1.0 / RATE_HZ)
+    start_s = 78.0  # the rise (20 deg) follows the second trim (at ~78.4 s)
+    bent = (t >= start_s) & (t < start_s + 3)
+    flexion = np.where(bent, 60 * np.sin(np.pi * (t - start_s) / 3) ** 2, 0.0)
+    sway = (t > start_s - 6) & (t < start_s - 2.5)
+    lateral = np.where(sway, 5 * np.sin(2 * np.pi * t), 0.0)
+    twist = np.where(sway, 3 * np.sin(np.pi * t), 0.0)
+    angles = np.column_stack([flexion, lateral, twist])
+    rows = np.arange(len(t), dtype=float)
+
+    def features(size: int) -> list[dict]:
+        recorder = Recorder()
+        segmenter = RepSegmenter(RepSettings(), None, recorder)
+        for lo in range(0, len(t), size):
+            segmenter.update(t[lo : lo + size], angles[lo : lo + size], rows[lo : lo + size])
+        segmenter.finish()
+        return recorder.seen
+
+    batch = features(len(t))
+    assert len(batch) == 1 and batch[0]["before_turn_deg"] > 5.0
+    assert features(5) == batch

@@ -835,9 +835,10 @@ class RepSegmenter:
         """Forget rows no future decision can reach (keeps memory flat on long sessions)."""
         if self._state != "up" or self._history.n < 4096:
             return
-        keep_from = int(
-            np.searchsorted(self._t, self._t[-1] - self.settings.lookback_s - 1.0, side="left")
-        )
+        # a later excursion starts at most lookback_s before its rise (after the last row)
+        # and its decision sees context_s before its start: the same rows in any chunking
+        reach_s = self.settings.lookback_s + self.decision_settings.context_s + 1.0
+        keep_from = int(np.searchsorted(self._t, self._t[-1] - reach_s, side="left"))
         keep_from = min(keep_from, self._cursor)
         if self._candidate is not None:  # its lockout onward: the rows of its decision
             end_s = self._candidate["record"]["end_s"]
