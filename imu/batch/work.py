@@ -162,13 +162,13 @@ def _fetch(url: str) -> bytes:
 def _load(recording: Recording, options: Options, blobs: list[bytes] | None):
     """The recording as a Session: from its paths, or from the bytes read from URLs."""
     from imu.importers import detect, importer, load
-    from imu.importers._sources import SourceFile
-    from imu.session import gunzip
+    from imu.importers._sources import _unpacked
 
     if blobs is None:
         return load(list(recording.paths), fmt=options.format, acc_unit=options.acc_unit,
                     gyr_unit=options.gyr_unit)
-    files = [SourceFile(p, gunzip(b, p)) for p, b in zip(recording.paths, blobs, strict=True)]
+    # as gather() makes them: gzip data cut off keeps its warning (SourceFile.cut_off)
+    files = [_unpacked(p, b) for p, b in zip(recording.paths, blobs, strict=True)]
     fmt = options.format or detect(files)
     return importer(fmt).load(files, options.acc_unit, options.gyr_unit)
 
