@@ -317,6 +317,18 @@ def is_rep(rows: np.ndarray, start: int, peak: int, end: int, s: RepSettings) ->
     return -fastest >= s.min_extension_velocity_deg_s
 
 
+def _alert(
+    kind: str, message: str, time_s: float, set_number: int, rep_number: int,
+    p_rounded: float | None, provisional: bool,
+) -> dict:  # fmt: skip
+    """A rep's ``alert`` event (``p_rounded`` only on a ``rounded`` one)."""
+    alert = {"type": "alert", "kind": kind, "time_s": time_s, "set": set_number}
+    alert |= {"rep": rep_number, "message": message, "provisional": provisional}
+    if kind == "rounded":
+        alert["p_rounded"] = p_rounded
+    return alert
+
+
 class RepSegmenter:
     """Streaming segmenter: ``update`` takes accepted rows, returns ``(row, event)`` pairs.
 
@@ -708,10 +720,7 @@ class RepSegmenter:
         p_rounded, rounded = self._verdict(record, list(self.records))
         events = []
         for kind, message in self._flags(record, p_rounded, rounded):
-            alert = {"type": "alert", "kind": kind, "time_s": record["end_s"], "set": set_number}
-            alert |= {"rep": rep_number, "message": message, "provisional": True}
-            if kind == "rounded":
-                alert["p_rounded"] = p_rounded
+            alert = _alert(kind, message, record["end_s"], set_number, rep_number, p_rounded, True)
             self._early[kind] = alert
             events.append((int(self._rows[p]), alert))
         return events
@@ -816,10 +825,9 @@ class RepSegmenter:
         flags = self._flags(record, p_rounded, rounded)
         for kind, message in flags:
             if kind not in early:
-                alert = {"type": "alert", "kind": kind, "time_s": rep["end_s"], "set": set_number}
-                alert |= {"rep": rep_number, "message": message, "provisional": False}
-                if kind == "rounded":
-                    alert["p_rounded"] = p_rounded
+                alert = _alert(
+                    kind, message, rep["end_s"], set_number, rep_number, p_rounded, False
+                )
                 events.append((row, alert))
         kinds = {kind for kind, _ in flags}
         unconfirmed = {kind: alert for kind, alert in early.items() if kind not in kinds}
