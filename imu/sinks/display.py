@@ -29,7 +29,15 @@ from typing import Any
 import numpy as np
 
 from imu.sinks.base import Sink
-from imu.sinks.lines import SessionLog, describe, fmt, rep_verdict, set_text, summary_lines
+from imu.sinks.lines import (
+    SessionLog,
+    describe,
+    fmt,
+    mounting_text,
+    rep_verdict,
+    set_text,
+    summary_lines,
+)
 from imu.text import Timeline, plural
 
 GAUGE_MIN_DEG = -30.0
@@ -108,7 +116,7 @@ class Display(Sink):
         kind = event.get("type")
         if kind == "calibration":
             self.calibration = (
-                f"ok: mounting {event.get('mounting')} (quality {event.get('quality', 0):.2f})"
+                f"ok: {mounting_text(event)}"
                 if event.get("ok")
                 else f"FAILED: {str(event.get('message', '')).removeprefix('calibration failed: ')}"
             )

@@ -142,11 +142,15 @@ def calibration_text(event: dict[str, Any], timeline: Timeline) -> str:
         detail = f"still period at {timeline.at(still_at)}" + detail.removeprefix("still period")
     elif still_at is not None and event.get("method") == "movement":
         detail += f"; upright at {timeline.at(still_at)}"
+    return f"{stamp}calibration ok: {mounting_text(event)}, {detail}"
+
+
+def mounting_text(event: dict[str, Any]) -> str:
+    """``mounting NXNZNY (quality 0.96)`` of a calibration event (log line and panel)."""
     quality = event.get("quality")
-    how = f"mounting {event.get('mounting')}" + (
+    return f"mounting {event.get('mounting')}" + (
         f" (quality {quality:.2f})" if isinstance(quality, (int, float)) else ""
     )
-    return f"{stamp}calibration ok: {how}, {detail}"
 
 
 class LogOrder:
