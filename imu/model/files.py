@@ -173,7 +173,8 @@ def default_model_path() -> Path:
 
 MAX_MODEL_BYTES = 256 << 20
 """Largest model file read (the shipped one is 0.9 MB; 100k training rows ~25 MB)."""
-MAX_MEMBER_BYTES = {"schema.json": 16 << 20, MANIFEST_MEMBER: 16 << 20}
+MAX_MEMBER_BYTES = {"schema.json": 16 << 20, MANIFEST_MEMBER: 16 << 20,
+                    PREDICTOR_MEMBER: 16 << 20}
 """Largest uncompressed size of the archive's JSON members; any other member and the
 whole archive: :data:`MAX_ARCHIVE_BYTES` (checked before a member is read: zip bombs)."""
 MAX_ARCHIVE_BYTES = 512 << 20
