@@ -14,7 +14,6 @@ been written (:class:`LogOrder`), so the log never shows rep 1.3's alert before 
 
 from __future__ import annotations
 
-import math
 import sys
 from typing import Any, TextIO
 
@@ -27,11 +26,9 @@ HOLD_LIMIT_S = 10.0
 
 def fmt(value: Any, spec: str) -> str:
     """``format(value, spec)``; ``?`` when the value is missing or not finite; no ``-0``."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "?"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return signed(value, spec)
-    return format(value, spec)
+    return "?" if value is None else format(value, spec)
 
 
 def _num(value: Any, digits: int = 1) -> str:
