@@ -40,6 +40,7 @@ import numpy as np
 from imu.errors import ImuError, ModelError
 from imu.fileio import atomic_outputs, read_input
 from imu.model.classifier import RepClassifier
+from imu.model.features import feature_names, input_names
 from imu.model.predictor import BASELINE_TYPES, from_payload, to_payload
 
 MANIFEST_MEMBER = "imu_manifest.json"
@@ -120,8 +121,6 @@ def save_model(model: RepClassifier, path: str | os.PathLike, *, force: bool = T
     import skops.io as sio
 
     path = Path(path)
-    from imu.model.features import feature_names, input_names
-
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, **model.manifest,
                 "input_names": input_names(), "feature_names": feature_names(),
                 "threshold": model.threshold, "versions": library_versions()}
@@ -287,8 +286,8 @@ MANIFEST_SCHEMA: dict[str, tuple[bool, Callable[[object], str | None]]] = {
     "negative_label": (False, _label),
     "labels": (False, _labels),
     "threshold": (True, _probability),
-    "feature_names": (True, _names_of(lambda: _features().feature_names())),
-    "input_names": (False, _names_of(lambda: _features().input_names())),
+    "feature_names": (True, _names_of(feature_names)),
+    "input_names": (False, _names_of(input_names)),
     "versions": (False, _versions),
     "cv": (False, _mapping),
     "sampling_rate_hz": (False, _rates),
@@ -300,12 +299,6 @@ MANIFEST_SCHEMA: dict[str, tuple[bool, Callable[[object], str | None]]] = {
     "training_files": (False, lambda v: None if isinstance(v, list) else "a list"),
     "personalised_from": (False, _mapping),
 }
-
-
-def _features():
-    from imu.model import features
-
-    return features
 
 
 def check_manifest(manifest: dict, where: str) -> None:
