@@ -103,7 +103,7 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from imu.sinks.lines import flagged_text, set_text
+    from imu.sinks.lines import calibration_detail, flagged_text, set_text
     from imu.text import is_flagged, plural, probability, signed, verdict, zone_name
 
     # A pipe or a file gets a table wide enough for every column (rich assumes 80).
@@ -111,9 +111,7 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
         Console(highlight=False) if sys.stdout.isatty() else Console(width=140, highlight=False)
     )
     status = "[green]ok[/]" if calibration.get("ok") else "[red]failed[/]"
-    message = str(calibration.get("message") or "")
-    for said in ("calibration failed: ", "calibrated: ", "calibrated "):
-        message = message.removeprefix(said)
+    message = calibration_detail(calibration.get("message"))
     mounting = f", mounting {calibration['mounting']}" if calibration.get("mounting") else ""
     console.print(
         f"{result.get('source') or 'session'}: {result['sampling_rate_hz']:.0f} Hz, calibration {status} "

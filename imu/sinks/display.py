@@ -31,6 +31,7 @@ import numpy as np
 from imu.sinks.base import Sink
 from imu.sinks.lines import (
     SessionLog,
+    calibration_detail,
     describe,
     fmt,
     mounting_text,
@@ -118,7 +119,7 @@ class Display(Sink):
             self.calibration = (
                 f"ok: {mounting_text(event)}"
                 if event.get("ok")
-                else f"FAILED: {str(event.get('message', '')).removeprefix('calibration failed: ')}"
+                else f"FAILED: {calibration_detail(event.get('message'))}"
             )
         elif kind == "rep":
             self.n_reps += 1

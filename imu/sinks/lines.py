@@ -127,9 +127,7 @@ def calibration_text(event: dict[str, Any], timeline: Timeline) -> str:
     """``calibration ok: mounting NXNZNY (quality 0.96), still period at 0:01.5, forward
     axis from the first forward bend``; the line is stamped when the event was given
     (``given_s``, set by the sink), not at the still period."""
-    detail = str(event.get("message", ""))
-    for said in ("calibration failed: ", "calibrated: ", "calibrated "):  # the state says it
-        detail = detail.removeprefix(said)
+    detail = calibration_detail(event.get("message"))
     given = event.get("given_s")
     stamp = f"{timeline.stamp(given)}  " if given is not None else ""
     if not event.get("ok"):
@@ -140,6 +138,15 @@ def calibration_text(event: dict[str, Any], timeline: Timeline) -> str:
     elif still_at is not None and event.get("method") == "movement":
         detail += f"; upright at {timeline.at(still_at)}"
     return f"{stamp}calibration ok: {mounting_text(event)}, {detail}"
+
+
+def calibration_detail(message: Any) -> str:
+    """A calibration message without the words that say its state (``calibrated: ``,
+    ``calibration failed: ``): the line or the table says that already."""
+    detail = str(message or "")
+    for said in ("calibration failed: ", "calibrated: ", "calibrated "):
+        detail = detail.removeprefix(said)
+    return detail
 
 
 def mounting_text(event: dict[str, Any]) -> str:
