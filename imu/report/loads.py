@@ -27,10 +27,8 @@ def read_loads(path: str | os.PathLike) -> dict[str, dict[int, float]]:
     from imu.fileio import read_input
 
     path = Path(path)
-    if not path.exists():
-        raise input_error("no such file", path=str(path))
     try:
-        text = read_input(path).decode("utf-8")  # a device is refused unread
+        text = read_input(path).decode("utf-8")  # a missing path or a device is refused unread
     except UnicodeDecodeError:
         raise input_error("not a text CSV file", path=str(path)) from None
     rows = list(csv.reader(text.splitlines()))
