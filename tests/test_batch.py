@@ -367,3 +367,36 @@ def test_a_pool_worker_that_dies_is_one_line_and_the_pool_ends(tmp_path):
             list(pool.map_unordered(_end_the_process, [(3,)], None))
     finally:
         pool.close()
+
+
+def test_a_local_recording_is_read_once_for_its_hash_and_its_measurement(sim, tmp_path,
+                                                                         monkeypatch):
+    import builtins
+    import hashlib
+    from pathlib import Path
+
+    from imu.batch.discover import Recording
+    from imu.batch.work import run_recording
+    from imu.importers import load
+
+    fixtures = Path(__file__).parent / "fixtures" / "importers"
+    export = tmp_path / "export.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        for path in (fixtures / "phyphox_comma").iterdir():
+            archive.write(path, path.name)
+    session = sim / SESSIONS[0]
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def counting_open(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    expected = {p: len(load(p).data) for p in (session, export)}
+    monkeypatch.setattr(builtins, "open", counting_open)
+    for path in (session, export):
+        entry = run_recording(Recording(path.as_posix(), (str(path),)), Options(model=None))
+        assert opened.count(str(path)) == 1, opened
+        assert entry["status"] == "ok", entry
+        assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert entry["session_row"]["n_samples"] == expected[path]

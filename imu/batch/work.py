@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from imu.batch.discover import Recording, filesystem, is_url
-from imu.errors import ImuError
+from imu.errors import ImuError, input_error
 
 MEASUREMENT_OPTIONS = (
     "mounting", "lift", "hyperextension_deg", "flexion_limit_deg", "set_rest_s", "rest_pause_s",
@@ -130,15 +130,14 @@ def run_recording(recording: Recording, options: Options, known_sha256: str | No
     Never raises for a bad recording: its one-line error is in the entry.
     """
     entry: dict = {"session": recording.session, "paths": list(recording.paths)}
-    blobs = None
     try:
-        if any(is_url(p) for p in recording.paths):  # read once: hashed and measured
-            blobs = [_fetch(p) for p in recording.paths]
-        entry["sha256"] = content_hash(recording.paths, blobs)
-    except (OSError, ImuError) as exc:
-        what = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        blobs = [_read(p) for p in recording.paths]  # read once: hashed and measured
+    except ImuError as exc:  # names the file: no such file, a device, fsspec missing, ...
+        return {**entry, "sha256": None, "status": "failed", "error": str(exc)}
+    except OSError as exc:  # from a URL's file system
         return {**entry, "sha256": None, "status": "failed",
-                "error": f"{recording.session}: cannot read ({what})"}
+                "error": f"{recording.session}: cannot read ({exc.strerror or exc})"}
+    entry["sha256"] = content_hash(recording.paths, blobs)
     if known_sha256 is not None and entry["sha256"] == known_sha256:
         return {**entry, "status": "unchanged"}
     try:
@@ -153,27 +152,34 @@ def run_recording(recording: Recording, options: Options, known_sha256: str | No
                 "error": f"unexpected {type(exc).__name__} (please report): {what}"}
 
 
-def _fetch(url: str) -> bytes:
-    fs, path = filesystem(url)
-    with fs.open(path, "rb") as handle:
+def _read(path: str) -> bytes:
+    """A recording's file, whole: from a URL (fsspec) or from this machine (a regular file;
+    :func:`imu.fileio.read_input` refuses devices, as :func:`imu.importers.load` does)."""
+    if not is_url(path):
+        from imu.fileio import read_input
+
+        return read_input(path, pipe=False)
+    fs, name = filesystem(path)
+    with fs.open(name, "rb") as handle:
         return handle.read()
 
 
-def _load(recording: Recording, options: Options, blobs: list[bytes] | None):
-    """The recording as a Session: from its paths, or from the bytes read from URLs."""
-    from imu.importers import detect, importer, load
-    from imu.importers._sources import _unpacked
+def _load(recording: Recording, options: Options, blobs: list[bytes]):
+    """The recording as a Session from the bytes of its files, read once by :func:`_read`
+    (as :func:`imu.importers.load` reads its paths: zip members, gunzipped files, gzip
+    data cut off keeping its warning)."""
+    from imu.importers import FORMATS, detect, importer
+    from imu.importers._sources import from_bytes
 
-    if blobs is None:
-        return load(list(recording.paths), fmt=options.format, acc_unit=options.acc_unit,
-                    gyr_unit=options.gyr_unit)
-    # as gather() makes them: gzip data cut off keeps its warning (SourceFile.cut_off)
-    files = [_unpacked(p, b) for p, b in zip(recording.paths, blobs, strict=True)]
+    if options.format is not None and options.format not in FORMATS:
+        raise input_error(f"unknown format {options.format!r}",
+                          hint=f"choose one of {', '.join(FORMATS)}")
+    files = [f for p, b in zip(recording.paths, blobs, strict=True) for f in from_bytes(p, b)]
     fmt = options.format or detect(files)
     return importer(fmt).load(files, options.acc_unit, options.gyr_unit)
 
 
-def _measure(recording: Recording, options: Options, blobs: list[bytes] | None = None) -> dict:
+def _measure(recording: Recording, options: Options, blobs: list[bytes]) -> dict:
     from imu.measure import json_safe, measure
 
     settings, classifier, model_info = _worker(options)

@@ -56,8 +56,8 @@ MAX_MEMBER_BYTES = 1 << 30
 """Largest zip member read (1 GiB uncompressed, as the member's header declares it)."""
 
 
-def _from_zip(path: Path, data: bytes | None = None) -> list[SourceFile]:
-    """The text members of a zip archive (``data``: its bytes, read from a pipe)."""
+def _from_zip(path: Path | str, data: bytes | None = None) -> list[SourceFile]:
+    """The text members of a zip archive (``data``: its bytes, already read)."""
     try:
         with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as archive:
             files = []
@@ -82,10 +82,15 @@ def _from_file(path: Path, pipe: bool) -> list[SourceFile]:
         if zipfile.is_zipfile(path):
             return _from_zip(path)
         return [_unpacked(str(path), read_input(path))]
-    data = read_input(path)
+    return from_bytes(str(path), read_input(path))
+
+
+def from_bytes(name: str, data: bytes) -> list[SourceFile]:
+    """A named file's bytes, already read (a pipe, a URL, a file hashed first), as
+    :func:`gather` takes them: a zip archive's text members, or the file itself (gunzipped)."""
     if zipfile.is_zipfile(io.BytesIO(data)):
-        return _from_zip(path, data)
-    return [_unpacked(str(path), data)]
+        return _from_zip(name, data)
+    return [_unpacked(name, data)]
 
 
 def gather(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[SourceFile]:
