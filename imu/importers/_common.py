@@ -175,10 +175,6 @@ def finish_import(
         with contextlib.suppress(OverflowError, OSError, ValueError):  # not a date: none
             started = dt.datetime.fromtimestamp(float(frame[TIME].iloc[0]), dt.timezone.utc)
             meta["started_utc"] = started.isoformat(timespec="seconds")
-    if "sampling_rate_hz" not in meta and len(frame) > 1:
-        step_s = float(np.median(np.diff(frame[TIME].to_numpy())))
-        if step_s > 0:  # else finish_session refuses the rate
-            meta["sampling_rate_hz"] = f"{1 / step_s:.4g}"
     if merge_note:
         meta["merged_by_interpolation"] = merge_note
     return finish_session(
@@ -190,6 +186,7 @@ def finish_import(
         gyr_unit=gyr_unit,
         labels=labels,
         gyro_name=gyro_name,
+        record_rate=True,
     )
 
 

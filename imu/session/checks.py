@@ -211,6 +211,7 @@ def finish_session(
     gyr_unit: str | None = None,
     labels: Mapping[str, str] | None = None,
     gyro_name: str | None = None,
+    record_rate: bool = False,
 ) -> Session:
     """Apply the unit overrides and the whole-recording checks, return the Session.
 
@@ -223,7 +224,10 @@ def finish_session(
     milli-g, gravity removed), a gyroscope that looks like rad/s or ~57x too fast (deg/s
     after a rad/s conversion, or converted twice). Warnings: no gyroscope, gaps, a
     ``sampling_rate_hz`` that is no positive number. ``labels`` maps canonical names to the source's column names and ``gyro_name``
-    names the gyroscope's file when it differs from ``name``, for messages.
+    names the gyroscope's file when it differs from ``name``, for messages. ``record_rate``:
+    without ``sampling_rate_hz`` in ``metadata``, write the measured rate there (4 digits;
+    an import records the rate it found). The median interval is measured once, here, and
+    kept as ``Session.interval_rate_hz``.
     """
     labels = dict(labels or {})
     metadata = dict(metadata or {})
@@ -305,7 +309,10 @@ def finish_session(
                 column=labels.get("gyr_x", "gyr_x"),
                 hint=hint or "check the gyroscope unit (--gyr-unit)",
             )
-    session = Session(data=data, metadata=metadata, source=name, warnings=warnings)
+    if record_rate and "sampling_rate_hz" not in metadata:
+        metadata["sampling_rate_hz"] = f"{rate:.4g}"
+    session = Session(data=data, metadata=metadata, source=name, warnings=warnings,
+                      interval_rate_hz=rate)
     warnings += _nominal_rate_warning(metadata, name, rate)
     nominal = session.sampling_rate_hz
     if abs(nominal / rate - 1.0) > 0.2:
