@@ -262,3 +262,36 @@ def test_library_versions_come_from_package_metadata():
     assert versions["scikit-learn"] == sklearn.__version__
     assert versions["skops"] == skops.__version__ and versions["scipy"] == scipy.__version__
     assert versions["numpy"] == np.__version__
+
+
+def _skops_threshold(value: str):
+    def edit(schema):
+        schema["content"]["threshold"]["content"] = value
+    return edit
+
+
+def _predictor_threshold(value: float):
+    def edit(payload):
+        payload["threshold"] = value
+        return payload
+    return edit
+
+
+def test_a_model_whose_threshold_copies_disagree_is_refused(tmp_path, rows):
+    """The manifest's threshold is the one used; the payloads' copies must equal it."""
+    default = ROOT / "models" / "default.skops"
+    manifest = load_model().manifest
+    differs = r"m.skops: the threshold in {} \({}\) differs from the manifest's \({}\)"
+    path = edited(default, tmp_path / "m.skops", payload_edit=_predictor_threshold(0.5))
+    with pytest.raises(ModelError, match=differs.format(PREDICTOR_MEMBER, 0.5,
+                                                        manifest["threshold"])):
+        load_model(path)
+    path = edited(default, tmp_path / "m.skops", _skops_threshold("0.5"), without_payload)
+    with pytest.raises(ModelError, match=differs.format("the skops payload", 0.5,
+                                                        manifest["threshold"])):
+        load_model(path)
+    path = edited(default, tmp_path / "m.skops", _skops_threshold("0.5"))  # read lazily
+    model = load_model(path)
+    np.testing.assert_array_equal(model.probability(rows), load_model().probability(rows))
+    with pytest.raises(ModelError, match="the skops payload"):
+        model.estimator  # noqa: B018

@@ -134,7 +134,6 @@ def run(args: argparse.Namespace) -> int:
         "positive_label": positive,
         "negative_label": negative.mode().iloc[0] if len(negative) else "other",
         "labels": sorted(used["label"].astype(str).unique()),
-        "threshold": fit.threshold,
         "target_sensitivity": target,
         "operating_point_inner_cv": fit.inner_operating_point,
         "chosen_model": fit.chosen,

@@ -8,6 +8,10 @@ readable copy is written next to it as ``MODEL.manifest.json``. A model of the k
 numbers its prediction needs as the member ``imu_predictor.json``
 (:func:`imu.model.predictor.to_payload`, versioned plain JSON).
 
+The decision threshold is the manifest's ``threshold``. The skops payload and the
+predictor payload hold copies of it (earlier imu versions read those, so they stay); a file whose
+copies differ from the manifest's is refused with a one-line ModelError.
+
 Loading never executes code from the file. A file with the predictor payload is
 predicted from it (:func:`imu.model.predictor.from_payload`: arrays and numbers only, no
 scikit-learn, no skops: an ``imu analyze`` does not pay their 3 s of imports); the skops
@@ -340,6 +344,7 @@ def load_model(path: str | os.PathLike | None = None) -> RepClassifier:
     except ImuError as exc:
         raise ModelError(f"model file {exc}") from None
     manifest = read_manifest(data, where)
+    threshold = float(manifest["threshold"])
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         direct = None
         if PREDICTOR_MEMBER in archive.namelist():
@@ -347,14 +352,24 @@ def load_model(path: str | os.PathLike | None = None) -> RepClassifier:
     if direct is None:
         trusted = _checked_types(data, where)
         _check_versions(manifest, where)
-        payload = _load_payload(data, where, trusted)
+        payload = _load_payload(data, where, trusted, threshold)
         return RepClassifier(
-            payload["estimator"], float(payload["threshold"]), manifest,
+            payload["estimator"], threshold, manifest,
             payload["training_rows"], payload["training_labels"], payload["training_groups"])
     _check_versions(manifest, where)
-    predictor, threshold = direct
+    predictor, copy = direct
+    _same_threshold(threshold, copy, PREDICTOR_MEMBER, where)
     return RepClassifier(None, threshold, manifest, predictor=predictor,
-                         load_full=lambda: _load_payload(data, where, _checked_types(data, where)))
+                         load_full=lambda: _load_payload(data, where, _checked_types(data, where),
+                                                         threshold))
+
+
+def _same_threshold(threshold: float, copy: object, member: str, where: str) -> None:
+    """ModelError when a copy of the threshold differs from the manifest's (the source)."""
+    if copy != threshold:
+        raise ModelError(f"{where}: the threshold in {member} ({copy!r}) differs from the "
+                         f"manifest's ({threshold!r}); the file was edited or damaged "
+                         "(retrain with 'imu train')")
 
 
 def _json_member(archive: zipfile.ZipFile, name: str, where: str) -> object:
@@ -381,8 +396,9 @@ def _checked_types(data: bytes, where: str) -> list[str]:
     return untrusted
 
 
-def _load_payload(data: bytes, where: str, trusted: list[str]) -> dict:
-    """The skops payload of a model file's bytes whose types :func:`_checked_types` passed."""
+def _load_payload(data: bytes, where: str, trusted: list[str], threshold: float) -> dict:
+    """The skops payload of a model file's bytes whose types :func:`_checked_types` passed;
+    its threshold must be the manifest's ``threshold``."""
     import skops.io as sio
 
     try:
@@ -391,4 +407,5 @@ def _load_payload(data: bytes, where: str, trusted: list[str]) -> dict:
         raise ModelError(f"{where}: cannot load the model ({type(exc).__name__}: {exc})") from None
     if not isinstance(payload, dict) or set(payload) != PAYLOAD_KEYS:
         raise ModelError(f"{where}: unexpected content (not written by 'imu train')")
+    _same_threshold(threshold, payload["threshold"], "the skops payload", where)
     return payload

@@ -257,9 +257,7 @@ def from_payload(payload: object, where: str) -> tuple[LogisticPredictor, float]
     if payload["format_version"] != PAYLOAD_VERSION:
         reader.fail(f"version {payload['format_version']!r}; this imu reads "
                     f"{PAYLOAD_VERSION} (retrain with 'imu train')")
-    threshold = reader.number(payload["threshold"], "threshold")
-    if not 0.0 <= threshold <= 1.0:  # the manifest's copy is checked so; this one is used
-        reader.fail("threshold outside [0, 1]")
+    threshold = reader.number(payload["threshold"], "threshold")  # must equal the manifest's
     members = payload["members"]
     if not isinstance(members, list) or not members:
         reader.fail("no members")
