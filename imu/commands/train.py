@@ -62,7 +62,6 @@ def run(args: argparse.Namespace) -> int:
     from imu.errors import InputError
     from imu.model.classifier import RepClassifier
     from imu.model.dataset import options_from_args, session_setup
-    from imu.model.features import feature_names, input_names
     from imu.model.files import load_model, manifest_path, save_model
     from imu.model.labels import SESSION_PATH, read_many
     from imu.model.personalize import MIN_USER_GROUPS, personal_cv, personalize
@@ -140,8 +139,6 @@ def run(args: argparse.Namespace) -> int:
         "inner_cv": fit.inner_cv,
         "candidate_roc_auc": fit.candidate_auc,
         "group_by": data.group_by,
-        "input_names": input_names(),
-        "feature_names": feature_names(),
         "baseline": {"prior_weight": 3.0, "history": "detected reps of the session that ended "
                      "before the span (docs/classifier.md)"},
         "sampling_rate_hz": {"min": min(rates), "max": max(rates)} if rates else None,
