@@ -16,7 +16,7 @@ import pytest
 from imu.batch import Options, analyze_many, discover, run_batch
 from imu.batch.store import JOURNAL, STATE_DIR
 from imu.cli import main
-from imu.pipeline.reps import REP_COLUMNS
+from imu.pipeline.rep_settings import REP_COLUMNS
 
 SESSIONS = ["L01_s1.csv", "L02_s1.csv", "L03_s1.csv"]
 

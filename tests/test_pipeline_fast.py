@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from imu.pipeline.excursions import lockout_seen
 from imu.pipeline.metrics import sparc, unwrap_deg, velocity
-from imu.pipeline.reps import lockout_seen
 
 ONSET_DEG_S = 2.0
 

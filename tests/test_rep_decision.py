@@ -174,7 +174,8 @@ def test_context_before_a_candidate_is_the_same_in_any_chunking():
     the rows a later candidate's "before" features see (``context_s`` before its start)
     are kept, so live (small chunks) and batch decide on the same features. A rep rising
     just after such a trim, with sway in the seconds before it (analytic angles)."""
-    from imu.pipeline.reps import RepSegmenter, RepSettings
+    from imu.pipeline.rep_settings import RepSettings
+    from imu.pipeline.reps import RepSegmenter
 
     class Recorder:
         def __init__(self) -> None:

@@ -1,4 +1,4 @@
-"""Locating, judging and measuring one excursion (imu.pipeline.reps.locate / is_rep,
+"""Locating, judging and measuring one excursion (imu.pipeline.excursions.locate / is_rep,
 imu.pipeline.metrics.rep_metrics) on hand-made flexion traces with known answers."""
 
 from __future__ import annotations
@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from imu.pipeline.excursions import is_rep, locate
 from imu.pipeline.metrics import rep_metrics, sparc, trace
-from imu.pipeline.reps import RepSettings, is_rep, locate
+from imu.pipeline.rep_settings import RepSettings
 
 
 def _bend(knots_s: list[float], knots_deg: list[float]) -> tuple[np.ndarray, int, int]:

@@ -24,7 +24,7 @@ from typing import IO
 from imu.batch.work import SESSION_COLUMNS
 from imu.errors import input_error
 from imu.fileio import atomic_output, atomic_outputs
-from imu.pipeline.reps import REP_COLUMNS
+from imu.pipeline.rep_settings import REP_COLUMNS
 
 STATE_DIR = ".imu-batch"
 JOURNAL = "journal.jsonl"

@@ -44,7 +44,7 @@ def add_label_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 LIFT_CHOICES = ("deadlift", "rdl", "good_morning", "squat")
-"""Keys of ``imu.pipeline.reps.LIFTS`` (repeated here so that parsers stay light)."""
+"""Keys of ``imu.pipeline.rep_settings.LIFTS`` (repeated here so that parsers stay light)."""
 
 
 def add_measurement_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ rounded back can reach similar peak flexion. The evidence of rounding is relativ
 lifter's own good reps, so every rep is described in three ways:
 
 * **raw** features of the rep itself (:data:`RAW_FEATURES`), computed from the rep
-  record of :func:`imu.pipeline.reps.span_record` / the engine's ``rep`` event;
+  record of :func:`imu.pipeline.excursions.span_record` / the engine's ``rep`` event;
 * **deviations** from the lifter's baseline: the per-feature median of the *earlier*
   reps of the same session (``history``), shrunk towards a population prior of good
   reps with a weight of ``prior_weight`` pseudo-reps. Only earlier reps are used, so a

@@ -18,9 +18,10 @@ ensure_numba_cache()  # before the first compiled kernel is defined
 
 from imu.pipeline.calibration import UNCERTAIN_QUALITY, CalibrationSettings, parse_mounting
 from imu.pipeline.engine import Engine, EngineSettings, Step
+from imu.pipeline.excursions import span_record
 from imu.pipeline.measurement_options import engine_settings
 from imu.pipeline.orientation import OrientationSettings
-from imu.pipeline.reps import LIFTS, REP_COLUMNS, RepSettings, lift_settings, span_record
+from imu.pipeline.rep_settings import LIFTS, REP_COLUMNS, RepSettings, lift_settings
 from imu.pipeline.timing import TimingSettings
 
 __all__ = [

@@ -57,7 +57,8 @@ from imu.pipeline.orientation import (
     Orientation,
     OrientationSettings,
 )
-from imu.pipeline.reps import RepSegmenter, RepSettings
+from imu.pipeline.rep_settings import RepSettings
+from imu.pipeline.reps import RepSegmenter
 from imu.pipeline.settle import ExtensionGate, ExtensionGateSettings
 from imu.pipeline.timing import TimedRows, Timing, TimingSettings
 

@@ -14,7 +14,7 @@ import math
 from imu.errors import input_error
 from imu.pipeline.calibration import CalibrationSettings
 from imu.pipeline.engine import EngineSettings
-from imu.pipeline.reps import lift_settings
+from imu.pipeline.rep_settings import lift_settings
 
 LIMITS = {  # option -> (lowest, highest, what the number means); both ends allowed
     "hyperextension_deg": (0.0, 90.0, "degrees of extension beyond upright"),

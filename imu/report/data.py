@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from imu.errors import input_error
-from imu.pipeline.reps import REP_COLUMNS  # the rep object fields of docs/contracts.md
+from imu.pipeline.rep_settings import REP_COLUMNS  # the rep object fields of docs/contracts.md
 from imu.text import Timeline
 
 ANGLE_COLUMNS = ("time_s", "flexion_deg", "lateral_bend_deg", "twist_deg")
