@@ -29,11 +29,11 @@ def phase_costs(samples: np.ndarray, repeat: int) -> dict[str, tuple[int, float]
     for _ in range(repeat):
         engine = Engine()
         spent: dict[str, list[float]] = {}
-        phase, count, clock = "still", 0, time.process_time()
+        phase, count, clock = "mode", 0, time.process_time()
         for row in samples:
             engine.update(row[None, :])
             count += 1
-            now_phase = engine._phase if engine._phase != "ready" else "run"
+            now_phase = engine.phase
             if now_phase != phase:  # the row that ended a phase is counted in it
                 now = time.process_time()
                 spent.setdefault(phase, [0, 0.0])

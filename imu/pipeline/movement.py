@@ -6,7 +6,7 @@ accelerometer over seconds of lifting (:func:`gyro_bias_from_motion`), the flexi
 the principal rotation axis, upright is where the lifter dwells at the tops of the reps,
 and the flexion sign comes from the segment's drop at depth and the strapping's axes
 (:func:`calibrate_from_movement`). docs/calibration.md explains each step and its figures.
-The engine (imu/pipeline/engine.py) decides when to try it; the still-period path in
+The calibration phase (imu/pipeline/calibration_phase.py) decides when to try it; the still-period path in
 imu/pipeline/calibration.py stays the preferred one.
 """
 
