@@ -180,3 +180,43 @@ def test_a_gyroscope_on_other_axes_is_mapped_and_the_single_bend_found(gyro, sai
         angles, events = feed(samples, sizes, EngineSettings())
         np.testing.assert_array_equal(angles, batch.angles)
         assert events == batch.events
+
+
+def test_the_search_ends_at_the_same_row_for_a_chunk_as_for_single_rows():
+    """Moving without a still period or deep bends past the still search's end, then reps:
+    a whole-file chunk must not try calibration from the movement on rows that a live
+    stream never gives it (it fails at the first row past the search, so must the batch)."""
+    t = np.arange(0, 20, 1 / RATE_HZ)
+    flexion = np.where(t < 11, 12 + 6 * np.sin(2.5 * t), 0.0) + rep_curve(t, [12.0, 15.0, 18.0])
+    samples = motion(t, flexion, rotation_bs=parse_mounting("NZPXNY"), noise=1.0)
+    settings = EngineSettings(calibration=CalibrationSettings(still_search_s=8.0))
+    batch = analyze_samples(samples, settings, chunk=len(samples))
+    assert not batch.calibration["ok"]
+    assert "no still period of 1.5 s in the first 8 s" in batch.calibration["message"]
+    for sizes in CHUNKINGS[:3]:
+        angles, events = feed(samples, sizes, settings)
+        np.testing.assert_array_equal(angles, batch.angles)
+        assert events == batch.events
+
+
+def test_the_calibration_phase_hands_on_every_held_row_with_its_orientation():
+    """The stage's contract: None while open, then every row so far, oriented, with the
+    event the engine reports (the same as a whole analysis's)."""
+    from imu.pipeline.calibration_phase import CalibrationPhase, CalibrationPhaseSettings
+    from imu.pipeline.timing import Timing
+
+    samples, cal = calibration_session()
+    phase, timing = CalibrationPhase(CalibrationPhaseSettings(calibration=cal)), Timing()
+    settled, fed = None, 0
+    while settled is None:
+        chunk = samples[fed : fed + 50]
+        settled, fed = phase.update(chunk, timing.update(chunk)), fed + len(chunk)
+    assert 5.0 < settled.event["time_s"] < fed / RATE_HZ < len(samples) / RATE_HZ
+    assert settled.event == analyze_samples(samples, EngineSettings(calibration=cal)).calibration
+    np.testing.assert_array_equal(settled.samples, samples[:fed])
+    assert settled.quats.shape == (fed, 4) and len(settled.timed.dt_s) == fed
+    # upright at the still period: the body z axis is the world's up there
+    up = settled.rotation_bs[2]
+    still = int(settled.event["time_s"] * RATE_HZ)
+    tilt = np.degrees(np.arccos(np.clip(settled.samples[still, 1:4] @ up / 9.80665, -1, 1)))
+    assert tilt < 3.0

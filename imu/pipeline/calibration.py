@@ -198,6 +198,7 @@ class StillSearch:
         self.found: StillPeriod | None = None
         self.past_search = False
         """A row arrived after the last time a window may end."""
+        self._past_row = -1  # the first such row (-1: none yet)
         self._rows = GrowingArray(7)
         self._sums = GrowingArray(12)  # before row k: sums of offsets (6), of squares (6)
         self._sums.append(np.zeros((1, 12)))
@@ -213,6 +214,14 @@ class StillSearch:
     def rows(self) -> np.ndarray:
         """The accepted rows so far, ``(n, 7)``."""
         return self._rows.array
+
+    @property
+    def searched(self) -> np.ndarray:
+        """The rows up to the first one after the last time a window may end (that one
+        included): what a stream fed one row at a time has seen when the search ends,
+        however many rows a chunk brought."""
+        rows = self._rows.array
+        return rows if self._past_row < 0 else rows[: self._past_row + 1]
 
     def append(self, samples: np.ndarray) -> StillPeriod | None:
         """Add accepted rows ``(m, 7)``; returns :attr:`found` (None while there is none)."""
@@ -238,6 +247,8 @@ class StillSearch:
         self._last_sums = self._sums.array[-1].tolist()
         stop = first + int(np.searchsorted(rows[first:, 0], self._last_end_s, side="right"))
         self.past_search = stop < len(rows)
+        if self.past_search:
+            self._past_row = stop
         self.found = self._scan(rows, first, stop)
         return self.found
 
@@ -284,7 +295,7 @@ class StillSearch:
         self._sums.append_row(sums)
         self._last_sums = sums
         if values[0] > self._last_end_s:
-            self.past_search = True
+            self.past_search, self._past_row = True, end
             return None
         start = bisect.bisect_right(self._times, values[0] - cal.still_s) - 1
         count = end - start + 1

@@ -208,8 +208,13 @@ class _HeldRows:
 
     @property
     def timed(self) -> TimedRows:
-        a = self._annotations.array
-        return TimedRows(a[:, 0].copy(), a[:, 1] != 0, a[:, 2] != 0, list(self._gaps))
+        return self.timed_rows(0, self.samples.n)
+
+    def timed_rows(self, lo: int, hi: int) -> TimedRows:
+        """The annotations of rows ``lo..hi-1`` (copies; gap rows from ``lo``)."""
+        a = self._annotations.array[lo:hi]
+        gaps = [(row - lo, event) for row, event in self._gaps if lo <= row < hi]
+        return TimedRows(a[:, 0].copy(), a[:, 1] != 0, a[:, 2] != 0, gaps)
 
 
 class CalibrationPhase:
@@ -243,6 +248,8 @@ class CalibrationPhase:
         self._movement_mark = 0  # last attempt of calibration from the movement (marks)
         self._movement_reason = ""
         self._movement_result: MovementResult | None = None
+        # zero-bias orientation of held rows for the attempts: first row, rate, stage, quats
+        self._scout: tuple[int, float, Orientation, GrowingArray] | None = None
         self._refinement: Refinement | None = None
         self._gyro_note = ""
         self._rotation_bs: np.ndarray | None = None
@@ -353,7 +360,7 @@ class CalibrationPhase:
     def _mounting_alone(self) -> bool:
         """No still period and no reps, but ``--mounting`` given: its axes as they are
         (upright = its z axis, so the strap's tilt on the lower back reads as flexion)."""
-        rows = self._still_search.rows
+        rows = self._still_search.searched
         if self._known_rotation is None or len(rows) < self._movement.min_rows:
             return False
         rotation = self._known_rotation
@@ -382,7 +389,7 @@ class CalibrationPhase:
         time (so chunking does not matter), and with ``final`` once more on every row.
         True if calibrated (the phase is then "ready")."""
         mv = self._movement
-        rows = self._still_search.rows
+        rows = self._still_search.searched
         if len(rows) < 2:
             self._movement_reason = f"only {len(rows)} samples"
             return False
@@ -425,32 +432,52 @@ class CalibrationPhase:
         rate_hz = float(1.0 / np.median(np.diff(window[:, 0])))
         input_rows = self._accepted_rows.array[first:stop, 0].astype(int)
         lo, hi = int(input_rows[0]), int(input_rows[-1]) + 1
-        held = self._held.samples.array[lo:hi]
-        timed = self._held.timed
-        skip = timed.skip[lo:hi].copy()
-        restart = timed.restart[lo:hi].copy()
-        dt_s = timed.dt_s[lo:hi].copy()
-        restart[0], dt_s[0] = True, 0.0
 
-        def attempt(bias: np.ndarray, initial: np.ndarray | None):
-            orientation = Orientation(self.settings.orientation, rate_hz, bias, initial)
-            quats = orientation.update(held[:, 1:4], held[:, 4:7], dt_s, skip, restart)
+        def attempt(bias: np.ndarray, quats: np.ndarray):
             up = up_in_sensor(quats[input_rows - lo])
             return calibrate_from_movement(
                 window, up, bias, mv, final=final, known_rotation=self._known_rotation
             )
 
         # first without a bias (enough reps yet?), then with the fitted bias and start tilt
-        result = attempt(np.zeros(3), None)
+        bias = np.zeros(3)
+        result = attempt(bias, self._scout_quats(lo, hi, rate_hz))
         if not isinstance(result, str):
             fitted = gyro_bias_from_motion(window, mv)
             bias, initial = fitted if fitted is not None else (np.zeros(3), None)
-            result = attempt(bias, initial)
+            orientation = Orientation(self.settings.orientation, rate_hz, bias, initial)
+            result = attempt(bias, self._fuse(orientation, lo, lo, hi))
         if isinstance(result, str):
             self._movement_reason = result
             return False
         self._calibrate_from(result, bias, initial, rate_hz, input_rows, end_s)
         return True
+
+    def _scout_quats(self, lo: int, hi: int, rate_hz: float) -> np.ndarray:
+        """Orientation without a gyroscope bias of held rows ``lo..hi-1`` for a movement
+        attempt, fused once per row: one run goes on from attempt to attempt (each row
+        fused once, not at every mark). It starts again only when a window starts at its
+        first row with another rate estimate (the same numbers as a fresh run from that
+        row); once the window has slid past its first row (``window_s``), the run goes on
+        from the earlier rows (converged, instead of starting again mid-movement)."""
+        scout = self._scout
+        if scout is None or scout[0] > lo or (scout[0] == lo and scout[1] != rate_hz):
+            orientation = Orientation(self.settings.orientation, rate_hz, np.zeros(3), None)
+            scout = self._scout = (lo, rate_hz, orientation, GrowingArray(4))
+        first, _, orientation, quats = scout
+        done = first + quats.n
+        if hi > done:
+            quats.append(self._fuse(orientation, first, done, hi))
+        return quats.array[lo - first : hi - first]
+
+    def _fuse(self, orientation: Orientation, first: int, lo: int, hi: int) -> np.ndarray:
+        """Quaternions of held rows ``lo..hi-1`` by ``orientation``, which starts at held
+        row ``first`` (a restart there, from its accelerometer or ``initial_acc``)."""
+        held = self._held.samples.array[lo:hi]
+        timed = self._held.timed_rows(lo, hi)
+        if lo == first:
+            timed.restart[0], timed.dt_s[0] = True, 0.0
+        return orientation.update(held[:, 1:4], held[:, 4:7], timed.dt_s, timed.skip, timed.restart)
 
     def _calibrate_from(
         self,
