@@ -20,7 +20,6 @@ from imu.commands.options import (
     add_executor_arguments,
     add_label_arguments,
     add_measurement_arguments,
-    executor_from_args,
 )
 from imu.importers import add_input_arguments
 
@@ -47,32 +46,24 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from imu.commands.options import check_output
-    from imu.model.dataset import options_from_args, session_setup
+    from imu.model.dataset import options_from_args
     from imu.model.files import load_model
-    from imu.model.labels import SESSION_PATH, read_many
     from imu.model.training import per_group_metrics, scores
     from imu.model.workflow import (
-        check_positive,
         confusion_table,
         format_metrics,
         load_training_data,
-        negative_labels,
         print_warnings,
-        progress_bar,
         rate_warnings,
     )
 
     check_output(args.plot, "--plot", inputs=args.labels)
-    options = options_from_args(args)
-    session_setup(options)  # bad option values fail before the slow part
     model = load_model(args.model)
-    positive = check_positive(args.positive or model.positive_label)
-    negatives = negative_labels(args.negative, positive, model)
-    labels = read_many(args.labels, allow_outside=args.allow_outside)
-    with (executor_from_args(args, default_jobs=1) as executor,
-          progress_bar("measuring spans", labels[SESSION_PATH].nunique(), not args.quiet) as advance):
-        data = load_training_data(labels, positive, args.group_by, advance, options, executor,
-                                  negatives)
+    data = load_training_data(
+        args.labels, options_from_args(args), positive=args.positive, negative=args.negative,
+        model=model, group_by=args.group_by, allow_outside=args.allow_outside, jobs=args.jobs,
+        scheduler=args.scheduler, show_progress=not args.quiet)
+    positive = data.positive
     print_warnings(data.data.warnings + rate_warnings(model.manifest, data.data.sampling_rates_hz))
     p = model.probability(data.data.rows)
     predicted = p >= model.threshold

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 from collections.abc import Iterable
 
 
@@ -150,17 +149,3 @@ def add_executor_arguments(parser: argparse.ArgumentParser, default_jobs: str) -
     where.add_argument("--scheduler", metavar="ADDRESS", default=None,
                        help="measure on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
                        "(pip install 'imu[dask]'; docs/batch.md)")
-
-
-@contextlib.contextmanager
-def executor_from_args(args: argparse.Namespace, default_jobs: int | None = None):
-    """The executor of ``--jobs``/``--scheduler`` (``default_jobs`` None: the cores), closed
-    after use."""
-    from imu.batch.executors import make_executor
-
-    jobs = default_jobs if args.jobs is None and args.scheduler is None else args.jobs
-    executor = make_executor(jobs, args.scheduler)
-    try:
-        yield executor
-    finally:
-        executor.close()

@@ -22,7 +22,6 @@ from imu.commands.options import (
     add_executor_arguments,
     add_label_arguments,
     add_measurement_arguments,
-    executor_from_args,
 )
 from imu.importers import add_input_arguments
 
@@ -63,16 +62,12 @@ def run(args: argparse.Namespace) -> int:
     from imu.model.classifier import RepClassifier
     from imu.model.dataset import options_from_args, session_setup
     from imu.model.files import load_model, manifest_path, save_model
-    from imu.model.labels import SESSION_PATH, read_many
     from imu.model.personalize import MIN_USER_GROUPS, personal_cv, personalize
     from imu.model.training import TARGET_SENSITIVITY, cross_validate, fit_model, n_fits
     from imu.model.workflow import (
-        DEFAULT_POSITIVE,
-        check_positive,
         confusion_table,
         format_metrics,
         load_training_data,
-        negative_labels,
         print_warnings,
         progress_bar,
     )
@@ -83,19 +78,21 @@ def run(args: argparse.Namespace) -> int:
     check_output(str(manifest_path(args.output)), "-o (its manifest copy)", force=args.force,
                  inputs=args.labels)
     options = options_from_args(args)
-    session_setup(options)  # bad option values fail before the slow part
+    session_setup(options)  # bad option values fail before loading a base model
     output = Path(args.output)
     base = None
     if args.personalize:
         base = load_model(None if args.personalize == "default" else args.personalize)
-    positive = check_positive(args.positive or (base.positive_label if base else DEFAULT_POSITIVE))
-    negatives = negative_labels(args.negative, positive, base)
-    labels = read_many(args.labels, allow_outside=args.allow_outside)
-    training_files = _training_files(labels, options)  # hashed now, before the slow part
-    with (executor_from_args(args, default_jobs=1) as executor,
-          progress_bar("measuring spans", labels[SESSION_PATH].nunique(), not args.quiet) as advance):
-        data = load_training_data(labels, positive, args.group_by, advance, options, executor,
-                                  negatives)
+    training_files: list[dict] = []
+
+    def hash_files(labels) -> None:  # hashed before the slow part
+        training_files.extend(_training_files(labels, options))
+
+    data = load_training_data(
+        args.labels, options, positive=args.positive, negative=args.negative, model=base,
+        group_by=args.group_by, allow_outside=args.allow_outside, jobs=args.jobs,
+        scheduler=args.scheduler, show_progress=not args.quiet, on_read=hash_files)
+    positive = data.positive
     print_warnings(data.data.warnings)
     X, y, groups = data.data.rows, data.y, data.groups
     n_groups = len(np.unique(groups))

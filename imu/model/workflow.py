@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,9 +15,6 @@ from imu.errors import input_error
 from imu.model.dataset import LabelledRows, SessionOptions, labelled_rows
 from imu.model.labels import LINE, SOURCE, SUBJECT, label_problem
 from imu.model.training import Progress
-
-if TYPE_CHECKING:
-    from imu.batch.executors import Executor
 
 DEFAULT_POSITIVE = "rounded"
 DEFAULT_NEGATIVE = "good"
@@ -105,18 +101,53 @@ def group_ids(labels: pd.DataFrame, group_by: str | None) -> tuple[np.ndarray, s
     return labels["session_path"].astype(str).to_numpy(), group_by
 
 
-def load_training_data(labels: pd.DataFrame, positive: str, group_by: str | None,
-                       progress: Progress | None = None,
-                       options: SessionOptions | None = None,
-                       executor: Executor | None = None,
-                       negatives: Collection[str] = (DEFAULT_NEGATIVE,)) -> TrainingData:
-    """Measure every span of a labels table (:func:`imu.model.labels.read_many`) through
-    the pipeline, with the command line's session ``options`` where a row sets none
-    (sessions in worker processes with an ``executor``); build y (``positive`` 1,
-    ``negatives`` 0, others refused) and groups."""
-    targets(labels, positive, negatives)  # fail before the slow part
+def load_training_data(
+    label_files: Sequence[str],
+    options: SessionOptions,
+    *,
+    positive: str | None = None,
+    negative: str | None = None,
+    model=None,
+    group_by: str | None = None,
+    allow_outside: bool = False,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    show_progress: bool = True,
+    on_read: Callable[[pd.DataFrame], None] | None = None,
+) -> TrainingData:
+    """Read labels files (:func:`imu.model.labels.read_many`) and measure every span
+    through the pipeline: what ``imu train`` and ``imu evaluate`` do before fitting or
+    scoring.
+
+    Each session is measured with its rows' session options, else ``options`` (the
+    command line's; checked first, :func:`imu.model.dataset.session_setup`). ``positive``
+    (``--positive``; default ``model``'s positive label, else ``rounded``) is 1 in y,
+    ``negative`` (``--negative A,B``; default :func:`negative_labels`) 0, other labels
+    are refused; groups by ``group_by``. Sessions run in this process, or in ``jobs``
+    worker processes or on a Dask ``scheduler`` (:mod:`imu.batch.executors`), with a
+    progress bar on stderr when ``show_progress``. ``on_read(labels)`` is called with
+    the labels table before the slow part (``imu train`` hashes the files then).
+    """
+    from imu.batch.executors import make_executor
+    from imu.model.dataset import session_setup
+    from imu.model.labels import SESSION_PATH, read_many
+
+    session_setup(options)  # bad option values fail before the slow part
+    default = model.positive_label if model is not None else DEFAULT_POSITIVE
+    positive = check_positive(positive or default)
+    negatives = negative_labels(negative, positive, model)
+    labels = read_many(label_files, allow_outside=allow_outside)
+    targets(labels, positive, negatives)
     group_ids(labels, group_by)
-    data = labelled_rows(labels, options, progress=progress, executor=executor)
+    if on_read is not None:
+        on_read(labels)
+    executor = make_executor(1 if jobs is None and scheduler is None else jobs, scheduler)
+    try:
+        with progress_bar("measuring spans", labels[SESSION_PATH].nunique(),
+                          show_progress) as advance:
+            data = labelled_rows(labels, options, progress=advance, executor=executor)
+    finally:
+        executor.close()
     groups, group_by = group_ids(data.labels, group_by)
     return TrainingData(data, targets(data.labels, positive, negatives), groups, group_by,
                         positive)
