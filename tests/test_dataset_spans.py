@@ -55,6 +55,11 @@ def test_every_span_of_sets_without_a_standing_start_is_measured(cut_sets):
     assert len(data.records) == len(frame) == len(truth)  # none left out
     assert sum("overlapped" in w for w in data.warnings) == 1  # one warning per labels file
     assert sum("clipped" in w for w in data.warnings) == 1  # the last spans, past the end
+    # the spans as measured: a span clipped to its recording's end keeps the clipped times
+    for path, spans in data.labels.groupby("session_path", sort=False):
+        last_s = pd.read_csv(path, comment="#")["time_s"].iloc[-1]
+        assert spans["end_s"].max() == pytest.approx(last_s, abs=1e-9)
+        assert (spans["end_s"] <= last_s).all()
     assert not any("left out" in w or "calibration" in w for w in data.warnings)
     peaks = np.array([r["peak_flexion_deg"] for r in data.records])
     # calibrated from the reps: peaks as in the truth, within the lockout offset and noise

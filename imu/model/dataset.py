@@ -107,7 +107,9 @@ def analyse(path: str, options: SessionOptions | None = None) -> SessionAnalysis
 
 @dataclass
 class LabelledRows:
-    """Model rows of labelled spans, aligned with the labels table they came from."""
+    """Model rows of labelled spans, aligned with the labels table they came from (its
+    rows of the spans measured, with ``start_s``/``end_s`` as measured: clipped to the
+    recording, :data:`EDGE_TOLERANCE_S`)."""
 
     labels: pd.DataFrame
     rows: np.ndarray
@@ -153,11 +155,12 @@ def labelled_rows(labels: pd.DataFrame, options: SessionOptions | None = None,
         done[index] = result
         if progress:
             progress(tasks[index][0])
-    kept, rows, records = [], [], []
+    kept, times_s, rows, records = [], [], [], []
     warnings: list[str] = list(labels.attrs.get("warnings", []))
     left_out: dict[str, list[str]] = {}
     for result in done:
         kept += result.kept
+        times_s += result.times_s
         rows += result.rows
         records += result.records
         warnings += result.warnings
@@ -180,8 +183,9 @@ def labelled_rows(labels: pd.DataFrame, options: SessionOptions | None = None,
                           path=str(labels[SOURCE].iloc[0]))
     rates = {task[0]: result.sampling_rate_hz for task, result in zip(tasks, done, strict=True)}
     used = {task[0]: task[2] for task in tasks}
-    return LabelledRows(labels.loc[kept].reset_index(drop=True), np.vstack(rows), records,
-                        rates, warnings, used)
+    used_labels = labels.loc[kept].reset_index(drop=True)
+    used_labels[["start_s", "end_s"]] = np.array(times_s, dtype=np.float64)  # as measured
+    return LabelledRows(used_labels, np.vstack(rows), records, rates, warnings, used)
 
 
 @dataclass
@@ -190,6 +194,8 @@ class SessionRows:
 
     kept: list
     """Index labels of the spans measured, in the order of ``rows``."""
+    times_s: list[tuple[float, float]]
+    """``(start_s, end_s)`` of each kept span as measured (clipped to the recording)."""
     rows: list[np.ndarray]
     records: list[dict]
     sampling_rate_hz: float
@@ -205,7 +211,7 @@ def session_rows(path: str, spans: pd.DataFrame, options: dict) -> SessionRows:
     work of :func:`labelled_rows` for one session (a task of a worker process)."""
     from imu.pipeline import UNCERTAIN_QUALITY, span_record
 
-    kept, rows, records, warnings = [], [], [], []
+    kept, times_s, rows, records, warnings = [], [], [], [], []
     left_out: dict[str, list[str]] = {}
     clipped = 0
     result = analyse(path, options)
@@ -239,7 +245,8 @@ def session_rows(path: str, spans: pd.DataFrame, options: dict) -> SessionRows:
         rows.append(model_row(record, history))
         records.append(record)
         kept.append(index)
-    return SessionRows(kept, rows, records, result.sampling_rate_hz, warnings, left_out,
+        times_s.append((start_s, end_s))
+    return SessionRows(kept, times_s, rows, records, result.sampling_rate_hz, warnings, left_out,
                        clipped)
 
 
