@@ -186,6 +186,33 @@ def test_sensor_logger_ios_acceleration_signs_are_turned_to_specific_force():
     assert "no Metadata.csv to tell iOS from Android" in android.warnings[0]
 
 
+def test_sensor_logger_ios_accelerometer_holding_gravity_is_turned_too():
+    # hand-made: an iOS Accelerometer.csv already holding gravity (the negated sum of
+    # sensorlogger_gravity's Accelerometer and Gravity), Gravity.csv beside it
+    ios = load(FIXTURES / "sensorlogger_ios_gravity_in")
+    android = load(FIXTURES / "sensorlogger_gravity")
+    np.testing.assert_allclose(ios.samples(), android.samples(), atol=1e-9)
+    assert ios.metadata["acceleration"] == (
+        "Accelerometer.csv (gravity included), negated (iOS sign convention)"
+    )
+    assert any("already includes gravity" in w and "Gravity.csv not added" in w
+               for w in ios.warnings)
+
+
+def test_sensor_logger_legacy_accelerometer_in_g_holding_gravity():
+    # hand-made legacy Android files in g: Accelerometer.csv holds gravity (|a| = 1 g);
+    # with --acc-unit g it is used as it is, Gravity.csv (in g too) not added again
+    session = load(FIXTURES / "sensorlogger_legacy_g", acc_unit="g")
+    k = np.arange(5)
+    np.testing.assert_allclose(session.data["acc_x"], 0.01 * k * G, atol=1e-9)
+    np.testing.assert_allclose(session.data["acc_y"], 0.02 * G, atol=1e-9)
+    np.testing.assert_allclose(session.data["acc_z"], G, atol=1e-9)
+    np.testing.assert_allclose(session.data["gyr_x"], 0.01 * k * DEG, atol=1e-9)
+    assert session.metadata["acceleration"] == "Accelerometer.csv (gravity included)"
+    assert any("Gravity.csv not added" in w for w in session.warnings)
+    assert not any("iOS" in w for w in session.warnings)  # the legacy format is Android's
+
+
 def test_sensor_logger_user_acceleration_alone_is_refused():
     message = error_of(FIXTURES / "sensorlogger_user_only")
     assert "Accelerometer.csv: no accelerometer with gravity" in message

@@ -13,8 +13,9 @@ The legacy Android format has the header ``time,z,y,x`` (no ``seconds_elapsed``)
 same units, and sensors at their own rates (e.g. accelerometer 100 Hz, gyroscope 500 Hz:
 merged onto the faster timeline as for every format), with ``Gravity.csv`` beside
 ``Accelerometer.csv``. Whatever the version, an ``Accelerometer.csv`` whose median
-magnitude is already near 1 g holds gravity: it is then used as it is, and
-``Gravity.csv`` is not added a second time (a warning says so).
+magnitude (in ``--acc-unit`` when given) is over half of 1 g holds gravity: it is then
+used as it is, and ``Gravity.csv`` is not added a second time (a warning says so); the
+iOS signs are undone there too.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from imu.importers._common import (
     split_header,
 )
 from imu.importers._sources import SourceFile
-from imu.session import ACC, TIME, Session, read_table
+from imu.session import ACC, ACC_UNITS, TIME, Session, read_table
 
 NAME = "sensor-logger"
 HEADER = ["time", "seconds_elapsed", "z", "y", "x"]
@@ -75,9 +76,10 @@ def _read(file: SourceFile, kind: str) -> tuple[pd.DataFrame, list[str]]:
     return read_axes(file, kind, AXIS_RE, time_column="time", time_scale=1e-9)
 
 
-def _holds_gravity(acc: pd.DataFrame) -> bool:
-    """True when an accelerometer stream's median magnitude says gravity is in it."""
-    values = acc[list(ACC)].to_numpy()
+def _holds_gravity(acc: pd.DataFrame, acc_unit: str) -> bool:
+    """True when an accelerometer stream's median magnitude (numbers in ``acc_unit``, a
+    key of ``ACC_UNITS``) says gravity is in it."""
+    values = acc[list(ACC)].to_numpy() * ACC_UNITS[acc_unit]
     return bool(np.median(np.linalg.norm(values, axis=1)) > WITH_GRAVITY_M_S2)
 
 
@@ -107,7 +109,7 @@ def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None
     if "totalacceleration" in pick:
         used.append(pick["totalacceleration"])
         acc, warnings = _read(pick["totalacceleration"], "acc")
-    elif accelerometer is not None and _holds_gravity(accelerometer[0]):
+    elif accelerometer is not None and _holds_gravity(accelerometer[0], acc_unit or "m/s2"):
         used.append(pick["accelerometer"])
         acc, warnings = accelerometer
         metadata["acceleration"] = "Accelerometer.csv (gravity included)"
@@ -133,6 +135,15 @@ def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None
         for column in ACC:
             acc[column] += np.interp(acc[TIME], t_gravity, gravity[column].to_numpy())
         metadata["acceleration"] = "Accelerometer.csv + Gravity.csv"
+    else:
+        where = pick.get("accelerometer") or next(iter(pick.values()))
+        raise input_error(
+            "no accelerometer with gravity: Sensor Logger's Accelerometer.csv has gravity "
+            "removed, and there is neither TotalAcceleration.csv nor Gravity.csv",
+            path=where.name,
+            hint="enable 'Total Acceleration' (or 'Gravity') in Sensor Logger and record again",
+        )
+    if accelerometer is not None:  # with gravity in it or added: iOS signs either way
         if info.get("platform", "").lower() == "ios" and info.get("standardisation") != "true":
             # iOS reports inertial force: every acceleration axis has the opposite sign
             # of Android's specific force (Sensor Logger's COORDINATES.md); gyro agrees
@@ -144,14 +155,6 @@ def load(files: Sequence[SourceFile], acc_unit: str | None, gyr_unit: str | None
                 "assumed Android axes (an iOS recording without 'Standardise Units & Frames' "
                 "would have every acceleration axis reversed: include Metadata.csv)"
             )
-    else:
-        where = pick.get("accelerometer") or next(iter(pick.values()))
-        raise input_error(
-            "no accelerometer with gravity: Sensor Logger's Accelerometer.csv has gravity "
-            "removed, and there is neither TotalAcceleration.csv nor Gravity.csv",
-            path=where.name,
-            hint="enable 'Total Acceleration' (or 'Gravity') in Sensor Logger and record again",
-        )
     if "gyroscope" in pick:
         used.append(pick["gyroscope"])
         gyr, more = _read(pick["gyroscope"], "gyr")
