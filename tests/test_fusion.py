@@ -35,7 +35,7 @@ from imu.pipeline.orientation import (
 )
 from imu.pipeline.timing import Timing
 from imu.sim import SensorModel, Stand, demo_session, make_lifter, simulate
-from imu.sim.script import SessionScript
+from imu.sim.activities import SessionScript
 from imu.units import STANDARD_GRAVITY_M_S2
 
 COLUMNS = ["time_s", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"]

@@ -23,7 +23,7 @@ from imu.pipeline.rep_decision import (
     _Trees,
 )
 from imu.sim import DeadliftSet, PickUp, SessionScript, Stand, Walk, make_lifter, simulate
-from imu.sim.script import LoadBar, PickItem, Wander
+from imu.sim.activities import LoadBar, PickItem, Wander
 
 RATE_HZ = 100.0
 

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from imu.sim import DeadliftSet, SessionScript, Stand, Walk, make_lifter
+from imu.sim.activities import LoadBar, PickItem, Wander
 from imu.sim.gym import SESSIONS
-from imu.sim.script import LoadBar, PickItem, Wander, build_motion
+from imu.sim.script import build_motion
 
 
 def built(*activities, seed: int = 1, variety: bool = False):

@@ -18,9 +18,9 @@ from imu.sim import (
     make_lifter,
     simulate,
 )
+from imu.sim.deadlift import pull_keys
 from imu.sim.motion import Track
 from imu.sim.rotations import body_to_world, small_rotation, world_to_body
-from imu.sim.script import pull_keys
 
 LIFTER = make_lifter(5, seed=1)
 angle = st.floats(-170, 170)

@@ -7,11 +7,7 @@ Example::
     result.session, result.truth_angles, result.truth_reps  # Session, DataFrame, DataFrame
 """
 
-from imu.sim.core import SimResult, simulate, write_result
-from imu.sim.lifters import Lifter, make_lifter
-from imu.sim.rotations import MOUNTINGS
-from imu.sim.scenarios import demo_session, non_rep_session
-from imu.sim.script import (
+from imu.sim.activities import (
     KINDS,
     DeadliftSet,
     LoadPlates,
@@ -22,6 +18,10 @@ from imu.sim.script import (
     Stand,
     Walk,
 )
+from imu.sim.core import SimResult, simulate, write_result
+from imu.sim.lifters import Lifter, make_lifter
+from imu.sim.rotations import MOUNTINGS
+from imu.sim.scenarios import demo_session, non_rep_session
 from imu.sim.sensor import SensorModel
 from imu.sim.squat import SquatSet
 

@@ -13,9 +13,10 @@ import pandas as pd
 
 from imu.errors import input_error
 from imu.session import ACC, GYR, TIME, Session, write_session
+from imu.sim.activities import SessionScript
 from imu.sim.kinematics import Kinematics, sensor_kinematics
 from imu.sim.rotations import MOUNTINGS, matrix, mounting_code, small_rotation
-from imu.sim.script import SessionScript, build_motion
+from imu.sim.script import build_motion
 from imu.sim.sensor import SensorModel
 from imu.sim.squat import SQUAT_FAULTS
 

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from imu.sim.lifters import Lifter
-from imu.sim.script import (
+from imu.sim.activities import (
     ITEMS,
     DeadliftSet,
     LoadBar,
@@ -31,6 +30,7 @@ from imu.sim.script import (
     Walk,
     Wander,
 )
+from imu.sim.lifters import Lifter
 
 FLOOR_KINDS = ("conventional", "touch_and_go", "deficit")
 RACK_KINDS = ("rdl_shallow", "rdl", "rdl_deep", "good_morning")

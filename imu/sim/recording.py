@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 
 from imu.session import Session
+from imu.sim.activities import KINDS, DeadliftSet, SessionScript, Stand
 from imu.sim.core import SimResult, simulate
 from imu.sim.lifters import make_lifter
 from imu.sim.rotations import MOUNTINGS
-from imu.sim.script import KINDS, DeadliftSet, SessionScript, Stand
 from imu.sim.sensor import PARTS, part_model
 
 STARTS = ("before_first_rep", "mid_rep", "standing")

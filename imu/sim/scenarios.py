@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from imu.sim.lifters import Lifter
-from imu.sim.script import (
+from imu.sim.activities import (
     KINDS,
     DeadliftSet,
     LoadPlates,
@@ -16,6 +15,7 @@ from imu.sim.script import (
     Stand,
     Walk,
 )
+from imu.sim.lifters import Lifter
 
 SET_SETUP_S = 6.0
 """Estimated seconds of a set besides its reps (facing the bar, put-down, standing)."""

@@ -1,6 +1,6 @@
 """Back squats for the simulator (synthetic data; docs/simulator.md, "Squats").
 
-A :class:`SquatSet` is one activity of a :class:`~imu.sim.script.SessionScript`: ``n_reps``
+A :class:`SquatSet` is one activity of a :class:`~imu.sim.activities.SessionScript`: ``n_reps``
 back squats with the bar on the back (never from the floor), back to back or with a pause
 standing between reps. What one lumbar/pelvis sensor sees of a squat:
 
@@ -59,9 +59,9 @@ def squat_depth_deg(hinge_depth_deg: float) -> float:
 
 
 def squat_set(b, a: SquatSet) -> None:
-    """Append set ``a`` to builder ``b`` (:class:`imu.sim.script._Builder`): its motion
+    """Append set ``a`` to builder ``b`` (:class:`imu.sim.script.Builder`): its motion
     keyframes and its true reps."""
-    from imu.sim.script import Stand  # script imports this module
+    from imu.sim.activities import Stand  # activities imports this module
 
     rng = b.rng
     b.face_bar()
