@@ -400,3 +400,34 @@ def test_a_local_recording_is_read_once_for_its_hash_and_its_measurement(sim, tm
         assert entry["status"] == "ok", entry
         assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
         assert entry["session_row"]["n_samples"] == expected[path]
+
+
+def test_workers_load_the_kernels_silently_and_the_client_says_it_once(monkeypatch, capsys):
+    import time
+
+    from imu.batch import executors, work
+    from imu.pipeline import fusion
+
+    real = fusion._load_kernels
+
+    def slow_load():
+        time.sleep(0.3)
+        real()
+
+    monkeypatch.setattr(fusion, "_WARM", False)
+    monkeypatch.setattr(fusion, "_load_kernels", slow_load)
+    monkeypatch.setattr(fusion.warm_up, "__defaults__", (0.05,))  # a worker's own notice shows
+    monkeypatch.setattr(work, "_STATE", {})
+    work._worker(Options(model=None))  # as each of 4 workers does
+    assert capsys.readouterr().err == ""
+
+    def results(delay_s: float):
+        for index in range(3):
+            time.sleep(delay_s)
+            yield index, None
+
+    assert [i for i, _ in executors.with_start_notice(results(0.3), after_s=0.05)] == [0, 1, 2]
+    assert capsys.readouterr().err == executors.WORKERS_NOTICE + "\n"  # once per run
+    list(executors.with_start_notice(results(0.0), after_s=0.2))
+    time.sleep(0.3)
+    assert capsys.readouterr().err == ""  # a quick first result: nothing to say

@@ -177,6 +177,35 @@ class DaskCluster:
         self._client.close()
 
 
+NOTICE_AFTER_S = 2.0
+WORKERS_NOTICE = (
+    "imu: the workers are loading the numeric kernels (the first run after installing "
+    "compiles them, about 5-10 s; later runs load them from numba's cache)..."
+)
+
+
+def with_start_notice(results: Iterator[tuple[int, Any]],
+                      after_s: float | None = None) -> Iterator[tuple[int, Any]]:
+    """``results`` (of a pool's or a cluster's ``map_unordered``), saying
+    :data:`WORKERS_NOTICE` once on stderr if the first one takes longer than ``after_s``
+    (default :data:`NOTICE_AFTER_S`): one line per run, from the client, whatever the
+    number of workers (each loads the kernels silently, ``warm_up(notice_after_s=None)``
+    in :func:`imu.batch.work._worker`)."""
+    import sys
+    import threading
+
+    timer = threading.Timer(NOTICE_AFTER_S if after_s is None else after_s, print,
+                            (WORKERS_NOTICE,), {"file": sys.stderr, "flush": True})
+    timer.daemon = True
+    timer.start()
+    try:
+        for item in results:
+            timer.cancel()
+            yield item
+    finally:
+        timer.cancel()
+
+
 def _ignore_interrupts() -> None:
     """In a pool worker: Ctrl-C reaches the whole process group; only the parent acts on it."""
     import signal

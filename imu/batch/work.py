@@ -115,7 +115,7 @@ def _worker(options: Options) -> tuple:
         from imu.measure import load_classifier
         from imu.pipeline.fusion import warm_up
 
-        warm_up()
+        warm_up(notice_after_s=None)  # the client says it once for all workers
         state = (options.engine_settings(), *load_classifier(options.model))
         _STATE.clear()  # one batch at a time: the previous one's model is dropped
         _STATE[options] = state

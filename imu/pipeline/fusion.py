@@ -384,7 +384,7 @@ COMPILE_NOTICE = (
 )
 
 
-def warm_up(notice_after_s: float = 2.0) -> None:
+def warm_up(notice_after_s: float | None = 2.0) -> None:
     """Load (or, on the first run after installing, compile) every kernel now; once per process.
 
     Live use calls this before connecting: otherwise the first call, at the end of
@@ -392,7 +392,8 @@ def warm_up(notice_after_s: float = 2.0) -> None:
     seconds (first compile) while notifications pile up, and arrive as a false gap. The
     orientation stages call it too, so a first compile is never silent:
     :data:`COMPILE_NOTICE` goes to stderr (a terminal or not: a log shows it too) if
-    loading takes longer than ``notice_after_s``.
+    loading takes longer than ``notice_after_s`` (None: never; the caller says it, as
+    ``imu batch``'s client does once for all its workers).
     Called before any other compiled code runs (``imu analyze`` does), it also spares the
     process numba's import of SciPy's linear algebra (:func:`_without_blas_probe`).
     """
@@ -401,9 +402,10 @@ def warm_up(notice_after_s: float = 2.0) -> None:
         return
     # Said on stderr whatever it is (a terminal, a log file): a silent pause looks like a hang.
     notice = {"file": sys.stderr, "flush": True}
-    timer = threading.Timer(notice_after_s, print, (COMPILE_NOTICE,), notice)
+    timer = threading.Timer(notice_after_s or 0.0, print, (COMPILE_NOTICE,), notice)
     timer.daemon = True
-    timer.start()
+    if notice_after_s is not None:
+        timer.start()
     try:
         with _without_blas_probe():
             _load_kernels()
