@@ -8,7 +8,7 @@ docs (docs/vocabulary.md):
 - a probability is always shown with the model's **threshold** beside it:
   ``p=0.46 ≥ 0.17`` (flagged rounded) or ``p=0.05 < 0.17``;
 - times are **from the recording's first sample** as ``m:ss.s`` (``h:mm:ss.s`` from one
-  hour on), with the wall-clock time beside them when the recording says when it started
+  hour on, ``Nd hh:mm:ss.s`` from one day on: a clock that jumped), with the wall-clock time beside them when the recording says when it started
   (``started_utc`` metadata, or a live sensor stamped by the host clock).
 
 The older words (``OK``/``ok`` in replay, ``neutral`` in the report) were never written
@@ -31,19 +31,51 @@ recording's ``started_utc`` agrees with its first sample (live recordings, impor
 clock)."""
 
 
+DAY_S = 86400.0
+FAR_S = 1e12
+"""Times and durations beyond this (~31,700 years) are shown in seconds (``1e+15 s``)."""
+
+
 def clock(seconds: float | None) -> str:
-    """``m:ss.s`` (``h:mm:ss.s`` from one hour on) for a time from the recording's start;
-    ``?`` when unknown. ``clock(52.84) == "0:52.8"``, ``clock(3725) == "1:02:05.0"``."""
+    """``m:ss.s`` (``h:mm:ss.s`` from one hour on, ``Nd hh:mm:ss.s`` from one day on: a
+    recording whose clock jumped) for a time from the recording's start; ``?`` when
+    unknown. ``clock(52.84) == "0:52.8"``, ``clock(3725) == "1:02:05.0"``,
+    ``clock(1e8) == "1157d 09:46:40.0"``."""
     if seconds is None or not math.isfinite(seconds):
         return "?"
     sign = "-" if seconds < 0 else ""
+    if abs(seconds) >= FAR_S:
+        return f"{sign}{abs(seconds):.3g} s"
     tenths = round(abs(seconds) * 10)
     whole, tenth = divmod(tenths, 10)
     minutes, secs = divmod(whole, 60)
     hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{sign}{days}d {hours:02d}:{minutes:02d}:{secs:02d}.{tenth}"
     if hours:
         return f"{sign}{hours}:{minutes:02d}:{secs:02d}.{tenth}"
     return f"{sign}{minutes}:{secs:02d}.{tenth}"
+
+
+def duration(seconds: float | None, digits: int = 2) -> str:
+    """A length of time in words: ``1.04 s`` (``digits`` decimals) under a minute, then
+    ``5 min 03 s``, ``2 h 05 min``, ``1157 days 09 h`` (a clock that jumped); ``?`` when
+    unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "?"
+    if abs(seconds) < 60 or abs(seconds) >= FAR_S:
+        return f"{signed(seconds, f'.{digits}f' if abs(seconds) < 60 else '.3g')} s"
+    sign = "-" if seconds < 0 else ""
+    whole = round(abs(seconds))
+    minutes, secs = divmod(whole, 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{sign}{plural(days, 'day')} {hours:02d} h"
+    if hours:
+        return f"{sign}{hours} h {minutes:02d} min"
+    return f"{sign}{minutes} min {secs:02d} s"
 
 
 def zone_name() -> str:

@@ -473,3 +473,19 @@ def test_calibration_from_the_movement_says_where_upright_was_taken():
             "upright = the tops of the reps, flexion sign from axes); upright at 0:06.5"
         )
     ]
+
+
+def test_times_after_a_huge_clock_jump_read_as_days_not_clock_sized_hours():
+    from imu.text import clock, duration
+
+    assert clock(3725) == "1:02:05.0" and clock(86399.96) == "1d 00:00:00.0"
+    assert clock(1e8 + 38.02) == "1157d 09:47:18.0"
+    assert clock(-1e8) == "-1157d 09:46:40.0" and clock(1e300) == "1e+300 s"
+    assert [duration(s) for s in (1.04, 303, 7500, 1e8)] == [
+        "1.04 s", "5 min 03 s", "2 h 05 min", "1157 days 09 h"]
+    timeline = Timeline(100.0)  # the recording's clock jumps by 1e8 s after 38 s
+    gap = {"type": "gap", "end_s": 100.0 + 38.02 + 1e8, "duration_s": 1e8, "restarted": True}
+    assert describe(gap, timeline) == (
+        "1157d 09:47:18.0  gap of 1157 days 09 h in the data (state restarted)")
+    assert describe({**gap, "duration_s": 1.04}, Timeline(0.0)).endswith(
+        "gap of 1.04 s in the data (state restarted)")

@@ -18,7 +18,7 @@ import sys
 from typing import Any, TextIO
 
 from imu.sinks.base import Sink
-from imu.text import Timeline, clock, plural, probability, signed, verdict
+from imu.text import Timeline, clock, duration, plural, probability, signed, verdict
 
 HOLD_LIMIT_S = 10.0
 """An alert waits at most this long (sample time) for the rep before it."""
@@ -73,7 +73,7 @@ def describe(
     if kind == "alert_withdrawn":
         return f"{at('time_s')}  alert withdrawn: {event.get('message', '')}"
     if kind == "gap":
-        return f"{at('end_s')}  gap of {_num(event.get('duration_s'), 2)} s in the data" + (
+        return f"{at('end_s')}  gap of {duration(event.get('duration_s'))} in the data" + (
             " (state restarted)" if event.get("restarted") else ""
         )
     if kind == "rep_lost":
