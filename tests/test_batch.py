@@ -431,3 +431,23 @@ def test_workers_load_the_kernels_silently_and_the_client_says_it_once(monkeypat
     list(executors.with_start_notice(results(0.0), after_s=0.2))
     time.sleep(0.3)
     assert capsys.readouterr().err == ""  # a quick first result: nothing to say
+
+
+def test_from_list_reads_inputs_one_per_line_from_a_file_or_stdin(sim, tmp_path, monkeypatch):
+    import io
+    import sys
+
+    named = tmp_path / "named"
+    assert main(["batch", *(str(sim / n) for n in SESSIONS), "-o", str(named), "--jobs", "1",
+                 "--no-model", "--quiet"]) == 0
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{sim / SESSIONS[1]}\n\n  {sim / SESSIONS[2]}  \r\n")
+    out = tmp_path / "out"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(f"{sim / SESSIONS[0]}\n".encode())))
+    assert main(["batch", "--from-list", "-", "--from-list", str(listing), "-o", str(out),
+                 "--jobs", "1", "--no-model", "--quiet"]) == 0
+    for name in ("reps", "sessions"):  # the same recordings, in the same order
+        assert (out / f"{name}.csv").read_bytes() == (named / f"{name}.csv").read_bytes()
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n")
+    assert main(["batch", "--from-list", str(empty), "-o", str(out), "--no-model"]) == 2

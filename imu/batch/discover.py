@@ -106,6 +106,25 @@ def discover(inputs: list[str | os.PathLike]) -> Found:
     return found
 
 
+def read_list(source: str | os.PathLike) -> list[str]:
+    """The inputs a list file names (``imu batch --from-list``): one path, pattern or URL
+    per line, each taken as an ``INPUT`` of the command line (relative paths from the
+    current folder); spaces at both ends and empty lines are ignored. ``-`` reads standard
+    input. The file may be a pipe (``--from-list <(find ...)``); a device is refused, and
+    a line that is not text in the file system's encoding keeps its bytes
+    (``os.fsdecode``)."""
+    import sys
+
+    from imu.fileio import read_input
+
+    if os.fspath(source) == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        data = read_input(source)
+    lines = (os.fsdecode(line.strip()) for line in data.splitlines())
+    return [line for line in lines if line]
+
+
 def is_url(text: str) -> bool:
     """Whether an input is a URL for fsspec (``s3://``, ``https://``, ``file://``, ...)."""
     return "://" in text

@@ -1,6 +1,7 @@
 """`imu batch`: measure many recordings into tidy tables (docs/batch.md).
 
-    imu batch INPUT... -o OUTDIR [--jobs N | --scheduler ADDRESS] [--force] [--parquet]
+    imu batch INPUT... [--from-list FILE] -o OUTDIR [--jobs N | --scheduler ADDRESS]
+              [--force] [--parquet]
               [--quiet] [--model M | --no-model] [--lift L] [--mounting M] ...
 
 Exit status 0 when every recording was measured, 1 when some failed (listed in
@@ -20,10 +21,13 @@ from imu.commands.options import (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "inputs", nargs="+", metavar="INPUT",
+        "inputs", nargs="*", metavar="INPUT",
         help="recordings, folders (searched recursively for anything imu reads), glob patterns "
         "or URLs (s3://, https://, ...: fsspec)",
     )
+    parser.add_argument("--from-list", metavar="FILE", action="append", default=[],
+                        help="more INPUTs, one per line, from FILE ('-': standard input); "
+                        "for more files than a command line holds")
     parser.add_argument("-o", "--output", required=True, metavar="OUTDIR",
                         help="folder for reps.csv, sessions.csv, errors.csv (created if needed)")
     add_executor_arguments(parser, "the number of cores")
@@ -44,9 +48,10 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from imu.batch import Options, discover, run_batch
+    from imu.batch.discover import read_list
     from imu.model.workflow import progress_bar
 
-    found = discover(args.inputs)
+    found = discover([*args.inputs, *(i for f in args.from_list for i in read_list(f))])
     with progress_bar("measuring", len(found.recordings), not args.quiet) as advance:
         summary = run_batch(found, args.output, Options.from_args(args), jobs=args.jobs,
                             scheduler=args.scheduler, force=args.force, parquet=args.parquet,
