@@ -489,3 +489,20 @@ def test_times_after_a_huge_clock_jump_read_as_days_not_clock_sized_hours():
         "1157d 09:47:18.0  gap of 1157 days 09 h in the data (state restarted)")
     assert describe({**gap, "duration_s": 1.04}, Timeline(0.0)).endswith(
         "gap of 1.04 s in the data (state restarted)")
+
+
+def test_a_rep_line_fits_80_columns_with_the_threshold_beside_the_probability():
+    timeline = Timeline(1_700_000_000.0, 0.0)  # live: the host clock stamps the samples
+    rep = {"type": "rep", "set": 12, "rep": 15, "end_s": 1_700_003_725.0,
+           "peak_flexion_deg": 101.5, "lockout_extension_deg": -12.3, "descent_s": 10.25,
+           "ascent_s": 1.5, "rounded": True, "hyperextended": True, "p_rounded": 0.1664}
+    whole = describe(rep, timeline, 0.1661)
+    assert whole.startswith("1:02:05.0 (") and "descent 10.25 s  ascent 1.50 s" in whole
+    assert describe(rep, timeline, 0.1661, width=200) == whole
+    narrow = describe(rep, timeline, 0.1661, width=80)
+    assert narrow == "1:02:05.0  rep 12.15  ROUNDED + HYPEREXTENDED (p=0.1664 ≥ 0.1661)"
+    good = {**rep, "rep": 1, "rounded": False, "hyperextended": False, "p_rounded": 0.05}
+    assert describe(good, timeline, 0.17, width=80) == (
+        "1:02:05.0  rep 12.1  peak 101.5 deg  lockout -12.3 deg  good (p=0.05 < 0.17)")
+    for width in (80, 100, 120):
+        assert len(describe(rep, timeline, 0.1661, width=width)) <= width

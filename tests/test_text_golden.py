@@ -5,6 +5,9 @@ against the simulator's truth (datasets/demo/L11_s1.reps.csv).
 
 When a change to the wording is intended, regenerate the golden files with
 ``imu replay --fast --no-display datasets/demo/L11_s1.csv.gz > tests/golden/demo_replay.txt``
+(``demo_replay_80.txt``: the same with ``COLUMNS=80`` in a terminal of 80 columns, e.g.
+``tmux new -x 80 'COLUMNS=80 imu replay ... | cat'`` does not work: a pipe gets whole lines;
+write it from Python with a stdout whose ``isatty()`` is true, as the test does)
 and ``imu analyze datasets/demo/L11_s1.csv.gz > tests/golden/demo_analyze.txt`` (run from
 the repository root) and read the diff.
 """
@@ -66,6 +69,32 @@ def test_replay_log_of_the_demo(capsys, monkeypatch, truth):
             assert f"rep {alert[1]} " in log[i + 1]
             assert alert[2].upper() in log[i + 1]
     assert all("\a" not in line for line in log)
+
+
+def test_replay_log_of_the_demo_fits_a_terminal_of_80_columns(capsys, monkeypatch):
+    """On a narrow terminal a rep line drops descent and ascent (then the wall clock,
+    then "flexion" after "peak", then the lockout) and keeps the probability beside the
+    threshold; a file or a pipe gets the whole line (the test above)."""
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("COLUMNS", "80")
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    assert main(["replay", "--fast", "--no-display", DEMO]) == 0
+    log = lines_of(terminal.getvalue())
+    assert log == lines_of((GOLDEN / "demo_replay_80.txt").read_text(encoding="utf-8"))
+    wide = lines_of((GOLDEN / "demo_replay.txt").read_text(encoding="utf-8"))
+    reps = [line for line in log if re.match(rf"{STAMP}  rep ", line)]
+    assert len(reps) == 13 and all(len(line) <= 80 for line in reps)
+    assert all(re.search(r"\(p=[01]\.\d\d [<≥] 0\.17\)$", line) for line in reps)
+    assert [line for line in log if line not in reps] == [
+        line for line in wide if not re.match(rf"{STAMP}  rep ", line)]
 
 
 def test_analyze_table_of_the_demo(capsys, monkeypatch, truth):

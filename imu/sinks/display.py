@@ -45,6 +45,8 @@ GAUGE_MIN_DEG = -30.0
 GAUGE_MAX_DEG = 110.0
 GAUGE_WIDTH = 28
 ALERT_SHOWN_S = 4.0
+PANEL_BORDER = 4
+"""Columns the panel's frame and padding take from the terminal's width."""
 
 
 def gauge(flexion_deg: float | None, limit_deg: float | None, width: int = GAUGE_WIDTH) -> str:
@@ -80,7 +82,7 @@ class Display(Sink):
         self.title = title
         self.flexion_limit_deg = flexion_limit_deg
         self.console = console if console is not None else Console()
-        self.log = SessionLog(timeline, threshold)
+        self.log = SessionLog(timeline, threshold, lambda: self.console.width)
         self.flexion_deg: float | None = None
         self.calibration: str = "waiting: stand upright and still for 2 s, then bend forward"
         self.status: dict[str, Any] = {}
@@ -229,12 +231,13 @@ class Display(Sink):
         if rep is None:
             return Text("no rep yet")
         flagged = bool(rep.get("rounded") or rep.get("hyperextended"))
-        text = Text(
-            f"last rep {rep.get('set')}.{rep.get('rep')}  peak {fmt(rep.get('peak_flexion_deg'), '.0f')} deg  "
-            f"lockout {fmt(rep.get('lockout_extension_deg'), '.0f')} deg  "
-            f"descent {fmt(rep.get('descent_s'), '.2f')} s  ascent {fmt(rep.get('ascent_s'), '.2f')} s  "
-        )
-        text.append(
-            rep_verdict(rep, self.log.threshold), style="bold red" if flagged else "bold green"
-        )
+        verdict = rep_verdict(rep, self.log.threshold)
+        head = (f"last rep {rep.get('set')}.{rep.get('rep')}  "
+                f"peak {fmt(rep.get('peak_flexion_deg'), '.0f')} deg  "
+                f"lockout {fmt(rep.get('lockout_extension_deg'), '.0f')} deg  ")
+        tempo = (f"descent {fmt(rep.get('descent_s'), '.2f')} s  "
+                 f"ascent {fmt(rep.get('ascent_s'), '.2f')} s  ")
+        inside = self.console.width - PANEL_BORDER  # a narrow terminal: no wrapped verdict
+        text = Text(head + (tempo if len(head + tempo + verdict) <= inside else ""))
+        text.append(verdict, style="bold red" if flagged else "bold green")
         return text

@@ -15,6 +15,7 @@ been written (:class:`LogOrder`), so the log never shows rep 1.3's alert before 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from imu.sinks.base import Sink
@@ -45,12 +46,16 @@ def rep_verdict(rep: dict[str, Any], threshold: float | None) -> str:
 
 
 def describe(
-    event: dict[str, Any], timeline: Timeline | None = None, threshold: float | None = None
+    event: dict[str, Any],
+    timeline: Timeline | None = None,
+    threshold: float | None = None,
+    width: int | None = None,
 ) -> str:
     """One line for an event, stamped with its time from the recording's start.
 
     ``timeline``: where the recording starts and its wall clock (None: times are shown
-    as they are); ``threshold``: the model's threshold, shown beside each probability."""
+    as they are); ``threshold``: the model's threshold, shown beside each probability;
+    ``width``: the columns a rep line should fit in (:func:`rep_line`; None: no limit)."""
     timeline = timeline or Timeline(0.0)
     kind = event.get("type", "?")
 
@@ -58,13 +63,7 @@ def describe(
         return timeline.stamp(event.get(key))
 
     if kind == "rep":
-        return (
-            f"{at('end_s')}  rep {event.get('set')}.{event.get('rep')}  "
-            f"peak flexion {_num(event.get('peak_flexion_deg'))} deg  "
-            f"lockout {_num(event.get('lockout_extension_deg'))} deg  "
-            f"descent {_num(event.get('descent_s'), 2)} s  ascent {_num(event.get('ascent_s'), 2)} s  "
-            f"{rep_verdict(event, threshold)}"
-        )
+        return rep_line(event, timeline, threshold, width)
     if kind == "set":
         return f"{at('end_s')}  {set_text(event)}"
     if kind == "alert":
@@ -87,6 +86,44 @@ def describe(
         stamp = f"{at('time_s')}  " if known else ""  # a link event before the first sample
         return f"{stamp}{what} {event.get('device', '')}".rstrip() + reason
     return f"{kind}: {event}"
+
+
+REP_LAYOUTS = ((True, True, True, "peak flexion"), (True, True, False, "peak flexion"),
+               (False, True, False, "peak flexion"), (False, True, False, "peak"),
+               (False, False, False, "peak"), (False, False, False, None))
+"""What a rep line shows, richest first: (wall clock, lockout, descent and ascent, the
+words before the peak flexion; None: no peak flexion)."""
+
+
+def rep_line(
+    event: dict[str, Any], timeline: Timeline, threshold: float | None, width: int | None = None
+) -> str:
+    """``0:52.8  rep 1.1  peak flexion 50.5 deg  lockout 1.8 deg  descent 3.39 s  ascent
+    0.82 s  good (p=0.00 < 0.17)``, with the wall clock beside the time when known.
+
+    When ``width`` is given (a narrow terminal), the first of :data:`REP_LAYOUTS` that fits
+    in it: without descent and ascent, then without the wall clock, then ``peak`` for
+    ``peak flexion`` (as the live panel says), then without the lockout, at last without
+    the peak flexion (``ROUNDED + HYPEREXTENDED`` with four decimals). The rep and its
+    verdict with the probability beside the threshold always stay."""
+    time_s = event.get("end_s")
+    measures = {
+        "lockout": f"lockout {_num(event.get('lockout_extension_deg'))} deg",
+        "tempo": f"descent {_num(event.get('descent_s'), 2)} s  "
+                 f"ascent {_num(event.get('ascent_s'), 2)} s",
+    }
+    line = ""
+    for wall, lockout, tempo, peak in REP_LAYOUTS:
+        parts = [timeline.stamp(time_s) if wall else timeline.at(time_s),
+                 f"rep {event.get('set')}.{event.get('rep')}",
+                 *([f"{peak} {_num(event.get('peak_flexion_deg'))} deg"] if peak else []),
+                 *([measures["lockout"]] if lockout else []),
+                 *([measures["tempo"]] if tempo else []),
+                 rep_verdict(event, threshold)]
+        line = "  ".join(parts)
+        if width is None or len(line) <= width:
+            break
+    return line
 
 
 def alert_text(event: dict[str, Any], threshold: float | None) -> str:
@@ -206,11 +243,14 @@ class LogOrder:
 class SessionLog:
     """The log's state: the timeline (origin from the first sample seen), the order, the
     threshold and when each calibration event was given. :meth:`lines` turns an event
-    into the lines to write now."""
+    into the lines to write now. ``width()``: the columns a rep line should fit in now
+    (a terminal's width; None: no limit)."""
 
-    def __init__(self, timeline: Timeline | None = None, threshold: float | None = None):
+    def __init__(self, timeline: Timeline | None = None, threshold: float | None = None,
+                 width: Callable[[], int | None] | None = None):
         self.timeline = timeline or Timeline()
         self.threshold = threshold
+        self.width = width or (lambda: None)
         self.order = LogOrder()
         self.now_s: float | None = None
         self._flagged: dict[Any, int] = {}  # set number -> flagged reps so far
@@ -242,7 +282,7 @@ class SessionLog:
         return self._flagged.get(set_number)
 
     def _line(self, event: dict[str, Any]) -> str:
-        return describe(event, self.timeline, self.threshold)
+        return describe(event, self.timeline, self.threshold, self.width())
 
 
 class LineOutput(Sink):
@@ -256,7 +296,7 @@ class LineOutput(Sink):
         threshold: float | None = None,
     ) -> None:
         self._stream = stream
-        self.log = SessionLog(timeline, threshold)
+        self.log = SessionLog(timeline, threshold, lambda: terminal_width(self.stream))
         self._reader_gone = False
 
     def on_samples(self, samples: Any, gap_before: bool) -> None:
@@ -285,6 +325,26 @@ class LineOutput(Sink):
         except BrokenPipeError:
             self._reader_gone = True
             raise
+
+
+def terminal_width(stream: TextIO) -> int | None:
+    """Columns of the terminal ``stream`` writes to (``$COLUMNS`` when set, as
+    ``shutil.get_terminal_size`` reads it); None (no limit: whole lines for grep and
+    logs) when ``stream`` is a file or a pipe."""
+    import os
+
+    try:
+        if not stream.isatty():
+            return None
+    except (AttributeError, ValueError):  # a closed stream, or no file at all
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def summary_lines(summary: dict[str, Any], timeline: Timeline | None = None) -> list[str]:
