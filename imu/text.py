@@ -46,16 +46,20 @@ def clock(seconds: float | None) -> str:
     sign = "-" if seconds < 0 else ""
     if abs(seconds) >= FAR_S:
         return f"{sign}{abs(seconds):.3g} s"
-    tenths = round(abs(seconds) * 10)
-    whole, tenth = divmod(tenths, 10)
-    minutes, secs = divmod(whole, 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
+    whole, tenth = divmod(round(abs(seconds) * 10), 10)
+    days, hours, minutes, secs = _days_hours_minutes_seconds(whole)
     if days:
         return f"{sign}{days}d {hours:02d}:{minutes:02d}:{secs:02d}.{tenth}"
     if hours:
         return f"{sign}{hours}:{minutes:02d}:{secs:02d}.{tenth}"
     return f"{sign}{minutes}:{secs:02d}.{tenth}"
+
+
+def _days_hours_minutes_seconds(whole_s: int) -> tuple[int, int, int, int]:
+    minutes, secs = divmod(whole_s, 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    return days, hours, minutes, secs
 
 
 def duration(seconds: float | None, digits: int = 2) -> str:
@@ -67,10 +71,7 @@ def duration(seconds: float | None, digits: int = 2) -> str:
     if abs(seconds) < 60 or abs(seconds) >= FAR_S:
         return f"{signed(seconds, f'.{digits}f' if abs(seconds) < 60 else '.3g')} s"
     sign = "-" if seconds < 0 else ""
-    whole = round(abs(seconds))
-    minutes, secs = divmod(whole, 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
+    days, hours, minutes, secs = _days_hours_minutes_seconds(round(abs(seconds)))
     if days:
         return f"{sign}{plural(days, 'day')} {hours:02d} h"
     if hours:
