@@ -156,3 +156,29 @@ def test_personalisation_uses_the_standard_target_not_the_base_models(five_lifte
     assert strict.inner_operating_point["sensitivity"] >= 0.97
     assert standard.inner_operating_point["sensitivity"] < 0.97
     assert standard.threshold > strict.threshold
+
+
+def _blas_threads() -> int:
+    from threadpoolctl import threadpool_info
+
+    return max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+
+def test_fitting_runs_on_one_blas_thread_unless_the_user_set_the_count(monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    from imu.model.training import BLAS_THREADS_ENV
+
+    data = fake_lifters(3, 10, seed=4)
+    X = np.vstack([model_rows(r) for _, r, _ in data])
+    y = np.concatenate([yy for *_, yy in data])
+    groups = np.concatenate([[n] * len(r) for n, r, _ in data])
+    for name in BLAS_THREADS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    seen: list[int] = []
+    with threadpool_limits(limits=2, user_api="blas"):
+        fit_model(X, y, groups, only="logistic_C1", progress=lambda _: seen.append(_blas_threads()))
+        assert seen == [1] and _blas_threads() == 2  # the caller's count is back afterwards
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+        fit_model(X, y, groups, only="logistic_C1", progress=lambda _: seen.append(_blas_threads()))
+    assert seen == [1, 2]

@@ -18,10 +18,19 @@ the data that chose the model, its calibration or its threshold):
    nagging false alerts are the first complaint about posture wearables).
 
 Class imbalance: ``class_weight="balanced"`` in every candidate; stratified group folds.
+
+Threads: :func:`fit_model` runs with one BLAS thread (threadpoolctl). Its matrices are
+small (hundreds to thousands of rows, ~30 columns), and BLAS threads there cost more than
+they gain: ``imu train`` on the bundled datasets took 2.7x as long with two threads on two
+busy cores (80.7 s against 29.8 s; the model the same but for the threshold's last bits;
+``benchmarks/bench_train.py``). Set ``OPENBLAS_NUM_THREADS`` (or
+``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``) to choose the count yourself.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -185,6 +194,27 @@ def check_classes(y: np.ndarray, what: str) -> None:
                          "(check --positive and the label column)")
 
 
+BLAS_THREADS_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+"""Variables that set the BLAS thread count; when one is set, training leaves it alone."""
+
+
+def one_blas_thread(fit: Callable) -> Callable:
+    """Run ``fit`` with one BLAS thread, unless the user set :data:`BLAS_THREADS_ENV`
+    (module docstring)."""
+
+    @functools.wraps(fit)
+    def limited(*args, **kwargs):
+        if any(os.environ.get(name) for name in BLAS_THREADS_ENV):
+            return fit(*args, **kwargs)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return fit(*args, **kwargs)
+
+    return limited
+
+
+@one_blas_thread
 def fit_model(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *,
               target_sensitivity: float = TARGET_SENSITIVITY,
               only: str | None = None, progress: Progress | None = None) -> FitResult:
