@@ -79,9 +79,6 @@ tbody tr:nth-child(even){background:#fbfcfd}
 figure{margin:12px 0}
 figure svg{width:100%;height:auto}
 figcaption,.caption{color:var(--muted);font-size:12px}
-dl.kv{display:grid;grid-template-columns:max-content auto;gap:2px 16px;margin:4px 0}
-dl.kv dt{color:var(--muted)}
-dl.kv dd{margin:0;font-variant-numeric:tabular-nums}
 footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);margin-top:40px;
 padding-top:10px}
 @media print{header{background:none;color:#000}header p{color:#333}.scroll{overflow:visible}}
@@ -188,13 +185,6 @@ def _with_clock(columns: Iterable[str], timeline: Timeline) -> list[str]:
         if column == "start_s" and timeline.has_wall_clock:
             out.append("clock")
     return out
-
-
-def _kv(items: Mapping[str, Any]) -> str:
-    rows = "".join(
-        f"<dt>{escape(label(str(k)))}</dt><dd>{escape(fmt(v, 3))}</dd>" for k, v in items.items()
-    )
-    return f'<dl class="kv">{rows}</dl>'
 
 
 def _card(value: str, caption: str) -> str:
