@@ -202,7 +202,6 @@ class LogOrder:
     def __init__(self) -> None:
         self._held: list[dict[str, Any]] = []
         self._reps_out: set[tuple[Any, Any]] = set()
-        self._first_set_reps: set[Any] = set()
 
     def push(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         """Events to write now, in order (``event`` may be held for later)."""
