@@ -220,3 +220,14 @@ def test_the_calibration_phase_hands_on_every_held_row_with_its_orientation():
     still = int(settled.event["time_s"] * RATE_HZ)
     tilt = np.degrees(np.arccos(np.clip(settled.samples[still, 1:4] @ up / 9.80665, -1, 1)))
     assert tilt < 3.0
+
+
+def test_moving_average_of_fewer_rows_than_its_width_keeps_their_number():
+    """(10 rows at 100 Hz once met a 0.15 s smoothing of 15 rows: numpy's 'same' gave 15.)"""
+    from imu.pipeline.movement import moving_average
+
+    values = np.arange(10.0)
+    smooth = moving_average(values, 15)  # as wide as it can be: all 10 rows, centred
+    assert smooth.shape == (10,) and smooth[5] == 4.5  # the row whose window holds all
+    assert np.all(np.diff(smooth) > 0) and smooth[0] > 0 and smooth[-1] < 9
+    np.testing.assert_array_equal(moving_average(np.ones((4, 3)), 9), np.ones((4, 3)))

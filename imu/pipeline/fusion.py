@@ -64,18 +64,22 @@ _STARTUP_PERIOD_S = _F32(3.0)
 _BIAS_CUTOFF_HZ = _F32(0.02)
 _HALF_RAD_PER_DEG = _HALF * (_F32(math.pi) / _F32(180.0))
 _FLT_MAX = np.finfo(np.float32).max
+_RECOVERED = _F32((0.5 * math.sin(math.radians(2.0))) ** 2)
+"""Gap recovery ends on a quasi-static row within 2 deg of the accelerometer's tilt."""
 _G_M_S2 = STANDARD_GRAVITY_M_S2
 
 # Settings vector (float64, values rounded to float32 where the C library keeps floats).
 S_GAIN, S_STARTUP_STEP, S_RANGE, S_REJECTION, S_TIMEOUT = 0, 1, 2, 3, 4
 S_BIAS_THRESHOLD, S_BIAS_TIMEOUT, S_BIAS_COEFFICIENT = 5, 6, 7
-SETTINGS_SIZE = 8
+S_RECOVERY_GAIN, S_QUIET_ACC, S_QUIET_GYR = 8, 9, 10  # after a gap (not in Fusion)
+SETTINGS_SIZE = 11
 
 # State vector (float64).
 Q_W = 0  # quaternion w, x, y, z in slots 0..3 (sensor -> world, NWU)
 BIAS_X = 4  # gyroscope offset x, y, z (deg/s) in slots 4..6
 BIAS_TIMER, STARTUP, STARTUP_GAIN, TRIGGER, THRESHOLD, STARTED = 7, 8, 9, 10, 11, 12
-STATE_SIZE = 13
+RECOVERING = 13  # seconds of gap recovery left (0: none; not in Fusion)
+STATE_SIZE = 14
 
 
 def fusion_settings(
@@ -86,8 +90,12 @@ def fusion_settings(
     rejection_timeout_s: float,
     bias_threshold_deg_s: float,
     bias_period_s: float,
+    recovery_gain: float = 10.0,
+    quiet_acc_m_s2: float = 0.5,
+    quiet_gyr_deg_s: float = 20.0,
 ) -> np.ndarray:
-    """Derived constants of the AHRS and bias tracker, as the C library computes them.
+    """Derived constants of the AHRS and bias tracker, as the C library computes them, and
+    of our gap recovery (:class:`imu.pipeline.orientation.OrientationSettings`).
 
     0 disables the gyroscope range check and the acceleration rejection, as in Fusion
     (rejection is also off when ``gain`` or ``rejection_timeout_s`` is 0).
@@ -107,6 +115,9 @@ def fusion_settings(
     settings[S_BIAS_THRESHOLD] = _F32(bias_threshold_deg_s)
     settings[S_BIAS_TIMEOUT] = int(_F32(bias_period_s) * rate)
     settings[S_BIAS_COEFFICIENT] = _F32(2.0) * _F32(math.pi) * _BIAS_CUTOFF_HZ * period
+    settings[S_RECOVERY_GAIN] = _F32(recovery_gain)
+    settings[S_QUIET_ACC] = _F32(quiet_acc_m_s2 / _G_M_S2)
+    settings[S_QUIET_GYR] = _F32(quiet_gyr_deg_s)
     return settings
 
 
@@ -200,7 +211,7 @@ def _fusion_step(
     fx = fy = fz = _ZERO
     ax, ay, az = _F32(acc[0] / _G_M_S2), _F32(acc[1] / _G_M_S2), _F32(acc[2] / _G_M_S2)
     if ax != _ZERO or ay != _ZERO or az != _ZERO:
-        inv = _ONE / np.sqrt(ax * ax + ay * ay + az * az)
+        inv_a = inv = _ONE / np.sqrt(ax * ax + ay * ay + az * az)
         ax, ay, az = ax * inv, ay * inv, az * inv
         rx = ay * hgz - az * hgy
         ry = az * hgx - ax * hgz
@@ -217,6 +228,23 @@ def _fusion_step(
         else:
             state[THRESHOLD] = settings[S_TIMEOUT]
         state[TRIGGER] = min(max(state[TRIGGER], 0.0), settings[S_TIMEOUT])
+        if state[RECOVERING] > 0.0:  # after a gap: orientation uncertain, not accelerating
+            used = True
+            quiet = _F32(settings[S_QUIET_GYR])
+            if (
+                abs(_ONE / inv_a - _ONE) < _F32(settings[S_QUIET_ACC])
+                and abs(gx) < quiet
+                and abs(gy) < quiet
+                and abs(gz) < quiet
+            ):  # quasi-static: the accelerometer reads gravity, trusted strongly (at most
+                # the whole error in one step: gain x dt <= 1, else it overshoots)
+                strong = _F32(settings[S_RECOVERY_GAIN])
+                if dt_s > 0.0:
+                    strong = min(strong, _ONE / _F32(dt_s))
+                gain = max(gain, strong)
+                if rx * rx + ry * ry + rz * rz < _RECOVERED:
+                    state[RECOVERING] = 0.0
+            state[RECOVERING] = max(state[RECOVERING] - dt_s, 0.0)
         if used:
             fx, fy, fz = rx, ry, rz
 

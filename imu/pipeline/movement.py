@@ -86,7 +86,8 @@ class MovementResult:
 
 
 def moving_average(values: np.ndarray, n: int) -> np.ndarray:
-    """Centred moving average over ``n`` rows (edges use the rows there are)."""
+    """Centred moving average over ``n`` rows (edges use the rows there are; at most all)."""
+    n = min(n, len(values))
     if n <= 1:
         return values
     kernel = np.ones(n)

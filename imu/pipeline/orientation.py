@@ -35,6 +35,25 @@ class OrientationSettings:
     bias_threshold_deg_s: float = 3.0
     """Rates below this for ``bias_period_s`` count as still for bias tracking."""
     bias_period_s: float = 3.0
+    gap_recovery_s: float = 10.0
+    """After a gap longer than ``gap_s`` (not in Fusion; docs/calibration.md "Timing"):
+    the tilt starts again from the accelerometer with the heading kept (mid-lift the
+    trunk's own acceleration tilts that by ~10 deg at most, while the gap's unknown turn
+    can be far more), then for at most this long (s), or until a quasi-static row agrees
+    with the estimate within 2 deg, the accelerometer is used whatever its rejection
+    says, at ``recovery_gain`` on quasi-static rows. 0 = gaps as in Fusion: bridged with
+    the next row's rate, or (a restart) started again from the accelerometer's tilt with
+    heading 0."""
+    gap_s: float = 0.3
+    """A step longer than this (s) is a gap for :attr:`gap_recovery_s`; shorter ones are
+    bridged by the gyroscope as in Fusion (the bundled training files lose up to 0.28 s
+    at 25 Hz: the shipped classifier was trained on those angles)."""
+    recovery_gain: float = 10.0
+    """Fusion's gain on quasi-static rows while recovering (its start-up gain)."""
+    quiet_acc_m_s2: float = 0.5
+    """Quasi-static: the acceleration's norm within this of g (m/s^2) ..."""
+    quiet_gyr_deg_s: float = 20.0
+    """... and every bias-corrected gyroscope axis below this (deg/s)."""
 
 
 def tilt_quaternion(acc: np.ndarray) -> np.ndarray:
@@ -108,6 +127,9 @@ class Orientation(_FirstTilt):
             rejection_timeout_s=settings.rejection_timeout_s,
             bias_threshold_deg_s=settings.bias_threshold_deg_s,
             bias_period_s=settings.bias_period_s,
+            recovery_gain=settings.recovery_gain,
+            quiet_acc_m_s2=settings.quiet_acc_m_s2,
+            quiet_gyr_deg_s=settings.quiet_gyr_deg_s,
         )
         self._state = fusion.fusion_state(gyro_bias_deg_s)
         self._initial_acc = None if initial_acc is None else np.asarray(initial_acc, float)
@@ -133,15 +155,52 @@ class Orientation(_FirstTilt):
         heading reset would flip the heading of mountings with a sensor axis vertical.
         """
         acc, skip, restart = self._chunk(acc, skip, restart)
-        return self._fusion.fusion_chunk(
-            self._state,
-            self._settings,
-            acc,
-            c_ordered(gyr),
-            np.ascontiguousarray(dt_s, dtype=np.float64),
-            skip,
-            restart,
-        )
+        gyr = c_ordered(gyr)
+        dt_s = np.ascontiguousarray(dt_s, dtype=np.float64)
+        settings = self.settings
+        accepted = np.flatnonzero(~skip)
+        gaps = accepted[restart[accepted] | (dt_s[accepted] > settings.gap_s)]
+        if settings.gap_recovery_s <= 0 or not gaps.size:
+            return self._fusion.fusion_chunk(
+                self._state, self._settings, acc, gyr, dt_s, skip, restart
+            )
+        restart, dt_s = np.zeros_like(restart), dt_s.copy()
+        dt_s[gaps] = 0.0  # not bridged
+        out, lo = np.empty((len(acc), 4)), 0
+        for row in (*gaps.tolist(), len(acc)):
+            out[lo:row] = self._fusion.fusion_chunk(
+                self._state, self._settings, acc[lo:row], gyr[lo:row], dt_s[lo:row],
+                skip[lo:row], restart[lo:row],
+            )  # fmt: skip
+            if row < len(acc):
+                if not self._state[self._fusion.STARTED]:
+                    restart[row] = True  # the first row: nothing from before
+                else:
+                    self._retilt(acc[row])
+                    self._state[self._fusion.RECOVERING] = settings.gap_recovery_s
+            lo = row
+        return out
+
+    def _retilt(self, acc: np.ndarray) -> None:
+        """Turn the estimate by the least rotation that makes its up the direction of
+        ``acc`` (the heading stays where it was, whatever the mounting)."""
+        state, q_w = self._state, self._fusion.Q_W
+        w, x, y, z = (float(v) for v in state[q_w : q_w + 4])
+        old_up = np.array([2 * (x * z - w * y), 2 * (y * z + w * x), w * w - x * x - y * y + z * z])
+        new_up = np.asarray(acc, float) / float(np.linalg.norm(acc))
+        # r turns new_up onto old_up (sensor axes); q' = q * r
+        rw, (rx, ry, rz) = 1.0 + float(new_up @ old_up), np.cross(new_up, old_up)
+        if rw < 1e-9:  # opposite: half a turn about any axis across them
+            rx, ry, rz = np.cross(
+                new_up, [1.0, 0.0, 0.0] if abs(new_up[0]) < 0.9 else [0.0, 1.0, 0.0]
+            )
+        q = np.array([
+            w * rw - x * rx - y * ry - z * rz,
+            w * rx + x * rw + y * rz - z * ry,
+            w * ry - x * rz + y * rw + z * rx,
+            w * rz + x * ry - y * rx + z * rw,
+        ])  # fmt: skip
+        state[q_w : q_w + 4] = (q / np.linalg.norm(q)).astype(np.float32)
 
 
 @dataclass(frozen=True)
