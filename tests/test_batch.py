@@ -402,10 +402,13 @@ def test_a_local_recording_is_read_once_for_its_hash_and_its_measurement(sim, tm
         assert entry["session_row"]["n_samples"] == expected[path]
 
 
-def test_workers_load_the_kernels_silently_and_the_client_says_it_once(monkeypatch, capsys):
+def test_workers_load_the_kernels_silently_and_the_client_says_it_once(sim, monkeypatch,
+                                                                        capsys):
     import time
 
     from imu.batch import executors, work
+    from imu.model.dataset import SESSION_PATH, session_rows
+    from imu.model.labels import read_labels
     from imu.pipeline import fusion
 
     real = fusion._load_kernels
@@ -419,6 +422,10 @@ def test_workers_load_the_kernels_silently_and_the_client_says_it_once(monkeypat
     monkeypatch.setattr(fusion.warm_up, "__defaults__", (0.05,))  # a worker's own notice shows
     monkeypatch.setattr(work, "_STATE", {})
     work._worker(Options(model=None))  # as each of 4 workers does
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(fusion, "_WARM", False)  # a worker of imu train/evaluate --jobs
+    path, spans = next(iter(read_labels(sim / "labels.csv").groupby(SESSION_PATH)))
+    assert session_rows(path, spans, {}).rows
     assert capsys.readouterr().err == ""
 
     def results(delay_s: float):

@@ -147,10 +147,14 @@ def labelled_rows(labels: pd.DataFrame, options: SessionOptions | None = None,
     tasks = [(path, spans, session_options(spans, options))
              for path, spans in labels.groupby(SESSION_PATH, sort=False)]
     done: list[SessionRows | None] = [None] * len(tasks)
-    if executor is None:
+    from imu.batch.executors import InProcess, with_start_notice
+    from imu.pipeline.fusion import warm_up
+
+    if executor is None or isinstance(executor, InProcess):
+        warm_up()  # this process measures: fusion's own notice if loading is slow
         results = ((i, session_rows(*task)) for i, task in enumerate(tasks))
-    else:
-        results = executor.map_unordered(session_rows, tasks, _lost_session)
+    else:  # workers load the kernels silently; one notice here for them all
+        results = with_start_notice(executor.map_unordered(session_rows, tasks, _lost_session))
     for index, result in results:
         done[index] = result
         if progress:
@@ -210,7 +214,9 @@ def session_rows(path: str, spans: pd.DataFrame, options: dict) -> SessionRows:
     """Analyse one labelled session with its ``options`` and measure its ``spans``: the
     work of :func:`labelled_rows` for one session (a task of a worker process)."""
     from imu.pipeline import UNCERTAIN_QUALITY, span_record
+    from imu.pipeline.fusion import warm_up
 
+    warm_up(notice_after_s=None)  # in a worker: labelled_rows says it once for all
     kept, times_s, rows, records, warnings = [], [], [], [], []
     left_out: dict[str, list[str]] = {}
     clipped = 0
