@@ -15,7 +15,8 @@ sessions of ``bench_pipeline.py`` (demo sessions, standing start, MPU-6050 defau
 calibration success (calibrated with a reported quality, flexion sign right), the
 median quality, flexion RMSE after the first lockout in the file (median, p90, worst),
 its constant part (median offset: calibration from the movement takes the lifter's
-lockout as upright, the simulator's truth takes the standing posture) and the rest,
+lockout as upright unless the file begins with the lifter standing quietly, the
+simulator's truth takes the standing posture) and the rest (RMSE without the offset),
 rep precision / recall / F1 (IoU >= 0.5 against the true reps wholly inside the file),
 and the default classifier's balanced accuracy for rounded reps on the matched reps.
 """
@@ -67,6 +68,7 @@ def score(result, drawn: dict, analysis) -> dict:
         "n_true": len(spans),
         "rounded": rounded,
         "method": cal.get("method"),
+        "upright": cal.get("upright"),
     }
 
 
@@ -84,6 +86,7 @@ def row(label: str, rows: list[dict]) -> str:
     f1 = 2 * precision * recall / max(1e-9, precision + recall)
     rounded = [p for r in rows for p in r["rounded"]]
     calibrated = sum(r["calibrated"] for r in rows)
+    standing = sum(r["upright"] == "standing" for r in rows)
     quality = np.median([r["quality"] for r in rows])
     rmse_text = (
         f"{np.median(rmse):.2f} / {np.percentile(rmse, 90):.2f} / {np.max(rmse):.2f} | "
@@ -94,7 +97,7 @@ def row(label: str, rows: list[dict]) -> str:
     return (
         f"| {label} | {n} | {calibrated}/{n} ({calibrated / max(n, 1):.0%}) | {quality:.2f} | "
         f"{rmse_text} | {precision:.3f} | {recall:.3f} | {f1:.3f} | "
-        f"{balanced_accuracy(rounded):.2f} ({len(rounded)}) |"
+        f"{balanced_accuracy(rounded):.2f} ({len(rounded)}) | {standing} |"
     )
 
 
@@ -121,9 +124,9 @@ def main() -> None:
         "| recordings (SYNTHETIC) | n | calibrated, sign right | median quality "
         "| flexion RMSE after the first lockout: median / p90 / worst deg "
         "| median offset deg | median RMSE without the offset deg | P | R | F1 "
-        "| rounded bal. acc. (reps) |"
+        "| rounded bal. acc. (reps) | upright from standing before the first rep |"
     )
-    print("|---" * 11 + "|")
+    print("|---" * 12 + "|")
     clean = []
     for k in range(args.clean if not args.start else 0):
         result = simulate(demo_session(make_lifter(k), seed=k, n_sets=2), seed=k, mounting="random")

@@ -231,3 +231,30 @@ def test_moving_average_of_fewer_rows_than_its_width_keeps_their_number():
     assert smooth.shape == (10,) and smooth[5] == 4.5  # the row whose window holds all
     assert np.all(np.diff(smooth) > 0) and smooth[0] > 0 and smooth[-1] < 9
     np.testing.assert_array_equal(moving_average(np.ones((4, 3)), 9), np.ones((4, 3)))
+
+
+def hyperextending_reps(t: np.ndarray) -> np.ndarray:
+    """Standing (0 deg) until 0.6 s, then reps to 80 deg whose lockouts lean back to -10."""
+    ease = np.clip((t - 0.6) / 0.4, 0, 1)
+    into = -5 + 5 * np.cos(np.pi * ease)  # 0 -> -10 deg between 0.6 and 1.0 s
+    return np.where(t < 1.0, into, 35 - 45 * np.cos(2 * np.pi * (t - 1.0) / 3))
+
+
+def test_upright_is_standing_before_the_first_rep_when_the_recording_shows_it():
+    """Calibration from the movement: a lifter whose lockouts are hyperextended (-10 deg)
+    looks neutral if upright is taken at the rep tops; 0.6 s of standing quietly before
+    the first rep is better evidence of upright, and the event says which was used."""
+    t = np.arange(0, 20, 1 / RATE_HZ)
+    flexion = hyperextending_reps(t)
+    samples = motion(t, flexion, rotation_bs=parse_mounting("NZPXNY"), noise=1.0)
+    lockouts = (t - 1.0) % 3.0 < 0.02  # at each lockout
+    lockouts &= t > 6.0
+    for start_s, upright, lockout_deg in ((0.0, "standing", -10.0), (2.0, "rep_tops", 0.0)):
+        rows = t >= start_s
+        result = analyze_samples(samples[rows])
+        cal = result.calibration
+        assert cal["ok"] and cal["method"] == "movement" and cal["upright"] == upright
+        words = "standing quietly before the first rep" if upright == "standing" else "tops"
+        assert words in cal["message"]
+        seen = result.angles[lockouts[rows], 1]
+        np.testing.assert_allclose(seen, lockout_deg, atol=1.5)

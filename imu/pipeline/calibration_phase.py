@@ -52,6 +52,11 @@ from imu.pipeline.orientation import (
 )
 from imu.pipeline.timing import TimedRows
 
+UPRIGHT_WORDS = {
+    "standing": "standing quietly before the first rep",
+    "rep_tops": "the tops of the reps",
+}
+"""How a calibration from the movement names where upright was taken."""
 GYRO_FUSION = "gyro_fusion"
 ACCELEROMETER_ONLY = "accelerometer_only"
 ACC_ONLY_UNAVAILABLE = ("twist_deg", "twist_range_deg", "turned_bend_check")
@@ -180,13 +185,15 @@ class Refinement:
             **calibration,
             "quality": result.quality,
             "message": (
-                f"calibration refined from the movement ({result.n_tops} rep tops): body axes "
+                f"calibration refined from the movement ({result.n_tops} rep tops; upright = "
+                f"{UPRIGHT_WORDS[result.upright]}): body axes "
                 f"turned by {change_deg:.1f} deg; angles after t={mark:g} s use it, earlier "
                 "ones stay as reported"
             ),
             "mounting": name,
             "mounting_misalignment_deg": round(misalignment, 2),
             "time_s": mark,
+            "upright": result.upright,
             "refined": True,
         }
         # twist goes on where it was
@@ -378,6 +385,7 @@ class CalibrationPhase:
             "from --mounting alone (no still period and no reps: upright = its z axis, "
             "the strap's tilt reads as flexion)",
             method="mounting",
+            upright="mounting",
         )
         return True
 
@@ -513,9 +521,10 @@ class CalibrationPhase:
         self._set_rotation(
             result.rotation_bs,
             result.quality,
-            f"from the movement ({result.n_excursions} bends; upright = the tops of the reps, "
-            f"flexion sign from {sign})",
+            f"from the movement ({result.n_excursions} bends; upright = "
+            f"{UPRIGHT_WORDS[result.upright]}, flexion sign from {sign})",
             method="movement",
+            upright=result.upright,
         )
         # refined at the marks after the one it was taken at (``end_s``), until it is, or
         # for ``window_s``
@@ -664,7 +673,12 @@ class CalibrationPhase:
 
     # -- the outcome -------------------------------------------------------------------
     def _set_rotation(
-        self, rotation_bs: np.ndarray, axis_quality: float, how: str, method: str = "still_period"
+        self,
+        rotation_bs: np.ndarray,
+        axis_quality: float,
+        how: str,
+        method: str = "still_period",
+        upright: str = "still_period",
     ) -> None:
         self._rotation_bs = rotation_bs
         still_q = self._quats.array[self._still_end_row : self._still_end_row + 1]
@@ -695,6 +709,7 @@ class CalibrationPhase:
             if self._acc_only
             else [round(float(b), 4) for b in still.gyro_bias_deg_s],
             "time_s": self._still_time,
+            "upright": upright,
             "sampling_rate_hz": self.sampling_rate_hz,
             **mode_fields(self.settings.mode),
         }
@@ -703,7 +718,7 @@ class CalibrationPhase:
     def _fail(self, message: str) -> None:
         self.calibration = {
             "type": "calibration", "ok": False, "method": None, "quality": 0.0, "message": f"calibration failed: {message}",
-            "mounting": None, "mounting_misalignment_deg": None, "gyro_bias_deg_s": None, "time_s": None,
+            "mounting": None, "mounting_misalignment_deg": None, "gyro_bias_deg_s": None, "time_s": None, "upright": None,
             "sampling_rate_hz": self.sampling_rate_hz, **mode_fields(self.settings.mode),
         }  # fmt: skip
         self.phase = "failed"

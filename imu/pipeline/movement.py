@@ -65,6 +65,16 @@ class MovementSettings:
     """Expected tilt of a strapped sensor's axis into the bend at upright (deg)."""
     axes_deg: float = 15.0
     """Difference in fit of the strapping (deg) that counts as clear evidence."""
+    standing_s: float = 0.3
+    """A recording that begins with the lifter standing quietly this long (s) at the
+    upright end of the reps takes upright from there, not from the rep tops (a lockout may
+    be hyperextended: the fault the product looks for), unless that stance leans back
+    further than the tops by more than ``top_agree_deg`` (a lockout is at least as
+    extended as a neutral stance)."""
+    standing_deg_s: float = 10.0
+    """Standing quietly: the trunk turns slower than this (deg/s, bias-corrected) ..."""
+    standing_acc_m_s2: float = 0.5
+    """... and the acceleration's norm is within this of g (m/s^2)."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +92,11 @@ class MovementResult:
     evidence: tuple[float, float] = (0.0, 0.0)
     """The scores of the height and the axes evidence (> 0: for the sign taken)."""
     n_tops: int = 0
-    """Rep tops the upright posture was taken from."""
+    """Rep tops found (the upright posture is taken from them unless ``upright`` says
+    otherwise)."""
+    upright: str = "rep_tops"
+    """Where upright was taken: ``"rep_tops"`` (where the lifter dwells at the tops of the
+    reps: the lockout posture) or ``"standing"`` (standing quietly before the first rep)."""
 
 
 def moving_average(values: np.ndarray, n: int) -> np.ndarray:
@@ -345,7 +359,9 @@ def calibrate_from_movement(
         # up turns by -w about the axis as the sensor turns by w: d(phi)/dt = -w . axis
         phi_rate = moving_average(-np.degrees(rate @ axis), k)
         phi_acc = np.gradient(phi_rate, time_s)
-        vertical = moving_average(np.sum(rows[:, 1:4] * up_sensor, axis=1) - STANDARD_GRAVITY_M_S2, k)
+        vertical = moving_average(
+            np.sum(rows[:, 1:4] * up_sensor, axis=1) - STANDARD_GRAVITY_M_S2, k
+        )
         # height: vertical acceleration = -k x d2(phi)/dt2, k (m/rad) > 0 if the segment is
         # lower where phi is larger
         rad_acc = np.radians(phi_acc)
@@ -410,9 +426,14 @@ def calibrate_from_movement(
     chosen = [k for k, v in enumerate(top_values) if abs(v - median) <= cal.top_agree_deg]
     chosen = chosen or list(range(len(tops)))
     rows_up = np.concatenate([dwell_rows[k] for k in chosen])
+    top_row = int(rows_up[np.argmin(np.abs(flex[rows_up] - median))])
+    standing = _standing_start(rows, speed, flex, back, cal)
+    if standing is not None and np.median(flex[standing]) < median - cal.top_agree_deg:
+        standing = None  # leaning back further than the lockouts: not a neutral stance
+    if standing is not None:
+        rows_up, top_row = standing, int(standing[-1])
     up = np.sum(up_sensor[rows_up], axis=0)
     up /= np.linalg.norm(up)
-    top_row = int(rows_up[np.argmin(np.abs(flex[rows_up] - median))])
     in_bend = flex > deep
     forward, consistency = forward_from_bend(up_sensor[in_bend], up)
     if known_rotation is not None:
@@ -425,5 +446,22 @@ def calibrate_from_movement(
         else (float(bend_sign * height_score), float(bend_sign * axes_score))
     )
     return MovementResult(
-        rotation, int(top_row), n_exc, round(quality, 3), sign_from, evidence, len(tops)
+        rotation, int(top_row), n_exc, round(quality, 3), sign_from, evidence, len(tops),
+        "rep_tops" if standing is None else "standing",
+    )  # fmt: skip
+
+
+def _standing_start(
+    rows: np.ndarray, speed: np.ndarray, flex: np.ndarray, back: float, cal: MovementSettings
+) -> np.ndarray | None:
+    """The first rows, if the recording begins with the lifter standing quietly (slow,
+    unaccelerated) for ``standing_s`` at the upright end of the bends (below ``back``)."""
+    norm = np.linalg.norm(rows[:, 1:4], axis=1)
+    quiet = (speed < cal.standing_deg_s) & (
+        np.abs(norm - STANDARD_GRAVITY_M_S2) < cal.standing_acc_m_s2
     )
+    moving = np.flatnonzero(~quiet)
+    end = int(moving[0]) if moving.size else len(rows)
+    if end < 2 or rows[end - 1, 0] - rows[0, 0] < cal.standing_s or np.max(flex[:end]) >= back:
+        return None
+    return np.arange(end)
