@@ -55,6 +55,38 @@ def test_alert_sound_rings_the_bell_on_a_terminal_only_or_runs_the_command(tmp_p
         AlertSound("no-such-player-xyz --loud")
 
 
+def test_the_bell_under_the_live_display_sounds_without_a_blank_log_line(monkeypatch):
+    """rich's Live catches stderr and prints each write as a log line: a bare "\\a" there
+    became an empty line under every alert (and rich dropped the bell itself). The sinks
+    of replay/live ring it through the display's console instead."""
+    import argparse
+    import re
+
+    from imu.commands.live import build_sinks
+
+    screen, stderr = _Terminal(), _Terminal()
+    monkeypatch.setattr(sys, "stdout", screen)  # the display's terminal
+    monkeypatch.setattr(sys, "stderr", stderr)  # the same terminal, caught by Live
+    args = argparse.Namespace(events=None, force=False, no_display=False,
+                              flexion_limit_deg=None, alert_command=None)
+    sinks = build_sinks(args, "imu replay - test", timeline=Timeline(100.0))
+    assert [type(sink).__name__ for sink in sinks] == ["Display", "AlertSound"]
+    sinks[0].on_samples(np.array([[100.0, 0, 0, 9.8, 0, 0, 0]]), False)
+    alert = {"type": "alert", "kind": "rounded", "time_s": 103.0, "set": 1, "rep": 1,
+             "p_rounded": 0.9}
+    for sink in sinks:
+        sink.on_event(alert)
+    sinks[0].on_event({**alert, "time_s": 104.0})
+    for sink in sinks:
+        sink.close({"ended_by": "finished", "duration_s": 5.0, "n_reps": 0})
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())  # cursor moves, colours
+    assert text.count("\a") == 1 and stderr.getvalue() == ""
+    before_second = text.split("0:04.0  ALERT")[0]
+    log = [line.split("\r")[-1] for line in before_second.split("\n")]
+    log = [line for line in log if not line.startswith(("\u256d", "\u2502", "\u2570"))]  # panel
+    assert log == ["0:03.0  ALERT rep 1.1 rounded (p=0.90)", ""]  # "" = where the next starts
+
+
 @pytest.mark.parametrize("command", ["paplay a.oga > /dev/null", "paplay a.oga|tee x", "a; b"])
 def test_alert_command_refuses_shell_syntax_it_would_pass_on_as_words(command):
     with pytest.raises(ImuError, match="not run through a shell"):

@@ -134,20 +134,22 @@ def build_sinks(
         sinks.append(Recorder(recording[0], recording[1], force=args.force))
     if args.events:
         sinks.append(EventLog(args.events, force=args.force))
+    console = None
     if args.no_display:
         sinks.append(LineOutput(timeline=timeline, threshold=threshold))
     else:
         from imu.sinks.display import Display
 
-        sinks.append(
-            Display(
-                title,
-                flexion_limit_deg=args.flexion_limit_deg,
-                timeline=timeline,
-                threshold=threshold,
-            )
+        display = Display(
+            title,
+            flexion_limit_deg=args.flexion_limit_deg,
+            timeline=timeline,
+            threshold=threshold,
         )
-    alert_sound = AlertSound(args.alert_command)  # a bad --alert-command fails even if silent
+        sinks.append(display)
+        console = display.console  # the bell through it: stderr is caught by the display
+    # a bad --alert-command fails even if silent
+    alert_sound = AlertSound(args.alert_command, console=console)
     if sound:
         sinks.append(alert_sound)
     return sinks

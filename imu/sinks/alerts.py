@@ -59,7 +59,10 @@ class AlertSound(Sink):
     """The audible cue: the terminal bell, or ``command`` run without waiting for it.
 
     The bell goes to ``terminal`` (default stderr) only when it is a terminal: a log or
-    a pipe never gets ``\\a`` characters. ``command`` (``--alert-command``) is split into
+    a pipe never gets ``\\a`` characters. With ``console`` (the live display's rich
+    console) on a terminal, the bell goes through it instead: while rich's ``Live`` runs it
+    catches writes to stderr and prints each as a log line, so a bare ``\\a`` there became
+    a blank line under every alert. ``command`` (``--alert-command``) is split into
     words like a shell command line but not run through a shell, so shell syntax
     (``>``, ``|``, ``;``, ``&&``, ...) is refused with a one-line error instead of being
     passed on as words (``sh -c '...'`` runs a shell line); ``{kind}`` in it is replaced
@@ -74,12 +77,14 @@ class AlertSound(Sink):
         command: str | None = None,
         terminal: TextIO | None = None,
         *,
+        console: Any = None,
         cooldown_s: float = 3.0,
     ) -> None:
         self.command = command_words(command) if command else None
         if self.command is not None and shutil.which(self.command[0]) is None:
             raise ImuError(f"--alert-command: '{self.command[0]}' not found (give a full path?)")
         self._terminal = terminal
+        self._console = console
         self._children: list[subprocess.Popen] = []
         self._failed = False
         self.cooldown_s = cooldown_s
@@ -96,10 +101,7 @@ class AlertSound(Sink):
         self.n_cues += 1
         self._children = [c for c in self._children if c.poll() is None]
         if self.command is None:
-            terminal = self._terminal if self._terminal is not None else sys.stderr
-            if _is_terminal(terminal):
-                terminal.write("\a")
-                terminal.flush()
+            self._ring()
             return
         if self._failed:
             return
@@ -116,6 +118,15 @@ class AlertSound(Sink):
         except OSError as exc:
             print(f"imu: alert command failed ({exc}); alerts stay silent", file=sys.stderr)
             self._failed = True
+
+    def _ring(self) -> None:
+        if self._console is not None and self._console.is_terminal:
+            self._console.bell()  # a control code in the console's output: no line
+            return
+        terminal = self._terminal if self._terminal is not None else sys.stderr
+        if _is_terminal(terminal):
+            terminal.write("\a")
+            terminal.flush()
 
     def close(self, summary: dict[str, Any]) -> None:
         for child in self._children:
