@@ -182,3 +182,29 @@ def test_fitting_runs_on_one_blas_thread_unless_the_user_set_the_count(monkeypat
         monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
         fit_model(X, y, groups, only="logistic_C1", progress=lambda _: seen.append(_blas_threads()))
     assert seen == [1, 2]
+
+
+def test_personalising_for_another_label_fits_the_lifters_rows_alone(five_lifters):
+    """The base rows are labelled for the base model's positive label (rounded); personalised
+    to flag another one (forward_lean on squats) the model is fitted on the lifter's rows
+    alone, as a plain fit on them would be, and only those rows are kept; for the base's own
+    label the base rows are pooled as before."""
+    from imu.model.personalize import uses_base_rows
+
+    X, y, groups = five_lifters
+    fit = fit_model(X, y, groups)
+    base = RepClassifier(fit.estimator, fit.threshold,
+                         {"chosen_model": fit.chosen, "positive_label": "rounded"}, X, y, groups)
+    mine = groups == "lifter0"
+    rows, lean = X[mine], 1 - y[mine]  # another question: its answer is not the base's
+    sessions = np.array(["s1", "s2", "s3"] * int(mine.sum()))[: int(mine.sum())]
+    assert uses_base_rows(base, None) and uses_base_rows(base, "rounded")
+    assert not uses_base_rows(base, "forward_lean")
+    own, info = personalize(base, rows, lean, sessions, positive="forward_lean")
+    alone = fit_model(rows, lean, user_groups(sessions), target_sensitivity=0.90,
+                      only=fit.chosen)
+    assert info["n_base_spans"] == 0 and info["user_weight"] == 1
+    np.testing.assert_allclose(own.probability(rows), alone.probability(rows))
+    assert own.threshold == alone.threshold
+    _, pooled = personalize(base, rows, lean, sessions, positive="rounded")
+    assert pooled["n_base_spans"] == len(X)

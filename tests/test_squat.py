@@ -156,3 +156,40 @@ def test_a_labels_file_lift_squat_measures_each_span_with_the_squat_preset(back_
         earlier[lift] = data.rows[:, n_session]
     assert earlier["squat"].tolist() == list(range(10))  # each span sees every earlier rep
     assert earlier["deadlift"].max() < 8
+
+
+def test_simulate_lift_squat_writes_squats_their_faults_and_squat_labels(tmp_path, capsys):
+    """`imu simulate --lift squat`: SYNTHETIC squat sessions whose truth carries the faults,
+    and a labels file (rounded = butt wink, forward_lean, good; lift squat) that `imu
+    train --personalize default --positive forward_lean` fits on the lifter's squats alone."""
+    import pandas as pd
+
+    from imu.cli import main
+    from imu.session import read_session
+
+    out, labels = tmp_path / "sim", tmp_path / "sim" / "labels.csv"
+    argv = ["simulate", "-o", str(out), "--lift", "squat", "--fault-rate", "0.3", "--lifters",
+            "1", "--sessions-per-lifter", "3", "--sets", "1", "--rate", "25",
+            "--no-distractors", "--labels", str(labels)]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "butt wink" in printed and "forward lean" in printed and "(synthetic)" in printed
+    table = pd.read_csv(labels)
+    truths = pd.concat([pd.read_csv(out / f"L01_s{k}.reps.csv") for k in (1, 2, 3)])
+    assert set(truths.kind) == {"squat"} and not (truths.butt_wink & truths.forward_lean).any()
+    expected = np.where(truths.butt_wink, "rounded", np.where(truths.forward_lean,
+                                                              "forward_lean", "good"))
+    assert table.label.tolist() == expected.tolist() and set(table.lift) == {"squat"}
+    assert {"rounded", "forward_lean"} <= set(table.label)
+    metadata = read_session(out / "L01_s1.csv").metadata
+    assert metadata["synthetic"] == "true" and "--lift squat" in metadata["generator"]
+    assert main(["simulate", "-o", str(tmp_path / "x"), "--kinds", "rdl", "--lift", "squat"]) == 2
+    assert "--kinds" in capsys.readouterr().err
+
+    model = tmp_path / "lean.skops"
+    argv = ["train", str(labels), "--personalize", "default", "--positive", "forward_lean",
+            "--negative", "good,rounded", "-o", str(model), "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert f"fitted on your {len(table)} spans alone" in printed
+    assert "labelled for 'rounded', not 'forward_lean'" in printed

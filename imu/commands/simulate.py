@@ -1,9 +1,12 @@
-"""`imu simulate`: write synthetic deadlift sessions with ground truth.
+"""`imu simulate`: write synthetic deadlift (or, with ``--lift squat``, back squat) sessions
+with ground truth.
 
 Per session NAME (``L01_s1`` = lifter 1, session 1) the output directory gets
 ``NAME.csv`` (or ``NAME.csv.gz``), ``NAME.truth.csv`` and ``NAME.reps.csv``
-(docs/contracts.md), plus ``lifters.csv`` (each virtual lifter's parameters) and, with
-``--labels``, a labels file of the true rep spans for training.
+(docs/contracts.md; squats add the ``butt_wink`` and ``forward_lean`` columns), plus
+``lifters.csv`` (each virtual lifter's parameters) and, with ``--labels``, a labels file
+of the true rep spans for training (squats: ``rounded`` = butt wink, ``forward_lean``,
+``good``, and a ``lift`` column ``squat``).
 """
 
 from __future__ import annotations
@@ -69,6 +72,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[60.0, 180.0],
         metavar=("MIN_S", "MAX_S"),
         help="rest between sets in s (default 60 180, as in real training)",
+    )
+    parser.add_argument(
+        "--lift",
+        choices=("deadlift", "squat"),
+        default="deadlift",
+        help="deadlift (default: the kinds of --kinds) or squat (back squats, back to back)",
+    )
+    parser.add_argument(
+        "--fault-rate",
+        type=float,
+        default=None,
+        metavar="P",
+        help="--lift squat: share of squats with butt wink, and as many with forward lean "
+        "(default 0.2)",
     )
     parser.add_argument(
         "--kinds",
@@ -151,6 +168,10 @@ def _command_line(args: argparse.Namespace) -> str:
         "--rest",
         *args.rest,
     ]
+    if args.lift != "deadlift":
+        words += ["--lift", args.lift]
+    if args.fault_rate is not None:
+        words += ["--fault-rate", args.fault_rate]
     if args.kinds:
         words += ["--kinds", *args.kinds]
     flags = {"--no-distractors": args.no_distractors, "--ideal": args.ideal, "--gzip": args.gzip}
@@ -186,6 +207,10 @@ def _check(args: argparse.Namespace) -> None:
         resolve_mounting(args.mounting, None)  # a one-line error for an unknown one
     if args.sets is not None and not 1 <= args.sets <= 100:
         raise input_error("--sets must be between 1 and 100")
+    if args.lift == "squat" and args.kinds:
+        raise input_error("--kinds names deadlift kinds; --lift squat makes back squats only")
+    if args.fault_rate is not None and (args.lift != "squat" or not 0 <= args.fault_rate <= 0.5):
+        raise input_error("--fault-rate goes with --lift squat and must be in [0, 0.5]")
     bad = [k for k in args.kinds or () if k not in KINDS]
     if bad:
         raise input_error(
@@ -274,10 +299,14 @@ def run(args: argparse.Namespace) -> int:
         reps = result.truth_reps
         data = result.session.data
         span_s = float(data["time_s"].iloc[-1] - data["time_s"].iloc[0]) if len(data) else 0.0
+        faults = (
+            f"{int(reps.butt_wink.sum())} butt wink, {int(reps.forward_lean.sum())} forward lean"
+            if "butt_wink" in reps
+            else f"{int(reps.rounded.sum())} rounded, {int(reps.hyperextended.sum())} hyperextended"
+        )
         print(
             f"{paths[0]}: {clock(span_s)} (synthetic), {rate:g} Hz, mounting {result.mounting}, "
-            f"{plural(len(data), 'sample')}, {plural(len(reps), 'true rep')} "
-            f"({int(reps.rounded.sum())} rounded, {int(reps.hyperextended.sum())} hyperextended)"
+            f"{plural(len(data), 'sample')}, {plural(len(reps), 'true rep')} ({faults})"
         )
         if labels_path is not None:
             session = os.path.relpath(paths[0], labels_path.parent).replace(os.sep, "/")
@@ -286,20 +315,40 @@ def run(args: argparse.Namespace) -> int:
                     "session": session,
                     "start_s": r.start_s,
                     "end_s": r.end_s,
-                    "label": "rounded" if r.rounded else "good",
+                    "label": _label(r),
                     "subject": r.lifter,
+                    **({"lift": "squat"} if args.lift == "squat" else {}),
                 }
                 for r in reps.itertuples()
             ]
     table = pd.DataFrame([dataclasses.asdict(lifter) for lifter in lifters])
     _write_csv(table, out / "lifters.csv", args.force)
     if labels_path is not None:
-        frame = pd.DataFrame(labels, columns=["session", "start_s", "end_s", "label", "subject"])
+        columns = ["session", "start_s", "end_s", "label", "subject"]
+        columns += ["lift"] if args.lift == "squat" else []
+        frame = pd.DataFrame(labels, columns=columns)
         _write_csv(frame, labels_path, args.force)
-        print(
-            f"{labels_path}: {len(frame)} labelled reps ({int((frame.label == 'rounded').sum())} rounded)"
+        counts = ", ".join(
+            f"{int((frame.label == name).sum())} {name}"
+            for name in ("rounded", "forward_lean")
+            if name == "rounded" or args.lift == "squat"
         )
+        print(f"{labels_path}: {len(frame)} labelled reps ({counts})")
     return 0
+
+
+def _squat_fault_rate(args: argparse.Namespace) -> float | None:
+    """The squat sets' fault rate (None: deadlift sessions)."""
+    if args.lift != "squat":
+        return None
+    return 0.2 if args.fault_rate is None else args.fault_rate
+
+
+def _label(rep) -> str:
+    """A true rep's label: ``rounded`` (a squat's butt wink too), ``forward_lean``, ``good``."""
+    if rep.rounded:
+        return "rounded"
+    return "forward_lean" if getattr(rep, "forward_lean", False) else "good"
 
 
 def _session(lifter, seed: int, args: argparse.Namespace, name: str):
@@ -315,6 +364,7 @@ def _session(lifter, seed: int, args: argparse.Namespace, name: str):
         kinds=tuple(args.kinds or KINDS),
         non_reps=not args.no_distractors,
         name=name,
+        squat_fault_rate=_squat_fault_rate(args),
     )
 
 

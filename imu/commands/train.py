@@ -62,7 +62,12 @@ def run(args: argparse.Namespace) -> int:
     from imu.model.classifier import RepClassifier
     from imu.model.dataset import options_from_args, session_setup
     from imu.model.files import load_model, manifest_path, save_model
-    from imu.model.personalize import MIN_USER_GROUPS, personal_cv, personalize
+    from imu.model.personalize import (
+        MIN_USER_GROUPS,
+        personal_cv,
+        personalize,
+        uses_base_rows,
+    )
     from imu.model.training import TARGET_SENSITIVITY, cross_validate, fit_model, n_fits
     from imu.model.workflow import (
         confusion_table,
@@ -110,13 +115,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         with progress_bar("personalising", MIN_USER_GROUPS + 1, not args.quiet) as advance:
             compared = personal_cv(base, X, y, groups, user_weight=args.user_weight,
-                                   target_sensitivity=target, progress=advance)
+                                   target_sensitivity=target, progress=advance, positive=positive)
             fit, info = personalize(base, X, y, groups, user_weight=args.user_weight,
-                                    target_sensitivity=target, progress=advance)
+                                    target_sensitivity=target, progress=advance, positive=positive)
         cv_json = {**compared["personalised"], "base_model_on_same_spans": compared["base"]}
-        training = {"rows": np.vstack([base.training_rows, X]),
-                    "labels": np.concatenate([base.training_labels, y]),
-                    "groups": np.concatenate([base.training_groups.astype(str), groups.astype(str)])}
+        training = {"rows": X, "labels": y, "groups": groups.astype(str)}
+        if uses_base_rows(base, positive):
+            training = {"rows": np.vstack([base.training_rows, X]),
+                        "labels": np.concatenate([base.training_labels, y]),
+                        "groups": np.concatenate([base.training_groups.astype(str),
+                                                  groups.astype(str)])}
         extra = {"personalised_from": {"model": args.personalize,
                                        "manifest": {k: base.manifest.get(k) for k in
                                                     ("created_utc", "training_files", "cv")},
@@ -154,6 +162,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     what = "personalised model" if base else "model"
     print(f"{output}: {what} '{fit.chosen}', flags '{positive}' at p >= {fit.threshold:.3f}")
+    if base is not None and not uses_base_rows(base, positive):
+        print(f"fitted on your {len(y)} spans alone: the base model's training spans are "
+              f"labelled for '{base.positive_label}', not '{positive}'")
     print(f"{_how_checked(base is not None, data.group_by, n_groups, len(y))}: "
           f"{format_metrics(cv_json)}")
     if base is not None:

@@ -31,6 +31,7 @@ from imu.sim.core import SimResult, simulate
 from imu.sim.lifters import make_lifter
 from imu.sim.rotations import MOUNTINGS
 from imu.sim.sensor import PARTS, part_model
+from imu.sim.squat import SquatSet
 
 STARTS = ("before_first_rep", "mid_rep", "standing")
 
@@ -65,11 +66,14 @@ def realistic_set(
     start: str | None = None,
     kinds: tuple[str, ...] = tuple(KINDS),
     n_reps: tuple[int, int] = (3, 10),
+    squats: bool = False,
 ) -> tuple[SimResult, dict]:
     """One set recorded as described in the module docstring, drawn from ``seed``.
 
-    ``start``: one of :data:`STARTS`, or None to draw between the first two. Returns the
-    cut recording and what was drawn (part, rate, ranges, loss, start, ...)."""
+    ``start``: one of :data:`STARTS`, or None to draw between the first two. ``squats``: a
+    set of back-to-back back squats (:class:`imu.sim.squat.SquatSet`, ``kinds`` unused)
+    instead of a deadlift kind. Returns the cut recording and what was drawn (part, rate,
+    ranges, loss, start, ...)."""
     rng = np.random.default_rng([seed, 12])
     drawn_start = str(rng.choice(STARTS[:2]))
     start = start or drawn_start
@@ -98,9 +102,9 @@ def realistic_set(
     lifter = dataclasses.replace(lifter, lockout_s=round(float(rng.uniform(0.05, 0.35)), 2))
     kind = str(rng.choice(kinds))
     reps = int(rng.integers(n_reps[0], n_reps[1] + 1))
-    script = SessionScript(
-        lifter, (Stand(3.0, still=True), DeadliftSet(reps, kind)), 0.0, f"set{seed}"
-    )
+    lift_set = SquatSet(reps) if squats else DeadliftSet(reps, kind)
+    kind = "squat" if squats else kind
+    script = SessionScript(lifter, (Stand(3.0, still=True), lift_set), 0.0, f"set{seed}")
     mounting = str(rng.choice(sorted(MOUNTINGS)))
     result = simulate(
         script,

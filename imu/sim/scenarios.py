@@ -16,11 +16,14 @@ from imu.sim.activities import (
     Walk,
 )
 from imu.sim.lifters import Lifter
+from imu.sim.squat import SquatSet
 
 SET_SETUP_S = 6.0
 """Estimated seconds of a set besides its reps (facing the bar, put-down, standing)."""
 REP_S = 4.5
 """Estimated seconds per rep (the simulated lifters' tempo)."""
+SQUAT_REP_S = 2.7
+"""Estimated seconds per squat (2-3 s, back to back: imu/sim/squat.py)."""
 INTRO_S = 40.0
 """Estimated seconds before the first set (stance, walks, loading plates)."""
 OUTRO_S = 8.0
@@ -39,6 +42,7 @@ def demo_session(
     clock_origin_s: float | None = None,
     minutes: float | None = None,
     name: str = "session",
+    squat_fault_rate: float | None = None,
 ) -> SessionScript:
     """A training session: calibration stance, walk to the bar, load plates, then
     ``n_sets`` sets (lift kind drawn from ``kinds``) separated by rests of ``rest_s``
@@ -46,7 +50,9 @@ def demo_session(
     up) mixed into the rests when ``non_reps``. ``clock_origin_s`` None draws either 0 or
     a host-clock-like origin. ``minutes`` (if given) replaces ``n_sets``: as many sets
     (at least one) as fit in that time, then a rest until the session is that long (to
-    a few seconds; one set longer than ``minutes`` makes a longer session)."""
+    a few seconds; one set longer than ``minutes`` makes a longer session).
+    ``squat_fault_rate`` (0-0.5) makes every set back squats instead (:class:`SquatSet`,
+    ``kinds`` unused): that share of the reps with butt wink, and as many with forward lean."""
     rng = np.random.default_rng([seed, 11])
     acts: list = [
         Stand(rng.uniform(2.5, 5.0), still=True),
@@ -72,8 +78,11 @@ def demo_session(
             elapsed_s += rest
         kind = str(kinds[rng.integers(len(kinds))])
         reps = int(rng.integers(reps_per_set[0], reps_per_set[1] + 1))
-        drawn.append(DeadliftSet(reps, kind))
-        elapsed_s += SET_SETUP_S + REP_S * reps
+        if squat_fault_rate is None:
+            drawn.append(DeadliftSet(reps, kind))
+        else:
+            drawn.append(SquatSet(reps, fault_rate=squat_fault_rate))
+        elapsed_s += SET_SETUP_S + (REP_S if squat_fault_rate is None else SQUAT_REP_S) * reps
         if target_s is not None and i > 0 and elapsed_s + OUTRO_S > target_s:
             break  # this set does not fit: rest instead (below)
         acts += drawn
