@@ -225,7 +225,7 @@ def fault_rows(n_lifters: int):
 
 
 def faults(n_lifters: int) -> None:
-    from imu.model.personalize import personal_cv
+    from imu.model.personalize import personal_cv, uses_base_rows
 
     base, lifters = fault_rows(n_lifters)
     # the engine's verdicts must be the model's on these very rows (same path as analyze)
@@ -247,7 +247,8 @@ def faults(n_lifters: int) -> None:
             # file (`imu simulate --lift squat --labels`): butt wink is `rounded`, the base
             # model's own label; forward lean is fitted on the lifter's squats alone
             positive = "rounded" if fault == "butt_wink" else "forward_lean"
-            compared = personal_cv(base, lifter["rows"], y, lifter["groups"], positive=positive)
+            pooled = uses_base_rows(base, positive, {"squat"})
+            compared = personal_cv(base, lifter["rows"], y, lifter["groups"], pooled=pooled)
             figures["default"].append(compared["base"])
             figures["personalised"].append(compared["personalised"])
         for name, rows in figures.items():

@@ -185,26 +185,28 @@ def test_fitting_runs_on_one_blas_thread_unless_the_user_set_the_count(monkeypat
 
 
 def test_personalising_for_another_label_fits_the_lifters_rows_alone(five_lifters):
-    """The base rows are labelled for the base model's positive label (rounded); personalised
-    to flag another one (forward_lean on squats) the model is fitted on the lifter's rows
-    alone, as a plain fit on them would be, and only those rows are kept; for the base's own
-    label the base rows are pooled as before."""
+    """The base rows are labelled for the base model's positive label (rounded) on its own
+    lifts; personalised to flag another one on a lift it never saw (forward_lean on
+    squats) the model is fitted on the lifter's rows alone, as a plain fit on them would
+    be; a label renamed on the base's lifts (bent deadlifts) pools as before."""
     from imu.model.personalize import uses_base_rows
 
     X, y, groups = five_lifters
     fit = fit_model(X, y, groups)
-    base = RepClassifier(fit.estimator, fit.threshold,
-                         {"chosen_model": fit.chosen, "positive_label": "rounded"}, X, y, groups)
+    trained = {"training_files": [{"sessions": [{"options": {}}, {"options": {"lift": "rdl"}}]}]}
+    manifest = {"chosen_model": fit.chosen, "positive_label": "rounded", **trained}
+    base = RepClassifier(fit.estimator, fit.threshold, manifest, X, y, groups)
+    assert uses_base_rows(base, None, {"squat"}) and uses_base_rows(base, "rounded", {"squat"})
+    assert uses_base_rows(base, "bent", {"deadlift"}) and uses_base_rows(base, "bent", {"rdl"})
+    assert not uses_base_rows(base, "forward_lean", {"squat"})
     mine = groups == "lifter0"
     rows, lean = X[mine], 1 - y[mine]  # another question: its answer is not the base's
     sessions = np.array(["s1", "s2", "s3"] * int(mine.sum()))[: int(mine.sum())]
-    assert uses_base_rows(base, None) and uses_base_rows(base, "rounded")
-    assert not uses_base_rows(base, "forward_lean")
-    own, info = personalize(base, rows, lean, sessions, positive="forward_lean")
+    own, info = personalize(base, rows, lean, sessions, pooled=False)
     alone = fit_model(rows, lean, user_groups(sessions), target_sensitivity=0.90,
                       only=fit.chosen)
     assert info["n_base_spans"] == 0 and info["user_weight"] == 1
     np.testing.assert_allclose(own.probability(rows), alone.probability(rows))
     assert own.threshold == alone.threshold
-    _, pooled = personalize(base, rows, lean, sessions, positive="rounded")
+    _, pooled = personalize(base, rows, lean, sessions)
     assert pooled["n_base_spans"] == len(X)

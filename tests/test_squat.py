@@ -192,7 +192,7 @@ def test_simulate_lift_squat_writes_squats_their_faults_and_squat_labels(tmp_pat
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert f"fitted on your {len(table)} spans alone" in printed
-    assert "labelled for 'rounded', not 'forward_lean'" in printed
+    assert "labelled for 'rounded', not 'forward_lean', on other lifts" in printed
 
 
 def test_squats_recover_from_shorter_gaps_than_deadlifts():

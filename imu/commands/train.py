@@ -100,6 +100,9 @@ def run(args: argparse.Namespace) -> int:
     positive = data.positive
     print_warnings(data.data.warnings)
     X, y, groups = data.data.rows, data.y, data.groups
+    lifts = {str((session.get("options") or {}).get("lift") or "deadlift")
+             for files in training_files for session in files.get("sessions") or []}
+    pooled = base is None or uses_base_rows(base, positive, lifts)
     n_groups = len(np.unique(groups))
     # the standard target also when personalising (imu.model.personalize's docstring)
     target = TARGET_SENSITIVITY if args.target_sensitivity is None else args.target_sensitivity
@@ -115,12 +118,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         with progress_bar("personalising", MIN_USER_GROUPS + 1, not args.quiet) as advance:
             compared = personal_cv(base, X, y, groups, user_weight=args.user_weight,
-                                   target_sensitivity=target, progress=advance, positive=positive)
+                                   target_sensitivity=target, progress=advance, pooled=pooled)
             fit, info = personalize(base, X, y, groups, user_weight=args.user_weight,
-                                    target_sensitivity=target, progress=advance, positive=positive)
+                                    target_sensitivity=target, progress=advance, pooled=pooled)
         cv_json = {**compared["personalised"], "base_model_on_same_spans": compared["base"]}
         training = {"rows": X, "labels": y, "groups": groups.astype(str)}
-        if uses_base_rows(base, positive):
+        if pooled:
             training = {"rows": np.vstack([base.training_rows, X]),
                         "labels": np.concatenate([base.training_labels, y]),
                         "groups": np.concatenate([base.training_groups.astype(str),
@@ -162,9 +165,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     what = "personalised model" if base else "model"
     print(f"{output}: {what} '{fit.chosen}', flags '{positive}' at p >= {fit.threshold:.3f}")
-    if base is not None and not uses_base_rows(base, positive):
+    if not pooled:
         print(f"fitted on your {len(y)} spans alone: the base model's training spans are "
-              f"labelled for '{base.positive_label}', not '{positive}'")
+              f"labelled for '{base.positive_label}', not '{positive}', on other lifts")
     print(f"{_how_checked(base is not None, data.group_by, n_groups, len(y))}: "
           f"{format_metrics(cv_json)}")
     if base is not None:

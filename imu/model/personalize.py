@@ -15,11 +15,12 @@ moved too far, costing 0.06-0.13 of balanced accuracy on unseen simulated lifter
 :func:`personal_cv` measures the result on the lifter's reps held out by group against
 the base model on exactly the same reps.
 
-The base rows answer the base model's question only: they are labelled for its positive
-label (``rounded``). Personalising for another label (``--positive forward_lean`` on
-squats: :func:`uses_base_rows`) fits the lifter's own rows alone; pooled, the base's
-rounded deadlifts were positives of "forward lean" (docs/squat.md: 0.89 -> 1.00 median
-balanced accuracy on simulated lifters).
+The base rows answer the base model's question only, on the base model's lifts: they are
+labelled for its positive label (``rounded``). Personalising for another label on a lift
+the base model never saw (``--positive forward_lean`` on squats: :func:`uses_base_rows`)
+fits the lifter's own rows alone; pooled, the base's rounded deadlifts were positives of
+"forward lean" (docs/squat.md: 0.90 -> 1.00 median balanced accuracy on simulated
+lifters). A label renamed on the base's own lifts (``bent`` for rounded deadlifts) pools.
 """
 
 from __future__ import annotations
@@ -69,25 +70,30 @@ def _base_data(base: RepClassifier) -> tuple[np.ndarray, np.ndarray, np.ndarray]
             np.asarray(base.training_groups).astype(str))
 
 
-def uses_base_rows(base: RepClassifier, positive: str | None) -> bool:
-    """Whether personalising ``base`` to flag ``positive`` (None: the base's own positive
-    label) refits the base rows too: only when they are labelled for that very label."""
-    return positive is None or positive == base.positive_label
+def uses_base_rows(base: RepClassifier, positive: str | None, lifts: set[str]) -> bool:
+    """Whether personalising ``base`` to flag ``positive`` (None: the base's own label) on
+    spans of ``lifts`` refits the base rows too: unless the label is another one and none
+    of the lifts is one the base model was trained on (its manifest says which)."""
+    from imu.model.lifts import trained_lifts
+
+    if positive is None or positive == base.positive_label:
+        return True
+    known = trained_lifts(base.manifest)
+    return not known or bool(set(lifts) & known)
 
 
 def personalize(base: RepClassifier, rows: np.ndarray, y: np.ndarray, groups: np.ndarray, *,
                 user_weight: int | None = None, target_sensitivity: float | None = None,
                 progress: Progress | None = None,
-                positive: str | None = None) -> tuple[FitResult, dict]:
+                pooled: bool = True) -> tuple[FitResult, dict]:
     """Fit the personalised model. ``groups`` are the lifter's sessions (time-ordered rows).
     ``target_sensitivity`` None means the standard target (:func:`personal_target`).
-    ``positive``: the label ``y`` flags (None: the base model's); another one than the
-    base's fits the lifter's rows alone (:func:`uses_base_rows`).
+    ``pooled`` False fits the lifter's rows alone (:func:`uses_base_rows`).
 
     Returns the fit and a description for the manifest (weights, row counts).
     """
     base_rows, base_y, base_groups = _base_data(base)
-    if not uses_base_rows(base, positive):
+    if not pooled:
         base_rows, base_y, base_groups = base_rows[:0], base_y[:0], base_groups[:0]
     y = np.asarray(y).astype(int)
     weight = user_weight or auto_user_weight(len(base_rows), len(rows))
@@ -104,10 +110,10 @@ def personalize(base: RepClassifier, rows: np.ndarray, y: np.ndarray, groups: np
 
 def personal_cv(base: RepClassifier, rows: np.ndarray, y: np.ndarray, groups: np.ndarray, *,
                 user_weight: int | None = None, target_sensitivity: float | None = None,
-                progress: Progress | None = None, positive: str | None = None) -> dict:
+                progress: Progress | None = None, pooled: bool = True) -> dict:
     """Hold out each of the lifter's groups in turn: personalise on the rest, score the
     held-out reps; the base model scores the very same reps. Returns both figure sets.
-    ``positive``: as in :func:`personalize`."""
+    ``pooled``: as in :func:`personalize`."""
     y = np.asarray(y).astype(int)
     mine = user_groups(groups)
     p_personal = np.full(len(y), np.nan)
@@ -115,7 +121,7 @@ def personal_cv(base: RepClassifier, rows: np.ndarray, y: np.ndarray, groups: np
     for train, test in group_splits(y, mine, max_folds=MIN_USER_GROUPS):
         fit, _ = personalize(base, rows[train], y[train], mine[train], user_weight=user_weight,
                              target_sensitivity=target_sensitivity, progress=progress,
-                             positive=positive)
+                             pooled=pooled)
         p_personal[test] = fit.probability(rows[test])
         predicted[test] = p_personal[test] >= fit.threshold
     p_base = base.probability(rows)
