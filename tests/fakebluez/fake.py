@@ -128,18 +128,28 @@ class FakeBluez:
         self,
         address: str,
         char_uuid: str,
-        packets: Sequence[bytes],
+        packets: Sequence[bytes | None],
         interval_s: float,
         on_packet: Callable[[int], None] | None = None,
+        *,
+        hold_while_down: bool = False,
+        sent_at: list[float] | None = None,
     ) -> concurrent.futures.Future[list[bool]]:
         """Emit ``packets`` as notifications, one every ``interval_s``, like a sensor.
 
         Starts when the sensor first streams (the central subscribed to ``char_uuid``
         and, for ``needs_start`` devices, started it). As with a real sensor, the clock
         keeps running while the link is down: packets that fall in a disconnection,
-        or before the restarted sensor streams again, are lost. ``on_packet(i)`` runs (on the fake's loop) before
-        packet ``i`` is sent, so a test can drop the link at a chosen packet. The
-        future's result says, per packet, whether it was delivered.
+        or before the restarted sensor streams again, are lost. ``on_packet(i)`` runs
+        (on the fake's loop) before packet ``i`` is sent, so a test can drop the link at
+        a chosen packet. The future's result says, per packet, whether it was delivered.
+
+        Deterministic outages (the test, not the scheduler, decides what is lost): a
+        ``None`` packet is lost in the air (never sent); ``hold_while_down``: a packet due
+        while the link is down waits until the sensor streams again, so a disconnection
+        loses exactly the ``None`` packets the test put there, however long the
+        reconnection takes. ``sent_at``: filled with each packet's send time
+        (``time.monotonic()``; NaN when not sent), for latency measurements.
         """
 
         async def run() -> list[bool]:
@@ -154,8 +164,20 @@ class FakeBluez:
                     await asyncio.sleep(delay)
                 if on_packet is not None:
                     on_packet(i)
+                if payload is None:
+                    delivered.append(False)
+                    if sent_at is not None:
+                        sent_at.append(float("nan"))
+                    continue
+                if hold_while_down and not device.streaming(char_uuid):
+                    waited = time.monotonic()
+                    while not device.streaming(char_uuid):
+                        await asyncio.sleep(0.005)
+                    start += time.monotonic() - waited  # the sensor's clock paused too
                 sent = device.streaming(char_uuid) and device.notify(char_uuid, payload)
                 delivered.append(sent)
+                if sent_at is not None:
+                    sent_at.append(time.monotonic() if sent else float("nan"))
             return delivered
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop)

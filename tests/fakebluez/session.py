@@ -1,0 +1,124 @@
+"""A whole live session through unmodified bleak and the fake: BleSource -> Runner -> sinks.
+
+What `imu live` runs after its scan (imu/commands/live.py), with a :class:`Collector`
+sink beside the real ones. Time is driven by the fake, not by the scheduler:
+
+- :func:`sensor_clock` makes each notification arrive at the time the sensor sent it on
+  its own clock (a fixed link latency), however late this busy process handles it; the
+  D-Bus path, decoding, batching, timestamping and link events stay real;
+- the session stops when every sample the fake delivered has been through the runner
+  (:func:`run_live`), not after a sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from imu.ble import connection
+from imu.ble.connection import Backoff, BleConnection, Packet
+from imu.ble.source import BleSource
+from imu.sinks.base import Sink
+from imu.sinks.runner import Runner
+
+FAST = Backoff(initial_s=0.05, factor=2.0, max_s=0.2)
+LINK_LATENCY_S = 0.02
+
+
+class Collector(Sink):
+    """Keeps what the runner hands out: samples (with their gap marks), events, summary."""
+
+    def __init__(self) -> None:
+        self.samples: list[np.ndarray] = []
+        self.gap_rows: list[int] = []
+        self.events: list[dict[str, Any]] = []
+        self.lines: list[str] = []
+        self.summary: dict[str, Any] = {}
+        self.n_samples = 0
+        self.changed = asyncio.Event()
+
+    def on_samples(self, samples: np.ndarray, gap_before: bool) -> None:
+        if gap_before:
+            self.gap_rows.append(self.n_samples)
+        self.samples.append(samples.copy())
+        self.n_samples += len(samples)
+        self.changed.set()
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+
+    def close(self, summary: dict[str, Any]) -> None:
+        self.summary = summary
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["type"] == kind]
+
+    def all_samples(self) -> np.ndarray:
+        return np.vstack(self.samples) if self.samples else np.empty((0, 7))
+
+
+def sensor_clock(
+    monkeypatch: Any, packets: Sequence[bytes | None], send_times_s: Sequence[float]
+) -> None:
+    """Notification ``i`` arrives at ``send_times_s[i] + LINK_LATENCY_S`` (host clock).
+
+    Patches :class:`imu.ble.connection.Packet`; payloads must differ from each other
+    (asserted), which synthetic samples with noise do.
+    """
+    at = {p: t + LINK_LATENCY_S for p, t in zip(packets, send_times_s) if p is not None}
+    assert len(at) == sum(p is not None for p in packets), "payloads must be unique"
+
+    def packet_at_send_time(host_time_s: float, char_uuid: str, data: bytes) -> Packet:
+        return Packet(at.get(data, host_time_s), char_uuid, data)
+
+    monkeypatch.setattr(connection, "Packet", packet_at_send_time)
+
+
+async def _stop_when_all_through(
+    stream: concurrent.futures.Future, runner: Runner, collector: Collector, n_samples: list[int]
+) -> None:
+    """Stop once the fake has sent everything and every delivered sample went through."""
+    delivered = await asyncio.wrap_future(stream)
+    expected = sum(n for n, sent in zip(n_samples, delivered) if sent)
+    while collector.n_samples < expected:
+        collector.changed.clear()
+        await collector.changed.wait()
+    runner.stop()
+
+
+def run_live(
+    address: str,
+    profile: Any,
+    rate_hz: float,
+    stream: concurrent.futures.Future,
+    engine: Any,
+    sinks: Sequence[Sink],
+    *,
+    samples_per_packet: Sequence[int],
+    timeout_s: float = 60.0,
+) -> Collector:
+    """Run BleSource -> Runner(engine) -> ``sinks`` + a Collector until ``stream`` is through.
+
+    ``samples_per_packet``: samples in each of the stream's notifications (to know when
+    every delivered sample is in). Raises TimeoutError after ``timeout_s``.
+    """
+    source = BleSource(BleConnection(address, profile, rate_hz, backoff=FAST), name="fake")
+    collector = Collector()
+    runner = Runner(source, engine, [*sinks, collector])
+
+    async def main() -> None:
+        stopper = asyncio.create_task(
+            _stop_when_all_through(stream, runner, collector, list(samples_per_packet))
+        )
+        try:
+            await asyncio.wait_for(runner.run(), timeout_s)
+        finally:
+            stopper.cancel()
+            await asyncio.gather(stopper, return_exceptions=True)
+
+    asyncio.run(main())
+    return collector

@@ -1,0 +1,186 @@
+"""Issue 13 through the live path: a set streamed by a fake WitMotion through unmodified
+bleak, with 1 s of notifications lost and a disconnection + reconnection mid-set.
+
+SYNTHETIC: the set is imu.sim's (``lossy_set`` below regenerates it); its reps are the
+truth. The fake decides exactly which notifications are lost (``None`` packets, held
+while the link is down), and each notification arrives at its send time on the sensor's
+clock (tests/fakebluez/session.py), so what the engine sees does not depend on how busy
+the machine is. Goals (issue 13): every rep outside a lost second is reported; the rep
+overlapping it is reported as lost (a ``rep_lost`` event and a count in the summary);
+counting resumes at once; a gap between reps does not split the set; the recording keeps
+every sample received before and after each outage.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from imu.ble.profiles import PROFILES
+from imu.pipeline import Engine, EngineSettings
+from imu.session import read_session
+from imu.sim import make_lifter, simulate
+from imu.sim.script import DeadliftSet, SessionScript, Stand
+from imu.sinks.recorder import Recorder
+from tests.fakebluez import FakeBluez, dbus_daemon_available
+from tests.fakebluez.devices import (
+    WIT_NOTIFY,
+    chop,
+    witmotion_quantise,
+    witmotion_spec,
+    witmotion_stream,
+)
+from tests.fakebluez.session import LINK_LATENCY_S, run_live, sensor_clock
+
+pytestmark = [
+    pytest.mark.dbus,
+    pytest.mark.skipif(not dbus_daemon_available(), reason="needs dbus-daemon (Debian: dbus)"),
+]
+
+WIT = "C4:00:00:00:00:01"
+RATE_HZ = 100.0
+PER_PACKET = 8  # samples per notification: 12.5 notifications/s at 100 Hz
+T0 = 1.75e9  # the sensor's first sample on the host clock
+SPEEDUP = 30.0  # the fake sends 30x faster than real time; times come from the sensor clock
+
+
+def lossy_set(seed: int):
+    """SYNTHETIC: a standing start, then 7 conventional deadlifts (imu.sim, lifter 3)."""
+    script = SessionScript(
+        make_lifter(3),
+        (Stand(3.0, still=True), DeadliftSet(7, "conventional"), Stand(4.0)),
+        0.0,
+        f"live-link-loss-{seed}",
+    )
+    return simulate(script, sampling_rate_hz=RATE_HZ, seed=seed)
+
+
+def packets_in(span: tuple[float, float], n_packets: int) -> list[int]:
+    """Notifications with a sample in ``[lo, hi)`` of signal time."""
+    lo, hi = span
+    first = np.arange(n_packets) * PER_PACKET / RATE_HZ
+    last = first + (PER_PACKET - 1) / RATE_HZ
+    return np.flatnonzero((last >= lo) & (first < hi)).tolist()
+
+
+def overlaps(rep, span: tuple[float, float]) -> bool:
+    return rep.start_s < span[1] and rep.end_s > span[0]
+
+
+def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
+    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    return inter / (max(a[1], b[1]) - min(a[0], b[0]))
+
+
+@pytest.mark.parametrize(
+    ("notification_loss_in", "disconnect_in"),
+    [("rep", "pause"), ("pause", "rep")],
+    ids=["1s-lost-mid-rep+disconnect-between-reps", "1s-lost-between-reps+disconnect-mid-rep"],
+)
+def test_set_with_a_lost_second_and_a_reconnection_counts_every_other_rep(
+    monkeypatch, tmp_path, notification_loss_in, disconnect_in
+):
+    result = lossy_set(seed=21)
+    truth = result.truth_reps
+    samples = result.session.samples()
+    assert len(truth) == 7 and samples[0, 0] == 0.0
+
+    def outage(where: str, rep: int) -> tuple[float, float]:
+        """1 s of signal in the middle of rep ``rep``, or the whole pause before it (~1 s)."""
+        if where == "rep":
+            middle = 0.5 * (truth.start_s[rep] + truth.end_s[rep])
+            return (middle - 0.5, middle + 0.5)
+        return (truth.end_s[rep - 1] + 0.02, truth.start_s[rep] - 0.02)
+
+    spans = [outage(notification_loss_in, 2), outage(disconnect_in, 5)]
+    if disconnect_in == "pause":  # a gap between two reps must not touch either rep
+        assert not any(overlaps(truth.iloc[k], spans[1]) for k in range(len(truth)))
+    stream_bytes = witmotion_stream(samples)
+    packets: list[bytes | None] = chop(stream_bytes, itertools.repeat(20 * PER_PACKET))
+    whole = list(packets)
+    n_packets = len(packets)
+    send_times = T0 + (np.arange(n_packets) * PER_PACKET + PER_PACKET - 1) / RATE_HZ
+    sensor_clock(monkeypatch, packets, send_times)
+    lost_packets = [packets_in(span, n_packets) for span in spans]
+    for index in itertools.chain(*lost_packets):
+        packets[index] = None
+    drop_at = lost_packets[1][0]
+
+    with FakeBluez() as fake:
+        monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", fake.address)
+        fake.add_device(witmotion_spec(WIT))
+
+        def drop(i: int) -> None:  # the link drops at the start of the second outage
+            if i == drop_at:
+                fake.device(WIT).refuse_next_connects = 1
+                fake.device(WIT).drop_link()
+
+        stream = fake.stream(
+            WIT,
+            WIT_NOTIFY,
+            packets,
+            PER_PACKET / RATE_HZ / SPEEDUP,
+            on_packet=drop,
+            hold_while_down=True,
+        )
+        record = tmp_path / "live.csv"
+        got = run_live(
+            WIT,
+            PROFILES["witmotion"],
+            RATE_HZ,
+            stream,
+            Engine(EngineSettings(sampling_rate_hz=RATE_HZ)),
+            [Recorder(record, {"sampling_rate_hz": RATE_HZ, "synthetic": "imu.sim"})],
+            samples_per_packet=[len(p) // 20 for p in whole],
+            timeout_s=30,
+        )
+    delivered = np.repeat(stream.result(), PER_PACKET)[: len(samples)]
+    assert (~delivered).sum() == PER_PACKET * sum(map(len, lost_packets))
+
+    # the recording: every sample received, before and after both outages, once, in order,
+    # with a gap mark on the first sample after each
+    recording = read_session(record)
+    expected = witmotion_quantise(samples)[delivered]
+    np.testing.assert_allclose(recording.samples()[:, 1:], expected[:, 1:], rtol=1e-6, atol=1e-5)
+    after = [int(np.searchsorted(np.flatnonzero(delivered), packet_ids[-1] * PER_PACKET + PER_PACKET))
+             for packet_ids in lost_packets]  # fmt: skip
+    assert np.flatnonzero(recording.data["gap"].to_numpy()).tolist() == after
+    assert got.gap_rows == after
+    # sample times: the sensor's clock, the outages included (within the 2 % slew)
+    host = got.all_samples()[:, 0] - T0 - LINK_LATENCY_S
+    np.testing.assert_allclose(host, samples[delivered, 0], atol=0.03)
+
+    kinds = [e["type"] for e in got.events]
+    assert [k for k in kinds if k in ("connected", "disconnected")] == [
+        "connected", "disconnected", "connected"
+    ]  # fmt: skip
+    assert len(got.of_type("gap")) == 2
+
+    reps = got.of_type("rep")
+    found = [(r["start_s"] - T0 - LINK_LATENCY_S, r["end_s"] - T0 - LINK_LATENCY_S) for r in reps]
+    hit = [any(overlaps(truth.iloc[k], span) for span in spans) for k in range(len(truth))]
+    assert sum(hit) == 1  # one rep overlaps a lost second
+    for k in range(len(truth)):
+        true_rep = (truth.start_s[k], truth.end_s[k])
+        matched = [f for f in found if iou(f, true_rep) >= 0.5]
+        if hit[k]:
+            assert not matched, f"rep {k + 1} overlaps the lost second but was counted"
+        else:
+            assert len(matched) == 1, f"rep {k + 1} outside the lost seconds: {matched}"
+    # the one overlapping rep is reported lost, at the outage that cut it
+    (lost,) = got.of_type("rep_lost")
+    (k_hit,) = [k for k in range(len(truth)) if hit[k]]
+    cut_by = next(span for span in spans if overlaps(truth.iloc[k_hit], span))
+    assert cut_by[0] - 0.1 <= lost["time_s"] - T0 - LINK_LATENCY_S <= cut_by[1] + 0.1
+    # one set, numbered on through both outages
+    assert {r["set"] for r in reps} == {1}
+    assert [r["rep"] for r in reps] == list(range(1, len(truth)))
+    assert len(got.of_type("set")) == 1
+    summary = got.summary
+    assert summary["n_reps"] == len(truth) - 1
+    assert summary["n_reps_lost"] == 1
+    assert summary["n_sets"] == 1
+    assert summary["n_disconnects"] == 1
+    assert summary["n_samples"] == delivered.sum()
