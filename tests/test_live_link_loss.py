@@ -32,7 +32,13 @@ from tests.fakebluez.devices import (
     witmotion_spec,
     witmotion_stream,
 )
-from tests.fakebluez.session import LINK_LATENCY_S, run_live, sensor_clock
+from tests.fakebluez.session import (
+    LINK_LATENCY_S,
+    Collector,
+    lockstep,
+    run_live,
+    sensor_clock,
+)
 
 pytestmark = [
     pytest.mark.dbus,
@@ -111,6 +117,8 @@ def test_set_with_a_lost_second_and_a_reconnection_counts_every_other_rep(
     with FakeBluez() as fake:
         monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", fake.address)
         fake.add_device(witmotion_spec(WIT))
+        sizes = [len(p) // 20 for p in whole]
+        collector = Collector()
 
         def drop(i: int) -> None:  # the link drops at the start of the second outage
             if i == drop_at:
@@ -124,6 +132,7 @@ def test_set_with_a_lost_second_and_a_reconnection_counts_every_other_rep(
             PER_PACKET / RATE_HZ / SPEEDUP,
             on_packet=drop,
             hold_while_down=True,
+            gate=lockstep(collector, sizes),
         )
         record = tmp_path / "live.csv"
         got = run_live(
@@ -133,7 +142,8 @@ def test_set_with_a_lost_second_and_a_reconnection_counts_every_other_rep(
             stream,
             Engine(EngineSettings(sampling_rate_hz=RATE_HZ)),
             [Recorder(record, {"sampling_rate_hz": RATE_HZ, "synthetic": "imu.sim"})],
-            samples_per_packet=[len(p) // 20 for p in whole],
+            samples_per_packet=sizes,
+            collector=collector,
             timeout_s=30,
         )
     delivered = np.repeat(stream.result(), PER_PACKET)[: len(samples)]

@@ -169,6 +169,8 @@ def calibration_text(event: dict[str, Any], timeline: Timeline) -> str:
     stamp = f"{timeline.stamp(given)}  " if given is not None else ""
     if not event.get("ok"):
         return f"{stamp}calibration FAILED: {detail}"
+    if event.get("refined"):  # stamped where it applies from; no "upright at" (unchanged)
+        return f"{stamp}calibration refined: {mounting_text(event)}, {detail}"
     still_at = event.get("time_s")
     if still_at is not None and detail.startswith("still period"):
         detail = f"still period at {timeline.at(still_at)}" + detail.removeprefix("still period")
@@ -181,7 +183,7 @@ def calibration_detail(message: Any) -> str:
     """A calibration message without the words that say its state (``calibrated: ``,
     ``calibration failed: ``): the line or the table says that already."""
     detail = str(message or "")
-    for said in ("calibration failed: ", "calibrated: ", "calibrated "):
+    for said in ("calibration failed: ", "calibrated: ", "calibrated ", "calibration refined "):
         detail = detail.removeprefix(said)
     return detail
 

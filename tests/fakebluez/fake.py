@@ -134,6 +134,7 @@ class FakeBluez:
         *,
         hold_while_down: bool = False,
         sent_at: list[float] | None = None,
+        gate: Callable[[list[bool]], bool] | None = None,
     ) -> concurrent.futures.Future[list[bool]]:
         """Emit ``packets`` as notifications, one every ``interval_s``, like a sensor.
 
@@ -149,7 +150,10 @@ class FakeBluez:
         while the link is down waits until the sensor streams again, so a disconnection
         loses exactly the ``None`` packets the test put there, however long the
         reconnection takes. ``sent_at``: filled with each packet's send time
-        (``time.monotonic()``; NaN when not sent), for latency measurements.
+        (``time.monotonic()``; NaN when not sent), for latency measurements. ``gate``:
+        before each packet, wait until ``gate(delivered so far)`` is true (called from the
+        fake's thread), e.g. until the receiver has handled every delivered packet, so a
+        receiver gets one notification at a time however slow it is at times (lockstep).
         """
 
         async def run() -> list[bool]:
@@ -164,6 +168,8 @@ class FakeBluez:
                     await asyncio.sleep(delay)
                 if on_packet is not None:
                     on_packet(i)
+                while gate is not None and not gate(delivered):
+                    await asyncio.sleep(0.001)
                 if payload is None:
                     delivered.append(False)
                     if sent_at is not None:

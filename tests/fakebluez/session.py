@@ -6,6 +6,10 @@ sink beside the real ones. Time is driven by the fake, not by the scheduler:
 - :func:`sensor_clock` makes each notification arrive at the time the sensor sent it on
   its own clock (a fixed link latency), however late this busy process handles it; the
   D-Bus path, decoding, batching, timestamping and link events stay real;
+- :func:`lockstep` lets the fake send a notification only once the runner has handled
+  every one delivered before it, so the runner gets them one at a time, as a host that
+  keeps up does, however slow this machine is at moments (batching would change when,
+  in signal time, an event comes out, not what it says);
 - the session stops when every sample the fake delivered has been through the runner
   (:func:`run_live`), not after a sleep.
 """
@@ -30,12 +34,15 @@ LINK_LATENCY_S = 0.02
 
 
 class Collector(Sink):
-    """Keeps what the runner hands out: samples (with their gap marks), events, summary."""
+    """Keeps what the runner hands out: samples (with their gap marks), angles, events (each
+    with ``seen_s``: the time of the last sample handed out when it came), summary."""
 
     def __init__(self) -> None:
         self.samples: list[np.ndarray] = []
+        self.angles: list[np.ndarray] = []
         self.gap_rows: list[int] = []
         self.events: list[dict[str, Any]] = []
+        self.seen_s: list[float] = []
         self.lines: list[str] = []
         self.summary: dict[str, Any] = {}
         self.n_samples = 0
@@ -48,8 +55,12 @@ class Collector(Sink):
         self.n_samples += len(samples)
         self.changed.set()
 
+    def on_angles(self, angles: np.ndarray) -> None:
+        self.angles.append(angles.copy())
+
     def on_event(self, event: dict[str, Any]) -> None:
         self.events.append(event)
+        self.seen_s.append(float(self.samples[-1][-1, 0]) if self.samples else float("nan"))
 
     def close(self, summary: dict[str, Any]) -> None:
         self.summary = summary
@@ -59,6 +70,17 @@ class Collector(Sink):
 
     def all_samples(self) -> np.ndarray:
         return np.vstack(self.samples) if self.samples else np.empty((0, 7))
+
+
+def lockstep(collector: Collector, samples_per_packet: Sequence[int]):
+    """A ``gate`` for :meth:`FakeBluez.stream`: true once ``collector`` has every sample of
+    the notifications delivered so far."""
+    counts = list(samples_per_packet)
+
+    def gate(delivered: list[bool]) -> bool:
+        return collector.n_samples >= sum(n for n, sent in zip(counts, delivered) if sent)
+
+    return gate
 
 
 def sensor_clock(
@@ -99,15 +121,20 @@ def run_live(
     sinks: Sequence[Sink],
     *,
     samples_per_packet: Sequence[int],
+    collector: Collector | None = None,
     timeout_s: float = 60.0,
 ) -> Collector:
     """Run BleSource -> Runner(engine) -> ``sinks`` + a Collector until ``stream`` is through.
 
     ``samples_per_packet``: samples in each of the stream's notifications (to know when
-    every delivered sample is in). Raises TimeoutError after ``timeout_s``.
+    every delivered sample is in). ``collector``: the one a :func:`lockstep` gate watches.
+    Raises TimeoutError after ``timeout_s``.
     """
+    from imu.pipeline.fusion import warm_up
+
+    warm_up()  # as `imu live` does before streaming
     source = BleSource(BleConnection(address, profile, rate_hz, backoff=FAST), name="fake")
-    collector = Collector()
+    collector = collector or Collector()
     runner = Runner(source, engine, [*sinks, collector])
 
     async def main() -> None:
