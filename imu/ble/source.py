@@ -150,7 +150,8 @@ class BleSource:
     up, several when it fell behind). Sample times are host time in seconds since
     1970-01-01 UTC (device clock mapped to it when the profile has one). The first
     samples after a reconnection, and after samples the timestamper knows were lost,
-    have ``gap_before`` set; nothing is interpolated.
+    have ``gap_before`` set; nothing is interpolated. ``status()["lost_samples"]``
+    counts both (over a reconnection: the time step times the rate, less one).
 
     :meth:`stop` ends the stream cleanly: the link is closed, then everything already
     received is still decoded and yielded.
@@ -179,6 +180,7 @@ class BleSource:
         self._decoder: Decoder | None = None  # per connection
         self._stamper: Timestamper | None = None  # per connection
         self._gap_pending = False  # the next samples follow a link loss
+        self._last_time_s: float | None = None  # of the last sample out, over connections
 
     def stop(self) -> None:
         """Ask :meth:`batches` to close the link and finish (safe from a signal handler)."""
@@ -300,7 +302,13 @@ class BleSource:
             stamped = self._stamper.update(packet.host_time_s, frame)
             self.n_lost_samples += sum(g.lost_samples for g in stamped.gaps)
             for samples, gap_before in stamped.chunks():
+                if self._gap_pending and self._last_time_s is not None:
+                    # lost over the reconnection, estimated from the host clock (the new
+                    # connection's timestamper knows nothing of the old one)
+                    step_s = float(samples[0, 0]) - self._last_time_s
+                    self.n_lost_samples += max(0, round(step_s * self.rate_hz) - 1)
                 pieces.append((samples, gap_before or self._gap_pending))
                 self._gap_pending = False
+                self._last_time_s = float(samples[-1, 0])
                 self._recent.append((packet.host_time_s, len(samples)))
         return pieces

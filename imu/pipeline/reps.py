@@ -127,6 +127,7 @@ class RepSegmenter:
             f"(bent {where} it): not counted",
         }
         self.lost.append(lost)
+        self._sets.note_lost(time_s)
         return lost
 
     @property

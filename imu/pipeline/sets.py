@@ -83,12 +83,25 @@ class SetGrouping:
         """Turned away since the last rep's lockout (rest-pause)."""
         self.bar_down = False
         """A candidate that was not a rep since the last rep (rest-pause)."""
+        self.lost_s: float | None = None
+        """Time of the last excursion lost to a gap in the set in progress (``rep_lost``)."""
+
+    def note_lost(self, time_s: float) -> None:
+        """An excursion of the set in progress was lost to a gap at ``time_s``: the set goes
+        on from there (two reps lost in a row must not end it)."""
+        if self.last is not None:
+            self.lost_s = max(time_s, self.lost_s or time_s)
+
+    def _active_s(self) -> float:
+        """The last rep's lockout, or a later excursion lost to a gap."""
+        assert self.last is not None
+        return max(self.last["end_s"], self.lost_s if self.lost_s is not None else -np.inf)
 
     def deadline(self) -> float:
         """Time (s) at which the set in progress is over without a next rep (``quiet_s``
-        after its last rep's lockout), inf without one."""
+        after its last rep's lockout or a later lost excursion), inf without one."""
         if self.last is not None:
-            return self.last["end_s"] + self.settings.quiet_s
+            return self._active_s() + self.settings.quiet_s
         return np.inf
 
     def _turned(self, twist_deg: np.ndarray) -> np.ndarray:
@@ -128,7 +141,7 @@ class SetGrouping:
         if self.last is None:
             return False
         turned = wrap_deg(start_twist_deg - self.last_twist_deg)
-        pause_s = record["start_s"] - self.last["end_s"]
+        pause_s = record["start_s"] - self._active_s()
         if abs(turned) > s.max_turn_in_set_deg:
             return False
         if pause_s <= s.quiet_s:
@@ -142,7 +155,7 @@ class SetGrouping:
 
     def end(self, row: int) -> list[tuple[int, dict]]:
         """The set in progress is over: its ``set`` event."""
-        self.last = None
+        self.last, self.lost_s = None, None
         return [(row, self._close())] if self.set_reps else []
 
     def _rested(self, before: dict, record: dict) -> bool:

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Sequence
+import contextlib
+import time
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -43,8 +45,10 @@ class Collector(Sink):
         self.gap_rows: list[int] = []
         self.events: list[dict[str, Any]] = []
         self.seen_s: list[float] = []
+        self.wall_s: list[float] = []  # time.monotonic() when each event came
         self.lines: list[str] = []
         self.summary: dict[str, Any] = {}
+        self.status: dict[str, Any] = {}  # the source's last status
         self.n_samples = 0
         self.changed = asyncio.Event()
 
@@ -61,6 +65,10 @@ class Collector(Sink):
     def on_event(self, event: dict[str, Any]) -> None:
         self.events.append(event)
         self.seen_s.append(float(self.samples[-1][-1, 0]) if self.samples else float("nan"))
+        self.wall_s.append(time.monotonic())
+
+    def on_status(self, status: dict[str, Any]) -> None:
+        self.status = status
 
     def close(self, summary: dict[str, Any]) -> None:
         self.summary = summary
@@ -83,21 +91,44 @@ def lockstep(collector: Collector, samples_per_packet: Sequence[int]):
     return gate
 
 
+def _arriving_at(arrival: dict[bytes, float]):
+    """A stand-in for :class:`Packet` that stamps a known payload with its arrival time."""
+
+    def packet(host_time_s: float, char_uuid: str, data: bytes) -> Packet:
+        return Packet(arrival.get(data, host_time_s), char_uuid, data)
+
+    return packet
+
+
+def arrival_times(
+    packets: Sequence[bytes | None], send_times_s: Sequence[float]
+) -> dict[bytes, float]:
+    """Payload -> ``send time + LINK_LATENCY_S``; payloads must differ (asserted), which
+    synthetic samples with noise do."""
+    at = {p: t + LINK_LATENCY_S for p, t in zip(packets, send_times_s) if p is not None}
+    assert len(at) == sum(p is not None for p in packets), "payloads must be unique"
+    return at
+
+
 def sensor_clock(
     monkeypatch: Any, packets: Sequence[bytes | None], send_times_s: Sequence[float]
 ) -> None:
     """Notification ``i`` arrives at ``send_times_s[i] + LINK_LATENCY_S`` (host clock).
 
-    Patches :class:`imu.ble.connection.Packet`; payloads must differ from each other
-    (asserted), which synthetic samples with noise do.
+    Patches :class:`imu.ble.connection.Packet` for the test (see :func:`arrival_times`).
     """
-    at = {p: t + LINK_LATENCY_S for p, t in zip(packets, send_times_s) if p is not None}
-    assert len(at) == sum(p is not None for p in packets), "payloads must be unique"
+    monkeypatch.setattr(connection, "Packet", _arriving_at(arrival_times(packets, send_times_s)))
 
-    def packet_at_send_time(host_time_s: float, char_uuid: str, data: bytes) -> Packet:
-        return Packet(at.get(data, host_time_s), char_uuid, data)
 
-    monkeypatch.setattr(connection, "Packet", packet_at_send_time)
+@contextlib.contextmanager
+def packets_arrive_at(arrival: dict[bytes, float]) -> Iterator[None]:
+    """:func:`sensor_clock` outside pytest (benchmarks): ``arrival`` from :func:`arrival_times`."""
+    original = connection.Packet
+    connection.Packet = _arriving_at(arrival)  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        connection.Packet = original  # type: ignore[misc]
 
 
 async def _stop_when_all_through(
