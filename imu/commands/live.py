@@ -200,7 +200,11 @@ def run(args: argparse.Namespace) -> int:
         raise input_error(f"--rate must be a positive number of Hz, got {args.rate:g}")
     engine_settings_from_args(args)  # bad measurement options fail before any scan
     check_outputs(args, record=args.record, events=args.events)
+    progress = sys.stderr.isatty()  # scan and connect are quiet in pipes and logs
     with bluetooth_errors():
+        looking = args.device or "a supported IMU"
+        if progress:
+            print(f"looking for {looking} (up to {args.scan_timeout:g} s)...", file=sys.stderr)
         if args.device:
             device = asyncio.run(find(args.device, args.scan_timeout))
             if device is None:
@@ -219,6 +223,12 @@ def run(args: argparse.Namespace) -> int:
             "(see 'imu scan --all' and docs/devices.md)"
         )
     rate_hz = profile.choose_rate(args.rate)
+    if progress:
+        print(
+            f"connecting to {device.name or device.address} ({device.address}, profile "
+            f"{profile.name}, {rate_hz:g} Hz)...",
+            file=sys.stderr,
+        )
     source = BleSource(BleConnection(device.address, profile, rate_hz), name=device.name)
     engine = build_engine(args, rate_hz)
     recording = None
