@@ -84,7 +84,7 @@ class Display(Sink):
         self.console = console if console is not None else Console()
         self.log = SessionLog(timeline, threshold, lambda: self.console.width)
         self.flexion_deg: float | None = None
-        self.calibration: str = "waiting: stand upright and still for 2 s, then bend forward"
+        self.calibration: str = "waiting: stand still 2 s, then bend forward, or start your reps"
         self.status: dict[str, Any] = {}
         self.n_reps = 0
         self.n_flagged = 0
