@@ -198,8 +198,9 @@ def test_set_with_lost_notifications_and_a_reconnection_counts_every_other_rep(
         assert len(matched) + len(told) == 1, (k, matched, told)
         n_counted_hit += len(matched)
     assert len(lost) == sum(hit) - n_counted_hit
-    # no rep measured wrong around an outage (a held gyroscope bridging a lost span while
-    # the lifter moved made lockouts of 13-47 deg and false hyperextension flags)
+    # no rep measured wrong around an outage (before 9f35864 restarted the tilt after gaps
+    # over 0.3 s, the held gyroscope bridging 0.3-0.65 s lost mid-rep made lockouts of
+    # 13-47 deg beyond upright, false hyperextension flags, and lost the next rep)
     lockouts = [r["lockout_extension_deg"] for r in reps]
     whole_set = witmotion_quantise(samples)
     whole_set[:, 0] = samples[:, 0]

@@ -28,8 +28,7 @@ longer than ``flagged_min_steps`` times the previous regular step has no room fo
 samples the source says it lost, so the source re-anchored its time base (device reset,
 a new clock map after the link came back: :class:`imu.ble.timing.Timestamper` then
 places the first new sample one interval after the last old one) and the step is not
-the time that passed. A flagged gap longer than ``flagged_restart_after_s`` (0.3 s)
-restarts as well: a lifter moves too much in that time for the held gyroscope to bridge.
+the time that passed.
 """
 
 from __future__ import annotations
@@ -50,13 +49,6 @@ class TimingSettings:
     flagged_min_steps: float = 1.5
     """A flagged gap whose step is at most this many times the previous regular step
     restarts (the source's time base was re-anchored; see the module docstring)."""
-    flagged_restart_after_s: float = 0.3
-    """A flagged gap (samples known lost) longer than this restarts too. Bridging it by
-    holding the gyroscope misreads a rep the lifter was in the middle of: with 0.3-0.65 s
-    lost mid-rep (simulated sets, fed with the flags live gives them) lockouts came out
-    13-47 deg beyond upright (false hyperextension flags) and the next rep was lost
-    without a word; up to 0.26 s was bridged without harm. Restarting reports the rep in
-    progress as ``rep_lost`` and counts every other rep (tests/test_live_link_loss.py)."""
 
 
 @dataclass
@@ -118,7 +110,7 @@ class Timing:
                 no_room = (
                     regular is not None and step[0] <= self.settings.flagged_min_steps * regular
                 )
-                long_gap[0] |= no_room or step[0] > self.settings.flagged_restart_after_s
+                long_gap[0] |= no_room
             measured = np.isfinite(step)  # not the very first row's
             steady = (~is_gap & measured).nonzero()[0]
             if steady.size:
