@@ -247,6 +247,7 @@ def live_path_link_loss(seed: int) -> tuple[int, int, int, int, int]:
         LINK_LATENCY_S,
         Collector,
         arrival_times,
+        iou,
         lockstep,
         packets_arrive_at,
         run_live,
@@ -294,11 +295,6 @@ def live_path_link_loss(seed: int) -> tuple[int, int, int, int, int]:
     counted = sum(any(iou(f, rep) >= 0.5 for f in found) for rep in outside)
     n_lost, n_sets = len(collector.of_type("rep_lost")), len(collector.of_type("set"))
     return len(outside), counted, sum(hit), n_lost, n_sets
-
-
-def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    return inter / (max(a[1], b[1]) - min(a[0], b[0]))
 
 
 def live_path(args: argparse.Namespace, classifier: Any) -> None:

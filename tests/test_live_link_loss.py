@@ -35,6 +35,7 @@ from tests.fakebluez.devices import (
 from tests.fakebluez.session import (
     LINK_LATENCY_S,
     Collector,
+    iou,
     lockstep,
     run_live,
     sensor_clock,
@@ -73,11 +74,6 @@ def packets_in(span: tuple[float, float], n_packets: int) -> list[int]:
 
 def overlaps(rep, span: tuple[float, float]) -> bool:
     return rep.start_s < span[1] and rep.end_s > span[0]
-
-
-def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    return inter / (max(a[1], b[1]) - min(a[0], b[0]))
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from tests.fakebluez.devices import WIT_NOTIFY, chop, witmotion_spec, witmotion_
 from tests.fakebluez.session import (
     LINK_LATENCY_S,
     Collector,
+    iou,
     lockstep,
     run_live,
     sensor_clock,
@@ -68,11 +69,6 @@ def set_without_standing_start(seed: int, start: str):
     samples[:, 0] -= samples[0, 0]
     truth = recording.truth_reps[["start_s", "end_s"]].to_numpy() - begin
     return samples, truth
-
-
-def iou(a, b) -> float:
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    return inter / (max(a[1], b[1]) - min(a[0], b[0]))
 
 
 @pytest.mark.parametrize(("start", "seed"), [("mid_rep", 4), ("before_first_rep", 8)])
