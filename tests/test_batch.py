@@ -287,14 +287,21 @@ def test_ctrl_c_stops_the_pool_at_once_and_the_next_run_resumes(tmp_path):
     journal = out / STATE_DIR / JOURNAL
     argv = [sys.executable, "-m", "imu", "batch", str(sim), "-o", str(out), "--jobs", "2",
             "--no-model", "--quiet"]
-    process = subprocess.Popen(argv, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    # the child gets Ctrl-C's default action (as from a terminal), whatever this process
+    # has: an ignored SIGINT would be inherited, and the child would run to the end
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(argv, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     deadline = time.monotonic() + 120
     while not (journal.exists() and journal.read_bytes().count(b"\n") >= 1):
         assert process.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
     _, err = process.communicate(timeout=30)
-    assert process.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    assert process.returncode == 130 and "interrupted" in err and "Traceback" not in err, (
+        process.returncode, err, signal.getsignal(signal.SIGINT))
     done = journal.read_bytes().count(b"\n")
     summary = run_batch(discover([sim]), out, Options(model=None), jobs=1)
     assert 1 <= done < n_files
