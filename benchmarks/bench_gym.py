@@ -5,7 +5,7 @@
 Every session is SYNTHETIC, made by ``imu.sim`` (``imu.sim.gym`` and ``demo_session``)
 for lifters ``make_lifter(i, seed=S)`` (default S = 2026; the rep-decision model was
 trained on ``seed=1000`` lifters and other session seeds, see
-``imu/pipeline/rep_decision_training.py``), random mounting, MPU-6050-like errors, 100 Hz.
+``tools/train_rep_decision.py``), random mounting, MPU-6050-like errors, 100 Hz.
 The same command regenerates the same sessions.
 
 Rows (``imu analyze``'s batch engine; live feeds the same engine):

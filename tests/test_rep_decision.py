@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ from imu.pipeline.rep_decision import (
     FINAL_FEATURES,
     MODEL_FORMAT,
     DecisionModel,
-    _Trees,
+    TreeEnsemble,
 )
 from imu.sim import DeadliftSet, PickUp, SessionScript, Stand, Walk, make_lifter, simulate
 from imu.sim.activities import LoadBar, PickItem, Wander
@@ -57,20 +58,22 @@ def test_the_shipped_model_loads_as_numbers_without_scikit_learn():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert int(out.stdout) > 10
     manifest = DecisionModel.load().manifest
-    assert manifest["synthetic"] is True
+    assert manifest["synthetic"] is True and manifest["trained_on"].startswith("SYNTHETIC")
+    assert manifest["regenerate"].startswith("python tools/train_rep_decision.py")
     assert manifest["cv_final"]["folds"].startswith("GroupKFold")
 
 
 def test_exported_trees_give_scikit_learns_probabilities():
     from sklearn.ensemble import GradientBoostingClassifier
 
-    from imu.pipeline.rep_decision_training import export
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from train_rep_decision import export  # the training tooling (not the runtime package)
 
     rng = np.random.default_rng(3)
     x = rng.normal(size=(300, len(FINAL_FEATURES)))
     y = (x[:, 0] + 0.5 * x[:, 3] * x[:, 5] + rng.normal(0, 0.3, 300)) > 0
     model = GradientBoostingClassifier(n_estimators=20, max_depth=3, random_state=0).fit(x, y)
-    trees = _Trees(export(model, FINAL_FEATURES, x), FINAL_FEATURES)
+    trees = TreeEnsemble(export(model, FINAL_FEATURES, x), FINAL_FEATURES)
     mine = [trees.p_rep(dict(zip(FINAL_FEATURES, row, strict=True))) for row in x]
     np.testing.assert_allclose(mine, model.predict_proba(x)[:, 1], rtol=0, atol=1e-12)
 

@@ -21,7 +21,7 @@ rows up to that moment only. At the lockout itself an *early* verdict (the same 
 without the after-part) decides whether provisional alerts are given.
 
 The model is a gradient-boosted tree ensemble trained with scikit-learn on the
-simulator's gym sessions (``python -m imu.pipeline.rep_decision_training``, grouped
+simulator's SYNTHETIC gym sessions (``python tools/train_rep_decision.py``, grouped
 cross-validation by simulated lifter in the file's manifest) and shipped as plain JSON
 numbers (``models/rep_decision.json``): reading it executes nothing, and evaluating it
 needs numpy only (this module never imports scikit-learn).
@@ -255,7 +255,7 @@ def after_features(
     }
 
 
-class _Trees:
+class TreeEnsemble:
     """A gradient-boosted ensemble of regression trees (log-odds), numbers only."""
 
     def __init__(self, spec: dict, names: tuple[str, ...]) -> None:
@@ -310,8 +310,8 @@ class DecisionModel:
     def __init__(self, spec: dict, path: str | None = None) -> None:
         if spec.get("format") != MODEL_FORMAT:
             raise ValueError(f"not a rep-decision model ({MODEL_FORMAT})")
-        self.early_trees = _Trees(spec["early"], EARLY_FEATURES)
-        self.final_trees = _Trees(spec["final"], FINAL_FEATURES)
+        self.early_trees = TreeEnsemble(spec["early"], EARLY_FEATURES)
+        self.final_trees = TreeEnsemble(spec["final"], FINAL_FEATURES)
         self.manifest = spec.get("manifest", {})
         self.path = path
 

@@ -1,6 +1,9 @@
-"""Train the rep-vs-not-a-rep model on SYNTHETIC gym sessions (needs scikit-learn).
+"""Train the rep-vs-not-a-rep model (models/rep_decision.json) on SYNTHETIC gym sessions.
 
-    python -m imu.pipeline.rep_decision_training [--lifters N] [--out models/rep_decision.json]
+    python tools/train_rep_decision.py [--lifters N] [--out models/rep_decision.json]
+
+Training tooling, not part of the runtime package: it needs scikit-learn and imports the
+simulator (``imu.sim``); the runtime reads the JSON it writes with numpy only.
 
 Each simulated lifter (``make_lifter(i, seed=TRAIN_LIFTER_SEED)``) does a mixed gym
 session, a singles day, a non-lifting stretch and two clean demo sessions
@@ -31,7 +34,7 @@ from imu.pipeline.rep_decision import (
     EARLY_FEATURES,
     FINAL_FEATURES,
     MODEL_FORMAT,
-    _Trees,
+    TreeEnsemble,
 )
 
 TRAIN_LIFTER_SEED = 1000
@@ -208,12 +211,13 @@ def main(argv: list[str] | None = None) -> None:
     spec: dict = {"format": MODEL_FORMAT}
     manifest: dict = {
         "synthetic": True,
-        "trained_on": f"{args.lifters} simulated lifters (make_lifter(i, seed={args.lifter_seed})),"
+        "trained_on": "SYNTHETIC data only (imu.sim; no real recording): "
+        f"{args.lifters} simulated lifters (make_lifter(i, seed={args.lifter_seed})),"
         " each a mixed gym session (30 min), a singles day (20 min), a non-lifting stretch"
         " (12 min), a 3-set and a 4-set demo session, 50-150 Hz, random mounting; every fourth"
         " lifter's sessions analysed without the gyroscope",
         "labels": "candidate excursions overlapping a true rep with IoU >= 0.5",
-        "command": f"python -m imu.pipeline.rep_decision_training --lifters {args.lifters}"
+        "regenerate": f"python tools/train_rep_decision.py --lifters {args.lifters}"
         f" --lifter-seed {args.lifter_seed} --session-seed {args.session_seed}",
         "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
                      "numpy": np.__version__},
@@ -230,7 +234,7 @@ def main(argv: list[str] | None = None) -> None:
         fitted = _estimator().fit(x, y)
         spec[kind] = export(fitted, names, x)
         spec[kind]["threshold"] = manifest[f"cv_{kind}"]["threshold"]
-        trees = _Trees(spec[kind], names)
+        trees = TreeEnsemble(spec[kind], names)
         mine = np.array([trees.p_rep(dict(zip(names, row, strict=True))) for row in x])
         worst = float(np.max(np.abs(mine - fitted.predict_proba(x)[:, 1])))
         if worst > 1e-9:
