@@ -95,9 +95,8 @@ def test_plate_loading_before_a_set_is_not_its_first_rep():
     analysis = analyze_session(result.session)
     truth = result.truth_reps
     spans = list(zip(truth.start_s, truth.end_s, strict=True))
-    # every rep counted is a true one (the plate is none; with the shipped rep decision
-    # the set's first rep, begun the moment the lifter turned to the bar, may be missed)
-    assert len(truth) - 1 <= len(analysis.reps) <= len(truth)
+    # every true rep is counted, and every rep counted is a true one (the plate is none)
+    assert len(analysis.reps) == len(truth)
     for rep in analysis.reps:
         assert max(iou((rep["start_s"], rep["end_s"]), span) for span in spans) >= 0.5
         assert rep["lockout_extension_deg"] > -15.0

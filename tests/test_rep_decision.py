@@ -200,15 +200,39 @@ def test_context_before_a_candidate_is_the_same_in_any_chunking():
     twist = np.where(sway, 3 * np.sin(np.pi * t), 0.0)
     angles = np.column_stack([flexion, lateral, twist])
     rows = np.arange(len(t), dtype=float)
+    acc_norm = 9.81 + np.where(sway, 2.0 * np.sin(2 * np.pi * 1.8 * t), 0.0)  # steps
 
     def features(size: int) -> list[dict]:
         recorder = Recorder()
         segmenter = RepSegmenter(RepSettings(), None, recorder)
         for lo in range(0, len(t), size):
-            segmenter.update(t[lo : lo + size], angles[lo : lo + size], rows[lo : lo + size])
+            segmenter.update(
+                t[lo : lo + size], angles[lo : lo + size], rows[lo : lo + size],
+                acc_norm[lo : lo + size],
+            )  # fmt: skip
         segmenter.finish()
         return recorder.seen
 
     batch = features(len(t))
     assert len(batch) == 1 and batch[0]["before_turn_deg"] > 5.0
+    assert batch[0]["before_step_mps2"] > 0.5  # 3.5 s of the 4 s were steps
     assert features(5) == batch
+
+
+@pytest.mark.parametrize("rate_hz", [25.0, 52.0, 200.0])
+def test_steps_are_seen_in_the_acceleration_at_any_rate(rate_hz):
+    """Walking bounces the pelvis once a step: |acc| at 1.8 Hz (amplitude 2 m/s^2, RMS
+    1.41) is measured as such at any rate and through jittered time stamps, and a slow
+    0.3 Hz sway of the same size is not a step."""
+    from imu.pipeline.rep_decision import _acc_activity
+
+    rng = np.random.default_rng(5)
+    n = int(4.0 * rate_hz)
+    t = np.arange(n) / rate_hz + rng.uniform(0.0, 0.3 / rate_hz, n)
+    sd, steps = _acc_activity(t, 9.81 + 2.0 * np.sin(2 * np.pi * 1.8 * t))
+    assert sd == pytest.approx(2.0 / np.sqrt(2), rel=0.05)
+    assert steps == pytest.approx(2.0 / np.sqrt(2), rel=0.1)
+    _, sway = _acc_activity(t, 9.81 + 2.0 * np.sin(2 * np.pi * 0.3 * t))
+    assert sway < 0.15 * steps  # what leaks from it into the band (4 s, no taper)
+    nan = np.full(len(t), np.nan)
+    assert _acc_activity(t, nan) == (0.0, 0.0)  # no acceleration given: nothing seen

@@ -1,22 +1,26 @@
 """Train the rep-vs-not-a-rep model (models/rep_decision.json) on SYNTHETIC gym sessions.
 
-    python tools/train_rep_decision.py [--lifters N] [--out models/rep_decision.json]
+    python tools/train_rep_decision.py [--lifters 40] [--out models/rep_decision.json]
 
-Training tooling, not part of the runtime package: it needs scikit-learn and imports the
-simulator (``imu.sim``); the runtime reads the JSON it writes with numpy only.
-
-Each simulated lifter (``make_lifter(i, seed=TRAIN_LIFTER_SEED)``) does a mixed gym
-session, a singles day, a non-lifting stretch and two clean demo sessions
-(:mod:`imu.sim.gym`, :func:`imu.sim.demo_session`) at 50-150 Hz; every fourth lifter's
-sessions are analysed without the gyroscope (accelerometer-only mode). The engine runs on
-each with a *teacher* as its decision: every candidate excursion is labelled by the
-simulator's truth (a rep when its span overlaps a true rep with IoU >= 0.5), so the
-context features later candidates see are those a perfect decision would give, and the
-features of every early and final call are collected. A gradient-boosted tree ensemble
-(scikit-learn ``GradientBoostingClassifier``) is cross-validated grouped by lifter
-(``GroupKFold``), then fit on all rows and written as JSON numbers with a manifest (the
-data, the features, the cross-validated figures, the versions, the command). The
-benchmark (``benchmarks/bench_gym.py``) uses other lifters and seeds.
+Training tooling, not part of the runtime package (it needs scikit-learn and imports the
+simulator). Each simulated lifter (``make_lifter(i, seed=TRAIN_LIFTER_SEED)``) does a mixed
+gym session, a singles day, a non-lifting stretch and two clean demo sessions
+(:mod:`imu.sim.gym`, :func:`imu.sim.demo_session`), plus three single sets recorded as
+people do (:func:`imu.sim.recording.realistic_set`: cut to the set, starting just before
+or inside the first rep). Each session draws its recording (:func:`imu.sim.gym.recording_variety`):
+25-200 Hz, a part from :data:`imu.sim.sensor.PARTS` with BLE timing, and half of the
+sessions are cut to start 10-120 s in (mid-activity, no still stance) and to end
+anywhere in their last 2 minutes; every fourth lifter's sessions are analysed without the
+gyroscope (accelerometer-only mode), and the other lifters' demo sessions once more
+without it. The engine runs on each with a *teacher* as its
+decision: every candidate excursion is labelled by the simulator's truth (a rep when its
+span overlaps a true rep with IoU >= 0.5), so the context features later candidates see
+are those a perfect decision would give, and the features of every early and final call
+are collected. A gradient-boosted tree ensemble (scikit-learn
+``GradientBoostingClassifier``) is cross-validated grouped by lifter (``GroupKFold``),
+then fit on all rows and written as JSON numbers with a manifest (SYNTHETIC, the data,
+the features, the cross-validated figures, the versions, this command). The benchmark
+(``benchmarks/bench_gym.py``) uses other lifters and seeds.
 """
 
 from __future__ import annotations
@@ -37,8 +41,12 @@ from imu.pipeline.rep_decision import (
     TreeEnsemble,
 )
 
+COMMAND = "python tools/train_rep_decision.py"
+
 TRAIN_LIFTER_SEED = 1000
 """``make_lifter(i, seed=...)`` of the training lifters (the benchmark uses others)."""
+REALISTIC_SEED = 200_000
+"""Seeds of the training's ``realistic_set`` recordings start here."""
 
 
 def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -72,15 +80,28 @@ class Teacher:
 
 
 def session_rows(
-    script, seed: int, rate_hz: float, acc_only: bool = False
+    script, seed: int, acc_only: bool = False, cut: bool = True
 ) -> tuple[list[dict], list[dict]]:
-    """(early rows, final rows) of one simulated session run with the :class:`Teacher`
-    (``acc_only``: its gyroscope columns emptied, as a Polar H10 records)."""
+    """(early rows, final rows) of one simulated session recorded as
+    :func:`imu.sim.gym.recording_variety` draws and run with the :class:`Teacher` (``acc_only``: its
+    gyroscope columns emptied, as a Polar H10 records)."""
+    from imu.sim import simulate
+    from imu.sim.gym import recording_variety
+    from imu.sim.recording import cut as cut_result
+
+    rate, sensor, span = recording_variety(seed)
+    result = simulate(script, sampling_rate_hz=rate, mounting="random", sensor=sensor, seed=seed)
+    if span is not None and cut:
+        time_s = result.session.data["time_s"]
+        result = cut_result(result, time_s.iloc[0] + span[0], time_s.iloc[-1] - span[1])
+    return result_rows(result, acc_only)
+
+
+def result_rows(result, acc_only: bool) -> tuple[list[dict], list[dict]]:
+    """(early rows, final rows) of a simulated recording run with the :class:`Teacher`."""
     from imu.pipeline import analyze_session
     from imu.session import GYR
-    from imu.sim import simulate
 
-    result = simulate(script, sampling_rate_hz=rate_hz, mounting="random", seed=seed)
     if acc_only:
         result.session.data[list(GYR)] = np.nan
     truth = result.truth_reps
@@ -89,33 +110,46 @@ def session_rows(
     return teacher.early_rows, teacher.final_rows
 
 
-def training_scripts(lifter_index: int, lifter_seed: int, session_seed: int) -> list:
-    """The sessions of one simulated lifter: (script, seed, rate, accelerometer only);
-    every fourth lifter's sessions are analysed without their gyroscope (no twist)."""
+def lifter_rows(lifter_index: int, lifter_seed: int, session_seed: int) -> tuple[list, list]:
+    """Early and final rows of every session of one simulated lifter; every fourth
+    lifter's sessions are analysed without their gyroscope (no twist), the other lifters'
+    demo sessions both with and without it."""
     from imu.sim import demo_session, make_lifter
     from imu.sim.gym import gym_session, non_lifting_session, singles_session
+    from imu.sim.recording import realistic_set
 
     lifter = make_lifter(lifter_index, seed=lifter_seed)
     base = session_seed + 10 * lifter_index
-    rate = (50.0, 100.0)[lifter_index % 2]
     acc_only = lifter_index % 4 == 3
-    return [
-        (gym_session(lifter, base, minutes=30), base, rate, acc_only),
-        (singles_session(lifter, base + 1, minutes=20), base + 1, rate, acc_only),
-        (non_lifting_session(lifter, base + 2, minutes=12), base + 2, rate, acc_only),
-        (demo_session(lifter, base + 3, n_sets=3), base + 3, rate, acc_only),
-        (demo_session(lifter, base + 4, n_sets=4), base + 4, 200.0 - rate, acc_only),
+    sessions = [
+        (gym_session(lifter, base, minutes=30), base, True),
+        (singles_session(lifter, base + 1, minutes=20), base + 1, True),
+        (non_lifting_session(lifter, base + 2, minutes=12), base + 2, True),
+        (demo_session(lifter, base + 3, n_sets=3), base + 3, False),
+        (demo_session(lifter, base + 4, n_sets=4), base + 4, False),
     ]
+    early: list[dict] = []
+    final: list[dict] = []
+    for script, seed, cut in sessions:
+        e, f = session_rows(script, seed, acc_only, cut)
+        early, final = early + e, final + f
+    if not acc_only:  # every lifter's demo sessions also without the gyroscope
+        for script, seed, cut in sessions[3:]:
+            e, f = session_rows(script, seed, True, cut)
+            early, final = early + e, final + f
+    for k in range(3):  # seeds far from bench_realistic's (development 0-199, held out 1000+)
+        e, f = result_rows(realistic_set(REALISTIC_SEED + 3 * base + k)[0], acc_only)
+        early, final = early + e, final + f
+    return early, final
 
 
 def collect(n_lifters: int, lifter_seed: int, session_seed: int) -> dict[str, list[dict]]:
     """Early and final rows of ``n_lifters`` lifters (``_lifter`` = the group)."""
     rows: dict[str, list[dict]] = {"early": [], "final": []}
     for i in range(n_lifters):
-        for script, seed, rate, acc_only in training_scripts(i, lifter_seed, session_seed):
-            early, final = session_rows(script, seed, rate, acc_only)
-            rows["early"] += [{**r, "_lifter": i} for r in early]
-            rows["final"] += [{**r, "_lifter": i} for r in final]
+        early, final = lifter_rows(i, lifter_seed, session_seed)
+        rows["early"] += [{**r, "_lifter": i} for r in early]
+        rows["final"] += [{**r, "_lifter": i} for r in final]
         print(f"lifter {i + 1}/{n_lifters}: {len(rows['final'])} candidates", file=sys.stderr)
     return rows
 
@@ -211,14 +245,17 @@ def main(argv: list[str] | None = None) -> None:
     spec: dict = {"format": MODEL_FORMAT}
     manifest: dict = {
         "synthetic": True,
-        "trained_on": "SYNTHETIC data only (imu.sim; no real recording): "
-        f"{args.lifters} simulated lifters (make_lifter(i, seed={args.lifter_seed})),"
-        " each a mixed gym session (30 min), a singles day (20 min), a non-lifting stretch"
-        " (12 min), a 3-set and a 4-set demo session, 50-150 Hz, random mounting; every fourth"
-        " lifter's sessions analysed without the gyroscope",
+        "trained_on": "SYNTHETIC data only (imu.sim, no real recording): "
+        f"{args.lifters} simulated lifters (make_lifter(i, seed={args.lifter_seed})), each a"
+        " mixed gym session (30 min), a singles day (20 min), a non-lifting stretch (12 min),"
+        " a 3-set and a 4-set demo session and three single sets cut to the set"
+        " (realistic_set); 25-200 Hz, sensor parts of imu.sim.sensor.PARTS with BLE timing,"
+        " random mounting, half of the gym sessions cut to start 10-120 s in; every fourth"
+        " lifter's sessions analysed without the gyroscope, the others' demo sessions"
+        " with and without it",
         "labels": "candidate excursions overlapping a true rep with IoU >= 0.5",
-        "regenerate": f"python tools/train_rep_decision.py --lifters {args.lifters}"
-        f" --lifter-seed {args.lifter_seed} --session-seed {args.session_seed}",
+        "regenerate": f"{COMMAND} --lifters {args.lifters} --lifter-seed {args.lifter_seed}"
+        f" --session-seed {args.session_seed}",
         "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
                      "numpy": np.__version__},
         "estimator": "GradientBoostingClassifier(n_estimators=200, max_depth=3, "

@@ -314,7 +314,10 @@ class Engine:
             keep = np.flatnonzero(accepted[lo:hi]) + lo
             if keep.size:
                 rows = slice(lo, hi) if keep.size == hi - lo else keep  # a view when all kept
-                events += self.segmenter.update(samples[rows, 0], seen[rows], keep + first_row)
+                acc_norm = np.linalg.norm(samples[rows, 1:4], axis=1)
+                events += self.segmenter.update(
+                    samples[rows, 0], seen[rows], keep + first_row, acc_norm
+                )
         events.sort(key=lambda pair: pair[0])
         if acc_only:
             angles[:, 2] = np.nan

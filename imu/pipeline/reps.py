@@ -80,7 +80,8 @@ class RepSegmenter:
         self._clear()
 
     def _clear(self) -> None:
-        self._history = GrowingArray(5)  # time_s, flexion, lateral, twist, global row
+        # time_s, flexion, lateral, twist, global row, |acc| (m/s^2; NaN when not given)
+        self._history = GrowingArray(6)
         self._state = "up"
         self._floor = 0  # no rep may start before this position (previous rep's end)
         self._cursor = 0  # next position to examine
@@ -148,10 +149,14 @@ class RepSegmenter:
         return self._history.array[:, 4]
 
     def update(
-        self, time_s: np.ndarray, angles: np.ndarray, rows: np.ndarray
-    ) -> list[tuple[int, dict]]:
-        """Feed accepted rows; returns the events they made final, in sample order."""
-        self._history.append(time_s, angles, rows)
+        self, time_s: np.ndarray, angles: np.ndarray, rows: np.ndarray,
+        acc_norm_mps2: np.ndarray | None = None,
+    ) -> list[tuple[int, dict]]:  # fmt: skip
+        """Feed accepted rows (and the magnitude of their acceleration, m/s^2, which the
+        rep decision reads); returns the events they made final, in sample order."""
+        if acc_norm_mps2 is None:
+            acc_norm_mps2 = np.full(len(time_s), np.nan)
+        self._history.append(time_s, angles, rows, acc_norm_mps2)
         events = [(int(rows[0]), event) for event in self._withdrawn]
         self._withdrawn = []
         if self._check_resume:
@@ -358,8 +363,7 @@ class RepSegmenter:
             Candidate(
                 record["start_s"], record["end_s"], record["peak_flexion_deg"],
                 record["descent_s"], record["ascent_s"], twist_deg[1], bool(is_rep),
-            ),
-            joins,
+            )
         )  # fmt: skip
         if not is_rep:
             self._sets.bar_down = True
@@ -398,7 +402,6 @@ class RepSegmenter:
 
     def _end_set(self, row: int) -> list[tuple[int, dict]]:
         """The set in progress is over: its ``set`` event."""
-        self._context.set_closed()
         return self._sets.end(row)
 
     def _trim(self) -> None:

@@ -13,6 +13,9 @@ vary by seed; benchmarks keep their own held-out seeds):
   singles and doubles from the floor, plates loaded before each;
 - :func:`non_lifting_session`: an hour without a single rep: loading and unloading
   bars, pick-ups, stretches, sitting, walking.
+
+:func:`recording_variety` draws how such a session is recorded (rate, sensor part, BLE
+timing, a file cut to start mid-activity).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from imu.sim.activities import (
     Wander,
 )
 from imu.sim.lifters import Lifter
+from imu.sim.sensor import PARTS, SensorModel, part_model
 
 FLOOR_KINDS = ("conventional", "touch_and_go", "deficit")
 RACK_KINDS = ("rdl_shallow", "rdl", "rdl_deep", "good_morning")
@@ -172,6 +176,29 @@ def non_lifting_session(
             elapsed += duration
     acts.append(Walk(rng.uniform(2, 6)))
     return SessionScript(lifter, tuple(acts), 0.0, name, variety=True)
+
+
+def recording_variety(seed: int) -> tuple[float, SensorModel, tuple[float, float] | None]:
+    """How a gym session is recorded, drawn from ``seed``: (rate Hz, sensor model, cut).
+
+    The rate is 25-200 Hz, the part one of :data:`imu.sim.sensor.PARTS` with BLE timing
+    (notifications of one connection interval, jitter, a clock off by up to 50 ppm, on 3 in
+    10 sessions up to 10 % of the notifications lost); ``cut`` is None (the whole session)
+    or (s from the start, s before the end) to cut away with :func:`imu.sim.recording.cut`
+    (half of them: the file starts 10-120 s in, mid-activity without a still stance, and
+    ends anywhere in the last 2 minutes)."""
+    rng = np.random.default_rng([seed, 97])
+    rate = float(rng.choice([25.0, 50.0, 52.0, 100.0, 104.0, 200.0]))
+    interval = float(rng.uniform(0.0075, 0.05))
+    fields = {
+        "connection_interval_s": interval,
+        "latency_jitter_s": float(rng.uniform(0.2, 1.0)) * interval,
+        "loss_fraction": float(rng.uniform(0.0, 0.1)) if rng.random() < 0.3 else 0.0,
+        "clock_error_ppm": float(rng.uniform(-50, 50)),
+    }
+    sensor = part_model(str(rng.choice(sorted(PARTS))), **fields)
+    cut = (float(rng.uniform(10.0, 120.0)), float(rng.uniform(0.0, 120.0)))
+    return rate, sensor, cut if rng.random() < 0.5 else None
 
 
 SESSIONS = {"mixed": gym_session, "singles": singles_session, "no_lifts": non_lifting_session}
