@@ -13,7 +13,7 @@ How it is settled (docs/calibration.md):
    by imu/pipeline/gyro_mapping.py, or an assumed axis after ``bend_search_s``);
 2. without a still period, from the movement (imu/pipeline/movement.py), tried each
    time the stream passes a multiple of ``MovementSettings.step_s`` (so chunking does not
-   change the outcome), and refined later by :class:`Refinement`;
+   change the outcome), and refined later by :class:`imu.pipeline.movement.Refinement`;
 3. ``--mounting`` alone, or failure with a message.
 """
 
@@ -39,8 +39,10 @@ from imu.pipeline.calibration import (
 )
 from imu.pipeline.gyro_mapping import describe_gyro_mapping, gyro_axes_mapping
 from imu.pipeline.movement import (
+    UPRIGHT_WORDS,
     MovementResult,
     MovementSettings,
+    Refinement,
     calibrate_from_movement,
     gyro_bias_from_motion,
 )
@@ -52,11 +54,6 @@ from imu.pipeline.orientation import (
 )
 from imu.pipeline.timing import TimedRows
 
-UPRIGHT_WORDS = {
-    "standing": "standing quietly before the first rep",
-    "rep_tops": "the tops of the reps",
-}
-"""How a calibration from the movement names where upright was taken."""
 GYRO_FUSION = "gyro_fusion"
 ACCELEROMETER_ONLY = "accelerometer_only"
 ACC_ONLY_UNAVAILABLE = ("twist_deg", "twist_range_deg", "turned_bend_check")
@@ -106,98 +103,6 @@ class Calibrated:
     gyro_map: np.ndarray | None = None
     movement: MovementResult | None = None
     refinement: Refinement | None = None
-
-
-@dataclass
-class Refined:
-    """A refined calibration from the movement (see :meth:`Refinement.at_mark`)."""
-
-    event: dict
-    rotation_bs: np.ndarray
-    heading_ref: float
-    movement: MovementResult
-
-
-class Refinement:
-    """After calibrating from the movement: at each later mark (``mark``, s) until it is
-    taken or ``window_s`` has passed, once ``refine_tops`` rep tops are in, calibration is
-    taken again from all rows so far, for the rows after the mark; what was reported stays.
-
-    The engine feeds the accepted, measured rows (:meth:`append`) and calls
-    :meth:`at_mark` when the stream passes :attr:`mark`; the engine's rows after it use
-    the result. ``mark`` is ``inf`` once it is over.
-    """
-
-    def __init__(
-        self,
-        settings: MovementSettings,
-        gyro_bias_deg_s: np.ndarray,
-        known_rotation: np.ndarray | None,
-        first_mark_s: float,
-        until_s: float,
-    ) -> None:
-        self.settings = settings
-        self.mark = first_mark_s
-        self._until = until_s
-        self._bias = gyro_bias_deg_s
-        self._known_rotation = known_rotation
-        self._rows: GrowingArray | None = GrowingArray(7)
-        self._quats: GrowingArray | None = GrowingArray(4)
-
-    def append(self, samples: np.ndarray, quats: np.ndarray) -> None:
-        """Accepted rows (m, 7) and their quaternions (m, 4), in order."""
-        if self._rows is not None:
-            self._rows.append(samples)
-            self._quats.append(quats)
-
-    def at_mark(
-        self, rotation_bs: np.ndarray, heading_ref: float, calibration: dict
-    ) -> Refined | None:
-        """The stream passed :attr:`mark`: the refined calibration, if it changed by more
-        than 0.5 deg (and by at most ``max_refine_deg``); ``rotation_bs``, ``heading_ref``
-        and ``calibration`` are the ones in use."""
-        mv = self.settings
-        mark = self.mark
-        self.mark = mark + mv.step_s if mark + mv.step_s <= self._until else math.inf
-        rows = self._rows.array
-        stop = int(np.searchsorted(rows[:, 0], mark, side="right"))
-        first = int(np.searchsorted(rows[:stop, 0], mark - mv.window_s, side="left"))
-        quats = self._quats.array[first:stop]
-        result = calibrate_from_movement(
-            rows[first:stop], up_in_sensor(quats), self._bias, mv,
-            final=False, known_rotation=self._known_rotation,
-        )  # fmt: skip
-        if isinstance(result, str) or result.n_tops < mv.refine_tops:
-            if self.mark == math.inf:  # that was the last mark: the rows go
-                self._rows = self._quats = None
-            return None
-        self.mark = math.inf  # once
-        self._rows = self._quats = None
-        change = (np.trace(result.rotation_bs @ rotation_bs.T) - 1.0) / 2.0
-        change_deg = math.degrees(math.acos(max(-1.0, min(1.0, change))))
-        if change_deg <= 0.5 or change_deg > mv.max_refine_deg:
-            return None  # (a larger change is not a refinement: the first estimate stays)
-        last = quats[-1:]
-        twist = float(heading_deg(body_matrix_entries(last, rotation_bs))[0]) - heading_ref
-        heading = float(heading_deg(body_matrix_entries(last, result.rotation_bs))[0])
-        name, misalignment = mounting_name(result.rotation_bs)
-        event = {
-            **calibration,
-            "quality": result.quality,
-            "message": (
-                f"calibration refined from the movement ({result.n_tops} rep tops; upright = "
-                f"{UPRIGHT_WORDS[result.upright]}): body axes "
-                f"turned by {change_deg:.1f} deg; angles from here on (time_s) use it, earlier "
-                "ones stay as reported"
-            ),
-            "mounting": name,
-            "mounting_misalignment_deg": round(misalignment, 2),
-            "time_s": mark,
-            "upright": result.upright,
-            "refined": True,
-        }
-        # twist goes on where it was
-        return Refined(event, result.rotation_bs, heading - twist, result)
 
 
 class _HeldRows:

@@ -40,9 +40,8 @@ from imu.pipeline.calibration_phase import (
     GYRO_FUSION,
     CalibrationPhase,
     CalibrationPhaseSettings,
-    Refinement,
 )
-from imu.pipeline.movement import MovementResult
+from imu.pipeline.movement import MovementResult, Refinement
 from imu.pipeline.orientation import (
     GravityTilt,
     GravityTiltSettings,
