@@ -42,8 +42,6 @@ class MovementSettings:
     """An excursion moves the trunk at least this far about the flexion axis (deg)."""
     moving_deg_s: float = 15.0
     """Samples rotating faster than this define the flexion axis (deg/s)."""
-    bias_window_s: float = 0.25
-    """Length of the gyroscope-vs-gravity comparisons that estimate the gyroscope bias (s)."""
     max_gyro_bias_deg_s: float = 30.0
     """A bias estimate larger than this is not trusted (the fusion then corrects alone)."""
     dwell_deg_s: float = 20.0
@@ -91,8 +89,6 @@ class MovementResult:
     sign_from: str
     """What fixed the flexion sign: ``"mounting"``, ``"height"`` (the segment is lower at
     depth), ``"axes"`` (a sensor axis is nearer to vertical at the tops) or both."""
-    evidence: tuple[float, float] = (0.0, 0.0)
-    """The scores of the height and the axes evidence (> 0: for the sign taken)."""
     n_tops: int = 0
     """Rep tops found (the upright posture is taken from them unless ``upright`` says
     otherwise)."""
@@ -441,13 +437,8 @@ def calibrate_from_movement(
         forward = known_rotation[0]
     rotation = rotation_from_axes(up, forward)
     quality = axis_share * sign_quality * min(1.0, consistency) * min(1.0, 0.5 + 0.25 * n_exc)
-    evidence = (
-        (0.0, 0.0)
-        if known_rotation is not None
-        else (float(bend_sign * height_score), float(bend_sign * axes_score))
-    )
     return MovementResult(
-        rotation, int(top_row), n_exc, round(quality, 3), sign_from, evidence, len(tops),
+        rotation, int(top_row), n_exc, round(quality, 3), sign_from, len(tops),
         "rep_tops" if standing is None else "standing",
     )  # fmt: skip
 
