@@ -33,6 +33,7 @@ within 5 s of it. Goals (issue 13): F1 >= 0.98 on mixed, singles and clean; exac
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -131,7 +132,9 @@ def main() -> None:
         "mixed, recorded": lambda lifter, seed: gym_session(lifter, seed, minutes=minutes[0]),
     }
     print(
-        f"# Rep counting in a gym (SYNTHETIC, {n} held-out lifters, make_lifter(i, seed={args.seed}), 100 Hz)"
+        f"# Rep counting in a gym (SYNTHETIC, {n} held-out lifters, make_lifter(i, "
+        f"seed={args.seed}), 100 Hz but 'recorded': 25-200 Hz; regenerate: python "
+        f"{shlex.join(sys.argv)})"
     )
     print(
         "| sessions | minutes | true reps | counted | P | R | F1 | exact sets | false reps: what they were |"

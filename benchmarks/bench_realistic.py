@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import shlex
 import sys
 from pathlib import Path
 
@@ -120,6 +121,10 @@ def main() -> None:
 
     model = load_model()  # the default classifier
 
+    print(
+        f"SYNTHETIC: imu.sim.recording.realistic_set(seed), seeds {args.first_seed}-"
+        f"{args.first_seed + args.seeds - 1} per start; regenerate: python {shlex.join(sys.argv)}"
+    )
     print(
         "| recordings (SYNTHETIC) | n | calibrated, sign right | median quality "
         "| flexion RMSE after the first lockout: median / p90 / worst deg "

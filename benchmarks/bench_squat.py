@@ -30,6 +30,8 @@ personalised on the lifter's other two, the base model scored on the very same r
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 import time
 
 import numpy as np
@@ -164,7 +166,9 @@ def rep_counts(n_lifters: int, rows: tuple[str, ...] = ROWS) -> None:
             if name in rows:  # a part, rate, mounting and BLE link drawn per file
                 result, _ = realistic_set(RECORDING_SEED + i, start=start, n_reps=(10, 10), squats=True)
                 count(counts, (name,), result, analyse(result)[0])
-    print(f"(a) rep counting, {n_lifters} held-out lifters, 25-200 Hz, random mountings\n")
+    print(f"(a) rep counting, SYNTHETIC squats, {n_lifters} held-out lifters "
+          f"(make_lifter(i, seed={LIFTER_SEED}), realistic_set seeds from {RECORDING_SEED}), "
+          f"25-200 Hz, random mountings; regenerate: python {shlex.join(sys.argv)}\n")
     print("| sets of 10 squats | sets | calibrated | exact count | P | R | F1 | reps reported "
           "lost in a gap | exact, measured + lost |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -232,8 +236,9 @@ def faults(n_lifters: int) -> None:
     for lifter in lifters:
         again = base.probability(lifter["rows"]) >= base.threshold
         assert np.array_equal(again, lifter["engine_flagged"])
-    print(f"(b) squat faults, {n_lifters} held-out lifters x 3 sessions x 20 squats, "
-          "each session held out in turn\n")
+    print(f"(b) squat faults, SYNTHETIC, {n_lifters} held-out lifters "
+          f"(make_lifter(100 + i, seed={LIFTER_SEED})) x 3 sessions x 20 squats, each session "
+          f"held out in turn; regenerate: python {shlex.join(sys.argv)}\n")
     print("| fault | model | reps | with fault | balanced accuracy (median, worst lifter) "
           "| sensitivity | specificity | ROC AUC (median) |")
     print("|---|---|---|---|---|---|---|---|")
