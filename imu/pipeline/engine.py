@@ -94,8 +94,8 @@ class Step:
 
 def _steps(steps: list[Step]) -> Step:
     """Several steps as one."""
-    if not steps:
-        return Step(np.zeros((0, 4)), [])
+    if len(steps) <= 1:  # (most calls: one piece, no copy)
+        return steps[0] if steps else Step(np.zeros((0, 4)), [])
     return Step(np.concatenate([s.angles for s in steps]), [e for s in steps for e in s.events])
 
 
