@@ -8,8 +8,11 @@ docs (docs/vocabulary.md):
 - a probability is always shown with the model's **threshold** beside it:
   ``p=0.46 ≥ 0.17`` (flagged rounded) or ``p=0.05 < 0.17``;
 - times are **from the recording's first sample** as ``m:ss.s`` (``h:mm:ss.s`` from one
-  hour on, ``Nd hh:mm:ss.s`` from one day on: a clock that jumped), with the wall-clock time beside them when the recording says when it started
-  (``started_utc`` metadata, or a live sensor stamped by the host clock).
+  hour on, ``Nd hh:mm:ss.s`` from one day on: a clock that jumped), with the wall-clock
+  time beside them when the recording says when it started (``started_utc`` metadata, or
+  a live sensor stamped by the host clock);
+- a number compared with a limit has decimals enough to show which side it is on
+  (:func:`apart`: ``flexion 60.2 deg is beyond your limit of 60.0 deg``).
 
 The older words (``OK``/``ok`` in replay, ``neutral`` in the report) were never written
 to files or events, so there is nothing to read back.
@@ -174,11 +177,19 @@ def probability(p: float | None, threshold: float | None) -> str:
         return ""
     if threshold is None or not math.isfinite(threshold):
         return f"p={p:.2f}"
-    digits = 2
-    while digits < 4 and f"{p:.{digits}f}" == f"{threshold:.{digits}f}":
-        digits += 1
+    shown, limit = apart(p, threshold, 2)
     side = "≥" if p >= threshold else "<"
-    return f"p={p:.{digits}f} {side} {threshold:.{digits}f}"
+    return f"p={shown} {side} {limit}"
+
+
+def apart(value: float, limit: float, digits: int = 0) -> tuple[str, str]:
+    """``value`` and ``limit`` with ``digits`` decimals, or up to two more when fewer would
+    show the same number on both sides of a comparison: ``apart(75.4, 75) == ("75.4",
+    "75.0")``, ``apart(0.165, 0.166, 2) == ("0.165", "0.166")``."""
+    last = digits + 2
+    while digits < last and f"{value:.{digits}f}" == f"{limit:.{digits}f}":
+        digits += 1
+    return f"{value:.{digits}f}", f"{limit:.{digits}f}"
 
 
 def verdict(rep: Mapping[str, Any]) -> str:

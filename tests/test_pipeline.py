@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -212,6 +213,11 @@ def test_hyperextension_flag_and_flexion_limit_alert():
     limit = [a for a in alerts if a["kind"] == "flexion_limit"]
     assert [(a["set"], a["rep"]) for a in limit] == [(1, 1), (1, 2), (1, 3), (1, 4)]
     assert sum(a["kind"] == "hyperextension" for a in alerts) == 4
+    # the first sample beyond the limit: decimals enough to show that it is beyond
+    # (was "flexion 50 deg is beyond your limit of 50 deg")
+    for alert in limit:
+        shown = re.fullmatch(r"flexion (\S+) deg is beyond your limit of (\S+) deg", alert["message"])
+        assert shown and float(shown[1]) > float(shown[2]), alert["message"]
     normal = analyze_samples(session()[2])
     assert not any(r["hyperextended"] for r in normal.reps)
 

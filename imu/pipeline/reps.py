@@ -33,6 +33,7 @@ from imu.pipeline.rep_decision import (
 )
 from imu.pipeline.rep_settings import RepSettings
 from imu.pipeline.sets import SetGrouping, withdraw
+from imu.text import apart
 
 
 class RepSegmenter:
@@ -205,7 +206,9 @@ class RepSegmenter:
                             "time_s": float(self._t[i]),
                             "set": len(self._sets.sets) + 1,
                             "rep": rep,
-                            "message": f"flexion {flexion[i]:.0f} deg is beyond your limit of {limit:.0f} deg",
+                            "message": "flexion {} deg is beyond your limit of {} deg".format(
+                                *apart(float(flexion[i]), limit)
+                            ),
                         },
                     )
                 )
