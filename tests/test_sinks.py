@@ -160,7 +160,8 @@ def test_describe_gives_one_line_per_event_kind_with_times_from_the_start():
         "0:07.0  alert withdrawn: rep 1.4 was the bar put down: its rounded alert is withdrawn"
     )
     gap = {"type": "gap", "start_s": 1.0, "end_s": 3.5, "duration_s": 2.5, "restarted": True}
-    assert describe(gap) == "0:03.5  gap of 2.50 s in the data (state restarted)"
+    assert describe(gap) == (
+        "0:03.5  gap of 2.50 s in the data (too long to bridge: angles start again)")
     lost = {"type": "rep_lost", "time_s": 12.25, "message": "an excursion was cut off by a gap"}
     assert describe(lost, Timeline(2.0)) == (
         "0:10.2  a rep may be lost: an excursion was cut off by a gap"
@@ -518,9 +519,10 @@ def test_times_after_a_huge_clock_jump_read_as_days_not_clock_sized_hours():
     timeline = Timeline(100.0)  # the recording's clock jumps by 1e8 s after 38 s
     gap = {"type": "gap", "end_s": 100.0 + 38.02 + 1e8, "duration_s": 1e8, "restarted": True}
     assert describe(gap, timeline) == (
-        "1157d 09:47:18.0  gap of 1157 days 09 h in the data (state restarted)")
+        "1157d 09:47:18.0  gap of 1157 days 09 h in the data "
+        "(too long to bridge: angles start again)")
     assert describe({**gap, "duration_s": 1.04}, Timeline(0.0)).endswith(
-        "gap of 1.04 s in the data (state restarted)")
+        "gap of 1.04 s in the data (too long to bridge: angles start again)")
 
 
 def test_a_rep_line_fits_80_columns_with_the_threshold_beside_the_probability():

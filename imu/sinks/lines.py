@@ -73,7 +73,7 @@ def describe(
         return f"{at('time_s')}  alert withdrawn: {event.get('message', '')}"
     if kind == "gap":
         return f"{at('end_s')}  gap of {duration(event.get('duration_s'))} in the data" + (
-            " (state restarted)" if event.get("restarted") else ""
+            " (too long to bridge: angles start again)" if event.get("restarted") else ""
         )
     if kind == "rep_lost":
         return f"{at('time_s')}  a rep may be lost: {event.get('message', '')}"
