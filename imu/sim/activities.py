@@ -48,6 +48,8 @@ GYM_KINDS: dict[str, LiftKind] = {
 """Further lifts of the gym sessions (:mod:`imu.sim.gym`)."""
 
 ALL_KINDS: dict[str, LiftKind] = {**KINDS, **GYM_KINDS}
+"""Every lift kind by name (a :class:`DeadliftSet`'s ``kind``)."""
+
 
 @dataclass(frozen=True)
 class Stand:

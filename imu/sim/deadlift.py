@@ -3,7 +3,7 @@
 Functions of a builder ``b`` (:class:`imu.sim.script.Builder`), as :mod:`imu.sim.squat`
 for squat sets. How a rep is shaped (details and numbers: docs/simulator.md):
 
-- every rep has a rounding severity s: 0-0.3 in good reps, 0.25-1 in rounded ones;
+- every rep has a rounding severity s: 0-0.2 in good reps, 0.3-1 in rounded ones;
 - descent to the lifter's hinge depth plus s x 8-14 deg, (pause), a further s x 3-6 deg
   creeping into lift-off, then a pull with the trunk angle held early (knees extend
   first) and the fastest extension at (0.6 - 0.3 s) of the ascent ("unrounding" early),
@@ -100,8 +100,8 @@ def rep(
             ascent *= b.variety_rng.uniform(1.1, 1.6)
     drop = lifter.knee_drop_m * kind.drop
     t0, h = b.t, b.heading_deg
-    # Rounding is a continuum: good reps carry a little of it (0-0.3), rounded reps a
-    # lot (0.25-1); every mechanism below scales with it.
+    # Rounding is a continuum: good reps carry a little of it (0-0.2), rounded reps a
+    # lot (0.3-1); every mechanism below scales with it.
     severity = rng.uniform(0.3, 1.0) if rounded else rng.uniform(0.0, 0.2)
     bottom = depth + severity * rng.uniform(8, 14)
     # descent (lowering or setting up), then settle into the start position

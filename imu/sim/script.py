@@ -243,22 +243,6 @@ class Builder:
         self.t = t0 + end
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def build_motion(script: SessionScript, rng: np.random.Generator) -> BuiltMotion:
     """Compile ``script`` into continuous motion and the list of true reps."""
     b = Builder(script.lifter, rng)
