@@ -34,7 +34,6 @@ from pathlib import Path
 import numpy as np
 
 from imu.pipeline.rep_decision import (
-    DEFAULT_MODEL_PATH,
     EARLY_FEATURES,
     FINAL_FEATURES,
     MODEL_FORMAT,
@@ -42,6 +41,8 @@ from imu.pipeline.rep_decision import (
 )
 
 COMMAND = "python tools/train_rep_decision.py"
+OUT = Path(__file__).resolve().parents[1] / "models" / "rep_decision.json"
+"""The checkout's model file (not an installed copy's: this tool lives in the checkout)."""
 
 TRAIN_LIFTER_SEED = 1000
 """``make_lifter(i, seed=...)`` of the training lifters (the benchmark uses others)."""
@@ -228,10 +229,17 @@ def main(argv: list[str] | None = None) -> None:
     import sklearn
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lifters", type=int, default=40)
-    parser.add_argument("--lifter-seed", type=int, default=TRAIN_LIFTER_SEED)
-    parser.add_argument("--session-seed", type=int, default=3000)
-    parser.add_argument("--out", default=str(DEFAULT_MODEL_PATH))
+    parser.add_argument("--lifters", type=int, default=40, help="simulated lifters (default 40)")
+    parser.add_argument(
+        "--lifter-seed", type=int, default=TRAIN_LIFTER_SEED,
+        help=f"make_lifter(i, seed=...) of the lifters (default {TRAIN_LIFTER_SEED}; "
+        "benchmarks/bench_gym.py holds out 2026)",
+    )
+    parser.add_argument(
+        "--session-seed", type=int, default=3000,
+        help="seed of lifter i's sessions: this + 10 i (default 3000)",
+    )
+    parser.add_argument("--out", default=str(OUT), help=f"model file (default {OUT})")
     parser.add_argument(
         "--rows", help="a JSON file of collected rows: read if it exists, else written"
     )
