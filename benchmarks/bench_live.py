@@ -180,7 +180,7 @@ HELD_OUT_SEEDS = (1000, 1001, 1002, 1003, 1004, 1005)
 def flagged_set(seed: int, rate_hz: float) -> tuple[np.ndarray, Any]:
     """SYNTHETIC: a standing start, then 8 conventional deadlifts of lifter ``seed``, five of
     them rounded (imu.sim; regenerate with this script). Samples and the truth reps."""
-    from imu.sim.script import DeadliftSet, SessionScript, Stand
+    from imu.sim import DeadliftSet, SessionScript, Stand
 
     rounded = (False, True, False, True, True, False, True, True)
     script = SessionScript(
