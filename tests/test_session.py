@@ -247,9 +247,47 @@ def test_not_text(tmp_path):
 
 def test_time_going_backwards_is_an_error_naming_the_line(tmp_path):
     lines = session_lines(tmp_path)
-    lines[50], lines[51] = lines[51], lines[50]
+    lines[50], lines[70] = lines[70], lines[50]  # 0.19 s back: more than jitter
     message = error_of(rewrite(tmp_path, lines))
-    assert "bad.csv:52: column 'time_s': time goes backwards (0.49 after 0.5)" in message
+    assert "bad.csv:52: column 'time_s': time goes backwards (0.5 after 0.69), by 0.19 s" in message
+
+
+def test_time_jitter_back_drops_those_rows_with_one_warning_that_counts_them(tmp_path):
+    """Host time stamps that go back by less than JITTER_S (BLE notifications arriving
+    late): the rows not later than every earlier row are dropped, in file order."""
+    lines = session_lines(tmp_path)
+    lines[50], lines[51] = lines[51], lines[50]  # 0.5 then 0.49 (lines 51, 52)
+    for k, time_s in ((102, "0.995"), (103, "0.998")):  # after 1.0 at line 102
+        lines[k] = time_s + lines[k][lines[k].index(","):]
+    path = rewrite(tmp_path, lines)
+    session = read_session(path)
+    assert len(session.data) == 300 - 3
+    assert np.all(np.diff(session.time_s) > 0)
+    assert list(session.time_s[47:52]) == [0.47, 0.48, 0.5, 0.51, 0.52]  # 0.49 went
+    assert session.warnings == [
+        f"{path}: time goes back on 3 line(s), by up to 10 ms, first at line 52 (host time "
+        "stamps' jitter, e.g. BLE notifications): those 3 sample(s) dropped, not sorted "
+        "(the analysis skips samples out of time order)"
+    ]
+
+
+def test_time_jitter_back_drops_the_rows_the_engine_skips():
+    """A SYNTHETIC realistic BLE recording: the rows dropped are those the pipeline's
+    timing stage would skip as out of order, as many as the warning says."""
+    from imu.pipeline.timing import Timing
+    from imu.sim.recording import realistic_set
+
+    recording, _ = realistic_set(2)  # mid-rep, 100 Hz, 27 ms connection interval
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "ble.csv"
+        write_session(recording.session, path)
+        raw = pd.read_csv(path, comment="#")[list(REQUIRED)].to_numpy()
+        session = read_session(path)
+    skipped = Timing().update(raw).skip
+    assert skipped.sum() == 53
+    assert len(session.data) == len(raw) - 53
+    assert np.array_equal(session.time_s, raw[~skipped, 0])
+    assert sum("time goes back on 53 line(s)" in w for w in session.warnings) == 1
 
 
 def test_repeated_time_with_different_values_is_an_error(tmp_path):

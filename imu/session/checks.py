@@ -24,12 +24,26 @@ from imu.session.model import (
 )
 
 
+JITTER_S = 0.1
+"""The most a row's time may lie behind an earlier row's and still be the jitter of host
+time stamps (s): BLE notifications arrive late by up to a connection interval (7.5-50
+ms) or two; a clock set back is a larger step (ntpd slews offsets below 0.128 s and
+steps only larger ones)."""
+
+
 def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str]) -> pd.DataFrame:
     """Enforce strictly increasing time in ``frame`` (``frame.attrs["lines"]`` = file lines).
 
     Exact duplicate rows (a logger that wrote a row twice) are dropped with a warning; a
-    repeated time with different values or a time that goes backwards is an error naming
-    the line. ``column`` is the source's name for the time column (for messages).
+    repeated time with different values is an error naming the line. A row whose time is
+    not later than every row before it, by at most :data:`JITTER_S`, is the jitter of
+    host time stamps (a BLE logger stamps samples when a notification arrives, late by
+    up to a connection interval): such rows are dropped with one warning that counts
+    them, which are the rows the engine would skip as out of order
+    (:mod:`imu.pipeline.timing`). They are dropped, not sorted: the file's order is the
+    order the sensor sampled in, and sorting by a jittered stamp would swap samples. A
+    step back by more (a clock reset, files joined) is an error naming the line.
+    ``column`` is the source's name for the time column (for messages).
     """
     lines = frame.attrs.get("lines", np.arange(len(frame)) + 2)
     t = frame[TIME].to_numpy(dtype=np.float64)
@@ -51,30 +65,47 @@ def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str])
                 column=column,
                 hint="timestamps must be strictly increasing; delete one of the two lines",
             )
-        keep = np.ones(len(frame), dtype=bool)
-        keep[repeated] = False
         warnings.append(
             f"{name}: dropped {repeated.size} exact duplicate row(s), first at line "
             f"{lines[repeated[0]]}"
         )
-        attrs = dict(frame.attrs)
-        frame = frame.loc[keep].reset_index(drop=True)
-        frame.attrs = {**attrs, "lines": np.asarray(lines)[keep]}
+        frame = _drop_rows(frame, repeated, lines)
         lines = frame.attrs["lines"]
         t = frame[TIME].to_numpy(dtype=np.float64)
         steps = np.diff(t)
-    backwards = np.flatnonzero(steps < 0)
-    if backwards.size:
-        i = int(backwards[0]) + 1
+    if not (steps < 0).any():
+        return frame
+    latest = np.maximum.accumulate(t)[:-1]  # the latest time before each row from the 2nd
+    behind = latest - t[1:]
+    reset = np.flatnonzero(behind > JITTER_S)
+    if reset.size:
+        i = int(reset[0]) + 1
         raise input_error(
-            f"time goes backwards ({float(t[i])} after {float(t[i - 1])}); "
-            f"{backwards.size} such line(s) in the file",
+            f"time goes backwards ({float(t[i])} after {float(latest[i - 1])}), by "
+            f"{behind[i - 1]:.3g} s, more than time stamps' jitter ({JITTER_S:g} s): a clock "
+            "reset or recordings joined",
             path=name,
             line=int(lines[i]),
             column=column,
-            hint="timestamps must be strictly increasing; fix or delete the line, or split "
-            "the file at it",
+            hint="split the file at this line, or fix its time",
         )
+    late = np.flatnonzero(behind >= 0) + 1
+    warnings.append(
+        f"{name}: time goes back on {late.size} line(s), by up to "
+        f"{behind.max() * 1e3:.3g} ms, first at line {lines[late[0]]} (host time stamps' "
+        f"jitter, e.g. BLE notifications): those {late.size} sample(s) dropped, not sorted "
+        "(the analysis skips samples out of time order)"
+    )
+    return _drop_rows(frame, late, lines)
+
+
+def _drop_rows(frame: pd.DataFrame, rows: np.ndarray, lines) -> pd.DataFrame:
+    """``frame`` without ``rows`` (positions), its ``attrs["lines"]`` kept in step."""
+    keep = np.ones(len(frame), dtype=bool)
+    keep[rows] = False
+    attrs = dict(frame.attrs)
+    frame = frame.loc[keep].reset_index(drop=True)
+    frame.attrs = {**attrs, "lines": np.asarray(lines)[keep]}
     return frame
 
 
