@@ -164,7 +164,9 @@ def rep_counts(n_lifters: int, rows: tuple[str, ...] = ROWS) -> None:
             count(counts, names, result, analyse(result)[0])
         for name, start in ((CUT, "before_first_rep"), (MID, "mid_rep")):
             if name in rows:  # a part, rate, mounting and BLE link drawn per file
-                result, _ = realistic_set(RECORDING_SEED + i, start=start, n_reps=(10, 10), squats=True)
+                result, _ = realistic_set(
+                    RECORDING_SEED + i, start=start, n_reps=(10, 10), squats=True
+                )
                 count(counts, (name,), result, analyse(result)[0])
     print(f"(a) rep counting, SYNTHETIC squats, {n_lifters} held-out lifters "
           f"(make_lifter(i, seed={LIFTER_SEED}), realistic_set seeds from {RECORDING_SEED}), "
