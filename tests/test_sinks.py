@@ -202,7 +202,7 @@ def test_calibration_line_is_stamped_when_given_and_says_where_the_still_period_
              "time_s": 101.5, "message": "calibrated: still period, forward axis assumed (no "
              "forward bend deeper than 30 deg before the end; flexion sign may be wrong: "
              "pass --mounting)"}  # fmt: skip
-    assert log.lines(event) == [
+    assert log.lines(event) + log.flush() == [
         (
             "0:12.8  calibration ok: mounting PZPYNX (quality 0.29), still period at 0:01.5, "
             "forward axis assumed (no forward bend deeper than 30 deg before the end; flexion "
@@ -494,18 +494,25 @@ def test_live_display_logs_every_rep_above_the_panel_with_the_host_clock(monkeyp
     assert "session finished: 0:50.0 (01:00:00 to 01:00:50)" in text
 
 
-def test_calibration_from_the_movement_says_where_upright_was_taken():
+def test_calibration_from_the_movement_says_where_upright_was_taken_after_the_reps_before():
     log = SessionLog(Timeline(100.0))
     log.see(np.array([[100.0, 0, 0, 9.8, 0, 0, 0], [107.1, 0, 0, 9.8, 0, 0, 0]]))
     event = {"type": "calibration", "ok": True, "method": "movement", "quality": 0.49,
              "mounting": "NXNZNY", "time_s": 106.5, "message": "calibrated from the movement "
              "(2 bends; upright = the tops of the reps, flexion sign from axes)"}  # fmt: skip
-    assert log.lines(event) == [
+    assert log.lines(event) == []  # held: the reps it was settled from come first
+    rep = {"type": "rep", "set": 1, "rep": 1, "end_s": 103.9, "rounded": False}
+    assert [line[:15] for line in log.lines(rep)] == ["0:03.9  rep 1.1"]
+    assert log.lines({**rep, "rep": 2, "end_s": 109.4}) == [
         (
             "0:07.1  calibration ok: mounting NXNZNY (quality 0.49), from the movement (2 bends; "
             "upright = the tops of the reps, flexion sign from axes); upright at 0:06.5"
-        )
+        ),
+        "0:09.4  rep 1.2  peak flexion ? deg  lockout ? deg  descent ? s  ascent ? s  good",
     ]
+    log.lines(event)  # at most HOLD_LIMIT_S held, then out without a later event
+    assert log.see(np.array([[117.0, 0, 0, 9.8, 0, 0, 0]])) == []
+    assert log.see(np.array([[117.2, 0, 0, 9.8, 0, 0, 0]]))[0].startswith("0:07.1  calibration")
 
 
 def test_times_after_a_huge_clock_jump_read_as_days_not_clock_sized_hours():

@@ -71,6 +71,27 @@ def test_replay_log_of_the_demo(capsys, monkeypatch, truth):
     assert all("\a" not in line for line in log)
 
 
+def test_replay_log_reads_in_order_when_calibration_comes_from_the_reps(
+    capsys, monkeypatch, tmp_path
+):
+    """The demo cut 54 s in (mid-set, no still period): calibration from the movement
+    settles at 0:06.6, after rep 1.1 locked out at 0:05.5. Its line was written first
+    (the log went back in time); it now comes after rep 1.1, before rep 1.2."""
+    from imu.session import read_session
+
+    session = read_session(ROOT / DEMO)
+    data = session.data
+    cut = data[data.time_s >= data.time_s.iloc[0] + 54.0].reset_index(drop=True)
+    path = tmp_path / "cut.csv"
+    write_session(Session(cut, session.metadata), path)
+    log = run(capsys, monkeypatch, "replay", "--fast", "--no-display", str(path))
+    stamps = [seconds(m) for m in (re.match(STAMP, line) for line in log) if m]
+    assert stamps == sorted(stamps), log
+    calibration = next(i for i, line in enumerate(log) if "calibration ok" in line)
+    assert "from the movement" in log[calibration]
+    assert "rep 1.1 " in log[calibration - 1] and "rep 1.2 " in log[calibration + 1]
+
+
 def test_replay_log_of_the_demo_fits_a_terminal_of_80_columns(capsys, monkeypatch):
     """On a narrow terminal a rep line drops descent and ascent (then the wall clock,
     then "flexion" after "peak", then the lockout) and keeps the probability beside the

@@ -9,7 +9,9 @@ time in brackets when it is known (:class:`imu.text.Timeline`)::
 
 Lines come in the order of the lift: a provisional alert for rep N (given at its lockout,
 before rep N-1 is confirmed, docs/contracts.md) is held until the line of rep N-1 has
-been written (:class:`LogOrder`), so the log never shows rep 1.3's alert before rep 1.2.
+been written (:class:`LogOrder`), so the log never shows rep 1.3's alert before rep 1.2;
+a calibration line (stamped when it was settled) is held until the reps that locked out
+before it, measured with it once it settled, have their lines.
 """
 
 from __future__ import annotations
@@ -196,18 +198,37 @@ def mounting_text(event: dict[str, Any]) -> str:
     )
 
 
+def stamp_s(event: dict[str, Any]) -> float | None:
+    """The sample time a line is stamped with: a rep, set or gap at its ``end_s``, a
+    calibration when it was given (``given_s``), anything else at its ``time_s``."""
+    kind = event.get("type")
+    key = {"rep": "end_s", "set": "end_s", "gap": "end_s", "calibration": "given_s"}
+    value = event.get(key.get(kind, "time_s"))
+    return float(value) if isinstance(value, (int, float)) else None
+
+
 class LogOrder:
     """Puts each event in the order of the lift: an alert for rep N of a set waits until
     rep N-1's line is out (at most :data:`HOLD_LIMIT_S` of sample time, or until an event
-    that is neither a rep nor an alert comes)."""
+    that is neither a rep nor an alert comes). A calibration waits until an event stamped
+    after it was given (the reps held while it settled come out at their lockouts, before
+    it; at most :data:`HOLD_LIMIT_S`)."""
 
     def __init__(self) -> None:
         self._held: list[dict[str, Any]] = []
         self._reps_out: set[tuple[Any, Any]] = set()
+        self._calibration: dict[str, Any] | None = None
 
     def push(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         """Events to write now, in order (``event`` may be held for later)."""
+        return self._before_later(self._push(event))
+
+    def _push(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         kind = event.get("type")
+        if kind == "calibration" and stamp_s(event) is not None:
+            out = self._release()  # an older one first
+            self._calibration = event
+            return out
         if kind == "alert" and self._waits(event):
             self._held.append(event)
             return []
@@ -225,13 +246,35 @@ class LogOrder:
         return out
 
     def due(self, now_s: float) -> list[dict[str, Any]]:
-        """Held alerts older than :data:`HOLD_LIMIT_S` at sample time ``now_s``."""
+        """Held alerts older than :data:`HOLD_LIMIT_S` at sample time ``now_s``, and the
+        held calibration once it is as old."""
         late = [e for e in self._held if now_s - float(e.get("time_s") or now_s) > HOLD_LIMIT_S]
         self._held = [e for e in self._held if e not in late]
-        return late
+        out = self._before_later(late)
+        given = stamp_s(self._calibration) if self._calibration is not None else None
+        if given is not None and now_s - given > HOLD_LIMIT_S:
+            out += self._release()
+        return out
 
     def flush(self) -> list[dict[str, Any]]:
         out, self._held = self._held, []
+        return self._release() + out
+
+    def _release(self) -> list[dict[str, Any]]:
+        out = [] if self._calibration is None else [self._calibration]
+        self._calibration = None
+        return out
+
+    def _before_later(self, out: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``out`` with the held calibration before its first event stamped after the
+        calibration was given (or not stamped at all)."""
+        if self._calibration is None:
+            return out
+        given = stamp_s(self._calibration)
+        for i, event in enumerate(out):
+            stamp = stamp_s(event)
+            if stamp is None or given is None or stamp > given:
+                return [*out[:i], *self._release(), *out[i:]]
         return out
 
     def _waits(self, alert: dict[str, Any]) -> bool:
