@@ -17,7 +17,7 @@ from imu.session import Session, read_session
 from imu.sinks.alerts import AlertSound
 from imu.sinks.display import Display, gauge
 from imu.sinks.events import EventLog
-from imu.sinks.lines import HOLD_LIMIT_S, LineOutput, LogOrder, SessionLog, describe
+from imu.sinks.lines import HOLD_LIMIT_S, LineOutput, LogOrder, SessionLog, describe, fold
 from imu.sinks.recorder import Recorder
 from imu.sinks.runner import Runner
 from imu.text import Timeline
@@ -547,3 +547,29 @@ def test_a_rep_line_fits_80_columns_with_the_threshold_beside_the_probability():
         "1:02:05.0  rep 12.1  peak 101.5 deg  lockout -12.3 deg  good (p=0.05 < 0.17)")
     for width in (80, 100, 120):
         assert len(describe(rep, timeline, 0.1661, width=width)) <= width
+
+
+def test_lines_longer_than_the_terminal_fold_under_their_text_in_the_live_log():
+    """At 80 columns the set line (~108 characters) and the session summary wrapped where
+    the terminal cut them (mid-word, the rest at column 0 under the times); they fold at
+    spaces, the rest indented under the text, and every line fits."""
+    from rich.console import Console
+
+    screen = io.StringIO()
+    console = Console(file=screen, width=80, force_terminal=False, color_system=None)
+    display = Display("imu live - test", flexion_limit_deg=None, console=console)
+    display.on_samples(np.array([[100.0, 0, 0, 9.8, 0, 0, 0]]), False)
+    display.on_event({"type": "set", "set": 1, "n_reps": 5, "end_s": 166.6, "n_rounded": 2,
+                      "n_hyperextended": 1, "n_flagged": 3, "tempo_trend": -0.29,
+                      "flexion_drift_deg": 6.7})  # fmt: skip
+    display.close({"ended_by": "finished", "duration_s": 136.5, "n_samples": 13652,
+                   "n_reps": 13, "n_sets": 2, "n_flagged": 7, "n_rounded": 6,
+                   "n_hyperextended": 1, "n_alerts": 7})  # fmt: skip
+    lines = screen.getvalue().splitlines()
+    assert all(len(line.rstrip()) <= 80 for line in lines)
+    at = lines.index(
+        "1:06.6  set 1 done: 5 reps, 3 flagged (2 rounded, 1 hyperextended), tempo trend")
+    assert lines[at + 1] == "        -0.29 s/rep, flexion drift +6.7 deg"
+    at = next(i for i, line in enumerate(lines) if line.startswith("session finished: 2:16.5"))
+    assert lines[at + 1].startswith("  ") and lines[at + 1].endswith("7 alerts, 0 gaps")
+    assert fold("0:01.0  short", 80) == ["0:01.0  short"] and fold("x " * 50, None) == ["x " * 50]

@@ -148,7 +148,7 @@ class Display(Sink):
         self.alert = None
         self._live.stop()
         self.console.print()
-        for line in summary_lines(summary, self.log.timeline):
+        for line in self.log.fitted(summary_lines(summary, self.log.timeline)):
             self.console.print(line, highlight=False, markup=False)
 
     def _write(self, lines: list[str]) -> None:

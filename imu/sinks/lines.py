@@ -303,7 +303,7 @@ class SessionLog:
         if len(samples):
             self.timeline.see(float(samples[0, 0]))
             self.now_s = float(samples[-1, 0])
-            return [self._line(e) for e in self.order.due(self.now_s)]
+            return self._lines(self.order.due(self.now_s))
         return []
 
     def lines(self, event: dict[str, Any]) -> list[str]:
@@ -316,17 +316,44 @@ class SessionLog:
             )
         elif kind == "set" and "n_flagged" not in event:
             event = {**event, "n_flagged": self.flagged_in(event.get("set"))}
-        return [self._line(e) for e in self.order.push(event)]
+        return self._lines(self.order.push(event))
 
     def flush(self) -> list[str]:
-        return [self._line(e) for e in self.order.flush()]
+        return self._lines(self.order.flush())
+
+    def fitted(self, lines: list[str]) -> list[str]:
+        """``lines`` as they are, or each folded to the width (:func:`fold`)."""
+        width = self.width()
+        return [part for line in lines for part in fold(line, width)]
 
     def flagged_in(self, set_number: Any) -> int | None:
         """Flagged reps of set ``set_number`` seen so far (None: none of its reps seen)."""
         return self._flagged.get(set_number)
 
-    def _line(self, event: dict[str, Any]) -> str:
-        return describe(event, self.timeline, self.threshold, self.width())
+    def _lines(self, events: list[dict[str, Any]]) -> list[str]:
+        width = self.width()
+        return [
+            part
+            for event in events
+            for part in fold(describe(event, self.timeline, self.threshold, width), width)
+        ]
+
+
+def fold(line: str, width: int | None) -> list[str]:
+    """``line`` as it is when it fits in ``width`` columns (None: no limit, as in a file or
+    a pipe), else folded at spaces with the rest indented under the text after its time
+    stamp (``0:52.5  calibration ok: ...``), so that the time column stays clear; a line
+    without a stamp (the summary) goes on two columns in."""
+    if width is None or len(line) <= width:
+        return [line]
+    import textwrap
+
+    after_stamp = line.find("  ")
+    indent = after_stamp + 2 if 0 < after_stamp < width // 2 else 2
+    return textwrap.wrap(
+        line, width, subsequent_indent=" " * indent, break_long_words=False,
+        break_on_hyphens=False,
+    )  # fmt: skip
 
 
 class LineOutput(Sink):
@@ -356,7 +383,8 @@ class LineOutput(Sink):
             self._print(line)
 
     def close(self, summary: dict[str, Any]) -> None:
-        for line in self.log.flush() + summary_lines(summary, self.log.timeline):
+        summary_text = self.log.fitted(summary_lines(summary, self.log.timeline))
+        for line in self.log.flush() + summary_text:
             self._print(line)
 
     def _print(self, line: str) -> None:
