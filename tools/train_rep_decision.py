@@ -241,15 +241,24 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--out", default=str(OUT), help=f"model file (default {OUT})")
     parser.add_argument(
-        "--rows", help="a JSON file of collected rows: read if it exists, else written"
+        "--rows",
+        help="a JSON file of collected rows: read if it exists (collected with the same"
+        " --lifters and seeds), else written",
     )
     args = parser.parse_args(argv)
+    if args.lifters < 2:
+        parser.error("--lifters: at least 2 (the cross-validation is grouped by lifter)")
+    collected_with = {"lifters": args.lifters, "lifter_seed": args.lifter_seed,
+                      "session_seed": args.session_seed}  # fmt: skip
     if args.rows and Path(args.rows).exists():
         rows = json.loads(Path(args.rows).read_text(encoding="utf-8"))
+        if rows.get("collected_with", collected_with) != collected_with:  # the manifest says
+            raise SystemExit(f"{args.rows} was collected with {rows['collected_with']}")
     else:
         rows = collect(args.lifters, args.lifter_seed, args.session_seed)
         if args.rows:
-            Path(args.rows).write_text(json.dumps(rows), encoding="utf-8")
+            rows_file = {**rows, "collected_with": collected_with}
+            Path(args.rows).write_text(json.dumps(rows_file), encoding="utf-8")
     spec: dict = {"format": MODEL_FORMAT}
     manifest: dict = {
         "synthetic": True,
