@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from imu.batch.discover import Recording, filesystem, is_url
-from imu.errors import ImuError, input_error
+from imu.errors import ImuError
 
 MEASUREMENT_OPTIONS = (
     "mounting", "lift", "hyperextension_deg", "flexion_limit_deg", "set_rest_s", "rest_pause_s",
@@ -168,15 +168,11 @@ def _load(recording: Recording, options: Options, blobs: list[bytes]):
     """The recording as a Session from the bytes of its files, read once by :func:`_read`
     (as :func:`imu.importers.load` reads its paths: zip members, gunzipped files, gzip
     data cut off keeping its warning)."""
-    from imu.importers import FORMATS, detect, importer
+    from imu.importers import load_files
     from imu.importers._sources import from_bytes
 
-    if options.format is not None and options.format not in FORMATS:
-        raise input_error(f"unknown format {options.format!r}",
-                          hint=f"choose one of {', '.join(FORMATS)}")
     files = [f for p, b in zip(recording.paths, blobs, strict=True) for f in from_bytes(p, b)]
-    fmt = options.format or detect(files)
-    return importer(fmt).load(files, options.acc_unit, options.gyr_unit)
+    return load_files(files, options.format, options.acc_unit, options.gyr_unit)
 
 
 def _measure(recording: Recording, options: Options, blobs: list[bytes]) -> dict:

@@ -93,12 +93,27 @@ def load(
     Raises :class:`imu.errors.InputError` (one line naming file, line, column and a fix)
     on any problem; recoverable ones are in ``Session.warnings``.
     """
-    if fmt is not None and fmt not in FORMATS:
-        raise input_error(f"unknown format {fmt!r}", hint=f"choose one of {', '.join(FORMATS)}")
+    _check_format(fmt)
     from imu.importers._sources import gather
 
-    files = gather(paths)
+    return load_files(gather(paths), fmt, acc_unit, gyr_unit)
+
+
+def load_files(
+    files: Sequence[SourceFile],
+    fmt: str | None = None,
+    acc_unit: str | None = None,
+    gyr_unit: str | None = None,
+) -> Session:
+    """:func:`load` for files already read (``imu batch`` reads each once, to hash and
+    measure the same bytes: :func:`imu.importers._sources.from_bytes`)."""
+    _check_format(fmt)
     return importer(fmt or detect(files)).load(files, acc_unit, gyr_unit)
+
+
+def _check_format(fmt: str | None) -> None:
+    if fmt is not None and fmt not in FORMATS:
+        raise input_error(f"unknown format {fmt!r}", hint=f"choose one of {', '.join(FORMATS)}")
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
@@ -131,4 +146,5 @@ def load_from_args(paths: PathArg | Sequence[PathArg], args: argparse.Namespace)
     return load(paths, fmt=args.format, acc_unit=args.acc_unit, gyr_unit=args.gyr_unit)
 
 
-__all__ = ["FORMATS", "add_input_arguments", "detect", "importer", "load", "load_from_args"]
+__all__ = ["FORMATS", "add_input_arguments", "detect", "importer", "load", "load_files",
+           "load_from_args"]
