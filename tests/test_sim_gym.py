@@ -99,3 +99,17 @@ def test_gym_sessions_are_seeded_and_varied(name):
     assert 9 * 60 < a.duration_s < 20 * 60
     assert (len(a.reps) == 0) == (name == "no_lifts")
     assert {x["kind"] for x in a.bends} & {"load_plate", "pick_chalk", "pick_belt", "stretch"}
+
+
+def test_recording_variety_is_seeded_and_draws_rates_parts_losses_and_cuts():
+    from imu.sim.gym import recording_variety
+
+    draws = [recording_variety(seed) for seed in range(200)]
+    assert recording_variety(7) == draws[7]
+    assert {rate for rate, _, _ in draws} <= {25.0, 50.0, 52.0, 100.0, 104.0, 200.0}
+    lossy = [s.loss_fraction for _, s, _ in draws if s.loss_fraction > 0]
+    assert 0.2 < len(lossy) / len(draws) < 0.4 and max(lossy) <= 0.1
+    assert all(0.0075 <= s.connection_interval_s <= 0.05 for _, s, _ in draws)
+    cuts = [cut for _, _, cut in draws if cut is not None]
+    assert 0.4 < len(cuts) / len(draws) < 0.6
+    assert all(10 <= start <= 120 and 0 <= end <= 120 for start, end in cuts)

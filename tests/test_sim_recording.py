@@ -86,3 +86,16 @@ def test_realistic_sets_are_cut_to_the_set(seed):
             assert lead > 2.0
         assert np.isin(result.truth_angles["time_s"], time_s).all()
         assert result.truth_bends.empty  # the put-down after the last lockout is cut off
+
+
+def test_realistic_squat_sets_draw_the_same_recording_as_the_deadlift_set_of_their_seed():
+    """``squats=True``: the same part, rate, mounting and cut, a set of back squats whose
+    truth carries the squat faults (bench_squat's cut-to-the-set rows)."""
+    squats, drawn = realistic_set(5, start="mid_rep", n_reps=(6, 6), squats=True)
+    _, deadlift = realistic_set(5, start="mid_rep", n_reps=(6, 6))
+    same = ("part", "sampling_rate_hz", "mounting", "start", "loss_fraction")
+    assert [drawn[k] for k in same] == [deadlift[k] for k in same]
+    reps = squats.truth_reps
+    assert drawn["kind"] == "squat" and set(reps["kind"]) == {"squat"} and len(reps) == 5
+    assert {"butt_wink", "forward_lean"} <= set(reps.columns)
+    assert squats.session.metadata["synthetic"] == "true"
