@@ -573,3 +573,19 @@ def test_lines_longer_than_the_terminal_fold_under_their_text_in_the_live_log():
     at = next(i for i, line in enumerate(lines) if line.startswith("session finished: 2:16.5"))
     assert lines[at + 1].startswith("  ") and lines[at + 1].endswith("7 alerts, 0 gaps")
     assert fold("0:01.0  short", 80) == ["0:01.0  short"] and fold("x " * 50, None) == ["x " * 50]
+
+
+def test_a_set_found_over_after_later_lines_is_stamped_when_found():
+    log = SessionLog(Timeline(0.0))
+    log.see(np.array([[0.0, 0, 0, 9.8, 0, 0, 0], [68.8, 0, 0, 9.8, 0, 0, 0]]))
+    log.lines({"type": "rep", "set": 1, "rep": 5, "end_s": 66.6})
+    alert = {"type": "alert", "kind": "flexion_limit", "set": 1, "rep": 6, "time_s": 68.7,
+             "message": "flexion 45.01 deg is beyond your limit of 45.00 deg"}  # fmt: skip
+    assert log.lines(alert) == [
+        "1:08.7  ALERT rep 1.6 flexion 45.01 deg is beyond your limit of 45.00 deg"]
+    log.see(np.array([[75.7, 0, 0, 9.8, 0, 0, 0]]))
+    done = {"type": "set", "set": 1, "n_reps": 5, "end_s": 66.6, "flexion_drift_deg": 6.7}
+    assert log.lines(done) == ["1:15.7  set 1 done at 1:06.6: 5 reps, flexion drift +6.7 deg"]
+    in_order = SessionLog(Timeline(0.0))
+    in_order.see(np.array([[0.0, 0, 0, 9.8, 0, 0, 0], [75.7, 0, 0, 9.8, 0, 0, 0]]))
+    assert in_order.lines(done) == ["1:06.6  set 1 done: 5 reps, flexion drift +6.7 deg"]

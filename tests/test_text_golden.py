@@ -92,6 +92,18 @@ def test_replay_log_reads_in_order_when_calibration_comes_from_the_reps(
     assert "rep 1.1 " in log[calibration - 1] and "rep 1.2 " in log[calibration + 1]
 
 
+def test_replay_log_reads_in_order_with_flexion_limit_alerts(capsys, monkeypatch):
+    """With --flexion-limit-deg 45 the demo alerts on a bend after set 1's last rep
+    (1:08.7); set 1 was found over later and its line, stamped at its last lockout
+    (1:06.6), came after that alert. It is now stamped when found, with the lockout."""
+    log = run(capsys, monkeypatch, "replay", "--fast", "--no-display",
+              "--flexion-limit-deg", "45", DEMO)  # fmt: skip
+    stamps = [seconds(m) for m in (re.match(STAMP, line) for line in log) if m]
+    assert stamps == sorted(stamps), log
+    (set_1,) = [line for line in log if " set 1 done" in line]
+    assert re.match(rf"{STAMP}  set 1 done at 1:06\.6: 5 reps, 3 flagged ", set_1), set_1
+
+
 def test_replay_log_of_the_demo_fits_a_terminal_of_80_columns(capsys, monkeypatch):
     """On a narrow terminal a rep line drops descent and ascent (then the wall clock,
     then "flexion" after "peak", then the lockout) and keeps the probability beside the

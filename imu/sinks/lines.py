@@ -67,7 +67,9 @@ def describe(
     if kind == "rep":
         return rep_line(event, timeline, threshold, width)
     if kind == "set":
-        return f"{at('end_s')}  {set_text(event)}"
+        if event.get("found_s") is None:
+            return f"{at('end_s')}  {set_text(event)}"
+        return f"{at('found_s')}  {set_text(event, timeline.at(event.get('end_s')))}"
     if kind == "alert":
         where = f"rep {event['set']}.{event['rep']} " if event.get("rep") else ""
         return f"{at('time_s')}  ALERT {where}{alert_text(event, threshold)}"
@@ -140,11 +142,13 @@ def alert_text(event: dict[str, Any], threshold: float | None) -> str:
     return str(event.get("message", kind))
 
 
-def set_text(event: dict[str, Any]) -> str:
-    """``set 1 done: 5 reps, 2 flagged (1 rounded, 1 hyperextended), tempo trend ...``."""
+def set_text(event: dict[str, Any], done_at: str = "") -> str:
+    """``set 1 done: 5 reps, 2 flagged (1 rounded, 1 hyperextended), tempo trend ...``
+    (``set 1 done at 1:06.6: ...`` with ``done_at``, its last lockout)."""
     n_reps = int(event.get("n_reps") or 0)
     rounded, hyper = int(event.get("n_rounded") or 0), int(event.get("n_hyperextended") or 0)
-    parts = [f"set {event.get('set')} done: {plural(n_reps, 'rep')}"]
+    done = f"done at {done_at}" if done_at else "done"
+    parts = [f"set {event.get('set')} {done}: {plural(n_reps, 'rep')}"]
     if "n_rounded" in event or "n_hyperextended" in event:
         parts.append(flagged_text(event.get("n_flagged"), rounded, hyper))
     if event.get("tempo_trend") is not None:
@@ -298,6 +302,7 @@ class SessionLog:
         self.order = LogOrder()
         self.now_s: float | None = None
         self._flagged: dict[Any, int] = {}  # set number -> flagged reps so far
+        self._latest_s: float | None = None  # the latest stamp written
 
     def see(self, samples: Any) -> list[str]:
         if len(samples):
@@ -332,11 +337,19 @@ class SessionLog:
 
     def _lines(self, events: list[dict[str, Any]]) -> list[str]:
         width = self.width()
-        return [
-            part
-            for event in events
-            for part in fold(describe(event, self.timeline, self.threshold, width), width)
-        ]
+        lines = []
+        for event in events:
+            stamp = stamp_s(event)
+            late = stamp is not None and self._latest_s is not None and stamp < self._latest_s
+            if late and event.get("type") == "set" and self.now_s is not None:
+                # found over after later lines (a bend that was not a rep): stamped when
+                # found, saying when its last rep locked out
+                event = {**event, "found_s": self.now_s}
+                stamp = self.now_s
+            if stamp is not None:
+                self._latest_s = stamp if self._latest_s is None else max(self._latest_s, stamp)
+            lines += fold(describe(event, self.timeline, self.threshold, width), width)
+        return lines
 
 
 def fold(line: str, width: int | None) -> list[str]:
