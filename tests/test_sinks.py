@@ -582,7 +582,7 @@ def test_a_set_found_over_after_later_lines_is_stamped_when_found():
     alert = {"type": "alert", "kind": "flexion_limit", "set": 1, "rep": 6, "time_s": 68.7,
              "message": "flexion 45.01 deg is beyond your limit of 45.00 deg"}  # fmt: skip
     assert log.lines(alert) == [
-        "1:08.7  ALERT rep 1.6 flexion 45.01 deg is beyond your limit of 45.00 deg"]
+        "1:08.7  ALERT flexion 45.01 deg is beyond your limit of 45.00 deg"]  # not a rep 1.6
     log.see(np.array([[75.7, 0, 0, 9.8, 0, 0, 0]]))
     done = {"type": "set", "set": 1, "n_reps": 5, "end_s": 66.6, "flexion_drift_deg": 6.7}
     assert log.lines(done) == ["1:15.7  set 1 done at 1:06.6: 5 reps, flexion drift +6.7 deg"]

@@ -102,6 +102,9 @@ def test_replay_log_reads_in_order_with_flexion_limit_alerts(capsys, monkeypatch
     assert stamps == sorted(stamps), log
     (set_1,) = [line for line in log if " set 1 done" in line]
     assert re.match(rf"{STAMP}  set 1 done at 1:06\.6: 5 reps, 3 flagged ", set_1), set_1
+    # bends before the first rep and after the last were named "rep 1.1" and "rep 1.6"
+    limits = [line for line in log if "beyond your limit" in line]
+    assert len(limits) > 10 and all(re.match(rf"{STAMP}  ALERT flexion ", x) for x in limits)
 
 
 def test_replay_log_of_the_demo_fits_a_terminal_of_80_columns(capsys, monkeypatch):

@@ -71,7 +71,9 @@ def describe(
             return f"{at('end_s')}  {set_text(event)}"
         return f"{at('found_s')}  {set_text(event, timeline.at(event.get('end_s')))}"
     if kind == "alert":
-        where = f"rep {event['set']}.{event['rep']} " if event.get("rep") else ""
+        # a flexion-limit alert comes mid-descent: the bend may not become that rep
+        named = event.get("rep") and event.get("kind") != "flexion_limit"
+        where = f"rep {event['set']}.{event['rep']} " if named else ""
         return f"{at('time_s')}  ALERT {where}{alert_text(event, threshold)}"
     if kind == "alert_withdrawn":
         return f"{at('time_s')}  alert withdrawn: {event.get('message', '')}"
