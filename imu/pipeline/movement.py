@@ -111,6 +111,17 @@ def moving_average(values: np.ndarray, n: int) -> np.ndarray:
     )
 
 
+def _derivative(values: np.ndarray, time_s: np.ndarray, k: int) -> np.ndarray:
+    """d(values)/dt over +-``k`` rows (at the ends, the rows there are), not between
+    neighbours: BLE host time stamps jitter by up to a connection interval, so two
+    neighbours' stamps can be ~0 apart and their difference quotient is noise (it hid the
+    segment's drop: 0.004 m/rad on a 200 Hz gym file, 0.13 with even time steps)."""
+    rows = np.arange(len(values))
+    lo, hi = np.maximum(rows - k, 0), np.minimum(rows + k, len(values) - 1)
+    span = time_s[hi] - time_s[lo]
+    return (values[hi] - values[lo]) / np.where(span > 0, span, np.inf)
+
+
 def gyro_bias_from_motion(
     rows: np.ndarray, settings: MovementSettings = MovementSettings(), iterations: int = 3
 ) -> tuple[np.ndarray, np.ndarray] | None:
@@ -355,7 +366,7 @@ def calibrate_from_movement(
         k = max(1, round(0.15 / dt))
         # up turns by -w about the axis as the sensor turns by w: d(phi)/dt = -w . axis
         phi_rate = moving_average(-np.degrees(rate @ axis), k)
-        phi_acc = np.gradient(phi_rate, time_s)
+        phi_acc = _derivative(phi_rate, time_s, k)
         vertical = moving_average(
             np.sum(rows[:, 1:4] * up_sensor, axis=1) - STANDARD_GRAVITY_M_S2, k
         )
