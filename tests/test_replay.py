@@ -89,3 +89,24 @@ def test_bad_input_is_one_line_and_exit_status_2(session_csv, capsys, argv, mess
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("imu replay: error:") and message in err[0]
+
+
+def test_replay_leaves_the_process_signal_handlers_as_they_were(session_csv, capsys):
+    """In process (a library call), replay's Ctrl-C/SIGTERM handling is undone on return:
+    asyncio's loop, closing, set Python's defaults (an ignored SIGINT, as in a background
+    job, became KeyboardInterrupt; a caller's SIGTERM handler was dropped)."""
+    import signal
+
+    def own(number, frame):  # a caller's SIGTERM handler
+        pass
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, own)
+        assert main(["replay", str(session_csv[0]), "--fast", "--no-display", "--no-model"]) == 0
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) is own
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

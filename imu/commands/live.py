@@ -156,7 +156,11 @@ def build_sinks(
 
 
 def run_session(source: Any, engine: Any, sinks: list[Any]) -> dict[str, Any]:
-    """Run source -> engine -> sinks; Ctrl-C (or SIGTERM) ends it cleanly with a summary."""
+    """Run source -> engine -> sinks; Ctrl-C (or SIGTERM) ends it cleanly with a summary.
+
+    The process's SIGINT and SIGTERM handlers are as before once it returns (asyncio's
+    loop, closing, would set Python's defaults, whatever the caller had: an ignored
+    SIGINT, its own SIGTERM handler)."""
     import asyncio
     import signal
 
@@ -181,7 +185,14 @@ def run_session(source: Any, engine: Any, sinks: list[Any]) -> dict[str, Any]:
             loop.add_signal_handler(sig, interrupt)
         return await runner.run()
 
-    return asyncio.run(main())
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.getsignal(sig) for sig in held}
+    try:
+        return asyncio.run(main())
+    finally:
+        for sig, handler in previous.items():
+            if handler is not None and signal.getsignal(sig) is not handler:  # None: set in C
+                signal.signal(sig, handler)
 
 
 def run(args: argparse.Namespace) -> int:
