@@ -53,7 +53,7 @@ def run_batch(
     ``force``: measure everything again (default: only recordings whose bytes or options
     changed, and those that failed). ``progress(session)`` is called after each.
     """
-    from imu.batch.executors import InProcess, make_executor, with_start_notice
+    from imu.batch.executors import make_executor, map_measuring
     from imu.batch.store import STATE_DIR, TABLES, Journal, write_tables
 
     options = options or Options()
@@ -74,14 +74,7 @@ def run_batch(
         if tasks:
             executor = make_executor(jobs, scheduler)
             try:
-                results = executor.map_unordered(run_recording, tasks, _lost)
-                if isinstance(executor, InProcess):  # this process measures: fusion's notice
-                    from imu.pipeline.fusion import warm_up
-
-                    warm_up()
-                else:  # workers load the kernels silently; one notice here for them all
-                    results = with_start_notice(results)
-                for _, entry in results:
+                for _, entry in map_measuring(executor, run_recording, tasks, _lost):
                     if entry["status"] == "unchanged":
                         summary.n_unchanged += 1
                     else:

@@ -206,6 +206,21 @@ def with_start_notice(results: Iterator[tuple[int, Any]],
         timer.cancel()
 
 
+def map_measuring(executor: Executor, fn: Task, items: Sequence[tuple],
+                  on_lost: Lost) -> Iterator[tuple[int, Any]]:
+    """``executor.map_unordered(fn, items, on_lost)`` for tasks that measure recordings
+    (``imu batch``, the spans of ``imu train``/``evaluate``): in this process
+    (:class:`InProcess`) the kernels are loaded first, with fusion's own notice if that is
+    slow; workers load them silently and :func:`with_start_notice` says it once for all."""
+    results = executor.map_unordered(fn, items, on_lost)
+    if not isinstance(executor, InProcess):
+        return with_start_notice(results)
+    from imu.pipeline.fusion import warm_up
+
+    warm_up()
+    return results
+
+
 def _ignore_interrupts() -> None:
     """In a pool worker: Ctrl-C reaches the whole process group; only the parent acts on it."""
     import signal

@@ -147,14 +147,9 @@ def labelled_rows(labels: pd.DataFrame, options: SessionOptions | None = None,
     tasks = [(path, spans, session_options(spans, options))
              for path, spans in labels.groupby(SESSION_PATH, sort=False)]
     done: list[SessionRows | None] = [None] * len(tasks)
-    from imu.batch.executors import InProcess, with_start_notice
-    from imu.pipeline.fusion import warm_up
+    from imu.batch.executors import InProcess, map_measuring
 
-    if executor is None or isinstance(executor, InProcess):
-        warm_up()  # this process measures: fusion's own notice if loading is slow
-        results = ((i, session_rows(*task)) for i, task in enumerate(tasks))
-    else:  # workers load the kernels silently; one notice here for them all
-        results = with_start_notice(executor.map_unordered(session_rows, tasks, _lost_session))
+    results = map_measuring(executor or InProcess(), session_rows, tasks, _lost_session)
     for index, result in results:
         done[index] = result
         if progress:
