@@ -151,6 +151,35 @@ def test_analyze_table_of_the_demo(capsys, monkeypatch, truth):
     assert "smooth" not in "\n".join(table)
 
 
+def test_analyze_table_keeps_times_and_verdicts_whole_in_a_terminal_of_80_columns(
+    capsys, monkeypatch, truth
+):
+    """At 80 columns rich cut the cells to fit ("0:48…", "roun…", "hype…") and split
+    each probability over two lines; a narrow terminal now gets the table without
+    vertical lines, titles on two lines and (under 90 columns) without the duration and
+    lift-off (in --json and --reps); a pipe keeps every column (the golden above)."""
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("COLUMNS", "80")
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    assert main(["analyze", DEMO]) == 0
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", terminal.getvalue())  # no colours
+    table = [line.rstrip() for line in plain.splitlines()]
+    assert all(len(line) <= 80 for line in table)
+    rows = [line.split() for line in table if re.match(rf"\s+\d+\s+\d+\s+{STAMP}\s", line)]
+    assert len(rows) == len(truth) and "…" not in "".join(table)
+    assert np.allclose([seconds(re.match(STAMP, row[2])) for row in rows], truth.start, atol=0.5)
+    assert all(re.fullmatch(r"[01]\.\d\d [<≥] 0\.17", " ".join(row[-4:-1])) for row in rows)
+    assert {row[-1] for row in rows} == {"good", "rounded", "hyperextended"}
+
+
 def test_analyze_table_shows_the_clock_time_when_the_recording_says_when_it_started(
     capsys, monkeypatch, tmp_path
 ):

@@ -133,24 +133,37 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
     flagged = flagged_text(sum(is_flagged(r) for r in reps), n_rounded, n_hyper)
     table = Table(title=f"{plural(len(reps), 'rep')} in {plural(len(sets), 'set')}, {flagged}")
     wall = timeline.has_wall_clock
-    columns = ["set", "rep", "start", *([f"clock ({zone_name()})"] if wall else []), "dur s",
-               "peak flex deg", "lift-off deg", "lockout ext deg", "ascent s", "p rounded",
-               "verdict"]  # fmt: skip
-    for title in columns:
-        table.add_column(title, justify="left" if title == "verdict" else "right")
-    for rep in reps:
-        cells = [str(rep["set"]), str(rep["rep"]), timeline.at(rep["start_s"])]
-        if wall:
-            cells.append(timeline.wall(rep["start_s"]))
-        cells += [
-            signed(rep["end_s"] - rep["start_s"], ".2f"),
-            signed(rep["peak_flexion_deg"], ".0f"),
-            signed(rep["liftoff_flexion_deg"], ".0f"),
-            signed(rep["lockout_extension_deg"], ".0f"),
-            signed(rep["ascent_s"], ".2f"),
-            probability(rep["p_rounded"], threshold).removeprefix("p=") or "-",
-            verdict(rep),
-        ]
+    columns = {
+        "set": [str(r["set"]) for r in reps],
+        "rep": [str(r["rep"]) for r in reps],
+        "start": [timeline.at(r["start_s"]) for r in reps],
+        **({f"clock ({zone_name()})": [timeline.wall(r["start_s"]) for r in reps]} if wall else {}),
+        "dur s": [signed(r["end_s"] - r["start_s"], ".2f") for r in reps],
+        "peak flex deg": [signed(r["peak_flexion_deg"], ".0f") for r in reps],
+        "lift-off deg": [signed(r["liftoff_flexion_deg"], ".0f") for r in reps],
+        "lockout ext deg": [signed(r["lockout_extension_deg"], ".0f") for r in reps],
+        "ascent s": [signed(r["ascent_s"], ".2f") for r in reps],
+        "p rounded": [
+            probability(r["p_rounded"], threshold).removeprefix("p=") or "-" for r in reps
+        ],
+        "verdict": [verdict(r) for r in reps],
+    }
+    if console.width < 120:  # a terminal: whole cells (at 80 columns "0:48…", "roun…")
+        from rich import box
+
+        table.box, table.show_edge, table.pad_edge = box.SIMPLE_HEAD, False, False
+        table.collapse_padding = True
+        if console.width < 90:
+            for title in ("lift-off deg", "dur s"):  # in --json and --reps
+                del columns[title]
+        columns = {title.replace(" ", "\n", 1): cells for title, cells in columns.items()}
+    for title, cells in columns.items():
+        table.add_column(  # the cells whole; a long title folds
+            title,
+            justify="left" if title == "verdict" else "right",
+            min_width=max(map(len, cells), default=0),
+        )
+    for cells in zip(*columns.values(), strict=True):
         table.add_row(*cells)
     console.print(table)
     notes = [
