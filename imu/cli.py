@@ -32,7 +32,8 @@ COMMANDS: dict[str, str] = {
     "label": "write every detected rep as an editable labels CSV row for review and retraining",
     "train": "train the rounded-back classifier on labelled reps, with grouped cross-validation",
     "evaluate": "score a trained model on labelled reps it has not seen",
-    "simulate": "write synthetic deadlift sessions with ground truth (biomechanical simulator)",
+    "simulate": "write synthetic deadlift or squat sessions with ground truth "
+    "(biomechanical simulator)",
 }
 
 
