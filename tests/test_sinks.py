@@ -401,6 +401,9 @@ def test_display_shows_link_calibration_gauge_verdicts_alerts_and_summary():
     screen = io.StringIO()
     console = Console(file=screen, width=120, force_terminal=False, color_system=None)
     display = Display("imu live - test", flexion_limit_deg=60, console=console)
+    console.print(display.render())
+    before = screen.getvalue()
+    assert "before the first set" in before and before.count("no rep yet") == 1  # was twice
     display.on_samples(np.array([[100.0, 0, 0, 9.8, 0, 0, 0]]), False)
     display.on_status(
         {

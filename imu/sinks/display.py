@@ -187,7 +187,7 @@ class Display(Sink):
             return f"set {self.set_number}, rep {self.rep_in_set} done    session: {done}"
         if self.n_reps:
             return f"between sets    session: {done}"
-        return "no rep yet"
+        return "before the first set"  # the rep line below says "no rep yet"
 
     def _set_line(self) -> str:
         return set_text(self.last_set or {})
