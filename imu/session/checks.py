@@ -257,9 +257,7 @@ def finish_session(
     ``sampling_rate_hz`` that is no positive number. ``labels`` maps canonical names to the source's column names and ``gyro_name``
     names the gyroscope's file when it differs from ``name``, for messages. ``record_rate``:
     without ``sampling_rate_hz`` in ``metadata``, write the measured rate there (4 digits;
-    an import records the rate it found). The median interval is measured once, here, and
-    kept as ``Session.interval_rate_hz``.
-    """
+    an import records the rate it found)."""
     labels = dict(labels or {})
     metadata = dict(metadata or {})
     warnings = list(warnings)
@@ -342,10 +340,9 @@ def finish_session(
             )
     if record_rate and "sampling_rate_hz" not in metadata:
         metadata["sampling_rate_hz"] = f"{rate:.4g}"
-    session = Session(data=data, metadata=metadata, source=name, warnings=warnings,
-                      interval_rate_hz=rate)
+    session = Session(data=data, metadata=metadata, source=name, warnings=warnings)
     warnings += _nominal_rate_warning(metadata, name, rate)
-    nominal = session.sampling_rate_hz
+    nominal = session.sampling_rate_hz if "sampling_rate_hz" in metadata else rate
     if abs(nominal / rate - 1.0) > 0.2:
         warnings.append(
             f"{name}: metadata says sampling_rate_hz {metadata['sampling_rate_hz']} but the "

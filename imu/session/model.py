@@ -35,9 +35,6 @@ class Session:
     metadata: dict[str, str] = field(default_factory=dict)
     source: str | None = None
     warnings: list[str] = field(default_factory=list)
-    interval_rate_hz: float | None = field(default=None, repr=False, compare=False)
-    """1 / median sample interval as measured when loading (:func:`imu.session.finish_session`
-    measures it once for its checks); None: measured from ``data`` when needed."""
 
     @property
     def time_s(self) -> np.ndarray:
@@ -64,8 +61,6 @@ class Session:
                     return value
             except ValueError:
                 pass
-        if self.interval_rate_hz is not None:
-            return self.interval_rate_hz
         t = self.time_s
         if len(t) < 2:
             return float("nan")
