@@ -284,10 +284,11 @@ def test_time_jitter_back_drops_the_rows_the_engine_skips():
         raw = pd.read_csv(path, comment="#")[list(REQUIRED)].to_numpy()
         session = read_session(path)
     skipped = Timing().update(raw).skip
-    assert skipped.sum() == 53
-    assert len(session.data) == len(raw) - 53
+    n = int(skipped.sum())  # 53 when written; the simulator decides
+    assert n > 0
+    assert len(session.data) == len(raw) - n
     assert np.array_equal(session.time_s, raw[~skipped, 0])
-    assert sum("time goes back on 53 line(s)" in w for w in session.warnings) == 1
+    assert sum(f"time goes back on {n} line(s)" in w for w in session.warnings) == 1
 
 
 def test_repeated_time_with_different_values_is_an_error(tmp_path):
