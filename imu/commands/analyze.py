@@ -103,7 +103,7 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from imu.sinks.lines import calibration_detail, flagged_text, set_text
+    from imu.sinks.lines import calibration_detail, flagged_text, fold, set_text
     from imu.text import is_flagged, plural, probability, signed, verdict, zone_name
 
     # A pipe or a file gets a table wide enough for every column (rich assumes 80).
@@ -182,4 +182,6 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
         console.print(note, style="dim")
     for s in sets:
         n_flagged = sum(is_flagged(r) for r in reps if r["set"] == s["set"])
-        console.print(set_text({**s, "n_flagged": n_flagged}))
+        width = console.width if sys.stdout.isatty() else None  # folded as in the log
+        for line in fold(set_text({**s, "n_flagged": n_flagged}), width):
+            console.print(line)

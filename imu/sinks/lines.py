@@ -358,17 +358,21 @@ def fold(line: str, width: int | None) -> list[str]:
     """``line`` as it is when it fits in ``width`` columns (None: no limit, as in a file or
     a pipe), else folded at spaces with the rest indented under the text after its time
     stamp (``0:52.5  calibration ok: ...``), so that the time column stays clear; a line
-    without a stamp (the summary) goes on two columns in."""
+    without a stamp (the summary) goes on two columns in. A number keeps the word after
+    it (``-0.29 s/rep``, ``5 reps``)."""
     if width is None or len(line) <= width:
         return [line]
+    import re
     import textwrap
 
     after_stamp = line.find("  ")
     indent = after_stamp + 2 if 0 < after_stamp < width // 2 else 2
-    return textwrap.wrap(
-        line, width, subsequent_indent=" " * indent, break_long_words=False,
+    glued = re.sub(r"(\d) (?=\S)", "\\1\u00a0", line)  # textwrap breaks at ASCII spaces only
+    parts = textwrap.wrap(
+        glued, width, subsequent_indent=" " * indent, break_long_words=False,
         break_on_hyphens=False,
     )  # fmt: skip
+    return [part.replace("\u00a0", " ") for part in parts]
 
 
 class LineOutput(Sink):
