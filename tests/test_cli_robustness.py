@@ -143,6 +143,23 @@ def test_time_going_backwards_names_both_times_distinctly(capsys, tmp_path, sess
     assert f"({float(earlier)} after {float(later)})" in err
 
 
+def test_ble_host_time_jitter_is_analysed_with_one_warning(capsys, tmp_path):
+    """A SYNTHETIC BLE recording whose host time stamps go back by a few ms at notification
+    boundaries (imu.sim.recording.realistic_set 2) is analysed, not refused: exit 0, one
+    warning counting the rows dropped, reps reported."""
+    from imu.session import write_session
+    from imu.sim.recording import realistic_set
+
+    recording, _ = realistic_set(2)
+    path = tmp_path / "ble.csv"
+    write_session(recording.session, path)
+    assert main(["analyze", str(path), "--no-model", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    back = [w for w in result["warnings"] if "time goes back on" in w]
+    assert len(back) == 1 and "sample(s) dropped, not sorted" in back[0], result["warnings"]
+    assert result["reps"]
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".zip"])
 def test_random_bytes_are_called_binary_and_not_echoed(capsys, tmp_path, suffix):
     junk = tmp_path / f"junk{suffix}"
