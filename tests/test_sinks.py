@@ -516,6 +516,8 @@ def test_calibration_from_the_movement_says_where_upright_was_taken_after_the_re
     log.lines(event)  # at most HOLD_LIMIT_S held, then out without a later event
     assert log.see(np.array([[117.0, 0, 0, 9.8, 0, 0, 0]])) == []
     assert log.see(np.array([[117.2, 0, 0, 9.8, 0, 0, 0]]))[0].startswith("0:07.1  calibration")
+    failed = {"type": "calibration", "ok": False, "message": "calibration failed: no bend"}
+    assert log.lines(failed) == ["0:17.2  calibration FAILED: no bend"]  # at once, never held
 
 
 def test_times_after_a_huge_clock_jump_read_as_days_not_clock_sized_hours():

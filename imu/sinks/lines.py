@@ -216,9 +216,9 @@ def stamp_s(event: dict[str, Any]) -> float | None:
 class LogOrder:
     """Puts each event in the order of the lift: an alert for rep N of a set waits until
     rep N-1's line is out (at most :data:`HOLD_LIMIT_S` of sample time, or until an event
-    that is neither a rep nor an alert comes). A calibration waits until an event stamped
-    after it was given (the reps held while it settled come out at their lockouts, before
-    it; at most :data:`HOLD_LIMIT_S`)."""
+    that is neither a rep nor an alert comes). A calibration that succeeded waits until an
+    event stamped after it was given (the reps held while it settled come out at their
+    lockouts, before it; at most :data:`HOLD_LIMIT_S`)."""
 
     def __init__(self) -> None:
         self._held: list[dict[str, Any]] = []
@@ -231,8 +231,8 @@ class LogOrder:
 
     def _push(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         kind = event.get("type")
-        if kind == "calibration" and stamp_s(event) is not None:
-            out = self._release()  # an older one first
+        if kind == "calibration" and event.get("ok") and stamp_s(event) is not None:
+            out = self._release()  # an older one first (a failure is never held)
             self._calibration = event
             return out
         if kind == "alert" and self._waits(event):
