@@ -14,6 +14,7 @@ the repository root) and read the diff.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -29,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = "datasets/demo/L11_s1.csv.gz"
 GOLDEN = Path(__file__).parent / "golden"
 STAMP = r"(\d+):(\d\d)\.(\d)"
+THRESHOLD = "{:.2f}".format(  # the shipped model's, as the log shows it
+    json.loads((ROOT / "models/default.manifest.json").read_text())["threshold"])
 
 
 def lines_of(text: str) -> list[str]:
@@ -131,7 +134,8 @@ def test_replay_log_of_the_demo_fits_a_terminal_of_80_columns(capsys, monkeypatc
     wide = lines_of((GOLDEN / "demo_replay.txt").read_text(encoding="utf-8"))
     reps = [line for line in log if re.match(rf"{STAMP}  rep ", line)]
     assert len(reps) == 13 and all(len(line) <= 80 for line in reps)
-    assert all(re.search(r"\(p=[01]\.\d\d [<≥] 0\.17\)$", line) for line in reps)
+    assert all(re.search(rf"\(p=[01]\.\d\d [<≥] {re.escape(THRESHOLD)}\)$", line)
+               for line in reps)
     assert all(len(line) <= 80 for line in log)
     unfolded = re.sub(r"\n +", " ", "\n".join(log)).splitlines()
     assert [line for line in unfolded if line not in reps] == [
@@ -245,7 +249,7 @@ def test_label_file_says_where_each_rep_is_on_a_video(capsys, monkeypatch, tmp_p
     monkeypatch.chdir(ROOT)
     out = tmp_path / "review.csv"
     assert main(["label", DEMO, "-o", str(out)]) == 0
-    assert "13 reps, 6 predicted rounded (p ≥ 0.17)" in capsys.readouterr().err
+    assert f"13 reps, 6 predicted rounded (p ≥ {THRESHOLD})" in capsys.readouterr().err
     rows = pd.read_csv(out)
     starts = [re.fullmatch(STAMP, text) for text in rows["start_in_recording"]]
     assert all(starts)
