@@ -180,7 +180,7 @@ def test_analyze_table_keeps_times_and_verdicts_whole_in_a_terminal_of_80_column
     rows = [line.split() for line in table if re.match(rf"\s+\d+\s+\d+\s+{STAMP}\s", line)]
     assert len(rows) == len(truth) and "…" not in "".join(table)
     assert np.allclose([seconds(re.match(STAMP, row[2])) for row in rows], truth.start, atol=0.5)
-    assert all(re.fullmatch(r"[01]\.\d\d [<≥] 0\.17", " ".join(row[-4:-1])) for row in rows)
+    assert all(re.fullmatch(rf"[01]\.\d\d [<≥] {re.escape(THRESHOLD)}", " ".join(row[-4:-1])) for row in rows)
     assert {row[-1] for row in rows} == {"good", "rounded", "hyperextended"}
     at = table.index("set 1 done: 5 reps, 3 flagged (2 rounded, 1 hyperextended), tempo trend")
     assert table[at + 1] == "  -0.29 s/rep, flexion drift +6.7 deg"  # not "s/rep" alone
