@@ -567,6 +567,8 @@ def test_lines_longer_than_the_terminal_fold_under_their_text_in_the_live_log():
     display.on_event({"type": "set", "set": 1, "n_reps": 5, "end_s": 166.6, "n_rounded": 2,
                       "n_hyperextended": 1, "n_flagged": 3, "tempo_trend": -0.29,
                       "flexion_drift_deg": 6.7})  # fmt: skip
+    console.print(display.render())
+    assert "│   -0.29 s/rep, flexion drift +6.7 deg" in screen.getvalue()  # the panel's too
     display.close({"ended_by": "finished", "duration_s": 136.5, "n_samples": 13652,
                    "n_reps": 13, "n_sets": 2, "n_flagged": 7, "n_rounded": 6,
                    "n_hyperextended": 1, "n_alerts": 7})  # fmt: skip

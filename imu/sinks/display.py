@@ -34,6 +34,7 @@ from imu.sinks.lines import (
     calibration_detail,
     describe,
     fmt,
+    fold,
     mounting_text,
     rep_verdict,
     set_text,
@@ -190,7 +191,9 @@ class Display(Sink):
         return "before the first set"  # the rep line below says "no rep yet"
 
     def _set_line(self) -> str:
-        return set_text(self.last_set or {})
+        """The last set, folded as in the log to the panel's inside."""
+        inside = self.console.width - PANEL_BORDER
+        return "\n".join(fold(set_text(self.last_set or {}), inside))
 
     def _link_line(self) -> str:
         s = self.status
