@@ -186,6 +186,22 @@ def test_analyze_table_keeps_times_and_verdicts_whole_in_a_terminal_of_80_column
     assert table[at + 1] == "  -0.29 s/rep, flexion drift +6.7 deg"  # not "s/rep" alone
 
 
+def test_gaps_say_what_they_did_without_jargon(capsys, monkeypatch, tmp_path):
+    """A 2 s hole in the demo's rest: analyze said "1 gap, 2.0 s in total, 1 restart", the
+    log "(state restarted)"."""
+    from imu.session import read_session
+
+    session = read_session(ROOT / DEMO)
+    t = session.data.time_s - session.data.time_s.iloc[0]
+    holed = session.data[(t < 80.0) | (t >= 82.0)].reset_index(drop=True)
+    path = tmp_path / "holed.csv"
+    write_session(Session(holed, session.metadata), path)
+    table = run(capsys, monkeypatch, "analyze", str(path))
+    assert "1 gap in the data, 2.0 s in total, 1 too long to bridge (angles started again)" in table
+    log = run(capsys, monkeypatch, "replay", "--fast", "--no-display", str(path))
+    assert "1:22.0  gap of 2.01 s in the data (too long to bridge: angles start again)" in log
+
+
 def test_analyze_table_shows_the_clock_time_when_the_recording_says_when_it_started(
     capsys, monkeypatch, tmp_path
 ):

@@ -123,8 +123,8 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
     quality = result["quality"]
     if quality.get("n_gaps"):
         console.print(
-            f"{plural(quality['n_gaps'], 'gap')}, {quality['gap_total_s']:.1f} s in total, "
-            f"{plural(quality['n_restarts'], 'restart')}"
+            f"{plural(quality['n_gaps'], 'gap')} in the data, {quality['gap_total_s']:.1f} s "
+            f"in total, {quality['n_restarts']} too long to bridge (angles started again)"
         )
     reps, sets = result["reps"], result["sets"]
     threshold = (result.get("model") or {}).get("threshold")
