@@ -160,6 +160,40 @@ def test_ble_host_time_jitter_is_analysed_with_one_warning(capsys, tmp_path):
     assert result["reps"]
 
 
+def test_ble_notification_stamps_are_analysed_with_the_same_reps(capsys, tmp_path):
+    """The SYNTHETIC BLE recording of imu.sim.recording.realistic_set 2 (100 Hz, 3 samples
+    per notification) with every sample of a notification stamped with its arrival, as
+    a logger that stamps notifications writes it: exit 0, one warning counting the rows
+    restamped, no row dropped, and the same reps as with the simulator's spread times."""
+    import dataclasses
+
+    import numpy as np
+
+    from imu.session import write_session
+    from imu.sim.recording import realistic_set
+
+    recording, _ = realistic_set(2)
+    data = recording.session.data
+    t = data["time_s"].to_numpy()
+    # within a notification the simulator spreads samples back from the arrival at the
+    # nominal interval; the last sample of each notification carries the arrival itself
+    last = np.r_[np.abs(np.diff(t) - 0.01) > 1e-9, True]
+    stamps = t[last][np.r_[0, np.cumsum(last)[:-1]]]
+    reps = {}
+    for label, times in (("spread", t), ("stamped", stamps)):
+        path = tmp_path / f"{label}.csv"
+        session = dataclasses.replace(recording.session, data=data.assign(time_s=times))
+        write_session(session, path)
+        assert main(["analyze", str(path), "--no-model", "--json"]) == 0
+        result = json.loads(capsys.readouterr().out)
+        reps[label] = len(result["reps"])
+    restamped = [w for w in result["warnings"] if "row(s) restamped" in w]
+    n_runs = int(np.count_nonzero(np.bincount(np.cumsum(last) - last) > 1))
+    assert len(restamped) == 1 and f"share {n_runs} time stamp(s)" in restamped[0]
+    assert not any("dropped" in w for w in result["warnings"])
+    assert reps["stamped"] == reps["spread"] > 0
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".zip"])
 def test_random_bytes_are_called_binary_and_not_echoed(capsys, tmp_path, suffix):
     junk = tmp_path / f"junk{suffix}"

@@ -291,12 +291,69 @@ def test_time_jitter_back_drops_the_rows_the_engine_skips():
     assert sum(f"time goes back on {n} line(s)" in w for w in session.warnings) == 1
 
 
-def test_repeated_time_with_different_values_is_an_error(tmp_path):
+def restamp(lines: list[str], line: int, time_text: str) -> None:
+    """Give file line ``line`` (header = line 1) the time ``time_text``."""
+    rest = lines[line - 1].split(",", 1)[1]
+    lines[line - 1] = f"{time_text},{rest}"
+
+
+def test_notification_stamps_are_spread_back_with_one_warning_that_counts_them(tmp_path):
+    """A logger that stamps the 4 samples of each BLE notification with its arrival (the
+    time of the notification's last sample): every row is kept and the times come back
+    at the file's rate, spread back from each stamp."""
+    lines = session_lines(tmp_path)  # 100 Hz, sample k on line k + 2 at 0.01 k
+    for k in range(300):
+        restamp(lines, k + 2, f"{0.01 * (k // 4 * 4 + 3):.2f}")
+    path = rewrite(tmp_path, lines)
+    session = read_session(path)
+    np.testing.assert_allclose(session.time_s, 0.01 * np.arange(300), rtol=0, atol=1e-12)
+    assert session.warnings == [
+        f"{path}: 300 rows share 75 time stamp(s) with different values (a logger stamping "
+        "each BLE notification on arrival), first at line 2: 225 row(s) restamped, spread "
+        "back from their stamp at 100 Hz"
+    ]
+
+
+def test_notifications_arriving_bunched_are_spaced_between_their_stamps(tmp_path):
+    """Two notifications of 4: the first stamped 0.43 (its samples fit behind it at 100
+    Hz), the second 35 ms later, too close for 4 samples at 10 ms: spaced evenly between
+    0.43 and 0.465, so no row goes back and none is dropped."""
     lines = session_lines(tmp_path)
-    time_text = lines[40].split(",")[0]
-    lines[41] = time_text + lines[41][len(lines[41].split(",")[0]) :]
+    for k in range(40, 44):
+        restamp(lines, k + 2, "0.43")
+    for k in range(44, 48):
+        restamp(lines, k + 2, "0.465")
+    path = rewrite(tmp_path, lines)
+    session = read_session(path)
+    expected = 0.01 * np.arange(300)
+    expected[44:48] = [0.43875, 0.4475, 0.45625, 0.465]
+    np.testing.assert_allclose(session.time_s, expected, rtol=0, atol=1e-12)
+    assert session.warnings == [
+        f"{path}: 8 rows share 2 time stamp(s) with different values (a logger stamping "
+        "each BLE notification on arrival), first at line 42: 6 row(s) restamped, spread "
+        "back from their stamp at 100 Hz (1 run(s) evenly between stamps closer than that)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "end", "stamp", "words"),
+    [
+        (10, 300, "0.10", "time 0.1 repeats on 290 rows from line 12 with different values: "
+         "too many for one BLE notification (they are most of the file's 300 rows)"),
+        (100, 150, "1.00", "time 1 repeats on 50 rows from line 102 with different values: "
+         "too many for one BLE notification (at 100 Hz they span 0.5 s, the stamps leave "
+         "0.01 s)"),
+    ],
+)
+def test_repeated_time_that_is_no_notification_is_an_error(tmp_path, first, end, stamp, words):
+    """Rows sharing a time that cannot be one notification (most of the file, or 50
+    samples at 100 Hz behind a stamp 10 ms after the previous one) are refused in one
+    line naming the second row."""
+    lines = session_lines(tmp_path)
+    for k in range(first, end):
+        restamp(lines, k + 2, stamp)
     message = error_of(rewrite(tmp_path, lines))
-    assert "bad.csv:42: column 'time_s': time 0.39 repeats line 41 with different values" in message
+    assert f"bad.csv:{first + 3}: column 'time_s': {words}" in message
 
 
 def test_exact_duplicate_rows_are_dropped_with_a_warning(tmp_path):

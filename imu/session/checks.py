@@ -34,8 +34,12 @@ steps only larger ones)."""
 def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str]) -> pd.DataFrame:
     """Enforce strictly increasing time in ``frame`` (``frame.attrs["lines"]`` = file lines).
 
-    Exact duplicate rows (a logger that wrote a row twice) are dropped with a warning; a
-    repeated time with different values is an error naming the line. A row whose time is
+    Exact duplicate rows (a logger that wrote a row twice) are dropped with a warning.
+    Runs of rows sharing one time with different values are a logger that stamps every
+    sample of a BLE notification with the notification's arrival: they get times spread
+    back from the stamp (:func:`_spread_notifications`), with one warning that counts the
+    rows restamped; a run too long for one notification is an error naming the line. A
+    row whose time is
     not later than every row before it, by at most :data:`JITTER_S`, is the jitter of
     host time stamps (a BLE logger stamps samples when a notification arrives, late by
     up to a connection interval): such rows are dropped with one warning that counts
@@ -56,21 +60,15 @@ def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str])
             | (np.isnan(values[repeated]) & np.isnan(values[repeated - 1])),
             axis=1,
         )
-        if not same.all():
-            i = int(repeated[np.argmin(same)])
-            raise input_error(
-                f"time {t[i]:g} repeats line {lines[i - 1]} with different values",
-                path=name,
-                line=int(lines[i]),
-                column=column,
-                hint="timestamps must be strictly increasing; delete one of the two lines",
+        if same.any():
+            warnings.append(
+                f"{name}: dropped {int(same.sum())} exact duplicate row(s), first at line "
+                f"{lines[repeated[same][0]]}"
             )
-        warnings.append(
-            f"{name}: dropped {repeated.size} exact duplicate row(s), first at line "
-            f"{lines[repeated[0]]}"
-        )
-        frame = _drop_rows(frame, repeated, lines)
-        lines = frame.attrs["lines"]
+            frame = _drop_rows(frame, repeated[same], lines)
+            lines = frame.attrs["lines"]
+        if not same.all():
+            frame = _spread_notifications(frame, lines, name, column, warnings)
         t = frame[TIME].to_numpy(dtype=np.float64)
         steps = np.diff(t)
     if not (steps < 0).any():
@@ -97,6 +95,70 @@ def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str])
         "(the analysis skips samples out of time order)"
     )
     return _drop_rows(frame, late, lines)
+
+
+def _spread_notifications(
+    frame: pd.DataFrame, lines, name: str, column: str, warnings: list[str]
+) -> pd.DataFrame:
+    """Spread each run of rows that share one time back from that time, evenly.
+
+    A logger that stamps a BLE notification when it arrives gives its k samples one
+    time, taken after the last of them was measured: the stamp is the last sample's time
+    (plus the link's latency) and the others came before it, one sampling interval apart.
+    So sample j of a run of k at stamp T gets ``T - (k - 1 - j) * dt``, with ``dt`` the
+    file's interval (the median over its distinct stamps of the time since the previous
+    stamp per row); when the previous stamp is closer than ``k * dt`` (notifications that
+    arrived bunched) the run is spaced evenly between the two instead, so no row goes
+    back. A run whose samples reach more than :data:`JITTER_S` before the previous stamp
+    (or, for the first run, beyond the next), or that holds most of the file's rows, is no
+    notification: an error naming it.
+    """
+    t = frame[TIME].to_numpy(dtype=np.float64, copy=True)
+    starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])  # first row of each stamp
+    counts = np.diff(np.r_[starts, len(t)])
+    stamps = t[starts]
+    room = np.diff(stamps)  # time from each stamp to the next
+    dt = float(np.median(room / counts[1:])) if room.size else 0.0
+    before = np.r_[room[:1], room]  # time since the previous stamp (the first: to the next)
+    runs = np.flatnonzero(counts > 1)
+    most = counts[runs] > len(t) / 2
+    too_long = runs[most | (counts[runs] * dt > before[runs] + JITTER_S)] if dt > 0 else runs
+    if too_long.size:
+        g = int(too_long[0])
+        k = int(counts[g])
+        if dt <= 0:
+            span = "the stamps give no sampling interval"
+        elif k > len(t) / 2:
+            span = f"they are most of the file's {len(t)} rows"
+        else:
+            span = (f"at {1 / dt:.4g} Hz they span {k * dt:.3g} s, the stamps leave "
+                    f"{before[g]:.3g} s")
+        raise input_error(
+            f"time {stamps[g]:g} repeats on {k} rows from line {lines[starts[g]]} with "
+            f"different values: too many for one BLE notification ({span})",
+            path=name,
+            line=int(lines[starts[g] + 1]),
+            column=column,
+            hint="timestamps must be strictly increasing; fix the time column",
+        )
+    # a run squeezed between two stamps closer than its samples at dt; the first at dt
+    squeezed = (np.arange(len(starts)) > 0) & (before > 0) & (counts * dt > before * (1 + 1e-9))
+    step = np.where(squeezed, before / counts, dt)
+    after = np.repeat(starts + counts, counts) - 1 - np.arange(len(t))  # rows after, in run
+    t -= after * np.repeat(step, counts)
+    attrs = dict(frame.attrs)
+    frame = frame.assign(**{TIME: t})
+    frame.attrs = attrs
+    k = counts[runs]
+    squeezed = int(np.count_nonzero(squeezed[runs]))
+    warnings.append(
+        f"{name}: {int(k.sum())} rows share {runs.size} time stamp(s) with different values "
+        f"(a logger stamping each BLE notification on arrival), first at line "
+        f"{lines[starts[runs[0]]]}: {int((k - 1).sum())} row(s) restamped, spread back from "
+        f"their stamp at {1 / dt:.4g} Hz"
+        + (f" ({squeezed} run(s) evenly between stamps closer than that)" if squeezed else "")
+    )
+    return frame
 
 
 def _drop_rows(frame: pd.DataFrame, rows: np.ndarray, lines) -> pd.DataFrame:
