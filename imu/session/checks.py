@@ -316,10 +316,11 @@ def finish_session(
     sensor's range, an accelerometer whose median magnitude is not gravity-like (g,
     milli-g, gravity removed), a gyroscope that looks like rad/s or ~57x too fast (deg/s
     after a rad/s conversion, or converted twice). Warnings: no gyroscope, gaps, a
-    ``sampling_rate_hz`` that is no positive number. ``labels`` maps canonical names to the source's column names and ``gyro_name``
-    names the gyroscope's file when it differs from ``name``, for messages. ``record_rate``:
-    without ``sampling_rate_hz`` in ``metadata``, write the measured rate there (4 digits;
-    an import records the rate it found)."""
+    ``sampling_rate_hz`` that is no positive number. ``labels`` maps canonical names to
+    the source's column names and ``gyro_name`` names the gyroscope's file when it differs
+    from ``name``, for messages. ``record_rate``: without ``sampling_rate_hz`` in
+    ``metadata``, write the measured rate there (4 digits; an import records the rate it
+    found)."""
     labels = dict(labels or {})
     metadata = dict(metadata or {})
     warnings = list(warnings)
