@@ -335,6 +335,18 @@ def test_notifications_arriving_bunched_are_spaced_between_their_stamps(tmp_path
     ]
 
 
+def test_two_stamps_of_many_rows_each_are_no_notifications(tmp_path):
+    """A short file on two time stamps (150 rows each) would spread back at a plausible
+    rate from its two stamps alone; no BLE notification holds 150 samples."""
+    lines = session_lines(tmp_path)
+    for k in range(300):
+        restamp(lines, k + 2, "1.50" if k < 150 else "3.00")
+    message = error_of(rewrite(tmp_path, lines))
+    assert ("bad.csv:3: column 'time_s': time 1.5 repeats on 150 rows from line 2 with "
+            "different values: too many for one BLE notification (more than 128 rows on "
+            "one stamp)") in message
+
+
 @pytest.mark.parametrize(
     ("first", "end", "stamp", "words"),
     [

@@ -30,6 +30,12 @@ time stamps (s): BLE notifications arrive late by up to a connection interval (7
 ms) or two; a clock set back is a larger step (ntpd slews offsets below 0.128 s and
 steps only larger ones)."""
 
+MAX_NOTIFICATION_ROWS = 128
+"""The most rows one time stamp may share and still be one BLE notification (or the few
+notifications of one connection event) stamped on arrival: an ATT payload of at most
+244 bytes holds about 20 six-axis samples of 12 bytes, and a host may deliver a handful
+of notifications at once; hundreds of rows on one stamp are a broken time column."""
+
 
 def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str]) -> pd.DataFrame:
     """Enforce strictly increasing time in ``frame`` (``frame.attrs["lines"]`` = file lines).
@@ -121,7 +127,7 @@ def _spread_notifications(
     dt = float(np.median(room / counts[1:])) if room.size else 0.0
     before = np.r_[room[:1], room]  # time since the previous stamp (the first: to the next)
     runs = np.flatnonzero(counts > 1)
-    most = counts[runs] > len(t) / 2
+    most = (counts[runs] > len(t) / 2) | (counts[runs] > MAX_NOTIFICATION_ROWS)
     too_long = runs[most | (counts[runs] * dt > before[runs] + JITTER_S)] if dt > 0 else runs
     if too_long.size:
         g = int(too_long[0])
@@ -130,6 +136,8 @@ def _spread_notifications(
             span = "the stamps give no sampling interval"
         elif k > len(t) / 2:
             span = f"they are most of the file's {len(t)} rows"
+        elif k > MAX_NOTIFICATION_ROWS:
+            span = f"more than {MAX_NOTIFICATION_ROWS} rows on one stamp"
         else:
             span = (f"at {1 / dt:.4g} Hz they span {k * dt:.3g} s, the stamps leave "
                     f"{before[g]:.3g} s")
