@@ -240,11 +240,20 @@ def test_training_says_how_it_was_checked():
 
     personal = _how_checked(True, "subject", 1, 8)
     assert "1 groups" not in personal and "8 spans in 3 blocks in time order" in personal
+    assert _how_checked(True, "session", 3, 40).startswith(
+        "checked by holding out each of your 3 sessions in turn"
+    )
+    # more groups than folds: several groups share a fold (3 folds when personalising, 10
+    # otherwise), so the words must not say each one was held out alone
     assert _how_checked(True, "session", 4, 40).startswith(
-        "checked by holding out each of your 4 sessions in turn"
+        "checked by holding out your 4 sessions in 3 folds, each fold in turn"
     )
     assert _how_checked(False, "subject", 5, 60) == (
         "cross-validated by subject: each of 5 subjects held out in turn (60 spans)"
+    )
+    assert _how_checked(False, "subject", 40, 783) == (
+        "cross-validated by subject: 40 subjects in 10 folds, each fold held out in turn "
+        "(783 spans)"
     )
     # the way out offered exists for these labels
     assert "--group-by session (4 sessions)" in _too_few_groups(1, "subject", 4)

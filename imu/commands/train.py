@@ -200,19 +200,24 @@ def _too_few_groups(n_groups: int, group_by: str, n_sessions: int) -> str:
 
 def _how_checked(personalised: bool, group_by: str, n_groups: int, n_spans: int) -> str:
     """What the cross-validation did, in words (issue 16: not "1 groups" when it used blocks
-    of the lifter's own reps)."""
+    of the lifter's own reps; not "each held out in turn" when groups were held out several
+    to a fold: imu.model.training.group_splits leaves one out only up to its fold count)."""
     from imu.model.personalize import MIN_USER_GROUPS
+    from imu.model.training import OUTER_FOLDS
 
+    folds = MIN_USER_GROUPS if personalised else OUTER_FOLDS
     if not personalised:
-        return (
-            f"cross-validated by {group_by}: each of {n_groups} {group_by}s held out in turn "
-            f"({n_spans} spans)"
-        )
-    if n_groups >= MIN_USER_GROUPS:
-        return (
-            f"checked by holding out each of your {n_groups} {group_by}s in turn, "
-            f"personalising on the others ({n_spans} spans)"
-        )
+        if n_groups > folds:
+            return (f"cross-validated by {group_by}: {n_groups} {group_by}s in {folds} folds, "
+                    f"each fold held out in turn ({n_spans} spans)")
+        return (f"cross-validated by {group_by}: each of {n_groups} {group_by}s held out in "
+                f"turn ({n_spans} spans)")
+    if n_groups > folds:
+        return (f"checked by holding out your {n_groups} {group_by}s in {folds} folds, each "
+                f"fold in turn, personalising on the others ({n_spans} spans)")
+    if n_groups == folds:
+        return (f"checked by holding out each of your {n_groups} {group_by}s in turn, "
+                f"personalising on the others ({n_spans} spans)")
     return (
         f"checked on your own reps: {n_spans} spans in {MIN_USER_GROUPS} blocks in time order, "
         f"each held out in turn while personalising on the others (fewer than "
