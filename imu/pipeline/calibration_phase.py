@@ -45,6 +45,7 @@ from imu.pipeline.movement import (
     Refinement,
     calibrate_from_movement,
     gyro_bias_from_motion,
+    initial_gravity,
 )
 from imu.pipeline.orientation import (
     GravityTilt,
@@ -66,6 +67,10 @@ ACC_ONLY_DEGRADED = (
     "rounded_classifier_twist_features",
 )
 """Outputs that are less accurate or missing a check in accelerometer-only mode."""
+SCOUT_START_S = 2.0
+"""The scout orientation of movement attempts starts from the gravity of this many
+seconds (:meth:`CalibrationPhase._scout_quats`), as the fitted start tilt does
+(:func:`imu.pipeline.movement.gyro_bias_from_motion`)."""
 
 
 @dataclass(frozen=True)
@@ -161,7 +166,8 @@ class CalibrationPhase:
         self._movement_reason = ""
         self._movement_result: MovementResult | None = None
         # zero-bias orientation of held rows for the attempts: first row, rate, stage, quats
-        self._scout: tuple[int, float, Orientation, GrowingArray] | None = None
+        # (and whether its start had SCOUT_START_S of rows)
+        self._scout: tuple[int, float, Orientation, GrowingArray, bool] | None = None
         self._refinement: Refinement | None = None
         self._gyro_note = ""
         self._rotation_bs: np.ndarray | None = None
@@ -354,7 +360,7 @@ class CalibrationPhase:
 
         # first without a bias (enough reps yet?), then with the fitted bias and start tilt
         bias = np.zeros(3)
-        result = attempt(bias, self._scout_quats(lo, hi, rate_hz))
+        result = attempt(bias, self._scout_quats(lo, hi, rate_hz, window))
         if not isinstance(result, str):
             fitted = gyro_bias_from_motion(window, mv)
             bias, initial = fitted if fitted is not None else (np.zeros(3), None)
@@ -366,18 +372,30 @@ class CalibrationPhase:
         self._calibrate_from(result, bias, initial, rate_hz, input_rows, end_s)
         return True
 
-    def _scout_quats(self, lo: int, hi: int, rate_hz: float) -> np.ndarray:
-        """Orientation without a gyroscope bias of held rows ``lo..hi-1`` for a movement
-        attempt, fused once per row: one run goes on from attempt to attempt (each row
-        fused once, not at every mark). It starts again only when a window starts at its
-        first row with another rate estimate (the same numbers as a fresh run from that
-        row); once the window has slid past its first row (``window_s``), the run goes on
-        from the earlier rows (converged, instead of starting again mid-movement)."""
+    def _scout_quats(self, lo: int, hi: int, rate_hz: float, window: np.ndarray) -> np.ndarray:
+        """Orientation without a gyroscope bias of held rows ``lo..hi-1`` (``window``: their
+        accepted rows) for a movement attempt, fused once per row: one run goes on from
+        attempt to attempt (each row fused once, not at every mark). It starts from the
+        gravity of its first ``SCOUT_START_S`` (:func:`initial_gravity`: every acceleration
+        carried back to the first row by the gyroscope and averaged), not from the first
+        row's acceleration: a recording that starts mid-walk has that off by ~25 deg, and
+        the fusion's slow convergence from there looked like a bend (the reps were then
+        read with the wrong sign or axis). It starts again when a window starts at its
+        first row with another rate estimate, or while that start had less than
+        ``SCOUT_START_S`` of rows (the numbers of a fresh run from that row with the rows
+        up to this mark); once the window has slid past its first row (``window_s``), the
+        run goes on from the earlier rows (converged, instead of starting again)."""
         scout = self._scout
-        if scout is None or scout[0] > lo or (scout[0] == lo and scout[1] != rate_hz):
-            orientation = Orientation(self.settings.orientation, rate_hz, np.zeros(3), None)
-            scout = self._scout = (lo, rate_hz, orientation, GrowingArray(4))
-        first, _, orientation, quats = scout
+        if (
+            scout is None
+            or scout[0] > lo
+            or (scout[0] == lo and (scout[1] != rate_hz or not scout[4]))
+        ):
+            span_full = float(window[-1, 0]) >= float(window[0, 0]) + SCOUT_START_S
+            gravity = initial_gravity(window, np.zeros(3), SCOUT_START_S)
+            orientation = Orientation(self.settings.orientation, rate_hz, np.zeros(3), gravity)
+            scout = self._scout = (lo, rate_hz, orientation, GrowingArray(4), span_full)
+        first, _, orientation, quats, _ = scout
         done = first + quats.n
         if hi > done:
             quats.append(self._fuse(orientation, first, done, hi))
