@@ -265,9 +265,9 @@ def test_time_jitter_back_drops_those_rows_with_one_warning_that_counts_them(tmp
     assert np.all(np.diff(session.time_s) > 0)
     assert list(session.time_s[47:52]) == [0.47, 0.48, 0.5, 0.51, 0.52]  # 0.49 went
     assert session.warnings == [
-        f"{path}: time goes back on 3 line(s), by up to 10 ms, first at line 52 (host time "
+        (f"{path}: time goes back on 3 line(s), by up to 10 ms, first at line 52 (host time "
         "stamps' jitter, e.g. BLE notifications): those 3 sample(s) dropped, not sorted "
-        "(the analysis skips samples out of time order)"
+        "(the analysis skips samples out of time order)")
     ]
 
 
@@ -308,9 +308,9 @@ def test_notification_stamps_are_spread_back_with_one_warning_that_counts_them(t
     session = read_session(path)
     np.testing.assert_allclose(session.time_s, 0.01 * np.arange(300), rtol=0, atol=1e-12)
     assert session.warnings == [
-        f"{path}: 300 rows share 75 time stamp(s) with different values (a logger stamping "
+        (f"{path}: 300 rows share 75 time stamp(s) with different values (a logger stamping "
         "each BLE notification on arrival), first at line 2: 225 row(s) restamped, spread "
-        "back from their stamp at 100 Hz"
+        "back from their stamp at 100 Hz")
     ]
 
 
@@ -329,9 +329,9 @@ def test_notifications_arriving_bunched_are_spaced_between_their_stamps(tmp_path
     expected[44:48] = [0.43875, 0.4475, 0.45625, 0.465]
     np.testing.assert_allclose(session.time_s, expected, rtol=0, atol=1e-12)
     assert session.warnings == [
-        f"{path}: 8 rows share 2 time stamp(s) with different values (a logger stamping "
+        (f"{path}: 8 rows share 2 time stamp(s) with different values (a logger stamping "
         "each BLE notification on arrival), first at line 42: 6 row(s) restamped, spread "
-        "back from their stamp at 100 Hz (1 run(s) evenly between stamps closer than that)"
+        "back from their stamp at 100 Hz (1 run(s) evenly between stamps closer than that)")
     ]
 
 
@@ -350,11 +350,11 @@ def test_two_stamps_of_many_rows_each_are_no_notifications(tmp_path):
 @pytest.mark.parametrize(
     ("first", "end", "stamp", "words"),
     [
-        (10, 300, "0.10", "time 0.1 repeats on 290 rows from line 12 with different values: "
-         "too many for one BLE notification (they are most of the file's 300 rows)"),
-        (100, 150, "1.00", "time 1 repeats on 50 rows from line 102 with different values: "
+        (10, 300, "0.10", ("time 0.1 repeats on 290 rows from line 12 with different values: "
+         "too many for one BLE notification (they are most of the file's 300 rows)")),
+        (100, 150, "1.00", ("time 1 repeats on 50 rows from line 102 with different values: "
          "too many for one BLE notification (at 100 Hz they span 0.5 s, the stamps leave "
-         "0.01 s)"),
+         "0.01 s)")),
     ],
 )
 def test_repeated_time_that_is_no_notification_is_an_error(tmp_path, first, end, stamp, words):

@@ -23,7 +23,6 @@ from imu.session.model import (
     Session,
 )
 
-
 JITTER_S = 0.1
 """The most a row's time may lie behind an earlier row's and still be the jitter of host
 time stamps (s): BLE notifications arrive late by up to a connection interval (7.5-50
