@@ -110,13 +110,8 @@ def test_replay_log_reads_in_order_with_flexion_limit_alerts(capsys, monkeypatch
     assert len(limits) > 10 and all(re.match(rf"{STAMP}  ALERT flexion ", x) for x in limits)
 
 
-def test_replay_log_of_the_demo_fits_a_terminal_of_80_columns(capsys, monkeypatch):
-    """On a narrow terminal a rep line drops descent and ascent (then the wall clock,
-    then "flexion" after "peak", then the lockout) and keeps the probability beside the
-    threshold; any other line longer than the terminal (calibration, set, summary) is
-    folded at spaces, the rest indented under its text, so the time column stays clear
-    (the terminal cut words and began the rest at column 0); a file or a pipe gets the
-    whole line (the test above)."""
+def in_terminal_of_80_columns(monkeypatch, argv: list[str]) -> str:
+    """What ``imu ARGV`` prints to a terminal (stdout says it is a tty) of 80 columns."""
     import io
     import sys
 
@@ -128,8 +123,19 @@ def test_replay_log_of_the_demo_fits_a_terminal_of_80_columns(capsys, monkeypatc
     monkeypatch.setenv("COLUMNS", "80")
     terminal = Terminal()
     monkeypatch.setattr(sys, "stdout", terminal)
-    assert main(["replay", "--fast", "--no-display", DEMO]) == 0
-    log = lines_of(terminal.getvalue())
+    assert main(argv) == 0
+    return terminal.getvalue()
+
+
+def test_replay_log_of_the_demo_fits_a_terminal_of_80_columns(capsys, monkeypatch):
+    """On a narrow terminal a rep line drops descent and ascent (then the wall clock,
+    then "flexion" after "peak", then the lockout) and keeps the probability beside the
+    threshold; any other line longer than the terminal (calibration, set, summary) is
+    folded at spaces, the rest indented under its text, so the time column stays clear
+    (the terminal cut words and began the rest at column 0); a file or a pipe gets the
+    whole line (the test above)."""
+    log = lines_of(in_terminal_of_80_columns(monkeypatch, ["replay", "--fast", "--no-display",
+                                                           DEMO]))
     assert log == lines_of((GOLDEN / "demo_replay_80.txt").read_text(encoding="utf-8"))
     wide = lines_of((GOLDEN / "demo_replay.txt").read_text(encoding="utf-8"))
     reps = [line for line in log if re.match(rf"{STAMP}  rep ", line)]
@@ -162,19 +168,8 @@ def test_analyze_table_keeps_times_and_verdicts_whole_in_a_terminal_of_80_column
     each probability over two lines; a narrow terminal now gets the table without
     vertical lines, titles on two lines and (under 90 columns) without the duration and
     lift-off (in --json and --reps); a pipe keeps every column (the golden above)."""
-    import io
-    import sys
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    monkeypatch.chdir(ROOT)
-    monkeypatch.setenv("COLUMNS", "80")
-    terminal = Terminal()
-    monkeypatch.setattr(sys, "stdout", terminal)
-    assert main(["analyze", DEMO]) == 0
-    plain = re.sub(r"\x1b\[[0-9;]*m", "", terminal.getvalue())  # no colours
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", in_terminal_of_80_columns(monkeypatch, ["analyze",
+                                                                                  DEMO]))  # no colours
     table = [line.rstrip() for line in plain.splitlines()]
     assert all(len(line) <= 80 for line in table)
     rows = [line.split() for line in table if re.match(rf"\s+\d+\s+\d+\s+{STAMP}\s", line)]
