@@ -47,12 +47,24 @@ def measure(
     result = analysis.to_json()
     result["source"] = session.source
     result["warnings"] = list(session.warnings) + calibration_warnings(analysis.calibration)
+    mismatch = lift_mismatch(session.metadata, settings.reps.lift)
+    result["warnings"] += [mismatch] if mismatch else []
     if classifier is not None:
         from imu.model.lifts import lift_note
 
         note = lift_note(settings.reps.lift, classifier.manifest)
         result["warnings"] += [note] if note else []
     return analysis, result
+
+
+def lift_mismatch(metadata: dict, lift: str) -> str | None:
+    """A warning when the recording names its lift (a ``# lift:`` metadata line, e.g.
+    ``imu simulate --lift squat``) and it is measured with another ``--lift`` preset: a
+    squat measured as a deadlift loses most of its reps."""
+    named = str(metadata.get("lift") or "").strip()
+    if not named or named == lift:
+        return None
+    return f"the recording says lift {named}, measured as {lift}: pass --lift {named}"
 
 
 def calibration_warnings(calibration: dict | None) -> list[str]:

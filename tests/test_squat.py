@@ -185,6 +185,12 @@ def test_simulate_lift_squat_writes_squats_their_faults_and_squat_labels(tmp_pat
     assert {"rounded", "forward_lean"} <= set(table.label)
     metadata = read_session(out / "L01_s1.csv").metadata
     assert metadata["synthetic"] == "true" and "--lift squat" in metadata["generator"]
+    assert metadata["lift"] == "squat"  # measured as a deadlift, it says so (it lost reps)
+    for lift, warned in (("deadlift", True), ("squat", False)):
+        assert main(["analyze", "--json", "--lift", lift, str(out / "L01_s1.csv")]) == 0
+        warnings = json.loads(capsys.readouterr().out)["warnings"]
+        said = "the recording says lift squat, measured as deadlift: pass --lift squat"
+        assert (said in warnings) is warned
     assert main(["simulate", "-o", str(tmp_path / "x"), "--kinds", "rdl", "--lift", "squat"]) == 2
     assert "--kinds" in capsys.readouterr().err
 

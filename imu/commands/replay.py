@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from imu.commands.options import check_long_enough
     from imu.errors import input_error
+    from imu.measure import lift_mismatch
     from imu.text import Timeline
 
     if not args.fast and not (math.isfinite(args.speed) and args.speed > 0):
@@ -56,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     check_outputs(args, (args.session,), events=args.events)
     session = _load(args)
     check_long_enough(session)
-    for warning in session.warnings:
+    mismatch = lift_mismatch(session.metadata, args.lift)
+    for warning in [*session.warnings, *([mismatch] if mismatch else [])]:
         print(f"imu replay: warning: {warning}", file=sys.stderr)
     rate = session.sampling_rate_hz
     engine = build_engine(args, rate if math.isfinite(rate) and rate > 0 else None)

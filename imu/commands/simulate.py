@@ -293,6 +293,8 @@ def run(args: argparse.Namespace) -> int:
             seed=seed,
             generator=command,
         )
+        if args.lift == "squat":  # analyze and replay warn when measured as another lift
+            result.session.metadata["lift"] = "squat"
         paths = write_result(
             result, out, name, compress=args.gzip, decimals=args.decimals, force=args.force
         )
