@@ -483,13 +483,17 @@ def test_data_quality_section_shows_rate_gaps_warnings_and_failed_calibration():
     (gaps,) = [
         t for t in parser.tables if t[0][:3] == ["start (m:ss.s)", "end (m:ss.s)", "duration (s)"]
     ]
-    assert gaps[1] == ["0:40.0", "0:41.5", "1.50", "no"]
+    assert gaps[0][3] == "angles"  # not "restarted": the log's words, bridged or not
+    assert gaps[1] == ["0:40.0", "0:41.5", "1.50", "bridged"]
     assert "at 50 Hz (received 50.0 per s)" in page
     assert "1 gap in the data, 1.5 s in all" in page
     assert "Calibration failed: no still period found" in page
     assert "Loading: 12 duplicate timestamps dropped" in page
     healthy = build_report([make_session([FLAT])]).html
     assert "Calibration failed" not in healthy and "gap(s) in the data" not in healthy
+    doc["gaps"][0]["restarted"] = True  # too long to bridge
+    long_gap = build_report([from_json(doc, angles, "gappy")]).html
+    assert "<td>started again</td>" in long_gap and "<td>bridged</td>" not in long_gap
 
 
 def test_rounded_reps_insight_says_where_they_were():

@@ -90,6 +90,7 @@ COUNT_LABELS = {
     "n_rounded": "reps rounded",
     "n_hyperextended": "reps hyperextended",
     "verdict": "verdict",
+    "restarted": "angles",
     "start_s": "start (m:ss.s)",
     "bottom_s": "bottom (m:ss.s)",
     "end_s": "end (m:ss.s)",
@@ -303,7 +304,13 @@ def _session_section(index: int, session: SessionData, svgs: Mapping[str, str]) 
         gaps = pd.DataFrame(session.gaps)
         columns = [c for c in ("start_s", "end_s", "duration_s", "restarted") if c in gaps]
         parts.append(f"<p>{len(gaps)} gap(s) in the data (hatched on the trace):</p>")
-        parts.append(_table(gaps, columns, _time_cells(timeline, ("start_s", "end_s"))))
+        cells = {
+            **_time_cells(timeline, ("start_s", "end_s")),
+            # the log's words (sinks.lines): a short gap is bridged, a long one is not
+            "restarted": lambda row: "<td>started again</td>" if row["restarted"]
+            else "<td>bridged</td>",
+        }
+        parts.append(_table(gaps, columns, cells))
     parts.append("</section>")
     return "\n".join(p for p in parts if p)
 
