@@ -335,6 +335,22 @@ def test_notifications_arriving_bunched_are_spaced_between_their_stamps(tmp_path
     ]
 
 
+def test_notification_after_one_stamped_back_is_spaced_from_the_latest_stamp(tmp_path):
+    """Three notifications of 4: 0.43, then one whose stamp is jittered back to 0.42 (its
+    4 samples are dropped as late), then one 20 ms after 0.43: spaced between 0.43 and
+    0.45, not between 0.42 and 0.45, where its first sample would fall behind 0.43 and be
+    dropped too."""
+    lines = session_lines(tmp_path)
+    for first, stamp in ((40, "0.43"), (44, "0.42"), (48, "0.45")):
+        for k in range(first, first + 4):
+            restamp(lines, k + 2, stamp)
+    session = read_session(rewrite(tmp_path, lines))
+    expected = np.delete(0.01 * np.arange(300), range(44, 48))
+    expected[44:48] = [0.435, 0.44, 0.445, 0.45]
+    np.testing.assert_allclose(session.time_s, expected, rtol=0, atol=1e-12)
+    assert sum("time goes back on 4 line(s)" in w for w in session.warnings) == 1
+
+
 def test_two_stamps_of_many_rows_each_are_no_notifications(tmp_path):
     """A short file on two time stamps (150 rows each) would spread back at a plausible
     rate from its two stamps alone; no BLE notification holds 150 samples."""

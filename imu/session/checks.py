@@ -112,11 +112,14 @@ def _spread_notifications(
     (plus the link's latency) and the others came before it, one sampling interval apart.
     So sample j of a run of k at stamp T gets ``T - (k - 1 - j) * dt``, with ``dt`` the
     file's interval (the median over its distinct stamps of the time since the previous
-    stamp per row); when the previous stamp is closer than ``k * dt`` (notifications that
-    arrived bunched) the run is spaced evenly between the two instead, so no row goes
-    back. A run whose samples reach more than :data:`JITTER_S` before the previous stamp
-    (or, for the first run, beyond the next), or that holds most of the file's rows, is no
-    notification: an error naming it.
+    stamp per row); when the latest earlier stamp is closer than ``k * dt``
+    (notifications that arrived bunched) the run is spaced evenly between the two
+    instead, so no row goes back. A run whose samples reach more than :data:`JITTER_S`
+    before the latest earlier stamp (or, for the first run, beyond the next), or that
+    holds most of the file's rows or more than :data:`MAX_NOTIFICATION_ROWS`, is no
+    notification: an error naming it. A run whose stamp is itself behind the latest
+    earlier one (jitter) is spread back from it at ``dt`` and then dropped by
+    :func:`check_time` with the other late rows.
     """
     t = frame[TIME].to_numpy(dtype=np.float64, copy=True)
     starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])  # first row of each stamp
@@ -124,7 +127,10 @@ def _spread_notifications(
     stamps = t[starts]
     room = np.diff(stamps)  # time from each stamp to the next
     dt = float(np.median(room / counts[1:])) if room.size else 0.0
-    before = np.r_[room[:1], room]  # time since the previous stamp (the first: to the next)
+    # time since the latest earlier stamp (the first: to the next); the latest, not the
+    # previous, so a run after a stamp jittered back is not spread behind the stamp before
+    # it, where the jitter check would drop its first samples too
+    before = np.r_[room[:1], stamps[1:] - np.maximum.accumulate(stamps)[:-1]]
     runs = np.flatnonzero(counts > 1)
     most = (counts[runs] > len(t) / 2) | (counts[runs] > MAX_NOTIFICATION_ROWS)
     too_long = runs[most | (counts[runs] * dt > before[runs] + JITTER_S)] if dt > 0 else runs
