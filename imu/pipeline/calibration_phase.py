@@ -39,6 +39,7 @@ from imu.pipeline.calibration import (
 )
 from imu.pipeline.gyro_mapping import describe_gyro_mapping, gyro_axes_mapping
 from imu.pipeline.movement import (
+    START_TILT_S,
     UPRIGHT_WORDS,
     MovementResult,
     MovementSettings,
@@ -67,10 +68,6 @@ ACC_ONLY_DEGRADED = (
     "rounded_classifier_twist_features",
 )
 """Outputs that are less accurate or missing a check in accelerometer-only mode."""
-SCOUT_START_S = 2.0
-"""The scout orientation of movement attempts starts from the gravity of this many
-seconds (:meth:`CalibrationPhase._scout_quats`), as the fitted start tilt does
-(:func:`imu.pipeline.movement.gyro_bias_from_motion`)."""
 
 
 @dataclass(frozen=True)
@@ -166,7 +163,7 @@ class CalibrationPhase:
         self._movement_reason = ""
         self._movement_result: MovementResult | None = None
         # zero-bias orientation of held rows for the attempts: first row, rate, stage, quats
-        # (and whether its start had SCOUT_START_S of rows)
+        # (and whether its start had START_TILT_S of rows)
         self._scout: tuple[int, float, Orientation, GrowingArray, bool] | None = None
         self._refinement: Refinement | None = None
         self._gyro_note = ""
@@ -376,13 +373,13 @@ class CalibrationPhase:
         """Orientation without a gyroscope bias of held rows ``lo..hi-1`` (``window``: their
         accepted rows) for a movement attempt, fused once per row: one run goes on from
         attempt to attempt (each row fused once, not at every mark). It starts from the
-        gravity of its first ``SCOUT_START_S`` (:func:`initial_gravity`: every acceleration
+        gravity of its first ``START_TILT_S`` (:func:`initial_gravity`: every acceleration
         carried back to the first row by the gyroscope and averaged), not from the first
         row's acceleration: a recording that starts mid-walk has that off by ~25 deg, and
         the fusion's slow convergence from there looked like a bend (the reps were then
         read with the wrong sign or axis). It starts again when a window starts at its
         first row with another rate estimate, or while that start had less than
-        ``SCOUT_START_S`` of rows (the numbers of a fresh run from that row with the rows
+        ``START_TILT_S`` of rows (the numbers of a fresh run from that row with the rows
         up to this mark); once the window has slid past its first row (``window_s``), the
         run goes on from the earlier rows (converged, instead of starting again)."""
         scout = self._scout
@@ -391,8 +388,8 @@ class CalibrationPhase:
             or scout[0] > lo
             or (scout[0] == lo and (scout[1] != rate_hz or not scout[4]))
         ):
-            span_full = float(window[-1, 0]) >= float(window[0, 0]) + SCOUT_START_S
-            gravity = initial_gravity(window, np.zeros(3), SCOUT_START_S)
+            span_full = float(window[-1, 0]) >= float(window[0, 0]) + START_TILT_S
+            gravity = initial_gravity(window, np.zeros(3), START_TILT_S)
             orientation = Orientation(self.settings.orientation, rate_hz, np.zeros(3), gravity)
             scout = self._scout = (lo, rate_hz, orientation, GrowingArray(4), span_full)
         first, _, orientation, quats, _ = scout

@@ -23,6 +23,12 @@ from imu.pipeline.buffers import GrowingArray
 from imu.pipeline.calibration import forward_from_bend, mounting_name, rotation_from_axes
 from imu.units import STANDARD_GRAVITY_M_S2
 
+START_TILT_S = 2.0
+"""The tilt at the start of a run without a still period is the gravity of its first this
+many seconds (:func:`initial_gravity`): the fitted start tilt of each stretch
+(:func:`gyro_bias_from_motion`) and the scout orientation of the movement attempts
+(imu/pipeline/calibration_phase.py)."""
+
 
 @dataclass(frozen=True)
 class MovementSettings:
@@ -177,7 +183,7 @@ def gyro_bias_from_motion(
         return up_in_sensor(quats)
 
     bias = np.zeros(3)
-    gravity = np.array([initial_gravity(rows[k:], bias, 2.0) for k in starts])
+    gravity = np.array([initial_gravity(rows[k:], bias, START_TILT_S) for k in starts])
     gravity /= np.linalg.norm(gravity, axis=1)[:, None]
     n_seg = len(starts)
     sqrt_w = np.sqrt(weight)
