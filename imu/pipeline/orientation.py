@@ -158,8 +158,7 @@ class Orientation(_FirstTilt):
         gyr = c_ordered(gyr)
         dt_s = np.ascontiguousarray(dt_s, dtype=np.float64)
         settings = self.settings
-        accepted = np.flatnonzero(~skip)
-        gaps = accepted[restart[accepted] | (dt_s[accepted] > settings.gap_s)]
+        gaps = np.flatnonzero((restart | (dt_s > settings.gap_s)) & ~skip)  # accepted rows
         if settings.gap_recovery_s <= 0 or not gaps.size:
             return self._fusion.fusion_chunk(
                 self._state, self._settings, acc, gyr, dt_s, skip, restart
