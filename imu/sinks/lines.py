@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from imu.sinks.base import Sink
-from imu.text import Timeline, clock, duration, plural, probability, signed, verdict
+from imu.text import Timeline, clock, duration, is_flagged, plural, probability, signed, verdict
 
 HOLD_LIMIT_S = 10.0
 """An alert waits at most this long (sample time) for the rep before it."""
@@ -41,7 +41,7 @@ def _num(value: Any, digits: int = 1) -> str:
 def rep_verdict(rep: dict[str, Any], threshold: float | None) -> str:
     """``good (p=0.05 < 0.17)``, ``ROUNDED (p=0.46 ≥ 0.17)``, ``HYPEREXTENDED``, ..."""
     word = verdict(rep)
-    if rep.get("rounded") or rep.get("hyperextended"):
+    if is_flagged(rep):
         word = word.upper()
     p = probability(rep.get("p_rounded"), threshold)
     return f"{word} ({p})" if p else word
@@ -318,9 +318,8 @@ class SessionLog:
         if kind == "calibration":
             event = {**event, "given_s": self.now_s}
         elif kind == "rep":
-            self._flagged[event.get("set")] = self._flagged.get(event.get("set"), 0) + bool(
-                event.get("rounded") or event.get("hyperextended")
-            )
+            set_number = event.get("set")
+            self._flagged[set_number] = self._flagged.get(set_number, 0) + is_flagged(event)
         elif kind == "set" and "n_flagged" not in event:
             event = {**event, "n_flagged": self.flagged_in(event.get("set"))}
         return self._lines(self.order.push(event))
