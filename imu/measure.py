@@ -60,11 +60,19 @@ def measure(
 def lift_mismatch(metadata: dict, lift: str) -> str | None:
     """A warning when the recording names its lift (a ``# lift:`` metadata line, e.g.
     ``imu simulate --lift squat``) and it is measured with another ``--lift`` preset: a
-    squat measured as a deadlift loses most of its reps."""
+    squat measured as a deadlift loses most of its reps. The name is matched without
+    case (``# lift: Squat``); a lift with no preset is named without a ``--lift`` to pass,
+    since no such option exists."""
+    from imu.pipeline import LIFTS
+
     named = str(metadata.get("lift") or "").strip()
-    if not named or named == lift:
+    preset = named.casefold()
+    if not named or preset == lift:
         return None
-    return f"the recording says lift {named}, measured as {lift}: pass --lift {named}"
+    if preset not in LIFTS:
+        return (f"the recording says lift {named}, which has no preset, measured as {lift} "
+                f"(presets: {', '.join(LIFTS)})")
+    return f"the recording says lift {named}, measured as {lift}: pass --lift {preset}"
 
 
 def calibration_warnings(calibration: dict | None) -> list[str]:

@@ -110,3 +110,20 @@ def test_replay_leaves_the_process_signal_handlers_as_they_were(session_csv, cap
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def test_lift_mismatch_names_only_a_lift_option_that_exists():
+    """A '# lift:' line is matched without case, and a lift with no preset is not told to
+    pass a --lift option argparse would refuse."""
+    from imu.measure import lift_mismatch
+    from imu.pipeline import LIFTS
+
+    assert lift_mismatch({"lift": "Squat"}, "squat") is None
+    assert lift_mismatch({"lift": ""}, "deadlift") is None
+    assert lift_mismatch({"lift": "Squat"}, "deadlift") == (
+        "the recording says lift Squat, measured as deadlift: pass --lift squat"
+    )
+    assert lift_mismatch({"lift": "bench press"}, "deadlift") == (
+        "the recording says lift bench press, which has no preset, measured as deadlift "
+        f"(presets: {', '.join(LIFTS)})"
+    )
