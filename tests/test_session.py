@@ -371,6 +371,9 @@ def test_two_stamps_of_many_rows_each_are_no_notifications(tmp_path):
         (100, 150, "1.00", ("time 1 repeats on 50 rows from line 102 with different values: "
          "too many for one BLE notification (at 100 Hz they span 0.5 s, the stamps leave "
          "0.01 s)")),
+        (100, 112, "0.94", ("time 0.94 repeats on 12 rows from line 102 with different values: "
+         "too many for one BLE notification (at 100 Hz they span 0.12 s behind a stamp "
+         "already 0.05 s behind an earlier one)")),
     ],
 )
 def test_repeated_time_that_is_no_notification_is_an_error(tmp_path, first, end, stamp, words):

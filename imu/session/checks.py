@@ -143,6 +143,9 @@ def _spread_notifications(
             span = f"they are most of the file's {len(t)} rows"
         elif k > MAX_NOTIFICATION_ROWS:
             span = f"more than {MAX_NOTIFICATION_ROWS} rows on one stamp"
+        elif before[g] < 0:
+            span = (f"at {1 / dt:.4g} Hz they span {k * dt:.3g} s behind a stamp already "
+                    f"{-before[g]:.3g} s behind an earlier one")
         else:
             span = (f"at {1 / dt:.4g} Hz they span {k * dt:.3g} s, the stamps leave "
                     f"{before[g]:.3g} s")
