@@ -24,6 +24,7 @@ from imu.pipeline.orientation import GravityTiltSettings
 from imu.pipeline.settle import ExtensionGateSettings
 from imu.sim import demo_session, make_lifter, simulate
 from imu.sim.disturb import push_at_lockouts
+from imu.sim.matching import iou
 
 NO_GATE = replace(EngineSettings(), extension_gate=ExtensionGateSettings(tolerance_m_s2=1e9))
 """Every row counts as settled: the accelerometer-only mode before the gate."""
@@ -34,18 +35,13 @@ MOUNTINGS = ("xup_zback", "xleft_zfwd", "xfwd_zright")
 N_SESSIONS = 2
 
 
-def _iou(a: tuple[float, float], b: tuple[float, float]) -> float:
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    return inter / (max(a[1], b[1]) - min(a[0], b[0]))
-
-
 def score(result, analysis) -> dict:
     """Figures of one analysis against the session's truth."""
     truth = result.truth_reps
     used: dict[int, dict] = {}
     for rep in analysis.reps:
         for k, (s, e) in enumerate(zip(truth.start_s, truth.end_s, strict=True)):
-            if k not in used and _iou((rep["start_s"], rep["end_s"]), (s, e)) >= 0.5:
+            if k not in used and iou((rep["start_s"], rep["end_s"]), (s, e)) >= 0.5:
                 used[k] = rep
                 break
     flexion = analysis.angles[:, 1] - result.truth_angles["flexion_deg"].to_numpy()

@@ -36,13 +36,10 @@ import argparse
 import shlex
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from bench_pipeline import iou
+from imu.sim.matching import iou
 
 
 def match(truth, reps: list[dict]) -> tuple[dict[int, dict], list[dict]]:

@@ -241,13 +241,13 @@ def live_path_link_loss(seed: int) -> tuple[int, int, int, int, int]:
     one rep and a disconnection + reconnection losing another second inside a later rep
     (lockstep, on the sensor's clock: tests/fakebluez/session.py). Returns (reps outside
     the lost seconds, of them counted, reps overlapping one, ``rep_lost`` events, sets)."""
+    from imu.sim.matching import iou
     from tests.fakebluez import FakeBluez
     from tests.fakebluez.devices import WIT_NOTIFY, packets_of, witmotion_spec, witmotion_stream
     from tests.fakebluez.session import (
         LINK_LATENCY_S,
         Collector,
         arrival_times,
-        iou,
         lockstep,
         packets_arrive_at,
         run_live,

@@ -35,15 +35,11 @@ from pathlib import Path
 _STARTED = time.time()  # the child of (b) reports when its first line ran
 
 
-def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    union = max(a[1], b[1]) - min(a[0], b[0])
-    return inter / union if union > 0 else 0.0
-
-
 def match_reps(spans: list[tuple[float, float]], reps: list[dict]) -> dict[int, dict]:
     """Detected reps matched to true spans (index -> rep) by IoU >= 0.5, each span once."""
     import numpy as np
+
+    from imu.sim.matching import iou
 
     used: dict[int, dict] = {}
     for rep in reps:

@@ -42,14 +42,10 @@ RECORDING_SEED = 9000  # held out: realistic_set's seeds 9000-9029 (development 
 RATES_HZ = (25.0, 50.0, 100.0, 200.0)
 
 
-def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    union = max(a[1], b[1]) - min(a[0], b[0])
-    return inter / union if union > 0 else 0.0
-
-
 def match(reps: list[dict], truth: pd.DataFrame) -> dict[int, int]:
     """Detected rep index -> true rep index (IoU >= 0.5, each true rep at most once)."""
+    from imu.sim.matching import iou
+
     used: dict[int, int] = {}
     taken: set[int] = set()
     for i, rep in enumerate(reps):

@@ -22,6 +22,7 @@ from imu.ble.profiles import PROFILES
 from imu.pipeline import Engine, EngineSettings, analyze_samples
 from imu.session import read_session
 from imu.sim import make_lifter, simulate
+from imu.sim.matching import iou
 from imu.sim.script import DeadliftSet, SessionScript, Stand
 from imu.sinks.recorder import Recorder
 from tests.fakebluez import FakeBluez, dbus_daemon_available
@@ -35,7 +36,6 @@ from tests.fakebluez.devices import (
 from tests.fakebluez.session import (
     LINK_LATENCY_S,
     Collector,
-    iou,
     lockstep,
     run_live,
     sensor_clock,

@@ -20,6 +20,7 @@ import pytest
 from imu.ble.profiles import PROFILES
 from imu.pipeline import Engine, EngineSettings
 from imu.sim import make_lifter, simulate
+from imu.sim.matching import iou
 from imu.sim.recording import cut
 from imu.sim.script import DeadliftSet, SessionScript, Stand
 from imu.sinks.lines import LineOutput
@@ -29,7 +30,6 @@ from tests.fakebluez.devices import WIT_NOTIFY, chop, witmotion_spec, witmotion_
 from tests.fakebluez.session import (
     LINK_LATENCY_S,
     Collector,
-    iou,
     lockstep,
     run_live,
     sensor_clock,

@@ -21,6 +21,7 @@ from imu.pipeline.calibration import mounting_name
 from imu.pipeline.orientation import GravityTilt, GravityTiltSettings
 from imu.session import write_session
 from imu.sim import DeadliftSet, SessionScript, Stand, demo_session, make_lifter, simulate
+from imu.sim.matching import iou
 
 GYR = ["gyr_x", "gyr_y", "gyr_z"]
 G = 9.80665
@@ -36,11 +37,6 @@ def demo():
     script = demo_session(make_lifter(1), seed=1, n_sets=3)
     result = without_gyro(simulate(script, sampling_rate_hz=100, mounting="xleft_zfwd", seed=1))
     return result, analyze_session(result.session)
-
-
-def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    return inter / (max(a[1], b[1]) - min(a[0], b[0]))
 
 
 def test_calibrates_and_says_what_is_unavailable(demo):

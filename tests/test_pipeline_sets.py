@@ -15,6 +15,7 @@ import pytest
 
 from imu.pipeline import analyze_session
 from imu.session import read_session
+from imu.sim.matching import iou
 
 DATASETS = Path(__file__).resolve().parent.parent / "datasets"
 SESSIONS = sorted(
@@ -24,11 +25,6 @@ SESSIONS = sorted(
 
 def test_the_bundled_sessions_are_all_here():
     assert len(SESSIONS) == 41 and all(p.exists() for p in SESSIONS)
-
-
-def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    return inter / (max(a[1], b[1]) - min(a[0], b[0]))
 
 
 @pytest.mark.parametrize("path", SESSIONS, ids=lambda p: p.name.removesuffix(".csv.gz"))

@@ -19,11 +19,7 @@ from imu.sim import (
     non_rep_session,
     simulate,
 )
-
-
-def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    return inter / (max(a[1], b[1]) - min(a[0], b[0]))
+from imu.sim.matching import iou
 
 
 def matched(reps: list[dict], truth) -> int:

@@ -11,6 +11,7 @@ import pytest
 from imu.pipeline import analyze_session, engine_settings
 from imu.sim import SessionScript, SquatSet, Stand, make_lifter, simulate
 from imu.sim.core import REP_COLUMNS
+from imu.sim.matching import iou
 
 WINK = (False, False, True, False, False, False, False, True, False, False)
 LEAN = (False, False, False, False, True, False, False, False, False, True)
@@ -22,11 +23,6 @@ def squat_session(seed: int, pause_s=(0.05, 0.3), rate_hz: float = 50.0, mountin
         lifter, (Stand(3.0, still=True), SquatSet(10, WINK, LEAN, pause_s=pause_s), Stand(2.0))
     )
     return simulate(script, sampling_rate_hz=rate_hz, mounting=mounting, seed=seed)
-
-
-def iou(a, b) -> float:
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    return inter / (max(a[1], b[1]) - min(a[0], b[0]))
 
 
 @pytest.fixture(scope="module")

@@ -39,6 +39,7 @@ from imu.pipeline.rep_decision import (
     MODEL_FORMAT,
     TreeEnsemble,
 )
+from imu.sim.matching import iou
 
 COMMAND = "python tools/train_rep_decision.py"
 OUT = Path(__file__).resolve().parents[1] / "models" / "rep_decision.json"
@@ -48,13 +49,6 @@ TRAIN_LIFTER_SEED = 1000
 """``make_lifter(i, seed=...)`` of the training lifters (the benchmark uses others)."""
 REALISTIC_SEED = 200_000
 """Seeds of the training's ``realistic_set`` recordings start here."""
-
-
-def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Intersection over union of two time spans."""
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    union = max(a[1], b[1]) - min(a[0], b[0])
-    return inter / union if union > 0 else 0.0
 
 
 class Teacher:

@@ -80,12 +80,6 @@ class Collector(Sink):
         return np.vstack(self.samples) if self.samples else np.empty((0, 7))
 
 
-def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Intersection over union of two ``(start_s, end_s)`` spans (a found rep and a true one)."""
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    return inter / (max(a[1], b[1]) - min(a[0], b[0]))
-
-
 def lockstep(collector: Collector, samples_per_packet: Sequence[int]):
     """A ``gate`` for :meth:`FakeBluez.stream`: true once ``collector`` has every sample of
     the notifications delivered so far."""
