@@ -467,6 +467,29 @@ def test_display_shows_link_calibration_gauge_verdicts_alerts_and_summary():
     assert "recording: /tmp/x.csv" in tail
 
 
+def test_display_counts_and_colours_flagged_reps_as_the_log_and_summary_do():
+    """A rep rounded and hyperextended is flagged once, a hyperextended one is flagged
+    (red) whatever its probability: the panel's count, the set line and the summary agree."""
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=120, force_terminal=False, color_system=None)
+    display = Display("imu live - test", console=console)
+    display.on_samples(np.array([[0.0, 0, 0, 9.8, 0, 0, 0]]), False)
+    flags = [(True, True), (False, True), (True, False), (False, False)]
+    for k, (rounded, hyper) in enumerate(flags, start=1):
+        display.on_event({"type": "rep", "set": 1, "rep": k, "end_s": 2.0 * k,
+                          "rounded": rounded, "hyperextended": hyper, "p_rounded": 0.01})
+        style = display._rep_line().spans[-1].style
+        assert style == ("bold red" if rounded or hyper else "bold green"), (k, style)
+    display.on_event({"type": "set", "set": 1, "n_reps": 4, "start_s": 0.0, "end_s": 8.0,
+                      "n_rounded": 2, "n_hyperextended": 2})
+    assert display.n_flagged == 3 and display.last_set["n_flagged"] == 3
+    assert "4 reps, 1 set done, 3 flagged" in display._progress_line()
+    assert "set 1 done: 4 reps, 3 flagged (2 rounded, 2 hyperextended)" in display._set_line()
+    display.close({"n_reps": 4, "n_sets": 1, "n_flagged": 3, "n_rounded": 2,
+                   "n_hyperextended": 2})
+
+
 def test_live_display_logs_every_rep_above_the_panel_with_the_host_clock(monkeypatch):
     """Live samples are stamped by the host clock (Unix time): the log shows the time from
     the first sample and the time of day beside it; no rep is dropped from the log."""

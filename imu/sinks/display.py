@@ -40,7 +40,7 @@ from imu.sinks.lines import (
     set_text,
     summary_lines,
 )
-from imu.text import Timeline, plural
+from imu.text import Timeline, is_flagged, plural
 
 GAUGE_MIN_DEG = -30.0
 GAUGE_MAX_DEG = 110.0
@@ -126,7 +126,7 @@ class Display(Sink):
             )
         elif kind == "rep":
             self.n_reps += 1
-            self.n_flagged += bool(event.get("rounded") or event.get("hyperextended"))
+            self.n_flagged += is_flagged(event)
             self.last_rep = event
             self.set_number = int(event.get("set") or self.set_number)
             self.rep_in_set = int(event.get("rep") or self.rep_in_set + 1)
@@ -233,7 +233,6 @@ class Display(Sink):
         rep = self.last_rep
         if rep is None:
             return Text("no rep yet")
-        flagged = bool(rep.get("rounded") or rep.get("hyperextended"))
         verdict = rep_verdict(rep, self.log.threshold)
         head = (f"last rep {rep.get('set')}.{rep.get('rep')}  "
                 f"peak {fmt(rep.get('peak_flexion_deg'), '.0f')} deg  "
@@ -242,5 +241,5 @@ class Display(Sink):
                  f"ascent {fmt(rep.get('ascent_s'), '.2f')} s  ")
         inside = self.console.width - PANEL_BORDER  # a narrow terminal: no wrapped verdict
         text = Text(head + (tempo if len(head + tempo + verdict) <= inside else ""))
-        text.append(verdict, style="bold red" if flagged else "bold green")
+        text.append(verdict, style="bold red" if is_flagged(rep) else "bold green")
         return text
