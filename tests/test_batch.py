@@ -473,3 +473,38 @@ def test_from_list_reads_inputs_one_per_line_from_a_file_or_stdin(sim, tmp_path,
     empty = tmp_path / "empty.txt"
     empty.write_text("\n")
     assert main(["batch", "--from-list", str(empty), "-o", str(out), "--no-model"]) == 2
+
+
+def test_from_list_is_read_in_blocks_and_refuses_what_is_no_list(tmp_path, monkeypatch, capsys):
+    """A list is read in blocks of 1 MiB (names across a block's end stay whole), up to
+    MAX_LIST_BYTES; binary data or a line longer than a path gets a one-line error with
+    its line number (binary data was taken as names: 'no such file' naming a line of
+    escaped bytes), a closed standard input too."""
+    import importlib
+    import io
+    import sys
+
+    module = importlib.import_module("imu.batch.discover")  # (imu.batch.discover: a function)
+
+    names = [f"club/lifter{k:06d}/s{k}.csv.gz" for k in range(60_000)]  # ~1.9 MB
+    listing = tmp_path / "list.txt"
+    listing.write_bytes(("\r\n".join(names[:30_000]) + "\n\n" + "\n".join(names[30_000:]))
+                        .encode())
+    assert module.read_list(listing) == names
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(listing.read_bytes())))
+    assert module.read_list("-") == names
+
+    def refused(data: bytes | None) -> str:
+        stdin = None if data is None else io.TextIOWrapper(io.BytesIO(data))
+        monkeypatch.setattr(sys, "stdin", stdin)
+        assert main(["batch", "--from-list", "-", "-o", str(tmp_path / "out"), "--no-model"]) == 2
+        (line,) = capsys.readouterr().err.splitlines()
+        return line
+
+    binary = b"a.csv\nb.csv\n" + bytes(range(256)) * 4
+    assert "standard input: line 3 is not a file name (a NUL byte" in refused(binary)
+    assert "line 2 is not a file name (over 4096 bytes" in refused(b"a.csv\n" + b"x" * 5000)
+    assert "standard input is closed" in refused(None)
+    monkeypatch.setattr(module, "MAX_LIST_BYTES", 1 << 20)
+    assert "a list of more than 1 MiB; refused" in refused(listing.read_bytes())
+    assert not (tmp_path / "out").exists()

@@ -106,23 +106,72 @@ def discover(inputs: list[str | os.PathLike]) -> Found:
     return found
 
 
+MAX_LIST_BYTES = 64 << 20
+"""Most bytes of one ``--from-list`` list (64 MiB: some 500,000 names of 120 characters;
+more in one run: split the list, or name folders and patterns in it)."""
+MAX_NAME_BYTES = 4096
+"""Longest line of a list (Linux's PATH_MAX): a longer one is not a name (binary data)."""
+
+
 def read_list(source: str | os.PathLike) -> list[str]:
     """The inputs a list file names (``imu batch --from-list``): one path, pattern or URL
     per line, each taken as an ``INPUT`` of the command line (relative paths from the
     current folder); spaces at both ends and empty lines are ignored. ``-`` reads standard
     input. The file may be a pipe (``--from-list <(find ...)``); a device is refused, and
     a line that is not text in the file system's encoding keeps its bytes
-    (``os.fsdecode``)."""
+    (``os.fsdecode``). Read line by line up to :data:`MAX_LIST_BYTES`; InputError past
+    it, and for a line that cannot be a name (a NUL byte, or longer than
+    :data:`MAX_NAME_BYTES`), with its number."""
     import sys
 
-    from imu.fileio import read_input
+    from imu.fileio import input_kind
 
-    if os.fspath(source) == "-":
-        data = sys.stdin.buffer.read()
-    else:
-        data = read_input(source)
-    lines = (os.fsdecode(line.strip()) for line in data.splitlines())
-    return [line for line in lines if line]
+    where = os.fspath(source)
+    try:
+        if where == "-":
+            stdin = getattr(sys.stdin, "buffer", None)
+            if stdin is None:  # (closed: ``<&-``)
+                raise input_error("standard input is closed", hint="pipe the list into it")
+            return _names(stdin, "standard input")
+        input_kind(source, folder=False)  # a file or a pipe, not a device
+        with open(source, "rb") as handle:
+            return _names(handle, where)
+    except OSError as exc:
+        raise input_error(f"cannot read ({exc.strerror})", path=where) from None
+
+
+def _names(handle, where: str) -> list[str]:
+    """The names of a list read from the binary stream ``handle`` in blocks (:func:`read_list`);
+    ``where`` names it in errors."""
+
+    def not_a_name(line_number: int, what: str):
+        return input_error(f"line {line_number} is not a file name ({what}: binary data?)",
+                           path=where, hint="give one path, pattern or URL per line")
+
+    names: list[str] = []
+    size, number, rest = 0, 0, b""  # bytes read, lines before ``rest``, an unfinished line
+    while block := handle.read(1 << 20):
+        size += len(block)
+        if size > MAX_LIST_BYTES:
+            raise input_error(f"a list of more than {MAX_LIST_BYTES >> 20} MiB; refused",
+                              path=where, hint="split it into several runs")
+        text = rest + block
+        if (nul := text.find(b"\0")) >= 0:
+            raise not_a_name(number + text.count(b"\n", 0, nul) + 1, "a NUL byte")
+        lines = text.split(b"\n")
+        rest = lines.pop()
+        if max(map(len, lines), default=0) > MAX_NAME_BYTES or len(rest) > MAX_NAME_BYTES:
+            long = next(i for i, x in enumerate([*lines, rest]) if len(x) > MAX_NAME_BYTES)
+            raise not_a_name(number + long + 1, f"over {MAX_NAME_BYTES} bytes")
+        number += len(lines)
+        names += _decoded(lines)
+    return names + _decoded([rest])
+
+
+def _decoded(lines: list[bytes]) -> list[str]:
+    """Lines as names (``\\r`` ends too), without spaces at both ends and without empty ones."""
+    return [os.fsdecode(name) for line in lines for part in line.splitlines()
+            if (name := part.strip())]
 
 
 def is_url(text: str) -> bool:
