@@ -123,6 +123,28 @@ def test_lift_choices_match_the_presets():
     assert LIFT_CHOICES == tuple(LIFTS)
 
 
+def test_a_lift_preset_gives_every_setting_it_changes_and_options_override_its_reps():
+    """One table holds each lift's settings (reps and orientation): --lift squat brings
+    its 0.15 s orientation gap with its rep thresholds; an option overrides the preset."""
+    from dataclasses import replace
+
+    from imu.errors import InputError
+    from imu.pipeline import LIFTS, EngineSettings, engine_settings
+
+    for name, preset in LIFTS.items():
+        settings = engine_settings(lift=name)
+        assert settings.reps == preset.reps and settings.reps.lift == name
+        assert settings.orientation == preset.orientation
+    default = EngineSettings()
+    squat = engine_settings(lift="squat", hyperextension_deg=5.0)
+    assert squat.reps == replace(LIFTS["squat"].reps, hyperextension_deg=5.0)
+    assert (squat.orientation.gap_s, default.orientation.gap_s) == (0.15, 0.3)
+    assert (squat.reps.bottom_deg, default.reps.bottom_deg) == (15.0, 20.0)
+    assert engine_settings(lift="rdl").orientation == default.orientation
+    with pytest.raises(InputError, match="unknown lift 'snatch'.*deadlift, rdl, good_morning"):
+        engine_settings(lift="snatch")
+
+
 def test_an_assumed_forward_axis_is_a_visible_warning(tmp_path, capsys):
     """A SYNTHETIC session (imu.sim): the lifter stands still, walks and stands, and never
     bends, so calibration has to guess the forward axis (a session without a standing

@@ -19,9 +19,10 @@ ensure_numba_cache()  # before the first compiled kernel is defined
 from imu.pipeline.calibration import UNCERTAIN_QUALITY, CalibrationSettings, parse_mounting
 from imu.pipeline.engine import Engine, EngineSettings, Step
 from imu.pipeline.excursions import span_record
+from imu.pipeline.lifts import LIFTS, Lift, lift_preset
 from imu.pipeline.measurement_options import engine_settings
 from imu.pipeline.orientation import OrientationSettings
-from imu.pipeline.rep_settings import LIFTS, REP_COLUMNS, RepSettings, lift_settings
+from imu.pipeline.rep_settings import REP_COLUMNS, RepSettings
 from imu.pipeline.timing import TimingSettings
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "CalibrationSettings",
     "Engine",
     "EngineSettings",
+    "Lift",
     "OrientationSettings",
     "RepSettings",
     "Step",
@@ -39,7 +41,7 @@ __all__ = [
     "analyze_samples",
     "analyze_session",
     "engine_settings",
-    "lift_settings",
+    "lift_preset",
     "parse_mounting",
     "span_record",
 ]

@@ -10,21 +10,12 @@ with underscores).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from imu.errors import input_error
 from imu.pipeline.calibration import CalibrationSettings
 from imu.pipeline.engine import EngineSettings
-from imu.pipeline.orientation import OrientationSettings
-from imu.pipeline.rep_settings import lift_settings
-
-LIFT_ORIENTATION = {"squat": OrientationSettings(gap_s=0.15)}
-"""Orientation settings of the lifts that differ from the default. Squats: a step over
-0.15 s (not 0.3) is a gap the tilt recovers from (docs/calibration.md, timing): between
-back-to-back squats the lifter stands for 0.05-0.3 s, and 0.15-0.3 s lost in a ~100 deg/s
-ascent, bridged with the next row's rate, left the trunk too bent to be seen upright
-(SYNTHETIC, bench_squat's development seeds: exact sets 90 -> 100 % at 10 % loss on a
-30 ms link, 67 -> 77 % at 20 % on drawn links; docs/squat.md). Deadlifts keep 0.3 s (the
-shipped classifier was trained on those angles)."""
+from imu.pipeline.lifts import lift_preset
 
 LIMITS = {  # option -> (lowest, highest, what the number means); both ends allowed
     "hyperextension_deg": (0.0, 90.0, "degrees of extension beyond upright"),
@@ -44,7 +35,8 @@ def engine_settings(
     rest_pause_s: float | None = None,
     sampling_rate_hz: float | None = None,
 ) -> EngineSettings:
-    """Engine settings for the measurement options; None = the lift preset's value."""
+    """Engine settings for the measurement options; None = the lift preset's value
+    (:data:`imu.pipeline.lifts.LIFTS`: all the settings a lift changes)."""
     given = {
         "hyperextension_deg": hyperextension_deg,
         "flexion_limit_deg": flexion_limit_deg,
@@ -59,9 +51,10 @@ def engine_settings(
             raise input_error(
                 f"{option} must be {meaning} between {low:g} and {high:g}, got {value}"
             )
+    preset = lift_preset(lift)
     return EngineSettings(
         calibration=CalibrationSettings(mounting=mounting),
-        orientation=LIFT_ORIENTATION.get(lift, OrientationSettings()),
-        reps=lift_settings(lift, **overrides),
+        orientation=preset.orientation,
+        reps=replace(preset.reps, **overrides),
         sampling_rate_hz=sampling_rate_hz,
     )

@@ -1,11 +1,11 @@
-"""Settings of the rep segmenter and the lift presets (:data:`LIFTS`): the thresholds of
-:mod:`imu.pipeline.excursions`, :mod:`imu.pipeline.reps` and :mod:`imu.pipeline.sets`
-(deg, s, deg/s). Defaults are documented in docs/calibration.md.
+"""Settings of the rep segmenter: the thresholds of :mod:`imu.pipeline.excursions`,
+:mod:`imu.pipeline.reps` and :mod:`imu.pipeline.sets` (deg, s, deg/s). Defaults are
+documented in docs/calibration.md; each lift's preset is in :mod:`imu.pipeline.lifts`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -85,43 +85,3 @@ REP_COLUMNS = (
     "hyperextended", "rounded", "p_rounded",
 )  # fmt: skip
 """The fields of a rep object, in the order of ``imu analyze --reps`` columns."""
-
-LIFTS: dict[str, RepSettings] = {
-    # Conventional (dead-stop, short floor pause) and touch-and-go deadlifts.
-    "deadlift": RepSettings(),
-    # Romanian deadlift: no floor, turn-around above the knee, slower eccentric.
-    "rdl": RepSettings(
-        lift="rdl",
-        max_bottom_hold_s=2.5,
-        min_extension_velocity_deg_s=15.0,
-    ),
-    # Good morning: bar on the back, deep hinge, no floor.
-    "good_morning": RepSettings(
-        lift="good_morning",
-        max_bottom_hold_s=2.5,
-        min_extension_velocity_deg_s=15.0,
-    ),
-    # Back squat: the bar on the back, no floor; the lumbar/pelvis segment flexes only
-    # ~20-50 deg (a deadlift's 45-80), and reps follow each other every 2-3 s.
-    "squat": RepSettings(
-        lift="squat",
-        top_deg=8.0,
-        bottom_deg=15.0,
-        max_start_flexion_deg=8.0,
-        max_lockout_flexion_deg=8.0,
-        lockout_below_deg=8.0,
-        max_bottom_hold_s=2.5,
-        min_extension_velocity_deg_s=10.0,
-        learned_decision=False,  # the rep decision was trained on hinges, not squats
-    ),
-}
-
-
-def lift_settings(lift: str, **overrides: object) -> RepSettings:
-    """The preset for ``lift`` (a key of :data:`LIFTS`) with some fields replaced."""
-    from imu.errors import input_error
-
-    if lift not in LIFTS:
-        raise input_error(f"unknown lift {lift!r}", hint=f"choose one of {', '.join(LIFTS)}")
-    return replace(LIFTS[lift], **{k: v for k, v in overrides.items() if v is not None})
-
