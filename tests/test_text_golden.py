@@ -166,7 +166,7 @@ def test_analyze_table_keeps_times_and_verdicts_whole_in_a_terminal_of_80_column
 ):
     """At 80 columns rich cut the cells to fit ("0:48…", "roun…", "hype…") and split
     each probability over two lines; a narrow terminal now gets the table without
-    vertical lines, titles on two lines and (under 90 columns) without the duration and
+    vertical lines, titles folded at their spaces and (under 90 columns) without the duration and
     lift-off (in --json and --reps); a pipe keeps every column (the golden above)."""
     plain = re.sub(r"\x1b\[[0-9;]*m", "", in_terminal_of_80_columns(monkeypatch, ["analyze",
                                                                                   DEMO]))  # no colours
@@ -179,6 +179,30 @@ def test_analyze_table_keeps_times_and_verdicts_whole_in_a_terminal_of_80_column
     assert {row[-1] for row in rows} == {"good", "rounded", "hyperextended"}
     at = table.index("set 1 done: 5 reps, 3 flagged (2 rounded, 1 hyperextended), tempo trend")
     assert table[at + 1] == "  -0.29 s/rep, flexion drift +6.7 deg"  # not "s/rep" alone
+
+
+def test_analyze_table_folds_a_long_verdict_at_80_columns_instead_of_cutting_it(
+    monkeypatch, tmp_path
+):
+    """With the clock column (a recording that says when it started) and a rep both
+    rounded and hyperextended, the 80-column table cut the verdict to "rounded + hy" or
+    "rounded + hyperextende"; the titles now fold at every space and the verdict at its
+    spaces, so every word is whole and every line fits."""
+    import gzip
+
+    text = gzip.decompress((ROOT / DEMO).read_bytes()).decode("utf-8")
+    dated = tmp_path / "dated.csv"
+    dated.write_text("# started_utc: 2024-03-01T10:15:02Z\n" + text, encoding="utf-8")
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", in_terminal_of_80_columns(
+        monkeypatch, ["analyze", "--hyperextension-deg", "3", str(dated)]))
+    table = [line.rstrip() for line in plain.splitlines()]
+    assert all(len(line) <= 80 for line in table)
+    assert "clock" in plain and "…" not in plain
+    # rep 1.4 (lockout 3.2 deg, rounded): "rounded +" on its row, "hyperextended" below
+    (at,) = [i for i, line in enumerate(table) if re.match(r"\s+1\s+4\s+1:00\.4\s", line)]
+    assert table[at].endswith("  rounded +")
+    assert table[at + 1].strip() == "hyperextended"
+    assert "hyperextende" not in re.sub(r"hyperextended", "", plain)
 
 
 def test_gaps_say_what_they_did_without_jargon(capsys, monkeypatch, tmp_path):

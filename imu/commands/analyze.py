@@ -156,12 +156,17 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
         if console.width < 90:
             for title in ("lift-off deg", "dur s"):  # in --json and --reps
                 del columns[title]
-        columns = {title.replace(" ", "\n", 1): cells for title, cells in columns.items()}
+        columns = {title.replace(" ", "\n"): cells for title, cells in columns.items()}
     for title, cells in columns.items():
-        table.add_column(  # the cells whole; a long title folds
+        # the cells whole; a long title folds; a verdict too long for the terminal folds
+        # at its spaces ("rounded +" over "hyperextended"), never cut ("hyperextende")
+        words = title == "verdict" and console.width < 120
+        table.add_column(
             title,
             justify="left" if title == "verdict" else "right",
-            min_width=max(map(len, cells), default=0),
+            min_width=max(
+                (len(w) for c in cells for w in (c.split() if words else [c])), default=0
+            ),
         )
     for cells in zip(*columns.values(), strict=True):
         table.add_row(*cells)
