@@ -28,6 +28,8 @@ from typing import Any
 GOOD = "good"
 ROUNDED = "rounded"
 HYPEREXTENDED = "hyperextended"
+NO_MODEL = "no flag (no model)"
+"""The verdict of a rep neither hyperextended nor judged by a model (``--no-model``)."""
 UNIX_TIME_MIN_S = 1e9
 """Sample times at least this large (2001-09-09 on) are taken as Unix time when the
 recording's ``started_utc`` agrees with its first sample (live recordings, imports with a
@@ -198,7 +200,7 @@ def verdict(rep: Mapping[str, Any]) -> str:
     flags = [name for name in (ROUNDED, HYPEREXTENDED) if rep.get(name)]
     if flags:
         return " + ".join(flags)
-    return GOOD if rep.get(ROUNDED) is not None else "no flag (no model)"
+    return GOOD if rep.get(ROUNDED) is not None else NO_MODEL
 
 
 def is_flagged(rep: Mapping[str, Any]) -> bool:

@@ -361,7 +361,7 @@ def test_rep_table_numbers_match_the_analysis(two_sessions):
     assert table["start (m:ss.s)"].tolist() == [clock(v) for v in reps["start_s"]]
     assert table["start (m:ss.s)"].iloc[0] == "0:10.0"
     assert table["verdict"].iloc[4] == "\N{BLACK UP-POINTING TRIANGLE} rounded (p=0.91)"
-    assert table["verdict"].iloc[0] == "no flag (no classifier)"
+    assert table["verdict"].iloc[0] == "no flag (no model)"  # as analyze and the log say
     assert table["verdict"].iloc[5] == "\N{CHECK MARK} good (p=0.12)"  # no threshold known
     header = re.findall(r"<th scope=\"col\">([^<]*)</th>", report.html)
     unitless = {"set", "rep", "reps", "reps rounded", "reps hyperextended", "verdict", "smoothness"}
@@ -381,6 +381,27 @@ def test_session_without_reps_still_reports():
     report = build_report([from_json(doc, angles, "empty")])
     parse(report.html)
     assert "No reps were detected" in report.html
+
+
+def _cards(html: str) -> dict[str, str]:
+    pairs = re.findall(r'<div class="value">([^<]*)</div><div class="label">([^<]*)</div>', html)
+    return {label: value for value, label in pairs}
+
+
+def test_cards_of_a_session_without_reps_say_the_model_was_used_and_no_unit_on_a_dash():
+    """A session with no reps analysed WITH a model said "reps rounded (no classifier)"
+    beside an appendix naming the model, and "– deg" for the deepest peak."""
+    doc, angles = make_doc([])
+    doc["model"] = {"name": "default", "threshold": 0.16}
+    html = build_report([from_json(doc, angles, "walk")]).html
+    cards = _cards(html)
+    assert cards["reps rounded (p \u2265 0.16)"] == "0"
+    assert cards["deepest peak flexion"] == "\N{EN DASH}"
+    assert "no classifier" not in html and "no model" not in html
+    doc["model"] = None  # --no-model: the card and the appendix say so, in the log's words
+    html = build_report([from_json(doc, angles, "walk")]).html
+    assert _cards(html)["reps rounded (no model)"] == "0"
+    assert "No model was used (--no-model)" in html and "no classifier" not in html
 
 
 def test_envelope_keeps_extremes_and_breaks_at_gaps():

@@ -22,7 +22,7 @@ from imu.report.data import SessionData
 from imu.report.insights import Insight, InsightSettings
 from imu.report.plots import figure_key
 from imu.report.summary import session_totals, set_summary
-from imu.text import Timeline, clock, plural, probability, signed
+from imu.text import NO_MODEL, Timeline, clock, plural, probability, signed
 
 UNIT_SUFFIXES = (
     ("_deg_s", "deg/s"),
@@ -162,7 +162,7 @@ def _verdict_cell(row: Mapping[str, Any], threshold: float | None = None) -> str
         return f'<td class="verdict flag">&#9632; hyperextended{prob}</td>'
     if row["rounded"] is False:
         return f'<td class="verdict ok">&#10003; good{prob}</td>'
-    return '<td class="verdict none">no flag (no classifier)</td>'
+    return f'<td class="verdict none">{escape(NO_MODEL)}</td>'
 
 
 TIME_LABELS = {"start_s": "start", "bottom_s": "bottom", "end_s": "end"}
@@ -186,6 +186,12 @@ def _with_clock(columns: Iterable[str], timeline: Timeline) -> list[str]:
         if column == "start_s" and timeline.has_wall_clock:
             out.append("clock")
     return out
+
+
+def _with_unit(value: Any, unit: str) -> str:
+    """``68.4 deg``; a missing value is the dash alone (``–``, not ``– deg``)."""
+    text = fmt(value)
+    return text if text == "\N{EN DASH}" else f"{text} {unit}"
 
 
 def _card(value: str, caption: str) -> str:
@@ -225,10 +231,10 @@ def _session_section(index: int, session: SessionData, svgs: Mapping[str, str]) 
     timeline = session.timeline
     threshold = (session.model or {}).get("threshold")
     share = f" ({100 * totals.n_flagged / totals.n_reps:.0f}%)" if totals.n_reps else ""
-    rounded_caption = (
+    rounded_caption = (  # a model that judged no rep (none found) was still used
         "reps rounded" + (f" (p \u2265 {threshold:.2f})" if threshold is not None else "")
-        if totals.n_classified
-        else "reps rounded (no classifier)"
+        if session.model or totals.n_classified
+        else "reps rounded (no model)"
     )
     cards = [
         _card(clock(session.duration_s), "recording length (m:ss.s)"),
@@ -237,7 +243,7 @@ def _session_section(index: int, session: SessionData, svgs: Mapping[str, str]) 
         _card(f"{totals.n_flagged}{share}", "reps flagged (rounded or hyperextended)"),
         _card(str(totals.n_rounded), rounded_caption),
         _card(str(totals.n_hyperextended), "reps hyperextended at lockout"),
-        _card(fmt(totals.peak_flexion_max_deg) + " deg", "deepest peak flexion"),
+        _card(_with_unit(totals.peak_flexion_max_deg, "deg"), "deepest peak flexion"),
     ]
     if np.isfinite(totals.volume_kg):
         cards.append(_card(f"{totals.volume_kg:.0f} kg", "volume (load x reps)"))
@@ -375,8 +381,9 @@ def appendix(session: SessionData) -> list[str]:
     model = session.model
     if not model:
         items.append(
-            "No classifier was used: reps were measured but not judged rounded or good. "
-            "Pass --model FILE (a model from imu train) to get verdicts."
+            "No model was used (--no-model): no rep was judged rounded or good "
+            "(hyperextension at lockout still was). Leave out --no-model for the model "
+            "shipped with imu, or pass --model FILE (a model from imu train)."
         )
         return items
     from pathlib import Path

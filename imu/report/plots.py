@@ -239,8 +239,8 @@ def progress_figure(sessions: list[SessionData]) -> Figure:
         depth.set_title("Depth at set position", fontsize=9)
         depth.legend(fontsize=8)
         rate.bar(x, rates, color=VERMILLION, hatch="//", edgecolor="black", lw=0.5)
-        if not any(t.n_classified for t in totals):
-            rate.text(0.5, 0.5, "no classifier used", transform=rate.transAxes, ha="center")
+        if not any(s.model or t.n_classified for s, t in zip(sessions, totals, strict=True)):
+            rate.text(0.5, 0.5, "no model used", transform=rate.transAxes, ha="center")
             rate.set_yticks([])
         rate.set_ylabel("reps rounded (%)")
         rate.set_title("Rounded-rep rate", fontsize=9)
