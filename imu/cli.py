@@ -28,7 +28,8 @@ COMMANDS: dict[str, str] = {
     "analyze": "measure a session: calibration, flexion angles, reps, sets and flags",
     "batch": "measure many recordings (folders, globs) into reps/sessions/errors tables, on all cores or a Dask cluster",
     "report": "write a self-contained HTML report (plots, reps, sets, insights) for sessions",
-    "convert": "convert other apps' exports (phyphox, Sensor Logger, MetaBase, WitMotion, Polar) to the session CSV",
+    "convert": "convert other apps' exports (phyphox, Sensor Logger, MetaBase, WitMotion, Polar, "
+    "Movella DOT) to the session CSV",
     "label": "write every detected rep as an editable labels CSV row for review and retraining",
     "train": "train the rounded-back classifier on labelled reps, with grouped cross-validation",
     "evaluate": "score a trained model on labelled reps it has not seen",
@@ -37,8 +38,22 @@ COMMANDS: dict[str, str] = {
 }
 
 
+def _command_lines(width: int) -> str:
+    """The command list of ``imu --help``, each purpose folded at spaces to ``width``
+    columns under its own start (a terminal cut it mid-word at column 80)."""
+    import textwrap
+
+    return "\n".join(
+        textwrap.fill(purpose, max(width, 40), initial_indent=f"  {name:<10} ",
+                      subsequent_indent=" " * 13)
+        for name, purpose in COMMANDS.items()
+    )  # fmt: skip
+
+
 def _top_parser() -> argparse.ArgumentParser:
-    lines = "\n".join(f"  {name:<10} {purpose}" for name, purpose in COMMANDS.items())
+    import shutil
+
+    lines = _command_lines(shutil.get_terminal_size().columns - 2)  # argparse's own margin
     parser = argparse.ArgumentParser(
         prog="imu",
         description="Watch a lifter's lower back with one commodity BLE IMU.",
@@ -47,7 +62,9 @@ def _top_parser() -> argparse.ArgumentParser:
         usage="imu [-h] [--version] COMMAND ...",
     )
     parser.add_argument("--version", action="version", version=f"imu {__version__}")
-    parser.add_argument("command", nargs="?", metavar="COMMAND", choices=list(COMMANDS))
+    parser.add_argument(
+        "command", nargs="?", metavar="COMMAND", choices=list(COMMANDS), help="one listed below"
+    )
     parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -316,3 +317,23 @@ def test_label_refuses_a_session_given_twice(capsys, tmp_path, session_csv):
     argv = ["label", session_csv, other_name, "-o", str(out)]
     _one_line_error(capsys, argv, "given twice", f"also as {session_csv}")
     assert not out.exists()
+
+
+def test_the_command_list_of_imu_help_fits_the_terminal_and_names_every_importer(
+    capsys, monkeypatch
+):
+    """`imu --help` printed each command's purpose on one line (113 columns for batch), so
+    an 80-column terminal cut words; convert's purpose left out Movella DOT."""
+    from imu.cli import COMMANDS
+
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    assert all(len(line) <= 80 for line in text.splitlines()), text
+    listed = re.findall(r"^  (\w+) +\S", text, flags=re.MULTILINE)
+    assert [name for name in listed if name in COMMANDS] == list(COMMANDS)
+    convert = re.search(r"^  convert +(.*?)^  label ", text, re.MULTILINE | re.DOTALL)
+    purpose = " ".join(convert[1].split())
+    for app in ("phyphox", "Sensor Logger", "MetaBase", "WitMotion", "Polar", "Movella DOT"):
+        assert app in purpose
