@@ -404,6 +404,26 @@ def test_cards_of_a_session_without_reps_say_the_model_was_used_and_no_unit_on_a
     assert "No model was used (--no-model)" in html and "no classifier" not in html
 
 
+def test_title_names_the_lift_and_the_appendix_its_preset():
+    squat = make_session([FLAT])
+    squat.lift = "squat"
+    page = build_report([squat]).html
+    assert "<h1>Squat report</h1>" in page and "Reps: found with the squat preset" in page
+    mixed = build_report([squat, make_session([FLAT], name="tuesday")]).html
+    assert "<h1>Lift report: 2 sessions</h1>" in mixed
+    deadlift = build_report([make_session([FLAT])]).html
+    assert "<h1>Deadlift report</h1>" in deadlift and "preset" not in deadlift
+
+
+def test_appendix_says_which_gaps_it_counts():
+    """A recording with 166 short dropouts said "no gaps in the data" above a warning of
+    "166 gap(s) in the timeline": the appendix counts gaps over 0.25 s (the engine's)."""
+    doc, angles = make_doc([FLAT])
+    doc["quality"] = {"n_gaps": 0, "gap_total_s": 0.0}
+    page = build_report([from_json(doc, angles, "lossy", warnings=["166 gap(s) ..."])]).html
+    assert "no gap over 0.25 s in the data" in page and "no gaps in the data" not in page
+
+
 def test_envelope_keeps_extremes_and_breaks_at_gaps():
     t = np.arange(100_000) / 100.0
     y = np.sin(t)
@@ -509,7 +529,7 @@ def test_data_quality_section_shows_rate_gaps_warnings_and_failed_calibration():
     assert "at 50 Hz (received 50.0 per s)" in page
     assert "1 gap in the data, 1.5 s in all" in page
     assert "Calibration failed: no still period found" in page
-    assert "Loading: 12 duplicate timestamps dropped" in page
+    assert "Warning: 12 duplicate timestamps dropped" in page
     healthy = build_report([make_session([FLAT])]).html
     assert "Calibration failed" not in healthy and "gap(s) in the data" not in healthy
     doc["gaps"][0]["restarted"] = True  # too long to bridge

@@ -62,7 +62,7 @@ def _names(paths: list[str]) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from imu.errors import input_error
     from imu.importers import load_from_args
-    from imu.pipeline import analyze_session
+    from imu.measure import measure
     from imu.report import build_report, from_analysis
     from imu.report.loads import read_loads
 
@@ -83,9 +83,11 @@ def run(args: argparse.Namespace) -> int:
     for path, name in zip(args.sessions, names):
         session = load_from_args([path], args)
         check_long_enough(session, path)
-        analysis = analyze_session(session, settings, classifier)
-        analysis.model = model_info
-        data = from_analysis(analysis, name, session.metadata, loads.get(name), session.warnings)
+        # the warnings of `imu analyze` too (a squat judged by a deadlift model, a lift
+        # measured with another preset, an uncertain calibration), not only the loader's
+        analysis, result = measure(session, settings, classifier, model_info)
+        data = from_analysis(analysis, name, session.metadata, loads.get(name),
+                             result["warnings"], settings.reps.lift)  # fmt: skip
         missing = sorted(set(data.loads_kg) - set(data.reps["set"]))
         if missing:
             print(

@@ -39,7 +39,8 @@ class SessionData:
     ``rounded`` is ``True``/``False``/``None`` (no classifier). ``loads_kg`` optionally
     maps a set number to the load lifted in that set (kg), given by the user. ``gaps``
     are the analysis' gap objects (``start_s, end_s, duration_s, restarted``);
-    ``warnings`` the data-quality notes made while loading the recording.
+    ``warnings`` what ``imu analyze`` warns of (loading, calibration, lift and model);
+    ``lift`` the rep-detection preset it was measured with (``--lift``).
     """
 
     name: str
@@ -54,6 +55,7 @@ class SessionData:
     loads_kg: dict[int, float] = field(default_factory=dict)
     gaps: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    lift: str = "deadlift"
 
     @property
     def started_utc(self) -> dt.datetime | None:
@@ -151,6 +153,7 @@ def from_json(
     metadata: Mapping[str, str] | None = None,
     loads_kg: Mapping[int, float] | None = None,
     warnings: list[str] | None = None,
+    lift: str = "deadlift",
 ) -> SessionData:
     """Build :class:`SessionData` from an ``analysis.to_json()`` dict and the angles."""
     for key in ("sampling_rate_hz", "reps", "sets"):
@@ -173,6 +176,7 @@ def from_json(
         loads_kg=dict(loads_kg or {}),
         gaps=[dict(g) for g in doc.get("gaps") or []],
         warnings=list(warnings or []),
+        lift=lift,
     )
 
 
@@ -182,9 +186,11 @@ def from_analysis(
     metadata: Mapping[str, str] | None = None,
     loads_kg: Mapping[int, float] | None = None,
     warnings: list[str] | None = None,
+    lift: str = "deadlift",
 ) -> SessionData:
     """Build :class:`SessionData` from an ``imu.pipeline`` ``Analysis`` object."""
-    return from_json(analysis.to_json(), analysis.angles, name, metadata, loads_kg, warnings)
+    doc = analysis.to_json()
+    return from_json(doc, analysis.angles, name, metadata, loads_kg, warnings, lift)
 
 
 def chronological(sessions: Sequence[SessionData]) -> tuple[list[SessionData], list[str]]:

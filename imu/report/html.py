@@ -18,6 +18,7 @@ import pandas as pd
 
 from imu import __version__
 from imu.pipeline.calibration import UNCERTAIN_QUALITY
+from imu.pipeline.timing import TimingSettings
 from imu.report.data import SessionData
 from imu.report.insights import Insight, InsightSettings
 from imu.report.plots import figure_key
@@ -165,6 +166,14 @@ def _verdict_cell(row: Mapping[str, Any], threshold: float | None = None) -> str
     return f'<td class="verdict none">{escape(NO_MODEL)}</td>'
 
 
+LIFT_TITLES = {
+    "deadlift": "Deadlift",
+    "rdl": "Romanian deadlift",
+    "good_morning": "Good morning",
+    "squat": "Squat",
+}
+"""The page's title word per ``--lift`` preset (a squat report is not a deadlift report)."""
+
 TIME_LABELS = {"start_s": "start", "bottom_s": "bottom", "end_s": "end"}
 """Columns shown as time from the recording's start (m:ss.s)."""
 
@@ -305,7 +314,7 @@ def _session_section(index: int, session: SessionData, svgs: Mapping[str, str]) 
     parts.append("<h3>How this was measured</h3>")
     parts.append(_plain_list(appendix(session)))
     for warning in session.warnings:
-        parts.append(f'<p class="banner">Loading: {escape(warning)}</p>')
+        parts.append(f'<p class="banner">Warning: {escape(warning)}</p>')
     if session.gaps:
         gaps = pd.DataFrame(session.gaps)
         columns = [c for c in ("start_s", "end_s", "duration_s", "restarted") if c in gaps]
@@ -344,12 +353,14 @@ def appendix(session: SessionData) -> list[str]:
     recording += (
         f"; {plural(n_gaps, 'gap')} in the data, {float(q.get('gap_total_s') or 0):.1f} s in all."
         if n_gaps
-        else "; no gaps in the data."
-    )
+        else f"; no gap over {TimingSettings().gap_s:g} s in the data."
+    )  # (the loading warnings below count every missing sample)
     skipped = int(q.get("n_skipped_duplicate_or_out_of_order") or 0)
     if skipped:
         recording += f" {skipped} duplicate or out-of-order sample(s) were skipped."
     items.append(recording)
+    if session.lift != "deadlift":
+        items.append(f"Reps: found with the {session.lift} preset (--lift {session.lift}).")
     if cal:
         if cal.get("ok"):
             quality = float(cal.get("quality") or 0.0)
@@ -421,9 +432,9 @@ def render_html(
     ``order`` is the sentence saying how ``sessions`` are ordered (shown with several)."""
     generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
     names = ", ".join(s.name for s in sessions)
-    title = (
-        "Deadlift report" if len(sessions) == 1 else f"Deadlift report: {len(sessions)} sessions"
-    )
+    lifts = {s.lift for s in sessions}
+    title = (LIFT_TITLES.get(lifts.pop(), "Lift") if len(lifts) == 1 else "Lift") + " report"
+    title += f": {len(sessions)} sessions" if len(sessions) > 1 else ""
     body = [
         (
             f"<header><h1>{escape(title)}</h1><p>{escape(names)} &middot; generated "
