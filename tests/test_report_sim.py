@@ -194,7 +194,7 @@ def test_cli_writes_report_pngs_and_rep_csv(tmp_path, session_files, capsys):
         np.testing.assert_allclose(got["peak_flexion_deg"], expected["peak_flexion_deg"], atol=1e-4)
         np.testing.assert_allclose(got["end_s"], expected["end_s"], atol=1e-4)
     assert exported.loc[exported["session"] == "day2", "load_kg"].tolist()[:4] == [60.0] * 4
-    assert "wrote" in capsys.readouterr().out
+    assert f"wrote 5 PNG files to {png}" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from imu.batch import Options, discover, run_batch
     from imu.batch.discover import read_list
     from imu.model.workflow import progress_bar
+    from imu.text import plural
 
     found = discover([*args.inputs, *(i for f in args.from_list for i in read_list(f))])
     with progress_bar("measuring", len(found.recordings), not args.quiet) as advance:
@@ -64,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         if summary.left_out:
-            print(f"{len(summary.left_out)} file(s) in the searched folders matched no recording "
-                  f"format and were left out, e.g. {summary.left_out[0]}", file=sys.stderr)
+            n = len(summary.left_out)
+            print(f"{plural(n, 'file')} in the searched folders matched no recording format "
+                  f"and {'was' if n == 1 else 'were'} left out, e.g. {summary.left_out[0]}",
+                  file=sys.stderr)  # fmt: skip
     return 1 if summary.n_failed else 0

@@ -111,6 +111,7 @@ def _write(args: argparse.Namespace, report, sessions: list) -> None:
     """The report and ``--csv``: both complete or both absent (imu.fileio); the PNGs each."""
     from imu.fileio import atomic_outputs
     from imu.report import write_rep_csv
+    from imu.text import plural
 
     paths = [args.output, *([args.csv] if args.csv else [])]
     with atomic_outputs(paths, force=args.force, newline="") as handles:
@@ -122,7 +123,7 @@ def _write(args: argparse.Namespace, report, sessions: list) -> None:
         print(f"wrote {args.csv} ({sum(len(s.reps) for s in sessions)} reps)")
     if args.png:
         paths = report.write_pngs(args.png)
-        print(f"wrote {len(paths)} PNG file(s) to {args.png}")
+        print(f"wrote {plural(len(paths), 'PNG file')} to {args.png}")
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
