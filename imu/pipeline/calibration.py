@@ -39,6 +39,7 @@ from imu.units import STANDARD_GRAVITY_M_S2
 
 if TYPE_CHECKING:
     from imu.pipeline.movement import MovementSettings
+    from imu.pipeline.upright_check import UprightCheckSettings
 
 UNCERTAIN_QUALITY = 0.5
 """Below this calibration quality the forward axis was assumed (0.3 x the still period's
@@ -87,6 +88,9 @@ class CalibrationSettings:
     movement: MovementSettings | None = None
     """Calibration from the reps when there is no still period (None = the defaults of
     :class:`MovementSettings`)."""
+    upright_check: UprightCheckSettings | None = None
+    """The re-check of the calibrated upright against walking (imu/pipeline/upright_check.py;
+    None = its defaults)."""
 
 
 def parse_mounting(spec: str) -> np.ndarray:

@@ -55,6 +55,7 @@ from imu.pipeline.orientation import (
     OrientationSettings,
 )
 from imu.pipeline.timing import TimedRows
+from imu.pipeline.upright_check import Revisions, UprightCheck, UprightCheckSettings
 
 GYRO_FUSION = "gyro_fusion"
 ACCELEROMETER_ONLY = "accelerometer_only"
@@ -104,7 +105,8 @@ class Calibrated:
     orientation: Orientation | GravityTilt | None = None
     gyro_map: np.ndarray | None = None
     movement: MovementResult | None = None
-    refinement: Refinement | None = None
+    refinement: Revisions | None = None
+    """What may change the calibration later (the engine calls it at its marks)."""
 
 
 class _HeldRows:
@@ -204,12 +206,20 @@ class CalibrationPhase:
         self._held = None
         if self.phase == "failed":
             return Calibrated(self.calibration, samples, timed, self.sampling_rate_hz)
+        # the upright check looks from the first held row on (walking before it counts)
+        check_settings = self.settings.calibration.upright_check or UprightCheckSettings()
+        check = UprightCheck(
+            check_settings,
+            self._still.gyro_bias_deg_s,
+            float(samples[np.isfinite(samples[:, 0]), 0][0]) + check_settings.step_s,
+            None if self._known_rotation is None else self._known_rotation[0],
+        )
         return Calibrated(
             self.calibration, samples, timed, self.sampling_rate_hz,
             quats=self._quats.array, rotation_bs=self._rotation_bs,
             heading_ref=self._heading_ref, orientation=self._orientation,
             gyro_map=self.gyro_map, movement=self._movement_result,
-            refinement=self._refinement,
+            refinement=Revisions(self._refinement, check),
         )  # fmt: skip
 
     # -- still period ------------------------------------------------------------------

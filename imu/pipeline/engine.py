@@ -41,7 +41,7 @@ from imu.pipeline.calibration_phase import (
     CalibrationPhase,
     CalibrationPhaseSettings,
 )
-from imu.pipeline.movement import MovementResult, Refinement
+from imu.pipeline.movement import MovementResult
 from imu.pipeline.orientation import (
     GravityTilt,
     GravityTiltSettings,
@@ -52,6 +52,7 @@ from imu.pipeline.rep_settings import RepSettings
 from imu.pipeline.reps import RepSegmenter
 from imu.pipeline.settle import ExtensionGate, ExtensionGateSettings
 from imu.pipeline.timing import TimedRows, Timing, TimingSettings
+from imu.pipeline.upright_check import Revisions
 
 __all__ = [
     "ACCELEROMETER_ONLY",
@@ -124,7 +125,7 @@ class Engine:
         self._orientation: Orientation | GravityTilt | None = None
         self._rotation_bs: np.ndarray | None = None
         self._heading_ref = 0.0
-        self._refinement: Refinement | None = None
+        self._refinement: Revisions | None = None
         self._gyro_map: np.ndarray | None = None  # gyroscope values -> accelerometer axes
         self.movement: MovementResult | None = None
         """How calibration from the movement went (None if it was not used)."""
@@ -267,7 +268,8 @@ class Engine:
             self._refinement = None
         if refined is None:
             return []
-        self.movement = refined.movement
+        if refined.movement is not None:
+            self.movement = refined.movement
         self._set_rotation(refined.rotation_bs)
         self._heading_ref = refined.heading_ref
         self.calibration = refined.event

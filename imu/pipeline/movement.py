@@ -510,7 +510,8 @@ class Refined:
     event: dict
     rotation_bs: np.ndarray
     heading_ref: float
-    movement: MovementResult
+    movement: MovementResult | None
+    """None: revised from walking (imu/pipeline/upright_check.py), not from the reps."""
 
 
 class Refinement:

@@ -178,7 +178,8 @@ def calibration_text(event: dict[str, Any], timeline: Timeline) -> str:
     if not event.get("ok"):
         return f"{stamp}calibration FAILED: {detail}"
     if event.get("refined"):  # stamped where it applies from; no "upright at" (unchanged)
-        return f"{stamp}calibration refined: {mounting_text(event)}, {detail}"
+        word = "revised" if event.get("revised") else "refined"
+        return f"{stamp}calibration {word}: {mounting_text(event)}, {detail}"
     still_at = event.get("time_s")
     if still_at is not None and detail.startswith("still period"):
         detail = f"still period at {timeline.at(still_at)}" + detail.removeprefix("still period")
@@ -191,7 +192,9 @@ def calibration_detail(message: Any) -> str:
     """A calibration message without the words that say its state (``calibrated: ``,
     ``calibration failed: ``): the line or the table says that already."""
     detail = str(message or "")
-    for said in ("calibration failed: ", "calibrated: ", "calibrated ", "calibration refined "):
+    said_words = ("calibration failed: ", "calibrated: ", "calibrated ", "calibration refined ",
+                  "calibration revised: ")  # fmt: skip
+    for said in said_words:
         detail = detail.removeprefix(said)
     return detail
 

@@ -1,0 +1,279 @@
+"""Is the calibrated upright really upright? A re-check from walking after calibration.
+
+A still period held bent (the set-up hold before a pull from the floor, a floor pause,
+a plate held while loading) passes every test of a still period, so a recording that
+starts there is calibrated with that posture as upright, and the lifter standing up is
+taken as the first forward bend: the flexion sign comes out inverted for the whole
+file (standing reads ~+50-65 deg). Calibration from the movement can go wrong in the
+same way on a file that starts in the middle of gym activity. So after any calibration
+the posture the lifter walks in is watched: nobody walks bent over, and steps show in
+the acceleration whatever the mounting. Once ``evidence_s`` of walking is in, its
+gravity direction either confirms the calibrated upright (within ``confirm_deg``: the
+check ends, nothing changes) or contradicts it by more than ``contradict_deg``: then
+upright is taken from the walking (or from quiet standing at that posture, if any), the
+forward axis from the bends seen (which way the up vector goes at depth, the still
+period held bent included), and the engine uses it for the rows after that mark. Rows
+already reported keep their angles; a ``calibration`` event with ``refined: true`` and
+``revised: true`` says so. docs/calibration.md has the figures.
+
+Contract (the same as :class:`imu.pipeline.movement.Refinement`, so the engine treats
+both alike): :attr:`mark` (s; ``inf`` once over), :meth:`append` (accepted rows and
+their quaternions, in order), :meth:`at_mark` when the stream passes :attr:`mark`
+(only the rows up to the mark are in: the outcome does not depend on chunking).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from imu.pipeline.angles import body_matrix_entries, heading_deg, up_in_sensor
+from imu.pipeline.buffers import GrowingArray
+from imu.pipeline.calibration import forward_from_bend, mounting_name, rotation_from_axes
+from imu.pipeline.movement import Refined
+from imu.pipeline.rep_decision import _acc_activity as acc_activity  # (walking's steps)
+from imu.units import STANDARD_GRAVITY_M_S2
+
+
+@dataclass(frozen=True)
+class UprightCheckSettings:
+    """How the calibrated upright is checked against the walking after it."""
+
+    step_s: float = 1.0
+    """The check looks at the rows each time the stream passes a multiple of this (s)."""
+    walk_window_s: float = 3.0
+    """Walking is judged on windows of this many seconds (s), one per step."""
+    step_rms_m_s2: float = 0.6
+    """Walking: the acceleration's norm swings at step frequencies (1.2-2.8 Hz) by at
+    least this RMS (m/s^2; SYNTHETIC gym walking 0.6-1.4, reps and bends below 0.6) ..."""
+    walk_spread_deg: float = 12.0
+    """... while the trunk's tilt stays within this of its mean over the window (deg;
+    simulated walking sways ~3 deg, a rep or bend moves tens of degrees)."""
+    evidence_s: float = 6.0
+    """Seconds of walking windows before the posture of walking decides."""
+    confirm_deg: float = 20.0
+    """Walking within this of the calibrated upright confirms it (deg): the check ends."""
+    contradict_deg: float = 35.0
+    """Walking further than this from the calibrated upright revises it (deg): reps read
+    at least 35 deg (a shallow Romanian deadlift), nobody walks that bent."""
+    standing_deg: float = 10.0
+    """Quiet rows within this of the walking posture are standing: upright from them."""
+    standing_deg_s: float = 10.0
+    """Quiet: the trunk turns slower than this (deg/s, bias-corrected) ..."""
+    standing_acc_m_s2: float = 0.5
+    """... and the acceleration's norm is within this of g (m/s^2)."""
+    min_standing_s: float = 1.0
+    """At least this many seconds of such standing to take upright from it (s)."""
+    bends_s: float = 40.0
+    """The forward axis of a revision comes from the bends of the last this many seconds."""
+    bend_deg: float = 30.0
+    """A row tilted further than this from the new upright is in a bend (deg)."""
+    check_s: float = 900.0
+    """Without enough walking this long after calibration the check ends (s)."""
+
+
+class UprightCheck:
+    """The re-check from walking (module docstring)."""
+
+    def __init__(
+        self,
+        settings: UprightCheckSettings,
+        gyro_bias_deg_s: np.ndarray,
+        first_mark_s: float,
+        known_forward: np.ndarray | None = None,
+    ) -> None:
+        self.settings = settings
+        self.mark = first_mark_s
+        self._until = first_mark_s + settings.check_s
+        self._bias = np.asarray(gyro_bias_deg_s, dtype=float)
+        self._known_forward = known_forward  # --mounting: its x axis stays forward
+        self._rows: GrowingArray | None = GrowingArray(7)
+        self._quats = GrowingArray(4)
+        self._walk_up = np.zeros(3)
+        self._walk_s = 0.0
+        self._quiet: list[tuple[np.ndarray, float]] = []  # per mark: sum of up, seconds
+
+    def append(self, samples: np.ndarray, quats: np.ndarray) -> None:
+        """Accepted rows (m, 7) and their quaternions (m, 4), in order."""
+        if self._rows is not None:
+            self._rows.append(samples)
+            self._quats.append(quats)
+
+    def at_mark(
+        self, rotation_bs: np.ndarray, heading_ref: float, calibration: dict
+    ) -> Refined | None:
+        """The stream passed :attr:`mark`: a revised calibration if the walking so far
+        contradicts ``rotation_bs`` (the body axes in use); ``heading_ref`` and
+        ``calibration`` are the ones in use."""
+        s = self.settings
+        mark = self.mark
+        self.mark = mark + s.step_s if mark + s.step_s <= self._until else math.inf
+        self._trim(mark - max(s.bends_s, s.walk_window_s))
+        rows, quats = self._rows.array, self._quats.array
+        window = np.flatnonzero(rows[:, 0] > mark - s.walk_window_s)
+        ups = up_in_sensor(quats[window])
+        new = rows[window, 0] > mark - s.step_s
+        self._note_quiet(rows[window][new])
+        if self._walking(rows[window], ups):
+            self._walk_up += ups.mean(axis=0) * s.step_s
+            self._walk_s += s.step_s
+        if self._walk_s < s.evidence_s:
+            self._end_if_over()
+            return None
+        walk_up = self._walk_up / np.linalg.norm(self._walk_up)
+        off_deg = _angle_deg(walk_up, rotation_bs[2])
+        if off_deg <= s.confirm_deg:
+            self._end()
+            return None
+        if off_deg < s.contradict_deg:
+            self._end_if_over()
+            return None
+        self._end()
+        return self._revise(walk_up, off_deg, mark, quats, rotation_bs, heading_ref, calibration)
+
+    # -- evidence ----------------------------------------------------------------------
+    def _walking(self, rows: np.ndarray, ups: np.ndarray) -> bool:
+        s = self.settings
+        if len(rows) < 3 or rows[-1, 0] - rows[0, 0] < 0.8 * s.walk_window_s:
+            return False
+        mean = ups.mean(axis=0)
+        mean /= np.linalg.norm(mean)
+        if float(np.min(ups @ mean)) < math.cos(math.radians(s.walk_spread_deg)):
+            return False
+        _, step_rms = acc_activity(rows[:, 0], np.linalg.norm(rows[:, 1:4], axis=1))
+        return step_rms >= s.step_rms_m_s2
+
+    def _note_quiet(self, rows: np.ndarray) -> None:
+        s = self.settings
+        if len(rows) < 2:
+            return
+        speed = np.linalg.norm(rows[:, 4:7] - self._bias, axis=1)
+        norm = np.linalg.norm(rows[:, 1:4], axis=1)
+        quiet = (speed < s.standing_deg_s) & (
+            np.abs(norm - STANDARD_GRAVITY_M_S2) < s.standing_acc_m_s2
+        )
+        if quiet.sum() >= 2:
+            step = float(np.median(np.diff(rows[:, 0])))
+            acc = rows[quiet, 1:4] / norm[quiet, None]
+            self._quiet.append((acc.sum(axis=0), float(quiet.sum()) * step))
+
+    # -- the revision ------------------------------------------------------------------
+    def _revise(
+        self,
+        walk_up: np.ndarray,
+        off_deg: float,
+        mark: float,
+        quats: np.ndarray,
+        rotation_bs: np.ndarray,
+        heading_ref: float,
+        calibration: dict,
+    ) -> Refined:
+        s = self.settings
+        up, standing_s = walk_up, 0.0
+        near = [
+            (total, secs) for total, secs in self._quiet
+            if _angle_deg(total, walk_up) <= s.standing_deg
+        ]  # fmt: skip
+        standing_s = sum(secs for _, secs in near)
+        if standing_s >= s.min_standing_s:
+            up = np.sum([total for total, _ in near], axis=0)
+            up = up / np.linalg.norm(up)
+        if self._known_forward is not None:
+            forward, consistency = self._known_forward, 1.0
+        else:
+            # the bends seen, and the old upright (a still period held bent): the up
+            # vector moves towards body -x at depth
+            ups = up_in_sensor(quats)
+            deep = ups[ups @ up < math.cos(math.radians(s.bend_deg))]
+            forward, consistency = forward_from_bend(np.vstack([deep, rotation_bs[2]]), up)
+        rotation = rotation_from_axes(up, forward)
+        old_flexion = math.degrees(math.atan2(-float(rotation_bs[2] @ rotation[0]),
+                                              float(rotation_bs[2] @ rotation[2])))  # fmt: skip
+        last = quats[-1:]
+        twist = float(heading_deg(body_matrix_entries(last, rotation_bs))[0]) - heading_ref
+        heading = float(heading_deg(body_matrix_entries(last, rotation))[0])
+        name, misalignment = mounting_name(rotation)
+        where = (
+            "standing quietly where the lifter walks"
+            if standing_s >= s.min_standing_s
+            else ("the posture the lifter walks in")
+        )
+        event = {
+            **calibration,
+            "quality": round(float(min(1.0, consistency)), 3),
+            "message": (
+                f"calibration revised: the upright it was taken from reads {old_flexion:+.0f} "
+                f"deg against {self._walk_s:g} s of walking ({off_deg:.0f} deg away: "
+                f"held bent, not upright); upright = {where}, forward from the bends; angles "
+                "from here on (time_s) use it, earlier ones stay as reported (pass --mounting "
+                "or stand upright 2 s at the start to avoid this)"
+            ),
+            "mounting": name,
+            "mounting_misalignment_deg": round(misalignment, 2),
+            "time_s": mark,
+            "upright": "standing" if standing_s >= s.min_standing_s else "walking",
+            "refined": True,
+            "revised": True,
+        }
+        # twist goes on where it was
+        return Refined(event, rotation, heading - twist, None)
+
+    # -- bookkeeping -------------------------------------------------------------------
+    def _trim(self, before_s: float) -> None:
+        rows = self._rows.array
+        drop = int(np.searchsorted(rows[:, 0], before_s, side="right"))
+        if drop > len(rows) // 2:  # (amortised: not at every mark)
+            self._rows.drop_front(drop)
+            self._quats.drop_front(drop)
+
+    def _end_if_over(self) -> None:
+        if self.mark == math.inf:
+            self._end()
+
+    def _end(self) -> None:
+        self.mark = math.inf
+        self._rows = self._quats = None
+        self._quiet = []
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    cos = float(a @ b) / (float(np.linalg.norm(a)) * float(np.linalg.norm(b)))
+    return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
+
+
+class Revisions:
+    """What may change a settled calibration later, as one: the refinement of a
+    calibration from the movement (:class:`imu.pipeline.movement.Refinement`) and the
+    :class:`UprightCheck`; the engine sees one :attr:`mark` (the earliest of theirs)."""
+
+    def __init__(self, *parts) -> None:
+        self._parts = [p for p in parts if p is not None]
+
+    @property
+    def mark(self) -> float:
+        return min((p.mark for p in self._parts), default=math.inf)
+
+    def append(self, samples: np.ndarray, quats: np.ndarray) -> None:
+        for part in self._parts:
+            if part.mark < math.inf:
+                part.append(samples, quats)
+
+    def at_mark(
+        self, rotation_bs: np.ndarray, heading_ref: float, calibration: dict
+    ) -> Refined | None:
+        """The stream passed :attr:`mark`: each part whose mark it is looks; the last
+        change wins (each part sees the one before it)."""
+        mark, out = self.mark, None
+        for part in self._parts:
+            if part.mark <= mark:
+                changed = part.at_mark(rotation_bs, heading_ref, calibration)
+                if changed is not None:
+                    out = changed
+                    rotation_bs, heading_ref, calibration = (
+                        changed.rotation_bs,
+                        changed.heading_ref,
+                        changed.event,
+                    )
+        return out
