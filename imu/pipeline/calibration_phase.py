@@ -109,6 +109,20 @@ class Calibrated:
     """What may change the calibration later (the engine calls it at its marks)."""
 
 
+@dataclass
+class _Scout:
+    """The bias-free orientation of held rows that the movement attempts look with."""
+
+    first_row: int
+    """Held row it starts at."""
+    rate_hz: float
+    orientation: Orientation
+    quats: GrowingArray
+    """Quaternions of the held rows from ``first_row`` on, fused so far."""
+    full_start: bool
+    """Its start tilt had ``START_TILT_S`` of rows (else it starts again next time)."""
+
+
 class _HeldRows:
     """Input rows held back until calibration, with their timing annotations."""
 
@@ -164,9 +178,7 @@ class CalibrationPhase:
         self._movement_mark = 0  # last attempt of calibration from the movement (marks)
         self._movement_reason = ""
         self._movement_result: MovementResult | None = None
-        # zero-bias orientation of held rows for the attempts: first row, rate, stage, quats
-        # (and whether its start had START_TILT_S of rows)
-        self._scout: tuple[int, float, Orientation, GrowingArray, bool] | None = None
+        self._scout: _Scout | None = None
         self._refinement: Refinement | None = None
         self._gyro_note = ""
         self._rotation_bs: np.ndarray | None = None
@@ -395,17 +407,17 @@ class CalibrationPhase:
         scout = self._scout
         if (
             scout is None
-            or scout[0] > lo
-            or (scout[0] == lo and (scout[1] != rate_hz or not scout[4]))
+            or scout.first_row > lo
+            or (scout.first_row == lo and (scout.rate_hz != rate_hz or not scout.full_start))
         ):
-            span_full = float(window[-1, 0]) >= float(window[0, 0]) + START_TILT_S
+            full_start = float(window[-1, 0]) >= float(window[0, 0]) + START_TILT_S
             gravity = initial_gravity(window, np.zeros(3), START_TILT_S)
             orientation = Orientation(self.settings.orientation, rate_hz, np.zeros(3), gravity)
-            scout = self._scout = (lo, rate_hz, orientation, GrowingArray(4), span_full)
-        first, _, orientation, quats, _ = scout
+            scout = self._scout = _Scout(lo, rate_hz, orientation, GrowingArray(4), full_start)
+        first, quats = scout.first_row, scout.quats
         done = first + quats.n
         if hi > done:
-            quats.append(self._fuse(orientation, first, done, hi))
+            quats.append(self._fuse(scout.orientation, first, done, hi))
         return quats.array[lo - first : hi - first]
 
     def _fuse(self, orientation: Orientation, first: int, lo: int, hi: int) -> np.ndarray:
