@@ -224,7 +224,8 @@ class CalibrationPhase:
             check_settings,
             self._still.gyro_bias_deg_s,
             float(samples[np.isfinite(samples[:, 0]), 0][0]) + check_settings.step_s,
-            None if self._known_rotation is None else self._known_rotation[0],
+            self._known_rotation,
+            self._movement,
         )
         return Calibrated(
             self.calibration, samples, timed, self.sampling_rate_hz,

@@ -32,7 +32,12 @@ import numpy as np
 from imu.pipeline.angles import body_matrix_entries, heading_deg, up_in_sensor
 from imu.pipeline.buffers import GrowingArray
 from imu.pipeline.calibration import forward_from_bend, mounting_name, rotation_from_axes
-from imu.pipeline.movement import Refined
+from imu.pipeline.movement import (
+    UPRIGHT_WORDS,
+    MovementSettings,
+    Refined,
+    calibrate_from_movement,
+)
 from imu.pipeline.rep_decision import _acc_activity as acc_activity  # (walking's steps)
 from imu.units import STANDARD_GRAVITY_M_S2
 
@@ -70,6 +75,14 @@ class UprightCheckSettings:
     """The forward axis of a revision comes from the bends of the last this many seconds."""
     bend_deg: float = 30.0
     """A row tilted further than this from the new upright is in a bend (deg)."""
+    reps_every_s: float = 5.0
+    """Until walking decides, the reps of the last ``bends_s`` are looked at this often (s)."""
+    reps_tops: int = 5
+    """The reps decide once calibration from them (imu/pipeline/movement.py) finds this many
+    rep tops ..."""
+    reps_quality: float = 0.7
+    """... with at least this quality, the segment's drop at depth among the evidence of
+    the flexion sign (the physical one; the strapping's axes alone may mislead)."""
     check_s: float = 900.0
     """Without enough walking this long after calibration the check ends (s)."""
 
@@ -82,13 +95,16 @@ class UprightCheck:
         settings: UprightCheckSettings,
         gyro_bias_deg_s: np.ndarray,
         first_mark_s: float,
-        known_forward: np.ndarray | None = None,
+        known_rotation: np.ndarray | None = None,
+        movement: MovementSettings | None = None,
     ) -> None:
         self.settings = settings
         self.mark = first_mark_s
         self._until = first_mark_s + settings.check_s
         self._bias = np.asarray(gyro_bias_deg_s, dtype=float)
-        self._known_forward = known_forward  # --mounting: its x axis stays forward
+        self._known_rotation = known_rotation  # --mounting: its axes stay
+        self._movement = movement or MovementSettings()
+        self._marks = 0
         self._rows: GrowingArray | None = GrowingArray(7)
         self._quats = GrowingArray(4)
         self._walk_up = np.zeros(3)
@@ -104,12 +120,13 @@ class UprightCheck:
     def at_mark(
         self, rotation_bs: np.ndarray, heading_ref: float, calibration: dict
     ) -> Refined | None:
-        """The stream passed :attr:`mark`: a revised calibration if the walking so far
-        contradicts ``rotation_bs`` (the body axes in use); ``heading_ref`` and
+        """The stream passed :attr:`mark`: a revised calibration if the walking or the reps
+        so far contradict ``rotation_bs`` (the body axes in use); ``heading_ref`` and
         ``calibration`` are the ones in use."""
         s = self.settings
         mark = self.mark
         self.mark = mark + s.step_s if mark + s.step_s <= self._until else math.inf
+        self._marks += 1
         self._trim(mark - max(s.bends_s, s.walk_window_s))
         rows, quats = self._rows.array, self._quats.array
         window = np.flatnonzero(rows[:, 0] > mark - s.walk_window_s)
@@ -119,19 +136,50 @@ class UprightCheck:
         if self._walking(rows[window], ups):
             self._walk_up += ups.mean(axis=0) * s.step_s
             self._walk_s += s.step_s
-        if self._walk_s < s.evidence_s:
+        found = None  # (body axes the evidence gives, what it is, upright word, quality)
+        if self._walk_s >= s.evidence_s:
+            found = self._from_walking(rotation_bs, quats)
+        elif self._marks % max(1, round(s.reps_every_s / s.step_s)) == 0:
+            found = self._from_reps(rows, quats, mark)
+        if found is None:
             self._end_if_over()
             return None
-        walk_up = self._walk_up / np.linalg.norm(self._walk_up)
-        off_deg = _angle_deg(walk_up, rotation_bs[2])
+        rotation, evidence, upright, words, quality = found
+        off_deg = _angle_deg(rotation[2], rotation_bs[2])
         if off_deg <= s.confirm_deg:
             self._end()
             return None
-        if off_deg < s.contradict_deg:
+        # the old upright, as the evidence reads it: bent forward (a hold at the bar)
+        old_flexion = math.degrees(
+            math.atan2(-float(rotation_bs[2] @ rotation[0]), float(rotation_bs[2] @ rotation[2]))
+        )
+        if off_deg < s.contradict_deg or old_flexion <= 0.0:
             self._end_if_over()
             return None
         self._end()
-        return self._revise(walk_up, off_deg, mark, quats, rotation_bs, heading_ref, calibration)
+        last = quats[-1:]
+        twist = float(heading_deg(body_matrix_entries(last, rotation_bs))[0]) - heading_ref
+        heading = float(heading_deg(body_matrix_entries(last, rotation))[0])
+        name, misalignment = mounting_name(rotation)
+        event = {
+            **calibration,
+            "quality": round(float(quality), 3),
+            "message": (
+                f"calibration revised: the upright it was taken from reads {old_flexion:+.0f} "
+                f"deg against {evidence} (held bent, not upright); upright = "
+                f"{words}; angles from here on (time_s) use it, earlier ones "
+                "stay as reported (stand upright 2 s at the start, or pass --mounting, to "
+                "avoid this)"
+            ),
+            "mounting": name,
+            "mounting_misalignment_deg": round(misalignment, 2),
+            "time_s": mark,
+            "upright": upright,
+            "refined": True,
+            "revised": True,
+        }
+        # twist goes on where it was
+        return Refined(event, rotation, heading - twist, None)
 
     # -- evidence ----------------------------------------------------------------------
     def _walking(self, rows: np.ndarray, ups: np.ndarray) -> bool:
@@ -159,66 +207,56 @@ class UprightCheck:
             acc = rows[quiet, 1:4] / norm[quiet, None]
             self._quiet.append((acc.sum(axis=0), float(quiet.sum()) * step))
 
-    # -- the revision ------------------------------------------------------------------
-    def _revise(
-        self,
-        walk_up: np.ndarray,
-        off_deg: float,
-        mark: float,
-        quats: np.ndarray,
-        rotation_bs: np.ndarray,
-        heading_ref: float,
-        calibration: dict,
-    ) -> Refined:
+    # -- what the evidence says -----------------------------------------------------------
+    def _from_walking(self, rotation_bs: np.ndarray, quats: np.ndarray) -> tuple:
+        """Body axes from the walking: upright = quiet standing at the walking posture (at
+        least ``min_standing_s``), else the walking; forward = where the up vector goes in
+        the bends of the last ``bends_s`` and at the old upright (if held bent, a bend)."""
         s = self.settings
-        up, standing_s = walk_up, 0.0
-        near = [
-            (total, secs) for total, secs in self._quiet
-            if _angle_deg(total, walk_up) <= s.standing_deg
-        ]  # fmt: skip
-        standing_s = sum(secs for _, secs in near)
+        up = self._walk_up / np.linalg.norm(self._walk_up)
+        near = [total for total, secs in self._quiet if _angle_deg(total, up) <= s.standing_deg]
+        standing_s = sum(
+            secs for total, secs in self._quiet if _angle_deg(total, up) <= s.standing_deg
+        )
         if standing_s >= s.min_standing_s:
-            up = np.sum([total for total, _ in near], axis=0)
+            up = np.sum(near, axis=0)
             up = up / np.linalg.norm(up)
-        if self._known_forward is not None:
-            forward, consistency = self._known_forward, 1.0
+        if self._known_rotation is not None:
+            forward, consistency = self._known_rotation[0], 1.0
         else:
-            # the bends seen, and the old upright (a still period held bent): the up
-            # vector moves towards body -x at depth
             ups = up_in_sensor(quats)
             deep = ups[ups @ up < math.cos(math.radians(s.bend_deg))]
             forward, consistency = forward_from_bend(np.vstack([deep, rotation_bs[2]]), up)
-        rotation = rotation_from_axes(up, forward)
-        old_flexion = math.degrees(math.atan2(-float(rotation_bs[2] @ rotation[0]),
-                                              float(rotation_bs[2] @ rotation[2])))  # fmt: skip
-        last = quats[-1:]
-        twist = float(heading_deg(body_matrix_entries(last, rotation_bs))[0]) - heading_ref
-        heading = float(heading_deg(body_matrix_entries(last, rotation))[0])
-        name, misalignment = mounting_name(rotation)
-        where = (
-            "standing quietly where the lifter walks"
+        upright, words = (
+            ("standing", "standing quietly where the lifter walks")
             if standing_s >= s.min_standing_s
-            else ("the posture the lifter walks in")
+            else ("walking", "the posture the lifter walks in")
         )
-        event = {
-            **calibration,
-            "quality": round(float(min(1.0, consistency)), 3),
-            "message": (
-                f"calibration revised: the upright it was taken from reads {old_flexion:+.0f} "
-                f"deg against {self._walk_s:g} s of walking ({off_deg:.0f} deg away: "
-                f"held bent, not upright); upright = {where}, forward from the bends; angles "
-                "from here on (time_s) use it, earlier ones stay as reported (pass --mounting "
-                "or stand upright 2 s at the start to avoid this)"
-            ),
-            "mounting": name,
-            "mounting_misalignment_deg": round(misalignment, 2),
-            "time_s": mark,
-            "upright": "standing" if standing_s >= s.min_standing_s else "walking",
-            "refined": True,
-            "revised": True,
-        }
-        # twist goes on where it was
-        return Refined(event, rotation, heading - twist, None)
+        evidence = f"{self._walk_s:g} s of walking"
+        rotation = rotation_from_axes(up, forward)
+        return rotation, evidence, upright, words, min(1.0, consistency)
+
+    def _from_reps(self, rows: np.ndarray, quats: np.ndarray, mark: float) -> tuple | None:
+        """Body axes from the reps of the last ``bends_s`` (calibration from the movement:
+        upright = the tops the lifter keeps coming back to, the flexion sign from the
+        segment's drop at depth); None unless ``reps_tops`` tops with quality
+        ``reps_quality`` and the drop among the evidence (or ``--mounting``)."""
+        s = self.settings
+        recent = rows[:, 0] > mark - s.bends_s
+        result = calibrate_from_movement(
+            rows[recent], up_in_sensor(quats[recent]), self._bias, self._movement,
+            final=False, known_rotation=self._known_rotation,
+        )  # fmt: skip
+        if (
+            isinstance(result, str)
+            or result.n_tops < s.reps_tops
+            or result.quality < s.reps_quality
+            or result.sign_from not in ("height", "height+axes", "mounting")
+        ):
+            return None
+        evidence = f"the tops of {result.n_tops} reps"
+        words = UPRIGHT_WORDS[result.upright]
+        return result.rotation_bs, evidence, result.upright, words, result.quality
 
     # -- bookkeeping -------------------------------------------------------------------
     def _trim(self, before_s: float) -> None:
