@@ -214,13 +214,9 @@ class UprightCheck:
         the bends of the last ``bends_s`` and at the old upright (if held bent, a bend)."""
         s = self.settings
         up = self._walk_up / np.linalg.norm(self._walk_up)
-        near = [total for total, secs in self._quiet if _angle_deg(total, up) <= s.standing_deg]
-        standing_s = sum(
-            secs for total, secs in self._quiet if _angle_deg(total, up) <= s.standing_deg
-        )
-        if standing_s >= s.min_standing_s:
-            up = np.sum(near, axis=0)
-            up = up / np.linalg.norm(up)
+        standing = self._standing_near(up)
+        if standing is not None:
+            up = standing
         if self._known_rotation is not None:
             forward, consistency = self._known_rotation[0], 1.0
         else:
@@ -229,7 +225,7 @@ class UprightCheck:
             forward, consistency = forward_from_bend(np.vstack([deep, rotation_bs[2]]), up)
         upright, words = (
             ("standing", "standing quietly where the lifter walks")
-            if standing_s >= s.min_standing_s
+            if standing is not None
             else ("walking", "the posture the lifter walks in")
         )
         evidence = f"{self._walk_s:g} s of walking"
@@ -255,8 +251,25 @@ class UprightCheck:
         ):
             return None
         evidence = f"the tops of {result.n_tops} reps"
-        words = UPRIGHT_WORDS[result.upright]
-        return result.rotation_bs, evidence, result.upright, words, result.quality
+        rotation, upright = result.rotation_bs, result.upright
+        words = UPRIGHT_WORDS[upright]
+        standing = self._standing_near(rotation[2])
+        if standing is not None:  # (a lockout may lean back: standing rests are neutral)
+            rotation = rotation_from_axes(standing, rotation[0])
+            upright, words = "standing", "standing quietly at the tops of the reps"
+        return rotation, evidence, upright, words, result.quality
+
+    def _standing_near(self, up: np.ndarray) -> np.ndarray | None:
+        """The mean gravity direction of the quiet rows within ``standing_deg`` of ``up``,
+        if there are ``min_standing_s`` of them (standing rests); else None."""
+        s = self.settings
+        near = [
+            (total, secs) for total, secs in self._quiet if _angle_deg(total, up) <= s.standing_deg
+        ]
+        if sum(secs for _, secs in near) < s.min_standing_s:
+            return None
+        total = np.sum([t for t, _ in near], axis=0)
+        return total / np.linalg.norm(total)
 
     # -- bookkeeping -------------------------------------------------------------------
     def _trim(self, before_s: float) -> None:
