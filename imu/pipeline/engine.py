@@ -246,8 +246,9 @@ class Engine:
 
     def _refined_between(self, times: np.ndarray, measure) -> Step:
         """Rows ``times`` measured by ``measure(lo, hi)`` in pieces split where the stream
-        passes the marks at which calibration from the movement may be refined, refined
-        between them (so held rows are measured as if they had come after it, live)."""
+        passes the marks at which calibration may be refined (from the movement) or revised
+        (the upright check), refined between them (so held rows are measured as if they had
+        come after it, live)."""
         steps, lo = [], 0
         while lo < len(times):
             hi = len(times)
@@ -262,7 +263,7 @@ class Engine:
         return _steps(steps)
 
     def _refine(self) -> list[dict]:
-        """At a mark: calibration from the movement refined for the rows after it."""
+        """At a mark: calibration refined or revised for the rows after it."""
         refined = self._refinement.at_mark(self._rotation_bs, self._heading_ref, self.calibration)
         if self._refinement.mark == math.inf:
             self._refinement = None
