@@ -120,7 +120,7 @@ class Display(Sink):
         kind = event.get("type")
         if kind == "calibration":
             self.calibration = (
-                f"ok: {mounting_text(event)}"
+                f"{'revised' if event.get('revised') else 'ok'}: {mounting_text(event)}"
                 if event.get("ok")
                 else f"FAILED: {calibration_detail(event.get('message'))}"
             )
