@@ -382,14 +382,14 @@ def calibrate_from_movement(
     lo, hi = float(np.min(phi)), float(np.max(phi))
     if hi - lo < cal.min_excursion_deg:
         return f"no bend of {cal.min_excursion_deg:g} deg"
+    # derivatives over +-0.15 s of rows (:func:`_derivative`: BLE stamps jitter)
+    k = max(1, round(0.15 / float(np.median(np.diff(time_s)))))
     # which end is upright
     if known_rotation is not None:
         # bending moves up towards -x (body): phi grows into the bend if e2 . (-x) > 0
         bend_sign = 1.0 if float(np.dot(e2, -known_rotation[0])) > 0 else -1.0
         sign_from, sign_quality = "mounting", 1.0
     else:
-        dt = float(np.median(np.diff(time_s)))
-        k = max(1, round(0.15 / dt))
         # up turns by -w about the axis as the sensor turns by w: d(phi)/dt = -w . axis
         phi_rate = moving_average(-np.degrees(rate @ axis), k)
         phi_acc = _derivative(phi_rate, time_s, k)
@@ -445,7 +445,7 @@ def calibrate_from_movement(
         return f"{n_exc} bend(s) of {cal.min_excursion_deg:g} deg so far"
     # each top's posture: where the lifter dwells near the top (slow rows in the lowest
     # quarter of the span), not the extreme of a brief lean back at lockout
-    flex_rate = np.abs(np.gradient(flex, time_s))
+    flex_rate = np.abs(_derivative(flex, time_s, k))
     dwell_rows = []
     for best, lo_row, hi_row in tops:
         rows_in = np.arange(lo_row, hi_row)
