@@ -191,8 +191,27 @@ def test_warm_up_inferred_from_ascent_speed():
     late = make_session([FLAT] * 3, [[1.2] * 5, [1.3] * 5, [1.35] * 5])  # only 12 % faster
     (found,) = [i for i in session_insights(late, SETTINGS) if i.kind == "warmup"]
     assert found.level == "warning" and found.set == 3
-    assert "None of the 2 set(s)" in found.text and "set 1: median ascent 1.20 s" in found.text
+    assert "None of the 2 sets" in found.text and "set 1: median ascent 1.20 s" in found.text
     assert "warmup" not in kinds(session_insights(single, SETTINGS))
+
+
+def test_insights_speak_of_any_lift_not_of_deadlift_pulls():
+    """The report also serves squats (--lift squat): its advice said "Finishing a deadlift",
+    "A deadlift is a symmetric lift", "the pull slowed down", "Heavy pulls ... after
+    deadlifts"; the hyperextension check was titled "Leaning back at lockout", not with
+    the word the log and the tables use (docs/vocabulary.md)."""
+    busy = make_session(
+        [FLAT] * 3, [[1.4] * 5, [1.35] * 5, [1.0, 1.1, 1.2, 1.3, 1.4]],
+        hyperextended=lambda s, r: r in (2, 4),
+        lockout_extension_deg=lambda s, r: 14.0 if r in (2, 4) else 2.0,
+        lateral_bend_range_deg=lambda s, r: 12.0 + r,
+    )  # fmt: skip
+    found = session_insights(busy, SETTINGS)
+    assert {"hyperextension", "sway", "slowing", "warmup"} <= set(kinds(found))
+    words = " ".join(f"{i.title} {i.text}" for i in found).lower()
+    assert "deadlift" not in words and "pull" not in words
+    (hyper,) = [i for i in found if i.kind == "hyperextension"]
+    assert hyper.title == "Hyperextended at lockout"
 
 
 def test_warm_up_from_loads_overrides_the_inference():

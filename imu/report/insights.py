@@ -14,6 +14,7 @@ import numpy as np
 
 from imu.report.data import SessionData
 from imu.report.summary import classified_mask, rounded_mask, session_totals, set_summary
+from imu.text import plural
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def form_drift(session: SessionData, settings: InsightSettings) -> list[Insight]
             f"{_set_list(sets['set'])}: the back bent further rep after rep",
             f"Peak flexion crept up within the set ({'; '.join(details)}; fitted rise, "
             f"limit {_deg(settings.drift_limit_deg)}). When the lower back loses its brace "
-            "as a set goes on, later reps are pulled with more spinal flexion: end the set "
+            "as a set goes on, later reps are lifted with more spinal flexion: end the set "
             "when the depth starts to creep, or lighten the load.",
             session.name,
         )
@@ -101,7 +102,7 @@ def form_drift(session: SessionData, settings: InsightSettings) -> list[Insight]
 
 
 def slowing_ascents(session: SessionData, settings: InsightSettings) -> list[Insight]:
-    """Ascents (the pull) getting slower within a set: fatigue or a load near the limit."""
+    """Ascents getting slower within a set: fatigue or a load near the limit."""
     sets = _sets_over(session, settings, "speed_loss_pct", settings.speed_loss_limit_pct)
     if sets.empty:
         return []
@@ -116,7 +117,7 @@ def slowing_ascents(session: SessionData, settings: InsightSettings) -> list[Ins
         Insight(
             "slowing",
             "warning",
-            f"{_set_list(sets['set'])}: the pull slowed down markedly",
+            f"{_set_list(sets['set'])}: the ascent slowed down markedly",
             f"The ascent lost speed within the set ({'; '.join(details)}; fitted, limit "
             f"{settings.speed_loss_limit_pct:.0f}% speed loss). Large speed loss within a set "
             "is a sign of fatigue or of a load close to the limit, when form tends to break "
@@ -138,10 +139,10 @@ def hyperextension(session: SessionData, settings: InsightSettings) -> list[Insi
         Insight(
             "hyperextension",
             "warning",
-            "Leaning back at lockout",
+            "Hyperextended at lockout",
             f"{len(flagged)} of {len(reps)} reps finished leaning back past upright "
             f"({where}), by up to {_deg(worst)} (as flagged by the analysis, "
-            "by default beyond 10\N{DEGREE SIGN}). Finishing a deadlift by leaning back loads the lumbar joints; "
+            "by default beyond 10\N{DEGREE SIGN}). Finishing a rep by leaning back loads the lumbar joints; "
             "lock out by standing tall with hips and knees, ribs down.",
             session.name,
         )
@@ -201,9 +202,9 @@ def sway_and_twist(session: SessionData, settings: InsightSettings) -> list[Insi
                 "warning",
                 f"The trunk {verb} during reps",
                 f"In {count} of {n} reps the lower back {verb} by more than {_deg(limit)} "
-                f"(largest {_deg(worst)} {noun} range within a rep). A deadlift is a "
-                "symmetric lift; a braced core keeps the trunk square. Check the stance and "
-                "grip, and brace before each pull.",
+                f"(largest {_deg(worst)} {noun} range within a rep). The lift is "
+                "symmetric; a braced core keeps the trunk square. Check the stance and "
+                "grip, and brace before each rep.",
                 session.name,
             )
         )
@@ -215,7 +216,7 @@ def warm_up(session: SessionData, settings: InsightSettings) -> list[Insight]:
 
     With loads given, the heaviest set is the top load and a ramp-up set is one before it
     at most ``warmup_load_ratio`` of that load. Without loads it is an inference: the
-    heaviest set is the one with the slowest median ascent (slower pull = heavier load)
+    heaviest set is the one with the slowest median ascent (slower ascent = heavier load)
     and a ramp-up set moved at least ``warmup_speed_margin_pct`` faster.
     """
     summary = set_summary(session)
@@ -240,10 +241,10 @@ def warm_up(session: SessionData, settings: InsightSettings) -> list[Insight]:
         # a set is faster by the margin <=> t_heaviest / t_set >= 1 + margin
         ramp = medians[heaviest] / medians[:heaviest] >= 1 + settings.warmup_speed_margin_pct / 100
         values = [f"median ascent {t:.2f} s" for t in medians]
-        rule = f"a pull at least {settings.warmup_speed_margin_pct:.0f}% faster"
+        rule = f"an ascent at least {settings.warmup_speed_margin_pct:.0f}% faster"
         how = (
             "an inference from ascent speed, since the sensor cannot weigh the bar: a slower "
-            "pull usually means a heavier load"
+            "ascent usually means a heavier load"
         )
     top = f"set {numbers[heaviest]}, {values[heaviest]}"
     if ramp.any():
@@ -262,7 +263,7 @@ def warm_up(session: SessionData, settings: InsightSettings) -> list[Insight]:
         finding = f"The first recorded set ({top}) was already as heavy as any later set"
     else:
         finding = (
-            f"None of the {heaviest} set(s) before the heaviest set ({top}) was clearly "
+            f"None of the {plural(heaviest, 'set')} before the heaviest set ({top}) was clearly "
             f"lighter ({rule}; set {numbers[0]}: {values[0]})"
         )
     return [
@@ -270,8 +271,8 @@ def warm_up(session: SessionData, settings: InsightSettings) -> list[Insight]:
             "warmup",
             "warning",
             "No lighter ramp-up sets before the heaviest work",
-            f"{finding}; {how}. Heavy pulls without lighter ramp-up sets are a common cause "
-            "of back pain after deadlifts: work up to the top weight over 2-4 lighter sets. "
+            f"{finding}; {how}. Heavy sets without lighter ramp-up sets are a common cause "
+            "of back pain after lifting: work up to the top weight over 2-4 lighter sets. "
             "If you warmed up before the recording started, ignore this.",
             session.name,
             numbers[heaviest],
