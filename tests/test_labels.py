@@ -187,6 +187,24 @@ def test_label_and_analyze_find_the_same_reps_with_the_same_options(two_minutes,
     assert labelled("--mounting", "PZPYNX") == analyzed("--mounting", "PZPYNX") == []
 
 
+def test_label_warns_as_analyze_does_of_a_recording_naming_another_lift(two_minutes, capsys):
+    """A recording that says '# lift: squat' labelled with the deadlift preset (squats
+    measured as deadlifts lose most of their reps) was labelled without a word; `imu
+    analyze` warns. The closing line counts in number ('1 rep', not '1 reps')."""
+    named = two_minutes.parent / "named.csv"
+    named.write_text("# lift: squat\n" + two_minutes.read_text())
+    out = two_minutes.parent / "named_labels.csv"
+    capsys.readouterr()
+    assert main(["label", str(named), "-o", str(out), "--force"]) == 0
+    err = capsys.readouterr().err
+    assert (f"warning: {named}: the recording says lift squat, measured as deadlift: "
+            "pass --lift squat") in err
+    n = len(pd.read_csv(out))
+    assert f"{out}: {n} rep{'' if n == 1 else 's'}; fix the 'label' column" in err
+    assert main(["label", str(named), "-o", str(out), "--force", "--lift", "squat"]) == 0
+    assert "the recording says" not in capsys.readouterr().err
+
+
 def test_session_option_columns_are_read_per_row(folder):
     from imu.model.labels import row_options
 

@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from imu.commands.options import check_output
     from imu.errors import input_error
     from imu.importers import load
+    from imu.measure import lift_mismatch
     from imu.model.dataset import options_from_args, session_setup
     from imu.model.files import load_model
     from imu.model.labels import write_labels
@@ -77,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
         notes = rate_warnings(model.manifest, {path: result.sampling_rate_hz})
         if not result.calibration.get("ok", False):
             notes.append(f"{path}: calibration: {result.calibration.get('message')}")
+        # what `imu analyze` warns of: a recording naming another lift (a squat labelled
+        # with the deadlift preset kept 1 of 16 reps)
+        mismatch = lift_mismatch(session.metadata, settings.reps.lift)
+        notes += [f"{path}: {mismatch}"] if mismatch else []
         print_warnings(notes)
         relative = os.path.relpath(Path(path).resolve(), output.resolve().parent)
         subject = _subject(args.subject, path, session.metadata)
@@ -104,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"imu label: note: sessions outside {output.parent or '.'}/ are named by relative "
               "paths; 'imu train' and 'imu evaluate' read them with --allow-outside",
               file=sys.stderr)
-    print(f"{output}: {len(rows)} reps; fix the 'label' column after review, then "
+    print(f"{output}: {plural(len(rows), 'rep')}; fix the 'label' column after review, then "
           f"'imu train {output} -o MODEL' (or --personalize default)", file=sys.stderr)
     return 0
 
