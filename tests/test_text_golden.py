@@ -205,6 +205,37 @@ def test_analyze_table_folds_a_long_verdict_at_80_columns_instead_of_cutting_it(
     assert "hyperextende" not in re.sub(r"hyperextended", "", plain)
 
 
+def test_a_refined_calibration_says_when_in_words_not_a_field_name(capsys, monkeypatch,
+                                                                  tmp_path):
+    """No still period, a lean back between the first reps (test_pipeline's refinement
+    case): the calibration is refined from the movement, and analyze printed "angles from
+    here on (time_s) use it" - a field name, and no "here" in a table's header line. It
+    now says when: "from then on ... (refined at 0:13.4)", the mark as m:ss.s."""
+    from test_pipeline_support import motion, rep_curve
+
+    from imu.pipeline import parse_mounting
+
+    t = np.arange(0, 24, 0.01)
+    starts = [0.8 + 3.0 * k for k in range(7)]
+    level = -12.0 * np.clip((starts[1] + 0.6 - t) / 0.5, 0.0, 1.0)
+    samples = motion(t, rep_curve(t, starts) + level, rotation_bs=parse_mounting("NZPXNY"),
+                     noise=1.0)  # fmt: skip
+    frame = pd.DataFrame(samples, columns=["time_s", "acc_x", "acc_y", "acc_z", "gyr_x",
+                                           "gyr_y", "gyr_z"])  # fmt: skip
+    path = tmp_path / "lean.csv"
+    write_session(Session(frame, {"sampling_rate_hz": "100", "synthetic": "true"}), path)
+    text = "\n".join(run(capsys, monkeypatch, "analyze", str(path), "--no-model"))
+    capsys.readouterr()
+    assert main(["analyze", str(path), "--no-model", "--json"]) == 0
+    calibration = json.loads(capsys.readouterr().out)["calibration"]
+    assert calibration["refined"]
+    assert "(time_s)" not in text and "(time_s)" not in calibration["message"]
+    mark = calibration["time_s"] - t[0]
+    match = re.search(rf"angles from then on use it, earlier ones stay as reported "
+                      rf"\(refined at {STAMP}\)", " ".join(text.split()))
+    assert match and abs(seconds(match) - mark) <= 0.05, text
+
+
 def test_gaps_say_what_they_did_without_jargon(capsys, monkeypatch, tmp_path):
     """A 2 s hole in the demo's rest: analyze said "1 gap, 2.0 s in total, 1 restart", the
     log "(state restarted)"."""

@@ -112,6 +112,8 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
     )
     status = "[green]ok[/]" if calibration.get("ok") else "[red]failed[/]"
     message = calibration_detail(calibration.get("message"))
+    if calibration.get("refined") and calibration.get("time_s") is not None:
+        message += f" (refined at {timeline.at(calibration['time_s'])})"  # when "then" was
     mounting = f", mounting {calibration['mounting']}" if calibration.get("mounting") else ""
     console.print(
         f"{result.get('source') or 'session'}: {result['sampling_rate_hz']:.0f} Hz, calibration {status} "

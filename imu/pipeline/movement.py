@@ -583,7 +583,7 @@ class Refinement:
             "message": (
                 f"calibration refined from the movement ({result.n_tops} rep tops; upright = "
                 f"{UPRIGHT_WORDS[result.upright]}): body axes "
-                f"turned by {change_deg:.1f} deg; angles from here on (time_s) use it, earlier "
+                f"turned by {change_deg:.1f} deg; angles from then on use it, earlier "
                 "ones stay as reported"
             ),
             "mounting": name,
