@@ -436,10 +436,10 @@ def test_title_names_the_lift_and_the_appendix_its_preset():
 
 def test_appendix_says_which_gaps_it_counts():
     """A recording with 166 short dropouts said "no gaps in the data" above a warning of
-    "166 gap(s) in the timeline": the appendix counts gaps over 0.25 s (the engine's)."""
+    "166 gaps in the timeline": the appendix counts gaps over 0.25 s (the engine's)."""
     doc, angles = make_doc([FLAT])
     doc["quality"] = {"n_gaps": 0, "gap_total_s": 0.0}
-    page = build_report([from_json(doc, angles, "lossy", warnings=["166 gap(s) ..."])]).html
+    page = build_report([from_json(doc, angles, "lossy", warnings=["166 gaps ..."])]).html
     assert "no gap over 0.25 s in the data" in page and "no gaps in the data" not in page
 
 
@@ -550,7 +550,8 @@ def test_data_quality_section_shows_rate_gaps_warnings_and_failed_calibration():
     assert "Calibration failed: no still period found" in page
     assert "Warning: 12 duplicate timestamps dropped" in page
     healthy = build_report([make_session([FLAT])]).html
-    assert "Calibration failed" not in healthy and "gap(s) in the data" not in healthy
+    assert "<p>1 gap in the data (hatched on the trace):</p>" in page  # not "1 gap(s)"
+    assert "Calibration failed" not in healthy and "in the data (hatched" not in healthy
     doc["gaps"][0]["restarted"] = True  # too long to bridge
     long_gap = build_report([from_json(doc, angles, "gappy")]).html
     assert "<td>started again</td>" in long_gap and "<td>bridged</td>" not in long_gap

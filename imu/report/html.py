@@ -318,7 +318,7 @@ def _session_section(index: int, session: SessionData, svgs: Mapping[str, str]) 
     if session.gaps:
         gaps = pd.DataFrame(session.gaps)
         columns = [c for c in ("start_s", "end_s", "duration_s", "restarted") if c in gaps]
-        parts.append(f"<p>{len(gaps)} gap(s) in the data (hatched on the trace):</p>")
+        parts.append(f"<p>{plural(len(gaps), 'gap')} in the data (hatched on the trace):</p>")
         cells = {
             **_time_cells(timeline, ("start_s", "end_s")),
             # the log's words (sinks.lines): a short gap is bridged, a long one is not

@@ -431,10 +431,12 @@ def finish_session(
     if gap_intervals(steps_s, nominal).any():  # only then data_quality's summary
         quality = session.quality()
         longest = max(g["duration_s"] for g in quality["gaps"])
-        warnings.append(
-            f"{name}: {len(quality['gaps'])} gap(s) in the timeline, longest {longest:.3g} s, "
-            f"the first {quality['gaps'][0]['start_s'] - data[TIME].iloc[0]:.4g} s into the "
-            "recording; "
+        from imu.text import clock, duration, plural
+
+        first_s = quality["gaps"][0]["start_s"] - data[TIME].iloc[0]
+        warnings.append(  # the words and times of docs/vocabulary.md
+            f"{name}: {plural(len(quality['gaps']), 'gap')} in the timeline, longest "
+            f"{duration(longest)}, the first at {clock(first_s)} from the start; "
             f"about {100 * quality['fraction_lost']:.1f} % of samples missing"
         )
     return session
