@@ -12,12 +12,14 @@ import pytest
 
 from imu.cli import main
 from imu.importers import load
+from imu.model.labels import read_labels
 from imu.sim import (
     DeadliftSet,
     SensorModel,
     SessionScript,
     Stand,
     make_lifter,
+    read_table,
     simulate,
     write_result,
 )
@@ -136,10 +138,10 @@ def test_written_files_round_trip(result, tmp_path, compress):
     )
     assert session.sampling_rate_hz == 52
     np.testing.assert_allclose(session.samples(), result.session.samples(), atol=6e-5)
-    truth = pd.read_csv(paths[1])
+    truth = read_table(paths[1])
     assert list(truth.columns) == list(TRUTH_COLUMNS)
     np.testing.assert_allclose(truth.to_numpy(), result.truth_angles.to_numpy(), atol=0.006)
-    reps = pd.read_csv(paths[2])
+    reps = read_table(paths[2])
     assert list(reps.columns) == list(REP_COLUMNS)
     assert list(reps.rounded) == [False, True, False] and (reps.start_s > 5000.25).all()
     with pytest.raises(Exception, match="exists already"):
@@ -180,9 +182,9 @@ def test_cli_writes_sessions_truth_and_labels_and_is_reproducible(tmp_path, caps
     assert (
         "L01_s1.csv.gz" in names and "L02_s1.reps.csv" in names and "L01_nonreps1.csv.gz" in names
     )
-    labels = pd.read_csv(tmp_path / "labels.csv")
+    labels = read_table(tmp_path / "labels.csv")
     assert list(labels.columns) == ["session", "start_s", "end_s", "label", "subject"]
-    reps = pd.concat([pd.read_csv(out / f"L0{i}_s1.reps.csv") for i in (1, 2)], ignore_index=True)
+    reps = pd.concat([read_table(out / f"L0{i}_s1.reps.csv") for i in (1, 2)], ignore_index=True)
     assert len(labels) == len(reps) >= 10
     assert list(labels.label) == ["rounded" if r else "good" for r in reps.rounded]
     assert set(labels.session) == {"out/L01_s1.csv.gz", "out/L02_s1.csv.gz"}
@@ -198,6 +200,25 @@ def test_cli_writes_sessions_truth_and_labels_and_is_reproducible(tmp_path, caps
     again[again.index("-o") + 1] = str(tmp_path / "again")
     again[again.index("--labels") + 1] = str(tmp_path / "again.csv")
     assert main(again) == 0
+    # every file it writes opens with the SYNTHETIC marker and that very command
+    written = [*sorted(out.iterdir()), tmp_path / "labels.csv"]
+    assert len(written) == 3 * 3 + 2
+    for path in written:
+        data = path.read_bytes()
+        lines = (gzip.decompress(data) if path.suffix == ".gz" else data).decode().splitlines()
+        assert lines[:2] == ["# synthetic: true", f"# generator: {generator}"], path.name
+        if path.parent == out:  # regenerated: the same but for the -o and --labels paths
+            data = (tmp_path / "again" / path.name).read_bytes()
+            redone = (gzip.decompress(data) if path.suffix == ".gz" else data).decode()
+            assert redone.splitlines()[2:] == lines[2:], path.name
+    # ... and every reader of them still takes them
+    lifters = read_table(out / "lifters.csv")
+    assert list(lifters.name) == ["L01", "L02"] and (lifters.height_m > 1.5).all()
+    read = read_labels(tmp_path / "labels.csv")
+    assert read[["start_s", "end_s", "label"]].equals(labels[["start_s", "end_s", "label"]])
+    truth = read_table(out / "L01_s1.truth.csv.gz")
+    assert list(truth.columns) == list(TRUTH_COLUMNS) and len(truth) == len(
+        load(out / "L01_s1.csv.gz").data)
     first, second = (
         [
             line

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from imu.pipeline import analyze_session, engine_settings
-from imu.sim import SessionScript, SquatSet, Stand, make_lifter, simulate
+from imu.sim import SessionScript, SquatSet, Stand, make_lifter, read_table, simulate
 from imu.sim.core import REP_COLUMNS
 from imu.sim.matching import iou
 
@@ -172,8 +172,8 @@ def test_simulate_lift_squat_writes_squats_their_faults_and_squat_labels(tmp_pat
     assert "butt wink" in printed and "forward lean" in printed and "(synthetic)" in printed
     assert "labelled reps (" in printed and "rounded (butt wink), " in printed
     assert "measure them with --lift squat" in printed
-    table = pd.read_csv(labels)
-    truths = pd.concat([pd.read_csv(out / f"L01_s{k}.reps.csv") for k in (1, 2, 3)])
+    table = read_table(labels)
+    truths = pd.concat([read_table(out / f"L01_s{k}.reps.csv") for k in (1, 2, 3)])
     assert set(truths.kind) == {"squat"} and not (truths.butt_wink & truths.forward_lean).any()
     expected = np.where(truths.butt_wink, "rounded", np.where(truths.forward_lean,
                                                               "forward_lean", "good"))

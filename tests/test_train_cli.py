@@ -15,6 +15,7 @@ import pytest
 from imu.cli import main
 from imu.commands.train import _sha256_tree
 from imu.model import load_model
+from imu.sim import read_table
 from imu.sinks.base import decimals_for
 
 pytestmark = pytest.mark.slow
@@ -52,7 +53,7 @@ def test_train_label_review_retrain_evaluate(sim, tmp_path, capsys):
     cv = out["cv"]
     for key in ("accuracy", "balanced_accuracy", "sensitivity", "specificity", "roc_auc"):
         assert 0.0 <= cv[key] <= 1.0
-    assert cv["n_groups"] == 3 and cv["n_spans"] == len(pd.read_csv(sim / "labels.csv"))
+    assert cv["n_groups"] == 3 and cv["n_spans"] == len(read_table(sim / "labels.csv"))
     manifest = json.loads((tmp_path / "base.manifest.json").read_text())
     assert manifest["cv"]["balanced_accuracy"] == cv["balanced_accuracy"]
     assert manifest["training_files"][0]["sessions"][0]["path"] == "L01_s1.csv"
@@ -71,12 +72,12 @@ def test_train_label_review_retrain_evaluate(sim, tmp_path, capsys):
     # the lifter reviews: new label names, wrong guesses fixed, non-reps deleted
     fixed = []
     for row in rows.itertuples():
-        truth = pd.read_csv(sim / (row.subject + "_s1.reps.csv"))
+        truth = read_table(sim / (row.subject + "_s1.reps.csv"))
         label = truth_label(row, truth)
         if label is not None:
             fixed.append({**row._asdict(), "label": label})
     edited = pd.DataFrame(fixed).drop(columns=["Index"])
-    assert len(edited) >= 0.8 * len(pd.read_csv(sim / "labels.csv"))
+    assert len(edited) >= 0.8 * len(read_table(sim / "labels.csv"))
     edited.to_csv(review, index=False)
 
     mine = tmp_path / "retrained.skops"
@@ -180,7 +181,7 @@ def test_labels_made_with_a_mounting_are_measured_with_it(unstarted, capsys):
                  "--lift", "rdl", "--force"]) == 0
     rows = pd.read_csv(labels)
     assert (rows["mounting"] == MOUNTING).all() and (rows["lift"] == "rdl").all()
-    truth = pd.read_csv(unstarted / "L01.reps.csv")
+    truth = read_table(unstarted / "L01.reps.csv")
     assert len(rows) == len(truth) == 4
     assert np.abs(rows["start_s"] - truth["start_s"]).max() < 0.6
 
@@ -237,7 +238,7 @@ def test_train_and_evaluate_measure_each_session_as_labelled(unstarted, tmp_path
         assert main(["label", str(path), "-o", str(part), "--mounting", MOUNTING, "--lift", "rdl",
                      "--subject", path.stem[:3]]) == 0
         parts.append(pd.read_csv(part))
-        truth = pd.read_csv(unstarted / f"{path.stem[:3]}.reps.csv")  # phyphox too
+        truth = read_table(unstarted / f"{path.stem[:3]}.reps.csv")  # phyphox too
         assert np.abs(parts[-1]["start_s"].to_numpy() - truth["start_s"]).max() < 0.6
     reviewed = pd.concat(parts, ignore_index=True)
     assert len(reviewed) == 12 and set(reviewed["mounting"]) == {MOUNTING}

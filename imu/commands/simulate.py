@@ -6,7 +6,9 @@ Per session NAME (``L01_s1`` = lifter 1, session 1) the output directory gets
 (docs/contracts.md; squats add the ``butt_wink`` and ``forward_lean`` columns), plus
 ``lifters.csv`` (each virtual lifter's parameters) and, with ``--labels``, a labels file
 of the true rep spans for training (squats: ``rounded`` = butt wink, ``forward_lean``,
-``good``, and a ``lift`` column ``squat``).
+``good``, and a ``lift`` column ``squat``). Every file is marked SYNTHETIC: the session in
+its metadata, the others by their first lines ``# synthetic: true`` and ``# generator:``
+with the command that regenerates them (read them with ``imu.sim.read_table``).
 """
 
 from __future__ import annotations
@@ -324,12 +326,12 @@ def run(args: argparse.Namespace) -> int:
                 for r in reps.itertuples()
             ]
     table = pd.DataFrame([dataclasses.asdict(lifter) for lifter in lifters])
-    _write_csv(table, out / "lifters.csv", args.force)
+    _write_csv(table, out / "lifters.csv", args.force, command)
     if labels_path is not None:
         columns = ["session", "start_s", "end_s", "label", "subject"]
         columns += ["lift"] if args.lift == "squat" else []
         frame = pd.DataFrame(labels, columns=columns)
-        _write_csv(frame, labels_path, args.force)
+        _write_csv(frame, labels_path, args.force, command)
         names = {"rounded": "rounded"}
         if args.lift == "squat":  # the truth line says "butt wink": the same reps
             names = {"rounded": "rounded (butt wink)", "forward_lean": "forward_lean"}
@@ -371,11 +373,14 @@ def _session(lifter, seed: int, args: argparse.Namespace, name: str):
     )
 
 
-def _write_csv(frame, path: Path, force: bool) -> None:
-    """Write a plain table (lifters, labels), refusing to overwrite unless ``force``;
-    complete or absent (:func:`imu.fileio.atomic_output`)."""
+def _write_csv(frame, path: Path, force: bool, command: str) -> None:
+    """Write a plain table (lifters, labels) under the SYNTHETIC marker lines with
+    ``command`` (:func:`imu.sim.core.synthetic_lines`), refusing to overwrite unless
+    ``force``; complete or absent (:func:`imu.fileio.atomic_output`)."""
     from imu.fileio import atomic_output
+    from imu.sim.core import synthetic_lines
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(path, force=force, newline="") as handle:
+        handle.write(synthetic_lines(command))
         frame.to_csv(handle, index=False, float_format="%.6f", lineterminator="\n")

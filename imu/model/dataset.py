@@ -118,6 +118,9 @@ class LabelledRows:
     warnings: list[str] = field(default_factory=list)
     session_options: dict[str, dict] = field(default_factory=dict)
     """Per session path: the session options it was measured with (set ones only)."""
+    left_out: dict[str, list[str]] = field(default_factory=dict)
+    """Reason -> ``file:line`` of each labelled span left out for it (the warning's
+    counts, as data)."""
 
 
 EDGE_TOLERANCE_S = 0.25
@@ -184,7 +187,7 @@ def labelled_rows(labels: pd.DataFrame, options: SessionOptions | None = None,
     used = {task[0]: task[2] for task in tasks}
     used_labels = labels.loc[kept].reset_index(drop=True)
     used_labels[["start_s", "end_s"]] = np.array(times_s, dtype=np.float64)  # as measured
-    return LabelledRows(used_labels, np.vstack(rows), records, rates, warnings, used)
+    return LabelledRows(used_labels, np.vstack(rows), records, rates, warnings, used, left_out)
 
 
 @dataclass

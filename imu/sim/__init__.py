@@ -18,7 +18,7 @@ from imu.sim.activities import (
     Stand,
     Walk,
 )
-from imu.sim.core import SimResult, simulate, write_result
+from imu.sim.core import SimResult, read_table, simulate, synthetic_lines, write_result
 from imu.sim.lifters import Lifter, make_lifter
 from imu.sim.rotations import MOUNTINGS
 from imu.sim.scenarios import demo_session, non_rep_session
@@ -43,6 +43,8 @@ __all__ = [
     "demo_session",
     "make_lifter",
     "non_rep_session",
+    "read_table",
     "simulate",
+    "synthetic_lines",
     "write_result",
 ]

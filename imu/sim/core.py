@@ -169,6 +169,29 @@ def _numeric_text(frame: pd.DataFrame, decimals: dict[str, int]) -> str:
     return buffer.getvalue()
 
 
+def synthetic_lines(generator: str) -> str:
+    """The comment lines that open every table the simulator writes beside a session
+    (truth, reps, lifters, labels): ``# synthetic: true`` and ``# generator:`` with the
+    command that regenerates it, as in the session's own metadata (docs/contracts.md).
+    :func:`read_table` and imu's labels reader skip them; pandas with ``comment="#"``."""
+    return f"# synthetic: true\n# generator: {' '.join(str(generator).split())}\n"
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """A table written by the simulator (``NAME.truth.csv[.gz]``, ``NAME.reps.csv``,
+    ``lifters.csv``, a labels file), its leading ``#`` lines (:func:`synthetic_lines`)
+    skipped; older files without them read the same."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        comments = 0
+        for line in handle:
+            if not line.startswith("#"):
+                break
+            comments += 1
+    return pd.read_csv(path, skiprows=comments)
+
+
 def _write_bytes(path: Path, data: bytes, compress: bool) -> None:
     """Write ``data``, gzipped with a zero timestamp when ``compress`` (same content gives
     the same bytes, so regenerated datasets do not change in git); complete or absent
@@ -200,6 +223,8 @@ def write_result(
 ) -> list[Path]:
     """Write NAME.csv, NAME.truth.csv and NAME.reps.csv into ``directory``.
 
+    Each starts with the session's ``# synthetic: true`` and ``# generator:`` lines
+    (:func:`synthetic_lines`; read the tables back with :func:`read_table`).
     ``compress`` gzips the session and the truth (``NAME.csv.gz``, ``NAME.truth.csv.gz``;
     both read transparently by imu.session and pandas). Sensor values are rounded to
     ``decimals`` (4 is below the 16-bit resolution), truth angles to 0.01 deg, times to
@@ -221,10 +246,12 @@ def write_result(
         _write_bytes(targets[0], plain.read_bytes(), compress=True)
         plain.unlink()
     angles = dict.fromkeys(TRUTH_COLUMNS[1:], 2)
-    truth = _numeric_text(result.truth_angles, {"time_s": 6, **angles})
+    marker = synthetic_lines(result.session.metadata.get("generator", "imu.sim.simulate"))
+    truth = marker + _numeric_text(result.truth_angles, {"time_s": 6, **angles})
     _write_bytes(targets[1], truth.encode("utf-8"), compress)
     reps = result.truth_reps.copy()
     for column, places in (("start_s", 6), ("bottom_s", 6), ("end_s", 6), ("peak_flexion_deg", 2)):
         reps[column] = [f"{v:.{places}f}" for v in reps[column]]
-    _write_bytes(targets[2], reps.to_csv(index=False, lineterminator="\n").encode("utf-8"), False)
+    text = marker + reps.to_csv(index=False, lineterminator="\n")
+    _write_bytes(targets[2], text.encode("utf-8"), False)
     return targets

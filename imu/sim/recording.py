@@ -28,7 +28,7 @@ import pandas as pd
 from imu.session import Session
 from imu.sim.activities import KINDS, DeadliftSet, SessionScript, Stand
 from imu.sim.core import SimResult, simulate
-from imu.sim.lifters import make_lifter
+from imu.sim.lifters import Lifter, make_lifter
 from imu.sim.rotations import MOUNTINGS
 from imu.sim.sensor import PARTS, part_model
 from imu.sim.squat import SquatSet
@@ -67,12 +67,15 @@ def realistic_set(
     kinds: tuple[str, ...] = tuple(KINDS),
     n_reps: tuple[int, int] = (3, 10),
     squats: bool = False,
+    lifter: Lifter | None = None,
 ) -> tuple[SimResult, dict]:
     """One set recorded as described in the module docstring, drawn from ``seed``.
 
     ``start``: one of :data:`STARTS`, or None to draw between the first two. ``squats``: a
     set of back-to-back back squats (:class:`imu.sim.squat.SquatSet`, ``kinds`` unused)
-    instead of a deadlift kind. Returns the cut recording and what was drawn (part, rate,
+    instead of a deadlift kind. ``lifter``: this lifter (several sets of one lifter, e.g.
+    for cross-validation by subject) instead of one drawn from ``seed``; its lockout is
+    still drawn (back to back). Returns the cut recording and what was drawn (part, rate,
     ranges, loss, start, ...)."""
     rng = np.random.default_rng([seed, 12])
     drawn_start = str(rng.choice(STARTS[:2]))
@@ -98,8 +101,8 @@ def realistic_set(
     if part == "adxl345_itg3200":  # fixed ranges of that rig (its steps are its own)
         fields.pop("acc_range_g"), fields.pop("gyr_range_deg_s")
     sensor = part_model(part, **fields)
-    lifter = make_lifter(int(rng.integers(0, 1000)), seed=seed)
-    lifter = dataclasses.replace(lifter, lockout_s=round(float(rng.uniform(0.05, 0.35)), 2))
+    drawn_lifter = make_lifter(int(rng.integers(0, 1000)), seed=seed)
+    lifter = dataclasses.replace(lifter or drawn_lifter, lockout_s=round(float(rng.uniform(0.05, 0.35)), 2))
     kind = str(rng.choice(kinds))
     reps = int(rng.integers(n_reps[0], n_reps[1] + 1))
     lift_set = SquatSet(reps) if squats else DeadliftSet(reps, kind)
