@@ -76,6 +76,7 @@ def main() -> None:
     parser.add_argument("--sets", type=int, default=3, help="--spans: sets per lifter")
     parser.add_argument("--first-seed", type=int, default=5000, help="--spans: held out")
     parser.add_argument("--verbose", action="store_true", help="--spans: print the warnings")
+    parser.add_argument("--kind", choices=SPAN_KINDS, help="--spans: only this row")
     options = parser.parse_args()
     if options.spans:
         spans(options)
@@ -115,22 +116,28 @@ SPANS_DOC = """\
 --spans: labelled spans used by ``imu train`` on realistic recordings (issue 12's goal
 "imu train uses >= 95 % of labelled spans"), and grouped-by-subject CV beside clean ones.
 
-Per lifter (``imu.sim.make_lifter(i, seed=FIRST_SEED)``, held-out seeds from 5000 on), K
-SYNTHETIC sets from ``imu.sim.recording.realistic_set(seed, lifter=...)``: one set per
-file, cut to the set (0-1 s before the first rep or starting mid-rep, no standing
-start), a data-sheet part's noise at 25-200 Hz, BLE time stamps with up to 30 % lost in
-bursts. Beside them, the same lifters' clean simulator sessions (standing start, K
-sets). Each labels file holds the true reps wholly inside each file (``rounded`` or
-``good``, subject = lifter). Both go through ``imu.model.workflow.load_training_data``
+N lifters (``imu.sim.make_lifter(i, seed=FIRST_SEED)``; held-out seeds, 5000 on by
+default), K SYNTHETIC recordings each, per row (:data:`SPAN_KINDS`):
+
+* clean: the simulator's sessions (standing start, walking, plates, one set);
+* cut to the set: ``imu.sim.recording.realistic_set(seed, lifter=...)``, one set per
+  file starting 0-1 s before the first rep or mid-rep (no standing start), a data-sheet
+  part's noise at 25-200 Hz, BLE time stamps with up to 30 % lost in bursts;
+* single bends: the same recordings of one rep each, with a standing start (trials).
+
+Each row's labels file holds the true reps wholly inside each file (``rounded`` or
+``good``, subject = lifter). It goes through ``imu.model.workflow.load_training_data``
 (what ``imu train``/``imu evaluate`` run) and ``imu.model.training.cross_validate``
-(nested CV, grouped by subject: every lifter scored by a model that never saw them).
-Printed: spans used / labelled, why the others were left out, balanced accuracy,
-sensitivity, specificity and ROC AUC (unseen lifter), and the default model on the same
-spans (``imu evaluate``'s numbers)."""
+(nested CV grouped by subject, as ``imu train``: each lifter scored by a model that
+never saw them). Printed: spans used / labelled, why the others were left out, used
+spans whose measured peak flexion is off the truth by more than 10 deg (a wrong
+calibration), balanced accuracy, sensitivity, specificity and ROC AUC (unseen lifter),
+and the default model on the same spans (``imu evaluate``'s figure)."""
 
 
 def _spans_sets(kind: str, lifters: list, sets: int, first_seed: int, folder: Path) -> Path:
-    """Write ``kind`` (realistic | clean) recordings of ``lifters`` and their labels file."""
+    """Write ``kind`` (:data:`SPAN_KINDS`) recordings of ``lifters`` and their labels file
+    (with the true peak flexion of each rep beside its label)."""
     import pandas as pd
 
     from imu.sim import demo_session, simulate, synthetic_lines, write_result
@@ -141,19 +148,29 @@ def _spans_sets(kind: str, lifters: list, sets: int, first_seed: int, folder: Pa
         for k in range(sets):
             seed = first_seed + i * sets + k
             name = f"{lifter.name}_set{k + 1}"
-            if kind == "realistic":
+            if kind == "cut to the set":
                 result, _ = realistic_set(seed, lifter=lifter)
+            elif kind == "single bends":
+                result, _ = realistic_set(seed, lifter=lifter, start="standing", n_reps=(1, 1))
             else:
                 script = demo_session(lifter, seed, n_sets=1, rest_s=(20.0, 40.0), name=name)
                 result = simulate(script, seed=seed, mounting="random")
             paths = write_result(result, folder, name, force=True)
             labels += [{"session": paths[0].name, "start_s": f"{r.start_s:.6f}",
                         "end_s": f"{r.end_s:.6f}", "label": "rounded" if r.rounded else "good",
-                        "subject": lifter.name} for r in result.truth_reps.itertuples()]
+                        "subject": lifter.name, "true_peak_flexion_deg": r.peak_flexion_deg}
+                       for r in result.truth_reps.itertuples()]
     path = folder / "labels.csv"
     text = pd.DataFrame(labels).to_csv(index=False, lineterminator="\n")
     path.write_text(synthetic_lines(f"python {shlex.join(sys.argv)}") + text)
     return path
+
+
+SPAN_KINDS = ("clean", "cut to the set", "single bends")
+"""clean: a standing start, walking, plates, one set (``demo_session``); cut to the set:
+``realistic_set`` (0-1 s before the first rep or mid-rep); single bends: one rep per
+recording, ``realistic_set`` with a standing start (trials of one bend)."""
+PEAK_TOLERANCE_DEG = 10.0
 
 
 def spans(options: argparse.Namespace) -> None:
@@ -166,19 +183,25 @@ def spans(options: argparse.Namespace) -> None:
 
     lifters = [make_lifter(i, seed=options.first_seed) for i in range(options.lifters)]
     model = load_model()
-    print(f"SYNTHETIC: {options.lifters} lifters x {options.sets} sets, seeds from "
-          f"{options.first_seed}; regenerate: python {shlex.join(sys.argv)}")
-    print("| recordings (SYNTHETIC) | spans used / labelled | left out: why | CV by subject: "
-          "bal. acc. | sens. | spec. | ROC AUC | default model: bal. acc. | seconds |")
-    print("|---" * 9 + "|")
+    print(f"SYNTHETIC: {options.lifters} lifters x {options.sets} recordings per row, seeds "
+          f"from {options.first_seed}; regenerate: python {shlex.join(sys.argv)}")
+    print("| recordings (SYNTHETIC) | spans used / labelled | left out: why | used spans with "
+          f"peak flexion off by > {PEAK_TOLERANCE_DEG:g} deg | CV by subject: bal. acc. | sens. "
+          "| spec. | ROC AUC | default model: bal. acc. | seconds |")
+    print("|---" * 10 + "|")
     with tempfile.TemporaryDirectory() as scratch:
-        for kind in ("clean", "realistic"):
-            folder = Path(scratch) / kind
+        for number, kind in enumerate(SPAN_KINDS):
+            if options.kind and kind != options.kind:
+                continue
+            folder = Path(scratch) / str(number)
             start = time.perf_counter()
             labels = _spans_sets(kind, lifters, options.sets, options.first_seed, folder)
             data = load_training_data([str(labels)], {}, show_progress=False)
             n_labelled = len(data.data.labels) + sum(map(len, data.data.left_out.values()))
             why = "; ".join(f"{len(v)} {reason}" for reason, v in data.data.left_out.items())
+            measured = np.array([r["peak_flexion_deg"] for r in data.data.records])
+            truth = data.data.labels["true_peak_flexion_deg"].to_numpy()
+            off = int(np.sum(~(np.abs(measured - truth) <= PEAK_TOLERANCE_DEG)))
             cv = cross_validate(data.data.rows, data.y, data.groups).metrics
             default = operating_point(data.y, model.probability(data.data.rows),
                                       model.threshold)
@@ -186,7 +209,7 @@ def spans(options: argparse.Namespace) -> None:
             used = len(data.y)
             print(f"| {kind} ({len(np.unique(data.groups))} lifters, "
                   f"{int(data.y.sum())} rounded) | {used}/{n_labelled} "
-                  f"({used / n_labelled:.1%}) | {why or '-'} | "
+                  f"({used / n_labelled:.1%}) | {why or '-'} | {off} | "
                   f"{cv['balanced_accuracy']:.3f} | {cv['sensitivity']:.3f} | "
                   f"{cv['specificity']:.3f} | {cv['roc_auc']:.3f} | "
                   f"{default['balanced_accuracy']:.3f} | {seconds:.0f} |", flush=True)

@@ -107,3 +107,42 @@ def test_spans_of_an_uncalibratable_recording_are_left_out_and_counted(cut_sets,
     assert len(data.records) == len(frame)
     (summary,) = [w for w in data.warnings if w.startswith("left out")]
     assert f"left out 2 of {len(frame) + 2} labelled spans: 2 with no calibrated angles" in summary
+
+
+def test_a_span_the_recording_stops_inside_is_clipped_and_a_part_of_a_rep_left_out(
+    cut_sets, tmp_path
+):
+    """The recording stops 0.5 s into the last rep's span (the logger stopped, the last
+    notifications lost): the span is clipped and measured as if labelled to the last
+    sample. A span of which less than 75 % was recorded (a rep before the file began) is
+    left out and counted; spans none of which overlap their recording are an error (the
+    labels' clock is not the file's)."""
+    from imu.errors import InputError
+
+    labels, _ = cut_sets
+    frame = pd.read_csv(labels)
+    frame["session"] = [str(labels.parent / s) for s in frame["session"]]
+    first = frame["session"] == frame["session"].iloc[0]
+    last = frame.index[first][-1]
+    exact = labelled_rows(read_labels(_write(frame, tmp_path / "exact.csv"), allow_outside=True))
+    late = frame.copy()
+    late.loc[last, "end_s"] += 0.5
+    before = {**frame.loc[0].to_dict(), "start_s": frame.loc[0, "start_s"] - 6.0,
+              "end_s": frame.loc[0, "start_s"] - 3.0}  # wholly before the file began
+    late = pd.concat([pd.DataFrame([before]), late], ignore_index=True)
+    data = labelled_rows(read_labels(_write(late, tmp_path / "late.csv"), allow_outside=True))
+    assert len(data.records) == len(frame)
+    np.testing.assert_array_equal(data.rows, exact.rows)  # clipped: measured the same
+    assert data.labels["end_s"].equals(exact.labels["end_s"])
+    assert data.left_out == {"less than 75% of their time inside the recording":
+                             [f"{tmp_path / 'late.csv'}:2"]}
+    (note,) = [w for w in data.warnings if "more than 0.25 s past" in w]
+    assert note.startswith("1 span(s) reaching more than 0.25 s past their recording's")
+    shifted = frame.assign(start_s=frame["start_s"] + 1000.0, end_s=frame["end_s"] + 1000.0)
+    with pytest.raises(InputError, match="is outside the session"):
+        labelled_rows(read_labels(_write(shifted, tmp_path / "shifted.csv"), allow_outside=True))
+
+
+def _write(frame: pd.DataFrame, path):
+    frame.to_csv(path, index=False, float_format="%.6f")
+    return path

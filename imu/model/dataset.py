@@ -125,7 +125,14 @@ class LabelledRows:
 
 EDGE_TOLERANCE_S = 0.25
 """A span sticking out of its recording by at most this long (s) is clipped to it (a
-hand-made window a few samples past the first or last sample); further is an error."""
+hand-made window a few samples past the first or last sample)."""
+
+MIN_RECORDED_SHARE = 0.75
+"""A span sticking out further (the recording starts or stops inside the rep: a file cut
+to the set, notifications lost before the logger stopped) is clipped to the recording
+and used when at least this share of its time was recorded: the rep's descent, peak and
+ascent are there, only an edge is missing. Less, and it is a part of a rep (its
+measures would describe another movement): left out, and counted."""
 
 
 def labelled_rows(labels: pd.DataFrame, options: SessionOptions | None = None,
@@ -136,8 +143,12 @@ def labelled_rows(labels: pd.DataFrame, options: SessionOptions | None = None,
 
     Every span is used unless the data under it is unusable: no calibrated angles in it
     (calibration failed: too few samples, no still period and no bends to calibrate
-    from) or too few samples to measure. Those are left out and one warning says how
-    many and why (and the first lines); an InputError if that leaves nothing. Warnings of
+    from), too few samples to measure, or less than :data:`MIN_RECORDED_SHARE` of it
+    inside the recording (a part of a rep). Those are left out and one warning says how
+    many and why (and the first lines); an InputError if that leaves nothing, and if no
+    span of a session overlaps its recording (the labels' times are not in the file's
+    clock). A span sticking out of its recording is clipped to it, with a warning
+    (:data:`EDGE_TOLERANCE_S`, :data:`MIN_RECORDED_SHARE`). Warnings of
     the labels file (adjacent spans trimmed where they shared a few samples,
     :func:`imu.model.labels.read_labels`) come first.
 
@@ -172,6 +183,13 @@ def labelled_rows(labels: pd.DataFrame, options: SessionOptions | None = None,
     if clipped:
         warnings.append(f"{clipped} span(s) reaching up to {EDGE_TOLERANCE_S:g} s past their "
                         "recording's first or last sample were clipped to it")
+    cut = [line for result in done for line in result.cut]
+    if cut:
+        warnings.append(
+            f"{len(cut)} span(s) reaching more than {EDGE_TOLERANCE_S:g} s past their "
+            f"recording's first or last sample (the recording starts or stops inside them) "
+            f"were clipped to it and used, {MIN_RECORDED_SHARE:.0%} of their time or more "
+            f"being recorded (e.g. {', '.join(cut[:3])})")
     if left_out:
         n_out = sum(len(lines) for lines in left_out.values())
         reasons = "; ".join(
@@ -206,6 +224,8 @@ class SessionRows:
     """Reason -> ``file:line`` of the spans left out for it."""
     clipped: int
     """Spans clipped to the recording (:data:`EDGE_TOLERANCE_S`)."""
+    cut: list[str] = field(default_factory=list)
+    """``file:line`` of the spans clipped further and used (:data:`MIN_RECORDED_SHARE`)."""
 
 
 def session_rows(path: str, spans: pd.DataFrame, options: dict) -> SessionRows:
@@ -228,16 +248,25 @@ def session_rows(path: str, spans: pd.DataFrame, options: dict) -> SessionRows:
                         "need it here too (--mounting, or a 'mounting' column)")
     time_s = result.angles["time_s"].to_numpy()
     first_s, last_s = float(time_s[0]), float(time_s[-1])
+    if not ((spans["start_s"] < last_s) & (spans["end_s"] > first_s)).any():
+        # nothing labelled was recorded: the labels' clock is not the file's
+        check_span_in_session(spans.sort_values("start_s").iloc[0], first_s, last_s)
+    cut: list[str] = []
     for index, row in spans.sort_values("start_s").iterrows():
         start_s, end_s = float(row["start_s"]), float(row["end_s"])
-        if first_s - EDGE_TOLERANCE_S <= start_s < first_s or (
-            last_s < end_s <= last_s + EDGE_TOLERANCE_S
-        ):
-            start_s, end_s = max(start_s, first_s), min(end_s, last_s)
-            clipped += 1
-        check_span_in_session(pd.Series({**row, "start_s": start_s, "end_s": end_s}),
-                              first_s, last_s)
         where = f"{row[SOURCE]}:{row[LINE]}"
+        if start_s < first_s or end_s > last_s:
+            recorded_s = min(end_s, last_s) - max(start_s, first_s)
+            if start_s < first_s - EDGE_TOLERANCE_S or end_s > last_s + EDGE_TOLERANCE_S:
+                if recorded_s < MIN_RECORDED_SHARE * (end_s - start_s):
+                    reason = (f"less than {MIN_RECORDED_SHARE:.0%} of their time inside "
+                              "the recording")
+                    left_out.setdefault(reason, []).append(where)
+                    continue
+                cut.append(where)
+            else:
+                clipped += 1
+            start_s, end_s = max(start_s, first_s), min(end_s, last_s)
         try:
             record = span_record(result.angles, start_s, end_s, result.settings.reps)
         except ValueError as exc:
@@ -251,7 +280,7 @@ def session_rows(path: str, spans: pd.DataFrame, options: dict) -> SessionRows:
         kept.append(index)
         times_s.append((start_s, end_s))
     return SessionRows(kept, times_s, rows, records, result.sampling_rate_hz, warnings, left_out,
-                       clipped)
+                       clipped, cut)
 
 
 def _lost_session(args: tuple, exc: BaseException) -> SessionRows:
