@@ -200,7 +200,7 @@ def spans(options: argparse.Namespace) -> None:
             n_labelled = len(data.data.labels) + sum(map(len, data.data.left_out.values()))
             why = "; ".join(f"{len(v)} {reason}" for reason, v in data.data.left_out.items())
             measured = np.array([r["peak_flexion_deg"] for r in data.data.records])
-            truth = data.data.labels["true_peak_flexion_deg"].to_numpy()
+            truth = data.data.labels["true_peak_flexion_deg"].astype(float).to_numpy()
             off = int(np.sum(~(np.abs(measured - truth) <= PEAK_TOLERANCE_DEG)))
             cv = cross_validate(data.data.rows, data.y, data.groups).metrics
             default = operating_point(data.y, model.probability(data.data.rows),
