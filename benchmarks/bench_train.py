@@ -216,6 +216,11 @@ def spans(options: argparse.Namespace) -> None:
             if options.verbose:
                 for message in data.data.warnings:
                     print(f"  warning: {message}")
+                paths = data.data.labels["session_path"].to_numpy()
+                for path in dict.fromkeys(paths[~(np.abs(measured - truth) <= PEAK_TOLERANCE_DEG)]):
+                    mine = paths == path
+                    print(f"  peak flexion off: {Path(path).name}: measured - true "
+                          f"{np.round(measured[mine] - truth[mine], 1).tolist()} deg")
     print("goal (issue 12): imu train uses >= 95 % of labelled spans of recordings without "
           "a standing start")
 
