@@ -412,6 +412,48 @@ def test_calibration_from_the_movement_is_refined_without_rewriting_the_past(siz
     assert events == batch.events
 
 
+@pytest.mark.parametrize("seed", [3, 18])
+def test_a_refined_calibration_comes_after_the_reps_that_locked_out_before_it(seed):
+    """SYNTHETIC sets cut mid-rep (imu.sim.recording.realistic_set, development seeds):
+    calibration from the movement is refined at a mark shortly after a lockout, before
+    that rep is decided. Its event came first, and the log went back in time (0:16.5
+    refined, then a rep at 0:16.0) unless a sink held the line; it now comes once the
+    reps before its time_s are out, in every chunking, the reps and angles as before."""
+    from imu.sim.recording import realistic_set
+
+    result, _ = realistic_set(seed, start="mid_rep")
+    samples = result.session.samples()
+    runs = [feed(samples, sizes) for sizes in [(6,), (1, 37, 5), (10**6,)]]
+    angles, events = runs[0]
+    for other_angles, other_events in runs[1:]:
+        np.testing.assert_array_equal(other_angles, angles)
+        assert other_events == events
+    refined = [i for i, e in enumerate(events) if e.get("refined")]
+    stamps = [e.get("end_s", e.get("time_s")) for e in events if e["type"] in ("rep", "alert")]
+    assert refined and stamps == sorted(stamps)
+    for at in refined:
+        from_s = events[at]["time_s"]
+        assert all(e["end_s"] >= from_s for e in events[at:] if e["type"] == "rep")
+    reps_before = [e["end_s"] for e in events[: refined[0]] if e["type"] == "rep"]
+    assert events[refined[0]]["time_s"] - 1.0 < reps_before[-1]  # the one it waited for
+
+
+def test_a_failed_calibration_comes_after_the_gaps_of_the_rows_it_held():
+    """Never still, never bending, with a 1 s gap at 5 s: calibration fails at the end;
+    its event (stamped when it settled) came before the gap of 5 s it released, and the
+    log went back in time; now the events read in recording-time order."""
+    t = np.arange(0, 20, 0.01)
+    t = t[(t < 5.0) | (t >= 6.0)]
+    flexion = 5.0 + 2.0 * np.sin(3.0 * t)
+    twist = 25.0 * np.sin(2.0 * t)
+    samples = motion(t, flexion, twist_deg=twist, rotation_bs=parse_mounting("NZPXNY"), noise=1.0)
+    for sizes in [(7,), (10**6,)]:
+        angles, events = feed(samples, sizes)
+        assert [e["type"] for e in events] == ["gap", "calibration"], events
+        assert not events[1]["ok"] and events[0]["end_s"] == pytest.approx(6.0)
+        assert np.isnan(angles[:, 1]).all() and len(angles) == len(t)
+
+
 def test_a_known_mounting_needs_no_standing_start_even_without_reps():
     """Turning and swaying, never still, never bending: without --mounting calibration
     fails (it says why); with it, its axes are used as they are."""

@@ -195,7 +195,7 @@ def test_wall_clock_shown_beside_when_the_recording_says_when_it_started(monkeyp
         time.tzset()
 
 
-def test_calibration_line_is_stamped_when_given_and_says_where_the_still_period_was():
+def test_calibration_line_is_stamped_where_its_angles_start_and_says_when_it_settled():
     log = SessionLog(Timeline(100.0))
     log.see(np.array([[100.0, 0, 0, 9.8, 0, 0, 0], [112.8, 0, 0, 9.8, 0, 0, 0]]))
     event = {"type": "calibration", "ok": True, "quality": 0.29, "mounting": "PZPYNX",
@@ -204,9 +204,9 @@ def test_calibration_line_is_stamped_when_given_and_says_where_the_still_period_
              "pass --mounting)"}  # fmt: skip
     assert log.lines(event) + log.flush() == [
         (
-            "0:12.8  calibration ok: mounting PZPYNX (quality 0.29), still period at 0:01.5, "
+            "0:00.0  calibration ok: mounting PZPYNX (quality 0.29), still period at 0:01.5, "
             "forward axis assumed (no forward bend deeper than 30 deg before the end; flexion "
-            "sign may be wrong: pass --mounting)"
+            "sign may be wrong: pass --mounting); angles from 0:00.0, settled at 0:12.8"
         )
     ]
 
@@ -520,27 +520,39 @@ def test_live_display_logs_every_rep_above_the_panel_with_the_host_clock(monkeyp
     assert "session finished: 0:50.0 (01:00:00 to 01:00:50)" in text
 
 
-def test_calibration_from_the_movement_says_where_upright_was_taken_after_the_reps_before():
+def test_calibration_lines_need_no_holding_back_to_read_in_time_order():
+    """The engine gives a calibration before the events of the rows it held (all from the
+    recording's start), a refined one once the reps before its time_s are out, a failure
+    after the rows it held: each line is written at once, and the log reads in order."""
     log = SessionLog(Timeline(100.0))
     log.see(np.array([[100.0, 0, 0, 9.8, 0, 0, 0], [107.1, 0, 0, 9.8, 0, 0, 0]]))
     event = {"type": "calibration", "ok": True, "method": "movement", "quality": 0.49,
              "mounting": "NXNZNY", "time_s": 106.5, "message": "calibrated from the movement "
              "(2 bends; upright = the tops of the reps, flexion sign from axes)"}  # fmt: skip
-    assert log.lines(event) == []  # held: the reps it was settled from come first
     rep = {"type": "rep", "set": 1, "rep": 1, "end_s": 103.9, "rounded": False}
-    assert [line[:15] for line in log.lines(rep)] == ["0:03.9  rep 1.1"]
-    assert log.lines({**rep, "rep": 2, "end_s": 109.4}) == [
+    refined = {**event, "time_s": 112.0, "refined": True, "message": "calibration refined "
+               "from the movement (5 rep tops): body axes turned by 3.0 deg"}  # fmt: skip
+    lines = log.lines(event) + log.lines(rep)
+    lines += log.see(np.array([[113.0, 0, 0, 9.8, 0, 0, 0]]))  # nothing held, nothing due
+    lines += log.lines({**rep, "rep": 2, "end_s": 109.4}) + log.lines(refined)
+    lines += log.lines({**rep, "rep": 3, "end_s": 112.4})
+    assert lines == [
         (
-            "0:07.1  calibration ok: mounting NXNZNY (quality 0.49), from the movement (2 bends; "
-            "upright = the tops of the reps, flexion sign from axes); upright at 0:06.5"
+            "0:00.0  calibration ok: mounting NXNZNY (quality 0.49), from the movement (2 bends; "
+            "upright = the tops of the reps, flexion sign from axes); upright at 0:06.5; angles "
+            "from 0:00.0, settled at 0:07.1"
         ),
+        "0:03.9  rep 1.1  peak flexion ? deg  lockout ? deg  descent ? s  ascent ? s  good",
         "0:09.4  rep 1.2  peak flexion ? deg  lockout ? deg  descent ? s  ascent ? s  good",
+        (
+            "0:12.0  calibration refined: mounting NXNZNY (quality 0.49), from the movement "
+            "(5 rep tops): body axes turned by 3.0 deg"
+        ),
+        "0:12.4  rep 1.3  peak flexion ? deg  lockout ? deg  descent ? s  ascent ? s  good",
     ]
-    log.lines(event)  # at most HOLD_LIMIT_S held, then out without a later event
-    assert log.see(np.array([[117.0, 0, 0, 9.8, 0, 0, 0]])) == []
-    assert log.see(np.array([[117.2, 0, 0, 9.8, 0, 0, 0]]))[0].startswith("0:07.1  calibration")
+    assert log.flush() == []
     failed = {"type": "calibration", "ok": False, "message": "calibration failed: no bend"}
-    assert log.lines(failed) == ["0:17.2  calibration FAILED: no bend"]  # at once, never held
+    assert log.lines(failed) == ["0:13.0  calibration FAILED: no bend"]  # when it settled
 
 
 def test_times_after_a_huge_clock_jump_read_as_days_not_clock_sized_hours():

@@ -78,8 +78,9 @@ def test_replay_log_reads_in_order_when_calibration_comes_from_the_reps(
     capsys, monkeypatch, tmp_path
 ):
     """The demo cut 54 s in (mid-set, no still period): calibration from the movement
-    settles at 0:06.6, after rep 1.1 locked out at 0:05.5. Its line was written first
-    (the log went back in time); it now comes after rep 1.1, before rep 1.2."""
+    settles at 0:06.6, after rep 1.1 locked out at 0:05.5. Its line, stamped 0:06.6, was
+    written first (the log went back in time); it is now stamped where its angles start,
+    the recording's start, and says when it settled."""
     from imu.session import read_session
 
     session = read_session(ROOT / DEMO)
@@ -90,9 +91,9 @@ def test_replay_log_reads_in_order_when_calibration_comes_from_the_reps(
     log = run(capsys, monkeypatch, "replay", "--fast", "--no-display", str(path))
     stamps = [seconds(m) for m in (re.match(STAMP, line) for line in log) if m]
     assert stamps == sorted(stamps), log
-    calibration = next(i for i, line in enumerate(log) if "calibration ok" in line)
-    assert "from the movement" in log[calibration]
-    assert "rep 1.1 " in log[calibration - 1] and "rep 1.2 " in log[calibration + 1]
+    assert log[0].startswith("0:00.0  calibration ok: ") and "from the movement" in log[0]
+    assert log[0].endswith("; angles from 0:00.0, settled at 0:06.6")
+    assert "rep 1.1 " in log[2] and "rep 1.2 " in log[3]  # (log[1]: rep 1.1's alert)
 
 
 def test_replay_log_reads_in_order_with_flexion_limit_alerts(capsys, monkeypatch):
@@ -362,8 +363,8 @@ def test_analyze_json_numbers_are_rounded_to_their_resolution(capsys, monkeypatc
 
 def test_ctrl_c_during_a_replay_stamps_the_calibration_when_it_was_settled():
     """Issue 16: Ctrl-C 12.8 s into the demo printed 'no forward bend deeper than 30 deg
-    within 180 s' stamped t=1.5 s. Now it is stamped when the replay stopped and says the
-    recording ended first."""
+    within 180 s' stamped t=1.5 s. Now it says it settled when the replay stopped and that
+    the recording ended first (stamped where its angles start, the recording's start)."""
     import os
     import signal
     import subprocess
@@ -379,9 +380,10 @@ def test_ctrl_c_during_a_replay_stamps_the_calibration_when_it_was_settled():
     out, err = replay.communicate(timeout=60)
     assert replay.returncode == 130, err  # interrupted, as the shell counts SIGINT
     (line,) = [x for x in out.splitlines() if "calibration" in x]
-    stamp = re.match(STAMP, line)
-    assert stamp and seconds(stamp) > 1.5, line  # not the still period's end
+    assert line.startswith("0:00.0  ") and "; angles from 0:00.0, settled at " in line, line
+    settled = re.fullmatch(STAMP, line.rsplit(" settled at ", 1)[1])
+    assert settled and seconds(settled) > 1.5, line  # not the still period's end
     assert "still period at 0:01.5" in line and "before the end" in line
     assert "within 180 s" not in line
     (summary,) = [x for x in out.splitlines() if x.startswith("session interrupted: ")]
-    assert summary.startswith(f"session interrupted: {stamp[0]}")
+    assert summary.startswith(f"session interrupted: {settled[0]}")

@@ -7,8 +7,11 @@ streamed and batch results are identical (tested with random chunk sizes).
 
 Latency: until calibration is established (still period, then the first forward bend)
 rows are buffered; they are released, with their angles, when the forward bend ends,
-and the ``calibration`` event comes first. After that, angles are emitted in the same
-call. A ``rep`` event comes when the rep is decided (imu/pipeline/rep_decision.py): when
+and the ``calibration`` event comes first: its angles start at the stream's first row.
+(A failed one comes after the events of the rows it releases, in recording-time order.)
+After that, angles are emitted in the same call. A calibration refined from the movement
+applies from its ``time_s``; its event comes once every rep and alert stamped before
+that time is out (:meth:`Engine._in_order`), so events read in recording-time order. A ``rep`` event comes when the rep is decided (imu/pipeline/rep_decision.py): when
 the next excursion rises or ``decide_s`` after its lockout; a ``set`` event when the set
 ends (``quiet_s`` without a next rep). Alerts do not wait: an excursion that the early
 verdict takes for a rep is judged at its lockout (``provisional: true`` alerts, withdrawn
@@ -93,6 +96,13 @@ class Step:
     events: list[dict]
 
 
+def _stamp_s(event: dict) -> float:
+    """The sample time an event is about: a rep, set or gap at its end, others at
+    ``time_s`` (-inf without one)."""
+    time_s = event.get("end_s" if event["type"] in ("rep", "set", "gap") else "time_s")
+    return -math.inf if time_s is None else time_s
+
+
 def _steps(steps: list[Step]) -> Step:
     """Several steps as one."""
     if len(steps) <= 1:  # (most calls: one piece, no copy)
@@ -129,6 +139,7 @@ class Engine:
         self._gyro_map: np.ndarray | None = None  # gyroscope values -> accelerometer axes
         self.movement: MovementResult | None = None
         """How calibration from the movement went (None if it was not used)."""
+        self._held: list[dict] = []  # refined calibrations waiting for the reps before them
 
     @property
     def phase(self) -> str:
@@ -203,10 +214,10 @@ class Engine:
         step = Step(np.zeros((0, 4)), [])
         if self._calibrating is not None:
             step = self._release(self._calibrating.finish(self.timing.n_without_gyro))
-        tail = self.segmenter.finish()
+        tail = self._rep_outputs([event for _, event in self.segmenter.finish()])
         return Step(
             np.concatenate([held.angles, step.angles]),
-            held.events + step.events + self._rep_outputs([event for _, event in tail]),
+            self._in_order(held.events + step.events + tail, final=True),
         )
 
     # -- calibration settled -----------------------------------------------------------
@@ -220,10 +231,10 @@ class Engine:
         if not len(samples):  # (nothing held: the event is the engine's calibration alone)
             self._failed = not settled.event["ok"]
             return Step(np.zeros((0, 4)), [])
-        if not settled.event["ok"]:
+        if not settled.event["ok"]:  # after the events of the rows it held (gaps)
             self._failed = True
             step = self._release_nan(samples, timed)
-            step.events.insert(0, self.calibration)
+            step.events.append(self.calibration)
             return step
         self._orientation = settled.orientation
         self._set_rotation(settled.rotation_bs)
@@ -258,7 +269,8 @@ class Engine:
             if hi > lo:
                 steps.append(measure(lo, hi))
             if hi < len(times):
-                steps.append(Step(np.zeros((0, 4)), self._refine()))
+                self._held += self._refine()
+                steps.append(Step(np.zeros((0, 4)), self._in_order([])))
             lo = hi
         return _steps(steps)
 
@@ -323,7 +335,22 @@ class Engine:
         events.sort(key=lambda pair: pair[0])
         if acc_only:
             angles[:, 2] = np.nan
-        return Step(out, self._rep_outputs([event for _, event in events]))
+        return Step(out, self._in_order(self._rep_outputs([event for _, event in events])))
+
+    def _in_order(self, events: list[dict], final: bool = False) -> list[dict]:
+        """``events`` with the held refined calibrations in recording-time order: each
+        before the first event stamped after its ``time_s`` (where its angles start), else
+        at the end once no rep or alert stamped before that can come any more (``final``:
+        the stream ended). A rep that locked out before the mark is decided after it."""
+        while self._held:
+            from_s = self._held[0]["time_s"]
+            at = next((i for i, e in enumerate(events) if _stamp_s(e) > from_s), None)
+            if at is None:
+                if not final and self.segmenter.undecided_from_s < from_s:
+                    break
+                at = len(events)
+            events = [*events[:at], self._held.pop(0), *events[at:]]
+        return events
 
     def _rep_outputs(self, events: list[dict]) -> list[dict]:
         """Accelerometer-only: rep twist ranges are unknown (None), not the 0 the segmenter saw."""

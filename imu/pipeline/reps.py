@@ -133,6 +133,17 @@ class RepSegmenter:
         return lost
 
     @property
+    def undecided_from_s(self) -> float:
+        """The earliest time (s) a rep, alert or withdrawal still to come from the rows fed
+        so far can be stamped with: the lockout of the candidate awaiting its decision, the
+        rise of an excursion whose lockout is being established; ``inf`` when none is
+        (a set's own event may still come: it ends ``quiet_s`` after its last lockout)."""
+        pending = [self._candidate["record"]["end_s"]] if self._candidate is not None else []
+        if self._state == "lockout":
+            pending.append(float(self._t[self._rise]))
+        return min(pending, default=float("inf"))
+
+    @property
     def classifier(self):
         """The classifier hook that gives each rep its verdict (None: no verdicts)."""
         return self._sets.classifier

@@ -9,9 +9,11 @@ time in brackets when it is known (:class:`imu.text.Timeline`)::
 
 Lines come in the order of the lift: a provisional alert for rep N (given at its lockout,
 before rep N-1 is confirmed, docs/contracts.md) is held until the line of rep N-1 has
-been written (:class:`LogOrder`), so the log never shows rep 1.3's alert before rep 1.2;
-a calibration line (stamped when it was settled) is held until the reps that locked out
-before it, measured with it once it settled, have their lines.
+been written (:class:`LogOrder`), so the log never shows rep 1.3's alert before rep 1.2.
+A calibration line is stamped where its angles start (the first at the recording's start:
+the engine held every row until it settled, and it comes before their events; a refined
+one at its ``time_s``, which the engine gives once the reps before it are out), a failed
+one when it was settled.
 """
 
 from __future__ import annotations
@@ -169,12 +171,13 @@ def flagged_text(n_flagged: int | None, n_rounded: int, n_hyperextended: int) ->
 
 
 def calibration_text(event: dict[str, Any], timeline: Timeline) -> str:
-    """``calibration ok: mounting NXNZNY (quality 0.96), still period at 0:01.5, forward
-    axis from the first forward bend``; the line is stamped when the event was given
-    (``given_s``, set by the sink), not at the still period."""
+    """``0:00.0  calibration ok: mounting NXNZNY (quality 0.96), still period at 0:01.5,
+    forward axis from the first forward bend; angles from 0:00.0, settled at 0:52.5``:
+    stamped where its angles start (``from_s``, set by :class:`SessionLog`), a failure
+    when it was settled (``given_s``, set by the sink as well)."""
     detail = calibration_detail(event.get("message"))
-    given = event.get("given_s")
-    stamp = f"{timeline.stamp(given)}  " if given is not None else ""
+    given, at = event.get("given_s"), stamp_s(event)
+    stamp = f"{timeline.stamp(at)}  " if at is not None else ""
     if not event.get("ok"):
         return f"{stamp}calibration FAILED: {detail}"
     if event.get("refined"):  # stamped where it applies from; no "upright at" (unchanged)
@@ -185,6 +188,8 @@ def calibration_text(event: dict[str, Any], timeline: Timeline) -> str:
         detail = f"still period at {timeline.at(still_at)}" + detail.removeprefix("still period")
     elif still_at is not None and event.get("method") == "movement":
         detail += f"; upright at {timeline.at(still_at)}"
+    if at is not None and given is not None and given > at:
+        detail += f"; angles from {timeline.at(at)}, settled at {timeline.at(given)}"
     return f"{stamp}calibration ok: {mounting_text(event)}, {detail}"
 
 
@@ -209,35 +214,28 @@ def mounting_text(event: dict[str, Any]) -> str:
 
 def stamp_s(event: dict[str, Any]) -> float | None:
     """The sample time a line is stamped with: a rep, set or gap at its ``end_s``, a
-    calibration when it was given (``given_s``), anything else at its ``time_s``."""
+    calibration where its angles start (``from_s``) or, failed, when it was settled
+    (``given_s``), anything else at its ``time_s``."""
     kind = event.get("type")
-    key = {"rep": "end_s", "set": "end_s", "gap": "end_s", "calibration": "given_s"}
-    value = event.get(key.get(kind, "time_s"))
+    key = {"rep": "end_s", "set": "end_s", "gap": "end_s"}.get(kind, "time_s")
+    if kind == "calibration":
+        key = "from_s" if event.get("ok") else "given_s"
+    value = event.get(key)
     return float(value) if isinstance(value, (int, float)) else None
 
 
 class LogOrder:
     """Puts each event in the order of the lift: an alert for rep N of a set waits until
     rep N-1's line is out (at most :data:`HOLD_LIMIT_S` of sample time, or until an event
-    that is neither a rep nor an alert comes). A calibration that succeeded waits until an
-    event stamped after it was given (the reps held while it settled come out at their
-    lockouts, before it; at most :data:`HOLD_LIMIT_S`)."""
+    that is neither a rep nor an alert comes)."""
 
     def __init__(self) -> None:
         self._held: list[dict[str, Any]] = []
         self._reps_out: set[tuple[Any, Any]] = set()
-        self._calibration: dict[str, Any] | None = None
 
     def push(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         """Events to write now, in order (``event`` may be held for later)."""
-        return self._before_later(self._push(event))
-
-    def _push(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         kind = event.get("type")
-        if kind == "calibration" and event.get("ok") and stamp_s(event) is not None:
-            out = self._release()  # an older one first (a failure is never held)
-            self._calibration = event
-            return out
         if kind == "alert" and self._waits(event):
             self._held.append(event)
             return []
@@ -255,35 +253,13 @@ class LogOrder:
         return out
 
     def due(self, now_s: float) -> list[dict[str, Any]]:
-        """Held alerts older than :data:`HOLD_LIMIT_S` at sample time ``now_s``, and the
-        held calibration once it is as old."""
+        """Held alerts older than :data:`HOLD_LIMIT_S` at sample time ``now_s``."""
         late = [e for e in self._held if now_s - float(e.get("time_s") or now_s) > HOLD_LIMIT_S]
         self._held = [e for e in self._held if e not in late]
-        out = self._before_later(late)
-        given = stamp_s(self._calibration) if self._calibration is not None else None
-        if given is not None and now_s - given > HOLD_LIMIT_S:
-            out += self._release()
-        return out
+        return late
 
     def flush(self) -> list[dict[str, Any]]:
         out, self._held = self._held, []
-        return self._release() + out
-
-    def _release(self) -> list[dict[str, Any]]:
-        out = [] if self._calibration is None else [self._calibration]
-        self._calibration = None
-        return out
-
-    def _before_later(self, out: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """``out`` with the held calibration before its first event stamped after the
-        calibration was given (or not stamped at all)."""
-        if self._calibration is None:
-            return out
-        given = stamp_s(self._calibration)
-        for i, event in enumerate(out):
-            stamp = stamp_s(event)
-            if stamp is None or given is None or stamp > given:
-                return [*out[:i], *self._release(), *out[i:]]
         return out
 
     def _waits(self, alert: dict[str, Any]) -> bool:
@@ -295,7 +271,7 @@ class LogOrder:
 
 class SessionLog:
     """The log's state: the timeline (origin from the first sample seen), the order, the
-    threshold and when each calibration event was given. :meth:`lines` turns an event
+    threshold, and when each calibration event was given and where its angles start. :meth:`lines` turns an event
     into the lines to write now. ``width()``: the columns a rep line should fit in now
     (a terminal's width; None: no limit)."""
 
@@ -318,8 +294,9 @@ class SessionLog:
 
     def lines(self, event: dict[str, Any]) -> list[str]:
         kind = event.get("type")
-        if kind == "calibration":
-            event = {**event, "given_s": self.now_s}
+        if kind == "calibration":  # its angles start at the recording's start, or refined later
+            from_s = event.get("time_s") if event.get("refined") else self.timeline.origin_s
+            event = {**event, "given_s": self.now_s, "from_s": from_s}
         elif kind == "rep":
             set_number = event.get("set")
             self._flagged[set_number] = self._flagged.get(set_number, 0) + is_flagged(event)
