@@ -209,3 +209,49 @@ def test_squats_recover_from_shorter_gaps_than_deadlifts():
     assert squat.orientation.gap_s == 0.15 and deadlift.orientation.gap_s == 0.3
     assert squat.orientation.gap_recovery_s == deadlift.orientation.gap_recovery_s > 0
     assert Engine(squat).settings.orientation.gap_s == 0.15
+
+
+def test_a_squat_whose_lockout_fell_in_a_short_gap_is_counted(back_to_back):
+    """Gaps under 1 s are bridged (docs/squat.md): a rep whose whole ascent was lost (the
+    bottom, then upright), a rep whose lockout was lost with the start of the next descent
+    (upright but still extending, then bent again), and a rep followed by a gap that hides
+    the next descent (the row after it is the next rep's bottom) are reps, and nothing is
+    lost. Times from the truth of ``back_to_back`` (50 Hz): rep 5 bottoms out at 15.78 s
+    and locks out at 16.42 s; rep 2 is below 5 deg at 7.92 s, rep 3 past 9 deg at 8.82 s;
+    rep 4 locks out at 13.86 s, rep 5 (forward lean) is past rep 4's peak at 14.82 s."""
+    from imu.session import Session
+
+    data = back_to_back.session.data
+    t = data.time_s
+    lost = ((t > 15.79) & (t < 16.46)) | ((t > 7.93) & (t < 8.81)) | ((t > 14.0) & (t < 14.9))
+    session = Session(data=data.loc[~lost].reset_index(drop=True), metadata={})
+    analysis = analyze_session(session, engine_settings(lift="squat"))
+    truth = back_to_back.truth_reps
+    assert len(analysis.reps) == len(truth) == 10
+    for rep, true in zip(analysis.reps, truth.itertuples(), strict=True):
+        assert iou((rep["start_s"], rep["end_s"]), (true.start_s, true.end_s)) > 0.6
+    assert not [e for e in analysis.events if e["type"] == "rep_lost"]
+
+
+
+def test_a_pause_on_the_way_down_is_not_the_start_of_the_squat(back_to_back):
+    """A squat that stops for 0.6 s half-way down (13 deg, still bent) starts where the
+    lifter left upright, not at the pause (its descent and duration are the whole rep's).
+    The segmenter is fed the true angles with the pause added to the fourth rep."""
+    from imu.pipeline.rep_settings import LIFTS
+    from imu.pipeline.reps import RepSegmenter
+
+    angles, truth = back_to_back.truth_angles, back_to_back.truth_reps
+    columns = ["flexion_deg", "lateral_bend_deg", "twist_deg"]
+    t, values = angles.time_s.to_numpy(), angles[columns].to_numpy()
+    rep = truth.iloc[3]
+    at = np.flatnonzero((t > rep.start_s) & (values[:, 0] > 13.0))[0]
+    hold = np.arange(1, 31) * 0.02  # 0.6 s at 50 Hz
+    t = np.concatenate((t[:at], t[at] + hold - 0.02, t[at:] + 0.6))
+    values = np.concatenate((values[:at], np.repeat(values[at : at + 1], len(hold), 0), values[at:]))
+    segmenter = RepSegmenter(LIFTS["squat"])
+    events = segmenter.update(t, values, np.arange(len(t))) + segmenter.finish()
+    reps = [event for _, event in events if event["type"] == "rep"]
+    assert len(reps) == 10
+    assert abs(reps[3]["start_s"] - rep.start_s) < 0.2
+    assert reps[3]["end_s"] == pytest.approx(rep.end_s + 0.6, abs=0.2)

@@ -121,7 +121,9 @@ def locate(
 
     Start: searching back ``lookback_s`` from the rise (not before ``floor``), the last
     row within ``onset_deg`` of the lowest flexion there (``base_deg``) or rising slower
-    than ``onset_velocity_deg_s``. Peak: the highest flexion from the rise to the cut.
+    than ``onset_velocity_deg_s`` (and, if there is one, less bent than
+    ``lockout_below_deg``). Peak: the highest flexion from the rise until it is
+    back below ``top_deg`` (or the cut).
     End (lockout): after the fastest extension, the first row whose extension speed is
     below ``onset_velocity_deg_s`` (and, if there is one, whose flexion is below
     ``lockout_below_deg``), else the lowest flexion after it. ``tail_end``: the
@@ -131,16 +133,22 @@ def locate(
     lo = max(floor, int(np.searchsorted(t, t[rise] - s.lookback_s, side="left")))
     before = flexion[lo : rise + 1]
     base = float(np.min(before))
-    rising = velocity(before, t[lo : rise + 1])
-    quiet = np.flatnonzero((before <= base + s.onset_deg) | (rising <= s.onset_velocity_deg_s))
+    still = velocity(before, t[lo : rise + 1]) <= s.onset_velocity_deg_s
+    if s.lockout_below_deg is not None:  # squat: a pause on the way down is not the start
+        still &= before < s.lockout_below_deg
+    quiet = np.flatnonzero((before <= base + s.onset_deg) | still)
     start = lo + int(quiet[-1])
-    peak = rise + int(np.argmax(flexion[rise : cut + 1]))
+    # the peak before the excursion came back below top_deg (the cut row may be the next
+    # descent, deep already after a gap)
+    back = crossing(flexion, rise, cut + 1, s.top_deg, False)
+    peak = rise + int(np.argmax(flexion[rise : min(back, cut + 1)]))
     extension = velocity(flexion[peak : cut + 1], t[peak : cut + 1])
     fastest = int(np.argmin(extension))
     stopped = np.flatnonzero(extension[fastest:] >= -s.onset_velocity_deg_s)
     if stopped.size and s.lockout_below_deg is not None:  # skip stops still bent (squat)
         upright = stopped[flexion[peak + fastest + stopped] < s.lockout_below_deg]
-        stopped = upright if upright.size else stopped
+        if upright.size or np.min(flexion[peak + fastest : cut + 1]) < s.lockout_below_deg:
+            stopped = upright  # upright, its stop unseen (in a gap): the lowest row
     if stopped.size:
         end = peak + fastest + int(stopped[0])
     else:  # still extending when cut: its lowest point
@@ -170,7 +178,7 @@ def is_rep(rows: np.ndarray, start: int, peak: int, end: int, s: RepSettings) ->
     if np.ptp(rows[start : end + 1, 2]) > s.max_lateral_bend_range_deg:
         return False
     fastest = 0.0
-    if end - peak >= 2:
+    if end > peak:  # two rows: the step between them (an ascent lost in a gap)
         fastest = float(np.min(velocity(rows[peak : end + 1, 1], rows[peak : end + 1, 0])))
     return -fastest >= s.min_extension_velocity_deg_s
 

@@ -60,7 +60,9 @@ class RepSettings:
     lockout_below_deg: float | None = None
     """The lockout is the first stop after the fastest extension that is less bent than this
     (None: the first stop). For squats, whose butt wink (the pelvis tucking under at the
-    bottom) can extend the segment faster than the ascent does, then stop at the bottom."""
+    bottom) can extend the segment faster than the ascent does, then stop at the bottom.
+    Likewise the start is the last still row less bent than this (a pause on the way down
+    is not the start)."""
     set_rest_s: float | None = None
     """A pause longer than this between reps also starts a new set; None = a set ends only
     when no rep follows within ``quiet_s`` (or one follows turned away)."""
