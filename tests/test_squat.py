@@ -238,7 +238,7 @@ def test_a_pause_on_the_way_down_is_not_the_start_of_the_squat(back_to_back):
     """A squat that stops for 0.6 s half-way down (13 deg, still bent) starts where the
     lifter left upright, not at the pause (its descent and duration are the whole rep's).
     The segmenter is fed the true angles with the pause added to the fourth rep."""
-    from imu.pipeline.rep_settings import LIFTS
+    from imu.pipeline.lifts import lift_preset
     from imu.pipeline.reps import RepSegmenter
 
     angles, truth = back_to_back.truth_angles, back_to_back.truth_reps
@@ -249,7 +249,7 @@ def test_a_pause_on_the_way_down_is_not_the_start_of_the_squat(back_to_back):
     hold = np.arange(1, 31) * 0.02  # 0.6 s at 50 Hz
     t = np.concatenate((t[:at], t[at] + hold - 0.02, t[at:] + 0.6))
     values = np.concatenate((values[:at], np.repeat(values[at : at + 1], len(hold), 0), values[at:]))
-    segmenter = RepSegmenter(LIFTS["squat"])
+    segmenter = RepSegmenter(lift_preset("squat").reps)
     events = segmenter.update(t, values, np.arange(len(t))) + segmenter.finish()
     reps = [event for _, event in events if event["type"] == "rep"]
     assert len(reps) == 10
