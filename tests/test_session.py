@@ -314,6 +314,29 @@ def test_notification_stamps_are_spread_back_with_one_warning_that_counts_them(t
     ]
 
 
+def test_identical_samples_inside_a_notification_are_kept(tmp_path):
+    """A sensor at rest with a coarse ADC sends two identical samples in one notification
+    of 4 (stamped with its arrival): both are samples, kept and spread back like the
+    others, not dropped as a row written twice (which lost a sample and moved the
+    notification's earlier samples one interval late)."""
+    lines = session_lines(tmp_path)  # 100 Hz, sample k on line k + 2 at 0.01 k
+    values = {k: lines[k + 2 - 1].split(",", 1)[1] for k in range(300)}
+    values[42] = values[41]  # samples 41 and 42 of the notification 40-43 repeat
+    for k in range(300):
+        lines[k + 2 - 1] = f"{0.01 * (k // 4 * 4 + 3):.2f},{values[k]}"
+    path = rewrite(tmp_path, lines)
+    session = read_session(path)
+    np.testing.assert_allclose(session.time_s, 0.01 * np.arange(300), rtol=0, atol=1e-12)
+    expected = tilting_samples(300)
+    expected[42, 1:] = expected[41, 1:]
+    np.testing.assert_allclose(session.samples()[:, 1:], expected[:, 1:], rtol=0, atol=1e-9)
+    assert session.warnings == [
+        (f"{path}: 300 rows share 75 time stamp(s) with different values (a logger stamping "
+        "each BLE notification on arrival), first at line 2: 225 row(s) restamped, spread "
+        "back from their stamp at 100 Hz")
+    ]
+
+
 def test_notifications_arriving_bunched_are_spaced_between_their_stamps(tmp_path):
     """Two notifications of 4: the first stamped 0.43 (its samples fit behind it at 100
     Hz), the second 35 ms later, too close for 4 samples at 10 ms: spaced evenly between

@@ -39,12 +39,14 @@ of notifications at once; hundreds of rows on one stamp are a broken time column
 def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str]) -> pd.DataFrame:
     """Enforce strictly increasing time in ``frame`` (``frame.attrs["lines"]`` = file lines).
 
-    Exact duplicate rows (a logger that wrote a row twice) are dropped with a warning.
-    Runs of rows sharing one time with different values are a logger that stamps every
-    sample of a BLE notification with the notification's arrival: they get times spread
-    back from the stamp (:func:`_spread_notifications`), with one warning that counts the
-    rows restamped; a run too long for one notification is an error naming the line. A
-    row whose time is
+    In a file whose repeated times all hold identical rows, those are a logger that wrote
+    a row twice: the copies are dropped with a warning that counts them. Otherwise runs
+    of rows sharing one time are a logger that stamps every sample of a BLE notification
+    with the notification's arrival, and every row of a run is a sample, also one
+    identical to its neighbour (a sensor at rest with a coarse ADC repeats its values):
+    they get times spread back from the stamp (:func:`_spread_notifications`), with one
+    warning that counts the rows restamped; a run too long for one notification is an
+    error naming the line. A row whose time is
     not later than every row before it, by at most :data:`JITTER_S`, is the jitter of
     host time stamps (a BLE logger stamps samples when a notification arrives, late by
     up to a connection interval): such rows are dropped with one warning that counts
@@ -65,14 +67,14 @@ def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str])
             | (np.isnan(values[repeated]) & np.isnan(values[repeated - 1])),
             axis=1,
         )
-        if same.any():
+        if same.all():  # a logger that wrote rows twice
             warnings.append(
-                f"{name}: dropped {int(same.sum())} exact duplicate row(s), first at line "
-                f"{lines[repeated[same][0]]}"
+                f"{name}: dropped {same.size} exact duplicate row(s), first at line "
+                f"{lines[repeated[0]]}"
             )
-            frame = _drop_rows(frame, repeated[same], lines)
+            frame = _drop_rows(frame, repeated, lines)
             lines = frame.attrs["lines"]
-        if not same.all():
+        else:  # notifications, whose samples may repeat exactly (a sensor at rest)
             frame = _spread_notifications(frame, lines, name, column, warnings)
         t = frame[TIME].to_numpy(dtype=np.float64)
         steps = np.diff(t)
