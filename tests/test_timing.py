@@ -149,6 +149,28 @@ def test_sequence_counted_losses_and_clock_resets():
     assert out.gaps[0].to_event()["type"] == "gap"
 
 
+def test_device_clock_set_forward_restarts_the_map_on_the_arrivals():
+    """A device clock set forward by an hour while streaming (a phone setting the
+    sensor's clock, a counter reset to a later value): the samples after it stay on the
+    host clock of their arrival, one restarted gap, none lost; before, the old map put
+    them an hour into the future."""
+    stamper = Timestamper(100.0, device_clock=True)
+
+    def frame(t0, n=4):
+        rows = np.zeros((n, 7))
+        rows[:, 0] = t0 + np.arange(n) / 100.0
+        return Frame(rows)
+
+    for k in range(50):  # 2 s of frames of 4, arriving 10 ms after their last sample
+        stamper.update(10.04 + 0.04 * k, frame(500.0 + 0.04 * k))
+    out = stamper.update(12.04, frame(500.0 + 3600.0 + 2.0))
+    assert len(out.gaps) == 1 and out.gaps[0].restarted and out.gaps[0].lost_samples == 0
+    np.testing.assert_allclose(out.samples[:, 0], 12.01 + np.arange(4) / 100.0, atol=1e-9)
+    out = stamper.update(12.08, frame(500.0 + 3600.0 + 2.04))
+    assert out.gaps == []
+    np.testing.assert_allclose(out.samples[:, 0], 12.05 + np.arange(4) / 100.0, atol=1e-9)
+
+
 def test_no_device_clock_rate_error_and_connection_event_batching():
     # one sample per notification at 100 Hz, the sensor's oscillator 0.5 % fast,
     # notifications released in 15 ms connection events

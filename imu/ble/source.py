@@ -145,13 +145,16 @@ class BleSource:
     """A BLE IMU as a sample source: decoding and timestamping off the callback path.
 
     The connection's callback only enqueues ``(host_time, bytes)``; :meth:`batches`
-    decodes with a fresh profile decoder and :class:`~imu.ble.timing.Timestamper` per
-    connection, and batches whatever has queued up (one notification when the host keeps
-    up, several when it fell behind). Sample times are host time in seconds since
+    decodes with a fresh profile decoder per connection and a
+    :class:`~imu.ble.timing.Timestamper` (per connection without a device clock; kept
+    over reconnections when the profile has one, since the device clock runs on while
+    the link is down), and batches whatever has queued up (one notification when the host
+    keeps up, several when it fell behind). Sample times are host time in seconds since
     1970-01-01 UTC (device clock mapped to it when the profile has one). The first
     samples after a reconnection, and after samples the timestamper knows were lost,
     have ``gap_before`` set; nothing is interpolated. ``status()["lost_samples"]``
-    counts both (over a reconnection: the time step times the rate, less one).
+    counts both (over a reconnection: the time step times the rate, less one; from the
+    device clock when there is one).
 
     :meth:`stop` ends the stream cleanly: the link is closed, then everything already
     received is still decoded and yielded.
@@ -274,14 +277,18 @@ class BleSource:
             self._state = "streaming"
             self._retry = {}
             self._decoder = self.profile.new_decoder(self.rate_hz)
-            self._stamper = Timestamper(self.rate_hz, self.profile.device_clock)
-            self._gap_pending = bool(item.detail.get("reconnect"))
+            if self._stamper is None or not self.profile.device_clock:
+                self._stamper = Timestamper(self.rate_hz, self.profile.device_clock)
+                self._gap_pending = bool(item.detail.get("reconnect"))
+            # else the device clock ran on over the link loss: the stamper keeps its clock
+            # map (the first notifications after a reconnection often come late, in a
+            # burst) and reports the gap and the samples lost from the device clock
             return {
                 "type": "connected",
                 **base,
                 "profile": self.profile.name,
                 "rate_hz": self.rate_hz,
-                "reconnect": self._gap_pending,
+                "reconnect": bool(item.detail.get("reconnect")),
             }
         self._state = "reconnecting"
         self.n_disconnects += 1

@@ -23,7 +23,9 @@ Gaps are reported, never filled:
 
 - device clock: a step between consecutive samples longer than
   ``gap_tolerance_intervals`` nominal intervals, or samples the decoder counted as lost
-  from sequence numbers (``Frame.lost_before``); a clock that jumps back restarts the map;
+  from sequence numbers (``Frame.lost_before``); a clock that jumps back, or forward
+  past the arrivals (set or reset while streaming or over a reconnection), restarts the
+  map;
 - no device clock: a notification that arrives more than ``stall_s`` later than the
   latency envelope predicts means samples were lost (a link that merely stalls for
   longer than that and then delivers everything is indistinguishable in real time; its
@@ -219,7 +221,7 @@ class Timestamper:
         if n == 0:
             return Stamped(frame.samples.copy(), np.zeros(0, dtype=bool))
         if self.device_clock:
-            source, gap_at, rebase = self._device_source(frame)
+            source, gap_at, rebase = self._device_source(arrival_s, frame)
         else:
             source, gap_at, rebase = self._virtual_source(arrival_s, n)
         self._map.add(float(source[-1]), arrival_s)
@@ -266,8 +268,16 @@ class Timestamper:
         self._applied = (last_source, last_offset)
         return out
 
-    def _device_source(self, frame: Frame) -> tuple[np.ndarray, dict[int, tuple[int, bool]], bool]:
-        """Source times from the device clock; gaps from steps and ``lost_before``."""
+    def _device_source(
+        self, arrival_s: float, frame: Frame
+    ) -> tuple[np.ndarray, dict[int, tuple[int, bool]], bool]:
+        """Source times from the device clock; gaps from steps and ``lost_before``.
+
+        The device clock went back (a reset), or forward so far that the map puts the
+        frame's last sample more than ``stall_s`` after its arrival (the clock was set, or
+        reset to a later count: no sample arrives before it is taken): the map restarts on
+        this frame and the gap is reported as ``restarted``.
+        """
         t = frame.samples[:, 0].astype(np.float64)
         if not np.isfinite(t).all():
             raise ValueError("device-clock frame without device times (use device_clock=False)")
@@ -277,8 +287,12 @@ class Timestamper:
         if self._t0 is None:
             self._t0 = float(t[0])
         source = t - self._t0
-        if self._last_source is not None and source[0] <= self._last_source - interval:
-            # the device clock went back: a reset; start a new map on this frame
+        jumped = self._last_source is not None and (
+            source[0] <= self._last_source - interval
+            or source[-1] + float(self._map.offset(source[-1])) > arrival_s + self.settings.stall_s
+        )
+        if jumped:
+            # the device clock was reset or set: start a new map on this frame
             self._t0 = float(t[0])
             source = t - self._t0
             self._map.reset()

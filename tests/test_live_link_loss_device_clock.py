@@ -1,0 +1,161 @@
+"""A 1 s link loss mid-set on devices that carry their own sample clock (Polar Verity
+Sense, Movesense), through unmodified bleak and the fake BlueZ.
+
+SYNTHETIC: the set is imu.sim's (``clocked_set`` below regenerates it); its reps are the
+truth. The device clock runs 80 ppm fast against the host clock and starts at an
+arbitrary count; each notification arrives at its send time on the host clock plus a
+fixed link latency (tests/fakebluez/session.py), so the right host time of every
+sample is known: ``T0 + simulated time + LINK_LATENCY_S``. The link either drops for
+1 s (a disconnection, then a reconnection with a fresh decoder and clock map) or stays
+up while 1 s of notifications is lost in the air. Goals (issue 13): counting resumes at
+once after the gap, only the rep overlapping the lost second is reported lost, and the
+sample times after the gap are right (the device clock mapped to the host clock).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from imu.ble.profiles import PROFILES
+from imu.pipeline import Engine, EngineSettings
+from imu.sim import make_lifter, simulate
+from imu.sim.matching import iou
+from imu.sim.script import DeadliftSet, SessionScript, Stand
+from tests.fakebluez import FakeBluez, dbus_daemon_available
+from tests.fakebluez import devices as fd
+from tests.fakebluez.session import LINK_LATENCY_S, Collector, lockstep, run_live, sensor_clock
+
+pytestmark = [
+    pytest.mark.dbus,
+    pytest.mark.skipif(not dbus_daemon_available(), reason="needs dbus-daemon (Debian: dbus)"),
+]
+
+ADDRESS = "D0:00:00:00:00:0C"
+RATE_HZ = 104.0
+PER_FRAME = 8  # samples per data frame
+T0 = 1.75e9  # host clock of the first sample (s)
+DEVICE_START_S = 4321.0  # the device clock's reading at the first sample
+DEVICE_PPM = 80.0  # the device's crystal runs this fast against the host
+SPEEDUP = 20.0
+
+DEVICES = {
+    # profile: (name, spec, data characteristic, frames -> packets, packets per frame)
+    "polar-verity": ("Polar Sense B5A3C925", fd.polar_spec, fd.POLAR_DATA,
+                     lambda s: fd.polar_packets(s, True, PER_FRAME), 2),
+    "movesense": ("Movesense 223430000123", fd.movesense_spec, fd.MOVESENSE_DATA,
+                  lambda s: fd.movesense_packets(s, PER_FRAME), 1),
+}  # fmt: skip
+
+
+def clocked_set():
+    """SYNTHETIC: a standing start, then 6 conventional deadlifts (imu.sim, lifter 4)."""
+    script = SessionScript(
+        make_lifter(4),
+        (Stand(3.0, still=True), DeadliftSet(6, "conventional"), Stand(3.0)),
+        0.0,
+        "live-device-clock-link-loss",
+    )
+    return simulate(script, sampling_rate_hz=RATE_HZ, seed=31)
+
+
+@pytest.mark.parametrize(
+    ("profile_name", "disconnect"),
+    [("polar-verity", True), ("movesense", True), ("movesense", False)],
+    ids=["polar-verity-link-drops-1s", "movesense-link-drops-1s", "movesense-1s-lost-in-air"],
+)
+def test_one_second_link_loss_mid_rep_with_a_device_clock(monkeypatch, profile_name, disconnect):
+    name, spec, data_uuid, encode, per_frame = DEVICES[profile_name]
+    result = clocked_set()
+    truth = result.truth_reps
+    samples = result.session.samples()
+    sim_t = samples[:, 0].copy()
+    device = samples.copy()
+    device[:, 0] = DEVICE_START_S + sim_t * (1 + DEVICE_PPM * 1e-6)
+    packets: list[bytes | None] = encode(device)
+    n_frames = -(-len(samples) // PER_FRAME)
+    assert len(packets) == per_frame * n_frames
+    last = np.minimum(np.arange(n_frames) * PER_FRAME + PER_FRAME, len(samples)) - 1
+    # 1 s centred in the middle of rep 3
+    centre = (truth.start_s[2] + truth.end_s[2]) / 2
+    lost_span = (centre - 0.5, centre + 0.5)
+    first = np.arange(n_frames) * PER_FRAME
+    lost_frames = np.flatnonzero((sim_t[last] >= lost_span[0]) & (sim_t[first] < lost_span[1]))
+    # a frame is sent after its last sample; the first 3 after the gap arrive in one burst
+    # with the third, as when a link settles (the first 154 ms late): their times must
+    # still come from the device clock, not from their arrival
+    sent = T0 + sim_t[last]
+    burst = lost_frames[-1] + np.arange(1, 4)
+    sent[burst] = sent[burst[-1]]
+    sensor_clock(monkeypatch, packets, np.repeat(sent, per_frame))
+    for frame in lost_frames:
+        packets[frame * per_frame : (frame + 1) * per_frame] = [None] * per_frame
+    kept = np.ones(len(samples), dtype=bool)
+    kept[lost_frames[0] * PER_FRAME : (lost_frames[-1] + 1) * PER_FRAME] = False
+    # samples each packet completes (a Polar ACC frame waits for its GYRO frame)
+    sizes = np.zeros(len(packets), dtype=int)
+    sizes[per_frame - 1 :: per_frame] = np.diff(last, prepend=-1)
+    drop_at = int(lost_frames[0]) * per_frame
+
+    with FakeBluez() as fake:
+        monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", fake.address)
+        fake.add_device(spec(ADDRESS, name))
+        collector = Collector()
+
+        def drop(i: int) -> None:
+            if disconnect and i == drop_at:
+                fake.device(ADDRESS).drop_link()
+
+        stream = fake.stream(
+            ADDRESS,
+            data_uuid,
+            packets,
+            PER_FRAME / RATE_HZ / per_frame / SPEEDUP,
+            on_packet=drop,
+            hold_while_down=True,
+            gate=lockstep(collector, sizes.tolist()),
+        )
+        got = run_live(
+            ADDRESS,
+            PROFILES[profile_name],
+            RATE_HZ,
+            stream,
+            Engine(EngineSettings(sampling_rate_hz=RATE_HZ)),
+            [],
+            samples_per_packet=sizes.tolist(),
+            collector=collector,
+            timeout_s=60,
+        )
+    received = got.all_samples()
+    assert len(received) == kept.sum()
+    # every sample outside the lost second, on the host clock at its right time: the
+    # device clock (80 ppm fast, its own origin) mapped onto the host's, before and after
+    # the gap alike
+    expected_host = T0 + sim_t[kept] + LINK_LATENCY_S
+    np.testing.assert_allclose(received[:, 0], expected_host, rtol=0, atol=0.005)
+    after = int(np.searchsorted(np.flatnonzero(kept), lost_frames[-1] * PER_FRAME + PER_FRAME))
+    assert got.gap_rows == [after]
+    kinds = [e["type"] for e in got.events]
+    links = [k for k in kinds if k in ("connected", "disconnected")]
+    assert links == (["connected", "disconnected", "connected"] if disconnect else ["connected"])
+    (gap,) = got.of_type("gap")
+    assert gap["duration_s"] == pytest.approx(
+        sim_t[kept][after] - sim_t[kept][after - 1], abs=0.005
+    )
+
+    # counting: every rep outside the lost second found at once, the one it cut reported lost
+    found = [(r["start_s"] - T0 - LINK_LATENCY_S, r["end_s"] - T0 - LINK_LATENCY_S)
+             for r in got.of_type("rep")]  # fmt: skip
+    for k in range(len(truth)):
+        true_rep = (truth.start_s[k], truth.end_s[k])
+        matched = [f for f in found if iou(f, true_rep) >= 0.5]
+        assert len(matched) == (0 if k == 2 else 1), (k, matched, found)
+    assert len(found) == len(truth) - 1
+    (lost,) = got.of_type("rep_lost")
+    assert lost_span[0] - 0.1 <= lost["time_s"] - T0 - LINK_LATENCY_S <= lost_span[1] + 0.1
+    reps = got.of_type("rep")
+    assert {r["set"] for r in reps} == {1}
+    assert [r["rep"] for r in reps] == list(range(1, len(reps) + 1))
+    assert got.summary["n_reps"] == len(truth) - 1
+    assert got.summary["n_reps_lost"] == 1
+    assert got.summary["n_sets"] == 1
