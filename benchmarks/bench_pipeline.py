@@ -17,7 +17,9 @@ default-model load + analysis + classification + JSON), with its parts, best of 
 (b) the whole ``python -m imu analyze FILE --json`` process, best of 3 (``--before DIR``:
 the same with ``PYTHONPATH=DIR``, another checkout, interleaved), and the parts of one
 instrumented process (interpreter start, imports, model load, load, analysis, the rest,
-exit); (c) the engine fed one sample at a time; (d) peak RSS of that process.
+exit); (c) the engine fed one sample at a time; (d) peak RSS of that process; (e) a BLE
+logger's jittered stamps restamped by the file reader against the live Timestamper run
+offline over the same notifications (``--restamp-only``: just that row).
 """
 
 from __future__ import annotations
@@ -284,6 +286,60 @@ def per_sample_us(samples, n: int) -> dict[str, float]:
     return out
 
 
+def restamp_cost(minutes: float) -> None:
+    """(e) Time stamps of a BLE logger, jittered so rows go back (SYNTHETIC: the 200 Hz
+    speed session, notifications of 4 samples stamped on arrival, each sample stamped
+    with its notification's arrival minus its place, latency 15 ms + exponential jitter
+    of mean 10 ms): what the file reader does with them (``check_time``: rows out of
+    order restamped in file order) against running the live ``Timestamper`` over the same
+    notifications offline, side by side in this run (best of 3), and how many rows each
+    keeps."""
+    import numpy as np
+    import pandas as pd
+
+    from imu.ble.profiles.base import Frame
+    from imu.ble.timing import Timestamper
+    from imu.session import REQUIRED, check_time
+    from imu.sim import demo_session, make_lifter, simulate
+
+    script = demo_session(make_lifter(0), seed=7, minutes=minutes)
+    samples = simulate(script, sampling_rate_hz=200, seed=7).session.samples()
+    n = len(samples) // 4 * 4
+    samples = samples[:n]
+    rng = np.random.default_rng(7)
+    arrival = samples[3::4, 0] + 0.015 + rng.exponential(0.010, n // 4)
+    stamped = samples.copy()
+    stamped[:, 0] = np.repeat(arrival, 4) - np.tile(np.arange(3, -1, -1), n // 4) / 200.0
+    back = int(np.count_nonzero(stamped[1:, 0] <= np.maximum.accumulate(stamped[:-1, 0])))
+    frame = pd.DataFrame(stamped, columns=list(REQUIRED))
+    reader_s, live_s = [], []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        reader_t = check_time(frame, "bench", "time_s", [])["time_s"].to_numpy()
+        reader_s.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        stamper, pieces = Timestamper(200.0, device_clock=False), []
+        for k in range(n // 4):
+            out = stamper.update(float(arrival[k]), Frame(samples[4 * k : 4 * k + 4]))
+            pieces.append(out.samples[:, 0])
+        live_s.append(time.perf_counter() - t0)
+    live_t = np.concatenate(pieces)
+    hours = n / 200 / 3600
+
+    def spread_ms(times: np.ndarray) -> str:  # error against the true times, latency removed
+        error = times - samples[:, 0]
+        return f"p99 {np.percentile(np.abs(error - np.median(error)), 99) * 1e3:.1f} ms"
+
+    print(
+        f"| (e) restamping a BLE logger's jittered stamps ({n} rows, {back} behind an earlier "
+        f"row) | reader `check_time` {min(reader_s):.3f} s, keeps {len(reader_t)} rows, "
+        f"{spread_ms(reader_t)} | live `Timestamper` offline {min(live_s):.3f} s "
+        f"({min(live_s) / hours:.2f} s per hour of 200 Hz), keeps {len(live_t)}, "
+        f"{spread_ms(live_t)} | {min(live_s) / min(reader_s):.0f}x | best of 3; time error "
+        "against the truth, its median (the link's latency) removed; SYNTHETIC |"
+    )
+
+
 def speed(minutes: float, before: str | None) -> None:
     import os
 
@@ -446,6 +502,7 @@ def speed(minutes: float, before: str | None) -> None:
         f"{one['held']} of them held while calibrating |"
     )
     print(f"| (d) peak RSS of the instrumented process (b) | {cold['rss_mb']:.0f} MB | | | |")
+    restamp_cost(minutes)
     print(
         f"machine load probe: one small numpy call = {probe_us:.2f} us (about 1 on an idle desktop)"
     )
@@ -460,10 +517,16 @@ def main() -> None:
         metavar="DIR",
         help="also time the (b) process with PYTHONPATH=DIR (another checkout), interleaved",
     )
+    parser.add_argument(
+        "--restamp-only", action="store_true", help="only (e): restamping jittered stamps"
+    )
     parser.add_argument("--child", metavar="SESSION", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child)
+        return
+    if args.restamp_only:
+        restamp_cost(10 if args.quick else 60)
         return
     from imu.sim import MOUNTINGS
 

@@ -324,13 +324,22 @@ def test_replay_chunks_follow_the_samples_not_the_time_span(recording, tmp_path)
         assert len(bounds) <= len(plain) + 2  # one more at the jump (and the last row)
 
 
-def test_a_clock_jumping_back_is_refused_with_its_line(recording, tmp_path, capsys):
+def test_a_clock_jumping_back_replays_every_sample_with_one_warning(recording, tmp_path, capsys):
+    """A clock set back by 1e8 s mid-recording: replayed, not refused, as live would go on
+    after a device clock reset; one warning line names the line; no sample lost; the
+    analysis restarts there (one gap event, restarted)."""
     path = jumped(recording, tmp_path, -1e8)
     header = next(i for i, line in enumerate(path.read_text().splitlines())
                   if line.startswith("time_s"))
-    one_line_error(capsys, ["replay", str(path), "--fast", "--no-display", "--no-model"],
-                   f"{path}:{header + 2 + len(recording.data) // 2}", "time goes backwards")
-
+    events = tmp_path / "events.jsonl"
+    assert main(["replay", str(path), "--fast", "--no-display", "--no-model",
+                 "--events", str(events)]) == 0
+    err = capsys.readouterr().err
+    warned = [line for line in err.splitlines() if "time goes backwards" in line]
+    assert len(warned) == 1 and f"at line {header + 2 + len(recording.data) // 2} " in warned[0]
+    logged = [json.loads(line) for line in events.read_text().splitlines()]
+    gaps = [e for e in logged if e["type"] == "gap"]
+    assert len(gaps) == 1 and gaps[0]["restarted"]
 
 def test_a_real_time_replay_does_not_wait_out_a_clock_jump(recording):
     import asyncio

@@ -245,39 +245,99 @@ def test_not_text(tmp_path):
     assert "no such file" in error_of(tmp_path / "missing.csv")
 
 
-def test_time_going_backwards_is_an_error_naming_the_line(tmp_path):
-    lines = session_lines(tmp_path)
-    lines[50], lines[70] = lines[70], lines[50]  # 0.19 s back: more than jitter
-    message = error_of(rewrite(tmp_path, lines))
-    assert "bad.csv:52: column 'time_s': time goes backwards (0.5 after 0.69), by 0.19 s" in message
-
-
-def test_time_jitter_back_drops_those_rows_with_one_warning_that_counts_them(tmp_path):
-    """Host time stamps that go back by less than JITTER_S (BLE notifications arriving
-    late): the rows not later than every earlier row are dropped, in file order."""
-    lines = session_lines(tmp_path)
-    lines[50], lines[51] = lines[51], lines[50]  # 0.5 then 0.49 (lines 51, 52)
-    for k, time_s in ((102, "0.995"), (103, "0.998")):  # after 1.0 at line 102
-        lines[k] = time_s + lines[k][lines[k].index(","):]
+def test_a_clock_set_back_continues_the_rows_after_it_marked_as_a_gap(tmp_path):
+    """A host clock set back by 100 s at sample 150 (or two recordings joined): every row
+    kept, the rows from there continue one interval after the last before (as live does
+    when a device clock goes back), the first marked as a gap so the analysis restarts
+    there, one warning naming the line; a second step back is handled alike."""
+    lines = session_lines(tmp_path)  # 100 Hz, sample k on line k + 2 at 0.01 k
+    for k in range(150, 300):
+        restamp(lines, k + 2, f"{0.01 * k - 100.0:.2f}")
     path = rewrite(tmp_path, lines)
     session = read_session(path)
-    assert len(session.data) == 300 - 3
-    assert np.all(np.diff(session.time_s) > 0)
-    assert list(session.time_s[47:52]) == [0.47, 0.48, 0.5, 0.51, 0.52]  # 0.49 went
+    np.testing.assert_allclose(session.time_s, 0.01 * np.arange(300), rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(session.samples()[:, 1:], tilting_samples(300)[:, 1:])
+    assert np.flatnonzero(session.data["gap"].to_numpy()).tolist() == [150]
+    assert session.warnings == [
+        (f"{path}: time goes backwards at line 152 (-98.5 after 1.49), by 100 s, more than "
+         "time stamps' jitter: a clock reset or recordings joined; the rows from there "
+         "continue one sample interval after the latest earlier time, marked as a gap, and "
+         "the analysis restarts there")
+    ]
+    lines[50], lines[70] = lines[70], lines[50]  # rows 49 and 69 swapped: 0.19 s back twice
+    session = read_session(rewrite(tmp_path, lines))
+    assert len(session.data) == 300 and np.all(np.diff(session.time_s) > 0)
+    assert np.flatnonzero(session.data["gap"].to_numpy()).tolist() == [50, 69, 150]
+    assert "at line 52 (0.5 after 0.69), by 0.19 s (and at 2 more line(s))" in session.warnings[0]
+
+
+def test_a_clock_set_back_restarts_the_analysis_as_live_does():
+    """SYNTHETIC (imu.sim deadlift set, lifter 2, seed 4): the host clock set back by an
+    hour mid-recording. The file's analysis restarts there (a flagged step with no room,
+    as after a live device-clock reset) and finds the reps the unbroken recording has,
+    with the same measures; no sample is lost."""
+    from imu.pipeline import analyze_session
+    from imu.sim import DeadliftSet, SessionScript, Stand, make_lifter, simulate
+
+    script = SessionScript(make_lifter(2), (Stand(3.0, still=True), DeadliftSet(4), Stand(2.0),
+                                            DeadliftSet(4), Stand(2.0)))
+    session = simulate(script, sampling_rate_hz=100.0, seed=4).session
+    whole = analyze_session(session)
+    cut = int(np.searchsorted(session.time_s, whole.reps[3]["end_s"] + 1.0))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "reset.csv"
+        data = session.data.copy()
+        data.loc[cut:, "time_s"] -= 3600.0
+        write_session(type(session)(data=data, metadata=session.metadata), path)
+        reset = read_session(path)
+    assert len(reset.data) == len(session.data)
+    result = analyze_session(reset)
+    assert result.quality["n_restarts"] == 1
+    assert len(result.reps) == len(whole.reps) == 8
+    for a, b in zip(result.reps, whole.reps, strict=True):
+        assert abs(a["start_s"] - b["start_s"]) < 0.02 and abs(a["end_s"] - b["end_s"]) < 0.02
+
+
+def test_many_steps_back_are_no_clock_reset(tmp_path):
+    lines = session_lines(tmp_path)
+    for k in range(100, 300, 15):  # 14 steps back of 0.5 s
+        for j in range(k, min(k + 15, 300)):
+            restamp(lines, j + 2, f"{0.01 * j - 0.5 * ((k - 100) // 15 + 1):.2f}")
+    message = error_of(rewrite(tmp_path, lines))
+    assert ("bad.csv:102: column 'time_s': time goes backwards (0.5 after 0.99), by 0.49 s, "
+            "more than time stamps' jitter (0.1 s), at more than 10 lines: no clock reset") in message
+
+
+def test_time_jitter_back_is_restamped_in_file_order_with_one_warning(tmp_path):
+    """Host time stamps that go back by less than JITTER_S (BLE notifications arriving
+    late): every row kept in file order; the rows behind and the rows stamped later than
+    a row after them are placed evenly between the nearest rows in time order."""
+    lines = session_lines(tmp_path)
+    lines[50], lines[51] = lines[51], lines[50]  # 0.5 then 0.49 (lines 51, 52)
+    for k in (102, 103):  # after 1.0 at line 102: 0.995, 0.998
+        restamp(lines, k + 1, ("0.995", "0.998")[k - 102])
+    path = rewrite(tmp_path, lines)
+    session = read_session(path)
+    np.testing.assert_allclose(session.time_s, 0.01 * np.arange(300), rtol=0, atol=1e-12)
+    expected = tilting_samples(300)
+    expected[[49, 50]] = expected[[50, 49]]  # the file's order is kept
+    np.testing.assert_array_equal(session.samples()[:, 1:], expected[:, 1:])
     assert session.warnings == [
         (f"{path}: time goes back on 3 line(s), by up to 10 ms, first at line 52 (host time "
-        "stamps' jitter, e.g. BLE notifications): those 3 sample(s) dropped, not sorted "
-        "(the analysis skips samples out of time order)")
+         "stamps' jitter, e.g. BLE notifications): 5 row(s) restamped evenly between the "
+         "nearest rows in time order, none dropped or sorted (the file's order is the "
+         "sensor's)")
     ]
 
 
-def test_time_jitter_back_drops_the_rows_the_engine_skips():
-    """A SYNTHETIC realistic BLE recording: the rows dropped are those the pipeline's
-    timing stage would skip as out of order, as many as the warning says."""
+def test_time_jitter_back_keeps_every_row_and_the_rows_in_time_order():
+    """A SYNTHETIC realistic BLE recording (imu.sim.recording.realistic_set 2): every row
+    kept in file order; the rows in time order keep their stamps, the others move less
+    than a connection interval and a half (27 ms here)."""
     from imu.pipeline.timing import Timing
     from imu.sim.recording import realistic_set
 
-    recording, _ = realistic_set(2)  # mid-rep, 100 Hz, 27 ms connection interval
+    recording, drawn = realistic_set(2)  # mid-rep, 100 Hz, 27 ms connection interval
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "ble.csv"
         write_session(recording.session, path)
@@ -286,8 +346,13 @@ def test_time_jitter_back_drops_the_rows_the_engine_skips():
     skipped = Timing().update(raw).skip
     n = int(skipped.sum())  # 53 when written; the simulator decides
     assert n > 0
-    assert len(session.data) == len(raw) - n
-    assert np.array_equal(session.time_s, raw[~skipped, 0])
+    assert len(session.data) == len(raw)
+    np.testing.assert_array_equal(session.samples()[:, 1:], raw[:, 1:])
+    assert np.all(np.diff(session.time_s) > 0)
+    moved = session.time_s != raw[:, 0]
+    assert moved.sum() >= n and np.all(moved[skipped])
+    limit = 1.5 * drawn["connection_interval_s"]
+    assert np.abs(session.time_s - raw[:, 0]).max() < limit
     assert sum(f"time goes back on {n} line(s)" in w for w in session.warnings) == 1
 
 
@@ -360,16 +425,18 @@ def test_notifications_arriving_bunched_are_spaced_between_their_stamps(tmp_path
 
 def test_notification_after_one_stamped_back_is_spaced_from_the_latest_stamp(tmp_path):
     """Three notifications of 4: 0.43, then one whose stamp is jittered back to 0.42 (its
-    4 samples are dropped as late), then one 20 ms after 0.43: spaced between 0.43 and
-    0.45, not between 0.42 and 0.45, where its first sample would fall behind 0.43 and be
-    dropped too."""
+    samples spread back from it, behind 0.43), then one 20 ms after 0.43: spaced between
+    0.43 and 0.45, not between 0.42 and 0.45. Then the rows out of time order (0.39 to
+    0.43 and the late notification) are placed evenly between 0.38 and 0.435: every row
+    kept."""
     lines = session_lines(tmp_path)
     for first, stamp in ((40, "0.43"), (44, "0.42"), (48, "0.45")):
         for k in range(first, first + 4):
             restamp(lines, k + 2, stamp)
     session = read_session(rewrite(tmp_path, lines))
-    expected = np.delete(0.01 * np.arange(300), range(44, 48))
-    expected[44:48] = [0.435, 0.44, 0.445, 0.45]
+    expected = 0.01 * np.arange(300)
+    expected[48:52] = [0.435, 0.44, 0.445, 0.45]
+    expected[39:48] = 0.38 + (np.arange(39, 48) - 38) * (0.435 - 0.38) / 10
     np.testing.assert_allclose(session.time_s, expected, rtol=0, atol=1e-12)
     assert sum("time goes back on 4 line(s)" in w for w in session.warnings) == 1
 

@@ -16,7 +16,7 @@ later stages never look at raw timestamps again:
   orientation re-converges from the accelerometer and a rep in progress is dropped.
 
 Gaps longer than ``gap_s`` produce a ``gap`` event dict (emitted by the engine in
-sample order).
+sample order); ``clock_reset`` is true on a flagged gap with no room (below).
 
 Flagged gaps (``gap_before=True``: a live source saw samples lost or the link drop, and
 ``imu live --record`` wrote ``gap`` = 1 on that row, docs/session-format.md) are always
@@ -104,6 +104,7 @@ class Timing:
             first_ever = self.last_time_s is None
             long_gap = step > self.settings.restart_after_s
             is_gap = step > self.settings.gap_s
+            no_room = False
             if gap_before and not first_ever:
                 is_gap[0] = True
                 regular = self.regular_step_s
@@ -125,6 +126,7 @@ class Timing:
                     "end_s": float(t_acc[k]),
                     "duration_s": float(step[k]),
                     "restarted": bool(long_gap[k]),
+                    "clock_reset": bool(k == 0 and no_room),
                 }
                 gaps.append((int(accepted[k]), event))
                 self.gap_total_s += float(step[k])

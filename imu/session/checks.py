@@ -14,6 +14,7 @@ from imu.quality import gap_intervals
 from imu.session.model import (
     ACC,
     ACC_UNITS,
+    GAP_COLUMN,
     GYR,
     GYR_UNITS,
     MAX_RATE_HZ,
@@ -46,17 +47,22 @@ def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str])
     identical to its neighbour (a sensor at rest with a coarse ADC repeats its values):
     they get times spread back from the stamp (:func:`_spread_notifications`), with one
     warning that counts the rows restamped; a run too long for one notification is an
-    error naming the line. A row whose time is
-    not later than every row before it, by at most :data:`JITTER_S`, is the jitter of
-    host time stamps (a BLE logger stamps samples when a notification arrives, late by
-    up to a connection interval): such rows are dropped with one warning that counts
-    them, which are the rows the engine would skip as out of order
-    (:mod:`imu.pipeline.timing`). They are dropped, not sorted: the file's order is the
-    order the sensor sampled in, and sorting by a jittered stamp would swap samples. A
-    step back by more (a clock reset, files joined) is an error naming the line.
+    error naming the line. A row whose time is not later than every row before it, by
+    at most :data:`JITTER_S`, is the jitter of host time stamps (a BLE logger stamps
+    samples when a notification arrives, late by up to a connection interval): it and the
+    rows stamped later than a row after them are restamped evenly between the nearest
+    rows in time order (:func:`_restamp_late`), with one warning that counts them; none is
+    dropped or sorted: the file's order is the order the sensor sampled in, as the live
+    path (:mod:`imu.ble.timing`) keeps every sample in arrival order. A step back by more
+    (a clock reset, recordings joined) is handled as live handles a device clock that
+    goes back (:func:`_continue_after_resets`): the rows from there continue one sample
+    interval after the latest earlier time, with a ``gap`` mark, so the analysis restarts
+    there; one warning. More than :data:`MAX_CLOCK_RESETS` such steps are a broken time
+    column: an error naming the first.
     ``column`` is the source's name for the time column (for messages).
     """
     lines = frame.attrs.get("lines", np.arange(len(frame)) + 2)
+    frame = _continue_after_resets(frame, lines, name, column, warnings)
     t = frame[TIME].to_numpy(dtype=np.float64)
     steps = np.diff(t)
     repeated = np.flatnonzero(steps == 0) + 1
@@ -80,28 +86,129 @@ def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str])
         steps = np.diff(t)
     if not (steps < 0).any():
         return frame
-    latest = np.maximum.accumulate(t)[:-1]  # the latest time before each row from the 2nd
-    behind = latest - t[1:]
-    reset = np.flatnonzero(behind > JITTER_S)
-    if reset.size:
-        i = int(reset[0]) + 1
+    return _restamp_late(frame, lines, name, column, warnings)
+
+
+def _run_interval(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(starts, counts, dt)``: the first row and the number of rows of each run of equal
+    times, and the sampling interval: the median over the runs of the time since the
+    previous run per row (0 without two runs)."""
+    starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
+    counts = np.diff(np.r_[starts, len(t)])
+    room = np.diff(t[starts])
+    return starts, counts, float(np.median(room / counts[1:])) if room.size else 0.0
+
+
+MAX_CLOCK_RESETS = 10
+"""The most steps back by more than :data:`JITTER_S` a file may hold and still be a clock
+reset or a few recordings joined; more is a broken time column (an error)."""
+
+
+def _continue_after_resets(
+    frame: pd.DataFrame, lines, name: str, column: str, warnings: list[str]
+) -> pd.DataFrame:
+    """Rows after a step back of more than :data:`JITTER_S` moved on, marked as a gap.
+
+    A device counter or host clock set back (or recordings joined) gives no time for
+    what passed: as :class:`imu.ble.timing.Timestamper` does live when a device clock goes
+    back, the rows from the step on keep their spacing and continue one sample interval
+    (the file's, :func:`_run_interval`) after the latest earlier time, the first of them
+    (of its notification run, which is then spread back from there) marked in the
+    ``gap`` column; the engine restarts at such a mark (a flagged step with no room for
+    lost samples, :mod:`imu.pipeline.timing`). One warning names the first step.
+    """
+    t = frame[TIME].to_numpy(dtype=np.float64, copy=True)
+    if len(t) < 2 or not (np.maximum.accumulate(t)[:-1] - t[1:] > JITTER_S).any():
+        return frame
+    _, counts, dt = _run_interval(t)
+    rows_on_stamp = np.repeat(counts, counts)
+    moved: list[tuple[int, float, float]] = []  # (row, its time, the latest before it)
+    while True:
+        latest = np.maximum.accumulate(t)
+        back = np.flatnonzero(latest[:-1] - t[1:] > JITTER_S)
+        if not back.size:
+            break
+        i = int(back[0]) + 1
+        if len(moved) == MAX_CLOCK_RESETS or not dt > 0:
+            i, time_s, before = moved[0] if moved else (i, float(t[i]), float(latest[i - 1]))
+            raise input_error(
+                f"time goes backwards ({time_s} after {before}), by {before - time_s:.3g} s, "
+                f"more than time stamps' jitter ({JITTER_S:g} s)"
+                + (f", at more than {MAX_CLOCK_RESETS} lines: no clock reset"
+                   if moved else ", in a file with no sampling interval"),
+                path=name,
+                line=int(lines[i]),
+                column=column,
+                hint="fix the time column",
+            )
+        moved.append((i, float(t[i]), float(latest[i - 1])))
+        t[i:] += latest[i - 1] + rows_on_stamp[i] * dt - t[i]
+    rows = [i for i, _, _ in moved]
+    gap = (
+        frame[GAP_COLUMN].fillna(0).to_numpy(dtype=np.float64, copy=True)
+        if GAP_COLUMN in frame
+        else np.zeros(len(t))
+    )
+    gap[rows] = 1.0
+    attrs = dict(frame.attrs)
+    frame = frame.assign(**{TIME: t, GAP_COLUMN: gap})
+    frame.attrs = attrs
+    i, time_s, before = moved[0]
+    more = f" (and at {len(moved) - 1} more line(s))" if len(moved) > 1 else ""
+    warnings.append(
+        f"{name}: time goes backwards at line {lines[i]} ({time_s} after {before}), by "
+        f"{before - time_s:.3g} s{more}, more than time stamps' jitter: a clock reset or "
+        "recordings joined; the rows from there continue one sample interval after the "
+        "latest earlier time, marked as a gap, and the analysis restarts there"
+    )
+    return frame
+
+
+def _restamp_late(
+    frame: pd.DataFrame, lines, name: str, column: str, warnings: list[str]
+) -> pd.DataFrame:
+    """Rows out of time order by at most :data:`JITTER_S`, restamped in file order.
+
+    Host stamps are late, never early: a row stamped later than a row after it ("ahead")
+    was delayed, and a row not later than every row before it ("behind") follows such a
+    row. Both are placed evenly, by their position in the file, between the nearest rows
+    that are neither (before the first such row or after the last: at the file's
+    interval), so every sample is kept in the order it was sampled, as live keeps it.
+    """
+    t = frame[TIME].to_numpy(dtype=np.float64, copy=True)
+    latest = np.maximum.accumulate(t)
+    earliest_after = np.minimum.accumulate(t[::-1])[::-1]  # min of t[i:]
+    behind = np.r_[False, t[1:] <= latest[:-1]]
+    ahead = np.r_[t[:-1] >= earliest_after[1:], False]
+    off = behind | ahead
+    anchors = np.flatnonzero(~off)
+    if anchors.size < 2:
+        i = int(np.argmax(behind))
         raise input_error(
-            f"time goes backwards ({float(t[i])} after {float(latest[i - 1])}), by "
-            f"{behind[i - 1]:.3g} s, more than time stamps' jitter ({JITTER_S:g} s): a clock "
-            "reset or recordings joined",
+            f"time goes back ({float(t[i])} after {float(latest[i - 1])}) on most rows",
             path=name,
             line=int(lines[i]),
             column=column,
-            hint="split the file at this line, or fix its time",
+            hint="timestamps must be increasing; fix the time column",
         )
-    late = np.flatnonzero(behind >= 0) + 1
+    rows = np.flatnonzero(off)
+    t[rows] = np.interp(rows, anchors, t[anchors])
+    dt = float(np.median(np.diff(t[anchors]) / np.diff(anchors)))
+    early, late = rows[rows < anchors[0]], rows[rows > anchors[-1]]
+    t[early] = t[anchors[0]] - (anchors[0] - early) * dt
+    t[late] = t[anchors[-1]] + (late - anchors[-1]) * dt
+    by = latest[:-1] - frame[TIME].to_numpy(dtype=np.float64)[1:]
+    first = int(np.argmax(behind))
     warnings.append(
-        f"{name}: time goes back on {late.size} line(s), by up to "
-        f"{behind.max() * 1e3:.3g} ms, first at line {lines[late[0]]} (host time stamps' "
-        f"jitter, e.g. BLE notifications): those {late.size} sample(s) dropped, not sorted "
-        "(the analysis skips samples out of time order)"
+        f"{name}: time goes back on {int(behind.sum())} line(s), by up to {by.max() * 1e3:.3g} "
+        f"ms, first at line {lines[first]} (host time stamps' jitter, e.g. BLE "
+        f"notifications): {rows.size} row(s) restamped evenly between the nearest rows in "
+        "time order, none dropped or sorted (the file's order is the sensor's)"
     )
-    return _drop_rows(frame, late, lines)
+    attrs = dict(frame.attrs)
+    frame = frame.assign(**{TIME: t})
+    frame.attrs = attrs
+    return frame
 
 
 def _spread_notifications(
@@ -120,18 +227,16 @@ def _spread_notifications(
     before the latest earlier stamp (or, for the first run, beyond the next), or that
     holds most of the file's rows or more than :data:`MAX_NOTIFICATION_ROWS`, is no
     notification: an error naming it. A run whose stamp is itself behind the latest
-    earlier one (jitter) is spread back from it at ``dt`` and then dropped by
-    :func:`check_time` with the other late rows.
+    earlier one (jitter) is spread back from it at ``dt`` and then restamped by
+    :func:`_restamp_late` with the other late rows.
     """
     t = frame[TIME].to_numpy(dtype=np.float64, copy=True)
-    starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])  # first row of each stamp
-    counts = np.diff(np.r_[starts, len(t)])
+    starts, counts, dt = _run_interval(t)  # first row and rows of each stamp
     stamps = t[starts]
     room = np.diff(stamps)  # time from each stamp to the next
-    dt = float(np.median(room / counts[1:])) if room.size else 0.0
     # time since the latest earlier stamp (the first: to the next); the latest, not the
     # previous, so a run after a stamp jittered back is not spread behind the stamp before
-    # it, where the jitter check would drop its first samples too
+    # it, where its first samples would fall behind that stamp too
     before = np.r_[room[:1], stamps[1:] - np.maximum.accumulate(stamps)[:-1]]
     runs = np.flatnonzero(counts > 1)
     most = (counts[runs] > len(t) / 2) | (counts[runs] > MAX_NOTIFICATION_ROWS)

@@ -79,6 +79,8 @@ def describe(
         return f"{at('time_s')}  ALERT {where}{alert_text(event, threshold)}"
     if kind == "alert_withdrawn":
         return f"{at('time_s')}  alert withdrawn: {event.get('message', '')}"
+    if kind == "gap" and event.get("clock_reset"):
+        return f"{at('end_s')}  the clock went back (reset): angles start again"
     if kind == "gap":
         return f"{at('end_s')}  gap of {duration(event.get('duration_s'))} in the data" + (
             " (too long to bridge: angles start again)" if event.get("restarted") else ""
