@@ -17,9 +17,9 @@ import pytest
 
 from imu.errors import InputError
 from imu.importers import FORMATS, detect, load
-from imu.importers._common import merge_streams
+from imu.importers._common import merge_streams, no_gyro
 from imu.importers._sources import gather
-from imu.session import GYR, REQUIRED, Session, read_session, write_session
+from imu.session import GYR, REQUIRED, Session, check_time, read_session, write_session
 
 FIXTURES = Path(__file__).parent / "fixtures" / "importers"
 G = 9.80665
@@ -444,6 +444,23 @@ def test_merge_of_identical_timelines_interpolates_nothing():
     t = np.arange(10) * 0.01
     merged, note = merge_streams(stream("acc", t, 1.0), stream("gyr", t, 2.0), "a", "g")
     assert note is None and list(merged.columns) == list(REQUIRED)
+
+
+def test_merge_keeps_the_gap_marks_of_a_clock_set_back():
+    """Both streams' clocks set back by 10 s at 0.5 s (check_time marks the first row
+    after it in each): the merged timeline carries one mark, on its row nearest the
+    marked times, so the analysis restarts there as with one file."""
+    acc = stream("acc", np.arange(100) * 0.01 - np.where(np.arange(100) >= 50, 10.0, 0), 1.0)
+    gyr = stream("gyr", np.arange(50) * 0.02 + 0.001 - np.where(np.arange(50) >= 25, 10.0, 0), 2.0)
+    warnings: list[str] = []
+    acc, gyr = (check_time(f, n, "time_s", warnings) for f, n in ((acc, "a"), (gyr, "g")))
+    assert len(warnings) == 2
+    merged, _ = merge_streams(acc, gyr, "a", "g")
+    marks = np.flatnonzero(merged["gap"].to_numpy())
+    t = merged["time_s"].to_numpy()
+    assert len(marks) == 1 and t[marks[0]] == pytest.approx(0.5) and np.all(np.diff(t) > 0)
+    alone = no_gyro(acc)
+    assert np.flatnonzero(alone["gap"].to_numpy()).tolist() == [50]
 
 
 def test_merge_of_disjoint_streams_is_an_error():

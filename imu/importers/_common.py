@@ -15,6 +15,7 @@ from imu.errors import input_error
 from imu.importers._sources import SourceFile
 from imu.session import (
     ACC,
+    GAP_COLUMN,
     GYR,
     REQUIRED,
     TIME,
@@ -97,7 +98,7 @@ def merge_streams(
         merged = pd.DataFrame({c: acc[c].to_numpy() for c in (TIME, *ACC)})
         for column in GYR:
             merged[column] = gyr[column].to_numpy()
-        return merged, None
+        return _with_gap_marks(merged, acc, gyr), None
     start, end = max(t_acc[0], t_gyr[0]), min(t_acc[-1], t_gyr[-1])
     if start >= end:
         raise input_error(
@@ -128,15 +129,36 @@ def merge_streams(
         f"{1 / other_interval:.4g} Hz onto the {1 / np.median(np.diff(t_base)):.4g} Hz "
         f"{'accelerometer' if base_cols is ACC else 'gyroscope'} timeline"
     )
-    return merged.loc[:, list(REQUIRED)], note
+    return _with_gap_marks(merged, acc, gyr), note
+
+
+def _with_gap_marks(merged: pd.DataFrame, *streams: pd.DataFrame) -> pd.DataFrame:
+    """``merged``'s canonical columns, and a ``gap`` column when a stream marks gaps (a
+    clock set back, :func:`imu.session.check_time`): each mark on the merged row nearest
+    its time (the two streams' marks of one reset fall on one row)."""
+    merged = merged.loc[:, list(REQUIRED)]
+    marked = [
+        stream[TIME].to_numpy()[stream[GAP_COLUMN].fillna(0).to_numpy() > 0]
+        for stream in streams
+        if GAP_COLUMN in stream
+    ]
+    if not marked:
+        return merged
+    t = merged[TIME].to_numpy()
+    times = np.concatenate(marked)
+    after = np.clip(np.searchsorted(t, times), 1, len(t) - 1)
+    nearer_before = times - t[after - 1] < t[after] - times
+    gap = np.zeros(len(t))
+    gap[np.where(nearer_before, after - 1, after)] = 1.0
+    return merged.assign(**{GAP_COLUMN: gap})
 
 
 def no_gyro(acc: pd.DataFrame) -> pd.DataFrame:
-    """An accelerometer-only stream with NaN ``gyr_*`` columns."""
+    """An accelerometer-only stream with NaN ``gyr_*`` columns (and its ``gap`` marks)."""
     frame = acc.reset_index(drop=True).copy()
     for column in GYR:
         frame[column] = np.nan
-    return frame.loc[:, list(REQUIRED)]
+    return _with_gap_marks(frame, frame)
 
 
 def one_file(files: Sequence[SourceFile], what: str, fmt: str) -> SourceFile:
