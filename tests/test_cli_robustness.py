@@ -138,7 +138,9 @@ def test_time_going_backwards_names_both_times_distinctly(capsys, tmp_path, sess
     lines = Path(session_csv).read_text().splitlines()
     first = next(i for i, line in enumerate(lines) if line[:1].isdigit()) + 500
     lines[first], lines[first + 20] = lines[first + 20], lines[first]
-    later, earlier = (lines[k].split(",")[0] for k in (first, first + 1))
+    # the row moved 20 rows earlier is one late stamp; the one moved later goes back
+    # behind the 20 rows before it: a reset, named against the latest of them
+    later, earlier = (lines[k].split(",")[0] for k in (first, first + 20))
     bad = tmp_path / "swapped.csv"
     bad.write_text("\n".join(lines) + "\n")
     assert main(["analyze", str(bad), "--no-model", "--json"]) == 0

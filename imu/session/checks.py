@@ -49,12 +49,13 @@ def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str])
     warning that counts the rows restamped; a run too long for one notification is an
     error naming the line. A row whose time is not later than every row before it, by
     at most :data:`JITTER_S`, is the jitter of host time stamps (a BLE logger stamps
-    samples when a notification arrives, late by up to a connection interval): it and the
-    rows stamped later than a row after them are restamped evenly between the nearest
-    rows in time order (:func:`_restamp_late`), with one warning that counts them; none is
+    samples when a notification arrives, late by up to a connection interval): the rows
+    stamped later than a row after it (late stamps) are restamped evenly between the
+    nearest rows that keep theirs (:func:`_restamp_late`), with one warning; none is
     dropped or sorted: the file's order is the order the sensor sampled in, as the live
     path (:mod:`imu.ble.timing`) keeps every sample in arrival order. A step back by more
-    (a clock reset, recordings joined) is handled as live handles a device clock that
+    (a clock reset, recordings joined; unless only a few rows just before it are later:
+    late stamps, as above) is handled as live handles a device clock that
     goes back (:func:`_continue_after_resets`): the rows from there continue one sample
     interval after the latest earlier time, with a ``gap`` mark, so the analysis restarts
     there; one warning. More than :data:`MAX_CLOCK_RESETS` such steps are a broken time
@@ -99,6 +100,12 @@ def _run_interval(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     return starts, counts, float(np.median(room / counts[1:])) if room.size else 0.0
 
 
+LATE_ROWS = 0.75
+"""A step back is late stamps, not a clock set back, when the only rows later than the
+row after it are the rows just before it, fewer than this share of the rows sampled
+over the step (a clock set back by D has about D x rate rows later than the row after
+it; a notification delayed by D has its own few)."""
+
 MAX_CLOCK_RESETS = 10
 """The most steps back by more than :data:`JITTER_S` a file may hold and still be a clock
 reset or a few recordings joined; more is a broken time column (an error)."""
@@ -115,7 +122,10 @@ def _continue_after_resets(
     (the file's, :func:`_run_interval`) after the latest earlier time, the first of them
     (of its notification run, which is then spread back from there) marked in the
     ``gap`` column; the engine restarts at such a mark (a flagged step with no room for
-    lost samples, :mod:`imu.pipeline.timing`). One warning names the first step.
+    lost samples, :mod:`imu.pipeline.timing`). One warning names the first step. A step
+    back behind only the rows just before it, fewer than :data:`LATE_ROWS` of those
+    sampled over the step (a notification stamped late, a stamp out of place), is no
+    reset: those rows are late stamps, restamped with the jitter.
     """
     t = frame[TIME].to_numpy(dtype=np.float64, copy=True)
     if len(t) < 2 or not (np.maximum.accumulate(t)[:-1] - t[1:] > JITTER_S).any():
@@ -123,12 +133,23 @@ def _continue_after_resets(
     _, counts, dt = _run_interval(t)
     rows_on_stamp = np.repeat(counts, counts)
     moved: list[tuple[int, float, float]] = []  # (row, its time, the latest before it)
+    start = 1  # rows before it are checked
     while True:
         latest = np.maximum.accumulate(t)
-        back = np.flatnonzero(latest[:-1] - t[1:] > JITTER_S)
+        back = np.flatnonzero(latest[start - 1 : -1] - t[start:] > JITTER_S)
         if not back.size:
             break
-        i = int(back[0]) + 1
+        i = int(back[0]) + start
+        ahead = np.flatnonzero(t[:i] > t[i])
+        late = dt > 0 and ahead.size < LATE_ROWS * (latest[i - 1] - t[i]) / dt
+        if late and 0 < ahead[0] and ahead.size == i - ahead[0]:
+            # only the rows just before are later, fewer than were sampled over the step:
+            # late stamps (a notification delayed, a stamp out of place), not a clock set
+            # back; rows after them behind them are jitter (restamped by _restamp_late)
+            start = i + int(np.argmax(np.r_[t[i:] >= latest[i - 1] - JITTER_S, True]))
+            if start >= len(t):
+                break
+            continue
         if len(moved) == MAX_CLOCK_RESETS or not dt > 0:
             i, time_s, before = moved[0] if moved else (i, float(t[i]), float(latest[i - 1]))
             raise input_error(
@@ -143,6 +164,9 @@ def _continue_after_resets(
             )
         moved.append((i, float(t[i]), float(latest[i - 1])))
         t[i:] += latest[i - 1] + rows_on_stamp[i] * dt - t[i]
+        start = i + 1
+    if not moved:
+        return frame
     rows = [i for i, _, _ in moved]
     gap = (
         frame[GAP_COLUMN].fillna(0).to_numpy(dtype=np.float64, copy=True)
@@ -167,21 +191,21 @@ def _continue_after_resets(
 def _restamp_late(
     frame: pd.DataFrame, lines, name: str, column: str, warnings: list[str]
 ) -> pd.DataFrame:
-    """Rows out of time order by at most :data:`JITTER_S`, restamped in file order.
+    """Rows out of time order restamped in file order, none dropped.
 
-    Host stamps are late, never early: a row stamped later than a row after it ("ahead")
-    was delayed, and a row not later than every row before it ("behind") follows such a
-    row. Both are placed evenly, by their position in the file, between the nearest rows
-    that are neither (before the first such row or after the last: at the file's
-    interval), so every sample is kept in the order it was sampled, as live keeps it.
+    Host stamps are late, never early: a row stamped later than a row after it was
+    delayed (a notification that arrived late, a stamp out of place). Such rows are placed
+    evenly, by their position in the file, between the nearest rows stamped earlier than
+    every row after them (those keep their stamps and are in time order; before the first
+    of them: back from it at the file's interval), so every sample is kept in the order it
+    was sampled, as live keeps it.
     """
     t = frame[TIME].to_numpy(dtype=np.float64, copy=True)
     latest = np.maximum.accumulate(t)
+    behind = np.r_[False, t[1:] <= latest[:-1]]  # what shows: rows not after every earlier
     earliest_after = np.minimum.accumulate(t[::-1])[::-1]  # min of t[i:]
-    behind = np.r_[False, t[1:] <= latest[:-1]]
-    ahead = np.r_[t[:-1] >= earliest_after[1:], False]
-    off = behind | ahead
-    anchors = np.flatnonzero(~off)
+    rows = np.flatnonzero(np.r_[t[:-1] >= earliest_after[1:], False])  # stamped late
+    anchors = np.flatnonzero(np.r_[t[:-1] < earliest_after[1:], True])
     if anchors.size < 2:
         i = int(np.argmax(behind))
         raise input_error(
@@ -191,12 +215,10 @@ def _restamp_late(
             column=column,
             hint="timestamps must be increasing; fix the time column",
         )
-    rows = np.flatnonzero(off)
     t[rows] = np.interp(rows, anchors, t[anchors])
     dt = float(np.median(np.diff(t[anchors]) / np.diff(anchors)))
-    early, late = rows[rows < anchors[0]], rows[rows > anchors[-1]]
+    early = rows[rows < anchors[0]]
     t[early] = t[anchors[0]] - (anchors[0] - early) * dt
-    t[late] = t[anchors[-1]] + (late - anchors[-1]) * dt
     by = latest[:-1] - frame[TIME].to_numpy(dtype=np.float64)[1:]
     first = int(np.argmax(behind))
     warnings.append(
