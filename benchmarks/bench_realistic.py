@@ -10,7 +10,8 @@ the middle of it and ends at the last lockout), or with a standing start of 2-3 
 seeds here (from 1000 on) are held out: nothing in the pipeline was tuned on them
 (development used seeds 0-199).
 
-Per start (standing / before the first rep / mid-rep), next to the clean simulator
+Per start (standing / before the first rep / mid-rep / in the set-up hold of a lift from
+the floor, bent over the bar: a still period held bent), next to the clean simulator
 sessions of ``bench_pipeline.py`` (demo sessions, standing start, MPU-6050 defaults):
 calibration success (calibrated with a reported quality, flexion sign right), the
 median quality, flexion RMSE after the first lockout in the file (median, p90, worst),
@@ -18,7 +19,8 @@ its constant part (median offset: calibration from the movement takes the lifter
 lockout as upright unless the file begins with the lifter standing quietly, the
 simulator's truth takes the standing posture) and the rest (RMSE without the offset),
 rep precision / recall / F1 (IoU >= 0.5 against the true reps wholly inside the file),
-and the default classifier's balanced accuracy for rounded reps on the matched reps.
+and the default classifier's balanced accuracy for rounded reps on the matched reps,
+and how many calibrations the upright check revised (imu/pipeline/upright_check.py).
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ def score(result, drawn: dict, analysis) -> dict:
         "rounded": rounded,
         "method": cal.get("method"),
         "upright": cal.get("upright"),
+        "revised": bool(cal.get("revised")),
     }
 
 
@@ -87,7 +90,8 @@ def row(label: str, rows: list[dict]) -> str:
     f1 = 2 * precision * recall / max(1e-9, precision + recall)
     rounded = [p for r in rows for p in r["rounded"]]
     calibrated = sum(r["calibrated"] for r in rows)
-    standing = sum(r["upright"] == "standing" for r in rows)
+    standing = sum(r["upright"] == "standing" and not r["revised"] for r in rows)
+    revised = sum(r["revised"] for r in rows)
     quality = np.median([r["quality"] for r in rows])
     rmse_text = (
         f"{np.median(rmse):.2f} / {np.percentile(rmse, 90):.2f} / {np.max(rmse):.2f} | "
@@ -98,7 +102,7 @@ def row(label: str, rows: list[dict]) -> str:
     return (
         f"| {label} | {n} | {calibrated}/{n} ({calibrated / max(n, 1):.0%}) | {quality:.2f} | "
         f"{rmse_text} | {precision:.3f} | {recall:.3f} | {f1:.3f} | "
-        f"{balanced_accuracy(rounded):.2f} ({len(rounded)}) | {standing} |"
+        f"{balanced_accuracy(rounded):.2f} ({len(rounded)}) | {standing} | {revised} |"
     )
 
 
@@ -109,7 +113,9 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=1000)
     parser.add_argument("--clean", type=int, default=6, help="clean demo sessions")
     parser.add_argument("--verbose", action="store_true", help="one line per recording")
-    parser.add_argument("--start", choices=["standing", "before_first_rep", "mid_rep"])
+    parser.add_argument(
+        "--start", choices=["standing", "before_first_rep", "mid_rep", "setup_hold"]
+    )
     args = parser.parse_args()
     if args.quick:
         args.seeds, args.clean = 20, 2
@@ -117,7 +123,10 @@ def main() -> None:
     from imu.model.files import load_model
     from imu.pipeline import analyze_session
     from imu.sim import demo_session, make_lifter, simulate
+    from imu.sim.activities import KINDS
     from imu.sim.recording import STARTS, realistic_set
+
+    floor_kinds = tuple(k for k, kind in KINDS.items() if kind.from_floor)
 
     model = load_model()  # the default classifier
 
@@ -129,26 +138,30 @@ def main() -> None:
         "| recordings (SYNTHETIC) | n | calibrated, sign right | median quality "
         "| flexion RMSE after the first lockout: median / p90 / worst deg "
         "| median offset deg | median RMSE without the offset deg | P | R | F1 "
-        "| rounded bal. acc. (reps) | upright from standing before the first rep |"
+        "| rounded bal. acc. (reps) | upright from standing before the first rep "
+        "| calibration revised (upright check) |"
     )
-    print("|---" * 12 + "|")
+    print("|---" * 13 + "|")
     clean = []
     for k in range(args.clean if not args.start else 0):
         result = simulate(demo_session(make_lifter(k), seed=k, n_sets=2), seed=k, mounting="random")
         clean.append(score(result, {}, analyze_session(result.session, classifier=model)))
     if clean:
         print(row("clean demo sessions (standing start)", clean), flush=True)
-    for start in [args.start] if args.start else ("standing", *STARTS[:2]):
+    for start in [args.start] if args.start else ("standing", *STARTS[:2], "setup_hold"):
         rows = []
+        # a set-up hold needs a lift from the floor
+        kinds = floor_kinds if start == "setup_hold" else tuple(KINDS)
         for seed in range(args.first_seed, args.first_seed + args.seeds):
-            result, drawn = realistic_set(seed, start=start)
+            result, drawn = realistic_set(seed, start=start, kinds=kinds)
             scored = score(result, drawn, analyze_session(result.session, classifier=model))
             rows.append(scored)
             if args.verbose:
                 print(
                     f"  {seed} {drawn['part']} {drawn['sampling_rate_hz']:g} Hz {drawn['kind']} "
                     f"{drawn['n_reps']} reps loss {drawn['loss_fraction']:.2f}: "
-                    f"{scored['method']} ok={scored['calibrated']} q={scored['quality']:.2f} "
+                    f"{scored['method']}{' revised' if scored['revised'] else ''} "
+                    f"ok={scored['calibrated']} q={scored['quality']:.2f} "
                     f"rmse={scored['rmse']:.2f} reps {scored['tp']}/{scored['n_det']}/{scored['n_true']}",
                     flush=True,
                 )

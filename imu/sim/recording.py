@@ -9,8 +9,9 @@ SYNTHETIC data. :func:`realistic_set` draws, per seed, one recording of one set:
 - host time stamps of a BLE link: samples in notifications of one connection interval
   (7.5-50 ms), latency jitter, and on half the recordings up to 30 % of the
   notifications lost in bursts; the device clock off by up to 50 ppm;
-- the file cut to the set: it starts 0-1 s before the first rep, or in the middle of
-  the first rep, and ends at the last lockout; the reps follow each other with almost no
+- the file cut to the set: it starts 0-1 s before the first rep, in the middle of
+  the first rep, or (a lift from the floor) bent in the set-up hold before the first
+  pull, and ends at the last lockout; the reps follow each other with almost no
   pause (lockout 0.05-0.35 s). ``standing_start=True`` keeps 2-3 s of standing still
   before the set instead (today's preferred path).
 
@@ -26,14 +27,16 @@ import numpy as np
 import pandas as pd
 
 from imu.session import Session
-from imu.sim.activities import KINDS, DeadliftSet, SessionScript, Stand
+from imu.sim.activities import ALL_KINDS, KINDS, DeadliftSet, SessionScript, Stand
 from imu.sim.core import SimResult, simulate
 from imu.sim.lifters import Lifter, make_lifter
 from imu.sim.rotations import MOUNTINGS
 from imu.sim.sensor import PARTS, part_model
 from imu.sim.squat import SquatSet
 
-STARTS = ("before_first_rep", "mid_rep", "standing")
+STARTS = ("before_first_rep", "mid_rep", "standing", "setup_hold")
+"""Where a file starts: 0-1 s before the first rep, in its middle, with 2-3 s of standing,
+or (a lift from the floor) in the set-up hold at the bar before the first pull."""
 
 
 def cut(result: SimResult, start_s: float, end_s: float) -> SimResult:
@@ -104,6 +107,8 @@ def realistic_set(
     drawn_lifter = make_lifter(int(rng.integers(0, 1000)), seed=seed)
     lifter = dataclasses.replace(lifter or drawn_lifter, lockout_s=round(float(rng.uniform(0.05, 0.35)), 2))
     kind = str(rng.choice(kinds))
+    if start == "setup_hold" and (squats or not ALL_KINDS[kind].from_floor):
+        raise ValueError("a set-up hold start needs a lift from the floor")
     reps = int(rng.integers(n_reps[0], n_reps[1] + 1))
     lift_set = SquatSet(reps) if squats else DeadliftSet(reps, kind)
     kind = "squat" if squats else kind
@@ -123,6 +128,9 @@ def realistic_set(
         begin = float(rng.uniform(0.0, 0.5))
     elif start == "before_first_rep":
         begin = float(first["start_s"]) - float(rng.uniform(0.0, 1.0))
+    elif start == "setup_hold":  # bent over the bar: the end of the descent, or the hold
+        share = float(rng.uniform(0.5, 0.75))
+        begin = float(first["start_s"] + share * (first["bottom_s"] - first["start_s"]))
     else:
         share = float(rng.uniform(0.2, 0.8))
         begin = float(first["start_s"] + share * (first["end_s"] - first["start_s"]))
