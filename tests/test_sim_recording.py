@@ -88,6 +88,16 @@ def test_realistic_sets_are_cut_to_the_set(seed):
         assert result.truth_bends.empty  # the put-down after the last lockout is cut off
 
 
+def test_a_realistic_set_can_start_bent_in_the_set_up_hold():
+    result, drawn = realistic_set(3, start="setup_hold", kinds=("conventional",))
+    truth = result.truth_angles
+    assert truth["flexion_deg"].iloc[0] > 30.0  # bent over the bar
+    # the first pull is cut (not in the truth), its lockout is the first in the file
+    assert drawn["first_lockout_s"] < result.truth_reps["start_s"].iloc[0]
+    with pytest.raises(ValueError, match="from the floor"):
+        realistic_set(3, start="setup_hold", kinds=("rdl",))
+
+
 def test_realistic_squat_sets_draw_the_same_recording_as_the_deadlift_set_of_their_seed():
     """``squats=True``: the same part, rate, mounting and cut, a set of back squats whose
     truth carries the squat faults (bench_squat's cut-to-the-set rows)."""
