@@ -1,20 +1,26 @@
-"""Is the calibrated upright really upright? A re-check from walking after calibration.
+"""Is the calibrated upright really upright? A re-check from what follows calibration.
 
 A still period held bent (the set-up hold before a pull from the floor, a floor pause,
 a plate held while loading) passes every test of a still period, so a recording that
 starts there is calibrated with that posture as upright, and the lifter standing up is
 taken as the first forward bend: the flexion sign comes out inverted for the whole
-file (standing reads ~+50-65 deg). Calibration from the movement can go wrong in the
+file (standing reads ~+50-90 deg). Calibration from the movement can go wrong in the
 same way on a file that starts in the middle of gym activity. So after any calibration
-the posture the lifter walks in is watched: nobody walks bent over, and steps show in
-the acceleration whatever the mounting. Once ``evidence_s`` of walking is in, its
-gravity direction either confirms the calibrated upright (within ``confirm_deg``: the
-check ends, nothing changes) or contradicts it by more than ``contradict_deg``: then
-upright is taken from the walking (or from quiet standing at that posture, if any), the
-forward axis from the bends seen (which way the up vector goes at depth, the still
-period held bent included), and the engine uses it for the rows after that mark. Rows
-already reported keep their angles; a ``calibration`` event with ``refined: true`` and
-``revised: true`` says so. docs/calibration.md has the figures.
+two kinds of evidence of upright are watched:
+
+- walking: nobody walks bent over, and steps show in the acceleration whatever the
+  mounting; once ``evidence_s`` of it is in, its posture decides;
+- until then, the reps: calibration from the movement (imu/pipeline/movement.py) on the
+  last ``bends_s``, once it sees ``reps_tops`` rep tops with quality ``reps_quality`` and
+  the segment's drop at depth among its sign evidence: the posture the lifter keeps
+  coming back to between reps.
+
+Either confirms the calibrated upright (within ``confirm_deg``: the check ends, nothing
+changes) or contradicts it by more than ``contradict_deg`` with the old upright reading
+bent forward: then the engine uses the evidence's body axes (upright from quiet standing
+at that posture, if any) for the rows after that mark. Rows already reported keep their
+angles; a ``calibration`` event with ``refined: true`` and ``revised: true`` says so.
+docs/calibration.md has the figures.
 
 Contract (the same as :class:`imu.pipeline.movement.Refinement`, so the engine treats
 both alike): :attr:`mark` (s; ``inf`` once over), :meth:`append` (accepted rows and
@@ -88,7 +94,7 @@ class UprightCheckSettings:
 
 
 class UprightCheck:
-    """The re-check from walking (module docstring)."""
+    """The re-check from walking and reps (module docstring)."""
 
     def __init__(
         self,
