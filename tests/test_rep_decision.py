@@ -25,6 +25,7 @@ from imu.pipeline.rep_decision import (
 )
 from imu.sim import DeadliftSet, PickUp, SessionScript, Stand, Walk, make_lifter, simulate
 from imu.sim.activities import LoadBar, PickItem, Wander
+from imu.sim.matching import iou
 
 RATE_HZ = 100.0
 
@@ -41,9 +42,7 @@ def matched(truth, reps) -> int:
     n = 0
     for s, e in zip(truth.start_s, truth.end_s, strict=True):
         for rep in reps:
-            inter = min(e, rep["end_s"]) - max(s, rep["start_s"])
-            union = max(e, rep["end_s"]) - min(s, rep["start_s"])
-            if inter / union >= 0.5:
+            if iou((s, e), (rep["start_s"], rep["end_s"])) >= 0.5:
                 n += 1
                 break
     return n
