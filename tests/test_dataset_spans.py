@@ -137,7 +137,9 @@ def test_a_span_the_recording_stops_inside_is_clipped_and_a_part_of_a_rep_left_o
     assert data.left_out == {"less than 75% of their time inside the recording":
                              [f"{tmp_path / 'late.csv'}:2"]}
     (note,) = [w for w in data.warnings if "more than 0.25 s past" in w]
-    assert note.startswith("1 span(s) reaching more than 0.25 s past their recording's")
+    assert note.startswith("1 span reaching more than 0.25 s past their recording's first or "
+                           "last sample (the recording starts or stops inside it) was clipped "
+                           "to it and used, 75% of its time")
     shifted = frame.assign(start_s=frame["start_s"] + 1000.0, end_s=frame["end_s"] + 1000.0)
     with pytest.raises(InputError, match="is outside the session"):
         labelled_rows(read_labels(_write(shifted, tmp_path / "shifted.csv"), allow_outside=True))

@@ -477,7 +477,7 @@ def test_session_with_a_misnamed_column_is_told_which(tmp_path):
     path = canonical_session(tmp_path)
     path.write_text(path.read_text().replace("gyr_z", "gyro_z"))
     message = error_of(path)
-    assert message.startswith(f"{path}:2: missing column(s) 'gyr_z'; found 'time_s'")
+    assert message.startswith(f"{path}:2: missing column 'gyr_z'; found 'time_s'")
 
 
 def test_phyphox_one_file_with_both_sensors_needs_no_interpolation(tmp_path):

@@ -50,7 +50,7 @@ def test_write_then_read_round_trip_drops_bookkeeping(folder):
 
 
 @pytest.mark.parametrize("text, where, what", [
-    ("session,start_s,label\nrec/a.csv,1,good\n", "labels.csv:1: ", "missing column(s) end_s"),
+    ("session,start_s,label\nrec/a.csv,1,good\n", "labels.csv:1: ", "missing column end_s"),
     ("session,start_s,end_s,label\nrec/a.csv,one,3,good\n", "labels.csv:2: column 'start_s'", "not a finite number"),
     ("session,start_s,end_s,label\nrec/a.csv,1,nan,good\n", "labels.csv:2: column 'end_s'", "not a finite number"),
     ("session,start_s,end_s,label\nrec/a.csv,3,3,good\n", "labels.csv:2: column 'end_s'", "empty span"),
@@ -262,7 +262,7 @@ def test_neighbours_sharing_a_few_samples_are_trimmed_with_one_warning(folder):
     assert frame["start_s"].tolist() == pytest.approx([1, 3.0, 5.0, 0])
     assert frame["end_s"].tolist() == pytest.approx([3.0, 5.0, 7, 1])
     (warning,) = frame.attrs["warnings"]
-    assert "2 pair(s) of adjacent spans overlapped by up to 0.04 s" in warning
+    assert "2 pairs of adjacent spans overlapped by up to 0.04 s" in warning
     # a nested span or a long overlap is not "a few samples": refused as before
     for rows in ("rec/a.csv,1,5,good\nrec/a.csv,2,3,good\n",
                  "rec/a.csv,1,3,good\nrec/a.csv,2.7,5,good\n"):

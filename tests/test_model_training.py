@@ -258,3 +258,15 @@ def test_cv_by_subject_with_many_lifters_and_a_few_single_bend_trials_each():
     assert cv.metrics["n_groups"] == 14 and len(cv.folds) == 10
     _cv_covers_each_group_once(cv, groups)
     assert cv.metrics["balanced_accuracy"] >= 0.8
+
+
+def test_a_group_holding_every_rounded_span_is_named_in_one_sentence():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(40, 3))
+    y = np.zeros(40, dtype=int)
+    y[:4] = 1  # every rounded span is lifter A's
+    groups = np.array(["A"] * 10 + ["B"] * 10 + ["C"] * 10 + ["D"] * 10)
+    with pytest.raises(InputError) as caught:
+        cross_validate(X, y, groups)
+    assert str(caught.value) == ("group A holds every span of one class: cross-validation "
+                                 "cannot train without it")

@@ -189,7 +189,7 @@ def test_missing_column_names_the_header_line(tmp_path):
     lines = session_lines(tmp_path)
     lines[0] = lines[0].replace("gyr_y", "gyro_y")
     message = error_of(rewrite(tmp_path, ["# device: x", *lines]))
-    assert message.startswith(f"{tmp_path / 'bad.csv'}:2: missing column(s) 'gyr_y'")
+    assert message.startswith(f"{tmp_path / 'bad.csv'}:2: missing column 'gyr_y';")
     assert "'gyro_y'" in message
 
 
@@ -235,7 +235,7 @@ def test_empty_file_only_metadata_and_only_header(tmp_path):
     message = error_of(rewrite(tmp_path, ["# device: x", HEADER]))
     assert "bad.csv:2: no data rows after the header" in message
     message = error_of(rewrite(tmp_path, session_lines(tmp_path)[:2]))
-    assert "only 1 sample(s)" in message
+    assert "only 1 sample; a session needs at least 2" in message
 
 
 def test_not_text(tmp_path):
@@ -778,7 +778,7 @@ def test_trailing_separator_on_every_line_is_accepted(tmp_path):
 def test_only_a_cut_off_first_row(tmp_path):
     path = tmp_path / "cut.csv"
     path.write_text(HEADER + "\n0.000000,0.1,9.8")
-    assert "only 0 sample(s)" in error_of(path)
+    assert "only 0 samples; a session needs at least 2" in error_of(path)
 
 
 def test_the_example_in_the_format_doc_reads(tmp_path):

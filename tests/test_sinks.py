@@ -17,7 +17,15 @@ from imu.session import Session, read_session
 from imu.sinks.alerts import AlertSound
 from imu.sinks.display import Display, gauge
 from imu.sinks.events import EventLog
-from imu.sinks.lines import HOLD_LIMIT_S, LineOutput, LogOrder, SessionLog, describe, fold
+from imu.sinks.lines import (
+    HOLD_LIMIT_S,
+    LineOutput,
+    LogOrder,
+    SessionLog,
+    describe,
+    fold,
+    summary_lines,
+)
 from imu.sinks.recorder import Recorder
 from imu.sinks.runner import Runner
 from imu.text import Timeline
@@ -631,3 +639,17 @@ def test_a_set_found_over_after_later_lines_is_stamped_when_found():
     in_order = SessionLog(Timeline(0.0))
     in_order.see(np.array([[0.0, 0, 0, 9.8, 0, 0, 0], [75.7, 0, 0, 9.8, 0, 0, 0]]))
     assert in_order.lines(done) == ["1:06.6  set 1 done: 5 reps, flexion drift +6.7 deg"]
+
+
+def test_the_summary_counts_lost_reps_and_links_in_words():
+    summary = {"ended_by": "stopped", "duration_s": 754.0, "n_samples": 75400, "n_reps": 1,
+               "n_sets": 1, "n_flagged": 0, "n_alerts": 0, "n_gaps": 2}
+    one = summary_lines({**summary, "n_reps_lost": 1, "n_disconnects": 1}, Timeline(0.0))
+    assert one == [
+        "session stopped: 12:34.0, 75400 samples, 1 rep in 1 set, 0 flagged, 0 alerts, 2 gaps",
+        "1 rep may be lost: cut off by a gap in the data",
+        "link lost once, reconnected when it came back",
+    ]
+    two = summary_lines({**summary, "n_reps_lost": 2, "n_disconnects": 3}, Timeline(0.0))
+    assert two[1:] == ["2 reps may be lost: cut off by a gap in the data",
+                       "link lost 3 times, reconnected each time it came back"]

@@ -25,6 +25,7 @@ from imu.session import (
     finish_session,
     read_table,
 )
+from imu.text import plural
 
 SEPARATORS = (",", ";", "\t")
 
@@ -75,7 +76,7 @@ def read_stream(
     frame = check_time(frame, table.name, time_source, table.warnings)
     if len(frame) < 2:
         raise input_error(
-            f"only {len(frame)} complete sample(s); a recording needs at least 2",
+            f"only {plural(len(frame), 'complete sample')}; a recording needs at least 2",
             path=table.name,
             hint="the file is cut short; export the recording again",
         )

@@ -33,6 +33,7 @@ from imu.model.labels import (
     check_span_in_session,
     row_options,
 )
+from imu.text import plural
 
 if TYPE_CHECKING:
     from imu.batch.executors import Executor
@@ -181,14 +182,17 @@ def labelled_rows(labels: pd.DataFrame, options: SessionOptions | None = None,
             left_out.setdefault(reason, []).extend(lines)
     clipped = sum(result.clipped for result in done)
     if clipped:
-        warnings.append(f"{clipped} span(s) reaching up to {EDGE_TOLERANCE_S:g} s past their "
-                        "recording's first or last sample were clipped to it")
+        were = "was" if clipped == 1 else "were"
+        warnings.append(f"{plural(clipped, 'span')} reaching up to {EDGE_TOLERANCE_S:g} s past "
+                        f"their recording's first or last sample {were} clipped to it")
     cut = [line for result in done for line in result.cut]
     if cut:
+        one = len(cut) == 1
+        them, were, their = ("it", "was", "its") if one else ("them", "were", "their")
         warnings.append(
-            f"{len(cut)} span(s) reaching more than {EDGE_TOLERANCE_S:g} s past their "
-            f"recording's first or last sample (the recording starts or stops inside them) "
-            f"were clipped to it and used, {MIN_RECORDED_SHARE:.0%} of their time or more "
+            f"{plural(len(cut), 'span')} reaching more than {EDGE_TOLERANCE_S:g} s past their "
+            f"recording's first or last sample (the recording starts or stops inside {them}) "
+            f"{were} clipped to it and used, {MIN_RECORDED_SHARE:.0%} of {their} time or more "
             f"being recorded (e.g. {', '.join(cut[:3])})")
     if left_out:
         n_out = sum(len(lines) for lines in left_out.values())

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from imu.errors import input_error
+from imu.text import plural
 
 REQUIRED_COLUMNS = ("session", "start_s", "end_s", "label")
 SUBJECT = "subject"
@@ -96,7 +97,9 @@ def read_labels(path: str | os.PathLike, *, allow_outside: bool = False) -> pd.D
     header = [c.strip() for c in next(csv.reader([header_text]))]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise input_error(f"missing column(s) {', '.join(missing)}", path=str(path),
+        columns = f"column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+        raise input_error(f"missing {columns}",
+                          path=str(path),
                           line=header_line,
                           hint=f"the header is {','.join(REQUIRED_COLUMNS)}[,subject]")
     rows = []
@@ -267,8 +270,8 @@ def _check_overlaps(frame: pd.DataFrame, path: Path) -> None:
             )
     if trimmed:
         frame.attrs.setdefault("warnings", []).append(
-            f"{path}: {trimmed} pair(s) of adjacent spans overlapped by up to {largest:.3g} s; "
-            "trimmed to meet halfway"
+            f"{path}: {plural(trimmed, 'pair')} of adjacent spans overlapped by up to "
+            f"{largest:.3g} s; trimmed to meet halfway"
         )
 
 

@@ -295,8 +295,11 @@ def cross_validate(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *,
     folds = []
     for train, test in group_splits(y, groups, OUTER_FOLDS):
         if len(np.unique(y[train])) < 2:
-            raise InputError(f"group(s) {', '.join(sorted(set(groups[test])))} hold every span "
-                             "of one class: cross-validation cannot train without them")
+            names = sorted(set(groups[test]))
+            holds, them = (f"group {names[0]} holds", "it") if len(names) == 1 else (
+                f"groups {', '.join(names)} hold", "them")
+            raise InputError(f"{holds} every span of one class: cross-validation cannot "
+                             f"train without {them}")
         fit = fit_model(X[train], y[train], groups[train],
                         target_sensitivity=target_sensitivity, progress=progress)
         p[test] = fit.probability(X[test])

@@ -357,7 +357,8 @@ def appendix(session: SessionData) -> list[str]:
     )  # (the loading warnings below count every missing sample)
     skipped = int(q.get("n_skipped_duplicate_or_out_of_order") or 0)
     if skipped:
-        recording += f" {skipped} duplicate or out-of-order sample(s) were skipped."
+        were = "was" if skipped == 1 else "were"
+        recording += f" {plural(skipped, 'duplicate or out-of-order sample')} {were} skipped."
     items.append(recording)
     if session.lift != "deadlift":
         items.append(f"Reps: found with the {session.lift} preset (--lift {session.lift}).")

@@ -23,6 +23,7 @@ from imu.session.model import (
     TIME,
     Session,
 )
+from imu.text import plural
 
 JITTER_S = 0.1
 """The most a row's time may lie behind an earlier row's and still be the jitter of host
@@ -477,7 +478,8 @@ def finish_session(
     if gyr_unit not in (None, *GYR_UNITS):
         raise input_error(f"unknown angular-rate unit {gyr_unit!r}", hint="use deg/s or rad/s")
     if len(data) < 2:
-        raise input_error(f"only {len(data)} sample(s); a session needs at least 2", path=name)
+        raise input_error(f"only {plural(len(data), 'sample')}; a session needs at least 2",
+                          path=name)
     for unit, table, columns, key in (
         (acc_unit, ACC_UNITS, ACC, "acc_unit_converted_from"),
         (gyr_unit, GYR_UNITS, GYR, "gyr_unit_converted_from"),
@@ -560,7 +562,7 @@ def finish_session(
     if gap_intervals(steps_s, nominal).any():  # only then data_quality's summary
         quality = session.quality()
         longest = max(g["duration_s"] for g in quality["gaps"])
-        from imu.text import clock, duration, plural
+        from imu.text import clock, duration
 
         first_s = quality["gaps"][0]["start_s"] - data[TIME].iloc[0]
         warnings.append(  # the words and times of docs/vocabulary.md

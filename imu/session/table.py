@@ -292,7 +292,8 @@ class Table:
         missing = [c for c in columns if c not in self.columns]
         if missing:
             raise input_error(
-                f"missing column(s) {', '.join(repr(c) for c in missing)}; "
+                f"missing column{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(repr(c) for c in missing)}; "
                 f"found {', '.join(repr(c) for c in self.columns if c)}",
                 path=self.name,
                 line=self.header_line,

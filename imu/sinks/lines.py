@@ -442,11 +442,13 @@ def summary_lines(summary: dict[str, Any], timeline: Timeline | None = None) -> 
         )
     ]
     if summary.get("n_reps_lost"):
-        lines.append(f"{summary['n_reps_lost']} rep(s) may be lost: cut off by a gap in the data")
-    if summary.get("n_disconnects"):
-        lines.append(
-            f"link lost {summary['n_disconnects']} time(s), reconnected each time it came back"
-        )
+        n_lost = int(summary["n_reps_lost"])
+        lines.append(f"{plural(n_lost, 'rep')} may be lost: cut off by a gap in the data")
+    n_lost_link = int(summary.get("n_disconnects") or 0)
+    if n_lost_link == 1:
+        lines.append("link lost once, reconnected when it came back")
+    elif n_lost_link:
+        lines.append(f"link lost {n_lost_link} times, reconnected each time it came back")
     if summary.get("recording"):
         lines.append(f"recording: {summary['recording']}")
     if summary.get("events_file"):
