@@ -17,7 +17,8 @@ ends (``quiet_s`` without a next rep). Alerts do not wait: an excursion that the
 verdict takes for a rep is judged at its lockout (``provisional: true`` alerts, withdrawn
 by ``alert_withdrawn`` if the rep does not confirm them; docs/contracts.md,
 docs/calibration.md, reps). After a gap that restarts, an excursion it cut off is
-reported as ``rep_lost``.
+reported as ``rep_lost``; so is an excursion across a bridged gap that the rep decision
+does not take for a rep (without the rows lost it cannot be told from a non-rep).
 
 Mode: the first ``CalibrationSettings.mode_rows`` rows with a finite time and
 acceleration decide it once per stream (held until then). If none of them has a
@@ -321,6 +322,9 @@ class Engine:
         accepted = ~timed.skip & np.isfinite(seen[:, 0])
         if self._refinement is not None:
             self._refinement.append(samples[accepted], quats[accepted])
+        for _, gap in timed.gaps:
+            if not gap["restarted"]:
+                self.segmenter.note_gap(gap["start_s"], gap["end_s"])
         bounds = sorted({0, *restarts, n})
         for lo, hi in itertools.pairwise(bounds):
             if lo in restarts:

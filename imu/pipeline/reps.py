@@ -68,6 +68,7 @@ class RepSegmenter:
         )
         self.lost: list[dict] = []
         """``rep_lost`` events: excursions cut off by a gap (possibly reps)."""
+        self._gaps: list[tuple[float, float]] = []  # bridged gaps (start_s, end_s) still near
         self._sets = SetGrouping(settings, classifier)
         self._context = Context()
         self._candidate: dict | None = None  # the excursion awaiting its decision
@@ -118,6 +119,18 @@ class RepSegmenter:
         self._early, self._early_done = {}, True
         self._clear()
 
+    def note_gap(self, start_s: float, end_s: float) -> None:
+        """A gap the orientation bridged (no restart) between the rows at ``start_s`` and
+        ``end_s``: an excursion across it that is not taken for a rep is reported as
+        ``rep_lost``, not dropped silently (its shape and timing lost the missing rows)."""
+        self._gaps.append((start_s, end_s))
+
+    def _across_gap(self, start_s: float, end_s: float) -> float | None:
+        """Start of the first bridged gap inside ``start_s..end_s`` (None: none); forgets
+        the gaps before ``start_s`` (no later excursion starts earlier)."""
+        self._gaps = [g for g in self._gaps if g[1] > start_s]
+        return next((g[0] for g in self._gaps if g[0] < end_s), None)
+
     def _lost(self, time_s: float, where: str) -> dict:
         """A ``rep_lost`` event: an excursion (possibly a rep) cut off by a gap, seen bent
         ``where`` (``before``: at the last row before the gap, ``after``: at the first row
@@ -126,7 +139,10 @@ class RepSegmenter:
             "type": "rep_lost",
             "time_s": time_s,
             "message": "an excursion (possibly a rep) was cut off by a gap in the data "
-            f"(bent {where} it): not counted",
+            f"(bent {where} it): not counted"
+            if where != "across"
+            else "an excursion (possibly a rep) spans a gap in the data and could not be "
+            "told from a non-rep without the rows lost: not counted",
         }
         self.lost.append(lost)
         self._sets.note_lost(time_s)
@@ -345,7 +361,11 @@ class RepSegmenter:
         excursion = self._excursion(cut)
         self._judged = None
         if excursion is None:
-            return withdraw(early, int(self._rows[cut]), "was not a rep after all")
+            events = withdraw(early, int(self._rows[cut]), "was not a rep after all")
+            gap_s = self._across_gap(float(self._t[self._rise]), float(self._t[cut]))
+            if gap_s is not None:
+                events.append((int(self._rows[cut]), self._lost(gap_s, "across")))
+            return events
         record, _, end, twist_deg = excursion
         self._floor = end
         self._candidate = {
@@ -380,8 +400,12 @@ class RepSegmenter:
             )
         )  # fmt: skip
         if not is_rep:
+            events = withdraw(c["early"], row, "was not a rep after all")
+            gap_s = self._across_gap(record["start_s"], record["end_s"])
+            if gap_s is not None:  # possibly a rep that the gap cut: said, not silent
+                return [*events, (row, self._lost(gap_s, "across"))]
             self._sets.bar_down = True
-            return withdraw(c["early"], row, "was not a rep after all")
+            return events
         return events + self._sets.confirm(record, twist_deg[1], row, c["early"])
 
     def _check_lockout(self, i: int, j: int) -> list[tuple[int, dict]]:
