@@ -182,6 +182,9 @@ def test_describe_gives_one_line_per_event_kind_with_times_from_the_start():
     assert describe(one_rep) == (
         "1:02:05.0  set 1 done: 1 rep, 0 flagged, tempo trend 0.00 s/rep, flexion drift 0.0 deg"
     )
+    assert describe({**one_rep, "n_reps": 7, "n_reps_lost": 3}).startswith(
+        "1:02:05.0  set 1 done: 7 reps (+ 3 lost in gaps in the data), 0 flagged, "
+    )
 
 
 def test_wall_clock_shown_beside_when_the_recording_says_when_it_started(monkeypatch):

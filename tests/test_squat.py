@@ -234,6 +234,41 @@ def test_a_squat_whose_lockout_fell_in_a_short_gap_is_counted(back_to_back):
 
 
 
+def test_every_squat_hidden_in_a_long_gap_is_reported_lost(back_to_back):
+    """Reps measured + reps reported lost = the set's reps, when gaps over 1 s hide parts
+    of two reps (bent on both sides of the gap: one excursion cut before it, another after)
+    or a whole rep (upright on both sides: no trace in the rows). The set's own cadence
+    (lockout to lockout, 2.4-2.9 s here) counts the reps between the measured ones on
+    either side of each gap; each hidden rep is one ``rep_lost`` event, counted in the
+    summary and the set, never a measured rep. Times from the truth of ``back_to_back``
+    (50 Hz): rep 4 bottoms out at 12.67 s, rep 5 is going down at 14.6 s; rep 7 runs from
+    21.26 (rep 6's lockout) to 23.87 s."""
+    from imu.session import Session
+
+    data = back_to_back.session.data
+    t = data.time_s
+    gaps = ((12.7, 14.6), (21.35, 23.95))
+    hidden = np.zeros(len(t), dtype=bool)
+    for lo, hi in gaps:
+        hidden |= (t > lo) & (t < hi)
+    session = Session(data=data.loc[~hidden].reset_index(drop=True), metadata={})
+    analysis = analyze_session(session, engine_settings(lift="squat"))
+    truth = back_to_back.truth_reps
+    measured = [3, 4, 7]  # (0-based) the reps the gaps hide
+    kept = truth.drop(index=measured)
+    assert len(analysis.reps) == len(kept) == 7
+    for rep, true in zip(analysis.reps, kept.itertuples(), strict=True):
+        assert iou((rep["start_s"], rep["end_s"]), (true.start_s, true.end_s)) > 0.6
+    lost = [e for e in analysis.events if e["type"] == "rep_lost"]
+    assert len(lost) == 3 == analysis.quality["n_reps_lost"]
+    assert len(analysis.reps) + len(lost) == len(truth)
+    for event in lost:  # each in (or at the edge of) a gap
+        assert any(lo - 0.1 <= event["time_s"] <= hi + 0.1 for lo, hi in gaps)
+    assert sum(lo - 0.1 <= e["time_s"] <= hi + 0.1 for e in lost for lo, hi in gaps[1:]) == 1
+    (summary,) = analysis.sets
+    assert summary["n_reps"] == 7 and summary["n_reps_lost"] == 3
+
+
 def test_a_pause_on_the_way_down_is_not_the_start_of_the_squat(back_to_back):
     """A squat that stops for 0.6 s half-way down (13 deg, still bent) starts where the
     lifter left upright, not at the pause (its descent and duration are the whole rep's).

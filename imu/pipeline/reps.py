@@ -69,7 +69,8 @@ class RepSegmenter:
         self.lost: list[dict] = []
         """``rep_lost`` events: excursions cut off by a gap (possibly reps)."""
         self._gaps: list[tuple[float, float]] = []  # bridged gaps (start_s, end_s) still near
-        self._sets = SetGrouping(settings, classifier)
+        self._sets = SetGrouping(settings, classifier, self.lost)
+        self._gap: dict | None = None  # the last restart gap, while its edges are being seen
         self._context = Context()
         self._candidate: dict | None = None  # the excursion awaiting its decision
         self._early: dict = {}  # the provisional alerts of the excursion in progress
@@ -99,6 +100,10 @@ class RepSegmenter:
         events: list[tuple[int, dict]] = []
         self._check_resume = True  # a lifter bent when the rows resume was cut off too
         if n:
+            bent_from_s = None  # when the trunk last left upright before an excursion in progress
+            if self._state != "up":
+                upright = np.flatnonzero(self._a[: self._rise, 0] < self.settings.top_deg)
+                bent_from_s = float(self._t[upright[-1] if upright.size else self._rise])
             row, cut_off = int(self._rows[-1]), False
             if self._state == "lockout":  # cut at the gap: a rep if its rows say so
                 events += self._cut(n - 1)
@@ -115,6 +120,9 @@ class RepSegmenter:
             if cut_off:
                 events.append((row, self._lost(float(self._t[-1]), "before")))
                 self._check_resume = False
+            self._gap = {"before_s": float(self._t[-1]), "after_s": None,
+                         "bent_from_s": bent_from_s if cut_off else None,
+                         "bent_after": False, "bent_until_s": None}  # fmt: skip
         self._withdrawn += [event for _, event in events]
         self._early, self._early_done = {}, True
         self._clear()
@@ -187,6 +195,18 @@ class RepSegmenter:
         self._history.append(time_s, angles, rows, acc_norm_mps2)
         events = [(int(rows[0]), event) for event in self._withdrawn]
         self._withdrawn = []
+        gap = self._gap
+        if gap is not None and gap["after_s"] is None:  # the first rows after a restart
+            gap["after_s"] = float(time_s[0])
+            gap["bent_after"] = bool(self._a[0, 0] > self.settings.top_deg)
+            self._sets.note_gap(gap)
+            if not gap["bent_after"]:
+                self._gap = None
+        if self._gap is not None:  # resumed bent: when is the trunk upright again?
+            upright = np.flatnonzero(angles[:, 0] < self.settings.top_deg)
+            if upright.size:
+                gap["bent_until_s"] = float(time_s[upright[0]])
+                self._gap = None
         if self._check_resume:
             self._check_resume = False
             if self._a[0, 0] > self.settings.top_deg:  # resumed bent: mid-excursion
@@ -406,7 +426,10 @@ class RepSegmenter:
                 return [*events, (row, self._lost(gap_s, "across"))]
             self._sets.bar_down = True
             return events
-        return events + self._sets.confirm(record, twist_deg[1], row, c["early"])
+        inside = (t >= record["start_s"]) & (t <= record["end_s"])
+        bent = t[inside][self._a[inside, 0] > self.settings.top_deg]
+        bent_s = float(bent[-1] - bent[0]) if bent.size else 0.0
+        return events + self._sets.confirm(record, twist_deg[1], row, c["early"], bent_s)
 
     def _check_lockout(self, i: int, j: int) -> list[tuple[int, dict]]:
         """Provisional alerts at the first of positions ``i..j-1`` where the lockout is

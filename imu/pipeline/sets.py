@@ -68,9 +68,18 @@ class SetGrouping:
     None) gives each rep's verdict.
     """
 
-    def __init__(self, settings: RepSettings, classifier=None) -> None:
+    def __init__(self, settings: RepSettings, classifier=None, lost: list | None = None) -> None:
         self.settings = settings
         self.classifier = classifier
+        self.lost: list[dict] = [] if lost is None else lost
+        """Every ``rep_lost`` event (the segmenter's, and the ones a set's cadence adds)."""
+        self.set_lost_s: list[float] = []
+        """Times of the excursions lost to a gap since the last set was closed."""
+        self.set_gaps: list[dict] = []
+        """The gaps that restarted the segmenter since the last set was closed
+        (:meth:`note_gap`)."""
+        self.set_bent_s: list[float] = []
+        """How long each rep of the set in progress was bent (above ``top_deg``), s."""
         self.records: list[dict] = []
         self.reps: list[dict] = []
         self.sets: list[dict] = []
@@ -91,6 +100,15 @@ class SetGrouping:
         on from there (two reps lost in a row must not end it)."""
         if self.last is not None:
             self.lost_s = max(time_s, self.lost_s or time_s)
+        self.set_lost_s.append(time_s)
+
+    def note_gap(self, gap: dict) -> None:
+        """A gap restarted the segmenter: the reps it hid are counted when the set is
+        closed (:func:`hidden_reps`). ``gap``: ``before_s``, ``after_s`` (the rows on either
+        side), ``bent_from_s`` (an excursion cut before it: when the trunk left upright,
+        else None), ``bent_after`` and ``bent_until_s`` (resumed bent: when the trunk was
+        upright again, None until seen; the dict may be filled in later)."""
+        self.set_gaps.append(gap)
 
     def _active_s(self) -> float:
         """The last rep's lockout, or a later excursion lost to a gap."""
@@ -156,7 +174,10 @@ class SetGrouping:
     def end(self, row: int) -> list[tuple[int, dict]]:
         """The set in progress is over: its ``set`` event."""
         self.last, self.lost_s = None, None
-        return [(row, self._close())] if self.set_reps else []
+        if not self.set_reps:
+            self.set_lost_s, self.set_gaps, self.set_bent_s = [], [], []
+            return []
+        return self._close(row)
 
     def _rested(self, before: dict, record: dict) -> bool:
         """Whether the pause from rep ``before`` to ``record`` exceeds ``set_rest_s``."""
@@ -192,15 +213,16 @@ class SetGrouping:
         }
 
     def confirm(
-        self, record: dict, end_twist_deg: float, row: int, early: dict
+        self, record: dict, end_twist_deg: float, row: int, early: dict, bent_s: float = 0.0
     ) -> list[tuple[int, dict]]:
         """Confirm ``record`` (heading ``end_twist_deg`` at its lockout) as a rep of the set
         in progress: its event, then alerts not already given early (``early``: kind ->
-        provisional alert) and withdrawals of early ones it does not confirm."""
+        provisional alert) and withdrawals of early ones it does not confirm. ``bent_s``: how
+        long the rep was bent (above ``top_deg``)."""
         events: list[tuple[int, dict]] = []
         set_number, rep_number = self._place(record)
         if set_number > len(self.sets) + 1:
-            events.append((row, self._close()))
+            events += self._close(row)
         p_rounded, rounded = self._verdict(record)
         rep = {
             "type": "rep",
@@ -213,6 +235,7 @@ class SetGrouping:
         self.records.append(record)
         self.reps.append(rep)
         self.set_reps.append(rep)
+        self.set_bent_s.append(bent_s)
         events.append((row, rep))
         raised = flags(record, p_rounded, rounded)
         for kind, message in raised:
@@ -225,8 +248,87 @@ class SetGrouping:
         self.bar_down = False
         return events + withdraw(unconfirmed, row, "is not flagged once complete")
 
-    def _close(self) -> dict:
-        summary = {"type": "set", **set_summary(self.set_reps)}
+    def _close(self, row: int) -> list[tuple[int, dict]]:
+        """Close the set in progress: a ``rep_lost`` event for each rep its cadence puts in
+        a gap beyond those already reported (:func:`hidden_reps`), then its ``set`` event
+        (``n_reps_lost``: the reps of the set lost to gaps)."""
+        hidden = hidden_reps(self.set_reps, self.set_bent_s, self.set_gaps, self.set_lost_s)
+        events = []
+        for time_s, period_s, gap in hidden:
+            lost = {
+                "type": "rep_lost",
+                "time_s": time_s,
+                "message": f"the set's own cadence (a rep every {period_s:.1f} s) puts a rep in "
+                f"the gap of {gap['after_s'] - gap['before_s']:.1f} s in the data: not counted",
+            }
+            self.lost.append(lost)
+            events.append((row, lost))
+        start_s, end_s = self.set_reps[0]["start_s"], self.set_reps[-1]["end_s"]
+        n_lost = len(hidden) + sum(
+            start_s - self.settings.quiet_s <= t <= end_s + self.settings.quiet_s
+            for t in self.set_lost_s
+        )
+        summary = {"type": "set", **set_summary(self.set_reps), "n_reps_lost": n_lost}
         self.sets.append(summary)
-        self.set_reps = []
-        return summary
+        self.set_reps, self.set_lost_s, self.set_gaps, self.set_bent_s = [], [], [], []
+        return [*events, (row, summary)]
+
+
+def hidden_reps(
+    reps: list[dict], bent_s: list[float], gaps: list[dict], lost_s: list[float]
+) -> list[tuple[float, float, dict]]:
+    """Reps of a set hidden in gaps that restarted the segmenter (:meth:`SetGrouping.note_gap`),
+    beyond the ``rep_lost`` already reported (at ``lost_s``): ``(time_s, period_s, gap)``
+    for each.
+
+    The set's cadence is the median lockout-to-lockout interval of its consecutive reps
+    with no such gap and no lost rep between them (none: nothing is added). Between two
+    reps with gaps between them, ``round(interval / cadence) - 1`` reps were done, none of
+    them measured, but no more than the gaps have room for (:func:`room`, each rep bent at
+    least as long as the set's shortest, ``bent_s``) and no fewer than were reported lost.
+    Those not reported yet are added, timed at the lockouts the cadence puts between the
+    two (within the nearest gap)."""
+    ends = np.array([r["end_s"] for r in reps])
+    starts = np.array([r["start_s"] for r in reps])
+    lost = np.array(lost_s, dtype=float)
+    if len(reps) < 2 or not gaps:
+        return []
+    shortest_s = max(float(min(bent_s)), 0.5)
+
+    def between(k: int) -> tuple[list[dict], int]:
+        inside = [g for g in gaps if g["after_s"] > ends[k] and g["before_s"] < starts[k + 1]]
+        return inside, int(np.sum((lost > ends[k]) & (lost < ends[k + 1])))
+
+    pairs = [between(k) for k in range(len(reps) - 1)]
+    clean = [ends[k + 1] - ends[k] for k, (g, n) in enumerate(pairs) if not g and not n]
+    if not clean:
+        return []
+    period_s = float(np.median(clean))
+    hidden = []
+    for k, (inside, n_lost) in enumerate(pairs):
+        if not inside:
+            continue
+        n_done = round((ends[k + 1] - ends[k]) / period_s) - 1
+        n_done = min(n_done, sum(room(g, shortest_s) for g in inside))
+        for m in range(n_lost, n_done):  # the later lockouts: the first ones were reported
+            time_s = float(ends[k] + (m + 1) * (ends[k + 1] - ends[k]) / (n_done + 1))
+            gap = min(inside, key=lambda g: abs((g["before_s"] + g["after_s"]) / 2 - time_s))
+            hidden.append((float(np.clip(time_s, gap["before_s"], gap["after_s"])), period_s, gap))
+    return hidden
+
+
+def room(gap: dict, bent_s: float) -> int:
+    """How many reps, each bent (above ``top_deg``) at least ``bent_s``, a gap can hide
+    (:meth:`SetGrouping.note_gap`): the excursions seen cut off on either side of it (two
+    if they are too far apart to be one rep), and as many whole reps as fit between
+    them (or the gap's edges where the trunk was upright)."""
+    lo, hi = gap["before_s"], gap["after_s"]
+    cut_before = gap["bent_from_s"] is not None
+    n = int(cut_before) + int(gap["bent_after"])
+    if cut_before:
+        lo = gap["bent_from_s"] + bent_s  # the excursion cut before it ended no earlier
+    if gap["bent_after"] and gap["bent_until_s"] is not None:
+        hi = gap["bent_until_s"] - bent_s  # nor did the one cut after it start later
+    if cut_before and gap["bent_after"] and hi < lo:
+        return 1  # one excursion, cut on both sides
+    return n + max(0, int((hi - lo) // bent_s))

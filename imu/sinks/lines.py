@@ -150,11 +150,15 @@ def alert_text(event: dict[str, Any], threshold: float | None) -> str:
 
 def set_text(event: dict[str, Any], done_at: str = "") -> str:
     """``set 1 done: 5 reps, 2 flagged (1 rounded, 1 hyperextended), tempo trend ...``
-    (``set 1 done at 1:06.6: ...`` with ``done_at``, its last lockout)."""
+    (``set 1 done at 1:06.6: ...`` with ``done_at``, its last lockout; ``5 reps (+ 2 lost
+    in gaps in the data)`` when gaps hid reps of the set)."""
     n_reps = int(event.get("n_reps") or 0)
     rounded, hyper = int(event.get("n_rounded") or 0), int(event.get("n_hyperextended") or 0)
     done = f"done at {done_at}" if done_at else "done"
-    parts = [f"set {event.get('set')} {done}: {plural(n_reps, 'rep')}"]
+    counted = plural(n_reps, "rep")
+    if event.get("n_reps_lost"):  # reps a gap in the data hid (rep_lost): not counted
+        counted += f" (+ {event['n_reps_lost']} lost in gaps in the data)"
+    parts = [f"set {event.get('set')} {done}: {counted}"]
     if "n_rounded" in event or "n_hyperextended" in event:
         parts.append(flagged_text(event.get("n_flagged"), rounded, hyper))
     if event.get("tempo_trend") is not None:
