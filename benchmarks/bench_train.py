@@ -123,7 +123,10 @@ default), K SYNTHETIC recordings each, per row (:data:`SPAN_KINDS`):
 * cut to the set: ``imu.sim.recording.realistic_set(seed, lifter=...)``, one set per
   file starting 0-1 s before the first rep or mid-rep (no standing start), a data-sheet
   part's noise at 25-200 Hz, BLE time stamps with up to 30 % lost in bursts;
-* single bends: the same recordings of one rep each, with a standing start (trials).
+* single bends: the same recordings of one rep each, with a standing start (trials);
+* bend trials: ``imu.sim.recording.bend_trial(seed, lifter=...)``, the issue's laboratory
+  trials: 12 s, an ADXL345 + ITG-3200 board at 200 Hz (offsets up to +-40 deg/s), a
+  standing start, one slow stoop bend or one squat.
 
 Each row's labels file holds the true reps wholly inside each file (``rounded`` or
 ``good``, subject = lifter). It goes through ``imu.model.workflow.load_training_data``
@@ -137,11 +140,13 @@ and the default model on the same spans (``imu evaluate``'s figure)."""
 
 def _spans_sets(kind: str, lifters: list, sets: int, first_seed: int, folder: Path) -> Path:
     """Write ``kind`` (:data:`SPAN_KINDS`) recordings of ``lifters`` and their labels file
-    (with the true peak flexion of each rep beside its label)."""
+    (with the true peak flexion of each rep beside its label: the largest of the true
+    angles in its span; a squat's ``peak_flexion_deg`` is its depth before a forward
+    lean's rise)."""
     import pandas as pd
 
     from imu.sim import demo_session, simulate, synthetic_lines, write_result
-    from imu.sim.recording import realistic_set
+    from imu.sim.recording import bend_trial, realistic_set
 
     labels = []
     for i, lifter in enumerate(lifters):
@@ -152,13 +157,18 @@ def _spans_sets(kind: str, lifters: list, sets: int, first_seed: int, folder: Pa
                 result, _ = realistic_set(seed, lifter=lifter)
             elif kind == "single bends":
                 result, _ = realistic_set(seed, lifter=lifter, start="standing", n_reps=(1, 1))
+            elif kind == "bend trials":
+                result, _ = bend_trial(seed, lifter=lifter)
             else:
                 script = demo_session(lifter, seed, n_sets=1, rest_s=(20.0, 40.0), name=name)
                 result = simulate(script, seed=seed, mounting="random")
             paths = write_result(result, folder, name, force=True)
+            truth = result.truth_angles
             labels += [{"session": paths[0].name, "start_s": f"{r.start_s:.6f}",
                         "end_s": f"{r.end_s:.6f}", "label": "rounded" if r.rounded else "good",
-                        "subject": lifter.name, "true_peak_flexion_deg": r.peak_flexion_deg}
+                        "subject": lifter.name,
+                        "true_peak_flexion_deg": truth["flexion_deg"][
+                            truth["time_s"].between(r.start_s, r.end_s)].max()}
                        for r in result.truth_reps.itertuples()]
     path = folder / "labels.csv"
     text = pd.DataFrame(labels).to_csv(index=False, lineterminator="\n")
@@ -166,10 +176,11 @@ def _spans_sets(kind: str, lifters: list, sets: int, first_seed: int, folder: Pa
     return path
 
 
-SPAN_KINDS = ("clean", "cut to the set", "single bends")
+SPAN_KINDS = ("clean", "cut to the set", "single bends", "bend trials")
 """clean: a standing start, walking, plates, one set (``demo_session``); cut to the set:
 ``realistic_set`` (0-1 s before the first rep or mid-rep); single bends: one rep per
-recording, ``realistic_set`` with a standing start (trials of one bend)."""
+recording, ``realistic_set`` with a standing start (trials of one bend); bend trials:
+``bend_trial`` (12 s laboratory trials of one slow stoop or one squat at 200 Hz)."""
 PEAK_TOLERANCE_DEG = 10.0
 
 

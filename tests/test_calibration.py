@@ -48,8 +48,12 @@ def scenario(name: str) -> tuple[np.ndarray, CalibrationSettings]:
         flexion = np.where(t < 6, 25 + 15 * np.sin(3 * t), 0.0)
     elif name == "never_still_in_time":
         flexion, cal = 25 + 15 * np.sin(3 * t), CalibrationSettings(still_search_s=5.0)
-    elif name == "too_much_gyro_bias":
-        return motion(t, np.zeros_like(t), gyro_bias_deg_s=(0, 11.5, 0), noise=1.0), cal
+    elif name == "too_much_gyro_bias":  # steady, but turning on the spot (about z, up)
+        return motion(t, np.zeros_like(t), gyro_bias_deg_s=(0, 0, 11.5), noise=1.0), cal
+    elif name == "large_offset_about_horizontal_axes":  # the gravity does not move: an offset
+        return motion(t, np.zeros_like(t), gyro_bias_deg_s=(24, -30, 4), noise=1.0), cal
+    elif name == "offset_beyond_data_sheets":
+        return motion(t, np.zeros_like(t), gyro_bias_deg_s=(0, 45, 0), noise=1.0), cal
     else:  # "wrong_scale_then_still": still from the start, but g reads 1.15 g for 5 s
         samples = motion(t, rep_curve(t, [6.0]), noise=1.0, seed=2)
         samples[t < 5, 1:4] *= 1.15
@@ -64,6 +68,8 @@ def scenario(name: str) -> tuple[np.ndarray, CalibrationSettings]:
         "moving_then_still",
         "never_still_in_time",
         "too_much_gyro_bias",
+        "large_offset_about_horizontal_axes",
+        "offset_beyond_data_sheets",
         "wrong_scale_then_still",
     ],
 )
@@ -75,6 +81,8 @@ def test_still_search_finds_the_defined_window_for_any_chunking(name):
         "moving_then_still": True,
         "never_still_in_time": False,
         "too_much_gyro_bias": False,
+        "large_offset_about_horizontal_axes": True,
+        "offset_beyond_data_sheets": False,
         "wrong_scale_then_still": True,
     }[name]
     assert (truth is not None) == expected_found
@@ -91,6 +99,9 @@ def test_still_search_finds_the_defined_window_for_any_chunking(name):
         np.testing.assert_array_equal(found.up_sensor, first.up_sensor)
     if name == "wrong_scale_then_still":  # the scaled part is steady but not still
         assert rows[truth[0], 0] >= 5.0 - cal.still_s
+    if name == "large_offset_about_horizontal_axes":  # from the first window, the offset
+        assert truth[0] == 0
+        np.testing.assert_allclose(first.gyro_bias_deg_s, (24, -30, 4), atol=0.2)
 
 
 def test_still_search_sums_are_the_same_bits_for_any_chunking():

@@ -67,7 +67,16 @@ class CalibrationSettings:
     still_gravity_tolerance_m_s2: float = 1.0
     """Largest difference between the mean acceleration norm and g (m/s^2)."""
     max_gyro_bias_deg_s: float = 10.0
-    """A still window whose mean rotation rate exceeds this is motion, not bias (deg/s)."""
+    """A still window whose mean rotation rate about the vertical (its mean acceleration)
+    exceeds this is motion, not bias (deg/s): turning on the spot leaves the
+    accelerometer steady."""
+    max_gyro_bias_tilting_deg_s: float = 40.0
+    """The same limit for the mean rate about horizontal axes (deg/s). A real rotation
+    about a horizontal axis tilts gravity in the sensor's axes: one of 5 deg/s over
+    ``still_s`` moves it by 7 deg, an accelerometer standard deviation of about 0.35
+    m/s^2 (``still_acc_std_m_s2``), so a steady accelerometer with a larger mean rate
+    about a horizontal axis is the gyroscope's offset, which reaches +-40 deg/s on an
+    ITG-3200 (data sheet) and +-20 deg/s on an MPU-6050."""
     still_search_s: float = 60.0
     """Give up (calibration failed) if no still window starts within this time (s)."""
     bend_deg: float = 30.0
@@ -170,11 +179,15 @@ def check_still(acc: np.ndarray, gyr: np.ndarray, settings: CalibrationSettings)
     acc_ratio = float(np.max(_fstd(acc, acc_mean))) / settings.still_acc_std_m_s2
     gyr_ratio = float(np.max(_fstd(gyr, gyr_mean))) / settings.still_gyr_std_deg_s
     norm_error = abs(float(np.linalg.norm(acc_mean)) - STANDARD_GRAVITY_M_S2)
+    up = acc_mean / max(float(np.linalg.norm(acc_mean)), 1e-12)
+    about_vertical = float(gyr_mean @ up)
+    about_horizontal = float(np.linalg.norm(gyr_mean - about_vertical * up))
     if (
         acc_ratio > 1.0
         or gyr_ratio > 1.0
         or norm_error > settings.still_gravity_tolerance_m_s2
-        or float(np.linalg.norm(gyr_mean)) > settings.max_gyro_bias_deg_s
+        or abs(about_vertical) > settings.max_gyro_bias_deg_s
+        or about_horizontal > settings.max_gyro_bias_tilting_deg_s
     ):
         return None
     return 1.0 - 0.5 * max(acc_ratio, gyr_ratio)
@@ -213,6 +226,10 @@ class StillSearch:
         std_limits = [settings.still_acc_std_m_s2] * 3 + [settings.still_gyr_std_deg_s] * 3
         self._variance_limits = (1.1 * np.array(std_limits)) ** 2
         self._variance_list = self._variance_limits.tolist()
+        # the screen's bound on the mean rate, whatever its direction
+        self._max_bias_norm = math.hypot(
+            settings.max_gyro_bias_deg_s, settings.max_gyro_bias_tilting_deg_s
+        )
 
     @property
     def rows(self) -> np.ndarray:
@@ -276,7 +293,7 @@ class StillSearch:
                 np.abs(np.linalg.norm(mean[:, :3], axis=1) - STANDARD_GRAVITY_M_S2)
                 <= 1.1 * cal.still_gravity_tolerance_m_s2
             )
-            & (np.linalg.norm(mean[:, 3:], axis=1) <= 1.1 * cal.max_gyro_bias_deg_s)
+            & (np.linalg.norm(mean[:, 3:], axis=1) <= 1.1 * self._max_bias_norm)
         )
         for k in np.flatnonzero(screen):
             still = self._confirm(int(starts[k]), int(ends[k]))
@@ -314,7 +331,7 @@ class StillSearch:
         gyr = [m + r for m, r in zip(mean[3:6], reference[3:], strict=True)]
         if (
             abs(math.hypot(*acc) - STANDARD_GRAVITY_M_S2) > 1.1 * cal.still_gravity_tolerance_m_s2
-            or math.hypot(*gyr) > 1.1 * cal.max_gyro_bias_deg_s
+            or math.hypot(*gyr) > 1.1 * self._max_bias_norm
         ):
             return None
         return self._confirm(start, end)

@@ -15,6 +15,9 @@ SYNTHETIC data. :func:`realistic_set` draws, per seed, one recording of one set:
   pause (lockout 0.05-0.35 s). ``standing_start=True`` keeps 2-3 s of standing still
   before the set instead (today's preferred path).
 
+:func:`bend_trial` draws instead a laboratory trial of one slow bend (an ADXL345 +
+ITG-3200 board at 200 Hz, 12 s, a standing start).
+
 The motion is the simulator's (:mod:`imu.sim.script`); only the recording around it is
 drawn here. Regenerate: ``python benchmarks/bench_realistic.py``.
 """
@@ -152,3 +155,52 @@ def realistic_set(
         **{k: round(v, 4) for k, v in fields.items()},
     }
     return recording, drawn
+
+
+BENDS = ("stoop", "squat")
+"""The bends of :func:`bend_trial`: a stoop (a straight-legged hip hinge, the simulator's
+good morning without a bar) or a squat."""
+
+
+def bend_trial(
+    seed: int, *, bend: str | None = None, lifter: Lifter | None = None, duration_s: float = 12.0
+) -> tuple[SimResult, dict]:
+    """One laboratory trial of a single bend, drawn from ``seed`` (SYNTHETIC): an ADXL345 +
+    ITG-3200 board (:data:`PARTS`: its offsets reach +-40 deg/s) read at 200 Hz by a wired
+    logger (regular time stamps), the subject standing still 2-3 s, one slow stoop bend
+    (descent and ascent 2-3.5 s) or a squat (``bend``: one of :data:`BENDS`, None to draw
+    it), then standing; the file is ``duration_s`` long. ``lifter``: this subject instead
+    of one drawn from ``seed``. Returns the trial and what was drawn."""
+    rng = np.random.default_rng([seed, 13])
+    bend = bend or str(rng.choice(BENDS))
+    if bend not in BENDS:
+        raise ValueError(f"bend must be one of {BENDS}")
+    subject = lifter or make_lifter(int(rng.integers(0, 1000)), seed=seed)
+    good_morning = ALL_KINDS["good_morning"]
+    subject = dataclasses.replace(
+        subject,
+        descent_s=round(float(rng.uniform(2.0, 3.5)) / good_morning.descent, 2),
+        ascent_s=round(float(rng.uniform(2.0, 3.5)) / good_morning.ascent, 2),
+        lockout_s=2.0,
+    )
+    movement = SquatSet(1) if bend == "squat" else DeadliftSet(1, "good_morning")
+    stand_s = float(rng.uniform(2.0, 3.0))
+    script = SessionScript(
+        subject, (Stand(stand_s, still=True), movement, Stand(duration_s, still=True)), 0.0,
+        f"trial{seed}",
+    )
+    powered_s = float(rng.uniform(0.0, 600.0))
+    sensor = part_model("adxl345_itg3200", powered_s=powered_s, temperature_rise_k=4.0)
+    mounting = str(rng.choice(sorted(MOUNTINGS)))
+    result = simulate(
+        script, sampling_rate_hz=200.0, mounting=mounting, misalignment_deg=5.0,
+        sensor=sensor, seed=seed, generator="imu.sim.recording.bend_trial",
+    )  # fmt: skip
+    first_s = float(result.session.data["time_s"].iloc[0])
+    trial = cut(result, first_s, first_s + duration_s)
+    trial.session.metadata.update(
+        {"device": "simulated-imu (imu.sim, adxl345_itg3200-like errors)", "cut": "trial"}
+    )
+    drawn = {"seed": seed, "bend": bend, "stand_s": round(stand_s, 2), "mounting": mounting,
+             "powered_s": round(powered_s, 1), "n_reps": len(trial.truth_reps)}
+    return trial, drawn
