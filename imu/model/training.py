@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -105,7 +106,12 @@ def group_splits(y: np.ndarray, groups: np.ndarray, max_folds: int) -> list[tupl
     if n_groups <= max_folds:
         return list(LeaveOneGroupOut().split(X_dummy, y, groups))
     splitter = StratifiedGroupKFold(n_splits=max_folds, shuffle=True, random_state=RANDOM_STATE)
-    return list(splitter.split(X_dummy, y, groups))
+    with warnings.catch_warnings():
+        # fewer spans of a class than folds (a handful of lifters with a few trials): some
+        # folds hold none of it, which the pooled out-of-fold scores allow; scikit-learn's
+        # notice of it reached the user as two lines of Python warning per fit
+        warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+        return list(splitter.split(X_dummy, y, groups))
 
 
 def _oof_scores(model: Pipeline, X: np.ndarray, y: np.ndarray, splits) -> np.ndarray:
