@@ -57,3 +57,47 @@ def test_a_bend_trial_is_12_s_at_200_hz_with_one_bend_after_standing(bend):
         assert 2.0 * 0.9 <= rep["bottom_s"] - rep["start_s"]
     assert trial.session.metadata["synthetic"] in (True, "true")
     assert "adxl345_itg3200" in trial.session.metadata["device"]
+
+
+@pytest.mark.parametrize("seed", [102, 119, 120])  # squats of 22-24 deg (dev seeds)
+def test_a_squat_shallower_than_30_deg_gives_the_flexion_sign_from_the_drop(seed):
+    """No bend deeper than 30 deg after the standing start: the forward axis was assumed
+    from the deepest tilt (quality 0.25, "flexion sign may be wrong"). The sensor drops
+    with the hips at that side, so it is a forward bend: the sign is known."""
+    trial, drawn = bend_trial(seed)
+    truth = trial.truth_angles["flexion_deg"].to_numpy()
+    assert drawn["bend"] == "squat" and 20.0 < truth.max() < 30.0  # the premise
+    analysis = analyze_session(trial.session)
+    calibration = analysis.calibration
+    assert calibration["method"] == "still_period"
+    assert calibration["quality"] >= 0.5, calibration["message"]
+    assert "from the deepest bend" in calibration["message"]
+    assert "m/rad there" in calibration["message"]
+    flexion = analysis.angles[:, 1]
+    assert np.max(np.abs(flexion - truth)) < 2.0
+
+
+@pytest.mark.parametrize("seed", [102, 103, 104, 105])
+def test_a_lean_back_is_not_taken_for_a_shallow_forward_bend(monkeypatch, seed):
+    """The same trials, but the subject leans back 24 deg instead: the sensor, behind the
+    hip joint, drops by about its depth there (0.02-0.13 m/rad), not like a squat's hips:
+    the forward axis stays assumed, with the warning, as before."""
+    import imu.sim.core
+    from imu.sim.activities import Stand
+    from imu.sim.script import Builder, BuiltMotion
+
+    def lean_back(script, rng):
+        b = Builder(script.lifter, rng)
+        b.stand(Stand(3.0, still=True))
+        b.path("flexion_deg", b.t, [(2.5, -24.0, 0.0), (4.0, -24.0, 0.0), (6.5, 0.0, 0.0)])
+        b.t += 6.5
+        b.stand(Stand(4.0, still=True))
+        return BuiltMotion(b.motion, b.t)
+
+    monkeypatch.setattr(imu.sim.core, "build_motion", lean_back)
+    trial, _ = bend_trial(seed)
+    truth = trial.truth_angles["flexion_deg"].to_numpy()
+    assert truth.min() < -23.0 and truth.max() < 1.0
+    calibration = analyze_session(trial.session).calibration
+    assert calibration["quality"] < 0.5
+    assert "forward axis assumed" in calibration["message"]

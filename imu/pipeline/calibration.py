@@ -87,6 +87,11 @@ class CalibrationSettings:
     max_bend_hold_s: float = 4.0
     """Accelerometer-only replacement of the turn check (no gyroscope): the forward axis
     comes from the first bend that stays deeper than ``bend_deg`` at most this long (s)."""
+    shallow_bend_drop_m_per_rad: float = 0.3
+    """Without a bend deeper than ``bend_deg``, the deepest one is taken as forward when the
+    sensor drops at least this much per radian of it (m/rad): a squat drops ~1 (the hips
+    go down), a lean back about the sensor's depth behind the hip joint (0.02-0.13 in the
+    simulator, which sits it 8-14 cm behind)."""
     bend_search_s: float = 180.0
     """Without a forward bend this long after the still period, assume a forward axis."""
     mode_rows: int = 10

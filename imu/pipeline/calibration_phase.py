@@ -598,6 +598,8 @@ class CalibrationPhase:
                 else f"turned more than {cal.max_bend_turn_deg:g} deg"
             )
             how = f"from a bend that {rule} (check the flexion sign)"
+        elif (confirmed := self._confirmed_shallow_bend(tilt_cos, up_vertical)) is not None:
+            forward, quality, how = confirmed
         else:
             after = tilt_cos[self._still_end_row + 1 :]
             deepest = int(np.argmin(after)) + self._still_end_row + 1 if after.size else -1
@@ -613,6 +615,47 @@ class CalibrationPhase:
                 "flexion sign may be wrong: pass --mounting)"
             )
         self._set_rotation(rotation_from_axes(up_vertical, forward), quality, how)
+
+    def _confirmed_shallow_bend(
+        self, tilt_cos: np.ndarray, up_vertical: np.ndarray
+    ) -> tuple[np.ndarray, float, str] | None:
+        """No bend deeper than ``bend_deg`` (a trial of one shallow squat, say): the
+        deepest tilt is a forward bend if the segment drops there (the hips go down and
+        back; a lean back drops it by little more than its depth behind the hip): the
+        ``height`` evidence of calibration from the movement (:func:`calibrate_from_movement`
+        on the rows after the still period) shows a drop of at least
+        ``shallow_bend_drop_m_per_rad`` at the same side. Then the flexion sign is not a
+        guess. ``(forward, axis quality, how)``, else None."""
+        if self._acc_only:
+            return None
+        start = self._still_end_row + 1
+        rows = np.flatnonzero(~self._held.timed.skip[start : len(tilt_cos)]) + start
+        if rows.size < self._movement.min_rows:
+            return None
+        up = up_in_sensor(self._quats.array[rows])
+        result = calibrate_from_movement(
+            self._held.samples.array[rows], up, self._still.gyro_bias_deg_s, self._movement,
+            final=True,
+        )  # fmt: skip
+        if isinstance(result, str):
+            return None
+        deepest = float(np.min(tilt_cos[rows]))
+        in_bend = rows[tilt_cos[rows] < math.cos(0.6 * math.acos(deepest))]
+        forward, consistency = forward_from_bend(
+            up_in_sensor(self._quats.array[in_bend]), up_vertical
+        )
+        if (
+            float(forward @ result.rotation_bs[0]) < math.cos(math.radians(30.0))
+            or not result.drop_m_per_rad >= self.settings.calibration.shallow_bend_drop_m_per_rad
+        ):
+            return None  # no drop there: the sign stays a guess
+        depth_deg = math.degrees(math.acos(deepest))
+        how = (
+            f"from the deepest bend ({depth_deg:.0f} deg, none deeper than "
+            f"{self.settings.calibration.bend_deg:g}), forward: the sensor drops "
+            f"{result.drop_m_per_rad:.2f} m/rad there"
+        )
+        return forward, min(consistency, result.quality), how
 
     # -- the outcome -------------------------------------------------------------------
     def _set_rotation(

@@ -107,6 +107,10 @@ class MovementResult:
     upright: str = "rep_tops"
     """Where upright was taken: ``"rep_tops"`` (where the lifter dwells at the tops of the
     reps: the lockout posture) or ``"standing"`` (standing quietly before the first rep)."""
+    drop_m_per_rad: float = math.nan
+    """How much lower the sensor is at the bent end, per radian of bend (m/rad; the
+    ``height`` evidence; NaN when ``--mounting`` fixed the sign): a squat drops ~0.5-1,
+    a deadlift from the floor 0.2-0.4, a lean back about nothing."""
 
 
 def moving_average(values: np.ndarray, n: int) -> np.ndarray:
@@ -388,7 +392,7 @@ def calibrate_from_movement(
     if known_rotation is not None:
         # bending moves up towards -x (body): phi grows into the bend if e2 . (-x) > 0
         bend_sign = 1.0 if float(np.dot(e2, -known_rotation[0])) > 0 else -1.0
-        sign_from, sign_quality = "mounting", 1.0
+        sign_from, sign_quality, drop_m_per_rad = "mounting", 1.0, math.nan
     else:
         # up turns by -w about the axis as the sensor turns by w: d(phi)/dt = -w . axis
         phi_rate = moving_average(-np.degrees(rate @ axis), k)
@@ -407,6 +411,7 @@ def calibrate_from_movement(
             return "cannot tell upright from bent yet"
         total = float(np.clip(height_score, -2, 2) + np.clip(axes_score, -2, 2))
         bend_sign = 1.0 if total > 0 else -1.0
+        drop_m_per_rad = bend_sign * slope_m_rad
         sign_from = "+".join(
             name
             for name, s in (("height", height_score), ("axes", axes_score))
@@ -476,7 +481,7 @@ def calibrate_from_movement(
     quality = axis_share * sign_quality * min(1.0, consistency) * min(1.0, 0.5 + 0.25 * n_exc)
     return MovementResult(
         rotation, int(top_row), n_exc, round(quality, 3), sign_from, len(tops),
-        "rep_tops" if standing is None else "standing",
+        "rep_tops" if standing is None else "standing", drop_m_per_rad,
     )  # fmt: skip
 
 
