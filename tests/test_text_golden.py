@@ -387,3 +387,18 @@ def test_ctrl_c_during_a_replay_stamps_the_calibration_when_it_was_settled():
     assert "within 180 s" not in line
     (summary,) = [x for x in out.splitlines() if x.startswith("session interrupted: ")]
     assert summary.startswith(f"session interrupted: {settled[0]}")
+
+
+def test_alerts_show_each_measure_beside_its_limit(capsys, monkeypatch, tmp_path):
+    """The hyperextension alert names the limit (--hyperextension-deg), with decimals
+    enough to show the side (rep 1.5's lockout is 12.3 deg); a rounded alert's message in
+    the events file carries the model's threshold, as the log does."""
+    events = tmp_path / "events.jsonl"
+    log = run(capsys, monkeypatch, "replay", "--fast", "--no-display", "--hyperextension-deg",
+              "12", "--events", str(events), DEMO)
+    assert ("1:06.6  ALERT rep 1.5 hyperextended: lockout 12.3 deg beyond upright, limit "
+            "12.0 deg") in log
+    alerts = [e for e in map(json.loads, events.read_text().splitlines()) if e["type"] == "alert"]
+    by_rep = {(e["set"], e["rep"], e["kind"]): e["message"] for e in alerts}
+    assert by_rep[(1, 5, "hyperextension")] == "lockout 12.3 deg beyond upright, limit 12.0 deg"
+    assert by_rep[(1, 3, "rounded")] == f"rounded (p=1.00 ≥ {THRESHOLD})"

@@ -16,6 +16,7 @@ from imu.pipeline.excursions import first_true
 from imu.pipeline.metrics import set_summary
 from imu.pipeline.rep_decision import wrap_deg
 from imu.pipeline.rep_settings import RepSettings
+from imu.text import apart, probability
 
 
 def alert(
@@ -46,15 +47,21 @@ def withdraw(early: dict, row: int, why: str) -> list[tuple[int, dict]]:
     ]
 
 
-def flags(record: dict, p_rounded: float | None, rounded: bool | None) -> list[tuple[str, str]]:
-    """(kind, message) of each alert a rep with this record and verdict raises."""
+def flags(
+    record: dict, p_rounded: float | None, rounded: bool | None,
+    hyperextension_deg: float, threshold: float | None = None,
+) -> list[tuple[str, str]]:  # fmt: skip
+    """(kind, message) of each alert a rep with this record and verdict raises, each
+    measure beside its limit (docs/vocabulary.md): ``lockout 12 deg beyond upright, limit
+    10 deg``, ``rounded (p=0.46 ≥ 0.16)`` (the model's ``threshold``)."""
+    lockout, limit = apart(float(record["lockout_extension_deg"]), hyperextension_deg)
     flagged = (
         (
             "hyperextension",
             record["hyperextended"],
-            f"lockout {record['lockout_extension_deg']:.0f} deg beyond upright",
+            f"lockout {lockout} deg beyond upright, limit {limit} deg",
         ),
-        ("rounded", bool(rounded), f"rep looks rounded (p = {p_rounded or 0:.2f})"),
+        ("rounded", bool(rounded), f"rounded ({probability(p_rounded, threshold)})"),
     )
     return [(kind, message) for kind, is_flagged, message in flagged if is_flagged]
 
@@ -198,6 +205,10 @@ class SetGrouping:
         p, flag = self.classifier.classify(record, list(self.records))
         return float(p), bool(flag)
 
+    def _flags(self, record: dict, p_rounded: float | None, rounded: bool | None):
+        threshold = getattr(self.classifier, "threshold", None)
+        return flags(record, p_rounded, rounded, self.settings.hyperextension_deg, threshold)
+
     def provisional(self, record: dict, start_twist_deg: float) -> dict[str, dict]:
         """Provisional alerts (kind -> alert) for an excursion taken for a rep at its
         lockout, numbered as the rep it would be (the classifier sees the history it will
@@ -209,7 +220,7 @@ class SetGrouping:
         p_rounded, rounded = self._verdict(record)
         return {
             kind: alert(kind, message, record["end_s"], set_number, rep_number, p_rounded, True)
-            for kind, message in flags(record, p_rounded, rounded)
+            for kind, message in self._flags(record, p_rounded, rounded)
         }
 
     def confirm(
@@ -237,7 +248,7 @@ class SetGrouping:
         self.set_reps.append(rep)
         self.set_bent_s.append(bent_s)
         events.append((row, rep))
-        raised = flags(record, p_rounded, rounded)
+        raised = self._flags(record, p_rounded, rounded)
         for kind, message in raised:
             if kind not in early:
                 event = alert(kind, message, rep["end_s"], set_number, rep_number, p_rounded, False)

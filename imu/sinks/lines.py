@@ -138,7 +138,7 @@ def rep_line(
 
 def alert_text(event: dict[str, Any], threshold: float | None) -> str:
     """What an alert says: ``rounded (p=0.46 ≥ 0.17)``, ``hyperextended: lockout 12 deg
-    beyond upright``, ``flexion 64 deg is beyond your limit of 60 deg``."""
+    beyond upright, limit 10 deg``, ``flexion 64 deg is beyond your limit of 60 deg``."""
     kind = event.get("kind")
     if kind == "rounded":
         p = probability(event.get("p_rounded"), threshold)
