@@ -201,7 +201,7 @@ def test_cli_writes_report_pngs_and_rep_csv(tmp_path, session_files, capsys):
     "extra, message",
     [
         (["--loads", "{tmp}/nope.csv"], "nope.csv: no such file"),
-        (["--loads", "{tmp}/bad.csv"], "session(s) dayX are not among the report's sessions"),
+        (["--loads", "{tmp}/bad.csv"], "session dayX is not among the report's sessions"),
         (["-o", "{input}"], "-o would overwrite an input"),
         (["-o", "{tmp}/no/r.html"], "no: -o: no such directory"),
         (["-o", "{tmp}"], "-o is a directory"),

@@ -29,7 +29,7 @@ def test_scan_lists_recognised_devices_and_unknown_ones_only_with_all(fake, caps
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3
     assert {line.split()[3] for line in lines[:2]} == {"witmotion", "movesense"}
-    assert lines[2] == "(1 other device(s) not shown; --all lists them)"
+    assert lines[2] == "(1 other device not shown; --all lists them)"
     assert main(["scan", "--timeout", "0.5", "--all"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1].startswith("11:22:33:44:55:66") and lines[-1].endswith("-              Kettle")
@@ -39,7 +39,7 @@ def test_scan_with_nothing_recognised_says_so(fake, capsys):
     fake.add_device(DeviceSpec("11:22:33:44:55:66", "Kettle", {}))
     assert main(["scan", "--timeout", "0.3"]) == 0
     assert capsys.readouterr().out == (
-        "no supported IMU found in 0.3 s (1 other device(s) seen; --all lists them)\n"
+        "no supported IMU found in 0.3 s (1 other device seen; --all lists them)\n"
     )
 
 

@@ -175,7 +175,7 @@ def test_bytes_and_text_give_the_same_session(tmp_path) -> None:
     assert {o.metadata["device"] for o in (from_bytes, from_bom, from_text, from_gzip)} == {"test"}
     assert len(from_disk.data) == 300
     assert any(
-        "dropped 1 exact duplicate row(s), first at line 304" in w for w in from_disk.warnings
+        "dropped 1 exact duplicate row, first at line 304" in w for w in from_disk.warnings
     )
     assert from_disk.data["gap"].tolist() == [i % 2 for i in range(300)]
 

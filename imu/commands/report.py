@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     unknown = sorted(set(loads) - set(names))
     if unknown:
         raise input_error(
-            f"session(s) {', '.join(unknown)} are not among the report's sessions",
+            f"{'session' if len(unknown) == 1 else 'sessions'} {', '.join(unknown)} "
+            f"{'is' if len(unknown) == 1 else 'are'} not among the report's sessions",
             path=args.loads,
             column="session",
             hint=f"use the names {', '.join(names)}",

@@ -25,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
     from imu.ble.scan import bluetooth_errors, scan
     from imu.errors import input_error
+    from imu.text import plural
 
     if not args.timeout > 0:
         raise input_error(f"--timeout must be positive, got {args.timeout:g}")
@@ -37,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     hidden = len(found) - len(shown)
     if not shown:
         print(f"no supported IMU found in {args.timeout:g} s", end="")
-        print(f" ({hidden} other device(s) seen; --all lists them)" if hidden else "")
+        others = plural(hidden, "other device")
+        print(f" ({others} seen; --all lists them)" if hidden else "")
     elif hidden:
-        print(f"({hidden} other device(s) not shown; --all lists them)")
+        print(f"({plural(hidden, 'other device')} not shown; --all lists them)")
     return 0

@@ -216,7 +216,7 @@ def _check(args: argparse.Namespace) -> None:
     bad = [k for k in args.kinds or () if k not in KINDS]
     if bad:
         raise input_error(
-            f"unknown lift kind(s) {', '.join(bad)}", hint=f"choose from {', '.join(KINDS)}"
+            f"unknown lift kind{'s' if len(bad) > 1 else ''} {', '.join(bad)}", hint=f"choose from {', '.join(KINDS)}"
         )
     if not 0 < args.minutes <= 600 or not 0 < args.rest[0] <= args.rest[1]:
         raise input_error("--minutes must be in (0, 600] and --rest MIN_S <= MAX_S, both > 0")

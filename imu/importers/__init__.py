@@ -30,10 +30,13 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from imu.errors import input_error
+from imu.text import plural
 
 if TYPE_CHECKING:  # numpy/pandas load only when a file is loaded, so `--help` stays fast
     from imu.importers._sources import SourceFile
     from imu.session import Session
+
+COMMENT_LINE = "'#' line"
 
 # format name -> module in this package; detection tries them in this order (most
 # specific headers first)
@@ -73,7 +76,8 @@ def detect(files: Sequence[SourceFile]) -> str:
     comments = next((i for i, line in enumerate(lines) if not line.startswith("#")), 0)
     what = ("binary data, not one of the text formats" if binary
             else "unknown file format: its first lines match none of" if not comments
-            else f"unknown file format: the header after {comments} '#' line(s) matches none of")
+            else f"unknown file format: the header after {plural(comments, COMMENT_LINE)} matches "
+                 "none of")
     raise input_error(
         f"{what} {', '.join(FORMATS)}",
         path=first.name if len(files) == 1 else ", ".join(f.name for f in files[:3]),

@@ -21,6 +21,7 @@ import numpy as np
 from imu.pipeline.angles import body_matrix_entries, heading_deg, up_in_sensor
 from imu.pipeline.buffers import GrowingArray
 from imu.pipeline.calibration import forward_from_bend, mounting_name, rotation_from_axes
+from imu.text import plural
 from imu.units import STANDARD_GRAVITY_M_S2
 
 START_TILT_S = 2.0
@@ -447,7 +448,7 @@ def calibrate_from_movement(
         tops.append((best, seg_start, n))
     need = 1 if final else cal.min_excursions
     if n_exc < need or span < cal.min_excursion_deg or not tops:
-        return f"{n_exc} bend(s) of {cal.min_excursion_deg:g} deg so far"
+        return f"{plural(n_exc, 'bend')} of {cal.min_excursion_deg:g} deg so far"
     # each top's posture: where the lifter dwells near the top (slow rows in the lowest
     # quarter of the span), not the extreme of a brief lean back at lockout
     flex_rate = np.abs(_derivative(flex, time_s, k))
@@ -460,7 +461,7 @@ def calibrate_from_movement(
     if not final and (
         len(tops) < 2 or (len(tops) == 2 and abs(top_values[1] - top_values[0]) > cal.top_agree_deg)
     ):
-        return f"{len(tops)} rep top(s) so far"
+        return f"{plural(len(tops), 'rep top')} so far"
     median = float(np.median(top_values))
     chosen = [k for k, v in enumerate(top_values) if abs(v - median) <= cal.top_agree_deg]
     chosen = chosen or list(range(len(tops)))

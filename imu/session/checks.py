@@ -77,7 +77,7 @@ def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str])
         )
         if same.all():  # a logger that wrote rows twice
             warnings.append(
-                f"{name}: dropped {same.size} exact duplicate row(s), first at line "
+                f"{name}: dropped {plural(same.size, 'exact duplicate row')}, first at line "
                 f"{lines[repeated[0]]}"
             )
             frame = _drop_rows(frame, repeated, lines)
@@ -179,7 +179,7 @@ def _continue_after_resets(
     frame = frame.assign(**{TIME: t, GAP_COLUMN: gap})
     frame.attrs = attrs
     i, time_s, before = moved[0]
-    more = f" (and at {len(moved) - 1} more line(s))" if len(moved) > 1 else ""
+    more = f" (and at {plural(len(moved) - 1, 'more line')})" if len(moved) > 1 else ""
     warnings.append(
         f"{name}: time goes backwards at line {lines[i]} ({time_s} after {before}), by "
         f"{before - time_s:.3g} s{more}, more than time stamps' jitter: a clock reset or "
@@ -223,9 +223,9 @@ def _restamp_late(
     by = latest[:-1] - frame[TIME].to_numpy(dtype=np.float64)[1:]
     first = int(np.argmax(behind))
     warnings.append(
-        f"{name}: time goes back on {int(behind.sum())} line(s), by up to {by.max() * 1e3:.3g} "
+        f"{name}: time goes back on {plural(int(behind.sum()), 'line')}, by up to {by.max() * 1e3:.3g} "
         f"ms, first at line {lines[first]} (host time stamps' jitter, e.g. BLE "
-        f"notifications): {rows.size} row(s) restamped evenly between the nearest rows in "
+        f"notifications): {plural(rows.size, 'row')} restamped evenly between the nearest rows in "
         "time order, none dropped or sorted (the file's order is the sensor's)"
     )
     attrs = dict(frame.attrs)
@@ -298,11 +298,14 @@ def _spread_notifications(
     k = counts[runs]
     squeezed = int(np.count_nonzero(squeezed[runs]))
     warnings.append(
-        f"{name}: {int(k.sum())} rows share {runs.size} time stamp(s) with different values "
+        f"{name}: {int(k.sum())} rows share {plural(runs.size, 'time stamp')} with different "
+        f"values "
         f"(a logger stamping each BLE notification on arrival), first at line "
-        f"{lines[starts[runs[0]]]}: {int((k - 1).sum())} row(s) restamped, spread back from "
+        f"{lines[starts[runs[0]]]}: {plural(int((k - 1).sum()), 'row')} restamped, spread back "
+        f"from "
         f"their stamp at {1 / dt:.4g} Hz"
-        + (f" ({squeezed} run(s) evenly between stamps closer than that)" if squeezed else "")
+        + (f" ({plural(squeezed, 'run')} evenly between stamps closer than that)"
+           if squeezed else "")
     )
     return frame
 

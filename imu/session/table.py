@@ -369,7 +369,8 @@ def _header(line: str, name: str, header_index: int, sep: str) -> list[str]:
     duplicated = sorted({h for h in header if h and header.count(h) > 1})
     if duplicated:
         raise input_error(
-            f"duplicate column name(s) {', '.join(repr(d) for d in duplicated)}",
+            f"duplicate column name{'s' if len(duplicated) > 1 else ''} "
+            f"{', '.join(repr(d) for d in duplicated)}",
             path=name,
             line=header_index + 1,
             hint="rename or delete the repeated column",
