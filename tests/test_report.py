@@ -17,7 +17,7 @@ from imu.report.data import chronological, order_note
 from imu.report.html import fmt
 from imu.report.insights import all_insights, session_insights
 from imu.report.loads import read_loads
-from imu.report.plots import envelope
+from imu.report.plots import envelope, progress_figure
 from imu.report.summary import fitted_ends, set_summary, speed_loss_pct
 from imu.text import clock
 
@@ -191,7 +191,14 @@ def test_warm_up_inferred_from_ascent_speed():
     late = make_session([FLAT] * 3, [[1.2] * 5, [1.3] * 5, [1.35] * 5])  # only 12 % faster
     (found,) = [i for i in session_insights(late, SETTINGS) if i.kind == "warmup"]
     assert found.level == "warning" and found.set == 3
-    assert "None of the 2 sets" in found.text and "set 1: median ascent 1.20 s" in found.text
+    assert ("None of the 2 sets before the heaviest set (set 3, median ascent 1.35 s) was "
+            "clearly lighter (an ascent at least 15% faster; set 1: median ascent 1.20 s, set 2: "
+            "median ascent 1.30 s)") in found.text  # each set before it, not only the first
+    second = make_session([FLAT] * 3, [[1.3] * 5, [1.4] * 5, [1.0] * 5])
+    (found,) = [i for i in session_insights(second, SETTINGS) if i.kind == "warmup"]
+    assert found.text.startswith("The set before the heaviest set (set 2, median ascent 1.40 s) "
+                                 "was not clearly lighter (an ascent at least 15% faster; set 1: "
+                                 "median ascent 1.30 s)")
     assert "warmup" not in kinds(session_insights(single, SETTINGS))
 
 
@@ -644,3 +651,14 @@ def test_appendix_says_how_upright_was_found(method, said):
     text = appendix(session)[1]
     assert said in text
     assert ("standing still" in text) == (method == "still_period")
+
+
+def test_the_volume_axis_counts_whole_reps():
+    """Without loads the volume is a count of reps: its axis read 2.5, 7.5, 17.5 reps."""
+    sessions = [make_session([[60.0] * 2], name="monday"),
+                make_session([[60.0] * 3], name="friday")]  # 2 and 3 reps: 0.5 steps before
+    volume = progress_figure(sessions).axes[2]
+    assert volume.get_ylabel() == "volume (reps)"
+    low, high = volume.get_ylim()
+    ticks = [float(t) for t in volume.get_yticks() if low <= t <= high]
+    assert ticks == [0.0, 1.0, 2.0, 3.0]

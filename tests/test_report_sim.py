@@ -106,6 +106,20 @@ def test_hyperextension_insight_names_the_truly_hyperextended_reps(simulated):
     (insight,) = [i for i in report.insights if i.kind == "hyperextension"]
     listed = {tuple(map(int, m)) for m in re.findall(r"set (\d+) rep (\d+)", insight.text)}
     assert listed == flagged and true_hyper <= listed
+    assert "(flagged beyond 10.0\N{DEGREE SIGN})" in insight.text  # the limit it was judged by
+
+
+def test_cli_report_names_the_hyperextension_limit_it_was_given(tmp_path, session_files):
+    """The insight said "by default beyond 10°" whatever --hyperextension-deg was."""
+    out = tmp_path / "r.html"
+    argv = ["report", str(session_files[0]), "--no-model", "-o", str(out)]
+    assert main([*argv, "--hyperextension-deg", "1.5"]) == 0  # flags lockouts of 2-3 deg
+    page = html.unescape(out.read_text(encoding="utf-8"))
+    assert "reps hyperextended at lockout (beyond 1.5 deg)" in page
+    assert "by default" not in page
+    insight = re.search(r"finished leaning back past upright \([^)]*\), by up to [\d.]+° "
+                        r"\(flagged beyond ([\d.]+)°\)", page)
+    assert insight is not None and insight[1] == "1.5"
 
 
 def test_trace_figure_keeps_the_analysis_extremes(simulated):

@@ -88,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
         # measured with another preset, an uncertain calibration), not only the loader's
         analysis, result = measure(session, settings, classifier, model_info)
         data = from_analysis(analysis, name, session.metadata, loads.get(name),
-                             result["warnings"], settings.reps.lift)  # fmt: skip
+                             result["warnings"], settings.reps.lift,
+                             settings.reps.hyperextension_deg)  # fmt: skip
         missing = sorted(set(data.loads_kg) - set(data.reps["set"]))
         if missing:
             print(

@@ -18,7 +18,10 @@ import numpy as np
 import pandas as pd
 
 from imu.errors import input_error
-from imu.pipeline.rep_settings import REP_COLUMNS  # the rep object fields of docs/contracts.md
+from imu.pipeline.rep_settings import (  # the rep object fields of docs/contracts.md
+    REP_COLUMNS,
+    RepSettings,
+)
 from imu.text import Timeline
 
 ANGLE_COLUMNS = ("time_s", "flexion_deg", "lateral_bend_deg", "twist_deg")
@@ -40,7 +43,9 @@ class SessionData:
     maps a set number to the load lifted in that set (kg), given by the user. ``gaps``
     are the analysis' gap objects (``start_s, end_s, duration_s, restarted``);
     ``warnings`` what ``imu analyze`` warns of (loading, calibration, lift and model);
-    ``lift`` the rep-detection preset it was measured with (``--lift``).
+    ``lift`` the rep-detection preset it was measured with (``--lift``);
+    ``hyperextension_deg`` the lockout extension beyond which a rep was flagged
+    hyperextended (``--hyperextension-deg``).
     """
 
     name: str
@@ -56,6 +61,7 @@ class SessionData:
     gaps: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     lift: str = "deadlift"
+    hyperextension_deg: float = RepSettings.hyperextension_deg
 
     @property
     def started_utc(self) -> dt.datetime | None:
@@ -154,6 +160,7 @@ def from_json(
     loads_kg: Mapping[int, float] | None = None,
     warnings: list[str] | None = None,
     lift: str = "deadlift",
+    hyperextension_deg: float = RepSettings.hyperextension_deg,
 ) -> SessionData:
     """Build :class:`SessionData` from an ``analysis.to_json()`` dict and the angles."""
     for key in ("sampling_rate_hz", "reps", "sets"):
@@ -177,6 +184,7 @@ def from_json(
         gaps=[dict(g) for g in doc.get("gaps") or []],
         warnings=list(warnings or []),
         lift=lift,
+        hyperextension_deg=float(hyperextension_deg),
     )
 
 
@@ -187,10 +195,12 @@ def from_analysis(
     loads_kg: Mapping[int, float] | None = None,
     warnings: list[str] | None = None,
     lift: str = "deadlift",
+    hyperextension_deg: float = RepSettings.hyperextension_deg,
 ) -> SessionData:
     """Build :class:`SessionData` from an ``imu.pipeline`` ``Analysis`` object."""
     doc = analysis.to_json()
-    return from_json(doc, analysis.angles, name, metadata, loads_kg, warnings, lift)
+    return from_json(doc, analysis.angles, name, metadata, loads_kg, warnings, lift,
+                     hyperextension_deg)
 
 
 def chronological(sessions: Sequence[SessionData]) -> tuple[list[SessionData], list[str]]:

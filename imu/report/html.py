@@ -251,7 +251,8 @@ def _session_section(index: int, session: SessionData, svgs: Mapping[str, str]) 
         _card(str(totals.n_reps), "reps"),
         _card(f"{totals.n_flagged}{share}", "reps flagged (rounded or hyperextended)"),
         _card(str(totals.n_rounded), rounded_caption),
-        _card(str(totals.n_hyperextended), "reps hyperextended at lockout"),
+        _card(str(totals.n_hyperextended),
+              f"reps hyperextended at lockout (beyond {session.hyperextension_deg:g} deg)"),
         _card(_with_unit(totals.peak_flexion_max_deg, "deg"), "deepest peak flexion"),
     ]
     if np.isfinite(totals.volume_kg):

@@ -14,7 +14,6 @@ import numpy as np
 
 from imu.report.data import SessionData
 from imu.report.summary import classified_mask, rounded_mask, session_totals, set_summary
-from imu.text import plural
 
 
 @dataclass(frozen=True)
@@ -141,8 +140,8 @@ def hyperextension(session: SessionData, settings: InsightSettings) -> list[Insi
             "warning",
             "Hyperextended at lockout",
             f"{len(flagged)} of {len(reps)} reps finished leaning back past upright "
-            f"({where}), by up to {_deg(worst)} (as flagged by the analysis, "
-            "by default beyond 10\N{DEGREE SIGN}). Finishing a rep by leaning back loads the lumbar joints; "
+            f"({where}), by up to {_deg(worst)} (flagged beyond "
+            f"{_deg(session.hyperextension_deg)}). Finishing a rep by leaning back loads the lumbar joints; "
             "lock out by standing tall with hips and knees, ribs down.",
             session.name,
         )
@@ -262,9 +261,11 @@ def warm_up(session: SessionData, settings: InsightSettings) -> list[Insight]:
     if heaviest == 0:
         finding = f"The first recorded set ({top}) was already as heavy as any later set"
     else:
+        before = ", ".join(f"set {numbers[i]}: {values[i]}" for i in range(heaviest))
+        which = ("The set" if heaviest == 1 else f"None of the {heaviest} sets")
         finding = (
-            f"None of the {plural(heaviest, 'set')} before the heaviest set ({top}) was clearly "
-            f"lighter ({rule}; set {numbers[0]}: {values[0]})"
+            f"{which} before the heaviest set ({top}) was {'not ' if heaviest == 1 else ''}"
+            f"clearly lighter ({rule}; {before})"
         )
     return [
         Insight(

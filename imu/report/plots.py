@@ -246,6 +246,8 @@ def progress_figure(sessions: list[SessionData]) -> Figure:
         rate.set_title("Rounded-rep rate", fontsize=9)
         volume.bar(x, volumes, color=BLUE, edgecolor="black", lw=0.5)
         volume.set_ylabel("volume (kg x reps)" if use_kg else "volume (reps)")
+        if not use_kg:  # a count: no "17.5 reps" on the axis
+            volume.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         volume.set_title("Volume", fontsize=9)
         for ax in (depth, rate, volume):
             ax.set_xticks(x, names, rotation=20, ha="right", fontsize=8)
