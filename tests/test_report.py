@@ -14,10 +14,10 @@ import pytest
 from imu.errors import InputError
 from imu.report import InsightSettings, build_report, from_json, rep_csv_table, write_rep_csv
 from imu.report.data import chronological, order_note
-from imu.report.html import fmt
+from imu.report.html import fmt, label
 from imu.report.insights import all_insights, session_insights
 from imu.report.loads import read_loads
-from imu.report.plots import envelope, progress_figure
+from imu.report.plots import envelope, progress_figure, sets_figure
 from imu.report.summary import fitted_ends, set_summary, speed_loss_pct
 from imu.text import clock
 
@@ -219,6 +219,11 @@ def test_insights_speak_of_any_lift_not_of_deadlift_pulls():
     assert "deadlift" not in words and "pull" not in words
     (hyper,) = [i for i in found if i.kind == "hyperextension"]
     assert hyper.title == "Hyperextended at lockout"
+    # nor do the figures and tables: "rising = slowing pull", "liftoff flexion" (the CLI
+    # and the docs say lift-off)
+    titles = [ax.get_title() for ax in sets_figure(busy).axes]
+    assert "Ascent duration per rep (rising = slowing ascent)" in titles
+    assert label("liftoff_flexion_deg") == "lift-off flexion (deg)"
 
 
 def test_warm_up_from_loads_overrides_the_inference():

@@ -95,6 +95,7 @@ COUNT_LABELS = {
     "start_s": "start (m:ss.s)",
     "bottom_s": "bottom (m:ss.s)",
     "end_s": "end (m:ss.s)",
+    "liftoff_flexion_deg": "lift-off flexion (deg)",  # the word the CLI and docs use
     "clock": "start (clock, UTC)",
 }
 

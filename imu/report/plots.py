@@ -200,7 +200,7 @@ def sets_figure(session: SessionData) -> Figure:
         left.set_title("Peak flexion per rep (creeping up = form drift)", fontsize=9)
         left.set_xlabel("rep in set")
         left.set_ylabel("peak flexion (deg)")
-        right.set_title("Ascent duration per rep (rising = slowing pull)", fontsize=9)
+        right.set_title("Ascent duration per rep (rising = slowing ascent)", fontsize=9)
         right.set_xlabel("rep in set")
         right.set_ylabel("ascent (s)")
         for ax in (left, right):
