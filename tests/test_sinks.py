@@ -656,3 +656,33 @@ def test_the_summary_counts_lost_reps_and_links_in_words():
     two = summary_lines({**summary, "n_reps_lost": 2, "n_disconnects": 3}, Timeline(0.0))
     assert two[1:] == ["2 reps may be lost: cut off by a gap in the data",
                        "link lost 3 times, reconnected each time it came back"]
+
+
+def test_the_replay_panel_says_where_the_replay_is_and_folds_a_long_alert():
+    """The panel said only "replay 53 %  (100 Hz)": not the time the log lines are stamped
+    with; a long alert wrapped under the frame's edge at 80 columns."""
+    from rich.console import Console
+
+    screen = io.StringIO()
+    console = Console(file=screen, width=80, force_terminal=False, color_system=None)
+    display = Display("imu replay - test", console=console)
+    source = FileSource(recorded_session(300), speed=None)
+
+    async def play_half():
+        async for batch in source.batches():
+            display.on_samples(batch.samples, batch.gap_before)
+            if batch.samples[-1, 0] >= 1.49:
+                return
+
+    asyncio.run(play_half())  # the first 1.5 s played
+    display.on_status({**source.status(), "speed": 4.0})  # as --speed 4 says it
+    display.on_event({"type": "alert", "kind": "hyperextension", "time_s": 1.2, "set": 1,
+                      "rep": 5, "message": "lockout 12 deg beyond upright, limit 10 deg"})
+    console.print(display.render())
+    text = screen.getvalue()
+    assert "│ replay 0:01.5 of 0:03.0 (50 %)  speed 4x  100 Hz" in text
+    assert ("│ !! 0:01.2  ALERT rep 1.5 hyperextended: lockout 12 deg beyond upright, limit │\n"
+            "│            10 deg ") in text
+    display.on_status(source.status())
+    console.print(display.render())
+    assert "│ replay 0:01.5 of 0:03.0 (50 %)  fast  100 Hz" in screen.getvalue()

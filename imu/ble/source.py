@@ -115,11 +115,15 @@ class FileSource:
         return list(zip(starts, [*edges, len(t)]))
 
     def status(self) -> dict[str, Any]:
+        """Replay progress (share of samples played), the recording's length (s, first to
+        last sample), the playback ``speed`` (None: as fast as possible) and its rate."""
         n = len(self._samples)
         return {
             "state": "replay",
             "device": self.device,
             "progress": self._position / n if n else 1.0,
+            "duration_s": float(self._samples[-1, 0] - self._samples[0, 0]) if n else 0.0,
+            "speed": self.speed,
             "rate_hz": self.session.sampling_rate_hz,
         }
 

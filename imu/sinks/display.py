@@ -17,6 +17,10 @@ below it is redrawn a few times a second::
     │ !! 1:02.3  ALERT rep 2.3 rounded (p=0.81 ≥ 0.17)         (shown for 4 s)      │
     ╰──────────────────────────────────────────────────────────────────────────────╯
 
+A replay's first line says where it is, as the log stamps its lines: ``replay 1:06.6 of
+2:16.5 (49 %)  speed 4x  100 Hz``. A line too long for the panel (an alert, the last
+set) is folded as the log folds it, the rest under the text after its time stamp.
+
 Everything shown comes from events, angles and the source status; the display keeps
 no state the engine does not give it.
 """
@@ -40,7 +44,7 @@ from imu.sinks.lines import (
     set_text,
     summary_lines,
 )
-from imu.text import Timeline, is_flagged, plural
+from imu.text import Timeline, clock, is_flagged, plural
 
 GAUGE_MIN_DEG = -30.0
 GAUGE_MAX_DEG = 110.0
@@ -173,7 +177,9 @@ class Display(Sink):
         if self.last_set is not None:
             lines.append(Text(self._set_line()))
         if self.alert is not None and time.monotonic() - self.alert[0] < ALERT_SHOWN_S:
-            lines.append(Text(f"!! {self.alert[1]}", style="bold white on red"))
+            inside = self.console.width - PANEL_BORDER  # folded as the log folds its lines
+            alert = "\n".join(fold(f"!! {self.alert[1]}", inside))
+            lines.append(Text(alert, style="bold white on red"))
         return Panel(Group(*lines), title=self.title, title_align="left")
 
     def _progress_line(self) -> str:
@@ -199,8 +205,14 @@ class Display(Sink):
         s = self.status
         if not s:
             return "starting"
-        if s.get("state") == "replay":
-            return f"replay {100 * s.get('progress', 0):.0f} %  ({fmt(s.get('rate_hz'), '.0f')} Hz)"
+        if s.get("state") == "replay":  # where the replay is, as the log stamps its lines
+            timeline = self.log.timeline
+            at = timeline.at(self.log.now_s) if self.log.now_s is not None else clock(0.0)
+            speed = s.get("speed")
+            pace = "fast" if speed is None else f"speed {speed:g}x"
+            return (f"replay {at} of {clock(s.get('duration_s'))} "
+                    f"({100 * s.get('progress', 0):.0f} %)  {pace}  "
+                    f"{fmt(s.get('rate_hz'), '.0f')} Hz")
         text = (
             f"{s.get('state')}  {fmt(s.get('rate_hz'), '.1f')} of "
             f"{fmt(s.get('nominal_rate_hz'), 'g')} Hz  lost {s.get('lost_samples', 0)} samples  "
