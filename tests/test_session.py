@@ -533,7 +533,8 @@ def test_no_trailing_newline_keeps_a_complete_last_line(tmp_path):
 
 @pytest.mark.parametrize(
     ("factor", "expected"),
-    [(1e3, "time looks like milliseconds"), (1e6, "time looks like microseconds"), (1e-3, "")],
+    [(1e3, "time looks like milliseconds; divide it by 1000 or pass --format"),
+     (1e6, "time looks like microseconds; divide it by 1000000 or pass --format"), (1e-3, "")],
 )
 def test_impossible_sampling_rate(tmp_path, factor, expected):
     samples = tilting_samples(300)

@@ -196,6 +196,10 @@ def _check_sizes(archive: zipfile.ZipFile, where: str) -> None:
                              f"{MAX_ARCHIVE_BYTES >> 20} MiB in all); not an imu model file")
 
 
+USE_TRAIN = "use a model file written by 'imu train' (or the shipped models/default.skops)"
+"""What to do about a file that is not an imu model (the end of those errors)."""
+
+
 def read_manifest(data: bytes, where: str) -> dict:
     """The embedded manifest of a model file's bytes (ModelError if it is not one, if an
     archive member is too large, or if the manifest fails :func:`check_manifest`)."""
@@ -207,17 +211,18 @@ def read_manifest(data: bytes, where: str) -> dict:
             _check_sizes(archive, where)
             names = archive.namelist()
             if "schema.json" not in names:
-                raise ModelError(f"{where}: a zip archive but not a skops model file")
+                raise ModelError(f"{where}: a zip archive but not a skops model file; {USE_TRAIN}")
             if MANIFEST_MEMBER not in names:
                 raise ModelError(f"{where}: skops file without an imu manifest "
                                  "(not written by 'imu train')")
             manifest = json.loads(archive.read(MANIFEST_MEMBER).decode("utf-8"))
     except (zipfile.BadZipFile, EOFError, OSError):
-        raise ModelError(f"{where}: not an imu model file (not a skops zip archive)") from None
+        raise ModelError(f"{where}: not an imu model file (not a skops zip archive); "
+                         f"{USE_TRAIN}") from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ModelError(f"{where}: the embedded manifest is not valid JSON") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ModelError(f"{where}: manifest format is not {FORMAT!r}")
+        raise ModelError(f"{where}: manifest format is not {FORMAT!r}; {USE_TRAIN}")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise ModelError(f"{where}: model format version {manifest.get('format_version')!r}; "
                          f"this imu reads version {FORMAT_VERSION} (retrain with 'imu train')")

@@ -499,7 +499,7 @@ def finish_session(
         hint = "time must be in seconds"
         for factor, unit in ((1e3, "milliseconds"), (1e6, "microseconds"), (1e9, "nanoseconds")):
             if MIN_RATE_HZ <= rate * factor <= MAX_RATE_HZ:
-                hint = f"time looks like {unit}; divide it by {factor:.0e} or pass --format"
+                hint = f"time looks like {unit}; divide it by {factor:.0f} or pass --format"
         raise input_error(
             f"sampling rate {rate:.4g} Hz is outside {MIN_RATE_HZ:g}-{MAX_RATE_HZ:g} Hz",
             path=name,
