@@ -46,6 +46,7 @@ def measure(
     analysis.model = model_info
     result = analysis.to_json()
     result["source"] = session.source
+    result["settings"] = measured_with(settings)
     result["warnings"] = list(session.warnings) + calibration_warnings(analysis.calibration)
     mismatch = lift_mismatch(session.metadata, settings.reps.lift)
     result["warnings"] += [mismatch] if mismatch else []
@@ -55,6 +56,22 @@ def measure(
         note = lift_note(settings.reps.lift, classifier.manifest)
         result["warnings"] += [note] if note else []
     return analysis, result
+
+
+def measured_with(settings: EngineSettings) -> dict:
+    """The measurement options a result was measured with (``settings`` in ``imu analyze
+    --json``), so a verdict can be read beside its limit: ``hyperextended`` is a lockout
+    extension beyond ``hyperextension_deg``; ``mounting`` None = found from the data;
+    None elsewhere = off."""
+    reps = settings.reps
+    return {
+        "lift": reps.lift,
+        "mounting": settings.calibration.mounting,
+        "hyperextension_deg": reps.hyperextension_deg,
+        "flexion_limit_deg": reps.flexion_limit_deg,
+        "set_rest_s": reps.set_rest_s,
+        "rest_pause_s": reps.rest_pause_s,
+    }
 
 
 def lift_mismatch(metadata: dict, lift: str) -> str | None:

@@ -77,6 +77,16 @@ def test_hyperextension_threshold_option(session_csv, capsys):
     assert main(["analyze", str(session_csv), "--json", "--no-model", "--hyperextension-deg", "20"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert not any(r["hyperextended"] for r in out["reps"])
+    # the limit a verdict was judged by travels with it (the JSON had no way to say it)
+    assert out["settings"] == {"lift": "deadlift", "mounting": None, "hyperextension_deg": 20.0,
+                               "flexion_limit_deg": None, "set_rest_s": None,
+                               "rest_pause_s": None}
+    argv = ["analyze", str(session_csv), "--json", "--no-model", "--lift", "rdl", "--mounting",
+            "NZPYPX", "--set-rest-s", "30", "--rest-pause-s", "20"]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["settings"] == {
+        "lift": "rdl", "mounting": "NZPYPX", "hyperextension_deg": 10.0,
+        "flexion_limit_deg": None, "set_rest_s": 30.0, "rest_pause_s": 20.0}
 
 
 def test_readable_summary(session_csv, capsys):

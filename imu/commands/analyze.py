@@ -72,7 +72,6 @@ def run(args: argparse.Namespace) -> int:
         from imu.text import Timeline
 
         first = float(session.data["time_s"].iloc[0]) if len(session.data) else None
-        result["hyperextension_deg"] = settings.reps.hyperextension_deg
         _print_summary(result, analysis.calibration, Timeline.for_recording(first, session.metadata))
     return 0
 
@@ -178,7 +177,7 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
         + (f"; clock: time of day ({zone_name()})" if wall else ""),
         (
             "lockout ext: extension beyond upright at lockout (hyperextended beyond "
-            f"{result.get('hyperextension_deg', 10):g} deg)"
+            f"{result['settings']['hyperextension_deg']:g} deg)"
         ),
     ]
     if threshold is not None:
