@@ -74,6 +74,11 @@ def test_pool_tables_equal_analyze_json_per_file(sim, tmp_path, capsys):
         assert session["calibration_method"] == expected["calibration"]["method"]
         assert session["mounting"] == expected["calibration"]["mounting"]
     assert total == len(reps)
+    # every number at the resolution of what it measures, as in --json: a duration read
+    # 388.97000000000116 (floating-point noise of last - first sample time)
+    text = (out / "sessions.csv").read_text()
+    durations = [line.split(",")[3] for line in text.splitlines()[1:]]
+    assert all(len(d.partition(".")[2]) <= 6 for d in durations), durations
 
 
 def test_options_reach_every_recording(sim, tmp_path, capsys):

@@ -188,7 +188,9 @@ def _measure(recording: Recording, options: Options, blobs: list[bytes]) -> dict
         "session": recording.session,
         "status": "ok",
         "n_samples": quality["n_samples"],
-        "duration_s": float(time_s[-1] - time_s[0]) if len(time_s) else 0.0,
+        # rounded as every *_s of the result is (json_safe): no 388.97000000000116
+        "duration_s": json_safe({"duration_s": float(time_s[-1] - time_s[0])
+                                 if len(time_s) else 0.0})["duration_s"],
         "sampling_rate_hz": result["sampling_rate_hz"],
         "calibration_ok": bool(calibration.get("ok")),
         "calibration_method": calibration.get("method"),
