@@ -564,7 +564,7 @@ def test_a_wrong_header_is_named_by_its_line_not_by_the_first_metadata_line(
     path.write_text("".join(lines))
     err = one_line_error(capsys, ["analyze", str(path), "--no-model"],
                          f"{path}:{header + 1}: unknown file format: the header after "
-                         f"{header} '#' line(s)")
+                         f"{header} '#' lines matches none of")
     assert "synthetic" not in err  # the metadata line 1 was quoted before
 
 
