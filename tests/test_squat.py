@@ -234,6 +234,53 @@ def test_a_squat_whose_lockout_fell_in_a_short_gap_is_counted(back_to_back):
 
 
 
+def test_a_gap_under_1_s_that_hides_a_lockout_and_the_next_start_splits_the_squats(
+    back_to_back,
+):
+    """A 0.84 s gap from rep 5's ascent (still 11 deg, extending) to rep 6's descent (11
+    deg again, flexing): the rows never show the lifter upright, but they were (the
+    truth, and straight lines from either side reach upright within the gap). Two reps,
+    the first ending at its last row before the gap, the second starting at the first row
+    after it; not one rep of 4.9 s (``lockout_in_gap_s``). Nothing is lost: every bottom
+    was seen. Times from the truth of ``back_to_back`` (50 Hz): rep 5 locks out at
+    16.42 s, rep 6 starts at 16.51 s."""
+    from imu.session import Session
+
+    data = back_to_back.session.data
+    t = data.time_s
+    session = Session(data=data.loc[(t <= 16.2) | (t >= 17.04)].reset_index(drop=True),
+                      metadata={})  # fmt: skip
+    analysis = analyze_session(session, engine_settings(lift="squat"))
+    truth = back_to_back.truth_reps
+    assert len(analysis.reps) == len(truth) == 10
+    for rep, true in zip(analysis.reps, truth.itertuples(), strict=True):
+        assert iou((rep["start_s"], rep["end_s"]), (true.start_s, true.end_s)) > 0.6
+    assert analysis.reps[4]["end_s"] == pytest.approx(16.2, abs=0.03)
+    assert analysis.reps[5]["start_s"] == pytest.approx(17.04, abs=0.03)
+    assert not [e for e in analysis.events if e["type"] == "rep_lost"]
+    # the deadlift preset (off) keeps the rule: a rep ends upright
+    assert engine_settings(lift="deadlift").reps.lockout_in_gap_s is None
+
+
+def test_a_file_cut_mid_squat_with_a_short_gap_in_that_squat_loses_nothing(back_to_back):
+    """A file that starts in the middle of a squat (bent, 1 s before its bottom) and
+    loses 0.5 s of its ascent: the part rep is refused for its unseen start, not for the
+    gap, so it is not a rep, and not a rep lost to a gap either (a cut file holds the
+    reps that are wholly in it). Times from the truth of ``back_to_back`` (50 Hz): rep 1
+    bottoms out at 4.60 s and locks out at 5.86 s."""
+    from imu.session import Session
+
+    data = back_to_back.session.data
+    t = data.time_s
+    kept = (t >= 3.6) & ((t <= 4.8) | (t >= 5.3))
+    session = Session(data=data.loc[kept].reset_index(drop=True), metadata={})
+    analysis = analyze_session(session, engine_settings(lift="squat"))
+    truth = back_to_back.truth_reps.iloc[1:]
+    assert len(analysis.reps) == len(truth) == 9
+    assert [e["type"] for e in analysis.events].count("gap") == 1
+    assert not [e for e in analysis.events if e["type"] == "rep_lost"]
+
+
 def test_every_squat_hidden_in_a_long_gap_is_reported_lost(back_to_back):
     """Reps measured + reps reported lost = the set's reps, when gaps over 1 s hide parts
     of two reps (bent on both sides of the gap: one excursion cut before it, another after)

@@ -113,7 +113,7 @@ def lockout_seen(
 
 
 def locate(
-    rows: np.ndarray, floor: int, rise: int, cut: int, s: RepSettings
+    rows: np.ndarray, floor: int, rise: int, cut: int, s: RepSettings, end_at_cut: bool = False
 ) -> tuple[int, int, int, int, float]:
     """Where the excursion that rose above ``bottom_deg`` at position ``rise`` of ``rows``
     (time_s, flexion_deg, lateral_bend_deg, twist_deg, ...) lies when cut at ``cut``:
@@ -126,7 +126,8 @@ def locate(
     back below ``top_deg`` (or the cut).
     End (lockout): after the fastest extension, the first row whose extension speed is
     below ``onset_velocity_deg_s`` (and, if there is one, whose flexion is below
-    ``lockout_below_deg``), else the lowest flexion after it. ``tail_end``: the
+    ``lockout_below_deg``), else the lowest flexion after it; ``end_at_cut``: the cut (the
+    last row before a gap that hid the lockout, ``lockout_in_gap_s``). ``tail_end``: the
     last row within ``lockout_window_s`` of the end (at most the cut).
     """
     t, flexion = rows[:, 0], rows[:, 1]
@@ -149,7 +150,9 @@ def locate(
         upright = stopped[flexion[peak + fastest + stopped] < s.lockout_below_deg]
         if upright.size or np.min(flexion[peak + fastest : cut + 1]) < s.lockout_below_deg:
             stopped = upright  # upright, its stop unseen (in a gap): the lowest row
-    if stopped.size:
+    if end_at_cut:
+        end = cut
+    elif stopped.size:
         end = peak + fastest + int(stopped[0])
     else:  # still extending when cut: its lowest point
         end = peak + fastest + int(np.argmin(flexion[peak + fastest : cut + 1]))
@@ -157,15 +160,39 @@ def locate(
     return start, peak, end, min(tail_end, cut), base
 
 
-def is_rep(rows: np.ndarray, start: int, peak: int, end: int, s: RepSettings) -> bool:
+def lockout_in_gap(
+    time_s: np.ndarray, flexion: np.ndarray, k: int, s: RepSettings
+) -> bool:
+    """Whether the gap after row ``k`` (of rows whose flexion stays above ``top_deg``
+    around it) hides a lockout (``lockout_in_gap_s``): over the 0.1 s of rows before it
+    the trunk extends, over the 0.1 s after it it flexes, both faster than
+    ``min_extension_velocity_deg_s``, and straight lines at those speeds reach
+    ``top_deg`` within the gap. Rows ``k - 1`` and ``k + 2`` must exist."""
+    t, f = time_s, flexion
+    b = min(int(np.searchsorted(t, t[k] - 0.1, side="left")), k - 1)
+    a = max(int(np.searchsorted(t, t[k + 1] + 0.1, side="right")) - 1, k + 2)
+    a = min(a, len(t) - 1)
+    before = (f[k] - f[b]) / (t[k] - t[b])
+    after = (f[a] - f[k + 1]) / (t[a] - t[k + 1])
+    fast = s.min_extension_velocity_deg_s
+    if before > -fast or after < fast:
+        return False
+    reach_s = (f[k] - s.top_deg) / -before + (f[k + 1] - s.top_deg) / after
+    return bool(reach_s <= t[k + 1] - t[k])
+
+
+def is_rep(
+    rows: np.ndarray, start: int, peak: int, end: int, s: RepSettings, lockout_unseen: bool = False
+) -> bool:
     """Whether rows ``start..end`` of ``rows`` (flexion peak at ``peak``) are a rep:
-    duration, upright lockout, no long (or turned) hold near the bottom, twist and
-    lateral bend ranges, a real extension."""
+    duration, upright lockout (unless ``lockout_unseen``: hidden in a gap after ``end``),
+    no long (or turned) hold near the bottom, twist and lateral bend ranges, a real
+    extension."""
     t, flexion = rows[start : end + 1, 0], rows[start : end + 1, 1]
     duration = t[-1] - t[0]
     if not s.min_rep_s <= duration <= s.max_rep_s or end - start < 3:
         return False
-    if flexion[-1] > s.max_lockout_flexion_deg:
+    if flexion[-1] > s.max_lockout_flexion_deg and not lockout_unseen:
         return False  # still bent at its lockout
     near = flexion >= rows[peak, 1] - s.hold_band_deg
     hold_s = float(np.sum(np.diff(t)[near[:-1] & near[1:]]))

@@ -50,6 +50,7 @@ LIFTS: dict[str, Lift] = {
             max_start_flexion_deg=8.0,
             max_lockout_flexion_deg=8.0,
             lockout_below_deg=8.0,
+            lockout_in_gap_s=0.2,
             max_bottom_hold_s=2.5,
             min_extension_velocity_deg_s=10.0,
             learned_decision=False,  # the rep decision was trained on hinges, not squats

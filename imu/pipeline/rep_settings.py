@@ -63,6 +63,12 @@ class RepSettings:
     bottom) can extend the segment faster than the ascent does, then stop at the bottom.
     Likewise the start is the last still row less bent than this (a pause on the way down
     is not the start)."""
+    lockout_in_gap_s: float | None = None
+    """A gap in the rows longer than this (s) inside an excursion, the trunk extending
+    before it and flexing after it fast enough to have been upright in it (straight lines
+    from the rows on either side reach ``top_deg`` within the gap), hides a lockout: the
+    rep before it ends at its last row, the next starts at the first row after it. For
+    squats, whose reps follow each other with 0.05-0.3 s upright; None: off."""
     set_rest_s: float | None = None
     """A pause longer than this between reps also starts a new set; None = a set ends only
     when no rep follows within ``quiet_s`` (or one follows turned away)."""

@@ -20,7 +20,14 @@ from __future__ import annotations
 import numpy as np
 
 from imu.pipeline.buffers import GrowingArray
-from imu.pipeline.excursions import crossing, is_rep, locate, lockout_seen, rep_record
+from imu.pipeline.excursions import (
+    crossing,
+    is_rep,
+    locate,
+    lockout_in_gap,
+    lockout_seen,
+    rep_record,
+)
 from imu.pipeline.metrics import extend_lockout
 from imu.pipeline.rep_decision import (
     Candidate,
@@ -87,6 +94,9 @@ class RepSegmenter:
         self._history = GrowingArray(6)
         self._state = "up"
         self._floor = 0  # no rep may start before this position (previous rep's end)
+        self._floor_in_gap = False  # the previous rep's lockout was hidden in a gap after it
+        self._bent_until_s = None  # rows started bent (recording start, restart): upright from
+        self._cut_in_gap = False  # the excursion being judged is cut at a gap hiding its lockout
         self._cursor = 0  # next position to examine
         self._rise = self._down = -1
 
@@ -192,6 +202,12 @@ class RepSegmenter:
         rep decision reads); returns the events they made final, in sample order."""
         if acc_norm_mps2 is None:
             acc_norm_mps2 = np.full(len(time_s), np.nan)
+        if not self._history.n:
+            self._bent_until_s = np.inf if angles[0, 0] > self.settings.top_deg else -np.inf
+        if self._bent_until_s == np.inf:  # the excursion the rows started in: when it ends
+            upright = np.flatnonzero(angles[:, 0] < self.settings.top_deg)
+            if upright.size:
+                self._bent_until_s = float(time_s[upright[0]])
         self._history.append(time_s, angles, rows, acc_norm_mps2)
         events = [(int(rows[0]), event) for event in self._withdrawn]
         self._withdrawn = []
@@ -306,6 +322,22 @@ class RepSegmenter:
                 self._rise, self._state, i = stop, "down", stop + 1
             elif self._state == "down":
                 j = crossing(flexion, i, n, s.top_deg, False)
+                k, wait = self._gap_lockout(i, j, final)
+                if k is not None:  # a lockout hidden in the gap after row k (or maybe)
+                    self._advance(i, k + 1, events)
+                    i = k + 1
+                    if wait:  # the rows after the gap are still to come
+                        break
+                    self._down, self._state = k, "lockout"
+                    self._early = {}
+                    self._cut_in_gap = True
+                    if s.early_alerts:
+                        events += self._provisional(k)
+                    self._early_done = True
+                    events += self._cut(k)
+                    self._cut_in_gap = False
+                    self._state = "up"
+                    continue
                 self._advance(i, min(j + 1, n), events)
                 if j == n:
                     i = n
@@ -338,6 +370,26 @@ class RepSegmenter:
         self._cursor = i
         return events
 
+    def _gap_lockout(self, i: int, j: int, final: bool) -> tuple[int | None, bool]:
+        """In a descent-and-ascent that is bent from its rise to position ``j`` (scanned
+        from ``i``): the first row ``k`` followed by a gap that hides a lockout
+        (:func:`lockout_in_gap`), and whether the rows after it are still to come (wait at
+        ``k``); ``(None, False)`` when there is none."""
+        s = self.settings
+        if s.lockout_in_gap_s is None:
+            return None, False
+        t, flexion = self._t, self._a[:, 0]
+        lo = max(i - 1, self._rise + 1)  # the step into row i may be the gap
+        steps = lo + np.flatnonzero(np.diff(t[lo : j]) > s.lockout_in_gap_s)
+        for k in steps.tolist():
+            if k + 2 >= len(t) or (t[-1] < t[k + 1] + 0.1 and not final):
+                if final:
+                    return None, False
+                return k, True  # judged when the rows after the gap are in
+            if lockout_in_gap(t, flexion, k, s):
+                return k, False
+        return None, False
+
     def _excursion(self, cut: int) -> tuple[dict, int, int, tuple[float, float]] | None:
         """The excursion as if cut at position ``cut``: (record, start and end positions,
         twist at start and end), or None when it cannot be a rep (:func:`locate`,
@@ -346,13 +398,18 @@ class RepSegmenter:
         the cut usually find the same span; only the lockout window grows)."""
         s = self.settings
         h = self._history.array
-        start, peak, end, tail_end, base = locate(h, self._floor, self._rise, cut, s)
+        floor = self._floor + int(self._floor_in_gap)  # after the gap that hid the lockout
+        start, peak, end, tail_end, base = locate(h, floor, self._rise, cut, s, self._cut_in_gap)
+        if self._floor_in_gap and base >= h[floor, 1]:  # going down from the gap's first row:
+            base = min(base, s.max_start_flexion_deg)  # its start is hidden in the gap
         after_end = min(tail_end, end + 1)  # the velocity at the end needs the row after it
         rows = self._rows
-        span = (float(rows[start]), float(rows[end]), float(rows[after_end]))
+        span = (float(rows[start]), float(rows[end]), float(rows[after_end]), self._cut_in_gap)
         if self._judged is None or self._judged[0] != span:
             record = None
-            if base <= s.max_start_flexion_deg and is_rep(h, start, peak, end, s):
+            if base <= s.max_start_flexion_deg and is_rep(
+                h, start, peak, end, s, lockout_unseen=self._cut_in_gap
+            ):
                 record = rep_record(h, start, end, after_end, s)
             self._judged = (span, record)
         if self._judged[1] is None:
@@ -383,11 +440,16 @@ class RepSegmenter:
         if excursion is None:
             events = withdraw(early, int(self._rows[cut]), "was not a rep after all")
             gap_s = self._across_gap(float(self._t[self._rise]), float(self._t[cut]))
-            if gap_s is not None:
+            # the rows started in it (the recording's start or a restart's, said then):
+            # refused for its unseen start, not for a gap
+            started_bent = self._t[self._rise] < self._bent_until_s
+            if gap_s is not None and not started_bent:
                 events.append((int(self._rows[cut]), self._lost(gap_s, "across")))
+            if self._cut_in_gap:  # the rows after the gap are the next excursion's
+                self._floor, self._floor_in_gap = cut, True
             return events
         record, _, end, twist_deg = excursion
-        self._floor = end
+        self._floor, self._floor_in_gap = end, self._cut_in_gap
         self._candidate = {
             "record": record,
             "features": self._features(excursion, cut),
