@@ -74,6 +74,8 @@ def realistic_set(
     n_reps: tuple[int, int] = (3, 10),
     squats: bool = False,
     lifter: Lifter | None = None,
+    part: str | None = None,
+    sampling_rate_hz: float | None = None,
 ) -> tuple[SimResult, dict]:
     """One set recorded as described in the module docstring, drawn from ``seed``.
 
@@ -81,15 +83,17 @@ def realistic_set(
     set of back-to-back back squats (:class:`imu.sim.squat.SquatSet`, ``kinds`` unused)
     instead of a deadlift kind. ``lifter``: this lifter (several sets of one lifter, e.g.
     for cross-validation by subject) instead of one drawn from ``seed``; its lockout is
-    still drawn (back to back). Returns the cut recording and what was drawn (part, rate,
-    ranges, loss, start, ...)."""
+    still drawn (back to back). ``part`` (of :data:`PARTS`), ``sampling_rate_hz``: these
+    instead of the drawn ones (everything else is drawn as without them). Returns the cut
+    recording and what was drawn (part, rate, ranges, loss, start, ...)."""
     rng = np.random.default_rng([seed, 12])
     drawn_start = str(rng.choice(STARTS[:2]))
     start = start or drawn_start
     if start not in STARTS:
         raise ValueError(f"start must be one of {STARTS}")
-    part = str(rng.choice(sorted(PARTS)))
-    rate = float(rng.choice([25.0, 40.0, 50.0, 52.0, 60.0, 100.0, 104.0, 110.0, 200.0]))
+    drawn_part = str(rng.choice(sorted(PARTS)))  # drawn either way: the same draws after
+    drawn_rate = float(rng.choice([25.0, 40.0, 50.0, 52.0, 60.0, 100.0, 104.0, 110.0, 200.0]))
+    part, rate = part or drawn_part, sampling_rate_hz or drawn_rate
     interval = float(rng.uniform(0.0075, 0.05))
     lossy = rng.random() < 0.5
     fields = {
