@@ -317,3 +317,33 @@ def test_shallow_squats_with_a_gyroscope_bias_are_calibrated_at_the_end(seed, pa
     after = result.truth_angles["time_s"].to_numpy() > drawn["first_lockout_s"]
     error = flexion[after] - truth[after]
     assert np.isfinite(error).all() and np.sqrt(np.mean(error**2)) < 3.0
+
+
+def overshooting_reps(t: np.ndarray) -> np.ndarray:
+    """Reps every 3.6 s from 0 deg to 60 and back, every lockout leaning back to -14 deg
+    for 0.2 s and settling at 0 again 0.6 s later, 0.4 s before the next descent."""
+    keys = []
+    for k in range(8):
+        t0 = 3.6 * k
+        keys += [(t0, 0.0), (t0 + 1.0, 60.0), (t0 + 1.3, 60.0), (t0 + 2.1, 0.0),
+                 (t0 + 2.4, -14.0), (t0 + 2.6, -14.0), (t0 + 3.2, 0.0)]  # fmt: skip
+    times, values = zip(*keys, strict=True)
+    return np.interp(t, times, values)
+
+
+@pytest.mark.parametrize("mounting", ["NZPXNY", "PZPYNX"])
+def test_upright_from_the_rep_tops_is_where_the_lifter_settles_after_a_lean_back(mounting):
+    """Calibration from the movement of a recording that starts mid-rep: the lean back at
+    each lockout slows at its extreme too. Upright is the posture the lifter settles in
+    before the next descent, not a mix of the two (that read the settled tops 5.8 deg
+    flexed)."""
+    t = np.arange(0.5, 28.0, 1 / RATE_HZ)
+    flexion = overshooting_reps(t)
+    samples = motion(t, flexion, rotation_bs=parse_mounting(mounting), noise=1.0, seed=4)
+    result = analyze_samples(samples)
+    cal = result.calibration
+    assert cal["ok"] and cal["method"] == "movement" and cal["upright"] == "rep_tops"
+    error = result.angles[:, 1] - flexion
+    settled = ((t % 3.6) > 3.25) & (t > 3.6)
+    assert abs(np.mean(error[settled])) < 1.5
+    assert np.sqrt(np.mean(error[t > 3.2] ** 2)) < 1.5

@@ -59,6 +59,11 @@ class MovementSettings:
     """A bias estimate larger than this is not trusted (the fusion then corrects alone)."""
     dwell_deg_s: float = 20.0
     """Near a rep's top, rows bending slower than this are where the lifter dwells (deg/s)."""
+    settle_gap_s: float = 0.1
+    """Slow rows near a rep's top that follow each other within this (s) are one stretch;
+    the last stretch before the next descent is the posture the lifter settled in (a
+    lean back at lockout, 11-17 deg in the simulator, slows at its extreme too, then
+    comes back)."""
     refine_tops: int = 5
     """Once this many rep tops are seen after calibrating from the movement, it is taken
     again from all of them (the median of more tops), for the rows that follow."""
@@ -449,14 +454,16 @@ def calibrate_from_movement(
     need = 1 if final else cal.min_excursions
     if n_exc < need or span < cal.min_excursion_deg or not tops:
         return f"{plural(n_exc, 'bend')} of {cal.min_excursion_deg:g} deg so far"
-    # each top's posture: where the lifter dwells near the top (slow rows in the lowest
-    # quarter of the span), not the extreme of a brief lean back at lockout
+    # each top's posture: where the lifter settles near the top (the last stretch of slow
+    # rows in the lowest quarter of the span before the next descent), not the extreme
+    # of a lean back at lockout nor the way back from it
     flex_rate = np.abs(_derivative(flex, time_s, k))
     dwell_rows = []
     for best, lo_row, hi_row in tops:
         rows_in = np.arange(lo_row, hi_row)
         slow = rows_in[(flex[rows_in] < back) & (flex_rate[rows_in] < cal.dwell_deg_s)]
-        dwell_rows.append(slow if slow.size else np.array([best]))
+        settled = _last_stretch(slow, time_s, cal.settle_gap_s)
+        dwell_rows.append(settled if slow.size else np.array([best]))
     top_values = np.array([float(np.median(flex[r])) for r in dwell_rows])
     if not final and (
         len(tops) < 2 or (len(tops) == 2 and abs(top_values[1] - top_values[0]) > cal.top_agree_deg)
@@ -484,6 +491,13 @@ def calibrate_from_movement(
         rotation, int(top_row), n_exc, round(quality, 3), sign_from, len(tops),
         "rep_tops" if standing is None else "standing", drop_m_per_rad,
     )  # fmt: skip
+
+
+def _last_stretch(rows: np.ndarray, time_s: np.ndarray, gap_s: float) -> np.ndarray:
+    """The last run of ``rows`` (increasing row numbers) in which no two neighbours are
+    more than ``gap_s`` apart in time."""
+    split = np.flatnonzero(np.diff(time_s[rows]) > gap_s)
+    return rows[split[-1] + 1 :] if split.size else rows
 
 
 def _standing_start(

@@ -196,10 +196,13 @@ class Orientation(_FirstTilt):
         acceleration rejection kept the error for 5 s (SYNTHETIC, bench_realistic
         development seed 106). The last accepted row's rate is carried between calls, so
         the outcome does not depend on chunking."""
+        before = self._last_gyr
+        if len(skip) and not skip[-1] and not (dt_s > self._bridge_s).any():
+            self._last_gyr = gyr[-1].copy()  # (most chunks: only the last rate to keep)
+            return gyr
         accepted = np.flatnonzero(~skip)
         if not accepted.size:
             return gyr
-        before = self._last_gyr
         self._last_gyr = gyr[accepted[-1]].copy()
         bridged = accepted[
             (dt_s[accepted] > self._bridge_s)
