@@ -105,7 +105,7 @@ def test_replay_log_reads_in_order_with_flexion_limit_alerts(capsys, monkeypatch
     stamps = [seconds(m) for m in (re.match(STAMP, line) for line in log) if m]
     assert stamps == sorted(stamps), log
     (set_1,) = [line for line in log if " set 1 done" in line]
-    assert re.match(rf"{STAMP}  set 1 done at 1:06\.6: 5 reps, 3 flagged ", set_1), set_1
+    assert re.match(rf"{STAMP}  set 1 done at 1:06\.6: 5 reps, 2 flagged ", set_1), set_1
     # bends before the first rep and after the last were named "rep 1.1" and "rep 1.6"
     limits = [line for line in log if "beyond your limit" in line]
     assert len(limits) > 10 and all(re.match(rf"{STAMP}  ALERT flexion ", x) for x in limits)
@@ -178,7 +178,7 @@ def test_analyze_table_keeps_times_and_verdicts_whole_in_a_terminal_of_80_column
     assert np.allclose([seconds(re.match(STAMP, row[2])) for row in rows], truth.start, atol=0.5)
     assert all(re.fullmatch(rf"[01]\.\d\d [<≥] {re.escape(THRESHOLD)}", " ".join(row[-4:-1])) for row in rows)
     assert {row[-1] for row in rows} == {"good", "rounded", "hyperextended"}
-    at = table.index("set 1 done: 5 reps, 3 flagged (2 rounded, 1 hyperextended), tempo trend")
+    at = table.index("set 1 done: 5 reps, 2 flagged (1 rounded, 1 hyperextended), tempo trend")
     assert table[at + 1] == "  -0.29 s/rep, flexion drift +6.7 deg"  # not "s/rep" alone
 
 
@@ -195,12 +195,12 @@ def test_analyze_table_folds_a_long_verdict_at_80_columns_instead_of_cutting_it(
     dated = tmp_path / "dated.csv"
     dated.write_text("# started_utc: 2024-03-01T10:15:02Z\n" + text, encoding="utf-8")
     plain = re.sub(r"\x1b\[[0-9;]*m", "", in_terminal_of_80_columns(
-        monkeypatch, ["analyze", "--hyperextension-deg", "3", str(dated)]))
+        monkeypatch, ["analyze", "--hyperextension-deg", "2.5", str(dated)]))
     table = [line.rstrip() for line in plain.splitlines()]
     assert all(len(line) <= 80 for line in table)
     assert "clock" in plain and "…" not in plain
-    # rep 1.4 (lockout 3.2 deg, rounded): "rounded +" on its row, "hyperextended" below
-    (at,) = [i for i, line in enumerate(table) if re.match(r"\s+1\s+4\s+1:00\.4\s", line)]
+    # rep 2.6 (lockout 2.7 deg, rounded): "rounded +" on its row, "hyperextended" below
+    (at,) = [i for i, line in enumerate(table) if re.match(r"\s+2\s+6\s+1:52\.9\s", line)]
     assert table[at].endswith("  rounded +")
     assert table[at + 1].strip() == "hyperextended"
     assert "hyperextende" not in re.sub(r"hyperextended", "", plain)
@@ -326,7 +326,7 @@ def test_label_file_says_where_each_rep_is_on_a_video(capsys, monkeypatch, tmp_p
     monkeypatch.chdir(ROOT)
     out = tmp_path / "review.csv"
     assert main(["label", DEMO, "-o", str(out)]) == 0
-    assert f"13 reps, 6 predicted rounded (p ≥ {THRESHOLD})" in capsys.readouterr().err
+    assert f"13 reps, 5 predicted rounded (p ≥ {THRESHOLD})" in capsys.readouterr().err
     rows = pd.read_csv(out)
     starts = [re.fullmatch(STAMP, text) for text in rows["start_in_recording"]]
     assert all(starts)
