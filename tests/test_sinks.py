@@ -353,6 +353,7 @@ def test_runner_records_everything_dispatches_in_order_and_summarises(tmp_path):
         "n_gaps": 0,
         "n_reps_lost": 0,
         "n_disconnects": 0,
+        "n_reconnects": 0,
         "recording": str(tmp_path / "rec.csv"),
         "events_file": str(events_path),
     }
@@ -465,7 +466,7 @@ def test_display_shows_link_calibration_gauge_verdicts_alerts_and_summary():
             "recording": "/tmp/x.csv",
         }
     )
-    assert "streaming  99.5 of 100 Hz  lost 3 samples  link drops 1" in text
+    assert "streaming  99.5 of 100 Hz  lost 3 samples  link lost once" in text
     assert "calibration ok: mounting PZPYNX (quality 0.93)" in text
     assert f"{gauge(64.0, 60.0)} 110    64 deg  limit 60 deg" in text
     assert "set 1, rep 2 done    session: 1 rep, 0 sets done, 1 flagged" in text
@@ -647,15 +648,23 @@ def test_a_set_found_over_after_later_lines_is_stamped_when_found():
 def test_the_summary_counts_lost_reps_and_links_in_words():
     summary = {"ended_by": "stopped", "duration_s": 754.0, "n_samples": 75400, "n_reps": 1,
                "n_sets": 1, "n_flagged": 0, "n_alerts": 0, "n_gaps": 2}
-    one = summary_lines({**summary, "n_reps_lost": 1, "n_disconnects": 1}, Timeline(0.0))
+    one = summary_lines({**summary, "n_reps_lost": 1, "n_disconnects": 1, "n_reconnects": 1},
+                        Timeline(0.0))
     assert one == [
         "session stopped: 12:34.0, 75400 samples, 1 rep in 1 set, 0 flagged, 0 alerts, 2 gaps",
         "1 rep may be lost: cut off by a gap in the data",
-        "link lost once, reconnected when it came back",
+        "link lost once, reconnected",
     ]
-    two = summary_lines({**summary, "n_reps_lost": 2, "n_disconnects": 3}, Timeline(0.0))
+    two = summary_lines({**summary, "n_reps_lost": 2, "n_disconnects": 3, "n_reconnects": 3},
+                        Timeline(0.0))
     assert two[1:] == ["2 reps may be lost: cut off by a gap in the data",
-                       "link lost 3 times, reconnected each time it came back"]
+                       "link lost 3 times, reconnected each time"]
+    # the sensor that went away for good (it said "reconnected when it came back")
+    gone = summary_lines({**summary, "n_disconnects": 1, "n_reconnects": 0}, Timeline(0.0))
+    assert gone[1:] == ["link lost once; not back when the session ended"]
+    later = summary_lines({**summary, "n_disconnects": 3, "n_reconnects": 2}, Timeline(0.0))
+    assert later[1:] == [("link lost 3 times, reconnected 2 times; not back when the session "
+                          "ended")]
 
 
 def test_the_replay_panel_says_where_the_replay_is_and_folds_a_long_alert():
@@ -686,3 +695,22 @@ def test_the_replay_panel_says_where_the_replay_is_and_folds_a_long_alert():
     display.on_status(source.status())
     console.print(display.render())
     assert "│ replay 0:01.5 of 0:03.0 (50 %)  fast  100 Hz" in screen.getvalue()
+
+
+def test_the_link_line_fits_80_columns_while_reconnecting():
+    """It wrapped to the frame's edge ("(attempt 1, next" / "in 0.5 s)"), and called the
+    link losses "link drops" where the summary and the log say "link lost"."""
+    from rich.console import Console
+
+    screen = io.StringIO()
+    console = Console(file=screen, width=80, force_terminal=False, color_system=None)
+    display = Display("imu live - test", console=console)
+    display.on_status({"state": "reconnecting", "rate_hz": 0.0, "nominal_rate_hz": 100.0,
+                       "lost_samples": 1, "disconnects": 1, "attempt": 5, "retry_in_s": 8.0})
+    console.print(display.render())
+    display.on_status({"state": "streaming", "rate_hz": 99.5, "nominal_rate_hz": 100.0,
+                       "lost_samples": 40, "disconnects": 2})
+    console.print(display.render())
+    lines = screen.getvalue().splitlines()
+    assert "│ reconnecting (attempt 5, next in 8.0 s)  lost 1 sample  link lost once".ljust(79) + "│" in lines
+    assert "│ streaming  99.5 of 100 Hz  lost 40 samples  link lost 2 times".ljust(79) + "│" in lines

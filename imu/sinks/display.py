@@ -8,7 +8,7 @@ below it is redrawn a few times a second::
     0:52.8  rep 1.1  peak flexion 50.5 deg  lockout 1.8 deg  ...  good (p=0.00 < 0.17)
     0:56.1  rep 1.2  ...
     ╭ imu live - WT901BLE67 (C4:..) ──────────────────────────────────────────────╮
-    │ streaming  99.8 of 100 Hz  lost 0 samples  link drops 0                      │
+    │ streaming  99.8 of 100 Hz  lost 0 samples  link lost 0 times                 │
     │ calibration ok: mounting PZPYNX (quality 0.93)                               │
     │ flexion -30 ##############.......|....... 110    54 deg  limit 60 deg        │
     │ set 2, rep 3 in progress    session: 8 reps, 1 set done, 2 flagged           │
@@ -213,14 +213,14 @@ class Display(Sink):
             return (f"replay {at} of {clock(s.get('duration_s'))} "
                     f"({100 * s.get('progress', 0):.0f} %)  {pace}  "
                     f"{fmt(s.get('rate_hz'), '.0f')} Hz")
-        text = (
-            f"{s.get('state')}  {fmt(s.get('rate_hz'), '.1f')} of "
-            f"{fmt(s.get('nominal_rate_hz'), 'g')} Hz  lost {s.get('lost_samples', 0)} samples  "
-            f"link drops {s.get('disconnects', 0)}"
-        )
-        if s.get("attempt"):
-            text += f"  (attempt {s['attempt']}, next in {s.get('retry_in_s', 0):.1f} s)"
-        return text
+        drops = int(s.get("disconnects") or 0)
+        losses = (f"lost {plural(int(s.get('lost_samples') or 0), 'sample')}  link lost "
+                  f"{'once' if drops == 1 else f'{drops} times'}")  # the summary's words
+        if s.get("attempt"):  # the rate is 0 while the link is down: when it tries again
+            retry = f"(attempt {s['attempt']}, next in {s.get('retry_in_s', 0):.1f} s)"
+            return f"{s.get('state')} {retry}  {losses}"
+        rate = f"{fmt(s.get('rate_hz'), '.1f')} of {fmt(s.get('nominal_rate_hz'), 'g')} Hz"
+        return f"{s.get('state')}  {rate}  {losses}"
 
     def _gauge_line(self) -> Any:
         from rich.text import Text

@@ -423,6 +423,19 @@ def terminal_width(stream: TextIO) -> int | None:
         return None
 
 
+def link_lines(n_lost: int, n_back: int) -> list[str]:
+    """``link lost once, reconnected`` / ``link lost 3 times, reconnected each time``, or
+    that the sensor was not back when the session ended (the last loss not followed by a
+    reconnection)."""
+    if not n_lost:
+        return []
+    lost = "link lost once" if n_lost == 1 else f"link lost {n_lost} times"
+    if n_back >= n_lost:
+        return [f"{lost}, reconnected" + (" each time" if n_lost > 1 else "")]
+    back = f", reconnected {'once' if n_back == 1 else f'{n_back} times'}" if n_back else ""
+    return [f"{lost}{back}; not back when the session ended"]
+
+
 def summary_lines(summary: dict[str, Any], timeline: Timeline | None = None) -> list[str]:
     """The end-of-session summary as a few lines (shared by line output and display)."""
     timeline = timeline or Timeline()
@@ -448,11 +461,8 @@ def summary_lines(summary: dict[str, Any], timeline: Timeline | None = None) -> 
     if summary.get("n_reps_lost"):
         n_lost = int(summary["n_reps_lost"])
         lines.append(f"{plural(n_lost, 'rep')} may be lost: cut off by a gap in the data")
-    n_lost_link = int(summary.get("n_disconnects") or 0)
-    if n_lost_link == 1:
-        lines.append("link lost once, reconnected when it came back")
-    elif n_lost_link:
-        lines.append(f"link lost {n_lost_link} times, reconnected each time it came back")
+    lines += link_lines(int(summary.get("n_disconnects") or 0),
+                        int(summary.get("n_reconnects") or 0))
     if summary.get("recording"):
         lines.append(f"recording: {summary['recording']}")
     if summary.get("events_file"):

@@ -52,6 +52,7 @@ class Runner:
         self.counts: Counter[str] = Counter()
         self.n_samples = 0
         self.n_flagged = 0
+        self.n_reconnects = 0  # "connected" events that say "reconnect"
         self.n_rounded = 0
         self.n_hyperextended = 0
         self._first_time_s: float | None = None
@@ -109,6 +110,8 @@ class Runner:
 
     def _dispatch(self, event: dict[str, Any]) -> None:
         self.counts[event["type"]] += 1
+        if event["type"] == "connected" and event.get("reconnect"):
+            self.n_reconnects += 1
         if event["type"] == "rep":
             self.n_flagged += is_flagged(event)
             self.n_rounded += bool(event.get("rounded"))
@@ -156,6 +159,7 @@ class Runner:
             "n_gaps": self.counts["gap"],
             "n_reps_lost": self.counts["rep_lost"],
             "n_disconnects": self.counts["disconnected"],
+            "n_reconnects": self.n_reconnects,
         }
         for sink in self.sinks:
             summary.update(sink.outputs())
