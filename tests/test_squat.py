@@ -171,7 +171,7 @@ def test_simulate_lift_squat_writes_squats_their_faults_and_squat_labels(tmp_pat
     printed = capsys.readouterr().out
     assert "butt wink" in printed and "forward lean" in printed and "(synthetic)" in printed
     assert "labelled reps (" in printed and "rounded (butt wink), " in printed
-    assert "measure them with --lift squat" in printed
+    assert "squats: measure them with --lift squat (imu analyze, replay, report, label, batch)" in printed
     table = read_table(labels)
     truths = pd.concat([read_table(out / f"L01_s{k}.reps.csv") for k in (1, 2, 3)])
     assert set(truths.kind) == {"squat"} and not (truths.butt_wink & truths.forward_lean).any()

@@ -338,7 +338,8 @@ def run(args: argparse.Namespace) -> int:
         counts = ", ".join(f"{int((frame.label == k).sum())} {v}" for k, v in names.items())
         print(f"{labels_path}: {len(frame)} labelled reps ({counts})")
     if args.lift == "squat":  # the deadlift preset finds few of them (3 of 12 in one set)
-        print("squats: measure them with --lift squat (imu analyze, replay, label)")
+        print("squats: measure them with --lift squat (imu analyze, replay, report, label, "
+              "batch)")
     return 0
 
 
