@@ -58,6 +58,11 @@ def test_train_label_review_retrain_evaluate(sim, tmp_path, capsys):
     assert manifest["cv"]["balanced_accuracy"] == cv["balanced_accuracy"]
     assert manifest["training_files"][0]["sessions"][0]["path"] == "L01_s1.csv"
     assert manifest["command"].startswith("imu train ")
+    text = tmp_path / "text.skops"  # what a person reads: the threshold as everywhere
+    assert main(["train", str(sim / "labels.csv"), "-o", str(text), "--quiet"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    threshold = json.loads((tmp_path / "text.manifest.json").read_text())["threshold"]
+    assert first == f"{text}: model '{out['chosen_model']}', flags 'rounded' at p ≥ {threshold:.3f}"
 
     # imu label: one editable row per detected rep, pre-filled with the model's guess
     review = tmp_path / "review" / "labels.csv"

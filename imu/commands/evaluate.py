@@ -109,7 +109,7 @@ def _plot_roc(y, p, threshold: float, path: str) -> None:
     ax.plot(fpr, tpr, label="ROC")
     ax.plot([0, 1], [0, 1], color="0.7", linestyle="--", linewidth=1)
     ax.plot(np.mean(at[y == 0]), np.mean(at[y == 1]), "o", color="C3",
-            label=f"operating point (p >= {threshold:.2f})")
+            label=f"operating point (p ≥ {threshold:.2f})")
     ax.set_xlabel("1 - specificity (false alert rate)")
     ax.set_ylabel("sensitivity")
     ax.legend(loc="lower right")

@@ -164,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
                           "group_by": data.group_by}, default=float))
         return 0
     what = "personalised model" if base else "model"
-    print(f"{output}: {what} '{fit.chosen}', flags '{positive}' at p >= {fit.threshold:.3f}")
+    print(f"{output}: {what} '{fit.chosen}', flags '{positive}' at p ≥ {fit.threshold:.3f}")
     if not pooled:
         print(f"fitted on your {len(y)} spans alone: the base model's training spans are "
               f"labelled for '{base.positive_label}', not '{positive}', on other lifts")
