@@ -100,6 +100,16 @@ def test_train_label_review_retrain_evaluate(sim, tmp_path, capsys):
     assert result["metrics"]["balanced_accuracy"] >= 0.8
     assert set(result["per_group"]) == {"L01", "L02", "L03"}
     assert plot.stat().st_size > 1000
+    # its training sessions: the figures are not of unseen lifters, and it says so (the
+    # manifest keeps each session's SHA-256); the shipped model never saw them
+    argv = ["evaluate", str(sim / "labels.csv"), "--positive", "rounded", "--quiet"]
+    capsys.readouterr()
+    assert main([*argv, "--model", str(mine)]) == 0
+    assert ("warning: 3 of 3 sessions were in this model's training data (e.g. "
+            f"{(sim / 'L01_s1.csv').resolve()}): the figures are not those of unseen data; "
+            "evaluate on sessions the model never saw\n") in capsys.readouterr().err
+    assert main(argv) == 0
+    assert "training data" not in capsys.readouterr().err
 
     # personalise the base model to L03 with their reviewed reps
     l03 = tmp_path / "review" / "l03.csv"

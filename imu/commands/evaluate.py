@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from imu.commands.options import check_output
     from imu.model.dataset import options_from_args
     from imu.model.files import load_model
+    from imu.model.labels import SESSION_PATH
     from imu.model.training import per_group_metrics, scores
     from imu.model.workflow import (
         confusion_table,
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         load_training_data,
         print_warnings,
         rate_warnings,
+        seen_warnings,
     )
 
     check_output(args.plot, "--plot", inputs=args.labels)
@@ -64,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         model=model, group_by=args.group_by, allow_outside=args.allow_outside, jobs=args.jobs,
         scheduler=args.scheduler, show_progress=not args.quiet)
     positive = data.positive
-    print_warnings(data.data.warnings + rate_warnings(model.manifest, data.data.sampling_rates_hz))
+    print_warnings(data.data.warnings + rate_warnings(model.manifest, data.data.sampling_rates_hz)
+                   + seen_warnings(model.manifest, list(data.data.labels[SESSION_PATH])))
     p = model.probability(data.data.rows)
     predicted = p >= model.threshold
     metrics = {**scores(data.y, p, predicted), "threshold": model.threshold,

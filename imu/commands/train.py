@@ -270,16 +270,7 @@ def _training_files(labels, options) -> list[dict]:
 
 
 def _sha256_tree(path: str) -> str:
-    """SHA-256 of a session file, or of a multi-file export's folder: of the sorted lines
-    ``relative/name sha256`` of every file in it."""
-    import hashlib
-    from pathlib import Path
+    """:func:`imu.model.files.sha256_tree` (the manifest's session hashes)."""
+    from imu.model.files import sha256_tree
 
-    from imu.model.files import sha256
-
-    folder = Path(path)
-    if not folder.is_dir():
-        return sha256(folder)
-    lines = sorted(f"{f.relative_to(folder).as_posix()} {sha256(f)}\n"
-                   for f in folder.rglob("*") if f.is_file())
-    return hashlib.sha256("".join(lines).encode()).hexdigest()
+    return sha256_tree(path)

@@ -110,6 +110,17 @@ def sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def sha256_tree(path: str | os.PathLike) -> str:
+    """SHA-256 of a session file, or of a multi-file export's folder: of the sorted lines
+    ``relative/name sha256`` of every file in it (a model manifest's session hashes)."""
+    folder = Path(path)
+    if not folder.is_dir():
+        return sha256(folder)
+    lines = sorted(f"{f.relative_to(folder).as_posix()} {sha256(f)}\n"
+                   for f in folder.rglob("*") if f.is_file())
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
 def manifest_path(path: str | os.PathLike) -> Path:
     """Where the readable manifest copy of a model file lives."""
     path = Path(path)

@@ -201,6 +201,27 @@ def print_warnings(messages: list[str]) -> None:
         print(f"warning: {message}", file=sys.stderr)
 
 
+def seen_warnings(manifest: dict, session_paths: Sequence[str]) -> list[str]:
+    """A warning when sessions being evaluated were in the model's training data (the same
+    content, by the SHA-256 its manifest keeps): their figures are not of unseen data."""
+    from imu.model.files import sha256_tree
+
+    trained = {session.get("sha256") for files in manifest.get("training_files") or []
+               for session in files.get("sessions") or []} - {None}
+    if not trained:
+        return []
+    paths = sorted(set(session_paths))
+    seen = [path for path in paths if sha256_tree(path) in trained]
+    if not seen:
+        return []
+    from imu.text import plural
+
+    were = "was" if len(seen) == 1 else "were"
+    return [(f"{len(seen)} of {plural(len(paths), 'session')} {were} in this model's training "
+             f"data (e.g. {seen[0]}): the figures are not those of unseen data; evaluate on "
+             "sessions the model never saw")]
+
+
 def rate_warnings(manifest: dict, rates_hz: dict[str, float]) -> list[str]:
     """Notes for sessions sampled outside the rates the model was trained on."""
     trained = manifest.get("sampling_rate_hz") or {}
