@@ -71,6 +71,10 @@ def test_no_reps_still_writes_csv_headers(tmp_path, capsys):
     from imu.pipeline import REP_COLUMNS
 
     assert list(pd.read_csv(reps).columns) == list(REP_COLUMNS)
+    # the table a person reads: one line, not an empty table with notes on its columns
+    assert main(["analyze", str(path), "--no-model"]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[-1] == "0 reps found" and not any("start:" in line for line in text)
 
 
 def test_hyperextension_threshold_option(session_csv, capsys):

@@ -132,6 +132,9 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
     n_rounded = sum(bool(r["rounded"]) for r in reps)
     n_hyper = sum(bool(r["hyperextended"]) for r in reps)
     flagged = flagged_text(sum(is_flagged(r) for r in reps), n_rounded, n_hyper)
+    if not reps:  # no empty table, no notes on its columns
+        console.print("0 reps found")
+        return
     table = Table(title=f"{plural(len(reps), 'rep')} in {plural(len(sets), 'set')}, {flagged}")
     wall = timeline.has_wall_clock
     columns = {
