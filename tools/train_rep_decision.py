@@ -1,6 +1,6 @@
 """Train the rep-vs-not-a-rep model (models/rep_decision.json) on SYNTHETIC gym sessions.
 
-    python tools/train_rep_decision.py [--lifters 40] [--out models/rep_decision.json]
+    python tools/train_rep_decision.py [--lifters 48] [--out models/rep_decision.json]
 
 Training tooling, not part of the runtime package (it needs scikit-learn and imports the
 simulator). Each simulated lifter (``make_lifter(i, seed=TRAIN_LIFTER_SEED)``) does a mixed
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> None:
     import sklearn
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lifters", type=int, default=40, help="simulated lifters (default 40)")
+    parser.add_argument("--lifters", type=int, default=48, help="simulated lifters (default 48)")
     parser.add_argument(
         "--lifter-seed", type=int, default=TRAIN_LIFTER_SEED,
         help=f"make_lifter(i, seed=...) of the lifters (default {TRAIN_LIFTER_SEED}; "

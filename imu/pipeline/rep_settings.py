@@ -26,7 +26,11 @@ class RepSettings:
     max_rep_s: float = 12.0
     onset_velocity_deg_s: float = 2.0
     """The descent starts where flexion speed last exceeded this (or left the standing level)."""
-    max_bottom_hold_s: float = 4.5
+    max_bottom_hold_s: float = 8.0
+    """A longer hold near the bottom is not a rep. A set-up (grip and brace) before a pull
+    from the floor or a deficit can hold 4-5 s; a shorter hold (a plate slid on, too) is
+    left to the rep decision, which sees the hold and what surrounds it (was 4.5 s, which
+    missed such set-ups; SYNTHETIC bench_gym, development seeds)."""
     hold_band_deg: float = 8.0
     twisted_hold_s: float = 2.5
     twisted_hold_deg: float = 20.0
