@@ -192,6 +192,8 @@ def test_link_loss_mid_session_reconnects_into_the_same_recording_with_a_gap_mar
     ]
     assert "disconnected" in out and "reconnected" in out
     assert "link lost once, reconnected\n" in out
+    # Ctrl-C is how a live session ends: "stopped", not "interrupted" as a cut replay
+    assert any(line.startswith("session stopped: ") for line in out.splitlines()), out
 
 
 def test_no_device_and_ambiguous_devices_are_one_line_errors(fake, tmp_path, capsys):

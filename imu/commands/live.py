@@ -155,8 +155,11 @@ def build_sinks(
     return sinks
 
 
-def run_session(source: Any, engine: Any, sinks: list[Any]) -> dict[str, Any]:
-    """Run source -> engine -> sinks; Ctrl-C (or SIGTERM) ends it cleanly with a summary.
+def run_session(
+    source: Any, engine: Any, sinks: list[Any], stopped_word: str = "interrupted"
+) -> dict[str, Any]:
+    """Run source -> engine -> sinks; Ctrl-C (or SIGTERM) ends it cleanly with a summary
+    (``session {stopped_word}: ...``).
 
     The process's SIGINT and SIGTERM handlers are as before once it returns (asyncio's
     loop, closing, would set Python's defaults, whatever the caller had: an ignored
@@ -166,7 +169,7 @@ def run_session(source: Any, engine: Any, sinks: list[Any]) -> dict[str, Any]:
 
     from imu.sinks.runner import Runner
 
-    runner = Runner(source, engine, sinks)
+    runner = Runner(source, engine, sinks, stopped_word=stopped_word)
 
     async def main() -> dict[str, Any]:
         loop = asyncio.get_running_loop()
@@ -255,7 +258,7 @@ def run(args: argparse.Namespace) -> int:
         timeline=Timeline.host_clock(),
         threshold=model_threshold(engine),
     )
-    run_session(source, engine, sinks)
+    run_session(source, engine, sinks, stopped_word="stopped")  # Ctrl-C is how live ends
     return 0
 
 

@@ -35,6 +35,8 @@ class Runner:
     """Drives one session. ``engine`` follows the Engine contract (``update``/``finish``).
 
     ``status_interval_s``: how often the source's status goes to the sinks.
+    ``stopped_word``: how the summary says a session ended by :meth:`stop` (Ctrl-C):
+    ``interrupted`` for a replay cut short, ``stopped`` for live, which Ctrl-C ends.
     """
 
     def __init__(
@@ -44,11 +46,13 @@ class Runner:
         sinks: Sequence[Sink],
         *,
         status_interval_s: float = 0.25,
+        stopped_word: str = "interrupted",
     ) -> None:
         self.source = source
         self.engine = engine
         self.sinks = list(sinks)
         self.status_interval_s = status_interval_s
+        self.stopped_word = stopped_word
         self.counts: Counter[str] = Counter()
         self.n_samples = 0
         self.n_flagged = 0
@@ -71,7 +75,7 @@ class Runner:
             async with contextlib.aclosing(self.source.batches()) as batches:
                 async for batch in batches:
                     self._batch(batch)
-            ended_by = "interrupted" if self._stop_requested else "finished"
+            ended_by = self.stopped_word if self._stop_requested else "finished"
         except asyncio.CancelledError:
             ended_by = "interrupted"
         except BaseException as exc:
