@@ -27,7 +27,7 @@ import numpy as np
 
 from imu.ble.connection import BleConnection, LinkEvent, Packet, host_time_s
 from imu.ble.profiles import DecodeError, Decoder
-from imu.ble.timing import Timestamper
+from imu.ble.timing import Stamped, Timestamper
 from imu.session import GAP_COLUMN, Session
 
 log = logging.getLogger(__name__)
@@ -193,6 +193,12 @@ class BleSource:
         """Ask :meth:`batches` to close the link and finish (safe from a signal handler)."""
         self._stop.set()
 
+    @property
+    def n_held(self) -> int:
+        """Samples received but held by the timestamper until the next arrivals tell a
+        stall from a loss (a device without a clock whose last notification came late)."""
+        return self._stamper.n_held if self._stamper is not None else 0
+
     def status(self) -> dict[str, Any]:
         """Link state, samples/s received over the last 2 s, losses so far."""
         now = host_time_s()
@@ -236,15 +242,17 @@ class BleSource:
             items = []
             while not queue.empty():
                 items.append(queue.get_nowait())
-            for batch in self._batches_of(items):
+            for batch in self._batches_of(items, last=True):
                 yield batch
         finally:
             for task in (link, stopping):
                 task.cancel()
             await asyncio.gather(link, stopping, return_exceptions=True)
 
-    def _batches_of(self, items: list[Packet | LinkEvent]) -> list[Batch]:
-        """Decode queued items into batches; a new batch at every link event and gap."""
+    def _batches_of(self, items: list[Packet | LinkEvent], last: bool = False) -> list[Batch]:
+        """Decode queued items into batches; a new batch at every link event and gap.
+        Samples the timestamper holds are placed before a link event and at the ``last``
+        items (the stream stopped)."""
         batches: list[Batch] = []
         current = Batch(EMPTY)
         pieces: list[np.ndarray] = []
@@ -256,19 +264,25 @@ class BleSource:
                 batches.append(current)
             current, pieces = Batch(EMPTY), []
 
+        def add(decoded: list[tuple[np.ndarray, bool]]) -> None:
+            for samples, gap_before in decoded:
+                if gap_before and pieces:
+                    close()
+                current.gap_before |= gap_before and not pieces
+                pieces.append(samples)
+
         for item in items:
             if isinstance(item, LinkEvent):
+                add(self._flush(item.host_time_s))
                 event = self._link_event(item)
                 if event is not None:
                     if pieces:
                         close()
                     current.events.append(event)
                 continue
-            for samples, gap_before in self._decode(item):
-                if gap_before and pieces:
-                    close()
-                current.gap_before |= gap_before and not pieces
-                pieces.append(samples)
+            add(self._decode(item))
+        if last:
+            add(self._flush(host_time_s()))
         close()
         return batches
 
@@ -308,18 +322,27 @@ class BleSource:
             self.n_decode_errors += 1
             log.debug("undecodable notification %s: %s", packet.data.hex(), exc)
             return []
+        at = packet.host_time_s
+        return [piece for f in frames for piece in self._pieces(self._stamper.update(at, f), at)]
+
+    def _flush(self, host_time_s: float) -> list[tuple[np.ndarray, bool]]:
+        """The samples the timestamper still holds, placed (before a link event, at the end)."""
+        if self._stamper is None or not self._stamper.n_held:
+            return []
+        return self._pieces(self._stamper.flush(), host_time_s)
+
+    def _pieces(self, stamped: Stamped, host_time_s: float) -> list[tuple[np.ndarray, bool]]:
+        """``(samples, gap_before)`` pieces of stamped samples; counts losses and the rate."""
         pieces = []
-        for frame in frames:
-            stamped = self._stamper.update(packet.host_time_s, frame)
-            self.n_lost_samples += sum(g.lost_samples for g in stamped.gaps)
-            for samples, gap_before in stamped.chunks():
-                if self._gap_pending and self._last_time_s is not None:
-                    # lost over the reconnection, estimated from the host clock (the new
-                    # connection's timestamper knows nothing of the old one)
-                    step_s = float(samples[0, 0]) - self._last_time_s
-                    self.n_lost_samples += max(0, round(step_s * self.rate_hz) - 1)
-                pieces.append((samples, gap_before or self._gap_pending))
-                self._gap_pending = False
-                self._last_time_s = float(samples[-1, 0])
-                self._recent.append((packet.host_time_s, len(samples)))
+        self.n_lost_samples += sum(g.lost_samples for g in stamped.gaps)
+        for samples, gap_before in stamped.chunks():
+            if self._gap_pending and self._last_time_s is not None:
+                # lost over the reconnection, estimated from the host clock (the new
+                # connection's timestamper knows nothing of the old one)
+                step_s = float(samples[0, 0]) - self._last_time_s
+                self.n_lost_samples += max(0, round(step_s * self.rate_hz) - 1)
+            pieces.append((samples, gap_before or self._gap_pending))
+            self._gap_pending = False
+            self._last_time_s = float(samples[-1, 0])
+            self._recent.append((host_time_s, len(samples)))
         return pieces

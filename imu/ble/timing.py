@@ -26,11 +26,19 @@ Gaps are reported, never filled:
   from sequence numbers (``Frame.lost_before``); a clock that jumps back, or forward
   past the arrivals (set or reset while streaming or over a reconnection), restarts the
   map;
-- no device clock: a notification that arrives more than ``stall_s`` later than the
-  latency envelope predicts means samples were lost (a link that merely stalls for
-  longer than that and then delivers everything is indistinguishable in real time; its
-  samples are then placed after a reported gap, and the map re-anchors when the
-  backlog arrives).
+- no device clock: a notification that arrives later than the latency envelope
+  predicts, by more than the link's own jitter (``late_s``, or 1.5 times the 95th
+  percentile of the recent lateness), is *held* until the arrivals after it tell a stall
+  from a loss. A stall delivers its backlog at once, so the next arrivals catch up with
+  the envelope: the held samples are placed as usual, no gap. A loss leaves every later
+  arrival late by the lost time, notifications coming at their usual pace: after
+  ``decide_s`` of such arrivals (at least ``decide_notifications`` of them) the held
+  samples follow a reported gap whose count is the least lateness seen, in samples.
+  Holding costs the lateness of the held notifications only when one is late (the
+  engine gets them when the next catches up); losses of 2-20 samples mid-rep, which the
+  single ``stall_s`` threshold of before could not see, no longer bend the angles
+  unflagged. :meth:`Timestamper.flush` settles what is held when the link drops or the
+  stream stops.
 """
 
 from __future__ import annotations
@@ -49,8 +57,15 @@ class TimestamperSettings:
     """Parameters of :class:`Timestamper`.
 
     ``gap_tolerance_intervals``: with a device clock, a sample step longer than this many
-    nominal intervals is a gap. ``stall_s``: without a device clock, a notification this
-    much later than the latency envelope predicts means lost samples. ``bucket_s``: the
+    nominal intervals is a gap. ``stall_s``: a device clock that puts a frame this much
+    after its arrival was set forward; without a device clock, a backlog this much
+    earlier than the map expects re-anchors it. ``late_s``: without a device clock, the
+    least lateness (beyond the envelope) that holds a notification until the next
+    arrivals tell a stall from a loss (raised to 1.5 times the 95th percentile of the
+    recent lateness on a jittery link); ``decide_s``, ``decide_notifications``: a loss is
+    decided once the held notifications span this much arrival time and number, all
+    late, arriving at their usual pace; ``max_hold_s``: at most this much source time is
+    held. ``bucket_s``: the
     envelope keeps the minimum ``arrival - source`` of each bucket of source time;
     ``window_s``: buckets older than this are forgotten (so drift is tracked);
     ``min_buckets``: buckets needed before a drift (slope) is fitted; before that the
@@ -61,6 +76,10 @@ class TimestamperSettings:
 
     gap_tolerance_intervals: float = 1.5
     stall_s: float = 0.25
+    late_s: float = 0.03
+    decide_s: float = 0.1
+    decide_notifications: int = 4
+    max_hold_s: float = 1.0
     bucket_s: float = 1.0
     window_s: float = 60.0
     min_buckets: int = 3
@@ -204,6 +223,10 @@ class Timestamper:
         self._next_index = 0  # virtual clock: index of the next sample
         self._excess: deque[float] = deque(maxlen=200)
         self._applied: tuple[float, float] | None = None  # (source_s, offset_s) last used
+        self._held: list[tuple[float, np.ndarray, np.ndarray]] = []  # (arrival, samples, source)
+        self._late_s = 0.0  # the lateness that started the hold
+        self.n_held = 0
+        """Samples held until the arrivals after them tell a stall from a loss."""
 
     @property
     def rate_error_ppm(self) -> float:
@@ -220,10 +243,28 @@ class Timestamper:
         n = len(frame.samples)
         if n == 0:
             return Stamped(frame.samples.copy(), np.zeros(0, dtype=bool))
-        if self.device_clock:
-            source, gap_at, rebase = self._device_source(arrival_s, frame)
-        else:
-            source, gap_at, rebase = self._virtual_source(arrival_s, n)
+        if not self.device_clock:
+            return self._virtual(arrival_s, frame.samples)
+        source, gap_at, rebase = self._device_source(arrival_s, frame)
+        return self._place(arrival_s, frame.samples, source, gap_at, rebase)
+
+    def flush(self) -> Stamped:
+        """Place the samples held for a decision (the link dropped, the stream stopped):
+        a loss only if more than one notification came, all late, else a stall."""
+        if not self._held:
+            return Stamped(np.empty((0, 7)), np.zeros(0, dtype=bool))
+        return self._settle(loss=len(self._held) > 1 and self._all_late())
+
+    def _place(
+        self,
+        arrival_s: float,
+        samples: np.ndarray,
+        source: np.ndarray,
+        gap_at: dict[int, tuple[int, bool]],
+        rebase: bool,
+    ) -> Stamped:
+        """Host times for ``samples`` at ``source`` times (the map's), gaps before them."""
+        n = len(samples)
         self._map.add(float(source[-1]), arrival_s)
         host = source + self._slewed_offset(source, rebase)
         if self._last_host is not None and host[0] <= self._last_host:
@@ -233,7 +274,7 @@ class Timestamper:
             host = host + shift
             last_source, last_offset = self._applied
             self._applied = (last_source, last_offset + shift)
-        out = frame.samples.copy()
+        out = samples.copy()
         out[:, 0] = host
         gap_before = np.zeros(n, dtype=bool)
         gaps = []
@@ -309,31 +350,96 @@ class Timestamper:
             gap_at[0] = (count, False)
         return source, gap_at, restarted
 
-    def _virtual_source(
-        self, arrival_s: float, n: int
-    ) -> tuple[np.ndarray, dict[int, tuple[int, bool]], bool]:
-        """Source times from the sample counter; lost samples from late arrivals.
-
-        The lost count is estimated from one late arrival, so it is uncertain by that
-        arrival's jitter: after such a gap the map starts afresh from the new arrivals.
-        """
-        gap_at: dict[int, tuple[int, bool]] = {}
-        rebase = False
+    def _virtual(self, arrival_s: float, samples: np.ndarray) -> Stamped:
+        """No device clock: source times count samples; a late notification is held (see
+        the module docstring) until the arrivals after it say stall or loss."""
+        n = len(samples)
         source = (self._next_index + np.arange(n)) / self.rate_hz
+        self._next_index += n
+        if self._held:
+            self._held.append((arrival_s, samples, source))
+            self.n_held += n
+            return self._decide()
         if self._map.ready:
-            excess = arrival_s - source[-1] - float(self._map.offset(source[-1]))
-            if excess > self.settings.stall_s:
-                usual = float(np.median(self._excess)) if self._excess else 0.0
-                lost = max(1, round((excess - usual) * self.rate_hz))
-                self._next_index += lost
-                source = source + lost / self.rate_hz
-                gap_at[0] = (lost, False)
-                self._map.reset()
-                rebase = True
-            elif excess < -self.settings.stall_s:
-                # a stalled backlog arrived after samples were assumed lost: re-anchor
+            excess = self._lateness(arrival_s, source)
+            if excess > self.settings.late_s and excess > self._jitter_limit():
+                self._late_s = excess
+                self._held = [(arrival_s, samples, source)]
+                self.n_held = n
+                return Stamped(np.empty((0, samples.shape[1])), np.zeros(0, dtype=bool))
+            if excess < -self.settings.stall_s:
+                # a stalled backlog arrived after samples were taken for lost: re-anchor
                 self._map.reset()
             else:
                 self._excess.append(excess)
-        self._next_index += n
-        return source, gap_at, rebase
+        return self._place(arrival_s, samples, source, {}, False)
+
+    def _lateness(self, arrival_s: float, source: np.ndarray) -> float:
+        """How much later than the envelope predicts a notification ending at ``source``
+        arrived (s)."""
+        return arrival_s - float(source[-1]) - float(self._map.offset(source[-1]))
+
+    def _jitter_limit(self) -> float:
+        """The 95th percentile of the recent lateness: what the link's jitter alone
+        reaches (a notification later than that is held)."""
+        if len(self._excess) < 20:
+            return self.settings.late_s
+        return float(np.quantile(np.fromiter(self._excess, float), 0.95))
+
+    def _all_late(self) -> bool:
+        """Every held notification after the first is still late (none caught up)."""
+        limit = max(self.settings.late_s, self._jitter_limit())
+        return all(self._lateness(a, src) > limit for a, _, src in self._held[1:])
+
+    def _decide(self) -> Stamped:
+        """Stall, loss, or wait for more arrivals (see the module docstring)."""
+        s = self.settings
+        arrival, _, source = self._held[-1]
+        limit = max(s.late_s, self._jitter_limit())
+        if self._lateness(arrival, source) <= limit:  # caught up: a stall's backlog
+            return self._settle(loss=False)
+        first_arrival, _, first_source = self._held[0]
+        arrival_span = arrival - first_arrival
+        source_span = float(source[-1] - first_source[-1])
+        paced = arrival_span >= 0.5 * source_span  # not a backlog draining
+        enough = arrival_span >= s.decide_s and len(self._held) >= s.decide_notifications
+        if (enough and paced) or source_span >= s.max_hold_s:
+            return self._settle(loss=True)
+        return Stamped(np.empty((0, self._held[0][1].shape[1])), np.zeros(0, dtype=bool))
+
+    def _settle(self, loss: bool) -> Stamped:
+        """Place the held notifications as they came, or (``loss``) after a gap of the
+        samples lost: the least lateness seen, less the link's usual least lateness over
+        as many notifications, in whole notifications of the held size (a link loses
+        notifications, not samples). The map is kept: its drift and envelope hold on the
+        other side of the gap, and arrivals earlier than it expects (a count one
+        notification too high) lower it as usual."""
+        held, self._held, self.n_held = self._held, [], 0
+        lost = 0
+        if loss:
+            least = min(self._lateness(a, src) for a, _, src in held)
+            usual = (
+                float(np.quantile(np.fromiter(self._excess, float), 1.0 / (len(held) + 1)))
+                if self._excess
+                else 0.0
+            )
+            # notifications are lost whole: a count in notifications of the held size
+            sizes = {len(x) for _, x, _ in held}
+            unit = sizes.pop() if len(sizes) == 1 else 1
+            lost = unit * round((least - usual) * self.rate_hz / unit)
+        parts = []
+        if lost >= 1:
+            self._next_index += lost
+            shift = lost / self.rate_hz
+            held = [(a, x, src + shift) for a, x, src in held]
+            a, x, src = held.pop(0)
+            parts.append(self._place(a, x, src, {0: (lost, False)}, True))
+        else:
+            for a, _, src in held:
+                self._excess.append(self._lateness(a, src))
+        parts += [self._place(a, x, src, {}, False) for a, x, src in held]
+        return Stamped(
+            np.concatenate([p.samples for p in parts]),
+            np.concatenate([p.gap_before for p in parts]),
+            [g for p in parts for g in p.gaps],
+        )

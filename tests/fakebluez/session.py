@@ -7,7 +7,8 @@ sink beside the real ones. Time is driven by the fake, not by the scheduler:
   its own clock (a fixed link latency), however late this busy process handles it; the
   D-Bus path, decoding, batching, timestamping and link events stay real;
 - :func:`lockstep` lets the fake send a notification only once the runner has handled
-  every one delivered before it, so the runner gets them one at a time, as a host that
+  every one delivered before it (or the source holds it: a late notification of a
+  device without a clock waits for the next arrivals, imu/ble/timing.py), so the runner gets them one at a time, as a host that
   keeps up does, however slow this machine is at moments (batching would change when,
   in signal time, an event comes out, not what it says);
 - the session stops when every sample the fake delivered has been through the runner
@@ -51,6 +52,12 @@ class Collector(Sink):
         self.status: dict[str, Any] = {}  # the source's last status
         self.n_samples = 0
         self.changed = asyncio.Event()
+        self.source: Any = None  # the live source, whose held samples count as handled
+
+    def held(self) -> int:
+        """Samples the source received but holds for a decision (the timestamper waits
+        for the next arrivals to tell a late notification's stall from a loss)."""
+        return getattr(self.source, "n_held", 0)
 
     def on_samples(self, samples: np.ndarray, gap_before: bool) -> None:
         if gap_before:
@@ -86,7 +93,9 @@ def lockstep(collector: Collector, samples_per_packet: Sequence[int]):
     counts = list(samples_per_packet)
 
     def gate(delivered: list[bool]) -> bool:
-        return collector.n_samples >= sum(n for n, sent in zip(counts, delivered) if sent)
+        return collector.n_samples + collector.held() >= sum(
+            n for n, sent in zip(counts, delivered) if sent
+        )
 
     return gate
 
@@ -137,10 +146,13 @@ async def _stop_when_all_through(
     """Stop once the fake has sent everything and every delivered sample went through."""
     delivered = await asyncio.wrap_future(stream)
     expected = sum(n for n, sent in zip(n_samples, delivered) if sent)
-    while collector.n_samples < expected:
+    while collector.n_samples + collector.held() < expected:
         collector.changed.clear()
-        await collector.changed.wait()
-    runner.stop()
+        try:
+            await asyncio.wait_for(collector.changed.wait(), 0.05)  # held() changes too
+        except asyncio.TimeoutError:  # (Python 3.10: not the builtin TimeoutError)
+            pass
+    runner.stop()  # the source places what it holds as it stops
 
 
 def run_live(
@@ -166,6 +178,7 @@ def run_live(
     warm_up()  # as `imu live` does before streaming
     source = BleSource(BleConnection(address, profile, rate_hz, backoff=FAST), name="fake")
     collector = collector or Collector()
+    collector.source = source
     runner = Runner(source, engine, [*sinks, collector])
 
     async def main() -> None:
