@@ -65,6 +65,17 @@ def test_witmotion_merged_packets_garbage_and_register_replies():
     check(rows(decoder.feed(WIT[5:])), [WIT_ROW])
 
 
+def test_witmotion_counts_garbage_bytes_once_in_step():
+    decoder = wit_decoder()
+    # the first notification starts inside a packet (subscribed mid-stream): not garbage
+    decoder.feed(WIT[7:] + WIT)
+    assert decoder.n_skipped_bytes == 0
+    decoder.feed(bytes.fromhex("00 55 12 aa") + WIT + WIT_REPLY)  # 4 bytes of garbage
+    assert decoder.n_skipped_bytes == 4
+    decoder.feed(bytes.fromhex("5562") + WIT[2:] + WIT)  # a wrong header: 20 bytes skipped
+    assert decoder.n_skipped_bytes == 24
+
+
 def test_witmotion_lone_header_byte_waits_for_the_next_notification():
     decoder = wit_decoder()
     assert decoder.feed(b"\x55") == []

@@ -354,6 +354,7 @@ def test_runner_records_everything_dispatches_in_order_and_summarises(tmp_path):
         "n_reps_lost": 0,
         "n_disconnects": 0,
         "n_reconnects": 0,
+        "n_undecodable": 0,
         "recording": str(tmp_path / "rec.csv"),
         "events_file": str(events_path),
     }

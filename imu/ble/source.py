@@ -29,6 +29,7 @@ from imu.ble.connection import BleConnection, LinkEvent, Packet, host_time_s
 from imu.ble.profiles import DecodeError, Decoder
 from imu.ble.timing import Stamped, Timestamper
 from imu.session import GAP_COLUMN, Session
+from imu.text import plural
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +189,7 @@ class BleSource:
         self._stamper: Timestamper | None = None  # per connection
         self._gap_pending = False  # the next samples follow a link loss
         self._last_time_s: float | None = None  # of the last sample out, over connections
+        self._events: list[dict[str, Any]] = []  # from decoding, for the next batch
 
     def stop(self) -> None:
         """Ask :meth:`batches` to close the link and finish (safe from a signal handler)."""
@@ -265,6 +267,11 @@ class BleSource:
             current, pieces = Batch(EMPTY), []
 
         def add(decoded: list[tuple[np.ndarray, bool]]) -> None:
+            if self._events:  # (from decoding): before the samples decoded with them
+                if pieces:
+                    close()
+                current.events.extend(self._events)
+                self._events.clear()
             for samples, gap_before in decoded:
                 if gap_before and pieces:
                     close()
@@ -316,14 +323,34 @@ class BleSource:
         """``(samples, gap_before)`` pieces of one notification (empty while reassembling)."""
         if self._decoder is None or self._stamper is None:
             return []
+        skipped = getattr(self._decoder, "n_skipped_bytes", 0)
         try:
             frames = self._decoder.feed(packet.data, packet.char_uuid)
         except DecodeError as exc:
-            self.n_decode_errors += 1
-            log.debug("undecodable notification %s: %s", packet.data.hex(), exc)
+            self._undecodable(packet, str(exc))
             return []
+        skipped = getattr(self._decoder, "n_skipped_bytes", 0) - skipped
+        if skipped > 0:
+            self._undecodable(packet, f"{plural(skipped, 'byte')} that are no packet, skipped")
         at = packet.host_time_s
         return [piece for f in frames for piece in self._pieces(self._stamper.update(at, f), at)]
+
+    def _undecodable(self, packet: Packet, reason: str) -> None:
+        """Count a notification that is not (all) samples; the first gets a ``bad_data``
+        event (the log says it once; the summary counts them all)."""
+        self.n_decode_errors += 1
+        log.debug("undecodable notification %s: %s", packet.data.hex(), reason)
+        if self.n_decode_errors == 1:
+            self._events.append(
+                {
+                    "type": "bad_data",
+                    "time_s": packet.host_time_s,
+                    "device": self.connection.address,
+                    "message": f"the device sent data that cannot be read as "
+                    f"{self.profile.title} samples ({reason}); ignored, and counted in the "
+                    "summary from now on",
+                }
+            )
 
     def _flush(self, host_time_s: float) -> list[tuple[np.ndarray, bool]]:
         """The samples the timestamper still holds, placed (before a link event, at the end)."""

@@ -216,6 +216,8 @@ class Display(Sink):
         drops = int(s.get("disconnects") or 0)
         losses = (f"lost {plural(int(s.get('lost_samples') or 0), 'sample')}  link lost "
                   f"{'once' if drops == 1 else f'{drops} times'}")  # the summary's words
+        if s.get("decode_errors"):
+            losses += f"  unreadable {s['decode_errors']}"
         if s.get("attempt"):  # the rate is 0 while the link is down: when it tries again
             retry = f"(attempt {s['attempt']}, next in {s.get('retry_in_s', 0):.1f} s)"
             return f"{s.get('state')} {retry}  {losses}"

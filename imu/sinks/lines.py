@@ -87,6 +87,9 @@ def describe(
         )
     if kind == "rep_lost":
         return f"{at('time_s')}  a rep may be lost: {event.get('message', '')}"
+    if kind == "bad_data":  # may come before the first sample
+        known = event.get("time_s") is not None and timeline.origin_s is not None
+        return f"{at('time_s') + '  ' if known else ''}{event.get('message', '')}"
     if kind == "calibration":
         return calibration_text(event, timeline)
     if kind in ("connected", "disconnected"):
@@ -463,6 +466,12 @@ def summary_lines(summary: dict[str, Any], timeline: Timeline | None = None) -> 
         lines.append(f"{plural(n_lost, 'rep')} may be lost: cut off by a gap in the data")
     lines += link_lines(int(summary.get("n_disconnects") or 0),
                         int(summary.get("n_reconnects") or 0))
+    if summary.get("n_undecodable"):
+        n_bad = int(summary["n_undecodable"])
+        lines.append(
+            f"{plural(n_bad, 'notification')} from the device could not be read as samples "
+            "(ignored)"
+        )
     if summary.get("recording"):
         lines.append(f"recording: {summary['recording']}")
     if summary.get("events_file"):

@@ -164,6 +164,7 @@ class Runner:
             "n_reps_lost": self.counts["rep_lost"],
             "n_disconnects": self.counts["disconnected"],
             "n_reconnects": self.n_reconnects,
+            "n_undecodable": int(self.source.status().get("decode_errors", 0)),
         }
         for sink in self.sinks:
             summary.update(sink.outputs())

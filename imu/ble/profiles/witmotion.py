@@ -49,6 +49,10 @@ class WitMotionDecoder(Decoder):
 
     def __init__(self) -> None:
         self._buffer = bytearray()
+        self.n_skipped_bytes = 0
+        """Bytes skipped as garbage (no ``55 61``/``55 71`` packet at them) once the stream
+        was in step (the first notification may start inside a packet: not counted)."""
+        self._in_step = False
 
     def feed(self, data: bytes, char_uuid: str = NOTIFY_UUID) -> list[Frame]:
         buf = self._buffer
@@ -56,14 +60,17 @@ class WitMotionDecoder(Decoder):
         packets: list[bytes] = []
         i = 0
         while True:
-            i = buf.find(HEADER, i)
+            start, i = i, buf.find(HEADER, i)
             if i < 0:
+                self.n_skipped_bytes += len(buf) - start
                 i = len(buf)
                 break
+            self.n_skipped_bytes += i - start
             if i + 1 >= len(buf):
                 break  # a lone 0x55 at the end: wait for the next byte
             flag = buf[i + 1]
             if flag not in (DATA_FLAG, REGISTER_FLAG):
+                self.n_skipped_bytes += 1
                 i += 1  # garbage: resynchronise on the next 0x55
                 continue
             if i + PACKET_LENGTH > len(buf):
@@ -71,6 +78,8 @@ class WitMotionDecoder(Decoder):
             if flag == DATA_FLAG:
                 packets.append(bytes(buf[i : i + PACKET_LENGTH]))
             i += PACKET_LENGTH
+            if not self._in_step:  # what came before the first packet is not counted
+                self._in_step, self.n_skipped_bytes = True, 0
         del buf[:i]
         if not packets:
             return []
