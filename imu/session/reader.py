@@ -59,6 +59,12 @@ def read_session(
         warnings.insert(0, cut_gzip_warning(name, len(numeric)))
     del table  # the file's bytes and the table's line numbers are no longer needed
     numeric = check_time(numeric, name, TIME, warnings)
+    if metadata.get("recording") == "in progress":  # SessionWriter's mark (imu live)
+        warnings.insert(
+            0,
+            f"{name}: the recording was not closed (the recorder was killed or crashed, "
+            "or is still recording): it holds every sample written up to its last row",
+        )
     return finish_session(
         numeric,
         name=name,

@@ -103,6 +103,14 @@ def write_session(session: Session, path: str | os.PathLike, *, force: bool = Fa
         handle.write(data)
 
 
+RECORDING_KEY = "recording"
+IN_PROGRESS = "in progress"
+COMPLETE = "complete".ljust(len(IN_PROGRESS))  # same length: overwritten in place
+"""``# recording: ...`` in a :class:`SessionWriter` file: ``in progress`` while it is
+written, ``complete`` once closed; a file read as ``in progress`` lost its writer (a
+killed or crashed ``imu live``) or is still being written (reading strips the spaces)."""
+
+
 class SessionWriter:
     """Crash-safe incremental recording of a canonical session CSV (``imu live --record``).
 
@@ -110,9 +118,13 @@ class SessionWriter:
     at once; :meth:`append` adds rows. Pending rows are flushed and fsynced once
     ``sync_interval_s`` has passed since the last sync (time-based, not per row): by the
     append that finds the interval over, or by a background thread when appends pause.
-    After a crash or ``kill -9`` the file loads with :func:`read_session` and misses at
-    most the last ``sync_interval_s`` of appended samples (a cut-off last line loads
-    with a warning). An existing file (only with ``force``) is replaced whole, once the
+    Each append is handed to the operating system at once (one ``write`` per append, a
+    BLE notification live), so after ``kill -9`` or a crash of the process the file
+    holds every row appended; after a power cut or an OS crash it misses at most the
+    last ``sync_interval_s`` of them. Either way it loads with :func:`read_session` (a
+    cut-off last line loads with a warning), which says that the recording was not
+    closed (its ``# recording: in progress`` line, which :meth:`close` turns into
+    ``complete``). An existing file (only with ``force``) is replaced whole, once the
     new one has its header (:class:`imu.fileio.GrowingOutput`); a link is followed; a
     device or FIFO is written through, without fsync.
     """
@@ -133,7 +145,12 @@ class SessionWriter:
         if clash:
             raise ValueError(f"extra columns clash with standard columns: {sorted(clash)}")
         header = ",".join([*REQUIRED, GAP_COLUMN, *self.extra_columns])
-        text = format_metadata(metadata or {}) + header + "\n"
+        metadata = {k: v for k, v in (metadata or {}).items() if k != RECORDING_KEY}
+        text = format_metadata(metadata)
+        # said until close() overwrites it in place (a regular file): a file that still
+        # says it after the writer is gone was not closed (a killed or crashed recorder)
+        self._state_at = len(text.encode("utf-8")) + len(f"# {RECORDING_KEY}: ")
+        text += format_metadata({RECORDING_KEY: IN_PROGRESS}) + header + "\n"
         # the file stays open for the writer's lifetime; close() closes it
         output = GrowingOutput(self.path, force=force)
         self._handle = output.handle
@@ -181,6 +198,7 @@ class SessionWriter:
             if self._handle.closed:
                 raise ValueError("SessionWriter is closed")
             self._handle.write(text)
+            self._handle.flush()  # to the OS at once: a killed process loses no row
             self._dirty = True
             if time.monotonic() - self._synced_at >= self.sync_interval_s:
                 self._sync()
@@ -206,6 +224,9 @@ class SessionWriter:
         with self._lock:
             if not self._handle.closed:
                 self._sync()
+                if self._fsync:  # a regular file: the metadata line now says so
+                    os.pwrite(self._handle.fileno(), COMPLETE.encode(), self._state_at)
+                    os.fsync(self._handle.fileno())
                 self._handle.close()
         if self._thread is not threading.current_thread():
             self._thread.join()
