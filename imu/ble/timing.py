@@ -33,7 +33,9 @@ Gaps are reported, never filled:
   the envelope: the held samples are placed as usual, no gap. A loss leaves every later
   arrival late by the lost time, notifications coming at their usual pace: after
   ``decide_s`` of such arrivals (at least ``decide_notifications`` of them) the held
-  samples follow a reported gap whose count is the least lateness seen, in samples.
+  samples follow a reported gap whose count is the least lateness seen, in samples
+  (the pace is judged after the first held arrival, which may be late by jitter alone
+  just before a stall).
   Holding costs the lateness of the held notifications only when one is late (the
   engine gets them when the next catches up); losses of 2-20 samples mid-rep, which the
   single ``stall_s`` threshold of before could not see, no longer bend the angles
@@ -398,12 +400,13 @@ class Timestamper:
         limit = max(s.late_s, self._jitter_limit())
         if self._lateness(arrival, source) <= limit:  # caught up: a stall's backlog
             return self._settle(loss=False)
-        first_arrival, _, first_source = self._held[0]
-        arrival_span = arrival - first_arrival
-        source_span = float(source[-1] - first_source[-1])
-        paced = arrival_span >= 0.5 * source_span  # not a backlog draining
+        # judged on the arrivals after the first held (which may be late by jitter alone,
+        # just before a stall): at their usual pace, not a backlog draining
+        since_arrival, _, since_source = self._held[min(1, len(self._held) - 1)]
+        arrival_span = arrival - since_arrival
+        paced = arrival_span >= 0.5 * float(source[-1] - since_source[-1])
         enough = arrival_span >= s.decide_s and len(self._held) >= s.decide_notifications
-        if (enough and paced) or source_span >= s.max_hold_s:
+        if (enough and paced) or float(source[-1] - self._held[0][2][-1]) >= s.max_hold_s:
             return self._settle(loss=True)
         return Stamped(np.empty((0, self._held[0][1].shape[1])), np.zeros(0, dtype=bool))
 
