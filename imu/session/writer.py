@@ -124,8 +124,8 @@ class SessionWriter:
     last ``sync_interval_s`` of them. Either way it loads with :func:`read_session` (a
     cut-off last line loads with a warning), which says that the recording was not
     closed (its ``# recording: in progress`` line, which :meth:`close` turns into
-    ``complete``). An existing file (only with ``force``) is replaced whole, once the
-    new one has its header (:class:`imu.fileio.GrowingOutput`); a link is followed; a
+    ``complete``; a regular file only, not a pipe). An existing file (only with
+    ``force``) is replaced whole, once the new one has its header (:class:`imu.fileio.GrowingOutput`); a link is followed; a
     device or FIFO is written through, without fsync.
     """
 
@@ -147,14 +147,17 @@ class SessionWriter:
         header = ",".join([*REQUIRED, GAP_COLUMN, *self.extra_columns])
         metadata = {k: v for k, v in (metadata or {}).items() if k != RECORDING_KEY}
         text = format_metadata(metadata)
-        # said until close() overwrites it in place (a regular file): a file that still
-        # says it after the writer is gone was not closed (a killed or crashed recorder)
-        self._state_at = len(text.encode("utf-8")) + len(f"# {RECORDING_KEY}: ")
-        text += format_metadata({RECORDING_KEY: IN_PROGRESS}) + header + "\n"
         # the file stays open for the writer's lifetime; close() closes it
         output = GrowingOutput(self.path, force=force)
         self._handle = output.handle
         self._fsync = output.is_file  # a pipe or device cannot be fsynced
+        if self._fsync:
+            # said until close() overwrites it in place (a regular file only: a pipe cannot
+            # be rewritten): a file that still says it after the writer is gone was not
+            # closed (a killed or crashed recorder)
+            self._state_at = len(text.encode("utf-8")) + len(f"# {RECORDING_KEY}: ")
+            text += format_metadata({RECORDING_KEY: IN_PROGRESS})
+        text += header + "\n"
         self._lock = threading.Lock()
         self._dirty = False
         self._closed = threading.Event()
