@@ -341,3 +341,18 @@ def test_the_command_list_of_imu_help_fits_the_terminal_and_names_every_importer
     purpose = " ".join(convert[1].split())
     for app in ("phyphox", "Sensor Logger", "MetaBase", "WitMotion", "Polar", "Movella DOT"):
         assert app in purpose
+
+
+@pytest.mark.parametrize(("command", "option", "words"), [
+    ("analyze", "--hyperextension-deg X",
+     "degrees of lockout extension beyond upright that flag a rep (default 10)"),
+    ("simulate", "--rate HZ [HZ ...]",
+     "sampling rate 25-400 Hz, or several used in turn (default 100)"),
+])
+def test_option_help_says_units_and_counts_in_words(capsys, monkeypatch, command, option, words):
+    """The help said "(default 10)" of a limit without its unit, and "sampling rate(s)"."""
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"{option} {words}" in text

@@ -66,7 +66,7 @@ def add_measurement_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         metavar="X",
-        help="lockout extension beyond upright that flags a rep (default 10)",
+        help="degrees of lockout extension beyond upright that flag a rep (default 10)",
     )
     group.add_argument(
         "--flexion-limit-deg",

@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=[100.0],
         metavar="HZ",
-        help="sampling rate(s) 25-400 Hz; several are used in turn (default 100)",
+        help="sampling rate 25-400 Hz, or several used in turn (default 100)",
     )
     parser.add_argument("--mounting", default="random", help=MOUNTING_HELP)
     parser.add_argument(
