@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -179,3 +180,18 @@ def test_an_assumed_forward_axis_is_a_visible_warning(tmp_path, capsys):
     assert main(["analyze", str(path), "--json", "--no-model", "--mounting", "NZPYPX"]) == 0
     known = json.loads(capsys.readouterr().out)
     assert known["warnings"] == [] and known["calibration"]["quality"] > 0.5
+
+
+def test_warnings_in_a_pipe_are_whole_lines(tmp_path, capsys):
+    """Piped, the table is 140 columns wide, and the warnings were folded to it
+    ("... deeper" / "than 30 deg"): a grep for a warning found half of it."""
+    demo = Path(__file__).resolve().parents[1] / "datasets" / "demo" / "L11_s1.csv.gz"
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(demo.read_bytes()[:20000])  # an interrupted copy
+    assert main(["analyze", str(cut), "--no-model"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    (cut_off,) = [line for line in lines if "the gzip data is cut off" in line]
+    assert cut_off.startswith(f"warning: {cut}: ") and cut_off.endswith(
+        "the rest of the recording is missing")
+    assert lines[0].startswith(f"{cut}: 100 Hz, calibration ") and lines[0].endswith(
+        "pass --mounting)")  # the calibration's own words, on the line that names the file

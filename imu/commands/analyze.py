@@ -114,13 +114,14 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
     if calibration.get("refined") and calibration.get("time_s") is not None:
         message += f" (refined at {timeline.at(calibration['time_s'])})"  # when "then" was
     mounting = f", mounting {calibration['mounting']}" if calibration.get("mounting") else ""
+    whole = not sys.stdout.isatty()  # a pipe or a file: whole lines, for grep (as the log)
     console.print(
         f"{result.get('source') or 'session'}: {result['sampling_rate_hz']:.0f} Hz, calibration {status} "
         f"(quality {calibration.get('quality', 0):.2f}{mounting}): {message}",
-        markup=True,
+        markup=True, soft_wrap=whole,
     )
     for warning in result.get("warnings", []):
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"[yellow]warning:[/] {warning}", soft_wrap=whole)
     quality = result["quality"]
     if quality.get("n_gaps"):
         console.print(
