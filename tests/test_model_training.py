@@ -270,6 +270,13 @@ def test_a_group_holding_every_rounded_span_is_named_in_one_sentence():
         cross_validate(X, y, groups)
     assert str(caught.value) == ("group A holds every span of one class: cross-validation "
                                  "cannot train without it")
+    y[:4] = 0
+    y[[0, 10]] = 1  # two rounded spans, lifters A and B: without A, one is left
+    with pytest.raises(InputError) as caught:
+        cross_validate(X, y, groups)
+    assert str(caught.value) == (
+        "group A holds all but 1 span of the positive class: cross-validation cannot train "
+        "on 1 without it (label more spans of that class, from more subjects)")
 
 
 def test_cv_by_subject_with_a_handful_of_lifters_and_few_rounded_trials_says_nothing_odd():
@@ -295,4 +302,20 @@ def test_cv_by_subject_with_a_handful_of_lifters_and_few_rounded_trials_says_not
         cv = cross_validate(X, y, groups)
     assert [str(w.message) for w in caught] == []
     assert cv.metrics["n_groups"] == 6 and cv.metrics["n_spans"] == 18
+    _cv_covers_each_group_once(cv, groups)
+
+
+@pytest.mark.parametrize("n_subjects, n_rounded", [(6, 3), (12, 4)])
+def test_cv_by_subject_with_one_trial_per_subject(n_subjects, n_rounded):
+    """One single-bend trial per subject (fake rows, known truth): fewer spans of either
+    class than folds (inner 4 when 5 subjects train, outer 10 of 12 subjects) made
+    scikit-learn raise a ValueError out of imu train. Each subject is scored once, by a
+    model that never saw them."""
+    rng = np.random.default_rng(n_subjects)
+    y = np.array([1] * n_rounded + [0] * (n_subjects - n_rounded))
+    X = np.vstack([model_row(fake_rep(rng, rng.uniform(40.0, 75.0), bool(r), 3.0), [])
+                   for r in y])
+    groups = np.array([f"S{k}" for k in range(n_subjects)])
+    cv = cross_validate(X, y, groups)
+    assert cv.metrics["n_spans"] == n_subjects
     _cv_covers_each_group_once(cv, groups)

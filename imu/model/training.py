@@ -91,8 +91,10 @@ def candidates() -> dict[str, Pipeline]:
 
 def group_splits(y: np.ndarray, groups: np.ndarray, max_folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Grouped train/test index pairs: leave-one-group-out for up to ``max_folds``
-    groups, else ``max_folds`` stratified group folds. With a single group, stratified rep folds
-    (then the scores are not "unseen lifter" scores; :func:`cross_validate` refuses it).
+    groups, else ``max_folds`` stratified group folds (as many as the larger class has
+    spans, if that is fewer: a few subjects with one trial each). With a single group,
+    stratified rep folds (then the scores are not "unseen lifter" scores;
+    :func:`cross_validate` refuses it).
     """
     X_dummy = np.zeros((len(y), 1))
     n_groups = len(np.unique(groups))
@@ -105,7 +107,10 @@ def group_splits(y: np.ndarray, groups: np.ndarray, max_folds: int) -> list[tupl
         return list(splitter.split(X_dummy, y))
     if n_groups <= max_folds:
         return list(LeaveOneGroupOut().split(X_dummy, y, groups))
-    splitter = StratifiedGroupKFold(n_splits=max_folds, shuffle=True, random_state=RANDOM_STATE)
+    # scikit-learn refuses more folds than the larger class has spans (ValueError: 6
+    # subjects with one trial each, 3 rounded, crashed imu train)
+    folds = min(max_folds, int(np.bincount(y, minlength=2).max()))
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=RANDOM_STATE)
     with warnings.catch_warnings():
         # fewer spans of a class than folds (a handful of lifters with a few trials): some
         # folds hold none of it, which the pooled out-of-fold scores allow; scikit-learn's
@@ -300,12 +305,19 @@ def cross_validate(X: np.ndarray, y: np.ndarray, groups: np.ndarray, *,
     predicted = np.zeros(len(y), dtype=bool)
     folds = []
     for train, test in group_splits(y, groups, OUTER_FOLDS):
-        if len(np.unique(y[train])) < 2:
+        counts = np.bincount(y[train], minlength=2)
+        if counts.min() < 2:
             names = sorted(set(groups[test]))
             holds, them = (f"group {names[0]} holds", "it") if len(names) == 1 else (
                 f"groups {', '.join(names)} hold", "them")
-            raise InputError(f"{holds} every span of one class: cross-validation cannot "
-                             f"train without {them}")
+            if counts.min() == 0:
+                raise InputError(f"{holds} every span of one class: cross-validation cannot "
+                                 f"train without {them}")
+            # (the inner folds' own error said "the smaller class has 1" of a file with 2)
+            which = "positive" if counts[1] < counts[0] else "negative"
+            raise InputError(f"{holds} all but 1 span of the {which} class: cross-validation "
+                             f"cannot train on 1 without {them} (label more spans of that "
+                             "class, from more subjects)")
         fit = fit_model(X[train], y[train], groups[train],
                         target_sensitivity=target_sensitivity, progress=progress)
         p[test] = fit.probability(X[test])
