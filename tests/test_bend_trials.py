@@ -101,3 +101,51 @@ def test_a_lean_back_is_not_taken_for_a_shallow_forward_bend(monkeypatch, seed):
     calibration = analyze_session(trial.session).calibration
     assert calibration["quality"] < 0.5
     assert "forward axis assumed" in calibration["message"]
+
+
+def test_label_with_the_stoop_preset_finds_every_slow_stoop_and_train_reads_it_back(
+    tmp_path, capsys
+):
+    """`imu label` on trials of one slow stoop each (SYNTHETIC, dev seeds): the default
+    preset's rep decision takes some for a stretch (seeds 107, 112: no rep); `--lift
+    stoop` finds each true bend, writes `lift` stoop, and `imu train` / `imu evaluate`
+    measure every labelled span of the file back."""
+    import pandas as pd
+
+    from imu.cli import main
+    from imu.sim import write_result
+
+    seeds = (107, 112, 100, 101, 105, 106)
+    truth = {}
+    for seed in seeds:
+        trial, _ = bend_trial(seed, bend="stoop")
+        write_result(trial, tmp_path, f"t{seed}")
+        truth[f"t{seed}.csv"] = trial.truth_reps.iloc[0]
+    files = [str(tmp_path / name) for name in truth]
+    out = tmp_path / "review.csv"
+
+    assert main(["label", *files, "-o", str(out)]) == 0
+    assert len(pd.read_csv(out, comment="#")) < len(seeds)  # the premise: some missed
+    assert main(["label", *files, "-o", str(out), "--lift", "stoop",
+                 "--force"]) == 0
+    rows = pd.read_csv(out, comment="#")
+    assert sorted(rows["session"]) == sorted(truth) and set(rows["lift"]) == {"stoop"}
+    for row in rows.itertuples():
+        rep = truth[row.session]
+        overlap = min(row.end_s, rep.end_s) - max(row.start_s, rep.start_s)
+        assert overlap > 0.8 * (rep.end_s - rep.start_s)
+    # reviewed: half of them called rounded, one subject per trial (6 subjects)
+    rows["label"] = ["rounded", "good"] * (len(rows) // 2)
+    rows["subject"] = [f"S{k}" for k in range(len(rows))]
+    rows.to_csv(out, index=False)
+    capsys.readouterr()
+    model = tmp_path / "m.skops"
+    assert main(["train", str(out), "-o", str(model), "--json", "--quiet"]) == 0
+    import json
+
+    trained = json.loads(capsys.readouterr().out)
+    assert "left out" not in capsys.readouterr().err
+    assert trained["cv"]["n_spans"] == len(seeds)
+    assert main(["evaluate", "--model", str(model), str(out), "--json"]) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["metrics"]["n_spans"] == len(seeds)

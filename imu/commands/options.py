@@ -42,7 +42,7 @@ def add_label_arguments(parser: argparse.ArgumentParser) -> None:
                         "(only for labels files you trust)")
 
 
-LIFT_CHOICES = ("deadlift", "rdl", "good_morning", "squat")
+LIFT_CHOICES = ("deadlift", "rdl", "good_morning", "squat", "stoop")
 """Keys of ``imu.pipeline.rep_settings.LIFTS`` (repeated here so that parsers stay light)."""
 
 

@@ -64,6 +64,19 @@ LIFTS: dict[str, Lift] = {
         # on those angles).
         OrientationSettings(gap_s=0.15),
     ),
+    # Stoop lift (laboratory trials of single bends, the ergonomics studies' "stoop" as
+    # against "squat" lifting): a hinge with the knees almost straight, often slow. The
+    # rep decision, trained on gym sessions where a slow lone forward bend is a stretch,
+    # took 18 of 21 simulated trials' stoops for reps (imu.sim.recording.bend_trial, dev
+    # seeds 100-139; this preset 21 of 21): every bend the rules let through is a rep.
+    "stoop": Lift(
+        RepSettings(
+            lift="stoop",
+            max_bottom_hold_s=2.5,
+            min_extension_velocity_deg_s=15.0,
+            learned_decision=False,
+        )
+    ),
 }
 
 
