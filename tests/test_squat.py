@@ -262,6 +262,33 @@ def test_a_gap_under_1_s_that_hides_a_lockout_and_the_next_start_splits_the_squa
     assert engine_settings(lift="deadlift").reps.lockout_in_gap_s is None
 
 
+def test_a_gap_between_a_shallow_butt_wink_and_the_rise_is_no_lockout(back_to_back):
+    """A shallow squat (peak 15.5 deg) whose butt wink extends the segment to 10 deg
+    before it flexes again as the lifter rises, with a 0.38 s gap from the wink (12 deg,
+    extending) to the rise (12 deg, flexing): the trunk was never upright in the gap
+    (straight lines from either side need about 1 s to reach upright, 0 deg, and come
+    back; to ``top_deg`` they would need only 0.3 s, and the rep was cut at the gap). One
+    rep, not a rep ending at the gap. The segmenter is fed the true angles of
+    ``back_to_back`` with its eighth rep (a butt wink, 21.49-23.87 s) scaled by 0.6."""
+    from imu.pipeline.lifts import lift_preset
+    from imu.pipeline.reps import RepSegmenter
+
+    angles, truth = back_to_back.truth_angles, back_to_back.truth_reps
+    columns = ["flexion_deg", "lateral_bend_deg", "twist_deg"]
+    t, values = angles.time_s.to_numpy(), angles[columns].to_numpy(copy=True)
+    rep = truth.iloc[7]
+    assert rep.butt_wink
+    inside = (t >= rep.start_s) & (t <= rep.end_s)
+    values[inside, 0] *= 0.6
+    assert 15 < values[inside, 0].max() < 16
+    kept = (t <= 22.70) | (t >= 23.08)
+    segmenter = RepSegmenter(lift_preset("squat").reps)
+    events = segmenter.update(t[kept], values[kept], np.arange(kept.sum())) + segmenter.finish()
+    reps = [event for _, event in events if event["type"] == "rep"]
+    assert len(reps) == 10
+    assert iou((reps[7]["start_s"], reps[7]["end_s"]), (rep.start_s, rep.end_s)) > 0.8
+
+
 def test_a_file_cut_mid_squat_with_a_short_gap_in_that_squat_loses_nothing(back_to_back):
     """A file that starts in the middle of a squat (bent, 1 s before its bottom) and
     loses 0.5 s of its ascent: the part rep is refused for its unseen start, not for the

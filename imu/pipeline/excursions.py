@@ -166,8 +166,10 @@ def lockout_in_gap(
     """Whether the gap after row ``k`` (of rows whose flexion stays above ``top_deg``
     around it) hides a lockout (``lockout_in_gap_s``): over the 0.1 s of rows before it
     the trunk extends, over the 0.1 s after it it flexes, both faster than
-    ``min_extension_velocity_deg_s``, and straight lines at those speeds reach
-    ``top_deg`` within the gap. Rows ``k - 1`` and ``k + 2`` must exist."""
+    ``min_extension_velocity_deg_s``, and straight lines at those speeds reach upright
+    (0 deg) within the gap: a butt wink (the segment extends at the bottom, then flexes
+    again as the lifter rises) stops short of it. Rows ``k - 1`` and ``k + 2`` must
+    exist."""
     t, f = time_s, flexion
     b = min(int(np.searchsorted(t, t[k] - 0.1, side="left")), k - 1)
     a = max(int(np.searchsorted(t, t[k + 1] + 0.1, side="right")) - 1, k + 2)
@@ -177,7 +179,7 @@ def lockout_in_gap(
     fast = s.min_extension_velocity_deg_s
     if before > -fast or after < fast:
         return False
-    reach_s = (f[k] - s.top_deg) / -before + (f[k + 1] - s.top_deg) / after
+    reach_s = f[k] / -before + f[k + 1] / after  # to upright (0 deg) and back
     return bool(reach_s <= t[k + 1] - t[k])
 
 

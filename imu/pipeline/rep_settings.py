@@ -70,7 +70,7 @@ class RepSettings:
     lockout_in_gap_s: float | None = None
     """A gap in the rows longer than this (s) inside an excursion, the trunk extending
     before it and flexing after it fast enough to have been upright in it (straight lines
-    from the rows on either side reach ``top_deg`` within the gap), hides a lockout: the
+    from the rows on either side reach upright, 0 deg, within the gap), hides a lockout: the
     rep before it ends at its last row, the next starts at the first row after it. For
     squats, whose reps follow each other with 0.05-0.3 s upright; None: off."""
     set_rest_s: float | None = None
