@@ -610,7 +610,8 @@ def test_lines_longer_than_the_terminal_fold_under_their_text_in_the_live_log():
 
     screen = io.StringIO()
     console = Console(file=screen, width=80, force_terminal=False, color_system=None)
-    display = Display("imu live - test", flexion_limit_deg=None, console=console)
+    display = Display("imu live - test", flexion_limit_deg=None, console=console,
+                      whole_lines=False)  # a terminal of 80 columns
     display.on_samples(np.array([[100.0, 0, 0, 9.8, 0, 0, 0]]), False)
     display.on_event({"type": "set", "set": 1, "n_reps": 5, "end_s": 166.6, "n_rounded": 2,
                       "n_hyperextended": 1, "n_flagged": 3, "tempo_trend": -0.29,
@@ -628,6 +629,30 @@ def test_lines_longer_than_the_terminal_fold_under_their_text_in_the_live_log():
     at = next(i for i, line in enumerate(lines) if line.startswith("session finished: 2:16.5"))
     assert lines[at + 1].startswith("  ") and lines[at + 1].endswith("7 alerts, 0 gaps")
     assert fold("0:01.0  short", 80) == ["0:01.0  short"] and fold("x " * 50, None) == ["x " * 50]
+
+
+def test_the_live_screen_written_to_a_file_or_a_pipe_keeps_its_log_lines_whole():
+    """``imu replay --fast demo > log.txt`` (the display's default): rich takes a file
+    as 80 columns wide, and the log folded its calibration, set and summary lines there
+    (docs/live.md: "Written to a file or a pipe, lines are always whole"), unlike
+    ``--no-display`` and ``imu analyze`` in a pipe."""
+    from rich.console import Console
+
+    screen = io.StringIO()
+    console = Console(file=screen, width=80, force_terminal=False, color_system=None)
+    display = Display("imu replay - test", flexion_limit_deg=None, console=console)
+    display.on_samples(np.array([[100.0, 0, 0, 9.8, 0, 0, 0]]), False)
+    display.on_event({"type": "set", "set": 1, "n_reps": 5, "end_s": 166.6, "n_rounded": 2,
+                      "n_hyperextended": 1, "n_flagged": 3, "tempo_trend": -0.29,
+                      "flexion_drift_deg": 6.7})  # fmt: skip
+    display.close({"ended_by": "finished", "duration_s": 136.5, "n_samples": 13652,
+                   "n_reps": 13, "n_sets": 2, "n_flagged": 7, "n_rounded": 6,
+                   "n_hyperextended": 1, "n_alerts": 7})  # fmt: skip
+    lines = screen.getvalue().splitlines()
+    assert ("1:06.6  set 1 done: 5 reps, 3 flagged (2 rounded, 1 hyperextended), tempo trend "
+            "-0.29 s/rep, flexion drift +6.7 deg") in lines
+    assert ("session finished: 2:16.5, 13652 samples, 13 reps in 2 sets, 7 flagged (6 rounded, "
+            "1 hyperextended), 7 alerts, 0 gaps") in lines
 
 
 def test_a_set_found_over_after_later_lines_is_stamped_when_found():

@@ -80,14 +80,22 @@ class Display(Sink):
         refresh_per_second: float = 8.0,
         timeline: Timeline | None = None,
         threshold: float | None = None,
+        whole_lines: bool | None = None,
     ) -> None:
+        """``whole_lines``: the log's lines and the summary unfolded, as ``--no-display``
+        writes them (None: when the console is not a terminal, a file or a pipe: rich
+        takes those as 80 columns wide, and a grep found half a line)."""
         from rich.console import Console
         from rich.live import Live
 
         self.title = title
         self.flexion_limit_deg = flexion_limit_deg
         self.console = console if console is not None else Console()
-        self.log = SessionLog(timeline, threshold, lambda: self.console.width)
+        if whole_lines is None:
+            whole_lines = not self.console.is_terminal
+        self.log = SessionLog(
+            timeline, threshold, (lambda: None) if whole_lines else (lambda: self.console.width)
+        )
         self.flexion_deg: float | None = None
         self.calibration: str = "waiting: stand still 2 s, then bend forward, or start your reps"
         self.status: dict[str, Any] = {}
@@ -154,7 +162,7 @@ class Display(Sink):
         self._live.stop()
         self.console.print()
         for line in self.log.fitted(summary_lines(summary, self.log.timeline)):
-            self.console.print(line, highlight=False, markup=False)
+            self.console.print(line, highlight=False, markup=False, soft_wrap=True)  # folded: fitted
 
     def _write(self, lines: list[str]) -> None:
         """Lines of the session log, printed above the panel (they scroll, it stays)."""
