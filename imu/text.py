@@ -6,7 +6,7 @@ docs (docs/vocabulary.md):
 - a rep's **verdict** is ``good``, ``rounded`` or ``hyperextended`` (both flags may be
   set); a rep is **flagged** when it is rounded or hyperextended (or both);
 - a probability is always shown with the model's **threshold** beside it:
-  ``p=0.46 ≥ 0.17`` (flagged rounded) or ``p=0.05 < 0.17``;
+  ``p=0.46 ≥ 0.15`` (flagged rounded) or ``p=0.05 < 0.15``;
 - times are **from the recording's first sample** as ``m:ss.s`` (``h:mm:ss.s`` from one
   hour on, ``Nd hh:mm:ss.s`` from one day on: a clock that jumped), with the wall-clock
   time beside them when the recording says when it started (``started_utc`` metadata, or
@@ -173,7 +173,7 @@ class Timeline:
 
 
 def probability(p: float | None, threshold: float | None) -> str:
-    """``p=0.46 ≥ 0.17`` / ``p=0.05 < 0.17`` (more digits when two would hide the side);
+    """``p=0.46 ≥ 0.15`` / ``p=0.05 < 0.15`` (more digits when two would hide the side);
     ``p=0.46`` without a threshold; ``""`` without a probability."""
     if p is None or not isinstance(p, (int, float)) or not math.isfinite(p):
         return ""

@@ -402,3 +402,22 @@ def test_alerts_show_each_measure_beside_its_limit(capsys, monkeypatch, tmp_path
     by_rep = {(e["set"], e["rep"], e["kind"]): e["message"] for e in alerts}
     assert by_rep[(1, 5, "hyperextension")] == "lockout 12.3 deg beyond upright, limit 12.0 deg"
     assert by_rep[(1, 3, "rounded")] == f"rounded (p=1.00 ≥ {THRESHOLD})"
+
+
+def test_every_probability_the_docs_show_is_beside_the_shipped_models_threshold():
+    """The default model was retrained (threshold 0.158 -> 0.153): the quickstart screen
+    was recaptured, but docs/live.md, vocabulary.md and report.md still showed 'p=0.81 ≥
+    0.16' (and live.md a rep 2.3 the demo no longer flags). Every 'p=X < T' / 'p=X ≥ T' a
+    person reads in the docs is what imu prints for X with the shipped model's threshold."""
+    from imu.text import probability
+
+    threshold = json.loads((ROOT / "models/default.manifest.json").read_text())["threshold"]
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
+             ROOT / "docs" / "quickstart-terminal.txt"]  # fmt: skip
+    shown = [(page.name, match[0], match[1]) for page in pages
+             for match in re.finditer(r"p=([01]\.\d+) [<≥] [01]\.\d+",
+                                      page.read_text(encoding="utf-8"))]
+    assert len(shown) > 20
+    wrong = [(name, text) for name, text, p in shown
+             if text != probability(float(p), threshold)]
+    assert wrong == []

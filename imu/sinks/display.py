@@ -5,16 +5,16 @@ as one line (:mod:`imu.sinks.lines`, the very lines ``--no-display`` prints, in 
 order), so no rep leaves the screen before the terminal's scrollback does. The panel
 below it is redrawn a few times a second::
 
-    0:52.8  rep 1.1  peak flexion 50.5 deg  lockout 1.8 deg  ...  good (p=0.00 < 0.17)
+    0:52.8  rep 1.1  peak flexion 50.5 deg  lockout 1.8 deg  ...  good (p=0.00 < 0.15)
     0:56.1  rep 1.2  ...
     ╭ imu live - WT901BLE67 (C4:..) ──────────────────────────────────────────────╮
     │ streaming  99.8 of 100 Hz  lost 0 samples  link lost 0 times                 │
     │ calibration ok: mounting PZPYNX (quality 0.93)                               │
     │ flexion -30 ##############.......|....... 110    54 deg  limit 60 deg        │
     │ set 2, rep 3 in progress    session: 8 reps, 1 set done, 2 flagged           │
-    │ last rep 2.3  peak 71 deg  lockout -3 deg  ...  good (p=0.05 < 0.17)         │
+    │ last rep 2.3  peak 71 deg  lockout -3 deg  ...  good (p=0.05 < 0.15)         │
     │ set 1 done: 5 reps, 1 flagged (1 rounded, 0 hyperextended), ...              │
-    │ !! 1:02.3  ALERT rep 2.3 rounded (p=0.81 ≥ 0.17)         (shown for 4 s)      │
+    │ !! 1:02.3  ALERT rep 2.3 rounded (p=0.81 ≥ 0.15)         (shown for 4 s)      │
     ╰──────────────────────────────────────────────────────────────────────────────╯
 
 A replay's first line says where it is, as the log stamps its lines: ``replay 1:06.6 of

@@ -4,8 +4,8 @@ scrolling log the live screen keeps above its panel.
 A line starts with the time from the recording's start (``m:ss.s``), and the wall-clock
 time in brackets when it is known (:class:`imu.text.Timeline`)::
 
-    0:52.8  rep 1.1  peak flexion 50.5 deg  lockout 1.8 deg  descent 3.39 s  ascent 0.82 s  good (p=0.00 < 0.17)
-    0:59.5  ALERT rep 1.3 rounded (p=1.00 ≥ 0.17)
+    0:52.8  rep 1.1  peak flexion 50.5 deg  lockout 1.8 deg  descent 3.39 s  ascent 0.82 s  good (p=0.00 < 0.15)
+    0:59.5  ALERT rep 1.3 rounded (p=1.00 ≥ 0.15)
 
 Lines come in the order of the lift: a provisional alert for rep N (given at its lockout,
 before rep N-1 is confirmed, docs/contracts.md) is held until the line of rep N-1 has
@@ -41,7 +41,7 @@ def _num(value: Any, digits: int = 1) -> str:
 
 
 def rep_verdict(rep: dict[str, Any], threshold: float | None) -> str:
-    """``good (p=0.05 < 0.17)``, ``ROUNDED (p=0.46 ≥ 0.17)``, ``HYPEREXTENDED``, ..."""
+    """``good (p=0.05 < 0.15)``, ``ROUNDED (p=0.46 ≥ 0.15)``, ``HYPEREXTENDED``, ..."""
     word = verdict(rep)
     if is_flagged(rep):
         word = word.upper()
@@ -112,7 +112,7 @@ def rep_line(
     event: dict[str, Any], timeline: Timeline, threshold: float | None, width: int | None = None
 ) -> str:
     """``0:52.8  rep 1.1  peak flexion 50.5 deg  lockout 1.8 deg  descent 3.39 s  ascent
-    0.82 s  good (p=0.00 < 0.17)``, with the wall clock beside the time when known.
+    0.82 s  good (p=0.00 < 0.15)``, with the wall clock beside the time when known.
 
     When ``width`` is given (a narrow terminal), the first of :data:`REP_LAYOUTS` that fits
     in it: without descent and ascent, then without the wall clock, then ``peak`` for
@@ -140,7 +140,7 @@ def rep_line(
 
 
 def alert_text(event: dict[str, Any], threshold: float | None) -> str:
-    """What an alert says: ``rounded (p=0.46 ≥ 0.17)``, ``hyperextended: lockout 12 deg
+    """What an alert says: ``rounded (p=0.46 ≥ 0.15)``, ``hyperextended: lockout 12 deg
     beyond upright, limit 10 deg``, ``flexion 64 deg is beyond your limit of 60 deg``."""
     kind = event.get("kind")
     if kind == "rounded":
