@@ -444,6 +444,15 @@ def test_title_names_the_lift_and_the_appendix_its_preset():
     assert "<h1>Lift report: 2 sessions</h1>" in mixed
     deadlift = build_report([make_session([FLAT])]).html
     assert "<h1>Deadlift report</h1>" in deadlift and "preset" not in deadlift
+    # every --lift a report takes has its own title ('--lift stoop' came as 'Lift report',
+    # the title of sessions measured with different presets)
+    from imu.commands.options import LIFT_CHOICES
+    from imu.report.html import LIFT_TITLES
+
+    assert set(LIFT_TITLES) == set(LIFT_CHOICES)
+    stoop = make_session([FLAT])
+    stoop.lift = "stoop"
+    assert "<h1>Stoop lift report</h1>" in build_report([stoop]).html
 
 
 def test_appendix_says_which_gaps_it_counts():

@@ -172,8 +172,10 @@ LIFT_TITLES = {
     "rdl": "Romanian deadlift",
     "good_morning": "Good morning",
     "squat": "Squat",
+    "stoop": "Stoop lift",
 }
-"""The page's title word per ``--lift`` preset (a squat report is not a deadlift report)."""
+"""The page's title word per ``--lift`` preset (a squat report is not a deadlift report;
+every one of ``imu.commands.options.LIFT_CHOICES``, tested)."""
 
 TIME_LABELS = {"start_s": "start", "bottom_s": "bottom", "end_s": "end"}
 """Columns shown as time from the recording's start (m:ss.s)."""
