@@ -195,3 +195,17 @@ def test_warnings_in_a_pipe_are_whole_lines(tmp_path, capsys):
         "the rest of the recording is missing")
     assert lines[0].startswith(f"{cut}: 100 Hz, calibration ") and lines[0].endswith(
         "pass --mounting)")  # the calibration's own words, on the line that names the file
+
+
+def test_the_table_tells_a_lockout_from_its_limit(capsys):
+    """At --hyperextension-deg 3 the demo's rep 1.2 (3.102 deg, hyperextended) showed
+    '3' under 'hyperextended beyond 3 deg', a '3 deg beyond a limit of 3 deg' that
+    docs/vocabulary.md rules out; whole degrees stay where they tell the side."""
+    demo = Path(__file__).resolve().parents[1] / "datasets/demo/L11_s1.csv.gz"
+    assert main(["analyze", str(demo),
+                 "--hyperextension-deg", "3"]) == 0
+    rows = {tuple(cells[:2]): cells for line in capsys.readouterr().out.splitlines()
+            if len(cells := [c.strip() for c in line.strip("│ ").split("│")]) > 8}
+    assert rows[("1", "2")][6] == "3.1" and "hyperextended" in rows[("1", "2")][-1]
+    assert rows[("1", "4")][6] == "3.2" and rows[("1", "5")][6] == "12"
+    assert rows[("1", "1")][6] == "2" and rows[("1", "1")][-1] == "good"

@@ -96,6 +96,20 @@ def _write_tables(args: argparse.Namespace, analysis, result: dict) -> None:
             frame.to_csv(handle, index=False, float_format="%.6f", lineterminator="\n", **options)
 
 
+def _beside(value: float | None, limit: float | None) -> str:
+    """A lockout extension in whole degrees, with the decimals that tell it from its limit
+    when whole degrees would not (``10.2`` hyperextended beyond ``10 deg``, ``9.8`` not:
+    both were ``10``; docs/vocabulary.md)."""
+    import math
+
+    from imu.text import apart, signed
+
+    if limit is None or value is None or not math.isfinite(value):
+        return signed(value, ".0f")
+    shown, _ = apart(value, limit)
+    return signed(value, f".{len(shown.partition('.')[2])}f")
+
+
 def _print_summary(result: dict, calibration: dict, timeline) -> None:
     """The table a person reads (docs/vocabulary.md): times from the recording's start
     (``m:ss.s``) and, when the recording says when it started, the clock time beside."""
@@ -146,7 +160,10 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
         "dur s": [signed(r["end_s"] - r["start_s"], ".2f") for r in reps],
         "peak flex deg": [signed(r["peak_flexion_deg"], ".0f") for r in reps],
         "lift-off deg": [signed(r["liftoff_flexion_deg"], ".0f") for r in reps],
-        "lockout ext deg": [signed(r["lockout_extension_deg"], ".0f") for r in reps],
+        "lockout ext deg": [
+            _beside(r["lockout_extension_deg"], result["settings"]["hyperextension_deg"])
+            for r in reps
+        ],
         "ascent s": [signed(r["ascent_s"], ".2f") for r in reps],
         "p rounded": [
             probability(r["p_rounded"], threshold).removeprefix("p=") or "-" for r in reps
