@@ -43,7 +43,7 @@ def add_label_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 LIFT_CHOICES = ("deadlift", "rdl", "good_morning", "squat", "stoop")
-"""Keys of ``imu.pipeline.rep_settings.LIFTS`` (repeated here so that parsers stay light)."""
+"""Keys of ``imu.pipeline.lifts.LIFTS`` (repeated here so that parsers stay light)."""
 
 
 def add_measurement_arguments(parser: argparse.ArgumentParser) -> None:

@@ -167,15 +167,20 @@ good morning without a bar) or a squat."""
 
 
 def bend_trial(
-    seed: int, *, bend: str | None = None, lifter: Lifter | None = None, duration_s: float = 12.0
+    seed: int, *, bend: str | None = None, lifter: Lifter | None = None, duration_s: float = 12.0,
+    bend_s: tuple[float, float] = (2.0, 3.5),
 ) -> tuple[SimResult, dict]:
     """One laboratory trial of a single bend, drawn from ``seed`` (SYNTHETIC): an ADXL345 +
     ITG-3200 board (:data:`PARTS`: its offsets reach +-40 deg/s) read at 200 Hz by a wired
     logger (regular time stamps), the subject standing still 2-3 s, one slow stoop bend
-    (descent and ascent 2-3.5 s) or a squat (``bend``: one of :data:`BENDS`, None to draw
-    it), then standing; the file is ``duration_s`` long. ``lifter``: this subject instead
-    of one drawn from ``seed``. Returns the trial and what was drawn."""
+    (descent and ascent each drawn from ``bend_s``, 2-3.5 s) or a squat (``bend``: one of
+    :data:`BENDS`, None to draw it), then standing; the file is ``duration_s`` long.
+    ``lifter``: this subject instead of one drawn from ``seed``. The session's metadata
+    names the lift preset to measure it with (``lift``: stoop or squat) and the call that
+    regenerates it (``generator``; a ``lifter`` passed in is named by its name only).
+    Returns the trial and what was drawn."""
     rng = np.random.default_rng([seed, 13])
+    call = _bend_trial_call(seed, bend, lifter, duration_s, bend_s)
     bend = bend or str(rng.choice(BENDS))
     if bend not in BENDS:
         raise ValueError(f"bend must be one of {BENDS}")
@@ -183,8 +188,8 @@ def bend_trial(
     good_morning = ALL_KINDS["good_morning"]
     subject = dataclasses.replace(
         subject,
-        descent_s=round(float(rng.uniform(2.0, 3.5)) / good_morning.descent, 2),
-        ascent_s=round(float(rng.uniform(2.0, 3.5)) / good_morning.ascent, 2),
+        descent_s=round(float(rng.uniform(*bend_s)) / good_morning.descent, 2),
+        ascent_s=round(float(rng.uniform(*bend_s)) / good_morning.ascent, 2),
         lockout_s=2.0,
     )
     movement = SquatSet(1) if bend == "squat" else DeadliftSet(1, "good_morning")
@@ -198,13 +203,25 @@ def bend_trial(
     mounting = str(rng.choice(sorted(MOUNTINGS)))
     result = simulate(
         script, sampling_rate_hz=200.0, mounting=mounting, misalignment_deg=5.0,
-        sensor=sensor, seed=seed, generator="imu.sim.recording.bend_trial",
+        sensor=sensor, seed=seed, generator=call,
     )  # fmt: skip
     first_s = float(result.session.data["time_s"].iloc[0])
     trial = cut(result, first_s, first_s + duration_s)
     trial.session.metadata.update(
-        {"device": "simulated-imu (imu.sim, adxl345_itg3200-like errors)", "cut": "trial"}
+        {"device": "simulated-imu (imu.sim, adxl345_itg3200-like errors)", "cut": "trial",
+         "lift": bend}  # the preset: --lift stoop or squat (analyze and label warn otherwise)
     )
     drawn = {"seed": seed, "bend": bend, "stand_s": round(stand_s, 2), "mounting": mounting,
              "powered_s": round(powered_s, 1), "n_reps": len(trial.truth_reps)}
     return trial, drawn
+
+
+def _bend_trial_call(seed: int, bend: str | None, lifter: Lifter | None, duration_s: float,
+                     bend_s: tuple[float, float]) -> str:
+    """The call that draws this trial again (its ``generator`` metadata): the arguments
+    passed that are not the defaults (a bend passed changes the draws that follow it)."""
+    arguments = [str(seed)] + ([f"bend={bend!r}"] if bend is not None else [])
+    arguments += [f"lifter={lifter.name}"] if lifter is not None else []
+    arguments += [f"duration_s={duration_s:g}"] if duration_s != 12.0 else []
+    arguments += [f"bend_s=({bend_s[0]:g}, {bend_s[1]:g})"] if tuple(bend_s) != (2.0, 3.5) else []
+    return f"imu.sim.recording.bend_trial({', '.join(arguments)})"
