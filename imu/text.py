@@ -221,3 +221,9 @@ def signed(value: float | None, spec: str = "+.1f") -> str:
     if float(text) == 0:
         text = format(0.0, spec.replace("+", ""))
     return text
+
+
+def lost_reps_text(n_lost: int) -> str:
+    """``1 rep may be lost: cut off by a gap in the data`` (``rep_lost`` events; the live
+    and replay summary, ``imu analyze``, the report say it alike)."""
+    return f"{plural(n_lost, 'rep')} may be lost: cut off by a gap in the data"

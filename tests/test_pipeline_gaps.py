@@ -208,3 +208,27 @@ def test_a_short_loss_mid_descent_is_bridged_with_the_rates_on_both_sides():
         assert error.max() < 6.0 and np.percentile(error, 95) < 3.5, share
     angles, _ = support.feed(samples[~lost], (1, 13, 97))
     np.testing.assert_array_equal(angles, analysis.angles)
+
+
+def test_analyze_and_the_report_say_a_rep_may_be_lost(tmp_path, capsys):
+    """A rep cut off by a gap (rep_lost, quality.n_reps_lost) was said only by the live and
+    replay summary ('1 rep may be lost: cut off by a gap in the data'): imu analyze's text
+    and the report's appendix were silent, though the JSON counted it."""
+    from imu.cli import main
+    from imu.report import from_analysis
+    from imu.report.html import appendix
+
+    samples, flags = lose(reps_session(), 950, 1050, close_up=True)  # 1 s lost mid-descent
+    path = tmp_path / "live.csv"
+    writer = SessionWriter(path, {"sampling_rate_hz": RATE_HZ})
+    cut = int(np.flatnonzero(flags)[0])
+    writer.append(samples[:cut])
+    writer.append(samples[cut:], gap_before=True)
+    writer.close()
+    analysis = analyze_session(load(path))
+    assert analysis.quality["n_reps_lost"] == 1
+    assert main(["analyze", str(path), "--no-model"]) == 0
+    said = "1 rep may be lost: cut off by a gap in the data"
+    assert said in capsys.readouterr().out.splitlines()
+    recording = appendix(from_analysis(analysis, "live"))[0]
+    assert recording.endswith(f"in all. {said}.")

@@ -117,7 +117,15 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
     from rich.table import Table
 
     from imu.sinks.lines import calibration_detail, flagged_text, fold, set_text
-    from imu.text import is_flagged, plural, probability, signed, verdict, zone_name
+    from imu.text import (
+        is_flagged,
+        lost_reps_text,
+        plural,
+        probability,
+        signed,
+        verdict,
+        zone_name,
+    )
 
     # A pipe or a file gets a table wide enough for every column (rich assumes 80).
     console = (
@@ -142,6 +150,8 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
             f"{plural(quality['n_gaps'], 'gap')} in the data, {quality['gap_total_s']:.1f} s "
             f"in total, {quality['n_restarts']} too long to bridge (angles started again)"
         )
+    if quality.get("n_reps_lost"):  # as the live and replay summary says it
+        console.print(lost_reps_text(int(quality["n_reps_lost"])))
     reps, sets = result["reps"], result["sets"]
     threshold = (result.get("model") or {}).get("threshold")
     n_rounded = sum(bool(r["rounded"]) for r in reps)

@@ -23,7 +23,7 @@ from imu.report.data import SessionData
 from imu.report.insights import Insight, InsightSettings
 from imu.report.plots import figure_key
 from imu.report.summary import session_totals, set_summary
-from imu.text import NO_MODEL, Timeline, clock, plural, probability, signed
+from imu.text import NO_MODEL, Timeline, clock, lost_reps_text, plural, probability, signed
 
 UNIT_SUFFIXES = (
     ("_deg_s", "deg/s"),
@@ -359,6 +359,9 @@ def appendix(session: SessionData) -> list[str]:
         if n_gaps
         else f"; no gap over {TimingSettings().gap_s:g} s in the data."
     )  # (the loading warnings below count every missing sample)
+    n_lost = int(q.get("n_reps_lost") or 0)
+    if n_lost:  # a rep_lost: said in the live summary and by imu analyze too
+        recording += f" {lost_reps_text(n_lost)}."
     skipped = int(q.get("n_skipped_duplicate_or_out_of_order") or 0)
     if skipped:
         were = "was" if skipped == 1 else "were"

@@ -23,7 +23,17 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from imu.sinks.base import Sink
-from imu.text import Timeline, clock, duration, is_flagged, plural, probability, signed, verdict
+from imu.text import (
+    Timeline,
+    clock,
+    duration,
+    is_flagged,
+    lost_reps_text,
+    plural,
+    probability,
+    signed,
+    verdict,
+)
 
 HOLD_LIMIT_S = 10.0
 """An alert waits at most this long (sample time) for the rep before it."""
@@ -462,8 +472,7 @@ def summary_lines(summary: dict[str, Any], timeline: Timeline | None = None) -> 
         )
     ]
     if summary.get("n_reps_lost"):
-        n_lost = int(summary["n_reps_lost"])
-        lines.append(f"{plural(n_lost, 'rep')} may be lost: cut off by a gap in the data")
+        lines.append(lost_reps_text(int(summary["n_reps_lost"])))
     lines += link_lines(int(summary.get("n_disconnects") or 0),
                         int(summary.get("n_reconnects") or 0))
     if summary.get("n_undecodable"):
