@@ -138,6 +138,22 @@ def test_lift_choices_match_the_presets():
     assert LIFT_CHOICES == tuple(LIFTS)
 
 
+def test_lift_help_says_what_each_preset_is_for():
+    """--help named only the default; a user choosing among the five presets could not
+    tell that stoop is for laboratory trials of single bends."""
+    import argparse
+
+    from imu.commands.options import add_measurement_arguments
+    from imu.pipeline import LIFTS
+
+    parser = argparse.ArgumentParser()
+    add_measurement_arguments(parser)
+    (lift,) = [action for action in parser._actions if action.dest == "lift"]
+    for name in LIFTS:
+        assert f" {name} " in lift.help.replace(",", " ").replace(":", " ")
+    assert "stoop (laboratory trials of single stoop bends" in lift.help
+
+
 def test_a_lift_preset_gives_every_setting_it_changes_and_options_override_its_reps():
     """One table holds each lift's settings (reps and orientation): --lift squat brings
     its 0.15 s orientation gap with its rep thresholds; an option overrides the preset."""

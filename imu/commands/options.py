@@ -59,7 +59,9 @@ def add_measurement_arguments(parser: argparse.ArgumentParser) -> None:
         "--lift",
         choices=LIFT_CHOICES,
         default="deadlift",
-        help="rep detection preset (default: deadlift, conventional and touch-and-go)",
+        help="rep detection preset: deadlift (default; conventional and touch-and-go), rdl, "
+        "good_morning, squat (back squats), stoop (laboratory trials of single stoop bends: "
+        "every bend the rules let through is a rep)",
     )
     group.add_argument(
         "--hyperextension-deg",
