@@ -461,6 +461,38 @@ def test_notification_after_one_stamped_back_is_spaced_from_the_latest_stamp(tmp
     assert sum("time goes back on 4 lines" in w for w in session.warnings) == 1
 
 
+@pytest.mark.parametrize(("rate_hz", "per"), [(25.0, 4), (50.0, 6), (50.0, 8)])
+def test_late_notification_with_its_backlog_loads_at_the_sampling_times(
+    tmp_path, rate_hz, per
+):
+    """A logger stamps each notification of ``per`` samples on arrival, 20 ms after its
+    last sample; one is held 0.3 s by a stalled link and the ones due meanwhile arrive 3
+    ms apart just after it. Each backlog notification's samples reach far back over the
+    late stamp (at 25 Hz 4 samples span 0.16 s, the stamps leave 3 ms): the file was
+    refused as 'too many for one BLE notification'. The late notification and its
+    backlog are spread back together from the backlog's last stamp: every sample at its
+    sampling time (plus the constant 20 ms), no gap, one warning saying so."""
+    truth = tilting_samples(600, rate_hz)
+    index = np.arange(600) // per
+    due = truth[np.minimum((index + 1) * per - 1, 599), 0] + 0.02  # each row's stamp
+    late = 40  # the notification held back
+    stall_end = due[index == late][0] + 0.3
+    stamps = due.copy()
+    for k in range(late, index.max() + 1):
+        if due[index == k][0] <= stall_end:
+            stamps[index == k] = stall_end + 0.003 * (k - late)
+    rows = truth.copy()
+    rows[:, 0] = np.round(stamps, 3)
+    path = write_rows(tmp_path / "stalled.csv", rows)
+    session = read_session(path)
+    np.testing.assert_allclose(session.time_s, truth[:, 0] + 0.02, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(session.samples()[:, 1:], truth[:, 1:])
+    assert len(session.warnings) == 1
+    assert session.warnings[0].endswith(
+        "; 1 late notification and the backlog just after it (a stalled link) spread back "
+        "together from the backlog's last stamp")
+
+
 def test_two_stamps_of_many_rows_each_are_no_notifications(tmp_path):
     """A short file on two time stamps (150 rows each) would spread back at a plausible
     rate from its two stamps alone; no BLE notification holds 150 samples."""

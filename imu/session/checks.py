@@ -262,8 +262,20 @@ def _spread_notifications(
     # it, where its first samples would fall behind that stamp too
     before = np.r_[room[:1], stamps[1:] - np.maximum.accumulate(stamps)[:-1]]
     runs = np.flatnonzero(counts > 1)
+    shared = counts[runs]  # rows on each repeated stamp, for the warning
+    first_line = lines[starts[runs[0]]]
     most = (counts[runs] > len(t) / 2) | (counts[runs] > MAX_NOTIFICATION_ROWS)
     too_long = runs[most | (counts[runs] * dt > before[runs] + JITTER_S)] if dt > 0 else runs
+    n_backlogs = 0
+    if too_long.size and dt > 0 and not most.any():
+        # a late notification and the backlog that came just after it (a stall) share
+        # the time since the stamp before the stall: spread back together from the last
+        starts, counts, n_backlogs = _join_backlogs(t, starts, counts, dt, too_long)
+        stamps = t[starts + counts - 1]  # a joined run's stamp is its last
+        room = np.diff(stamps)
+        before = np.r_[room[:1], stamps[1:] - np.maximum.accumulate(stamps)[:-1]]
+        runs = np.flatnonzero(counts > 1)
+        too_long = runs[counts[runs] * dt > before[runs] + JITTER_S]
     if too_long.size:
         g = int(too_long[0])
         k = int(counts[g])
@@ -291,23 +303,68 @@ def _spread_notifications(
     squeezed = (np.arange(len(starts)) > 0) & (before > 0) & (counts * dt > before * (1 + 1e-9))
     step = np.where(squeezed, before / counts, dt)
     after = np.repeat(starts + counts, counts) - 1 - np.arange(len(t))  # rows after, in run
-    t -= after * np.repeat(step, counts)
+    spread = np.repeat(stamps, counts) - after * np.repeat(step, counts)
+    n_moved = int(np.count_nonzero(spread != t))
     attrs = dict(frame.attrs)
-    frame = frame.assign(**{TIME: t})
+    frame = frame.assign(**{TIME: spread})
     frame.attrs = attrs
-    k = counts[runs]
     squeezed = int(np.count_nonzero(squeezed[runs]))
     warnings.append(
-        f"{name}: {int(k.sum())} rows share {plural(runs.size, 'time stamp')} with different "
-        f"values "
+        f"{name}: {int(shared.sum())} rows share {plural(shared.size, 'time stamp')} with "
+        f"different values "
         f"(a logger stamping each BLE notification on arrival), first at line "
-        f"{lines[starts[runs[0]]]}: {plural(int((k - 1).sum()), 'row')} restamped, spread back "
+        f"{first_line}: {plural(n_moved, 'row')} restamped, spread back "
         f"from "
         f"their stamp at {1 / dt:.4g} Hz"
         + (f" ({plural(squeezed, 'run')} evenly between stamps closer than that)"
            if squeezed else "")
+        + (f"; {plural(n_backlogs, 'late notification')} and the backlog just after "
+           f"{'it' if n_backlogs == 1 else 'each'} (a stalled link) spread back together "
+           "from the backlog's last stamp" if n_backlogs else "")
     )
     return frame
+
+
+def _join_backlogs(
+    t: np.ndarray, starts: np.ndarray, counts: np.ndarray, dt: float, too_long: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Runs of equal times ``t`` joined where a late notification and its backlog meet.
+
+    A stalled link delivers a notification late and the ones held behind it just after
+    it: each backlog run's samples reach back over the late stamp, though all of them fit
+    in the time since the stamp before the stall. For each run in ``too_long`` (indices
+    into ``starts``/``counts``) the fewest runs just before it whose samples, with its
+    own, fit at ``dt`` (within :data:`JITTER_S`) behind its stamp, after the latest stamp
+    before them, at most :data:`MAX_NOTIFICATION_ROWS` and half the rows, become one run
+    (placed as one notification); so does a run squeezed (its samples at ``dt`` reach
+    back over the stamp before it) just after a joined one, with the same fit: the
+    notifications after the backlog, on time again. Returns the joined ``starts``, ``counts`` and the number
+    of joined runs; a run that no such group fits stays as it was (an error).
+    """
+    stamps = t[starts]
+    latest = np.maximum.accumulate(stamps)
+    before = np.r_[np.inf, stamps[1:] - latest[:-1]]
+    label = np.arange(len(starts))
+    joined = np.zeros(len(starts), dtype=bool)
+    # the too long runs, and a run squeezed just after a joined one (the backlog's last
+    # notifications, on time again but closer to its late stamp than their samples)
+    tried = set(too_long.tolist())
+    for g in np.flatnonzero(counts * dt > before).tolist():
+        if g not in tried and not joined[g - 1]:
+            continue
+        total = int(counts[g])
+        for first in range(g - 1, 0, -1):
+            total += int(counts[first])
+            if total > min(MAX_NOTIFICATION_ROWS, len(t) / 2):
+                break
+            if total * dt <= stamps[g] - latest[first - 1] + JITTER_S:
+                label[first : g + 1] = label[first]
+                joined[first : g + 1] = True
+                break
+    keep = np.r_[True, label[1:] != label[:-1]]
+    first_runs = np.flatnonzero(keep)
+    n_joined = int(np.count_nonzero(np.diff(np.r_[first_runs, len(starts)]) > 1))
+    return starts[keep], np.add.reduceat(counts, first_runs), n_joined
 
 
 def _drop_rows(frame: pd.DataFrame, rows: np.ndarray, lines) -> pd.DataFrame:
