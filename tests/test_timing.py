@@ -238,18 +238,25 @@ def test_chunks_split_at_gaps():
         st.tuples(st.integers(1, 10), st.floats(0.0, 0.3)), min_size=1, max_size=60
     ),
 )
-def test_host_times_strictly_increase_whatever_the_arrivals(device_clock, notifications):
+def test_host_times_strictly_increase_and_every_sample_comes_out_whatever_the_arrivals(
+    device_clock, notifications
+):
     stamper = Timestamper(50.0, device_clock)
     arrival, index, times = 0.0, 0, []
     for count, wait in notifications:
         arrival += wait
         rows = np.zeros((count, 7))
         rows[:, 0] = (index + np.arange(count)) / 50.0 if device_clock else np.nan
+        rows[:, 1] = index + np.arange(count)  # which sample it is
         index += count
         out = stamper.update(arrival, Frame(rows))
         assert all(isinstance(g, Gap) for g in out.gaps)
-        times.append(out.samples[:, 0])
-    assert np.all(np.diff(np.concatenate(times)) > 0)
+        times.append(out.samples)
+    times.append(stamper.flush().samples)  # the stream ends: nothing stays held
+    out = np.concatenate(times)
+    assert np.all(np.diff(out[:, 0]) > 0)
+    # every sample received comes out once, in the order it was sampled
+    np.testing.assert_array_equal(out[:, 1], np.arange(index))
 
 
 @pytest.mark.parametrize(

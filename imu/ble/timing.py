@@ -27,8 +27,8 @@ Gaps are reported, never filled:
   past the arrivals (set or reset while streaming or over a reconnection), restarts the
   map;
 - no device clock: a notification that arrives later than the latency envelope
-  predicts, by more than the link's own jitter (``late_s``, or 1.5 times the 95th
-  percentile of the recent lateness), is *held* until the arrivals after it tell a stall
+  predicts, by more than the link's own jitter (``late_s``, or the 95th percentile of
+  the recent lateness if higher), is *held* until the arrivals after it tell a stall
   from a loss. A stall delivers its backlog at once, so the next arrivals catch up with
   the envelope: the held samples are placed as usual, no gap. A loss leaves every later
   arrival late by the lost time, notifications coming at their usual pace: after
@@ -63,8 +63,8 @@ class TimestamperSettings:
     after its arrival was set forward; without a device clock, a backlog this much
     earlier than the map expects re-anchors it. ``late_s``: without a device clock, the
     least lateness (beyond the envelope) that holds a notification until the next
-    arrivals tell a stall from a loss (raised to 1.5 times the 95th percentile of the
-    recent lateness on a jittery link); ``decide_s``, ``decide_notifications``: a loss is
+    arrivals tell a stall from a loss (raised to the 95th percentile of the recent
+    lateness on a jittery link); ``decide_s``, ``decide_notifications``: a loss is
     decided once the held notifications span this much arrival time and number, all
     late, arriving at their usual pace; ``max_hold_s``: at most this much source time is
     held. ``bucket_s``: the
@@ -226,7 +226,6 @@ class Timestamper:
         self._excess: deque[float] = deque(maxlen=200)
         self._applied: tuple[float, float] | None = None  # (source_s, offset_s) last used
         self._held: list[tuple[float, np.ndarray, np.ndarray]] = []  # (arrival, samples, source)
-        self._late_s = 0.0  # the lateness that started the hold
         self.n_held = 0
         """Samples held until the arrivals after them tell a stall from a loss."""
 
@@ -365,7 +364,6 @@ class Timestamper:
         if self._map.ready:
             excess = self._lateness(arrival_s, source)
             if excess > self.settings.late_s and excess > self._jitter_limit():
-                self._late_s = excess
                 self._held = [(arrival_s, samples, source)]
                 self.n_held = n
                 return Stamped(np.empty((0, samples.shape[1])), np.zeros(0, dtype=bool))
