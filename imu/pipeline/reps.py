@@ -42,6 +42,13 @@ from imu.pipeline.rep_settings import RepSettings
 from imu.pipeline.sets import SetGrouping, withdraw
 from imu.text import apart
 
+SHORT_GAP_S = 0.1
+"""A bridged gap this long or shorter (s, from the row before it to the row after it)
+cannot make an excursion across it a non-rep: no rep of a SYNTHETIC set was missed with
+a gap of up to 0.2 s anywhere in it (test_pipeline_gap_reps' set, 6 reps x 14 places;
+imu.sim sets of lifters 0-3, every 0.25 s), the first at 0.24 s; a lost notification
+makes a gap of 0.04-0.09 s (4-8 samples at 100 Hz)."""
+
 
 class RepSegmenter:
     """Streaming segmenter: ``update`` takes accepted rows, returns ``(row, event)`` pairs.
@@ -140,8 +147,12 @@ class RepSegmenter:
     def note_gap(self, start_s: float, end_s: float) -> None:
         """A gap the orientation bridged (no restart) between the rows at ``start_s`` and
         ``end_s``: an excursion across it that is not taken for a rep is reported as
-        ``rep_lost``, not dropped silently (its shape and timing lost the missing rows)."""
-        self._gaps.append((start_s, end_s))
+        ``rep_lost``, not dropped silently (its shape and timing lost the missing rows).
+        Not a gap of at most :data:`SHORT_GAP_S` (a notification or two lost): it hides
+        nothing that tells a rep from a non-rep, and every bend that is no rep (loading
+        plates, picking up chalk) with one in it was said to be a rep lost."""
+        if end_s - start_s > SHORT_GAP_S:
+            self._gaps.append((start_s, end_s))
 
     def _across_gap(self, start_s: float, end_s: float) -> float | None:
         """Start of the first bridged gap inside ``start_s..end_s`` (None: none); forgets
