@@ -101,3 +101,48 @@ def test_a_notification_lost_in_a_bend_that_is_no_rep_is_no_lost_rep(n_lost, rep
         assert sum(n_reported) >= 5  # the 0.4 s gaps in the bends still are said
     else:
         assert n_reported == [0] * len(bent_at)
+
+
+def _run(kept: np.ndarray, after: int, chunk_s: float | None) -> list[dict]:
+    """Engine events for rows ``kept`` (a gap before position ``after``): in two pieces
+    split at the gap, or fed ``chunk_s`` at a time (live)."""
+    engine = Engine(EngineSettings(sampling_rate_hz=RATE_HZ))
+    edges = [0, after]
+    if chunk_s is not None:
+        steps = np.searchsorted(kept[:, 0], np.arange(kept[0, 0], kept[-1, 0], chunk_s))
+        edges = sorted({*steps.tolist(), after} - {len(kept)})
+    events = []
+    for lo, hi in zip(edges, [*edges[1:], len(kept)], strict=True):
+        events += engine.update(kept[lo:hi], lo == after).events
+    return events + engine.finish().events
+
+
+@pytest.mark.parametrize(
+    ("rep", "before_lockout_s"), [(0, 1.2), (0, 0.5), (3, 0.7), (3, 0.6), (4, 0.5)]
+)
+def test_a_2_s_outage_over_a_lockout_and_the_next_start_counts_or_reports_every_rep(
+    rep, before_lockout_s
+):
+    """A 2 s outage (a restart) from just before rep ``rep``'s lockout into the next rep's
+    start: every rep of the set is counted or reported lost exactly once (the rep resumed
+    in after the gap was dropped in silence, 4 + 1 of 6; the set's cadence put 3 lost in a
+    gap with room for 2: 4 + 3), the set's ``n_reps_lost`` is the ``rep_lost`` events (a
+    rep lost before the set's first counted rep was left out), in one piece and live."""
+    result = gapped_set()
+    samples, truth = result.session.samples(), result.truth_reps
+    lo = truth.end_s[rep] - before_lockout_s
+    kept = samples[(samples[:, 0] < lo) | (samples[:, 0] >= lo + 2.0)]
+    after = int(np.searchsorted(kept[:, 0], lo + 2.0))
+    seen = []
+    for chunk_s in (None, 0.25):
+        events = _run(kept, after, chunk_s)
+        (gap,) = [e for e in events if e["type"] == "gap"]
+        assert gap["restarted"]
+        reps = [e for e in events if e["type"] == "rep"]
+        lost = [e for e in events if e["type"] == "rep_lost"]
+        (summary,) = [e for e in events if e["type"] == "set"]
+        assert len(reps) + len(lost) == len(truth), (chunk_s, [e["time_s"] for e in lost])
+        assert summary["n_reps"] == len(reps) and summary["n_reps_lost"] == len(lost)
+        assert all(gap["start_s"] - 0.01 <= e["time_s"] <= gap["end_s"] for e in lost)
+        seen.append([(e["type"], round(e.get("end_s", e.get("time_s")), 3)) for e in reps + lost])
+    assert seen[0] == seen[1]  # live == batch

@@ -91,6 +91,7 @@ class RepSegmenter:
         self._early_done = True  # whether the provisional check of the one in progress is done
         self._withdrawn: list[dict] = []  # withdrawals to emit with the next row
         self._check_resume = False  # the first row after a restart is still to be checked
+        self._resumed: tuple[np.ndarray, np.ndarray] | None = None  # see _lost_after_restart
         self._decided_rep = False  # the last decision
         self._judged: tuple[tuple[float, ...], dict | None] | None = None  # see _excursion
         self._limit_armed = True
@@ -134,15 +135,44 @@ class RepSegmenter:
                 cut_off = True
             elif self._candidate is not None:  # decided on the rows before the gap
                 events += self._decide(n - 1, next_rise=False)
+            tail = n  # the rows of an excursion cut off before the gap (0.1 s and one)
             if cut_off:
                 events.append((row, self._lost(float(self._t[-1]), "before")))
                 self._check_resume = False
+                tail = max(int(np.searchsorted(self._t, self._t[-1] - 0.1)) - 1, 0)
+            self._resumed = (self._t[tail:].copy(), self._a[tail:, 0].copy())
             self._gap = {"before_s": float(self._t[-1]), "after_s": None,
                          "bent_from_s": bent_from_s if cut_off else None,
                          "bent_after": False, "bent_until_s": None}  # fmt: skip
         self._withdrawn += [event for _, event in events]
         self._early, self._early_done = {}, True
         self._clear()
+
+    def _lost_after_restart(self, unseen_start: bool, row: int) -> list[tuple[int, dict]]:
+        """A ``rep_lost`` event for an excursion that is not a rep because the rows resumed
+        in it after a restart (``unseen_start``: never below ``max_start_flexion_deg``
+        from the first row after the restart to its rise), unless it was said already: at
+        the first row (resumed above ``top_deg``, no excursion cut before the gap), or as
+        the excursion cut before the gap, when it is the same one (the trunk not seen to
+        reach upright in the gap: extending before it, flexing after it, straight lines from
+        either side reaching upright within it, :func:`lockout_in_gap`)."""
+        resumed, self._resumed = self._resumed, None
+        t, flexion = self._t, self._a[:, 0]
+        if resumed is None or not unseen_start or len(t) < 2:
+            return []
+        tail_t, tail_f = resumed
+        if tail_t.size == 0:  # nothing cut before the gap: said at the first row if bent
+            return (
+                []
+                if flexion[0] > self.settings.top_deg
+                else [(row, self._lost(float(t[0]), "after"))]
+            )
+        head = int(np.searchsorted(t, t[0] + 0.1, side="right")) + 1
+        both_t = np.concatenate([tail_t, t[:head]])
+        both_f = np.concatenate([tail_f, flexion[:head]])
+        if tail_t.size < 2 or not lockout_in_gap(both_t, both_f, tail_t.size - 1, self.settings):
+            return []
+        return [(row, self._lost(float(t[0]), "after"))]
 
     def note_gap(self, start_s: float, end_s: float) -> None:
         """A gap the orientation bridged (no restart) between the rows at ``start_s`` and
@@ -391,7 +421,7 @@ class RepSegmenter:
             return None, False
         t, flexion = self._t, self._a[:, 0]
         lo = max(i - 1, self._rise + 1)  # the step into row i may be the gap
-        steps = lo + np.flatnonzero(np.diff(t[lo : j]) > s.lockout_in_gap_s)
+        steps = lo + np.flatnonzero(np.diff(t[lo:j]) > s.lockout_in_gap_s)
         for k in steps.tolist():
             if k + 2 >= len(t) or (t[-1] < t[k + 1] + 0.1 and not final):
                 if final:
@@ -456,6 +486,8 @@ class RepSegmenter:
             started_bent = self._t[self._rise] < self._bent_until_s
             if gap_s is not None and not started_bent:
                 events.append((int(self._rows[cut]), self._lost(gap_s, "across")))
+            unseen = np.min(self._a[: self._rise + 1, 0]) > self.settings.max_start_flexion_deg
+            events += self._lost_after_restart(bool(unseen), int(self._rows[cut]))
             if self._cut_in_gap:  # the rows after the gap are the next excursion's
                 self._floor, self._floor_in_gap = cut, True
             return events
@@ -553,6 +585,7 @@ class RepSegmenter:
         if keep_from <= 0:
             return
         self._history.drop_front(keep_from)
+        self._resumed = None  # the rows after the restart are gone
         self._cursor -= keep_from
         self._floor = max(0, self._floor - keep_from)
         self._rise = self._down = -1

@@ -181,9 +181,8 @@ class SetGrouping:
     def end(self, row: int) -> list[tuple[int, dict]]:
         """The set in progress is over: its ``set`` event."""
         self.last, self.lost_s = None, None
-        if not self.set_reps:
-            self.set_lost_s, self.set_gaps, self.set_bent_s = [], [], []
-            return []
+        if not self.set_reps:  # (called as the first rep of a set is confirmed) the lost
+            return []  # excursions so far stay: those within quiet_s before it are its own
         return self._close(row)
 
     def _rested(self, before: dict, record: dict) -> bool:
@@ -336,10 +335,10 @@ def room(gap: dict, bent_s: float) -> int:
     lo, hi = gap["before_s"], gap["after_s"]
     cut_before = gap["bent_from_s"] is not None
     n = int(cut_before) + int(gap["bent_after"])
-    if cut_before:
-        lo = gap["bent_from_s"] + bent_s  # the excursion cut before it ended no earlier
+    if cut_before:  # the excursion cut before it ended no earlier (and not before the gap)
+        lo = max(lo, gap["bent_from_s"] + bent_s)
     if gap["bent_after"] and gap["bent_until_s"] is not None:
-        hi = gap["bent_until_s"] - bent_s  # nor did the one cut after it start later
-    if cut_before and gap["bent_after"] and hi < lo:
-        return 1  # one excursion, cut on both sides
+        hi = min(hi, gap["bent_until_s"] - bent_s)  # nor did the one cut after it start later
+        if cut_before and gap["bent_until_s"] - gap["bent_from_s"] < 2 * bent_s:
+            return 1  # one excursion, cut on both sides
     return n + max(0, int((hi - lo) // bent_s))
