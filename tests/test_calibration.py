@@ -347,3 +347,25 @@ def test_upright_from_the_rep_tops_is_where_the_lifter_settles_after_a_lean_back
     settled = ((t % 3.6) > 3.25) & (t > 3.6)
     assert abs(np.mean(error[settled])) < 1.5
     assert np.sqrt(np.mean(error[t > 3.2] ** 2)) < 1.5
+
+
+@pytest.mark.parametrize(
+    ("sign_from", "n_bends", "said"),
+    [
+        ("", 1, "1 bend; upright = the tops of the reps, flexion sign a guess: height and axes disagree)"),
+        ("height+axes", 4, "4 bends; upright = the tops of the reps, flexion sign from height+axes)"),
+        ("mounting", 2, "2 bends; upright = the tops of the reps, flexion sign from --mounting)"),
+    ],
+)
+def test_a_calibration_from_the_movement_says_what_fixed_the_flexion_sign(
+    sign_from, n_bends, said
+):
+    """Height and axes evidence of opposite signs, both at full strength (total 0,
+    quality ~0.04), fix nothing: the message said "flexion sign from )"."""
+    from imu.pipeline.calibration_phase import movement_how
+    from imu.pipeline.movement import MovementResult
+
+    result = MovementResult(np.eye(3), 0, n_bends, 0.04, sign_from, n_tops=n_bends)
+    how = movement_how(result)
+    assert how.endswith(said), how
+    assert "from )" not in how

@@ -52,6 +52,8 @@ def revision(analysis, evidence: str) -> float:
     assert len(revised) == 1, [e["message"] for e in calibrations]
     assert revised[0]["refined"] and "held bent" in revised[0]["message"]
     assert evidence in revised[0]["message"]
+    # the words of a refined calibration (docs/vocabulary.md: one word per concept)
+    assert "angles from then on use it, earlier ones stay as reported" in revised[0]["message"]
     return revised[0]["time_s"]
 
 
@@ -124,3 +126,20 @@ def test_cut_in_the_first_hold_the_reps_calibrate_it_before_the_bent_still_perio
             if iou((r["start_s"], r["end_s"]), (rep.start_s, rep.end_s)) >= 0.5
         ]
         assert len(found) == 1
+
+
+def test_analyze_says_when_the_calibration_was_revised(no_walk, capsys, tmp_path):
+    """The table's header line names the revision's time as a revision (it said
+    "(refined at ...)" of a calibration revised from the reps, a different thing)."""
+    from imu.cli import main
+    from imu.session import write_session
+
+    result, analysis = no_walk
+    path = tmp_path / "bent_start.csv"
+    write_session(result.session, path)
+    assert main(["analyze", str(path), "--no-model"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "held bent, not upright" in text
+    assert "angles from then on use it, earlier ones stay as reported" in text
+    assert "to avoid this) (revised at 0:" in text
+    assert "refined at" not in text

@@ -134,7 +134,8 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
     status = "[green]ok[/]" if calibration.get("ok") else "[red]failed[/]"
     message = calibration_detail(calibration.get("message"))
     if calibration.get("refined") and calibration.get("time_s") is not None:
-        message += f" (refined at {timeline.at(calibration['time_s'])})"  # when "then" was
+        when = "revised" if calibration.get("revised") else "refined"
+        message += f" ({when} at {timeline.at(calibration['time_s'])})"  # when "then" was
     mounting = f", mounting {calibration['mounting']}" if calibration.get("mounting") else ""
     whole = not sys.stdout.isatty()  # a pipe or a file: whole lines, for grep (as the log)
     console.print(

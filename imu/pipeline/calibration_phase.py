@@ -56,6 +56,7 @@ from imu.pipeline.orientation import (
 )
 from imu.pipeline.timing import TimedRows
 from imu.pipeline.upright_check import Revisions, UprightCheck, UprightCheckSettings
+from imu.text import plural
 
 GYRO_FUSION = "gyro_fusion"
 ACCELEROMETER_ONLY = "accelerometer_only"
@@ -107,6 +108,19 @@ class Calibrated:
     movement: MovementResult | None = None
     refinement: Revisions | None = None
     """What may change the calibration later (the engine calls it at its marks)."""
+
+
+def movement_how(result: MovementResult) -> str:
+    """How a calibration from the movement was taken, for its message."""
+    sign = (
+        f"flexion sign from {result.sign_from.replace('mounting', '--mounting')}"
+        if result.sign_from
+        else "flexion sign a guess: height and axes disagree"
+    )
+    return (
+        f"from the movement ({plural(result.n_excursions, 'bend')}; upright = "
+        f"{UPRIGHT_WORDS[result.upright]}, {sign})"
+    )
 
 
 @dataclass
@@ -464,12 +478,10 @@ class CalibrationPhase:
             float(self._held.samples.array[top_input_row, 0]),
             orientation,
         )
-        sign = {"mounting": "--mounting"}.get(result.sign_from, result.sign_from)
         self._set_rotation(
             result.rotation_bs,
             result.quality,
-            f"from the movement ({result.n_excursions} bends; upright = "
-            f"{UPRIGHT_WORDS[result.upright]}, flexion sign from {sign})",
+            movement_how(result),
             method="movement",
             upright=result.upright,
         )

@@ -106,7 +106,8 @@ class MovementResult:
     quality: float
     sign_from: str
     """What fixed the flexion sign: ``"mounting"``, ``"height"`` (the segment is lower at
-    depth), ``"axes"`` (a sensor axis is nearer to vertical at the tops) or both."""
+    depth), ``"axes"`` (a sensor axis is nearer to vertical at the tops), both, or
+    ``""``: neither (the two disagree at full strength; the sign is a guess)."""
     n_tops: int = 0
     """Rep tops found (the upright posture is taken from them unless ``upright`` says
     otherwise)."""

@@ -173,7 +173,7 @@ class UprightCheck:
             "message": (
                 f"calibration revised: the upright it was taken from reads {old_flexion:+.0f} "
                 f"deg against {evidence} (held bent, not upright); upright = "
-                f"{words}; angles from here on use it, earlier ones "
+                f"{words}; angles from then on use it, earlier ones "
                 "stay as reported (stand upright 2 s at the start, or pass --mounting, to "
                 "avoid this)"
             ),
