@@ -134,7 +134,7 @@ def test_analyze_says_when_the_calibration_was_revised(no_walk, capsys, tmp_path
     from imu.cli import main
     from imu.session import write_session
 
-    result, analysis = no_walk
+    result = no_walk[0]
     path = tmp_path / "bent_start.csv"
     write_session(result.session, path)
     assert main(["analyze", str(path), "--no-model"]) == 0
