@@ -145,13 +145,18 @@ def test_kill_9_leaves_every_sample_received_in_a_recording_that_says_so(fake, t
     record = tmp_path / "crash.csv"
     live = start_live(fake, "--device", WIT, "--record", str(record), "--no-model")
     killed_at = 150  # 3 s of streaming
-
-    def kill(i: int) -> None:
-        if i == killed_at:
-            live.send_signal(signal.SIGKILL)
-
-    stream = fake.stream(WIT, WIT_NOTIFY, notifications, interval_s=0.02, on_packet=kill)
+    stream = fake.stream(WIT, WIT_NOTIFY, notifications[:killed_at], interval_s=0.02)
     stream.result(timeout=60)
+    # killed once the process has handled what reached it (on a loaded machine it may lag
+    # the stream by seconds): the file stops growing for 1.5 s, then kill -9
+    rows, still_since = -1, time.monotonic()
+    deadline = still_since + 30
+    while time.monotonic() < deadline and time.monotonic() - still_since < 1.5:
+        time.sleep(0.1)
+        now = record.read_bytes().count(b"\n") if record.exists() else 0
+        if now != rows:
+            rows, still_since = now, time.monotonic()
+    live.send_signal(signal.SIGKILL)
     live.communicate(timeout=10)
     assert live.returncode == -signal.SIGKILL
     recording = read_session(record)
