@@ -48,6 +48,43 @@ DEVICES = {
 }  # fmt: skip
 
 
+def through_the_fake(monkeypatch, profile_name, device, data_uuid, packets, per_frame, sizes,
+                     drop_at):  # fmt: skip
+    """``imu live``'s path (bleak, the fake BlueZ, the engine) over ``packets`` sent at the
+    device's pace, in lockstep with the collector; the link dropped at packet ``drop_at``
+    (None: never): what run_live collected."""
+    with FakeBluez() as fake:
+        monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", fake.address)
+        fake.add_device(device)
+        collector = Collector()
+
+        def drop(i: int) -> None:
+            if i == drop_at:
+                fake.device(ADDRESS).drop_link()
+
+        stream = fake.stream(
+            ADDRESS,
+            data_uuid,
+            packets,
+            PER_FRAME / RATE_HZ / per_frame / SPEEDUP,
+            on_packet=drop,
+            hold_while_down=True,
+            gate=lockstep(collector, sizes.tolist()),
+        )
+        got = run_live(
+            ADDRESS,
+            PROFILES[profile_name],
+            RATE_HZ,
+            stream,
+            Engine(EngineSettings(sampling_rate_hz=RATE_HZ)),
+            [],
+            samples_per_packet=sizes.tolist(),
+            collector=collector,
+            timeout_s=60,
+        )
+    return got
+
+
 def clocked_set():
     """SYNTHETIC: a standing start, then 6 conventional deadlifts (imu.sim, lifter 4)."""
     script = SessionScript(
@@ -97,35 +134,10 @@ def test_one_second_link_loss_mid_rep_with_a_device_clock(monkeypatch, profile_n
     sizes[per_frame - 1 :: per_frame] = np.diff(last, prepend=-1)
     drop_at = int(lost_frames[0]) * per_frame
 
-    with FakeBluez() as fake:
-        monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", fake.address)
-        fake.add_device(spec(ADDRESS, name))
-        collector = Collector()
-
-        def drop(i: int) -> None:
-            if disconnect and i == drop_at:
-                fake.device(ADDRESS).drop_link()
-
-        stream = fake.stream(
-            ADDRESS,
-            data_uuid,
-            packets,
-            PER_FRAME / RATE_HZ / per_frame / SPEEDUP,
-            on_packet=drop,
-            hold_while_down=True,
-            gate=lockstep(collector, sizes.tolist()),
-        )
-        got = run_live(
-            ADDRESS,
-            PROFILES[profile_name],
-            RATE_HZ,
-            stream,
-            Engine(EngineSettings(sampling_rate_hz=RATE_HZ)),
-            [],
-            samples_per_packet=sizes.tolist(),
-            collector=collector,
-            timeout_s=60,
-        )
+    got = through_the_fake(
+        monkeypatch, profile_name, spec(ADDRESS, name), data_uuid, packets, per_frame, sizes,
+        drop_at if disconnect else None,
+    )  # fmt: skip
     received = got.all_samples()
     assert len(received) == kept.sum()
     # every sample outside the lost second, on the host clock at its right time: the
@@ -205,35 +217,10 @@ def test_device_clock_reset_during_a_reconnection_mid_rep(
     sizes[per_frame - 1 :: per_frame] = np.diff(last, prepend=-1)
     drop_at = int(lost_frames[0]) * per_frame
 
-    with FakeBluez() as fake:
-        monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", fake.address)
-        fake.add_device(spec(ADDRESS, name))
-        collector = Collector()
-
-        def drop(i: int) -> None:
-            if i == drop_at:
-                fake.device(ADDRESS).drop_link()
-
-        stream = fake.stream(
-            ADDRESS,
-            data_uuid,
-            packets,
-            PER_FRAME / RATE_HZ / per_frame / SPEEDUP,
-            on_packet=drop,
-            hold_while_down=True,
-            gate=lockstep(collector, sizes.tolist()),
-        )
-        got = run_live(
-            ADDRESS,
-            PROFILES[profile_name],
-            RATE_HZ,
-            stream,
-            Engine(EngineSettings(sampling_rate_hz=RATE_HZ)),
-            [],
-            samples_per_packet=sizes.tolist(),
-            collector=collector,
-            timeout_s=60,
-        )
+    got = through_the_fake(
+        monkeypatch, profile_name, spec(ADDRESS, name), data_uuid, packets, per_frame, sizes,
+        drop_at,
+    )  # fmt: skip
     received = got.all_samples()
     assert len(received) == kept.sum()
     assert np.all(np.diff(received[:, 0]) > 0)
