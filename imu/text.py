@@ -224,6 +224,8 @@ def signed(value: float | None, spec: str = "+.1f") -> str:
 
 
 def lost_reps_text(n_lost: int) -> str:
-    """``1 rep may be lost: cut off by a gap in the data`` (``rep_lost`` events; the live
+    """``1 rep may be lost in a gap in the data`` (``rep_lost`` events, whatever their
+    ``basis``: cut off by a gap, spanning one, or put in one by the set's cadence; the live
     and replay summary, ``imu analyze``, the report say it alike)."""
-    return f"{plural(n_lost, 'rep')} may be lost: cut off by a gap in the data"
+    gaps = "a gap" if n_lost == 1 else "gaps"
+    return f"{plural(n_lost, 'rep')} may be lost in {gaps} in the data"

@@ -183,7 +183,7 @@ def test_describe_gives_one_line_per_event_kind_with_times_from_the_start():
         "1:02:05.0  set 1 done: 1 rep, 0 flagged, tempo trend 0.00 s/rep, flexion drift 0.0 deg"
     )
     assert describe({**one_rep, "n_reps": 7, "n_reps_lost": 3}).startswith(
-        "1:02:05.0  set 1 done: 7 reps (+ 3 lost in gaps in the data), 0 flagged, "
+        "1:02:05.0  set 1 done: 7 reps (+ 3 may be lost in gaps in the data), 0 flagged, "
     )
 
 
@@ -678,12 +678,12 @@ def test_the_summary_counts_lost_reps_and_links_in_words():
                         Timeline(0.0))
     assert one == [
         "session stopped: 12:34.0, 75400 samples, 1 rep in 1 set, 0 flagged, 0 alerts, 2 gaps",
-        "1 rep may be lost: cut off by a gap in the data",
+        "1 rep may be lost in a gap in the data",
         "link lost once, reconnected",
     ]
     two = summary_lines({**summary, "n_reps_lost": 2, "n_disconnects": 3, "n_reconnects": 3},
                         Timeline(0.0))
-    assert two[1:] == ["2 reps may be lost: cut off by a gap in the data",
+    assert two[1:] == ["2 reps may be lost in gaps in the data",
                        "link lost 3 times, reconnected each time"]
     # the sensor that went away for good (it said "reconnected when it came back")
     gone = summary_lines({**summary, "n_disconnects": 1, "n_reconnects": 0}, Timeline(0.0))

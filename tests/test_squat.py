@@ -341,6 +341,10 @@ def test_every_squat_hidden_in_a_long_gap_is_reported_lost(back_to_back):
     assert sum(lo - 0.1 <= e["time_s"] <= hi + 0.1 for e in lost for lo, hi in gaps[1:]) == 1
     (summary,) = analysis.sets
     assert summary["n_reps"] == 7 and summary["n_reps_lost"] == 3
+    # how each was found (rep_lost basis): rep 4 cut at the first gap, bent before it;
+    # rep 5, resumed in its descent, and rep 7, hidden whole, put there by the cadence
+    assert [e["basis"] for e in sorted(lost, key=lambda e: e["time_s"])] == [
+        "cut", "cadence", "cadence"]  # fmt: skip
 
 
 def test_a_pause_on_the_way_down_is_not_the_start_of_the_squat(back_to_back):

@@ -197,6 +197,7 @@ class RepSegmenter:
         lost = {
             "type": "rep_lost",
             "time_s": time_s,
+            "basis": "across" if where == "across" else "cut",
             "message": "an excursion (possibly a rep) was cut off by a gap in the data "
             f"(bent {where} it): not counted"
             if where != "across"

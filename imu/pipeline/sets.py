@@ -268,6 +268,7 @@ class SetGrouping:
             lost = {
                 "type": "rep_lost",
                 "time_s": time_s,
+                "basis": "cadence",
                 "message": f"the set's own cadence (a rep every {period_s:.1f} s) puts a rep in "
                 f"the gap of {gap['after_s'] - gap['before_s']:.1f} s in the data: not counted",
             }

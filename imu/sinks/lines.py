@@ -170,7 +170,7 @@ def set_text(event: dict[str, Any], done_at: str = "") -> str:
     done = f"done at {done_at}" if done_at else "done"
     counted = plural(n_reps, "rep")
     if event.get("n_reps_lost"):  # reps a gap in the data hid (rep_lost): not counted
-        counted += f" (+ {event['n_reps_lost']} lost in gaps in the data)"
+        counted += f" (+ {event['n_reps_lost']} may be lost in gaps in the data)"
     parts = [f"set {event.get('set')} {done}: {counted}"]
     if "n_rounded" in event or "n_hyperextended" in event:
         parts.append(flagged_text(event.get("n_flagged"), rounded, hyper))
