@@ -421,10 +421,14 @@ def test_identical_samples_inside_a_notification_are_kept(tmp_path):
     ]
 
 
-def test_notifications_arriving_bunched_are_spaced_between_their_stamps(tmp_path):
-    """Two notifications of 4: the first stamped 0.43 (its samples fit behind it at 100
-    Hz), the second 35 ms later, too close for 4 samples at 10 ms: spaced evenly between
-    0.43 and 0.465, so no row goes back and none is dropped."""
+def test_notifications_arriving_bunched_are_placed_at_the_rate_before_the_later_stamp(tmp_path):
+    """Two notifications of 4: the first stamped 0.43, the second 35 ms later, too close
+    for 4 samples at 10 ms. A stamp is an upper bound of when its samples (and every
+    sample before them) were measured: the second's samples go back from 0.465 at 100 Hz
+    (0.435-0.465) and the rows before it no later than 0.435 allows, one interval less 1 %
+    (LEAK) per row back, so what 0.465 proves fades out within 49 rows. The old reader
+    spaced the second notification evenly between 0.43 and 0.465 (8.75 ms steps at 100
+    Hz). No row dropped, none after its own stamp."""
     lines = session_lines(tmp_path)
     for k in range(40, 44):
         restamp(lines, k + 2, "0.43")
@@ -433,32 +437,33 @@ def test_notifications_arriving_bunched_are_spaced_between_their_stamps(tmp_path
     path = rewrite(tmp_path, lines)
     session = read_session(path)
     expected = 0.01 * np.arange(300)
-    expected[44:48] = [0.43875, 0.4475, 0.45625, 0.465]
+    expected[44:48] = [0.435, 0.445, 0.455, 0.465]
+    expected[:44] = 0.435 - (44 - np.arange(44)) * 0.0099
     np.testing.assert_allclose(session.time_s, expected, rtol=0, atol=1e-12)
     assert session.warnings == [
         (f"{path}: 8 rows share 2 time stamps with different values (a logger stamping "
-        "each BLE notification on arrival), first at line 42: 6 rows restamped, spread "
-        "back from their stamp at 100 Hz (1 run evenly between stamps closer than that)")
+        "each BLE notification on arrival), first at line 42: 47 rows restamped, spread "
+        "back from their stamp at 100 Hz")
     ]
 
 
-def test_notification_after_one_stamped_back_is_spaced_from_the_latest_stamp(tmp_path):
-    """Three notifications of 4: 0.43, then one whose stamp is jittered back to 0.42 (its
-    samples spread back from it, behind 0.43), then one 20 ms after 0.43: spaced between
-    0.43 and 0.45, not between 0.42 and 0.45. Then the rows stamped later than a row after
-    them (0.39 to 0.43) are placed evenly between 0.38 and 0.39, where the notification
-    after them starts: every row kept."""
+def test_notification_after_one_stamped_back_bounds_the_rows_before_it(tmp_path):
+    """Three notifications of 4: 0.43, then one whose stamp goes back to 0.42, then one at
+    0.45. Host stamps are late, never early: the samples of the one at 0.45 were measured
+    at 0.42-0.45 (100 Hz back from it), so every row before them at most 9.9 ms (10 ms
+    less the 1 % LEAK) before the next: the stamp that went back needs no restamping of
+    its own, every row is kept in file order, and time increases."""
     lines = session_lines(tmp_path)
     for first, stamp in ((40, "0.43"), (44, "0.42"), (48, "0.45")):
         for k in range(first, first + 4):
             restamp(lines, k + 2, stamp)
     session = read_session(rewrite(tmp_path, lines))
     expected = 0.01 * np.arange(300)
-    expected[44:48] = [0.39, 0.40, 0.41, 0.42]
-    expected[48:52] = [0.435, 0.44, 0.445, 0.45]
-    expected[39:44] = 0.38 + (np.arange(39, 44) - 38) * 0.01 / 6
+    expected[48:52] = [0.42, 0.43, 0.44, 0.45]
+    expected[:48] = 0.42 - (48 - np.arange(48)) * 0.0099
     np.testing.assert_allclose(session.time_s, expected, rtol=0, atol=1e-12)
-    assert sum("time goes back on 4 lines" in w for w in session.warnings) == 1
+    np.testing.assert_array_equal(session.samples()[:, 1:], tilting_samples(300)[:, 1:])
+    assert not any("time goes back" in w for w in session.warnings)
 
 
 @pytest.mark.parametrize(("rate_hz", "per"), [(25.0, 4), (50.0, 6), (50.0, 8)])
@@ -470,12 +475,14 @@ def test_late_notification_with_its_backlog_loads_at_the_sampling_times(
     ms apart just after it. Each backlog notification's samples reach far back over the
     late stamp (at 25 Hz 4 samples span 0.16 s, the stamps leave 3 ms): the file was
     refused as 'too many for one BLE notification'. The late notification and its
-    backlog are spread back together from the backlog's last stamp: every sample at its
-    sampling time (plus the constant 20 ms), no gap, one warning saying so."""
+    backlog are placed back at the file's rate from the backlog's last stamp: every
+    sample at its sampling time (plus the constant 20 ms), no gap, one warning counting
+    the notifications placed back."""
     truth = tilting_samples(600, rate_hz)
     index = np.arange(600) // per
     due = truth[np.minimum((index + 1) * per - 1, 599), 0] + 0.02  # each row's stamp
     late = 40  # the notification held back
+    late_row = late * per
     stall_end = due[index == late][0] + 0.3
     stamps = due.copy()
     for k in range(late, index.max() + 1):
@@ -488,9 +495,12 @@ def test_late_notification_with_its_backlog_loads_at_the_sampling_times(
     np.testing.assert_allclose(session.time_s, truth[:, 0] + 0.02, rtol=0, atol=1e-9)
     np.testing.assert_array_equal(session.samples()[:, 1:], truth[:, 1:])
     assert len(session.warnings) == 1
+    late = np.count_nonzero(stamps[::per] - due[::per] > 0.05)  # placed back > 0.05 s
+    assert late > 1
     assert session.warnings[0].endswith(
-        "; 1 late notification and the backlog just after it (a stalled link) spread back "
-        "together from the backlog's last stamp")
+        f"; {late} notifications placed more than 0.05 s before their stamp, as the stamps "
+        "after them allow at that rate (late: a stalled link and its backlog), by up to "
+        f"0.3 s, the first at line {late_row + 2}")
 
 
 def test_two_stamps_of_many_rows_each_are_no_notifications(tmp_path):

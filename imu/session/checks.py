@@ -46,9 +46,11 @@ def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str])
     of rows sharing one time are a logger that stamps every sample of a BLE notification
     with the notification's arrival, and every row of a run is a sample, also one
     identical to its neighbour (a sensor at rest with a coarse ADC repeats its values):
-    they get times spread back from the stamp (:func:`_spread_notifications`), with one
-    warning that counts the rows restamped; a run too long for one notification is an
-    error naming the line. A row whose time is not later than every row before it, by
+    they get times spread back from the stamp at the file's interval and no later than
+    the stamps after them allow (:func:`_spread_notifications`), with one warning that
+    counts the rows restamped; a run too long for one notification is an error naming
+    the line. Rows stamped nearly alike in bunches (a logger stamping each row as it
+    writes it) are taken as such runs first (:func:`_join_bunched_stamps`). A row whose time is not later than every row before it, by
     at most :data:`JITTER_S`, is the jitter of host time stamps (a BLE logger stamps
     samples when a notification arrives, late by up to a connection interval): the rows
     stamped later than a row after it (late stamps) are restamped evenly between the
@@ -65,6 +67,7 @@ def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str])
     """
     lines = frame.attrs.get("lines", np.arange(len(frame)) + 2)
     frame = _continue_after_resets(frame, lines, name, column, warnings)
+    frame = _join_bunched_stamps(frame, lines, name, warnings)
     t = frame[TIME].to_numpy(dtype=np.float64)
     steps = np.diff(t)
     repeated = np.flatnonzero(steps == 0) + 1
@@ -91,6 +94,69 @@ def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str])
     return _restamp_late(frame, lines, name, column, warnings)
 
 
+BUNCHED_STEP = 0.25
+"""A step shorter than this share of the file's mean interval joins two rows into one
+notification, in a file where such steps are at least :data:`BUNCHED_SHARE` of all."""
+
+BUNCHED_WITHIN = 4.0
+"""In a bunched file, the steps that join rows into one notification: at most this many
+times the median of the short steps (the logger's time per row; notifications that
+arrived together, a backlog 1-3 ms apart, stay apart)."""
+
+BUNCHED_SHARE = 0.3
+"""The share of steps shorter than :data:`BUNCHED_STEP` mean intervals that makes a file
+bunched: a logger that stamps each row as it writes it, just after its notification
+arrived (2 samples per notification: half the steps; a regularly stamped file with
+jitter has hardly any)."""
+
+
+def _join_bunched_stamps(
+    frame: pd.DataFrame, lines, name: str, warnings: list[str]
+) -> pd.DataFrame:
+    """Rows of one notification stamped nearly alike given that notification's last stamp.
+
+    A logger that stamps each row when it writes it, as the notification's samples come
+    in, gives them times a fraction of a millisecond apart, then the next notification's
+    a connection interval later: most steps are far shorter than the sampling interval
+    (1 / median interval would read as thousands of Hz) and the others far longer. In a
+    file where at least :data:`BUNCHED_SHARE` of the steps are shorter than
+    :data:`BUNCHED_STEP` times the mean interval (over the steps forward of at most 1 s:
+    not across a gap or a clock jump), the rows joined by such steps, and no longer than
+    :data:`BUNCHED_WITHIN` times their median, are one notification and share its last
+    stamp (an upper bound of when each was measured), then spread back as notifications
+    stamped on arrival (:func:`_spread_notifications`); one warning counts them.
+    """
+    t = frame[TIME].to_numpy(dtype=np.float64)
+    if len(t) < 3:
+        return frame
+    steps = np.diff(t)
+    usual = steps[(steps >= 0) & (steps <= 1.0)]  # not a gap or clock jump (s)
+    mean_step = float(np.mean(usual)) if usual.size else 0.0
+    close = (steps >= 0) & (steps < BUNCHED_STEP * mean_step)
+    if not (mean_step > 0
+            and np.count_nonzero(close & (steps > 0)) >= BUNCHED_SHARE * steps.size):
+        return frame  # regular stamps, or runs on one stamp (_spread_notifications)
+    # the rows of one notification follow each other faster than notifications that
+    # arrive together (a backlog, 1-3 ms apart): those stay apart, bounded by each other
+    within = BUNCHED_WITHIN * float(np.median(steps[close & (steps > 0)]))
+    close &= steps <= within
+    last = np.flatnonzero(np.r_[~close, True])  # the last row of each notification
+    notification = np.r_[0, np.cumsum(~close)]
+    joined = t[last][notification]
+    moved = np.flatnonzero(joined != t)
+    attrs = dict(frame.attrs)
+    frame = frame.assign(**{TIME: joined})
+    frame.attrs = attrs
+    warnings.append(
+        f"{name}: {plural(int(np.count_nonzero(close)), 'row')} stamped at most "
+        f"{within * 1e3:.2g} ms after the row before (a logger stamping "
+        f"each row of a BLE notification as it wrote it), first at line "
+        f"{lines[moved[0]]}: each such bunch taken as one notification, at its last stamp "
+        f"({plural(moved.size, 'row')} moved by up to {np.max(joined - t) * 1e3:.3g} ms)"
+    )
+    return frame
+
+
 def _run_interval(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """``(starts, counts, dt)``: the first row and the number of rows of each run of equal
     times, and the sampling interval: the median over the runs of the time since the
@@ -99,6 +165,39 @@ def _run_interval(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     counts = np.diff(np.r_[starts, len(t)])
     room = np.diff(t[starts])
     return starts, counts, float(np.median(room / counts[1:])) if room.size else 0.0
+
+
+def _regular_interval(stamps: np.ndarray, counts: np.ndarray, dt: float) -> float:
+    """The sampling interval from the notifications that came soonest after their samples.
+
+    ``stamps``: the last stamp of each run of ``counts`` rows; ``dt``: a first guess. In
+    each :data:`INTERVAL_CHUNK_S` of stamps, the notification whose stamp lies least
+    after its row count at ``dt`` came with the least latency; the time from one such
+    notification to the next per row is the interval, free of most of the latency's
+    jitter (a notification late by a stalled link is never the least late of its
+    chunk). Samples lost between them make it longer, so a low quantile
+    (:data:`INTERVAL_QUANTILE`) of them, twice (the second from the first's interval).
+    Fewer than 3 chunks: ``dt``."""
+    rows = np.cumsum(counts)
+    chunk = np.floor((stamps - stamps[0]) / INTERVAL_CHUNK_S)
+    for _ in range(2):
+        if not dt > 0:
+            break
+        order = np.lexsort((stamps - rows * dt, chunk))
+        least = order[np.r_[True, chunk[order][1:] != chunk[order][:-1]]]
+        if least.size < 3:
+            break
+        dt = float(np.quantile(np.diff(stamps[least]) / np.diff(rows[least]), INTERVAL_QUANTILE))
+    return dt
+
+
+INTERVAL_CHUNK_S = 0.5
+"""The stretch of stamps in which :func:`_regular_interval` takes the least late
+notification (a few notifications even at 25 Hz with 2 samples each)."""
+
+INTERVAL_QUANTILE = 0.2
+"""The quantile of the intervals between the least late notifications that
+:func:`_regular_interval` takes: below the median, as lost samples only lengthen them."""
 
 
 LATE_ROWS = 0.75
@@ -237,40 +336,41 @@ def _restamp_late(
 def _spread_notifications(
     frame: pd.DataFrame, lines, name: str, column: str, warnings: list[str]
 ) -> pd.DataFrame:
-    """Spread each run of rows that share one time back from that time, evenly.
+    """Spread each run of rows that share one time back from that time, at the file's rate.
 
     A logger that stamps a BLE notification when it arrives gives its k samples one
     time, taken after the last of them was measured: the stamp is the last sample's time
     (plus the link's latency) and the others came before it, one sampling interval apart.
     So sample j of a run of k at stamp T gets ``T - (k - 1 - j) * dt``, with ``dt`` the
-    file's interval (the median over its distinct stamps of the time since the previous
-    stamp per row); when the latest earlier stamp is closer than ``k * dt``
-    (notifications that arrived bunched) the run is spaced evenly between the two
-    instead, so no row goes back. A run whose samples reach more than :data:`JITTER_S`
-    before the latest earlier stamp (or, for the first run, beyond the next), or that
-    holds most of the file's rows or more than :data:`MAX_NOTIFICATION_ROWS`, is no
-    notification: an error naming it. A run whose stamp is itself behind the latest
-    earlier one (jitter) is spread back from it at ``dt`` and then restamped by
-    :func:`_restamp_late` with the other late rows.
+    file's interval (:func:`_regular_interval`), and no row later than the stamps after
+    it allow at that interval (:func:`_bound_by_later_stamps`): a notification held by a
+    stalled link and the backlog that came just after it go back to where their samples
+    were measured, and two notifications that arrived closer than their samples push the
+    earlier one back. A run whose samples reach more than :data:`JITTER_S` before the
+    latest earlier stamp at the median interval (:func:`_run_interval`; unless it fits
+    with the late runs just before it, :func:`_join_backlogs`), or that holds most of the
+    file's rows or more than :data:`MAX_NOTIFICATION_ROWS`, is no notification: an error
+    naming it. One warning counts the rows restamped and the notifications placed more
+    than :data:`LATE_S` before their stamp.
     """
     t = frame[TIME].to_numpy(dtype=np.float64, copy=True)
     starts, counts, dt = _run_interval(t)  # first row and rows of each stamp
+    starts_0, counts_0 = starts, counts  # before late notifications join their backlog
     stamps = t[starts]
     room = np.diff(stamps)  # time from each stamp to the next
     # time since the latest earlier stamp (the first: to the next); the latest, not the
     # previous, so a run after a stamp jittered back is not spread behind the stamp before
     # it, where its first samples would fall behind that stamp too
-    before = np.r_[room[:1], stamps[1:] - np.maximum.accumulate(stamps)[:-1]]
+    before = np.r_[np.inf, stamps[1:] - np.maximum.accumulate(stamps)[:-1]]
     runs = np.flatnonzero(counts > 1)
     shared = counts[runs]  # rows on each repeated stamp, for the warning
     first_line = lines[starts[runs[0]]]
     most = (counts[runs] > len(t) / 2) | (counts[runs] > MAX_NOTIFICATION_ROWS)
     too_long = runs[most | (counts[runs] * dt > before[runs] + JITTER_S)] if dt > 0 else runs
-    n_backlogs = 0
     if too_long.size and dt > 0 and not most.any():
         # a late notification and the backlog that came just after it (a stall) share
         # the time since the stamp before the stall: spread back together from the last
-        starts, counts, n_backlogs = _join_backlogs(t, starts, counts, dt, too_long)
+        starts, counts, _ = _join_backlogs(t, starts, counts, dt, too_long)
         stamps = t[starts + counts - 1]  # a joined run's stamp is its last
         room = np.diff(stamps)
         before = np.r_[room[:1], stamps[1:] - np.maximum.accumulate(stamps)[:-1]]
@@ -299,30 +399,83 @@ def _spread_notifications(
             column=column,
             hint="timestamps must be strictly increasing; fix the time column",
         )
-    # a run squeezed between two stamps closer than its samples at dt; the first at dt
-    squeezed = (np.arange(len(starts)) > 0) & (before > 0) & (counts * dt > before * (1 + 1e-9))
-    step = np.where(squeezed, before / counts, dt)
+    # the interval from the notifications that came soonest (the median above, for the
+    # checks, takes in the link's latency jitter, stalls and losses); each row back from
+    # its own (joined) run's stamp at it, then no later than the stamps after it allow:
+    # notifications that arrived late, bunched with later ones, go back to where their
+    # samples were measured
+    dt = _regular_interval(stamps, counts, dt)
     after = np.repeat(starts + counts, counts) - 1 - np.arange(len(t))  # rows after, in run
-    spread = np.repeat(stamps, counts) - after * np.repeat(step, counts)
+    own = np.repeat(stamps, counts) - after * dt
+    spread = _bound_by_later_stamps(own, np.repeat(starts + counts, counts), dt)
     n_moved = int(np.count_nonzero(spread != t))
+    # how far before its own notification's stamp (spread back at dt) each row went
+    early = t - (np.repeat(starts_0 + counts_0, counts_0) - 1 - np.arange(len(t))) * dt - spread
+    late = early[starts_0] > LATE_S
+    n_late = int(np.count_nonzero(late))
     attrs = dict(frame.attrs)
     frame = frame.assign(**{TIME: spread})
     frame.attrs = attrs
-    squeezed = int(np.count_nonzero(squeezed[runs]))
+    them = "it" if n_late == 1 else "them"
     warnings.append(
         f"{name}: {int(shared.sum())} rows share {plural(shared.size, 'time stamp')} with "
-        f"different values "
-        f"(a logger stamping each BLE notification on arrival), first at line "
-        f"{first_line}: {plural(n_moved, 'row')} restamped, spread back "
-        f"from "
-        f"their stamp at {1 / dt:.4g} Hz"
-        + (f" ({plural(squeezed, 'run')} evenly between stamps closer than that)"
-           if squeezed else "")
-        + (f"; {plural(n_backlogs, 'late notification')} and the backlog just after "
-           f"{'it' if n_backlogs == 1 else 'each'} (a stalled link) spread back together "
-           "from the backlog's last stamp" if n_backlogs else "")
+        f"different values (a logger stamping each BLE notification on arrival), first at "
+        f"line {first_line}: {plural(n_moved, 'row')} restamped, spread back from their "
+        f"stamp at {1 / dt:.4g} Hz"
+        + (f"; {plural(n_late, 'notification')} placed more than {LATE_S:g} s before "
+           f"{'its' if n_late == 1 else 'their'} stamp, as the stamps after {them} allow at "
+           f"that rate (late: a stalled link and its backlog), by up to "
+           f"{early.max():.3g} s, the first at line {lines[starts_0[np.argmax(late)]]}"
+           if n_late else "")
     )
     return frame
+
+
+LATE_S = 0.05
+"""A notification placed back by more than this from its own stamp by the stamps after it
+is counted as late in the warning (less is the link's latency jitter, up to a connection
+interval of 7.5-50 ms)."""
+
+LEAK = 0.01
+"""How much shorter than the file's interval the interval between a row and the rows of
+later notifications is taken when they bound it (:func:`_bound_by_later_stamps`): a
+stamp then bounds the rows before it less the further back they are, so an interval a
+little too long (losses, a clock off by tens of ppm) cannot pull a stretch of rows early."""
+
+BOUND_S = 2.0
+"""How far back (s, at the file's interval) a notification's stamp bounds the rows
+before it: a stalled link holds notifications for a fraction of a second, up to the
+link's supervision timeout (a few seconds) before it drops."""
+
+
+def _bound_by_later_stamps(own: np.ndarray, next_run: np.ndarray, dt: float) -> np.ndarray:
+    """Times no later than the later notifications' stamps allow at the file's interval.
+
+    A stamp taken on arrival is an upper bound of the time its samples were measured, and
+    of every sample before them, one interval earlier per sample (samples lost in between
+    only make the earlier ones earlier still). So row i's time is at most ``own[j] -
+    (j - i) x dt'`` for each row j of a later notification (``next_run[i]``: the first
+    row after row i's own notification), within :data:`BOUND_S`, with ``dt'`` =
+    ``dt x (1 - LEAK)``. A notification held by a stalled link and the backlog that came
+    just after it have nearly one stamp: this places the late one's samples back where
+    they were measured, and leaves no gap where none was lost. ``own``: each row spread
+    back from its own notification's stamp at ``dt``.
+    """
+    n = len(own)
+    if n < 2 or not dt > 0:
+        return own
+    step = dt * (1.0 - LEAK)
+    origin = own[0]
+    bound = (own - origin) - np.arange(n) * step
+    window = max(2, int(np.ceil(BOUND_S / dt)))
+    lowest = bound.copy()  # lowest[i]: min of bound[i : i + span]
+    span = 1
+    while span < window:
+        shift = min(span, window - span)
+        np.minimum(lowest[:-shift], lowest[shift:], out=lowest[:-shift])
+        span += shift
+    later = np.r_[lowest, np.inf][np.minimum(next_run, n)]
+    return np.minimum(own, origin + np.arange(n) * step + later)
 
 
 def _join_backlogs(

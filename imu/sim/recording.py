@@ -58,6 +58,55 @@ def cut(result: SimResult, start_s: float, end_s: float) -> SimResult:
                                truth_bends=bends)
 
 
+def arrival_stamps(
+    time_s: np.ndarray,
+    per_notification: int,
+    rng: np.random.Generator,
+    *,
+    latency_s: tuple[float, float] = (0.005, 0.03),
+    stalls_per_min: float = 6.0,
+    stall_s: tuple[float, float] = (0.2, 0.5),
+    lost_per_min: float = 0.0,
+    row_step_s: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Host time stamps of a logger that stamps every row of a BLE notification with the
+    notification's arrival (SYNTHETIC), for samples measured at ``time_s``.
+
+    Notifications carry ``per_notification`` samples each and arrive after their last
+    sample by a latency drawn from ``latency_s`` (uniform): rows come in bunches on one
+    stamp, irregularly spaced. ``stalls_per_min`` times a minute on average a
+    notification is held for a time drawn from ``stall_s``; the ones due meanwhile arrive
+    just after it, 1-3 ms apart (a stalled link and its backlog). ``lost_per_min`` times
+    a minute a run of 1-5 notifications is lost. ``row_step_s`` > 0: the logger stamps each
+    row as it writes it, about that much after the row before (0.5-1.5x), so the rows of
+    a notification have nearly, not exactly, one stamp. Returns the stamps of the rows
+    kept and the indices (into ``time_s``) of those rows; stamps never go back.
+    """
+    n = len(time_s)
+    notification = np.arange(n) // per_notification
+    m = int(notification[-1]) + 1 if n else 0
+    last = np.minimum((np.arange(m) + 1) * per_notification, n) - 1
+    arrival = time_s[last] + rng.uniform(*latency_s, m)
+    per_min = m / max(float(time_s[-1] - time_s[0]) / 60.0, 1e-9) if n > 1 else 1.0
+    for j in np.flatnonzero(rng.random(m) < stalls_per_min / per_min):
+        end = arrival[j] + rng.uniform(*stall_s)
+        held = np.flatnonzero((arrival >= arrival[j]) & (arrival <= end))
+        arrival[held] = end + np.r_[0.0, np.cumsum(rng.uniform(0.001, 0.003, held.size - 1))]
+    arrival = np.maximum.accumulate(arrival)  # delivered in order
+    lost = np.zeros(m, dtype=bool)
+    for j in np.flatnonzero(rng.random(m) < lost_per_min / per_min):
+        lost[j : j + int(rng.integers(1, 6))] = True
+    lost[:1] = False
+    stamps = arrival[notification]
+    if row_step_s > 0:
+        step = rng.uniform(0.5, 1.5, n) * row_step_s
+        step[np.r_[True, notification[1:] != notification[:-1]]] = 0.0
+        total = np.cumsum(step)
+        stamps = stamps + total - total[np.minimum(notification * per_notification, n - 1)]
+    keep = np.flatnonzero(~lost[notification])
+    return stamps[keep], keep
+
+
 def _inside(truth: pd.DataFrame | None, start_s: float, end_s: float) -> pd.DataFrame | None:
     """The rows of ``truth`` (``start_s``, ``end_s`` columns) wholly inside the cut."""
     if truth is None:
