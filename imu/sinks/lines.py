@@ -9,7 +9,9 @@ time in brackets when it is known (:class:`imu.text.Timeline`)::
 
 Lines come in the order of the lift: a provisional alert for rep N (given at its lockout,
 before rep N-1 is confirmed, docs/contracts.md) is held until the line of rep N-1 has
-been written (:class:`LogOrder`), so the log never shows rep 1.3's alert before rep 1.2.
+been written (:class:`LogOrder`), so the log never shows rep 1.3's alert before rep 1.2;
+a line about a gap, a rep lost in one or the link waits until the reps before it are out,
+so the log reads in time order.
 A calibration line is stamped where its angles start (the first at the recording's start:
 the engine held every row until it settled, and it comes before their events; a refined
 one at its ``time_s``, which the engine gives once the reps before it are out), a failed
@@ -18,6 +20,7 @@ one when it was settled.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -89,13 +92,22 @@ def describe(
         return f"{at('time_s')}  ALERT {where}{alert_text(event, threshold)}"
     if kind == "alert_withdrawn":
         return f"{at('time_s')}  alert withdrawn: {event.get('message', '')}"
+    found = event.get("found_s") is not None  # after later lines: stamped when found
     if kind == "gap" and event.get("clock_reset"):
         return f"{at('end_s')}  the clock went back (reset): angles start again"
     if kind == "gap":
-        return f"{at('end_s')}  gap of {duration(event.get('duration_s'))} in the data" + (
-            " (too long to bridge: angles start again)" if event.get("restarted") else ""
+        until = f" until {timeline.at(event.get('end_s'))}" if found else ""
+        return (
+            f"{at('found_s' if found else 'end_s')}  gap of {duration(event.get('duration_s'))}"
+            f" in the data{until}"
+            + (" (too long to bridge: angles start again)" if event.get("restarted") else "")
         )
     if kind == "rep_lost":
+        if found:
+            return (
+                f"{at('found_s')}  a rep may be lost at {timeline.at(event.get('time_s'))}: "
+                f"{event.get('message', '')}"
+            )
         return f"{at('time_s')}  a rep may be lost: {event.get('message', '')}"
     if kind == "bad_data":  # may come before the first sample
         known = event.get("time_s") is not None and timeline.origin_s is not None
@@ -243,18 +255,47 @@ def stamp_s(event: dict[str, Any]) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
+NOTES = ("gap", "rep_lost", "connected", "disconnected")
+"""Events about the data or the link, not the lift: the engine gives a gap when the rows
+resume, before the reps that locked out before it are decided (:class:`LogOrder`)."""
+
+
+LATE_KINDS = ("set", "rep_lost", "gap")
+"""Lines stamped when found when they come after a later line (:meth:`SessionLog._lines`)."""
+
+
 class LogOrder:
-    """Puts each event in the order of the lift: an alert for rep N of a set waits until
-    rep N-1's line is out (at most :data:`HOLD_LIMIT_S` of sample time, or until an event
-    that is neither a rep nor an alert comes)."""
+    """Puts each event in the order of the lift and of its time from the recording's start.
+
+    An alert for rep N of a set waits until rep N-1's line is out (at most
+    :data:`HOLD_LIMIT_S` of sample time, or until an event that is neither a rep nor an
+    alert comes). A note (:data:`NOTES`: a gap, a rep lost in one, the link lost or back)
+    waits until a line stamped at or after it is written, or :data:`HOLD_LIMIT_S` of sample
+    time once the calibration line is out (a rep is decided at most ``decide_s``, 5 s,
+    after its lockout; before calibration has settled the engine holds every row). A note
+    that comes after a later line is written at once (:class:`SessionLog` stamps it when
+    found)."""
 
     def __init__(self) -> None:
-        self._held: list[dict[str, Any]] = []
+        self._held: list[dict[str, Any]] = []  # alerts waiting for the rep before them
+        self._notes: list[tuple[float, dict[str, Any]]] = []  # (stamp, note), in time order
         self._reps_out: set[tuple[Any, Any]] = set()
+        self._latest_s: float | None = None  # the latest stamp handed out
+        self._calibrated = False  # the calibration line is out
+        self.now_s: float | None = None  # the latest sample seen (:meth:`due`)
 
     def push(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         """Events to write now, in order (``event`` may be held for later)."""
         kind = event.get("type")
+        stamp = stamp_s(event)
+        if kind in NOTES and stamp is not None:
+            if self._latest_s is None or stamp > self._latest_s:
+                self._notes.append((stamp, event))
+                self._notes.sort(key=lambda pair: pair[0])
+                return []
+            return self._out([event])
+        if kind == "calibration":
+            self._calibrated = True
         if kind == "alert" and self._waits(event):
             self._held.append(event)
             return []
@@ -265,20 +306,47 @@ class LogOrder:
             for held in self._held:
                 (still if self._waits(held) else out).append(held)
             self._held = still
-            return out
+            return self._out(out)
         if kind == "alert":
-            return [event]
+            return self._out([event])
         out, self._held = [*self._held, event], []
-        return out
+        return self._out(out)
 
     def due(self, now_s: float) -> list[dict[str, Any]]:
-        """Held alerts older than :data:`HOLD_LIMIT_S` at sample time ``now_s``."""
+        """Held alerts and notes older than :data:`HOLD_LIMIT_S` at sample time ``now_s``
+        (notes only once calibrated), in time order."""
+        self.now_s = now_s
         late = [e for e in self._held if now_s - float(e.get("time_s") or now_s) > HOLD_LIMIT_S]
         self._held = [e for e in self._held if e not in late]
-        return late
+        if self._calibrated:
+            late += [e for s, e in self._notes if now_s - s > HOLD_LIMIT_S]
+            self._notes = [(s, e) for s, e in self._notes if now_s - s <= HOLD_LIMIT_S]
+        late.sort(key=lambda e: stamp_s(e) or -math.inf)
+        return self._out(late)
 
     def flush(self) -> list[dict[str, Any]]:
-        out, self._held = self._held, []
+        out = self._out(self._held)
+        notes, self._held, self._notes = [e for _, e in self._notes], [], []
+        return out + self._out(notes)
+
+    def _out(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``events`` with each held note before the first of them stamped at or after it;
+        one of :data:`LATE_KINDS` stamped before a line already out is stamped when found
+        (``found_s``: the latest sample seen), saying when it was."""
+        out = []
+        for event in events:
+            stamp = stamp_s(event)
+            late = stamp is not None and self._latest_s is not None and stamp < self._latest_s
+            if late and event.get("type") in LATE_KINDS and self.now_s is not None:
+                # found after later lines (a set over after a bend that was not a rep; a
+                # rep lost that the set's cadence puts in a gap)
+                event = {**event, "found_s": self.now_s}
+                stamp = max(self.now_s, self._latest_s)
+            if stamp is not None:
+                while self._notes and self._notes[0][0] <= stamp:
+                    out.append(self._notes.pop(0)[1])
+                self._latest_s = stamp if self._latest_s is None else max(self._latest_s, stamp)
+            out.append(event)
         return out
 
     def _waits(self, alert: dict[str, Any]) -> bool:
@@ -302,7 +370,6 @@ class SessionLog:
         self.order = LogOrder()
         self.now_s: float | None = None
         self._flagged: dict[Any, int] = {}  # set number -> flagged reps so far
-        self._latest_s: float | None = None  # the latest stamp written
 
     def see(self, samples: Any) -> list[str]:
         if len(samples):
@@ -321,6 +388,8 @@ class SessionLog:
             self._flagged[set_number] = self._flagged.get(set_number, 0) + is_flagged(event)
         elif kind == "set" and "n_flagged" not in event:
             event = {**event, "n_flagged": self.flagged_in(event.get("set"))}
+        elif kind in NOTES and self.timeline.origin_s is None:  # before the first sample
+            return self._lines([event])
         return self._lines(self.order.push(event))
 
     def flush(self) -> list[str]:
@@ -337,19 +406,11 @@ class SessionLog:
 
     def _lines(self, events: list[dict[str, Any]]) -> list[str]:
         width = self.width()
-        lines = []
-        for event in events:
-            stamp = stamp_s(event)
-            late = stamp is not None and self._latest_s is not None and stamp < self._latest_s
-            if late and event.get("type") == "set" and self.now_s is not None:
-                # found over after later lines (a bend that was not a rep): stamped when
-                # found, saying when its last rep locked out
-                event = {**event, "found_s": self.now_s}
-                stamp = self.now_s
-            if stamp is not None:
-                self._latest_s = stamp if self._latest_s is None else max(self._latest_s, stamp)
-            lines += fold(describe(event, self.timeline, self.threshold, width), width)
-        return lines
+        return [
+            part
+            for event in events
+            for part in fold(describe(event, self.timeline, self.threshold, width), width)
+        ]
 
 
 def fold(line: str, width: int | None) -> list[str]:

@@ -1,0 +1,106 @@
+"""The session log reads in time order around gaps in the data (docs/vocabulary.md).
+
+The engine gives a ``gap`` event when the rows resume, before the reps that locked out
+before the gap are decided; a rep lost in a gap comes with the restart, after the gap;
+a rep that the set's cadence puts in a gap comes when the set is closed, after the
+later reps. Each line must still be written in the order of its time from the
+recording's start, the same fed in small chunks (live) as in large ones (replay --fast).
+
+SYNTHETIC: the set of tests/test_pipeline_gap_reps.py (imu.sim, lifter 4, seed 31), with
+rows cut out of it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from imu.pipeline import Engine, EngineSettings
+from imu.sinks.lines import LogOrder, SessionLog
+from imu.text import Timeline
+from tests.test_pipeline_gap_reps import RATE_HZ, gapped_set
+
+STAMP = re.compile(r"^(?:(\d+):)?(\d+):(\d\d\.\d)  ")
+
+
+def seconds(line: str) -> float:
+    """The stamp of a log line (``m:ss.s`` or ``h:mm:ss.s``) in seconds."""
+    match = STAMP.match(line)
+    assert match, line
+    hours, minutes, secs = match.groups()
+    return 3600 * int(hours or 0) + 60 * int(minutes) + float(secs)
+
+
+def logged(samples: np.ndarray, chunk: int) -> list[str]:
+    """The log's lines as the runner writes them (sink sees the rows, then their events)."""
+    log = SessionLog(Timeline())
+    engine = Engine(EngineSettings(sampling_rate_hz=RATE_HZ))
+    lines = []
+    for lo in range(0, len(samples), chunk):
+        rows = samples[lo : lo + chunk]
+        lines += log.see(rows)
+        for event in engine.update(rows).events:
+            lines += log.lines(event)
+    for event in engine.finish().events:
+        lines += log.lines(event)
+    return lines + log.flush()
+
+
+@pytest.mark.parametrize("chunk", [8, 100_000])
+def test_lines_about_gaps_and_lost_reps_read_in_time_order(chunk):
+    result = gapped_set()
+    samples, truth = result.session.samples(), result.truth_reps
+    cuts = [
+        (truth.end_s[1] + 0.1, truth.end_s[1] + 0.9),  # bridged, before rep 2 is decided
+        (truth.start_s[3] + 1.0, truth.start_s[3] + 3.0),  # restarts in rep 4: one lost
+    ]
+    keep = np.ones(len(samples), dtype=bool)
+    for lo, hi in cuts:
+        keep &= (samples[:, 0] < lo) | (samples[:, 0] >= hi)
+    lines = logged(samples[keep], chunk)
+    stamps = [seconds(line) for line in lines]
+    assert stamps == sorted(stamps), "\n".join(lines)
+    gaps = [line for line in lines if " gap of " in line]
+    lost = [line for line in lines if "a rep may be lost" in line]
+    assert len(gaps) == 2 and len(lost) == 1, "\n".join(lines)
+    # each gap line just after the last rep before it, the lost rep just before its gap
+    rep_2 = next(k for k, line in enumerate(lines) if " rep 1.2 " in line)
+    assert lines[rep_2 + 1] == gaps[0] and lines.index(lost[0]) + 1 == lines.index(gaps[1])
+
+
+def test_a_rep_lost_found_after_later_lines_is_stamped_when_found():
+    """A rep that the set's cadence puts in a gap is known when the set closes: its line is
+    stamped then, saying where the rep was; the gap that the lockouts after it wait for
+    comes before them, and a link lost and back is stamped in place among them."""
+    order = LogOrder()
+    order.push({"type": "calibration", "ok": True, "from_s": 0.0})
+    order.due(20.0)
+    assert order.push({"type": "gap", "start_s": 15.0, "end_s": 17.0, "duration_s": 2.0}) == []
+    assert order.push({"type": "disconnected", "time_s": 15.1}) == []
+    assert order.push({"type": "connected", "reconnect": True, "time_s": 16.9}) == []
+    out = order.push({"type": "rep", "set": 1, "rep": 3, "end_s": 14.0})
+    assert [e["type"] for e in out] == ["rep"]  # locked out before the gap
+    out = order.push({"type": "rep", "set": 1, "rep": 4, "end_s": 21.0})
+    assert [e["type"] for e in out] == ["disconnected", "connected", "gap", "rep"]
+    order.due(29.0)
+    lost = {"type": "rep_lost", "basis": "cadence", "time_s": 16.0, "message": "..."}
+    (found,) = order.push(lost)
+    assert found["found_s"] == 29.0
+    (done,) = order.push({"type": "set", "set": 1, "end_s": 21.0})
+    assert done["found_s"] == 29.0
+    log = SessionLog(Timeline(0.0))
+    log.see(np.array([[0.0, 0, 0, 9.8, 0, 0, 0], [29.0, 0, 0, 9.8, 0, 0, 0]]))
+    log.lines({"type": "rep", "set": 1, "rep": 4, "end_s": 21.0})
+    assert log.lines(lost) == ["0:29.0  a rep may be lost at 0:16.0: ..."]
+
+
+def test_a_gap_line_waits_at_most_the_hold_limit_once_calibrated():
+    order = LogOrder()
+    gap = {"type": "gap", "start_s": 5.0, "end_s": 6.0, "duration_s": 1.0}
+    assert order.push(gap) == [] and order.due(100.0) == []  # before calibration: held
+    order.push({"type": "calibration", "ok": True, "from_s": 0.0})
+    assert order.due(100.0) == [gap]
+    assert order.push({**gap, "start_s": 95.0, "end_s": 96.0}) == []
+    assert order.due(101.0) == [] and len(order.flush()) == 1
