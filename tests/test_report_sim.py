@@ -330,3 +330,19 @@ def test_cli_report_of_a_squat_says_squat_and_carries_the_warnings_of_analyze(
     assert "<h1>Deadlift report</h1>" in page
     assert "Warning: the recording says lift squat, measured as deadlift: pass --lift squat" in page
     capsys.readouterr()
+
+
+def test_the_log_and_the_report_give_one_peak_flexion_rise(simulated):
+    """One word and one number for how far peak flexion rose over a set: the log's set
+    line said 'flexion drift' (last minus first rep) where the report said 'peak flexion
+    rise' (a fitted line) for the same sets."""
+    from imu.sinks.lines import set_text
+
+    _, analysis, session, report = simulated
+    rises = set_summary(session)["peak_flexion_rise_deg"].tolist()
+    assert [s["peak_flexion_rise_deg"] for s in analysis.sets] == pytest.approx(rises, abs=1e-9)
+    for summary, rise in zip(analysis.sets, rises, strict=True):
+        assert f"peak flexion rise {rise:+.1f} deg" in set_text(summary)
+        assert "drift" not in set_text(summary)
+    assert "peak flexion rise" in html.unescape(report.html).lower()
+    assert "drift" not in re.sub(r"<[^>]*>", " ", report.html).lower()

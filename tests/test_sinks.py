@@ -180,7 +180,7 @@ def test_describe_gives_one_line_per_event_kind_with_times_from_the_start():
     one_rep = {"type": "set", "set": 1, "n_reps": 1, "end_s": 3725.0, "n_rounded": 0,
                "n_hyperextended": 0, "tempo_trend": 0.0, "flexion_drift_deg": -0.01}  # fmt: skip
     assert describe(one_rep) == (
-        "1:02:05.0  set 1 done: 1 rep, 0 flagged, tempo trend 0.00 s/rep, flexion drift 0.0 deg"
+        "1:02:05.0  set 1 done: 1 rep, 0 flagged, tempo trend 0.00 s/rep, peak flexion rise 0.0 deg"
     )
     assert describe({**one_rep, "n_reps": 7, "n_reps_lost": 3}).startswith(
         "1:02:05.0  set 1 done: 7 reps (+ 3 may be lost in gaps in the data), 0 flagged, "
@@ -617,7 +617,7 @@ def test_lines_longer_than_the_terminal_fold_under_their_text_in_the_live_log():
                       "n_hyperextended": 1, "n_flagged": 3, "tempo_trend": -0.29,
                       "flexion_drift_deg": 6.7})  # fmt: skip
     console.print(display.render())
-    assert "│   -0.29 s/rep, flexion drift +6.7 deg" in screen.getvalue()  # the panel's too
+    assert "│   -0.29 s/rep, peak flexion rise +6.7 deg" in screen.getvalue()  # the panel's too
     display.close({"ended_by": "finished", "duration_s": 136.5, "n_samples": 13652,
                    "n_reps": 13, "n_sets": 2, "n_flagged": 7, "n_rounded": 6,
                    "n_hyperextended": 1, "n_alerts": 7})  # fmt: skip
@@ -625,7 +625,7 @@ def test_lines_longer_than_the_terminal_fold_under_their_text_in_the_live_log():
     assert all(len(line.rstrip()) <= 80 for line in lines)
     at = lines.index(
         "1:06.6  set 1 done: 5 reps, 3 flagged (2 rounded, 1 hyperextended), tempo trend")
-    assert lines[at + 1] == "        -0.29 s/rep, flexion drift +6.7 deg"
+    assert lines[at + 1] == "        -0.29 s/rep, peak flexion rise +6.7 deg"
     at = next(i for i, line in enumerate(lines) if line.startswith("session finished: 2:16.5"))
     assert lines[at + 1].startswith("  ") and lines[at + 1].endswith("7 alerts, 0 gaps")
     assert fold("0:01.0  short", 80) == ["0:01.0  short"] and fold("x " * 50, None) == ["x " * 50]
@@ -650,7 +650,7 @@ def test_the_live_screen_written_to_a_file_or_a_pipe_keeps_its_log_lines_whole()
                    "n_hyperextended": 1, "n_alerts": 7})  # fmt: skip
     lines = screen.getvalue().splitlines()
     assert ("1:06.6  set 1 done: 5 reps, 3 flagged (2 rounded, 1 hyperextended), tempo trend "
-            "-0.29 s/rep, flexion drift +6.7 deg") in lines
+            "-0.29 s/rep, peak flexion rise +6.7 deg") in lines
     assert ("session finished: 2:16.5, 13652 samples, 13 reps in 2 sets, 7 flagged (6 rounded, "
             "1 hyperextended), 7 alerts, 0 gaps") in lines
 
@@ -665,10 +665,10 @@ def test_a_set_found_over_after_later_lines_is_stamped_when_found():
         "1:08.7  ALERT flexion 45.01 deg is beyond your limit of 45.00 deg"]  # not a rep 1.6
     log.see(np.array([[75.7, 0, 0, 9.8, 0, 0, 0]]))
     done = {"type": "set", "set": 1, "n_reps": 5, "end_s": 66.6, "flexion_drift_deg": 6.7}
-    assert log.lines(done) == ["1:15.7  set 1 done at 1:06.6: 5 reps, flexion drift +6.7 deg"]
+    assert log.lines(done) == ["1:15.7  set 1 done at 1:06.6: 5 reps, peak flexion rise +6.7 deg"]
     in_order = SessionLog(Timeline(0.0))
     in_order.see(np.array([[0.0, 0, 0, 9.8, 0, 0, 0], [75.7, 0, 0, 9.8, 0, 0, 0]]))
-    assert in_order.lines(done) == ["1:06.6  set 1 done: 5 reps, flexion drift +6.7 deg"]
+    assert in_order.lines(done) == ["1:06.6  set 1 done: 5 reps, peak flexion rise +6.7 deg"]
 
 
 def test_the_summary_counts_lost_reps_and_links_in_words():

@@ -179,7 +179,7 @@ def test_analyze_table_keeps_times_and_verdicts_whole_in_a_terminal_of_80_column
     assert all(re.fullmatch(rf"[01]\.\d\d [<≥] {re.escape(THRESHOLD)}", " ".join(row[-4:-1])) for row in rows)
     assert {row[-1] for row in rows} == {"good", "rounded", "hyperextended"}
     at = table.index("set 1 done: 5 reps, 2 flagged (1 rounded, 1 hyperextended), tempo trend")
-    assert table[at + 1] == "  -0.29 s/rep, flexion drift +6.7 deg"  # not "s/rep" alone
+    assert table[at + 1] == "  -0.29 s/rep, peak flexion rise +7.3 deg"  # not "s/rep" alone
 
 
 def test_analyze_table_folds_a_long_verdict_at_80_columns_instead_of_cutting_it(

@@ -13,6 +13,8 @@ positions (inclusive).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 LIFTOFF_SPEED_DEG_S = 10.0
@@ -146,13 +148,33 @@ def trace(rows: np.ndarray, start: int, end: int, n_points: int) -> dict[str, li
     }
 
 
+def fitted_ends(values: np.ndarray) -> tuple[float, float]:
+    """Least-squares line through ``values`` against their index: (value at first, at last).
+
+    A line is less sensitive to one odd rep than "last minus first". NaN values are
+    skipped; fewer than two finite values give ``(nan, nan)``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    index = np.arange(len(values), dtype=np.float64)
+    ok = np.isfinite(values)
+    if ok.sum() < 2:
+        return float("nan"), float("nan")
+    slope, intercept = np.polyfit(index[ok], values[ok], 1)
+    return float(intercept), float(intercept + slope * (len(values) - 1))
+
+
 def set_summary(reps: list[dict]) -> dict:
-    """Per-set figures: rep count, tempo trend (s of rep duration per rep), flexion drift."""
+    """Per-set figures: rep count, tempo trend (s of rep duration per rep), peak flexion
+    rise (the rise of a least-squares line through the reps' peak flexion, first to last
+    rep, deg: :func:`fitted_ends`; None under two reps), and ``flexion_drift_deg`` (last
+    minus first rep, kept for readers of the older field)."""
     durations = np.array([r["end_s"] - r["start_s"] for r in reps])
     peaks = np.array([r["peak_flexion_deg"] for r in reps])
     ascents = np.array([r["ascent_s"] for r in reps])
     trend = float(np.polyfit(np.arange(len(reps)), durations, 1)[0]) if len(reps) >= 2 else 0.0
     ascent_trend = float(np.polyfit(np.arange(len(reps)), ascents, 1)[0]) if len(reps) >= 2 else 0.0
+    first, last = fitted_ends(peaks)
+    rise = last - first
     return {
         "set": reps[0]["set"],
         "n_reps": len(reps),
@@ -160,6 +182,7 @@ def set_summary(reps: list[dict]) -> dict:
         "end_s": reps[-1]["end_s"],
         "tempo_trend": trend,
         "ascent_trend_s_per_rep": ascent_trend,
+        "peak_flexion_rise_deg": None if math.isnan(rise) else rise,
         "flexion_drift_deg": float(peaks[-1] - peaks[0]),
         "mean_peak_flexion_deg": float(peaks.mean()),
         "n_hyperextended": int(sum(r["hyperextended"] for r in reps)),

@@ -21,9 +21,9 @@ class InsightSettings:
     """Thresholds of the insight checks; defaults and sources in docs/report.md."""
 
     min_reps_for_trend: int = 3
-    """Reps a set needs before a within-set trend (drift, slowing) is reported."""
+    """Reps a set needs before a within-set trend (peak flexion rise, slowing) is reported."""
     drift_limit_deg: float = 5.0
-    """Fitted rise of peak flexion over a set (deg) reported as form drift."""
+    """Peak flexion rise over a set (deg, fitted) from which it is reported."""
     speed_loss_limit_pct: float = 20.0
     """Ascent speed lost over a set (%) reported as fatigue (velocity-loss threshold)."""
     min_reps_for_pattern: int = 2
@@ -91,10 +91,10 @@ def form_drift(session: SessionData, settings: InsightSettings) -> list[Insight]
             "form_drift",
             "warning",
             f"{_set_list(sets['set'])}: the back bent further rep after rep",
-            f"Peak flexion crept up within the set ({'; '.join(details)}; fitted rise, "
-            f"limit {_deg(settings.drift_limit_deg)}). When the lower back loses its brace "
-            "as a set goes on, later reps are lifted with more spinal flexion: end the set "
-            "when the depth starts to creep, or lighten the load.",
+            f"Peak flexion crept up within the set ({'; '.join(details)}: the peak "
+            f"flexion rise, fitted; limit {_deg(settings.drift_limit_deg)}). When the lower "
+            "back loses its brace as a set goes on, later reps are lifted with more spinal "
+            "flexion: end the set when the depth starts to creep, or lighten the load.",
             session.name,
         )
     ]

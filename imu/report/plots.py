@@ -197,7 +197,7 @@ def sets_figure(session: SessionData) -> Figure:
                         group["rep"][mask], group[column][mask], "v", color=VERMILLION, ms=8,
                         mec="black", mew=0.5,
                     )  # fmt: skip
-        left.set_title("Peak flexion per rep (creeping up = form drift)", fontsize=9)
+        left.set_title("Peak flexion per rep (creeping up = peak flexion rise)", fontsize=9)
         left.set_xlabel("rep in set")
         left.set_ylabel("peak flexion (deg)")
         right.set_title("Ascent duration per rep (rising = slowing ascent)", fontsize=9)

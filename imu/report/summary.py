@@ -11,22 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from imu.pipeline.metrics import fitted_ends
 from imu.report.data import SessionData
-
-
-def fitted_ends(values: np.ndarray) -> tuple[float, float]:
-    """Least-squares line through ``values`` against their index: (value at first, at last).
-
-    A line is less sensitive to one odd rep than "last minus first". NaN values are
-    skipped; fewer than two finite values give ``(nan, nan)``.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    index = np.arange(len(values), dtype=np.float64)
-    ok = np.isfinite(values)
-    if ok.sum() < 2:
-        return float("nan"), float("nan")
-    slope, intercept = np.polyfit(index[ok], values[ok], 1)
-    return float(intercept), float(intercept + slope * (len(values) - 1))
 
 
 def speed_loss_pct(ascent_s: np.ndarray) -> float:
@@ -78,7 +64,8 @@ def set_summary(session: SessionData) -> pd.DataFrame:
     """One row per set with :data:`SET_COLUMNS`.
 
     ``peak_flexion_rise_deg`` is the fitted rise of peak flexion from the first to the last
-    rep (deg, positive = creeping deeper); ``speed_loss_pct`` see :func:`speed_loss_pct`;
+    rep (deg, positive = creeping deeper), as the set events and the log give it
+    (:func:`imu.pipeline.metrics.set_summary`); ``speed_loss_pct`` see :func:`speed_loss_pct`;
     ``rest_before_s`` is the time from the previous set's last lockout to this set's
     first descent (NaN for the first set); ``load_kg`` is the user's input or NaN.
     """

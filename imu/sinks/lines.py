@@ -188,7 +188,9 @@ def set_text(event: dict[str, Any], done_at: str = "") -> str:
         parts.append(flagged_text(event.get("n_flagged"), rounded, hyper))
     if event.get("tempo_trend") is not None:
         parts.append(f"tempo trend {fmt(event.get('tempo_trend'), '+.2f')} s/rep")
-    parts.append(f"flexion drift {fmt(event.get('flexion_drift_deg'), '+.1f')} deg")
+    rise = event.get("peak_flexion_rise_deg", event.get("flexion_drift_deg"))  # older events
+    if rise is not None:  # (None: one rep)
+        parts.append(f"peak flexion rise {fmt(rise, '+.1f')} deg")
     return ", ".join(parts)
 
 
