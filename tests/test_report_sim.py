@@ -168,7 +168,8 @@ def test_appendix_is_written_for_a_coach(simulated):
         assert raw not in appendix, raw
     assert "the model shipped with imu" in appendix
     assert f"at least {model.threshold:.2f}" in appendix
-    assert re.search(r"caught \d+% of rounded reps and passed \d+% of good ones", appendix)
+    assert re.search(r"sensitivity 0\.\d\d \(rounded reps caught\), specificity 0\.\d\d "
+                     r"\(good reps passed\)", appendix)
     assert f"({model.threshold:.2f})" not in page and f"\u2265 {model.threshold:.2f})" in page
 
 

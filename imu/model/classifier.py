@@ -115,8 +115,10 @@ class RepClassifier:
             "created_utc": m.get("created_utc"),
             "command": m.get("command"),
             "personalised": "personalised_from" in m,
-            "cv": {k: cv.get(k) for k in ("balanced_accuracy", "sensitivity", "specificity",
-                                          "roc_auc", "n_groups", "n_spans")},
+            "group_by": m.get("group_by"),
+            "cv": {**{k: cv.get(k) for k in ("balanced_accuracy", "sensitivity", "specificity",
+                                             "roc_auc", "n_groups", "n_spans")},
+                   "n_folds": len(cv.get("folds") or []) or None},
         }
 
     def probability(self, rows: np.ndarray) -> np.ndarray:

@@ -338,10 +338,6 @@ def _plain_list(items: Iterable[str]) -> str:
     return "<ul>" + "".join(f"<li>{escape(item)}</li>" for item in items) + "</ul>"
 
 
-def _percent(value: Any) -> str:
-    return "?" if not isinstance(value, (int, float)) else f"{100 * value:.0f}%"
-
-
 def appendix(session: SessionData) -> list[str]:
     """The recording, its calibration and the model in sentences a coach reads (the raw
     numbers are in ``imu analyze --json`` and the model's manifest)."""
@@ -417,15 +413,50 @@ def appendix(session: SessionData) -> list[str]:
         text += f", which calls a rep rounded when its probability p is at least {threshold:.2f}"
     created = str(model.get("created_utc") or "")[:10]
     text += f"; trained {created}." if created else "."
-    cv = model.get("cv") or {}
-    if cv.get("n_groups"):
-        text += (
-            f" Checked on {cv['n_groups']} lifters or sessions it was not trained on "
-            f"({cv.get('n_spans', '?')} reps): it caught {_percent(cv.get('sensitivity'))} of "
-            f"rounded reps and passed {_percent(cv.get('specificity'))} of good ones."
-        )
+    text += model_scores(model, shipped=name == "default.skops")
     items.append(text)
     return items
+
+
+def model_scores(model: Mapping[str, Any], shipped: bool = False) -> str:
+    """What the model's cross-validated figures (its manifest's ``cv``) are, in a sentence:
+    ``imu train`` scores its whole training procedure (model choice, calibration,
+    threshold) by nested cross-validation grouped by lifter (or session), each outer fold
+    training on the other groups and judging its held-out ones; a personalised model, by
+    holding out the lifter's own groups in turn. ``shipped``: the model shipped with imu,
+    trained on SYNTHETIC data (models/README.md)."""
+    cv = model.get("cv") or {}
+    if not cv.get("n_groups"):
+        return ""
+    unit = {"subject": "lifter", "session": "session"}.get(str(model.get("group_by")), "group")
+    figures = (
+        f"balanced accuracy {_fraction(cv.get('balanced_accuracy'))}, sensitivity "
+        f"{_fraction(cv.get('sensitivity'))} (rounded reps caught), specificity "
+        f"{_fraction(cv.get('specificity'))} (good reps passed)"
+    )
+    reps = f"{cv['n_spans']} labelled reps" if cv.get("n_spans") else "its labelled reps"
+    if model.get("personalised"):
+        return (
+            f" The personalisation was scored by cross-validation on the lifter's own {reps}, "
+            f"each of {plural(int(cv['n_groups']), unit)} held out in turn: {figures}."
+        )
+    folds = f"{cv['n_folds']} folds over " if cv.get("n_folds") else ""
+    text = (
+        f" Its training procedure (model choice, calibration, threshold) was scored by nested "
+        f"cross-validation grouped by {unit} ({folds}{plural(int(cv['n_groups']), unit)}, "
+        f"{reps}; each fold chose and fitted the model on the other {unit}s only and judged "
+        f"its held-out {unit}s): {figures}."
+    )
+    if shipped:
+        text += (
+            " The training data was SYNTHETIC (simulated lifters, imu.sim): no real "
+            "recording went into the model, and real lifters may score lower."
+        )
+    return text
+
+
+def _fraction(value: Any) -> str:
+    return "?" if not isinstance(value, (int, float)) else f"{value:.2f}"
 
 
 def render_html(
