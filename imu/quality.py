@@ -11,6 +11,13 @@ import numpy as np
 
 GAP_FACTOR = 3.0  # an interval longer than 3 nominal intervals is a gap
 
+DATA_GAP_S = 0.25
+"""A gap longer than this is a *gap in the data*: the engine reports it (a ``gap`` event,
+``imu.pipeline.timing.TimingSettings.gap_s``), and so do the loading warning, analyze,
+the report and the live summary; a shorter one is a *short dropout* (a few samples or
+notifications lost), bridged without a word but counted in the samples missing
+(docs/vocabulary.md)."""
+
 
 def gap_intervals(intervals_s: np.ndarray, nominal_rate_hz: float) -> np.ndarray:
     """Which intervals (s) are gaps: longer than ``GAP_FACTOR`` nominal intervals."""

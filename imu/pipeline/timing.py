@@ -37,12 +37,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from imu.quality import DATA_GAP_S
+
 
 @dataclass(frozen=True)
 class TimingSettings:
     """Thresholds of the timing stage (seconds)."""
 
-    gap_s: float = 0.25
+    gap_s: float = DATA_GAP_S
     """An interval longer than this is reported as a ``gap`` event."""
     restart_after_s: float = 1.0
     """An interval longer than this restarts orientation and drops a rep in progress."""

@@ -10,7 +10,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from imu.errors import input_error
-from imu.quality import gap_intervals
+from imu.quality import DATA_GAP_S, gap_intervals
 from imu.session.model import (
     ACC,
     ACC_UNITS,
@@ -772,15 +772,41 @@ def finish_session(
             f"samples come at {rate:.4g} Hz (1 / median interval); gaps are judged at "
             f"{nominal:.4g} Hz"
         )
-    if gap_intervals(steps_s, nominal).any():  # only then data_quality's summary
-        quality = session.quality()
-        longest = max(g["duration_s"] for g in quality["gaps"])
-        from imu.text import clock, duration
-
-        first_s = quality["gaps"][0]["start_s"] - data[TIME].iloc[0]
-        warnings.append(  # the words and times of docs/vocabulary.md
-            f"{name}: {plural(len(quality['gaps']), 'gap')} in the timeline, longest "
-            f"{duration(longest)}, the first at {clock(first_s)} from the start; "
-            f"about {100 * quality['fraction_lost']:.1f} % of samples missing"
-        )
+    warnings += _gap_warning(data, name, steps_s, nominal, session)
     return session
+
+
+def _gap_warning(
+    data: pd.DataFrame, name: str, steps_s: np.ndarray, nominal_hz: float, session: Session
+) -> list[str]:
+    """The samples missing, in the words of docs/vocabulary.md: the *gaps in the data*
+    (over :data:`~imu.quality.DATA_GAP_S`, or a dropout marked in the ``gap`` column: the
+    ones the engine reports, analyze counts and the report hatches) and the *short
+    dropouts* (over ``GAP_FACTOR`` sample intervals, bridged); one count of each, never two
+    counts of "gaps" by different rules."""
+    dropped = gap_intervals(steps_s, nominal_hz)
+    marked = np.zeros(len(steps_s), dtype=bool)
+    if GAP_COLUMN in data:
+        marked = data[GAP_COLUMN].to_numpy()[1:] == 1
+    long = (steps_s > DATA_GAP_S) | (marked & dropped)  # (a clock reset's mark: its own)
+    short = dropped & ~long
+    if not long.any() and not short.any():
+        return []
+    from imu.text import clock, duration
+
+    parts = []
+    if long.any():
+        first_s = float(data[TIME].iloc[int(np.flatnonzero(long)[0])] - data[TIME].iloc[0])
+        parts.append(
+            f"{plural(int(long.sum()), 'gap')} in the data, longest "
+            f"{duration(float(steps_s[long].max()))}, the first at {clock(first_s)} from the start"
+        )
+    if short.any():
+        parts.append(
+            f"{plural(int(short.sum()), 'short dropout')} of at most "
+            f"{duration(float(steps_s[short].max()))} (bridged"
+            + ("" if long.any() else f"; no gap over {DATA_GAP_S:g} s in the data")
+            + ")"
+        )
+    lost = 100 * session.quality()["fraction_lost"]
+    return [f"{name}: {'; '.join(parts)}; about {lost:.1f} % of samples missing"]
