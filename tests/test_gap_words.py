@@ -56,3 +56,24 @@ def test_analyze_counts_one_kind_of_gap_and_names_the_short_dropouts(tmp_path, c
     n_short = int(np.sum((steps > 3 / RATE_HZ) & (steps <= 0.25)))
     assert f" from the start; {n_short} short dropouts of at most 0.06 s (bridged); " in both
     assert "\n2 gaps in the data, 2.8 s in total, 1 too long to bridge" in both, both
+
+
+def test_analyze_keeps_a_long_set_line_whole_in_a_pipe(tmp_path, capsys):
+    """A pipe or a file gets whole lines (for grep, as the log): a set line longer than
+    rich's 140 columns was cut before its last word ('peak flexion rise' / '+1.4 deg')."""
+    from imu.commands.analyze import _print_summary
+    from imu.text import Timeline
+
+    result = {
+        "source": "s.csv", "sampling_rate_hz": 100.0, "warnings": [], "model": None,
+        "quality": {"n_gaps": 0}, "settings": {"hyperextension_deg": 10.0},
+        "reps": [{"set": 1, "rep": 1, "start_s": 1.0, "end_s": 4.0, "peak_flexion_deg": 80.0,
+                  "liftoff_flexion_deg": 80.0, "lockout_extension_deg": 1.0, "ascent_s": 1.0,
+                  "p_rounded": None, "rounded": True, "hyperextended": True}],
+        "sets": [{"set": 1, "n_reps": 9, "n_reps_lost": 3, "n_rounded": 4,
+                  "n_hyperextended": 2, "tempo_trend": -0.25, "peak_flexion_rise_deg": 1.4}],
+    }  # fmt: skip
+    _print_summary(result, {"ok": True, "quality": 0.9}, Timeline(0.0))
+    out = capsys.readouterr().out.splitlines()
+    (line,) = [x for x in out if x.startswith("set 1 done")]
+    assert len(line) > 140 and line.endswith("peak flexion rise +1.4 deg"), out

@@ -149,10 +149,11 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
     if quality.get("n_gaps"):
         console.print(
             f"{plural(quality['n_gaps'], 'gap')} in the data, {quality['gap_total_s']:.1f} s "
-            f"in total, {quality['n_restarts']} too long to bridge (angles started again)"
+            f"in total, {quality['n_restarts']} too long to bridge (angles started again)",
+            soft_wrap=whole,
         )
     if quality.get("n_reps_lost"):  # as the live and replay summary says it
-        console.print(lost_reps_text(int(quality["n_reps_lost"])))
+        console.print(lost_reps_text(int(quality["n_reps_lost"])), soft_wrap=whole)
     reps, sets = result["reps"], result["sets"]
     threshold = (result.get("model") or {}).get("threshold")
     n_rounded = sum(bool(r["rounded"]) for r in reps)
@@ -222,4 +223,4 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
         n_flagged = sum(is_flagged(r) for r in reps if r["set"] == s["set"])
         width = console.width if sys.stdout.isatty() else None  # folded as in the log
         for line in fold(set_text({**s, "n_flagged": n_flagged}), width):
-            console.print(line)
+            console.print(line, soft_wrap=whole)
