@@ -41,6 +41,12 @@ if TYPE_CHECKING:
     from imu.pipeline.movement import MovementSettings
     from imu.pipeline.upright_check import UprightCheckSettings
 
+SCALE_NOTE_FRACTION = 0.05
+"""A still period whose acceleration norm is more than this fraction off g is reported
+(the calibration event's ``acc_scale_error_pct`` and a note in its message): the
+accelerometer's scale looks off. Angles do not depend on it (directions only); what
+compares the norm with g (quiet standing, the rep decision's acceleration features) does."""
+
 UNCERTAIN_QUALITY = 0.5
 """Below this calibration quality the forward axis was assumed (0.3 x the still period's
 quality) or came from a twisted bend (0.5 x its consistency): reps may be missed and
@@ -64,8 +70,14 @@ class CalibrationSettings:
     """Largest per-axis gyroscope standard deviation in a still window (deg/s)."""
     still_acc_std_m_s2: float = 0.35
     """Largest per-axis accelerometer standard deviation in a still window (m/s^2)."""
-    still_gravity_tolerance_m_s2: float = 1.0
-    """Largest difference between the mean acceleration norm and g (m/s^2)."""
+    still_gravity_tolerance_m_s2: float = 2.0
+    """Largest difference between the mean acceleration norm and g (m/s^2). Uncalibrated
+    parts read g off by their sensitivity error and zero-g offset: an ADXL345's data
+    sheet allows 230-282 LSB/g around the 256 a driver assumes (+-10 %, 0.98 m/s^2; one
+    reading 10.81 m/s^2 standing lost its still period at 1 m/s^2), plus up to 80 mg
+    along the vertical axis (0.78 m/s^2; real-sensors.md): 1.76 m/s^2 together. A still
+    window further off than 2 m/s^2 is not a still sensor (the per-axis spreads decide
+    stillness); one more than :data:`SCALE_NOTE_FRACTION` off is named in the message."""
     max_gyro_bias_deg_s: float = 10.0
     """A still window whose mean rotation rate about the vertical (its mean acceleration)
     exceeds this is motion, not bias (deg/s): turning on the spot leaves the
@@ -176,6 +188,8 @@ class StillPeriod:
     gyro_bias_deg_s: np.ndarray
     up_sensor: np.ndarray
     quality: float
+    acc_norm_m_s2: float = math.nan
+    """Norm of the mean acceleration of the window (NaN: not a measured still period)."""
 
 
 def check_still(acc: np.ndarray, gyr: np.ndarray, settings: CalibrationSettings) -> float | None:
@@ -348,7 +362,8 @@ class StillSearch:
         if quality is None:
             return None
         up = _fmean(rows[:, 1:4])
-        return StillPeriod(start, end, _fmean(rows[:, 4:7]), up / np.linalg.norm(up), quality)
+        norm = float(np.linalg.norm(up))
+        return StillPeriod(start, end, _fmean(rows[:, 4:7]), up / norm, quality, norm)
 
 
 def rotation_from_axes(up_sensor: np.ndarray, forward_hint: np.ndarray) -> np.ndarray:

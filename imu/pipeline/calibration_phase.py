@@ -28,6 +28,7 @@ import numpy as np
 from imu.pipeline.angles import body_matrix_entries, heading_deg, up_in_sensor
 from imu.pipeline.buffers import GrowingArray
 from imu.pipeline.calibration import (
+    SCALE_NOTE_FRACTION,
     STANDARD_GRAVITY_M_S2,
     CalibrationSettings,
     StillPeriod,
@@ -699,6 +700,13 @@ class CalibrationPhase:
                 "; accelerometer only (no gyroscope): no twist, flexion and lateral bend "
                 "less accurate during fast motion"
             )
+        scale_pct = acc_scale_error_pct(still.acc_norm_m_s2)
+        if scale_pct is not None:
+            message += (
+                f"; the accelerometer's scale looks off by {scale_pct:+.0f} % (|acc| "
+                f"{still.acc_norm_m_s2:.2f} m/s^2 standing still, g is "
+                f"{STANDARD_GRAVITY_M_S2:.2f}; angles are unaffected)"
+            )
         self.calibration = {
             "type": "calibration",
             "ok": True,
@@ -713,6 +721,7 @@ class CalibrationPhase:
             "time_s": self._still_time,
             "upright": upright,
             "sampling_rate_hz": self.sampling_rate_hz,
+            "acc_scale_error_pct": scale_pct,
             **mode_fields(self.settings.mode),
         }
         self.phase = "ready"
@@ -721,9 +730,18 @@ class CalibrationPhase:
         self.calibration = {
             "type": "calibration", "ok": False, "method": None, "quality": 0.0, "message": f"calibration failed: {message}",
             "mounting": None, "mounting_misalignment_deg": None, "gyro_bias_deg_s": None, "time_s": None, "upright": None,
-            "sampling_rate_hz": self.sampling_rate_hz, **mode_fields(self.settings.mode),
+            "sampling_rate_hz": self.sampling_rate_hz, "acc_scale_error_pct": None, **mode_fields(self.settings.mode),
         }  # fmt: skip
         self.phase = "failed"
+
+
+def acc_scale_error_pct(acc_norm_m_s2: float) -> float | None:
+    """How far (%) a still period's acceleration norm is off g, when it is more than
+    :data:`SCALE_NOTE_FRACTION` off (else None; None without a measured still period)."""
+    if not math.isfinite(acc_norm_m_s2):
+        return None
+    error = acc_norm_m_s2 / STANDARD_GRAVITY_M_S2 - 1.0
+    return round(100.0 * error, 1) if abs(error) > SCALE_NOTE_FRACTION else None
 
 
 def mode_fields(mode: str) -> dict:

@@ -36,6 +36,12 @@ class SensorModel:
     acc_bias_walk_m_s2_per_10min: float = 0.02
     gyr_bias_walk_deg_s_per_10min: float = 0.2
     scale_error_sigma: float = 0.01
+    acc_scale_error: float = 0.0
+    """Sensitivity error common to the accelerometer's axes (0.10: every axis reads 10 %
+    high), on top of the per-axis ``scale_error_sigma``. An ADXL345's data sheet allows
+    230-282 LSB/g at full resolution around the 256 LSB/g (3.9 mg/LSB) a driver assumes:
+    up to +-10 %, a board reading 10.8 m/s^2 standing. Draws nothing (the same random
+    draws with any value)."""
     cross_axis_sigma: float = 0.005
     acc_range_g: float = 16.0
     gyr_range_deg_s: float = 2000.0
@@ -100,7 +106,7 @@ class SensorModel:
             / (sampling_rate_hz * self.warmup_tau_s)
         )
         out = []
-        for true, noise, bias_sigma, walk, warmup, full_scale, lsb in (
+        for true, noise, bias_sigma, walk, warmup, full_scale, lsb, common in (
             (
                 acc_m_s2,
                 acc_noise,
@@ -109,6 +115,7 @@ class SensorModel:
                 0.0,
                 acc_range,
                 None if self.acc_lsb_g is None else self.acc_lsb_g * STANDARD_GRAVITY_M_S2,
+                1.0 + self.acc_scale_error,
             ),
             (
                 gyr_deg_s,
@@ -118,11 +125,13 @@ class SensorModel:
                 self.gyr_warmup_deg_s,
                 self.gyr_range_deg_s,
                 self.gyr_lsb_deg_s,
+                1.0,
             ),
         ):
             gain = np.eye(3) + np.diag(rng.normal(0, self.scale_error_sigma, 3))
             off = rng.normal(0, self.cross_axis_sigma, (3, 3))
             gain += off - np.diag(np.diag(off))
+            gain *= common
             step = walk / np.sqrt(600.0 * sampling_rate_hz)
             bias = rng.normal(0, bias_sigma, 3) + np.cumsum(rng.normal(0, step, (n, 3)), axis=0)
             bias = bias + rng.normal(0, warmup, 3) * warming  # self-heating after power-on
