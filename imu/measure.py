@@ -48,6 +48,7 @@ def measure(
     result["source"] = session.source
     result["settings"] = measured_with(settings)
     result["warnings"] = list(session.warnings) + calibration_warnings(analysis.calibration)
+    result["warnings"] += event_warnings(analysis)
     mismatch = lift_mismatch(session.metadata, settings.reps.lift)
     result["warnings"] += [mismatch] if mismatch else []
     if classifier is not None:
@@ -107,6 +108,20 @@ def calibration_warnings(calibration: dict | None) -> list[str]:
         "if the recording has no standing start, pass --mounting (docs/calibration.md)"
     )
     return [warning]
+
+
+def event_warnings(analysis: Analysis) -> list[str]:
+    """The pipeline's ``warning`` events (e.g. the flexion sign looks inverted) as the
+    log says them, with the time from the recording's start."""
+    from imu.text import Timeline
+
+    times = analysis.angles[:, 0]
+    timeline = Timeline(float(times[0]) if len(times) else 0.0)
+    return [
+        f"{e['message']} (at {timeline.at(e.get('time_s'))})"
+        for e in analysis.events
+        if e.get("type") == "warning"
+    ]
 
 
 def json_safe(value):

@@ -55,6 +55,7 @@ from imu.pipeline.orientation import (
 from imu.pipeline.rep_settings import RepSettings
 from imu.pipeline.reps import RepSegmenter
 from imu.pipeline.settle import ExtensionGate, ExtensionGateSettings
+from imu.pipeline.sign_check import SignCheck, SignCheckSettings
 from imu.pipeline.timing import TimedRows, Timing, TimingSettings
 from imu.pipeline.upright_check import Revisions
 
@@ -81,6 +82,8 @@ class EngineSettings:
     """Orientation in accelerometer-only mode."""
     extension_gate: ExtensionGateSettings = field(default_factory=ExtensionGateSettings)
     """Accelerometer-only mode: the rows on which an extension is believed (lockout)."""
+    sign_check: SignCheckSettings = field(default_factory=SignCheckSettings)
+    """The warning when bends read backwards (imu/pipeline/sign_check.py)."""
     sampling_rate_hz: float | None = None
 
 
@@ -124,6 +127,7 @@ class Engine:
         self._gate = ExtensionGate(
             self.settings.reps.hyperextension_deg, self.settings.extension_gate
         )
+        self.sign_check = SignCheck(self.settings.sign_check)
         self.calibration: dict | None = None
         self.sampling_rate_hz = self.settings.sampling_rate_hz
         self.mode: str | None = None  # GYRO_FUSION or ACCELEROMETER_ONLY once decided
@@ -329,6 +333,7 @@ class Engine:
         for lo, hi in itertools.pairwise(bounds):
             if lo in restarts:
                 self.segmenter.restart()
+                self.sign_check.restart()
             keep = np.flatnonzero(accepted[lo:hi]) + lo
             if keep.size:
                 rows = slice(lo, hi) if keep.size == hi - lo else keep  # a view when all kept
@@ -336,6 +341,11 @@ class Engine:
                 events += self.segmenter.update(
                     samples[rows, 0], seen[rows], keep + first_row, acc_norm
                 )
+                # the flexion a person sees (not the segmenter's gated extension)
+                events += [
+                    (int(keep[row]) + first_row, warning)
+                    for row, warning in self.sign_check.update(samples[rows, 0], angles[rows, 0])
+                ]
         events.sort(key=lambda pair: pair[0])
         if acc_only:
             angles[:, 2] = np.nan

@@ -109,6 +109,8 @@ def describe(
                 f"{event.get('message', '')}"
             )
         return f"{at('time_s')}  a rep may be lost: {event.get('message', '')}"
+    if kind == "warning":
+        return f"{at('time_s')}  warning: {event.get('message', '')}"
     if kind == "bad_data":  # may come before the first sample
         known = event.get("time_s") is not None and timeline.origin_s is not None
         return f"{at('time_s') + '  ' if known else ''}{event.get('message', '')}"
