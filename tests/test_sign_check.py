@@ -140,3 +140,33 @@ def test_a_restart_drops_the_bend_in_progress():
     assert sign.update(t[:cut_at], flexion[:cut_at]) == []
     sign.restart()
     assert sign.update(t[cut_at:], flexion[cut_at:]) == []
+
+
+def test_a_set_cut_to_the_reps_with_a_flipped_mounting_warns_with_the_calibration():
+    """SYNTHETIC ``realistic_set(0, start="before_first_rep")`` (dev seed; 9 touch-and-go
+    reps, no still period): with --mounting body x and y reversed, calibration from the
+    movement took the bottoms of the reps for upright (they read as bends from there, not
+    backwards); its upright is far from the mounting's z axis, which is nearer the bent
+    end: one warning with the calibration, the same for one row at a time. With the true
+    mounting: none."""
+    from imu.sim.recording import realistic_set
+    from imu.sim.rotations import MOUNTINGS, mounting_code
+
+    result, drawn = realistic_set(0, start="before_first_rep")
+    true_mounting = mounting_code(MOUNTINGS[drawn["mounting"]])
+    samples = result.session.samples()
+    settings = EngineSettings(calibration=CalibrationSettings(mounting=flipped(true_mounting)))
+    per_row = feed(samples, (1,), settings)[1]
+    whole = feed(samples, (10**6,), settings)[1]
+    (warning,) = warnings_of(whole)
+    assert warnings_of(per_row) == [warning]
+    (calibration, *_) = [e for e in whole if e["type"] == "calibration"]
+    assert calibration["method"] == "movement"
+    assert whole.index(warning) == whole.index(calibration) + 1
+    assert warning["mounting_off_deg"] > 30
+    assert warning["message"].startswith(
+        f"the upright the reps give is {warning['mounting_off_deg']:.0f} deg from the z axis "
+        f"of --mounting {flipped(true_mounting)}, which is nearer their bent end"
+    )
+    settings = EngineSettings(calibration=CalibrationSettings(mounting=true_mounting))
+    assert not warnings_of(analyze_samples(samples, settings).events)

@@ -704,8 +704,8 @@ class CalibrationPhase:
         if scale_pct is not None:
             message += (
                 f"; the accelerometer's scale looks off by {scale_pct:+.0f} % (|acc| "
-                f"{still.acc_norm_m_s2:.2f} m/s^2 standing still, g is "
-                f"{STANDARD_GRAVITY_M_S2:.2f}; angles are unaffected)"
+                f"{still.acc_norm_m_s2:.2f} m/s^2 standing still, not "
+                f"{STANDARD_GRAVITY_M_S2:.2f}: its scale or zero offset; angles are unaffected)"
             )
         self.calibration = {
             "type": "calibration",

@@ -118,6 +118,23 @@ class MovementResult:
     """How much lower the sensor is at the bent end, per radian of bend (m/rad; the
     ``height`` evidence; NaN when ``--mounting`` fixed the sign): a squat drops ~0.5-1,
     a deadlift from the floor 0.2-0.4, a lean back about nothing."""
+    mounting_off_deg: float = math.nan
+    """With ``--mounting``: the angle (deg) between the upright taken and the mounting's
+    z axis when that axis is clearly nearer the bent end of the reps (the mounting's x
+    and y look reversed: the flexion sign contradicts it); NaN otherwise."""
+
+
+MOUNTING_UP_DEG = 30.0
+"""With ``--mounting``, an upright this far (deg) from the mounting's z axis, while the
+bent end of the reps is at least :data:`MOUNTING_CLEARER_DEG` nearer to it, contradicts
+the mounting: a strap tilts the sensor 5-20 deg from its named axes (plus the lordosis
+``lordosis_deg``), a hinge bends 30 deg and more."""
+MOUNTING_CLEARER_DEG = 15.0
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    cos = float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12)
+    return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
 
 
 def moving_average(values: np.ndarray, n: int) -> np.ndarray:
@@ -484,13 +501,18 @@ def calibrate_from_movement(
     up /= np.linalg.norm(up)
     in_bend = flex > deep
     forward, consistency = forward_from_bend(up_sensor[in_bend], up)
+    mounting_off_deg = math.nan
     if known_rotation is not None:
         forward = known_rotation[0]
+        off_deg = _angle_deg(up, known_rotation[2])
+        bent_deg = _angle_deg(np.sum(up_sensor[in_bend], axis=0), known_rotation[2])
+        if off_deg > MOUNTING_UP_DEG and bent_deg + MOUNTING_CLEARER_DEG < off_deg:
+            mounting_off_deg = round(off_deg, 1)
     rotation = rotation_from_axes(up, forward)
     quality = axis_share * sign_quality * min(1.0, consistency) * min(1.0, 0.5 + 0.25 * n_exc)
     return MovementResult(
         rotation, int(top_row), n_exc, round(quality, 3), sign_from, len(tops),
-        "rep_tops" if standing is None else "standing", drop_m_per_rad,
+        "rep_tops" if standing is None else "standing", drop_m_per_rad, mounting_off_deg,
     )  # fmt: skip
 
 

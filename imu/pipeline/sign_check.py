@@ -137,3 +137,26 @@ class SignCheck:
                 "check --mounting, or stand upright and still 2 s at the start"
             ),
         }
+
+
+def mounting_warning(time_s: float, off_deg: float, mounting: str) -> dict:
+    """The ``warning`` event of a calibration from the movement whose upright contradicts
+    ``--mounting`` (:attr:`imu.pipeline.movement.MovementResult.mounting_off_deg`): the reps'
+    upright is ``off_deg`` from the mounting's z axis, which is nearer their bent end. Then
+    the reps read as bends from their bottom (counted at the wrong end), not backwards, so
+    :class:`SignCheck` cannot see it; given with the calibration, once."""
+    return {
+        "type": "warning",
+        "kind": "flexion_sign",
+        "time_s": time_s,
+        "start_s": time_s,
+        "n_excursions": None,
+        "median_depth_deg": None,
+        "mounting_off_deg": off_deg,
+        "message": (
+            f"the upright the reps give is {off_deg:.0f} deg from the z axis of --mounting "
+            f"{mounting}, which is nearer their bent end: the flexion sign looks inverted "
+            "(body x and y reversed?) and reps may be counted at the wrong end; check "
+            "--mounting"
+        ),
+    }
