@@ -64,7 +64,7 @@ class SignCheck:
         self._start_s = math.nan  # where it left upright
         self._deepest_deg = math.inf
         self._upright_s = math.nan  # the last row near upright
-        self._run: list[tuple[float, float, float]] = []  # (start_s, end_s, deepest_deg)
+        self._bends: list[tuple[float, float, float]] = []  # (start_s, end_s, deepest_deg)
 
     def restart(self) -> None:
         """The orientation started again (a long gap): an excursion in progress is dropped."""
@@ -76,6 +76,14 @@ class SignCheck:
         pairs (at most one per stream)."""
         if self.fired or not len(time_s):
             return []
+        if len(time_s) == 1:  # live: one row per call, in plain floats (the same outcome)
+            value = float(flexion_deg[0])
+            if math.isfinite(value):
+                t = float(time_s[0])
+                event = self._on_run(self._kind(value), t, t, value)
+                if event is not None:
+                    return [(0, event)]
+            return []
         s = self.settings
         kind = np.where(
             flexion_deg > s.forward_deg, 2, np.where(flexion_deg >= -s.upright_deg, 1, 0)
@@ -86,24 +94,37 @@ class SignCheck:
         ends = np.concatenate([bounds, [len(kind)]]) - 1
         for first, last in zip(starts.tolist(), ends.tolist(), strict=True):
             c = int(kind[first])
-            if c == 2:  # a forward bend: the run of backward ones is over
-                self._in_back, self._run = False, []
-            elif c == 1:
-                if self._in_back:
-                    event = self._end_excursion(float(time_s[first]))
-                    if event is not None:
-                        self.fired = True
-                        return [(first, event)]
-                self._upright_s = float(time_s[last])
-            elif c == 0:
-                if not self._in_back:
-                    self._in_back = True
-                    self._start_s = self._upright_s if math.isfinite(self._upright_s) else math.nan
-                    self._deepest_deg = math.inf
-                self._deepest_deg = min(
-                    self._deepest_deg, float(np.min(flexion_deg[first : last + 1]))
-                )
+            if c < 0:
+                continue
+            deepest = float(np.min(flexion_deg[first : last + 1])) if c == 0 else math.nan
+            event = self._on_run(c, float(time_s[first]), float(time_s[last]), deepest)
+            if event is not None:
+                return [(first, event)]
         return []
+
+    def _kind(self, flexion_deg: float) -> int:
+        s = self.settings
+        return 2 if flexion_deg > s.forward_deg else 1 if flexion_deg >= -s.upright_deg else 0
+
+    def _on_run(self, kind: int, first_s: float, last_s: float, deepest_deg: float) -> dict | None:
+        """Rows of one class (2 forward, 1 near upright, 0 backward) from ``first_s`` to
+        ``last_s``; a run may come in pieces (chunks), the outcome is the same."""
+        if kind == 2:  # a forward bend: the run of backward ones is over
+            self._in_back, self._bends = False, []
+        elif kind == 1:
+            if self._in_back:
+                event = self._end_excursion(first_s)
+                if event is not None:
+                    self.fired = True
+                    return event
+            self._upright_s = last_s
+        else:
+            if not self._in_back:
+                self._in_back = True
+                self._start_s = self._upright_s
+                self._deepest_deg = math.inf
+            self._deepest_deg = min(self._deepest_deg, deepest_deg)
+        return None
 
     def _end_excursion(self, end_s: float) -> dict | None:
         s = self.settings
@@ -113,22 +134,22 @@ class SignCheck:
             return None
         duration = end_s - start_s
         if duration > s.max_s:  # lying down, not a rep
-            self._run = []
+            self._bends = []
             return None
         if deepest > -s.back_deg or duration < s.min_s:
             return None
-        if self._run and start_s - self._run[-1][1] > s.within_s:
-            self._run = []
-        self._run.append((start_s, end_s, deepest))
-        if len(self._run) < s.n_excursions:
+        if self._bends and start_s - self._bends[-1][1] > s.within_s:
+            self._bends = []
+        self._bends.append((start_s, end_s, deepest))
+        if len(self._bends) < s.n_excursions:
             return None
-        depth = float(np.median([d for _, _, d in self._run]))
-        n = len(self._run)
+        depth = float(np.median([d for _, _, d in self._bends]))
+        n = len(self._bends)
         return {
             "type": "warning",
             "kind": "flexion_sign",
             "time_s": end_s,
-            "start_s": self._run[0][0],
+            "start_s": self._bends[0][0],
             "n_excursions": n,
             "median_depth_deg": round(depth, 1),
             "message": (
