@@ -259,9 +259,10 @@ def stamp_s(event: dict[str, Any]) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-NOTES = ("gap", "rep_lost", "connected", "disconnected")
-"""Events about the data or the link, not the lift: the engine gives a gap when the rows
-resume, before the reps that locked out before it are decided (:class:`LogOrder`)."""
+NOTES = ("gap", "rep_lost", "connected", "disconnected", "warning")
+"""Events about the data, the link or the calibration, not one rep: the engine gives a gap
+when the rows resume, before the reps that locked out before it are decided, and a
+``warning`` (the flexion sign looks inverted) when it sees it (:class:`LogOrder`)."""
 
 
 LATE_KINDS = ("set", "rep_lost", "gap")
