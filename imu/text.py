@@ -223,9 +223,16 @@ def signed(value: float | None, spec: str = "+.1f") -> str:
     return text
 
 
-def lost_reps_text(n_lost: int) -> str:
+def lost_reps_text(n_lost: int, n_outside: int = 0) -> str:
     """``1 rep may be lost in a gap in the data`` (``rep_lost`` events, whatever their
     ``basis``: cut off by a gap, spanning one, or put in one by the set's cadence; the live
-    and replay summary, ``imu analyze``, the report say it alike)."""
+    and replay summary, ``imu analyze``, the report say it alike). ``n_outside``: those not
+    counted in a set's ``n_reps_lost`` (the set lines' '+ n' add up to the rest):
+    ``3 reps may be lost in gaps in the data (1 of them outside a set)``."""
     gaps = "a gap" if n_lost == 1 else "gaps"
-    return f"{plural(n_lost, 'rep')} may be lost in {gaps} in the data"
+    text = f"{plural(n_lost, 'rep')} may be lost in {gaps} in the data"
+    if n_outside and n_lost == 1:
+        return f"{text} (outside a set)"
+    if n_outside:
+        return f"{text} ({n_outside} of them outside a set)"
+    return text

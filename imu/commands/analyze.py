@@ -153,7 +153,8 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
             soft_wrap=whole,
         )
     if quality.get("n_reps_lost"):  # as the live and replay summary says it
-        console.print(lost_reps_text(int(quality["n_reps_lost"])), soft_wrap=whole)
+        outside = int(quality.get("n_reps_lost_outside_sets") or 0)
+        console.print(lost_reps_text(int(quality["n_reps_lost"]), outside), soft_wrap=whole)
     reps, sets = result["reps"], result["sets"]
     threshold = (result.get("model") or {}).get("threshold")
     n_rounded = sum(bool(r["rounded"]) for r in reps)

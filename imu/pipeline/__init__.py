@@ -120,6 +120,8 @@ def analyze_samples(
             "n_samples": len(samples),
             **engine.timing.summary(),
             "n_reps_lost": len(engine.segmenter.lost),
+            "n_reps_lost_outside_sets": len(engine.segmenter.lost)
+            - sum(e["n_reps_lost"] for e in events if e["type"] == "set"),
         },
         reps=[e for e in events if e["type"] == "rep"],
         sets=[e for e in events if e["type"] == "set"],

@@ -274,15 +274,29 @@ class SetGrouping:
             }
             self.lost.append(lost)
             events.append((row, lost))
-        start_s, end_s = self.set_reps[0]["start_s"], self.set_reps[-1]["end_s"]
-        n_lost = len(hidden) + sum(
-            start_s - self.settings.quiet_s <= t <= end_s + self.settings.quiet_s
-            for t in self.set_lost_s
-        )
+        n_lost = len(hidden) + len(own_lost(self.set_reps, self.set_lost_s, self.settings.quiet_s))
         summary = {"type": "set", **set_summary(self.set_reps), "n_reps_lost": n_lost}
         self.sets.append(summary)
         self.set_reps, self.set_lost_s, self.set_gaps, self.set_bent_s = [], [], [], []
         return [*events, (row, summary)]
+
+
+def own_lost(reps: list[dict], lost_s: list[float], quiet_s: float) -> list[float]:
+    """The times in ``lost_s`` (excursions lost to gaps since the set before) that belong
+    to the set of ``reps``: within ``quiet_s`` of its reps or of another lost excursion of
+    it (the rule that keeps a set going, :meth:`SetGrouping.note_lost`), so two reps lost
+    in a row before the first counted one are both the set's (the log said 2 reps may be
+    lost, the set '+ 1'). The others are lost outside a set: said by the session summary."""
+    lo, hi = reps[0]["start_s"], reps[-1]["end_s"]
+    for t in sorted(t for t in lost_s if t > hi):
+        if t > hi + quiet_s:
+            break
+        hi = t
+    for t in sorted((t for t in lost_s if t < lo), reverse=True):
+        if t < lo - quiet_s:
+            break
+        lo = t
+    return [t for t in lost_s if lo <= t <= hi]
 
 
 def hidden_reps(

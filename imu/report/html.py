@@ -357,7 +357,8 @@ def appendix(session: SessionData) -> list[str]:
     )  # (the loading warnings below count every missing sample)
     n_lost = int(q.get("n_reps_lost") or 0)
     if n_lost:  # a rep_lost: said in the live summary and by imu analyze too
-        recording += f" {lost_reps_text(n_lost)}."
+        outside = int(q.get("n_reps_lost_outside_sets") or 0)
+        recording += f" {lost_reps_text(n_lost, outside)}."
     skipped = int(q.get("n_skipped_duplicate_or_out_of_order") or 0)
     if skipped:
         were = "was" if skipped == 1 else "were"

@@ -538,7 +538,8 @@ def summary_lines(summary: dict[str, Any], timeline: Timeline | None = None) -> 
         )
     ]
     if summary.get("n_reps_lost"):
-        lines.append(lost_reps_text(int(summary["n_reps_lost"])))
+        outside = int(summary.get("n_reps_lost_outside_sets") or 0)
+        lines.append(lost_reps_text(int(summary["n_reps_lost"]), outside))
     lines += link_lines(int(summary.get("n_disconnects") or 0),
                         int(summary.get("n_reconnects") or 0))
     if summary.get("n_undecodable"):

@@ -54,6 +54,7 @@ class Runner:
         self.status_interval_s = status_interval_s
         self.stopped_word = stopped_word
         self.counts: Counter[str] = Counter()
+        self.n_reps_lost_in_sets = 0  # the sets' n_reps_lost (the rest: outside a set)
         self.n_samples = 0
         self.n_flagged = 0
         self.n_reconnects = 0  # "connected" events that say "reconnect"
@@ -116,6 +117,8 @@ class Runner:
         self.counts[event["type"]] += 1
         if event["type"] == "connected" and event.get("reconnect"):
             self.n_reconnects += 1
+        if event["type"] == "set":
+            self.n_reps_lost_in_sets += int(event.get("n_reps_lost") or 0)
         if event["type"] == "rep":
             self.n_flagged += is_flagged(event)
             self.n_rounded += bool(event.get("rounded"))
@@ -162,6 +165,7 @@ class Runner:
             "n_alerts": self.counts["alert"] - self.counts["alert_withdrawn"],
             "n_gaps": self.counts["gap"],
             "n_reps_lost": self.counts["rep_lost"],
+            "n_reps_lost_outside_sets": self.counts["rep_lost"] - self.n_reps_lost_in_sets,
             "n_disconnects": self.counts["disconnected"],
             "n_reconnects": self.n_reconnects,
             "n_undecodable": int(self.source.status().get("decode_errors", 0)),
