@@ -167,7 +167,7 @@ def test_the_reps_said_lost_add_up_in_the_set_lines_and_the_summary(tmp_path, ca
     outside a set, and the sets' counts and it add up to the rep_lost events."""
     from imu.cli import main
     from imu.session import SessionWriter
-    from imu.sinks.lines import set_text
+    from imu.sinks.lines import set_text, summary_lines
 
     result = gapped_set()
     samples, truth = result.session.samples(), result.truth_reps
@@ -197,6 +197,8 @@ def test_the_reps_said_lost_add_up_in_the_set_lines_and_the_summary(tmp_path, ca
     assert main(["analyze", str(path), "--no-model"]) == 0
     said = "1 rep may be lost in a gap in the data (outside a set)"
     assert said in capsys.readouterr().out.splitlines()
+    live = summary_lines({"n_reps_lost": 3, "n_reps_lost_outside_sets": 1})  # live, replay
+    assert "3 reps may be lost in gaps in the data (1 of them outside a set)" in live
 
 
 def test_a_rep_awaiting_its_decision_at_a_link_loss_is_decided_after_it():

@@ -352,6 +352,7 @@ def test_runner_records_everything_dispatches_in_order_and_summarises(tmp_path):
         "n_alerts": 1,
         "n_gaps": 0,
         "n_reps_lost": 0,
+        "n_reps_lost_outside_sets": 0,
         "n_disconnects": 0,
         "n_reconnects": 0,
         "n_undecodable": 0,
