@@ -223,3 +223,32 @@ def test_a_rep_awaiting_its_decision_at_a_link_loss_is_decided_after_it():
         assert found[0] and not found[1] and all(found[2:6])
         lost = [e["time_s"] for e in events if e["type"] == "rep_lost"]
         assert len(lost) == 1 and lo <= lost[0] <= lo + 1.01
+
+
+def test_the_rep_after_a_rep_lost_in_a_link_loss_is_counted():
+    """A set's first rep cut off by a 1 s link loss (said lost): the next rep, 2.6 s after
+    the lost second, was decided as if no rep came before it and not counted (SYNTHETIC:
+    a gym session of bench_gym --quick --seed 83, lifter 1, with a loss every 30 s;
+    imu.sim, its first 150 s). Found once the lost rep is in the decision's context, in
+    one piece and live."""
+    from imu.sim.gym import gym_session
+
+    seed, lifter, lost_at_s = 83, 1, 123.71
+
+    session_seed = seed * 10 + 7 * lifter
+    script = gym_session(make_lifter(lifter, seed=seed), session_seed, minutes=20)
+    result = simulate(script, sampling_rate_hz=100.0, mounting="random", seed=session_seed)
+    samples, truth = result.session.samples(), result.truth_reps
+    samples = samples[samples[:, 0] < lost_at_s + 25.0]
+    lo, hi = lost_at_s, lost_at_s + 1.0
+    rep = int(np.searchsorted(truth.start_s, hi))  # the first after the lost second
+    assert truth.start_s[rep - 1] < hi and truth.end_s[rep - 1] > lo  # the lost one
+    assert truth.start_s[rep] > hi + 2.5
+    kept, flags = _cut_out(samples, [(lo, hi)])
+    after = int(np.flatnonzero(flags)[0])
+    analysis = analyze_samples(kept, gap_before=flags)
+    for events in (analysis.events, _run(kept, after, 0.25)):
+        reps = [(e["start_s"], e["end_s"]) for e in events if e["type"] == "rep"]
+        assert any(iou(r, (truth.start_s[rep], truth.end_s[rep])) >= 0.5 for r in reps)
+        lost = [e["time_s"] for e in events if e["type"] == "rep_lost"]
+        assert len(lost) == 1 and lo - 0.02 <= lost[0] <= hi + 0.01
