@@ -252,3 +252,29 @@ def test_the_rep_after_a_rep_lost_in_a_link_loss_is_counted():
         assert any(iou(r, (truth.start_s[rep], truth.end_s[rep])) >= 0.5 for r in reps)
         lost = [e["time_s"] for e in events if e["type"] == "rep_lost"]
         assert len(lost) == 1 and lo - 0.02 <= lost[0] <= hi + 0.01
+
+
+def test_a_rep_whose_next_rep_rose_in_a_link_loss_is_decided_with_that_rise():
+    """A set's first rep locked out 1.5 s before a 1 s link loss in which the next rep rose
+    past bottom_deg: decided after the loss with the next rise at the first row after it
+    (2.5 s after the lockout, as good as none: not a rep) it was dropped; the rise is put
+    where a straight line from the last row before the loss to the first after it crosses
+    bottom_deg (SYNTHETIC: bench_gym --quick --seed 84, lifter 1, a loss every 30 s; imu.sim,
+    its first 200 s)."""
+    from imu.sim.gym import gym_session
+
+    script = gym_session(make_lifter(1, seed=84), 847, minutes=20)
+    result = simulate(script, sampling_rate_hz=100.0, mounting="random", seed=847)
+    samples, truth = result.session.samples(), result.truth_reps
+    samples = samples[samples[:, 0] < 200.0]
+    lo, hi = 171.62, 172.62
+    rep = int(np.searchsorted(truth.start_s, lo)) - 2  # the rep before the one cut off
+    assert truth.end_s[rep] < lo - 1.0 and truth.start_s[rep + 1] < hi < truth.end_s[rep + 1]
+    kept, flags = _cut_out(samples, [(lo, hi)])
+    after = int(np.flatnonzero(flags)[0])
+    analysis = analyze_samples(kept, gap_before=flags)
+    for events in (analysis.events, _run(kept, after, 0.25)):
+        reps = [(e["start_s"], e["end_s"]) for e in events if e["type"] == "rep"]
+        assert any(iou(r, (truth.start_s[rep], truth.end_s[rep])) >= 0.5 for r in reps)
+        lost = [e["time_s"] for e in events if e["type"] == "rep_lost"]
+        assert len(lost) == 1 and lo - 0.02 <= lost[0] <= hi + 0.01

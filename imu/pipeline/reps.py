@@ -541,7 +541,8 @@ class RepSegmenter:
         """Keep the candidate across a restart (its decision is due after the gap): what
         followed its lockout is measured on the rows up to position ``pos`` (the last before
         the gap); whether the next excursion rose before its deadline is told by the rows
-        after the gap (resumed bent: it rose in the gap). Deciding it at the gap as if
+        after the gap (resumed past ``bottom_deg``: it rose in the gap, when a straight line
+        from the last row before it to the first after it did). Deciding it at the gap as if
         nothing followed took the first rep of a set locked out 2.4 s before a 1 s loss
         for a non-rep, dropped in silence (SYNTHETIC, bench_gym --seed 77)."""
         c = self._candidate
@@ -554,6 +555,7 @@ class RepSegmenter:
             self._history.array, end, pos, end_s, float(t[pos]), False, self.decision_settings
         )
         c["held_row"] = int(self._rows[pos])
+        c["held_last"] = (float(t[-1]), float(self._a[-1, 0]))  # the last row before the gap
         c["bent_s"] = self._bent_s(c["record"])
 
     def _bent_s(self, record: dict) -> float:
@@ -573,7 +575,12 @@ class RepSegmenter:
         if "held" in c:  # kept across a restart: the rows after its lockout are the gap's
             after = dict(c["held"])
             if next_rise:
-                decided_s = float(t[pos]) - record["end_s"]
+                rise_s = float(t[pos])
+                if pos == 0:  # risen past bottom_deg in the gap: where a straight line does
+                    (t0, f0), f1 = c["held_last"], float(self._a[0, 0])
+                    share = (self.settings.bottom_deg - f0) / max(f1 - f0, 1e-9)
+                    rise_s = t0 + float(np.clip(share, 0.0, 1.0)) * (rise_s - t0)
+                decided_s = rise_s - record["end_s"]
                 after["next_rise_s"] = min(decided_s, self.decision_settings.decide_s)
             row = int(self._rows[pos]) if len(t) else c["held_row"]
         else:
