@@ -545,17 +545,18 @@ class RepSegmenter:
         from the last row before it to the first after it did). Deciding it at the gap as if
         nothing followed took the first rep of a set locked out 2.4 s before a 1 s loss
         for a non-rep, dropped in silence (SYNTHETIC, bench_gym --seed 77)."""
-        c = self._candidate
-        if c is None or "held" in c:  # held already (a second restart before the decision)
+        c, t = self._candidate, self._t
+        if c is None:
             return
-        t = self._t
+        c["held_last"] = (float(t[-1]), float(self._a[-1, 0]))  # the last row before the gap
+        if "held" in c:  # held already (a second restart before the decision)
+            return
         end_s = c["record"]["end_s"]
         end = min(int(np.searchsorted(t, end_s, side="left")), len(t) - 1)
         c["held"] = after_features(
             self._history.array, end, pos, end_s, float(t[pos]), False, self.decision_settings
         )
         c["held_row"] = int(self._rows[pos])
-        c["held_last"] = (float(t[-1]), float(self._a[-1, 0]))  # the last row before the gap
         c["bent_s"] = self._bent_s(c["record"])
 
     def _bent_s(self, record: dict) -> float:
