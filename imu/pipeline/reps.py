@@ -111,10 +111,12 @@ class RepSegmenter:
 
     def restart(self) -> None:
         """After a long gap: settle what the rows before it allow (an excursion past its
-        lockout is cut there, a candidate is decided on the rows it has), report an
-        excursion that the gap cut off and that is not a rep on the rows before it as
-        ``rep_lost`` (withdrawing its early alerts), and forget the history; the set in
-        progress goes on."""
+        lockout is cut there and decided on the rows it has; a candidate awaiting its
+        decision is held until the rows after the gap tell whether the next one rose in it,
+        :meth:`_hold`), report an excursion that the gap cut off and that is not a rep on
+        the rows before it as ``rep_lost`` (withdrawing its early alerts; the later
+        decisions see it as a rep, :meth:`_lost_to_context`), and forget the history; the
+        set in progress goes on."""
         n = self._history.n
         events: list[tuple[int, dict]] = []
         self._check_resume = True  # a lifter bent when the rows resume was cut off too
@@ -186,7 +188,7 @@ class RepSegmenter:
         ``heading_deg`` where it ended). Without it, the rep after a rep lost in a link
         loss had no rep before it and was taken for a lone bend (2 of 6 SYNTHETIC gym
         sessions with a 1 s loss every 30 s, bench_gym --seed 80 and 83: a set's second
-        rep not found though the lost second was 3.6 and 6.9 s before it)."""
+        rep not found though the lost second ended 5.9 and 2.6 s before it)."""
         if gap["bent_from_s"] is None and not gap["bent_after"]:
             return  # no excursion cut off
         start_s = gap["bent_from_s"] if gap["bent_from_s"] is not None else gap["before_s"]
