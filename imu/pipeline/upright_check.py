@@ -12,7 +12,7 @@ two kinds of evidence of upright are watched:
   mounting; once ``evidence_s`` of it is in, its posture decides;
 - until then, the reps: calibration from the movement (imu/pipeline/movement.py) on the
   last ``bends_s``, once it sees ``reps_tops`` rep tops with quality ``reps_quality`` and
-  the segment's drop at depth among its sign evidence: the posture the lifter keeps
+  the segment's clear drop at depth among its sign evidence: the posture the lifter keeps
   coming back to between reps.
 
 Either confirms the calibrated upright (within ``confirm_deg``: the check ends, nothing
@@ -88,7 +88,13 @@ class UprightCheckSettings:
     rep tops ..."""
     reps_quality: float = 0.7
     """... with at least this quality, the segment's drop at depth among the evidence of
-    the flexion sign (the physical one; the strapping's axes alone may mislead)."""
+    the flexion sign (the physical one; the strapping's axes alone may mislead) and clear
+    by itself: at least ``MovementSettings.height_m_per_rad`` (0.12 m/rad, its unit of
+    clear evidence). A weak drop beside the axes does not do: on Romanian deadlifts
+    (38-50 deg hinges, the sensor barely moves) with a strap tilted ~17 deg, both read
+    the other end as upright at a third of a unit each (0.045 m/rad), quality 0.70, and
+    revised a right standing start to the bottom of the reps (SYNTHETIC, bench_gym seed
+    85 lifter 2: 6 of 167 reps counted)."""
     check_s: float = 900.0
     """Without enough walking this long after calibration the check ends (s)."""
 
@@ -242,7 +248,7 @@ class UprightCheck:
         """Body axes from the reps of the last ``bends_s`` (calibration from the movement:
         upright = the tops the lifter keeps coming back to, the flexion sign from the
         segment's drop at depth); None unless ``reps_tops`` tops with quality
-        ``reps_quality`` and the drop among the evidence (or ``--mounting``)."""
+        ``reps_quality`` and a clear drop among the evidence (or ``--mounting``)."""
         s = self.settings
         recent = rows[:, 0] > mark - s.bends_s
         result = calibrate_from_movement(
@@ -254,6 +260,10 @@ class UprightCheck:
             or result.n_tops < s.reps_tops
             or result.quality < s.reps_quality
             or result.sign_from not in ("height", "height+axes", "mounting")
+            or (
+                result.sign_from != "mounting"
+                and not result.drop_m_per_rad >= self._movement.height_m_per_rad
+            )
         ):
             return None
         evidence = f"the tops of {result.n_tops} reps"
