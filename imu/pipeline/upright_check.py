@@ -94,7 +94,7 @@ class UprightCheckSettings:
     (38-50 deg hinges, the sensor barely moves) with a strap tilted ~17 deg, both read
     the other end as upright at a third of a unit each (0.045 m/rad), quality 0.70, and
     revised a right standing start to the bottom of the reps (SYNTHETIC, bench_gym seed
-    85 lifter 2: 6 of 167 reps counted)."""
+    85 lifter 2: 6 of 167 reps found)."""
     check_s: float = 900.0
     """Without enough walking this long after calibration the check ends (s)."""
 
