@@ -254,6 +254,21 @@ def test_gaps_say_what_they_did_without_jargon(capsys, monkeypatch, tmp_path):
     assert "1:22.0  gap of 2.01 s in the data (too long to bridge: angles start again)" in log
 
 
+def test_a_bridged_gap_is_not_said_to_be_too_long_to_bridge(capsys, monkeypatch, tmp_path):
+    """A 0.5 s hole in the demo's rest is bridged: analyze said '1 gap in the data, 0.5 s in
+    total, 0 too long to bridge (angles started again)' (no angles started again)."""
+    from imu.session import read_session
+
+    session = read_session(ROOT / DEMO)
+    t = session.data.time_s - session.data.time_s.iloc[0]
+    holed = session.data[(t < 80.0) | (t >= 80.5)].reset_index(drop=True)
+    path = tmp_path / "holed.csv"
+    write_session(Session(holed, session.metadata), path)
+    table = run(capsys, monkeypatch, "analyze", str(path))
+    assert "1 gap in the data, 0.5 s in total" in table, table
+    assert not any("too long to bridge" in line or "started again" in line for line in table)
+
+
 def test_analyze_table_shows_the_clock_time_when_the_recording_says_when_it_started(
     capsys, monkeypatch, tmp_path
 ):

@@ -147,9 +147,11 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
         console.print(f"[yellow]warning:[/] {warning}", soft_wrap=whole)
     quality = result["quality"]
     if quality.get("n_gaps"):
+        restarts = int(quality.get("n_restarts") or 0)  # none: not "0 too long to bridge"
         console.print(
             f"{plural(quality['n_gaps'], 'gap')} in the data, {quality['gap_total_s']:.1f} s "
-            f"in total, {quality['n_restarts']} too long to bridge (angles started again)",
+            f"in total"
+            + (f", {restarts} too long to bridge (angles started again)" if restarts else ""),
             soft_wrap=whole,
         )
     if quality.get("n_reps_lost"):  # as the live and replay summary says it
