@@ -77,3 +77,31 @@ def test_analyze_keeps_a_long_set_line_whole_in_a_pipe(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     (line,) = [x for x in out if x.startswith("set 1 done")]
     assert len(line) > 140 and line.endswith("peak flexion rise +1.4 deg"), out
+
+
+def test_a_short_loss_marked_in_the_gap_column_is_counted_as_the_engine_counts_it(tmp_path, capsys):
+    """A live recording marks a lost sample in its ``gap`` column; the engine reports it
+    however short ('gap of 0.02 s in the data'), and analyze counts it, but the loading
+    warning counted only marks over 3 sample intervals: '1 gap in the data' beside analyze's
+    '3 gaps in the data'. SYNTHETIC: the set above, one sample lost (marked) twice and an
+    unmarked 1 s cut."""
+    result = gapped_set()
+    samples = result.session.samples()
+    n = len(samples)
+    keep = np.ones(n, dtype=bool)
+    keep[[n // 4, n // 2]] = False  # one sample each: a step of 2 intervals
+    mark = np.zeros(n)
+    mark[[n // 4 + 1, n // 2 + 1]] = 1
+    t = samples[:, 0]
+    keep &= (t < t[3 * n // 4]) | (t >= t[3 * n // 4] + 1.0)
+    columns = ["time_s", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"]
+    frame = pd.DataFrame(samples, columns=columns).assign(gap=mark.astype(int))[keep]
+    path = tmp_path / "marked.csv"
+    metadata = {"sampling_rate_hz": str(RATE_HZ), "synthetic": "true"}
+    write_session(Session(frame.reset_index(drop=True), metadata), path)
+    assert main(["analyze", str(path), "--no-model"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    warned = re.search(r"(\d+) gaps? in the data, longest", out)
+    counted = re.search(r"(\d+) gaps? in the data, [\d.]+ s in total", out)
+    assert counted and counted[1] == "3", out
+    assert warned and warned[1] == "3", out

@@ -780,15 +780,21 @@ def _gap_warning(
     data: pd.DataFrame, name: str, steps_s: np.ndarray, nominal_hz: float, session: Session
 ) -> list[str]:
     """The samples missing, in the words of docs/vocabulary.md: the *gaps in the data*
-    (over :data:`~imu.quality.DATA_GAP_S`, or a dropout marked in the ``gap`` column: the
-    ones the engine reports, analyze counts and the report hatches) and the *short
+    (over :data:`~imu.quality.DATA_GAP_S`, or a loss marked in the ``gap`` column, however
+    short, with room for a lost sample: the ones the engine reports, analyze counts and the
+    report hatches) and the *short
     dropouts* (over ``GAP_FACTOR`` sample intervals, bridged); one count of each, never two
     counts of "gaps" by different rules."""
     dropped = gap_intervals(steps_s, nominal_hz)
     marked = np.zeros(len(steps_s), dtype=bool)
     if GAP_COLUMN in data:
         marked = data[GAP_COLUMN].to_numpy()[1:] == 1
-    long = (steps_s > DATA_GAP_S) | (marked & dropped)  # (a clock reset's mark: its own)
+    # a marked loss is a gap however short, as the engine counts it (TimingSettings), but
+    # a mark with no room for a lost sample is a clock re-anchored: its own words
+    from imu.pipeline.timing import TimingSettings
+
+    room = steps_s > TimingSettings.flagged_min_steps / nominal_hz
+    long = (steps_s > DATA_GAP_S) | (marked & room)
     short = dropped & ~long
     if not long.any() and not short.any():
         return []
