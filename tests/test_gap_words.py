@@ -105,3 +105,23 @@ def test_a_short_loss_marked_in_the_gap_column_is_counted_as_the_engine_counts_i
     counted = re.search(r"(\d+) gaps? in the data, [\d.]+ s in total", out)
     assert counted and counted[1] == "3", out
     assert warned and warned[1] == "3", out
+
+
+def test_a_few_samples_missing_are_not_said_to_be_0_percent(tmp_path, capsys):
+    """Two lost samples (marked) in a few thousand: the warning said 'about 0.0 % of
+    samples missing' beside '2 gaps in the data'. SYNTHETIC: the set above."""
+    samples = gapped_set().session.samples()
+    n = len(samples)
+    keep = np.ones(n, dtype=bool)
+    keep[[n // 4, n // 2]] = False
+    mark = np.zeros(n, dtype=int)
+    mark[[n // 4 + 1, n // 2 + 1]] = 1
+    columns = ["time_s", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"]
+    frame = pd.DataFrame(samples, columns=columns).assign(gap=mark)[keep]
+    path = tmp_path / "two.csv"
+    metadata = {"sampling_rate_hz": str(RATE_HZ), "synthetic": "true"}
+    write_session(Session(frame.reset_index(drop=True), metadata), path)
+    assert main(["analyze", str(path), "--no-model"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "2 gaps in the data, longest" in out, out
+    assert "; under 0.1 % of samples missing" in out and "0.0 %" not in out, out

@@ -815,4 +815,5 @@ def _gap_warning(
             + ")"
         )
     lost = 100 * session.quality()["fraction_lost"]
-    return [f"{name}: {'; '.join(parts)}; about {lost:.1f} % of samples missing"]
+    share = f"about {lost:.1f} %" if lost >= 0.05 else "under 0.1 %"  # never "about 0.0 %"
+    return [f"{name}: {'; '.join(parts)}; {share} of samples missing"]
