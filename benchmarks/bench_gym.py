@@ -25,7 +25,9 @@ Rows (``imu analyze``'s batch engine; live feeds the same engine):
   reps overlapping one that are not found must each be reported (``rep_lost`` events
   within 3 s of the loss).
 
-Reps match by IoU >= 0.5; a set is exact when every rep is found and no false rep lies
+Below the table: how many reps each row counted on looking back (``look_back``: the
+rep-decision's look-back verdict, imu/pipeline/rep_decision.py) and how many of them
+match a true rep. Reps match by IoU >= 0.5; a set is exact when every rep is found and no false rep lies
 within 5 s of it. Goals (issue 13): F1 >= 0.98 on mixed, singles and clean; exact sets
 >= 95 %; 0 non-reps counted in the non-lifting hour; every rep outside a lost second.
 """
@@ -138,6 +140,7 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     loss_rows = []
+    look_back = {name: [0, 0] for name in makers}  # reps counted on looking back, true ones
     started = time.process_time()
     for name, make in makers.items():
         tp = n_det = n_true = 0
@@ -167,6 +170,9 @@ def main() -> None:
             )
             exact += exact_sets(result.truth_reps, used, false)
             kinds += false_kinds(result, false)
+            right = {id(rep) for rep in used.values()}
+            looked = [id(rep) in right for rep in analysis.reps if rep.get("look_back")]
+            look_back[name] = [x + y for x, y in zip(look_back[name], (len(looked), sum(looked)))]
             if name == "mixed":
                 kept, flags, spans = with_losses(result, np.random.default_rng(seed))
                 lossy = analyze_samples(kept, gap_before=flags)
@@ -198,6 +204,10 @@ def main() -> None:
         exact_text = f"{np.mean(exact):.1%} of {len(exact)}" if exact else "-"
         print(f"| {name} ({n}) | {duration:.0f} | {n_true} | {n_det} | {p:.3f} | {r:.3f} | "
               f"{f1:.3f} | {exact_text} | {counts} |")  # fmt: skip
+    print(
+        "\ncounted on looking back (of them true reps): "
+        + ", ".join(f"{name} {n} ({k})" for name, (n, k) in look_back.items())
+    )
     out, found, over, missing, told, reported, losses = (
         sum(r[k] for r in loss_rows) for k in range(7)
     )

@@ -60,6 +60,32 @@ def test_the_shipped_model_loads_as_numbers_without_scikit_learn():
     assert manifest["synthetic"] is True and manifest["trained_on"].startswith("SYNTHETIC")
     assert manifest["regenerate"].startswith("python tools/train_rep_decision.py")
     assert manifest["cv_final"]["folds"].startswith("GroupKFold")
+    assert manifest["cv_look_back"]["folds"].startswith("GroupKFold")
+    assert DecisionModel.load().look_back_trees is not None
+
+
+def test_look_back_rows_pair_each_turned_down_candidate_with_the_next_in_its_run():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from train_rep_decision import look_back_rows
+
+    def row(session, verdict, label, p, since):
+        values = dict.fromkeys(FINAL_FEATURES, 1.0) | {"since_candidate_s": since}
+        return values | {"_lifter": 3, "_session": session, "_verdict": verdict,
+                         "_label": label, "_p": p}  # fmt: skip
+
+    rows = [
+        row(0, False, True, 0.2, 60.0),  # turned down, a rep: next decided a rep -> row
+        row(0, True, True, 0.9, 1.5),
+        row(0, False, False, 0.1, 2.0),  # turned down, not a rep: next is a true rep -> row
+        row(0, False, True, 0.3, 1.2),  # turned down, a rep: next neither -> none
+        row(0, False, False, 0.1, 9.0),
+        row(1, True, True, 0.8, 60.0),  # another run: the last of run 0 gets no row
+    ]
+    out = look_back_rows(rows)
+    assert [(r["_label"], r["p_rep"], r["next_p_rep"], r["next_since_candidate_s"]) for r in out] == [
+        (True, 0.2, 0.9, 1.5), (False, 0.1, 0.3, 1.2)
+    ]  # fmt: skip
+    assert all(r["_lifter"] == 3 for r in out)
 
 
 def test_exported_trees_give_scikit_learns_probabilities():
@@ -152,7 +178,7 @@ def test_a_gym_session_streamed_equals_batch(sizes):
 
 
 def test_a_lost_second_loses_only_the_rep_it_overlaps_and_reports_it():
-    result, clean = run(DeadliftSet(6, "touch_and_go"), Stand(4.0), seed=73)
+    result, clean = run(DeadliftSet(6, "rdl"), Stand(4.0), seed=73)
     truth = result.truth_reps
     assert matched(truth, clean.reps) == 6
     samples = result.session.samples()
@@ -235,3 +261,59 @@ def test_steps_are_seen_in_the_acceleration_at_any_rate(rate_hz):
     assert sway < 0.15 * steps  # what leaks from it into the band (4 s, no taper)
     nan = np.full(len(t), np.nan)
     assert _acc_activity(t, nan) == (0.0, 0.0)  # no acceleration given: nothing seen
+
+
+class _RejectFirstTwo:
+    """A decision that turns down the first two candidates and takes every later one;
+    its look-back takes back what it turned down when ``take_back`` (records its calls)."""
+
+    def __init__(self, take_back: bool) -> None:
+        self.take_back = take_back
+        self.seen: list[float] = []
+        self.looked_at: list[dict] = []
+
+    def early(self, features):
+        return 0.5, True
+
+    def final(self, features):
+        self.seen.append(features["_start_s"])
+        is_rep = len(self.seen) > 2
+        return (0.9 if is_rep else 0.1), is_rep
+
+    def look_back(self, features):
+        self.looked_at.append(features)
+        return (0.8 if self.take_back else 0.2), self.take_back
+
+
+@pytest.mark.parametrize("take_back", [True, False])
+def test_look_back_takes_back_the_first_reps_of_a_set_in_order(take_back):
+    # One set of 6 (SYNTHETIC): the first two candidates turned down, the third taken.
+    # With a look-back that takes them, the set counts 6 reps numbered 1-6 in time
+    # order, the first two marked look_back and given when the third is decided; without,
+    # 4 reps. The look-back sees each turned-down candidate with the one after it.
+    script = SessionScript(
+        make_lifter(2, seed=555),
+        (Stand(3.0, still=True), DeadliftSet(6, "rdl"), Stand(6.0)),
+    )
+    result = simulate(script, sampling_rate_hz=RATE_HZ, seed=5)
+    decision = _RejectFirstTwo(take_back)
+    analysis = analyze_session(result.session, decision=decision)
+    reps = analysis.reps
+    assert len(decision.seen) == 6
+    if not take_back:
+        assert [r["rep"] for r in reps] == [1, 2, 3, 4]
+        assert len(decision.looked_at) == 1  # the last turned down, then it stops
+        assert not any(r["look_back"] for r in reps)
+        return
+    assert [(r["set"], r["rep"]) for r in reps] == [(1, k) for k in range(1, 7)]
+    assert [r["look_back"] for r in reps] == [True, True, False, False, False, False]
+    starts = [r["start_s"] for r in reps]
+    assert starts == sorted(starts) and starts[:3] == decision.seen[:3]
+    assert matched(result.truth_reps, reps) == 6
+    assert [s["n_reps"] for s in analysis.sets] == [6]
+    first, second = decision.looked_at  # the 2nd (next: the 3rd), then the 1st (next: 2nd)
+    assert first["p_rep"] == second["next_p_rep"] == 0.1 and first["next_p_rep"] == 0.9
+    assert 0 < first["next_since_candidate_s"] < 3
+    events = analysis.events
+    order = [e["start_s"] for e in events if e["type"] == "rep"]
+    assert order == sorted(order)  # given in time order, before the rep that showed them

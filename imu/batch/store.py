@@ -36,7 +36,7 @@ TEXT_COLUMNS = frozenset({"session", "status", "calibration_method", "calibratio
                           "calibration_message", "mounting", "warnings", "sha256", "error"})
 COUNT_COLUMNS = frozenset({"set", "rep", "n_samples", "n_reps", "n_sets", "n_rounded",
                            "n_hyperextended", "n_gaps", "n_restarts"})
-FLAG_COLUMNS = frozenset({"hyperextended", "rounded", "calibration_ok"})
+FLAG_COLUMNS = frozenset({"hyperextended", "rounded", "calibration_ok", "look_back"})
 """Columns of text, whole numbers and True/False; the others hold floats."""
 
 

@@ -19,8 +19,12 @@ It works the same live and in batch: a candidate is decided when the next excurs
 rises past ``bottom_deg`` or ``decide_s`` after its lockout, whichever is first, from the
 rows up to that moment only. At the lockout itself an *early* verdict (the same features
 without the after-part) decides whether provisional alerts are given.
+When a candidate is decided a rep, a *look-back* verdict reconsiders the candidate just
+before it if that one was decided not a rep (and, while it takes them, the one before
+that): the first rep of a set that looked like a bend on its own (a quick, unloaded-looking
+RDL) is recognised once an alike rep follows; such reps are marked ``look_back``.
 
-The model is a gradient-boosted tree ensemble trained with scikit-learn on the
+Each verdict is a gradient-boosted tree ensemble trained with scikit-learn on the
 simulator's SYNTHETIC gym sessions (``python tools/train_rep_decision.py``, grouped
 cross-validation by simulated lifter in the file's manifest) and shipped as plain JSON
 numbers (``models/rep_decision.json``): reading it executes nothing, and evaluating it
@@ -71,6 +75,18 @@ AFTER_FEATURES = (
 """Features of the rows after its lockout up to the decision (final verdict only)."""
 EARLY_FEATURES = OWN_FEATURES + BEFORE_FEATURES + CONTEXT_FEATURES
 FINAL_FEATURES = EARLY_FEATURES + AFTER_FEATURES
+NEXT_FEATURES = ("since_candidate_s", "depth_to_last_candidate", "descent_to_last_candidate",
+                 "ascent_to_last_candidate", "heading_to_last_candidate_deg")  # fmt: skip
+"""What the look-back sees of the candidate after the one it reconsiders: how it relates to
+it (its own context features against the last candidate), and its ``p_rep``."""
+LOOK_BACK_FEATURES = (
+    "p_rep",
+    *FINAL_FEATURES,
+    *(f"next_{name}" for name in NEXT_FEATURES),
+    "next_p_rep",
+)
+"""The look-back verdict's features: a candidate decided not a rep (its final features and
+``p_rep``), and the candidate right after it, which was decided a rep."""
 
 MODEL_FORMAT = "imu-rep-decision/1"
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -371,14 +387,33 @@ class TreeEnsemble:
         return 1.0 / (1.0 + math.exp(-raw))
 
 
+def look_back_features(
+    candidate: dict[str, float], p_rep: float, following: dict[str, float], next_p_rep: float
+) -> dict[str, float]:
+    """The look-back features of ``candidate`` (final features, decided not a rep at
+    ``p_rep``) given ``following``, the final features of the candidate right after it
+    (decided a rep at ``next_p_rep``, or taken for one by an earlier look-back)."""
+    return {
+        "p_rep": p_rep,
+        **{name: candidate[name] for name in FINAL_FEATURES},
+        **{f"next_{name}": following[name] for name in NEXT_FEATURES},
+        "next_p_rep": next_p_rep,
+    }
+
+
 class DecisionModel:
-    """The early and final verdicts (:meth:`early`, :meth:`final`: p_rep, is_rep)."""
+    """The early and final verdicts (:meth:`early`, :meth:`final`: p_rep, is_rep), and the
+    look-back verdict on a candidate decided not a rep once the next one is a rep
+    (:meth:`look_back`; never, in a model file without one)."""
 
     def __init__(self, spec: dict, path: str | None = None) -> None:
         if spec.get("format") != MODEL_FORMAT:
             raise ValueError(f"not a rep-decision model ({MODEL_FORMAT})")
         self.early_trees = TreeEnsemble(spec["early"], EARLY_FEATURES)
         self.final_trees = TreeEnsemble(spec["final"], FINAL_FEATURES)
+        self.look_back_trees = (
+            TreeEnsemble(spec["look_back"], LOOK_BACK_FEATURES) if "look_back" in spec else None
+        )
         self.manifest = spec.get("manifest", {})
         self.path = path
 
@@ -400,6 +435,14 @@ class DecisionModel:
     def final(self, features: dict[str, float]) -> tuple[float, bool]:
         p = self.final_trees.p_rep(features)
         return p, p >= self.final_trees.threshold
+
+    def look_back(self, features: dict[str, float]) -> tuple[float, bool]:
+        """(p_rep, is_rep) of a candidate decided not a rep, from its
+        :func:`look_back_features`."""
+        if self.look_back_trees is None:
+            return 0.0, False
+        p = self.look_back_trees.p_rep(features)
+        return p, p >= self.look_back_trees.threshold
 
 
 class EveryCandidate:

@@ -94,6 +94,6 @@ REP_COLUMNS = (
     "set", "rep", "start_s", "bottom_s", "end_s", "peak_flexion_deg", "liftoff_flexion_deg",
     "lockout_extension_deg", "descent_s", "ascent_s", "peak_flexion_velocity_deg_s",
     "peak_extension_velocity_deg_s", "lateral_bend_range_deg", "twist_range_deg", "smoothness",
-    "hyperextended", "rounded", "p_rounded",
+    "hyperextended", "rounded", "p_rounded", "look_back",
 )  # fmt: skip
 """The fields of a rep object, in the order of ``imu analyze --reps`` columns."""

@@ -36,6 +36,7 @@ from imu.pipeline.rep_decision import (
     EveryCandidate,
     after_features,
     default_model,
+    look_back_features,
     own_features,
 )
 from imu.pipeline.rep_settings import RepSettings
@@ -94,6 +95,7 @@ class RepSegmenter:
         self._check_resume = False  # the first row after a restart is still to be checked
         self._resumed: tuple[np.ndarray, np.ndarray] | None = None  # see _lost_after_restart
         self._decided_rep = False  # the last decision
+        self._not_reps: list[dict] = []  # the candidates decided not reps since the last rep
         self._judged: tuple[tuple[float, ...], dict | None] | None = None  # see _excursion
         self._limit_armed = True
         self._clear()
@@ -119,6 +121,7 @@ class RepSegmenter:
         set in progress goes on."""
         n = self._history.n
         events: list[tuple[int, dict]] = []
+        self._not_reps = []  # a look-back does not reach across a gap
         self._check_resume = True  # a lifter bent when the rows resume was cut off too
         if n:
             bent_from_s = None  # when the trunk last left upright before an excursion in progress
@@ -593,25 +596,61 @@ class RepSegmenter:
                 self.decision_settings,
             )  # fmt: skip
             row = int(self._rows[pos])
-        _, is_rep = self.decision.final({**c["features"], **after})
+        features = {**c["features"], **after}
+        p_rep, is_rep = self.decision.final(features)
         self._decided_rep = bool(is_rep)
-        joins = is_rep and self._sets.joins(record, twist_deg[0])
-        events = self._end_set(row) if is_rep and not joins else []
-        self._context.add(
-            Candidate(
-                record["start_s"], record["end_s"], record["peak_flexion_deg"],
-                record["descent_s"], record["ascent_s"], twist_deg[1], bool(is_rep),
-            )
+        candidate = Candidate(
+            record["start_s"], record["end_s"], record["peak_flexion_deg"],
+            record["descent_s"], record["ascent_s"], twist_deg[1], bool(is_rep),
         )  # fmt: skip
+        self._context.add(candidate)
+        bent_s = c["bent_s"] if "held" in c else self._bent_s(record)
         if not is_rep:
             events = withdraw(c["early"], row, "was not a rep after all")
             gap_s = self._across_gap(record["start_s"], record["end_s"])
             if gap_s is not None:  # possibly a rep that the gap cut: said, not silent
+                self._not_reps = []
                 return [*events, (row, self._lost(gap_s, "across"))]
             self._sets.bar_down = True
+            self._not_reps = [*self._not_reps[-2:], {**c, "features": features, "p_rep": p_rep,
+                              "bent_s": bent_s, "candidate": candidate}]  # fmt: skip
             return events
-        bent_s = c["bent_s"] if "held" in c else self._bent_s(record)
-        return events + self._sets.confirm(record, twist_deg[1], row, c["early"], bent_s)
+        events: list[tuple[int, dict]] = []
+        for earlier in self._look_back(features, p_rep):
+            events += self._confirm({**earlier["record"], "look_back": True},
+                                    earlier["twist_deg"], row, {}, earlier["bent_s"])  # fmt: skip
+            earlier["candidate"].is_rep = True
+            self._context.rep_depths = [*self._context.rep_depths[-9:],
+                                        earlier["record"]["peak_flexion_deg"]]  # fmt: skip
+        self._not_reps = []
+        record = {**record, "look_back": False}
+        return events + self._confirm(record, twist_deg, row, c["early"], bent_s)
+
+    def _confirm(
+        self, record: dict, twist_deg: tuple, row: int, early: dict, bent_s: float
+    ) -> list[tuple[int, dict]]:
+        """A rep (``twist_deg``: at its start and its lockout): the set in progress is
+        over unless it joins it, then its events."""
+        events = [] if self._sets.joins(record, twist_deg[0]) else self._end_set(row)
+        return events + self._sets.confirm(record, twist_deg[1], row, early, bent_s)
+
+    def _look_back(self, features: dict, p_rep: float) -> list[dict]:
+        """The candidates decided not a rep just before a rep (``features``, ``p_rep``)
+        that the look-back verdict now takes for reps, oldest first: the one right
+        before it, then the one before that while each is taken (a set's first reps
+        that looked like bends on their own, recognised once the set goes on)."""
+        look_back = getattr(self.decision, "look_back", None)
+        taken: list[dict] = []
+        following, next_p = features, p_rep
+        for earlier in reversed(self._not_reps if look_back else []):
+            _, is_rep = look_back(
+                look_back_features(earlier["features"], earlier["p_rep"], following, next_p)
+            )
+            if not is_rep:
+                break
+            taken.insert(0, earlier)
+            following, next_p = earlier["features"], earlier["p_rep"]
+        return taken
 
     def _check_lockout(self, i: int, j: int) -> list[tuple[int, dict]]:
         """Provisional alerts at the first of positions ``i..j-1`` where the lockout is

@@ -238,9 +238,10 @@ class SetGrouping:
             "type": "rep",
             "set": set_number,
             "rep": rep_number,
-            **{k: v for k, v in record.items() if k != "trace"},
+            **{k: v for k, v in record.items() if k not in ("trace", "look_back")},
             "rounded": rounded,
             "p_rounded": p_rounded,
+            "look_back": bool(record.get("look_back", False)),
         }
         self.records.append(record)
         self.reps.append(rep)

@@ -29,7 +29,7 @@ STARTED = "started_utc"
 """Metadata key of a recording's start (ISO 8601): written by ``imu live --record`` and by
 the importers whose clock is Unix time (docs/importers.md)."""
 
-_REP_NUMERIC = tuple(c for c in REP_COLUMNS if c not in ("hyperextended", "rounded"))
+_REP_NUMERIC = tuple(c for c in REP_COLUMNS if c not in ("hyperextended", "rounded", "look_back"))
 
 
 @dataclass
@@ -145,6 +145,7 @@ def rep_table(reps: list[Mapping[str, Any]]) -> pd.DataFrame:
     frame["set"] = frame["set"].fillna(0).astype(int)
     frame["rep"] = frame["rep"].fillna(0).astype(int)
     frame["hyperextended"] = frame["hyperextended"].map(lambda v: bool(_optional_bool(v)))
+    frame["look_back"] = frame["look_back"].map(lambda v: bool(_optional_bool(v)))
     frame["rounded"] = pd.Series(
         [_optional_bool(v) for v in frame["rounded"]], index=frame.index, dtype=object
     )
@@ -199,8 +200,9 @@ def from_analysis(
 ) -> SessionData:
     """Build :class:`SessionData` from an ``imu.pipeline`` ``Analysis`` object."""
     doc = analysis.to_json()
-    return from_json(doc, analysis.angles, name, metadata, loads_kg, warnings, lift,
-                     hyperextension_deg)
+    return from_json(
+        doc, analysis.angles, name, metadata, loads_kg, warnings, lift, hyperextension_deg
+    )
 
 
 def chronological(sessions: Sequence[SessionData]) -> tuple[list[SessionData], list[str]]:

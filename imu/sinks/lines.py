@@ -156,7 +156,8 @@ def rep_line(
                  *([f"{peak} {_num(event.get('peak_flexion_deg'))} deg"] if peak else []),
                  *([measures["lockout"]] if lockout else []),
                  *([measures["tempo"]] if tempo else []),
-                 rep_verdict(event, threshold)]
+                 rep_verdict(event, threshold),
+                 *(["counted on looking back"] if event.get("look_back") else [])]
         line = "  ".join(parts)
         if width is None or len(line) <= width:
             break
