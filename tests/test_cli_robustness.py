@@ -273,6 +273,26 @@ def test_a_session_too_short_to_analyse_is_one_line_and_exit_2(capsys, tmp_path,
     assert "\n" not in error and "too short to analyse" in error and "52 samples over 0.51 s" in error, error
 
 
+
+@pytest.mark.parametrize(
+    "stamps", [("0.000000", "0.000100", "0.020000"), ("0.000000", "0.000000", "0.020000")],
+    ids=["nearly one stamp", "one stamp"],
+)
+def test_a_tiny_file_stamped_in_bunches_is_too_short_not_a_broken_time_column(
+    capsys, tmp_path, stamps
+):
+    """3 rows, the first 2 one BLE notification stamped on arrival: the old reader refused
+    the time column ("too many for one BLE notification (they are most of the file's 3
+    rows)"); the file is too short to analyse, and says so."""
+    rows = [f"{t},0,0,9.81,0,0,{k}" for k, t in enumerate(stamps)]
+    path = tmp_path / "tiny.csv"
+    path.write_text("time_s,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n" + "\n".join(rows) + "\n")
+    assert main(["analyze", str(path), "--no-model"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.endswith("too short to analyse: 3 samples over 0.04 s (a recording needs at "
+                          "least 1.5 s: standing still at the start, then the lifts)"), error
+    assert "\n" not in error and "notification" not in error
+
 class _ClosedAfterOneLine(io.StringIO):
     """stdout of ``imu replay ... | head -1``: the reader goes away after the first line."""
 

@@ -38,6 +38,13 @@ notifications of one connection event) stamped on arrival: an ATT payload of at 
 of notifications at once; hundreds of rows on one stamp are a broken time column."""
 
 
+FEW_ROWS = 4
+"""A file of at most this many rows is too few to tell a broken time column from one
+notification by the share of its rows on one stamp: a run that is most of it is spread
+like any other, and the commands then refuse the file as too short to analyse
+(``imu.commands.options.check_long_enough``), not as a broken time column."""
+
+
 def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str]) -> pd.DataFrame:
     """Enforce strictly increasing time in ``frame`` (``frame.attrs["lines"]`` = file lines).
 
@@ -365,7 +372,9 @@ def _spread_notifications(
     runs = np.flatnonzero(counts > 1)
     shared = counts[runs]  # rows on each repeated stamp, for the warning
     first_line = lines[starts[runs[0]]]
-    most = (counts[runs] > len(t) / 2) | (counts[runs] > MAX_NOTIFICATION_ROWS)
+    most = ((counts[runs] > len(t) / 2) & (len(t) > FEW_ROWS)) | (
+        counts[runs] > MAX_NOTIFICATION_ROWS
+    )
     too_long = runs[most | (counts[runs] * dt > before[runs] + JITTER_S)] if dt > 0 else runs
     if too_long.size and dt > 0 and not most.any():
         # a late notification and the backlog that came just after it (a stall) share
@@ -381,7 +390,7 @@ def _spread_notifications(
         k = int(counts[g])
         if dt <= 0:
             span = "the stamps give no sampling interval"
-        elif k > len(t) / 2:
+        elif k > len(t) / 2 and len(t) > FEW_ROWS:
             span = f"they are most of the file's {len(t)} rows"
         elif k > MAX_NOTIFICATION_ROWS:
             span = f"more than {MAX_NOTIFICATION_ROWS} rows on one stamp"
