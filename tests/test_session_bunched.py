@@ -63,8 +63,17 @@ def test_bunched_rows_with_a_stall_load_at_their_sampling_times(tmp_path, rate_h
     held = stamps - truth[:, 0] > 0.05  # the late notification and its backlog
     assert held.sum() >= 0.3 * rate_hz and np.abs(late[held]).max() <= 0.03
     assert any("(late: a stalled link and its backlog)" in w for w in session.warnings)
+    # one warning for one cause (it used to be two: the bunches, then the shared stamps)
+    told = [w for w in session.warnings if "BLE notification" in w]
+    assert len(told) == 1, session.warnings
+    full = len(truth) // per  # notifications of more than one row
     if row_step_s:
-        assert any("taken as one notification, at its last stamp" in w for w in session.warnings)
+        assert (f"{full * per} rows in {full} bunches stamped at most 0.4 ms apart (a logger "
+                "stamping each row of a BLE notification as it wrote it), first at line 2: "
+                "each bunch taken as one notification, ") in told[0], told[0]
+        assert "rows restamped, spread back from their bunch's last stamp at " in told[0]
+    else:
+        assert f"{full * per} rows share {full} time stamps with different values" in told[0]
 
 
 @pytest.mark.parametrize(("rate_hz", "per"), CASES)

@@ -74,7 +74,7 @@ def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str])
     """
     lines = frame.attrs.get("lines", np.arange(len(frame)) + 2)
     frame = _continue_after_resets(frame, lines, name, column, warnings)
-    frame = _join_bunched_stamps(frame, lines, name, warnings)
+    frame, bunches = _join_bunched_stamps(frame, lines, name)
     t = frame[TIME].to_numpy(dtype=np.float64)
     steps = np.diff(t)
     repeated = np.flatnonzero(steps == 0) + 1
@@ -93,9 +93,13 @@ def check_time(frame: pd.DataFrame, name: str, column: str, warnings: list[str])
             frame = _drop_rows(frame, repeated, lines)
             lines = frame.attrs["lines"]
         else:  # notifications, whose samples may repeat exactly (a sensor at rest)
-            frame = _spread_notifications(frame, lines, name, column, warnings)
+            frame = _spread_notifications(frame, lines, name, column, warnings, bunches)
+            bunches = None  # said in the one warning about the notifications
         t = frame[TIME].to_numpy(dtype=np.float64)
         steps = np.diff(t)
+    if bunches:  # bunches of exact duplicates, dropped: say the bunching on its own
+        warnings.append(f"{name}: {bunches['rows']}: each such bunch taken as one "
+                        f"notification, at its last stamp ({bunches['moved']})")
     if not (steps < 0).any():
         return frame
     return _restamp_late(frame, lines, name, column, warnings)
@@ -117,9 +121,7 @@ arrived (2 samples per notification: half the steps; a regularly stamped file wi
 jitter has hardly any)."""
 
 
-def _join_bunched_stamps(
-    frame: pd.DataFrame, lines, name: str, warnings: list[str]
-) -> pd.DataFrame:
+def _join_bunched_stamps(frame: pd.DataFrame, lines, name: str) -> tuple[pd.DataFrame, dict | None]:
     """Rows of one notification stamped nearly alike given that notification's last stamp.
 
     A logger that stamps each row when it writes it, as the notification's samples come
@@ -131,18 +133,19 @@ def _join_bunched_stamps(
     not across a gap or a clock jump), the rows joined by such steps, and no longer than
     :data:`BUNCHED_WITHIN` times their median, are one notification and share its last
     stamp (an upper bound of when each was measured), then spread back as notifications
-    stamped on arrival (:func:`_spread_notifications`); one warning counts them.
+    stamped on arrival (:func:`_spread_notifications`), whose one warning counts them:
+    returned with words for it (``None``: no bunches).
     """
     t = frame[TIME].to_numpy(dtype=np.float64)
     if len(t) < 3:
-        return frame
+        return frame, None
     steps = np.diff(t)
     usual = steps[(steps >= 0) & (steps <= 1.0)]  # not a gap or clock jump (s)
     mean_step = float(np.mean(usual)) if usual.size else 0.0
     close = (steps >= 0) & (steps < BUNCHED_STEP * mean_step)
     if not (mean_step > 0
             and np.count_nonzero(close & (steps > 0)) >= BUNCHED_SHARE * steps.size):
-        return frame  # regular stamps, or runs on one stamp (_spread_notifications)
+        return frame, None  # regular stamps, or runs on one stamp (_spread_notifications)
     # the rows of one notification follow each other faster than notifications that
     # arrive together (a backlog, 1-3 ms apart): those stay apart, bounded by each other
     within = BUNCHED_WITHIN * float(np.median(steps[close & (steps > 0)]))
@@ -154,14 +157,14 @@ def _join_bunched_stamps(
     attrs = dict(frame.attrs)
     frame = frame.assign(**{TIME: joined})
     frame.attrs = attrs
-    warnings.append(
-        f"{name}: {plural(int(np.count_nonzero(close)), 'row')} stamped at most "
-        f"{within * 1e3:.2g} ms after the row before (a logger stamping "
-        f"each row of a BLE notification as it wrote it), first at line "
-        f"{lines[moved[0]]}: each such bunch taken as one notification, at its last stamp "
-        f"({plural(moved.size, 'row')} moved by up to {np.max(joined - t) * 1e3:.3g} ms)"
-    )
-    return frame
+    words = {
+        "rows": f"{plural(int(np.count_nonzero(close)), 'row')} stamped at most "
+        f"{within * 1e3:.2g} ms after the row before (a logger stamping each row of a BLE "
+        f"notification as it wrote it), first at line {lines[moved[0]]}",
+        "moved": f"{plural(moved.size, 'row')} moved by up to {np.max(joined - t) * 1e3:.3g} ms",
+        "within_ms": f"{within * 1e3:.2g}",
+    }
+    return frame, words
 
 
 def _run_interval(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -341,7 +344,8 @@ def _restamp_late(
 
 
 def _spread_notifications(
-    frame: pd.DataFrame, lines, name: str, column: str, warnings: list[str]
+    frame: pd.DataFrame, lines, name: str, column: str, warnings: list[str],
+    bunches: dict | None = None,
 ) -> pd.DataFrame:
     """Spread each run of rows that share one time back from that time, at the file's rate.
 
@@ -358,7 +362,8 @@ def _spread_notifications(
     with the late runs just before it, :func:`_join_backlogs`), or that holds most of the
     file's rows or more than :data:`MAX_NOTIFICATION_ROWS`, is no notification: an error
     naming it. One warning counts the rows restamped and the notifications placed more
-    than :data:`LATE_S` before their stamp.
+    than :data:`LATE_S` before their stamp; with ``bunches`` (:func:`_join_bunched_stamps`)
+    it names the runs as the bunches of rows stamped nearly alike they were in the file.
     """
     t = frame[TIME].to_numpy(dtype=np.float64, copy=True)
     starts, counts, dt = _run_interval(t)  # first row and rows of each stamp
@@ -427,10 +432,16 @@ def _spread_notifications(
     frame.attrs = attrs
     them = "it" if n_late == 1 else "them"
     warnings.append(
-        f"{name}: {int(shared.sum())} rows share {plural(shared.size, 'time stamp')} with "
-        f"different values (a logger stamping each BLE notification on arrival), first at "
-        f"line {first_line}: {plural(n_moved, 'row')} restamped, spread back from their "
-        f"stamp at {1 / dt:.4g} Hz"
+        (f"{name}: {int(shared.sum())} rows in {plural(shared.size, 'bunch', 'bunches')} "
+         f"stamped at most {bunches['within_ms']} ms apart (a logger stamping each row of a "
+         f"BLE notification as it wrote it), first at line {first_line}: each bunch taken as "
+         f"one notification, {plural(n_moved, 'row')} restamped, spread back from their "
+         f"bunch's last stamp at {1 / dt:.4g} Hz"
+         if bunches else
+         f"{name}: {int(shared.sum())} rows share {plural(shared.size, 'time stamp')} with "
+         f"different values (a logger stamping each BLE notification on arrival), first at "
+         f"line {first_line}: {plural(n_moved, 'row')} restamped, spread back from their "
+         f"stamp at {1 / dt:.4g} Hz")
         + (f"; {plural(n_late, 'notification')} placed more than {LATE_S:g} s before "
            f"{'its' if n_late == 1 else 'their'} stamp, as the stamps after {them} allow at "
            f"that rate (late: a stalled link and its backlog), by up to "
