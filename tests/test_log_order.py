@@ -96,6 +96,25 @@ def test_a_rep_lost_found_after_later_lines_is_stamped_when_found():
     assert log.lines(lost) == ["0:29.0  a rep may be lost at 0:16.0: ..."]
 
 
+def test_a_warning_or_link_line_found_after_later_lines_is_stamped_when_found():
+    """A warning or a link lost/back that comes after a later line was written is stamped
+    when found, saying when it was, as a lost rep is; the old log wrote it with its own,
+    earlier time after the later line (out of time order, with no word of it)."""
+    log = SessionLog(Timeline(0.0))
+    log.see(np.array([[0.0, 0, 0, 9.8, 0, 0, 0], [29.0, 0, 0, 9.8, 0, 0, 0]]))
+    log.lines({"type": "calibration", "ok": True, "from_s": 0.0})
+    log.lines({"type": "rep", "set": 1, "rep": 4, "end_s": 21.0})
+    assert log.lines({"type": "warning", "time_s": 16.0, "message": "sign?"}) == [
+        "0:29.0  warning at 0:16.0: sign?"
+    ]
+    assert log.lines({"type": "disconnected", "time_s": 15.1, "device": "imu-1",
+                      "reason": "link lost"}) == ["0:29.0  disconnected imu-1 at 0:15.1 (link lost)"]
+    assert log.lines({"type": "connected", "reconnect": True, "time_s": 16.9,
+                      "device": "imu-1"}) == ["0:29.0  reconnected imu-1 at 0:16.9"]
+    # in time order: stamped as they are
+    assert log.lines({"type": "warning", "time_s": 30.0, "message": "sign?"}) == []
+    assert log.flush() == ["0:30.0  warning: sign?"]
+
 def test_a_gap_line_waits_at_most_the_hold_limit_once_calibrated():
     order = LogOrder()
     gap = {"type": "gap", "start_s": 5.0, "end_s": 6.0, "duration_s": 1.0}

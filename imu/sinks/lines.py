@@ -110,6 +110,11 @@ def describe(
             )
         return f"{at('time_s')}  a rep may be lost: {event.get('message', '')}"
     if kind == "warning":
+        if found:
+            return (
+                f"{at('found_s')}  warning at {timeline.at(event.get('time_s'))}: "
+                f"{event.get('message', '')}"
+            )
         return f"{at('time_s')}  warning: {event.get('message', '')}"
     if kind == "bad_data":  # may come before the first sample
         known = event.get("time_s") is not None and timeline.origin_s is not None
@@ -121,7 +126,10 @@ def describe(
         reason = f" ({event['reason']})" if event.get("reason") else ""
         known = event.get("time_s") is not None and timeline.origin_s is not None
         stamp = f"{at('time_s')}  " if known else ""  # a link event before the first sample
-        return f"{stamp}{what} {event.get('device', '')}".rstrip() + reason
+        when = ""
+        if found and known:  # after later lines: stamped when found, saying when it was
+            stamp, when = f"{at('found_s')}  ", f" at {timeline.at(event.get('time_s'))}"
+        return f"{stamp}{what} {event.get('device', '')}".rstrip() + when + reason
     return f"{kind}: {event}"
 
 
@@ -266,7 +274,7 @@ when the rows resume, before the reps that locked out before it are decided, and
 ``warning`` (the flexion sign looks inverted) when it sees it (:class:`LogOrder`)."""
 
 
-LATE_KINDS = ("set", "rep_lost", "gap")
+LATE_KINDS = ("set", "rep_lost", "gap", "warning", "connected", "disconnected")
 """Lines stamped when found when they come after a later line (:meth:`SessionLog._lines`)."""
 
 
