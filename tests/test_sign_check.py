@@ -58,6 +58,12 @@ def test_a_flipped_mounting_warns_once_after_the_third_backward_rep(sizes):
     line = describe(warning, Timeline(0.0))
     assert line.startswith(f"{Timeline(0.0).at(warning['time_s'])}  warning: 3 bends in a row")
     assert "the flexion sign looks inverted" in line and "--mounting" in line
+    # the forward axis came from --mounting (standing still at the start was done): the
+    # advice is about the option, not the still period
+    assert line.endswith(
+        f"so these reps are not counted; the forward axis came from --mounting "
+        f"{flipped('NZPXNY')}: check it, or leave it out to find the axis from the first bend"
+    ), line
 
 
 def test_analyze_lists_the_warning_with_its_time_from_the_start():
@@ -111,6 +117,9 @@ def test_three_backward_bends_of_40_deg_warn_and_two_do_not():
     # the third bend: starts at 3 + 2 x 4.4 = 11.8 s, back above -15 deg at 14.0 s
     assert events[0]["time_s"] == pytest.approx(11.8 + 2.4 * 0.5 + 2.4 * 0.30, abs=0.1)
     assert events == check(t, flexion, chunk=1) == check(t, flexion, chunk=37)
+    assert events[0]["message"].endswith(  # no --mounting: the forward axis from a bend
+        "check --mounting, or stand upright and still 2 s at the start"
+    )
     t, flexion = backward([-40, -40])
     assert check(t, flexion) == []
 

@@ -127,7 +127,7 @@ class Engine:
         self._gate = ExtensionGate(
             self.settings.reps.hyperextension_deg, self.settings.extension_gate
         )
-        self.sign_check = SignCheck(self.settings.sign_check)
+        self.sign_check = SignCheck(self.settings.sign_check, self.settings.calibration.mounting)
         self.calibration: dict | None = None
         self.sampling_rate_hz = self.settings.sampling_rate_hz
         self.mode: str | None = None  # GYRO_FUSION or ACCELEROMETER_ONLY once decided

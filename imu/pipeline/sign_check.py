@@ -57,8 +57,9 @@ class SignCheckSettings:
 class SignCheck:
     """Counts backward excursions of the flexion stream (module docstring)."""
 
-    def __init__(self, settings: SignCheckSettings | None = None) -> None:
+    def __init__(self, settings: SignCheckSettings | None = None, mounting: str | None = None) -> None:
         self.settings = settings or SignCheckSettings()
+        self.mounting = mounting  # --mounting: the forward axis came from it, not a bend
         self.fired = False
         self._in_back = False  # a backward excursion in progress
         self._start_s = math.nan  # where it left upright
@@ -155,7 +156,12 @@ class SignCheck:
             "message": (
                 f"{n} bends in a row read backwards (median {depth:.0f} deg) and none "
                 "forwards: the flexion sign looks inverted, so these reps are not counted; "
-                "check --mounting, or stand upright and still 2 s at the start"
+                + (
+                    f"the forward axis came from --mounting {self.mounting}: check it, or "
+                    "leave it out to find the axis from the first bend"
+                    if self.mounting
+                    else "check --mounting, or stand upright and still 2 s at the start"
+                )
             ),
         }
 
