@@ -248,7 +248,7 @@ def test_gaps_say_what_they_did_without_jargon(capsys, monkeypatch, tmp_path):
     path = tmp_path / "holed.csv"
     write_session(Session(holed, session.metadata), path)
     table = run(capsys, monkeypatch, "analyze", str(path))
-    said = "1 gap in the data, 2.0 s in total, 1 too long to bridge (angles started again)"
+    said = "1 gap in the data, 2.01 s in total, 1 too long to bridge (angles started again)"
     assert said in table
     log = run(capsys, monkeypatch, "replay", "--fast", "--no-display", str(path))
     assert "1:22.0  gap of 2.01 s in the data (too long to bridge: angles start again)" in log
@@ -265,7 +265,7 @@ def test_a_bridged_gap_is_not_said_to_be_too_long_to_bridge(capsys, monkeypatch,
     path = tmp_path / "holed.csv"
     write_session(Session(holed, session.metadata), path)
     table = run(capsys, monkeypatch, "analyze", str(path))
-    assert "1 gap in the data, 0.5 s in total" in table, table
+    assert "1 gap in the data, 0.51 s in total" in table, table
     assert not any("too long to bridge" in line or "started again" in line for line in table)
 
 

@@ -118,6 +118,7 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
 
     from imu.sinks.lines import calibration_detail, flagged_text, fold, set_text
     from imu.text import (
+        duration,
         is_flagged,
         lost_reps_text,
         plural,
@@ -149,8 +150,8 @@ def _print_summary(result: dict, calibration: dict, timeline) -> None:
     if quality.get("n_gaps"):
         restarts = int(quality.get("n_restarts") or 0)  # none: not "0 too long to bridge"
         console.print(
-            f"{plural(quality['n_gaps'], 'gap')} in the data, {quality['gap_total_s']:.1f} s "
-            f"in total"
+            f"{plural(quality['n_gaps'], 'gap')} in the data, "
+            f"{duration(quality['gap_total_s'])} in total"
             + (f", {restarts} too long to bridge (angles started again)" if restarts else ""),
             soft_wrap=whole,
         )
