@@ -109,6 +109,44 @@ def with_losses(result, rng: np.random.Generator, every_s: float = 300.0):
     return kept, flags, spans
 
 
+def session_makers(quick: bool) -> dict:
+    """Row name -> ``make(lifter, seed)`` of its SYNTHETIC session script."""
+    from imu.sim import demo_session
+    from imu.sim.gym import gym_session, non_lifting_session, singles_session
+
+    minutes = (20, 15, 20) if quick else (60, 40, 60)
+    return {
+        "mixed": lambda lifter, seed: gym_session(lifter, seed, minutes=minutes[0]),
+        "singles": lambda lifter, seed: singles_session(lifter, seed, minutes=minutes[1]),
+        "clean": lambda lifter, seed: demo_session(lifter, seed, n_sets=5),
+        "no lifts": lambda lifter, seed: non_lifting_session(lifter, seed, minutes=minutes[2]),
+        "mixed, recorded": lambda lifter, seed: gym_session(lifter, seed, minutes=minutes[0]),
+    }
+
+
+def gym_result(name: str, make, i: int, lifter_seed: int):
+    """(session seed, simulated result) of lifter ``i`` of row ``name``: 100 Hz, random
+    mounting, MPU-6050-like; "mixed, recorded" as ``recording_variety`` draws and cut to
+    start mid-activity."""
+    from imu.sim import make_lifter, simulate
+    from imu.sim.gym import recording_variety
+    from imu.sim.recording import cut
+
+    seed = lifter_seed * 10 + 7 * i
+    rate, sensor, span = 100.0, None, None
+    if name == "mixed, recorded":
+        rate, sensor, span = recording_variety(seed)
+        span = span or (float(np.random.default_rng(seed).uniform(10, 120)), 0.0)
+    result = simulate(
+        make(make_lifter(i, seed=lifter_seed), seed), sampling_rate_hz=rate,
+        mounting="random", sensor=sensor, seed=seed,
+    )  # fmt: skip
+    if span is not None:  # mid-activity to anywhere near the end
+        t = result.session.data["time_s"]
+        result = cut(result, t.iloc[0] + span[0], t.iloc[-1] - span[1])
+    return seed, result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -117,19 +155,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from imu.pipeline import analyze_samples, analyze_session
-    from imu.sim import demo_session, make_lifter, simulate
-    from imu.sim.gym import gym_session, non_lifting_session, recording_variety, singles_session
-    from imu.sim.recording import cut
 
     n = args.lifters or (3 if args.quick else 8)
-    minutes = (20, 15, 20) if args.quick else (60, 40, 60)
-    makers = {
-        "mixed": lambda lifter, seed: gym_session(lifter, seed, minutes=minutes[0]),
-        "singles": lambda lifter, seed: singles_session(lifter, seed, minutes=minutes[1]),
-        "clean": lambda lifter, seed: demo_session(lifter, seed, n_sets=5),
-        "no lifts": lambda lifter, seed: non_lifting_session(lifter, seed, minutes=minutes[2]),
-        "mixed, recorded": lambda lifter, seed: gym_session(lifter, seed, minutes=minutes[0]),
-    }
+    makers = session_makers(args.quick)
     print(
         f"# Rep counting in a gym (SYNTHETIC, {n} held-out lifters, make_lifter(i, "
         f"seed={args.seed}), 100 Hz but 'recorded': 25-200 Hz; regenerate: python "
@@ -148,18 +176,7 @@ def main() -> None:
         kinds: list[str] = []
         duration = 0.0
         for i in range(n):
-            seed = args.seed * 10 + 7 * i
-            rate, sensor, span = 100.0, None, None
-            if name == "mixed, recorded":
-                rate, sensor, span = recording_variety(seed)
-                span = span or (float(np.random.default_rng(seed).uniform(10, 120)), 0.0)
-            result = simulate(
-                make(make_lifter(i, seed=args.seed), seed), sampling_rate_hz=rate,
-                mounting="random", sensor=sensor, seed=seed,
-            )  # fmt: skip
-            if span is not None:  # mid-activity to anywhere near the end
-                t = result.session.data["time_s"]
-                result = cut(result, t.iloc[0] + span[0], t.iloc[-1] - span[1])
+            seed, result = gym_result(name, make, i, args.seed)
             duration += float(np.ptp(result.session.data["time_s"])) / 60
             analysis = analyze_session(result.session)
             used, false = match(result.truth_reps, analysis.reps)

@@ -48,12 +48,11 @@ def main() -> None:
     args = parser.parse_args()
 
     import numpy as np
+    from bench_gym import gym_result, session_makers  # the same sessions as bench_gym's
 
     from imu.pipeline import CalibrationSettings, EngineSettings, analyze_session
-    from imu.sim import demo_session, make_lifter, simulate
     from imu.sim.activities import KINDS
-    from imu.sim.gym import gym_session, non_lifting_session, recording_variety, singles_session
-    from imu.sim.recording import cut, realistic_set
+    from imu.sim.recording import realistic_set
     from imu.sim.rotations import MOUNTINGS, mounting_code
 
     def with_mounting(code: str) -> EngineSettings:
@@ -90,29 +89,10 @@ def main() -> None:
             f"{flip_warned}/{n} |",
             flush=True,
         )
-    minutes = (20, 15, 20)
-    makers = {
-        "mixed": lambda lifter, seed: gym_session(lifter, seed, minutes=minutes[0]),
-        "singles": lambda lifter, seed: singles_session(lifter, seed, minutes=minutes[1]),
-        "clean": lambda lifter, seed: demo_session(lifter, seed, n_sets=5),
-        "no lifts": lambda lifter, seed: non_lifting_session(lifter, seed, minutes=minutes[2]),
-        "mixed, recorded": lambda lifter, seed: gym_session(lifter, seed, minutes=minutes[0]),
-    }
-    for name, make in makers.items():
+    for name, make in session_makers(quick=True).items():
         false = flip_warned = 0
         for i in range(args.lifters):
-            seed = args.gym_seed * 10 + 7 * i
-            rate, sensor, span = 100.0, None, None
-            if name == "mixed, recorded":
-                rate, sensor, span = recording_variety(seed)
-                span = span or (float(np.random.default_rng(seed).uniform(10, 120)), 0.0)
-            result = simulate(
-                make(make_lifter(i, seed=args.gym_seed), seed), sampling_rate_hz=rate,
-                mounting="random", sensor=sensor, seed=seed,
-            )  # fmt: skip
-            if span is not None:
-                t = result.session.data["time_s"]
-                result = cut(result, t.iloc[0] + span[0], t.iloc[-1] - span[1])
+            _, result = gym_result(name, make, i, args.gym_seed)
             false += warned(analyze_session(result.session)) > 0
             if name in ("mixed", "singles", "clean"):
                 settings = with_mounting(flipped(result.mounting))
