@@ -244,12 +244,20 @@ def test_the_rep_after_a_rep_lost_in_a_link_loss_is_counted():
     rep = int(np.searchsorted(truth.start_s, hi))  # the first after the lost second
     assert truth.start_s[rep - 1] < hi and truth.end_s[rep - 1] > lo  # the lost one
     assert truth.start_s[rep] > hi + 2.5
+    _found_with_one_lost(samples, (lo, hi), (truth.start_s[rep], truth.end_s[rep]))
+
+
+def _found_with_one_lost(samples, lost_s: tuple, rep_s: tuple) -> None:
+    """With the samples of ``lost_s`` (lo, hi) cut out as a link loss, in batch and fed
+    live-like: the rep ``rep_s`` (start, end) is found and one rep_lost is given in the
+    lost second."""
+    lo, hi = lost_s
     kept, flags = _cut_out(samples, [(lo, hi)])
     after = int(np.flatnonzero(flags)[0])
     analysis = analyze_samples(kept, gap_before=flags)
     for events in (analysis.events, _run(kept, after, 0.25)):
         reps = [(e["start_s"], e["end_s"]) for e in events if e["type"] == "rep"]
-        assert any(iou(r, (truth.start_s[rep], truth.end_s[rep])) >= 0.5 for r in reps)
+        assert any(iou(r, rep_s) >= 0.5 for r in reps)
         lost = [e["time_s"] for e in events if e["type"] == "rep_lost"]
         assert len(lost) == 1 and lo - 0.02 <= lost[0] <= hi + 0.01
 
@@ -270,11 +278,4 @@ def test_a_rep_whose_next_rep_rose_in_a_link_loss_is_decided_with_that_rise():
     lo, hi = 171.62, 172.62
     rep = int(np.searchsorted(truth.start_s, lo)) - 2  # the rep before the one cut off
     assert truth.end_s[rep] < lo - 1.0 and truth.start_s[rep + 1] < hi < truth.end_s[rep + 1]
-    kept, flags = _cut_out(samples, [(lo, hi)])
-    after = int(np.flatnonzero(flags)[0])
-    analysis = analyze_samples(kept, gap_before=flags)
-    for events in (analysis.events, _run(kept, after, 0.25)):
-        reps = [(e["start_s"], e["end_s"]) for e in events if e["type"] == "rep"]
-        assert any(iou(r, (truth.start_s[rep], truth.end_s[rep])) >= 0.5 for r in reps)
-        lost = [e["time_s"] for e in events if e["type"] == "rep_lost"]
-        assert len(lost) == 1 and lo - 0.02 <= lost[0] <= hi + 0.01
+    _found_with_one_lost(samples, (lo, hi), (truth.start_s[rep], truth.end_s[rep]))
