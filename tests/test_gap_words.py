@@ -79,28 +79,34 @@ def test_analyze_keeps_a_long_set_line_whole_in_a_pipe(tmp_path, capsys):
     assert len(line) > 140 and line.endswith("peak flexion rise +1.4 deg"), out
 
 
-def test_a_short_loss_marked_in_the_gap_column_is_counted_as_the_engine_counts_it(tmp_path, capsys):
-    """A live recording marks a lost sample in its ``gap`` column; the engine reports it
-    however short ('gap of 0.02 s in the data'), and analyze counts it, but the loading
-    warning counted only marks over 3 sample intervals: '1 gap in the data' beside analyze's
-    '3 gaps in the data'. SYNTHETIC: the set above, one sample lost (marked) twice and an
-    unmarked 1 s cut."""
-    result = gapped_set()
-    samples = result.session.samples()
+def _analyze_marked(tmp_path, capsys, cut_s: float = 0.0) -> str:
+    """``imu analyze``'s output (whitespace folded) for the set above with one sample lost
+    and marked in the ``gap`` column at a quarter and at half of it (a step of 2
+    intervals each), and ``cut_s`` of rows cut unmarked at three quarters."""
+    samples = gapped_set().session.samples()
     n = len(samples)
     keep = np.ones(n, dtype=bool)
-    keep[[n // 4, n // 2]] = False  # one sample each: a step of 2 intervals
+    keep[[n // 4, n // 2]] = False
     mark = np.zeros(n)
     mark[[n // 4 + 1, n // 2 + 1]] = 1
     t = samples[:, 0]
-    keep &= (t < t[3 * n // 4]) | (t >= t[3 * n // 4] + 1.0)
+    keep &= (t < t[3 * n // 4]) | (t >= t[3 * n // 4] + cut_s)
     columns = ["time_s", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"]
     frame = pd.DataFrame(samples, columns=columns).assign(gap=mark.astype(int))[keep]
     path = tmp_path / "marked.csv"
     metadata = {"sampling_rate_hz": str(RATE_HZ), "synthetic": "true"}
     write_session(Session(frame.reset_index(drop=True), metadata), path)
     assert main(["analyze", str(path), "--no-model"]) == 0
-    out = " ".join(capsys.readouterr().out.split())
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_a_short_loss_marked_in_the_gap_column_is_counted_as_the_engine_counts_it(tmp_path, capsys):
+    """A live recording marks a lost sample in its ``gap`` column; the engine reports it
+    however short ('gap of 0.02 s in the data'), and analyze counts it, but the loading
+    warning counted only marks over 3 sample intervals: '1 gap in the data' beside analyze's
+    '3 gaps in the data'. SYNTHETIC: the set above, one sample lost (marked) twice and an
+    unmarked 1 s cut."""
+    out = _analyze_marked(tmp_path, capsys, cut_s=1.0)
     warned = re.search(r"(\d+) gaps? in the data, longest", out)
     counted = re.search(r"(\d+) gaps? in the data, [\d.]+ s in total", out)
     assert counted and counted[1] == "3", out
@@ -132,18 +138,6 @@ def test_gaps_totalling_under_a_tenth_of_a_second_say_their_length(tmp_path, cap
     104 Hz: the log says 'gap of 0.02 s in the data' for each, but analyze's total read
     '0.0 s in total' (one decimal, not the length rule of docs/vocabulary.md: 1.04 s).
     SYNTHETIC: the set above."""
-    samples = gapped_set().session.samples()
-    n = len(samples)
-    keep = np.ones(n, dtype=bool)
-    keep[[n // 4, n // 2]] = False  # one sample each: a step of 2 intervals
-    mark = np.zeros(n)
-    mark[[n // 4 + 1, n // 2 + 1]] = 1
-    columns = ["time_s", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"]
-    frame = pd.DataFrame(samples, columns=columns).assign(gap=mark.astype(int))[keep]
-    path = tmp_path / "marked.csv"
-    metadata = {"sampling_rate_hz": str(RATE_HZ), "synthetic": "true"}
-    write_session(Session(frame.reset_index(drop=True), metadata), path)
-    assert main(["analyze", str(path), "--no-model"]) == 0
-    out = " ".join(capsys.readouterr().out.split())
+    out = _analyze_marked(tmp_path, capsys)
     total_s = 2 * 2 / RATE_HZ  # each gap: the step over the lost sample, 2 intervals
     assert f"2 gaps in the data, {total_s:.2f} s in total" in out, out
