@@ -213,6 +213,11 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
+def times(n: int) -> str:
+    """``once``, ``2 times``, ``0 times`` (how often: the link lost, reconnected)."""
+    return "once" if n == 1 else f"{n} times"
+
+
 def signed(value: float | None, spec: str = "+.1f") -> str:
     """``format(value, spec)`` without a negative zero (``-0.0`` -> ``0.0``); ``?`` if missing."""
     if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):

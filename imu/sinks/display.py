@@ -44,7 +44,7 @@ from imu.sinks.lines import (
     set_text,
     summary_lines,
 )
-from imu.text import Timeline, clock, is_flagged, plural
+from imu.text import Timeline, clock, is_flagged, plural, times
 
 GAUGE_MIN_DEG = -30.0
 GAUGE_MAX_DEG = 110.0
@@ -223,7 +223,7 @@ class Display(Sink):
                     f"{fmt(s.get('rate_hz'), '.0f')} Hz")
         drops = int(s.get("disconnects") or 0)
         losses = (f"lost {plural(int(s.get('lost_samples') or 0), 'sample')}  link lost "
-                  f"{'once' if drops == 1 else f'{drops} times'}")  # the summary's words
+                  f"{times(drops)}")  # the summary's words
         if s.get("decode_errors"):
             losses += f"  unreadable {s['decode_errors']}"
         if s.get("attempt"):  # the rate is 0 while the link is down: when it tries again

@@ -35,6 +35,7 @@ from imu.text import (
     plural,
     probability,
     signed,
+    times,
     verdict,
 )
 
@@ -274,8 +275,8 @@ when the rows resume, before the reps that locked out before it are decided, and
 ``warning`` (the flexion sign looks inverted) when it sees it (:class:`LogOrder`)."""
 
 
-LATE_KINDS = ("set", "rep_lost", "gap", "warning", "connected", "disconnected")
-"""Lines stamped when found when they come after a later line (:meth:`SessionLog._lines`)."""
+LATE_KINDS = ("set", *NOTES)
+"""Lines stamped when found when they come after a later line (:meth:`LogOrder._out`)."""
 
 
 class LogOrder:
@@ -517,10 +518,10 @@ def link_lines(n_lost: int, n_back: int) -> list[str]:
     reconnection)."""
     if not n_lost:
         return []
-    lost = "link lost once" if n_lost == 1 else f"link lost {n_lost} times"
+    lost = f"link lost {times(n_lost)}"
     if n_back >= n_lost:
         return [f"{lost}, reconnected" + (" each time" if n_lost > 1 else "")]
-    back = f", reconnected {'once' if n_back == 1 else f'{n_back} times'}" if n_back else ""
+    back = f", reconnected {times(n_back)}" if n_back else ""
     return [f"{lost}{back}; not back when the session ended"]
 
 
