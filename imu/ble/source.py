@@ -323,13 +323,13 @@ class BleSource:
         """``(samples, gap_before)`` pieces of one notification (empty while reassembling)."""
         if self._decoder is None or self._stamper is None:
             return []
-        skipped = getattr(self._decoder, "n_skipped_bytes", 0)
+        skipped = self._decoder.n_skipped_bytes
         try:
             frames = self._decoder.feed(packet.data, packet.char_uuid)
         except DecodeError as exc:
             self._undecodable(packet, str(exc))
             return []
-        skipped = getattr(self._decoder, "n_skipped_bytes", 0) - skipped
+        skipped = self._decoder.n_skipped_bytes - skipped
         if skipped > 0:
             self._undecodable(packet, f"{plural(skipped, 'byte')} that are no packet, skipped")
         at = packet.host_time_s

@@ -367,7 +367,7 @@ class Timestamper:
             return self._decide()
         if self._map.ready:
             excess = self._lateness(arrival_s, source)
-            if excess > self.settings.late_s and excess > self._jitter_limit():
+            if excess > self._late_limit():
                 self._held = [(arrival_s, samples, source)]
                 self.n_held = n
                 return Stamped(np.empty((0, samples.shape[1])), np.zeros(0, dtype=bool))
@@ -390,16 +390,21 @@ class Timestamper:
             return self.settings.late_s
         return float(np.quantile(np.fromiter(self._excess, float), 0.95))
 
+    def _late_limit(self) -> float:
+        """The lateness beyond which a notification is held, or a held one still late:
+        ``late_s``, or the link's jitter (:meth:`_jitter_limit`) if higher."""
+        return max(self.settings.late_s, self._jitter_limit())
+
     def _all_late(self) -> bool:
         """Every held notification after the first is still late (none caught up)."""
-        limit = max(self.settings.late_s, self._jitter_limit())
+        limit = self._late_limit()
         return all(self._lateness(a, src) > limit for a, _, src in self._held[1:])
 
     def _decide(self) -> Stamped:
         """Stall, loss, or wait for more arrivals (see the module docstring)."""
         s = self.settings
         arrival, _, source = self._held[-1]
-        limit = max(s.late_s, self._jitter_limit())
+        limit = self._late_limit()
         if self._lateness(arrival, source) <= limit:  # caught up: a stall's backlog
             return self._settle(loss=False)
         # judged on the arrivals after the first held (which may be late by jitter alone,

@@ -99,6 +99,9 @@ class Decoder:
     with each notification in arrival order and returns the frames it completes.
     """
 
+    n_skipped_bytes: int = 0
+    """Bytes skipped as no packet so far (a decoder that resynchronises counts them)."""
+
     def feed(self, data: bytes, char_uuid: str = "") -> list[Frame]:
         """Decode one notification received on ``char_uuid``; raise only DecodeError."""
         raise NotImplementedError
