@@ -369,8 +369,7 @@ def _spread_notifications(
     starts, counts, dt = _run_interval(t)  # first row and rows of each stamp
     starts_0, counts_0 = starts, counts  # before late notifications join their backlog
     stamps = t[starts]
-    room = np.diff(stamps)  # time from each stamp to the next
-    # time since the latest earlier stamp (the first: to the next); the latest, not the
+    # time since the latest earlier stamp (the first: none); the latest, not the
     # previous, so a run after a stamp jittered back is not spread behind the stamp before
     # it, where its first samples would fall behind that stamp too
     before = np.r_[np.inf, stamps[1:] - np.maximum.accumulate(stamps)[:-1]]
@@ -384,7 +383,7 @@ def _spread_notifications(
     if too_long.size and dt > 0 and not most.any():
         # a late notification and the backlog that came just after it (a stall) share
         # the time since the stamp before the stall: spread back together from the last
-        starts, counts, _ = _join_backlogs(t, starts, counts, dt, too_long)
+        starts, counts = _join_backlogs(t, starts, counts, dt, too_long)
         stamps = t[starts + counts - 1]  # a joined run's stamp is its last
         room = np.diff(stamps)
         before = np.r_[room[:1], stamps[1:] - np.maximum.accumulate(stamps)[:-1]]
@@ -500,7 +499,7 @@ def _bound_by_later_stamps(own: np.ndarray, next_run: np.ndarray, dt: float) -> 
 
 def _join_backlogs(
     t: np.ndarray, starts: np.ndarray, counts: np.ndarray, dt: float, too_long: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, int]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Runs of equal times ``t`` joined where a late notification and its backlog meet.
 
     A stalled link delivers a notification late and the ones held behind it just after
@@ -511,8 +510,8 @@ def _join_backlogs(
     before them, at most :data:`MAX_NOTIFICATION_ROWS` and half the rows, become one run
     (placed as one notification); so does a run squeezed (its samples at ``dt`` reach
     back over the stamp before it) just after a joined one, with the same fit: the
-    notifications after the backlog, on time again. Returns the joined ``starts``, ``counts`` and the number
-    of joined runs; a run that no such group fits stays as it was (an error).
+    notifications after the backlog, on time again. Returns the joined ``starts`` and
+    ``counts``; a run that no such group fits stays as it was (an error).
     """
     stamps = t[starts]
     latest = np.maximum.accumulate(stamps)
@@ -535,9 +534,7 @@ def _join_backlogs(
                 joined[first : g + 1] = True
                 break
     keep = np.r_[True, label[1:] != label[:-1]]
-    first_runs = np.flatnonzero(keep)
-    n_joined = int(np.count_nonzero(np.diff(np.r_[first_runs, len(starts)]) > 1))
-    return starts[keep], np.add.reduceat(counts, first_runs), n_joined
+    return starts[keep], np.add.reduceat(counts, np.flatnonzero(keep))
 
 
 def _drop_rows(frame: pd.DataFrame, rows: np.ndarray, lines) -> pd.DataFrame:
