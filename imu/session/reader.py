@@ -18,6 +18,7 @@ from imu.session.table import (
     read_table,
     split_metadata,
 )
+from imu.session.writer import IN_PROGRESS, RECORDING_KEY
 
 
 def read_session(
@@ -59,7 +60,7 @@ def read_session(
         warnings.insert(0, cut_gzip_warning(name, len(numeric)))
     del table  # the file's bytes and the table's line numbers are no longer needed
     numeric = check_time(numeric, name, TIME, warnings)
-    if metadata.get("recording") == "in progress":  # SessionWriter's mark (imu live)
+    if metadata.get(RECORDING_KEY) == IN_PROGRESS:  # SessionWriter's mark (imu live)
         warnings.insert(
             0,
             f"{name}: the recording was not closed (the recorder was killed or crashed, "
