@@ -285,6 +285,11 @@ class Context:
         if candidate.is_rep:
             self.rep_depths = [*self.rep_depths[-9:], candidate.peak_flexion_deg]
 
+    def count_as_rep(self, candidate: Candidate) -> None:
+        """A candidate remembered as not a rep is a rep after all (the look-back)."""
+        candidate.is_rep = True
+        self.rep_depths = [*self.rep_depths[-9:], candidate.peak_flexion_deg]
+
     def features(self, own: dict[str, float], start_s: float, start_twist_deg: float) -> dict:
         """Context features of a candidate with features ``own`` starting at ``start_s``
         facing ``start_twist_deg``."""

@@ -612,27 +612,26 @@ class RepSegmenter:
                 self._not_reps = []
                 return [*events, (row, self._lost(gap_s, "across"))]
             self._sets.bar_down = True
-            self._not_reps = [*self._not_reps[-2:], {**c, "features": features, "p_rep": p_rep,
-                              "bent_s": bent_s, "candidate": candidate}]  # fmt: skip
+            turned_down = {"record": record, "twist_deg": twist_deg, "features": features,
+                           "p_rep": p_rep, "bent_s": bent_s, "candidate": candidate}  # fmt: skip
+            self._not_reps = [*self._not_reps[-2:], turned_down]  # the look-back's reach: 3
             return events
         events: list[tuple[int, dict]] = []
         for earlier in self._look_back(features, p_rep):
-            events += self._confirm({**earlier["record"], "look_back": True},
-                                    earlier["twist_deg"], row, {}, earlier["bent_s"])  # fmt: skip
-            earlier["candidate"].is_rep = True
-            self._context.rep_depths = [*self._context.rep_depths[-9:],
-                                        earlier["record"]["peak_flexion_deg"]]  # fmt: skip
+            events += self._confirm(earlier["record"], earlier["twist_deg"], row, {},
+                                    earlier["bent_s"], look_back=True)  # fmt: skip
+            self._context.count_as_rep(earlier["candidate"])
         self._not_reps = []
-        record = {**record, "look_back": False}
         return events + self._confirm(record, twist_deg, row, c["early"], bent_s)
 
     def _confirm(
-        self, record: dict, twist_deg: tuple, row: int, early: dict, bent_s: float
-    ) -> list[tuple[int, dict]]:
+        self, record: dict, twist_deg: tuple, row: int, early: dict, bent_s: float,
+        look_back: bool = False,
+    ) -> list[tuple[int, dict]]:  # fmt: skip
         """A rep (``twist_deg``: at its start and its lockout): the set in progress is
         over unless it joins it, then its events."""
         events = [] if self._sets.joins(record, twist_deg[0]) else self._end_set(row)
-        return events + self._sets.confirm(record, twist_deg[1], row, early, bent_s)
+        return events + self._sets.confirm(record, twist_deg[1], row, early, bent_s, look_back)
 
     def _look_back(self, features: dict, p_rep: float) -> list[dict]:
         """The candidates decided not a rep just before a rep (``features``, ``p_rep``)

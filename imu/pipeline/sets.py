@@ -223,12 +223,14 @@ class SetGrouping:
         }
 
     def confirm(
-        self, record: dict, end_twist_deg: float, row: int, early: dict, bent_s: float = 0.0
-    ) -> list[tuple[int, dict]]:
+        self, record: dict, end_twist_deg: float, row: int, early: dict, bent_s: float = 0.0,
+        look_back: bool = False,
+    ) -> list[tuple[int, dict]]:  # fmt: skip
         """Confirm ``record`` (heading ``end_twist_deg`` at its lockout) as a rep of the set
         in progress: its event, then alerts not already given early (``early``: kind ->
         provisional alert) and withdrawals of early ones it does not confirm. ``bent_s``: how
-        long the rep was bent (above ``top_deg``)."""
+        long the rep was bent (above ``top_deg``); ``look_back``: counted on looking back
+        (imu.pipeline.rep_decision)."""
         events: list[tuple[int, dict]] = []
         set_number, rep_number = self._place(record)
         if set_number > len(self.sets) + 1:
@@ -238,10 +240,10 @@ class SetGrouping:
             "type": "rep",
             "set": set_number,
             "rep": rep_number,
-            **{k: v for k, v in record.items() if k not in ("trace", "look_back")},
+            **{k: v for k, v in record.items() if k != "trace"},
             "rounded": rounded,
             "p_rounded": p_rounded,
-            "look_back": bool(record.get("look_back", False)),
+            "look_back": look_back,
         }
         self.records.append(record)
         self.reps.append(rep)
