@@ -236,6 +236,12 @@ def cross_validate(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> dict:
     }
 
 
+def _xy(table: list[dict], names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(features in ``names`` order, labels) of collected rows."""
+    x = np.array([[r[name] for name in names] for r in table], dtype=np.float64)
+    return x, np.array([r["_label"] for r in table], dtype=bool)
+
+
 def students(rows: dict[str, list[dict]], n_lifters: int) -> list:
     """Per lifter, a model fitted on the pass-1 rows of the lifters outside its fold
     (``GroupKFold``, 5 folds; deciding at p >= 0.5): the verdicts a shipped model gives a
@@ -252,8 +258,7 @@ def students(rows: dict[str, list[dict]], n_lifters: int) -> list:
         spec: dict = {"format": MODEL_FORMAT}
         for kind, names in (("early", EARLY_FEATURES), ("final", FINAL_FEATURES)):
             table = [r for r in rows[kind] if r["_lifter"] in inside]
-            x = np.array([[r[name] for name in names] for r in table], dtype=np.float64)
-            y = np.array([r["_label"] for r in table], dtype=bool)
+            x, y = _xy(table, names)
             spec[kind] = export(_estimator().fit(x, y), names, x)
         for i in test:
             out[int(i)] = DecisionModel(spec)
@@ -263,8 +268,7 @@ def students(rows: dict[str, list[dict]], n_lifters: int) -> list:
 def fit_table(table: list[dict], names: tuple[str, ...], kind: str):
     """(ensemble of ``table``'s rows as JSON numbers, its cross-validated figures); the
     threshold is the figures' operating point."""
-    x = np.array([[r[name] for name in names] for r in table], dtype=np.float64)
-    y = np.array([r["_label"] for r in table], dtype=bool)
+    x, y = _xy(table, names)
     groups = np.array([r["_lifter"] for r in table])
     figures = cross_validate(x, y, groups)
     print(kind, figures, file=sys.stderr)
