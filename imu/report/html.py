@@ -88,6 +88,7 @@ padding-top:10px}
 
 COUNT_LABELS = {
     "n_reps": "reps",
+    "n_reps_lost": "+ may be lost in gaps",  # the set line's "5 reps (+ 2 may be lost ...)"
     "n_rounded": "reps rounded",
     "n_hyperextended": "reps hyperextended",
     "verdict": "verdict",
@@ -300,7 +301,11 @@ def _session_section(index: int, session: SessionData, svgs: Mapping[str, str]) 
         parts.append("<p>No reps were detected in this session.</p>")
     else:
         sets = set_summary(session)
-        columns = [c for c in sets.columns if c != "load_kg" or sets["load_kg"].notna().any()]
+        shown = {  # a column of nothing but empty cells or zeros says nothing
+            "load_kg": sets["load_kg"].notna().any(),
+            "n_reps_lost": (sets["n_reps_lost"] > 0).any(),
+        }
+        columns = [c for c in sets.columns if shown.get(c, True)]
         times = _time_cells(timeline, ("start_s", "end_s"))
         parts.append(_table(sets, _with_clock(columns, timeline), times))
         parts.append(

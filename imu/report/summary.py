@@ -45,6 +45,7 @@ def classified_mask(reps: pd.DataFrame) -> np.ndarray:
 SET_COLUMNS = (
     "set",
     "n_reps",
+    "n_reps_lost",
     "start_s",
     "end_s",
     "rest_before_s",
@@ -67,8 +68,11 @@ def set_summary(session: SessionData) -> pd.DataFrame:
     rep (deg, positive = creeping deeper), as the set events and the log give it
     (:func:`imu.pipeline.metrics.set_summary`); ``speed_loss_pct`` see :func:`speed_loss_pct`;
     ``rest_before_s`` is the time from the previous set's last lockout to this set's
-    first descent (NaN for the first set); ``load_kg`` is the user's input or NaN.
+    first descent (NaN for the first set); ``load_kg`` is the user's input or NaN;
+    ``n_reps_lost`` the reps that may be lost in gaps in the data in the set (its set
+    event's, as the set line says it; 0 without one).
     """
+    lost = _reps_lost(session.sets)
     rows = []
     previous_end = float("nan")
     flagged = rounded_mask(session.reps)
@@ -81,6 +85,7 @@ def set_summary(session: SessionData) -> pd.DataFrame:
             {
                 "set": int(number),
                 "n_reps": len(group),
+                "n_reps_lost": lost.get(int(number), 0),
                 "start_s": start,
                 "end_s": end,
                 "rest_before_s": start - previous_end,
@@ -101,6 +106,15 @@ def set_summary(session: SessionData) -> pd.DataFrame:
         )
         previous_end = end
     return pd.DataFrame(rows, columns=list(SET_COLUMNS))
+
+
+def _reps_lost(sets: pd.DataFrame) -> dict[int, int]:
+    """Set number -> reps that may be lost in gaps in the data (the set events'
+    ``n_reps_lost``)."""
+    if sets.empty or "n_reps_lost" not in sets or "set" not in sets:
+        return {}
+    counts = pd.to_numeric(sets["n_reps_lost"], errors="coerce").fillna(0)
+    return {int(s): int(n) for s, n in zip(sets["set"], counts)}
 
 
 @dataclass(frozen=True)
