@@ -131,6 +131,26 @@ def test_form_drift_reported_with_its_numbers():
     assert "50.0\N{DEGREE SIGN} on rep 1, 58.0\N{DEGREE SIGN} on the last" in found[0].text
 
 
+def test_a_trend_in_several_sets_is_said_once_naming_the_sets():
+    """'Peak flexion crept up within the set (set 1: ...; set 2: ...)': one set's words
+    for several sets. The sentence names the sets, each set's figures follow once."""
+    session = make_session([[50, 52, 54, 56, 58], FLAT, [60, 63, 66, 69]],
+                           [[1.0, 1.1, 1.2, 1.3, 1.4], [1.0] * 5, [1.0, 1.2, 1.4, 1.6]])
+    found = {i.kind: i for i in session_insights(session, SETTINGS)}
+    drift, slowing = found["form_drift"], found["slowing"]
+    assert drift.title == "Sets 1 and 3: the back bent further rep after rep"
+    assert drift.text.count("crept up") == 1 and "within the set" not in drift.text
+    assert drift.text.startswith(
+        "Peak flexion crept up within sets 1 and 3 (the peak flexion rise, fitted; limit "
+        "5.0\N{DEGREE SIGN}): +8.0\N{DEGREE SIGN} over 5 reps in set 1 (50.0\N{DEGREE SIGN} on "
+        "rep 1, 58.0\N{DEGREE SIGN} on the last); +9.0\N{DEGREE SIGN} over 4 reps in set 3 "
+        "(60.0\N{DEGREE SIGN} on rep 1, 69.0\N{DEGREE SIGN} on the last). ")
+    assert slowing.text.startswith(
+        "The ascent lost speed within sets 1 and 3 (fitted, limit 20% speed loss): 29% slower "
+        "in set 1 (ascent 1.00 s on rep 1 and 1.40 s on rep 5); 37% slower in set 3 (ascent "
+        "1.00 s on rep 1 and 1.60 s on rep 4). ")
+
+
 def test_form_drift_needs_enough_reps_and_a_real_rise():
     two_reps = make_session([[40, 70]])  # +30 deg, but two reps are no trend
     small = make_session([[60, 61, 62, 63]])  # +3 deg < 5 deg limit
@@ -145,7 +165,7 @@ def test_slowing_ascents_reported_only_beyond_the_limit():
     steady = make_session([[60] * 4], [[1.0, 1.05, 1.1, 1.15]])  # 13 %
     short = make_session([[60] * 2], [[1.0, 2.0]])
     found = [i for i in session_insights(slowing, SETTINGS) if i.kind == "slowing"]
-    assert len(found) == 1 and "set 1: 23% slower" in found[0].text
+    assert len(found) == 1 and "within set 1 (fitted, limit 20% speed loss): 23% slower" in found[0].text
     assert "slowing" not in kinds(session_insights(steady, SETTINGS))
     assert "slowing" not in kinds(session_insights(short, SETTINGS))
 

@@ -67,11 +67,21 @@ def _sets_over(session: SessionData, settings: InsightSettings, column: str, lim
     return trend[trend[column] >= limit]
 
 
-def _set_list(numbers) -> str:
+def _set_list(numbers, word: str = "Set") -> str:
+    """``Set 2``, ``Sets 1, 2 and 3`` (``word="set"``: ``set 2``, ``sets 1 and 3``)."""
     numbers = [str(n) for n in numbers]
     if len(numbers) == 1:
-        return f"Set {numbers[0]}"
-    return f"Sets {', '.join(numbers[:-1])} and {numbers[-1]}"
+        return f"{word} {numbers[0]}"
+    return f"{word}s {', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
+def _per_set(details: list[tuple[int, str]]) -> str:
+    """The figures of each set named once: ``+8.0° over 5 reps (...)`` for one set,
+    ``+8.0° over 5 reps in set 1 (...); +9.0° over 4 reps in set 2 (...)`` for several
+    (``details``: ``(set, (figures, in brackets))``)."""
+    if len(details) == 1:
+        return " ".join(details[0][1])
+    return "; ".join(f"{figures} in set {number} {more}" for number, (figures, more) in details)
 
 
 def form_drift(session: SessionData, settings: InsightSettings) -> list[Insight]:
@@ -82,17 +92,18 @@ def form_drift(session: SessionData, settings: InsightSettings) -> list[Insight]
     details = []
     for row in sets.itertuples():
         peaks = session.reps.loc[session.reps["set"] == row.set, "peak_flexion_deg"]
-        details.append(
-            f"set {row.set}: +{_deg(row.peak_flexion_rise_deg)} over {row.n_reps} reps "
-            f"({_deg(peaks.iloc[0])} on rep 1, {_deg(peaks.iloc[-1])} on the last)"
-        )
+        details.append((row.set, (
+            f"+{_deg(row.peak_flexion_rise_deg)} over {row.n_reps} reps",
+            f"({_deg(peaks.iloc[0])} on rep 1, {_deg(peaks.iloc[-1])} on the last)",
+        )))  # fmt: skip
     return [
         Insight(
             "form_drift",
             "warning",
             f"{_set_list(sets['set'])}: the back bent further rep after rep",
-            f"Peak flexion crept up within the set ({'; '.join(details)}: the peak "
-            f"flexion rise, fitted; limit {_deg(settings.drift_limit_deg)}). When the lower "
+            f"Peak flexion crept up within {_set_list(sets['set'], 'set')} (the peak flexion "
+            f"rise, fitted; limit {_deg(settings.drift_limit_deg)}): {_per_set(details)}. "
+            "When the lower "
             "back loses its brace as a set goes on, later reps are lifted with more spinal "
             "flexion: end the set when the depth starts to creep, or lighten the load.",
             session.name,
@@ -108,17 +119,19 @@ def slowing_ascents(session: SessionData, settings: InsightSettings) -> list[Ins
     details = []
     for row in sets.itertuples():
         ascents = session.reps.loc[session.reps["set"] == row.set, "ascent_s"]
-        details.append(
-            f"set {row.set}: {row.speed_loss_pct:.0f}% slower, ascent {ascents.iloc[0]:.2f} s "
-            f"on rep 1 and {ascents.iloc[-1]:.2f} s on rep {row.n_reps}"
-        )
+        first, last = ascents.iloc[0], ascents.iloc[-1]
+        details.append((row.set, (
+            f"{row.speed_loss_pct:.0f}% slower",
+            f"(ascent {first:.2f} s on rep 1 and {last:.2f} s on rep {row.n_reps})",
+        )))  # fmt: skip
     return [
         Insight(
             "slowing",
             "warning",
             f"{_set_list(sets['set'])}: the ascent slowed down markedly",
-            f"The ascent lost speed within the set ({'; '.join(details)}; fitted, limit "
-            f"{settings.speed_loss_limit_pct:.0f}% speed loss). Large speed loss within a set "
+            f"The ascent lost speed within {_set_list(sets['set'], 'set')} (fitted, limit "
+            f"{settings.speed_loss_limit_pct:.0f}% speed loss): {_per_set(details)}. "
+            "Large speed loss within a set "
             "is a sign of fatigue or of a load close to the limit, when form tends to break "
             "down: consider ending sets earlier.",
             session.name,
