@@ -50,7 +50,7 @@ def test_analyze_counts_one_kind_of_gap_and_names_the_short_dropouts(tmp_path, c
     both = said["both"]
     assert "timeline" not in both
     assert re.search(
-        r"warning: .*: 2 gaps in the data, longest 2\.0\d s, the first at 0:13\.", both
+        r"warning: .*: 2 gaps in the data, longest 2\.0\d s, the first ended at 0:1\d\.", both
     )
     steps = np.diff(samples[keep][:, 0])
     n_short = int(np.sum((steps > 3 / RATE_HZ) & (steps <= 0.25)))
@@ -141,3 +141,26 @@ def test_gaps_totalling_under_a_tenth_of_a_second_say_their_length(tmp_path, cap
     out = _analyze_marked(tmp_path, capsys)
     total_s = 2 * 2 / RATE_HZ  # each gap: the step over the lost sample, 2 intervals
     assert f"2 gaps in the data, {total_s:.2f} s in total" in out, out
+
+
+def test_the_loading_warning_and_the_log_stamp_a_gap_alike(tmp_path, capsys):
+    """The loading warning named the first gap by where it began ('the first at 0:13.5'),
+    the log by where the rows resume ('0:14.3  gap of 0.81 s in the data'): one gap, two
+    times. Both now stamp it where the rows resume (docs/vocabulary.md). SYNTHETIC: the
+    set above, 0.8 s cut after rep 2's lockout."""
+    result = gapped_set()
+    samples, truth = result.session.samples(), result.truth_reps
+    lo = truth.end_s[1] + 0.1
+    kept = samples[(samples[:, 0] < lo) | (samples[:, 0] >= lo + 0.8)]
+    columns = ["time_s", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"]
+    metadata = {"sampling_rate_hz": str(RATE_HZ), "synthetic": "true"}
+    path = tmp_path / "cut.csv"
+    write_session(Session(pd.DataFrame(kept, columns=columns), metadata), path)
+    resumed = kept[np.searchsorted(kept[:, 0], lo), 0] - kept[0, 0]
+    stamp = f"{int(resumed // 60)}:{resumed % 60:04.1f}"
+    assert main(["replay", "--fast", "--no-display", "--no-model", str(path)]) == 0
+    out = capsys.readouterr()
+    (logged,) = [line for line in out.out.splitlines() if " gap of " in line]
+    assert logged.startswith(f"{stamp}  gap of 0.8"), logged
+    assert "1 gap in the data, longest 0.8" in out.err
+    assert f"the first ended at {stamp} from the start" in out.err, out.err

@@ -112,7 +112,7 @@ def test_phyphox_pause_becomes_a_gap(tmp_path):
     expected = T0 + t + np.where(t >= 1.0, 5.0, 0.0)
     np.testing.assert_allclose(session.time_s, expected, rtol=0, atol=1e-6)
     assert (
-        "1 gap in the data, longest 5.01 s, the first at 0:01.0 from the start;"
+        "1 gap in the data, longest 5.01 s, the first ended at 0:06.0 from the start;"
         in session.warnings[1]
     )
 

@@ -673,7 +673,7 @@ def test_gaps_are_a_warning_and_a_quality_figure(tmp_path):
     assert len(session.data) == 950
     assert len(session.warnings) == 1
     assert (
-        "1 gap in the data, longest 0.51 s, the first at 0:03.0 from the start;"
+        "1 gap in the data, longest 0.51 s, the first ended at 0:03.5 from the start;"
         in session.warnings[0]
     )
     gaps = session.quality()["gaps"]

@@ -819,10 +819,13 @@ def _gap_warning(
 
     parts = []
     if long.any():
-        first_s = float(data[TIME].iloc[int(np.flatnonzero(long)[0])] - data[TIME].iloc[0])
+        # stamped where the rows resume, as the log stamps a gap (docs/vocabulary.md)
+        resume = int(np.flatnonzero(long)[0]) + 1
+        first_s = float(data[TIME].iloc[resume] - data[TIME].iloc[0])
         parts.append(
             f"{plural(int(long.sum()), 'gap')} in the data, longest "
-            f"{duration(float(steps_s[long].max()))}, the first at {clock(first_s)} from the start"
+            f"{duration(float(steps_s[long].max()))}, the first ended at {clock(first_s)} "
+            "from the start"
         )
     if short.any():
         parts.append(
