@@ -33,10 +33,10 @@ def seconds(line: str) -> float:
     return 3600 * int(hours or 0) + 60 * int(minutes) + float(secs)
 
 
-def logged(samples: np.ndarray, chunk: int) -> list[str]:
+def logged(samples: np.ndarray, chunk: int, rate_hz: float = RATE_HZ, decision=None) -> list[str]:
     """The log's lines as the runner writes them (sink sees the rows, then their events)."""
     log = SessionLog(Timeline())
-    engine = Engine(EngineSettings(sampling_rate_hz=RATE_HZ))
+    engine = Engine(EngineSettings(sampling_rate_hz=rate_hz), decision=decision)
     lines = []
     for lo in range(0, len(samples), chunk):
         rows = samples[lo : lo + chunk]
@@ -123,3 +123,50 @@ def test_a_gap_line_waits_at_most_the_hold_limit_once_calibrated():
     assert order.due(100.0) == [gap]
     assert order.push({**gap, "start_s": 95.0, "end_s": 96.0}) == []
     assert order.due(101.0) == [] and len(order.flush()) == 1
+
+
+class _TurnDownTheFirst:
+    """A rep decision that turns down the first candidate at first (taken at the lockout,
+    then not a rep) and takes it back on looking back, when the next one is decided."""
+
+    def __init__(self) -> None:
+        self.n_final = 0
+
+    def early(self, features):
+        return 0.9, True
+
+    def final(self, features):
+        self.n_final += 1
+        return (0.9, True) if self.n_final > 1 else (0.1, False)
+
+    def look_back(self, features):
+        return 0.8, True
+
+
+@pytest.mark.parametrize("chunk", [8, 500])
+def test_a_rep_counted_on_looking_back_after_a_later_alert_is_stamped_when_found(chunk):
+    """The rep after the turned-down one leans back at lockout: its provisional alert is
+    out at its lockout, before the look-back counts the one before it. The look-back line
+    came after that alert with its own, earlier lockout and no word of it; it is now
+    stamped when found, saying its lockout, as a late set, lost rep or warning line is.
+    SYNTHETIC: imu.sim lifter 2 (seed 555), 5 conventional deadlifts, rep 2 hyperextended."""
+    from imu.sim import make_lifter, simulate
+    from imu.sim.script import DeadliftSet, SessionScript, Stand
+
+    script = SessionScript(make_lifter(2, seed=555), (
+        Stand(3.0, still=True),
+        DeadliftSet(5, "conventional", hyperextended=(False, True, False, False, False)),
+        Stand(6.0),
+    ))  # fmt: skip
+    samples = simulate(script, sampling_rate_hz=100.0, seed=5).session.samples()
+    lines = logged(samples, chunk, 100.0, _TurnDownTheFirst())
+    stamps = [seconds(line) for line in lines]
+    assert stamps == sorted(stamps), "\n".join(lines)
+    alert = next(k for k, line in enumerate(lines) if "ALERT" in line)
+    (back,) = [k for k, line in enumerate(lines) if line.endswith("counted on looking back")]
+    assert alert < back, "\n".join(lines)  # the case: the alert was out first
+    lockout = re.search(r"  rep 1\.1 at (\d+):(\d\d\.\d)  ", lines[back])
+    assert lockout, lines[back]
+    assert 60 * int(lockout[1]) + float(lockout[2]) < seconds(lines[alert]) <= seconds(lines[back])
+    # the rep after it, decided with it after its own alert, says its lockout too
+    assert re.match(r"\S+  rep 1\.2 at \d+:\d\d\.\d  .*HYPEREXTENDED", lines[back + 1])

@@ -11,7 +11,9 @@ Lines come in the order of the lift: a provisional alert for rep N (given at its
 before rep N-1 is confirmed, docs/contracts.md) is held until the line of rep N-1 has
 been written (:class:`LogOrder`), so the log never shows rep 1.3's alert before rep 1.2;
 a line about a gap, a rep lost in one or the link waits until the reps before it are out,
-so the log reads in time order.
+so the log reads in time order; a line that still comes after a later one (a set found
+over late, a rep counted on looking back after the next rep's alert) is stamped when it
+was found, saying its own time (``0:15.2  rep 1.1 at 0:08.5 ...``).
 A calibration line is stamped where its angles start (the first at the recording's start:
 the engine held every row until it settled, and it comes before their events; a refined
 one at its ``time_s``, which the engine gives once the reps before it are out), a failed
@@ -90,6 +92,9 @@ def describe(
         # a flexion-limit alert comes mid-descent: the bend may not become that rep
         named = event.get("rep") and event.get("kind") != "flexion_limit"
         where = f"rep {event['set']}.{event['rep']} " if named else ""
+        if event.get("found_s") is not None:  # after later lines: stamped when found
+            where += f"at {timeline.at(event.get('time_s'))} "
+            return f"{at('found_s')}  ALERT {where}{alert_text(event, threshold)}"
         return f"{at('time_s')}  ALERT {where}{alert_text(event, threshold)}"
     if kind == "alert_withdrawn":
         return f"{at('time_s')}  alert withdrawn: {event.get('message', '')}"
@@ -151,8 +156,14 @@ def rep_line(
     in it: without descent and ascent, then without the wall clock, then ``peak`` for
     ``peak flexion`` (as the live panel says), then without the lockout, at last without
     the peak flexion (``ROUNDED + HYPEREXTENDED`` with four decimals). The rep and its
-    verdict with the probability beside the threshold always stay."""
-    time_s = event.get("end_s")
+    verdict with the probability beside the threshold always stay.
+
+    A rep whose line comes after a later line (counted on looking back after the next
+    rep's alert) is stamped when found, saying its lockout: ``0:17.2  rep 1.1 at 0:08.5
+    ...``."""
+    time_s, name = event.get("end_s"), f"rep {event.get('set')}.{event.get('rep')}"
+    if event.get("found_s") is not None:
+        time_s, name = event.get("found_s"), f"{name} at {timeline.at(time_s)}"
     measures = {
         "lockout": f"lockout {_num(event.get('lockout_extension_deg'))} deg",
         "tempo": f"descent {_num(event.get('descent_s'), 2)} s  "
@@ -160,8 +171,7 @@ def rep_line(
     }
     line = ""
     for wall, lockout, tempo, peak in REP_LAYOUTS:
-        parts = [timeline.stamp(time_s) if wall else timeline.at(time_s),
-                 f"rep {event.get('set')}.{event.get('rep')}",
+        parts = [timeline.stamp(time_s) if wall else timeline.at(time_s), name,
                  *([f"{peak} {_num(event.get('peak_flexion_deg'))} deg"] if peak else []),
                  *([measures["lockout"]] if lockout else []),
                  *([measures["tempo"]] if tempo else []),
@@ -275,8 +285,9 @@ when the rows resume, before the reps that locked out before it are decided, and
 ``warning`` (the flexion sign looks inverted) when it sees it (:class:`LogOrder`)."""
 
 
-LATE_KINDS = ("set", *NOTES)
-"""Lines stamped when found when they come after a later line (:meth:`LogOrder._out`)."""
+LATE_KINDS = ("rep", "alert", "set", *NOTES)
+"""Lines stamped when found when they come after a later line (:meth:`LogOrder._out`): a
+rep counted on looking back after the next rep's alert, and its alert."""
 
 
 class LogOrder:
@@ -354,7 +365,8 @@ class LogOrder:
             late = stamp is not None and self._latest_s is not None and stamp < self._latest_s
             if late and event.get("type") in LATE_KINDS and self.now_s is not None:
                 # found after later lines (a set over after a bend that was not a rep; a
-                # rep lost that the set's cadence puts in a gap)
+                # rep lost that the set's cadence puts in a gap; a rep counted on looking
+                # back after the next one's alert)
                 event = {**event, "found_s": self.now_s}
                 stamp = max(self.now_s, self._latest_s)
             if stamp is not None:
