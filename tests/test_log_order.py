@@ -170,3 +170,81 @@ def test_a_rep_counted_on_looking_back_after_a_later_alert_is_stamped_when_found
     assert 60 * int(lockout[1]) + float(lockout[2]) < seconds(lines[alert]) <= seconds(lines[back])
     # the rep after it, decided with it after its own alert, says its lockout too
     assert re.match(r"\S+  rep 1\.2 at \d+:\d\d\.\d  .*HYPEREXTENDED", lines[back + 1])
+
+
+def _event_stamp(event: dict) -> float:
+    """Where an event stands in time: when it was found if it says so, else its own time
+    (:func:`imu.sinks.lines.stamp_s`; a calibration at the start)."""
+    from imu.sinks.lines import stamp_s
+
+    found = event.get("found_s")
+    return found if found is not None else (stamp_s(event) or 0.0)
+
+
+def test_the_events_file_lists_gaps_and_lost_reps_in_time_order(tmp_path, capsys):
+    """`imu replay --events` wrote each event when the engine gave it: a gap as soon as
+    the rows resume, before the reps that locked out before it (only the printed log was
+    put in order). The file now reads in time order, as the log, with every event.
+    SYNTHETIC: the cut set of the first test above."""
+    import json
+
+    import pandas as pd
+
+    from imu.cli import main
+    from imu.session import Session, write_session
+
+    result = gapped_set()
+    samples, truth = result.session.samples(), result.truth_reps
+    keep = np.ones(len(samples), dtype=bool)
+    for lo, hi in [(truth.end_s[1] + 0.1, truth.end_s[1] + 0.9),
+                   (truth.start_s[3] + 1.0, truth.start_s[3] + 3.0)]:  # fmt: skip
+        keep &= (samples[:, 0] < lo) | (samples[:, 0] >= hi)
+    columns = ["time_s", "acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z"]
+    path, events_path = tmp_path / "cut.csv", tmp_path / "events.jsonl"
+    metadata = {"sampling_rate_hz": str(RATE_HZ), "synthetic": "true"}
+    write_session(Session(pd.DataFrame(samples[keep], columns=columns), metadata), path)
+    argv = ["replay", "--fast", "--no-display", "--no-model", "--events", str(events_path)]
+    assert main([*argv, str(path)]) == 0
+    capsys.readouterr()
+    events = [json.loads(line) for line in events_path.read_text().splitlines()]
+    stamps = [_event_stamp(e) for e in events]
+    assert stamps == sorted(stamps), [(e["type"], s) for e, s in zip(events, stamps)]
+    kinds = [e["type"] for e in events]
+    assert kinds.count("gap") == 2 and kinds.count("rep_lost") == 1 and kinds.count("set") == 1
+    rep_2 = next(k for k, e in enumerate(events) if e["type"] == "rep" and e["rep"] == 2)
+    assert kinds[rep_2 + 1] == "gap"  # right after the last rep before it
+    assert not (tmp_path / "events.jsonl.held").exists()  # nothing waits once closed
+
+
+def test_events_that_wait_for_their_place_are_on_disk_beside_the_file():
+    """A crash must not lose an event that waits for the reps before it: the waiting ones
+    are in FILE.held, which follows FILE in time; an event waits at most 10 s of the
+    recording once calibrated."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from imu.sinks.events import EventLog
+
+    def read(path: Path) -> list[dict]:
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "e.jsonl"
+        held = Path(folder) / "e.jsonl.held"
+        log = EventLog(path)
+        log.on_samples(np.array([[0.0] * 7, [20.0] + [0.0] * 6]), False)
+        log.on_event({"type": "calibration", "ok": True, "time_s": 1.5})
+        log.on_event({"type": "rep", "set": 1, "rep": 1, "end_s": 12.0})
+        gap = {"type": "gap", "start_s": 15.0, "end_s": 17.0, "duration_s": 2.0}
+        log.on_event(gap)  # given before rep 2, which locked out at 14.0
+        assert [e["type"] for e in read(path)] == ["calibration", "rep"] and read(held) == [gap]
+        log.on_event({"type": "rep", "set": 1, "rep": 2, "end_s": 14.0})
+        assert [e["type"] for e in read(path)] == ["calibration", "rep", "rep"]
+        assert read(held) == [gap]  # still waits: a rep may yet lock out before 17.0
+        log.on_samples(np.array([[27.5] + [0.0] * 6]), False)
+        assert read(path)[-1] == gap and not held.exists()  # 10 s of the recording
+        log.on_event({**gap, "start_s": 30.0, "end_s": 31.0})
+        log.close({})
+        assert [e.get("end_s") for e in read(path)] == [None, 12.0, 14.0, 17.0, 31.0]
+        assert not held.exists()

@@ -39,7 +39,9 @@ def test_fast_replay_gives_exactly_the_reps_and_flags_of_analyze(session_csv, tm
     analysis = analyze_json(path, capsys, *options)
     logged = [json.loads(line) for line in events.read_text().splitlines()]
     reps = [{k: v for k, v in e.items() if k != "type"} for e in logged if e["type"] == "rep"]
-    sets = [{k: v for k, v in e.items() if k != "type"} for e in logged if e["type"] == "set"]
+    # (a set found over after a later event, an alert on a bend that was no rep, says when)
+    sets = [{k: v for k, v in e.items() if k not in ("type", "found_s")}
+            for e in logged if e["type"] == "set"]  # fmt: skip
     assert len(reps) >= len(truth) - 1 > 0  # the session's reps were found (truth: imu.sim)
     assert reps == analysis["reps"]  # every field, including the flags
     assert sets == analysis["sets"]

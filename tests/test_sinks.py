@@ -118,11 +118,11 @@ def test_event_log_writes_json_lines_with_null_for_nan_and_refuses_to_overwrite(
     log.on_event(
         {"type": "gap", "start_s": 1.0, "end_s": 2.0, "duration_s": 1.0, "restarted": True}
     )
+    log.close({})
     assert [json.loads(line) for line in path.read_text().splitlines()] == [
         {"type": "rep", "set": 1, "rep": 1, "p_rounded": None, "peak": 5.5},
         {"type": "gap", "start_s": 1.0, "end_s": 2.0, "duration_s": 1.0, "restarted": True},
     ]
-    log.close({})
     with pytest.raises(InputError, match="exists already"):
         EventLog(path)
     EventLog(path, force=True).close({})

@@ -350,6 +350,12 @@ class LogOrder:
         late.sort(key=lambda e: stamp_s(e) or -math.inf)
         return self._out(late)
 
+    def waiting(self) -> list[dict[str, Any]]:
+        """The events held for later (alerts and notes), in time order: after every event
+        handed out so far."""
+        held = self._held + [e for _, e in self._notes]
+        return sorted(held, key=lambda e: stamp_s(e) or -math.inf)
+
     def flush(self) -> list[dict[str, Any]]:
         out = self._out(self._held)
         notes, self._held, self._notes = [e for _, e in self._notes], [], []
