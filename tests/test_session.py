@@ -503,6 +503,63 @@ def test_late_notification_with_its_backlog_loads_at_the_sampling_times(
         f"0.3 s, the first at line {late_row + 2}")
 
 
+def held_stamps(
+    truth: np.ndarray, per: int, held: list[tuple[int, float]], first_rows: int | None = None
+) -> np.ndarray:
+    """Arrival stamps (s, to 1 ms) of notifications of ``per`` samples, 20 ms after the last
+    (``first_rows``: the first stamp's rows, two notifications of one connection event);
+    each ``(notification, s)`` in ``held`` arrives ``s`` late, the ones due meanwhile 3 ms
+    apart just after it."""
+    k = np.arange(len(truth))
+    index = k // per
+    if first_rows is not None:
+        index = np.where(k < first_rows, 0, (k - first_rows) // per + 1)
+    last = np.flatnonzero(np.r_[index[1:] != index[:-1], True])
+    stamps = truth[last, 0] + 0.02
+    due = stamps.copy()
+    for late, held_s in held:
+        backlog = np.flatnonzero((np.arange(due.size) >= late) & (due <= due[late] + held_s))
+        stamps[backlog] = due[late] + held_s + 0.003 * (backlog - late)
+    return np.round(stamps[index], 3)
+
+
+@pytest.mark.parametrize("stall", [False, True], ids=["no stall", "stall later"])
+def test_first_stamp_of_two_notifications_loads_with_a_stall_later(tmp_path, stall):
+    """SYNTHETIC 25 Hz, 4 samples a notification stamped on arrival; the first stamp holds
+    8 rows (two notifications of the connection's first event, bunched). The first run of
+    a file has no stamp before it: its samples may reach back as far as they need. Once a
+    stall later in the file was joined with its backlog, the checks measured the first
+    run's room to the stamp after it instead, and refused the file ('time 0.3 repeats on
+    8 rows from line 2 ...: at 25 Hz they span 0.32 s, the stamps leave 0.16 s'), which
+    loaded without the stall. Now both load, every sample at its sampling time plus the
+    link's 20 ms, no gap."""
+    truth = tilting_samples(600, 25.0)
+    rows = truth.copy()
+    rows[:, 0] = held_stamps(truth, 4, [(40, 0.3)] if stall else [], first_rows=8)
+    session = read_session(write_rows(tmp_path / "first.csv", rows))
+    np.testing.assert_allclose(session.time_s, truth[:, 0] + 0.02, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(session.samples()[:, 1:], truth[:, 1:])
+    assert session.quality()["gaps"] == []
+    assert len(session.warnings) == 1 and "restamped" in session.warnings[0]
+
+
+def test_first_notification_held_with_its_backlog_names_the_backlog(tmp_path):
+    """SYNTHETIC 25 Hz, 4 samples a notification: the first held 0.3 s, the ones due
+    meanwhile 3 ms behind it. The second's 4 samples (0.16 s) cannot fit in the 3 ms after
+    the first stamp, and no stamp before bounds a join: refused, naming the second
+    notification (line 6). The checks named the first (line 2: 'the stamps leave 0.003
+    s', the time to the stamp after it), which has nothing before it to fit into."""
+    truth = tilting_samples(600, 25.0)
+    rows = truth.copy()
+    rows[:, 0] = held_stamps(truth, 4, [(0, 0.3)])
+    message = error_of(write_rows(tmp_path / "bad.csv", rows))
+    assert (
+        "bad.csv:7: column 'time_s': time 0.443 repeats on 4 rows from line 6 with "
+        "different values: too many for one BLE notification (at 25 Hz they span 0.16 "
+        "s, the stamps leave 0.003 s)"
+    ) in message
+
+
 def test_two_stamps_of_many_rows_each_are_no_notifications(tmp_path):
     """A short file on two time stamps (150 rows each) would spread back at a plausible
     rate from its two stamps alone; no BLE notification holds 150 samples."""

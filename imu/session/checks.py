@@ -369,10 +369,7 @@ def _spread_notifications(
     starts, counts, dt = _run_interval(t)  # first row and rows of each stamp
     starts_0, counts_0 = starts, counts  # before late notifications join their backlog
     stamps = t[starts]
-    # time since the latest earlier stamp (the first: none); the latest, not the
-    # previous, so a run after a stamp jittered back is not spread behind the stamp before
-    # it, where its first samples would fall behind that stamp too
-    before = np.r_[np.inf, stamps[1:] - np.maximum.accumulate(stamps)[:-1]]
+    before = _room_before(stamps)
     runs = np.flatnonzero(counts > 1)
     shared = counts[runs]  # rows on each repeated stamp, for the warning
     first_line = lines[starts[runs[0]]]
@@ -385,8 +382,7 @@ def _spread_notifications(
         # the time since the stamp before the stall: spread back together from the last
         starts, counts = _join_backlogs(t, starts, counts, dt, too_long)
         stamps = t[starts + counts - 1]  # a joined run's stamp is its last
-        room = np.diff(stamps)
-        before = np.r_[room[:1], stamps[1:] - np.maximum.accumulate(stamps)[:-1]]
+        before = _room_before(stamps)
         runs = np.flatnonzero(counts > 1)
         too_long = runs[counts[runs] * dt > before[runs] + JITTER_S]
     if too_long.size:
@@ -497,6 +493,15 @@ def _bound_by_later_stamps(own: np.ndarray, next_run: np.ndarray, dt: float) -> 
     return np.minimum(own, origin + np.arange(n) * step + later)
 
 
+def _room_before(stamps: np.ndarray) -> np.ndarray:
+    """How far back (s) the samples of each run of rows on one stamp may reach: the time
+    since the latest earlier stamp (``stamps``: one per run, in file order); the first
+    run of a file has no stamp before it (``inf``). The latest, not the previous, so a run
+    after a stamp jittered back is not spread behind the stamp before it, where its first
+    samples would fall behind that stamp too."""
+    return np.r_[np.inf, stamps[1:] - np.maximum.accumulate(stamps)[:-1]]
+
+
 def _join_backlogs(
     t: np.ndarray, starts: np.ndarray, counts: np.ndarray, dt: float, too_long: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -507,15 +512,14 @@ def _join_backlogs(
     in the time since the stamp before the stall. For each run in ``too_long`` (indices
     into ``starts``/``counts``) the fewest runs just before it whose samples, with its
     own, fit at ``dt`` (within :data:`JITTER_S`) behind its stamp, after the latest stamp
-    before them, at most :data:`MAX_NOTIFICATION_ROWS` and half the rows, become one run
+    before them (:func:`_room_before`: the file's first run has none, so it joins no group), at most :data:`MAX_NOTIFICATION_ROWS` and half the rows, become one run
     (placed as one notification); so does a run squeezed (its samples at ``dt`` reach
     back over the stamp before it) just after a joined one, with the same fit: the
     notifications after the backlog, on time again. Returns the joined ``starts`` and
     ``counts``; a run that no such group fits stays as it was (an error).
     """
     stamps = t[starts]
-    latest = np.maximum.accumulate(stamps)
-    before = np.r_[np.inf, stamps[1:] - latest[:-1]]
+    before = _room_before(stamps)
     label = np.arange(len(starts))
     joined = np.zeros(len(starts), dtype=bool)
     # the too long runs, and a run squeezed just after a joined one (the backlog's last
@@ -525,11 +529,12 @@ def _join_backlogs(
         if g not in tried and not joined[g - 1]:
             continue
         total = int(counts[g])
-        for first in range(g - 1, 0, -1):
+        for first in range(g - 1, 0, -1):  # a stamp before the group
             total += int(counts[first])
             if total > min(MAX_NOTIFICATION_ROWS, len(t) / 2):
                 break
-            if total * dt <= stamps[g] - latest[first - 1] + JITTER_S:
+            # the time from the latest stamp before the group to g's
+            if total * dt <= before[first] + (stamps[g] - stamps[first]) + JITTER_S:
                 label[first : g + 1] = label[first]
                 joined[first : g + 1] = True
                 break
