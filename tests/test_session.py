@@ -814,6 +814,88 @@ def test_session_writer_writes_nan_gyro_as_empty_cells(tmp_path):
     assert not read_session(tmp_path / "h10.csv").has_gyro
 
 
+NAMES = {
+    "long": "Gurt " * 14000,  # 70 kB: the metadata head outgrows the reader's first 64 KiB
+    "non-ASCII": "Rückenwächter 背中 🏋️",
+    "U+2028": "Gurt\u2028links",  # str.splitlines() breaks the line there
+    "NEL": "Gurt\x85links",
+    "surrogate": "Gurt \udcff",  # a name decoded with surrogateescape
+}
+READ_BACK = {
+    "long": NAMES["long"].strip(),
+    "non-ASCII": NAMES["non-ASCII"],
+    "U+2028": "Gurt links",
+    "NEL": "Gurt links",
+    "surrogate": "Gurt \\udcff",
+}
+
+
+@pytest.mark.parametrize("kind", NAMES)
+def test_session_writer_closes_whatever_the_device_name(tmp_path, kind):
+    """A recording whose metadata line is long, non-ASCII, or holds a character that ends
+    a line for the reader closes as 'complete' and reads back with its name (line breaks
+    as spaces, what UTF-8 cannot hold escaped). A name with U+2028 or NEL ended its
+    metadata line: the rest was read as the header ('8 fields but the header has 1'); a
+    lone surrogate was a UnicodeEncodeError when the recording started."""
+    path = tmp_path / "rec.csv"
+    samples = tilting_samples(300)
+    with SessionWriter(path, {"device": NAMES[kind], "sampling_rate_hz": 100}) as w:
+        w.append(samples)
+    session = read_session(path)
+    assert session.metadata == {
+        "device": READ_BACK[kind], "sampling_rate_hz": "100", "recording": "complete"
+    }
+    assert session.warnings == []
+    np.testing.assert_array_equal(session.samples(), samples)
+
+
+def test_session_writer_marks_the_line_it_wrote_whatever_its_format(tmp_path, monkeypatch):
+    """The mark 'in progress' is overwritten where it was written, not where a
+    '# key: value' layout would put it: with metadata lines written '#key :  value' (which
+    the reader takes too), the recording still closes as 'complete' and the header is
+    untouched (the offset counted '# recording: ' and wrote into the mark's leading space:
+    'complete   s')."""
+    from imu.session import writer
+
+    def padded(metadata):
+        return "".join(f"#{key} :  {value}\n" for key, value in metadata.items())
+
+    monkeypatch.setattr(writer, "format_metadata", padded)
+    path = tmp_path / "rec.csv"
+    with SessionWriter(path, {"device": "Gürtel"}) as w:
+        w.append(tilting_samples(300))
+    session = read_session(path)
+    assert session.metadata == {"device": "Gürtel", "recording": "complete"}
+    assert path.read_text(encoding="utf-8").splitlines()[1] == "#recording :  complete   "
+
+
+@pytest.mark.parametrize("kind", ["long", "non-ASCII", "U+2028"])
+def test_recording_cut_off_before_close_reads_back_unclosed(tmp_path, kind):
+    """A recorder that ends without closing (os._exit: a crash) leaves 'in progress': the
+    file reads back with its rows, its device name and the documented warning."""
+    path = tmp_path / "crash.csv"
+    child = textwrap.dedent(
+        """
+        import os, sys
+        import numpy as np
+        from imu.session import SessionWriter
+        writer = SessionWriter(sys.argv[1], {"device": sys.argv[2]})
+        writer.append(np.array([[0.01 * k, 0.0, 0.0, 9.81, 1.0, 2.0, 3.0] for k in range(50)]))
+        os._exit(0)
+        """
+    )
+    subprocess.run([sys.executable, "-c", child, str(path), NAMES[kind]], check=True)
+    session = read_session(path)
+    assert session.metadata == {"device": READ_BACK[kind], "recording": "in progress"}
+    assert session.warnings == [
+        (
+            f"{path}: the recording was not closed (the recorder was killed or crashed, or is "
+            "still recording): it holds every sample written up to its last row"
+        )
+    ]
+    np.testing.assert_allclose(session.time_s, 0.01 * np.arange(50), rtol=0, atol=1e-9)
+
+
 CHILD = textwrap.dedent(
     """
     import sys, time

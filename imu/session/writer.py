@@ -22,15 +22,23 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 
+_LINE_BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
+"""What :meth:`str.splitlines` breaks a line at, as reading the metadata does: not only
+``\r`` and ``\n`` (a device name with U+2028 or NEL would end its line)."""
+
+
 def format_metadata(metadata: Mapping[str, object]) -> str:
-    """``# key: value`` lines. Values are written as text with line breaks replaced by
-    spaces (reading strips surrounding spaces); a key must be non-empty text without
-    ``:`` or line breaks (ValueError otherwise: keys come from code, not users)."""
+    """``# key: value`` lines. Values are written as text with line breaks (any that
+    :meth:`str.splitlines` knows) replaced by spaces and characters UTF-8 cannot hold
+    (lone surrogates) by ``\\udxxx`` escapes (reading strips surrounding spaces); a key
+    must be non-empty text without ``:`` or line breaks (ValueError otherwise: keys come
+    from code, not users)."""
     lines = []
     for key, value in metadata.items():
-        if not key.strip() or re.search(r"[:\r\n]", key) or key != key.strip():
+        if not key.strip() or ":" in key or _LINE_BREAKS.search(key) or key != key.strip():
             raise ValueError(f"metadata key {key!r} cannot be written as '# key: value'")
-        text = re.sub(r"[\r\n]+", " ", str(value)).strip()
+        text = _LINE_BREAKS.sub(" ", str(value)).strip()
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
         lines.append(f"# {key}: {text}\n")
     return "".join(lines)
 
@@ -151,12 +159,16 @@ class SessionWriter:
         output = GrowingOutput(self.path, force=force)
         self._handle = output.handle
         self._fsync = output.is_file  # a pipe or device cannot be fsynced
+        self._state_at: int | None = None  # where IN_PROGRESS stands in the file (bytes)
         if self._fsync:
             # said until close() overwrites it in place (a regular file only: a pipe cannot
             # be rewritten): a file that still says it after the writer is gone was not
-            # closed (a killed or crashed recorder)
-            self._state_at = len(text.encode("utf-8")) + len(f"# {RECORDING_KEY}: ")
-            text += format_metadata({RECORDING_KEY: IN_PROGRESS})
+            # closed (a killed or crashed recorder). Its place is where it was written:
+            # the file's position after the other metadata, and the mark's in its line
+            self._handle.write(text)
+            line = format_metadata({RECORDING_KEY: IN_PROGRESS})
+            self._state_at = self._handle.tell() + line.encode().index(IN_PROGRESS.encode())
+            text = line
         text += header + "\n"
         self._lock = threading.Lock()
         self._dirty = False
@@ -227,7 +239,7 @@ class SessionWriter:
         with self._lock:
             if not self._handle.closed:
                 self._sync()
-                if self._fsync:  # a regular file: the metadata line now says so
+                if self._state_at is not None:  # a regular file: the metadata line now says so
                     os.pwrite(self._handle.fileno(), COMPLETE.encode(), self._state_at)
                     os.fsync(self._handle.fileno())
                 self._handle.close()
