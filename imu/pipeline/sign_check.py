@@ -77,14 +77,6 @@ class SignCheck:
         pairs (at most one per stream)."""
         if self.fired or not len(time_s):
             return []
-        if len(time_s) == 1:  # live: one row per call, in plain floats (the same outcome)
-            value = float(flexion_deg[0])
-            if math.isfinite(value):
-                t = float(time_s[0])
-                event = self._on_run(self._kind(value), t, t, value)
-                if event is not None:
-                    return [(0, event)]
-            return []
         s = self.settings
         kind = np.where(
             flexion_deg > s.forward_deg, 2, np.where(flexion_deg >= -s.upright_deg, 1, 0)
@@ -102,10 +94,6 @@ class SignCheck:
             if event is not None:
                 return [(first, event)]
         return []
-
-    def _kind(self, flexion_deg: float) -> int:
-        s = self.settings
-        return 2 if flexion_deg > s.forward_deg else 1 if flexion_deg >= -s.upright_deg else 0
 
     def _on_run(self, kind: int, first_s: float, last_s: float, deepest_deg: float) -> dict | None:
         """Rows of one class (2 forward, 1 near upright, 0 backward) from ``first_s`` to
