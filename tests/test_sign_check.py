@@ -151,6 +151,20 @@ def test_a_restart_drops_the_bend_in_progress():
     assert sign.update(t[cut_at:], flexion[cut_at:]) == []
 
 
+def test_the_mounting_warning_is_the_streams_one_flexion_sign_warning():
+    """A calibration from the movement that contradicts --mounting gives its warning by
+    the sign check (the engine no longer sets the check's state): three backward bends
+    after it give no second warning; without it they give one."""
+    t, flexion = backward([-40] * 4)
+    sign = SignCheck(mounting="+x,+y,+z")
+    warning = sign.warn_mounting(2.5, 140.0)
+    assert warning["kind"] == "flexion_sign" and warning["mounting_off_deg"] == 140.0
+    assert warning["time_s"] == 2.5
+    assert "z axis of --mounting +x,+y,+z" in warning["message"]
+    assert sign.update(t, flexion) == []
+    assert len(SignCheck(mounting="+x,+y,+z").update(t, flexion)) == 1
+
+
 def test_a_set_cut_to_the_reps_with_a_flipped_mounting_warns_with_the_calibration():
     """SYNTHETIC ``realistic_set(0, start="before_first_rep")`` (dev seed; 9 touch-and-go
     reps, no still period): with --mounting body x and y reversed, calibration from the

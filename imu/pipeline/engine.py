@@ -55,7 +55,7 @@ from imu.pipeline.orientation import (
 from imu.pipeline.rep_settings import RepSettings
 from imu.pipeline.reps import RepSegmenter
 from imu.pipeline.settle import ExtensionGate, ExtensionGateSettings
-from imu.pipeline.sign_check import SignCheck, SignCheckSettings, mounting_warning
+from imu.pipeline.sign_check import SignCheck, SignCheckSettings
 from imu.pipeline.timing import TimedRows, Timing, TimingSettings
 from imu.pipeline.upright_check import Revisions
 
@@ -249,11 +249,8 @@ class Engine:
         self._refinement = settled.refinement
         first_events = [(-1, self.calibration)]  # with the first rows measured
         if self.movement is not None and math.isfinite(self.movement.mounting_off_deg):
-            self.sign_check.fired = True  # once per stream
-            warning = mounting_warning(
-                float(self.calibration["time_s"]),
-                self.movement.mounting_off_deg,
-                str(self.settings.calibration.mounting),
+            warning = self.sign_check.warn_mounting(
+                float(self.calibration["time_s"]), self.movement.mounting_off_deg
             )
             first_events.append((-1, warning))
 

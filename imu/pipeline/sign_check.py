@@ -60,12 +60,19 @@ class SignCheck:
     def __init__(self, settings: SignCheckSettings | None = None, mounting: str | None = None) -> None:
         self.settings = settings or SignCheckSettings()
         self.mounting = mounting  # --mounting: the forward axis came from it, not a bend
-        self.fired = False
+        self._fired = False
         self._in_back = False  # a backward excursion in progress
         self._start_s = math.nan  # where it left upright
         self._deepest_deg = math.inf
         self._upright_s = math.nan  # the last row near upright
         self._bends: list[tuple[float, float, float]] = []  # (start_s, end_s, deepest_deg)
+
+    def warn_mounting(self, time_s: float, off_deg: float) -> dict:
+        """The ``warning`` event of a calibration from the movement whose upright is
+        ``off_deg`` from the z axis of ``--mounting`` (:func:`mounting_warning`): the
+        stream's one flexion sign warning, so the check says nothing more on it."""
+        self._fired = True
+        return mounting_warning(time_s, off_deg, str(self.mounting))
 
     def restart(self) -> None:
         """The orientation started again (a long gap): an excursion in progress is dropped."""
@@ -75,7 +82,7 @@ class SignCheck:
     def update(self, time_s: np.ndarray, flexion_deg: np.ndarray) -> list[tuple[int, dict]]:
         """Rows (accepted, in order) of one chunk; ``(row in the chunk, warning event)``
         pairs (at most one per stream)."""
-        if self.fired or not len(time_s):
+        if self._fired or not len(time_s):
             return []
         s = self.settings
         kind = np.where(
@@ -104,7 +111,7 @@ class SignCheck:
             if self._in_back:
                 event = self._end_excursion(first_s)
                 if event is not None:
-                    self.fired = True
+                    self._fired = True
                     return event
             self._upright_s = last_s
         else:
