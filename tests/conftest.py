@@ -32,3 +32,16 @@ def _kernels_loaded() -> None:
 
     warm_up(notice_after_s=None)
 
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``dbus`` (the fake BlueZ on a private bus, tests/fakebluez) are skipped
+    where there is no dbus-daemon to run it (Debian: the ``dbus`` package)."""
+    marked = [item for item in items if item.get_closest_marker("dbus")]
+    if not marked:
+        return
+    from tests.fakebluez import dbus_daemon_available
+
+    if not dbus_daemon_available():
+        skip = pytest.mark.skip(reason="needs dbus-daemon (Debian: dbus)")
+        for item in marked:
+            item.add_marker(skip)

@@ -12,16 +12,11 @@ import numpy as np
 import pytest
 
 from imu.ble.profiles import PROFILES
-from imu.pipeline import Engine, EngineSettings
 from imu.sinks.lines import describe, summary_lines
-from tests.fakebluez import FakeBluez, dbus_daemon_available
 from tests.fakebluez import devices as fd
-from tests.fakebluez.session import Collector, lockstep, run_live, sensor_clock
+from tests.fakebluez.session import sensor_clock, stream_live
 
-pytestmark = [
-    pytest.mark.dbus,
-    pytest.mark.skipif(not dbus_daemon_available(), reason="needs dbus-daemon (Debian: dbus)"),
-]
+pytestmark = pytest.mark.dbus  # skipped where there is no dbus-daemon: tests/conftest.py
 
 ADDRESS = "C4:00:00:00:00:0B"
 T0 = 1.75e9
@@ -95,23 +90,10 @@ def test_garbage_is_counted_and_said_once_and_every_sample_comes_through(monkeyp
     last = np.cumsum(sizes) - 1
     send = T0 + samples[np.maximum(last, 0), 0]
     sensor_clock(monkeypatch, packets, send)
-    with FakeBluez() as fake:
-        monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", fake.address)
-        fake.add_device(spec(ADDRESS))
-        collector = Collector()
-        stream = fake.stream(ADDRESS, uuid, packets, 0.002, gate=lockstep(collector, sizes))
-        got = run_live(
-            ADDRESS,
-            PROFILES[profile_name],
-            rate_hz,
-            stream,
-            Engine(EngineSettings(sampling_rate_hz=rate_hz)),
-            [],
-            samples_per_packet=sizes,
-            collector=collector,
-            timeout_s=60,
-        )
-    assert all(stream.result())
+    got, delivered = stream_live(
+        monkeypatch, spec(ADDRESS), uuid, packets, 0.002, PROFILES[profile_name], rate_hz, sizes
+    )
+    assert all(delivered)
     received = got.all_samples()
     assert len(received) == len(samples)  # every real sample, none invented
     quantise = fd.witmotion_quantise if profile_name == "witmotion" else fd.thingy_quantise

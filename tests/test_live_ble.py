@@ -18,7 +18,7 @@ from imu.ble.profiles import PROFILES
 from imu.ble.scan import FoundDevice, find, scan, select_device
 from imu.ble.source import Batch, BleSource
 from imu.errors import DeviceError
-from tests.fakebluez import DeviceSpec, FakeBluez, dbus_daemon_available
+from tests.fakebluez import DeviceSpec, FakeBluez
 from tests.fakebluez.devices import (
     WIT_NOTIFY,
     WIT_WRITE,
@@ -29,10 +29,7 @@ from tests.fakebluez.devices import (
 )
 from tests.fakebluez.fake import stop_when_done
 
-pytestmark = [
-    pytest.mark.dbus,
-    pytest.mark.skipif(not dbus_daemon_available(), reason="needs dbus-daemon (Debian: dbus)"),
-]
+pytestmark = pytest.mark.dbus  # skipped where there is no dbus-daemon: tests/conftest.py
 
 WIT = "C4:00:00:00:00:01"
 FAST = Backoff(initial_s=0.05, factor=2.0, max_s=0.2)

@@ -20,7 +20,7 @@ import pytest
 from imu.cli import main
 from imu.session import read_session
 from imu.sim import demo_session, make_lifter, simulate
-from tests.fakebluez import FakeBluez, dbus_daemon_available
+from tests.fakebluez import FakeBluez
 from tests.fakebluez.devices import (
     MOVESENSE_COMMAND,
     MOVESENSE_DATA,
@@ -33,10 +33,7 @@ from tests.fakebluez.devices import (
     witmotion_stream,
 )
 
-pytestmark = [
-    pytest.mark.dbus,
-    pytest.mark.skipif(not dbus_daemon_available(), reason="needs dbus-daemon (Debian: dbus)"),
-]
+pytestmark = pytest.mark.dbus  # skipped where there is no dbus-daemon: tests/conftest.py
 
 WIT = "C4:00:00:00:00:01"
 MOVESENSE = "0C:8C:DC:00:00:01"

@@ -19,13 +19,12 @@ import numpy as np
 import pytest
 
 from imu.ble.profiles import PROFILES
-from imu.pipeline import Engine, EngineSettings, analyze_samples
+from imu.pipeline import analyze_samples
 from imu.session import read_session
 from imu.sim import make_lifter, simulate
 from imu.sim.matching import iou
 from imu.sim.script import DeadliftSet, SessionScript, Stand
 from imu.sinks.recorder import Recorder
-from tests.fakebluez import FakeBluez, dbus_daemon_available
 from tests.fakebluez.devices import (
     WIT_NOTIFY,
     chop,
@@ -33,18 +32,9 @@ from tests.fakebluez.devices import (
     witmotion_spec,
     witmotion_stream,
 )
-from tests.fakebluez.session import (
-    LINK_LATENCY_S,
-    Collector,
-    lockstep,
-    run_live,
-    sensor_clock,
-)
+from tests.fakebluez.session import LINK_LATENCY_S, sensor_clock, stream_live
 
-pytestmark = [
-    pytest.mark.dbus,
-    pytest.mark.skipif(not dbus_daemon_available(), reason="needs dbus-daemon (Debian: dbus)"),
-]
+pytestmark = pytest.mark.dbus  # skipped where there is no dbus-daemon: tests/conftest.py
 
 WIT = "C4:00:00:00:00:01"
 RATE_HZ = 100.0
@@ -122,39 +112,18 @@ def test_set_with_lost_notifications_and_a_reconnection_counts_every_other_rep(
         packets[index] = None
     drop_at = lost_packets[1][0]
 
-    with FakeBluez() as fake:
-        monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", fake.address)
-        fake.add_device(witmotion_spec(WIT))
-        sizes = [len(p) // 20 for p in whole]
-        collector = Collector()
-
-        def drop(i: int) -> None:  # the link drops at the start of the second outage
-            if i == drop_at:
-                fake.device(WIT).refuse_next_connects = 1
-                fake.device(WIT).drop_link()
-
-        stream = fake.stream(
-            WIT,
-            WIT_NOTIFY,
-            packets,
-            PER_PACKET / RATE_HZ / SPEEDUP,
-            on_packet=drop,
-            hold_while_down=True,
-            gate=lockstep(collector, sizes),
-        )
-        record = tmp_path / "live.csv"
-        got = run_live(
-            WIT,
-            PROFILES["witmotion"],
-            RATE_HZ,
-            stream,
-            Engine(EngineSettings(sampling_rate_hz=RATE_HZ)),
-            [Recorder(record, {"sampling_rate_hz": RATE_HZ, "synthetic": "imu.sim"})],
-            samples_per_packet=sizes,
-            collector=collector,
-            timeout_s=30,
-        )
-    delivered = np.repeat(stream.result(), PER_PACKET)[: len(samples)]
+    sizes = [len(p) // 20 for p in whole]
+    record = tmp_path / "live.csv"
+    got, sent = stream_live(
+        monkeypatch, witmotion_spec(WIT), WIT_NOTIFY, packets, PER_PACKET / RATE_HZ / SPEEDUP,
+        PROFILES["witmotion"], RATE_HZ, sizes,
+        sinks=[Recorder(record, {"sampling_rate_hz": RATE_HZ, "synthetic": "imu.sim"})],
+        drop_at=drop_at,  # the link drops at the start of the second outage
+        refuse_reconnects=1,
+        hold_while_down=True,
+        timeout_s=30,
+    )  # fmt: skip
+    delivered = np.repeat(sent, PER_PACKET)[: len(samples)]
     assert (~delivered).sum() == PER_PACKET * sum(map(len, lost_packets))
 
     # the recording: every sample received, before and after both outages, once, in order,

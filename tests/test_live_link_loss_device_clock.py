@@ -18,18 +18,13 @@ import numpy as np
 import pytest
 
 from imu.ble.profiles import PROFILES
-from imu.pipeline import Engine, EngineSettings
 from imu.sim import make_lifter, simulate
 from imu.sim.matching import iou
 from imu.sim.script import DeadliftSet, SessionScript, Stand
-from tests.fakebluez import FakeBluez, dbus_daemon_available
 from tests.fakebluez import devices as fd
-from tests.fakebluez.session import LINK_LATENCY_S, Collector, lockstep, run_live, sensor_clock
+from tests.fakebluez.session import LINK_LATENCY_S, sensor_clock, stream_live
 
-pytestmark = [
-    pytest.mark.dbus,
-    pytest.mark.skipif(not dbus_daemon_available(), reason="needs dbus-daemon (Debian: dbus)"),
-]
+pytestmark = pytest.mark.dbus  # skipped where there is no dbus-daemon: tests/conftest.py
 
 ADDRESS = "D0:00:00:00:00:0C"
 RATE_HZ = 104.0
@@ -53,36 +48,31 @@ def through_the_fake(monkeypatch, profile_name, device, data_uuid, packets, per_
     """``imu live``'s path (bleak, the fake BlueZ, the engine) over ``packets`` sent at the
     device's pace, in lockstep with the collector; the link dropped at packet ``drop_at``
     (None: never): what run_live collected."""
-    with FakeBluez() as fake:
-        monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", fake.address)
-        fake.add_device(device)
-        collector = Collector()
-
-        def drop(i: int) -> None:
-            if i == drop_at:
-                fake.device(ADDRESS).drop_link()
-
-        stream = fake.stream(
-            ADDRESS,
-            data_uuid,
-            packets,
-            PER_FRAME / RATE_HZ / per_frame / SPEEDUP,
-            on_packet=drop,
-            hold_while_down=True,
-            gate=lockstep(collector, sizes.tolist()),
-        )
-        got = run_live(
-            ADDRESS,
-            PROFILES[profile_name],
-            RATE_HZ,
-            stream,
-            Engine(EngineSettings(sampling_rate_hz=RATE_HZ)),
-            [],
-            samples_per_packet=sizes.tolist(),
-            collector=collector,
-            timeout_s=60,
-        )
+    got, _ = stream_live(
+        monkeypatch, device, data_uuid, packets, PER_FRAME / RATE_HZ / per_frame / SPEEDUP,
+        PROFILES[profile_name], RATE_HZ, sizes.tolist(), drop_at=drop_at, hold_while_down=True,
+    )  # fmt: skip
     return got
+
+
+def send_losing(monkeypatch, device: np.ndarray, sim_t: np.ndarray, encode, per_frame: int,
+                last: np.ndarray, lost_frames: np.ndarray):  # fmt: skip
+    """``(packets, sizes, drop_at)``: the frames of the ``device`` samples (``encode``),
+    each sent after its ``last`` sample (at ``T0`` + its simulated time ``sim_t``), with the ``lost_frames`` lost (``None``) and the
+    first 3 after them arriving in one burst with the third, as when a link settles (the
+    first 154 ms late): their times must still come from the device clock, not from their
+    arrival; ``sizes``: the samples each packet completes (a Polar ACC frame waits for its
+    GYRO frame); ``drop_at``: the first lost packet."""
+    packets: list[bytes | None] = encode(device)
+    sent = T0 + sim_t[last]
+    burst = lost_frames[-1] + np.arange(1, 4)
+    sent[burst] = sent[burst[-1]]
+    sensor_clock(monkeypatch, packets, np.repeat(sent, per_frame))
+    for frame in lost_frames:
+        packets[frame * per_frame : (frame + 1) * per_frame] = [None] * per_frame
+    sizes = np.zeros(len(packets), dtype=int)
+    sizes[per_frame - 1 :: per_frame] = np.diff(last, prepend=-1)
+    return packets, sizes, int(lost_frames[0]) * per_frame
 
 
 def clocked_set():
@@ -109,30 +99,19 @@ def test_one_second_link_loss_mid_rep_with_a_device_clock(monkeypatch, profile_n
     sim_t = samples[:, 0].copy()
     device = samples.copy()
     device[:, 0] = DEVICE_START_S + sim_t * (1 + DEVICE_PPM * 1e-6)
-    packets: list[bytes | None] = encode(device)
     n_frames = -(-len(samples) // PER_FRAME)
-    assert len(packets) == per_frame * n_frames
     last = np.minimum(np.arange(n_frames) * PER_FRAME + PER_FRAME, len(samples)) - 1
     # 1 s centred in the middle of rep 3
     centre = (truth.start_s[2] + truth.end_s[2]) / 2
     lost_span = (centre - 0.5, centre + 0.5)
     first = np.arange(n_frames) * PER_FRAME
     lost_frames = np.flatnonzero((sim_t[last] >= lost_span[0]) & (sim_t[first] < lost_span[1]))
-    # a frame is sent after its last sample; the first 3 after the gap arrive in one burst
-    # with the third, as when a link settles (the first 154 ms late): their times must
-    # still come from the device clock, not from their arrival
-    sent = T0 + sim_t[last]
-    burst = lost_frames[-1] + np.arange(1, 4)
-    sent[burst] = sent[burst[-1]]
-    sensor_clock(monkeypatch, packets, np.repeat(sent, per_frame))
-    for frame in lost_frames:
-        packets[frame * per_frame : (frame + 1) * per_frame] = [None] * per_frame
+    packets, sizes, drop_at = send_losing(
+        monkeypatch, device, sim_t, encode, per_frame, last, lost_frames
+    )
+    assert len(packets) == per_frame * n_frames
     kept = np.ones(len(samples), dtype=bool)
     kept[lost_frames[0] * PER_FRAME : (lost_frames[-1] + 1) * PER_FRAME] = False
-    # samples each packet completes (a Polar ACC frame waits for its GYRO frame)
-    sizes = np.zeros(len(packets), dtype=int)
-    sizes[per_frame - 1 :: per_frame] = np.diff(last, prepend=-1)
-    drop_at = int(lost_frames[0]) * per_frame
 
     got = through_the_fake(
         monkeypatch, profile_name, spec(ADDRESS, name), data_uuid, packets, per_frame, sizes,
@@ -204,18 +183,11 @@ def test_device_clock_reset_during_a_reconnection_mid_rep(
         DEVICE_START_S + sim_t * (1 + DEVICE_PPM * 1e-6),
         0.5 + (sim_t - sim_t[resumed]) * (1 + DEVICE_PPM * 1e-6),
     )
-    packets: list[bytes | None] = encode(device)
-    sent = T0 + sim_t[last]
-    burst = lost_frames[-1] + np.arange(1, 4)  # the first frames after it come in a burst
-    sent[burst] = sent[burst[-1]]
-    sensor_clock(monkeypatch, packets, np.repeat(sent, per_frame))
-    for frame in lost_frames:
-        packets[frame * per_frame : (frame + 1) * per_frame] = [None] * per_frame
+    packets, sizes, drop_at = send_losing(
+        monkeypatch, device, sim_t, encode, per_frame, last, lost_frames
+    )
     kept = np.ones(len(samples), dtype=bool)
     kept[lost_frames[0] * PER_FRAME : resumed] = False
-    sizes = np.zeros(len(packets), dtype=int)
-    sizes[per_frame - 1 :: per_frame] = np.diff(last, prepend=-1)
-    drop_at = int(lost_frames[0]) * per_frame
 
     got = through_the_fake(
         monkeypatch, profile_name, spec(ADDRESS, name), data_uuid, packets, per_frame, sizes,

@@ -18,27 +18,16 @@ import numpy as np
 import pytest
 
 from imu.ble.profiles import PROFILES
-from imu.pipeline import Engine, EngineSettings
 from imu.sim import make_lifter, simulate
 from imu.sim.matching import iou
 from imu.sim.recording import cut
 from imu.sim.script import DeadliftSet, SessionScript, Stand
 from imu.sinks.lines import LineOutput
 from imu.text import Timeline
-from tests.fakebluez import FakeBluez, dbus_daemon_available
 from tests.fakebluez.devices import WIT_NOTIFY, chop, witmotion_spec, witmotion_stream
-from tests.fakebluez.session import (
-    LINK_LATENCY_S,
-    Collector,
-    lockstep,
-    run_live,
-    sensor_clock,
-)
+from tests.fakebluez.session import LINK_LATENCY_S, sensor_clock, stream_live
 
-pytestmark = [
-    pytest.mark.dbus,
-    pytest.mark.skipif(not dbus_daemon_available(), reason="needs dbus-daemon (Debian: dbus)"),
-]
+pytestmark = pytest.mark.dbus  # skipped where there is no dbus-daemon: tests/conftest.py
 
 WIT = "C4:00:00:00:00:01"
 RATE_HZ = 100.0
@@ -82,27 +71,13 @@ def test_live_without_standing_start_measures_from_the_first_reps_and_says_so(
     send_times = np.minimum(send_times, T0 + (len(samples) - 1) / RATE_HZ)  # the short last one
     sensor_clock(monkeypatch, packets, send_times)
     log = io.StringIO()
-    with FakeBluez() as fake:
-        monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", fake.address)
-        fake.add_device(witmotion_spec(WIT))
-        sizes = [len(p) // 20 for p in packets]
-        collector = Collector()
-        stream = fake.stream(
-            WIT, WIT_NOTIFY, packets, PER_PACKET / RATE_HZ / SPEEDUP,
-            gate=lockstep(collector, sizes),
-        )  # fmt: skip
-        got = run_live(
-            WIT,
-            PROFILES["witmotion"],
-            RATE_HZ,
-            stream,
-            Engine(EngineSettings(sampling_rate_hz=RATE_HZ)),
-            [LineOutput(log, timeline=Timeline.host_clock())],
-            samples_per_packet=sizes,
-            collector=collector,
-            timeout_s=30,
-        )
-    assert all(stream.result())
+    sizes = [len(p) // 20 for p in packets]
+    got, delivered = stream_live(
+        monkeypatch, witmotion_spec(WIT), WIT_NOTIFY, packets, PER_PACKET / RATE_HZ / SPEEDUP,
+        PROFILES["witmotion"], RATE_HZ, sizes,
+        sinks=[LineOutput(log, timeline=Timeline.host_clock())], timeout_s=30,
+    )  # fmt: skip
+    assert all(delivered)
     origin = T0 + LINK_LATENCY_S
 
     # measuring starts from the movement within the first two whole reps, and says so

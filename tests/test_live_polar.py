@@ -24,13 +24,10 @@ import pytest
 from imu.session import read_session
 from imu.sim import DeadliftSet, SessionScript, Stand, make_lifter, simulate
 from imu.sim.disturb import push_at_lockouts
-from tests.fakebluez import FakeBluez, dbus_daemon_available
+from tests.fakebluez import FakeBluez
 from tests.fakebluez import devices as fd
 
-pytestmark = [
-    pytest.mark.dbus,
-    pytest.mark.skipif(not dbus_daemon_available(), reason="needs dbus-daemon (Debian: dbus)"),
-]
+pytestmark = pytest.mark.dbus  # skipped where there is no dbus-daemon: tests/conftest.py
 
 H10 = "A0:9E:1A:00:00:10"
 NAME = "Polar H10 8A1B2C3D"

@@ -20,14 +20,11 @@ from imu.ble.connection import Backoff, BleConnection
 from imu.ble.profiles import PROFILES
 from imu.ble.profiles import openimu as openimu_profile
 from imu.ble.source import BleSource
-from tests.fakebluez import DeviceSpec, FakeBluez, dbus_daemon_available
+from tests.fakebluez import DeviceSpec, FakeBluez
 from tests.fakebluez import devices as fd
 from tests.fakebluez.fake import stop_when_done
 
-pytestmark = [
-    pytest.mark.dbus,
-    pytest.mark.skipif(not dbus_daemon_available(), reason="needs dbus-daemon (Debian: dbus)"),
-]
+pytestmark = pytest.mark.dbus  # skipped where there is no dbus-daemon: tests/conftest.py
 
 ADDRESS = "D0:00:00:00:00:01"
 

@@ -23,20 +23,15 @@ import numpy as np
 import pytest
 
 from imu.ble.profiles import PROFILES
-from imu.pipeline import Engine, EngineSettings
 from imu.session import read_session
 from imu.sim import make_lifter, simulate
 from imu.sim.matching import iou
 from imu.sim.script import DeadliftSet, SessionScript, Stand
 from imu.sinks.recorder import Recorder
-from tests.fakebluez import FakeBluez, dbus_daemon_available
 from tests.fakebluez import devices as fd
-from tests.fakebluez.session import LINK_LATENCY_S, Collector, lockstep, run_live, sensor_clock
+from tests.fakebluez.session import LINK_LATENCY_S, sensor_clock, stream_live
 
-pytestmark = [
-    pytest.mark.dbus,
-    pytest.mark.skipif(not dbus_daemon_available(), reason="needs dbus-daemon (Debian: dbus)"),
-]
+pytestmark = pytest.mark.dbus  # skipped where there is no dbus-daemon: tests/conftest.py
 
 ADDRESS = "C4:00:00:00:00:07"
 T0 = 1.75e9
@@ -109,25 +104,12 @@ def test_short_loss_is_a_gap_and_a_stall_is_not(
             packets[i] = None
         kept[hit[0] * per : (hit[-1] + 1) * per] = False
 
-    with FakeBluez() as fake:
-        monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", fake.address)
-        fake.add_device(spec(ADDRESS))
-        collector = Collector()
-        stream = fake.stream(
-            ADDRESS, uuid, packets, per / rate_hz / SPEEDUP, gate=lockstep(collector, sizes)
-        )
-        record = tmp_path / "live.csv"
-        got = run_live(
-            ADDRESS,
-            PROFILES[profile_name],
-            rate_hz,
-            stream,
-            Engine(EngineSettings(sampling_rate_hz=rate_hz)),
-            [Recorder(record, {"sampling_rate_hz": rate_hz, "synthetic": "imu.sim"})],
-            samples_per_packet=sizes,
-            collector=collector,
-            timeout_s=60,
-        )
+    record = tmp_path / "live.csv"
+    got, _ = stream_live(
+        monkeypatch, spec(ADDRESS), uuid, packets, per / rate_hz / SPEEDUP,
+        PROFILES[profile_name], rate_hz, sizes,
+        sinks=[Recorder(record, {"sampling_rate_hz": rate_hz, "synthetic": "imu.sim"})],
+    )  # fmt: skip
     received = got.all_samples()
     assert len(received) == kept.sum()
     # every sample at its true time: the loss's own length is kept, a stall moves nothing

@@ -5,13 +5,10 @@ from __future__ import annotations
 import pytest
 
 from imu.cli import main
-from tests.fakebluez import DeviceSpec, FakeBluez, dbus_daemon_available
+from tests.fakebluez import DeviceSpec, FakeBluez
 from tests.fakebluez.devices import movesense_spec, witmotion_spec
 
-pytestmark = [
-    pytest.mark.dbus,
-    pytest.mark.skipif(not dbus_daemon_available(), reason="needs dbus-daemon (Debian: dbus)"),
-]
+pytestmark = pytest.mark.dbus  # skipped where there is no dbus-daemon: tests/conftest.py
 
 
 @pytest.fixture

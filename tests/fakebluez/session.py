@@ -193,3 +193,62 @@ def run_live(
 
     asyncio.run(main())
     return collector
+
+
+def stream_live(
+    monkeypatch: Any,
+    device: Any,
+    char_uuid: str,
+    packets: Sequence[bytes | None],
+    interval_s: float,
+    profile: Any,
+    rate_hz: float,
+    samples_per_packet: Sequence[int],
+    *,
+    sinks: Sequence[Sink] = (),
+    drop_at: int | None = None,
+    refuse_reconnects: int = 0,
+    hold_while_down: bool = False,
+    timeout_s: float = 60.0,
+) -> tuple[Collector, list[bool]]:
+    """``imu live``'s path over ``packets`` from a fake ``device`` (a
+    :class:`~tests.fakebluez.DeviceSpec`) on a private bus: notifications on ``char_uuid``
+    one every ``interval_s`` (:meth:`FakeBluez.stream`, ``hold_while_down``) in
+    :func:`lockstep` with the collector, through :func:`run_live` with an engine at
+    ``rate_hz`` and ``sinks``. ``drop_at``: the link drops before packet ``drop_at``
+    (None: never), the device refusing the next ``refuse_reconnects`` connections.
+    Returns what the collector got and, per packet, whether it was delivered."""
+    from imu.pipeline import Engine, EngineSettings
+    from tests.fakebluez import FakeBluez
+
+    with FakeBluez() as fake:
+        monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", fake.address)
+        fake.add_device(device)
+        collector = Collector()
+
+        def drop(i: int) -> None:
+            if i == drop_at:
+                fake.device(device.address).refuse_next_connects = refuse_reconnects
+                fake.device(device.address).drop_link()
+
+        stream = fake.stream(
+            device.address,
+            char_uuid,
+            packets,
+            interval_s,
+            on_packet=drop,
+            hold_while_down=hold_while_down,
+            gate=lockstep(collector, samples_per_packet),
+        )
+        got = run_live(
+            device.address,
+            profile,
+            rate_hz,
+            stream,
+            Engine(EngineSettings(sampling_rate_hz=rate_hz)),
+            sinks,
+            samples_per_packet=samples_per_packet,
+            collector=collector,
+            timeout_s=timeout_s,
+        )
+    return got, stream.result()
