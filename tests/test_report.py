@@ -725,5 +725,41 @@ def test_appendix_says_how_the_shipped_model_was_scored_with_its_figures():
         f"(rounded reps caught), specificity {cv['specificity']:.2f} (good reps passed)"
     ) in text
     assert "The training data was SYNTHETIC" in text
-    session.model = {**session.model, "path": "my.skops"}  # a model of one's own: no claim
-    assert "SYNTHETIC" not in " ".join(appendix(session))
+
+
+def test_the_appendix_says_synthetic_training_data_from_the_models_manifest():
+    """The appendix called a model SYNTHETIC by its file name (default.skops): the
+    shipped model copied to my.skops was said to be trained on real data, and any model
+    named default.skops SYNTHETIC. It reads the manifest: the training sessions it lists
+    and whether each was marked synthetic; a model without a manifest says so."""
+    import copy
+    import json
+    from pathlib import Path
+
+    from imu.model import load_model
+    from imu.report.html import appendix
+
+    shipped = load_model()
+    n = len(json.loads((Path(__file__).parent.parent / "models" / "default.manifest.json")
+                       .read_text())["training_files"][0]["sessions"])  # fmt: skip
+    session = make_session([FLAT])
+
+    def said(manifest: dict | None, path: str = "my.skops") -> str:
+        model = copy.copy(shipped)
+        model.manifest = manifest or {}
+        session.model = {"path": path, **model.describe()}
+        return " ".join(appendix(session))
+
+    assert f"The training data was SYNTHETIC (its manifest: all {n} training sessions" in said(
+        shipped.manifest)  # fmt: skip
+    real = copy.deepcopy(shipped.manifest)
+    for item in real["training_files"]:
+        for recording in item["sessions"]:
+            recording["synthetic"] = False
+    assert "SYNTHETIC" not in said(real, "default.skops")
+    real["training_files"][0]["sessions"][0]["synthetic"] = True
+    assert f" 1 of its {n} training sessions were SYNTHETIC (simulated)." in said(real)
+    del real["training_files"][0]["sessions"][1]["synthetic"]  # written before the marks
+    assert ("Its manifest does not say whether its training data was recorded from lifters "
+            "or SYNTHETIC.") in said(real)
+    assert "The model carries no manifest: what it was trained on" in said(None)

@@ -58,6 +58,16 @@ def test_train_label_review_retrain_evaluate(sim, tmp_path, capsys):
     assert manifest["cv"]["balanced_accuracy"] == cv["balanced_accuracy"]
     assert manifest["training_files"][0]["sessions"][0]["path"] == "L01_s1.csv"
     assert manifest["command"].startswith("imu train ")
+    # the manifest says the simulator's sessions were SYNTHETIC, and the report reads it
+    # there (it went by the file name, default.skops: this model was said to be real)
+    sessions = [s for item in manifest["training_files"] for s in item["sessions"]]
+    assert len(sessions) == 3 and all(s["synthetic"] is True for s in sessions)
+    page = tmp_path / "report.html"
+    argv = ["report", str(sim / "L01_s1.csv"), "-o", str(page), "--model", str(base)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert ("The training data was SYNTHETIC (its manifest: all 3 training sessions marked "
+            "synthetic, simulated lifters)") in page.read_text(encoding="utf-8")
     text = tmp_path / "text.skops"  # what a person reads: the threshold as everywhere
     assert main(["train", str(sim / "labels.csv"), "-o", str(text), "--quiet"]) == 0
     first = capsys.readouterr().out.splitlines()[0]

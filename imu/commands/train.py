@@ -89,15 +89,18 @@ def run(args: argparse.Namespace) -> int:
     if args.personalize:
         base = load_model(None if args.personalize == "default" else args.personalize)
     training_files: list[dict] = []
+    sessions: list[tuple[dict, str]] = []  # each session of training_files, its path
 
     def hash_files(labels) -> None:  # hashed before the slow part
-        training_files.extend(_training_files(labels, options))
+        training_files.extend(_training_files(labels, options, sessions))
 
     data = load_training_data(
         args.labels, options, positive=args.positive, negative=args.negative, model=base,
         group_by=args.group_by, allow_outside=args.allow_outside, jobs=args.jobs,
         scheduler=args.scheduler, show_progress=not args.quiet, on_read=hash_files)
     positive = data.positive
+    for session, path in sessions:  # what the manifest says the model was trained on
+        session["synthetic"] = data.data.synthetic.get(path)
     print_warnings(data.data.warnings)
     X, y, groups = data.data.rows, data.y, data.groups
     lifts = {str((session.get("options") or {}).get("lift") or "deadlift")
@@ -252,18 +255,21 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _training_files(labels, options) -> list[dict]:
+def _training_files(labels, options, paths: list[tuple[dict, str]]) -> list[dict]:
     """Labels files and the sessions they name (as written in the file), with SHA-256 and
-    the session options each is measured with."""
+    the session options each is measured with; each session's dict and path are added to
+    ``paths`` (``synthetic``, whether its metadata marks it SYNTHETIC, is set once it is
+    measured)."""
     from imu.model.dataset import session_options
     from imu.model.files import sha256
     from imu.model.labels import SESSION_PATH, SOURCE
 
     files = []
     for source, rows in labels.groupby(SOURCE, sort=False):
+        groups = list(rows.groupby(SESSION_PATH, sort=False))
         sessions = [{"path": spans["session"].iloc[0], "sha256": _sha256_tree(path),
-                     "options": session_options(spans, options)}
-                    for path, spans in rows.groupby(SESSION_PATH, sort=False)]
+                     "options": session_options(spans, options)} for path, spans in groups]
+        paths += [(session, path) for session, (path, _) in zip(sessions, groups, strict=True)]
         files.append({"labels": source, "sha256": sha256(source), "n_spans": len(rows),
                       "sessions": sessions})
     return files

@@ -19,6 +19,14 @@ from imu.model.predictor import LogisticPredictor, numpy_predictor
 _UNKNOWN = object()
 
 
+def training_sessions(manifest: dict) -> list[dict]:
+    """The sessions a model's manifest says it was trained on (``training_files``), with a
+    personalised model's base model's (``personalised_from``)."""
+    base = (manifest.get("personalised_from") or {}).get("manifest") or {}
+    return [session for m in (manifest, base) for files in m.get("training_files") or []
+            for session in files.get("sessions") or []]
+
+
 class RepClassifier:
     """A calibrated scikit-learn model, its decision threshold and its manifest.
 
@@ -105,10 +113,19 @@ class RepClassifier:
         return str(self.manifest.get("positive_label", "rounded"))
 
     def describe(self) -> dict:
-        """A short summary for ``imu analyze --json`` (``model``) and reports."""
+        """A short summary for ``imu analyze --json`` (``model``) and reports: ``manifest``
+        (false: the model carries none, nothing is known of its training), and the training
+        sessions its manifest lists (a personalised model's and its base model's) and how
+        many of them are marked SYNTHETIC (None: the manifest does not say)."""
         m = self.manifest
         cv = m.get("cv", {})
+        sessions = training_sessions(m)
+        marks = [s.get("synthetic") for s in sessions]
         return {
+            "manifest": bool(m),
+            "n_training_sessions": len(sessions) if m else None,
+            "n_synthetic_sessions": (sum(map(bool, marks))
+                                     if m and all(isinstance(x, bool) for x in marks) else None),
             "positive_label": self.positive_label,
             "threshold": self.threshold,
             "chosen_model": m.get("chosen_model"),

@@ -122,6 +122,8 @@ class LabelledRows:
     left_out: dict[str, list[str]] = field(default_factory=dict)
     """Reason -> ``file:line`` of each labelled span left out for it (the warning's
     counts, as data)."""
+    synthetic: dict[str, bool] = field(default_factory=dict)
+    """Per session path: its metadata marks it SYNTHETIC (:func:`imu.session.is_synthetic`)."""
 
 
 EDGE_TOLERANCE_S = 0.25
@@ -209,7 +211,9 @@ def labelled_rows(labels: pd.DataFrame, options: SessionOptions | None = None,
     used = {task[0]: task[2] for task in tasks}
     used_labels = labels.loc[kept].reset_index(drop=True)
     used_labels[["start_s", "end_s"]] = np.array(times_s, dtype=np.float64)  # as measured
-    return LabelledRows(used_labels, np.vstack(rows), records, rates, warnings, used, left_out)
+    synthetic = {task[0]: result.synthetic for task, result in zip(tasks, done, strict=True)}
+    return LabelledRows(used_labels, np.vstack(rows), records, rates, warnings, used, left_out,
+                        synthetic)
 
 
 @dataclass
@@ -230,6 +234,8 @@ class SessionRows:
     """Spans clipped to the recording (:data:`EDGE_TOLERANCE_S`)."""
     cut: list[str] = field(default_factory=list)
     """``file:line`` of the spans clipped further and used (:data:`MIN_RECORDED_SHARE`)."""
+    synthetic: bool = False
+    """The session's metadata marks it SYNTHETIC (:func:`imu.session.is_synthetic`)."""
 
 
 def session_rows(path: str, spans: pd.DataFrame, options: dict) -> SessionRows:
@@ -283,8 +289,10 @@ def session_rows(path: str, spans: pd.DataFrame, options: dict) -> SessionRows:
         records.append(record)
         kept.append(index)
         times_s.append((start_s, end_s))
+    from imu.session import is_synthetic
+
     return SessionRows(kept, times_s, rows, records, result.sampling_rate_hz, warnings, left_out,
-                       clipped, cut)
+                       clipped, cut, is_synthetic(result.metadata))
 
 
 def _lost_session(args: tuple, exc: BaseException) -> SessionRows:

@@ -20,13 +20,10 @@ SQUAT_NOTE = (
 def trained_lifts(manifest: dict) -> set[str]:
     """The ``lift`` options the model's training sessions were measured with (a personalised
     model's own sessions and its base model's)."""
-    lifts: set[str] = set()
-    manifests = [manifest, ((manifest.get("personalised_from") or {}).get("manifest") or {})]
-    for m in manifests:
-        for files in m.get("training_files") or []:
-            for session in files.get("sessions") or []:
-                lifts.add(str((session.get("options") or {}).get("lift") or "deadlift"))
-    return lifts
+    from imu.model.classifier import training_sessions
+
+    return {str((session.get("options") or {}).get("lift") or "deadlift")
+            for session in training_sessions(manifest)}
 
 
 def lift_note(lift: str, manifest: dict | None) -> str | None:

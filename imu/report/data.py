@@ -93,7 +93,9 @@ class SessionData:
     @property
     def synthetic(self) -> bool:
         """True when the session's metadata marks it as simulated."""
-        return str(self.metadata.get("synthetic", "")).strip().lower() in ("true", "1", "yes")
+        from imu.session import is_synthetic
+
+        return is_synthetic(self.metadata)
 
     @property
     def received_rate_hz(self) -> float:

@@ -419,18 +419,45 @@ def appendix(session: SessionData) -> list[str]:
         text += f", which calls a rep rounded when its probability p is at least {threshold:.2f}"
     created = str(model.get("created_utc") or "")[:10]
     text += f"; trained {created}." if created else "."
-    text += model_scores(model, shipped=name == "default.skops")
+    text += model_scores(model) + training_data(model)
     items.append(text)
     return items
 
 
-def model_scores(model: Mapping[str, Any], shipped: bool = False) -> str:
+def training_data(model: Mapping[str, Any]) -> str:
+    """What the model's manifest says its training data was, in a sentence: SYNTHETIC
+    when its training sessions are marked so (``n_synthetic_sessions`` of
+    ``n_training_sessions``, :meth:`imu.model.classifier.RepClassifier.describe`),
+    nothing when none is; that the model has no manifest, or that its manifest does not
+    say (a model trained before manifests recorded it)."""
+    if model.get("manifest") is False:
+        return (
+            " The model carries no manifest: what it was trained on, and how well it did, "
+            "is not known."
+        )
+    n, n_synthetic = model.get("n_training_sessions"), model.get("n_synthetic_sessions")
+    if not isinstance(n, int) or not isinstance(n_synthetic, int) or not n:
+        return (
+            " Its manifest does not say whether its training data was recorded from "
+            "lifters or SYNTHETIC."
+        )
+    if n_synthetic == n:
+        return (
+            f" The training data was SYNTHETIC (its manifest: all {plural(n, 'training session')}"
+            " marked synthetic, simulated lifters): no real recording went into the model, "
+            "and real lifters may score lower."
+        )
+    if n_synthetic:
+        return f" {n_synthetic} of its {plural(n, 'training session')} were SYNTHETIC (simulated)."
+    return ""
+
+
+def model_scores(model: Mapping[str, Any]) -> str:
     """What the model's cross-validated figures (its manifest's ``cv``) are, in a sentence:
     ``imu train`` scores its whole training procedure (model choice, calibration,
     threshold) by nested cross-validation grouped by lifter (or session), each outer fold
     training on the other groups and judging its held-out ones; a personalised model, by
-    holding out the lifter's own groups in turn. ``shipped``: the model shipped with imu,
-    trained on SYNTHETIC data (models/README.md)."""
+    holding out the lifter's own groups in turn."""
     cv = model.get("cv") or {}
     if not cv.get("n_groups"):
         return ""
@@ -447,18 +474,12 @@ def model_scores(model: Mapping[str, Any], shipped: bool = False) -> str:
             f"each of {plural(int(cv['n_groups']), unit)} held out in turn: {figures}."
         )
     folds = f"{cv['n_folds']} folds over " if cv.get("n_folds") else ""
-    text = (
+    return (
         f" Its training procedure (model choice, calibration, threshold) was scored by nested "
         f"cross-validation grouped by {unit} ({folds}{plural(int(cv['n_groups']), unit)}, "
         f"{reps}; each fold chose and fitted the model on the other {unit}s only and judged "
         f"its held-out {unit}s): {figures}."
     )
-    if shipped:
-        text += (
-            " The training data was SYNTHETIC (simulated lifters, imu.sim): no real "
-            "recording went into the model, and real lifters may score lower."
-        )
-    return text
 
 
 def _fraction(value: Any) -> str:

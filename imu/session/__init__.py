@@ -35,6 +35,7 @@ from imu.session.model import (
     STANDARD_GRAVITY,
     TIME,
     Session,
+    is_synthetic,
 )
 from imu.session.reader import read_session
 from imu.session.table import (
@@ -68,6 +69,7 @@ __all__ = [
     "format_metadata",
     "gunzip",
     "gunzip_cut",
+    "is_synthetic",
     "read_bytes",
     "read_session",
     "read_table",

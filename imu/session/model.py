@@ -22,6 +22,12 @@ MIN_RATE_HZ = 5.0
 MAX_RATE_HZ = 2000.0
 
 
+def is_synthetic(metadata: dict[str, str]) -> bool:
+    """True when a recording's metadata marks it as simulated (``synthetic: true``, as
+    ``imu simulate`` writes it)."""
+    return str(metadata.get("synthetic", "")).strip().lower() in ("true", "1", "yes")
+
+
 @dataclass
 class Session:
     """A recording in canonical units.
