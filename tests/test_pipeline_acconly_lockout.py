@@ -76,3 +76,19 @@ def test_gate_in_chunks_equals_the_gate_at_once():
     single = ExtensionGate(10.0).chunk(t, acc, quats, flexion)
     np.testing.assert_array_equal(chunked, single)
     assert 0 < np.count_nonzero(single == -10.0) < np.count_nonzero(flexion < -10.0)
+
+
+def test_gate_settles_on_a_part_whose_scale_is_off():
+    """An ADXL345 reading 10 % high plus its zero-g offsets (data sheet: 230-282 LSB/g
+    around 256; 40-80 mg): standing still it reads 11.2 m/s^2 along up and 0.36 across.
+    Only the direction tilts the gravity estimate, so the row is settled and an extension
+    held still is kept; the old test |a - g u| <= 1 m/s^2 never settled it."""
+    n = 100
+    t = np.arange(n) / 100.0
+    acc = np.tile([0.3, -0.2, 9.80665 * 1.10 + 0.4], (n, 1))
+    quats = np.tile([1.0, 0.0, 0.0, 0.0], (n, 1))
+    gated = ExtensionGate(10.0).chunk(t, acc, quats, np.full(n, -12.0))
+    assert (gated == -12.0).all()
+    acc[40:50, 0] = 1.5  # a push across up (~8 deg of direction) still unsettles it
+    gated = ExtensionGate(10.0).chunk(t, acc, quats, np.full(n, -12.0))
+    assert (gated[40:79] == -10.0).all() and (gated[79:] == -12.0).all()

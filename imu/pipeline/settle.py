@@ -9,7 +9,7 @@ rep would be flagged hyperextended. :class:`ExtensionGate` hands the rep segment
 (only it: recorded and displayed angles are untouched) a flexion whose extension beyond
 ``limit_deg`` (the hyperextension threshold) is kept only on *settled* rows: the
 measured acceleration has matched the gravity estimate's direction within
-``tolerance_m_s2`` for ``settle_s``. Elsewhere it reads as ``-limit_deg``, which is not
+``tolerance_m_s2`` (and its norm that of g within ``norm_tolerance_m_s2``) for ``settle_s``. Elsewhere it reads as ``-limit_deg``, which is not
 flagged; smaller extensions pass unchanged, so rep detection around lockout is as
 before. A hyperextension held still after lockout is still seen; one seen only during
 the pull is not.
@@ -37,8 +37,16 @@ class ExtensionGateSettings:
     """Time the acceleration must have matched the gravity estimate (3 time constants of
     the default low-pass: its error has fallen to 5 % of what the push caused)."""
     tolerance_m_s2: float = 1.0
-    """Largest difference between the measured acceleration and ``g`` along the estimated
-    up direction on a settled row (noise of cheap parts is ~0.05 m/s^2 RMS)."""
+    """Largest part of the measured acceleration across the estimated up direction on a
+    settled row (m/s^2; ~6 deg of direction; noise of cheap parts is ~0.05 m/s^2 RMS).
+    Only the direction tilts the estimate: the part along it is tested apart, with
+    ``norm_tolerance_m_s2``."""
+    norm_tolerance_m_s2: float = 2.0
+    """Largest difference between the acceleration along the estimated up direction and
+    g on a settled row (m/s^2). Not 1: an uncalibrated part reads g up to 10 % high or
+    low plus its zero-g offset (1.76 m/s^2 together, as the still period's
+    ``CalibrationSettings.still_gravity_tolerance_m_s2``); with |a - g u| <= 1 a part
+    reading 10 % high never settled standing still, and no lockout extension was seen."""
 
 
 class ExtensionGate:
@@ -58,8 +66,12 @@ class ExtensionGate:
             return flexion_deg.copy()
         w, x, y, z = quats[:, 0], quats[:, 1], quats[:, 2], quats[:, 3]
         ux, uy, uz = _third_row(w, x, y, z)
-        dx, dy, dz = acc[:, 0] - G * ux, acc[:, 1] - G * uy, acc[:, 2] - G * uz
-        unsettled = ~(dx * dx + dy * dy + dz * dz <= self._tolerance2)
+        along = acc[:, 0] * ux + acc[:, 1] * uy + acc[:, 2] * uz
+        dx, dy, dz = acc[:, 0] - along * ux, acc[:, 1] - along * uy, acc[:, 2] - along * uz
+        unsettled = ~(
+            (dx * dx + dy * dy + dz * dz <= self._tolerance2)
+            & (np.abs(along - G) <= self.settings.norm_tolerance_m_s2)
+        )
         marks = np.where(unsettled, t, -np.inf)
         marks[0] = max(marks[0], self._last_unsettled_s)
         last = np.maximum.accumulate(marks)

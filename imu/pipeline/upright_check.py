@@ -43,9 +43,9 @@ from imu.pipeline.movement import (
     MovementSettings,
     Refined,
     calibrate_from_movement,
+    resting_norm_m_s2,
 )
 from imu.pipeline.rep_decision import _acc_activity as acc_activity  # (walking's steps)
-from imu.units import STANDARD_GRAVITY_M_S2
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,8 @@ class UprightCheckSettings:
     standing_deg_s: float = 10.0
     """Quiet: the trunk turns slower than this (deg/s, bias-corrected) ..."""
     standing_acc_m_s2: float = 0.5
-    """... and the acceleration's norm is within this of g (m/s^2)."""
+    """... and the acceleration's norm is within this of the part's g at rest (m/s^2;
+    :func:`imu.pipeline.movement.resting_norm_m_s2`, over the rows looked at)."""
     min_standing_s: float = 1.0
     """At least this many seconds of such standing to take upright from it (s)."""
     bends_s: float = 40.0
@@ -211,9 +212,8 @@ class UprightCheck:
             return
         speed = np.linalg.norm(rows[:, 4:7] - self._bias, axis=1)
         norm = np.linalg.norm(rows[:, 1:4], axis=1)
-        quiet = (speed < s.standing_deg_s) & (
-            np.abs(norm - STANDARD_GRAVITY_M_S2) < s.standing_acc_m_s2
-        )
+        slow = speed < s.standing_deg_s
+        quiet = slow & (np.abs(norm - resting_norm_m_s2(norm, slow)) < s.standing_acc_m_s2)
         if quiet.sum() >= 2:
             step = float(np.median(np.diff(rows[:, 0])))
             acc = rows[quiet, 1:4] / norm[quiet, None]

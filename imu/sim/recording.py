@@ -125,6 +125,8 @@ def realistic_set(
     lifter: Lifter | None = None,
     part: str | None = None,
     sampling_rate_hz: float | None = None,
+    acc_scale_error: float = 0.0,
+    misalignment_deg: float = 5.0,
 ) -> tuple[SimResult, dict]:
     """One set recorded as described in the module docstring, drawn from ``seed``.
 
@@ -133,7 +135,11 @@ def realistic_set(
     instead of a deadlift kind. ``lifter``: this lifter (several sets of one lifter, e.g.
     for cross-validation by subject) instead of one drawn from ``seed``; its lockout is
     still drawn (back to back). ``part`` (of :data:`PARTS`), ``sampling_rate_hz``: these
-    instead of the drawn ones (everything else is drawn as without them). Returns the cut
+    instead of the drawn ones (everything else is drawn as without them);
+    ``acc_scale_error``: the accelerometer reads this much high (> 0) or low on every axis
+    (``SensorModel.acc_scale_error``; nothing else drawn changes); ``misalignment_deg``:
+    sigma of the sensor's tilt on the strap (:func:`imu.sim.simulate`; 5 deg, capped at
+    2.5 sigma; a strap put on askew: 15). Returns the cut
     recording and what was drawn (part, rate, ranges, loss, start, ...)."""
     rng = np.random.default_rng([seed, 12])
     drawn_start = str(rng.choice(STARTS[:2]))
@@ -159,7 +165,7 @@ def realistic_set(
     }
     if part == "adxl345_itg3200":  # fixed ranges of that rig (its steps are its own)
         fields.pop("acc_range_g"), fields.pop("gyr_range_deg_s")
-    sensor = part_model(part, **fields)
+    sensor = part_model(part, **fields, acc_scale_error=acc_scale_error)
     drawn_lifter = make_lifter(int(rng.integers(0, 1000)), seed=seed)
     lifter = dataclasses.replace(lifter or drawn_lifter, lockout_s=round(float(rng.uniform(0.05, 0.35)), 2))
     kind = str(rng.choice(kinds))
@@ -174,7 +180,7 @@ def realistic_set(
         script,
         sampling_rate_hz=rate,
         mounting=mounting,
-        misalignment_deg=5.0,
+        misalignment_deg=misalignment_deg,
         sensor=sensor,
         seed=seed,
         generator="imu.sim.recording.realistic_set",
