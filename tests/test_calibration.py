@@ -415,3 +415,45 @@ def test_a_part_within_five_percent_of_g_gets_no_scale_note():
     assert acc_scale_error_pct(9.80665 * 1.06) == 6.0
     assert acc_scale_error_pct(9.80665 * 0.9) == -10.0
     assert acc_scale_error_pct(float("nan")) is None
+
+
+@pytest.mark.parametrize("scale", [1.10, 0.90])
+def test_standing_before_the_first_rep_is_seen_on_a_part_whose_scale_is_off(scale):
+    """The quiet standing before the first rep (upright from it, not from hyperextended
+    lockouts at -10 deg) is judged against the part's own g: an accelerometer reading
+    10 % high or low (~1 m/s^2 off 9.81) failed the 0.5 m/s^2 test against 9.81 and the
+    lockouts read neutral (upright = the rep tops)."""
+    t = np.arange(0, 20, 1 / RATE_HZ)
+    samples = motion(t, hyperextending_reps(t), rotation_bs=parse_mounting("NZPXNY"), noise=1.0)
+    samples[:, 1:4] *= scale
+    lockouts = ((t - 1.0) % 3.0 < 0.02) & (t > 6.0)
+    result = analyze_samples(samples)
+    cal = result.calibration
+    assert cal["ok"] and cal["method"] == "movement" and cal["upright"] == "standing"
+    np.testing.assert_allclose(result.angles[lockouts, 1], -10.0, atol=1.5)
+
+
+@pytest.mark.parametrize(("seed", "n_reps"), [(10, 8), (17, 9)])
+def test_a_romanian_deadlift_raising_the_sensor_does_not_invert_the_flexion_sign(seed, n_reps):
+    """SYNTHETIC Romanian deadlifts cut 0-1 s before the first rep (development seeds of
+    ``realistic_set(kinds=("rdl_shallow", "rdl"))``). A hinge about the hips raises a
+    sensor strapped behind them (lever arm 8-14 cm) while the knees lower it a little;
+    that rise (0.05-0.14 m/rad) was read as the segment's drop at the other end, which
+    was taken for the bent one: the flexion sign came out inverted (seed 17 at quality
+    0.25 with 7 reps, seed 10 at 0.05 with none found). Only a drop beyond the lever
+    (``MovementSettings.lever_m_per_rad``) is evidence now; the strapping's axes decide."""
+    from imu.pipeline import analyze_session
+    from imu.sim.matching import iou
+    from imu.sim.recording import realistic_set
+
+    result, _ = realistic_set(seed, start="before_first_rep", kinds=("rdl_shallow", "rdl"))
+    analysis = analyze_session(result.session)
+    cal = analysis.calibration
+    assert cal["method"] == "movement" and cal["quality"] >= 0.5
+    est, truth = analysis.angles[:, 1], result.truth_angles["flexion_deg"].to_numpy()
+    ok = np.isfinite(est)
+    assert np.corrcoef(est[ok], truth[ok])[0, 1] > 0.95
+    spans = list(zip(result.truth_reps.start_s, result.truth_reps.end_s, strict=True))
+    assert len(spans) == n_reps
+    found = [(r["start_s"], r["end_s"]) for r in analysis.reps]
+    assert sum(any(iou(s, f) >= 0.5 for f in found) for s in spans) == n_reps

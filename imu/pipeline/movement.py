@@ -79,6 +79,13 @@ class MovementSettings:
     height_m_per_rad: float = 0.12
     """Drop of the sensor per radian of bend that counts as clear evidence of which end
     is bent (m/rad; a deadlift from the floor drops ~0.2-0.4, a hip hinge barely)."""
+    lever_m_per_rad: float = 0.1
+    """A drop or rise of the sensor at depth smaller than this (m/rad) says nothing about
+    which end is bent: the sensor sits on the back, ~8-14 cm behind the hip joint centre,
+    so a pure hinge about the hips *raises* it by up to that depth per radian (most at
+    the start of the bend), while bent knees lower it. Only the drop beyond this counts
+    as ``height`` evidence (a squat drops 0.5-1 m/rad, a deadlift from the floor 0.2-0.4;
+    a Romanian deadlift's 0.03-0.15 either way is the lever and the knees)."""
     lordosis_deg: float = 10.0
     """Expected tilt of a strapped sensor's axis into the bend at upright (deg)."""
     axes_deg: float = 15.0
@@ -429,7 +436,10 @@ def calibrate_from_movement(
         # lower where phi is larger
         rad_acc = np.radians(phi_acc)
         slope_m_rad = -float(np.sum(vertical * rad_acc)) / (float(np.sum(rad_acc**2)) + 1e-12)
-        height_score = slope_m_rad / cal.height_m_per_rad
+        height_score = (
+            math.copysign(max(0.0, abs(slope_m_rad) - cal.lever_m_per_rad), slope_m_rad)
+            / cal.height_m_per_rad
+        )
         axes_score = _axes_score(phi, up_sensor, e1, e2, cal) / cal.axes_deg
         votes = [s for s in (height_score, axes_score) if abs(s) > 0.05]
         if not votes:
