@@ -8,8 +8,10 @@ misalignment_deg=tilt)``: parts at 25-200 Hz, BLE time stamps, loss), starting 0
 before the first rep or in its middle, the sensor tilted on the strap by a sigma of
 ``tilt`` deg (5: bench_realistic's; 15: a strap put on askew) on top of the lifter's
 lordosis. No still period: calibration comes from the movement, and on a hinge the
-segment barely drops. Per row, side by side: the height evidence as before (every drop
-or rise counted) and now (only beyond ``MovementSettings.lever_m_per_rad``): files with
+segment barely drops. Per row, side by side: the sign evidence as before (every drop or
+rise counted, no ``standing`` evidence) and now (the drop only beyond
+``MovementSettings.lever_m_per_rad``; a quiet start at one end is the lifter standing
+there, ``standing_units_per_s``): files with
 the flexion sign inverted (correlation with the truth < 0.8), those of them with a
 quality >= 0.5 (no warning pointing to ``--mounting``), the median quality, and reps
 matched (IoU >= 0.5) / found / true. Seeds from 1000 are held out; 0-199 were used while
@@ -44,8 +46,10 @@ def main() -> None:
     from imu.sim.recording import realistic_set
 
     variants = {
-        "before (every drop)": EngineSettings(
-            calibration=CalibrationSettings(movement=MovementSettings(lever_m_per_rad=0.0))
+        "before (every drop, no standing)": EngineSettings(
+            calibration=CalibrationSettings(
+                movement=MovementSettings(lever_m_per_rad=0.0, standing_units_per_s=0.0)
+            )
         ),
         "now": EngineSettings(),
     }

@@ -390,8 +390,9 @@ class CalibrationPhase:
         def attempt(bias: np.ndarray, quats: np.ndarray):
             up = up_in_sensor(quats[input_rows - lo])
             return calibrate_from_movement(
-                window, up, bias, mv, final=final, known_rotation=self._known_rotation
-            )
+                window, up, bias, mv, final=final, known_rotation=self._known_rotation,
+                begins_recording=first == 0,
+            )  # fmt: skip
 
         # first without a bias (enough reps yet?), then with the fitted bias and start tilt;
         # the last attempt fits the bias whatever the scout said: a gyroscope bias of a few

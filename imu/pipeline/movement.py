@@ -86,6 +86,10 @@ class MovementSettings:
     the start of the bend), while bent knees lower it. Only the drop beyond this counts
     as ``height`` evidence (a squat drops 0.5-1 m/rad, a deadlift from the floor 0.2-0.4;
     a Romanian deadlift's 0.03-0.15 either way is the lever and the knees)."""
+    standing_units_per_s: float = 1.0
+    """A window that begins the recording with the lifter quiet at one end of the bends
+    for ``standing_s`` or more is evidence that this end is upright, this many units per
+    second of it (at most 1; :func:`_standing_score`)."""
     lordosis_deg: float = 10.0
     """Expected tilt of a strapped sensor's axis into the bend at upright (deg)."""
     axes_deg: float = 15.0
@@ -343,6 +347,7 @@ def calibrate_from_movement(
     *,
     final: bool,
     known_rotation: np.ndarray | None = None,
+    begins_recording: bool = False,
 ) -> MovementResult | str:
     """Body axes from repeated bends, without a still period; a reason (str) if not yet.
 
@@ -359,12 +364,14 @@ def calibrate_from_movement(
        moves of at least ``min_excursion_deg`` away from one end and back.
     3. Which end is upright (the sign of flexion): the trunk is bent at depth, and there
        the lumbar segment is lower (the hips go down and back): the vertical acceleration
-       of the sensor goes against the second derivative of the bend
-       (``height``). Independently, a sensor strapped to a belt has an axis near the
-       vertical when the lifter stands, not at depth (``axes``). Both are scored; where
-       they disagree the larger wins; the quality follows the summed evidence (full from
-       one clear unit of it, e.g. 0.12 m/rad of drop or 15 deg of fit). ``known_rotation``
-       (``--mounting``) settles it.
+       of the sensor goes against the second derivative of the bend (``height``; only
+       the drop beyond ``lever_m_per_rad``: a hinge about the hips raises a sensor
+       strapped behind them). Independently, a sensor strapped to a belt has an axis near
+       the vertical when the lifter stands, not at depth (``axes``); and with
+       ``begins_recording`` (the rows are the recording's first), a quiet start at one
+       end is the lifter standing there (``standing``). They are scored and summed; the
+       quality follows the sum (full from one clear unit of it, e.g. 0.12 m/rad of drop
+       beyond the lever or 15 deg of fit). ``known_rotation`` (``--mounting``) settles it.
     4. Upright: the median of the tops of the excursions (the least-flexed posture the
        lifter keeps coming back to); forward: the direction the up vector moves at depth
        (:func:`forward_from_bend`).
@@ -374,7 +381,7 @@ def calibrate_from_movement(
         keep = np.flatnonzero(finite)
         result = calibrate_from_movement(
             rows[keep], up_sensor[keep], gyro_bias_deg_s, settings,
-            final=final, known_rotation=known_rotation,
+            final=final, known_rotation=known_rotation, begins_recording=begins_recording,
         )  # fmt: skip
         if isinstance(result, str):
             return result
@@ -441,16 +448,16 @@ def calibrate_from_movement(
             / cal.height_m_per_rad
         )
         axes_score = _axes_score(phi, up_sensor, e1, e2, cal) / cal.axes_deg
-        votes = [s for s in (height_score, axes_score) if abs(s) > 0.05]
+        standing_score = _standing_score(rows, speed, phi, cal) if begins_recording else 0.0
+        scores = (("height", height_score), ("axes", axes_score), ("standing", standing_score))
+        votes = [s for _, s in scores if abs(s) > 0.05]
         if not votes:
             return "cannot tell upright from bent yet"
-        total = float(np.clip(height_score, -2, 2) + np.clip(axes_score, -2, 2))
+        total = float(np.clip(height_score, -2, 2) + np.clip(axes_score, -2, 2) + standing_score)
         bend_sign = 1.0 if total > 0 else -1.0
         drop_m_per_rad = bend_sign * slope_m_rad
         sign_from = "+".join(
-            name
-            for name, s in (("height", height_score), ("axes", axes_score))
-            if abs(s) > 0.05 and np.sign(s) == np.sign(total)
+            name for name, s in scores if abs(s) > 0.05 and np.sign(s) == np.sign(total)
         )
         # weak or conflicting evidence (|total| < 1) lowers the quality in proportion: on
         # the simulator every wrong sign had |total| < 0.5 (1 in 10 right ones too)
@@ -558,19 +565,50 @@ def _last_stretch(rows: np.ndarray, time_s: np.ndarray, gap_s: float) -> np.ndar
     return rows[split[-1] + 1 :] if split.size else rows
 
 
+def _quiet_start(rows: np.ndarray, speed: np.ndarray, cal: MovementSettings) -> int:
+    """How many first rows are quiet: slow (``standing_deg_s``) and unaccelerated (the
+    norm within ``standing_acc_m_s2`` of the part's g at rest)."""
+    norm = np.linalg.norm(rows[:, 1:4], axis=1)
+    slow = speed < cal.standing_deg_s
+    quiet = slow & (np.abs(norm - resting_norm_m_s2(norm, slow)) < cal.standing_acc_m_s2)
+    moving = np.flatnonzero(~quiet)
+    return int(moving[0]) if moving.size else len(rows)
+
+
 def _standing_start(
     rows: np.ndarray, speed: np.ndarray, flex: np.ndarray, back: float, cal: MovementSettings
 ) -> np.ndarray | None:
     """The first rows, if the recording begins with the lifter standing quietly (slow,
     unaccelerated) for ``standing_s`` at the upright end of the bends (below ``back``)."""
-    norm = np.linalg.norm(rows[:, 1:4], axis=1)
-    slow = speed < cal.standing_deg_s
-    quiet = slow & (np.abs(norm - resting_norm_m_s2(norm, slow)) < cal.standing_acc_m_s2)
-    moving = np.flatnonzero(~quiet)
-    end = int(moving[0]) if moving.size else len(rows)
+    end = _quiet_start(rows, speed, cal)
     if end < 2 or rows[end - 1, 0] - rows[0, 0] < cal.standing_s or np.max(flex[:end]) >= back:
         return None
     return np.arange(end)
+
+
+def _standing_score(
+    rows: np.ndarray, speed: np.ndarray, phi: np.ndarray, cal: MovementSettings
+) -> float:
+    """Evidence (units, > 0: the low end of ``phi`` is upright) from a quiet start: a
+    recording that begins with the sensor quiet for at least ``standing_s`` at one end of
+    the bends began with the lifter standing there, ``standing_units_per_s`` units per
+    second of it (at most 1). Nobody holds a hinge still before a set; the one bent hold
+    that starts recordings, the set-up at a bar on the floor, comes with a clear drop of
+    the segment (``height``, up to 2 units)."""
+    if cal.standing_units_per_s <= 0:
+        return 0.0
+    end = _quiet_start(rows, speed, cal)
+    duration = float(rows[end - 1, 0] - rows[0, 0]) if end >= 2 else 0.0
+    if duration < cal.standing_s:
+        return 0.0
+    lo, hi = float(np.min(phi)), float(np.max(phi))
+    where = float(np.median(phi[:end]))
+    units = min(1.0, cal.standing_units_per_s * duration)
+    if where < lo + 0.25 * (hi - lo):
+        return units
+    if where > hi - 0.25 * (hi - lo):
+        return -units
+    return 0.0
 
 
 UPRIGHT_WORDS = {
@@ -638,7 +676,7 @@ class Refinement:
         quats = self._quats.array[first:stop]
         result = calibrate_from_movement(
             rows[first:stop], up_in_sensor(quats), self._bias, mv,
-            final=False, known_rotation=self._known_rotation,
+            final=False, known_rotation=self._known_rotation, begins_recording=first == 0,
         )  # fmt: skip
         if isinstance(result, str) or result.n_tops < mv.refine_tops:
             if self.mark == math.inf:  # that was the last mark: the rows go
