@@ -248,3 +248,76 @@ def test_events_that_wait_for_their_place_are_on_disk_beside_the_file():
         log.close({})
         assert [e.get("end_s") for e in read(path)] == [None, 12.0, 14.0, 17.0, 31.0]
         assert not held.exists()
+
+
+def _alerts_standing(events: list[dict]) -> set[tuple]:
+    """(kind, set, rep) of each rep alert that stands once every ``alert_renumbered`` and
+    ``alert_withdrawn`` is applied (an alert is known by its kind and lockout)."""
+    standing: dict[tuple, tuple] = {}
+    for e in events:
+        key = (e.get("kind"), e.get("time_s"))
+        if e["type"] in ("alert", "alert_renumbered") and e["kind"] != "flexion_limit":
+            standing[key] = (e["kind"], e["set"], e["rep"])
+        elif e["type"] == "alert_withdrawn":
+            standing.pop(key, None)
+    return set(standing.values())
+
+
+@pytest.mark.parametrize("chunk", [8, 500])
+def test_an_alert_given_before_a_rep_counted_on_looking_back_is_said_again_with_its_number(
+    tmp_path, chunk
+):
+    """The provisional alert of the rep after the turned-down one names it rep 1.1 (at
+    its lockout the one before is not a rep); the look-back then counts that one as rep
+    1.1 and this one is confirmed rep 1.2. Its alert is said again with its number
+    (``alert_renumbered``), so the alerts, the rep lines, the --events file and the
+    report (analyze) name the same reps. SYNTHETIC: as above."""
+    import json
+
+    from imu.pipeline import analyze_samples
+    from imu.sim import make_lifter, simulate
+    from imu.sim.script import DeadliftSet, SessionScript, Stand
+    from imu.sinks.events import EventLog
+
+    script = SessionScript(make_lifter(2, seed=555), (
+        Stand(3.0, still=True),
+        DeadliftSet(5, "conventional", hyperextended=(False, True, False, False, False)),
+        Stand(6.0),
+    ))  # fmt: skip
+    samples = simulate(script, sampling_rate_hz=100.0, seed=5).session.samples()
+    engine = Engine(EngineSettings(sampling_rate_hz=100.0), decision=_TurnDownTheFirst())
+    events_file = EventLog(tmp_path / "events.jsonl")
+    for lo in range(0, len(samples), chunk):
+        events_file.on_samples(samples[lo : lo + chunk], False)
+        for event in engine.update(samples[lo : lo + chunk]).events:
+            events_file.on_event(event)
+    for event in engine.finish().events:
+        events_file.on_event(event)
+    events_file.close({})
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    reps = [e for e in events if e["type"] == "rep"]
+    assert [(r["set"], r["rep"]) for r in reps] == [(1, k) for k in range(1, len(reps) + 1)]
+    assert reps[0]["look_back"] and reps[1]["hyperextended"]
+    flagged = {("hyperextension", r["set"], r["rep"]) for r in reps if r["hyperextended"]}
+    assert flagged == {("hyperextension", 1, 2)}
+    assert _alerts_standing(events) == flagged  # the --events file
+    (renumbered,) = [e for e in events if e["type"] == "alert_renumbered"]
+    assert (renumbered["said_set"], renumbered["said_rep"]) == (1, 1)
+    assert renumbered["time_s"] == reps[1]["end_s"]
+    # the report's reps (imu analyze, the same decision) have the same numbers
+    analysed = analyze_samples(samples, decision=_TurnDownTheFirst()).reps
+    assert [(r["set"], r["rep"], round(r["end_s"], 6)) for r in analysed] == [
+        (r["set"], r["rep"], r["end_s"]) for r in reps
+    ]  # (the file's times are rounded to 1 us)
+    # the log: the alert said first as rep 1.1 is said again as rep 1.2, after its rep line
+    lines = logged(samples, chunk, 100.0, _TurnDownTheFirst())
+    stamps = [seconds(line) for line in lines]
+    assert stamps == sorted(stamps), "\n".join(lines)
+    alerts = [line for line in lines if "ALERT" in line]
+    assert len(alerts) == 2 and " ALERT rep 1.1 hyperextended: " in alerts[0], alerts
+    assert re.match(
+        r"\S+  ALERT rep 1\.2 at \d+:\d\d\.\d hyperextended: lockout \d+ deg beyond upright, "
+        r"limit 10 deg \(first said as rep 1\.1\)$", alerts[1]
+    ), alerts[1]  # fmt: skip
+    rep_line = next(k for k, line in enumerate(lines) if re.match(r"\S+  rep 1\.2 ", line))
+    assert lines.index(alerts[1]) == rep_line + 1

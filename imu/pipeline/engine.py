@@ -15,7 +15,9 @@ that time is out (:meth:`Engine._in_order`), so events read in recording-time or
 the next excursion rises or ``decide_s`` after its lockout; a ``set`` event when the set
 ends (``quiet_s`` without a next rep). Alerts do not wait: an excursion that the early
 verdict takes for a rep is judged at its lockout (``provisional: true`` alerts, withdrawn
-by ``alert_withdrawn`` if the rep does not confirm them; docs/contracts.md,
+by ``alert_withdrawn`` if the rep does not confirm them, said again by
+``alert_renumbered`` if it gets another number, a rep before it counted on looking back
+since; docs/contracts.md,
 docs/calibration.md, reps). After a gap that restarts, an excursion it cut off is
 reported as ``rep_lost``; so is an excursion across a bridged gap that the rep decision
 does not take for a rep (without the rows lost it cannot be told from a non-rep).

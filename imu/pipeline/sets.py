@@ -31,20 +31,44 @@ def alert(
     return event
 
 
-def withdraw(early: dict, row: int, why: str) -> list[tuple[int, dict]]:
-    """``alert_withdrawn`` events for provisional alerts ``early`` (kind -> alert)."""
+def withdraw(
+    early: dict, row: int, why: str, numbers: tuple[int, int] | None = None
+) -> list[tuple[int, dict]]:
+    """``alert_withdrawn`` events for provisional alerts ``early`` (kind -> alert), each
+    with the numbers it was given; ``numbers``: (set, rep) of the confirmed rep, which its
+    message names when they differ (``rep 1.2 (first said as rep 1.1) ...``)."""
     return [
         (
             row,
             {
                 "type": "alert_withdrawn",
                 **{k: given[k] for k in ("kind", "time_s", "set", "rep")},
-                "message": f"rep {given['set']}.{given['rep']} {why}: "
-                f"its {kind} alert is withdrawn",
+                "message": f"{_named(given, numbers)} {why}: its {kind} alert is withdrawn",
             },
         )
         for kind, given in early.items()
     ]
+
+
+def _named(given: dict, numbers: tuple[int, int] | None) -> str:
+    """``rep 1.1``, or ``rep 1.2 (first said as rep 1.1)`` when the rep of the provisional
+    alert ``given`` was confirmed with other ``numbers`` (set, rep)."""
+    said = (given["set"], given["rep"])
+    if numbers is None or numbers == said:
+        return f"rep {said[0]}.{said[1]}"
+    return f"rep {numbers[0]}.{numbers[1]} (first said as rep {said[0]}.{said[1]})"
+
+
+def renumber(given: dict, row: int, numbers: tuple[int, int]) -> list[tuple[int, dict]]:
+    """An ``alert_renumbered`` event when the rep of the provisional alert ``given`` was
+    confirmed with other ``numbers`` (set, rep) than it said (a rep before it counted on
+    looking back since): the alert with the rep's numbers and the ones it said
+    (``said_set``, ``said_rep``); nothing when they agree."""
+    if (given["set"], given["rep"]) == numbers:
+        return []
+    kept = {k: v for k, v in given.items() if k not in ("type", "provisional", "set", "rep")}
+    event = {"type": "alert_renumbered", **kept, "set": numbers[0], "rep": numbers[1]}
+    return [(row, event | {"said_set": given["set"], "said_rep": given["rep"]})]
 
 
 def flags(
@@ -256,10 +280,13 @@ class SetGrouping:
                 event = alert(kind, message, rep["end_s"], set_number, rep_number, p_rounded, False)
                 events.append((row, event))
         kinds = {kind for kind, _ in raised}
+        numbers = (set_number, rep_number)
+        for kind in (kind for kind, _ in raised if kind in early):  # said with other
+            events += renumber(early[kind], row, numbers)  # numbers: said again with these
         unconfirmed = {kind: event for kind, event in early.items() if kind not in kinds}
         self.last, self.last_twist_deg, self.moved = record, end_twist_deg, False
         self.bar_down = False
-        return events + withdraw(unconfirmed, row, "is not flagged once complete")
+        return events + withdraw(unconfirmed, row, "is not flagged once complete", numbers)
 
     def _close(self, row: int) -> list[tuple[int, dict]]:
         """Close the set in progress: a ``rep_lost`` event for each rep its cadence puts in

@@ -147,7 +147,7 @@ class Display(Sink):
             self.n_sets += 1
             self.set_number = int(event.get("set") or 0) + 1
             self.rep_in_set = 0
-        elif kind == "alert":
+        elif kind in ("alert", "alert_renumbered"):
             self.alert = (time.monotonic(), describe(event, self.log.timeline, self.log.threshold))
         elif kind == "alert_withdrawn":
             self.alert = (time.monotonic(), f"withdrawn: {event.get('message', '')}")

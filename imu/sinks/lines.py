@@ -88,14 +88,19 @@ def describe(
         if event.get("found_s") is None:
             return f"{at('end_s')}  {set_text(event)}"
         return f"{at('found_s')}  {set_text(event, timeline.at(event.get('end_s')))}"
-    if kind == "alert":
+    if kind in ("alert", "alert_renumbered"):
         # a flexion-limit alert comes mid-descent: the bend may not become that rep
         named = event.get("rep") and event.get("kind") != "flexion_limit"
         where = f"rep {event['set']}.{event['rep']} " if named else ""
+        said = (  # renumbered: the provisional alert named the rep before it was counted
+            f" (first said as rep {event['said_set']}.{event['said_rep']})"
+            if kind == "alert_renumbered"
+            else ""
+        )
         if event.get("found_s") is not None:  # after later lines: stamped when found
             where += f"at {timeline.at(event.get('time_s'))} "
-            return f"{at('found_s')}  ALERT {where}{alert_text(event, threshold)}"
-        return f"{at('time_s')}  ALERT {where}{alert_text(event, threshold)}"
+            return f"{at('found_s')}  ALERT {where}{alert_text(event, threshold)}{said}"
+        return f"{at('time_s')}  ALERT {where}{alert_text(event, threshold)}{said}"
     if kind == "alert_withdrawn":
         return f"{at('time_s')}  alert withdrawn: {event.get('message', '')}"
     found = event.get("found_s") is not None  # after later lines: stamped when found
@@ -285,9 +290,10 @@ when the rows resume, before the reps that locked out before it are decided, and
 ``warning`` (the flexion sign looks inverted) when it sees it (:class:`LogOrder`)."""
 
 
-LATE_KINDS = ("rep", "alert", "set", *NOTES)
+LATE_KINDS = ("rep", "alert", "alert_renumbered", "set", *NOTES)
 """Lines stamped when found when they come after a later line (:meth:`LogOrder._out`): a
-rep counted on looking back after the next rep's alert, and its alert."""
+rep counted on looking back after the next rep's alert, its alert, and that next rep's
+alert said again with its number (``alert_renumbered``)."""
 
 
 class LogOrder:
@@ -333,7 +339,7 @@ class LogOrder:
                 (still if self._waits(held) else out).append(held)
             self._held = still
             return self._out(out)
-        if kind == "alert":
+        if kind in ("alert", "alert_renumbered"):
             return self._out([event])
         out, self._held = [*self._held, event], []
         return self._out(out)
