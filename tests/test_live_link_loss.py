@@ -13,7 +13,10 @@ every sample received before and after each outage.
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
+import re
 
 import numpy as np
 import pytest
@@ -24,7 +27,11 @@ from imu.session import read_session
 from imu.sim import make_lifter, simulate
 from imu.sim.matching import iou
 from imu.sim.script import DeadliftSet, SessionScript, Stand
+from imu.sinks.base import Sink
+from imu.sinks.events import EventLog
+from imu.sinks.lines import LineOutput
 from imu.sinks.recorder import Recorder
+from imu.text import Timeline
 from tests.fakebluez.devices import (
     WIT_NOTIFY,
     chop,
@@ -185,3 +192,89 @@ def test_set_with_lost_notifications_and_a_reconnection_counts_every_other_rep(
     assert summary["n_samples"] == delivered.sum()
     # what the panel says was lost: both outages, the one over the reconnection included
     assert abs(got.status["lost_samples"] - (~delivered).sum()) <= 2
+
+
+class _AtResume(Sink):
+    """What the log and the --events file held when the first rows after the link came
+    back reached the sinks (this sink comes after both)."""
+
+    def __init__(self, printed: io.StringIO, events_path) -> None:
+        self.printed, self.events_path = printed, events_path
+        self.log: str | None = None
+        self.events: str | None = None
+
+    def on_samples(self, samples: np.ndarray, gap_before: bool) -> None:
+        if gap_before and self.log is None:
+            self.log, self.events = self.printed.getvalue(), self.events_path.read_text()
+
+
+@pytest.mark.parametrize("after_lockout", [False, True], ids=["mid-rep", "after-a-lockout"])
+def test_the_link_lost_and_back_are_written_at_once_in_the_log_and_the_events_file(
+    monkeypatch, tmp_path, after_lockout
+):
+    """imu live's log (--no-display) and --events file say the link was lost as soon as
+    it is, stamped when the host saw it (from the recording's start), and that it is back
+    before the rows after it; the reps still come in order, and one that locked out before
+    the loss and was decided after it is stamped when found, saying its lockout. Before,
+    the `disconnected` line waited for a line stamped after it (the first rep decided
+    after the rows resumed), then in time order among the reps. SYNTHETIC: lossy_set,
+    1 s of it lost mid-rep 6, or from 0.1 s after rep 5's lockout (it awaits its decision),
+    the device refusing one reconnection."""
+    result = lossy_set(seed=21)
+    truth = result.truth_reps
+    samples = result.session.samples()
+    centre = truth.start_s[5] + 0.5 * (truth.end_s[5] - truth.start_s[5])
+    if after_lockout:
+        centre = truth.end_s[4] + 0.6
+    packets: list[bytes | None] = chop(witmotion_stream(samples), itertools.repeat(20 * PER_PACKET))
+    sizes = [len(p) // 20 for p in packets]
+    n_packets = len(packets)
+    send_times = T0 + (np.arange(n_packets) * PER_PACKET + PER_PACKET - 1) / RATE_HZ
+    sensor_clock(monkeypatch, packets, send_times)
+    lost = packets_in((centre - 0.5, centre + 0.5), n_packets)
+    for index in lost:
+        packets[index] = None
+    printed = io.StringIO()
+    events_path = tmp_path / "live.jsonl"
+    events_file = EventLog(events_path)
+    at_resume = _AtResume(printed, events_path)
+    got, _ = stream_live(
+        monkeypatch, witmotion_spec(WIT), WIT_NOTIFY, packets, PER_PACKET / RATE_HZ / SPEEDUP,
+        PROFILES["witmotion"], RATE_HZ, sizes,
+        sinks=[LineOutput(printed, timeline=Timeline.host_clock()), events_file, at_resume],
+        drop_at=lost[0], refuse_reconnects=1, hold_while_down=True, timeout_s=30,
+    )  # fmt: skip
+    origin = float(got.samples[0][0, 0])
+    (lost_link,) = got.of_type("disconnected")
+    (back,) = [e for e in got.of_type("connected") if e["reconnect"]]
+    resumed = float(got.all_samples()[got.gap_rows[-1], 0])
+    assert lost_link["time_s"] < back["time_s"] < resumed
+    # at once: out before the rows after the outage, in the log and in the file
+    assert at_resume.log is not None and at_resume.events is not None
+    said = [line for line in at_resume.log.splitlines() if "disconnected" in line]
+    assert len(said) == 1 and '"disconnected"' in at_resume.events, at_resume.log
+    assert '"reconnect": true' in at_resume.events
+    # stamped honestly: when the host saw it, from the recording's start
+    log = printed.getvalue().splitlines()
+    stamp = Timeline(origin).at(lost_link["time_s"])
+    assert said[0].startswith(f"{stamp} (") and " at " not in said[0], said[0]
+    (line,) = [k for k, text in enumerate(log) if text.startswith(f"{Timeline(origin).at(back['time_s'])} (")
+               and "reconnected" in text]  # fmt: skip
+    # the log in time order; reps in order, those decided after the link line stamped when found
+    matches = [re.match(r"(\d+):(\d\d\.\d) ", text) for text in log]
+    stamps = [60 * int(m[1]) + float(m[2]) for m in matches if m]
+    assert stamps == sorted(stamps), "\n".join(log)
+    reps = [text for text in log if re.match(r"\S+ \(\S+\)  rep \d", text)]
+    numbers = [re.search(r"  rep 1\.(\d+)", text)[1] for text in reps]
+    assert numbers == [str(k) for k in range(1, len(reps) + 1)]
+    late = [text for text in reps if " at " in text.split("  ")[1]]
+    decided_after = [
+        r for r, s in zip(got.events, got.seen_s)
+        if r["type"] == "rep" and r["end_s"] < lost_link["time_s"] < s
+    ]  # fmt: skip
+    assert len(late) == len(decided_after) == int(after_lockout), "\n".join(log)
+    assert line > log.index(said[0])
+    # the file: every event, each line once, the link lines where they happened
+    written = [json.loads(text) for text in events_path.read_text().splitlines()]
+    assert [e["type"] for e in written].count("disconnected") == 1
+    assert len(written) == len(got.events)

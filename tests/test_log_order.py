@@ -73,17 +73,22 @@ def test_lines_about_gaps_and_lost_reps_read_in_time_order(chunk):
 def test_a_rep_lost_found_after_later_lines_is_stamped_when_found():
     """A rep that the set's cadence puts in a gap is known when the set closes: its line is
     stamped then, saying where the rep was; the gap that the lockouts after it wait for
-    comes before them, and a link lost and back is stamped in place among them."""
+    comes before them; a link lost and back is written at once (the lifter must know), and
+    a rep that locked out before it and is decided after it is stamped when found."""
     order = LogOrder()
     order.push({"type": "calibration", "ok": True, "from_s": 0.0})
     order.due(20.0)
     assert order.push({"type": "gap", "start_s": 15.0, "end_s": 17.0, "duration_s": 2.0}) == []
-    assert order.push({"type": "disconnected", "time_s": 15.1}) == []
-    assert order.push({"type": "connected", "reconnect": True, "time_s": 16.9}) == []
+    assert order.push({"type": "disconnected", "time_s": 15.1}) == [
+        {"type": "disconnected", "time_s": 15.1}
+    ]
+    (back,) = order.push({"type": "connected", "reconnect": True, "time_s": 16.9})
+    assert "found_s" not in back
     out = order.push({"type": "rep", "set": 1, "rep": 3, "end_s": 14.0})
-    assert [e["type"] for e in out] == ["rep"]  # locked out before the gap
+    assert [e["type"] for e in out] == ["gap", "rep"]  # locked out before the link was lost
+    assert out[1]["found_s"] == 20.0
     out = order.push({"type": "rep", "set": 1, "rep": 4, "end_s": 21.0})
-    assert [e["type"] for e in out] == ["disconnected", "connected", "gap", "rep"]
+    assert [e["type"] for e in out] == ["rep"]
     order.due(29.0)
     lost = {"type": "rep_lost", "basis": "cadence", "time_s": 16.0, "message": "..."}
     (found,) = order.push(lost)

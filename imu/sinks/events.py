@@ -3,7 +3,8 @@ of their times from the recording's start, as the session log reads.
 
 The engine gives a ``gap`` when the rows resume, before the reps that locked out before
 it are decided, and a provisional alert for rep N before rep N-1 is confirmed; the file
-puts each event in its place with the log's order (:class:`imu.sinks.lines.LogOrder`).
+puts each event in its place with the log's order (:class:`imu.sinks.lines.LogOrder`);
+the link lost or back (``disconnected``, ``connected``) is written at once.
 An event waits at most :data:`imu.sinks.lines.HOLD_LIMIT_S` (10 s) of the recording for
 the events before it once the calibration is out (a rep is decided at most 5 s after its
 lockout; before the calibration has settled the engine holds every row, so nothing about
@@ -23,7 +24,7 @@ from typing import Any
 
 from imu.errors import input_error
 from imu.sinks.base import Sink, json_safe
-from imu.sinks.lines import LogOrder
+from imu.sinks.lines import LINK, LogOrder
 
 HELD_SUFFIX = ".held"
 """``FILE.held``: the events that wait for their place (:class:`EventLog`)."""
@@ -67,7 +68,7 @@ class EventLog(Sink):
             self._write(self._order.due(float(samples[-1, 0])))
 
     def on_event(self, event: dict[str, Any]) -> None:
-        if not self._seen_samples and event.get("type") in ("connected", "disconnected"):
+        if not self._seen_samples and event.get("type") in LINK:
             self._write([event])  # before the first sample: nothing can come before it
         else:
             self._write(self._order.push(event))

@@ -10,9 +10,10 @@ time in brackets when it is known (:class:`imu.text.Timeline`)::
 Lines come in the order of the lift: a provisional alert for rep N (given at its lockout,
 before rep N-1 is confirmed, docs/contracts.md) is held until the line of rep N-1 has
 been written (:class:`LogOrder`), so the log never shows rep 1.3's alert before rep 1.2;
-a line about a gap, a rep lost in one or the link waits until the reps before it are out,
-so the log reads in time order; a line that still comes after a later one (a set found
-over late, a rep counted on looking back after the next rep's alert) is stamped when it
+a line about a gap or a rep lost in one waits until the reps before it are out, so the log
+reads in time order; the link lost or back is written at once (the lifter must know); a
+line that still comes after a later one (a set found over late, a rep counted on looking
+back after the next rep's alert, a rep decided after the link line) is stamped when it
 was found, saying its own time (``0:15.2  rep 1.1 at 0:08.5 ...``).
 A calibration line is stamped where its angles start (the first at the recording's start:
 the engine held every row until it settled, and it comes before their events; a refined
@@ -284,13 +285,18 @@ def stamp_s(event: dict[str, Any]) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-NOTES = ("gap", "rep_lost", "connected", "disconnected", "warning")
-"""Events about the data, the link or the calibration, not one rep: the engine gives a gap
-when the rows resume, before the reps that locked out before it are decided, and a
-``warning`` (the flexion sign looks inverted) when it sees it (:class:`LogOrder`)."""
+NOTES = ("gap", "rep_lost", "warning")
+"""Events about the data or the calibration, not one rep: the engine gives a gap when the
+rows resume, before the reps that locked out before it are decided, and a ``warning``
+(the flexion sign looks inverted) when it sees it (:class:`LogOrder`)."""
+
+LINK = ("connected", "disconnected")
+"""The link lost or back: written at once, stamped when the host saw it (a lifter must
+know at once that the sensor is not heard); the reps that locked out before it and are
+decided after it are then stamped when found (:class:`LogOrder`)."""
 
 
-LATE_KINDS = ("rep", "alert", "alert_renumbered", "set", *NOTES)
+LATE_KINDS = ("rep", "alert", "alert_renumbered", "set", *NOTES, *LINK)
 """Lines stamped when found when they come after a later line (:meth:`LogOrder._out`): a
 rep counted on looking back after the next rep's alert, its alert, and that next rep's
 alert said again with its number (``alert_renumbered``)."""
@@ -301,12 +307,13 @@ class LogOrder:
 
     An alert for rep N of a set waits until rep N-1's line is out (at most
     :data:`HOLD_LIMIT_S` of sample time, or until an event that is neither a rep nor an
-    alert comes). A note (:data:`NOTES`: a gap, a rep lost in one, the link lost or back)
-    waits until a line stamped at or after it is written, or :data:`HOLD_LIMIT_S` of sample
-    time once the calibration line is out (a rep is decided at most ``decide_s``, 5 s,
-    after its lockout; before calibration has settled the engine holds every row). A note
-    that comes after a later line is written at once (:class:`SessionLog` stamps it when
-    found)."""
+    alert comes). A note (:data:`NOTES`: a gap, a rep lost in one, a warning) waits until a
+    line stamped at or after it is written, or :data:`HOLD_LIMIT_S` of sample time once the
+    calibration line is out (a rep is decided at most ``decide_s``, 5 s, after its lockout;
+    before calibration has settled the engine holds every row). A note that comes after a
+    later line is written at once (:class:`SessionLog` stamps it when found). The link lost
+    or back (:data:`LINK`) never waits: it is written at once with the alerts held, so a
+    rep that locked out before it and is decided later is stamped when found."""
 
     def __init__(self) -> None:
         self._held: list[dict[str, Any]] = []  # alerts waiting for the rep before them
@@ -427,7 +434,7 @@ class SessionLog:
             self._flagged[set_number] = self._flagged.get(set_number, 0) + is_flagged(event)
         elif kind == "set" and "n_flagged" not in event:
             event = {**event, "n_flagged": self.flagged_in(event.get("set"))}
-        elif kind in NOTES and self.timeline.origin_s is None:  # before the first sample
+        elif kind in (*NOTES, *LINK) and self.timeline.origin_s is None:  # before the first sample
             return self._lines([event])
         return self._lines(self.order.push(event))
 

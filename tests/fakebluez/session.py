@@ -122,11 +122,29 @@ def arrival_times(
 def sensor_clock(
     monkeypatch: Any, packets: Sequence[bytes | None], send_times_s: Sequence[float]
 ) -> None:
-    """Notification ``i`` arrives at ``send_times_s[i] + LINK_LATENCY_S`` (host clock).
+    """Notification ``i`` arrives at ``send_times_s[i] + LINK_LATENCY_S`` (host clock), and
+    the link is seen lost or back 1 ms after the last notification that arrived or the link
+    event before it (the first connection 1 ms before the first notification), so link
+    events and samples share one clock.
 
-    Patches :class:`imu.ble.connection.Packet` for the test (see :func:`arrival_times`).
+    Patches :class:`imu.ble.connection.Packet` and ``host_time_s`` for the test (see
+    :func:`arrival_times`).
     """
-    monkeypatch.setattr(connection, "Packet", _arriving_at(arrival_times(packets, send_times_s)))
+    arrival = arrival_times(packets, send_times_s)
+    stamp = _arriving_at(arrival)
+    last = [min(arrival.values()) - 0.002]
+
+    def packet(host_time_s: float, char_uuid: str, data: bytes) -> Packet:
+        arrived = stamp(host_time_s, char_uuid, data)
+        last[0] = max(last[0], arrived.host_time_s)
+        return arrived
+
+    def now() -> float:
+        last[0] += 0.001
+        return last[0]
+
+    monkeypatch.setattr(connection, "Packet", packet)
+    monkeypatch.setattr(connection, "host_time_s", now)
 
 
 @contextlib.contextmanager
