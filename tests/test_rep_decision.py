@@ -317,3 +317,36 @@ def test_look_back_takes_back_the_first_reps_of_a_set_in_order(take_back):
     events = analysis.events
     order = [e["start_s"] for e in events if e["type"] == "rep"]
     assert order == sorted(order)  # given in time order, before the rep that showed them
+
+
+def test_look_back_reaches_across_a_gap_that_lost_the_rep_after_the_turned_down_ones():
+    # One set of 6 RDLs (SYNTHETIC) with 1 s lost in the middle of rep 3: reps 1 and 2
+    # turned down, rep 3 cut off by the gap (reported lost), rep 4 taken. The look-back
+    # asks about rep 2, then rep 1, when rep 4 is decided, relating rep 4 to rep 2 (not
+    # to the excursion the gap cut off), and takes them: 5 reps in one set and 1 lost.
+    # Before, a gap emptied the look-back's list: 3 reps (bench_gym's link-loss row
+    # lost 3 RDLs that the lossless run counted on looking back from the rep in the gap).
+    script = SessionScript(
+        make_lifter(2, seed=555),
+        (Stand(3.0, still=True), DeadliftSet(6, "rdl"), Stand(6.0)),
+    )
+    result = simulate(script, sampling_rate_hz=RATE_HZ, seed=5)
+    truth = result.truth_reps
+    samples = result.session.samples()
+    lost = float(truth.start_s.iloc[2] + 0.5 * (truth.end_s.iloc[2] - truth.start_s.iloc[2]))
+    kept = samples[~((samples[:, 0] >= lost) & (samples[:, 0] < lost + 1.0))]
+    flags = np.zeros(len(kept), dtype=bool)
+    flags[int(np.searchsorted(kept[:, 0], lost + 1.0))] = True
+    decision = _RejectFirstTwo(take_back=True)
+    analysis = analyze_samples(
+        kept, EngineSettings(sampling_rate_hz=RATE_HZ), gap_before=flags, decision=decision
+    )
+    reps = analysis.reps
+    assert matched(truth.drop(index=2), reps) == 5
+    assert [r["look_back"] for r in reps] == [True, True, False, False, False]
+    assert [(r["set"], r["rep"]) for r in reps] == [(1, k) for k in range(1, 6)]
+    assert analysis.quality["n_reps_lost"] == 1
+    first = decision.looked_at[0]  # rep 2, with rep 4 after it
+    rep2_end = reps[1]["end_s"]
+    assert first["next_since_candidate_s"] == pytest.approx(reps[2]["start_s"] - rep2_end)
+    assert first["next_since_candidate_s"] > truth.end_s.iloc[2] - truth.start_s.iloc[2]

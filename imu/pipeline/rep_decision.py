@@ -298,7 +298,6 @@ class Context:
         rep = reps[-1] if reps else None
         depth = own["peak_flexion_deg"]
         return {
-            "since_candidate_s": min(start_s - last.end_s, _NO_REP_S) if last else _NO_REP_S,
             "since_rep_s": min(start_s - rep.end_s, _NO_REP_S) if rep else _NO_REP_S,
             "depth_to_last_rep": depth / rep.peak_flexion_deg if rep else 0.0,
             "depth_to_lifter": depth / float(np.median(self.rep_depths))
@@ -311,15 +310,27 @@ class Context:
             else 180.0,
             # the same against the last candidate, whatever it was decided: a run of alike
             # excursions in quick succession does not hang on one earlier verdict
-            "depth_to_last_candidate": depth / last.peak_flexion_deg if last else 0.0,
-            "descent_to_last_candidate": own["descent_s"] / max(last.descent_s, 1e-3)
-            if last
-            else 0.0,
-            "ascent_to_last_candidate": own["ascent_s"] / max(last.ascent_s, 1e-3) if last else 0.0,
-            "heading_to_last_candidate_deg": abs(wrap_deg(start_twist_deg - last.heading_deg))
-            if last
-            else 180.0,
+            **relation(own, start_s, start_twist_deg, last),
         }
+
+
+def relation(
+    own: dict[str, float], start_s: float, start_twist_deg: float, other: Candidate | None
+) -> dict[str, float]:
+    """How a candidate with features ``own`` starting at ``start_s`` facing
+    ``start_twist_deg`` relates to an earlier candidate ``other`` (None: there was none):
+    the context features against the last candidate, and the look-back's ``next_`` ones."""
+    if other is None:
+        return {"since_candidate_s": _NO_REP_S, "depth_to_last_candidate": 0.0,
+                "descent_to_last_candidate": 0.0, "ascent_to_last_candidate": 0.0,
+                "heading_to_last_candidate_deg": 180.0}  # fmt: skip
+    return {
+        "since_candidate_s": min(start_s - other.end_s, _NO_REP_S),
+        "depth_to_last_candidate": own["peak_flexion_deg"] / other.peak_flexion_deg,
+        "descent_to_last_candidate": own["descent_s"] / max(other.descent_s, 1e-3),
+        "ascent_to_last_candidate": own["ascent_s"] / max(other.ascent_s, 1e-3),
+        "heading_to_last_candidate_deg": abs(wrap_deg(start_twist_deg - other.heading_deg)),
+    }
 
 
 def after_features(

@@ -38,6 +38,7 @@ from imu.pipeline.rep_decision import (
     default_model,
     look_back_features,
     own_features,
+    relation,
 )
 from imu.pipeline.rep_settings import RepSettings
 from imu.pipeline.sets import SetGrouping, withdraw
@@ -121,7 +122,8 @@ class RepSegmenter:
         set in progress goes on."""
         n = self._history.n
         events: list[tuple[int, dict]] = []
-        self._not_reps = []  # a look-back does not reach across a gap
+        # the candidates turned down before the gap stay for the look-back: the rep after
+        # a rep lost in the gap may show that they were reps
         self._check_resume = True  # a lifter bent when the rows resume was cut off too
         if n:
             bent_from_s = None  # when the trunk last left upright before an excursion in progress
@@ -617,7 +619,7 @@ class RepSegmenter:
             self._not_reps = [*self._not_reps[-2:], turned_down]  # the look-back's reach: 3
             return events
         events: list[tuple[int, dict]] = []
-        for earlier in self._look_back(features, p_rep):
+        for earlier in self._look_back(features, p_rep, record["start_s"], twist_deg[0]):
             events += self._confirm(earlier["record"], earlier["twist_deg"], row, {},
                                     earlier["bent_s"], look_back=True)  # fmt: skip
             self._context.count_as_rep(earlier["candidate"])
@@ -633,14 +635,22 @@ class RepSegmenter:
         events = [] if self._sets.joins(record, twist_deg[0]) else self._end_set(row)
         return events + self._sets.confirm(record, twist_deg[1], row, early, bent_s, look_back)
 
-    def _look_back(self, features: dict, p_rep: float) -> list[dict]:
-        """The candidates decided not a rep just before a rep (``features``, ``p_rep``)
-        that the look-back verdict now takes for reps, oldest first: the one right
-        before it, then the one before that while each is taken (a set's first reps
-        that looked like bends on their own, recognised once the set goes on)."""
+    def _look_back(
+        self, features: dict, p_rep: float, start_s: float, start_twist_deg: float
+    ) -> list[dict]:
+        """The candidates decided not a rep just before a rep (``features``, ``p_rep``,
+        starting at ``start_s`` facing ``start_twist_deg``) that the look-back verdict now
+        takes for reps, oldest first: the one right before it, then the one before that
+        while each is taken (a set's first reps that looked like bends on their own,
+        recognised once the set goes on). The rep is related to the one right before it
+        even when a gap came between them and the excursion it cut off is the last
+        candidate of the context (:meth:`_lost_to_context`): the turned-down candidates
+        before a gap stay for the look-back."""
         look_back = getattr(self.decision, "look_back", None)
         taken: list[dict] = []
-        following, next_p = features, p_rep
+        last = self._not_reps[-1]["candidate"] if self._not_reps else None
+        following = {**features, **relation(features, start_s, start_twist_deg, last)}
+        next_p = p_rep
         for earlier in reversed(self._not_reps if look_back else []):
             _, is_rep = look_back(
                 look_back_features(earlier["features"], earlier["p_rep"], following, next_p)
