@@ -391,8 +391,16 @@ def test_cancelling_the_run_ends_cleanly_with_the_recording_closed(tmp_path):
     recorder = Recorder(tmp_path / "rec.csv", {"device": "endless"})
 
     async def main():
-        task = asyncio.create_task(Runner(EndlessSource(), engine, [recorder]).run())
-        await asyncio.sleep(0.2)
+        runner = Runner(EndlessSource(), engine, [recorder])
+        task = asyncio.create_task(runner.run())
+
+        # cancelled mid-stream once samples are through, not after a fixed 0.2 s (37
+        # samples on an idle machine, 15 with both cores busy; > 5 is asserted)
+        async def samples_through() -> None:
+            while runner.n_samples <= 20:
+                await asyncio.sleep(0.005)
+
+        await asyncio.wait_for(samples_through(), timeout=30)
         task.cancel()
         return await task
 
