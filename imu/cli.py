@@ -13,6 +13,7 @@ the interpreter skip the collection of every object it ever made (see there).
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import importlib
 import sys
@@ -133,20 +134,27 @@ def _main(argv: list[str]) -> int:
         if isinstance(exc.__context__, BrokenPipeError):  # rich's Console on a closed pipe
             return _reader_gone()
         raise
+    except OSError as exc:  # EIO on a terminal that hung up (`script -c 'imu ...' | head`)
+        if exc.errno == errno.EIO and _is_terminal(sys.stdout):
+            return _reader_gone()
+        raise
 
 
 def _reader_gone() -> int:
-    """The reader of stdout went away (``imu analyze f | head -1``): exit 0, quietly.
-    stdout now points at /dev/null, so the interpreter's last flush has nowhere to fail."""
-    import os
+    """The reader of stdout went away (``imu analyze f | head -1``, a terminal that hung
+    up): exit 0, quietly. stdout now points at /dev/null, so the interpreter's last flush
+    has nowhere to fail."""
+    from imu.fileio import silence_stdout
 
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):  # stdout without a file descriptor (a test's capture)
-        pass
+    silence_stdout()
     return 0
+
+
+def _is_terminal(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return False
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -36,6 +36,7 @@ import contextlib
 import os
 import signal
 import stat
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -339,3 +340,34 @@ def output_errors() -> Iterator[None]:
         raise
     except OSError as exc:
         raise input_error(f"cannot write ({exc.strerror or exc})", path=exc.filename) from None
+
+
+def reader_went_away(exc: BaseException) -> bool:
+    """Whether a failed write to stdout means nobody reads it any more: EPIPE (``imu replay f
+    | head -3``) or EIO (the terminal hung up: ``script -c 'imu replay f' | head``, a closed
+    ssh session)."""
+    import errno
+
+    return isinstance(exc, OSError) and exc.errno in (errno.EPIPE, errno.EIO)
+
+
+def silence_stdout(*, stderr_too: bool = False) -> None:
+    """Point stdout's file descriptor (and stderr's, if it is a terminal and ``stderr_too``)
+    at /dev/null, as Python's docs advise once the reader is gone (signal module, "Note on
+    SIGPIPE"): later writes and the interpreter's last flush succeed, unseen. A stdout
+    without a file descriptor (a test's capture) is left as it is."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        targets = [1] + ([2] if stderr_too and os.isatty(2) else [])
+        for stream, fd in zip((sys.stdout, sys.stderr), targets):
+            try:
+                target = stream.fileno() if stream is not None else fd
+            except (AttributeError, OSError, ValueError):
+                continue
+            with contextlib.suppress(OSError):
+                os.dup2(devnull, target)
+    finally:
+        os.close(devnull)

@@ -155,15 +155,22 @@ def build_sinks(
     return sinks
 
 
+HUNG_UP = "ended: the terminal hung up"
+"""``ended_by`` of a session the terminal's hangup (SIGHUP) ended (:func:`run_session`)."""
+
+
 def run_session(
     source: Any, engine: Any, sinks: list[Any], stopped_word: str = "interrupted"
 ) -> dict[str, Any]:
     """Run source -> engine -> sinks; Ctrl-C (or SIGTERM) ends it cleanly with a summary
-    (``session {stopped_word}: ...``).
+    (``session {stopped_word}: ...``). SIGHUP (the terminal went away: a closed window or
+    ssh session, ``script -c 'imu replay f' | head``) ends it the same way, as a reader
+    gone: stdout (and stderr when a terminal) point at /dev/null, files are closed and the
+    summary says ``session ended: the terminal hung up``.
 
-    The process's SIGINT and SIGTERM handlers are as before once it returns (asyncio's
-    loop, closing, would set Python's defaults, whatever the caller had: an ignored
-    SIGINT, its own SIGTERM handler)."""
+    The process's SIGINT, SIGTERM and SIGHUP handlers are as before once it returns
+    (asyncio's loop, closing, would set Python's defaults, whatever the caller had: an
+    ignored SIGINT, its own SIGTERM handler)."""
     import asyncio
     import signal
 
@@ -184,11 +191,21 @@ def run_session(
             elif task is not None:
                 task.cancel()  # a second Ctrl-C: stop waiting for the link to close
 
+        def hang_up() -> None:
+            from imu.fileio import silence_stdout
+
+            silence_stdout(stderr_too=True)  # nobody reads the terminal: no EIO from it
+            runner.stopped_word = HUNG_UP
+            runner.stop()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, interrupt)
+        if hangup is not None and previous[hangup] is not signal.SIG_IGN:  # nohup: go on
+            loop.add_signal_handler(hangup, hang_up)
         return await runner.run()
 
-    held = (signal.SIGINT, signal.SIGTERM)
+    hangup = getattr(signal, "SIGHUP", None)  # not on Windows
+    held = (signal.SIGINT, signal.SIGTERM, *([hangup] if hangup is not None else []))
     previous = {sig: signal.getsignal(sig) for sig in held}
     try:
         return asyncio.run(main())

@@ -27,11 +27,14 @@ no state the engine does not give it.
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from imu.fileio import reader_went_away
 from imu.sinks.base import Sink
 from imu.sinks.lines import (
     SessionLog,
@@ -159,15 +162,29 @@ class Display(Sink):
         self._write(self.log.flush())
         self.ended = True
         self.alert = None
-        self._live.stop()
-        self.console.print()
-        for line in self.log.fitted(summary_lines(summary, self.log.timeline)):
-            self.console.print(line, highlight=False, markup=False, soft_wrap=True)  # folded: fitted
+        with self._terminal_gone():
+            self._live.stop()
+            self.console.print()
+            for line in self.log.fitted(summary_lines(summary, self.log.timeline)):
+                self.console.print(line, highlight=False, markup=False, soft_wrap=True)  # fitted
 
     def _write(self, lines: list[str]) -> None:
         """Lines of the session log, printed above the panel (they scroll, it stays)."""
-        for line in lines:
-            self._live.console.print(line, highlight=False, markup=False, soft_wrap=True)
+        with self._terminal_gone():
+            for line in lines:
+                self._live.console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+    @contextlib.contextmanager
+    def _terminal_gone(self) -> Iterator[None]:
+        """A terminal that hung up (EIO) is a reader gone, as rich takes a closed pipe:
+        the console goes quiet and the runner ends the session (``BrokenPipeError``)."""
+        try:
+            yield
+        except OSError as exc:
+            if not reader_went_away(exc) or isinstance(exc, BrokenPipeError):
+                raise
+            self.console.quiet = True
+            raise BrokenPipeError(exc.errno, exc.strerror) from exc
 
     # --- rendering --------------------------------------------------------------------
     def render(self) -> Any:

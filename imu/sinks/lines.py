@@ -28,6 +28,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from imu.fileio import reader_went_away
 from imu.sinks.base import Sink
 from imu.text import (
     Timeline,
@@ -465,7 +466,7 @@ def fold(line: str, width: int | None) -> list[str]:
     stamp (``0:52.5  calibration ok: ...``), so that the time column stays clear; a line
     without a stamp (the summary) goes on two columns in. A number keeps the word after
     it (``-0.29 s/rep``, ``5 reps``)."""
-    if width is None or len(line) <= width:
+    if width is None or width <= 0 or len(line) <= width:
         return [line]
     import re
     import textwrap
@@ -518,9 +519,13 @@ class LineOutput(Sink):
             return
         try:
             print(line, file=self.stream, flush=True)
-        except BrokenPipeError:
+        except OSError as exc:
+            if not reader_went_away(exc):
+                raise
             self._reader_gone = True
-            raise
+            if isinstance(exc, BrokenPipeError):
+                raise
+            raise BrokenPipeError(exc.errno, exc.strerror) from exc  # EIO: the terminal hung up
 
 
 def terminal_width(stream: TextIO) -> int | None:
@@ -538,9 +543,10 @@ def terminal_width(stream: TextIO) -> int | None:
     if columns.isdigit() and int(columns) > 0:
         return int(columns)
     try:
-        return os.get_terminal_size(stream.fileno()).columns
+        columns_now = os.get_terminal_size(stream.fileno()).columns
     except (AttributeError, ValueError, OSError):
         return None
+    return columns_now or None  # 0: a terminal that never set its size (`script ... | head`)
 
 
 def link_lines(n_lost: int, n_back: int) -> list[str]:

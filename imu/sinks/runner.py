@@ -37,6 +37,11 @@ class Runner:
     ``status_interval_s``: how often the source's status goes to the sinks.
     ``stopped_word``: how the summary says a session ended by :meth:`stop` (Ctrl-C):
     ``interrupted`` for a replay cut short, ``stopped`` for live, which Ctrl-C ends.
+
+    When stdout's reader goes away (``| head``: a sink's write raises ``BrokenPipeError``)
+    every other sink still gets what is under way, and the session ends after the batch
+    with that error (the CLI exits 0, quietly); the engine's last events still reach the
+    files, which are closed.
     """
 
     def __init__(
@@ -64,6 +69,7 @@ class Runner:
         self._last_time_s: float | None = None
         self._last_status = -np.inf
         self._stop_requested = False
+        self._reader_gone: BaseException | None = None
 
     def stop(self) -> None:
         """End the session cleanly (Ctrl-C): the source stops, what it holds is processed."""
@@ -88,8 +94,7 @@ class Runner:
     def _batch(self, batch: Any) -> None:
         samples = batch.samples
         if len(samples):
-            for sink in self.sinks:
-                sink.on_samples(samples, batch.gap_before)
+            self._each("on_samples", samples, batch.gap_before)
         for event in batch.events:
             self._dispatch(event)
         if len(samples):
@@ -101,15 +106,14 @@ class Runner:
         now = time.monotonic()
         if now - self._last_status >= self.status_interval_s:
             self._last_status = now
-            status = self.source.status()
-            for sink in self.sinks:
-                sink.on_status(status)
+            self._each("on_status", self.source.status())
+        if self._reader_gone is not None:
+            raise self._reader_gone
 
     def _step(self, step: Any) -> None:
         angles = step.angles
         if len(angles):
-            for sink in self.sinks:
-                sink.on_angles(angles)
+            self._each("on_angles", angles)
         for event in step.events:
             self._dispatch(event)
 
@@ -123,8 +127,19 @@ class Runner:
             self.n_flagged += is_flagged(event)
             self.n_rounded += bool(event.get("rounded"))
             self.n_hyperextended += bool(event.get("hyperextended"))
+        self._each("on_event", event)
+
+    def _each(self, method: str, *args: Any) -> None:
+        """``sink.method(*args)`` for every sink, also those after one whose reader went
+        away (remembered in ``_reader_gone``, raised at the end of the batch)."""
         for sink in self.sinks:
-            sink.on_event(event)
+            try:
+                getattr(sink, method)(*args)
+            except (Exception, SystemExit) as exc:
+                if not _reader_gone(exc):
+                    raise
+                if self._reader_gone is None:
+                    self._reader_gone = exc
 
     def _finish(self, ended_by: str) -> dict[str, Any]:
         try:
@@ -137,8 +152,9 @@ class Runner:
             try:
                 sink.on_status(status)
                 sink.close(summary)
-            except Exception:
-                log.exception("closing %s failed", type(sink).__name__)
+            except (Exception, SystemExit) as exc:
+                if not _reader_gone(exc):  # the reader of stdout went away: nothing to tell
+                    log.exception("closing %s failed", type(sink).__name__)
         return summary
 
     def summary(self, ended_by: str) -> dict[str, Any]:
@@ -173,3 +189,13 @@ class Runner:
         for sink in self.sinks:
             summary.update(sink.outputs())
         return summary
+
+
+def _reader_gone(exc: BaseException) -> bool:
+    """A write to stdout failed because nobody reads it (``| head``, a terminal hung up);
+    rich's Console says so with ``SystemExit`` raised from the ``BrokenPipeError``."""
+    from imu.fileio import reader_went_away
+
+    if isinstance(exc, SystemExit):
+        return isinstance(exc.__context__, BrokenPipeError)
+    return reader_went_away(exc)
