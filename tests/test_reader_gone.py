@@ -44,7 +44,8 @@ def piped(args: list[str], lines: int, env: dict | None = None) -> tuple[int, st
                                cwd=ROOT, env=env)  # fmt: skip
     got = [process.stdout.readline() for _ in range(lines)]
     process.stdout.close()
-    err = process.stderr.read().decode()
+    with process.stderr:
+        err = process.stderr.read().decode()
     return process.wait(120), err, got
 
 
@@ -65,7 +66,8 @@ def in_a_terminal(args: list[str], lines: int, *, hang_up: bool) -> tuple[int, s
         os.close(master)
     if hang_up:
         process.send_signal(signal.SIGHUP)
-    err = process.stderr.read().decode()
+    with process.stderr:
+        err = process.stderr.read().decode()
     return process.wait(120), err, text.decode(errors="replace").splitlines()[:lines]
 
 
@@ -178,7 +180,7 @@ def test_live_whose_reader_goes_away_closes_its_recording(tmp_path, how):
     record, events = tmp_path / "live.csv", tmp_path / "events.jsonl"
     with FakeBluez() as fake:
         fake.add_device(witmotion_spec(wit))
-        notifications = chop(witmotion_stream(still_then_moving(2000, seed=5)),
+        notifications = chop(witmotion_stream(still_then_moving(600, seed=5)),
                              itertools.repeat(40))  # fmt: skip
         env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": fake.address}
         argv = [*IMU, "live", "--no-display", "--scan-timeout", "10", "--device", wit,
@@ -209,10 +211,12 @@ def test_live_whose_reader_goes_away_closes_its_recording(tmp_path, how):
             os.close(master)
             process.send_signal(signal.SIGHUP)
         status = process.wait(60)
-        err = process.stderr.read().decode()
+        with process.stderr:
+            err = process.stderr.read().decode()
+        stream.result(timeout=60)  # the fake's stream ended before the fake closes
     assert b"connected" in first
     assert status == 0 and "Traceback" not in err, err
     recording = read_session(record)
     assert recording.metadata["recording"] != "in progress"  # closed, as Ctrl-C closes it
-    assert len(recording.samples()) > 50
+    assert len(recording.samples()) >= 40  # rows on disk when the reader went (>= 4000 bytes)
     assert events_of(events)[0]["type"] == "connected"
