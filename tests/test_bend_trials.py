@@ -107,9 +107,10 @@ def test_label_with_the_stoop_preset_finds_every_slow_stoop_and_train_reads_it_b
     tmp_path, capsys
 ):
     """`imu label` on trials of one slow stoop each (SYNTHETIC, dev seeds): the default
-    preset's rep decision takes some for a stretch (seeds 107, 112: no rep); `--lift
-    stoop` finds each true bend, writes `lift` stoop, and `imu train` / `imu evaluate`
-    measure every labelled span of the file back."""
+    preset says what to pass (its rep decision was trained on gym sessions, where a slow
+    lone bend is a stretch: the 48-lifter model found no rep in seeds 107 and 112, the
+    96-lifter one finds all six); `--lift stoop` finds each true bend, writes `lift`
+    stoop, and `imu train` / `imu evaluate` measure every labelled span of the file back."""
     import pandas as pd
 
     from imu.cli import main
@@ -126,7 +127,6 @@ def test_label_with_the_stoop_preset_finds_every_slow_stoop_and_train_reads_it_b
 
     capsys.readouterr()
     assert main(["label", *files, "-o", str(out)]) == 0
-    assert len(pd.read_csv(out, comment="#")) < len(seeds)  # the premise: some missed
     # each trial names its preset (metadata `lift`), so the default says what to pass
     assert capsys.readouterr().err.count("measured as deadlift: pass --lift stoop") == len(seeds)
     assert main(["label", *files, "-o", str(out), "--lift", "stoop",
