@@ -148,13 +148,9 @@ class _TurnDownTheFirst:
         return 0.8, True
 
 
-@pytest.mark.parametrize("chunk", [8, 500])
-def test_a_rep_counted_on_looking_back_after_a_later_alert_is_stamped_when_found(chunk):
-    """The rep after the turned-down one leans back at lockout: its provisional alert is
-    out at its lockout, before the look-back counts the one before it. The look-back line
-    came after that alert with its own, earlier lockout and no word of it; it is now
-    stamped when found, saying its lockout, as a late set, lost rep or warning line is.
-    SYNTHETIC: imu.sim lifter 2 (seed 555), 5 conventional deadlifts, rep 2 hyperextended."""
+def _second_rep_hyperextended() -> np.ndarray:
+    """SYNTHETIC: imu.sim lifter 2 (seed 555), 5 conventional deadlifts at 100 Hz, rep 2
+    hyperextended."""
     from imu.sim import make_lifter, simulate
     from imu.sim.script import DeadliftSet, SessionScript, Stand
 
@@ -163,7 +159,17 @@ def test_a_rep_counted_on_looking_back_after_a_later_alert_is_stamped_when_found
         DeadliftSet(5, "conventional", hyperextended=(False, True, False, False, False)),
         Stand(6.0),
     ))  # fmt: skip
-    samples = simulate(script, sampling_rate_hz=100.0, seed=5).session.samples()
+    return simulate(script, sampling_rate_hz=100.0, seed=5).session.samples()
+
+
+@pytest.mark.parametrize("chunk", [8, 500])
+def test_a_rep_counted_on_looking_back_after_a_later_alert_is_stamped_when_found(chunk):
+    """The rep after the turned-down one leans back at lockout: its provisional alert is
+    out at its lockout, before the look-back counts the one before it. The look-back line
+    came after that alert with its own, earlier lockout and no word of it; it is now
+    stamped when found, saying its lockout, as a late set, lost rep or warning line is.
+    SYNTHETIC: imu.sim lifter 2 (seed 555), 5 conventional deadlifts, rep 2 hyperextended."""
+    samples = _second_rep_hyperextended()
     lines = logged(samples, chunk, 100.0, _TurnDownTheFirst())
     stamps = [seconds(line) for line in lines]
     assert stamps == sorted(stamps), "\n".join(lines)
@@ -280,16 +286,9 @@ def test_an_alert_given_before_a_rep_counted_on_looking_back_is_said_again_with_
     import json
 
     from imu.pipeline import analyze_samples
-    from imu.sim import make_lifter, simulate
-    from imu.sim.script import DeadliftSet, SessionScript, Stand
     from imu.sinks.events import EventLog
 
-    script = SessionScript(make_lifter(2, seed=555), (
-        Stand(3.0, still=True),
-        DeadliftSet(5, "conventional", hyperextended=(False, True, False, False, False)),
-        Stand(6.0),
-    ))  # fmt: skip
-    samples = simulate(script, sampling_rate_hz=100.0, seed=5).session.samples()
+    samples = _second_rep_hyperextended()
     engine = Engine(EngineSettings(sampling_rate_hz=100.0), decision=_TurnDownTheFirst())
     events_file = EventLog(tmp_path / "events.jsonl")
     for lo in range(0, len(samples), chunk):
