@@ -49,14 +49,24 @@ def piped(args: list[str], lines: int, env: dict | None = None) -> tuple[int, st
     return process.wait(120), err, got
 
 
+_HUP_AS_IN_A_TERMINAL = (
+    "import os, signal, sys; signal.signal(signal.SIGHUP, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+IN_A_TERMINAL = [sys.executable, "-c", _HUP_AS_IN_A_TERMINAL]
+"""Prefix of a child that runs the rest of its argv with SIGHUP as in a terminal session (a
+test run under nohup, as a CI job may be, passes SIGHUP ignored down to its children, and
+imu keeps nohup's choice: then a hang-up would not end it)."""
+
+
 def in_a_terminal(args: list[str], lines: int, *, hang_up: bool) -> tuple[int, str, list[str]]:
     """``script -c 'imu ARGS' /dev/null | head -LINES``: stdout is a terminal of 0 columns
     (one that never set its size, as script's without a terminal of its own), closed after
     ``lines`` lines; ``hang_up``: then SIGHUP, as the kernel sends when a terminal goes."""
     master, slave = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    process = subprocess.Popen([*IMU, *args], stdout=slave, stderr=subprocess.PIPE, cwd=ROOT,
-                               env=env)  # fmt: skip
+    process = subprocess.Popen([*IN_A_TERMINAL, *IMU, *args], stdout=slave, stderr=subprocess.PIPE,
+                               cwd=ROOT, env=env)  # fmt: skip
     os.close(slave)
     text = b""
     try:
@@ -198,8 +208,8 @@ def test_live_whose_reader_goes_away_closes_its_recording(tmp_path, how):
             process.send_signal(signal.SIGINT)  # Ctrl-C: the summary meets the closed pipe
         else:
             master, slave = pty.openpty()
-            process = subprocess.Popen(argv, stdout=slave, stderr=subprocess.PIPE, cwd=ROOT,
-                                       env=env)  # fmt: skip
+            process = subprocess.Popen([*IN_A_TERMINAL, *argv], stdout=slave, stderr=subprocess.PIPE,
+                                       cwd=ROOT, env=env)  # fmt: skip
             os.close(slave)
             stream = fake.stream(wit, WIT_NOTIFY, notifications, interval_s=0.02)
             first = b""
