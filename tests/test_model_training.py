@@ -300,7 +300,10 @@ def test_cv_by_subject_with_a_handful_of_lifters_and_few_rounded_trials_says_not
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         cv = cross_validate(X, y, groups)
-    assert [str(w.message) for w in caught] == []
+    # a socket another test in this worker left to the garbage collector (fake BlueZ) may
+    # say so here: not the training's
+    said = [str(w.message) for w in caught if not issubclass(w.category, ResourceWarning)]
+    assert said == []
     assert cv.metrics["n_groups"] == 6 and cv.metrics["n_spans"] == 18
     _cv_covers_each_group_once(cv, groups)
 
