@@ -237,16 +237,22 @@ def test_a_refined_calibration_says_when_in_words_not_a_field_name(capsys, monke
     assert match and abs(seconds(match) - mark) <= 0.05, text
 
 
-def test_gaps_say_what_they_did_without_jargon(capsys, monkeypatch, tmp_path):
-    """A 2 s hole in the demo's rest: analyze said "1 gap, 2.0 s in total, 1 restart", the
-    log "(state restarted)"."""
+def _demo_with_a_hole(tmp_path, from_s: float, to_s: float):
+    """The demo recording without its rows from ``from_s`` to ``to_s`` (s from its start)."""
     from imu.session import read_session
 
     session = read_session(ROOT / DEMO)
     t = session.data.time_s - session.data.time_s.iloc[0]
-    holed = session.data[(t < 80.0) | (t >= 82.0)].reset_index(drop=True)
+    holed = session.data[(t < from_s) | (t >= to_s)].reset_index(drop=True)
     path = tmp_path / "holed.csv"
     write_session(Session(holed, session.metadata), path)
+    return path
+
+
+def test_gaps_say_what_they_did_without_jargon(capsys, monkeypatch, tmp_path):
+    """A 2 s hole in the demo's rest: analyze said "1 gap, 2.0 s in total, 1 restart", the
+    log "(state restarted)"."""
+    path = _demo_with_a_hole(tmp_path, 80.0, 82.0)
     table = run(capsys, monkeypatch, "analyze", str(path))
     said = "1 gap in the data, 2.01 s in total, 1 too long to bridge (angles started again)"
     assert said in table
@@ -257,13 +263,7 @@ def test_gaps_say_what_they_did_without_jargon(capsys, monkeypatch, tmp_path):
 def test_a_bridged_gap_is_not_said_to_be_too_long_to_bridge(capsys, monkeypatch, tmp_path):
     """A 0.5 s hole in the demo's rest is bridged: analyze said '1 gap in the data, 0.5 s in
     total, 0 too long to bridge (angles started again)' (no angles started again)."""
-    from imu.session import read_session
-
-    session = read_session(ROOT / DEMO)
-    t = session.data.time_s - session.data.time_s.iloc[0]
-    holed = session.data[(t < 80.0) | (t >= 80.5)].reset_index(drop=True)
-    path = tmp_path / "holed.csv"
-    write_session(Session(holed, session.metadata), path)
+    path = _demo_with_a_hole(tmp_path, 80.0, 80.5)
     table = run(capsys, monkeypatch, "analyze", str(path))
     assert "1 gap in the data, 0.51 s in total" in table, table
     assert not any("too long to bridge" in line or "started again" in line for line in table)
