@@ -565,12 +565,20 @@ def _last_stretch(rows: np.ndarray, time_s: np.ndarray, gap_s: float) -> np.ndar
     return rows[split[-1] + 1 :] if split.size else rows
 
 
+def quiet_rows(
+    norm: np.ndarray, speed: np.ndarray, standing_deg_s: float, standing_acc_m_s2: float
+) -> np.ndarray:
+    """Which rows are quiet standing: the trunk turns slower than ``standing_deg_s``
+    (``speed``, deg/s) and the acceleration's ``norm`` is within ``standing_acc_m_s2`` of
+    the part's g at rest (:func:`resting_norm_m_s2`)."""
+    slow = speed < standing_deg_s
+    return slow & (np.abs(norm - resting_norm_m_s2(norm, slow)) < standing_acc_m_s2)
+
+
 def _quiet_start(rows: np.ndarray, speed: np.ndarray, cal: MovementSettings) -> int:
-    """How many first rows are quiet: slow (``standing_deg_s``) and unaccelerated (the
-    norm within ``standing_acc_m_s2`` of the part's g at rest)."""
+    """How many first rows are quiet (:func:`quiet_rows`)."""
     norm = np.linalg.norm(rows[:, 1:4], axis=1)
-    slow = speed < cal.standing_deg_s
-    quiet = slow & (np.abs(norm - resting_norm_m_s2(norm, slow)) < cal.standing_acc_m_s2)
+    quiet = quiet_rows(norm, speed, cal.standing_deg_s, cal.standing_acc_m_s2)
     moving = np.flatnonzero(~quiet)
     return int(moving[0]) if moving.size else len(rows)
 

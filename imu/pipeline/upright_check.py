@@ -43,7 +43,7 @@ from imu.pipeline.movement import (
     MovementSettings,
     Refined,
     calibrate_from_movement,
-    resting_norm_m_s2,
+    quiet_rows,
 )
 from imu.pipeline.rep_decision import _acc_activity as acc_activity  # (walking's steps)
 
@@ -75,7 +75,7 @@ class UprightCheckSettings:
     """Quiet: the trunk turns slower than this (deg/s, bias-corrected) ..."""
     standing_acc_m_s2: float = 0.5
     """... and the acceleration's norm is within this of the part's g at rest (m/s^2;
-    :func:`imu.pipeline.movement.resting_norm_m_s2`, over the rows looked at)."""
+    :func:`imu.pipeline.movement.quiet_rows`, over the rows looked at)."""
     min_standing_s: float = 1.0
     """At least this many seconds of such standing to take upright from it (s)."""
     bends_s: float = 40.0
@@ -212,8 +212,7 @@ class UprightCheck:
             return
         speed = np.linalg.norm(rows[:, 4:7] - self._bias, axis=1)
         norm = np.linalg.norm(rows[:, 1:4], axis=1)
-        slow = speed < s.standing_deg_s
-        quiet = slow & (np.abs(norm - resting_norm_m_s2(norm, slow)) < s.standing_acc_m_s2)
+        quiet = quiet_rows(norm, speed, s.standing_deg_s, s.standing_acc_m_s2)
         if quiet.sum() >= 2:
             step = float(np.median(np.diff(rows[:, 0])))
             acc = rows[quiet, 1:4] / norm[quiet, None]
