@@ -427,6 +427,7 @@ def calibrate_from_movement(
         return f"no bend of {cal.min_excursion_deg:g} deg"
     # derivatives over +-0.15 s of rows (:func:`_derivative`: BLE stamps jitter)
     k = max(1, round(0.15 / float(np.median(np.diff(time_s)))))
+    quiet_end = _quiet_start(rows, speed, cal)  # the first rows quiet (standing?)
     # which end is upright
     if known_rotation is not None:
         # bending moves up towards -x (body): phi grows into the bend if e2 . (-x) > 0
@@ -448,7 +449,7 @@ def calibrate_from_movement(
             / cal.height_m_per_rad
         )
         axes_score = _axes_score(phi, up_sensor, e1, e2, cal) / cal.axes_deg
-        standing_score = _standing_score(rows, speed, phi, cal) if begins_recording else 0.0
+        standing_score = _standing_score(rows, quiet_end, phi, cal) if begins_recording else 0.0
         scores = (("height", height_score), ("axes", axes_score), ("standing", standing_score))
         votes = [s for _, s in scores if abs(s) > 0.05]
         if not votes:
@@ -510,7 +511,7 @@ def calibrate_from_movement(
     chosen = chosen or list(range(len(tops)))
     rows_up = np.concatenate([dwell_rows[k] for k in chosen])
     top_row = int(rows_up[np.argmin(np.abs(flex[rows_up] - median))])
-    standing = _standing_start(rows, speed, flex, back, cal)
+    standing = _standing_start(rows, quiet_end, flex, back, cal)
     if standing is not None and np.median(flex[standing]) < median - cal.top_agree_deg:
         standing = None  # leaning back further than the lockouts: not a neutral stance
     if standing is not None:
@@ -584,20 +585,19 @@ def _quiet_start(rows: np.ndarray, speed: np.ndarray, cal: MovementSettings) -> 
 
 
 def _standing_start(
-    rows: np.ndarray, speed: np.ndarray, flex: np.ndarray, back: float, cal: MovementSettings
+    rows: np.ndarray, end: int, flex: np.ndarray, back: float, cal: MovementSettings
 ) -> np.ndarray | None:
-    """The first rows, if the recording begins with the lifter standing quietly (slow,
-    unaccelerated) for ``standing_s`` at the upright end of the bends (below ``back``)."""
-    end = _quiet_start(rows, speed, cal)
+    """The first rows, if the recording begins with the lifter standing quietly (the
+    first ``end`` rows, :func:`_quiet_start`) for ``standing_s`` at the upright end of the
+    bends (below ``back``)."""
     if end < 2 or rows[end - 1, 0] - rows[0, 0] < cal.standing_s or np.max(flex[:end]) >= back:
         return None
     return np.arange(end)
 
 
-def _standing_score(
-    rows: np.ndarray, speed: np.ndarray, phi: np.ndarray, cal: MovementSettings
-) -> float:
-    """Evidence (units, > 0: the low end of ``phi`` is upright) from a quiet start: a
+def _standing_score(rows: np.ndarray, end: int, phi: np.ndarray, cal: MovementSettings) -> float:
+    """Evidence (units, > 0: the low end of ``phi`` is upright) from a quiet start (the
+    first ``end`` rows, :func:`_quiet_start`): a
     recording that begins with the sensor quiet for at least ``standing_s`` at one end of
     the bends began with the lifter standing there, ``standing_units_per_s`` units per
     second of it (at most 1). Nobody holds a hinge still before a set; the one bent hold
@@ -605,7 +605,6 @@ def _standing_score(
     the segment (``height``, up to 2 units)."""
     if cal.standing_units_per_s <= 0:
         return 0.0
-    end = _quiet_start(rows, speed, cal)
     duration = float(rows[end - 1, 0] - rows[0, 0]) if end >= 2 else 0.0
     if duration < cal.standing_s:
         return 0.0
