@@ -135,7 +135,9 @@ def _main(argv: list[str]) -> int:
             return _reader_gone()
         raise
     except OSError as exc:  # EIO on a terminal that hung up (`script -c 'imu ...' | head`)
-        if exc.errno == errno.EIO and _is_terminal(sys.stdout):
+        from imu.fileio import is_terminal
+
+        if exc.errno == errno.EIO and is_terminal(sys.stdout):
             return _reader_gone()
         raise
 
@@ -148,13 +150,6 @@ def _reader_gone() -> int:
 
     silence_stdout()
     return 0
-
-
-def _is_terminal(stream: object) -> bool:
-    try:
-        return bool(stream.isatty())  # type: ignore[attr-defined]
-    except (AttributeError, ValueError):
-        return False
 
 
 if __name__ == "__main__":  # pragma: no cover

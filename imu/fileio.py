@@ -351,6 +351,14 @@ def reader_went_away(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in (errno.EPIPE, errno.EIO)
 
 
+def is_terminal(stream: object) -> bool:
+    """Whether ``stream`` is a terminal; ``False`` for one without ``isatty`` or closed."""
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return False
+
+
 def silence_stdout(*, stderr_too: bool = False) -> None:
     """Point stdout's file descriptor (and stderr's, if it is a terminal and ``stderr_too``)
     at /dev/null, as Python's docs advise once the reader is gone (signal module, "Note on

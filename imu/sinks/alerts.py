@@ -20,6 +20,7 @@ import time
 from typing import Any, TextIO
 
 from imu.errors import ImuError
+from imu.fileio import is_terminal
 from imu.sinks.base import Sink
 
 SHELL_OPERATORS = frozenset("|&;<>()")
@@ -46,13 +47,6 @@ def command_words(command: str) -> list[str]:
     if not words:
         raise ImuError("--alert-command is empty")
     return words
-
-
-def _is_terminal(stream: TextIO) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
 
 
 class AlertSound(Sink):
@@ -124,7 +118,7 @@ class AlertSound(Sink):
             self._console.bell()  # a control code in the console's output: no line
             return
         terminal = self._terminal if self._terminal is not None else sys.stderr
-        if _is_terminal(terminal):
+        if is_terminal(terminal):
             terminal.write("\a")
             terminal.flush()
 
