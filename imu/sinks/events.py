@@ -60,7 +60,7 @@ class EventLog(Sink):
         self.held_path = self.path.with_name(self.path.name + HELD_SUFFIX) if regular else None
         self._order = LogOrder()
         self._seen_samples = False
-        self._held: list[str] = []  # the lines in FILE.held
+        self._held: list[dict[str, Any]] = []  # the events in FILE.held
 
     def on_samples(self, samples: Any, gap_before: bool) -> None:
         if len(samples):
@@ -88,12 +88,12 @@ class EventLog(Sink):
             self._handle.flush()
         if self.held_path is None:
             return
-        held = [_line(event) for event in self._order.waiting()]
-        if held == self._held:
-            return
+        held = self._order.waiting()
+        if len(held) == len(self._held) and all(a is b for a, b in zip(held, self._held)):
+            return  # the same events still wait (every batch of samples): nothing to rewrite
         if held:
             temporary = self.held_path.with_name(self.held_path.name + ".tmp")
-            temporary.write_text("".join(held), encoding="utf-8")
+            temporary.write_text("".join(_line(event) for event in held), encoding="utf-8")
             os.replace(temporary, self.held_path)
         else:
             self.held_path.unlink(missing_ok=True)
