@@ -37,6 +37,7 @@ import numpy as np
 from imu.fileio import reader_went_away
 from imu.sinks.base import Sink
 from imu.sinks.lines import (
+    ALERTS,
     SessionLog,
     calibration_detail,
     describe,
@@ -150,7 +151,7 @@ class Display(Sink):
             self.n_sets += 1
             self.set_number = int(event.get("set") or 0) + 1
             self.rep_in_set = 0
-        elif kind in ("alert", "alert_renumbered"):
+        elif kind in ALERTS:
             self.alert = (time.monotonic(), describe(event, self.log.timeline, self.log.threshold))
         elif kind == "alert_withdrawn":
             self.alert = (time.monotonic(), f"withdrawn: {event.get('message', '')}")

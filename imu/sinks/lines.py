@@ -90,7 +90,7 @@ def describe(
         if event.get("found_s") is None:
             return f"{at('end_s')}  {set_text(event)}"
         return f"{at('found_s')}  {set_text(event, timeline.at(event.get('end_s')))}"
-    if kind in ("alert", "alert_renumbered"):
+    if kind in ALERTS:
         # a flexion-limit alert comes mid-descent: the bend may not become that rep
         named = event.get("rep") and event.get("kind") != "flexion_limit"
         where = f"rep {event['set']}.{event['rep']} " if named else ""
@@ -99,10 +99,10 @@ def describe(
             if kind == "alert_renumbered"
             else ""
         )
+        stamp = "time_s"
         if event.get("found_s") is not None:  # after later lines: stamped when found
-            where += f"at {timeline.at(event.get('time_s'))} "
-            return f"{at('found_s')}  ALERT {where}{alert_text(event, threshold)}{said}"
-        return f"{at('time_s')}  ALERT {where}{alert_text(event, threshold)}{said}"
+            stamp, where = "found_s", f"{where}at {timeline.at(event.get('time_s'))} "
+        return f"{at(stamp)}  ALERT {where}{alert_text(event, threshold)}{said}"
     if kind == "alert_withdrawn":
         return f"{at('time_s')}  alert withdrawn: {event.get('message', '')}"
     found = event.get("found_s") is not None  # after later lines: stamped when found
@@ -286,6 +286,9 @@ def stamp_s(event: dict[str, Any]) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
+ALERTS = ("alert", "alert_renumbered")
+"""An alert, and an alert said again with the rep's number once the rep is counted."""
+
 NOTES = ("gap", "rep_lost", "warning")
 """Events about the data or the calibration, not one rep: the engine gives a gap when the
 rows resume, before the reps that locked out before it are decided, and a ``warning``
@@ -297,7 +300,7 @@ know at once that the sensor is not heard); the reps that locked out before it a
 decided after it are then stamped when found (:class:`LogOrder`)."""
 
 
-LATE_KINDS = ("rep", "alert", "alert_renumbered", "set", *NOTES, *LINK)
+LATE_KINDS = ("rep", *ALERTS, "set", *NOTES, *LINK)
 """Lines stamped when found when they come after a later line (:meth:`LogOrder._out`): a
 rep counted on looking back after the next rep's alert, its alert, and that next rep's
 alert said again with its number (``alert_renumbered``)."""
@@ -347,7 +350,7 @@ class LogOrder:
                 (still if self._waits(held) else out).append(held)
             self._held = still
             return self._out(out)
-        if kind in ("alert", "alert_renumbered"):
+        if kind in ALERTS:
             return self._out([event])
         out, self._held = [*self._held, event], []
         return self._out(out)
